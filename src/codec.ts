@@ -1,0 +1,232 @@
+/**
+ * The JSON codec v1 (SPEC.md section 6): pure `encode` and strict `decode`.
+ * A frame that fails any rule throws a `CtpDecodeError` whose `reason` is the
+ * drop reason the router reports; decode never returns a half-valid message.
+ */
+import createDebug from 'debug';
+import { CtpDecodeError } from './errors.js';
+import { isReturnCode, PROTOCOL_VERSION, type CtpCodec, type CtpMessage } from './messages.js';
+import { isValidAdvertName, isValidPlainNodeName, isValidRouterId, parseVirtualName } from './names.js';
+
+const debug = createDebug('ctp:codec');
+
+/** Deepest nesting of arrays and objects accepted in `content` and `optionals`. */
+export const MAX_CONTENT_DEPTH = 64;
+
+function fail(reason: string, message: string): never {
+  throw new CtpDecodeError(reason, message);
+}
+const malformed = (message: string): never => fail('malformed', message);
+
+type Obj = Record<string, unknown>;
+
+function isObject(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+function isSafeNonNegative(v: unknown): v is number {
+  return Number.isSafeInteger(v) && (v as number) >= 0;
+}
+function isSafePositive(v: unknown): v is number {
+  return Number.isSafeInteger(v) && (v as number) > 0;
+}
+
+// `__proto__` keys are harmless inside a JSON.parse result, but a host that
+// merges content with Object.assign or a spread into a prototype would be
+// polluted; refuse them anywhere. Depth is bounded so that no consumer (our
+// own re-encoding included) can be driven into a stack overflow.
+function checkValue(v: unknown, depth: number, field: string): void {
+  if (typeof v !== 'object' || v === null) return;
+  if (depth > MAX_CONTENT_DEPTH) malformed(`\`${field}\` is nested deeper than ${MAX_CONTENT_DEPTH}`);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) checkValue(v[i], depth + 1, field);
+    return;
+  }
+  for (const key in v) {
+    if (key === '__proto__') malformed(`\`${field}\` has a \`__proto__\` key`);
+    checkValue((v as Obj)[key], depth + 1, field);
+  }
+}
+
+function nodeField(o: Obj): string {
+  if (!isValidPlainNodeName(o.node)) malformed('`node` is not a valid node name');
+  return o.node as string;
+}
+function optionalTo(o: Obj): void {
+  if (o.to !== undefined && !isValidRouterId(o.to)) malformed('`to` is not a valid router id');
+}
+function requestId(o: Obj): void {
+  if (!isSafePositive(o.id)) malformed('`id` is not a positive safe integer');
+}
+function stringField(o: Obj, key: string): void {
+  if (typeof o[key] !== 'string') malformed(`\`${key}\` is not a string`);
+}
+function registrantField(o: Obj): void {
+  const hasC = o.controller !== undefined;
+  const hasM = o.monitor !== undefined;
+  if (hasC === hasM) malformed('exactly one of `controller` or `monitor` is required');
+  stringField(o, hasC ? 'controller' : 'monitor');
+}
+function destinationField(o: Obj, key: 'controller' | 'monitor', node: string): void {
+  const v = parseVirtualName(o[key]);
+  // SPEC.md section 5: a RESPONSE or EVENT whose destination is not a
+  // well-formed virtual node (of this very node) is malformed.
+  if (v === undefined || v.node !== node) malformed(`\`${key}\` is not a well-formed virtual node of \`node\``);
+}
+function contentField(o: Obj, required: boolean): void {
+  if (!('content' in o)) {
+    if (required) malformed('`content` is missing');
+    return;
+  }
+  checkValue(o.content, 1, 'content');
+}
+function fromField(o: Obj): void {
+  if (!isValidRouterId(o.from)) malformed('`from` is not a valid router id');
+}
+function checkStringArray(v: unknown, valid: (s: unknown) => boolean, what: string): void {
+  if (!Array.isArray(v)) malformed(`\`${what}\` is not an array`);
+  const a = v as unknown[];
+  for (let i = 0; i < a.length; i++) if (!valid(a[i])) malformed(`\`${what}\` has an invalid entry`);
+}
+
+function validate(o: Obj): void {
+  switch (o.t) {
+    case 'REPORTNODE': {
+      fromField(o);
+      if (!Array.isArray(o.adverts)) malformed('`adverts` is not an array');
+      for (const a of o.adverts as unknown[]) {
+        if (!isObject(a)) malformed('an advert is not an object');
+        const ad = a as Obj;
+        if (!isValidRouterId(ad.origin)) malformed('an advert `origin` is not a valid router id');
+        if (!isSafeNonNegative(ad.seq)) malformed('an advert `seq` is not a safe integer');
+        checkStringArray(ad.nodes, isValidAdvertName, 'nodes');
+        checkStringArray(ad.neighbors, isValidRouterId, 'neighbors');
+      }
+      return;
+    }
+    case 'UPDATENODE':
+      fromField(o);
+      return;
+    case 'REGISTER':
+    case 'UNREGISTER':
+      requestId(o);
+      optionalTo(o);
+      nodeField(o);
+      registrantField(o);
+      if (o.t === 'REGISTER' && o.refresh !== undefined && o.refresh !== true) malformed('`refresh` is not `true`');
+      return;
+    case 'START':
+    case 'STOP':
+      requestId(o);
+      optionalTo(o);
+      nodeField(o);
+      stringField(o, 'controller');
+      stringField(o, 'app');
+      if (o.optionals !== undefined) {
+        if (!isObject(o.optionals)) malformed('`optionals` is not an object');
+        checkValue(o.optionals, 1, 'optionals');
+      }
+      return;
+    case 'COMMAND':
+      requestId(o);
+      optionalTo(o);
+      nodeField(o);
+      stringField(o, 'controller');
+      stringField(o, 'app');
+      contentField(o, true);
+      return;
+    case 'POST':
+      optionalTo(o);
+      nodeField(o);
+      contentField(o, true);
+      return;
+    case 'RESPONSE': {
+      const node = nodeField(o);
+      destinationField(o, 'controller', node);
+      if (!isReturnCode(o.code)) malformed('`code` is not a return code');
+      if (o.re !== undefined && !isSafePositive(o.re)) malformed('`re` is not a positive safe integer');
+      if (o.reason !== undefined && typeof o.reason !== 'string') malformed('`reason` is not a string');
+      contentField(o, false);
+      return;
+    }
+    case 'EVENT': {
+      const node = nodeField(o);
+      destinationField(o, 'monitor', node);
+      contentField(o, true);
+      return;
+    }
+    default:
+      fail('unknown-type', `unknown frame type ${JSON.stringify(String(o.t)).slice(0, 40)}`);
+  }
+}
+
+/**
+ * Decode one frame strictly. Unknown extra fields are kept (forward
+ * compatibility: a forwarded frame keeps them).
+ * @throws CtpDecodeError with `reason` `malformed`, `unsupported-version` or `unknown-type`.
+ */
+export function decode(frame: string): CtpMessage {
+  if (typeof frame !== 'string') malformed('the frame is not text');
+  let o: unknown;
+  try {
+    o = JSON.parse(frame);
+  } catch (err) {
+    debug('not JSON: %s', (err as Error).message);
+    malformed('the frame is not JSON');
+  }
+  if (!isObject(o)) malformed('the frame is not a JSON object');
+  const obj = o as Obj;
+  if (Object.prototype.hasOwnProperty.call(obj, '__proto__')) malformed('the frame has a `__proto__` key');
+  if (typeof obj.v !== 'number' || !Number.isInteger(obj.v) || obj.v < 1) malformed('`v` is missing or invalid');
+  if ((obj.v as number) > PROTOCOL_VERSION) fail('unsupported-version', `version ${obj.v as number} is not supported`);
+  if (typeof obj.t !== 'string') malformed('`t` is missing or not a string');
+  if (obj.hops !== undefined && !isSafeNonNegative(obj.hops)) malformed('`hops` is not a safe integer');
+  validate(obj);
+  return obj as unknown as CtpMessage;
+}
+
+/** Encode one message as a JSON frame (never contains a raw line break). */
+export function encode(msg: CtpMessage): string {
+  return JSON.stringify(msg);
+}
+
+/** The default codec: JSON v1. */
+export const jsonCodec: CtpCodec = Object.freeze({ encode, decode });
+
+/**
+ * Validate a value the caller wants to send as `content` or `optionals`: it
+ * must be what JSON carries unchanged. Returns a message describing the first
+ * problem, or `undefined` when the value is fine.
+ */
+export function jsonProblem(value: unknown, depth = 1, seen: Set<object> = new Set()): string | undefined {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return undefined;
+    case 'number':
+      return Number.isFinite(value) ? undefined : `a non-finite number (${value})`;
+    case 'object': {
+      if (value === null) return undefined;
+      if (depth > MAX_CONTENT_DEPTH) return `a value nested deeper than ${MAX_CONTENT_DEPTH}`;
+      if (seen.has(value)) return 'a cycle';
+      const proto = Object.getPrototypeOf(value);
+      if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return 'an object that is not plain data';
+      seen.add(value);
+      if (Array.isArray(value)) {
+        for (const item of value) {
+          const p = jsonProblem(item, depth + 1, seen);
+          if (p !== undefined) return p;
+        }
+      } else {
+        for (const key of Object.keys(value)) {
+          if (key === '__proto__') return 'a `__proto__` key';
+          const p = jsonProblem((value as Obj)[key], depth + 1, seen);
+          if (p !== undefined) return p;
+        }
+      }
+      seen.delete(value);
+      return undefined;
+    }
+    default:
+      return typeof value === "undefined" ? "undefined" : `a ${typeof value}`;
+  }
+}

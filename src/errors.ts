@@ -1,0 +1,71 @@
+/**
+ * Typed errors. Caller misuse throws (or rejects with) one of these; bad input
+ * from the wire is never thrown, it is reported as a `dropped` event.
+ */
+
+/** Every error code this package throws or reports. */
+export const CtpErrorCode = {
+  /** An argument or option is invalid (a `TypeError`). */
+  INVALID_ARG: 'ERR_CTP_INVALID_ARG',
+  /** The router was closed. */
+  CLOSED: 'ERR_CTP_CLOSED',
+  /** A frame could not be decoded (carries the drop `reason`). */
+  DECODE: 'ERR_CTP_DECODE',
+  /** A host callback, a listener or the transport's `send` threw. */
+  CALLBACK: 'ERR_CTP_CALLBACK',
+} as const;
+export type CtpErrorCode = (typeof CtpErrorCode)[keyof typeof CtpErrorCode];
+
+/** Invalid argument or option: a `TypeError` with `code: 'ERR_CTP_INVALID_ARG'`. */
+export class CtpArgumentError extends TypeError {
+  readonly code = CtpErrorCode.INVALID_ARG;
+  override name = 'CtpArgumentError';
+}
+
+/** The router is closed: `code: 'ERR_CTP_CLOSED'`. */
+export class CtpClosedError extends Error {
+  readonly code = CtpErrorCode.CLOSED;
+  override name = 'CtpClosedError';
+  constructor(message = 'The router is closed') {
+    super(message);
+  }
+}
+
+/** A frame was refused by a codec; `reason` is the drop reason it reports. */
+export class CtpDecodeError extends Error {
+  readonly code = CtpErrorCode.DECODE;
+  override name = 'CtpDecodeError';
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A host callback, an event listener or `send` threw; reported through the `error` event. */
+export class CtpCallbackError extends Error {
+  readonly code = CtpErrorCode.CALLBACK;
+  override name = 'CtpCallbackError';
+  constructor(
+    readonly callback: string,
+    cause: unknown,
+  ) {
+    super(`\`${callback}\` threw: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/** Describe a value for an error message, in the p-timeout template. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'symbol') return value.toString();
+  if (value !== null && typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
+}
+
+/** ``Expected `name` to be what, got `value` `` */
+export function argumentError(name: string, what: string, value: unknown): CtpArgumentError {
+  return new CtpArgumentError(`Expected \`${name}\` to be ${what}, got \`${describe(value)}\``);
+}

@@ -1,0 +1,103 @@
+/**
+ * The typed events of `CtpRouter` (eventemitter3 event-map form).
+ */
+import type { ReturnCode } from './messages.js';
+import type { CtpRegistrationType } from './names.js';
+
+/** Stable drop reasons (SPEC.md section 3). */
+export const DropReason = {
+  MALFORMED: 'malformed',
+  TOO_LARGE: 'too-large',
+  UNSUPPORTED_VERSION: 'unsupported-version',
+  UNKNOWN_TYPE: 'unknown-type',
+  UNAUTHORIZED: 'unauthorized',
+  NO_ROUTE: 'no-route',
+  HOP_LIMIT: 'hop-limit',
+  STALE: 'stale',
+  REGISTRANT_UNKNOWN: 'registrant-unknown',
+  BAD_REGISTRANT: 'bad-registrant',
+  TOO_MANY_WAITING: 'too-many-waiting',
+  FROM_MISMATCH: 'from-mismatch',
+  DUPLICATE_ID: 'duplicate-id',
+  PEER_DOWN: 'peer-down',
+  TOO_MANY_ROUTERS: 'too-many-routers',
+  TOO_MANY_NODES: 'too-many-nodes',
+} as const;
+export type DropReason = (typeof DropReason)[keyof typeof DropReason];
+
+/** An inbound frame (or, for adverts, one advert of it) that was not processed. */
+export interface CtpDropped<P = unknown> {
+  reason: DropReason;
+  /** The peer it came from. */
+  peer: P;
+  /** The frame type, when it was decoded far enough to know. */
+  t?: string;
+  /** The node it concerned, when known. */
+  node?: string;
+  /** For advert drops: the advert's origin. */
+  origin?: string;
+  /** A human-readable detail (never the frame itself). */
+  message?: string;
+}
+
+/** One node name hosted by two routers, or another router using this router's id. */
+export type CtpConflict =
+  | { kind: 'node'; node: string; hosts: string[] }
+  | { kind: 'router-id'; id: string };
+
+export interface CtpRegisteredEvent {
+  node: string;
+  type: CtpRegistrationType;
+  /** The virtual node that stands for the registration. */
+  virtualNode: string;
+  /** The host router the registration was made with. */
+  host: string;
+}
+export interface CtpUnregisteredEvent {
+  node: string;
+  type: CtpRegistrationType;
+  /** The host's answer (`TIMEOUT`/`NODE_UNFOUND` included); absent when the request was aborted. */
+  code?: ReturnCode;
+}
+export interface CtpReleasedEvent {
+  node: string;
+  type: CtpRegistrationType;
+  /** The virtual node of the registration that was dropped. */
+  registrant: string;
+}
+export interface CtpLostEvent {
+  node: string;
+  type: CtpRegistrationType;
+  /** `unreachable` (grace ran out), `moved` (another router hosts the node now) or `refused` (the host no longer held it). */
+  reason: 'unreachable' | 'moved' | 'refused';
+  /** The host's answer, for `refused`. */
+  code?: ReturnCode;
+}
+export interface CtpTimeoutEvent {
+  node: string;
+  /** `register`, `unregister`, `start`, `stop` or `command`. */
+  op: string;
+  /** The request's frame id (absent when it timed out waiting for its turn). */
+  id?: number;
+}
+
+/** Event map of `CtpRouter`. */
+export interface CtpRouterEvents<P = unknown> {
+  /** The set of reachable nodes changed; the sorted list, as `onNodesUpdated` gets it. */
+  nodes: (nodes: string[]) => void;
+  /** This router became the controller or a monitor of a node. */
+  registered: (e: CtpRegisteredEvent) => void;
+  /** This router ended one of its registrations with `unregister`. */
+  unregistered: (e: CtpUnregisteredEvent) => void;
+  /** At a host: a registration dropped because its virtual node stayed unreachable for `leaseGraceMs`. */
+  released: (e: CtpReleasedEvent) => void;
+  /** At a registrant: a registration the other side ended. */
+  lost: (e: CtpLostEvent) => void;
+  /** A request timed out. */
+  timeout: (e: CtpTimeoutEvent) => void;
+  /** An inbound frame was not processed. */
+  dropped: (e: CtpDropped<P>) => void;
+  conflict: (e: CtpConflict) => void;
+  /** A host callback, a listener or `send` threw; the router carries on. */
+  error: (err: Error) => void;
+}

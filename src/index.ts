@@ -1,0 +1,64 @@
+/**
+ * ctp-router: public exports only.
+ */
+export { CtpRouter } from './router.js';
+export type {
+  CtpReceivedCallback,
+  CtpSendCallback,
+  CtpNodesUpdatedCallback,
+  CtpStats,
+  CtpSnapshot,
+  CtpNodeSnapshot,
+} from './router.js';
+export type { CtpRouterOptions, CtpRequestOptions } from './options.js';
+export { DEFAULTS } from './options.js';
+export { ReturnCode, CtpCommand, PROTOCOL_VERSION, isReturnCode } from './messages.js';
+export type {
+  CtpResult,
+  CtpAdvert,
+  CtpMessage,
+  CtpCodec,
+  CtpReportNode,
+  CtpUpdateNode,
+  CtpRegister,
+  CtpUnregister,
+  CtpStart,
+  CtpStop,
+  CtpCommandMessage,
+  CtpPost,
+  CtpResponse,
+  CtpEvent,
+  CtpControlMessage,
+  CtpRequestMessage,
+  CtpReceivedName,
+} from './messages.js';
+export { jsonCodec, encode, decode, MAX_CONTENT_DEPTH } from './codec.js';
+export {
+  CtpErrorCode,
+  CtpArgumentError,
+  CtpClosedError,
+  CtpDecodeError,
+  CtpCallbackError,
+} from './errors.js';
+export { DropReason } from './events.js';
+export type {
+  CtpRouterEvents,
+  CtpDropped,
+  CtpConflict,
+  CtpRegisteredEvent,
+  CtpUnregisteredEvent,
+  CtpReleasedEvent,
+  CtpLostEvent,
+  CtpTimeoutEvent,
+} from './events.js';
+export {
+  isValidRouterId,
+  isValidPlainNodeName,
+  isValidAdvertName,
+  isReservedName,
+  parseVirtualName,
+  virtualName,
+  MAX_NODE_NAME_LENGTH,
+  MAX_ROUTER_ID_LENGTH,
+} from './names.js';
+export type { CtpRegistrationType, CtpVirtualName } from './names.js';

@@ -1,0 +1,172 @@
+/**
+ * The protocol's vocabulary: return codes, command names and the `CtpMessage`
+ * union discriminated on `t` (SPEC.md sections 4 and 6).
+ */
+
+/** Return codes (seed `ReturnCode`, SPEC.md section 4). */
+export const ReturnCode = {
+  SUCCESS: 'SUCCESS',
+  ERROR: 'ERROR',
+  TIMEOUT: 'TIMEOUT',
+  IN_PROGRESS: 'IN_PROGRESS',
+  NODE_UNFOUND: 'NODE_UNFOUND',
+  ALREADY_ASSIGNED: 'ALREADY_ASSIGNED',
+  NOT_ASSIGNED: 'NOT_ASSIGNED',
+  REJECTED: 'REJECTED',
+} as const;
+export type ReturnCode = (typeof ReturnCode)[keyof typeof ReturnCode];
+
+const RETURN_CODES: ReadonlySet<string> = new Set(Object.values(ReturnCode));
+/** True for one of the eight return codes. */
+export function isReturnCode(value: unknown): value is ReturnCode {
+  return typeof value === 'string' && RETURN_CODES.has(value);
+}
+
+/** What every request method resolves to. */
+export interface CtpResult {
+  code: ReturnCode;
+  content?: unknown;
+  reason?: string;
+}
+
+/** Frame types (`t`), SPEC.md section 6. */
+export const CtpCommand = {
+  REPORTNODE: 'REPORTNODE',
+  UPDATENODE: 'UPDATENODE',
+  REGISTER: 'REGISTER',
+  UNREGISTER: 'UNREGISTER',
+  START: 'START',
+  STOP: 'STOP',
+  COMMAND: 'COMMAND',
+  POST: 'POST',
+  RESPONSE: 'RESPONSE',
+  EVENT: 'EVENT',
+} as const;
+export type CtpCommand = (typeof CtpCommand)[keyof typeof CtpCommand];
+
+/** The codec version this package speaks. */
+export const PROTOCOL_VERSION = 1;
+
+/** One router's link-state advert (SPEC.md section 7). */
+export interface CtpAdvert {
+  origin: string;
+  seq: number;
+  nodes: string[];
+  neighbors: string[];
+}
+
+interface Base {
+  v: 1;
+  /** Forwards so far; absent means 0. */
+  hops?: number;
+}
+
+export interface CtpReportNode extends Base {
+  t: 'REPORTNODE';
+  from: string;
+  adverts: CtpAdvert[];
+}
+export interface CtpUpdateNode extends Base {
+  t: 'UPDATENODE';
+  from: string;
+}
+export interface CtpRegister extends Base {
+  t: 'REGISTER';
+  id: number;
+  to?: string;
+  node: string;
+  controller?: string;
+  monitor?: string;
+  refresh?: true;
+}
+export interface CtpUnregister extends Base {
+  t: 'UNREGISTER';
+  id: number;
+  to?: string;
+  node: string;
+  controller?: string;
+  monitor?: string;
+}
+export interface CtpStart extends Base {
+  t: 'START';
+  id: number;
+  to?: string;
+  node: string;
+  controller: string;
+  app: string;
+  optionals?: Record<string, unknown>;
+}
+export interface CtpStop extends Base {
+  t: 'STOP';
+  id: number;
+  to?: string;
+  node: string;
+  controller: string;
+  app: string;
+  optionals?: Record<string, unknown>;
+}
+export interface CtpCommandMessage extends Base {
+  t: 'COMMAND';
+  id: number;
+  to?: string;
+  node: string;
+  controller: string;
+  app: string;
+  content: unknown;
+}
+export interface CtpPost extends Base {
+  t: 'POST';
+  to?: string;
+  node: string;
+  content: unknown;
+}
+export interface CtpResponse extends Base {
+  t: 'RESPONSE';
+  node: string;
+  /** The destination virtual node (a controller's or a monitor's). */
+  controller: string;
+  code: ReturnCode;
+  re?: number;
+  content?: unknown;
+  reason?: string;
+}
+export interface CtpEvent extends Base {
+  t: 'EVENT';
+  node: string;
+  /** The destination virtual node (a controller's or a monitor's). */
+  monitor: string;
+  content: unknown;
+}
+
+/** Every frame, discriminated on `t`. */
+export type CtpMessage =
+  | CtpReportNode
+  | CtpUpdateNode
+  | CtpRegister
+  | CtpUnregister
+  | CtpStart
+  | CtpStop
+  | CtpCommandMessage
+  | CtpPost
+  | CtpResponse
+  | CtpEvent;
+
+/** Requests: frames that carry an `id` and are answered by a RESPONSE. */
+export type CtpRequestMessage = CtpRegister | CtpUnregister | CtpStart | CtpStop | CtpCommandMessage;
+/** Control requests handed to the host app through `onReceived`. */
+export type CtpControlMessage = CtpStart | CtpStop | CtpCommandMessage;
+/** Frames routed toward a node's host router (by `to`, else by node name). */
+export type CtpHostBoundMessage = CtpRequestMessage | CtpPost;
+/** Frames routed toward the router of a destination virtual node. */
+export type CtpRegistrantBoundMessage = CtpResponse | CtpEvent;
+
+/** The names `onReceived` is called with. */
+export type CtpReceivedName = 'START' | 'STOP' | 'COMMAND' | 'EVENT';
+
+/** A pluggable frame codec (SPEC.md section 2 option `codec`). */
+export interface CtpCodec {
+  /** Turn a message into a frame. */
+  encode(msg: CtpMessage): string;
+  /** Turn a frame into a message; throw (ideally a `CtpDecodeError` with a drop reason) on bad input. */
+  decode(frame: string): CtpMessage;
+}

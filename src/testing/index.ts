@@ -1,0 +1,5 @@
+/**
+ * `ctp-router/testing`: helpers for testing host code without sockets.
+ */
+export { CtpTestNetwork } from './network.js';
+export type { CtpTestPeer, CtpTestRouterOptions, CtpTestFrame } from './network.js';
