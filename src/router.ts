@@ -40,8 +40,12 @@ const debug = createDebug('ctp:router');
 
 /** `onReceived`: START/STOP/COMMAND at the node's host, EVENT at a registrant (seed `ctpc_received_callback`). */
 export type CtpReceivedCallback = (name: CtpReceivedName, msg: CtpControlMessage | CtpEvent) => void;
-/** `send`: deliver a frame to one peer, or to every peer when `peer` is `null` (seed `ctpc_send_callback`). */
-export type CtpSendCallback<P> = (peer: P | null, frame: string) => void | Promise<void>;
+/**
+ * `send`: deliver a frame to one peer, or to every peer when `peer` is `null`
+ * (seed `ctpc_send_callback`). A throw, or a returned promise that rejects, is
+ * reported as `error`; any other return value is ignored.
+ */
+export type CtpSendCallback<P> = (peer: P | null, frame: string) => unknown;
 /** `onNodesUpdated`: the sorted list of reachable nodes, after every change (seed `node_updated_inform_callback`). */
 export type CtpNodesUpdatedCallback = (nodes: string[]) => void;
 
@@ -1175,12 +1179,13 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
 
   private applyDelta(delta: CtpTableDelta): void {
     const changed = delta.added.length > 0 || delta.removed.length > 0;
-    // Pending requests whose node is no longer advertised by the router they
-    // were addressed to resolve at once (SPEC.md section 5).
-    if (changed || delta.lost.length > 0) {
-      this.pending.failWhere((e) => !this.table.advertises(e.to, e.node), { code: ReturnCode.NODE_UNFOUND });
-    }
-    if (changed || delta.gained.length > 0 || delta.lost.length > 0) {
+    // A name's hosts can change without its reachability changing (a node
+    // that moves, a conflict that ends): look again whenever anything moved.
+    if (delta.touched > 0 || delta.gained.length > 0 || delta.lost.length > 0) {
+      // Pending requests whose node is no longer advertised by the router they
+      // were addressed to resolve at once (SPEC.md section 5).
+      if (this.pending.size > 0)
+        this.pending.failWhere((e) => !this.table.advertises(e.to, e.node), { code: ReturnCode.NODE_UNFOUND });
       for (const reg of [...this.regs.values()]) this.evaluateRegistration(reg.virtual);
     }
     for (const name of delta.removed) {

@@ -32,6 +32,8 @@ export interface CtpTableDelta {
   /** Origins that became reachable / unreachable. */
   gained: string[];
   lost: string[];
+  /** How many names the batch touched (their hosts may have changed even when their reachability did not). */
+  touched: number;
 }
 
 /** How `applyAdvert` treated an advert. */
@@ -412,9 +414,10 @@ export class CtpTable<P> {
         }
       } else this.conflictKeys.delete(name);
     }
+    const touched = this.before.size;
     this.before = new Map();
     if (added.length > 0 || removed.length > 0) this.sortedCache = undefined;
-    return { added, removed, conflicts, gained, lost };
+    return { added, removed, conflicts, gained, lost, touched };
   }
 
   private bfs(): Map<string, string> {

@@ -1,0 +1,203 @@
+import { describe, expect, it } from 'vitest';
+import { CtpTable } from '../src/table.js';
+import type { CtpAdvert } from '../src/messages.js';
+
+const T0 = 1_000_000;
+const ad = (origin: string, seq: number, nodes: string[], neighbors: string[]): CtpAdvert => ({ origin, seq, nodes, neighbors });
+
+/** A table for router `a`, bound to neighbors by peer name = neighbor id. */
+function table(id = 'a', maxRouters = 100): CtpTable<string> {
+  return new CtpTable<string>(id, T0, maxRouters);
+}
+
+describe('CtpTable: own advert', () => {
+  it('starts at the clock and grows by one only on an actual change', () => {
+    const t = table();
+    expect(t.seq).toBe(T0);
+    expect(t.reoriginate()).toBeUndefined();
+    t.addLocal(['x', 'y']);
+    expect(t.reoriginate()).toEqual({ origin: 'a', seq: T0 + 1, nodes: ['x', 'y'], neighbors: [] });
+    t.addLocal(['x']);
+    expect(t.reoriginate()).toBeUndefined();
+    t.bind('p1', 'b');
+    t.bind('p2', 'b'); // a second peer to the same router is not a new neighbor
+    expect(t.reoriginate()?.neighbors).toEqual(['b']);
+    expect(t.seq).toBe(T0 + 2);
+    t.unbind('p1');
+    expect(t.reoriginate()).toBeUndefined();
+    t.unbind('p2');
+    expect(t.reoriginate()).toEqual({ origin: 'a', seq: T0 + 3, nodes: ['x', 'y'], neighbors: [] });
+  });
+});
+
+describe('CtpTable: flooding rules', () => {
+  it('stores new and newer adverts, ignores equal ones, reports older ones', () => {
+    const t = table();
+    expect(t.applyAdvert(ad('b', 5, ['n1'], []), T0)).toBe('stored');
+    expect(t.applyAdvert(ad('b', 5, ['other'], []), T0)).toBe('equal');
+    expect(t.stored('b')?.nodes).toEqual(['n1']);
+    expect(t.applyAdvert(ad('b', 4, ['old'], []), T0)).toBe('older');
+    expect(t.stored('b')?.seq).toBe(5);
+    expect(t.applyAdvert(ad('b', 6, ['n2'], []), T0)).toBe('stored');
+    expect(t.stored('b')?.nodes).toEqual(['n2']);
+  });
+
+  it('heals its own origin when a higher seq, or an equal seq with other contents, comes back', () => {
+    const t = table();
+    t.addLocal(['x']);
+    t.reoriginate();
+    const own = t.seq;
+    expect(t.applyAdvert(ad('a', own + 10, ['x'], []), T0)).toBe('own-heal');
+    expect(t.applyAdvert(ad('a', own, ['x', 'ghost'], []), T0)).toBe('own-heal');
+    expect(t.applyAdvert(ad('a', own, ['x'], []), T0)).toBe('own-ignore'); // same lists
+    expect(t.applyAdvert(ad('a', own - 1, ['zzz'], []), T0)).toBe('own-ignore');
+    expect(t.healAbove(own + 10).seq).toBe(own + 11);
+  });
+});
+
+describe('CtpTable: routes', () => {
+  it('uses only two-way links', () => {
+    const t = table();
+    t.bind('pb', 'b');
+    t.applyAdvert(ad('b', 1, ['nb'], []), T0); // b does not list a yet
+    let d = t.commit(T0);
+    expect(t.isReachable('b')).toBe(false);
+    expect(t.sortedNames()).toEqual([]);
+    expect(d.added).toEqual([]);
+    t.applyAdvert(ad('b', 2, ['nb'], ['a']), T0);
+    d = t.commit(T0);
+    expect(t.isReachable('b')).toBe(true);
+    expect(d.added).toEqual(['nb']);
+    expect(d.gained).toEqual(['b']);
+    expect(t.peerToward('b')).toBe('pb');
+  });
+
+  it('routes multi-hop through the first hop and forgets unreachable origins', () => {
+    // a - b - c ; c also lists d but d does not list c (one-sided)
+    const t = table();
+    t.bind('pb', 'b');
+    t.applyAdvert(ad('b', 1, ['nb'], ['a', 'c']), T0);
+    t.applyAdvert(ad('c', 1, ['nc'], ['b', 'd']), T0);
+    t.applyAdvert(ad('d', 1, ['nd'], []), T0);
+    t.commit(T0);
+    expect(t.sortedNames()).toEqual(['nb', 'nc']);
+    expect(t.firstHop('c')).toBe('b');
+    expect(t.peerToward('c')).toBe('pb');
+    expect(t.isReachable('d')).toBe(false);
+    // b drops its link to c: c's nodes disappear everywhere downstream
+    t.applyAdvert(ad('b', 2, ['nb'], ['a']), T0 + 5);
+    const d = t.commit(T0 + 5);
+    expect(d.removed).toEqual(['nc']);
+    expect(d.lost).toEqual(['c']);
+    expect(t.sortedNames()).toEqual(['nb']);
+    expect(t.stored('c')?.unreachableSince).toBe(T0 + 5); // kept, for a partition that heals
+    // and the partition heals without re-flooding c's advert
+    t.applyAdvert(ad('b', 3, ['nb'], ['a', 'c']), T0 + 6);
+    expect(t.commit(T0 + 6).added).toEqual(['nc']);
+  });
+
+  it('drops every route through a neighbor that goes down', () => {
+    const t = table();
+    t.bind('pb', 'b');
+    t.applyAdvert(ad('b', 1, ['nb'], ['a', 'c']), T0);
+    t.applyAdvert(ad('c', 1, ['nc'], ['b']), T0);
+    t.commit(T0);
+    t.unbind('pb');
+    t.reoriginate();
+    const d = t.commit(T0);
+    expect(d.removed.sort()).toEqual(['nb', 'nc']);
+    expect(t.sortedNames()).toEqual([]);
+  });
+});
+
+describe('CtpTable: names', () => {
+  it('resolves a name conflict to the origin id that sorts first, and a local node always wins', () => {
+    const t = table('m');
+    t.bind('pz', 'z');
+    t.bind('pb', 'b');
+    t.applyAdvert(ad('z', 1, ['cam'], ['m']), T0);
+    t.applyAdvert(ad('b', 1, ['cam'], ['m']), T0);
+    let d = t.commit(T0);
+    expect(t.ownerOf('cam')).toBe('b');
+    expect(d.conflicts).toEqual([{ node: 'cam', hosts: ['b', 'z'] }]);
+    // the same set of hosts is not reported again
+    t.applyAdvert(ad('z', 2, ['cam', 'other'], ['m']), T0);
+    d = t.commit(T0);
+    expect(d.conflicts).toEqual([]);
+    t.addLocal(['cam']);
+    d = t.commit(T0);
+    expect(t.ownerOf('cam')).toBe('m');
+    expect(d.conflicts).toEqual([{ node: 'cam', hosts: ['b', 'm', 'z'] }]);
+    // UTF-16 code unit order: 'B' (0x42) sorts before 'a' (0x61)
+    const u = table('x');
+    u.bind('p1', 'a');
+    u.bind('p2', 'B');
+    u.applyAdvert(ad('a', 1, ['n'], ['x']), T0);
+    u.applyAdvert(ad('B', 1, ['n'], ['x']), T0);
+    u.commit(T0);
+    expect(u.ownerOf('n')).toBe('B');
+  });
+
+  it('ignores a virtual node whose @id is not its origin', () => {
+    const t = table();
+    t.bind('pb', 'b');
+    t.applyAdvert(ad('b', 1, ['controller[cam]@b', 'controller[cam]@evil', 'monitor[cam]@b', 'n', 'n'], ['a']), T0);
+    t.commit(T0);
+    expect(t.sortedNames()).toEqual(['controller[cam]@b', 'monitor[cam]@b', 'n']);
+    expect(t.isReachableName('controller[cam]@evil')).toBe(false);
+  });
+
+  it('reports exactly the names whose reachability changed', () => {
+    const t = table();
+    t.bind('pb', 'b');
+    t.bind('pc', 'c');
+    t.applyAdvert(ad('b', 1, ['shared', 'onlyB'], ['a']), T0);
+    t.applyAdvert(ad('c', 1, ['shared'], ['a']), T0);
+    t.commit(T0);
+    t.unbind('pb');
+    t.reoriginate();
+    const d = t.commit(T0);
+    expect(d.removed).toEqual(['onlyB']); // shared is still hosted by c
+    expect(d.added).toEqual([]);
+    expect(t.ownerOf('shared')).toBe('c');
+  });
+});
+
+describe('CtpTable: limits and ageing', () => {
+  it('refuses a new unreachable origin when full, and evicts the longest-unreachable one for a reachable origin', () => {
+    const t = table('a', 2);
+    t.bind('pb', 'b');
+    expect(t.applyAdvert(ad('x', 1, [], []), T0)).toBe('stored'); // unreachable since T0
+    expect(t.applyAdvert(ad('y', 1, [], []), T0 + 10)).toBe('stored'); // unreachable since T0+10
+    t.commit(T0 + 10);
+    expect(t.routerCount()).toBe(2);
+    expect(t.applyAdvert(ad('z', 1, [], []), T0 + 20)).toBe('too-many-routers');
+    // b is a bound neighbor and lists a: reachable once stored, so x (oldest unreachable) goes
+    expect(t.applyAdvert(ad('b', 1, ['nb'], ['a']), T0 + 20)).toBe('stored');
+    expect(t.stored('x')).toBeUndefined();
+    expect(t.stored('y')).toBeDefined();
+    t.commit(T0 + 20);
+    expect(t.sortedNames()).toEqual(['nb']);
+    // full of reachable ones: nothing to evict
+    const u = table('a', 1);
+    u.bind('pb', 'b');
+    u.bind('pc', 'c');
+    u.applyAdvert(ad('b', 1, [], ['a']), T0);
+    u.commit(T0);
+    expect(u.applyAdvert(ad('c', 1, [], ['a']), T0)).toBe('too-many-routers');
+  });
+
+  it('deletes adverts whose origin stayed unreachable for staleMs, and only those', () => {
+    const t = table();
+    t.bind('pb', 'b');
+    t.applyAdvert(ad('b', 1, [], ['a']), T0);
+    t.applyAdvert(ad('gone', 1, ['g'], []), T0);
+    t.commit(T0);
+    expect(t.nextStaleAt(1000)).toBe(T0 + 1000);
+    expect(t.expireStale(T0 + 999, 1000)).toEqual([]);
+    expect(t.expireStale(T0 + 1000, 1000)).toEqual(['gone']);
+    expect(t.stored('gone')).toBeUndefined();
+    expect(t.stored('b')).toBeDefined();
+    expect(t.nextStaleAt(1000)).toBeUndefined();
+  });
+});
