@@ -200,11 +200,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
 
   /** Become `node`'s controller, or one of its monitors (seed `CTPC_REGISTER`). */
   async register(node: string, type: CtpRegistrationType, opts?: CtpRequestOptions): Promise<CtpResult> {
-    this.assertOpen();
-    this.checkNode(node);
-    this.checkType(type);
-    const o = resolveRequestOptions(opts, this.opts.responseTimeoutMs);
-    const virtual = virtualName(type, node, this.id);
+    const { o, virtual } = this.registrationArgs(node, type, opts);
     const check = (): CtpResult | string => {
       const owner = this.table.ownerOf(node);
       if (owner === undefined) return { code: ReturnCode.NODE_UNFOUND };
@@ -234,11 +230,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
 
   /** End this router's registration of `type` on `node` (seed `CTPC_UNREGISTER`). */
   async unregister(node: string, type: CtpRegistrationType, opts?: CtpRequestOptions): Promise<CtpResult> {
-    this.assertOpen();
-    this.checkNode(node);
-    this.checkType(type);
-    const o = resolveRequestOptions(opts, this.opts.responseTimeoutMs);
-    const virtual = virtualName(type, node, this.id);
+    const { o, virtual } = this.registrationArgs(node, type, opts);
     const check = (): CtpResult | string => {
       const reg = this.regs.get(virtual);
       if (!this.nodeKnownFor(node, reg)) {
@@ -263,6 +255,14 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
         if (reg !== undefined) this.forgetRegistration(reg, undefined);
       },
     }));
+  }
+
+  /** Validate the arguments of register/unregister; the options resolved and the virtual node's name. */
+  private registrationArgs(node: string, type: CtpRegistrationType, opts: CtpRequestOptions | undefined) {
+    this.assertOpen();
+    this.checkNode(node);
+    this.checkType(type);
+    return { o: resolveRequestOptions(opts, this.opts.responseTimeoutMs), virtual: virtualName(type, node, this.id) };
   }
 
   /** Controller only: START `app` on `node` and wait for the host's response (seed `CTPC_START`). */
