@@ -73,7 +73,7 @@ function destinationField(o: Obj, key: 'controller' | 'monitor', node: string): 
   if (v === undefined || v.node !== node) malformed(`\`${key}\` is not a well-formed virtual node of \`node\``);
 }
 function contentField(o: Obj, required: boolean): void {
-  if (!('content' in o)) {
+  if (!Object.prototype.hasOwnProperty.call(o, 'content')) {
     if (required) malformed('`content` is missing');
     return;
   }
@@ -181,6 +181,10 @@ export function decode(frame: string): CtpMessage {
   if (typeof obj.t !== 'string') malformed('`t` is missing or not a string');
   if (obj.hops !== undefined && !isSafeNonNegative(obj.hops)) malformed('`hops` is not a safe integer');
   validate(obj);
+  // Every other field (adverts, unknown ones) is kept and re-encoded when the
+  // frame is forwarded (SPEC.md section 6): bound it as `content` is bounded,
+  // so that no frame can overflow the encoder's stack or carry `__proto__`.
+  for (const key in obj) if (key !== 'content' && key !== 'optionals') checkValue(obj[key], 1, key);
   return obj as unknown as CtpMessage;
 }
 
