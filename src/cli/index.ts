@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+/**
+ * `ctp-router <command>`: the command line. Dispatches to one file per command.
+ * Exit codes: 0 success, 1 failure, 2 usage error.
+ */
+import createDebug from 'debug';
+import { UsageError } from './args.js';
+import { callCommand } from './call.js';
+import { nodesCommand } from './nodes.js';
+import { peerCommand } from './peer.js';
+import { USAGE } from './usage.js';
+import { watchCommand } from './watch.js';
+
+const debug = createDebug('ctp:cli');
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number | 'help'>> = {
+  peer: peerCommand,
+  nodes: nodesCommand,
+  call: callCommand,
+  watch: watchCommand,
+};
+
+/** Run the CLI with `argv` (without `node` and the script); resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${USAGE.main}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  const run = COMMANDS[command];
+  if (run === undefined) {
+    process.stderr.write(`ctp-router: unknown command \`${command}\`\n${USAGE.main}\n`);
+    return 2;
+  }
+  try {
+    const code = await run(rest);
+    if (code === 'help') {
+      process.stdout.write(`${USAGE[command] as string}\n`);
+      return 0;
+    }
+    return code;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`ctp-router ${command}: ${err.message}\nRun \`ctp-router ${command} --help\` for usage.\n`);
+      return 2;
+    }
+    debug('%O', err);
+    process.stderr.write(`ctp-router ${command}: ${(err as Error)?.message ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`ctp-router: ${String(err)}\n`);
+    process.exit(1);
+  },
+);

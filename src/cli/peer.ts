@@ -1,0 +1,125 @@
+/**
+ * `ctp-router peer`: run a router over TCP; print table, link and request lines.
+ */
+import { parseVirtualName } from '../names.js';
+import type { CtpControlMessage, CtpEvent, CtpReceivedName } from '../messages.js';
+import { formatAddress } from '../tcp/address.js';
+import type { TcpPeer } from '../tcp/connection.js';
+import { addressArg, intArg, listOpt, nodeArg, parseArgs, stringOpt, UsageError } from './args.js';
+import { COMMON_SPEC, commonOptions } from './common.js';
+import { CliOutput, show } from './output.js';
+import { interrupted, Session } from './session.js';
+
+const SPEC = {
+  ...COMMON_SPEC,
+  listen: { type: 'string' },
+  node: { type: 'string', multiple: true },
+  echo: { type: 'boolean' },
+  'lease-grace-ms': { type: 'string' },
+  'max-frame-bytes': { type: 'string' },
+  'max-queued-bytes': { type: 'string' },
+  'reconnect-max-ms': { type: 'string' },
+} as const;
+
+function peerName(p: TcpPeer): string {
+  return `${p.remoteAddress}:${p.remotePort}${p.routerId === undefined ? '' : ` (${p.routerId})`}`;
+}
+
+/** Who a virtual node stands for: its router id. */
+function who(virtualNode: string): string {
+  return parseVirtualName(virtualNode)?.routerId ?? virtualNode;
+}
+
+/** `ctp-router peer [options]`: resolves to the exit code, or `'help'`. */
+export async function peerCommand(argv: string[]): Promise<number | 'help'> {
+  const p = parseArgs(argv, SPEC, 'peer');
+  if (p.options.help === true) return 'help';
+  const common = commonOptions(p, 'peer');
+  if (p.groups.some((g) => g.length > 0)) throw new UsageError(`unexpected argument \`${p.groups.flat()[0] as string}\``, 'peer');
+  const listenText = stringOpt(p.options.listen);
+  const listen = listenText === undefined ? undefined : addressArg(listenText, 'listen', 'peer', true);
+  if (listen === undefined && common.connect.length === 0) throw new UsageError('give `--listen HOST:PORT` and/or `--connect HOST:PORT`', 'peer');
+  const nodes = listOpt(p.options.node).map((n) => nodeArg(n, 'peer'));
+  const echo = p.options.echo === true;
+  const out = new CliOutput(common.json);
+
+  let session: Session | undefined;
+  const onReceived = (name: CtpReceivedName, msg: CtpControlMessage | CtpEvent): void => {
+    const router = (session as Session).router;
+    if (name === 'EVENT') {
+      const e = msg as CtpEvent;
+      out.line('event', `event ${e.node} ${show(e.content)}`, { node: e.node, content: e.content });
+      return;
+    }
+    const m = msg as CtpControlMessage;
+    const payload = m.t === 'COMMAND' ? m.content : m.optionals;
+    const from = who(m.controller);
+    out.line('received', `received ${m.t} ${m.node} ${m.app} ${show(payload)} from ${from}`, {
+      t: m.t,
+      node: m.node,
+      app: m.app,
+      ...(m.t === 'COMMAND' ? { content: m.content } : m.optionals === undefined ? {} : { optionals: m.optionals }),
+      from,
+    });
+    if (echo) {
+      const got: Record<string, unknown> = { t: m.t, app: m.app };
+      if (m.t === 'COMMAND') got.content = m.content;
+      else if (m.optionals !== undefined) got.optionals = m.optionals;
+      router.respond(m.node, got);
+      router.publish(m.node, got);
+    } else router.respond(m.node, { error: 'no app: run the peer with --echo' }, 'ERROR');
+  };
+
+  session = new Session({
+    id: common.id,
+    role: 'peer',
+    listen,
+    connect: common.connect,
+    nodes,
+    timeoutMs: common.timeoutMs,
+    leaseGraceMs: p.options['lease-grace-ms'] === undefined ? undefined : intArg(p.options['lease-grace-ms'], 'lease-grace-ms', 'peer', 0, 1),
+    maxFrameBytes: p.options['max-frame-bytes'] === undefined ? undefined : intArg(p.options['max-frame-bytes'], 'max-frame-bytes', 'peer', 0, 1024),
+    maxQueuedBytes: p.options['max-queued-bytes'] === undefined ? undefined : intArg(p.options['max-queued-bytes'], 'max-queued-bytes', 'peer', 0, 1),
+    reconnectMaxMs: p.options['reconnect-max-ms'] === undefined ? undefined : intArg(p.options['reconnect-max-ms'], 'reconnect-max-ms', 'peer', 0, 1),
+    onReceived,
+  });
+  const { router, transport } = session;
+
+  let known = new Set<string>(router.nodes());
+  router.on('nodes', (list) => {
+    const now = new Set(list);
+    const added = list.filter((n) => !known.has(n));
+    const removed = [...known].filter((n) => !now.has(n));
+    known = now;
+    out.line('nodes', `nodes ${[...added.map((n) => `+${n}`), ...removed.map((n) => `-${n}`)].join(' ')}`, { added, removed, nodes: list });
+  });
+  router.on('registered', (e) => out.line('registered', `registered ${e.type} ${e.node}`, { ...e }));
+  router.on('released', (e) => out.line('released', `released ${e.node} ${e.type} ${who(e.registrant)}`, { node: e.node, kind: e.type, registrant: e.registrant }));
+  router.on('lost', (e) => out.line('lost', `lost ${e.type} ${e.node} (${e.reason})`, { node: e.node, kind: e.type, reason: e.reason }));
+  router.on('conflict', (e) =>
+    out.line('conflict', e.kind === 'node' ? `conflict node ${e.node} hosted by ${e.hosts.join(', ')}` : `conflict router-id ${e.id}`, { ...e }),
+  );
+  router.on('dropped', (e) => out.line('dropped', `dropped ${e.reason}${e.t === undefined ? '' : ` ${e.t}`} from ${peerName(e.peer)}`, { reason: e.reason, ...(e.t === undefined ? {} : { t: e.t }), peer: peerName(e.peer) }));
+  router.on('error', (err) => out.warn(err.message));
+  transport.on('connect', (peer) => out.line('link', `link up ${peer.direction === 'in' ? 'from' : 'to'} ${peerName(peer)}`, { state: 'up', direction: peer.direction, peer: peerName(peer) }));
+  transport.on('disconnect', (peer, reason) =>
+    out.line('link', `link down ${peer.direction === 'in' ? 'from' : 'to'} ${peerName(peer)} (${reason})`, { state: 'down', direction: peer.direction, peer: peerName(peer), reason }),
+  );
+  transport.on('oversized', (peer, bytes) => out.line('oversized', `oversized line from ${peerName(peer)} discarded (${bytes}+ bytes)`, { peer: peerName(peer), bytes }));
+  transport.on('error', (err) => out.warn(err.message));
+
+  try {
+    await transport.listening();
+  } catch (err) {
+    out.warn(`cannot listen on ${listen === undefined ? '?' : formatAddress(listen)}: ${(err as Error).message}`);
+    await session.close();
+    return 1;
+  }
+  if (listen !== undefined) {
+    const a = transport.address();
+    out.line('listening', `listening ${formatAddress(a)} as ${router.id}${nodes.length > 0 ? ` hosting ${nodes.join(', ')}` : ''}`, { id: router.id, host: a.host, port: a.port, nodes });
+  } else out.line('started', `started as ${router.id}${nodes.length > 0 ? ` hosting ${nodes.join(', ')}` : ''}`, { id: router.id, nodes });
+  await interrupted();
+  await session.close();
+  return 0;
+}

@@ -1,0 +1,143 @@
+/**
+ * A router on a TCP transport, as every CLI command runs one: build, wire,
+ * wait for the link and the nodes, close.
+ */
+import createDebug from 'debug';
+import { randomUUID } from 'node:crypto';
+import type { CtpControlMessage, CtpEvent, CtpReceivedName } from '../messages.js';
+import { CtpRouter } from '../router.js';
+import { formatAddress, type TcpAddress } from '../tcp/address.js';
+import type { TcpPeer } from '../tcp/connection.js';
+import { TcpTransport } from '../tcp/transport.js';
+
+const debug = createDebug('ctp:cli');
+
+/** What a command asks of its session. */
+export interface SessionOptions {
+  id?: string | undefined;
+  /** Default id prefix when `id` is not given. */
+  role: string;
+  listen?: TcpAddress | undefined;
+  connect: TcpAddress[];
+  nodes?: string[];
+  timeoutMs: number;
+  leaseGraceMs?: number | undefined;
+  maxFrameBytes?: number | undefined;
+  maxQueuedBytes?: number | undefined;
+  reconnectMaxMs?: number | undefined;
+  onReceived?: (name: CtpReceivedName, msg: CtpControlMessage | CtpEvent) => void;
+}
+
+/** A running router and its transport. */
+export class Session {
+  readonly router: CtpRouter<TcpPeer>;
+  readonly transport: TcpTransport;
+  private closed: Promise<void> | undefined;
+
+  constructor(o: SessionOptions) {
+    const reconnect = o.reconnectMaxMs === undefined ? {} : { maxDelayMs: o.reconnectMaxMs, initialDelayMs: Math.min(100, o.reconnectMaxMs) };
+    this.transport = new TcpTransport({
+      ...(o.listen === undefined ? {} : { listen: o.listen }),
+      connect: o.connect.map(formatAddress),
+      reconnect,
+      ...(o.maxFrameBytes === undefined ? {} : { maxFrameBytes: o.maxFrameBytes }),
+      ...(o.maxQueuedBytes === undefined ? {} : { maxQueuedBytes: o.maxQueuedBytes }),
+    });
+    this.router = new CtpRouter<TcpPeer>((n, m) => o.onReceived?.(n, m), this.transport.send, () => {}, {
+      id: o.id ?? `${o.role}-${randomUUID().slice(0, 8)}`,
+      nodes: o.nodes ?? [],
+      responseTimeoutMs: o.timeoutMs,
+      ...(o.leaseGraceMs === undefined ? {} : { leaseGraceMs: o.leaseGraceMs }),
+      ...(o.maxFrameBytes === undefined ? {} : { maxFrameBytes: o.maxFrameBytes }),
+    });
+    this.transport.attach(this.router);
+  }
+
+  /**
+   * Wait until a neighbor router is reachable (a two-way link) and its table
+   * has arrived; rejects when the first dial fails or nothing happens in `waitMs`.
+   */
+  async synced(waitMs: number): Promise<void> {
+    const deadline = Date.now() + waitMs;
+    let dialError: Error | undefined;
+    const onDialError = (target: string, err: Error): void => {
+      dialError ??= new Error(`cannot connect to ${target}: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
+    };
+    this.transport.on('dialError', onDialError);
+    try {
+      for (;;) {
+        if (this.linkedNeighbor()) break;
+        if (dialError !== undefined && this.transport.peers().length === 0) throw dialError;
+        if (Date.now() >= deadline) throw new Error(dialError?.message ?? `no router answered within ${waitMs} ms`);
+        await sleep(20);
+      }
+      // The neighbor's table arrives in one batch; give a flood a moment to settle.
+      await this.quiet(60, Math.max(0, deadline - Date.now()));
+    } finally {
+      this.transport.off('dialError', onDialError);
+    }
+  }
+
+  /** Wait until `node` is reachable, up to `waitMs`; true when it is. */
+  async nodeReachable(node: string, waitMs: number): Promise<boolean> {
+    const deadline = Date.now() + waitMs;
+    while (!this.router.nodes().includes(node)) {
+      if (Date.now() >= deadline) return false;
+      await sleep(20);
+    }
+    return true;
+  }
+
+  /** Close the transport and the router (once). */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      await this.transport.close();
+      await this.router.close();
+      debug('%s closed', this.router.id);
+    })();
+    return this.closed;
+  }
+
+  private linkedNeighbor(): boolean {
+    const snap = this.router.snapshot();
+    return snap.neighbors.some((n) => snap.routers[n]?.reachable === true);
+  }
+
+  /** Resolve after `ms` without a `nodes` event (or after `maxMs`). */
+  private quiet(ms: number, maxMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      let timer = setTimeout(done, ms);
+      const cap = setTimeout(done, maxMs);
+      const onNodes = (): void => {
+        clearTimeout(timer);
+        timer = setTimeout(done, ms);
+      };
+      this.router.on('nodes', onNodes);
+      const router = this.router;
+      function done(): void {
+        clearTimeout(timer);
+        clearTimeout(cap);
+        router.off('nodes', onNodes);
+        resolve();
+      }
+    });
+  }
+}
+
+/** Resolve after `ms`. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Resolve on the first SIGINT or SIGTERM. */
+export function interrupted(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (sig: NodeJS.Signals): void => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(sig);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}

@@ -1,0 +1,78 @@
+/**
+ * Help texts of the CLI (`--help` everywhere).
+ */
+
+const COMMON = `Common options:
+  --json                 print JSON lines instead of text
+  --id ID                this process's router id (default: a random one)
+  --timeout-ms MS        request timeout (default 10000)
+  --wait-ms MS           how long to wait for the connection and for nodes to appear (default 5000)
+  -h, --help             show this help`;
+
+/** Help of each command, and of the program. */
+export const USAGE: Record<string, string> = {
+  main: `Usage: ctp-router <command> [options]
+
+Commands:
+  peer    run a router over TCP, print table changes and received requests
+  nodes   print the reachable nodes with their hosts and controllers, then exit
+  call    perform register|unregister|start|stop|command|post in one session
+  watch   register as monitor of nodes and print their events until interrupted
+
+Run \`ctp-router <command> --help\` for a command's options.
+Exit codes: 0 success, 1 failure (a result other than SUCCESS, no connection), 2 usage error.`,
+
+  peer: `Usage: ctp-router peer [--listen HOST:PORT] [--connect HOST:PORT ...] [--node NAME ...] [--echo] [options]
+
+Run a router over TCP until interrupted (SIGINT/SIGTERM). Prints one line per
+table change, link change and received request or event.
+
+Options:
+  --listen HOST:PORT     listen there (port 0: any free port; the first line says which)
+  --connect HOST:PORT    dial a peer (repeatable); redialled with backoff when it drops
+  --node NAME            host a node (repeatable)
+  --echo                 the nodes' app answers every START/STOP/COMMAND with SUCCESS,
+                         echoing what it got, and publishes the same as the node's event
+                         (without --echo requests are answered ERROR: there is no app)
+  --lease-grace-ms MS    router leaseGraceMs (default 5000)
+  --max-frame-bytes N    longest frame (default 8388608)
+  --max-queued-bytes N   outbound queue per connection before it is closed as a slow consumer (default 33554432)
+  --reconnect-max-ms MS  longest redial delay (default 5000)
+${COMMON}`,
+
+  nodes: `Usage: ctp-router nodes --connect HOST:PORT [options]
+
+Print the reachable nodes with their host router, next hop, controller and
+monitors (as advertised by their virtual nodes), then exit.
+
+${COMMON}`,
+
+  call: `Usage: ctp-router call --connect HOST:PORT <op> [args] [-- <op> [args] ...] [options]
+
+Perform the operations in order, in one session (a registration lives only as
+long as the process), print each result code and content, and exit 0 only if
+all are SUCCESS. Registrations still held at the end are unregistered.
+
+Operations:
+  register NODE controller|monitor
+  unregister NODE controller|monitor
+  start NODE APP [OPTIONALS_JSON]
+  stop NODE APP [OPTIONALS_JSON]
+  command NODE APP [CONTENT_JSON]      (content defaults to null)
+  post NODE CONTENT_JSON
+
+Options:
+  --hold                 after the operations, keep the session (and its registrations)
+                         and print events until interrupted
+${COMMON}
+
+Example:
+  ctp-router call --connect 127.0.0.1:7000 register cam1 controller -- command cam1 pan '{"deg":30}'`,
+
+  watch: `Usage: ctp-router watch --connect HOST:PORT NODE [NODE ...] [options]
+
+Register as monitor of each NODE and print its events until interrupted
+(SIGINT/SIGTERM). A registration that is lost is made again when the node returns.
+
+${COMMON}`,
+};

@@ -1,0 +1,144 @@
+/**
+ * `TcpTransport` options, their defaults and validation.
+ */
+import { argumentError } from '../errors.js';
+import { isValidRouterId } from '../names.js';
+import { parseAddress, type TcpAddress } from './address.js';
+
+/** Where to listen. */
+export interface TcpListenOptions {
+  /** Interface to bind. Loopback by default: there is no authentication on the wire. @default '127.0.0.1' */
+  host?: string;
+  /** Port; 0 picks a free one (read it back with `address()`). @default 0 */
+  port?: number;
+}
+
+/** Reconnection of dialled connections: exponential backoff with jitter. */
+export interface TcpReconnectOptions {
+  /** First delay after a failed dial or a lost connection. @default 100 */
+  initialDelayMs?: number;
+  /** Largest delay. @default 5000 */
+  maxDelayMs?: number;
+  /** Each failed attempt multiplies the delay by this. @default 2 */
+  factor?: number;
+  /** Random spread, 0–1: a delay `d` becomes uniform in `d·(1 ± jitter)` (never above `maxDelayMs`). @default 0.2 */
+  jitter?: number;
+}
+
+/** Options of `new TcpTransport(options)`. */
+export interface TcpTransportOptions {
+  /** Listen for connections. @default none (dial only) */
+  listen?: TcpListenOptions;
+  /** Addresses to dial, `'host:port'` (`'[::1]:7000'` for IPv6); each is redialled when it drops. @default [] */
+  connect?: readonly string[];
+  /** Router id sent in the hello line (used to keep one link per pair of routers). @default the attached router's `id` */
+  id?: string;
+  /** Longest inbound line; longer ones are discarded without being buffered whole. @default 8388608 */
+  maxFrameBytes?: number;
+  /** Outbound bytes queued per connection (ours and the socket's) before it is closed as a slow consumer. @default 33554432 */
+  maxQueuedBytes?: number;
+  /** Reconnection backoff of dialled connections, or `false` to dial each address once. */
+  reconnect?: TcpReconnectOptions | false;
+  /** A dial that has not connected by then fails (and is retried). @default 10000 */
+  connectTimeoutMs?: number;
+  /** Inbound connections at once; more are refused. @default 1024 */
+  maxConnections?: number;
+  /** TCP keep-alive initial delay; 0 turns keep-alive off. @default 15000 */
+  keepAliveMs?: number;
+  /** How long `close()` lets a connection flush before destroying it. @default 1000 */
+  closeTimeoutMs?: number;
+}
+
+/** Defaults of `TcpTransportOptions`. */
+export const TCP_DEFAULTS = {
+  host: '127.0.0.1',
+  maxFrameBytes: 8 * 1024 * 1024,
+  maxQueuedBytes: 32 * 1024 * 1024,
+  initialDelayMs: 100,
+  maxDelayMs: 5000,
+  factor: 2,
+  jitter: 0.2,
+  connectTimeoutMs: 10_000,
+  maxConnections: 1024,
+  keepAliveMs: 15_000,
+  closeTimeoutMs: 1000,
+} as const;
+
+/** Options with every default filled in. */
+export interface TcpResolvedOptions {
+  listen: TcpAddress | undefined;
+  connect: { target: string; address: TcpAddress }[];
+  id: string | undefined;
+  maxFrameBytes: number;
+  maxQueuedBytes: number;
+  reconnect: Required<TcpReconnectOptions> | undefined;
+  connectTimeoutMs: number;
+  maxConnections: number;
+  keepAliveMs: number;
+  closeTimeoutMs: number;
+}
+
+function positive(name: string, value: unknown, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0))
+    throw argumentError(name, allowZero ? 'a non-negative number' : 'a positive number', value);
+  return value;
+}
+
+/** Validate `options` and fill in the defaults; throws `CtpArgumentError` on misuse. */
+export function resolveTcpOptions(options: TcpTransportOptions | undefined): TcpResolvedOptions {
+  const o = options ?? {};
+  if (typeof o !== 'object' || o === null) throw argumentError('options', 'an object', o);
+  let listen: TcpAddress | undefined;
+  if (o.listen !== undefined) {
+    if (typeof o.listen !== 'object' || o.listen === null) throw argumentError('options.listen', 'an object', o.listen);
+    const host = o.listen.host ?? TCP_DEFAULTS.host;
+    if (typeof host !== 'string' || host.length === 0) throw argumentError('options.listen.host', 'a host name or address', host);
+    const port = o.listen.port ?? 0;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw argumentError('options.listen.port', 'an integer from 0 to 65535', port);
+    listen = { host, port };
+  }
+  const connect: TcpResolvedOptions['connect'] = [];
+  if (o.connect !== undefined) {
+    if (!Array.isArray(o.connect)) throw argumentError('options.connect', "an array of 'host:port' strings", o.connect);
+    for (const target of o.connect as unknown[]) {
+      const address = parseAddress(target);
+      if (address === undefined) throw argumentError('options.connect', "an array of 'host:port' strings", target);
+      connect.push({ target: target as string, address });
+    }
+  }
+  if (o.id !== undefined && !isValidRouterId(o.id)) throw argumentError('options.id', 'a router id (1–128 chars of [A-Za-z0-9._:-])', o.id);
+  let reconnect: TcpResolvedOptions['reconnect'];
+  if (o.reconnect !== false) {
+    const r = o.reconnect ?? {};
+    if (typeof r !== 'object' || r === null) throw argumentError('options.reconnect', 'an object or false', r);
+    const initialDelayMs = positive('options.reconnect.initialDelayMs', r.initialDelayMs, TCP_DEFAULTS.initialDelayMs, true);
+    const maxDelayMs = positive('options.reconnect.maxDelayMs', r.maxDelayMs, Math.max(TCP_DEFAULTS.maxDelayMs, initialDelayMs), true);
+    if (maxDelayMs < initialDelayMs) throw argumentError('options.reconnect.maxDelayMs', `at least initialDelayMs (${initialDelayMs})`, maxDelayMs);
+    const factor = positive('options.reconnect.factor', r.factor, TCP_DEFAULTS.factor);
+    if (factor < 1) throw argumentError('options.reconnect.factor', 'a number of at least 1', factor);
+    const jitter = positive('options.reconnect.jitter', r.jitter, TCP_DEFAULTS.jitter, true);
+    if (jitter > 1) throw argumentError('options.reconnect.jitter', 'a number from 0 to 1', jitter);
+    reconnect = { initialDelayMs, maxDelayMs, factor, jitter };
+  }
+  const maxFrameBytes = positive('options.maxFrameBytes', o.maxFrameBytes, TCP_DEFAULTS.maxFrameBytes);
+  return {
+    listen,
+    connect,
+    id: o.id,
+    maxFrameBytes,
+    maxQueuedBytes: positive('options.maxQueuedBytes', o.maxQueuedBytes, TCP_DEFAULTS.maxQueuedBytes),
+    reconnect,
+    connectTimeoutMs: positive('options.connectTimeoutMs', o.connectTimeoutMs, TCP_DEFAULTS.connectTimeoutMs),
+    maxConnections: positive('options.maxConnections', o.maxConnections, TCP_DEFAULTS.maxConnections),
+    keepAliveMs: positive('options.keepAliveMs', o.keepAliveMs, TCP_DEFAULTS.keepAliveMs, true),
+    closeTimeoutMs: positive('options.closeTimeoutMs', o.closeTimeoutMs, TCP_DEFAULTS.closeTimeoutMs, true),
+  };
+}
+
+/** The delay before reconnection attempt `attempt` (0-based): exponential, jittered, bounded. */
+export function backoffDelay(r: Required<TcpReconnectOptions>, attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(r.maxDelayMs, r.initialDelayMs * r.factor ** Math.min(attempt, 64));
+  const spread = base * r.jitter * (2 * random() - 1);
+  return Math.max(0, Math.min(r.maxDelayMs, Math.round(base + spread)));
+}

@@ -1,0 +1,463 @@
+/**
+ * `TcpTransport`: the reference stream transport. Listens and/or dials, frames
+ * by newline (SPEC.md section 6) and wires itself to a router: a line in →
+ * `receive(peer, frame)`, a connection up → `peerUp`, closed → `peerDown`.
+ */
+import createDebug from 'debug';
+import { EventEmitter } from 'eventemitter3';
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+import { argumentError, CtpArgumentError } from '../errors.js';
+import { isValidRouterId } from '../names.js';
+import type { TcpAddress } from './address.js';
+import { TcpConnection, type TcpCloseReason, type TcpPeer } from './connection.js';
+import { TcpDialer, type TcpDialerHost } from './dialer.js';
+import { resolveTcpOptions, type TcpResolvedOptions, type TcpTransportOptions } from './options.js';
+
+const debug = createDebug('ctp:tcp');
+
+/**
+ * What the transport drives: a `CtpRouter<TcpPeer>` fits, as does any host
+ * object with these methods. `id` (when a valid router id) is announced in
+ * the hello line unless the transport has its own `id` option.
+ */
+export interface TcpHost {
+  readonly id?: string;
+  /** One inbound line, without its newline, as UTF-8 bytes (a `Buffer`; the router checks the UTF-8 strictly). */
+  receive(peer: TcpPeer, frame: string | Uint8Array): void;
+  peerUp(peer: TcpPeer): void;
+  peerDown(peer: TcpPeer): void;
+}
+
+/** Typed events of `TcpTransport`. */
+export interface TcpTransportEvents {
+  /** The server is bound. */
+  listening: (address: TcpAddress) => void;
+  /** A connection is up (the host got `peerUp`). */
+  connect: (peer: TcpPeer) => void;
+  /** A connection is down (the host got `peerDown`). */
+  disconnect: (peer: TcpPeer, reason: TcpCloseReason) => void;
+  /** A line longer than `maxFrameBytes` is being discarded; `bytes` seen when it passed the limit. */
+  oversized: (peer: TcpPeer, bytes: number) => void;
+  /** A dial failed; it is retried per `reconnect`. */
+  dialError: (target: string, err: Error) => void;
+  /** The server failed (e.g. the port is taken), or a host method threw. */
+  error: (err: Error) => void;
+}
+
+/** `stats()`: plain counters. */
+export interface TcpStats {
+  /** Connections up now. */
+  connections: number;
+  framesIn: number;
+  framesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Lines discarded for passing `maxFrameBytes`. */
+  oversized: number;
+  /** Connections closed as slow consumers. */
+  slowConsumers: number;
+  /** Connections closed as duplicate links. */
+  duplicates: number;
+  /** Dial attempts that failed. */
+  dialFailures: number;
+}
+
+// The optional hello (SPEC.md section 6 says nothing of it): a valid UPDATENODE
+// with one extra field, so a plain section-6 peer that reads it just answers
+// with its table. Only the first line of a connection can be a hello, and the
+// transport strips it before the router would see it.
+const HELLO_MARK = 'ctp-tcp/1';
+const HELLO_NEEDLE = Buffer.from(`"hello":"${HELLO_MARK}"`);
+const MAX_HELLO_BYTES = 512;
+
+// `instance` is random per transport: a new one on a known router id means
+// that router restarted, so its older connection is a leftover.
+function helloFrame(id: string, instance: string): string {
+  return JSON.stringify({ v: 1, t: 'UPDATENODE', from: id, hello: HELLO_MARK, instance });
+}
+
+function parseHello(line: Buffer): { id: string; instance: string | undefined } | undefined {
+  if (line.length > MAX_HELLO_BYTES || line.indexOf(HELLO_NEEDLE) < 0) return undefined;
+  try {
+    const o = JSON.parse(line.toString('utf8')) as Record<string, unknown>;
+    if (o !== null && o.t === 'UPDATENODE' && o.hello === HELLO_MARK && isValidRouterId(o.from))
+      return { id: o.from, instance: typeof o.instance === 'string' ? o.instance : undefined };
+  } catch {
+    // Not JSON: not a hello; the router reports it.
+  }
+  return undefined;
+}
+
+/**
+ * The TCP transport. Construct it, hand its `send` to the router, then
+ * `attach(router)`:
+ *
+ * ```ts
+ * const transport = new TcpTransport({ listen: { port: 7000 } });
+ * const router = new CtpRouter<TcpPeer>(onReceived, transport.send, onNodesUpdated, { id: 'station' });
+ * transport.attach(router);
+ * await transport.listening();
+ * ```
+ */
+export class TcpTransport extends EventEmitter<TcpTransportEvents> {
+  /**
+   * Deliver `frame` to `peer`, or to every live connection when `peer` is
+   * `null`. Bound: pass it as the router's `send`. Frames are written batched,
+   * once per event-loop turn. Frames for a connection that is down are dropped.
+   */
+  readonly send: (peer: TcpPeer | null, frame: string) => void;
+  private readonly opts: TcpResolvedOptions;
+  private host: TcpHost | undefined;
+  private readonly server: Server | undefined;
+  private readonly listenPromise: Promise<void>;
+  private boundAddress: TcpAddress | undefined;
+  /** Every adopted socket not yet closed. */
+  private readonly conns = new Set<TcpConnection>();
+  /** Connections handed to the host. */
+  private readonly live = new Set<TcpConnection>();
+  private readonly byRouter = new Map<string, Set<TcpConnection>>();
+  private readonly dialers: TcpDialer[] = [];
+  private readonly dialerOf = new Map<TcpConnection, TcpDialer>();
+  private readonly dirty = new Set<TcpConnection>();
+  private flushScheduled = false;
+  private nextConnId = 1;
+  private readonly instance = randomUUID();
+  private closing: Promise<void> | undefined;
+  private readonly counters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, oversized: 0, slowConsumers: 0, duplicates: 0, dialFailures: 0 };
+  private readonly dialerHost: TcpDialerHost = {
+    adopt: (socket, dialer) => this.adopt(socket, 'out', dialer),
+    dialFailed: (dialer, err) => {
+      this.counters.dialFailures++;
+      this.emit('dialError', dialer.target, err);
+    },
+  };
+
+  constructor(options?: TcpTransportOptions) {
+    super();
+    this.opts = resolveTcpOptions(options);
+    this.send = (peer, frame) => this.sendFrame(peer, frame);
+    const listen = this.opts.listen;
+    if (listen === undefined) {
+      this.server = undefined;
+      this.listenPromise = Promise.resolve();
+      return;
+    }
+    const server = createServer();
+    this.server = server;
+    server.maxConnections = this.opts.maxConnections;
+    server.on('connection', (socket) => this.adopt(socket, 'in', undefined));
+    this.listenPromise = new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => {
+        debug('listen on %s:%d failed: %s', listen.host, listen.port, err.message);
+        reject(err);
+      };
+      server.once('error', onError);
+      server.listen(listen.port, listen.host, () => {
+        server.removeListener('error', onError);
+        server.on('error', (err) => this.reportError(err));
+        const a = server.address();
+        if (a !== null && typeof a === 'object') this.boundAddress = { host: a.address, port: a.port };
+        debug('listening on %o', this.boundAddress);
+        if (this.boundAddress !== undefined) this.emit('listening', { ...this.boundAddress });
+        resolve();
+      });
+    });
+    // Reported through `listening()`; never an unhandled rejection.
+    this.listenPromise.catch(() => {});
+  }
+
+  /**
+   * Wire the transport to its router (or any `TcpHost`): connections already
+   * accepted are handed over, and the `connect` addresses are dialled.
+   */
+  attach(host: TcpHost): this {
+    if (this.host !== undefined) throw new CtpArgumentError('Expected `attach` to be called once, got a second call');
+    if (typeof host !== 'object' || host === null || typeof host.receive !== 'function' || typeof host.peerUp !== 'function' || typeof host.peerDown !== 'function')
+      throw argumentError('host', 'a router (an object with receive, peerUp and peerDown)', host);
+    this.host = host;
+    if (this.closing !== undefined) return this;
+    for (const c of this.conns) if (!c.up && c.isOpen) this.bringUp(c);
+    for (const { target, address } of this.opts.connect) {
+      const d = new TcpDialer(target, address, this.opts.reconnect, this.opts.connectTimeoutMs, this.dialerHost);
+      this.dialers.push(d);
+      d.start();
+    }
+    return this;
+  }
+
+  /** Resolves once the server is bound (at once without `listen`); rejects when it cannot bind. */
+  listening(): Promise<void> {
+    return this.listenPromise;
+  }
+
+  /** The listening socket's `{ host, port }`; throws when not listening. */
+  address(): TcpAddress {
+    if (this.boundAddress === undefined) throw new Error('The transport is not listening');
+    return { ...this.boundAddress };
+  }
+
+  /** The connections that are up. */
+  peers(): TcpPeer[] {
+    return [...this.live];
+  }
+
+  /** Plain counters. */
+  stats(): TcpStats {
+    return { connections: this.live.size, ...this.counters };
+  }
+
+  /**
+   * Stop listening and dialling, end every connection (flushing what is
+   * queued, destroying what does not close within `closeTimeoutMs`), clear
+   * every timer. Resolves when every socket is closed. The host gets `peerDown`
+   * for each connection that was up.
+   */
+  close(): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    this.closing = (async () => {
+      for (const d of this.dialers) d.stop();
+      const waits: Promise<unknown>[] = [];
+      for (const c of this.conns) {
+        waits.push(new Promise((resolve) => c.socket.once('close', resolve)));
+        c.end('closing', this.opts.closeTimeoutMs);
+      }
+      if (this.server !== undefined) {
+        const server = this.server;
+        await this.listenPromise.catch(() => {});
+        if (server.listening) waits.push(new Promise<void>((resolve) => server.close(() => resolve())));
+      }
+      await Promise.all(waits);
+      debug('closed');
+    })();
+    return this.closing;
+  }
+
+  // ---- connections ----------------------------------------------------------
+
+  private adopt(socket: Socket, direction: 'in' | 'out', dialer: TcpDialer | undefined): TcpConnection | undefined {
+    if (this.closing !== undefined) {
+      socket.destroy();
+      return undefined;
+    }
+    socket.setNoDelay(true);
+    if (this.opts.keepAliveMs > 0) socket.setKeepAlive(true, this.opts.keepAliveMs);
+    const c = new TcpConnection(
+      this.nextConnId++,
+      direction,
+      socket,
+      dialer?.target,
+      this.opts.maxFrameBytes,
+      (conn, line) => this.onLine(conn, line),
+      (conn, bytes) => this.onOversized(conn, bytes),
+    );
+    this.conns.add(c);
+    if (dialer !== undefined) this.dialerOf.set(c, dialer);
+    debug('connection %s', c);
+    socket.on('data', (chunk: Buffer) => {
+      this.counters.bytesIn += chunk.length;
+      if (c.up) c.splitter.push(chunk);
+    });
+    socket.on('drain', () => {
+      c.drained();
+      this.counters.bytesOut += c.flush();
+    });
+    socket.on('error', (err) => debug('connection %s: %s', c, err.message));
+    socket.on('close', () => this.onClose(c));
+    if (this.host !== undefined) this.bringUp(c);
+    else socket.pause();
+    return c;
+  }
+
+  /** Hand a connection to the host: hello first, then `peerUp` (the router sends its table). */
+  private bringUp(c: TcpConnection): void {
+    const host = this.host as TcpHost;
+    const self = this.selfId();
+    if (self !== undefined) c.enqueue(helloFrame(self, this.instance), Infinity);
+    c.up = true;
+    this.live.add(c);
+    this.schedule(c);
+    try {
+      host.peerUp(c);
+    } catch (err) {
+      this.reportError(err);
+    }
+    if (c.socket.isPaused()) c.socket.resume();
+    if (c.up) this.emit('connect', c);
+  }
+
+  /** Take a connection from the host (once): `peerDown`, `disconnect`. */
+  private takeDown(c: TcpConnection, reason: TcpCloseReason): void {
+    if (!c.up) return;
+    c.up = false;
+    this.live.delete(c);
+    this.dirty.delete(c);
+    debug('connection %s down: %s', c, reason);
+    try {
+      this.host?.peerDown(c);
+    } catch (err) {
+      this.reportError(err);
+    }
+    this.emit('disconnect', c, reason);
+    const rid = c.routerId;
+    const set = rid === undefined ? undefined : this.byRouter.get(rid);
+    if (rid !== undefined && set !== undefined && set.delete(c) && set.size === 0) {
+      this.byRouter.delete(rid);
+      // The link a parked dialer duplicated is gone: dial again.
+      if (this.closing === undefined) for (const d of this.dialers) if (d.parkedOn === rid) d.unpark();
+    }
+  }
+
+  private onClose(c: TcpConnection): void {
+    c.closed();
+    this.conns.delete(c);
+    this.takeDown(c, c.closeReason ?? 'closed');
+    const rid = c.routerId;
+    const d = this.dialerOf.get(c);
+    if (d === undefined) return;
+    this.dialerOf.delete(c);
+    // Closed by the other side while another link to the same router lives
+    // (it settled the duplicate first): wait for that link instead of redialling.
+    if (rid !== undefined && this.byRouter.has(rid) && d.parkedOn === undefined) d.park(rid);
+    d.connectionClosed(c);
+  }
+
+  private onLine(c: TcpConnection, line: Buffer): boolean {
+    if (!c.up || !c.isOpen) return false;
+    if (c.firstLine) {
+      c.firstLine = false;
+      this.dialerOf.get(c)?.resetBackoff();
+      const hello = parseHello(line);
+      if (hello !== undefined) {
+        this.onHello(c, hello.id, hello.instance);
+        return c.up && c.isOpen;
+      }
+    }
+    this.counters.framesIn++;
+    try {
+      (this.host as TcpHost).receive(c, line);
+    } catch (err) {
+      this.reportError(err);
+    }
+    return c.up && c.isOpen;
+  }
+
+  /**
+   * The other end is router `rid`. When another connection to `rid` is up:
+   * - a different `instance`: `rid` restarted, the older connection is a leftover: close it;
+   * - two routers that dial each other: both ends keep the connection
+   *   initiated by the lower id (by UTF-16 code units, as SPEC.md section 7
+   *   orders ids) and close the other;
+   * - both initiated by the same side (it redialled while this end still
+   *   holds the old one): the accepting end keeps the newer and closes the
+   *   older; the dialling end waits for that close (its dialer then parks).
+   */
+  private onHello(c: TcpConnection, rid: string, instance: string | undefined): void {
+    const self = this.selfId();
+    if (rid === self) {
+      debug('connection %s is to this router itself', c);
+      this.dialerOf.get(c)?.park(rid);
+      this.retire(c, 'self');
+      return;
+    }
+    c.routerId = rid;
+    c.instance = instance;
+    let set = this.byRouter.get(rid);
+    if (set === undefined) {
+      set = new Set();
+      this.byRouter.set(rid, set);
+    }
+    set.add(c);
+    if (self !== undefined) {
+      for (const other of [...set]) {
+        if (other === c || !other.up) continue;
+        const initiator = (x: TcpConnection): string => (x.direction === 'out' ? self : rid);
+        let loser: TcpConnection | undefined;
+        if (other.instance !== c.instance) loser = other;
+        else if (initiator(c) !== initiator(other)) loser = initiator(c) === (self < rid ? self : rid) ? other : c;
+        else if (c.direction === 'in') loser = other;
+        if (loser === undefined) continue;
+        this.retire(loser, 'duplicate');
+        if (loser === c) return;
+      }
+    }
+  }
+
+  /** Close a connection the transport itself decided to end. */
+  private retire(c: TcpConnection, reason: 'duplicate' | 'self'): void {
+    if (reason === 'duplicate') {
+      this.counters.duplicates++;
+      const d = this.dialerOf.get(c);
+      if (d !== undefined && c.routerId !== undefined) d.park(c.routerId);
+    }
+    this.takeDown(c, reason);
+    c.end(reason, this.opts.closeTimeoutMs);
+  }
+
+  private onOversized(c: TcpConnection, bytes: number): void {
+    this.counters.oversized++;
+    debug('connection %s: discarding a line of %d+ bytes (maxFrameBytes %d)', c, bytes, this.opts.maxFrameBytes);
+    this.emit('oversized', c, bytes);
+  }
+
+  // ---- sending --------------------------------------------------------------
+
+  private sendFrame(peer: TcpPeer | null, frame: string): void {
+    if (typeof frame !== 'string') throw argumentError('frame', 'a string', frame);
+    // A raw line break would split the frame in two on the wire.
+    if (frame.includes('\n')) throw argumentError('frame', 'a frame without line breaks', frame);
+    if (peer === null) {
+      for (const c of this.live) this.enqueue(c, frame);
+      return;
+    }
+    if (this.live.has(peer as TcpConnection)) this.enqueue(peer as TcpConnection, frame);
+  }
+
+  private enqueue(c: TcpConnection, frame: string): void {
+    this.counters.framesOut++;
+    if (!c.enqueue(frame, this.opts.maxQueuedBytes)) {
+      this.slowConsumer(c);
+      return;
+    }
+    this.schedule(c);
+  }
+
+  private schedule(c: TcpConnection): void {
+    this.dirty.add(c);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(this.flushAll);
+  }
+
+  /** One write per connection per event-loop turn. */
+  private readonly flushAll = (): void => {
+    this.flushScheduled = false;
+    for (const c of this.dirty) this.counters.bytesOut += c.flush();
+    this.dirty.clear();
+  };
+
+  private slowConsumer(c: TcpConnection): void {
+    this.counters.slowConsumers++;
+    debug('connection %s is a slow consumer: closing it', c);
+    // No more frames for it from now on...
+    this.live.delete(c);
+    this.dirty.delete(c);
+    c.destroy('slow-consumer');
+    // ...but we are inside the router's `send`: tell it once that returns.
+    queueMicrotask(() => this.takeDown(c, 'slow-consumer'));
+  }
+
+  // ---- helpers ---------------------------------------------------------------
+
+  private selfId(): string | undefined {
+    if (this.opts.id !== undefined) return this.opts.id;
+    const id = this.host?.id;
+    return isValidRouterId(id) ? id : undefined;
+  }
+
+  private reportError(err: unknown): void {
+    const e = err instanceof Error ? err : new Error(String(err));
+    debug('error: %s', e.message);
+    if (this.listenerCount('error') > 0) this.emit('error', e);
+  }
+}

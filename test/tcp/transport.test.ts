@@ -1,0 +1,247 @@
+/**
+ * TcpTransport in one process: wiring, the hello and duplicate links,
+ * reconnection, framing limits, backpressure, close.
+ */
+import { connect, createServer, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CtpRouter, type CtpRouterOptions } from '../../src/index.js';
+import type { CtpControlMessage, CtpEvent, CtpReceivedName } from '../../src/messages.js';
+import { TcpTransport, type TcpPeer, type TcpTransportOptions } from '../../src/tcp/index.js';
+
+interface Node {
+  router: CtpRouter<TcpPeer>;
+  transport: TcpTransport;
+  received: [CtpReceivedName, CtpControlMessage | CtpEvent][];
+}
+
+const open: Node[] = [];
+const sockets: Socket[] = [];
+
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.destroy();
+  await Promise.all(open.splice(0).map(async (n) => {
+    await n.transport.close();
+    await n.router.close();
+  }));
+});
+
+async function node(id: string, t: TcpTransportOptions, r: Omit<CtpRouterOptions<TcpPeer>, 'id'> = {}): Promise<Node> {
+  const transport = new TcpTransport({ reconnect: { initialDelayMs: 20, maxDelayMs: 100 }, ...t });
+  const received: Node['received'] = [];
+  const n: Node = { transport, received, router: undefined as unknown as CtpRouter<TcpPeer> };
+  n.router = new CtpRouter<TcpPeer>(
+    (name, msg) => {
+      received.push([name, msg]);
+      if (name !== 'EVENT') n.router.respond(msg.node, { echo: msg.t });
+    },
+    transport.send,
+    () => {},
+    { id, ...r },
+  );
+  transport.attach(n.router);
+  await transport.listening();
+  open.push(n);
+  return n;
+}
+
+const loopback = { host: '127.0.0.1', port: 0 };
+const addr = (n: Node): string => `127.0.0.1:${n.transport.address().port}`;
+
+function rawClient(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port }, () => resolve(s));
+    s.on('error', reject);
+    sockets.push(s);
+  });
+}
+
+/** Collect the lines a raw socket receives. */
+function lines(s: Socket): string[] {
+  const out: string[] = [];
+  let buf = '';
+  s.setEncoding('utf8').on('data', (chunk: string) => {
+    buf += chunk;
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      out.push(buf.slice(0, nl));
+      buf = buf.slice(nl + 1);
+    }
+  });
+  return out;
+}
+
+describe('TcpTransport', () => {
+  it('wires a router: tables, register, command, events', async () => {
+    const st = await node('station', { listen: loopback }, { nodes: ['cam1'] });
+    const con = await node('console', { connect: [addr(st)] });
+    await expect.poll(() => con.router.nodes(), { timeout: 3000 }).toEqual(['cam1']);
+    expect(await con.router.register('cam1', 'controller')).toEqual({ code: 'SUCCESS' });
+    expect(await con.router.command('cam1', 'pan', { deg: 3 })).toEqual({ code: 'SUCCESS', content: { echo: 'COMMAND' } });
+    expect(st.router.publish('cam1', { moved: true })).toEqual({ code: 'SUCCESS' });
+    await expect.poll(() => con.received.length).toBe(1);
+    expect(con.received[0]?.[0]).toBe('EVENT');
+    const peers = st.transport.peers();
+    expect(peers).toHaveLength(1);
+    expect(peers[0]).toMatchObject({ direction: 'in', routerId: 'console', remoteAddress: '127.0.0.1', isOpen: true });
+    expect(con.transport.peers()[0]).toMatchObject({ direction: 'out', routerId: 'station', target: addr(st) });
+    expect(st.transport.stats()).toMatchObject({ connections: 1, oversized: 0, slowConsumers: 0, duplicates: 0 });
+  });
+
+  it('a plain section-6 client gets the table at once, without sending anything first', async () => {
+    const st = await node('station', { listen: loopback }, { nodes: ['cam1'] });
+    const s = await rawClient(st.transport.address().port);
+    const got = lines(s);
+    await expect.poll(() => got.length, { timeout: 3000 }).toBeGreaterThanOrEqual(3);
+    const frames = got.map((l) => JSON.parse(l) as Record<string, unknown>);
+    // Every line is a valid v1 frame (the hello is an UPDATENODE with one extra field).
+    for (const f of frames) expect(f).toMatchObject({ v: 1, from: 'station' });
+    expect(frames.map((f) => f.t)).toEqual(['UPDATENODE', 'REPORTNODE', 'UPDATENODE']);
+    expect((frames[1]?.adverts as { nodes: string[] }[])[0]?.nodes).toEqual(['cam1']);
+    // It speaks plain frames back; the router binds it by its `from`.
+    s.write(`${JSON.stringify({ v: 1, t: 'REPORTNODE', from: 'plain', adverts: [{ origin: 'plain', seq: 1, nodes: ['dev'], neighbors: ['station'] }] })}\n`);
+    await expect.poll(() => st.router.nodes(), { timeout: 3000 }).toEqual(['cam1', 'dev']);
+    s.destroy();
+    await expect.poll(() => st.router.nodes(), { timeout: 3000 }).toEqual(['cam1']);
+  });
+
+  it('mutual dialling ends with exactly one connection at each end, and stays so', async () => {
+    const [pa, pb] = await Promise.all([freePort(), freePort()]);
+    const a = await node('alpha', { listen: { host: '127.0.0.1', port: pa }, connect: [`127.0.0.1:${pb}`] }, { nodes: ['x'] });
+    const b = await node('beta', { listen: { host: '127.0.0.1', port: pb }, connect: [`127.0.0.1:${pa}`] }, { nodes: ['y'] });
+    await expect.poll(() => [a.router.nodes(), b.router.nodes()], { timeout: 3000 }).toEqual([['x', 'y'], ['x', 'y']]);
+    await expect.poll(() => [a.transport.peers().length, b.transport.peers().length], { timeout: 3000 }).toEqual([1, 1]);
+    // The kept link is the one alpha (the lower id) initiated, at both ends.
+    expect(a.transport.peers()[0]?.direction).toBe('out');
+    expect(b.transport.peers()[0]?.direction).toBe('in');
+    await sleep(400);
+    expect([a.transport.peers().length, b.transport.peers().length]).toEqual([1, 1]);
+    expect(a.router.snapshot().neighbors).toEqual(['beta']);
+    // The kept link drops: the parked dialler takes over.
+    for (const c of (a.transport as unknown as { conns: Set<{ socket: Socket }> }).conns) c.socket.destroy();
+    await expect.poll(() => [a.transport.peers().length, b.transport.peers().length], { timeout: 3000 }).toEqual([1, 1]);
+    await expect.poll(() => a.router.nodes(), { timeout: 3000 }).toEqual(['x', 'y']);
+  });
+
+  it('keeps the newest link when a router comes back or redials (hello `instance`)', async () => {
+    const st = await node('station', { listen: loopback });
+    const port = st.transport.address().port;
+    const hello = (instance: string): string => `{"v":1,"t":"UPDATENODE","from":"beta","hello":"ctp-tcp/1","instance":"${instance}"}\n`;
+    const join = async (instance: string): Promise<{ s: Socket; closed: Promise<void> }> => {
+      const s = await rawClient(port);
+      s.on('data', () => {});
+      const closed = new Promise<void>((resolve) => s.on('close', () => resolve()));
+      s.write(hello(instance));
+      await expect.poll(() => st.transport.peers().some((p) => p.remotePort === s.localPort && p.routerId === 'beta'), { timeout: 3000 }).toBe(true);
+      return { s, closed };
+    };
+    const first = await join('one');
+    // beta restarted (a new instance) while its old connection still looks alive here.
+    const second = await join('two');
+    await first.closed;
+    // The same beta redialled while this end still holds its previous connection.
+    const third = await join('two');
+    await second.closed;
+    expect(st.transport.peers().map((p) => p.remotePort)).toEqual([third.s.localPort]);
+    expect(st.transport.stats().duplicates).toBe(2);
+  });
+
+  it('reconnects with backoff after the listener restarts', async () => {
+    const port = await freePort();
+    let st = await node('station', { listen: { host: '127.0.0.1', port } }, { nodes: ['cam1'] });
+    const dialErrors: string[] = [];
+    const con = await node('console', { connect: [`127.0.0.1:${port}`] });
+    con.transport.on('dialError', (target) => dialErrors.push(target));
+    await expect.poll(() => con.router.nodes(), { timeout: 3000 }).toEqual(['cam1']);
+    await st.transport.close();
+    await st.router.close();
+    open.splice(open.indexOf(st), 1);
+    await expect.poll(() => con.router.nodes(), { timeout: 3000 }).toEqual([]);
+    await sleep(150);
+    expect(dialErrors.length).toBeGreaterThan(0);
+    st = await node('station', { listen: { host: '127.0.0.1', port } }, { nodes: ['cam1', 'cam2'] });
+    await expect.poll(() => con.router.nodes(), { timeout: 3000 }).toEqual(['cam1', 'cam2']);
+  });
+
+  it('discards a line longer than maxFrameBytes without buffering it, and keeps the connection', async () => {
+    const st = await node('station', { listen: loopback, maxFrameBytes: 64 * 1024 }, { nodes: ['cam1'] });
+    const oversized: number[] = [];
+    st.transport.on('oversized', (_p, bytes) => oversized.push(bytes));
+    const s = await rawClient(st.transport.address().port);
+    const got = lines(s);
+    s.write(Buffer.alloc(200 * 1024, 0x61));
+    await expect.poll(() => oversized.length, { timeout: 3000 }).toBe(1);
+    await expect.poll(() => got.length, { timeout: 3000 }).toBe(3);
+    s.write('more of the same line\n{"v":1,"t":"UPDATENODE","from":"client"}\n');
+    // The UPDATENODE after the discarded line is answered with the table.
+    await expect.poll(() => got.slice(3).some((l) => l.includes('"REPORTNODE"')), { timeout: 3000 }).toBe(true);
+    expect(st.transport.stats().oversized).toBe(1);
+    expect(st.transport.peers()).toHaveLength(1);
+  });
+
+  it('closes a connection that does not drain as a slow consumer, and only that one', async () => {
+    const st = await node('station', { listen: loopback, maxQueuedBytes: 64 * 1024 }, { nodes: Array.from({ length: 100 }, (_, i) => `node-with-a-long-name-${i}`) });
+    const downs: string[] = [];
+    st.transport.on('disconnect', (_p, reason) => downs.push(reason));
+    const good = await node('good', { connect: [addr(st)] });
+    await expect.poll(() => good.router.nodes().length, { timeout: 3000 }).toBe(100);
+    const slow = await rawClient(st.transport.address().port);
+    slow.pause();
+    slow.on('error', () => {});
+    const ask = '{"v":1,"t":"UPDATENODE","from":"slow"}\n'.repeat(1000);
+    for (let i = 0; i < 20 && !slow.destroyed; i++) slow.write(ask);
+    await expect.poll(() => downs, { timeout: 5000 }).toEqual(['slow-consumer']);
+    expect(st.transport.stats().slowConsumers).toBe(1);
+    st.router.appendNodes('late');
+    await expect.poll(() => good.router.nodes().includes('late'), { timeout: 3000 }).toBe(true);
+  });
+
+  it('send is bound, usable before attach, and refuses a frame with a line break', () => {
+    const t = new TcpTransport();
+    const send = t.send;
+    expect(() => send(null, '{"v":1}')).not.toThrow();
+    expect(() => send(null, '{"v":1}\n{"v":1}')).toThrow(TypeError);
+    return t.close();
+  });
+
+  it('close() ends every socket and timer and resolves', async () => {
+    const st = await node('station', { listen: loopback });
+    const con = await node('console', { connect: [addr(st), '127.0.0.1:1'] });
+    await expect.poll(() => con.transport.peers().length, { timeout: 3000 }).toBe(1);
+    const port = st.transport.address().port;
+    await Promise.all([st.transport.close(), con.transport.close()]);
+    expect(st.transport.peers()).toEqual([]);
+    expect(con.transport.peers()).toEqual([]);
+    // The port is free again.
+    await new Promise<void>((resolve, reject) => {
+      const srv = createServer().once('error', reject).listen(port, '127.0.0.1', () => srv.close(() => resolve()));
+    });
+  });
+
+  it('validates its options', () => {
+    expect(() => new TcpTransport({ connect: ['nope'] })).toThrow(/Expected `options.connect`/);
+    expect(() => new TcpTransport({ listen: { port: 70000 } })).toThrow(TypeError);
+    expect(() => new TcpTransport({ reconnect: { jitter: 2 } })).toThrow(TypeError);
+    expect(() => new TcpTransport({ maxQueuedBytes: -1 })).toThrow(TypeError);
+  });
+
+  it('rejects listening() when the port is taken', async () => {
+    const st = await node('station', { listen: loopback });
+    const t = new TcpTransport({ listen: { host: '127.0.0.1', port: st.transport.address().port } });
+    await expect(t.listening()).rejects.toThrow(/EADDRINUSE/);
+    await t.close();
+  });
+});
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
