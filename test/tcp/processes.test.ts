@@ -167,6 +167,8 @@ describe('bad clients do not disturb the others', () => {
     for (let i = 0; i < 20 && !slow.destroyed; i++) slow.write(ask);
     const down = await station.proc.waitFor((r) => r.type === 'link' && r.state === 'down' && r.reason === 'slow-consumer', 10_000, 'the slow consumer to be closed');
     expect(down.direction).toBe('in');
+    // A paused socket sees the server's FIN only once it reads what is buffered.
+    slow.resume();
     await closed;
     const run = await runCli(['call', '--json', '--connect', station.addr, 'register', 'cam1', 'controller', '--', 'command', 'cam1', 'pan', '{}']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
