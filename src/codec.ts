@@ -35,7 +35,7 @@ function isSafePositive(v: unknown): v is number {
 // polluted; refuse them anywhere. Depth is bounded so that no consumer (our
 // own re-encoding included) can be driven into a stack overflow.
 function checkValue(v: unknown, depth: number, field: string): void {
-  if (typeof v !== 'object' || v === null) return;
+  if (typeof v !== 'object' || v === null || shallowFrame) return;
   if (depth > MAX_CONTENT_DEPTH) malformed(`\`${field}\` is nested deeper than ${MAX_CONTENT_DEPTH}`);
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) checkValue(v[i], depth + 1, field);
@@ -47,8 +47,37 @@ function checkValue(v: unknown, depth: number, field: string): void {
   }
 }
 
+// Set by `decode` while it validates one frame (decode is synchronous):
+// true when the frame's text alone proves what `checkValue` checks, so the
+// walks are skipped. They cost as much as JSON.parse on a small frame.
+let shallowFrame = false;
+// Likewise: true when no string in the frame can hold a control character.
+// JSON strings cannot hold raw U+0000–U+001F, only escapes (which need a
+// backslash) and a raw U+007F, so the node-name scans can be skipped.
+let controlFree = false;
+const advertNameControlFree = (s: unknown): boolean => isValidAdvertName(s, true);
+
+/**
+ * Does the raw text prove that no key is `__proto__` and nothing nests deeper
+ * than `MAX_CONTENT_DEPTH`? Without a backslash every key is spelled
+ * literally, so no `__proto__` in the text means no such key; and every
+ * level of nesting needs an opening bracket, so few brackets (the frame's own
+ * included, those inside strings counted too) mean shallow values.
+ */
+function provablyShallow(frame: string): boolean {
+  // (The caller has checked that there is no backslash.)
+  if (frame.indexOf('__proto__') >= 0) return false;
+  // Too nested a field needs MAX_CONTENT_DEPTH + 1 containers inside the
+  // frame's own: twice that many brackets. Small frames cannot hold them.
+  if (frame.length < 2 * (MAX_CONTENT_DEPTH + 2)) return true;
+  let n = 0;
+  for (let i = frame.indexOf('{'); i >= 0; i = frame.indexOf('{', i + 1)) if (++n > MAX_CONTENT_DEPTH) return false;
+  for (let i = frame.indexOf('['); i >= 0; i = frame.indexOf('[', i + 1)) if (++n > MAX_CONTENT_DEPTH) return false;
+  return true;
+}
+
 function nodeField(o: Obj): string {
-  if (!isValidPlainNodeName(o.node)) malformed('`node` is not a valid node name');
+  if (!isValidPlainNodeName(o.node, controlFree)) malformed('`node` is not a valid node name');
   return o.node as string;
 }
 function optionalTo(o: Obj): void {
@@ -98,7 +127,7 @@ function validate(o: Obj): void {
         const ad = a as Obj;
         if (!isValidRouterId(ad.origin)) malformed('an advert `origin` is not a valid router id');
         if (!isSafeNonNegative(ad.seq)) malformed('an advert `seq` is not a safe integer');
-        checkStringArray(ad.nodes, isValidAdvertName, 'nodes');
+        checkStringArray(ad.nodes, controlFree ? advertNameControlFree : isValidAdvertName, 'nodes');
         checkStringArray(ad.neighbors, isValidRouterId, 'neighbors');
       }
       return;
@@ -180,17 +209,55 @@ export function decode(frame: string): CtpMessage {
   if ((obj.v as number) > PROTOCOL_VERSION) fail('unsupported-version', `version ${obj.v as number} is not supported`);
   if (typeof obj.t !== 'string') malformed('`t` is missing or not a string');
   if (obj.hops !== undefined && !isSafeNonNegative(obj.hops)) malformed('`hops` is not a safe integer');
-  validate(obj);
-  // Every other field (adverts, unknown ones) is kept and re-encoded when the
-  // frame is forwarded (SPEC.md section 6): bound it as `content` is bounded,
-  // so that no frame can overflow the encoder's stack or carry `__proto__`.
-  for (const key in obj) if (key !== 'content' && key !== 'optionals') checkValue(obj[key], 1, key);
+  controlFree = frame.indexOf('\\') < 0 && frame.indexOf('\x7f') < 0;
+  shallowFrame = controlFree && provablyShallow(frame);
+  try {
+    validate(obj);
+    // Every other field (adverts, unknown ones) is kept and re-encoded when the
+    // frame is forwarded (SPEC.md section 6): bound it as `content` is bounded,
+    // so that no frame can overflow the encoder's stack or carry `__proto__`.
+    if (!shallowFrame) for (const key in obj) if (key !== 'content' && key !== 'optionals') checkValue(obj[key], 1, key);
+  } finally {
+    shallowFrame = false;
+    controlFree = false;
+  }
   return obj as unknown as CtpMessage;
 }
 
 /** Encode one message as a JSON frame (never contains a raw line break). */
 export function encode(msg: CtpMessage): string {
   return JSON.stringify(msg);
+}
+
+/**
+ * The frame to forward, patched from the text `frame` (which `decode`
+ * accepted, with top-level `hops` equal to `had`) to carry `hops`, without
+ * re-encoding it: only `hops` changes (SPEC.md section 6). `undefined` when
+ * the text cannot be patched with certainty; the caller then re-encodes.
+ */
+export function withHops(frame: string, had: number | undefined, hops: number): string | undefined {
+  // A frame with raw line breaks (whitespace JSON allows) is re-encoded:
+  // stream transports frame by newline (SPEC.md section 6).
+  if (frame.indexOf('\n') >= 0 || frame.indexOf('\r') >= 0) return undefined;
+  if (had === undefined) {
+    // Nothing but whitespace can follow the top-level object, whose last
+    // key is then a new `hops` (no key decoded to `hops`, escaped or not).
+    const end = frame.lastIndexOf('}');
+    return end < 0 ? undefined : `${frame.slice(0, end)},"hops":${hops}}`;
+  }
+  // Without a backslash every key is spelled literally: a single `"hops"`
+  // in the text is the top-level key. Anything else, re-encode.
+  const at = frame.indexOf('"hops"');
+  if (at < 0 || frame.indexOf('"hops"', at + 6) >= 0 || frame.indexOf('\\') >= 0) return undefined;
+  let i = at + 6;
+  while (frame.charCodeAt(i) === 32) i++;
+  if (frame.charCodeAt(i) !== 58 /* : */) return undefined;
+  i++;
+  while (frame.charCodeAt(i) === 32) i++;
+  const old = String(had);
+  const next = frame.charCodeAt(i + old.length);
+  if (!frame.startsWith(old, i) || (next !== 44 /* , */ && next !== 125 /* } */)) return undefined;
+  return `${frame.slice(0, i)}${hops}${frame.slice(i + old.length)}`;
 }
 
 /** The default codec: JSON v1. */
@@ -201,7 +268,7 @@ export const jsonCodec: CtpCodec = Object.freeze({ encode, decode });
  * must be what JSON carries unchanged. Returns a message describing the first
  * problem, or `undefined` when the value is fine.
  */
-export function jsonProblem(value: unknown, depth = 1, seen: Set<object> = new Set()): string | undefined {
+export function jsonProblem(value: unknown, depth = 1, ancestors?: object[]): string | undefined {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -211,10 +278,14 @@ export function jsonProblem(value: unknown, depth = 1, seen: Set<object> = new S
     case 'object': {
       if (value === null) return undefined;
       if (depth > MAX_CONTENT_DEPTH) return `a value nested deeper than ${MAX_CONTENT_DEPTH}`;
-      if (seen.has(value)) return 'a cycle';
+      // The chain of enclosing objects (at most MAX_CONTENT_DEPTH): a cycle
+      // is an object that encloses itself. No Set per call: this runs on
+      // every command and response.
+      const seen = ancestors ?? [];
+      if (seen.includes(value)) return 'a cycle';
       const proto = Object.getPrototypeOf(value);
       if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return 'an object that is not plain data';
-      seen.add(value);
+      seen.push(value);
       if (Array.isArray(value)) {
         for (const item of value) {
           const p = jsonProblem(item, depth + 1, seen);
@@ -227,7 +298,7 @@ export function jsonProblem(value: unknown, depth = 1, seen: Set<object> = new S
           if (p !== undefined) return p;
         }
       }
-      seen.delete(value);
+      seen.pop();
       return undefined;
     }
     default:

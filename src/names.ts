@@ -14,7 +14,9 @@ const ROUTER_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 const CONTROL_RE = /[\u0000-\u001f\u007f]/;
 // The inner node is greedy: a router id has neither `]` nor `@`, so the last
 // `]@` is the separator and the parse is unique even when the node name has `]@`.
+// The grammar of virtual node names; `parseVirtualName` implements it by hand.
 const VIRTUAL_RE = /^(controller|monitor)\[([^]+)\]@([A-Za-z0-9._:-]{1,128})$/;
+// The reserved form; `isReservedName` implements it by hand.
 const RESERVED_RE = /^(?:controller|monitor)\[[^]*\]@/;
 
 /** The two kinds of registration, and of virtual node. */
@@ -29,45 +31,94 @@ export interface CtpVirtualName {
 
 /** True for a valid router id: 1–128 chars of `[A-Za-z0-9._:-]`. */
 export function isValidRouterId(id: unknown): id is string {
-  return typeof id === 'string' && ROUTER_ID_RE.test(id);
+  if (typeof id !== 'string') return false;
+  // A network has few routers, and their ids are checked in every frame:
+  // remember the valid ones seen lately (bounded).
+  if (validIds.has(id)) return true;
+  if (!ROUTER_ID_RE.test(id)) return false;
+  if (validIds.size >= VALID_IDS_MAX) validIds.clear();
+  validIds.add(id);
+  return true;
 }
+
+const VALID_IDS_MAX = 1024;
+const validIds = new Set<string>();
 
 /**
  * True for a name of the reserved virtual-node form (`controller[…]@…` or
  * `monitor[…]@…`), well-formed or not. `appendNodes` refuses these.
  */
 export function isReservedName(name: string): boolean {
-  return (name.charCodeAt(0) === 99 /* c */ || name.charCodeAt(0) === 109) /* m */ && RESERVED_RE.test(name);
+  // RESERVED_RE by hand (`[^]*` may be empty): names starting with c or m are common.
+  const c = name.charCodeAt(0);
+  if (c === 99 /* c */) return name.startsWith('controller[') && name.indexOf(']@', 11) >= 0;
+  return c === 109 /* m */ && name.startsWith('monitor[') && name.indexOf(']@', 8) >= 0;
 }
 
 /**
  * True for a plain node name a host may add: 1–256 characters, no control
- * characters, and not of the reserved virtual-node form.
+ * characters, and not of the reserved virtual-node form. `controlFree`: the
+ * caller knows the string holds no control character (the codec does for a
+ * frame without a backslash or U+007F), so the scan is skipped.
  */
-export function isValidPlainNodeName(name: unknown): name is string {
+export function isValidPlainNodeName(name: unknown, controlFree = false): name is string {
   return (
     typeof name === 'string' &&
     name.length >= 1 &&
     name.length <= MAX_NODE_NAME_LENGTH &&
-    !CONTROL_RE.test(name) &&
+    (controlFree || !CONTROL_RE.test(name)) &&
     !isReservedName(name)
   );
 }
 
-/** Parse a virtual node name; `undefined` when it is not well-formed. */
+/**
+ * Parse a virtual node name; `undefined` when it is not well-formed. Same
+ * language as `VIRTUAL_RE`, without the backtracking: a router id has neither
+ * `]` nor `@`, so the separator is the last `]@` (this runs several times per
+ * routed frame; see BENCHMARKS.md).
+ */
 export function parseVirtualName(name: unknown): CtpVirtualName | undefined {
   if (typeof name !== 'string' || name.length > MAX_NODE_NAME_LENGTH + MAX_ROUTER_ID_LENGTH + 13) return undefined;
-  const m = VIRTUAL_RE.exec(name);
-  if (m === null) return undefined;
-  const node = m[2] as string;
+  // The same few registrations are parsed at every hop of every response and
+  // event: remember recent answers (bounded), hand out copies.
+  let v = parsedVirtual.get(name);
+  if (v === undefined) {
+    v = parseVirtualUncached(name);
+    if (v === undefined) return undefined;
+    if (parsedVirtual.size >= PARSED_VIRTUAL_MAX) parsedVirtual.clear();
+    parsedVirtual.set(name, v);
+  }
+  return { type: v.type, node: v.node, routerId: v.routerId };
+}
+
+const PARSED_VIRTUAL_MAX = 4096;
+const parsedVirtual = new Map<string, CtpVirtualName>();
+
+function parseVirtualUncached(name: string): CtpVirtualName | undefined {
+  let type: CtpRegistrationType;
+  let start: number;
+  if (name.startsWith('controller[')) {
+    type = 'controller';
+    start = 11;
+  } else if (name.startsWith('monitor[')) {
+    type = 'monitor';
+    start = 8;
+  } else return undefined;
+  const sep = name.lastIndexOf(']@');
+  if (sep <= start) return undefined;
+  const routerId = name.slice(sep + 2);
+  if (!ROUTER_ID_RE.test(routerId)) return undefined;
+  const node = name.slice(start, sep);
   if (!isValidPlainNodeName(node)) return undefined;
-  return { type: m[1] as CtpRegistrationType, node, routerId: m[3] as string };
+  return { type, node, routerId };
 }
 
 /** True for a name that may appear in an advert: a plain node name or a well-formed virtual one. */
-export function isValidAdvertName(name: unknown): name is string {
+export function isValidAdvertName(name: unknown, controlFree = false): name is string {
   if (typeof name !== 'string') return false;
-  return isReservedName(name) ? parseVirtualName(name) !== undefined : isValidPlainNodeName(name);
+  if (isReservedName(name)) return parseVirtualName(name) !== undefined;
+  // isValidPlainNodeName, knowing the name is not reserved (adverts list many names).
+  return name.length >= 1 && name.length <= MAX_NODE_NAME_LENGTH && (controlFree || !CONTROL_RE.test(name));
 }
 
 /** The virtual node that stands for `routerId`'s registration of `type` on `node`. */

@@ -1,7 +1,10 @@
 /**
  * The pending-response map keyed by node (SPEC.md section 5): one request in
- * flight per node, `id`/`re` correlation, timeouts (p-timeout), AbortSignal,
- * and the opt-in `queue` (async-mutex). No protocol knowledge beyond that.
+ * flight per node, `id`/`re` correlation, timeouts, AbortSignal, and the
+ * opt-in `queue`. No protocol knowledge beyond that. The uncontended path,
+ * taken by every request, is a Map entry and one shared timer; async-mutex
+ * and p-timeout serve the queued (contended) path only: on the hot path they
+ * cost more than the router itself (see BENCHMARKS.md).
  */
 import { Mutex, type MutexInterface } from 'async-mutex';
 import createDebug from 'debug';
@@ -34,11 +37,109 @@ export interface CtpSlotOptions {
 
 const CLOSED: CtpResult = Object.freeze({ code: ReturnCode.ERROR, reason: 'closed' });
 
+/** Releases a node's slot; calling it again does nothing. */
+export type CtpSlotReleaser = () => void;
+
+/**
+ * One node's request slot: held while its key is in `slots`. Queued takers
+ * (rare) wait on a mutex created at the first contention; `held` is the
+ * mutex taken on behalf of the holder that was there first.
+ */
+interface Slot {
+  mutex: Mutex | undefined;
+  held: Promise<MutexInterface.Releaser> | undefined;
+}
+
+/** A request's timeout, swept by the map's one shared timer. */
+interface Deadline {
+  at: number;
+  expire(): void;
+}
+
+const TIMED_OUT: CtpResult & { timedOut?: boolean } = Object.freeze({ code: ReturnCode.TIMEOUT, timedOut: true });
+
+/** One request waiting for its RESPONSE: entry, deadline and abort listener in one object. */
+class Waiting implements CtpPendingEntry, Deadline {
+  ok!: (r: CtpResult & { timedOut?: boolean }) => void;
+  fail!: (err: unknown) => void;
+  /** The deadline (`Date.now()` clock); 0 until the wait starts. */
+  at = 0;
+  private registering = true;
+  private early: CtpResult | undefined = undefined;
+  private finished = false;
+  private onAbort: (() => void) | undefined = undefined;
+
+  constructor(
+    private readonly map: CtpPendingMap,
+    readonly id: number,
+    readonly node: string,
+    readonly op: string,
+    readonly to: string,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  resolve(r: CtpResult): void {
+    // An answer given synchronously while the request is being sent counts
+    // once the wait has begun (an aborted signal wins over it).
+    if (this.registering) this.early ??= r;
+    else if (this.finish()) this.ok(r);
+  }
+
+  expire(): void {
+    if (this.finish()) this.ok({ ...TIMED_OUT });
+  }
+
+  /** The request is sent: wait `ms` at most. */
+  start(ms: number): void {
+    this.registering = false;
+    const signal = this.signal;
+    if (ms > 0 && signal?.aborted) {
+      this.finish();
+      this.fail(signal.reason);
+      return;
+    }
+    if (this.early !== undefined || ms <= 0) {
+      const early = this.early;
+      this.finish();
+      this.ok(early ?? { ...TIMED_OUT });
+      return;
+    }
+    if (signal !== undefined) {
+      this.onAbort = () => {
+        if (this.finish()) this.fail(signal.reason);
+      };
+      signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+    this.at = Date.now() + ms;
+    this.map.trackDeadline(this);
+  }
+
+  /** End the wait once; false when it had ended already. */
+  finish(): boolean {
+    if (this.finished) return false;
+    this.finished = true;
+    if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
+    this.map.ended(this);
+    return true;
+  }
+}
+
+/** Setting a timer is capped at 2^31-1 ms by Node; a later deadline is swept again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Per-node slots and in-flight entries. */
 export class CtpPendingMap {
-  private readonly slots = new Map<string, Mutex>();
+  private readonly slots = new Map<string, Slot>();
   private readonly inflight = new Map<string, CtpPendingEntry>();
   private readonly closing = new AbortController();
+  // One timer for every request's timeout instead of one per request: with
+  // 1024 requests in flight, creating and clearing a timer each cost a
+  // quarter of the throughput (BENCHMARKS.md). It fires at the earliest
+  // deadline it knows of, and is cleared when nothing waits (no timer is
+  // left behind, and only waiting requests hold the process open).
+  private readonly deadlines = new Set<Deadline>();
+  private sweepTimer: ReturnType<typeof setTimeout> | undefined;
+  private sweepAt = Infinity;
 
   /** Number of requests waiting for a RESPONSE. */
   get size(): number {
@@ -46,7 +147,7 @@ export class CtpPendingMap {
   }
   /** Is a request for `node` in flight (or holding its slot)? */
   busy(node: string): boolean {
-    return this.slots.get(node)?.isLocked() ?? false;
+    return this.slots.has(node);
   }
   get(node: string): CtpPendingEntry | undefined {
     return this.inflight.get(node);
@@ -55,64 +156,100 @@ export class CtpPendingMap {
     return this.inflight.values();
   }
 
+  /** Take `node`'s slot now when it is free (the common, synchronous path); `undefined` when busy or closed. */
+  tryAcquire(node: string): CtpSlotReleaser | undefined {
+    if (this.closing.signal.aborted || this.slots.has(node)) return undefined;
+    const s: Slot = { mutex: undefined, held: undefined };
+    this.slots.set(node, s);
+    return this.releaser(node, s);
+  }
+
   /**
    * Take `node`'s slot. Without `queue`, a busy slot answers `IN_PROGRESS`;
-   * with it, the caller waits its turn until the deadline (`TIMEOUT`). Rejects
-   * with the signal's reason on abort.
+   * with it, the caller waits its turn (first come, first served) until the
+   * deadline (`TIMEOUT`). Rejects with the signal's reason on abort.
    */
-  async acquire(node: string, opts: CtpSlotOptions): Promise<MutexInterface.Releaser | CtpSlotRefusal> {
-    if (this.closing.signal.aborted) return CLOSED;
-    let mutex = this.slots.get(node);
-    if (mutex === undefined) {
-      mutex = new Mutex();
-      this.slots.set(node, mutex);
+  acquire(node: string, opts: CtpSlotOptions): Promise<CtpSlotReleaser | CtpSlotRefusal> {
+    if (this.closing.signal.aborted) return Promise.resolve(CLOSED);
+    const slot = this.slots.get(node);
+    if (slot === undefined) {
+      // Fast path, on every request: the slot is taken synchronously, so a
+      // second caller in the same tick sees it busy. No lock object, no timer.
+      const s: Slot = { mutex: undefined, held: undefined };
+      this.slots.set(node, s);
+      return Promise.resolve(this.releaser(node, s));
     }
-    if (mutex.isLocked() && opts.queue !== true) return { code: ReturnCode.IN_PROGRESS };
-    const wrap = (release: MutexInterface.Releaser): MutexInterface.Releaser => {
-      let done = false;
-      return () => {
-        if (done) return;
-        done = true;
-        release();
-        if (!m.isLocked() && this.slots.get(node) === m) this.slots.delete(node);
-      };
+    if (opts.queue !== true) return Promise.resolve({ code: ReturnCode.IN_PROGRESS });
+    return this.queueFor(node, slot, opts);
+  }
+
+  private releaser(node: string, slot: Slot): CtpSlotReleaser {
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (slot.held !== undefined) {
+        // Queued takers wait on the slot's mutex: hand it over to the next in line.
+        void slot.held.then((release) => release());
+        slot.held = undefined;
+      } else if (this.slots.get(node) === slot) this.slots.delete(node);
     };
-    const m = mutex;
-    if (!m.isLocked()) {
-      // Fast path: take it now, synchronously enough that a second caller in
-      // the same tick sees the slot busy.
-      const p = m.acquire();
-      return wrap(await p);
+  }
+
+  /**
+   * The contended path (`queue: true` on a busy node): async-mutex keeps the
+   * takers in order, p-timeout bounds the wait by the request's deadline and
+   * honours its signal. The uncontended path above needs neither (p-timeout
+   * builds an Error with a stack per call: ~20 µs, BENCHMARKS.md).
+   */
+  private async queueFor(node: string, slot: Slot, opts: CtpSlotOptions): Promise<CtpSlotReleaser | CtpSlotRefusal> {
+    const { signal } = opts;
+    if (signal?.aborted) throw signal.reason;
+    if (slot.mutex === undefined) {
+      // First contention: the mutex is taken on behalf of the current holder,
+      // whose release hands it over.
+      slot.mutex = new Mutex();
+      slot.held = slot.mutex.acquire();
     }
-    const waiting = m.acquire();
+    const mutex = slot.mutex;
     const remaining = opts.deadline - Date.now();
-    const signal = opts.signal === undefined ? this.closing.signal : AbortSignal.any([opts.signal, this.closing.signal]);
-    let timedOut = false;
+    if (remaining <= 0) return { code: ReturnCode.TIMEOUT, timedOut: true };
+    const turn = mutex.acquire();
+    let release: MutexInterface.Releaser | undefined;
     try {
-      if (remaining <= 0) throw new Error('deadline');
-      const release = await pTimeout(waiting, {
+      release = await pTimeout(turn, {
         milliseconds: remaining,
-        signal,
-        fallback: () => {
-          timedOut = true;
-          return undefined;
-        },
+        signal: signal === undefined ? this.closing.signal : AbortSignal.any([signal, this.closing.signal]),
+        fallback: () => undefined as unknown as MutexInterface.Releaser,
       });
-      if (release !== undefined) return wrap(release);
-      timedOut = true;
     } catch (err) {
+      // Aborted (or closed) while waiting: pass the turn on when it comes.
+      void turn.then((r) => this.handOver(node, slot, r));
       if (this.closing.signal.aborted) return CLOSED;
-      if (opts.signal?.aborted) {
-        waiting.then((r) => wrap(r)());
-        throw opts.signal.reason;
-      }
-      if (!timedOut && (err as Error).message !== 'deadline') throw err;
-      timedOut = true;
+      throw err;
     }
-    // Gave up: hand the slot straight back when it finally comes.
-    waiting.then((r) => wrap(r)(), () => undefined);
-    debug('queued request for %s timed out waiting for its turn', node);
-    return { code: ReturnCode.TIMEOUT, timedOut: true };
+    if (release === undefined) {
+      void turn.then((r) => this.handOver(node, slot, r));
+      debug('queued request for %s timed out waiting for its turn', node);
+      return { code: ReturnCode.TIMEOUT, timedOut: true };
+    }
+    if (this.closing.signal.aborted) {
+      this.handOver(node, slot, release);
+      return CLOSED;
+    }
+    const r = release;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.handOver(node, slot, r);
+    };
+  }
+
+  /** Release the slot's mutex; the slot is free when nobody else waits for it. */
+  private handOver(node: string, slot: Slot, release: MutexInterface.Releaser): void {
+    release();
+    if (slot.mutex !== undefined && !slot.mutex.isLocked() && this.slots.get(node) === slot) this.slots.delete(node);
   }
 
   /**
@@ -120,34 +257,79 @@ export class CtpPendingMap {
    * response's result, `TIMEOUT` after `ms`, whatever `settle`/`fail` give it;
    * rejects with the signal's reason on abort. The entry is removed in every case.
    */
-  async wait(
+  wait(
     entry: Omit<CtpPendingEntry, 'resolve'>,
     ms: number,
     signal: AbortSignal | undefined,
     onRegistered?: () => void,
   ): Promise<CtpResult & { timedOut?: boolean }> {
-    let resolve!: (r: CtpResult) => void;
-    const answered = new Promise<CtpResult>((r) => {
-      resolve = r;
+    // No timer, no error object and no closures per request: this runs for
+    // every command, and with many requests in flight every object that lives
+    // as long as the request is garbage-collector work (BENCHMARKS.md).
+    const w = new Waiting(this, entry.id, entry.node, entry.op, entry.to, signal);
+    const p = new Promise<CtpResult & { timedOut?: boolean }>((resolve, reject) => {
+      w.ok = resolve;
+      w.fail = reject;
     });
-    const full: CtpPendingEntry = { ...entry, resolve };
-    this.inflight.set(entry.node, full);
+    this.inflight.set(entry.node, w);
     try {
       onRegistered?.();
-      if (ms <= 0) {
-        // The entry may already have been settled by a synchronous answer.
-        const early = await Promise.race([answered, Promise.resolve(undefined)]);
-        return early ?? { code: ReturnCode.TIMEOUT, timedOut: true };
-      }
-      return await pTimeout<CtpResult & { timedOut?: boolean }>(answered, {
-        milliseconds: ms,
-        signal,
-        fallback: () => ({ code: ReturnCode.TIMEOUT, timedOut: true }),
-      });
-    } finally {
-      if (this.inflight.get(entry.node) === full) this.inflight.delete(entry.node);
+    } catch (err) {
+      w.finish();
+      w.fail(err);
+      return p;
+    }
+    w.start(ms);
+    return p;
+  }
+
+  /** @internal A wait ended: forget its deadline and its entry. */
+  ended(w: Waiting): void {
+    if (w.at !== 0) this.untrack(w);
+    if (this.inflight.get(w.node) === w) this.inflight.delete(w.node);
+  }
+
+  /** @internal */
+  trackDeadline(w: Waiting): void {
+    this.track(w);
+  }
+
+
+  private track(d: Deadline): void {
+    this.deadlines.add(d);
+    if (d.at < this.sweepAt) this.armSweep(d.at);
+  }
+
+  private untrack(d: Deadline): void {
+    this.deadlines.delete(d);
+    if (this.deadlines.size === 0 && this.sweepTimer !== undefined) {
+      clearTimeout(this.sweepTimer);
+      this.sweepTimer = undefined;
+      this.sweepAt = Infinity;
     }
   }
+
+  private armSweep(at: number): void {
+    if (this.sweepTimer !== undefined) clearTimeout(this.sweepTimer);
+    this.sweepAt = at;
+    this.sweepTimer = setTimeout(this.sweep, Math.min(MAX_TIMER_MS, Math.max(0, at - Date.now())));
+  }
+
+  private readonly sweep = (): void => {
+    this.sweepTimer = undefined;
+    this.sweepAt = Infinity;
+    const now = Date.now();
+    const due: Deadline[] = [];
+    let next = Infinity;
+    for (const d of this.deadlines) {
+      if (d.at <= now) due.push(d);
+      else if (d.at < next) next = d.at;
+    }
+    if (next !== Infinity) this.armSweep(next);
+    // In deadline order, as separate timers would have fired.
+    due.sort((a, b) => a.at - b.at);
+    for (const d of due) d.expire();
+  };
 
   /** Resolve `node`'s request when `re` is its id; false when nothing matched (stale). */
   settle(node: string, re: number | undefined, result: CtpResult): boolean {
@@ -174,5 +356,8 @@ export class CtpPendingMap {
   close(): void {
     this.closing.abort();
     this.failWhere(() => true, CLOSED);
+    if (this.sweepTimer !== undefined) clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
+    this.sweepAt = Infinity;
   }
 }

@@ -5,7 +5,7 @@
  */
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
-import { jsonProblem } from './codec.js';
+import { jsonCodec, jsonProblem, withHops } from './codec.js';
 import { argumentError, CtpArgumentError, CtpCallbackError, CtpClosedError, CtpDecodeError } from './errors.js';
 import type { CtpDropped, CtpRouterEvents, DropReason, CtpLostEvent } from './events.js';
 import {
@@ -92,6 +92,9 @@ interface OwnRegistration {
   lostTimer: ReturnType<typeof setTimeout> | undefined;
   /** id of the newest refresh in flight. */
   refreshId: number | undefined;
+  /** Sends the refresh again until the host answers it (a refresh can be lost). */
+  refreshTimer?: ReturnType<typeof setTimeout> | undefined;
+  refreshTries?: number;
 }
 
 /** Registrations held at the host for one local node. */
@@ -109,6 +112,16 @@ interface WaitingRegister<P> {
   timer: ReturnType<typeof setTimeout>;
 }
 
+type ResolvedRequestOptions = ReturnType<typeof resolveRequestOptions>;
+/** Builds a request's frame once its slot is held, or answers without sending. */
+type RequestPrepare = (to: string, id: number) => CtpResult | RequestPlan;
+/** A request's frame and what to do with its outcome. */
+interface RequestPlan {
+  msg: CtpRequestMessage;
+  done: (r: CtpResult, msg: CtpRequestMessage) => void;
+  aborted?: () => void;
+}
+
 const LOCAL: unique symbol = Symbol('local');
 type Source<P> = P | typeof LOCAL;
 
@@ -119,6 +132,11 @@ const HEAL_CONFLICT_INTERVAL_MS = 60_000;
 const HEAL_WINDOW_MS = 10_000;
 // Peers remembered as down (so their late frames are dropped); the oldest is forgotten past this.
 const MAX_DOWN_PEERS = 10_000;
+// A refresh is re-sent until answered, at most this many times, at this interval at least.
+const REFRESH_TRIES = 10;
+const REFRESH_RETRY_MIN_MS = 1_000;
+// Released registrations remembered at a host (see rememberReleased); the oldest is forgotten past this.
+const MAX_RELEASED = 10_000;
 // Room for the REPORTNODE envelope around the own advert's lists.
 const ADVERT_OVERHEAD_BYTES = 512;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -149,6 +167,8 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   private readonly regs = new Map<string, OwnRegistration>();
   private readonly hosted = new Map<string, HostedNode>();
   private readonly hostLeases = new Map<string, ReturnType<typeof setTimeout>>();
+  /** At a host: registrations released while their registrant was unreachable → when (oldest first). */
+  private readonly releasedAt = new Map<string, number>();
   private readonly waiting = new Map<string, WaitingRegister<P>[]>();
   private waitingCount = 0;
   private readonly downPeers = new Set<P>();
@@ -167,7 +187,12 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   private healHistory: number[] = [];
   private idConflict = false;
   private readonly counters = { framesIn: 0, framesOut: 0, forwarded: 0 };
+  /** Origins whose advert the current update already flooded (a regained one is then not sent twice). */
+  private readonly floodedNow = new Set<string>();
   private readonly drops: Record<string, number> = {};
+  /** The frame being received and its decoded message (`forward` patches it). */
+  private inMsg: CtpMessage | undefined;
+  private inFrame = '';
 
   constructor(
     onReceived: CtpReceivedCallback,
@@ -265,22 +290,40 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     return { o: resolveRequestOptions(opts, this.opts.responseTimeoutMs), virtual: virtualName(type, node, this.id) };
   }
 
+  // start/stop/command return control's promise as is, and control returns
+  // request's (misuse still rejects, never throws): each async wrapper would
+  // add microtask hops to every request (BENCHMARKS.md).
+
   /** Controller only: START `app` on `node` and wait for the host's response (seed `CTPC_START`). */
-  async start(node: string, app: string, optionals?: Record<string, unknown>, opts?: CtpRequestOptions): Promise<CtpResult> {
+  start(node: string, app: string, optionals?: Record<string, unknown>, opts?: CtpRequestOptions): Promise<CtpResult> {
     return this.control('START', node, app, optionals, opts);
   }
 
   /** Controller only: STOP `app` on `node` and wait for the host's response (seed `CTPC_STOP`). */
-  async stop(node: string, app: string, optionals?: Record<string, unknown>, opts?: CtpRequestOptions): Promise<CtpResult> {
+  stop(node: string, app: string, optionals?: Record<string, unknown>, opts?: CtpRequestOptions): Promise<CtpResult> {
     return this.control('STOP', node, app, optionals, opts);
   }
 
   /** Controller only: send `content` to `app` on `node` and wait for the host's response (seed `CTPC_COMMAND`). */
-  async command(node: string, app: string, content: unknown, opts?: CtpRequestOptions): Promise<CtpResult> {
+  command(node: string, app: string, content: unknown, opts?: CtpRequestOptions): Promise<CtpResult> {
     return this.control('COMMAND', node, app, content, opts);
   }
 
-  private async control(
+  private control(
+    t: 'START' | 'STOP' | 'COMMAND',
+    node: string,
+    app: string,
+    payload: unknown,
+    opts: CtpRequestOptions | undefined,
+  ): Promise<CtpResult> {
+    try {
+      return this.controlRequest(t, node, app, payload, opts);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private controlRequest(
     t: 'START' | 'STOP' | 'COMMAND',
     node: string,
     app: string,
@@ -297,53 +340,67 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
       this.checkJson('optionals', payload, false);
     }
     const o = resolveRequestOptions(opts, this.opts.responseTimeoutMs);
+    if (o.signal?.aborted) return Promise.reject(o.signal.reason);
     const virtual = virtualName('controller', node, this.id);
+    const reg = this.regs.get(virtual);
+    if (!this.nodeKnownFor(node, reg)) return Promise.resolve({ code: ReturnCode.NODE_UNFOUND });
+    if (reg === undefined) return Promise.resolve({ code: ReturnCode.NOT_ASSIGNED });
+    const op = t === 'START' ? 'start' : t === 'STOP' ? 'stop' : 'command';
+    const build = (to: string, id: number): CtpControlMessage =>
+      t === 'COMMAND'
+        ? { v: 1, t, id, to, node, controller: virtual, app, content: payload }
+        : payload === undefined
+          ? { v: 1, t, id, to, node, controller: virtual, app }
+          : { v: 1, t, id, to, node, controller: virtual, app, optionals: payload as Record<string, unknown> };
+    const deadline = Date.now() + o.timeoutMs;
+    const release = this.pending.tryAcquire(node);
+    // The common path: no check or plan closures (BENCHMARKS.md).
+    if (release !== undefined) return this.exchange(node, op, o, deadline, reg.host, { msg: build(reg.host, this.nextId++), done: this.afterControl }, release);
+    if (!o.queue) return Promise.resolve({ code: ReturnCode.IN_PROGRESS });
     const check = (): CtpResult | string => {
-      const reg = this.regs.get(virtual);
-      if (!this.nodeKnownFor(node, reg)) return { code: ReturnCode.NODE_UNFOUND };
-      if (reg === undefined) return { code: ReturnCode.NOT_ASSIGNED };
-      return reg.host;
+      const r = this.regs.get(virtual);
+      if (!this.nodeKnownFor(node, r)) return { code: ReturnCode.NODE_UNFOUND };
+      if (r === undefined) return { code: ReturnCode.NOT_ASSIGNED };
+      return r.host;
     };
-    return this.request(node, t.toLowerCase(), o, check, (to, id) => {
-      const msg =
-        t === 'COMMAND'
-          ? { v: 1 as const, t, id, to, node, controller: virtual, app, content: payload }
-          : payload === undefined
-            ? { v: 1 as const, t, id, to, node, controller: virtual, app }
-            : { v: 1 as const, t, id, to, node, controller: virtual, app, optionals: payload as Record<string, unknown> };
-      return {
-        msg,
-        done: (r) => {
-          // SPEC.md section 5: a host that answers NOT_ASSIGNED or REJECTED no
-          // longer holds this registration.
-          const reg = this.regs.get(virtual);
-          if (reg !== undefined && (r.code === ReturnCode.NOT_ASSIGNED || r.code === ReturnCode.REJECTED))
-            this.loseRegistration(reg, 'refused', r.code);
-        },
-      };
-    });
+    return this.queuedRequest(node, op, o, deadline, check, (to, id) => ({ msg: build(to, id), done: this.afterControl }));
   }
+
+  /** SPEC.md section 5: a host that answers NOT_ASSIGNED or REJECTED no longer holds this registration. */
+  private readonly afterControl = (r: CtpResult, msg: CtpRequestMessage): void => {
+    if (r.code !== ReturnCode.NOT_ASSIGNED && r.code !== ReturnCode.REJECTED) return;
+    const reg = this.regs.get((msg as CtpControlMessage).controller);
+    if (reg !== undefined) this.loseRegistration(reg, 'refused', r.code);
+  };
 
   /**
    * The request machinery shared by every request method: pre-checks, the
    * node's slot (IN_PROGRESS or queue), the frame, the wait, the outcome.
+   * No async function on the common path: each would add promises and
+   * microtask hops to every request (BENCHMARKS.md).
    */
-  private async request(
+  private request(node: string, op: string, o: ResolvedRequestOptions, check: () => CtpResult | string, prepare: RequestPrepare): Promise<CtpResult> {
+    const { signal } = o;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const deadline = Date.now() + o.timeoutMs;
+    const to = check();
+    if (typeof to !== 'string') return Promise.resolve(to);
+    const release = this.pending.tryAcquire(node);
+    if (release !== undefined) return this.exchangeWith(node, op, o, deadline, to, prepare, release);
+    if (!o.queue) return Promise.resolve({ code: ReturnCode.IN_PROGRESS });
+    return this.queuedRequest(node, op, o, deadline, check, prepare);
+  }
+
+  /** `queue: true` on a busy node: wait for the slot, then check again. */
+  private async queuedRequest(
     node: string,
     op: string,
-    o: { signal: AbortSignal | undefined; timeoutMs: number; queue: boolean },
+    o: ResolvedRequestOptions,
+    deadline: number,
     check: () => CtpResult | string,
-    prepare: (
-      to: string,
-      id: number,
-    ) => CtpResult | { msg: CtpRequestMessage; done: (r: CtpResult) => void; aborted?: () => void },
+    prepare: RequestPrepare,
   ): Promise<CtpResult> {
-    const { signal } = o;
-    if (signal?.aborted) throw signal.reason;
-    const deadline = Date.now() + o.timeoutMs;
-    const first = check();
-    if (typeof first !== 'string') return first;
-    const slot = await this.pending.acquire(node, { queue: o.queue, signal, deadline });
+    const slot = await this.pending.acquire(node, { queue: true, signal: o.signal, deadline });
     if (typeof slot !== 'function') {
       if (slot.timedOut) {
         this.safeEmit('timeout', { node, op });
@@ -351,48 +408,88 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
       }
       return slot;
     }
-    try {
-      if (this.closed) return { code: ReturnCode.ERROR, reason: 'closed' };
-      // Re-check: the table may have moved while the slot was taken.
-      const to = check();
-      if (typeof to !== 'string') return to;
-      const id = this.nextId++;
-      const plan = prepare(to, id);
-      if (!('msg' in plan)) return plan;
-      let result: CtpResult & { timedOut?: boolean };
-      try {
-        const remaining = deadline - Date.now();
-        result =
-          remaining <= 0
-            ? { code: ReturnCode.TIMEOUT, timedOut: true }
-            : await this.pending.wait({ id, node, op, to }, remaining, signal, () => this.routeOwnRequest(plan.msg, to));
-      } catch (err) {
-        (plan.aborted ?? (() => plan.done({ code: ReturnCode.ERROR, reason: 'aborted' })))();
-        throw err;
-      }
-      if (result.timedOut) {
-        debug('%s: %s %s timed out', this.id, op, node);
-        this.safeEmit('timeout', { node, op, id });
-      }
-      const out: CtpResult = { code: result.code };
-      if (result.content !== undefined) out.content = result.content;
-      if (result.reason !== undefined) out.reason = result.reason;
-      plan.done(out);
-      return out;
-    } finally {
+    if (this.closed) {
       slot();
+      return { code: ReturnCode.ERROR, reason: 'closed' };
     }
+    // Re-check: the table may have moved while the request waited its turn.
+    const to = check();
+    if (typeof to !== 'string') {
+      slot();
+      return to;
+    }
+    return this.exchangeWith(node, op, o, deadline, to, prepare, slot);
+  }
+
+  /** `prepare` once the slot is held: build the frame, or answer without sending. */
+  private exchangeWith(node: string, op: string, o: ResolvedRequestOptions, deadline: number, to: string, prepare: RequestPrepare, release: () => void): Promise<CtpResult> {
+    let plan: ReturnType<RequestPrepare>;
+    try {
+      plan = prepare(to, this.nextId++);
+    } catch (err) {
+      release();
+      return Promise.reject(err);
+    }
+    if (!('msg' in plan)) {
+      release();
+      return Promise.resolve(plan);
+    }
+    return this.exchange(node, op, o, deadline, to, plan, release);
+  }
+
+  /** With the node's slot held: send the request and wait for its answer. */
+  private exchange(node: string, op: string, o: ResolvedRequestOptions, deadline: number, to: string, plan: RequestPlan, release: () => void): Promise<CtpResult> {
+    const { msg, done } = plan;
+    const id = msg.id;
+    const remaining = deadline - Date.now();
+    const waiting =
+      remaining <= 0
+        ? Promise.resolve<CtpResult & { timedOut?: boolean }>({ code: ReturnCode.TIMEOUT, timedOut: true })
+        : this.pending.wait({ id, node, op, to }, remaining, o.signal, () => this.routeOwnRequest(msg, to));
+    return waiting.then(
+      (result) => {
+        try {
+          if (result.timedOut) {
+            debug('%s: %s %s timed out', this.id, op, node);
+            this.safeEmit('timeout', { node, op, id });
+          }
+          const out: CtpResult = { code: result.code };
+          if (result.content !== undefined) out.content = result.content;
+          if (result.reason !== undefined) out.reason = result.reason;
+          done(out, msg);
+          return out;
+        } finally {
+          release();
+        }
+      },
+      (err: unknown) => {
+        try {
+          if (plan.aborted !== undefined) plan.aborted();
+          else done({ code: ReturnCode.ERROR, reason: 'aborted' }, msg);
+        } finally {
+          release();
+        }
+        throw err;
+      },
+    );
   }
 
   // =========================================================================
   // Public API: synchronous
   // =========================================================================
 
-  /** At the node's host: answer the open request (seed `CTPC_RESPONSE`). */
-  respond(node: string, content?: unknown, code: ReturnCode = ReturnCode.SUCCESS): CtpResult {
+  /**
+   * At the node's host: answer the open request (seed `CTPC_RESPONSE`).
+   * `re` (optional): the `id` of the request being answered (`msg.id` as
+   * `onReceived` got it). When given and another request is open now (a newer
+   * one replaced it), nothing is sent: `ERROR`, reason `stale`, so a host app's
+   * late answer never resolves the caller's next request.
+   */
+  respond(node: string, content?: unknown, code: ReturnCode = ReturnCode.SUCCESS, re?: number): CtpResult {
     this.assertOpen();
     this.checkNode(node);
     if (!isReturnCode(code)) throw argumentError('code', 'a ReturnCode', code);
+    if (re !== undefined && !Number.isSafeInteger(re)) throw argumentError('re', 'a request id', re);
     if (content !== undefined) this.checkJson('content', content, false);
     if (!this.table.isReachableName(node)) return { code: ReturnCode.NODE_UNFOUND };
     if (!this.table.hasLocal(node)) return { code: ReturnCode.REJECTED };
@@ -400,9 +497,10 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     if (h?.controller === undefined) return { code: ReturnCode.NOT_ASSIGNED };
     // SPEC.md section 10: nothing is sent when nothing is open (it would be dropped as stale).
     if (h.open === undefined) return { code: ReturnCode.ERROR, reason: 'no-open-request' };
-    const { re } = h.open;
+    if (re !== undefined && re !== h.open.re) return { code: ReturnCode.ERROR, reason: 'stale' };
+    const open = h.open;
     h.open = undefined;
-    this.answer(node, h.controller, code, re, content);
+    this.answer(node, h.controller, code, open.re, content);
     this.pruneHosted(node);
     return { code: ReturnCode.SUCCESS };
   }
@@ -447,6 +545,9 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
       if (h?.removalTimer !== undefined) {
         clearTimeout(h.removalTimer);
         h.removalTimer = undefined;
+        // Its registrations may have been released meanwhile: an empty record
+        // would stay forever (found by the simulator, seed 21290).
+        this.pruneHosted(n);
       }
     }
     if (added.length > 0) this.update();
@@ -478,7 +579,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
 
   /** Every reachable node name, virtual ones included, sorted. */
   nodes(): string[] {
-    return [...this.table.sortedNames()];
+    return this.table.sortedNames().slice();
   }
 
   // =========================================================================
@@ -521,6 +622,9 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
       this.receiveFrame(peer, frame);
     } catch (err) {
       this.reportError('receive', err);
+    } finally {
+      this.inMsg = undefined;
+      this.inFrame = '';
     }
   }
 
@@ -534,8 +638,12 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     this.waitingCount = 0;
     for (const t of this.hostLeases.values()) clearTimeout(t);
     this.hostLeases.clear();
+    this.releasedAt.clear();
     for (const h of this.hosted.values()) if (h.removalTimer !== undefined) clearTimeout(h.removalTimer);
-    for (const r of this.regs.values()) if (r.lostTimer !== undefined) clearTimeout(r.lostTimer);
+    for (const r of this.regs.values()) {
+      if (r.lostTimer !== undefined) clearTimeout(r.lostTimer);
+      if (r.refreshTimer !== undefined) clearTimeout(r.refreshTimer);
+    }
     if (this.staleTimer !== undefined) clearTimeout(this.staleTimer);
     if (this.healTimer !== undefined) clearTimeout(this.healTimer);
     this.staleTimer = undefined;
@@ -570,9 +678,12 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
         origin,
       };
       const h = origin === this.id ? this.hosted.get(name) : undefined;
-      if (h !== undefined) {
-        if (h.controller !== undefined) entry.controller = h.controller;
-        if (h.monitors.size > 0) entry.monitors = [...h.monitors];
+      if (origin === this.id) {
+        // A local node shows the host's records only: this router's own
+        // registration of a same-named node elsewhere (a conflict) is another
+        // node's (found by the simulator, seed 26); it is in `registrations`.
+        if (h?.controller !== undefined) entry.controller = h.controller;
+        if (h !== undefined && h.monitors.size > 0) entry.monitors = [...h.monitors];
       } else {
         const c = this.regs.get(virtualName('controller', name, this.id));
         if (c !== undefined) entry.controller = c.virtual;
@@ -623,6 +734,8 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     try {
       msg = this.opts.codec.decode(frame);
       if (typeof msg !== 'object' || msg === null || typeof msg.t !== 'string') throw new CtpDecodeError('malformed', 'the codec returned no message');
+      this.inMsg = msg;
+      this.inFrame = frame;
     } catch (err) {
       const reason = err instanceof CtpDecodeError ? (err.reason as DropReason) : 'malformed';
       return this.drop(peer, reason, { message: (err as Error)?.message });
@@ -636,7 +749,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
       }
       if (!ok) return this.drop(peer, 'unauthorized', { t: msg.t });
     }
-    debug('%s <- %s', this.id, msg.t);
+    if (debug.enabled) debug('%s <- %s', this.id, msg.t);
     switch (msg.t) {
       case 'REPORTNODE':
       case 'UPDATENODE': {
@@ -705,6 +818,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
       switch (this.table.applyAdvert(a, now)) {
         case 'stored':
           flood.push(a);
+          this.floodedNow.add(a.origin);
           break;
         case 'older': {
           // As OSPF does: send the newer stored copy back, so a restarted
@@ -796,8 +910,10 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     const hops = msg.hops ?? 0;
     if (hops >= this.opts.maxHops) return this.unroutable(msg, from, 'hop-limit');
     this.counters.forwarded++;
-    // The frame keeps every field it arrived with; only `hops` changes.
-    this.sendFrame(peer, this.opts.codec.encode({ ...msg, hops: hops + 1 }));
+    // The frame keeps every field it arrived with; only `hops` changes. The
+    // JSON codec patches the text it received rather than re-encode it.
+    const patched = msg === this.inMsg && this.opts.codec === jsonCodec ? withHops(this.inFrame, msg.hops, hops + 1) : undefined;
+    this.sendFrame(peer, patched ?? this.opts.codec.encode({ ...msg, hops: hops + 1 }));
   }
 
   /**
@@ -897,7 +1013,10 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
       h.monitors.add(name);
       code = ReturnCode.SUCCESS;
     }
-    if (code === ReturnCode.SUCCESS) this.clearHostLease(name);
+    if (code === ReturnCode.SUCCESS) {
+      this.clearHostLease(name);
+      this.releasedAt.delete(name);
+    }
     else this.pruneHosted(msg.node);
     debug('%s: %s of %s by %s -> %s', this.id, type, msg.node, name, code);
     this.answer(msg.node, name, code, msg.id);
@@ -1009,7 +1128,47 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     } else if (!(v.type === 'monitor' && h.monitors.delete(name))) return;
     this.pruneHosted(v.node);
     debug('%s released %s', this.id, name);
+    this.rememberReleased(name);
     this.safeEmit('released', { node: v.node, type: v.type, registrant: name });
+  }
+
+  /**
+   * The two sides' graces run on different clocks, and the registrant may see
+   * no gap at all while the host saw its virtual node unreachable past the
+   * grace (a path that broke here while another one was still unknown): then
+   * no refresh ever comes, and it would believe forever in a registration the
+   * host dropped. So the host remembers what it released (bounded, up to
+   * `staleAdvertMs`) and acts when the virtual node is back (found by the
+   * simulator, seed 5481).
+   */
+  private rememberReleased(name: string): void {
+    const now = Date.now();
+    this.releasedAt.delete(name);
+    for (const [n, at] of this.releasedAt) {
+      if (now - at <= this.opts.staleAdvertMs && this.releasedAt.size < MAX_RELEASED) break;
+      this.releasedAt.delete(n);
+    }
+    this.releasedAt.set(name, now);
+  }
+
+  /**
+   * A released registrant is reachable again and advertises its virtual node:
+   * it may still believe in the registration. Tell it with a release notice, a
+   * RESPONSE without `re`, code NOT_ASSIGNED, reason `released`, content
+   * `{ host }` (the virtual node's name does not say which host it was made
+   * with when two routers host the node's name). The registrant checks the
+   * host: a controller ends it (`lost`: control that lapsed is not handed
+   * back), a monitor sends a refresh (it is added back).
+   */
+  private returnAfterRelease(name: string): void {
+    this.releasedAt.delete(name);
+    const v = parseVirtualName(name);
+    if (v === undefined || !this.table.hasLocal(v.node)) return;
+    const h = this.hosted.get(v.node);
+    if (h?.controller === name || h?.monitors.has(name) === true) return;
+    debug('%s: %s is back, told it was released', this.id, name);
+    const notice: CtpResponse = { v: 1, t: 'RESPONSE', node: v.node, controller: name, code: ReturnCode.NOT_ASSIGNED, reason: 'released', content: { host: this.id } };
+    this.routeRegistrantBound(notice, LOCAL);
   }
 
   // ---- at the registrant ----------------------------------------------------
@@ -1021,10 +1180,28 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     if (this.pending.settle(msg.node, msg.re, result)) return;
     const reg = this.regs.get(msg.controller);
     if (reg !== undefined && msg.re !== undefined && reg.refreshId === msg.re) {
+      // NODE_UNFOUND (a router on the way had no route yet) and the like did
+      // not reach the host: the retry timer sends the refresh again.
+      if (msg.code !== ReturnCode.SUCCESS && msg.code !== ReturnCode.NOT_ASSIGNED && msg.code !== ReturnCode.ALREADY_ASSIGNED) return;
       reg.refreshId = undefined;
+      if (reg.refreshTimer !== undefined) clearTimeout(reg.refreshTimer);
+      reg.refreshTimer = undefined;
       // SPEC.md section 5: a refresh refused ends the registration; no answer changes nothing.
       if (msg.code === ReturnCode.NOT_ASSIGNED || msg.code === ReturnCode.ALREADY_ASSIGNED)
         this.loseRegistration(reg, 'refused', msg.code);
+      return;
+    }
+    // A release notice from the host it was made with (see returnAfterRelease):
+    // the host dropped it while this router saw no gap.
+    if (
+      reg !== undefined &&
+      msg.re === undefined &&
+      msg.code === ReturnCode.NOT_ASSIGNED &&
+      msg.reason === 'released' &&
+      (msg.content as { host?: unknown } | undefined)?.host === reg.host
+    ) {
+      if (reg.type === 'monitor') this.sendRefresh(reg);
+      else this.loseRegistration(reg, 'refused', msg.code);
       return;
     }
     if (from !== LOCAL) this.drop(from, 'stale', { t: 'RESPONSE', node: msg.node });
@@ -1072,6 +1249,9 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     if (this.table.ownerOf(reg.node) !== undefined) return this.loseRegistration(reg, 'moved');
     if (reg.gap) return;
     reg.gap = true;
+    // A refresh in flight is moot now; the return sends a new one.
+    if (reg.refreshTimer !== undefined) clearTimeout(reg.refreshTimer);
+    reg.refreshTimer = undefined;
     reg.lostTimer = unref(
       setTimeout(() => {
         reg.lostTimer = undefined;
@@ -1084,6 +1264,29 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   private sendRefresh(reg: OwnRegistration): void {
     const id = this.nextId++;
     reg.refreshId = id;
+    reg.refreshTries = 0;
+    this.sendRefreshFrame(reg, id);
+  }
+
+  /**
+   * Send (or send again, with the same id) the refresh `id`. A refresh lost on
+   * the way (a link that drops while it travels, a route still converging)
+   * would leave this router believing in a registration its host may have
+   * dropped: so it is re-sent until the host answers it, and after
+   * REFRESH_TRIES unanswered ones the registration is given up (`lost`,
+   * `unreachable`) rather than believed (found by the simulator, seed 21095).
+   */
+  private sendRefreshFrame(reg: OwnRegistration, id: number): void {
+    if (reg.refreshTimer !== undefined) clearTimeout(reg.refreshTimer);
+    reg.refreshTimer = unref(
+      setTimeout(() => {
+        reg.refreshTimer = undefined;
+        if (this.closed || this.regs.get(reg.virtual) !== reg || reg.refreshId !== id || reg.gap) return;
+        reg.refreshTries = (reg.refreshTries ?? 0) + 1;
+        if (reg.refreshTries >= REFRESH_TRIES) return this.loseRegistration(reg, 'unreachable');
+        this.sendRefreshFrame(reg, id);
+      }, Math.max(REFRESH_RETRY_MIN_MS, this.opts.registrationWaitMs)),
+    );
     const msg: CtpRegister = { v: 1, t: 'REGISTER', id, to: reg.host, node: reg.node, [reg.type]: reg.virtual, refresh: true };
     debug('%s refreshes %s', this.id, reg.virtual);
     if (reg.host === this.id) this.deliverHostBound(msg, LOCAL);
@@ -1109,6 +1312,8 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     this.regs.delete(reg.virtual);
     if (reg.lostTimer !== undefined) clearTimeout(reg.lostTimer);
     reg.lostTimer = undefined;
+    if (reg.refreshTimer !== undefined) clearTimeout(reg.refreshTimer);
+    reg.refreshTimer = undefined;
     this.dropOwnVirtual(reg.virtual);
   }
 
@@ -1173,12 +1378,26 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
       }
     } finally {
       this.updating = false;
+      this.floodedNow.clear();
     }
     this.scheduleStale();
   }
 
   private applyDelta(delta: CtpTableDelta): void {
     const changed = delta.added.length > 0 || delta.removed.length > 0;
+    // Origins that became reachable again: send their stored adverts on. A
+    // neighbor whose table exchange happened while they were unreachable here
+    // (a partition healing through a new link) has never been sent them, and
+    // nothing else would: an unchanged advert is never flooded again (found by
+    // the simulator, seed 144; SPEC.md section 7 assumed no re-flooding was needed).
+    if (delta.gained.length > 0) {
+      const regained: CtpAdvert[] = [];
+      for (const o of delta.gained) {
+        const s = this.floodedNow.has(o) ? undefined : this.table.stored(o);
+        if (s !== undefined) regained.push({ origin: s.origin, seq: s.seq, nodes: s.nodes, neighbors: s.neighbors });
+      }
+      if (regained.length > 0) this.broadcastAdverts(regained);
+    }
     // A name's hosts can change without its reachability changing (a node
     // that moves, a conflict that ends): look again whenever anything moved.
     if (delta.touched > 0 || delta.gained.length > 0 || delta.lost.length > 0) {
@@ -1198,6 +1417,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     }
     for (const name of delta.added) {
       this.clearHostLease(name);
+      if (this.releasedAt.has(name)) this.returnAfterRelease(name);
       const list = this.waiting.get(name);
       if (list === undefined) continue;
       for (const w of [...list]) {
@@ -1217,7 +1437,8 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
       } catch (err) {
         this.reportError('onNodesUpdated', err);
       }
-      this.safeEmit('nodes', [...list]);
+      // A copy of a 10^6-name list costs milliseconds: only when someone listens.
+      if (this.listenerCount('nodes') > 0) this.safeEmit('nodes', list.slice());
     }
   }
 
@@ -1277,16 +1498,19 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   private sendFrame(peer: P | null, frame: string, onFail?: () => void): void {
     if (this.closed) return;
     this.counters.framesOut++;
-    const failed = (err: unknown): void => {
-      this.reportError('send', err);
-      onFail?.();
-    };
+    // No closure per frame: only a failure (or a promise) makes one.
     try {
       const r = this.sendCb(peer, frame);
-      if (r !== undefined && r !== null && typeof (r as Promise<void>).then === 'function') (r as Promise<void>).then(undefined, failed);
+      if (r !== undefined && r !== null && typeof (r as Promise<void>).then === 'function')
+        (r as Promise<void>).then(undefined, (err: unknown) => this.sendFailed(err, onFail));
     } catch (err) {
-      failed(err);
+      this.sendFailed(err, onFail);
     }
+  }
+
+  private sendFailed(err: unknown, onFail: (() => void) | undefined): void {
+    this.reportError('send', err);
+    onFail?.();
   }
 
   // =========================================================================

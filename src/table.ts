@@ -47,6 +47,41 @@ export type CtpAdvertOutcome =
 
 type IndexEntry = string | string[];
 
+/** The first index of sorted `a` whose entry is not below `x` (UTF-16 code unit order, as `sort()`). */
+function lowerBound(a: readonly string[], x: string): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((a[mid] as string) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** SPEC.md section 7: a virtual node whose @routerId is not its origin is ignored. */
+function isForeignVirtual(n: string, origin: string): boolean {
+  const v = n.charCodeAt(n.length - 1) !== 93 /* ] */ && n.includes(']@') ? parseVirtualName(n) : undefined;
+  return v !== undefined && v.routerId !== origin;
+}
+
+/**
+ * Where two lists differ: `[head, aEnd, bEnd]` such that `a[0..head)` equals
+ * `b[0..head)` and `a[aEnd..)` equals `b[bEnd..)`, both as long as possible.
+ */
+function middle(a: readonly string[], b: readonly string[]): [number, number, number] {
+  let head = 0;
+  const min = Math.min(a.length, b.length);
+  while (head < min && a[head] === b[head]) head++;
+  let aEnd = a.length;
+  let bEnd = b.length;
+  while (aEnd > head && bEnd > head && a[aEnd - 1] === b[bEnd - 1]) {
+    aEnd--;
+    bEnd--;
+  }
+  return [head, aEnd, bEnd];
+}
+
 function sameSet(a: readonly string[], b: ReadonlySet<string>): boolean {
   const s = new Set(a);
   if (s.size !== b.size) return false;
@@ -212,9 +247,9 @@ export class CtpTable<P> {
     } else if (this.adverts.size >= this.maxRouters) {
       if (!this.wouldBeReachable(a) || !this.evictOne()) return 'too-many-routers';
     }
-    const names = this.namesOf(a);
-    if (old !== undefined) for (const n of old.names) this.unindex(n, a.origin);
-    for (const n of names) this.indexAdd(n, a.origin);
+    const names = (old !== undefined && this.namesBeside(a, old)) || this.namesOf(a);
+    if (old === undefined) for (const n of names) this.indexAdd(n, a.origin);
+    else this.reindex(a.origin, old.names, names);
     const neighborSet = new Set(a.neighbors);
     if (old === undefined || !sameSet(old.neighbors, neighborSet)) this.topologyDirty = true;
     this.adverts.set(a.origin, {
@@ -229,13 +264,57 @@ export class CtpTable<P> {
     return 'stored';
   }
 
+  /**
+   * Index what changed between an origin's stored names and its new ones.
+   * Names that stay are not touched, so a one-node change in a large advert
+   * costs one pass over that origin's names and touches one name (BENCHMARKS.md).
+   */
+  private reindex(origin: string, oldNames: readonly string[], names: readonly string[]): void {
+    // Both lists are free of duplicates, and an advert usually keeps its
+    // order: skip the common head and tail, and diff only the middle.
+    const [head, oldEnd, newEnd] = middle(oldNames, names);
+    const gone = new Set<string>();
+    for (let i = head; i < oldEnd; i++) gone.add(oldNames[i] as string);
+    for (let i = head; i < newEnd; i++) {
+      const n = names[i] as string;
+      if (!gone.delete(n)) this.indexAdd(n, origin);
+    }
+    for (const n of gone) this.unindex(n, origin);
+  }
+
+  /**
+   * `a.nodes` itself when it is provably free of duplicates and of foreign
+   * virtual nodes, judged against the stored advert of the same origin (itself
+   * clean): only the entries that differ from it are checked, so a one-node
+   * change does not build a set of the whole list. `undefined` otherwise.
+   */
+  private namesBeside(a: CtpAdvert, old: CtpStoredAdvert): string[] | undefined {
+    if (old.names !== old.nodes) return undefined;
+    const [head, oldEnd, newEnd] = middle(old.nodes, a.nodes);
+    const oldMiddle = new Set<string>();
+    for (let i = head; i < oldEnd; i++) oldMiddle.add(old.nodes[i] as string);
+    const seen = new Set<string>();
+    for (let i = head; i < newEnd; i++) {
+      const n = a.nodes[i] as string;
+      if (seen.has(n) || isForeignVirtual(n, a.origin)) return undefined;
+      seen.add(n);
+      // Indexed for this origin and not in the old middle: it is in the
+      // shared head or tail, so it appears twice.
+      if (!oldMiddle.has(n) && this.indexedFor(n, a.origin)) return undefined;
+    }
+    return a.nodes;
+  }
+
+  private indexedFor(name: string, origin: string): boolean {
+    const e = this.index.get(name);
+    return e === origin || (Array.isArray(e) && e.includes(origin));
+  }
+
   private namesOf(a: CtpAdvert): string[] {
     const seen = new Set<string>();
     for (const n of a.nodes) {
       if (seen.has(n)) continue;
-      // SPEC.md section 7: a virtual node whose @routerId is not its origin is ignored.
-      const v = n.charCodeAt(n.length - 1) !== 93 /* ] */ && n.includes(']@') ? parseVirtualName(n) : undefined;
-      if (v !== undefined && v.routerId !== a.origin) continue;
+      if (isForeignVirtual(n, a.origin)) continue;
       seen.add(n);
     }
     return seen.size === a.nodes.length ? a.nodes : [...seen];
@@ -416,8 +495,29 @@ export class CtpTable<P> {
     }
     const touched = this.before.size;
     this.before = new Map();
-    if (added.length > 0 || removed.length > 0) this.sortedCache = undefined;
+    if (added.length > 0 || removed.length > 0) this.updateSorted(added, removed);
     return { added, removed, conflicts, gained, lost, touched };
+  }
+
+  /**
+   * Keep the sorted list in step with a small change (binary search and one
+   * splice per name, no re-sort of a large table); drop it after a large one.
+   */
+  private updateSorted(added: readonly string[], removed: readonly string[]): void {
+    const s = this.sortedCache;
+    if (s === undefined) return;
+    if (added.length + removed.length > 64) {
+      this.sortedCache = undefined;
+      return;
+    }
+    for (const n of removed) {
+      const i = lowerBound(s, n);
+      if (s[i] === n) s.splice(i, 1);
+    }
+    for (const n of added) {
+      const i = lowerBound(s, n);
+      if (s[i] !== n) s.splice(i, 0, n);
+    }
   }
 
   private bfs(): Map<string, string> {

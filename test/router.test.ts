@@ -167,7 +167,8 @@ describe('unregister', () => {
     const { h, c } = await star((id) =>
       id === 'h'
         ? { leaseGraceMs: 10, authorize: (_p, m: CtpMessage) => !(m.t === 'REGISTER' && m.refresh === true) }
-        : { leaseGraceMs: 60_000 },
+        : // and the host's release notice (a RESPONSE without `re`) is refused too, so the client still believes
+          { leaseGraceMs: 60_000, authorize: (_p, m: CtpMessage) => !(m.t === 'RESPONSE' && m.re === undefined) },
     );
     await c.register('cam1', 'controller');
     await net!.settle();
@@ -251,7 +252,8 @@ describe('start / stop / command', () => {
     const { h, c, o } = await star((id) =>
       id === 'h'
         ? { leaseGraceMs: 10, authorize: (_p, m: CtpMessage) => !(m.t === 'REGISTER' && m.refresh === true) }
-        : { leaseGraceMs: 60_000 },
+        : // and the host's release notice (a RESPONSE without `re`) is refused too, so the client still believes
+          { leaseGraceMs: 60_000, authorize: (_p, m: CtpMessage) => !(m.t === 'RESPONSE' && m.re === undefined) },
     );
     await c.register('cam1', 'controller');
     net!.unlink('h', 'c');

@@ -1,0 +1,46 @@
+/** The router pair over `ctp-router/tcp`: a host process answering commands, a client controlling its nodes. */
+import { CtpRouter } from '../../src/router.js';
+import { TcpTransport, type TcpPeer } from '../../src/tcp/index.js';
+import { REPLY } from './fixtures.js';
+
+export async function ctpHost(nodes: string[], port = 0): Promise<{ router: CtpRouter<TcpPeer>; transport: TcpTransport }> {
+  const transport = new TcpTransport({ listen: { host: '127.0.0.1', port } });
+  const router: CtpRouter<TcpPeer> = new CtpRouter<TcpPeer>(
+    (name, msg) => {
+      if (name !== 'EVENT') router.respond(msg.node, REPLY);
+    },
+    transport.send,
+    () => {},
+    { id: 'host', nodes },
+  );
+  transport.attach(router);
+  await transport.listening();
+  return { router, transport };
+}
+
+/** A client linked to the host at `port`; resolves once it sees `nodes` and controls every one. */
+export async function ctpClient(port: number, nodes: string[]): Promise<{ router: CtpRouter<TcpPeer>; transport: TcpTransport }> {
+  const transport = new TcpTransport({ connect: [`127.0.0.1:${port}`] });
+  let seen!: () => void;
+  const want = new Set(nodes);
+  const visible = new Promise<void>((r) => (seen = r));
+  const router = new CtpRouter<TcpPeer>(
+    () => {},
+    transport.send,
+    (list) => {
+      let n = 0;
+      for (const x of list) if (want.has(x)) n++;
+      if (n === want.size) seen();
+    },
+    { id: 'client' },
+  );
+  transport.attach(router);
+  await visible;
+  await Promise.all(
+    nodes.map(async (node) => {
+      const r = await router.register(node, 'controller');
+      if (r.code !== 'SUCCESS') throw new Error(`register ${node}: ${JSON.stringify(r)}`);
+    }),
+  );
+  return { router, transport };
+}

@@ -1,0 +1,108 @@
+/**
+ * `npm run bench`: run every suite in its own process (a fresh heap and JIT
+ * each, memory suites with --expose-gc), print the table, and on a full run
+ * write BENCHMARKS.md with the machine, the Node version and the command that
+ * reproduces each row.
+ *
+ *   npm run bench                       full run (minutes), writes BENCHMARKS.md
+ *   npm run bench -- --quick            smoke run (< 30 s), prints only
+ *   npm run bench -- --only=codec,tcp   some suites, prints only
+ *   npm run bench -- --write            write BENCHMARKS.md even with --quick/--only
+ *   npm run bench -- --render           rewrite BENCHMARKS.md from the last run (after editing bench/NOTES.md)
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, ratioText, type BenchRow } from './lib/harness.js';
+
+interface Suite {
+  name: string;
+  script: string;
+  nodeArgs?: string[];
+  about: string;
+}
+
+const SUITES: Suite[] = [
+  { name: 'codec', script: 'codec.js', about: 'codec encode+decode per frame type vs JSON.stringify+JSON.parse' },
+  { name: 'inproc', script: 'inproc.js', about: 'round trips, two routers in one process, in-memory network' },
+  { name: 'tcp', script: 'tcp.js', about: 'round trips, two processes over ctp-router/tcp' },
+  { name: 'coldstart', script: 'coldstart.js', about: 'cold start to the first answered command' },
+  { name: 'table', script: 'table.js', nodeArgs: ['--expose-gc'], about: 'table memory and update cost' },
+  { name: 'fanout', script: 'fanout.js', about: 'publish fan-out' },
+  { name: 'flood', script: 'flood.js', about: 'flooding cost of one change' },
+];
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const { quick, flags } = parseArgs();
+const only = flags.get('only')?.split(',');
+const chosen = only === undefined ? SUITES : SUITES.filter((s) => only.includes(s.name));
+if (chosen.length === 0) throw new Error(`no suite named ${only?.join(',')}; suites: ${SUITES.map((s) => s.name).join(', ')}`);
+const passThrough = process.argv.slice(2).filter((a) => !a.startsWith('--only=') && a !== '--write');
+
+function runSuite(s: Suite): Promise<BenchRow[]> {
+  return new Promise((resolve, reject) => {
+    const script = fileURLToPath(new URL(`./${s.script}`, import.meta.url));
+    const child = spawn(process.execPath, [...(s.nodeArgs ?? []), script, ...passThrough], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('BENCH_ROWS '));
+      if (code !== 0 || line === undefined) return reject(new Error(`suite ${s.name} failed (exit ${code})`));
+      resolve(JSON.parse(line.slice('BENCH_ROWS '.length)) as BenchRow[]);
+    });
+  });
+}
+
+const LAST_RUN = `${ROOT}dist-bench/last-run.json`;
+const render = flags.has('render');
+if (render && !existsSync(LAST_RUN)) throw new Error('no run to render: run `npm run bench` first');
+const started = Date.now();
+const rows: BenchRow[] = render ? ((JSON.parse(readFileSync(LAST_RUN, 'utf8')) as { rows: BenchRow[] }).rows) : [];
+for (const s of render ? [] : chosen) {
+  const t0 = Date.now();
+  process.stderr.write(`== ${s.name}: ${s.about}\n`);
+  rows.push(...(await runSuite(s)));
+  process.stderr.write(`   (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+}
+
+const cell = (s: string): string => s.replace(/\|/g, '\\|');
+const metText = (r: BenchRow): string => (r.met === undefined ? '' : r.met ? 'yes' : '**no**');
+function table(rs: BenchRow[]): string {
+  const lines = ['| benchmark | measure | ctp-router | baseline (same run) | ratio | target | met | reproduce |', '| --- | --- | --- | --- | --- | --- | --- | --- |'];
+  for (const r of rs) {
+    const name = r.note === undefined ? r.name : `${r.name} — ${r.note}`;
+    lines.push(`| ${cell(r.group)} | ${cell(name)} | ${cell(r.value)} | ${cell(r.baseline)} | ${r.ratio === undefined ? '' : ratioText(r.ratio)} | ${cell(r.target)} | ${metText(r)} | \`${r.cmd}\` |`);
+  }
+  return lines.join('\n');
+}
+
+const cpus = os.cpus();
+const machine = `${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.type()} ${os.release()} (${os.arch()})`;
+const header = render ? (JSON.parse(readFileSync(LAST_RUN, 'utf8')) as { header: string }).header : [
+  `Machine: ${machine}`,
+  `Node: ${process.version}`,
+  `Run: \`npm run bench${quick ? ' -- --quick' : ''}\` at ${new Date(started).toISOString()}, ${((Date.now() - started) / 1000).toFixed(0)} s`,
+].join('  \n');
+if (!render) writeFileSync(LAST_RUN, JSON.stringify({ header, rows, full: !quick && only === undefined }));
+const tableText = table(rows);
+process.stdout.write(`\n${header}\n\n${tableText}\n`);
+
+if (flags.has('write') || render || (!quick && only === undefined)) {
+  const notes = readFileSync(new URL('../../bench/NOTES.md', import.meta.url), 'utf8');
+  const doc = `# Benchmarks
+
+Generated by \`npm run bench\` (bench/run.ts); do not edit by hand — the notes
+below the table come from bench/NOTES.md. Every figure is beside a baseline
+measured in the same run on the same machine: these machines are noisy, and
+only the ratios carry over from one machine to another. Rates are medians of
+interleaved rounds (baseline and subject alternate).
+
+${header}
+
+${tableText}
+
+${notes}`;
+  writeFileSync(`${ROOT}BENCHMARKS.md`, doc);
+  process.stderr.write('wrote BENCHMARKS.md\n');
+}

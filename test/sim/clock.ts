@@ -1,0 +1,198 @@
+/**
+ * A virtual clock: `setTimeout`, `clearTimeout`, `setInterval`,
+ * `clearInterval` and `Date.now` replaced on `globalThis` while installed.
+ * Nothing waits for real: the simulator fires timers one at a time, in
+ * (time, creation) order, and drains promise continuations between them.
+ */
+
+/** A timer handle, shaped enough like Node's `Timeout` for the router and p-timeout. */
+export class VirtualTimer {
+  cancelled = false;
+  constructor(
+    readonly id: number,
+    public at: number,
+    public seq: number,
+    readonly fn: (...args: unknown[]) => void,
+    readonly args: unknown[],
+    readonly interval: number | undefined,
+    readonly label: string,
+  ) {}
+  unref(): this {
+    return this;
+  }
+  ref(): this {
+    return this;
+  }
+  hasRef(): boolean {
+    return true;
+  }
+  [Symbol.toPrimitive](): number {
+    return this.id;
+  }
+}
+
+/** An uncaught exception thrown by a timer callback (Node would crash on it). */
+export interface TimerFailure {
+  label: string;
+  error: unknown;
+}
+
+type Saved = {
+  setTimeout: typeof globalThis.setTimeout;
+  clearTimeout: typeof globalThis.clearTimeout;
+  setInterval: typeof globalThis.setInterval;
+  clearInterval: typeof globalThis.clearInterval;
+  now: typeof Date.now;
+};
+
+/** The virtual clock and its timer queue (a binary heap on (at, seq)). */
+export class VirtualClock {
+  now: number;
+  private heap: VirtualTimer[] = [];
+  private readonly byId = new Map<number, VirtualTimer>();
+  private nextSeq = 0;
+  private nextId = 1;
+  private saved: Saved | undefined;
+  /** Exceptions thrown by timer callbacks. */
+  readonly failures: TimerFailure[] = [];
+  /** Timers fired so far. */
+  fired = 0;
+
+  constructor(start = 1_700_000_000_000) {
+    this.now = start;
+  }
+
+  /** Live (not cancelled, not fired) timers. */
+  size(): number {
+    return this.byId.size;
+  }
+
+  /** Live timers whose label starts with `prefix`. */
+  count(prefix: string): number {
+    let n = 0;
+    for (const t of this.byId.values()) if (t.label.startsWith(prefix)) n++;
+    return n;
+  }
+
+  /** When the next live timer fires. */
+  nextAt(): number | undefined {
+    this.prune();
+    return this.heap[0]?.at;
+  }
+
+  schedule(fn: (...args: unknown[]) => void, ms: number, label: string, args: unknown[] = [], interval?: number): VirtualTimer {
+    const delay = Number.isFinite(ms) && ms > 0 ? Math.floor(ms) : 0;
+    const t = new VirtualTimer(this.nextId++, this.now + delay, this.nextSeq++, fn, args, interval, label);
+    this.byId.set(t.id, t);
+    this.push(t);
+    return t;
+  }
+
+  cancel(handle: unknown): void {
+    if (handle === undefined || handle === null) return;
+    const id = handle instanceof VirtualTimer ? handle.id : Number(handle);
+    const t = this.byId.get(id);
+    if (t === undefined) return;
+    t.cancelled = true;
+    this.byId.delete(id);
+  }
+
+  /** Fire the earliest live timer; false when there is none. */
+  runNext(): boolean {
+    this.prune();
+    const t = this.pop();
+    if (t === undefined) return false;
+    this.byId.delete(t.id);
+    if (t.at > this.now) this.now = t.at;
+    this.fired++;
+    if (t.interval !== undefined) {
+      t.at = this.now + Math.max(1, t.interval);
+      t.seq = this.nextSeq++;
+      t.cancelled = false;
+      this.byId.set(t.id, t);
+      this.push(t);
+    }
+    try {
+      t.fn(...t.args);
+    } catch (error) {
+      this.failures.push({ label: t.label, error });
+    }
+    return true;
+  }
+
+  /** Put the clock on `globalThis` (timers and `Date.now`). */
+  install(): void {
+    if (this.saved !== undefined) return;
+    this.saved = {
+      setTimeout: globalThis.setTimeout,
+      clearTimeout: globalThis.clearTimeout,
+      setInterval: globalThis.setInterval,
+      clearInterval: globalThis.clearInterval,
+      now: Date.now,
+    };
+    const g = globalThis as unknown as Record<string, unknown>;
+    g.setTimeout = (fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => this.schedule(fn, ms ?? 0, 'lib', args);
+    g.clearTimeout = (h: unknown) => this.cancel(h);
+    g.setInterval = (fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) =>
+      this.schedule(fn, ms ?? 0, 'lib-interval', args, ms ?? 0);
+    g.clearInterval = (h: unknown) => this.cancel(h);
+    Date.now = () => this.now;
+  }
+
+  /** Restore the real timers and clock. */
+  uninstall(): void {
+    const s = this.saved;
+    if (s === undefined) return;
+    const g = globalThis as unknown as Record<string, unknown>;
+    g.setTimeout = s.setTimeout;
+    g.clearTimeout = s.clearTimeout;
+    g.setInterval = s.setInterval;
+    g.clearInterval = s.clearInterval;
+    Date.now = s.now;
+    this.saved = undefined;
+  }
+
+  // ---- heap -------------------------------------------------------------
+
+  private before(a: VirtualTimer, b: VirtualTimer): boolean {
+    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+  }
+
+  private prune(): void {
+    while (this.heap.length > 0 && (this.heap[0] as VirtualTimer).cancelled) this.pop();
+  }
+
+  private push(t: VirtualTimer): void {
+    const h = this.heap;
+    h.push(t);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.before(h[i] as VirtualTimer, h[p] as VirtualTimer)) break;
+      [h[i], h[p]] = [h[p] as VirtualTimer, h[i] as VirtualTimer];
+      i = p;
+    }
+  }
+
+  private pop(): VirtualTimer | undefined {
+    const h = this.heap;
+    if (h.length === 0) return undefined;
+    const top = h[0] as VirtualTimer;
+    const last = h.pop() as VirtualTimer;
+    if (h.length > 0) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && this.before(h[l] as VirtualTimer, h[m] as VirtualTimer)) m = l;
+        if (r < h.length && this.before(h[r] as VirtualTimer, h[m] as VirtualTimer)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m] as VirtualTimer, h[i] as VirtualTimer];
+        i = m;
+      }
+    }
+    return top;
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * The invariants the simulator checks: safety ones after every step,
+ * liveness ones once the network has gone quiet (no frame in flight, every
+ * timer run out). Ground truth comes from the simulated topology, never
+ * from the routers' own tables.
+ */
+import { parseVirtualName } from '../../src/names.js';
+import type { CtpRouter } from '../../src/router.js';
+import type { VirtualClock } from './clock.js';
+import type { SimNetwork, SimPeer } from './network.js';
+import type { SimRequest, SimSlot } from './sim.js';
+
+/** What the checks need to see of a simulation. */
+export interface SimView {
+  readonly slots: Map<string, SimSlot>;
+  readonly net: SimNetwork;
+  readonly clock: VirtualClock;
+  outstandingRequests(): SimRequest[];
+  fail(invariant: string, message: string): void;
+  t(): number;
+}
+
+/** Router internals read by the leak checks (test-only, read-only). */
+interface Internals {
+  pending: { inflight: Map<string, unknown>; slots: Map<string, unknown> };
+  waiting: Map<string, unknown[]>;
+  hostLeases: Map<string, unknown>;
+  hosted: Map<string, { controller: string | undefined; monitors: Set<string>; removalTimer: unknown; open: unknown }>;
+  regs: Map<string, { lostTimer: unknown; refreshId: number | undefined; host: string; node: string }>;
+}
+
+const T0 = 1_700_000_000_000;
+
+/** Connected components of live routers over links that are up: id → the ids it can reach (itself included), sorted. */
+export function components(sim: SimView): Map<string, string[]> {
+  const adj = new Map<string, string[]>();
+  for (const [id, s] of sim.slots) if (s.router !== undefined) adj.set(id, []);
+  for (const e of sim.net.edges) {
+    if (!e.up || !adj.has(e.a) || !adj.has(e.b)) continue;
+    adj.get(e.a)?.push(e.b);
+    adj.get(e.b)?.push(e.a);
+  }
+  const out = new Map<string, string[]>();
+  for (const start of adj.keys()) {
+    if (out.has(start)) continue;
+    const seen = new Set([start]);
+    const queue = [start];
+    for (let i = 0; i < queue.length; i++) for (const nb of adj.get(queue[i] as string) ?? []) if (!seen.has(nb)) (seen.add(nb), queue.push(nb));
+    const comp = [...seen].sort();
+    for (const id of comp) out.set(id, comp);
+  }
+  return out;
+}
+
+function live(sim: SimView): [SimSlot, CtpRouter<SimPeer>][] {
+  const out: [SimSlot, CtpRouter<SimPeer>][] = [];
+  for (const s of sim.slots.values()) if (s.router !== undefined) out.push([s, s.router]);
+  return out;
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function diff(actual: readonly string[], expected: readonly string[]): string {
+  const e = new Set(expected);
+  const a = new Set(actual);
+  const extra = actual.filter((x) => !e.has(x));
+  const missing = expected.filter((x) => !a.has(x));
+  return `extra ${JSON.stringify(extra)}, missing ${JSON.stringify(missing)}`;
+}
+
+/** Safety, after every step. */
+export function checkStep(sim: SimView): void {
+  // Invariant 2: no request outlives its timeout.
+  for (const r of sim.outstandingRequests()) {
+    if (sim.clock.now > r.deadline)
+      sim.fail('request', `request #${r.n} ${r.slot}.${r.op}(${r.node}) made at t=${r.at - T0} is still pending at t=${sim.t()}, past its deadline t=${r.deadline - T0}`);
+  }
+  for (const [s, r] of live(sim)) {
+    const nodes = r.nodes();
+    for (let i = 1; i < nodes.length; i++)
+      if (!((nodes[i - 1] as string) < (nodes[i] as string))) sim.fail('nodes', `${s.id}.nodes() is not sorted and unique: ${JSON.stringify(nodes)}`);
+    const snap = r.snapshot();
+    for (const n of s.plain) if (snap.nodes[n]?.owner !== 'local') sim.fail('nodes', `${s.id} does not list its own node ${n} as local`);
+    // A registration is always backed by its virtual node, advertised locally.
+    for (const reg of snap.registrations)
+      if (snap.nodes[reg.virtualNode]?.owner !== 'local') sim.fail('registration', `${s.id} holds ${reg.virtualNode} without its virtual node`);
+  }
+}
+
+/** Liveness, once quiet. */
+export function checkQuiet(sim: SimView): void {
+  // Invariant 2: everything settled, nothing left behind.
+  for (const r of sim.outstandingRequests())
+    sim.fail('liveness', `request #${r.n} ${r.slot}.${r.op}(${r.node}) made at t=${r.at - T0} never settled`);
+  if (sim.clock.size() > 0) sim.fail('liveness', `${sim.clock.size()} timers left at quiet time`);
+  const comps = components(sim);
+  const routers = live(sim);
+  const snaps = new Map(routers.map(([s, r]) => [s.id, r.snapshot()]));
+  for (const [s, r] of routers) {
+    const x = r as unknown as Internals;
+    const st = r.stats();
+    if (st.pending !== 0 || x.pending.inflight.size !== 0) sim.fail('leak', `${s.id} has ${st.pending} pending entries at quiet time`);
+    if (x.pending.slots.size !== 0) sim.fail('leak', `${s.id} holds request slots for ${JSON.stringify([...x.pending.slots.keys()])} at quiet time`);
+    if (x.waiting.size !== 0) sim.fail('leak', `${s.id} has waiting registrations for ${JSON.stringify([...x.waiting.keys()])} at quiet time`);
+    if (x.hostLeases.size !== 0) sim.fail('leak', `${s.id} has lease timers for ${JSON.stringify([...x.hostLeases.keys()])} at quiet time`);
+    for (const [node, h] of x.hosted) {
+      if (!s.plain.has(node)) sim.fail('leak', `${s.id} keeps registrations of ${node}, which it no longer hosts`);
+      if (h.controller === undefined && h.monitors.size === 0) sim.fail('leak', `${s.id} keeps an empty record for ${node}`);
+    }
+    for (const [v, reg] of x.regs) if (reg.lostTimer !== undefined) sim.fail('leak', `${s.id} has a lost timer for ${v} at quiet time`);
+  }
+
+  // Invariant 3: nodes() is exactly the local and virtual nodes of the routers it reaches.
+  const own = new Map<string, string[]>();
+  for (const [s] of routers) {
+    const snap = snaps.get(s.id);
+    own.set(s.id, [...s.plain, ...(snap?.registrations ?? []).map((g) => g.virtualNode)]);
+  }
+  for (const [s, r] of routers) {
+    const expected = [...new Set((comps.get(s.id) ?? []).flatMap((id) => own.get(id) ?? []))].sort();
+    const actual = r.nodes();
+    if (!sameList(actual, expected))
+      sim.fail('nodes', `${s.id}.nodes() at quiet time, reaching ${JSON.stringify(comps.get(s.id))}: ${diff(actual, expected)}`);
+    // Its own virtual nodes are exactly its registrations (no leaked virtual node).
+    const snap = snaps.get(s.id);
+    const virtuals = Object.entries(snap?.nodes ?? {})
+      .filter(([n, e]) => e.owner === 'local' && parseVirtualName(n) !== undefined)
+      .map(([n]) => n)
+      .sort();
+    const regs = (snap?.registrations ?? []).map((g) => g.virtualNode).sort();
+    if (!sameList(virtuals, regs)) sim.fail('nodes', `${s.id}'s virtual nodes are not its registrations: ${diff(virtuals, regs)}`);
+  }
+
+  // Invariant 1: the routers that believe they control (or monitor) a node are exactly those its host records.
+  const believers = new Map<string, { controller: string[]; monitor: string[] }>();
+  for (const [s] of routers) {
+    for (const g of snaps.get(s.id)?.registrations ?? []) {
+      const key = `${g.host}|${g.node}`;
+      let b = believers.get(key);
+      if (b === undefined) believers.set(key, (b = { controller: [], monitor: [] }));
+      b[g.type].push(g.virtualNode);
+      const host = sim.slots.get(g.host);
+      if (host?.router === undefined || !host.plain.has(g.node))
+        sim.fail('controller', `${s.id} believes it holds ${g.virtualNode} with ${g.host}, which ${host?.router === undefined ? 'is down' : 'does not host it'}`);
+      else if (!(comps.get(s.id) ?? []).includes(g.host)) sim.fail('controller', `${s.id} believes it holds ${g.virtualNode} with ${g.host}, which it cannot reach`);
+    }
+  }
+  for (const [s] of routers) {
+    const snap = snaps.get(s.id);
+    for (const node of s.plain) {
+      const e = snap?.nodes[node];
+      const b = believers.get(`${s.id}|${node}`) ?? { controller: [], monitor: [] };
+      const recorded = e?.controller === undefined ? [] : [e.controller];
+      if (!sameList(b.controller.sort(), recorded))
+        sim.fail('controller', `${s.id} records controller ${JSON.stringify(recorded)} of ${node}, believed by ${JSON.stringify(b.controller)}`);
+      const mons = [...(e?.monitors ?? [])].sort();
+      if (!sameList(b.monitor.sort(), mons)) sim.fail('monitor', `${s.id} records monitors ${JSON.stringify(mons)} of ${node}, believed by ${JSON.stringify(b.monitor)}`);
+    }
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * The simulated network: routers on the edges of a topology, FIFO per link
+ * direction, random delays drawn from the run's generator, delivery through
+ * the virtual clock. Links go up and down with cuts, partitions and crashes;
+ * a link that goes down loses the frames in flight on it (as a TCP reset does).
+ */
+import type { VirtualClock } from './clock.js';
+import type { Rng } from './rng.js';
+
+/** The peer handle a router sees: one end of one link incarnation. */
+export interface SimPeer {
+  /** The router that holds this handle. */
+  readonly at: string;
+  /** The router at the other end. */
+  readonly remote: string;
+  /** The topology edge. */
+  readonly edge: number;
+}
+
+/** One edge of the topology. */
+export interface SimEdge {
+  readonly id: number;
+  readonly a: string;
+  readonly b: string;
+  /** Cut by a fault (until healed). */
+  cut: boolean;
+  /** Link up right now (both ends told `peerUp`). */
+  up: boolean;
+  /** Incarnation: frames of an older one are lost. */
+  serial: number;
+  atA: SimPeer;
+  atB: SimPeer;
+  /** Last scheduled delivery time per direction (a→b, b→a), for FIFO. */
+  lastAt: [number, number];
+}
+
+/** Where frames go; the simulation supplies the receiving side. */
+export interface SimDelivery {
+  /** Deliver `frame` to router `to` through its handle `peer`. */
+  deliver(to: string, peer: SimPeer, frame: string | Uint8Array): void;
+}
+
+export class SimNetwork {
+  readonly edges: SimEdge[] = [];
+  /** Frames put on a link so far (a broadcast counts once per link). */
+  framesSent = 0;
+  framesDelivered = 0;
+  framesLost = 0;
+  /** Recent frames, for the garbage generator (truncated copies are never valid). */
+  readonly recent: string[] = [];
+
+  constructor(
+    private readonly clock: VirtualClock,
+    private readonly rng: Rng,
+    private readonly sink: SimDelivery,
+  ) {}
+
+  addEdge(a: string, b: string): SimEdge {
+    const id = this.edges.length;
+    const e: SimEdge = {
+      id,
+      a,
+      b,
+      cut: false,
+      up: false,
+      serial: 0,
+      atA: { at: a, remote: b, edge: id },
+      atB: { at: b, remote: a, edge: id },
+      lastAt: [0, 0],
+    };
+    this.edges.push(e);
+    return e;
+  }
+
+  edgeOf(peer: SimPeer): SimEdge | undefined {
+    return this.edges[peer.edge];
+  }
+
+  /** The handle `id` holds on edge `e`. */
+  handle(e: SimEdge, id: string): SimPeer {
+    return e.a === id ? e.atA : e.atB;
+  }
+
+  /** New handles for a new incarnation (or keep the old objects, as some transports do). */
+  renew(e: SimEdge, keepHandles: boolean): void {
+    e.serial++;
+    if (!keepHandles) {
+      e.atA = { at: e.a, remote: e.b, edge: e.id };
+      e.atB = { at: e.b, remote: e.a, edge: e.id };
+    }
+  }
+
+  /** Router `from` sends `frame` to `peer`, or to every live link when `peer` is null. */
+  send(from: string, peer: SimPeer | null, frame: string): void {
+    if (this.recent.length >= 32) this.recent.shift();
+    this.recent.push(frame);
+    if (peer === null) {
+      for (const e of this.edges) if (e.up && (e.a === from || e.b === from)) this.enqueue(e, from, frame);
+      return;
+    }
+    const e = this.edgeOf(peer);
+    // A handle of a dead incarnation: the frame is lost, as on a closed socket.
+    if (e === undefined || !e.up || this.handle(e, from) !== peer) {
+      this.framesLost++;
+      return;
+    }
+    this.enqueue(e, from, frame);
+  }
+
+  /** Put a frame on edge `e` from `from`, with a random delay, FIFO per direction. */
+  enqueue(e: SimEdge, from: string, frame: string | Uint8Array): void {
+    const dir = e.a === from ? 0 : 1;
+    const r = this.rng.next();
+    const delay = r < 0.7 ? this.rng.int(0, 5) : r < 0.95 ? this.rng.int(5, 40) : this.rng.int(40, 250);
+    const at = Math.max(this.clock.now + delay, e.lastAt[dir]);
+    e.lastAt[dir] = at;
+    const serial = e.serial;
+    this.framesSent++;
+    this.clock.schedule(
+      () => {
+        if (!e.up || e.serial !== serial) {
+          this.framesLost++;
+          return;
+        }
+        const to = dir === 0 ? e.b : e.a;
+        this.framesDelivered++;
+        this.sink.deliver(to, this.handle(e, to), frame);
+      },
+      at - this.clock.now,
+      'net',
+    );
+  }
+}
