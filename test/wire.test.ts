@@ -324,3 +324,80 @@ describe('the host side of registrations', () => {
     void w.router.close();
   });
 });
+
+describe('beyond SPEC.md: release notices, refresh retries, regained adverts', () => {
+  it('a host tells a released registrant that comes back (RESPONSE without re, NOT_ASSIGNED, reason released)', () => {
+    vi.useFakeTimers();
+    const w = wired({ nodes: ['cam'], leaseGraceMs: 100 });
+    w.neighbor('p', 'x', ['controller[cam]@x']);
+    w.feed('p', { v: 1, t: 'REGISTER', id: 1, node: 'cam', controller: 'controller[cam]@x' });
+    w.neighbor('p', 'x', [], 2); // the virtual node disappears (x saw no gap on its side)
+    vi.advanceTimersByTime(100);
+    expect(w.router.snapshot().nodes.cam?.controller).toBeUndefined();
+    w.clear();
+    w.neighbor('p', 'x', ['controller[cam]@x'], 3);
+    expect(w.of('RESPONSE', 'p')).toEqual([
+      { v: 1, t: 'RESPONSE', node: 'cam', controller: 'controller[cam]@x', code: 'NOT_ASSIGNED', reason: 'released', content: { host: 'r' } },
+    ]);
+    void w.router.close();
+  });
+
+  it('a registrant ends a controller registration on a release notice from its host, and ignores one from another host', async () => {
+    const w = wired();
+    const lost: unknown[] = [];
+    w.router.on('lost', (e) => lost.push(e));
+    w.neighbor('p', 'h', ['cam']);
+    const reg = w.router.register('cam', 'controller');
+    await new Promise((r) => setImmediate(r));
+    const id = (w.of('REGISTER', 'p')[0] as { id: number }).id;
+    w.feed('p', { v: 1, t: 'RESPONSE', node: 'cam', controller: 'controller[cam]@r', code: 'SUCCESS', re: id });
+    expect((await reg).code).toBe('SUCCESS');
+    const notice = (host: string) => ({ v: 1, t: 'RESPONSE', node: 'cam', controller: 'controller[cam]@r', code: 'NOT_ASSIGNED', reason: 'released', content: { host } });
+    w.feed('p', notice('someone-else'));
+    expect(lost).toEqual([]);
+    expect(w.dropped.map((d) => d.reason)).toEqual(['stale']);
+    w.feed('p', notice('h'));
+    expect(lost).toEqual([{ node: 'cam', type: 'controller', reason: 'refused', code: 'NOT_ASSIGNED' }]);
+    expect(w.router.snapshot().registrations).toEqual([]);
+  });
+
+  it('a refresh is re-sent with the same id until answered', async () => {
+    vi.useFakeTimers();
+    const w = wired({ registrationWaitMs: 2000, leaseGraceMs: 60_000 });
+    w.neighbor('p', 'h', ['cam']);
+    const reg = w.router.register('cam', 'monitor');
+    await vi.advanceTimersByTimeAsync(0);
+    const id = (w.of('REGISTER', 'p')[0] as { id: number }).id;
+    w.feed('p', { v: 1, t: 'RESPONSE', node: 'cam', controller: 'monitor[cam]@r', code: 'SUCCESS', re: id });
+    expect((await reg).code).toBe('SUCCESS');
+    w.router.peerDown('p');
+    w.router.peerUp('p');
+    w.clear();
+    w.neighbor('p', 'h', ['cam'], 2); // back after a gap: a refresh
+    const first = w.of('REGISTER', 'p');
+    expect(first).toEqual([expect.objectContaining({ node: 'cam', monitor: 'monitor[cam]@r', refresh: true })]);
+    await vi.advanceTimersByTimeAsync(2000);
+    const again = w.of('REGISTER', 'p');
+    expect(again).toHaveLength(2);
+    expect(again[1]?.id).toBe(first[0]?.id);
+    w.feed('p', { v: 1, t: 'RESPONSE', node: 'cam', controller: 'monitor[cam]@r', code: 'SUCCESS', re: first[0]?.id });
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(w.of('REGISTER', 'p')).toHaveLength(2); // answered: no more
+    expect(w.router.snapshot().registrations).toHaveLength(1);
+    void w.router.close();
+  });
+
+  it('an origin that becomes reachable again has its stored advert flooded once more', () => {
+    const w = wired();
+    w.neighbor('p', 'x', [], 1, ['r', 'y']);
+    w.feed('p', report('x', [advert('y', 5, ['ny'], ['x'])]));
+    expect(w.router.nodes()).toEqual(['ny']);
+    w.neighbor('p', 'x', [], 2, ['r']); // x loses y
+    expect(w.router.nodes()).toEqual([]);
+    w.clear();
+    w.neighbor('p', 'x', [], 3, ['r', 'y']); // and regains it: y's unchanged advert goes on
+    const flooded = w.of('REPORTNODE', null).flatMap((m) => (m.adverts as { origin: string }[]).map((a) => a.origin));
+    expect(flooded).toEqual(['x', 'y']);
+    expect(w.router.nodes()).toEqual(['ny']);
+  });
+});
