@@ -6,7 +6,7 @@ import type { CtpRegistrationType } from '../names.js';
 import { jsonArg, nodeArg, parseArgs, UsageError } from './args.js';
 import { COMMON_SPEC, commonOptions, requireConnect } from './common.js';
 import { CliOutput, show } from './output.js';
-import { interrupted, Session } from './session.js';
+import { interrupted, openClientSession, type Session } from './session.js';
 
 const SPEC = { ...COMMON_SPEC, hold: { type: 'boolean' } } as const;
 
@@ -71,24 +71,10 @@ export async function callCommand(argv: string[]): Promise<number | 'help'> {
   const hold = p.options.hold === true;
   const out = new CliOutput(common.json);
 
-  const session = new Session({
-    id: common.id,
-    role: 'call',
-    connect: common.connect,
-    timeoutMs: common.timeoutMs,
-    onReceived: (name, msg) => {
-      if (name === 'EVENT' && 'content' in msg) out.line('event', `event ${msg.node} ${show(msg.content)}`, { node: msg.node, content: msg.content });
-    },
-  });
+  const session = await openClientSession(common, 'call', out, true);
+  if (session === undefined) return 1;
   const { router } = session;
   router.on('lost', (e) => out.line('lost', `lost ${e.type} ${e.node} (${e.reason})`, { node: e.node, kind: e.type, reason: e.reason }));
-  try {
-    await session.synced(common.waitMs);
-  } catch (err) {
-    out.warn((err as Error).message);
-    await session.close();
-    return 1;
-  }
 
   let ok = true;
   for (const op of ops) {

@@ -5,7 +5,7 @@ import { parseVirtualName } from '../names.js';
 import { parseArgs, UsageError } from './args.js';
 import { COMMON_SPEC, commonOptions, requireConnect } from './common.js';
 import { CliOutput } from './output.js';
-import { Session } from './session.js';
+import { openClientSession } from './session.js';
 
 /** One row of `nodes`. */
 export interface NodeRow {
@@ -26,14 +26,8 @@ export async function nodesCommand(argv: string[]): Promise<number | 'help'> {
   requireConnect(common, 'nodes');
   if (p.groups.some((g) => g.length > 0)) throw new UsageError(`unexpected argument \`${p.groups.flat()[0] as string}\``, 'nodes');
   const out = new CliOutput(common.json);
-  const session = new Session({ id: common.id, role: 'nodes', connect: common.connect, timeoutMs: common.timeoutMs });
-  try {
-    await session.synced(common.waitMs);
-  } catch (err) {
-    out.warn((err as Error).message);
-    await session.close();
-    return 1;
-  }
+  const session = await openClientSession(common, 'nodes', out, false);
+  if (session === undefined) return 1;
   const snap = session.router.snapshot();
   await session.close();
 

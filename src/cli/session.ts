@@ -9,6 +9,8 @@ import { CtpRouter } from '../router.js';
 import { formatAddress, type TcpAddress } from '../tcp/address.js';
 import type { TcpPeer } from '../tcp/connection.js';
 import { TcpTransport } from '../tcp/transport.js';
+import type { CommonOptions } from './common.js';
+import { show, type CliOutput } from './output.js';
 
 const debug = createDebug('ctp:cli');
 
@@ -125,6 +127,31 @@ export class Session {
 }
 
 /** Resolve after `ms`. */
+/**
+ * The client side of `call`, `watch` and `nodes`: a session connected to
+ * `--connect`, synced, printing the events it receives when asked to. Prints
+ * why and resolves `undefined` when it could not get there.
+ */
+export async function openClientSession(common: CommonOptions, role: string, out: CliOutput, printEvents: boolean): Promise<Session | undefined> {
+  const session = new Session({
+    id: common.id,
+    role,
+    connect: common.connect,
+    timeoutMs: common.timeoutMs,
+    onReceived: (name, msg) => {
+      if (printEvents && name === 'EVENT' && 'content' in msg) out.line('event', `event ${msg.node} ${show(msg.content)}`, { node: msg.node, content: msg.content });
+    },
+  });
+  try {
+    await session.synced(common.waitMs);
+    return session;
+  } catch (err) {
+    out.warn((err as Error).message);
+    await session.close();
+    return undefined;
+  }
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

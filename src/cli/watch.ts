@@ -3,8 +3,8 @@
  */
 import { nodeArg, parseArgs, UsageError } from './args.js';
 import { COMMON_SPEC, commonOptions, requireConnect } from './common.js';
-import { CliOutput, show } from './output.js';
-import { interrupted, Session, sleep } from './session.js';
+import { CliOutput } from './output.js';
+import { interrupted, openClientSession, sleep } from './session.js';
 
 /** `ctp-router watch [options] NODE...`: resolves to the exit code, or `'help'`. */
 export async function watchCommand(argv: string[]): Promise<number | 'help'> {
@@ -17,23 +17,9 @@ export async function watchCommand(argv: string[]): Promise<number | 'help'> {
   if (nodes.length === 0) throw new UsageError('missing node name', 'watch');
   const out = new CliOutput(common.json);
 
-  const session = new Session({
-    id: common.id,
-    role: 'watch',
-    connect: common.connect,
-    timeoutMs: common.timeoutMs,
-    onReceived: (name, msg) => {
-      if (name === 'EVENT' && 'content' in msg) out.line('event', `event ${msg.node} ${show(msg.content)}`, { node: msg.node, content: msg.content });
-    },
-  });
+  const session = await openClientSession(common, 'watch', out, true);
+  if (session === undefined) return 1;
   const { router } = session;
-  try {
-    await session.synced(common.waitMs);
-  } catch (err) {
-    out.warn((err as Error).message);
-    await session.close();
-    return 1;
-  }
 
   let stopping = false;
   const watch = async (node: string, firstTime: boolean): Promise<boolean> => {
