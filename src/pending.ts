@@ -149,12 +149,6 @@ export class CtpPendingMap {
   busy(node: string): boolean {
     return this.slots.has(node);
   }
-  get(node: string): CtpPendingEntry | undefined {
-    return this.inflight.get(node);
-  }
-  entries(): IterableIterator<CtpPendingEntry> {
-    return this.inflight.values();
-  }
 
   /** Take `node`'s slot now when it is free (the common, synchronous path); `undefined` when busy or closed. */
   tryAcquire(node: string): CtpSlotReleaser | undefined {
