@@ -1,9 +1,9 @@
 /**
  * Integration: routers in real OS processes (the CLI) over loopback TCP.
  */
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, killAll, runCli, spawnCli, startPeer, type Rec } from './procs.js';
+import { ensureBuilt, freePort, killAll, runCli, spawnCli, startPeer, type Rec } from './procs.js';
 
 beforeAll(ensureBuilt, 120_000);
 afterAll(killAll);
@@ -17,15 +17,6 @@ function rawClient(port: number): Promise<Socket> {
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe('three processes on loopback', () => {
   it('register, start, command, stop and events across a station, a console and a viewer', async () => {

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CtpRouter, type CtpRouterOptions } from '../../src/index.js';
 import type { CtpControlMessage, CtpEvent, CtpReceivedName } from '../../src/messages.js';
 import { TcpTransport, type TcpPeer, type TcpTransportOptions } from '../../src/tcp/index.js';
+import { freePort } from './procs.js';
 
 interface Node {
   router: CtpRouter<TcpPeer>;
@@ -236,12 +237,3 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
