@@ -39,7 +39,9 @@ import { CtpTable, type CtpTableDelta } from './table.js';
 const debug = createDebug('ctp:router');
 
 /** `onReceived`: START/STOP/COMMAND at the node's host, EVENT at a registrant (seed `ctpc_received_callback`). */
-export type CtpReceivedCallback = (name: CtpReceivedName, msg: CtpControlMessage | CtpEvent) => void;
+export type CtpReceivedCallback = (
+  ...args: [name: 'START' | 'STOP' | 'COMMAND', msg: CtpControlMessage] | [name: 'EVENT', msg: CtpEvent]
+) => void;
 /**
  * `send`: deliver a frame to one peer, or to every peer when `peer` is `null`
  * (seed `ctpc_send_callback`). A throw, or a returned promise that rejects, is
