@@ -1,6 +1,7 @@
 /**
  * Node-name, router-id and virtual-node-name rules (SPEC.md section 1).
- * Pure predicates: no state, no I/O.
+ * Predicates with no I/O; two small bounded memo caches (valid router ids,
+ * parsed virtual names) are their only state.
  */
 
 /** Longest plain node name, in UTF-16 code units (SPEC.md section 1). */
@@ -12,12 +13,11 @@ const ROUTER_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 // U+0000–U+001F and U+007F are never part of a name (SPEC.md section 1).
 // eslint-disable-next-line no-control-regex
 const CONTROL_RE = /[\u0000-\u001f\u007f]/;
+// The grammars, implemented by hand below (no backtracking):
+//   virtual node  /^(controller|monitor)\[([^]+)\]@([A-Za-z0-9._:-]{1,128})$/  (parseVirtualName)
+//   reserved form /^(?:controller|monitor)\[[^]*\]@/                          (isReservedName)
 // The inner node is greedy: a router id has neither `]` nor `@`, so the last
 // `]@` is the separator and the parse is unique even when the node name has `]@`.
-// The grammar of virtual node names; `parseVirtualName` implements it by hand.
-const VIRTUAL_RE = /^(controller|monitor)\[([^]+)\]@([A-Za-z0-9._:-]{1,128})$/;
-// The reserved form; `isReservedName` implements it by hand.
-const RESERVED_RE = /^(?:controller|monitor)\[[^]*\]@/;
 
 /** The two kinds of registration, and of virtual node. */
 export type CtpRegistrationType = 'controller' | 'monitor';
@@ -49,7 +49,7 @@ const validIds = new Set<string>();
  * `monitor[…]@…`), well-formed or not. `appendNodes` refuses these.
  */
 export function isReservedName(name: string): boolean {
-  // RESERVED_RE by hand (`[^]*` may be empty): names starting with c or m are common.
+  // The reserved form by hand (`[^]*` may be empty): names starting with c or m are common.
   const c = name.charCodeAt(0);
   if (c === 99 /* c */) return name.startsWith('controller[') && name.indexOf(']@', 11) >= 0;
   return c === 109 /* m */ && name.startsWith('monitor[') && name.indexOf(']@', 8) >= 0;
@@ -73,7 +73,7 @@ export function isValidPlainNodeName(name: unknown, controlFree = false): name i
 
 /**
  * Parse a virtual node name; `undefined` when it is not well-formed. Same
- * language as `VIRTUAL_RE`, without the backtracking: a router id has neither
+ * language as the virtual-node grammar above, without the backtracking: a router id has neither
  * `]` nor `@`, so the separator is the last `]@` (this runs several times per
  * routed frame; see BENCHMARKS.md).
  */

@@ -17,7 +17,6 @@ import {
   type CtpHostBoundMessage,
   type CtpMessage,
   type CtpPost,
-  type CtpReceivedName,
   type CtpRegister,
   type CtpRegistrantBoundMessage,
   type CtpRequestMessage,
@@ -318,35 +317,26 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     payload: unknown,
     opts: CtpRequestOptions | undefined,
   ): Promise<CtpResult> {
+    let o: ResolvedRequestOptions;
+    // Misuse rejects, never throws synchronously (not an async function: see request()).
     try {
-      return this.controlRequest(t, node, app, payload, opts);
+      this.assertOpen();
+      this.checkNode(node);
+      if (typeof app !== 'string') throw argumentError('app', 'a string', app);
+      if (t === 'COMMAND') this.checkJson('content', payload, false);
+      else if (payload !== undefined) {
+        if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
+          throw argumentError('optionals', 'a plain object', payload);
+        this.checkJson('optionals', payload, false);
+      }
+      o = resolveRequestOptions(opts, this.opts.responseTimeoutMs);
     } catch (err) {
       return Promise.reject(err);
     }
-  }
-
-  private controlRequest(
-    t: 'START' | 'STOP' | 'COMMAND',
-    node: string,
-    app: string,
-    payload: unknown,
-    opts: CtpRequestOptions | undefined,
-  ): Promise<CtpResult> {
-    this.assertOpen();
-    this.checkNode(node);
-    if (typeof app !== 'string') throw argumentError('app', 'a string', app);
-    if (t === 'COMMAND') this.checkJson('content', payload, false);
-    else if (payload !== undefined) {
-      if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
-        throw argumentError('optionals', 'a plain object', payload);
-      this.checkJson('optionals', payload, false);
-    }
-    const o = resolveRequestOptions(opts, this.opts.responseTimeoutMs);
     if (o.signal?.aborted) return Promise.reject(o.signal.reason);
     const virtual = virtualName('controller', node, this.id);
-    const reg = this.regs.get(virtual);
-    if (!this.nodeKnownFor(node, reg)) return Promise.resolve({ code: ReturnCode.NODE_UNFOUND });
-    if (reg === undefined) return Promise.resolve({ code: ReturnCode.NOT_ASSIGNED });
+    const host = this.controlHost(node, virtual);
+    if (typeof host !== 'string') return Promise.resolve(host);
     const op = t === 'START' ? 'start' : t === 'STOP' ? 'stop' : 'command';
     const build = (to: string, id: number): CtpControlMessage =>
       t === 'COMMAND'
@@ -357,15 +347,17 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     const deadline = Date.now() + o.timeoutMs;
     const release = this.pending.tryAcquire(node);
     // The common path: no check or plan closures (BENCHMARKS.md).
-    if (release !== undefined) return this.exchange(node, op, o, deadline, reg.host, { msg: build(reg.host, this.nextId++), done: this.afterControl }, release);
+    if (release !== undefined) return this.exchange(node, op, o, deadline, host, { msg: build(host, this.nextId++), done: this.afterControl }, release);
     if (!o.queue) return Promise.resolve({ code: ReturnCode.IN_PROGRESS });
-    const check = (): CtpResult | string => {
-      const r = this.regs.get(virtual);
-      if (!this.nodeKnownFor(node, r)) return { code: ReturnCode.NODE_UNFOUND };
-      if (r === undefined) return { code: ReturnCode.NOT_ASSIGNED };
-      return r.host;
-    };
-    return this.queuedRequest(node, op, o, deadline, check, (to, id) => ({ msg: build(to, id), done: this.afterControl }));
+    return this.queuedRequest(node, op, o, deadline, () => this.controlHost(node, virtual), (to, id) => ({ msg: build(to, id), done: this.afterControl }));
+  }
+
+  /** Where a control request for `node` goes (the host of this router's controller registration), or why not. */
+  private controlHost(node: string, virtual: string): CtpResult | string {
+    const reg = this.regs.get(virtual);
+    if (!this.nodeKnownFor(node, reg)) return { code: ReturnCode.NODE_UNFOUND };
+    if (reg === undefined) return { code: ReturnCode.NOT_ASSIGNED };
+    return reg.host;
   }
 
   /** SPEC.md section 5: a host that answers NOT_ASSIGNED or REJECTED no longer holds this registration. */

@@ -14,13 +14,14 @@ afterEach(async () => {
 });
 
 const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `r${i}`);
-const nodesOf = (n: number): ((id: string) => { nodes: string[] }) => (id) => ({ nodes: [`node-${id}`] });
+/** Every router hosts one node named after it. */
+const nodeOfEach = (id: string): { nodes: string[] } => ({ nodes: [`node-${id}`] });
 
 describe('topologies', () => {
   for (const n of [3, 4, 5, 6]) {
     it(`full mesh of ${n}: every router sees every node; every router controls another's node`, async () => {
       const routers = ids(n);
-      net = await topology(routers, fullMesh(routers), nodesOf(n));
+      net = await topology(routers, fullMesh(routers), nodeOfEach);
       const all = routers.map((id) => `node-${id}`).sort();
       for (const id of routers) expect(net.router(id).nodes()).toEqual(all);
       for (let i = 0; i < n; i++) {
@@ -55,7 +56,7 @@ describe('topologies', () => {
 
   it('ring of 5: a cut link reroutes, a removed node leaves no ghost, and nothing loops', async () => {
     const routers = ids(5);
-    net = await topology(routers, ring(routers), nodesOf(5));
+    net = await topology(routers, ring(routers), nodeOfEach);
     const r0 = net.router('r0');
     expect(r0.snapshot().nodes['node-r1']?.owner).toBe('r1');
     net.unlink('r0', 'r1');
