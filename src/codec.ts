@@ -30,31 +30,37 @@ function isSafePositive(v: unknown): v is number {
   return Number.isSafeInteger(v) && (v as number) > 0;
 }
 
+/**
+ * What `decode` learnt of one frame's text, passed down to the checks (decode
+ * keeps no state between calls). `shallow`: the text alone proves what
+ * `checkValue` checks, so its walks are skipped (they cost as much as
+ * JSON.parse on a small frame). `controlFree`: no string in the frame can
+ * hold a control character (JSON strings cannot hold raw U+0000–U+001F, only
+ * escapes, which need a backslash, and a raw U+007F), so the node-name scans
+ * are skipped.
+ */
+interface FrameFacts {
+  readonly shallow: boolean;
+  readonly controlFree: boolean;
+}
+
 // `__proto__` keys are harmless inside a JSON.parse result, but a host that
 // merges content with Object.assign or a spread into a prototype would be
 // polluted; refuse them anywhere. Depth is bounded so that no consumer (our
 // own re-encoding included) can be driven into a stack overflow.
-function checkValue(v: unknown, depth: number, field: string): void {
-  if (typeof v !== 'object' || v === null || shallowFrame) return;
+function checkValue(v: unknown, depth: number, field: string, facts: FrameFacts): void {
+  if (typeof v !== 'object' || v === null || facts.shallow) return;
   if (depth > MAX_CONTENT_DEPTH) malformed(`\`${field}\` is nested deeper than ${MAX_CONTENT_DEPTH}`);
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) checkValue(v[i], depth + 1, field);
+    for (let i = 0; i < v.length; i++) checkValue(v[i], depth + 1, field, facts);
     return;
   }
   for (const key in v) {
     if (key === '__proto__') malformed(`\`${field}\` has a \`__proto__\` key`);
-    checkValue((v as Obj)[key], depth + 1, field);
+    checkValue((v as Obj)[key], depth + 1, field, facts);
   }
 }
 
-// Set by `decode` while it validates one frame (decode is synchronous):
-// true when the frame's text alone proves what `checkValue` checks, so the
-// walks are skipped. They cost as much as JSON.parse on a small frame.
-let shallowFrame = false;
-// Likewise: true when no string in the frame can hold a control character.
-// JSON strings cannot hold raw U+0000–U+001F, only escapes (which need a
-// backslash) and a raw U+007F, so the node-name scans can be skipped.
-let controlFree = false;
 const advertNameControlFree = (s: unknown): boolean => isValidAdvertName(s, true);
 
 /**
@@ -76,8 +82,8 @@ function provablyShallow(frame: string): boolean {
   return true;
 }
 
-function nodeField(o: Obj): string {
-  if (!isValidPlainNodeName(o.node, controlFree)) malformed('`node` is not a valid node name');
+function nodeField(o: Obj, facts: FrameFacts): string {
+  if (!isValidPlainNodeName(o.node, facts.controlFree)) malformed('`node` is not a valid node name');
   return o.node as string;
 }
 function optionalTo(o: Obj): void {
@@ -101,12 +107,12 @@ function destinationField(o: Obj, key: 'controller' | 'monitor', node: string): 
   // well-formed virtual node (of this very node) is malformed.
   if (v === undefined || v.node !== node) malformed(`\`${key}\` is not a well-formed virtual node of \`node\``);
 }
-function contentField(o: Obj, required: boolean): void {
+function contentField(o: Obj, required: boolean, facts: FrameFacts): void {
   if (!Object.prototype.hasOwnProperty.call(o, 'content')) {
     if (required) malformed('`content` is missing');
     return;
   }
-  checkValue(o.content, 1, 'content');
+  checkValue(o.content, 1, 'content', facts);
 }
 function fromField(o: Obj): void {
   if (!isValidRouterId(o.from)) malformed('`from` is not a valid router id');
@@ -117,21 +123,23 @@ function checkStringArray(v: unknown, valid: (s: unknown) => boolean, what: stri
   for (let i = 0; i < a.length; i++) if (!valid(a[i])) malformed(`\`${what}\` has an invalid entry`);
 }
 
-function validate(o: Obj): void {
+function validateAdverts(o: Obj, facts: FrameFacts): void {
+  if (!Array.isArray(o.adverts)) malformed('`adverts` is not an array');
+  for (const a of o.adverts as unknown[]) {
+    if (!isObject(a)) malformed('an advert is not an object');
+    const ad = a as Obj;
+    if (!isValidRouterId(ad.origin)) malformed('an advert `origin` is not a valid router id');
+    if (!isSafeNonNegative(ad.seq)) malformed('an advert `seq` is not a safe integer');
+    checkStringArray(ad.nodes, facts.controlFree ? advertNameControlFree : isValidAdvertName, 'nodes');
+    checkStringArray(ad.neighbors, isValidRouterId, 'neighbors');
+  }
+}
+
+function validate(o: Obj, facts: FrameFacts): void {
   switch (o.t) {
-    case 'REPORTNODE': {
+    case 'REPORTNODE':
       fromField(o);
-      if (!Array.isArray(o.adverts)) malformed('`adverts` is not an array');
-      for (const a of o.adverts as unknown[]) {
-        if (!isObject(a)) malformed('an advert is not an object');
-        const ad = a as Obj;
-        if (!isValidRouterId(ad.origin)) malformed('an advert `origin` is not a valid router id');
-        if (!isSafeNonNegative(ad.seq)) malformed('an advert `seq` is not a safe integer');
-        checkStringArray(ad.nodes, controlFree ? advertNameControlFree : isValidAdvertName, 'nodes');
-        checkStringArray(ad.neighbors, isValidRouterId, 'neighbors');
-      }
-      return;
-    }
+      return validateAdverts(o, facts);
     case 'UPDATENODE':
       fromField(o);
       return;
@@ -139,7 +147,7 @@ function validate(o: Obj): void {
     case 'UNREGISTER':
       requestId(o);
       optionalTo(o);
-      nodeField(o);
+      nodeField(o, facts);
       registrantField(o);
       if (o.t === 'REGISTER' && o.refresh !== undefined && o.refresh !== true) malformed('`refresh` is not `true`');
       return;
@@ -147,40 +155,40 @@ function validate(o: Obj): void {
     case 'STOP':
       requestId(o);
       optionalTo(o);
-      nodeField(o);
+      nodeField(o, facts);
       stringField(o, 'controller');
       stringField(o, 'app');
       if (o.optionals !== undefined) {
         if (!isObject(o.optionals)) malformed('`optionals` is not an object');
-        checkValue(o.optionals, 1, 'optionals');
+        checkValue(o.optionals, 1, 'optionals', facts);
       }
       return;
     case 'COMMAND':
       requestId(o);
       optionalTo(o);
-      nodeField(o);
+      nodeField(o, facts);
       stringField(o, 'controller');
       stringField(o, 'app');
-      contentField(o, true);
+      contentField(o, true, facts);
       return;
     case 'POST':
       optionalTo(o);
-      nodeField(o);
-      contentField(o, true);
+      nodeField(o, facts);
+      contentField(o, true, facts);
       return;
     case 'RESPONSE': {
-      const node = nodeField(o);
+      const node = nodeField(o, facts);
       destinationField(o, 'controller', node);
       if (!isReturnCode(o.code)) malformed('`code` is not a return code');
       if (o.re !== undefined && !isSafePositive(o.re)) malformed('`re` is not a positive safe integer');
       if (o.reason !== undefined && typeof o.reason !== 'string') malformed('`reason` is not a string');
-      contentField(o, false);
+      contentField(o, false, facts);
       return;
     }
     case 'EVENT': {
-      const node = nodeField(o);
+      const node = nodeField(o, facts);
       destinationField(o, 'monitor', node);
-      contentField(o, true);
+      contentField(o, true, facts);
       return;
     }
     default:
@@ -209,18 +217,13 @@ export function decode(frame: string): CtpMessage {
   if ((obj.v as number) > PROTOCOL_VERSION) fail('unsupported-version', `version ${obj.v as number} is not supported`);
   if (typeof obj.t !== 'string') malformed('`t` is missing or not a string');
   if (obj.hops !== undefined && !isSafeNonNegative(obj.hops)) malformed('`hops` is not a safe integer');
-  controlFree = frame.indexOf('\\') < 0 && frame.indexOf('\x7f') < 0;
-  shallowFrame = controlFree && provablyShallow(frame);
-  try {
-    validate(obj);
-    // Every other field (adverts, unknown ones) is kept and re-encoded when the
-    // frame is forwarded (SPEC.md section 6): bound it as `content` is bounded,
-    // so that no frame can overflow the encoder's stack or carry `__proto__`.
-    if (!shallowFrame) for (const key in obj) if (key !== 'content' && key !== 'optionals') checkValue(obj[key], 1, key);
-  } finally {
-    shallowFrame = false;
-    controlFree = false;
-  }
+  const controlFree = frame.indexOf('\\') < 0 && frame.indexOf('\x7f') < 0;
+  const facts: FrameFacts = { controlFree, shallow: controlFree && provablyShallow(frame) };
+  validate(obj, facts);
+  // Every other field (adverts, unknown ones) is kept and re-encoded when the
+  // frame is forwarded (SPEC.md section 6): bound it as `content` is bounded,
+  // so that no frame can overflow the encoder's stack or carry `__proto__`.
+  if (!facts.shallow) for (const key in obj) if (key !== 'content' && key !== 'optionals') checkValue(obj[key], 1, key, facts);
   return obj as unknown as CtpMessage;
 }
 
@@ -260,8 +263,15 @@ export function withHops(frame: string, had: number | undefined, hops: number): 
   return `${frame.slice(0, i)}${hops}${frame.slice(i + old.length)}`;
 }
 
-/** The default codec: JSON v1. */
-export const jsonCodec: CtpCodec = Object.freeze({ encode, decode });
+/**
+ * The default codec: JSON v1. Its `forward` hook patches `hops` into the text
+ * it received instead of re-encoding the frame.
+ */
+export const jsonCodec: CtpCodec = Object.freeze({
+  encode,
+  decode,
+  forward: (frame: string, msg: CtpMessage, hops: number): string | undefined => withHops(frame, msg.hops, hops),
+});
 
 /**
  * Validate a value the caller wants to send as `content` or `optionals`: it

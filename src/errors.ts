@@ -13,17 +13,32 @@ export const CtpErrorCode = {
   DECODE: 'ERR_CTP_DECODE',
   /** A host callback, a listener or the transport's `send` threw. */
   CALLBACK: 'ERR_CTP_CALLBACK',
+  /** A fault inside the router itself (a bug): reported, never thrown into the host. */
+  INTERNAL: 'ERR_CTP_INTERNAL',
 } as const;
 export type CtpErrorCode = (typeof CtpErrorCode)[keyof typeof CtpErrorCode];
 
-/** Invalid argument or option: a `TypeError` with `code: 'ERR_CTP_INVALID_ARG'`. */
+/**
+ * The base of every error this package throws or reports, with a literal
+ * `code`. `CtpArgumentError` must be a `TypeError` (SPEC.md section 3), so it
+ * cannot inherit from this class: `instanceof CtpError` accepts it too.
+ */
+export abstract class CtpError extends Error {
+  abstract readonly code: CtpErrorCode;
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this === CtpError && value instanceof CtpArgumentError) return true;
+    return Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+}
+
+/** Invalid argument or option: a `TypeError` with `code: 'ERR_CTP_INVALID_ARG'` (also `instanceof CtpError`). */
 export class CtpArgumentError extends TypeError {
   readonly code = CtpErrorCode.INVALID_ARG;
   override name = 'CtpArgumentError';
 }
 
 /** The router is closed: `code: 'ERR_CTP_CLOSED'`. */
-export class CtpClosedError extends Error {
+export class CtpClosedError extends CtpError {
   readonly code = CtpErrorCode.CLOSED;
   override name = 'CtpClosedError';
   constructor(message = 'The router is closed') {
@@ -32,7 +47,7 @@ export class CtpClosedError extends Error {
 }
 
 /** A frame was refused by a codec; `reason` is the drop reason it reports. */
-export class CtpDecodeError extends Error {
+export class CtpDecodeError extends CtpError {
   readonly code = CtpErrorCode.DECODE;
   override name = 'CtpDecodeError';
   constructor(
@@ -44,7 +59,7 @@ export class CtpDecodeError extends Error {
 }
 
 /** A host callback, an event listener or `send` threw; reported through the `error` event. */
-export class CtpCallbackError extends Error {
+export class CtpCallbackError extends CtpError {
   readonly code = CtpErrorCode.CALLBACK;
   override name = 'CtpCallbackError';
   constructor(
@@ -52,6 +67,22 @@ export class CtpCallbackError extends Error {
     cause: unknown,
   ) {
     super(`\`${callback}\` threw: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/**
+ * A fault inside the router (a bug, not the host's doing): reported through
+ * the `error` event with the operation it broke (`receive`, `peerUp`, …);
+ * the router carries on.
+ */
+export class CtpInternalError extends CtpError {
+  readonly code = CtpErrorCode.INTERNAL;
+  override name = 'CtpInternalError';
+  constructor(
+    readonly operation: string,
+    cause: unknown,
+  ) {
+    super(`internal fault in \`${operation}\`: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }
 

@@ -101,3 +101,6 @@ export interface CtpRouterEvents<P = unknown> {
   /** A host callback, a listener or `send` threw; the router carries on. */
   error: (err: Error) => void;
 }
+
+/** Emit one of the router's events (the parts report through it; a throwing listener never breaks them). */
+export type CtpEmit<P = unknown> = <K extends keyof CtpRouterEvents<P>>(event: K, ...args: Parameters<CtpRouterEvents<P>[K]>) => void;

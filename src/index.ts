@@ -11,6 +11,8 @@ export type {
   CtpNodeSnapshot,
 } from './router.js';
 export type { CtpRouterOptions, CtpRequestOptions } from './options.js';
+export { systemClock } from './clock.js';
+export type { CtpClock, CtpTimerHandle } from './clock.js';
 export { DEFAULTS } from './options.js';
 export { ReturnCode, CtpCommand, PROTOCOL_VERSION, isReturnCode } from './messages.js';
 export type {
@@ -35,6 +37,8 @@ export type {
 export { jsonCodec, encode, decode, MAX_CONTENT_DEPTH } from './codec.js';
 export {
   CtpErrorCode,
+  CtpError,
+  CtpInternalError,
   CtpArgumentError,
   CtpClosedError,
   CtpDecodeError,

@@ -29,6 +29,14 @@ export interface CtpResult {
   reason?: string;
 }
 
+/** The result a RESPONSE carries. */
+export function resultOf(msg: { code: ReturnCode; content?: unknown; reason?: string }): CtpResult {
+  const r: CtpResult = { code: msg.code };
+  if (msg.content !== undefined) r.content = msg.content;
+  if (msg.reason !== undefined) r.reason = msg.reason;
+  return r;
+}
+
 /** Frame types (`t`), SPEC.md section 6. */
 export const CtpCommand = {
   REPORTNODE: 'REPORTNODE',
@@ -169,4 +177,11 @@ export interface CtpCodec {
   encode(msg: CtpMessage): string;
   /** Turn a frame into a message; throw (ideally a `CtpDecodeError` with a drop reason) on bad input. */
   decode(frame: string): CtpMessage;
+  /**
+   * Optional: the frame to forward for `msg`, decoded from `frame`, now
+   * carrying `hops` (only `hops` may change, SPEC.md section 6); `undefined`
+   * to have the router re-encode `{ ...msg, hops }`. A codec whose frames can
+   * be patched cheaply saves a re-encode per forwarded frame.
+   */
+  forward?(frame: string, msg: CtpMessage, hops: number): string | undefined;
 }

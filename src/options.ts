@@ -2,10 +2,12 @@
  * Router options (SPEC.md section 2), their defaults and validation.
  */
 import { randomUUID } from 'node:crypto';
+import { isClock, MAX_TIMER_MS, systemClock, type CtpClock } from './clock.js';
 import { jsonCodec } from './codec.js';
 import { argumentError } from './errors.js';
 import type { CtpCodec, CtpMessage } from './messages.js';
 import { isValidRouterId } from './names.js';
+import type { CtpRunOptions } from './requests.js';
 
 /** Options of `new CtpRouter(onReceived, send, onNodesUpdated, options)`. */
 export interface CtpRouterOptions<P = unknown> {
@@ -35,6 +37,8 @@ export interface CtpRouterOptions<P = unknown> {
   codec?: CtpCodec;
   /** Return `false` to drop an inbound frame (reason `unauthorized`). @default none */
   authorize?: (peer: P, msg: CtpMessage) => boolean;
+  /** Where `now` and timers come from: tests and simulators inject virtual time here. @default the system clock */
+  clock?: CtpClock;
 }
 
 /** Options with every default filled in. */
@@ -52,6 +56,7 @@ export interface CtpResolvedOptions<P> {
   staleAdvertMs: number;
   codec: CtpCodec;
   authorize: ((peer: P, msg: CtpMessage) => boolean) | undefined;
+  clock: CtpClock;
 }
 
 export const DEFAULTS = {
@@ -65,9 +70,6 @@ export const DEFAULTS = {
   maxRouters: 10_000,
   staleAdvertMs: 600_000,
 } as const;
-
-// Node's timers overflow above 2^31-1 ms and fire at once; refuse such values.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function positiveInt(options: Record<string, unknown>, key: keyof typeof DEFAULTS, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   const v = options[key];
@@ -91,6 +93,8 @@ export function resolveOptions<P>(options: CtpRouterOptions<P> | undefined): Ctp
     throw argumentError('options.codec', 'an object with `encode` and `decode` functions', codec);
   if (options.authorize !== undefined && typeof options.authorize !== 'function')
     throw argumentError('options.authorize', 'a function', options.authorize);
+  const clock = options.clock ?? systemClock;
+  if (!isClock(clock)) throw argumentError('options.clock', 'an object with `now`, `setTimeout` and `clearTimeout` functions', clock);
   return {
     id,
     nodes,
@@ -105,6 +109,7 @@ export function resolveOptions<P>(options: CtpRouterOptions<P> | undefined): Ctp
     staleAdvertMs: positiveInt(o, 'staleAdvertMs', 1, MAX_TIMER_MS),
     codec,
     authorize: options.authorize,
+    clock,
   };
 }
 
@@ -118,11 +123,7 @@ export interface CtpRequestOptions {
   queue?: boolean;
 }
 
-export function resolveRequestOptions(opts: CtpRequestOptions | undefined, defaultTimeout: number): {
-  signal: AbortSignal | undefined;
-  timeoutMs: number;
-  queue: boolean;
-} {
+export function resolveRequestOptions(opts: CtpRequestOptions | undefined, defaultTimeout: number): CtpRunOptions {
   if (opts === undefined) return { signal: undefined, timeoutMs: defaultTimeout, queue: false };
   if (typeof opts !== 'object' || opts === null) throw argumentError('opts', 'an object', opts);
   const { signal, timeoutMs, queue } = opts;

@@ -9,6 +9,7 @@
 import { Mutex, type MutexInterface } from 'async-mutex';
 import createDebug from 'debug';
 import pTimeout from 'p-timeout';
+import { MAX_TIMER_MS, systemClock, type CtpClock, type CtpTimerHandle } from './clock.js';
 import { ReturnCode, type CtpResult } from './messages.js';
 
 const debug = createDebug('ctp:pending');
@@ -29,9 +30,8 @@ export interface CtpPendingEntry {
 export type CtpSlotRefusal = CtpResult & { timedOut?: boolean };
 
 export interface CtpSlotOptions {
-  queue?: boolean;
   signal?: AbortSignal;
-  /** Absolute time (ms, `Date.now()` clock) by which the whole request must end. */
+  /** Absolute time (ms, the map's clock) by which the whole request must end. */
   deadline: number;
 }
 
@@ -110,7 +110,7 @@ class Waiting implements CtpPendingEntry, Deadline {
       };
       signal.addEventListener('abort', this.onAbort, { once: true });
     }
-    this.at = Date.now() + ms;
+    this.at = this.map.clock.now() + ms;
     this.map.trackDeadline(this);
   }
 
@@ -124,9 +124,6 @@ class Waiting implements CtpPendingEntry, Deadline {
   }
 }
 
-/** Setting a timer is capped at 2^31-1 ms by Node; a later deadline is swept again then. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /** Per-node slots and in-flight entries. */
 export class CtpPendingMap {
   private readonly slots = new Map<string, Slot>();
@@ -138,8 +135,20 @@ export class CtpPendingMap {
   // deadline it knows of, and is cleared when nothing waits (no timer is
   // left behind, and only waiting requests hold the process open).
   private readonly deadlines = new Set<Deadline>();
-  private sweepTimer: ReturnType<typeof setTimeout> | undefined;
+  private sweepTimer: CtpTimerHandle | undefined;
   private sweepAt = Infinity;
+  // p-timeout's timers on the queued path come from the same clock.
+  private readonly customTimers: { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout };
+
+  /** `clock`: where `now` and the one sweep timer come from (the router's clock seam). */
+  constructor(readonly clock: CtpClock = systemClock) {
+    this.customTimers = {
+      setTimeout: ((fn: () => void, ms: number) => clock.setTimeout(fn, ms)) as unknown as typeof setTimeout,
+      clearTimeout: ((h: unknown) => {
+        if (h !== undefined) clock.clearTimeout(h);
+      }) as typeof clearTimeout,
+    };
+  }
 
   /** Number of requests waiting for a RESPONSE. */
   get size(): number {
@@ -159,21 +168,14 @@ export class CtpPendingMap {
   }
 
   /**
-   * Take `node`'s slot. Without `queue`, a busy slot answers `IN_PROGRESS`;
-   * with it, the caller waits its turn (first come, first served) until the
-   * deadline (`TIMEOUT`). Rejects with the signal's reason on abort.
+   * Take `node`'s slot, waiting its turn (first come, first served) while it
+   * is busy (`queue: true`), until the deadline (`TIMEOUT`). Rejects with the
+   * signal's reason on abort. A free slot is taken at once.
    */
   acquire(node: string, opts: CtpSlotOptions): Promise<CtpSlotReleaser | CtpSlotRefusal> {
     if (this.closing.signal.aborted) return Promise.resolve(CLOSED);
     const slot = this.slots.get(node);
-    if (slot === undefined) {
-      // Fast path, on every request: the slot is taken synchronously, so a
-      // second caller in the same tick sees it busy. No lock object, no timer.
-      const s: Slot = { mutex: undefined, held: undefined };
-      this.slots.set(node, s);
-      return Promise.resolve(this.releaser(node, s));
-    }
-    if (opts.queue !== true) return Promise.resolve({ code: ReturnCode.IN_PROGRESS });
+    if (slot === undefined) return Promise.resolve(this.tryAcquire(node) as CtpSlotReleaser);
     return this.queueFor(node, slot, opts);
   }
 
@@ -206,13 +208,14 @@ export class CtpPendingMap {
       slot.held = slot.mutex.acquire();
     }
     const mutex = slot.mutex;
-    const remaining = opts.deadline - Date.now();
+    const remaining = opts.deadline - this.clock.now();
     if (remaining <= 0) return { code: ReturnCode.TIMEOUT, timedOut: true };
     const turn = mutex.acquire();
     let release: MutexInterface.Releaser | undefined;
     try {
       release = await pTimeout(turn, {
         milliseconds: remaining,
+        customTimers: this.customTimers,
         signal: signal === undefined ? this.closing.signal : AbortSignal.any([signal, this.closing.signal]),
         fallback: () => undefined as unknown as MutexInterface.Releaser,
       });
@@ -284,12 +287,7 @@ export class CtpPendingMap {
   }
 
   /** @internal */
-  trackDeadline(w: Waiting): void {
-    this.track(w);
-  }
-
-
-  private track(d: Deadline): void {
+  trackDeadline(d: Deadline): void {
     this.deadlines.add(d);
     if (d.at < this.sweepAt) this.armSweep(d.at);
   }
@@ -297,22 +295,23 @@ export class CtpPendingMap {
   private untrack(d: Deadline): void {
     this.deadlines.delete(d);
     if (this.deadlines.size === 0 && this.sweepTimer !== undefined) {
-      clearTimeout(this.sweepTimer);
+      this.clock.clearTimeout(this.sweepTimer);
       this.sweepTimer = undefined;
       this.sweepAt = Infinity;
     }
   }
 
   private armSweep(at: number): void {
-    if (this.sweepTimer !== undefined) clearTimeout(this.sweepTimer);
+    if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
     this.sweepAt = at;
-    this.sweepTimer = setTimeout(this.sweep, Math.min(MAX_TIMER_MS, Math.max(0, at - Date.now())));
+    // Not unref'ed: a request being waited for holds the process open.
+    this.sweepTimer = this.clock.setTimeout(this.sweep, Math.min(MAX_TIMER_MS, Math.max(0, at - this.clock.now())));
   }
 
   private readonly sweep = (): void => {
     this.sweepTimer = undefined;
     this.sweepAt = Infinity;
-    const now = Date.now();
+    const now = this.clock.now();
     const due: Deadline[] = [];
     let next = Infinity;
     for (const d of this.deadlines) {
@@ -350,7 +349,7 @@ export class CtpPendingMap {
   close(): void {
     this.closing.abort();
     this.failWhere(() => true, CLOSED);
-    if (this.sweepTimer !== undefined) clearTimeout(this.sweepTimer);
+    if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
     this.sweepTimer = undefined;
     this.sweepAt = Infinity;
   }

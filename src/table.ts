@@ -5,7 +5,7 @@
  */
 import createDebug from 'debug';
 import type { CtpAdvert } from './messages.js';
-import { parseVirtualName } from './names.js';
+import { isForeignVirtual, middle, sameSet, twoWayRoutes, updateSorted } from './link-state.js';
 
 const debug = createDebug('ctp:table');
 
@@ -47,48 +47,6 @@ export type CtpAdvertOutcome =
 
 type IndexEntry = string | string[];
 
-/** The first index of sorted `a` whose entry is not below `x` (UTF-16 code unit order, as `sort()`). */
-function lowerBound(a: readonly string[], x: string): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((a[mid] as string) < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** SPEC.md section 7: a virtual node whose @routerId is not its origin is ignored. */
-function isForeignVirtual(n: string, origin: string): boolean {
-  const v = n.charCodeAt(n.length - 1) !== 93 /* ] */ && n.includes(']@') ? parseVirtualName(n) : undefined;
-  return v !== undefined && v.routerId !== origin;
-}
-
-/**
- * Where two lists differ: `[head, aEnd, bEnd]` such that `a[0..head)` equals
- * `b[0..head)` and `a[aEnd..)` equals `b[bEnd..)`, both as long as possible.
- */
-function middle(a: readonly string[], b: readonly string[]): [number, number, number] {
-  let head = 0;
-  const min = Math.min(a.length, b.length);
-  while (head < min && a[head] === b[head]) head++;
-  let aEnd = a.length;
-  let bEnd = b.length;
-  while (aEnd > head && bEnd > head && a[aEnd - 1] === b[bEnd - 1]) {
-    aEnd--;
-    bEnd--;
-  }
-  return [head, aEnd, bEnd];
-}
-
-function sameSet(a: readonly string[], b: ReadonlySet<string>): boolean {
-  const s = new Set(a);
-  if (s.size !== b.size) return false;
-  for (const x of s) if (!b.has(x)) return false;
-  return true;
-}
-
 /**
  * Link-state table. Own local nodes (virtual ones included) and bound
  * neighbors form the own advert; other routers' adverts are stored, routes
@@ -127,9 +85,6 @@ export class CtpTable<P> {
   }
   localCount(): number {
     return this.local.size;
-  }
-  localNodes(): IterableIterator<string> {
-    return this.local.values();
   }
   /** Add own nodes; returns those that were not there. */
   addLocal(names: readonly string[]): string[] {
@@ -191,10 +146,6 @@ export class CtpTable<P> {
   neighborIds(): string[] {
     return [...this.peersById.keys()];
   }
-  /** Every bound peer. */
-  boundPeers(): P[] {
-    return [...this.bound.keys()];
-  }
 
   // ---- own advert -----------------------------------------------------------
 
@@ -220,9 +171,6 @@ export class CtpTable<P> {
 
   stored(origin: string): CtpStoredAdvert | undefined {
     return this.adverts.get(origin);
-  }
-  routerCount(): number {
-    return this.adverts.size;
   }
   storedAdverts(): IterableIterator<CtpStoredAdvert> {
     return this.adverts.values();
@@ -463,7 +411,7 @@ export class CtpTable<P> {
     const lost: string[] = [];
     if (this.topologyDirty) {
       this.topologyDirty = false;
-      const next = this.bfs();
+      const next = twoWayRoutes(this.id, this.peersById.keys(), this.adverts);
       for (const o of this.routes.keys()) if (!next.has(o)) lost.push(o);
       for (const o of next.keys()) if (!this.routes.has(o)) gained.push(o);
       // Record the names of flipped origins as they were, under the old routes.
@@ -495,53 +443,7 @@ export class CtpTable<P> {
     }
     const touched = this.before.size;
     this.before = new Map();
-    if (added.length > 0 || removed.length > 0) this.updateSorted(added, removed);
+    if ((added.length > 0 || removed.length > 0) && this.sortedCache !== undefined && !updateSorted(this.sortedCache, added, removed)) this.sortedCache = undefined;
     return { added, removed, conflicts, gained, lost, touched };
-  }
-
-  /**
-   * Keep the sorted list in step with a small change (binary search and one
-   * splice per name, no re-sort of a large table); drop it after a large one.
-   */
-  private updateSorted(added: readonly string[], removed: readonly string[]): void {
-    const s = this.sortedCache;
-    if (s === undefined) return;
-    if (added.length + removed.length > 64) {
-      this.sortedCache = undefined;
-      return;
-    }
-    for (const n of removed) {
-      const i = lowerBound(s, n);
-      if (s[i] === n) s.splice(i, 1);
-    }
-    for (const n of added) {
-      const i = lowerBound(s, n);
-      if (s[i] !== n) s.splice(i, 0, n);
-    }
-  }
-
-  private bfs(): Map<string, string> {
-    const routes = new Map<string, string>();
-    const queue: string[] = [];
-    for (const nb of this.peersById.keys()) {
-      if (this.adverts.get(nb)?.neighborSet.has(this.id)) {
-        routes.set(nb, nb);
-        queue.push(nb);
-      }
-    }
-    for (let i = 0; i < queue.length; i++) {
-      const o = queue[i] as string;
-      const ad = this.adverts.get(o) as CtpStoredAdvert;
-      const hop = routes.get(o) as string;
-      for (const nb of ad.neighbors) {
-        if (nb === this.id || routes.has(nb)) continue;
-        // SPEC.md section 7: only two-way links count.
-        if (this.adverts.get(nb)?.neighborSet.has(o)) {
-          routes.set(nb, hop);
-          queue.push(nb);
-        }
-      }
-    }
-    return routes;
   }
 }

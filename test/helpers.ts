@@ -83,5 +83,30 @@ export function record<T = unknown>(router: TestRouter, event: string): T[] {
   return out;
 }
 
-/** Wait for real time (small values only). */
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+// Captured at load time: `until` keeps polling in real time while a test fakes timers.
+const realSetTimeout = globalThis.setTimeout;
+const realClearTimeout = globalThis.clearTimeout;
+const realSetImmediate = globalThis.setImmediate;
+
+/**
+ * Wait until `pred()` holds, and no longer: it is checked at once, after
+ * every turn of the event loop for a while, then every few milliseconds.
+ * Rejects (naming `what`) when it still does not hold after `timeoutMs` of
+ * real time. For waits on a state, or on an event with `record`
+ * (`await until(() => released.length > 0)`): never a guessed sleep.
+ */
+export async function until(pred: () => boolean, what = 'the condition', timeoutMs = 5000): Promise<void> {
+  if (pred()) return;
+  let expired = false;
+  const timer = realSetTimeout(() => (expired = true), timeoutMs);
+  try {
+    for (let turn = 0; ; turn++) {
+      // Frames and promise continuations need a few turns; timers need real time.
+      await new Promise<void>((r) => (turn < 50 ? realSetImmediate(r) : realSetTimeout(r, 2)));
+      if (pred()) return;
+      if (expired) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+  } finally {
+    realClearTimeout(timer);
+  }
+}

@@ -7,44 +7,97 @@ afterEach(() => {
 
 const entry = (node: string, id: number) => ({ id, node, op: 'command', to: 'h' });
 
-describe('CtpPendingMap', () => {
-  it('one slot per node: a second taker gets IN_PROGRESS, another node is free', async () => {
+type Releaser = () => void;
+
+describe('CtpPendingMap.tryAcquire (the path every request takes)', () => {
+  it('a free slot gives a releaser at once; a busy one gives undefined; another node is free', () => {
     const m = new CtpPendingMap();
-    const deadline = Date.now() + 1000;
-    const a = await m.acquire('n', { deadline });
+    const a = m.tryAcquire('n');
     expect(typeof a).toBe('function');
-    expect(await m.acquire('n', { deadline })).toEqual({ code: 'IN_PROGRESS' });
-    expect(typeof (await m.acquire('other', { deadline }))).toBe('function');
     expect(m.busy('n')).toBe(true);
-    (a as () => void)();
-    (a as () => void)(); // releasing twice is harmless
-    expect(m.busy('n')).toBe(false);
+    expect(m.tryAcquire('n')).toBeUndefined();
+    expect(m.busy('n')).toBe(true);
+    const other = m.tryAcquire('other');
+    expect(typeof other).toBe('function');
+    (other as Releaser)();
+    (a as Releaser)();
   });
 
-  it('queue: takers wait in order and get the slot when it is released', async () => {
+  it('releasing frees the slot; releasing again is harmless, even after another taker got it', () => {
     const m = new CtpPendingMap();
-    const deadline = Date.now() + 1000;
-    const first = (await m.acquire('n', { deadline })) as () => void;
-    const order: number[] = [];
-    const second = m.acquire('n', { deadline, queue: true }).then((r) => (order.push(2), r as () => void));
-    const third = m.acquire('n', { deadline, queue: true }).then((r) => (order.push(3), r as () => void));
-    await Promise.resolve();
-    expect(order).toEqual([]);
-    first();
-    (await second)();
-    (await third)();
-    expect(order).toEqual([2, 3]);
+    const a = m.tryAcquire('n') as Releaser;
+    a();
+    expect(m.busy('n')).toBe(false);
+    const b = m.tryAcquire('n');
+    expect(typeof b).toBe('function');
+    a(); // a stale releaser must not free b's slot
+    expect(m.busy('n')).toBe(true);
+    expect(m.tryAcquire('n')).toBeUndefined();
+    (b as Releaser)();
     expect(m.busy('n')).toBe(false);
   });
 
-  it('queue: a taker times out at its deadline and rejects on abort, without losing the slot', async () => {
+  it('after close() it gives undefined, for a free node too', () => {
+    const m = new CtpPendingMap();
+    const held = m.tryAcquire('n') as Releaser;
+    m.close();
+    expect(m.tryAcquire('free')).toBeUndefined();
+    expect(m.busy('free')).toBe(false);
+    held(); // harmless after close
+    expect(m.tryAcquire('n')).toBeUndefined();
+  });
+
+  it("queued takers get the slot in order once the tryAcquire holder releases; it stays busy until the last one's release", async () => {
+    const m = new CtpPendingMap();
+    const deadline = Date.now() + 10_000;
+    const first = m.tryAcquire('n') as Releaser;
+    const order: number[] = [];
+    const second = m.acquire('n', { deadline }).then((r) => (order.push(2), r));
+    const third = m.acquire('n', { deadline }).then((r) => (order.push(3), r));
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    expect(order).toEqual([]); // they wait while the holder holds
+    expect(m.tryAcquire('n')).toBeUndefined(); // and tryAcquire does not jump the queue
+    first();
+    const r2 = await second;
+    expect(typeof r2).toBe('function');
+    expect(order).toEqual([2]);
+    expect(m.tryAcquire('n')).toBeUndefined(); // the second taker holds it now
+    first(); // the holder's releaser again: harmless, the third still waits
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    expect(order).toEqual([2]);
+    (r2 as Releaser)();
+    const r3 = await third;
+    expect(typeof r3).toBe('function');
+    expect(order).toEqual([2, 3]);
+    expect(m.busy('n')).toBe(true);
+    (r3 as Releaser)();
+    expect(m.busy('n')).toBe(false);
+    const again = m.tryAcquire('n');
+    expect(typeof again).toBe('function');
+    (again as Releaser)();
+  });
+});
+
+describe('CtpPendingMap.acquire (waits its turn)', () => {
+  it('takes a free slot at once', async () => {
+    const m = new CtpPendingMap();
+    const p = m.acquire('n', { deadline: Date.now() + 1000 });
+    expect(m.busy('n')).toBe(true); // synchronously: a tryAcquire in the same tick sees it busy
+    expect(m.tryAcquire('n')).toBeUndefined();
+    const r = await p;
+    expect(typeof r).toBe('function');
+    (r as Releaser)();
+    expect(m.busy('n')).toBe(false);
+  });
+
+  it('a taker times out at its deadline and rejects on abort, without losing the slot', async () => {
     vi.useFakeTimers();
     const m = new CtpPendingMap();
-    const first = (await m.acquire('n', { deadline: Date.now() + 10_000 })) as () => void;
-    const late = m.acquire('n', { deadline: Date.now() + 100, queue: true });
+    const first = m.tryAcquire('n') as Releaser;
+    const late = m.acquire('n', { deadline: Date.now() + 100 });
     const ac = new AbortController();
-    const aborted = m.acquire('n', { deadline: Date.now() + 10_000, queue: true, signal: ac.signal });
-    const patient = m.acquire('n', { deadline: Date.now() + 10_000, queue: true });
+    const aborted = m.acquire('n', { deadline: Date.now() + 10_000, signal: ac.signal });
+    const patient = m.acquire('n', { deadline: Date.now() + 10_000 });
     await vi.advanceTimersByTimeAsync(100);
     expect(await late).toEqual({ code: 'TIMEOUT', timedOut: true });
     ac.abort(new Error('stop'));
@@ -52,10 +105,15 @@ describe('CtpPendingMap', () => {
     first();
     const p = await patient;
     expect(typeof p).toBe('function');
-    (p as () => void)();
+    expect(m.busy('n')).toBe(true);
+    (p as Releaser)();
+    await vi.advanceTimersByTimeAsync(0);
     expect(m.busy('n')).toBe(false);
+    expect(vi.getTimerCount()).toBe(0);
   });
+});
 
+describe('CtpPendingMap', () => {
   it('wait: settles only with the matching id, times out, rejects on abort, and always removes the entry', async () => {
     vi.useFakeTimers();
     const m = new CtpPendingMap();
@@ -92,12 +150,13 @@ describe('CtpPendingMap', () => {
     const b = m.wait(entry('b', 2), 10_000, undefined);
     expect(m.failWhere((e) => e.node === 'a', { code: 'NODE_UNFOUND' })).toBe(1);
     expect(await a).toEqual({ code: 'NODE_UNFOUND' });
-    const held = (await m.acquire('q', { deadline: Date.now() + 10_000 })) as () => void;
-    const queued = m.acquire('q', { deadline: Date.now() + 10_000, queue: true });
+    const held = m.tryAcquire('q') as Releaser;
+    const queued = m.acquire('q', { deadline: Date.now() + 10_000 });
     m.close();
     expect(await b).toEqual({ code: 'ERROR', reason: 'closed' });
     expect(await queued).toEqual({ code: 'ERROR', reason: 'closed' });
     expect(await m.acquire('z', { deadline: Date.now() + 1000 })).toEqual({ code: 'ERROR', reason: 'closed' });
+    expect(m.tryAcquire('z')).toBeUndefined();
     held();
   });
 });

@@ -170,7 +170,7 @@ describe('CtpTable: limits and ageing', () => {
     expect(t.applyAdvert(ad('x', 1, [], []), T0)).toBe('stored'); // unreachable since T0
     expect(t.applyAdvert(ad('y', 1, [], []), T0 + 10)).toBe('stored'); // unreachable since T0+10
     t.commit(T0 + 10);
-    expect(t.routerCount()).toBe(2);
+    expect([...t.storedAdverts()].length).toBe(2);
     expect(t.applyAdvert(ad('z', 1, [], []), T0 + 20)).toBe('too-many-routers');
     // b is a bound neighbor and lists a: reachable once stored, so x (oldest unreachable) goes
     expect(t.applyAdvert(ad('b', 1, ['nb'], ['a']), T0 + 20)).toBe('stored');

@@ -4,7 +4,7 @@
  * trace and a one-command repro. `--seed S [--skip 3,5-9] [--verbose]`
  * replays one run.
  */
-import { compact, expand, report, runSeed, shrink, type RunOptions } from './runner.js';
+import { compact, expand, fingerprint, report, runSeed, shrink, type RunOptions } from './runner.js';
 import { stormBound } from './sim.js';
 
 function arg(name: string): string | undefined {
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     const skip = skipSpec === undefined ? undefined : new Set(expand(skipSpec));
     const o = await runSeed(seed, opts, skip);
     if (o.violation === undefined) {
-      console.log(`seed ${seed}: ok (${o.lastStep} steps, ${o.framesSent} frames, ${o.virtualMs} virtual ms)`);
+      console.log(`seed ${seed}: ok (${o.lastStep} steps, ${o.framesSent} frames, ${o.virtualMs} virtual ms, fingerprint ${fingerprint(o)})`);
       return;
     }
     console.log(`seed ${seed}: VIOLATION ${o.violation.message}\ntopology: ${o.topology}`);

@@ -23,10 +23,12 @@ export interface SimView {
 /** Router internals read by the leak checks (test-only, read-only). */
 interface Internals {
   pending: { inflight: Map<string, unknown>; slots: Map<string, unknown> };
-  waiting: Map<string, unknown[]>;
-  hostLeases: Map<string, unknown>;
-  hosted: Map<string, { controller: string | undefined; monitors: Set<string>; removalTimer: unknown; open: unknown }>;
-  regs: Map<string, { lostTimer: unknown; refreshId: number | undefined; host: string; node: string }>;
+  host: {
+    waiting: Map<string, unknown[]>;
+    leases: Map<string, unknown>;
+    hosted: Map<string, { controller: string | undefined; monitors: Set<string>; removalTimer: unknown; open: unknown }>;
+  };
+  registrant: { regs: Map<string, { lostTimer: unknown; refreshId: number | undefined; host: string; node: string }> };
 }
 
 const T0 = 1_700_000_000_000;
@@ -103,13 +105,13 @@ export function checkQuiet(sim: SimView): void {
     const st = r.stats();
     if (st.pending !== 0 || x.pending.inflight.size !== 0) sim.fail('leak', `${s.id} has ${st.pending} pending entries at quiet time`);
     if (x.pending.slots.size !== 0) sim.fail('leak', `${s.id} holds request slots for ${JSON.stringify([...x.pending.slots.keys()])} at quiet time`);
-    if (x.waiting.size !== 0) sim.fail('leak', `${s.id} has waiting registrations for ${JSON.stringify([...x.waiting.keys()])} at quiet time`);
-    if (x.hostLeases.size !== 0) sim.fail('leak', `${s.id} has lease timers for ${JSON.stringify([...x.hostLeases.keys()])} at quiet time`);
-    for (const [node, h] of x.hosted) {
+    if (x.host.waiting.size !== 0) sim.fail('leak', `${s.id} has waiting registrations for ${JSON.stringify([...x.host.waiting.keys()])} at quiet time`);
+    if (x.host.leases.size !== 0) sim.fail('leak', `${s.id} has lease timers for ${JSON.stringify([...x.host.leases.keys()])} at quiet time`);
+    for (const [node, h] of x.host.hosted) {
       if (!s.plain.has(node)) sim.fail('leak', `${s.id} keeps registrations of ${node}, which it no longer hosts`);
       if (h.controller === undefined && h.monitors.size === 0) sim.fail('leak', `${s.id} keeps an empty record for ${node}`);
     }
-    for (const [v, reg] of x.regs) if (reg.lostTimer !== undefined) sim.fail('leak', `${s.id} has a lost timer for ${v} at quiet time`);
+    for (const [v, reg] of x.registrant.regs) if (reg.lostTimer !== undefined) sim.fail('leak', `${s.id} has a lost timer for ${v} at quiet time`);
   }
 
   // Invariant 3: nodes() is exactly the local and virtual nodes of the routers it reaches.

@@ -3,6 +3,7 @@
  * steps that still fails, then by skipping single steps (each step draws from
  * its own generator, so the others keep their choices), until no step can go.
  */
+import { createHash } from 'node:crypto';
 import { Simulation, type SimOutcome } from './sim.js';
 
 export interface RunOptions {
@@ -78,6 +79,18 @@ export async function shrink(seed: number, failing: SimOutcome, opts: RunOptions
   }
   best.replays = replays;
   return best;
+}
+
+/**
+ * What a run did, in one string: its trace's line count and a hash of the
+ * trace (topology, every step's choices, virtual times and results). Two runs
+ * with the same fingerprint ran the same scenario; a recorded replay whose
+ * fingerprint changed no longer replays what was recorded (the simulator
+ * draws its choices differently, or the routers behave differently).
+ */
+export function fingerprint(o: Pick<SimOutcome, 'trace'>): string {
+  const hash = createHash('sha256').update(o.trace.join('\n')).digest('hex').slice(0, 16);
+  return `${o.trace.length}:${hash}`;
 }
 
 /** The command that replays a run. */

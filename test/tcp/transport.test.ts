@@ -110,13 +110,29 @@ describe('TcpTransport', () => {
     const a = await node('alpha', { listen: { host: '127.0.0.1', port: pa }, connect: [`127.0.0.1:${pb}`] }, { nodes: ['x'] });
     const b = await node('beta', { listen: { host: '127.0.0.1', port: pb }, connect: [`127.0.0.1:${pa}`] }, { nodes: ['y'] });
     await expect.poll(() => [a.router.nodes(), b.router.nodes()], { timeout: 3000 }).toEqual([['x', 'y'], ['x', 'y']]);
-    await expect.poll(() => [a.transport.peers().length, b.transport.peers().length], { timeout: 3000 }).toEqual([1, 1]);
+    // Settled: the duplicate's sockets are gone, beta's dialler is parked on
+    // alpha with no redial pending, and alpha's holds the kept link. (One
+    // connection at each end is not enough to wait for: the first one up can
+    // be beta's, before alpha's redial duplicates it.)
+    type Dialer = { parkedOn: string | undefined; timer: unknown; connecting: unknown; connection: unknown };
+    const internals = (n: Node) => n.transport as unknown as { conns: Set<unknown>; dialers: Dialer[] };
+    const state = (n: Node) => {
+      const d = internals(n).dialers[0];
+      return { sockets: internals(n).conns.size, parked: d?.parkedOn, redialling: d?.timer !== undefined || d?.connecting !== undefined, holds: d?.connection !== undefined };
+    };
+    await expect
+      .poll(() => [state(a), state(b)], { timeout: 3000 })
+      .toEqual([
+        { sockets: 1, parked: undefined, redialling: false, holds: true },
+        { sockets: 1, parked: 'alpha', redialling: false, holds: false },
+      ]);
+    // So it stays so: nothing can dial again until the kept link drops.
+    expect([a.transport.peers().length, b.transport.peers().length]).toEqual([1, 1]);
     // The kept link is the one alpha (the lower id) initiated, at both ends.
     expect(a.transport.peers()[0]?.direction).toBe('out');
     expect(b.transport.peers()[0]?.direction).toBe('in');
-    await sleep(400);
-    expect([a.transport.peers().length, b.transport.peers().length]).toEqual([1, 1]);
     expect(a.router.snapshot().neighbors).toEqual(['beta']);
+    expect(a.transport.stats().duplicates + b.transport.stats().duplicates).toBeGreaterThanOrEqual(1);
     // The kept link drops: the parked dialler takes over.
     for (const c of (a.transport as unknown as { conns: Set<{ socket: Socket }> }).conns) c.socket.destroy();
     await expect.poll(() => [a.transport.peers().length, b.transport.peers().length], { timeout: 3000 }).toEqual([1, 1]);
@@ -157,8 +173,10 @@ describe('TcpTransport', () => {
     await st.router.close();
     open.splice(open.indexOf(st), 1);
     await expect.poll(() => con.router.nodes(), { timeout: 3000 }).toEqual([]);
-    await sleep(150);
-    expect(dialErrors.length).toBeGreaterThan(0);
+    // It keeps redialling (with backoff) while nobody listens.
+    await expect.poll(() => dialErrors.length, { timeout: 3000 }).toBeGreaterThanOrEqual(2);
+    expect(new Set(dialErrors)).toEqual(new Set([`127.0.0.1:${port}`]));
+    expect(con.transport.stats().dialFailures).toBe(dialErrors.length);
     st = await node('station', { listen: { host: '127.0.0.1', port } }, { nodes: ['cam1', 'cam2'] });
     await expect.poll(() => con.router.nodes(), { timeout: 3000 }).toEqual(['cam1', 'cam2']);
   });
@@ -232,8 +250,4 @@ describe('TcpTransport', () => {
     await t.close();
   });
 });
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 

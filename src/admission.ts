@@ -1,0 +1,77 @@
+/**
+ * Inbound admission: one frame from a peer becomes a decoded message, or a
+ * drop with its reason (SPEC.md sections 6 and 8) — a peer that is down, a
+ * frame too large or not UTF-8, a codec refusal, `authorize` saying no.
+ */
+import { CtpCallbackError, CtpDecodeError } from './errors.js';
+import type { DropReason } from './events.js';
+import type { CtpCodec, CtpMessage } from './messages.js';
+import type { CtpReport } from './outbound.js';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export interface CtpAdmissionOptions<P> {
+  maxFrameBytes: number;
+  codec: CtpCodec;
+  authorize: ((peer: P, msg: CtpMessage) => boolean) | undefined;
+}
+
+export class CtpAdmission<P> {
+  /** The text of the frame last admitted (forwarding patches it instead of re-encoding). */
+  text = '';
+
+  constructor(
+    private readonly opts: CtpAdmissionOptions<P>,
+    private readonly isDown: (peer: P) => boolean,
+    private readonly report: CtpReport<P>,
+  ) {}
+
+  /** The decoded message, or `undefined` once the drop is reported. */
+  admit(peer: P, raw: string | Uint8Array): CtpMessage | undefined {
+    this.text = '';
+    if (this.isDown(peer)) return this.refuse(peer, 'peer-down');
+    const max = this.opts.maxFrameBytes;
+    let frame: string;
+    if (typeof raw === 'string') {
+      // A string's UTF-8 length is at most three bytes a code unit: measure only when it could matter.
+      if (raw.length > max || (raw.length * 3 > max && Buffer.byteLength(raw) > max)) return this.refuse(peer, 'too-large');
+      frame = raw;
+    } else if (raw instanceof Uint8Array) {
+      if (raw.byteLength > max) return this.refuse(peer, 'too-large');
+      try {
+        frame = utf8.decode(raw);
+      } catch {
+        return this.refuse(peer, 'malformed', 'the frame is not UTF-8');
+      }
+    } else return this.refuse(peer, 'malformed', 'the frame is not text');
+
+    let msg: CtpMessage;
+    try {
+      msg = this.opts.codec.decode(frame);
+      if (typeof msg !== 'object' || msg === null || typeof msg.t !== 'string') throw new CtpDecodeError('malformed', 'the codec returned no message');
+    } catch (err) {
+      const reason = err instanceof CtpDecodeError ? (err.reason as DropReason) : 'malformed';
+      return this.refuse(peer, reason, (err as Error)?.message);
+    }
+    const authorize = this.opts.authorize;
+    if (authorize !== undefined) {
+      let ok = false;
+      try {
+        ok = authorize(peer, msg) === true;
+      } catch (err) {
+        this.report.error(new CtpCallbackError('authorize', err));
+      }
+      if (!ok) {
+        this.report.drop(peer, 'unauthorized', { t: msg.t });
+        return undefined;
+      }
+    }
+    this.text = frame;
+    return msg;
+  }
+
+  private refuse(peer: P, reason: DropReason, message?: string): undefined {
+    this.report.drop(peer, reason, message === undefined ? undefined : { message });
+    return undefined;
+  }
+}

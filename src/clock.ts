@@ -1,0 +1,76 @@
+/**
+ * The clock seam: `now` and timers, injected (router option `clock`) so that
+ * tests and the simulator run the router on virtual time without patching
+ * globals. Each part of the router keeps its own `CtpTimers`, so `close()`
+ * clears every timer a part set.
+ */
+
+/** Node's timers overflow above 2^31-1 ms and fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** An opaque timer handle, as the clock's `setTimeout` returns it. */
+export type CtpTimerHandle = unknown;
+
+/** What the router needs of a clock. The default is the system clock. */
+export interface CtpClock {
+  /** Milliseconds, on the same scale as `Date.now()` (adverts' `seq` start from it). */
+  now(): number;
+  /** Call `fn` once after `ms` milliseconds; the handle may have `unref()`. */
+  setTimeout(fn: () => void, ms: number): CtpTimerHandle;
+  clearTimeout(handle: CtpTimerHandle): void;
+}
+
+/** `Date.now` and the global timers. */
+export const systemClock: CtpClock = Object.freeze({
+  now: () => Date.now(),
+  setTimeout: (fn: () => void, ms: number): CtpTimerHandle => setTimeout(fn, Math.min(MAX_TIMER_MS, Math.max(0, ms))),
+  clearTimeout: (handle: CtpTimerHandle): void => clearTimeout(handle as ReturnType<typeof setTimeout>),
+});
+
+/** True for an object with the three functions of `CtpClock`. */
+export function isClock(v: unknown): v is CtpClock {
+  const c = v as CtpClock | null;
+  return typeof c === 'object' && c !== null && typeof c.now === 'function' && typeof c.setTimeout === 'function' && typeof c.clearTimeout === 'function';
+}
+
+/**
+ * One part's timers. Housekeeping timers are `unref`ed (they never hold a
+ * process open); `clearAll()` clears what is still pending.
+ */
+export class CtpTimers {
+  private readonly live = new Set<CtpTimerHandle>();
+
+  constructor(readonly clock: CtpClock) {}
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  /** Call `fn` after `ms`; `ref: true` keeps the process alive while it waits. */
+  set(fn: () => void, ms: number, ref = false): CtpTimerHandle {
+    const h: CtpTimerHandle = this.clock.setTimeout(() => {
+      this.live.delete(h);
+      fn();
+    }, Math.min(MAX_TIMER_MS, Math.max(0, ms)));
+    if (!ref) (h as { unref?: () => void } | null)?.unref?.();
+    this.live.add(h);
+    return h;
+  }
+
+  /** Clear a timer of this set (`undefined` is ignored); returns `undefined` for `x = timers.clear(x)`. */
+  clear(h: CtpTimerHandle | undefined): undefined {
+    if (h !== undefined && this.live.delete(h)) this.clock.clearTimeout(h);
+    return undefined;
+  }
+
+  /** Clear every pending timer of this set. */
+  clearAll(): void {
+    for (const h of this.live) this.clock.clearTimeout(h);
+    this.live.clear();
+  }
+
+  /** Pending timers. */
+  get size(): number {
+    return this.live.size;
+  }
+}

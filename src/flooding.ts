@@ -1,0 +1,257 @@
+/**
+ * Flooding (SPEC.md section 7): the own advert and its room, adverts from
+ * peers (store, flood, send the newer copy back, heal the own origin with its
+ * rate limit), table exchange split into frames under `maxFrameBytes`,
+ * regained adverts, and the expiry of stale ones.
+ */
+import createDebug from 'debug';
+import type { CtpTimerHandle, CtpTimers } from './clock.js';
+import { argumentError } from './errors.js';
+import type { CtpAdvert } from './messages.js';
+import type { CtpOutbound, CtpReport } from './outbound.js';
+import type { CtpStoredAdvert, CtpTable, CtpTableDelta } from './table.js';
+
+const debug = createDebug('ctp:flooding');
+
+// SPEC.md section 7: an advert more than 2^43 ms ahead of the clock is malformed.
+const SEQ_AHEAD_LIMIT = 2 ** 43;
+const HEAL_INTERVAL_MS = 1_000;
+const HEAL_CONFLICT_INTERVAL_MS = 60_000;
+const HEAL_WINDOW_MS = 10_000;
+// Room for the REPORTNODE envelope around the own advert's lists.
+const ADVERT_OVERHEAD_BYTES = 512;
+
+function jsonBytes(s: string): number {
+  return Buffer.byteLength(JSON.stringify(s)) + 1;
+}
+
+function wire(s: CtpStoredAdvert): CtpAdvert {
+  return { origin: s.origin, seq: s.seq, nodes: s.nodes, neighbors: s.neighbors };
+}
+
+export interface CtpFloodingOptions {
+  maxNodesPerAdvert: number;
+  maxFrameBytes: number;
+  staleAdvertMs: number;
+}
+
+export interface CtpFloodingHooks {
+  /** Settle the consequences of a table change (the router's update loop). */
+  update(): void;
+  /** The third heal within ten seconds: another router uses this id. */
+  idConflict(): void;
+}
+
+export class CtpFlooding<P> {
+  private ownNodeBytes = 0;
+  /** Origins whose advert the current update already flooded (a regained one is then not sent twice). */
+  private readonly floodedNow = new Set<string>();
+  private healTimer: CtpTimerHandle | undefined;
+  private healFloor = 0;
+  private lastHealAt = -Infinity;
+  private healHistory: number[] = [];
+  private idConflict = false;
+  private staleTimer: CtpTimerHandle | undefined;
+  private staleAt = Infinity;
+
+  constructor(
+    private readonly table: CtpTable<P>,
+    private readonly out: CtpOutbound<P>,
+    private readonly timers: CtpTimers,
+    private readonly opts: CtpFloodingOptions,
+    private readonly hooks: CtpFloodingHooks,
+    private readonly report: CtpReport<P>,
+  ) {}
+
+  // ---- the own advert -------------------------------------------------------
+
+  /** Add own nodes (devices or virtual nodes); returns those that were new. */
+  addOwn(names: readonly string[]): string[] {
+    const added = this.table.addLocal(names);
+    for (const n of added) this.ownNodeBytes += jsonBytes(n);
+    return added;
+  }
+
+  /** Remove own nodes; returns those that were there. */
+  removeOwn(names: readonly string[]): string[] {
+    const removed = this.table.removeLocal(names);
+    for (const n of removed) this.ownNodeBytes -= jsonBytes(n);
+    return removed;
+  }
+
+  /** Would the own advert stay within `maxNodesPerAdvert` and `maxFrameBytes` with `names` added? */
+  hasRoom(names: readonly string[]): boolean {
+    let count = this.table.localCount();
+    let bytes = this.ownNodeBytes;
+    for (const n of names) {
+      if (this.table.hasLocal(n)) continue;
+      count++;
+      bytes += jsonBytes(n);
+    }
+    const neighborBytes = this.table.neighborIds().reduce((s, id) => s + id.length + 3, 0);
+    return count <= this.opts.maxNodesPerAdvert && bytes + neighborBytes + ADVERT_OVERHEAD_BYTES <= this.opts.maxFrameBytes;
+  }
+
+  /** `hasRoom`, or a `CtpArgumentError` naming the limits. */
+  assertRoom(names: readonly string[]): void {
+    if (!this.hasRoom(names))
+      throw argumentError('names', `within the own advert's limits (too-many-nodes: maxNodesPerAdvert ${this.opts.maxNodesPerAdvert}, maxFrameBytes ${this.opts.maxFrameBytes})`, `${names.length} more names`);
+  }
+
+  /** Broadcast the own advert when it changed. */
+  flushOwn(): void {
+    const advert = this.table.reoriginate();
+    if (advert !== undefined) this.broadcast([advert]);
+  }
+
+  // ---- adverts from peers ---------------------------------------------------
+
+  /** A REPORTNODE's adverts from a bound peer. */
+  onAdverts(peer: P, adverts: CtpAdvert[]): void {
+    const now = this.timers.now();
+    const flood: CtpAdvert[] = [];
+    const back: CtpAdvert[] = [];
+    for (const a of adverts) {
+      if (a.nodes.length > this.opts.maxNodesPerAdvert) {
+        this.report.drop(peer, 'too-many-nodes', { t: 'REPORTNODE', origin: a.origin });
+        continue;
+      }
+      if (a.seq - now > SEQ_AHEAD_LIMIT) {
+        this.report.drop(peer, 'malformed', { t: 'REPORTNODE', origin: a.origin, message: '`seq` is too far ahead of the clock' });
+        continue;
+      }
+      switch (this.table.applyAdvert(a, now)) {
+        case 'stored':
+          flood.push(a);
+          this.floodedNow.add(a.origin);
+          break;
+        case 'older': {
+          // As OSPF does: send the newer stored copy back, so a restarted
+          // router learns its old sequence number.
+          const s = this.table.stored(a.origin);
+          if (s !== undefined) back.push(wire(s));
+          break;
+        }
+        case 'own-heal':
+          this.heal(a.seq);
+          break;
+        case 'too-many-routers':
+          this.report.drop(peer, 'too-many-routers', { t: 'REPORTNODE', origin: a.origin });
+          break;
+        default:
+          break;
+      }
+    }
+    if (flood.length > 0) this.broadcast(flood);
+    if (back.length > 0) this.send(peer, back);
+    this.hooks.update();
+  }
+
+  /** Restart healing, rate limited (SPEC.md section 7). */
+  private heal(seq: number): void {
+    this.healFloor = Math.max(this.healFloor, seq);
+    if (this.healTimer !== undefined) return;
+    const interval = this.idConflict ? HEAL_CONFLICT_INTERVAL_MS : HEAL_INTERVAL_MS;
+    const wait = this.lastHealAt + interval - this.timers.now();
+    if (wait <= 0) this.doHeal();
+    else this.healTimer = this.timers.set(() => this.doHeal(), wait);
+  }
+
+  private doHeal(): void {
+    this.healTimer = undefined;
+    if (this.out.closed || this.healFloor < this.table.seq) return;
+    const now = this.timers.now();
+    this.lastHealAt = now;
+    this.healHistory = this.healHistory.filter((t) => now - t < HEAL_WINDOW_MS);
+    this.healHistory.push(now);
+    const advert = this.table.healAbove(this.healFloor);
+    debug('%s heals its advert to seq %d', this.table.id, advert.seq);
+    this.broadcast([advert]);
+    if (!this.idConflict && this.healHistory.length >= 3) {
+      this.idConflict = true;
+      this.hooks.idConflict();
+    }
+  }
+
+  // ---- table exchange -------------------------------------------------------
+
+  /** Own advert first, then every reachable stored advert, nearest first. */
+  sendTable(peer: P): void {
+    const list: CtpAdvert[] = [this.table.ownAdvert()];
+    for (const origin of this.table.reachableOrigins()) {
+      const s = this.table.stored(origin);
+      if (s !== undefined) list.push(wire(s));
+    }
+    this.send(peer, list);
+  }
+
+  /** The own advert to every peer (resetTable). */
+  broadcastOwn(): void {
+    this.broadcast([this.table.ownAdvert()]);
+  }
+
+  private broadcast(adverts: CtpAdvert[]): void {
+    this.send(null, adverts);
+  }
+
+  /** Send adverts in as many REPORTNODE frames as `maxFrameBytes` needs. */
+  private send(peer: P | null, adverts: CtpAdvert[]): void {
+    for (const frame of this.frames(adverts)) this.out.frame(peer, frame);
+  }
+
+  private frames(adverts: CtpAdvert[]): string[] {
+    const max = this.opts.maxFrameBytes;
+    const whole = this.out.codec.encode({ v: 1, t: 'REPORTNODE', from: this.table.id, adverts });
+    if (adverts.length <= 1 || whole.length * 3 <= max || Buffer.byteLength(whole) <= max) return [whole];
+    const half = Math.ceil(adverts.length / 2);
+    return [...this.frames(adverts.slice(0, half)), ...this.frames(adverts.slice(half))];
+  }
+
+  // ---- after a table change -------------------------------------------------
+
+  /**
+   * Origins that became reachable again: send their stored adverts on. A
+   * neighbor whose table exchange happened while they were unreachable here
+   * (a partition healing through a new link) has never been sent them, and
+   * nothing else would: an unchanged advert is never flooded again (found by
+   * the simulator, seed 144; SPEC.md section 7 assumed no re-flooding was needed).
+   */
+  onDelta(delta: CtpTableDelta): void {
+    if (delta.gained.length === 0) return;
+    const regained: CtpAdvert[] = [];
+    for (const o of delta.gained) {
+      const s = this.floodedNow.has(o) ? undefined : this.table.stored(o);
+      if (s !== undefined) regained.push(wire(s));
+    }
+    if (regained.length > 0) this.broadcast(regained);
+  }
+
+  /** The update loop settled: forget what it flooded, re-arm the stale expiry. */
+  settled(): void {
+    this.floodedNow.clear();
+    this.scheduleStale();
+  }
+
+  private scheduleStale(): void {
+    if (this.out.closed) return;
+    const at = this.table.nextStaleAt(this.opts.staleAdvertMs);
+    if (at === this.staleAt) return;
+    this.staleTimer = this.timers.clear(this.staleTimer);
+    this.staleAt = at ?? Infinity;
+    if (at === undefined) return;
+    this.staleTimer = this.timers.set(() => {
+      this.staleTimer = undefined;
+      this.staleAt = Infinity;
+      const gone = this.table.expireStale(this.timers.now(), this.opts.staleAdvertMs);
+      if (gone.length > 0) debug('%s deleted stale adverts of %o', this.table.id, gone);
+      this.hooks.update();
+      this.scheduleStale();
+    }, at - this.timers.now());
+  }
+
+  close(): void {
+    this.timers.clearAll();
+    this.healTimer = undefined;
+    this.staleTimer = undefined;
+  }
+}

@@ -1,0 +1,380 @@
+/**
+ * The host side (SPEC.md section 5): for each local node its controller,
+ * monitors and open control request; REGISTERs waiting for their virtual
+ * node; leases of unreachable registrants; the removal grace of removed
+ * nodes; the memory of released registrations and the notice sent when they
+ * return; `respond` and `publish`.
+ */
+import createDebug from 'debug';
+import type { CtpTimerHandle, CtpTimers } from './clock.js';
+import { CtpCallbackError } from './errors.js';
+import type { CtpReleasedEvent } from './events.js';
+import {
+  ReturnCode,
+  type CtpControlMessage,
+  type CtpEvent,
+  type CtpHostBoundMessage,
+  type CtpRegister,
+  type CtpResult,
+  type CtpUnregister,
+} from './messages.js';
+import { parseVirtualName, type CtpRegistrationType } from './names.js';
+import type { CtpReport } from './outbound.js';
+import { LOCAL, type CtpRouting, type CtpSource } from './routing.js';
+import type { CtpTable, CtpTableDelta } from './table.js';
+
+const debug = createDebug('ctp:host');
+
+// Released registrations remembered (see rememberReleased); the oldest is forgotten past this.
+const MAX_RELEASED = 10_000;
+
+/** Registrations held for one local node. */
+interface HostedNode {
+  controller: string | undefined;
+  monitors: Set<string>;
+  /** The open control request: its id and the controller it came from. */
+  open: { re: number; controller: string } | undefined;
+  removalTimer: CtpTimerHandle | undefined;
+}
+
+interface WaitingRegister<P> {
+  msg: CtpRegister;
+  peer: CtpSource<P>;
+  timer: CtpTimerHandle;
+}
+
+export interface CtpHostOptions {
+  registrationWaitMs: number;
+  leaseGraceMs: number;
+  maxWaitingRegistrations: number;
+  staleAdvertMs: number;
+}
+
+export interface CtpHostHooks {
+  /** Hand a START, STOP or COMMAND to the host app (`onReceived`); may throw. */
+  control(msg: CtpControlMessage): void;
+  /** A registration was dropped because its registrant stayed unreachable. */
+  released(e: CtpReleasedEvent): void;
+}
+
+export class CtpHost<P> {
+  private readonly hosted = new Map<string, HostedNode>();
+  private readonly leases = new Map<string, CtpTimerHandle>();
+  /** Registrations released while their registrant was unreachable → when (oldest first). */
+  private readonly releasedAt = new Map<string, number>();
+  private readonly waiting = new Map<string, WaitingRegister<P>[]>();
+  private waitingCount = 0;
+
+  constructor(
+    private readonly table: CtpTable<P>,
+    private readonly routing: CtpRouting<P>,
+    private readonly timers: CtpTimers,
+    private readonly opts: CtpHostOptions,
+    private readonly hooks: CtpHostHooks,
+    private readonly report: CtpReport<P>,
+  ) {}
+
+  /** The controller and monitors of a local node, where it has any. */
+  record(node: string): { controller: string | undefined; monitors: readonly string[] } | undefined {
+    const h = this.hosted.get(node);
+    return h === undefined ? undefined : { controller: h.controller, monitors: [...h.monitors] };
+  }
+
+  controllerOf(node: string): string | undefined {
+    return this.hosted.get(node)?.controller;
+  }
+
+  /** A frame for a local node. */
+  deliver(msg: CtpHostBoundMessage, from: CtpSource<P>): void {
+    switch (msg.t) {
+      case 'REGISTER':
+        return this.register(msg, from);
+      case 'UNREGISTER':
+        return this.unregister(msg, from);
+      case 'POST':
+        this.publish(msg.node, msg.content);
+        return;
+      default:
+        return this.control(msg, from);
+    }
+  }
+
+  // ---- the host app's side --------------------------------------------------
+
+  /** `respond` once the caller's arguments are checked (SPEC.md section 5). */
+  respond(node: string, content: unknown, code: ReturnCode, re: number | undefined): CtpResult {
+    const h = this.hosted.get(node);
+    if (h?.controller === undefined) return { code: ReturnCode.NOT_ASSIGNED };
+    // SPEC.md section 10: nothing is sent when nothing is open (it would be dropped as stale).
+    if (h.open === undefined) return { code: ReturnCode.ERROR, reason: 'no-open-request' };
+    if (re !== undefined && re !== h.open.re) return { code: ReturnCode.ERROR, reason: 'stale' };
+    const open = h.open;
+    h.open = undefined;
+    this.routing.answer(node, h.controller, code, open.re, content);
+    this.prune(node);
+    return { code: ReturnCode.SUCCESS };
+  }
+
+  /** Send one EVENT to the controller and each monitor of a local node; false when there is none. */
+  publish(node: string, content: unknown): boolean {
+    const h = this.hosted.get(node);
+    if (h === undefined || !this.table.hasLocal(node)) return false;
+    const targets = h.controller === undefined ? [...h.monitors] : [h.controller, ...h.monitors];
+    for (const monitor of targets) this.routing.registrantBound({ v: 1, t: 'EVENT', node, monitor, content } as CtpEvent, LOCAL);
+    return targets.length > 0;
+  }
+
+  /** Local nodes added: a node re-added within its grace keeps its controller and monitors. */
+  added(nodes: readonly string[]): void {
+    for (const n of nodes) {
+      const h = this.hosted.get(n);
+      if (h?.removalTimer === undefined) continue;
+      h.removalTimer = this.timers.clear(h.removalTimer);
+      // Its registrations may have been released meanwhile: an empty record
+      // would stay forever (found by the simulator, seed 21290).
+      this.prune(n);
+    }
+  }
+
+  /** Local nodes removed: SPEC.md section 5, their registrations are kept for the grace. */
+  removed(nodes: readonly string[]): void {
+    for (const n of nodes) {
+      const h = this.hosted.get(n);
+      if (h === undefined) continue;
+      h.open = undefined;
+      h.removalTimer ??= this.timers.set(() => this.dropRecord(n), this.opts.leaseGraceMs);
+    }
+  }
+
+  // ---- REGISTER, UNREGISTER, control ----------------------------------------
+
+  /** The registrant named in a REGISTER/UNREGISTER, when well-formed for this node and type. */
+  private registrantOf(msg: CtpRegister | CtpUnregister, from: CtpSource<P>): { type: CtpRegistrationType; name: string } | undefined {
+    const type: CtpRegistrationType = msg.controller !== undefined ? 'controller' : 'monitor';
+    const name = (msg.controller ?? msg.monitor) as string;
+    const v = parseVirtualName(name);
+    if (v === undefined || v.type !== type || v.node !== msg.node) {
+      if (from !== LOCAL) this.report.drop(from, 'bad-registrant', { t: msg.t, node: msg.node });
+      return undefined;
+    }
+    return { type, name };
+  }
+
+  private register(msg: CtpRegister, from: CtpSource<P>): void {
+    const r = this.registrantOf(msg, from);
+    if (r === undefined) return;
+    if (this.table.isReachableName(r.name)) return this.completeRegister(msg, r.type, r.name);
+    // SPEC.md section 5: wait (event-driven, not the seed's sleep loop) for
+    // the registrant's advert, which can arrive after the request.
+    if (this.waitingCount >= this.opts.maxWaitingRegistrations) {
+      if (from !== LOCAL) this.report.drop(from, 'too-many-waiting', { t: msg.t, node: msg.node });
+      return;
+    }
+    const entry: WaitingRegister<P> = {
+      msg,
+      peer: from,
+      timer: this.timers.set(() => {
+        if (!this.removeWaiting(r.name, entry)) return;
+        if (from !== LOCAL) this.report.drop(from, 'registrant-unknown', { t: msg.t, node: msg.node });
+      }, this.opts.registrationWaitMs),
+    };
+    const list = this.waiting.get(r.name);
+    if (list === undefined) this.waiting.set(r.name, [entry]);
+    else list.push(entry);
+    this.waitingCount++;
+  }
+
+  private removeWaiting(name: string, entry: WaitingRegister<P>): boolean {
+    const list = this.waiting.get(name);
+    const i = list?.indexOf(entry) ?? -1;
+    if (list === undefined || i < 0) return false;
+    list.splice(i, 1);
+    if (list.length === 0) this.waiting.delete(name);
+    this.waitingCount--;
+    this.timers.clear(entry.timer);
+    return true;
+  }
+
+  private completeRegister(msg: CtpRegister, type: CtpRegistrationType, name: string): void {
+    if (!this.table.hasLocal(msg.node)) return this.routing.answer(msg.node, name, ReturnCode.NODE_UNFOUND, msg.id);
+    const h = this.recordFor(msg.node);
+    let code: ReturnCode;
+    if (type === 'controller') {
+      if (msg.refresh === true && h.controller !== name) code = ReturnCode.NOT_ASSIGNED;
+      else if (h.controller !== undefined && h.controller !== name) code = ReturnCode.ALREADY_ASSIGNED;
+      else {
+        h.controller = name;
+        code = ReturnCode.SUCCESS;
+      }
+    } else {
+      h.monitors.add(name);
+      code = ReturnCode.SUCCESS;
+    }
+    if (code === ReturnCode.SUCCESS) {
+      this.clearLease(name);
+      this.releasedAt.delete(name);
+    } else this.prune(msg.node);
+    debug('%s: %s of %s by %s -> %s', this.table.id, type, msg.node, name, code);
+    this.routing.answer(msg.node, name, code, msg.id);
+  }
+
+  private unregister(msg: CtpUnregister, from: CtpSource<P>): void {
+    const r = this.registrantOf(msg, from);
+    if (r === undefined) return;
+    const h = this.hosted.get(msg.node);
+    let code: ReturnCode;
+    if (r.type === 'controller') {
+      if (h?.controller === undefined) code = ReturnCode.NOT_ASSIGNED;
+      else if (h.controller !== r.name) code = ReturnCode.ALREADY_ASSIGNED;
+      else {
+        h.controller = undefined;
+        h.open = undefined;
+        code = ReturnCode.SUCCESS;
+      }
+    } else if (h === undefined || !h.monitors.delete(r.name)) code = ReturnCode.NOT_ASSIGNED;
+    else code = ReturnCode.SUCCESS;
+    if (code === ReturnCode.SUCCESS) this.clearLease(r.name);
+    this.prune(msg.node);
+    this.routing.answer(msg.node, r.name, code, msg.id);
+  }
+
+  private control(msg: CtpControlMessage, from: CtpSource<P>): void {
+    const v = parseVirtualName(msg.controller);
+    if (v === undefined || v.type !== 'controller' || v.node !== msg.node) {
+      if (from !== LOCAL) this.report.drop(from, 'bad-registrant', { t: msg.t, node: msg.node });
+      return;
+    }
+    const h = this.hosted.get(msg.node);
+    if (h?.controller === undefined) return this.routing.answer(msg.node, msg.controller, ReturnCode.NOT_ASSIGNED, msg.id);
+    if (h.controller !== msg.controller) return this.routing.answer(msg.node, msg.controller, ReturnCode.REJECTED, msg.id);
+    // One open request per node: a newer one replaces it.
+    const open = { re: msg.id, controller: msg.controller };
+    h.open = open;
+    try {
+      this.hooks.control(msg);
+    } catch (err) {
+      this.report.error(new CtpCallbackError('onReceived', err));
+      // SPEC.md section 8: answer ERROR so the caller does not wait for its
+      // timeout, without leaking the error's text.
+      if (h.open === open) {
+        h.open = undefined;
+        this.routing.answer(msg.node, msg.controller, ReturnCode.ERROR, msg.id, undefined, 'host-callback-failed');
+      }
+    }
+  }
+
+  // ---- records and leases ---------------------------------------------------
+
+  private recordFor(node: string): HostedNode {
+    let h = this.hosted.get(node);
+    if (h === undefined) {
+      h = { controller: undefined, monitors: new Set(), open: undefined, removalTimer: undefined };
+      this.hosted.set(node, h);
+    }
+    return h;
+  }
+
+  private prune(node: string): void {
+    const h = this.hosted.get(node);
+    if (h !== undefined && h.controller === undefined && h.monitors.size === 0 && h.removalTimer === undefined) this.hosted.delete(node);
+  }
+
+  /** A removed node's grace ran out: drop its registrations silently. */
+  private dropRecord(node: string): void {
+    const h = this.hosted.get(node);
+    if (h === undefined || this.table.hasLocal(node)) return;
+    if (h.controller !== undefined) this.clearLease(h.controller);
+    for (const m of h.monitors) this.clearLease(m);
+    this.hosted.delete(node);
+  }
+
+  private clearLease(name: string): void {
+    const t = this.leases.get(name);
+    if (t === undefined) return;
+    this.timers.clear(t);
+    this.leases.delete(name);
+  }
+
+  /** The table changed: start leases of registrants that went, end those that came back, complete waiting REGISTERs. */
+  onDelta(delta: CtpTableDelta): void {
+    for (const name of delta.removed) {
+      const v = parseVirtualName(name);
+      if (v === undefined) continue;
+      const h = this.hosted.get(v.node);
+      const held = h !== undefined && (h.controller === name || h.monitors.has(name));
+      if (held && !this.leases.has(name)) this.leases.set(name, this.timers.set(() => this.release(name), this.opts.leaseGraceMs));
+    }
+    for (const name of delta.added) {
+      this.clearLease(name);
+      if (this.releasedAt.has(name)) this.returnAfterRelease(name);
+      const list = this.waiting.get(name);
+      if (list === undefined) continue;
+      for (const w of [...list]) {
+        this.removeWaiting(name, w);
+        this.completeRegister(w.msg, w.msg.controller !== undefined ? 'controller' : 'monitor', name);
+      }
+    }
+  }
+
+  /** A registrant's virtual node stayed unreachable for the grace. */
+  private release(name: string): void {
+    this.leases.delete(name);
+    if (this.table.isReachableName(name)) return;
+    const v = parseVirtualName(name);
+    const h = v === undefined ? undefined : this.hosted.get(v.node);
+    if (v === undefined || h === undefined) return;
+    if (v.type === 'controller' && h.controller === name) {
+      h.controller = undefined;
+      h.open = undefined;
+    } else if (!(v.type === 'monitor' && h.monitors.delete(name))) return;
+    this.prune(v.node);
+    debug('%s released %s', this.table.id, name);
+    this.rememberReleased(name);
+    this.hooks.released({ node: v.node, type: v.type, registrant: name });
+  }
+
+  /**
+   * The two sides' graces run on different clocks, and the registrant may see
+   * no gap at all while the host saw its virtual node unreachable past the
+   * grace (a path that broke here while another one was still unknown): then
+   * no refresh ever comes, and it would believe forever in a registration the
+   * host dropped. So the host remembers what it released (bounded, up to
+   * `staleAdvertMs`) and acts when the virtual node is back (found by the
+   * simulator, seed 5481).
+   */
+  private rememberReleased(name: string): void {
+    const now = this.timers.now();
+    this.releasedAt.delete(name);
+    for (const [n, at] of this.releasedAt) {
+      if (now - at <= this.opts.staleAdvertMs && this.releasedAt.size < MAX_RELEASED) break;
+      this.releasedAt.delete(n);
+    }
+    this.releasedAt.set(name, now);
+  }
+
+  /**
+   * A released registrant is reachable again and may still believe in its
+   * registration: send it a release notice, a RESPONSE without `re`, code
+   * NOT_ASSIGNED, reason `released`, content `{ host }` (the virtual node's
+   * name does not say which host it was made with when two routers host the
+   * node's name). A controller then ends it (`lost`: control that lapsed is
+   * not handed back), a monitor sends a refresh (it is added back).
+   */
+  private returnAfterRelease(name: string): void {
+    this.releasedAt.delete(name);
+    const v = parseVirtualName(name);
+    if (v === undefined || !this.table.hasLocal(v.node)) return;
+    const h = this.hosted.get(v.node);
+    if (h?.controller === name || h?.monitors.has(name) === true) return;
+    debug('%s: %s is back, told it was released', this.table.id, name);
+    this.routing.answer(v.node, name, ReturnCode.NOT_ASSIGNED, undefined, { host: this.table.id }, 'released');
+  }
+
+  close(): void {
+    this.timers.clearAll();
+    this.waiting.clear();
+    this.waitingCount = 0;
+    this.leases.clear();
+    this.releasedAt.clear();
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Outbound: every frame the router sends goes through here — the host's
+ * `send` callback, its failures (a throw or a rejected promise, reported as
+ * `error`), and the frame counters.
+ */
+import { CtpCallbackError, type CtpError } from './errors.js';
+import type { CtpDropped, DropReason } from './events.js';
+import type { CtpSendCallback } from './callbacks.js';
+import type { CtpCodec, CtpMessage } from './messages.js';
+
+/** Details of a drop beside its reason and peer. */
+export type CtpDropDetail<P> = Omit<CtpDropped<P>, 'reason' | 'peer'>;
+
+/** How the parts report what went wrong: the router turns these into events. */
+export interface CtpReport<P> {
+  /** An inbound frame (or one advert of it) was not processed. */
+  drop(peer: P, reason: DropReason, detail?: CtpDropDetail<P>): void;
+  /** A host callback, `send` or the router itself failed; the router carries on. */
+  error(err: CtpError): void;
+}
+
+/** Frame counters (`stats()`). */
+export interface CtpCounters {
+  framesIn: number;
+  framesOut: number;
+  forwarded: number;
+}
+
+export class CtpOutbound<P> {
+  readonly counters: CtpCounters = { framesIn: 0, framesOut: 0, forwarded: 0 };
+  /** Set by `close()`: nothing is sent any more. */
+  closed = false;
+
+  constructor(
+    private readonly sendCb: CtpSendCallback<P>,
+    readonly codec: CtpCodec,
+    private readonly report: CtpReport<P>,
+  ) {}
+
+  /** Encode and send `msg`; see `frame`. */
+  message(peer: P | null, msg: CtpMessage, onFail?: () => void): void {
+    this.frame(peer, this.codec.encode(msg), onFail);
+  }
+
+  /** Call `send`, reporting a throw or rejection as `error`; `onFail` runs then. */
+  frame(peer: P | null, frame: string, onFail?: () => void): void {
+    if (this.closed) return;
+    this.counters.framesOut++;
+    // No closure per frame: only a failure (or a promise) makes one.
+    try {
+      const r = this.sendCb(peer, frame);
+      if (r !== undefined && r !== null && typeof (r as Promise<void>).then === 'function')
+        (r as Promise<void>).then(undefined, (err: unknown) => this.failed(err, onFail));
+    } catch (err) {
+      this.failed(err, onFail);
+    }
+  }
+
+  private failed(err: unknown, onFail: (() => void) | undefined): void {
+    this.report.error(new CtpCallbackError('send', err));
+    onFail?.();
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Reporting: drops (counted per reason, emitted as `dropped`), errors
+ * (`error`), and the safe emit every part reports through — a listener that
+ * throws never breaks the router's state.
+ */
+import createDebug from 'debug';
+import type { EventEmitter } from 'eventemitter3';
+import { CtpCallbackError, type CtpError } from './errors.js';
+import type { CtpDropped, CtpEmit, CtpRouterEvents, DropReason } from './events.js';
+import type { CtpDropDetail, CtpReport } from './outbound.js';
+
+const debug = createDebug('ctp:report');
+
+export class CtpReporter<P> implements CtpReport<P> {
+  /** Drops per reason (`stats().dropped`). */
+  readonly drops: Record<string, number> = {};
+
+  constructor(
+    private readonly id: string,
+    private readonly events: Pick<EventEmitter<CtpRouterEvents<P>>, 'emit' | 'listenerCount'>,
+  ) {}
+
+  /** Emit without letting a throwing listener break the caller. */
+  readonly emit: CtpEmit<P> = (event, ...args) => {
+    try {
+      (this.events.emit as (e: typeof event, ...a: unknown[]) => boolean)(event, ...args);
+    } catch (err) {
+      this.error(new CtpCallbackError(`${String(event)} listener`, err));
+    }
+  };
+
+  drop(peer: P, reason: DropReason, detail?: CtpDropDetail<P>): void {
+    this.drops[reason] = (this.drops[reason] ?? 0) + 1;
+    debug('%s dropped a frame: %s %o', this.id, reason, detail ?? {});
+    const e: CtpDropped<P> = { reason, peer };
+    if (detail !== undefined) for (const [k, v] of Object.entries(detail)) if (v !== undefined) (e as unknown as Record<string, unknown>)[k] = v;
+    this.emit('dropped', e);
+  }
+
+  error(err: CtpError): void {
+    debug('%s: %s', this.id, err.message);
+    if (this.events.listenerCount('error') === 0) return;
+    try {
+      this.events.emit('error', err);
+    } catch (inner) {
+      debug('%s: an error listener threw: %o', this.id, inner);
+    }
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * Requests: ONE pipeline for register, unregister, start, stop and command
+ * (SPEC.md section 5) — slot (IN_PROGRESS, or wait with `queue`) → plan (the
+ * frame, or an answer without sending) → exchange (send, wait for the
+ * RESPONSE whose `re` matches, TIMEOUT, abort) → outcome (the plan acts on
+ * the result). What each request checks and does lives with its spec
+ * (registrant.ts); this file knows only the machinery.
+ *
+ * No async function on the common path: each would add promises and
+ * microtask hops to every request (BENCHMARKS.md).
+ */
+import createDebug from 'debug';
+import type { CtpClock } from './clock.js';
+import type { CtpTimeoutEvent } from './events.js';
+import { ReturnCode, type CtpRequestMessage, type CtpResult } from './messages.js';
+import type { CtpPendingMap, CtpSlotReleaser } from './pending.js';
+
+const debug = createDebug('ctp:requests');
+
+/** `register`, `unregister`, `start`, `stop` or `command`. */
+export type CtpOp = 'register' | 'unregister' | 'start' | 'stop' | 'command';
+
+/** A request's frame, and what to do with its outcome. */
+export interface CtpRequestPlan {
+  readonly msg: CtpRequestMessage;
+  /** The result is known (an answer, TIMEOUT, NODE_UNFOUND, closed …). */
+  done(r: CtpResult): void;
+  /** The caller's signal aborted the wait; default: `done` with ERROR `aborted`. */
+  aborted?(): void;
+}
+
+/** One request: its pre-checks and its plan. */
+export interface CtpRequestSpec {
+  readonly node: string;
+  readonly op: CtpOp;
+  /** The router to address, or the answer without sending. Runs again after a queued wait. */
+  check(): CtpResult | string;
+  /** With the node's slot held: the plan, or an answer without sending. */
+  plan(to: string, id: number): CtpResult | CtpRequestPlan;
+}
+
+/** Resolved per-request options. */
+export interface CtpRunOptions {
+  signal: AbortSignal | undefined;
+  timeoutMs: number;
+  queue: boolean;
+}
+
+export interface CtpRequestHooks {
+  /** Send a request toward router `to` (or handle it here). */
+  send(msg: CtpRequestMessage, to: string): void;
+  closed(): boolean;
+  timedOut(e: CtpTimeoutEvent): void;
+}
+
+export class CtpRequests {
+  private lastId = 0;
+
+  constructor(
+    private readonly pending: CtpPendingMap,
+    private readonly clock: CtpClock,
+    private readonly hooks: CtpRequestHooks,
+  ) {}
+
+  /** A new request id, unique per router (refreshes use them too). */
+  nextId(): number {
+    return ++this.lastId;
+  }
+
+  run(spec: CtpRequestSpec, o: CtpRunOptions): Promise<CtpResult> {
+    const { signal } = o;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const deadline = this.clock.now() + o.timeoutMs;
+    const to = spec.check();
+    if (typeof to !== 'string') return Promise.resolve(to);
+    const release = this.pending.tryAcquire(spec.node);
+    if (release !== undefined) return this.planned(spec, o, deadline, to, release);
+    if (!o.queue) return Promise.resolve({ code: ReturnCode.IN_PROGRESS });
+    return this.queued(spec, o, deadline);
+  }
+
+  /** `queue: true` on a busy node: wait for the slot, then check again. */
+  private async queued(spec: CtpRequestSpec, o: CtpRunOptions, deadline: number): Promise<CtpResult> {
+    const slot = await this.pending.acquire(spec.node, { signal: o.signal, deadline });
+    if (typeof slot !== 'function') {
+      if (slot.timedOut) {
+        this.hooks.timedOut({ node: spec.node, op: spec.op });
+        return { code: ReturnCode.TIMEOUT };
+      }
+      return slot;
+    }
+    if (this.hooks.closed()) {
+      slot();
+      return { code: ReturnCode.ERROR, reason: 'closed' };
+    }
+    // The table may have moved while the request waited its turn.
+    const to = spec.check();
+    if (typeof to !== 'string') {
+      slot();
+      return to;
+    }
+    return this.planned(spec, o, deadline, to, slot);
+  }
+
+  /** With the slot held: plan, then exchange or answer at once. */
+  private planned(spec: CtpRequestSpec, o: CtpRunOptions, deadline: number, to: string, release: CtpSlotReleaser): Promise<CtpResult> {
+    let plan: CtpResult | CtpRequestPlan;
+    try {
+      plan = spec.plan(to, this.nextId());
+    } catch (err) {
+      release();
+      return Promise.reject(err);
+    }
+    if (!('msg' in plan)) {
+      release();
+      return Promise.resolve(plan);
+    }
+    return this.exchange(spec, o, deadline, to, plan, release);
+  }
+
+  /** Send the request and wait for its answer; the plan acts on the outcome; the slot is released. */
+  private exchange(spec: CtpRequestSpec, o: CtpRunOptions, deadline: number, to: string, plan: CtpRequestPlan, release: CtpSlotReleaser): Promise<CtpResult> {
+    const { msg } = plan;
+    const { node, op } = spec;
+    const remaining = deadline - this.clock.now();
+    const waiting =
+      remaining <= 0
+        ? Promise.resolve<CtpResult & { timedOut?: boolean }>({ code: ReturnCode.TIMEOUT, timedOut: true })
+        : this.pending.wait({ id: msg.id, node, op, to }, remaining, o.signal, () => this.hooks.send(msg, to));
+    return waiting.then(
+      (result) => {
+        try {
+          if (result.timedOut) {
+            debug('%s %s id %d to %s timed out', op, node, msg.id, to);
+            this.hooks.timedOut({ node, op, id: msg.id });
+          }
+          const out: CtpResult = { code: result.code };
+          if (result.content !== undefined) out.content = result.content;
+          if (result.reason !== undefined) out.reason = result.reason;
+          plan.done(out);
+          return out;
+        } finally {
+          release();
+        }
+      },
+      (err: unknown) => {
+        try {
+          if (plan.aborted !== undefined) plan.aborted();
+          else plan.done({ code: ReturnCode.ERROR, reason: 'aborted' });
+        } finally {
+          release();
+        }
+        throw err;
+      },
+    );
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Errors share a base class with a `code` (src/errors.ts); a fault inside the
+ * router is reported as ERR_CTP_INTERNAL naming the entry point, never as a
+ * host-callback error.
+ */
+import { describe, expect, it } from 'vitest';
+import { jsonCodec } from '../src/codec.js';
+import { CtpArgumentError, CtpCallbackError, CtpClosedError, CtpDecodeError, CtpError, CtpInternalError } from '../src/errors.js';
+import type { CtpMessage } from '../src/messages.js';
+import { CtpRouter } from '../src/router.js';
+
+describe('CtpError', () => {
+  it('is the base of every error class, CtpArgumentError (a TypeError) included', () => {
+    const all = [
+      new CtpArgumentError('x'),
+      new CtpClosedError(),
+      new CtpDecodeError('malformed', 'x'),
+      new CtpCallbackError('send', new Error('x')),
+      new CtpInternalError('receive', new Error('x')),
+    ];
+    for (const e of all) {
+      expect(e).toBeInstanceOf(CtpError);
+      expect(e.code).toMatch(/^ERR_CTP_/);
+    }
+    expect(all[0]).toBeInstanceOf(TypeError);
+    expect(new TypeError('x')).not.toBeInstanceOf(CtpError);
+    expect(new Error('x')).not.toBeInstanceOf(CtpError);
+    expect(new CtpClosedError()).not.toBeInstanceOf(CtpArgumentError);
+  });
+});
+
+describe('internal faults', () => {
+  it('a codec handing the router an impossible message is reported as ERR_CTP_INTERNAL of `receive`, and the router carries on', () => {
+    // A codec that lies: REPORTNODE without `adverts`.
+    const codec = {
+      encode: jsonCodec.encode,
+      decode: (frame: string): CtpMessage => (frame === 'lie' ? ({ v: 1, t: 'REPORTNODE', from: 'p1' } as unknown as CtpMessage) : jsonCodec.decode(frame)),
+    };
+    const sent: string[] = [];
+    const r = new CtpRouter<string>(() => undefined, (_p, f) => void sent.push(f), () => undefined, { id: 'me', nodes: ['n'], codec });
+    const errors: Error[] = [];
+    r.on('error', (e) => errors.push(e));
+    r.receive('p', 'lie');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(CtpInternalError);
+    expect(errors[0]).not.toBeInstanceOf(CtpCallbackError);
+    expect((errors[0] as CtpInternalError).operation).toBe('receive');
+    expect((errors[0] as CtpInternalError).code).toBe('ERR_CTP_INTERNAL');
+    // Still working: a valid UPDATENODE from another peer is answered with the table.
+    r.receive('q', JSON.stringify({ v: 1, t: 'UPDATENODE', from: 'p2' }));
+    expect(sent.some((f) => f.includes('"REPORTNODE"') && f.includes('"n"'))).toBe(true);
+  });
+});
