@@ -60,7 +60,7 @@ describe('a router on an injected clock', () => {
     const globalNow = vi.spyOn(Date, 'now');
     const host = new CtpRouter<string>(
       (name, msg) => {
-        if (name === 'COMMAND' && msg.content !== 'hang') host.respond(msg.node, 'ok', 'SUCCESS', msg.id);
+        if (name === 'COMMAND' && (msg as { content?: unknown }).content !== 'hang') host.respond(msg.node, 'ok', 'SUCCESS', msg.id);
       },
       (peer, frame) => void Promise.resolve().then(() => caller.receive('h', frame)),
       () => undefined,
