@@ -16,5 +16,28 @@ export type CtpNodesUpdatedCallback = (nodes: string[]) => void;
  * (seed `ctpc_send_callback`). A throw, or a returned promise that rejects, is
  * reported as `error`; any other return value is ignored.
  */
-export type CtpSendCallback<P> = (peer: P | null, frame: string) => unknown;
+export type CtpSendCallback<P> = (peer: P | null, frame: string, info?: CtpSendInfo<P>) => unknown;
+
+/**
+ * What the router says about a frame beside its text, for transports that
+ * can use it: the third `send` argument, passed only to a `send` declared
+ * with three parameters (`send.length >= 3`) and only when there is
+ * something to say. A two-parameter `send` is called as SPEC.md section 2
+ * says, with `(peer, frame)`.
+ */
+export interface CtpSendInfo<P> {
+  /**
+   * A REPORTNODE: the adverts it carries. A transport may drop a frame still
+   * queued toward a peer when a newer one carries newer adverts of the same
+   * origins (so an advert storm cannot queue up behind a slow link).
+   */
+  adverts?: readonly { readonly origin: string; readonly seq: number }[];
+  /**
+   * A broadcast (`peer` null) flooding what arrived from this peer: a
+   * transport on a shared medium (a bus) where that peer already heard it
+   * need not send it there again. Point-to-point transports send to every
+   * peer as usual (the sender ignores the copy it already has).
+   */
+  except?: P;
+}
 

@@ -142,7 +142,7 @@ export class CtpFlooding<P> {
           break;
       }
     }
-    if (flood.length > 0) this.broadcast(flood);
+    if (flood.length > 0) this.send(null, flood, peer);
     if (back.length > 0) this.send(peer, back);
     this.hooks.update();
   }
@@ -194,17 +194,21 @@ export class CtpFlooding<P> {
     this.send(null, adverts);
   }
 
-  /** Send adverts in as many REPORTNODE frames as `maxFrameBytes` needs. */
-  private send(peer: P | null, adverts: CtpAdvert[]): void {
-    for (const frame of this.frames(adverts)) this.out.frame(peer, frame);
-  }
-
-  private frames(adverts: CtpAdvert[]): string[] {
+  /**
+   * Send adverts in as many REPORTNODE frames as `maxFrameBytes` needs,
+   * telling the transport which adverts each carries (and, for a flood, the
+   * peer it came from: `CtpSendInfo`).
+   */
+  private send(peer: P | null, adverts: CtpAdvert[], except?: P): void {
     const max = this.opts.maxFrameBytes;
     const whole = this.out.codec.encode({ v: 1, t: 'REPORTNODE', from: this.table.id, adverts });
-    if (adverts.length <= 1 || whole.length * 3 <= max || Buffer.byteLength(whole) <= max) return [whole];
+    if (adverts.length <= 1 || whole.length * 3 <= max || Buffer.byteLength(whole) <= max) {
+      const info = { adverts: adverts.map((a) => ({ origin: a.origin, seq: a.seq })), ...(except === undefined ? {} : { except }) };
+      return this.out.frame(peer, whole, undefined, info);
+    }
     const half = Math.ceil(adverts.length / 2);
-    return [...this.frames(adverts.slice(0, half)), ...this.frames(adverts.slice(half))];
+    this.send(peer, adverts.slice(0, half), except);
+    this.send(peer, adverts.slice(half), except);
   }
 
   // ---- after a table change -------------------------------------------------

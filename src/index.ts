@@ -5,6 +5,7 @@ export { CtpRouter } from './router.js';
 export type {
   CtpReceivedCallback,
   CtpSendCallback,
+  CtpSendInfo,
   CtpNodesUpdatedCallback,
   CtpStats,
   CtpSnapshot,

@@ -5,7 +5,7 @@
  */
 import { CtpCallbackError, type CtpError } from './errors.js';
 import type { CtpDropped, DropReason } from './events.js';
-import type { CtpSendCallback } from './callbacks.js';
+import type { CtpSendCallback, CtpSendInfo } from './callbacks.js';
 import type { CtpCodec, CtpMessage } from './messages.js';
 
 /** Details of a drop beside its reason and peer. */
@@ -30,25 +30,32 @@ export class CtpOutbound<P> {
   readonly counters: CtpCounters = { framesIn: 0, framesOut: 0, forwarded: 0 };
   /** Set by `close()`: nothing is sent any more. */
   closed = false;
+  /**
+   * `send` is declared with a third parameter: it wants `CtpSendInfo`. A
+   * two-parameter `send` (SPEC.md section 2) is always called with two.
+   */
+  private readonly wantsInfo: boolean;
 
   constructor(
     private readonly sendCb: CtpSendCallback<P>,
     readonly codec: CtpCodec,
     private readonly report: CtpReport<P>,
-  ) {}
+  ) {
+    this.wantsInfo = sendCb.length >= 3;
+  }
 
   /** Encode and send `msg`; see `frame`. */
   message(peer: P | null, msg: CtpMessage, onFail?: () => void): void {
     this.frame(peer, this.codec.encode(msg), onFail);
   }
 
-  /** Call `send`, reporting a throw or rejection as `error`; `onFail` runs then. */
-  frame(peer: P | null, frame: string, onFail?: () => void): void {
+  /** Call `send`, reporting a throw or rejection as `error`; `onFail` runs then. `info` goes to `send` when given. */
+  frame(peer: P | null, frame: string, onFail?: () => void, info?: CtpSendInfo<P>): void {
     if (this.closed) return;
     this.counters.framesOut++;
     // No closure per frame: only a failure (or a promise) makes one.
     try {
-      const r = this.sendCb(peer, frame);
+      const r = info === undefined || !this.wantsInfo ? this.sendCb(peer, frame) : this.sendCb(peer, frame, info);
       if (r !== undefined && r !== null && typeof (r as Promise<void>).then === 'function')
         (r as Promise<void>).then(undefined, (err: unknown) => this.failed(err, onFail));
     } catch (err) {

@@ -29,7 +29,7 @@ import { CtpRouting } from './routing.js';
 import { takeSnapshot, type CtpSnapshot, type CtpStats } from './snapshot.js';
 import { CtpTable } from './table.js';
 
-export type { CtpNodesUpdatedCallback, CtpReceivedCallback, CtpSendCallback } from './callbacks.js';
+export type { CtpNodesUpdatedCallback, CtpReceivedCallback, CtpSendCallback, CtpSendInfo } from './callbacks.js';
 export type { CtpNodeSnapshot, CtpSnapshot, CtpStats } from './snapshot.js';
 
 const debug = createDebug('ctp:router');

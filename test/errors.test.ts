@@ -51,3 +51,24 @@ describe('internal faults', () => {
     expect(sent.some((f) => f.includes('"REPORTNODE"') && f.includes('"n"'))).toBe(true);
   });
 });
+
+describe('send info (the optional third argument of send)', () => {
+  it('goes only to a send declared with three parameters, and names a flood\'s source and its adverts', () => {
+    const two: unknown[][] = [];
+    const three: unknown[][] = [];
+    const a = new CtpRouter<string>(() => undefined, (p, f) => void two.push([p, f]), () => undefined, { id: 'a' });
+    const b = new CtpRouter<string>(() => undefined, (p, f, info) => void three.push([p, f, info]), () => undefined, { id: 'b' });
+    const advert = JSON.stringify({ v: 1, t: 'REPORTNODE', from: 'x', adverts: [{ origin: 'x', seq: 5, nodes: ['n'], neighbors: ['a', 'b'] }] });
+    for (const r of [a, b]) {
+      r.peerUp('px');
+      r.receive('px', advert);
+    }
+    expect(two.every((c) => c.length === 2)).toBe(true);
+    const flooded = three.find((c) => c[0] === null && String(c[1]).includes('"origin":"x"'));
+    expect(flooded?.[2]).toEqual({ adverts: [{ origin: 'x', seq: 5 }], except: 'px' });
+    const told = three.find((c) => c[0] === 'px' && String(c[1]).includes('"REPORTNODE"'));
+    expect(told?.[2]).toEqual({ adverts: [{ origin: 'b', seq: expect.any(Number) }] });
+    // Frames that are not adverts carry no info.
+    expect(three.filter((c) => String(c[1]).includes('"UPDATENODE"')).every((c) => c[2] === undefined)).toBe(true);
+  });
+});
