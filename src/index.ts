@@ -10,6 +10,7 @@ export type {
   CtpStats,
   CtpSnapshot,
   CtpNodeSnapshot,
+  CtpRouterSnapshot,
 } from './router.js';
 export type { CtpRouterOptions, CtpRequestOptions } from './options.js';
 export { systemClock } from './clock.js';

@@ -30,7 +30,7 @@ import { takeSnapshot, type CtpSnapshot, type CtpStats } from './snapshot.js';
 import { CtpTable } from './table.js';
 
 export type { CtpNodesUpdatedCallback, CtpReceivedCallback, CtpSendCallback, CtpSendInfo } from './callbacks.js';
-export type { CtpNodeSnapshot, CtpSnapshot, CtpStats } from './snapshot.js';
+export type { CtpNodeSnapshot, CtpRouterSnapshot, CtpSnapshot, CtpStats } from './snapshot.js';
 
 const debug = createDebug('ctp:router');
 

@@ -27,12 +27,35 @@ export interface CtpNodeSnapshot {
   monitors?: string[];
 }
 
+/** One other router in `snapshot()`: its stored advert, as this router sees it. */
+export interface CtpRouterSnapshot {
+  /** Its advert's sequence number. */
+  seq: number;
+  /** Is there a route to it (a path of two-way links)? */
+  reachable: boolean;
+  /** The neighbor that is the next hop toward it, while reachable. */
+  nextHop?: string;
+  /** How many names its advert indexes (`hosted.length`). */
+  nodes: number;
+  /**
+   * The routers its advert lists as neighbors, sorted. A link is two-way when
+   * both ends list each other (this router's own list is `CtpSnapshot.neighbors`).
+   */
+  neighbors: string[];
+  /**
+   * The names its advert indexes, sorted: its nodes and its own virtual nodes
+   * (`controller[node]@origin`, `monitor[node]@origin` — its registrations).
+   * Kept while it is unreachable, so a view can show what went away.
+   */
+  hosted: string[];
+}
+
 /** `snapshot()`: a plain-data copy of the table. */
 export interface CtpSnapshot {
   id: string;
   seq: number;
   nodes: Record<string, CtpNodeSnapshot>;
-  routers: Record<string, { seq: number; reachable: boolean; nextHop?: string; nodes: number }>;
+  routers: Record<string, CtpRouterSnapshot>;
   neighbors: string[];
   registrations: { node: string; type: CtpRegistrationType; virtualNode: string; host: string }[];
 }
@@ -66,7 +89,13 @@ export function takeSnapshot<P>(table: CtpTable<P>, host: CtpHost<P>, registrant
   const routers: CtpSnapshot['routers'] = {};
   for (const ad of table.storedAdverts()) {
     const hop = table.firstHop(ad.origin);
-    const r: CtpSnapshot['routers'][string] = { seq: ad.seq, reachable: hop !== undefined, nodes: ad.names.length };
+    const r: CtpRouterSnapshot = {
+      seq: ad.seq,
+      reachable: hop !== undefined,
+      nodes: ad.names.length,
+      neighbors: [...ad.neighborSet].sort(),
+      hosted: [...ad.names].sort(),
+    };
     if (hop !== undefined) r.nextHop = hop;
     define(routers, ad.origin, r);
   }

@@ -8,6 +8,7 @@ import { UsageError } from './args.js';
 import { callCommand } from './call.js';
 import { nodesCommand } from './nodes.js';
 import { peerCommand } from './peer.js';
+import { uiCommand } from './ui.js';
 import { USAGE } from './usage.js';
 import { watchCommand } from './watch.js';
 
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number | 'help'>> = {
   nodes: nodesCommand,
   call: callCommand,
   watch: watchCommand,
+  ui: uiCommand,
 };
 
 /** Run the CLI with `argv` (without `node` and the script); resolves to the exit code. */

@@ -2,10 +2,14 @@
  * `ctp-router nodes`: print the reachable nodes, their hosts, controllers and monitors.
  */
 import { parseVirtualName } from '../names.js';
+import { networkView } from '../ui/model.js';
 import { parseArgs, UsageError } from './args.js';
 import { COMMON_SPEC, commonOptions, requireConnect } from './common.js';
 import { CliOutput } from './output.js';
 import { openClientSession } from './session.js';
+import { renderDot } from './dot.js';
+
+const SPEC = { ...COMMON_SPEC, dot: { type: 'boolean' } } as const;
 
 /** One row of `nodes`. */
 export interface NodeRow {
@@ -20,7 +24,7 @@ export interface NodeRow {
 
 /** `ctp-router nodes [options]`: resolves to the exit code, or `'help'`. */
 export async function nodesCommand(argv: string[]): Promise<number | 'help'> {
-  const p = parseArgs(argv, COMMON_SPEC, 'nodes');
+  const p = parseArgs(argv, SPEC, 'nodes');
   if (p.options.help === true) return 'help';
   const common = commonOptions(p, 'nodes');
   requireConnect(common, 'nodes');
@@ -30,6 +34,10 @@ export async function nodesCommand(argv: string[]): Promise<number | 'help'> {
   if (session === undefined) return 1;
   const snap = session.router.snapshot();
   await session.close();
+  if (p.options.dot === true) {
+    process.stdout.write(renderDot(networkView(snap)));
+    return 0;
+  }
 
   // Controllers and monitors are advertised as virtual nodes `<type>[<node>]@<router>`.
   const rows = new Map<string, NodeRow>();

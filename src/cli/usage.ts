@@ -18,6 +18,7 @@ Commands:
   nodes   print the reachable nodes with their hosts and controllers, then exit
   call    perform register|unregister|start|stop|command|post in one session
   watch   register as monitor of nodes and print their events until interrupted
+  ui      serve a live page of routers, links, nodes and who controls what
 
 Run \`ctp-router <command> --help\` for a command's options.
 Exit codes: 0 success, 1 failure (a result other than SUCCESS, no connection), 2 usage error.`,
@@ -40,10 +41,15 @@ Options:
   --reconnect-max-ms MS  longest redial delay (default 5000)
 ${COMMON}`,
 
-  nodes: `Usage: ctp-router nodes --connect HOST:PORT [options]
+  nodes: `Usage: ctp-router nodes --connect HOST:PORT [--dot] [options]
 
 Print the reachable nodes with their host router, next hop, controller and
 monitors (as advertised by their virtual nodes), then exit.
+
+Options:
+  --dot                  print the network as Graphviz DOT instead (routers with their
+                         nodes, links, controllers and monitors, unreachable adverts
+                         apart; the graph \`ctp-router ui\` draws), e.g. | dot -Tsvg
 
 ${COMMON}`,
 
@@ -74,5 +80,23 @@ Example:
 Register as monitor of each NODE and print its events until interrupted
 (SIGINT/SIGTERM). A registration that is lost is made again when the node returns.
 
+${COMMON}`,
+
+  ui: `Usage: ctp-router ui [--connect HOST:PORT ...] [--listen HOST:PORT] [--http HOST:PORT] [options]
+
+Join the network as an observer router and serve a live, read-only page on
+--http: a graph of the routers and their links, each router's nodes, each
+node's controller and monitors, unreachable adverts apart, a searchable node
+table and a live feed of table, link and registration changes and drops.
+Runs until interrupted (SIGINT/SIGTERM); prints the feed too.
+
+Options:
+  --http HOST:PORT       serve the page there (default 127.0.0.1:7070; port 0: any free port).
+                         Loopback unless told otherwise; GET/HEAD only
+  --connect HOST:PORT    dial a router (repeatable); redialled with backoff when it drops
+  --listen HOST:PORT     also accept routers there
+  --max-frame-bytes N    longest frame (default 8388608)
+  --max-queued-bytes N   outbound queue per connection (default 33554432)
+  --reconnect-max-ms MS  longest redial delay (default 5000)
 ${COMMON}`,
 };

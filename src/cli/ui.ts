@@ -1,0 +1,94 @@
+/**
+ * `ctp-router ui`: join the network as an observer router and serve a live,
+ * read-only page of routers, links, nodes and registrants on `--http`.
+ */
+import { isIP } from 'node:net';
+import { formatAddress } from '../tcp/address.js';
+import type { TcpPeer } from '../tcp/connection.js';
+import { CtpLiveView } from '../ui/live.js';
+import { CtpUiServer } from '../ui/server.js';
+import { addressArg, intArg, parseArgs, stringOpt, UsageError } from './args.js';
+import { COMMON_SPEC, commonOptions } from './common.js';
+import { CliOutput } from './output.js';
+import { interrupted, Session } from './session.js';
+
+const SPEC = {
+  ...COMMON_SPEC,
+  listen: { type: 'string' },
+  http: { type: 'string' },
+  'max-frame-bytes': { type: 'string' },
+  'max-queued-bytes': { type: 'string' },
+  'reconnect-max-ms': { type: 'string' },
+} as const;
+
+/** Default of `--http`. */
+export const UI_DEFAULT_HTTP = '127.0.0.1:7070';
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
+function peerName(p: TcpPeer): string {
+  return `${p.remoteAddress}:${p.remotePort}${p.routerId === undefined ? '' : ` (${p.routerId})`}`;
+}
+
+/** `ctp-router ui [options]`: resolves to the exit code, or `'help'`. */
+export async function uiCommand(argv: string[]): Promise<number | 'help'> {
+  const p = parseArgs(argv, SPEC, 'ui');
+  if (p.options.help === true) return 'help';
+  const common = commonOptions(p, 'ui');
+  if (p.groups.some((g) => g.length > 0)) throw new UsageError(`unexpected argument \`${p.groups.flat()[0] as string}\``, 'ui');
+  const listenText = stringOpt(p.options.listen);
+  const listen = listenText === undefined ? undefined : addressArg(listenText, 'listen', 'ui', true);
+  if (listen === undefined && common.connect.length === 0) throw new UsageError('give `--connect HOST:PORT` and/or `--listen HOST:PORT`', 'ui');
+  const http = addressArg(stringOpt(p.options.http) ?? UI_DEFAULT_HTTP, 'http', 'ui', true);
+  const out = new CliOutput(common.json);
+
+  const session = new Session({
+    id: common.id,
+    role: 'ui',
+    listen,
+    connect: common.connect,
+    timeoutMs: common.timeoutMs,
+    maxFrameBytes: p.options['max-frame-bytes'] === undefined ? undefined : intArg(p.options['max-frame-bytes'], 'max-frame-bytes', 'ui', 0, 1024),
+    maxQueuedBytes: p.options['max-queued-bytes'] === undefined ? undefined : intArg(p.options['max-queued-bytes'], 'max-queued-bytes', 'ui', 0, 1),
+    reconnectMaxMs: p.options['reconnect-max-ms'] === undefined ? undefined : intArg(p.options['reconnect-max-ms'], 'reconnect-max-ms', 'ui', 0, 1),
+  });
+  const { router, transport } = session;
+  transport.on('error', (err) => out.warn(err.message));
+  transport.on('dialError', (target, err) => out.warn(`cannot connect to ${target}: ${(err as NodeJS.ErrnoException).code ?? err.message} (retrying)`));
+  router.on('error', (err) => out.warn(err.message));
+  try {
+    await transport.listening();
+  } catch (err) {
+    out.warn(`cannot listen on ${listen === undefined ? '?' : formatAddress(listen)}: ${(err as Error).message}`);
+    await session.close();
+    return 1;
+  }
+
+  const server = new CtpUiServer({ host: http.host, port: http.port });
+  let bound: { host: string; port: number };
+  try {
+    bound = await server.listen();
+  } catch (err) {
+    out.warn(`cannot serve on ${formatAddress(http)}: ${(err as Error).message}`);
+    await Promise.all([server.close(), session.close()]);
+    return 1;
+  }
+  if (!isLoopback(http.host)) out.warn(`serving on ${formatAddress(http)}, beyond loopback: whoever reaches it sees the network`);
+  const printer = {
+    setView: (): void => {},
+    log: (entries: readonly { kind: string; text: string; at: number }[]) => {
+      for (const e of entries) out.line('feed', e.text, { kind: e.kind, text: e.text, at: e.at });
+    },
+  };
+  const live = new CtpLiveView(router, [server, printer], { peerName: (peer) => peerName(peer as TcpPeer) });
+  const url = `http://${formatAddress(bound)}/`;
+  out.line('http', `serving ${url} as ${router.id}`, { id: router.id, url, host: bound.host, port: bound.port, ...(listen === undefined ? {} : { listen: formatAddress(transport.address()) }) });
+
+  await interrupted();
+  live.close();
+  await server.close();
+  await session.close();
+  return 0;
+}

@@ -1,0 +1,145 @@
+/**
+ * The browser script of `ctp-router ui` (`GET /app.js`), kept as text: it
+ * runs in the page, never in Node. It listens to `/events` (server-sent
+ * events), draws the view with cytoscape (served from node_modules) and
+ * writes the same view as text: router and link lists, the node table, the
+ * live feed.
+ */
+
+/** `GET /app.js`. */
+export const CLIENT_JS = String.raw`'use strict';
+(function () {
+  var $ = function (id) { return document.getElementById(id); };
+  var state = { view: null, cy: null, layoutKey: '' };
+  window.ctpUi = state;
+
+  function el(tag, attrs, children) {
+    var e = document.createElement(tag);
+    if (attrs) for (var k in attrs) if (Object.prototype.hasOwnProperty.call(attrs, k)) e.setAttribute(k, attrs[k]);
+    (children || []).forEach(function (c) { e.append(c); });
+    return e;
+  }
+  function span(cls, text) { return el('span', { class: cls }, [text]); }
+  function replace(parent, children, emptyText) {
+    parent.replaceChildren.apply(parent, children.length > 0 ? children : [el('li', { class: 'empty' }, [emptyText])]);
+  }
+
+  // ---- graph -------------------------------------------------------------------
+  var STYLE = [
+    { selector: 'node.router', style: { shape: 'round-rectangle', 'background-color': '#e8eefb', 'border-color': '#2f5fb3', 'border-width': 2,
+      label: 'data(label)', 'text-valign': 'top', 'text-halign': 'center', 'font-weight': 'bold', color: '#2f5fb3', 'font-size': 13,
+      'min-width': 60, 'min-height': 30, padding: 12 } },
+    { selector: 'node.router.self', style: { 'border-color': '#0b7a53', color: '#0b7a53', 'border-width': 3 } },
+    { selector: 'node.device', style: { shape: 'ellipse', 'background-color': '#f0a020', width: 18, height: 18, label: 'data(label)',
+      'text-valign': 'bottom', 'text-margin-y': 3, 'font-size': 11, color: '#1d2330' } },
+    { selector: 'edge.link', style: { width: 3, 'line-color': '#98a2b3', 'curve-style': 'bezier' } },
+    { selector: 'edge.link.oneway', style: { 'line-style': 'dashed', 'line-color': '#d0d5dd' } },
+    { selector: 'edge.controller', style: { width: 2, 'line-color': '#c0392b', 'target-arrow-color': '#c0392b', 'target-arrow-shape': 'triangle',
+      'curve-style': 'bezier', label: 'controls', 'font-size': 10, color: '#c0392b', 'text-background-color': '#fff', 'text-background-opacity': 0.8 } },
+    { selector: 'edge.monitor', style: { width: 1.5, 'line-style': 'dashed', 'line-color': '#7d3cb5', 'target-arrow-color': '#7d3cb5',
+      'target-arrow-shape': 'vee', 'curve-style': 'bezier', label: 'monitors', 'font-size': 10, color: '#7d3cb5',
+      'text-background-color': '#fff', 'text-background-opacity': 0.8 } }
+  ];
+
+  function elementsOf(view) {
+    var els = [];
+    view.routers.forEach(function (r) {
+      els.push({ group: 'nodes', data: { id: 'r:' + r.id, label: r.id + (r.self ? ' (observer)' : '') }, classes: 'router' + (r.self ? ' self' : '') });
+    });
+    view.nodes.forEach(function (n) {
+      els.push({ group: 'nodes', data: { id: 'n:' + n.node, label: n.node, parent: 'r:' + n.host }, classes: 'device' });
+    });
+    view.links.forEach(function (l) {
+      els.push({ group: 'edges', data: { id: 'l:' + l.a + '\u0000' + l.b, source: 'r:' + l.a, target: 'r:' + l.b }, classes: 'link' + (l.twoWay ? '' : ' oneway') });
+    });
+    var known = {};
+    view.routers.forEach(function (r) { known[r.id] = true; });
+    view.nodes.forEach(function (n) {
+      if (n.controller !== null && known[n.controller])
+        els.push({ group: 'edges', data: { id: 'c:' + n.node, source: 'n:' + n.node, target: 'r:' + n.controller }, classes: 'controller' });
+      n.monitors.forEach(function (m) {
+        if (known[m]) els.push({ group: 'edges', data: { id: 'm:' + n.node + '\u0000' + m, source: 'n:' + n.node, target: 'r:' + m }, classes: 'monitor' });
+      });
+    });
+    return els;
+  }
+
+  function drawGraph(view) {
+    if (typeof window.cytoscape !== 'function') return;
+    var els = elementsOf(view);
+    if (state.cy === null) {
+      state.cy = window.cytoscape({ container: $('graph'), style: STYLE, elements: [], minZoom: 0.3, maxZoom: 2.5, wheelSensitivity: 0.3 });
+    }
+    var cy = state.cy;
+    var key = els.map(function (e) { return e.data.id + '>' + (e.data.parent || ''); }).sort().join('|');
+    if (key === state.layoutKey) return;
+    var first = state.layoutKey === '';
+    state.layoutKey = key;
+    cy.batch(function () {
+      cy.elements().remove();
+      cy.add(els);
+    });
+    cy.layout({ name: 'cose', animate: false, randomize: first, padding: 24, nodeDimensionsIncludeLabels: true,
+      idealEdgeLength: function () { return 90; }, nodeRepulsion: function () { return 9000; }, componentSpacing: 60 }).run();
+    cy.fit(undefined, 24);
+  }
+
+  // ---- text --------------------------------------------------------------------
+  function drawText(view) {
+    $('self').textContent = view.self;
+    $('counts').textContent = view.routers.length + ' routers, ' + view.links.length + ' links, ' + view.nodes.length + ' nodes' +
+      (view.unreachable.length > 0 ? ', ' + view.unreachable.length + ' unreachable' : '');
+    replace($('routers'), view.routers.map(function (r) {
+      return el('li', { 'data-router': r.id, class: r.self ? 'self' : '' }, [span('rid', r.id), r.self ? ' (observer)' : '',
+        span('hosted', r.nodes.length > 0 ? ' hosts ' + r.nodes.join(', ') : ' hosts no nodes')]);
+    }), 'none');
+    replace($('links'), view.links.map(function (l) {
+      return el('li', { 'data-link': l.a + ' ' + l.b }, [l.a + ' — ' + l.b + (l.twoWay ? '' : ' (one-way)')]);
+    }), 'none');
+    replace($('unreachable'), view.unreachable.map(function (r) {
+      return el('li', { 'data-router': r.id }, [span('rid', r.id), span('hosted', r.nodes.length > 0 ? ' last advertised ' + r.nodes.join(', ') : '')]);
+    }), 'none');
+    var body = $('node-table').tBodies[0];
+    body.replaceChildren.apply(body, view.nodes.map(function (n) {
+      var td = function (text, cls) { return el('td', cls ? { class: cls } : null, [text]); };
+      return el('tr', { 'data-node': n.node }, [td(n.node, 'node'), td(n.host, 'host'), td(n.via, 'via'),
+        td(n.controller === null ? '—' : n.controller, 'controller'), td(n.monitors.length > 0 ? n.monitors.join(', ') : '—', 'monitors')]);
+    }));
+    filter();
+  }
+
+  function filter() {
+    var q = $('search').value.trim().toLowerCase();
+    Array.prototype.forEach.call($('node-table').tBodies[0].rows, function (row) {
+      row.hidden = q !== '' && row.textContent.toLowerCase().indexOf(q) < 0;
+    });
+  }
+
+  function pad(n) { return (n < 10 ? '0' : '') + n; }
+  function addFeed(entries) {
+    var feed = $('feed');
+    var atEnd = feed.scrollTop + feed.clientHeight >= feed.scrollHeight - 4;
+    entries.forEach(function (e) {
+      var d = new Date(e.at);
+      var time = el('time', { datetime: d.toISOString() }, [pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds())]);
+      feed.append(el('li', { class: 'k-' + e.kind, 'data-kind': e.kind }, [time, span('kind', e.kind), ' ' + e.text]));
+    });
+    while (feed.children.length > 500) feed.firstElementChild.remove();
+    if (atEnd) feed.scrollTop = feed.scrollHeight;
+  }
+
+  // ---- stream ------------------------------------------------------------------
+  $('search').addEventListener('input', filter);
+  var source = new EventSource('/events');
+  source.onopen = function () { $('status').textContent = 'live'; };
+  source.onerror = function () { $('status').textContent = 'reconnecting…'; };
+  source.addEventListener('view', function (ev) {
+    var view = JSON.parse(ev.data);
+    if (view === null) return;
+    state.view = view;
+    drawText(view);
+    drawGraph(view);
+  });
+  source.addEventListener('feed', function (ev) { addFeed(JSON.parse(ev.data)); });
+})();
+`;

@@ -1,0 +1,90 @@
+/**
+ * Keeps a `CtpUiServer` in step with a router, through its public surface
+ * only: `snapshot()` after every `nodes` event and on a short poll (adverts
+ * that change links but no node raise no event), `dropped` and `conflict`
+ * events straight into the feed.
+ */
+import createDebug from 'debug';
+import type { CtpConflict, CtpDropped } from '../events.js';
+import type { CtpRouter } from '../router.js';
+import { diffViews, type CtpFeedEntry } from './feed.js';
+import { networkView, type CtpNetworkView } from './model.js';
+
+const debug = createDebug('ctp:ui');
+
+/** Where a `CtpLiveView` sends what it sees. */
+export interface CtpViewSink {
+  setView(view: CtpNetworkView): void;
+  log(entries: readonly CtpFeedEntry[]): void;
+}
+
+/** Options of `CtpLiveView`. */
+export interface CtpLiveViewOptions {
+  /** Poll interval of `snapshot()`. @default 250 */
+  pollMs?: number;
+  /** Describe a drop's peer (the transport's peer objects are opaque here). @default String(peer) */
+  peerName?: (peer: unknown) => string;
+}
+
+/** Follows one router; `close()` detaches it. */
+export class CtpLiveView<P> {
+  private view: CtpNetworkView | undefined;
+  private readonly timer: NodeJS.Timeout;
+  private readonly detach: () => void;
+
+  constructor(
+    private readonly router: CtpRouter<P>,
+    private readonly sinks: readonly CtpViewSink[],
+    options: CtpLiveViewOptions = {},
+  ) {
+    const name = options.peerName ?? ((p: unknown) => String(p));
+    const onNodes = (): void => void this.refresh();
+    const onDropped = (e: CtpDropped<P>): void => {
+      const what = [e.t, e.node ?? e.origin].filter((x) => x !== undefined).join(' ');
+      const detail = e.message === undefined ? '' : `: ${e.message}`;
+      this.emit([{ at: Date.now(), kind: 'drop', text: `dropped ${e.reason}${what === '' ? '' : ` ${what}`} from ${name(e.peer)}${detail}` }]);
+    };
+    const onConflict = (e: CtpConflict): void => {
+      const text = e.kind === 'node' ? `conflict node ${e.node} hosted by ${e.hosts.join(', ')}` : `conflict router id ${e.id} used twice`;
+      this.emit([{ at: Date.now(), kind: 'conflict', text }]);
+    };
+    router.on('nodes', onNodes);
+    router.on('dropped', onDropped);
+    router.on('conflict', onConflict);
+    this.detach = () => {
+      router.off('nodes', onNodes);
+      router.off('dropped', onDropped);
+      router.off('conflict', onConflict);
+    };
+    this.timer = setInterval(() => this.refresh(), options.pollMs ?? 250);
+    this.timer.unref();
+    this.refresh();
+  }
+
+  /** The last view built. */
+  current(): CtpNetworkView {
+    return this.view ?? this.refresh();
+  }
+
+  /** Take a snapshot, push the view and what changed since the last one. */
+  refresh(): CtpNetworkView {
+    const next = networkView(this.router.snapshot());
+    const entries = diffViews(this.view, next, Date.now());
+    this.view = next;
+    for (const s of this.sinks) s.setView(next);
+    this.emit(entries);
+    return next;
+  }
+
+  /** Stop following the router. */
+  close(): void {
+    clearInterval(this.timer);
+    this.detach();
+    debug('closed');
+  }
+
+  private emit(entries: CtpFeedEntry[]): void {
+    if (entries.length === 0) return;
+    for (const s of this.sinks) s.log(entries);
+  }
+}
