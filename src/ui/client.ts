@@ -27,27 +27,31 @@ export const CLIENT_JS = String.raw`'use strict';
   // ---- graph -------------------------------------------------------------------
   var STYLE = [
     { selector: 'node.router', style: { shape: 'round-rectangle', 'background-color': '#e8eefb', 'border-color': '#2f5fb3', 'border-width': 2,
-      label: 'data(label)', 'text-valign': 'top', 'text-halign': 'center', 'font-weight': 'bold', color: '#2f5fb3', 'font-size': 13,
-      'min-width': 60, 'min-height': 30, padding: 12 } },
-    { selector: 'node.router.self', style: { 'border-color': '#0b7a53', color: '#0b7a53', 'border-width': 3 } },
-    { selector: 'node.device', style: { shape: 'ellipse', 'background-color': '#f0a020', width: 18, height: 18, label: 'data(label)',
-      'text-valign': 'bottom', 'text-margin-y': 3, 'font-size': 11, color: '#1d2330' } },
+      label: 'data(label)', 'text-valign': 'center', 'text-halign': 'center', 'font-weight': 'bold', color: '#2f5fb3', 'font-size': 13,
+      width: 'data(w)', height: 26 } },
+    { selector: 'node.router.self', style: { 'border-color': '#0b7a53', color: '#0b7a53', 'border-width': 3, 'background-color': '#e6f4ee' } },
+    { selector: 'node.device', style: { shape: 'ellipse', 'background-color': '#f0a020', width: 16, height: 16, label: 'data(label)',
+      'text-valign': 'bottom', 'text-margin-y': 3, 'font-size': 12, color: '#1d2330' } },
+    { selector: 'edge.hosts', style: { width: 2, 'line-color': '#f0c060' } },
     { selector: 'edge.link', style: { width: 3, 'line-color': '#98a2b3', 'curve-style': 'bezier' } },
     { selector: 'edge.link.oneway', style: { 'line-style': 'dashed', 'line-color': '#d0d5dd' } },
     { selector: 'edge.controller', style: { width: 2, 'line-color': '#c0392b', 'target-arrow-color': '#c0392b', 'target-arrow-shape': 'triangle',
-      'curve-style': 'bezier', label: 'controls', 'font-size': 10, color: '#c0392b', 'text-background-color': '#fff', 'text-background-opacity': 0.8 } },
+      'curve-style': 'unbundled-bezier', 'control-point-distances': 30, label: 'controls', 'font-size': 10, color: '#c0392b',
+      'text-background-color': '#fff', 'text-background-opacity': 0.8 } },
     { selector: 'edge.monitor', style: { width: 1.5, 'line-style': 'dashed', 'line-color': '#7d3cb5', 'target-arrow-color': '#7d3cb5',
-      'target-arrow-shape': 'vee', 'curve-style': 'bezier', label: 'monitors', 'font-size': 10, color: '#7d3cb5',
-      'text-background-color': '#fff', 'text-background-opacity': 0.8 } }
+      'target-arrow-shape': 'vee', 'curve-style': 'unbundled-bezier', 'control-point-distances': -30, label: 'monitors', 'font-size': 10,
+      color: '#7d3cb5', 'text-background-color': '#fff', 'text-background-opacity': 0.8 } }
   ];
 
   function elementsOf(view) {
     var els = [];
     view.routers.forEach(function (r) {
-      els.push({ group: 'nodes', data: { id: 'r:' + r.id, label: r.id + (r.self ? ' (observer)' : '') }, classes: 'router' + (r.self ? ' self' : '') });
+      var label = r.id;
+      els.push({ group: 'nodes', data: { id: 'r:' + r.id, label: label, w: Math.min(280, 22 + 8.5 * label.length) }, classes: 'router' + (r.self ? ' self' : '') });
     });
     view.nodes.forEach(function (n) {
-      els.push({ group: 'nodes', data: { id: 'n:' + n.node, label: n.node, parent: 'r:' + n.host }, classes: 'device' });
+      els.push({ group: 'nodes', data: { id: 'n:' + n.node, label: n.node, host: n.host }, classes: 'device' });
+      els.push({ group: 'edges', data: { id: 'h:' + n.node, source: 'r:' + n.host, target: 'n:' + n.node }, classes: 'hosts' });
     });
     view.links.forEach(function (l) {
       els.push({ group: 'edges', data: { id: 'l:' + l.a + '\u0000' + l.b, source: 'r:' + l.a, target: 'r:' + l.b }, classes: 'link' + (l.twoWay ? '' : ' oneway') });
@@ -68,10 +72,10 @@ export const CLIENT_JS = String.raw`'use strict';
     if (typeof window.cytoscape !== 'function') return;
     var els = elementsOf(view);
     if (state.cy === null) {
-      state.cy = window.cytoscape({ container: $('graph'), style: STYLE, elements: [], minZoom: 0.3, maxZoom: 2.5, wheelSensitivity: 0.3 });
+      state.cy = window.cytoscape({ container: $('graph'), style: STYLE, elements: [], minZoom: 0.3, maxZoom: 2.5});
     }
     var cy = state.cy;
-    var key = els.map(function (e) { return e.data.id + '>' + (e.data.parent || ''); }).sort().join('|');
+    var key = els.map(function (e) { return e.data.id + '>' + (e.data.host || ''); }).sort().join('|');
     if (key === state.layoutKey) return;
     var first = state.layoutKey === '';
     state.layoutKey = key;
@@ -79,9 +83,12 @@ export const CLIENT_JS = String.raw`'use strict';
       cy.elements().remove();
       cy.add(els);
     });
-    cy.layout({ name: 'cose', animate: false, randomize: first, padding: 24, nodeDimensionsIncludeLabels: true,
-      idealEdgeLength: function () { return 90; }, nodeRepulsion: function () { return 9000; }, componentSpacing: 60 }).run();
-    cy.fit(undefined, 24);
+    // Lay out the topology (routers, links, hosted nodes); registrations are drawn over it.
+    cy.elements().not('.controller, .monitor').layout({ name: 'cose', animate: false, randomize: first, padding: 30, nodeDimensionsIncludeLabels: true,
+      idealEdgeLength: function (e) { return e.hasClass('hosts') ? 30 : 80; }, edgeElasticity: function (e) { return e.hasClass('hosts') ? 200 : 100; },
+      nodeRepulsion: function (n) { return n.hasClass('router') ? 20000 : 4000; }, componentSpacing: 80, numIter: 2000 }).run();
+    cy.fit(undefined, 30);
+    if (cy.zoom() > 1.4) { cy.zoom(1.4); cy.center(); }
   }
 
   // ---- text --------------------------------------------------------------------

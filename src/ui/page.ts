@@ -21,7 +21,7 @@ export const PAGE_HTML = `<!doctype html>
 <main>
   <section id="graph-panel" aria-label="Graph of routers, links and nodes">
     <div id="graph" aria-hidden="true"></div>
-    <p class="legend"><span class="key router"></span> router <span class="key node"></span> node
+    <p class="legend"><span class="key self"></span> observer (this page's router) <span class="key router"></span> router <span class="key node"></span> node
       <span class="key controls"></span> controller <span class="key monitors"></span> monitor</p>
   </section>
   <aside>
@@ -89,7 +89,7 @@ input[type=search] { margin-left: 4px; padding: 3px 6px; width: 220px; }
 #feed .k-release .kind { color: var(--mon); }
 .legend { margin: 0; padding: 4px 10px; color: var(--muted); font-size: 12px; border-top: 1px solid var(--line); }
 .key { display: inline-block; width: 12px; height: 12px; vertical-align: middle; margin-left: 8px; border-radius: 2px; }
-.key.router { background: var(--router); } .key.node { background: var(--node); border-radius: 6px; }
+.key.router { background: var(--router); } .key.self { background: var(--self); } .key.node { background: var(--node); border-radius: 6px; }
 .key.controls { height: 3px; background: var(--ctl); } .key.monitors { height: 0; border-top: 2px dashed var(--mon); }
 .empty { color: var(--muted); font-style: italic; }
 `;

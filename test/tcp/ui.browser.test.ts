@@ -1,0 +1,127 @@
+/**
+ * `ctp-router ui` in a real browser (headless Chromium driven by
+ * playwright-core): three peer processes, a viewer, a console taking control
+ * of cam1, and the page following them live. Saves docs/ui.png, the README's
+ * screenshot. Skipped, with one printed line, where Chromium is not installed.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, killAll, ROOT, spawnCli, startPeer, type Proc } from './procs.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`ui.browser.test.ts: no Chromium at ${CHROMIUM}: skipped "ctp-router ui in a real browser" (install the chromium package to run it)`);
+
+let browser: Browser | undefined;
+
+describe.skipIf(!hasChromium)('ctp-router ui in a real browser', () => {
+  beforeAll(async () => {
+    await ensureBuilt();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await killAll();
+  });
+
+  /** The texts of the elements matching `selector`. */
+  const texts = (page: Page, selector: string): Promise<string[]> => page.locator(selector).allTextContents();
+  /** The node table's row for `node`, as `{ node, host, via, controller, monitors }` texts. */
+  const row = (page: Page, node: string): Promise<Record<string, string> | null> =>
+    js(page, `(() => {
+      const tr = [...document.querySelectorAll('#node-table tbody tr')].find((r) => r.dataset.node === ${JSON.stringify(node)});
+      if (tr === undefined) return null;
+      const [node, host, via, controller, monitors] = [...tr.cells].map((c) => c.textContent);
+      return { node, host, via, controller, monitors };
+    })()`);
+  // In-page code is given as text: the tests compile without the DOM's types.
+  /** Evaluate `expr` in the page. */
+  const js = <T>(page: Page, expr: string): Promise<T> => page.evaluate(expr) as Promise<T>;
+  /** Wait until `expr` is truthy in the page. */
+  // (Polled from here: waitForFunction with text would need the page's CSP to allow eval.)
+  const until = async (page: Page, expr: string, timeout: number): Promise<void> => {
+    const deadline = Date.now() + timeout;
+    while (!(await js<boolean>(page, `Boolean(${expr})`))) {
+      if (Date.now() >= deadline) throw new Error(`not within ${timeout} ms: ${expr}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
+  it('shows routers, links and cam1 under its host; a controller within a second; a killed peer leaves; no console errors', async () => {
+    const station = await startPeer(['--id', 'station', '--listen', '127.0.0.1:0', '--node', 'cam1', '--node', 'mic1', '--echo']);
+    const relay = await startPeer(['--id', 'relay', '--listen', '127.0.0.1:0', '--connect', station.addr]);
+    const studio = await startPeer(['--id', 'studio', '--listen', '127.0.0.1:0', '--connect', station.addr, '--connect', relay.addr, '--node', 'lamp1']);
+    const ui = spawnCli(['ui', '--json', '--id', 'observer', '--connect', studio.addr, '--http', '127.0.0.1:0']);
+    const served = await ui.waitFor((r) => r.type === 'http', 10_000, 'the ui to serve');
+    expect(served.host).toBe('127.0.0.1');
+    const viewer = spawnCli(['watch', '--json', '--id', 'viewer', '--connect', relay.addr, 'cam1']);
+    await viewer.waitFor((r) => r.type === 'watching', 10_000, 'the viewer to watch cam1');
+
+    const problems: string[] = [];
+    const page = await (browser as Browser).newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    page.on('requestfailed', (r) => {
+      if (!r.url().endsWith('/events')) problems.push(`request failed: ${r.url()}`);
+    });
+    await page.goto(served.url as string);
+    await js(page, 'window.notReloaded = true');
+
+    // Routers and links, as text and in the graph.
+    await until(page, `['station', 'relay', 'studio', 'observer', 'viewer'].every((id) => document.querySelector('#routers li[data-router="' + id + '"]') !== null)`, 10_000);
+    await until(page, `document.querySelectorAll('#links li[data-link]').length >= 5`, 10_000);
+    expect(await texts(page, '#links li')).toEqual(['observer — studio', 'relay — station', 'relay — studio', 'relay — viewer', 'station — studio']);
+    const graph = await js<Record<string, unknown>>(page, `(() => {
+      const cy = window.ctpUi.cy;
+      return {
+        routers: cy.nodes('.router').map((n) => n.id()).sort(),
+        devices: cy.nodes('.device').map((n) => n.id() + ' at ' + n.data('host')).sort(),
+        hosts: cy.edges('.hosts').map((e) => e.data('source') + ' -> ' + e.data('target')).sort(),
+        links: cy.edges('.link').length,
+      };
+    })()`);
+    // The viewer and the console are routers too (every CLI process runs one).
+    expect(graph.routers).toEqual(['r:observer', 'r:relay', 'r:station', 'r:studio', 'r:viewer']);
+    expect(graph.devices).toEqual(['n:cam1 at station', 'n:lamp1 at studio', 'n:mic1 at station']);
+    expect(graph.hosts).toEqual(['r:station -> n:cam1', 'r:station -> n:mic1', 'r:studio -> n:lamp1']);
+    expect(graph.links).toBe(5);
+    expect(await row(page, 'cam1')).toEqual({ node: 'cam1', host: 'station', via: 'studio', controller: '—', monitors: 'viewer' });
+    expect(await texts(page, '#routers li[data-router="station"] .hosted')).toEqual([' hosts cam1, mic1']);
+
+    // A controller appears within a second, without a reload.
+    const consoleProc: Proc = spawnCli(['call', '--json', '--id', 'console', '--connect', studio.addr, 'register', 'cam1', 'controller', '--hold']);
+    const result = await consoleProc.waitFor((r) => r.type === 'result', 10_000, 'the register result');
+    expect(result.code).toBe('SUCCESS');
+    await until(page, `document.querySelector('#node-table tbody tr[data-node="cam1"] td.controller')?.textContent === 'console'`, 1000);
+    await until(page, `[...document.querySelectorAll('#feed[role="log"] li')].some((li) => li.textContent.includes('registered console controller of cam1'))`, 1000);
+    expect(await js(page, `window.ctpUi.cy.edges('.controller').map((e) => e.data('source') + ' -> ' + e.data('target'))`)).toEqual(['n:cam1 -> r:console']);
+
+    // Search filters the table.
+    await page.fill('#search', 'lamp');
+    expect(await js(page, `[...document.querySelectorAll('#node-table tbody tr')].filter((r) => !r.hidden).map((r) => r.dataset.node)`)).toEqual(['lamp1']);
+    await page.fill('#search', '');
+
+    mkdirSync(join(ROOT, 'docs'), { recursive: true });
+    await page.waitForTimeout(300); // let the layout settle for the picture
+    await page.screenshot({ path: join(ROOT, 'docs/ui.png'), fullPage: true });
+
+    // Killing a peer: it leaves the routers and the graph, its links go, it is shown apart.
+    await relay.proc.stop('SIGKILL');
+    await until(page, `document.querySelector('#routers li[data-router="relay"]') === null`, 10_000);
+    expect(await texts(page, '#links li')).toEqual(['console — studio', 'observer — studio', 'station — studio']);
+    expect(await js(page, `window.ctpUi.cy.nodes('.router').map((n) => n.id()).sort()`)).toEqual(['r:console', 'r:observer', 'r:station', 'r:studio']);
+    // Unreachable adverts are shown apart (the viewer was linked through the relay only).
+    expect(await texts(page, '#unreachable li .rid')).toEqual(['relay', 'viewer']);
+    expect((await row(page, 'cam1'))?.monitors).toBe('—');
+    expect(await js(page, 'window.notReloaded')).toBe(true);
+    await page.close();
+    expect(problems).toEqual([]);
+  }, 90_000);
+});
