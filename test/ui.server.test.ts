@@ -6,7 +6,7 @@ import { request, type IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CtpFeedEntry } from '../src/ui/feed.js';
 import type { CtpNetworkView } from '../src/ui/model.js';
-import { CtpUiServer } from '../src/ui/server.js';
+import { CtpUiServer, isLoopbackHost } from '../src/ui/server.js';
 
 const servers: CtpUiServer[] = [];
 afterEach(async () => {
@@ -174,6 +174,45 @@ describe('CtpUiServer', () => {
     await ended;
     await server.close();
     await expect(fetch(`${base}/`)).rejects.toThrow();
+  });
+
+  it('on loopback, answers loopback Host headers only (no DNS rebinding)', async () => {
+    const { base } = await start();
+    const port = Number(new URL(base).port);
+    const get = (host: string | undefined): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/view.json', headers: host === undefined ? {} : { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode as number);
+        });
+        req.on('error', reject);
+        if (host === undefined) req.removeHeader('host');
+        req.end();
+      });
+    for (const ok of [`127.0.0.1:${port}`, `localhost:${port}`, '127.0.0.1', `[::1]:${port}`, `127.1.2.3:${port}`]) expect(await get(ok), ok).toBe(200);
+    for (const bad of [`evil.example:${port}`, 'evil.example', `127.0.0.1.evil.example:${port}`, `localhost.evil:${port}`]) expect([bad, await get(bad)]).toEqual([bad, 403]);
+    expect(await get(undefined)).toBe(400); // node:http itself refuses a request without Host
+    expect(isLoopbackHost('0.0.0.0')).toBe(false);
+    expect(isLoopbackHost('[::1]')).toBe(true);
+  });
+
+  it('cuts off a page that stopped reading instead of buffering without bound', async () => {
+    const server = new CtpUiServer({ port: 0, maxBufferedBytes: 64 * 1024 });
+    servers.push(server);
+    const { host, port } = await server.listen();
+    const s = await openEvents(`http://${host}:${port}`);
+    await s.next(1);
+    s.res.pause();
+    const closed = new Promise<void>((resolve) => s.res.on('close', () => resolve()));
+    const big = view('o', Array.from({ length: 2000 }, (_, i) => `node-${i}`));
+    for (let i = 0; i < 400 && server.clients > 0; i++) {
+      big.self = `o${i}`;
+      server.setView(big);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(server.clients).toBe(0);
+    s.res.resume();
+    await closed;
   });
 
   it('a port in use rejects listen()', async () => {

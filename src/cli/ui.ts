@@ -2,11 +2,10 @@
  * `ctp-router ui`: join the network as an observer router and serve a live,
  * read-only page of routers, links, nodes and registrants on `--http`.
  */
-import { isIP } from 'node:net';
 import { formatAddress } from '../tcp/address.js';
 import type { TcpPeer } from '../tcp/connection.js';
 import { CtpLiveView } from '../ui/live.js';
-import { CtpUiServer } from '../ui/server.js';
+import { CtpUiServer, isLoopbackHost } from '../ui/server.js';
 import { addressArg, intArg, parseArgs, stringOpt, UsageError } from './args.js';
 import { COMMON_SPEC, commonOptions } from './common.js';
 import { CliOutput } from './output.js';
@@ -23,10 +22,6 @@ const SPEC = {
 
 /** Default of `--http`. */
 export const UI_DEFAULT_HTTP = '127.0.0.1:7070';
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
-}
 
 function peerName(p: TcpPeer): string {
   return `${p.remoteAddress}:${p.remotePort}${p.routerId === undefined ? '' : ` (${p.routerId})`}`;
@@ -75,7 +70,7 @@ export async function uiCommand(argv: string[]): Promise<number | 'help'> {
     await Promise.all([server.close(), session.close()]);
     return 1;
   }
-  if (!isLoopback(http.host)) out.warn(`serving on ${formatAddress(http)}, beyond loopback: whoever reaches it sees the network`);
+  if (!isLoopbackHost(http.host)) out.warn(`serving on ${formatAddress(http)}, beyond loopback: whoever reaches it sees the network`);
   const printer = {
     setView: (): void => {},
     log: (entries: readonly { kind: string; text: string; at: number }[]) => {

@@ -26,6 +26,24 @@ export interface CtpUiServerOptions {
   feedBacklog?: number;
   /** Interval of SSE keep-alive comments. @default 15000 */
   keepAliveMs?: number;
+  /** A page whose stream has more than this many bytes unsent is cut off (it reconnects and starts afresh). @default 4194304 */
+  maxBufferedBytes?: number;
+}
+
+/** Is `host` a loopback name or address? */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+/** The host name of a `Host` header (`name`, `name:port`, `[v6]:port`). */
+function hostOf(header: string): string {
+  if (header.startsWith('[')) {
+    const end = header.indexOf(']');
+    return end < 0 ? header : header.slice(0, end + 1);
+  }
+  const colon = header.lastIndexOf(':');
+  return colon < 0 ? header : header.slice(0, colon);
 }
 
 interface Asset {
@@ -121,7 +139,17 @@ export class CtpUiServer {
   }
 
   private broadcast(chunk: string): void {
-    for (const res of this.streams) res.write(chunk);
+    const max = this.options.maxBufferedBytes ?? 4 * 1024 * 1024;
+    for (const res of this.streams) {
+      if (res.writableLength > max) {
+        // A page that stopped reading: cut it off rather than buffer without bound.
+        debug('dropping a stream with %d bytes unsent', res.writableLength);
+        this.streams.delete(res);
+        res.destroy();
+        continue;
+      }
+      res.write(chunk);
+    }
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -129,6 +157,12 @@ export class CtpUiServer {
     if (method !== 'GET' && method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS });
       res.end('405 method not allowed: this page is read-only\n');
+      return;
+    }
+    // Loopback serves loopback names only: a page elsewhere cannot read the view through DNS rebinding.
+    if (isLoopbackHost(this.options.host ?? '127.0.0.1') && !isLoopbackHost(hostOf(req.headers.host ?? ''))) {
+      res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS });
+      res.end('403 this page answers to a loopback host name only\n');
       return;
     }
     const path = (req.url ?? '/').split('?')[0] as string;

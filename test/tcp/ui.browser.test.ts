@@ -121,6 +121,14 @@ describe.skipIf(!hasChromium)('ctp-router ui in a real browser', () => {
     expect(await texts(page, '#unreachable li .rid')).toEqual(['relay', 'viewer']);
     expect((await row(page, 'cam1'))?.monitors).toBe('—');
     expect(await js(page, 'window.notReloaded')).toBe(true);
+
+    // A hostile node name is shown as text, never run as markup.
+    const evil = '<img src=x onerror="window.pwned=1">';
+    await startPeer(['--id', 'odd', '--listen', '127.0.0.1:0', '--connect', studio.addr, '--node', evil]);
+    await until(page, `[...document.querySelectorAll('#node-table tbody tr')].some((r) => r.dataset.node === ${JSON.stringify(evil)})`, 10_000);
+    expect(await row(page, evil)).toMatchObject({ node: evil, host: 'odd' });
+    expect(await js(page, `document.querySelectorAll('img').length + ':' + String(window.pwned)`)).toBe('0:undefined');
+    expect(await js(page, `window.ctpUi.cy.getElementById('n:' + ${JSON.stringify(evil)}).data('label')`)).toBe(evil);
     await page.close();
     expect(problems).toEqual([]);
   }, 90_000);
