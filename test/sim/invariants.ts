@@ -9,6 +9,7 @@ import type { CtpRouter } from '../../src/router.js';
 import type { VirtualClock } from './clock.js';
 import type { SimNetwork, SimPeer } from './network.js';
 import type { SimRequest, SimSlot } from './sim.js';
+import { checkViews } from './view-invariant.js';
 
 /** What the checks need to see of a simulation. */
 export interface SimView {
@@ -134,6 +135,9 @@ export function checkQuiet(sim: SimView): void {
     const regs = (snap?.registrations ?? []).map((g) => g.virtualNode).sort();
     if (!sameList(virtuals, regs)) sim.fail('nodes', `${s.id}'s virtual nodes are not its registrations: ${diff(virtuals, regs)}`);
   }
+
+  // Invariant 6: the drawn view (snapshot routers' links and names, networkView) is the network.
+  checkViews(sim, comps, snaps);
 
   // Invariant 1: the routers that believe they control (or monitor) a node are exactly those its host records.
   const believers = new Map<string, { controller: string[]; monitor: string[] }>();
