@@ -32,6 +32,9 @@ export const CLIENT_JS = String.raw`'use strict';
     { selector: 'node.router.self', style: { 'border-color': '#0b7a53', color: '#0b7a53', 'border-width': 3, 'background-color': '#e6f4ee' } },
     { selector: 'node.device', style: { shape: 'ellipse', 'background-color': '#f0a020', width: 16, height: 16, label: 'data(label)',
       'text-valign': 'bottom', 'text-margin-y': 3, 'font-size': 12, color: '#1d2330' } },
+    { selector: 'node.unreachable', style: { shape: 'round-rectangle', 'background-color': '#f2f4f7', 'border-color': '#98a2b3', 'border-width': 1,
+      'border-style': 'dashed', label: 'data(label)', 'text-valign': 'center', 'text-halign': 'center', color: '#667085', 'font-size': 12,
+      width: 'data(w)', height: 24 } },
     { selector: 'edge.hosts', style: { width: 2, 'line-color': '#f0c060' } },
     { selector: 'edge.link', style: { width: 3, 'line-color': '#98a2b3', 'curve-style': 'bezier' } },
     { selector: 'edge.link.oneway', style: { 'line-style': 'dashed', 'line-color': '#d0d5dd' } },
@@ -43,13 +46,23 @@ export const CLIENT_JS = String.raw`'use strict';
       color: '#7d3cb5', 'text-background-color': '#fff', 'text-background-opacity': 0.8 } }
   ];
 
+  // Beyond this many nodes the graph draws routers only (with counts); the table has every node.
+  var MAX_DRAWN_NODES = 400;
+
   function elementsOf(view) {
     var els = [];
+    var drawNodes = view.nodes.length <= MAX_DRAWN_NODES;
+    var count = {};
+    view.nodes.forEach(function (n) { count[n.host] = (count[n.host] || 0) + 1; });
+    view.unreachable.forEach(function (r) {
+      var label = r.id + ' (unreachable)';
+      els.push({ group: 'nodes', data: { id: 'u:' + r.id, label: label, w: Math.min(300, 20 + 7 * label.length) }, classes: 'unreachable' });
+    });
     view.routers.forEach(function (r) {
-      var label = r.id;
+      var label = r.id + (!drawNodes && count[r.id] ? ' (' + count[r.id] + ' nodes)' : '');
       els.push({ group: 'nodes', data: { id: 'r:' + r.id, label: label, w: Math.min(280, 22 + 8.5 * label.length) }, classes: 'router' + (r.self ? ' self' : '') });
     });
-    view.nodes.forEach(function (n) {
+    if (drawNodes) view.nodes.forEach(function (n) {
       els.push({ group: 'nodes', data: { id: 'n:' + n.node, label: n.node, host: n.host }, classes: 'device' });
       els.push({ group: 'edges', data: { id: 'h:' + n.node, source: 'r:' + n.host, target: 'n:' + n.node }, classes: 'hosts' });
     });
@@ -58,7 +71,7 @@ export const CLIENT_JS = String.raw`'use strict';
     });
     var known = {};
     view.routers.forEach(function (r) { known[r.id] = true; });
-    view.nodes.forEach(function (n) {
+    if (drawNodes) view.nodes.forEach(function (n) {
       if (n.controller !== null && known[n.controller])
         els.push({ group: 'edges', data: { id: 'c:' + n.node, source: 'n:' + n.node, target: 'r:' + n.controller }, classes: 'controller' });
       n.monitors.forEach(function (m) {
@@ -75,7 +88,7 @@ export const CLIENT_JS = String.raw`'use strict';
       state.cy = window.cytoscape({ container: $('graph'), style: STYLE, elements: [], minZoom: 0.3, maxZoom: 2.5});
     }
     var cy = state.cy;
-    var key = els.map(function (e) { return e.data.id + '>' + (e.data.host || ''); }).sort().join('|');
+    var key = els.map(function (e) { return e.data.id + '>' + (e.data.host || '') + '>' + e.data.label; }).sort().join('|');
     if (key === state.layoutKey) return;
     var first = state.layoutKey === '';
     state.layoutKey = key;

@@ -22,7 +22,7 @@ export const PAGE_HTML = `<!doctype html>
   <section id="graph-panel" aria-label="Graph of routers, links and nodes">
     <div id="graph" aria-hidden="true"></div>
     <p class="legend"><span class="key self"></span> observer (this page's router) <span class="key router"></span> router <span class="key node"></span> node
-      <span class="key controls"></span> controller <span class="key monitors"></span> monitor</p>
+      <span class="key controls"></span> controller <span class="key monitors"></span> monitor <span class="key gone"></span> unreachable</p>
   </section>
   <aside>
     <section aria-labelledby="routers-h">
@@ -90,6 +90,7 @@ input[type=search] { margin-left: 4px; padding: 3px 6px; width: 220px; }
 .legend { margin: 0; padding: 4px 10px; color: var(--muted); font-size: 12px; border-top: 1px solid var(--line); }
 .key { display: inline-block; width: 12px; height: 12px; vertical-align: middle; margin-left: 8px; border-radius: 2px; }
 .key.router { background: var(--router); } .key.self { background: var(--self); } .key.node { background: var(--node); border-radius: 6px; }
+.key.gone { border: 1px dashed #98a2b3; background: #f2f4f7; }
 .key.controls { height: 3px; background: var(--ctl); } .key.monitors { height: 0; border-top: 2px dashed var(--mon); }
 .empty { color: var(--muted); font-style: italic; }
 `;

@@ -119,6 +119,7 @@ describe.skipIf(!hasChromium)('ctp-router ui in a real browser', () => {
     expect(await js(page, `window.ctpUi.cy.nodes('.router').map((n) => n.id()).sort()`)).toEqual(['r:console', 'r:observer', 'r:station', 'r:studio']);
     // Unreachable adverts are shown apart (the viewer was linked through the relay only).
     expect(await texts(page, '#unreachable li .rid')).toEqual(['relay', 'viewer']);
+    expect(await js(page, `window.ctpUi.cy.nodes('.unreachable').map((n) => n.id()).sort()`)).toEqual(['u:relay', 'u:viewer']);
     expect((await row(page, 'cam1'))?.monitors).toBe('—');
     expect(await js(page, 'window.notReloaded')).toBe(true);
 
