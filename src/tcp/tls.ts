@@ -134,7 +134,7 @@ export function createTlsServer(
       return;
     }
     socket.destroy();
-    onRefused(`${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`, 'certificate-id', Object.assign(new Error('the client certificate names no router id (its subject CN)'), { code: 'ERR_CTP_CERT_ID' }));
+    onRefused(`${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`, 'certificate-id', new Error('the client certificate names no router id (its subject CN)'));
   });
   server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
     const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
@@ -173,9 +173,8 @@ export function openSocket(address: TcpAddress, setup: TcpTlsSetup | undefined, 
     rejectUnauthorized: true,
     checkServerIdentity: (_host, cert) => {
       const id = peerCertificateId(cert);
-      if (id === undefined) return Object.assign(new Error('the server certificate names no router id (its subject CN)'), { code: 'ERR_CTP_CERT_ID' });
-      if (expectedId !== undefined && id !== expectedId)
-        return Object.assign(new Error(`the server certificate names ${id}, expected ${expectedId}`), { code: 'ERR_CTP_CERT_ID' });
+      if (id === undefined) return new Error('the server certificate names no router id (its subject CN)');
+      if (expectedId !== undefined && id !== expectedId) return new Error(`the server certificate names ${id}, expected ${expectedId}`);
       return undefined;
     },
   });

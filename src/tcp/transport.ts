@@ -47,7 +47,7 @@ export interface TcpTransportEvents {
   disconnect: (peer: TcpPeer, reason: TcpCloseReason) => void;
   /** A line longer than `maxFrameBytes` is being discarded; `bytes` seen when it passed the limit. */
   oversized: (peer: TcpPeer, bytes: number) => void;
-  /** A dial failed (with TLS: also a handshake refused, or a link closed before it sent anything); it is retried per `reconnect`. */
+  /** A dial failed (also: a dialled link closed before the other end sent a line, e.g. a refused certificate); it is retried per `reconnect`. */
   dialError: (target: string, err: Error) => void;
   /** TLS: an inbound connection was refused before it reached the router (`remote` is `'address:port'`). */
   refused: (remote: string, reason: TcpRefusedReason, err: Error) => void;
@@ -330,10 +330,12 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     if (d === undefined) return;
     this.dialerOf.delete(c);
     if (c.heard && Date.now() - c.upAt >= STABLE_LINK_MS) d.resetBackoff();
-    else if (!c.heard && this.opts.tls !== undefined && c.closeReason === 'closed' && this.closing === undefined) {
-      // TLS 1.3: the server checks our certificate after our side of the handshake is done; a refusal is a close.
+    else if (!c.heard && c.closeReason === 'closed' && this.closing === undefined) {
+      // Closed before a single line: the dial did not get through. (With TLS 1.3 the server checks our
+      // certificate after our side of the handshake is done, so a refused certificate looks like this;
+      // so does a plaintext dial to a TLS listener.)
       this.counters.dialFailures++;
-      this.emit('dialError', d.target, c.lastError ?? Object.assign(new Error(`${d.target} closed the TLS link before sending anything (was this certificate refused?)`), { code: 'ECONNRESET' }));
+      this.emit('dialError', d.target, c.lastError ?? new Error(`${d.target} closed the link before sending anything (${this.opts.tls === undefined ? 'is it a TLS listener?' : 'was this certificate refused?'})`));
     }
     // Closed by the other side while another link to the same router lives
     // (it settled the duplicate first): wait for that link instead of redialling.

@@ -146,13 +146,16 @@ describe('TcpTransport with tls', () => {
     expect(await outcome({ ca })).toMatch(/^(error|closed after 0 lines)/);
     expect(await outcome(creds('intruder'))).toBe('closed after 0 lines');
     expect(await outcome(creds('expired'))).toBe('closed after 0 lines');
+    // A certificate that verifies (the CA's own) but whose CN is not a router id.
+    expect(await outcome(creds('ca'))).toBe('closed after 0 lines');
+    await expect.poll(() => refused.some(([r]) => r === 'certificate-id'), { timeout: 3000 }).toBe(true);
     // A TcpTransport client with an expired certificate: refused, it retries with backoff.
     const late = await node('console', { connect: [addr(st)], tls: creds('expired') });
     const lateErrors: string[] = [];
     late.transport.on('dialError', (_t, err) => lateErrors.push(err.message));
     await expect.poll(() => lateErrors.length, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
-    await expect.poll(() => refused.length, { timeout: 3000 }).toBeGreaterThanOrEqual(5);
-    expect(new Set(refused.map(([r]) => r))).toEqual(new Set(['tls-handshake']));
+    await expect.poll(() => refused.length, { timeout: 3000 }).toBeGreaterThanOrEqual(6);
+    expect(new Set(refused.map(([r]) => r))).toEqual(new Set(['tls-handshake', 'certificate-id']));
     expect(refused.map(([, m]) => m).join(' ')).toMatch(/CERT_HAS_EXPIRED/);
     expect(refused.map(([, m]) => m).join(' ')).toMatch(/UNABLE_TO_VERIFY_LEAF_SIGNATURE|unable to get local issuer/i);
     // Nothing reached the router.
@@ -226,8 +229,19 @@ describe('TcpTransport with tls', () => {
     const a = await node('console', { listen: { host: '127.0.0.1', port: pa }, connect: [`127.0.0.1:${pb}`], tls: creds('console') }, { nodes: ['x'] });
     const b = await node('station', { listen: { host: '127.0.0.1', port: pb }, connect: [`127.0.0.1:${pa}`], tls: creds('station') }, { nodes: ['y'] });
     await expect.poll(() => [a.router.nodes(), b.router.nodes()], { timeout: 5000 }).toEqual([['x', 'y'], ['x', 'y']]);
-    const sockets = (n: Node): number => (n.transport as unknown as { conns: Set<unknown> }).conns.size;
-    await expect.poll(() => [sockets(a), sockets(b)], { timeout: 5000 }).toEqual([1, 1]);
+    // Settled: one socket each, console's dialler holds the kept link, station's is parked on console.
+    type Dialer = { parkedOn: string | undefined; timer: unknown; connecting: unknown; connection: unknown };
+    const state = (n: Node) => {
+      const t = n.transport as unknown as { conns: Set<unknown>; dialers: Dialer[] };
+      const d = t.dialers[0];
+      return { sockets: t.conns.size, parked: d?.parkedOn, redialling: d?.timer !== undefined || d?.connecting !== undefined, holds: d?.connection !== undefined };
+    };
+    await expect
+      .poll(() => [state(a), state(b)], { timeout: 5000 })
+      .toEqual([
+        { sockets: 1, parked: undefined, redialling: false, holds: true },
+        { sockets: 1, parked: 'console', redialling: false, holds: false },
+      ]);
     expect(a.transport.peers().map((p) => [p.identity, p.direction])).toEqual([['station', 'out']]);
     expect(b.transport.peers().map((p) => [p.identity, p.direction])).toEqual([['console', 'in']]);
   });
