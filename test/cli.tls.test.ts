@@ -3,6 +3,8 @@
  * on peer, call, nodes and watch; `--id` defaults to the certificate's CN and
  * must equal it (usage error, exit 2); a refused certificate exits 1.
  */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, killAll, ROOT, runCli, spawnCli, startPeer, type Proc } from './tcp/procs.js';
@@ -63,4 +65,26 @@ describe.concurrent('ctp-router TLS usage errors', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
   });
+});
+
+const HAVE_OPENSSL = spawnSync('openssl', ['version']).status === 0;
+if (!HAVE_OPENSSL) console.warn('cli.tls.test: openssl not found: skipping "npm run demo -- --tls" (it makes a throwaway CA)');
+
+describe.skipIf(!HAVE_OPENSSL)('npm run demo -- --tls', () => {
+  it('runs the three processes over mutual TLS with a throwaway CA, then removes it', async () => {
+    const child = spawn(process.execPath, [join(ROOT, 'dist/demo.js'), '--tls'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (out += s));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, out).toBe(0);
+    expect(out).toMatch(/over mutual TLS on loopback/);
+    const dir = /made a throwaway CA and certificates \(CN = router id\) in (\S+)/.exec(out)?.[1];
+    expect(dir).toBeDefined();
+    expect(out).toMatch(/--id console --tls-cert \S+console\.crt --tls-key \S+console\.key --tls-ca \S+ca\.crt/);
+    expect(out).toMatch(/station +│ got COMMAND cam1 pan \{"deg":30\} from console/);
+    expect(out).toMatch(/viewer +│ event from cam1: \{"t":"STOP","app":"video"\}/);
+    expect(out).toMatch(/Done in [\d.]+ s; no process left running/);
+    expect(existsSync(dir as string)).toBe(false);
+  }, 30_000);
 });
