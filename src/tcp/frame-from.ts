@@ -118,6 +118,8 @@ function scan(buf: Buffer): Scan {
  * is not a JSON object carries no `from`: false (the router drops it).
  */
 export function claimsOtherFrom(line: Buffer, id: string): boolean {
+  // No key can decode to "from" without the letters or an escape (most requests, responses, events).
+  if (line.indexOf(FROM) < 0 && line.indexOf(BACKSLASH) < 0) return false;
   const found = scan(line);
   if (found !== 'unsure') return found.some((f) => f !== id);
   let o: unknown;
