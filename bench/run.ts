@@ -27,6 +27,7 @@ const SUITES: Suite[] = [
   { name: 'codec', script: 'codec.js', about: 'codec encode+decode per frame type vs JSON.stringify+JSON.parse' },
   { name: 'inproc', script: 'inproc.js', about: 'round trips, two routers in one process, in-memory network' },
   { name: 'tcp', script: 'tcp.js', about: 'round trips, two processes over ctp-router/tcp' },
+  { name: 'tls', script: 'tls.js', about: 'round trips, two processes over ctp-router/tcp with mutual TLS' },
   { name: 'coldstart', script: 'coldstart.js', about: 'cold start to the first answered command' },
   { name: 'table', script: 'table.js', nodeArgs: ['--expose-gc'], about: 'table memory and update cost' },
   { name: 'fanout', script: 'fanout.js', about: 'publish fan-out' },

@@ -3,6 +3,8 @@
  *   --mode=raw-server            the raw NDJSON server; prints `READY <port>`
  *   --mode=transport-server      the same answers over ctp-router/tcp without a router; prints `READY <port>`
  *   --mode=ctp-host --nodes=N    a host router over ctp-router/tcp with cam0..cam{N-1}; prints `READY <port>`
+ *   --mode=raw-tls-server        the raw NDJSON server over mutual TLS (test certificates); prints `READY <port>`
+ *   --mode=ctp-tls-host --nodes=N  the host router over ctp-router/tcp with `tls`, as router `station`; prints `READY <port>`
  *   --mode=raw-client --port=P   cold start: one raw request, prints `ANSWERED`, exits
  *   --mode=ctp-client --port=P   cold start: register cam0, one command, prints `ANSWERED`, exits
  * Servers stay up until stdin closes; a `cpu` line makes them print `CPU <µs>`.
@@ -47,6 +49,25 @@ switch (mode) {
   case 'ctp-host': {
     const { ctpHost } = await import('./lib/ctp-tcp.js');
     const { router, transport } = await ctpHost(nodeNames(Number(flags.get('nodes') ?? 1)), port);
+    process.stdout.write(`READY ${transport.address().port}\n`);
+    stayUntilStdinEnds(async () => {
+      await router.close();
+      await transport.close();
+    });
+    break;
+  }
+  case 'raw-tls-server': {
+    const { rawTlsServer } = await import('./lib/raw-tls.js');
+    const server = await rawTlsServer(port);
+    const a = server.address();
+    process.stdout.write(`READY ${typeof a === 'object' && a !== null ? a.port : 0}\n`);
+    stayUntilStdinEnds(() => void server.close());
+    break;
+  }
+  case 'ctp-tls-host': {
+    const { ctpHost } = await import('./lib/ctp-tcp.js');
+    const { benchTls } = await import('./lib/raw-tls.js');
+    const { router, transport } = await ctpHost(nodeNames(Number(flags.get('nodes') ?? 1)), port, { id: 'station', tls: benchTls('station') });
     process.stdout.write(`READY ${transport.address().port}\n`);
     stayUntilStdinEnds(async () => {
       await router.close();

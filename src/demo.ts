@@ -4,9 +4,11 @@
  * `mic1`, a viewer that monitors them, a console that takes control and sends
  * start/command/stop — and a readable transcript of what happened. Ports are
  * chosen free at run time; every process is stopped before the demo exits.
+ * `--tls`: the same over mutual TLS, with a throwaway CA (demo-tls.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { makeDemoCerts, type DemoCerts } from './demo-tls.js';
 
 const CLI = fileURLToPath(new URL('./cli/index.js', import.meta.url));
 const DEADLINE_MS = 20_000;
@@ -15,6 +17,10 @@ type Rec = Record<string, unknown> & { type: string };
 
 const started = Date.now();
 const children = new Set<ChildProcess>();
+const TLS = process.argv.includes('--tls');
+let certs: DemoCerts | undefined;
+/** The TLS flags of router `id` (none without `--tls`). */
+const tlsFlags = (id: string): string[] => certs?.flags(id) ?? [];
 const width = 'console'.length;
 
 function say(who: string, text: string): void {
@@ -69,14 +75,19 @@ function waitFor<T>(register: (resolve: (v: T) => void) => void, what: string): 
 
 function killAll(): void {
   for (const c of children) c.kill('SIGKILL');
+  certs?.remove();
 }
 
 async function main(): Promise<number> {
-  process.stdout.write('ctp-router demo: a station, a viewer and a console, each its own process, over TCP on loopback\n\n');
+  process.stdout.write(`ctp-router demo: a station, a viewer and a console, each its own process, over ${TLS ? 'mutual TLS' : 'TCP'} on loopback\n\n`);
+  if (TLS) {
+    certs = makeDemoCerts(['station', 'viewer', 'console']);
+    say('', `made a throwaway CA and certificates (CN = router id) in ${certs.dir}`);
+  }
 
   // 1. The station hosts cam1 and mic1; its app echoes every request and publishes it as an event.
   let onListening: (port: number) => void = () => {};
-  const station = run('station', ['peer', '--id', 'station', '--listen', '127.0.0.1:0', '--node', 'cam1', '--node', 'mic1', '--echo'], (r) => {
+  const station = run('station', ['peer', '--id', 'station', ...tlsFlags('station'), '--listen', '127.0.0.1:0', '--node', 'cam1', '--node', 'mic1', '--echo'], (r) => {
     switch (r.type) {
       case 'listening':
         say('station', `listening on ${String(r.host)}:${String(r.port)}, hosting ${(r.nodes as string[]).join(', ')}`);
@@ -102,7 +113,7 @@ async function main(): Promise<number> {
   // 2. The viewer monitors both nodes.
   let watching = 0;
   let onWatching: () => void = () => {};
-  const viewer = run('viewer', ['watch', '--id', 'viewer', '--connect', addr, 'cam1', 'mic1'], (r) => {
+  const viewer = run('viewer', ['watch', '--id', 'viewer', ...tlsFlags('viewer'), '--connect', addr, 'cam1', 'mic1'], (r) => {
     if (r.type === 'watching') {
       say('viewer', `monitoring ${String(r.node)}`);
       if (++watching === 2) onWatching();
@@ -121,7 +132,7 @@ async function main(): Promise<number> {
     ['stop', 'cam1', 'video'],
     ['unregister', 'cam1', 'controller'],
   ];
-  const consoleProc = run('console', ['call', '--id', 'console', '--connect', addr, ...ops.flatMap((op, i) => (i === 0 ? op : ['--', ...op]))], (r) => {
+  const consoleProc = run('console', ['call', '--id', 'console', ...tlsFlags('console'), '--connect', addr, ...ops.flatMap((op, i) => (i === 0 ? op : ['--', ...op]))], (r) => {
     if (r.type === 'result') {
       const content = r.content === undefined ? '' : ` ${json(r.content)}`;
       say('console', `${String(r.op)} ${(r.args as string[]).join(' ')} → ${String(r.code)}${content}`);
@@ -138,6 +149,10 @@ async function main(): Promise<number> {
   const stationCode = await station.exited;
   say('station', `stopped (SIGTERM), exit code ${String(stationCode)}`);
 
+  if (certs !== undefined) {
+    certs.remove();
+    say('', `removed ${certs.dir}`);
+  }
   const ok = consoleCode === 0 && viewerCode === 0 && stationCode === 0;
   process.stdout.write(`\n${ok ? 'Done' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s; no process left running.\n`);
   return ok ? 0 : 1;

@@ -2,6 +2,7 @@
  * Router options (SPEC.md section 2), their defaults and validation.
  */
 import { randomUUID } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { isClock, MAX_TIMER_MS, systemClock, type CtpClock } from './clock.js';
 import { jsonCodec } from './codec.js';
 import { argumentError } from './errors.js';
@@ -39,6 +40,15 @@ export interface CtpRouterOptions<P = unknown> {
   authorize?: (peer: P, msg: CtpMessage) => boolean;
   /** Where `now` and timers come from: tests and simulators inject virtual time here. @default the system clock */
   clock?: CtpClock;
+  /** Sign this router's adverts and verify every advert's signature (issue 9): PEM strings or KeyObjects. @default none */
+  identity?: CtpIdentity;
+}
+
+/** This router's signing identity: its private key, its certificate (subject CN = router id) and the CA that signs every router's certificate. */
+export interface CtpIdentity {
+  key: string | KeyObject;
+  cert: string;
+  ca: string | readonly string[];
 }
 
 /** Options with every default filled in. */

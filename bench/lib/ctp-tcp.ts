@@ -1,17 +1,17 @@
 /** The router pair over `ctp-router/tcp`: a host process answering commands, a client controlling its nodes. */
 import { CtpRouter } from '../../src/router.js';
-import { TcpTransport, type TcpPeer } from '../../src/tcp/index.js';
+import { TcpTransport, type TcpPeer, type TcpTlsOptions } from '../../src/tcp/index.js';
 import { REPLY } from './fixtures.js';
 
-export async function ctpHost(nodes: string[], port = 0): Promise<{ router: CtpRouter<TcpPeer>; transport: TcpTransport }> {
-  const transport = new TcpTransport({ listen: { host: '127.0.0.1', port } });
+export async function ctpHost(nodes: string[], port = 0, tls?: { id: string; tls: TcpTlsOptions }): Promise<{ router: CtpRouter<TcpPeer>; transport: TcpTransport }> {
+  const transport = new TcpTransport({ listen: { host: '127.0.0.1', port }, ...(tls === undefined ? {} : { tls: tls.tls }) });
   const router: CtpRouter<TcpPeer> = new CtpRouter<TcpPeer>(
     (name, msg) => {
       if (name !== 'EVENT') router.respond(msg.node, REPLY);
     },
     transport.send,
     () => {},
-    { id: 'host', nodes },
+    { id: tls?.id ?? 'host', nodes },
   );
   transport.attach(router);
   await transport.listening();
@@ -19,8 +19,8 @@ export async function ctpHost(nodes: string[], port = 0): Promise<{ router: CtpR
 }
 
 /** A client linked to the host at `port`; resolves once it sees `nodes` and controls every one. */
-export async function ctpClient(port: number, nodes: string[]): Promise<{ router: CtpRouter<TcpPeer>; transport: TcpTransport }> {
-  const transport = new TcpTransport({ connect: [`127.0.0.1:${port}`] });
+export async function ctpClient(port: number, nodes: string[], tls?: { id: string; tls: TcpTlsOptions }): Promise<{ router: CtpRouter<TcpPeer>; transport: TcpTransport }> {
+  const transport = new TcpTransport({ connect: [`127.0.0.1:${port}`], ...(tls === undefined ? {} : { tls: tls.tls }) });
   let seen!: () => void;
   const want = new Set(nodes);
   const visible = new Promise<void>((r) => (seen = r));
@@ -32,7 +32,7 @@ export async function ctpClient(port: number, nodes: string[]): Promise<{ router
       for (const x of list) if (want.has(x)) n++;
       if (n === want.size) seen();
     },
-    { id: 'client' },
+    { id: tls?.id ?? 'client' },
   );
   transport.attach(router);
   await visible;

@@ -8,7 +8,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { REPLY, SMALL_CONTENT } from './fixtures.js';
 
 /** Split a byte stream into lines (Buffer-level, like the transport's splitter). */
-function lines(socket: Socket, onLine: (line: string) => void): void {
+export function lines(socket: Socket, onLine: (line: string) => void): void {
   let rest: Buffer | undefined;
   socket.on('data', (chunk: Buffer) => {
     let buf = rest === undefined ? chunk : Buffer.concat([rest, chunk]);
@@ -25,7 +25,7 @@ function lines(socket: Socket, onLine: (line: string) => void): void {
 }
 
 /** Writes batched per event-loop turn. */
-class BatchedWriter {
+export class BatchedWriter {
   private out: string[] = [];
   private scheduled = false;
   constructor(private readonly socket: Socket) {}
@@ -44,7 +44,7 @@ class BatchedWriter {
   };
 }
 
-interface Req {
+export interface Req {
   id: number;
   node: string;
   controller: string;
@@ -69,7 +69,7 @@ export class RawClient {
   private nextId = 1;
   private readonly waiting = new Map<number, (r: unknown) => void>();
   private readonly writer: BatchedWriter;
-  private constructor(readonly socket: Socket) {
+  constructor(readonly socket: Socket) {
     this.writer = new BatchedWriter(socket);
     lines(socket, (line) => {
       const res = JSON.parse(line) as { re: number; code: string; content: unknown };

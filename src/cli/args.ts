@@ -4,7 +4,7 @@
  * positionals into groups (the `call` command's operations).
  */
 import { isValidPlainNodeName } from '../names.js';
-import { parseAddress, type TcpAddress } from '../tcp/address.js';
+import { formatAddress, parseAddress, parseTarget, type TcpAddress } from '../tcp/address.js';
 
 /** A misuse of the command line: printed with a hint, exit code 2. */
 export class UsageError extends Error {
@@ -76,11 +76,23 @@ export function parseArgs(argv: readonly string[], spec: Record<string, OptionSp
   return { options, groups };
 }
 
-/** `HOST:PORT`, or a usage error naming the option. */
-export function addressArg(text: string, option: string, command: string, allowZero = false): TcpAddress {
+/** A dial target: an address, and for `ID@HOST:PORT` the router id expected there. */
+export interface CliTarget extends TcpAddress {
+  id?: string;
+}
+
+/** `HOST:PORT` (and for `--connect`, `ID@HOST:PORT`), or a usage error naming the option. */
+export function addressArg(text: string, option: string, command: string, allowZero = false): CliTarget {
+  const target = option === 'connect' && text.includes('@') ? parseTarget(text) : undefined;
+  if (target?.id !== undefined) return { ...target.address, id: target.id };
   const a = parseAddress(text, allowZero);
   if (a === undefined) throw new UsageError(`bad address for \`--${option}\`: \`${text}\` (expected HOST:PORT, e.g. 127.0.0.1:7000)`, command);
   return a;
+}
+
+/** `[ID@]HOST:PORT` as the transport's `connect` takes it. */
+export function formatTarget(t: CliTarget): string {
+  return t.id === undefined ? formatAddress(t) : `${t.id}@${formatAddress(t)}`;
 }
 
 /** A non-negative integer option (milliseconds, bytes). */

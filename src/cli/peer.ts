@@ -75,6 +75,7 @@ export async function peerCommand(argv: string[]): Promise<number | 'help'> {
     role: 'peer',
     listen,
     connect: common.connect,
+    tls: common.tls,
     nodes,
     timeoutMs: common.timeoutMs,
     leaseGraceMs: p.options['lease-grace-ms'] === undefined ? undefined : intArg(p.options['lease-grace-ms'], 'lease-grace-ms', 'peer', 0, 1),

@@ -6,11 +6,13 @@ import createDebug from 'debug';
 import { randomUUID } from 'node:crypto';
 import type { CtpControlMessage, CtpEvent, CtpReceivedName } from '../messages.js';
 import { CtpRouter } from '../router.js';
-import { formatAddress, type TcpAddress } from '../tcp/address.js';
+import type { TcpAddress } from '../tcp/address.js';
 import type { TcpPeer } from '../tcp/connection.js';
 import { TcpTransport } from '../tcp/transport.js';
+import { formatTarget } from './args.js';
 import type { CommonOptions } from './common.js';
 import { show, type CliOutput } from './output.js';
+import type { CliTls } from './tls.js';
 
 const debug = createDebug('ctp:cli');
 
@@ -21,6 +23,8 @@ export interface SessionOptions {
   role: string;
   listen?: TcpAddress | undefined;
   connect: TcpAddress[];
+  /** Mutual TLS, and the router's identity. */
+  tls?: CliTls | undefined;
   nodes?: string[];
   timeoutMs: number;
   leaseGraceMs?: number | undefined;
@@ -40,7 +44,8 @@ export class Session {
     const reconnect = o.reconnectMaxMs === undefined ? {} : { maxDelayMs: o.reconnectMaxMs, initialDelayMs: Math.min(100, o.reconnectMaxMs) };
     this.transport = new TcpTransport({
       ...(o.listen === undefined ? {} : { listen: o.listen }),
-      connect: o.connect.map(formatAddress),
+      connect: o.connect.map(formatTarget),
+      ...(o.tls === undefined ? {} : { tls: { key: o.tls.key, cert: o.tls.cert, ca: o.tls.ca } }),
       reconnect,
       ...(o.maxFrameBytes === undefined ? {} : { maxFrameBytes: o.maxFrameBytes }),
       ...(o.maxQueuedBytes === undefined ? {} : { maxQueuedBytes: o.maxQueuedBytes }),
@@ -48,6 +53,7 @@ export class Session {
     this.router = new CtpRouter<TcpPeer>((n, m) => o.onReceived?.(n, m), this.transport.send, () => {}, {
       id: o.id ?? `${o.role}-${randomUUID().slice(0, 8)}`,
       nodes: o.nodes ?? [],
+      ...(o.tls === undefined ? {} : { identity: { key: o.tls.key, cert: o.tls.cert, ca: o.tls.ca } }),
       responseTimeoutMs: o.timeoutMs,
       ...(o.leaseGraceMs === undefined ? {} : { leaseGraceMs: o.leaseGraceMs }),
       ...(o.maxFrameBytes === undefined ? {} : { maxFrameBytes: o.maxFrameBytes }),
@@ -137,6 +143,7 @@ export async function openClientSession(common: CommonOptions, role: string, out
     id: common.id,
     role,
     connect: common.connect,
+    tls: common.tls,
     timeoutMs: common.timeoutMs,
     onReceived: (name, msg) => {
       if (printEvents && name === 'EVENT' && 'content' in msg) out.line('event', `event ${msg.node} ${show(msg.content)}`, { node: msg.node, content: msg.content });

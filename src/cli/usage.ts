@@ -4,7 +4,10 @@
 
 const COMMON = `Common options:
   --json                 print JSON lines instead of text
-  --id ID                this process's router id (default: a random one)
+  --id ID                this process's router id (default: the --tls-cert CN, else a random one)
+  --tls-cert FILE        with --tls-key and --tls-ca: links are mutual TLS (every peer must
+  --tls-key FILE         present a certificate signed by the CA; its CN is its router id)
+  --tls-ca FILE          and this router signs its adverts with that key; --id must equal the CN
   --timeout-ms MS        request timeout (default 10000)
   --wait-ms MS           how long to wait for the connection and for nodes to appear (default 5000)
   -h, --help             show this help`;
@@ -30,7 +33,8 @@ table change, link change and received request or event.
 
 Options:
   --listen HOST:PORT     listen there (port 0: any free port; the first line says which)
-  --connect HOST:PORT    dial a peer (repeatable); redialled with backoff when it drops
+  --connect [ID@]HOST:PORT  dial a peer (repeatable); redialled with backoff when it drops;
+                         ID@: the router expected there (with TLS, its certificate's CN)
   --node NAME            host a node (repeatable)
   --echo                 the nodes' app answers every START/STOP/COMMAND with SUCCESS,
                          echoing what it got, and publishes the same as the node's event

@@ -3,6 +3,7 @@
  * `--listen`/`--connect` flags take them. Pure predicates and parsing.
  */
 import { isIP } from 'node:net';
+import { isValidRouterId } from '../names.js';
 
 /** A host and a port. */
 export interface TcpAddress {
@@ -43,4 +44,21 @@ export function parseAddress(text: unknown, allowZero = false): TcpAddress | und
 /** Format an address as `host:port` (`[::1]:7000` for IPv6). */
 export function formatAddress(a: TcpAddress): string {
   return isIP(a.host) === 6 ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+/** A dial target: an address, and the router id expected there when the target names one. */
+export interface TcpTarget {
+  address: TcpAddress;
+  /** From `'id@host:port'`: with TLS the server's certificate CN must be this id, and without it its hello must name it. */
+  id: string | undefined;
+}
+
+/** Parse `[id@]host:port`; `undefined` when the text is not one. */
+export function parseTarget(text: unknown): TcpTarget | undefined {
+  if (typeof text !== 'string') return undefined;
+  const at = text.indexOf('@');
+  const id = at < 0 ? undefined : text.slice(0, at);
+  if (id !== undefined && !isValidRouterId(id)) return undefined;
+  const address = parseAddress(at < 0 ? text : text.slice(at + 1));
+  return address === undefined ? undefined : { address, id };
 }

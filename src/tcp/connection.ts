@@ -12,6 +12,7 @@ export type TcpCloseReason =
   | 'slow-consumer' // it did not drain and its queue passed `maxQueuedBytes`
   | 'duplicate' // a second link to the same router: the other one is kept
   | 'self' // a connection to this very router
+  | 'identity-mismatch' // its hello or a frame names a router other than its certificate (or its `id@` target)
   | 'closing'; // `close()`
 
 /**
@@ -28,8 +29,10 @@ export interface TcpPeer {
   readonly remotePort: number;
   /** For dialled connections: the `'host:port'` it was dialled as. */
   readonly target: string | undefined;
-  /** The router id the other end announced in its hello line, if it sent one. */
+  /** The router id the other end announced in its hello line, if it sent one (with TLS: its certificate's CN from the start). */
   readonly routerId: string | undefined;
+  /** With TLS: the subject CN of the other end's verified certificate, its router id. `undefined` without TLS. */
+  readonly identity: string | undefined;
   /** Is the connection still up? */
   readonly isOpen: boolean;
 }
@@ -37,6 +40,18 @@ export interface TcpPeer {
 /** @internal */
 export class TcpConnection implements TcpPeer {
   routerId: string | undefined;
+  /** The verified certificate's CN (TLS only). */
+  identity: string | undefined;
+  /** The router id this link must speak for (its certificate's CN, or the `id@` of its target); `undefined`: any. */
+  expectedId: string | undefined;
+  /** When its router id was settled (hello, or first line with TLS), `Date.now()`. */
+  linkedAt = 0;
+  /** When it was handed to the host, `Date.now()`. */
+  upAt = 0;
+  /** Some line arrived. */
+  heard = false;
+  /** The socket's last error, for reports. */
+  lastError: Error | undefined;
   /** The other end's transport instance, from its hello. */
   instance: string | undefined;
   /** Handed to the host (`peerUp` called, `peerDown` not yet). */

@@ -5,10 +5,11 @@
  * duplicated goes down, so two routers that dial each other keep one link.
  */
 import createDebug from 'debug';
-import { connect as netConnect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { TcpAddress } from './address.js';
 import type { TcpConnection } from './connection.js';
 import { backoffDelay, type TcpReconnectOptions } from './options.js';
+import { openSocket, type TcpOpening } from './tls.js';
 
 const debug = createDebug('ctp:tcp');
 
@@ -29,6 +30,8 @@ export class TcpDialer {
   private stopped = false;
   /** The router id whose live link this dialer's connection duplicated. */
   parkedOn: string | undefined;
+  /** The router id expected at the target (`'id@host:port'`). */
+  expectedId: string | undefined;
 
   constructor(
     readonly target: string,
@@ -36,6 +39,8 @@ export class TcpDialer {
     private readonly reconnect: Required<TcpReconnectOptions> | undefined,
     private readonly connectTimeoutMs: number,
     private readonly host: TcpDialerHost,
+    /** Opens the socket (plain TCP by default; TLS when the transport has `tls`). */
+    private readonly open: () => TcpOpening = () => openSocket(address, undefined, undefined),
   ) {}
 
   /** Dial now. */
@@ -81,12 +86,12 @@ export class TcpDialer {
     this.timer = undefined;
     if (this.stopped) return;
     debug('dialling %s (attempt %d)', this.target, this.attempt + 1);
-    const socket = netConnect({ host: this.address.host, port: this.address.port });
+    const { socket, ready } = this.open();
     this.connecting = socket;
     const cleanup = (): void => {
       socket.removeListener('error', onError);
       socket.removeListener('timeout', onTimeout);
-      socket.removeListener('connect', onConnect);
+      socket.removeListener(ready, onConnect);
       socket.setTimeout(0);
       this.connecting = undefined;
     };
@@ -110,7 +115,7 @@ export class TcpDialer {
       this.connection = this.host.adopt(socket, this);
     };
     socket.once('error', onError);
-    socket.once('connect', onConnect);
+    socket.once(ready, onConnect);
     socket.setTimeout(this.connectTimeoutMs);
     socket.once('timeout', onTimeout);
   }

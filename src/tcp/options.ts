@@ -3,11 +3,12 @@
  */
 import { argumentError } from '../errors.js';
 import { isValidRouterId } from '../names.js';
-import { parseAddress, type TcpAddress } from './address.js';
+import { parseTarget, type TcpAddress } from './address.js';
+import { resolveTls, type TcpTlsOptions, type TcpTlsSetup } from './tls.js';
 
 /** Where to listen. */
 export interface TcpListenOptions {
-  /** Interface to bind. Loopback by default: there is no authentication on the wire. @default '127.0.0.1' */
+  /** Interface to bind. Loopback by default: without `tls` there is no authentication on the wire. @default '127.0.0.1' */
   host?: string;
   /** Port; 0 picks a free one (read it back with `address()`). @default 0 */
   port?: number;
@@ -29,7 +30,11 @@ export interface TcpReconnectOptions {
 export interface TcpTransportOptions {
   /** Listen for connections. @default none (dial only) */
   listen?: TcpListenOptions;
-  /** Addresses to dial, `'host:port'` (`'[::1]:7000'` for IPv6); each is redialled when it drops. @default [] */
+  /**
+   * Addresses to dial, `'host:port'` (`'[::1]:7000'` for IPv6), or `'id@host:port'` to name the router
+   * expected there (with `tls`, its certificate CN must be `id`; without, its hello must name `id`).
+   * Each is redialled when it drops. @default []
+   */
   connect?: readonly string[];
   /** Router id sent in the hello line (used to keep one link per pair of routers). @default the attached router's `id` */
   id?: string;
@@ -47,6 +52,12 @@ export interface TcpTransportOptions {
   keepAliveMs?: number;
   /** How long `close()` lets a connection flush before destroying it. @default 1000 */
   closeTimeoutMs?: number;
+  /**
+   * Mutual TLS for listening and dialling (node:tls options: `key`, `cert`, `ca`, ...). Both sides must
+   * present a certificate chaining to `ca`; a link's router id is its certificate's subject CN.
+   * @default none (plain TCP)
+   */
+  tls?: TcpTlsOptions;
 }
 
 /** Defaults of `TcpTransportOptions`. */
@@ -67,8 +78,9 @@ export const TCP_DEFAULTS = {
 /** Options with every default filled in. */
 export interface TcpResolvedOptions {
   listen: TcpAddress | undefined;
-  connect: { target: string; address: TcpAddress }[];
+  connect: { target: string; address: TcpAddress; expectedId: string | undefined }[];
   id: string | undefined;
+  tls: TcpTlsSetup | undefined;
   maxFrameBytes: number;
   maxQueuedBytes: number;
   reconnect: Required<TcpReconnectOptions> | undefined;
@@ -100,11 +112,11 @@ export function resolveTcpOptions(options: TcpTransportOptions | undefined): Tcp
   }
   const connect: TcpResolvedOptions['connect'] = [];
   if (o.connect !== undefined) {
-    if (!Array.isArray(o.connect)) throw argumentError('options.connect', "an array of 'host:port' strings", o.connect);
+    if (!Array.isArray(o.connect)) throw argumentError('options.connect', "an array of '[id@]host:port' strings", o.connect);
     for (const target of o.connect as unknown[]) {
-      const address = parseAddress(target);
-      if (address === undefined) throw argumentError('options.connect', "an array of 'host:port' strings", target);
-      connect.push({ target: target as string, address });
+      const parsed = parseTarget(target);
+      if (parsed === undefined) throw argumentError('options.connect', "an array of '[id@]host:port' strings", target);
+      connect.push({ target: target as string, address: parsed.address, expectedId: parsed.id });
     }
   }
   if (o.id !== undefined && !isValidRouterId(o.id)) throw argumentError('options.id', 'a router id (1–128 chars of [A-Za-z0-9._:-])', o.id);
@@ -122,14 +134,19 @@ export function resolveTcpOptions(options: TcpTransportOptions | undefined): Tcp
     reconnect = { initialDelayMs, maxDelayMs, factor, jitter };
   }
   const maxFrameBytes = positive('options.maxFrameBytes', o.maxFrameBytes, TCP_DEFAULTS.maxFrameBytes);
+  const connectTimeoutMs = positive('options.connectTimeoutMs', o.connectTimeoutMs, TCP_DEFAULTS.connectTimeoutMs);
+  const tls = resolveTls(o.tls, connectTimeoutMs);
+  if (tls?.ownId !== undefined && o.id !== undefined && o.id !== tls.ownId)
+    throw argumentError('options.id', `the id its certificate names (${tls.ownId})`, o.id);
   return {
     listen,
     connect,
     id: o.id,
+    tls,
     maxFrameBytes,
     maxQueuedBytes: positive('options.maxQueuedBytes', o.maxQueuedBytes, TCP_DEFAULTS.maxQueuedBytes),
     reconnect,
-    connectTimeoutMs: positive('options.connectTimeoutMs', o.connectTimeoutMs, TCP_DEFAULTS.connectTimeoutMs),
+    connectTimeoutMs,
     maxConnections: positive('options.maxConnections', o.maxConnections, TCP_DEFAULTS.maxConnections),
     keepAliveMs: positive('options.keepAliveMs', o.keepAliveMs, TCP_DEFAULTS.keepAliveMs, true),
     closeTimeoutMs: positive('options.closeTimeoutMs', o.closeTimeoutMs, TCP_DEFAULTS.closeTimeoutMs, true),

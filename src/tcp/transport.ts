@@ -7,14 +7,22 @@ import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { argumentError, CtpArgumentError } from '../errors.js';
 import { isValidRouterId } from '../names.js';
 import type { TcpAddress } from './address.js';
 import { TcpConnection, type TcpCloseReason, type TcpPeer } from './connection.js';
 import { TcpDialer, type TcpDialerHost } from './dialer.js';
+import { claimsOtherFrom } from './frame-from.js';
+import { helloFrame, parseHello } from './hello.js';
+import { TcpLinks } from './links.js';
 import { resolveTcpOptions, type TcpResolvedOptions, type TcpTransportOptions } from './options.js';
+import { createTlsServer, openSocket, peerCertificateId, type TcpRefusedReason, type TcpTlsServer } from './tls.js';
 
 const debug = createDebug('ctp:tcp');
+
+/** A dialled link that lived this long resets its dialler's backoff when it closes (a refused newcomer lives far shorter). */
+const STABLE_LINK_MS = 1000;
 
 /**
  * What the transport drives: a `CtpRouter<TcpPeer>` fits, as does any host
@@ -39,8 +47,10 @@ export interface TcpTransportEvents {
   disconnect: (peer: TcpPeer, reason: TcpCloseReason) => void;
   /** A line longer than `maxFrameBytes` is being discarded; `bytes` seen when it passed the limit. */
   oversized: (peer: TcpPeer, bytes: number) => void;
-  /** A dial failed; it is retried per `reconnect`. */
+  /** A dial failed (also: a dialled link closed before the other end sent a line, e.g. a refused certificate); it is retried per `reconnect`. */
   dialError: (target: string, err: Error) => void;
+  /** TLS: an inbound connection was refused before it reached the router (`remote` is `'address:port'`). */
+  refused: (remote: string, reason: TcpRefusedReason, err: Error) => void;
   /** The server failed (e.g. the port is taken), or a host method threw. */
   error: (err: Error) => void;
 }
@@ -57,36 +67,14 @@ export interface TcpStats {
   oversized: number;
   /** Connections closed as slow consumers. */
   slowConsumers: number;
-  /** Connections closed as duplicate links. */
+  /** Connections closed as duplicate links (a newcomer for a router id with a live link). */
   duplicates: number;
+  /** Connections closed because a hello or frame named another router than their certificate (`identity-mismatch`). */
+  identityMismatches: number;
+  /** TLS: inbound connections refused before reaching the router (see the `refused` event). */
+  refused: number;
   /** Dial attempts that failed. */
   dialFailures: number;
-}
-
-// The optional hello (SPEC.md section 6 says nothing of it): a valid UPDATENODE
-// with one extra field, so a plain section-6 peer that reads it just answers
-// with its table. Only the first line of a connection can be a hello, and the
-// transport strips it before the router would see it.
-const HELLO_MARK = 'ctp-tcp/1';
-const HELLO_NEEDLE = Buffer.from(`"hello":"${HELLO_MARK}"`);
-const MAX_HELLO_BYTES = 512;
-
-// `instance` is random per transport: a new one on a known router id means
-// that router restarted, so its older connection is a leftover.
-function helloFrame(id: string, instance: string): string {
-  return JSON.stringify({ v: 1, t: 'UPDATENODE', from: id, hello: HELLO_MARK, instance });
-}
-
-function parseHello(line: Buffer): { id: string; instance: string | undefined } | undefined {
-  if (line.length > MAX_HELLO_BYTES || line.indexOf(HELLO_NEEDLE) < 0) return undefined;
-  try {
-    const o = JSON.parse(line.toString('utf8')) as Record<string, unknown>;
-    if (o !== null && o.t === 'UPDATENODE' && o.hello === HELLO_MARK && isValidRouterId(o.from))
-      return { id: o.from, instance: typeof o.instance === 'string' ? o.instance : undefined };
-  } catch {
-    // Not JSON: not a hello; the router reports it.
-  }
-  return undefined;
 }
 
 /**
@@ -110,13 +98,14 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   private readonly opts: TcpResolvedOptions;
   private host: TcpHost | undefined;
   private readonly server: Server | undefined;
+  private readonly tlsServer: TcpTlsServer | undefined;
   private readonly listenPromise: Promise<void>;
   private boundAddress: TcpAddress | undefined;
   /** Every adopted socket not yet closed. */
   private readonly conns = new Set<TcpConnection>();
   /** Connections handed to the host. */
   private readonly live = new Set<TcpConnection>();
-  private readonly byRouter = new Map<string, Set<TcpConnection>>();
+  private readonly links = new TcpLinks<TcpConnection>();
   private readonly dialers: TcpDialer[] = [];
   private readonly dialerOf = new Map<TcpConnection, TcpDialer>();
   private readonly dirty = new Set<TcpConnection>();
@@ -124,7 +113,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   private nextConnId = 1;
   private readonly instance = randomUUID();
   private closing: Promise<void> | undefined;
-  private readonly counters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, oversized: 0, slowConsumers: 0, duplicates: 0, dialFailures: 0 };
+  private readonly counters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, oversized: 0, slowConsumers: 0, duplicates: 0, identityMismatches: 0, refused: 0, dialFailures: 0 };
   private readonly dialerHost: TcpDialerHost = {
     adopt: (socket, dialer) => this.adopt(socket, 'out', dialer),
     dialFailed: (dialer, err) => {
@@ -140,13 +129,16 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     const listen = this.opts.listen;
     if (listen === undefined) {
       this.server = undefined;
+      this.tlsServer = undefined;
       this.listenPromise = Promise.resolve();
       return;
     }
-    const server = createServer();
+    const tls = this.opts.tls;
+    this.tlsServer = tls === undefined ? undefined : createTlsServer(tls, (socket) => this.adopt(socket, 'in', undefined), (remote, reason, err) => this.refuse(remote, reason, err));
+    const server = this.tlsServer?.server ?? createServer();
     this.server = server;
     server.maxConnections = this.opts.maxConnections;
-    server.on('connection', (socket) => this.adopt(socket, 'in', undefined));
+    if (tls === undefined) server.on('connection', (socket) => this.adopt(socket, 'in', undefined));
     this.listenPromise = new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
         debug('listen on %s:%d failed: %s', listen.host, listen.port, err.message);
@@ -175,11 +167,16 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     if (this.host !== undefined) throw new CtpArgumentError('Expected `attach` to be called once, got a second call');
     if (typeof host !== 'object' || host === null || typeof host.receive !== 'function' || typeof host.peerUp !== 'function' || typeof host.peerDown !== 'function')
       throw argumentError('host', 'a router (an object with receive, peerUp and peerDown)', host);
+    const own = this.opts.tls?.ownId;
+    if (own !== undefined && typeof host.id === 'string' && host.id !== own)
+      throw new CtpArgumentError(`Expected the router id to be the one its TLS certificate names (${own}), got ${host.id}`);
     this.host = host;
     if (this.closing !== undefined) return this;
     for (const c of this.conns) if (!c.up && c.isOpen) this.bringUp(c);
-    for (const { target, address } of this.opts.connect) {
-      const d = new TcpDialer(target, address, this.opts.reconnect, this.opts.connectTimeoutMs, this.dialerHost);
+    for (const { target, address, expectedId } of this.opts.connect) {
+      const open = () => openSocket(address, this.opts.tls, expectedId);
+      const d = new TcpDialer(target, address, this.opts.reconnect, this.opts.connectTimeoutMs, this.dialerHost, open);
+      d.expectedId = expectedId;
       this.dialers.push(d);
       d.start();
     }
@@ -217,6 +214,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     if (this.closing !== undefined) return this.closing;
     this.closing = (async () => {
       for (const d of this.dialers) d.stop();
+      this.tlsServer?.dropHandshaking();
       const waits: Promise<unknown>[] = [];
       for (const c of this.conns) {
         waits.push(new Promise((resolve) => c.socket.once('close', resolve)));
@@ -253,6 +251,12 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     );
     this.conns.add(c);
     if (dialer !== undefined) this.dialerOf.set(c, dialer);
+    if (this.opts.tls !== undefined) {
+      // Verified by the handshake (`checkServerIdentity`, or the server's check): the CN is a router id.
+      c.identity = peerCertificateId((socket as TLSSocket).getPeerCertificate());
+      c.routerId = c.identity;
+    }
+    c.expectedId = c.identity ?? dialer?.expectedId;
     debug('connection %s', c);
     socket.on('data', (chunk: Buffer) => {
       this.counters.bytesIn += chunk.length;
@@ -262,11 +266,21 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
       c.drained();
       this.counters.bytesOut += c.flush();
     });
-    socket.on('error', (err) => debug('connection %s: %s', c, err.message));
+    socket.on('error', (err) => {
+      c.lastError = err;
+      debug('connection %s: %s', c, err.message);
+    });
     socket.on('close', () => this.onClose(c));
     if (this.host !== undefined) this.bringUp(c);
     else socket.pause();
     return c;
+  }
+
+  /** An inbound connection refused before it reached the router. */
+  private refuse(remote: string, reason: TcpRefusedReason, err: Error): void {
+    this.counters.refused++;
+    debug('refused %s (%s): %s', remote, reason, err.message);
+    this.emit('refused', remote, reason, err);
   }
 
   /** Hand a connection to the host: hello first, then `peerUp` (the router sends its table). */
@@ -275,6 +289,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     const self = this.selfId();
     if (self !== undefined) c.enqueue(helloFrame(self, this.instance), Infinity);
     c.up = true;
+    c.upAt = Date.now();
     this.live.add(c);
     this.schedule(c);
     try {
@@ -300,9 +315,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     }
     this.emit('disconnect', c, reason);
     const rid = c.routerId;
-    const set = rid === undefined ? undefined : this.byRouter.get(rid);
-    if (rid !== undefined && set !== undefined && set.delete(c) && set.size === 0) {
-      this.byRouter.delete(rid);
+    if (rid !== undefined && this.links.remove(rid, c)) {
       // The link a parked dialer duplicated is gone: dial again.
       if (this.closing === undefined) for (const d of this.dialers) if (d.parkedOn === rid) d.unpark();
     }
@@ -316,9 +329,17 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     const d = this.dialerOf.get(c);
     if (d === undefined) return;
     this.dialerOf.delete(c);
+    if (c.heard && Date.now() - c.upAt >= STABLE_LINK_MS) d.resetBackoff();
+    else if (!c.heard && c.closeReason === 'closed' && this.closing === undefined) {
+      // Closed before a single line: the dial did not get through. (With TLS 1.3 the server checks our
+      // certificate after our side of the handshake is done, so a refused certificate looks like this;
+      // so does a plaintext dial to a TLS listener.)
+      this.counters.dialFailures++;
+      this.emit('dialError', d.target, c.lastError ?? new Error(`${d.target} closed the link before sending anything (${this.opts.tls === undefined ? 'is it a TLS listener?' : 'was this certificate refused?'})`));
+    }
     // Closed by the other side while another link to the same router lives
     // (it settled the duplicate first): wait for that link instead of redialling.
-    if (rid !== undefined && this.byRouter.has(rid) && d.parkedOn === undefined) d.park(rid);
+    if (rid !== undefined && this.links.has(rid) && d.parkedOn === undefined) d.park(rid);
     d.connectionClosed(c);
   }
 
@@ -326,12 +347,19 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     if (!c.up || !c.isOpen) return false;
     if (c.firstLine) {
       c.firstLine = false;
-      this.dialerOf.get(c)?.resetBackoff();
+      c.heard = true;
       const hello = parseHello(line);
       if (hello !== undefined) {
-        this.onHello(c, hello.id, hello.instance);
+        this.settle(c, hello.id, hello.instance);
         return c.up && c.isOpen;
       }
+      // A TLS peer without a hello: its certificate names it.
+      if (c.identity !== undefined && !this.settle(c, c.identity, undefined)) return false;
+    }
+    // Every frame of a TLS link must speak for its certificate's router.
+    if (c.identity !== undefined && claimsOtherFrom(line, c.identity)) {
+      this.identityMismatch(c, 'a frame');
+      return false;
     }
     this.counters.framesIn++;
     try {
@@ -343,44 +371,43 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   }
 
   /**
-   * The other end is router `rid`. When another connection to `rid` is up:
-   * - a different `instance`: `rid` restarted, the older connection is a leftover: close it;
-   * - two routers that dial each other: both ends keep the connection
-   *   initiated by the lower id (by UTF-16 code units, as SPEC.md section 7
-   *   orders ids) and close the other;
-   * - both initiated by the same side (it redialled while this end still
-   *   holds the old one): the accepting end keeps the newer and closes the
-   *   older; the dialling end waits for that close (its dialer then parks).
+   * The other end is router `rid` (its hello, or its certificate): check it
+   * against the certificate or the `id@` target (`identity-mismatch`), refuse
+   * a link to this router itself (`self`), and keep one link per router
+   * (`links.ts`: an established link is never displaced by a newcomer, but
+   * for two routers dialling each other at once). False when `c` was closed.
    */
-  private onHello(c: TcpConnection, rid: string, instance: string | undefined): void {
+  private settle(c: TcpConnection, rid: string, instance: string | undefined): boolean {
+    if (c.expectedId !== undefined && rid !== c.expectedId) {
+      this.identityMismatch(c, `hello from ${rid}`);
+      return false;
+    }
     const self = this.selfId();
     if (rid === self) {
       debug('connection %s is to this router itself', c);
       this.dialerOf.get(c)?.park(rid);
       this.retire(c, 'self');
-      return;
+      return false;
     }
     c.routerId = rid;
     c.instance = instance;
-    let set = this.byRouter.get(rid);
-    if (set === undefined) {
-      set = new Set();
-      this.byRouter.set(rid, set);
+    c.linkedAt = Date.now();
+    const { refused, displaced } = this.links.settle(self, rid, c);
+    if (refused) {
+      debug('connection %s duplicates a live link to %s: refused', c, rid);
+      this.retire(c, 'duplicate');
+      return false;
     }
-    set.add(c);
-    if (self !== undefined) {
-      for (const other of [...set]) {
-        if (other === c || !other.up) continue;
-        const initiator = (x: TcpConnection): string => (x.direction === 'out' ? self : rid);
-        let loser: TcpConnection | undefined;
-        if (other.instance !== c.instance) loser = other;
-        else if (initiator(c) !== initiator(other)) loser = initiator(c) === (self < rid ? self : rid) ? other : c;
-        else if (c.direction === 'in') loser = other;
-        if (loser === undefined) continue;
-        this.retire(loser, 'duplicate');
-        if (loser === c) return;
-      }
-    }
+    for (const old of displaced) this.retire(old, 'duplicate');
+    return true;
+  }
+
+  /** Its hello or a frame names a router other than its certificate (or its `id@` target): close it. */
+  private identityMismatch(c: TcpConnection, what: string): void {
+    this.counters.identityMismatches++;
+    debug('connection %s: %s does not match its identity %s: closing it', c, what, c.expectedId);
+    this.takeDown(c, 'identity-mismatch');
+    c.destroy('identity-mismatch');
   }
 
   /** Close a connection the transport itself decided to end. */
@@ -451,6 +478,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
 
   private selfId(): string | undefined {
     if (this.opts.id !== undefined) return this.opts.id;
+    if (this.opts.tls?.ownId !== undefined) return this.opts.tls.ownId;
     const id = this.host?.id;
     return isValidRouterId(id) ? id : undefined;
   }

@@ -139,26 +139,38 @@ describe('TcpTransport', () => {
     await expect.poll(() => a.router.nodes(), { timeout: 3000 }).toEqual(['x', 'y']);
   });
 
-  it('keeps the newest link when a router comes back or redials (hello `instance`)', async () => {
+  it('never lets a newcomer displace a live link for its id; a restart gets in once the old link closes', async () => {
     const st = await node('station', { listen: loopback });
     const port = st.transport.address().port;
+    const reasons: string[] = [];
+    st.transport.on('disconnect', (_p, reason) => reasons.push(reason));
     const hello = (instance: string): string => `{"v":1,"t":"UPDATENODE","from":"beta","hello":"ctp-tcp/1","instance":"${instance}"}\n`;
     const join = async (instance: string): Promise<{ s: Socket; closed: Promise<void> }> => {
       const s = await rawClient(port);
       s.on('data', () => {});
       const closed = new Promise<void>((resolve) => s.on('close', () => resolve()));
       s.write(hello(instance));
-      await expect.poll(() => st.transport.peers().some((p) => p.remotePort === s.localPort && p.routerId === 'beta'), { timeout: 3000 }).toBe(true);
       return { s, closed };
     };
     const first = await join('one');
-    // beta restarted (a new instance) while its old connection still looks alive here.
+    await expect.poll(() => st.transport.peers().some((p) => p.remotePort === first.s.localPort && p.routerId === 'beta'), { timeout: 3000 }).toBe(true);
+    // beta "restarted" (a new instance) while its old link is alive: refused, the old link stays.
     const second = await join('two');
-    await first.closed;
-    // The same beta redialled while this end still holds its previous connection.
-    const third = await join('two');
     await second.closed;
-    expect(st.transport.peers().map((p) => p.remotePort)).toEqual([third.s.localPort]);
+    // The same instance dialling again (same direction) is refused as well.
+    const third = await join('one');
+    await third.closed;
+    expect(st.transport.peers().map((p) => p.remotePort)).toEqual([first.s.localPort]);
+    expect(st.transport.stats().duplicates).toBe(2);
+    expect(reasons).toEqual(['duplicate', 'duplicate']);
+    // The old link still carries frames to the router.
+    first.s.write(`${JSON.stringify({ v: 1, t: 'REPORTNODE', from: 'beta', adverts: [{ origin: 'beta', seq: 1, nodes: ['b1'], neighbors: ['station'] }] })}\n`);
+    await expect.poll(() => st.router.nodes(), { timeout: 3000 }).toEqual(['b1']);
+    // The old link closes: the restarted beta gets in.
+    first.s.destroy();
+    await expect.poll(() => st.transport.peers().length, { timeout: 3000 }).toBe(0);
+    const fourth = await join('two');
+    await expect.poll(() => st.transport.peers().map((p) => p.remotePort), { timeout: 3000 }).toEqual([fourth.s.localPort]);
     expect(st.transport.stats().duplicates).toBe(2);
   });
 

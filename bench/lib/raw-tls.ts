@@ -1,0 +1,42 @@
+/**
+ * The raw baseline over mutual TLS: the same NDJSON request/response as
+ * raw-ndjson.ts, over `node:tls` with client certificates required and
+ * verified (the test fixtures' CA), writes batched per event-loop turn.
+ */
+import { readFileSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:tls';
+import { REPLY } from './fixtures.js';
+import { BatchedWriter, lines, RawClient, type Req } from './raw-ndjson.js';
+
+const FIXTURES = new URL('../../../test/fixtures/tls/', import.meta.url);
+
+/** Key, certificate and CA of a test router (`station`, `console`, ...). */
+export function benchTls(name: string): { key: string; cert: string; ca: string } {
+  const pem = (f: string): string => readFileSync(new URL(f, FIXTURES), 'utf8');
+  return { key: pem(`${name}.key`), cert: pem(`${name}.crt`), ca: pem('ca.crt') };
+}
+
+/** The raw TLS server (as `station`): answers every COMMAND line with a RESPONSE line. */
+export function rawTlsServer(port = 0): Promise<Server> {
+  const server = createServer({ ...benchTls('station'), requestCert: true, rejectUnauthorized: true }, (socket) => {
+    socket.setNoDelay(true);
+    const w = new BatchedWriter(socket);
+    lines(socket, (line) => {
+      const req = JSON.parse(line) as Req;
+      w.write(JSON.stringify({ v: 1, t: 'RESPONSE', node: req.node, controller: req.controller, code: 'SUCCESS', re: req.id, content: REPLY }));
+    });
+    socket.on('error', () => {});
+  });
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+}
+
+/** A raw client over mutual TLS (as `console`). */
+export function rawTlsClient(port: number): Promise<RawClient> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port, ...benchTls('console'), checkServerIdentity: () => undefined }, () => {
+      s.setNoDelay(true);
+      resolve(new RawClient(s));
+    });
+    s.once('error', reject);
+  });
+}

@@ -1,0 +1,92 @@
+/**
+ * Command → response round trips across two processes over ctp-router/tcp
+ * with mutual TLS (`tls` option, the test certificates), 1 and 1024 nodes in
+ * flight, beside the same raw NDJSON request/response over node:tls with
+ * client certificates, in the same run. Targets as for plain TCP:
+ * sequential ≥ 0.9×; 1024 in flight ≥ 0.5×.
+ */
+import { performance } from 'node:perf_hooks';
+import { ctpClient } from './lib/ctp-tcp.js';
+import { spawnPeer, type Child } from './lib/child.js';
+import { nodeNames, SMALL_CONTENT } from './lib/fixtures.js';
+import { emitRows, fmtRate, fmtUs, median, parseArgs, quantile, ratioText, reproduce, type BenchRow } from './lib/harness.js';
+import { benchTls, rawTlsClient } from './lib/raw-tls.js';
+
+const { quick, flags } = parseArgs();
+const levels = (flags.get('inflight') ?? '1,1024').split(',').map(Number);
+const rounds = quick ? 2 : 7;
+const roundMs = quick ? 150 : 1500;
+
+interface RunResult {
+  rate: number;
+  latencies: number[];
+  cpuHere: number;
+  cpuThere: number;
+}
+
+/** Keep `k` requests in flight (one per node) for `ms`. */
+async function run(nodes: readonly string[], k: number, ms: number, command: (node: string) => Promise<unknown>, server: Child): Promise<RunResult> {
+  const latencies: number[] = [];
+  let ops = 0;
+  const there0 = await server.cpu();
+  const here0 = process.cpuUsage();
+  const t0 = performance.now();
+  const end = t0 + ms;
+  const worker = async (node: string): Promise<void> => {
+    for (;;) {
+      const s = performance.now();
+      if (s >= end) return;
+      await command(node);
+      latencies.push(performance.now() - s);
+      ops++;
+    }
+  };
+  await Promise.all(nodes.slice(0, k).map(worker));
+  const rate = (ops / (performance.now() - t0)) * 1000;
+  const here = process.cpuUsage(here0);
+  const there = (await server.cpu()) - there0;
+  return { rate, latencies, cpuHere: (here.user + here.system) / ops, cpuThere: there / ops };
+}
+
+function summary(rs: RunResult[]): { rate: number; p50: number; p99: number; cpuHere: number; cpuThere: number } {
+  const all = rs.flatMap((x) => x.latencies).sort((a, b) => a - b);
+  return { rate: median(rs.map((x) => x.rate)), p50: quantile(all, 0.5), p99: quantile(all, 0.99), cpuHere: median(rs.map((x) => x.cpuHere)), cpuThere: median(rs.map((x) => x.cpuThere)) };
+}
+
+const rows: BenchRow[] = [];
+for (const k of levels) {
+  const nodes = nodeNames(k);
+  const rawPeer = spawnPeer(['--mode=raw-tls-server']);
+  const ctpPeer = spawnPeer(['--mode=ctp-tls-host', `--nodes=${k}`]);
+  const raw = await rawTlsClient(Number(await rawPeer.line('READY')));
+  const ctp = await ctpClient(Number(await ctpPeer.line('READY')), nodes, { id: 'console', tls: benchTls('console') });
+  const subjects = { raw: (node: string) => raw.command(node), ctp: (node: string) => ctp.router.command(node, 'ptz', SMALL_CONTENT) };
+  const servers = { raw: rawPeer, ctp: ctpPeer };
+  await run(nodes, k, roundMs / 2, subjects.raw, rawPeer);
+  await run(nodes, k, roundMs / 2, subjects.ctp, ctpPeer);
+  const res = { raw: [] as RunResult[], ctp: [] as RunResult[] };
+  for (let r = 0; r < rounds; r++)
+    for (const which of r % 2 === 0 ? (['raw', 'ctp'] as const) : (['ctp', 'raw'] as const)) res[which].push(await run(nodes, k, roundMs, subjects[which], servers[which]));
+  raw.close();
+  await ctp.router.close();
+  await ctp.transport.close();
+  await Promise.all([rawPeer.stop(), ctpPeer.stop()]);
+
+  const c = summary(res.ctp);
+  const b = summary(res.raw);
+  const ratio = c.rate / b.rate;
+  const target = k === 1 ? 0.9 : 0.5;
+  rows.push({
+    group: 'round trips, two processes over mutual TLS',
+    name: k === 1 ? 'sequential (1 node in flight)' : `${k} nodes in flight`,
+    value: `${fmtRate(c.rate)}, p50 ${fmtUs(c.p50)}, p99 ${fmtUs(c.p99)}`,
+    baseline: `${fmtRate(b.rate)}, p50 ${fmtUs(b.p50)}, p99 ${fmtUs(b.p99)} (raw NDJSON over node:tls)`,
+    ratio,
+    target: `≥ ${target}×`,
+    met: ratio >= target,
+    cmd: reproduce('tls', quick),
+    note: `CPU per round trip: client ${c.cpuHere.toFixed(1)} µs + host ${c.cpuThere.toFixed(1)} µs (raw TLS ${b.cpuHere.toFixed(1)} + ${b.cpuThere.toFixed(1)} µs)`,
+  });
+  process.stderr.write(`tls ${k} in flight: ${fmtRate(c.rate)} (p50 ${fmtUs(c.p50)}, p99 ${fmtUs(c.p99)}) vs raw TLS ${fmtRate(b.rate)} (p50 ${fmtUs(b.p50)}, p99 ${fmtUs(b.p99)}) = ${ratioText(ratio)}; CPU/RT client ${c.cpuHere.toFixed(1)}+host ${c.cpuThere.toFixed(1)} µs vs raw ${b.cpuHere.toFixed(1)}+${b.cpuThere.toFixed(1)} µs\n`);
+}
+emitRows(rows);

@@ -1,0 +1,90 @@
+/**
+ * The CLI over mutual TLS (real processes): `--tls-cert/--tls-key/--tls-ca`
+ * on peer, call, nodes and watch; `--id` defaults to the certificate's CN and
+ * must equal it (usage error, exit 2); a refused certificate exits 1.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, killAll, ROOT, runCli, spawnCli, startPeer, type Proc } from './tcp/procs.js';
+
+const FIX = join(ROOT, 'test/fixtures/tls');
+const tls = (name: string): string[] => ['--tls-cert', join(FIX, `${name}.crt`), '--tls-key', join(FIX, `${name}.key`), '--tls-ca', join(FIX, 'ca.crt')];
+
+let station: { proc: Proc; port: number; addr: string };
+
+beforeAll(async () => {
+  await ensureBuilt();
+  station = await startPeer([...tls('station'), '--listen', '127.0.0.1:0', '--node', 'cam1', '--echo']);
+}, 120_000);
+afterAll(killAll);
+
+describe('ctp-router over TLS', () => {
+  it('peer takes its id from the certificate; call and watch work over mutual TLS', async () => {
+    expect(station.proc.records[0]).toMatchObject({ type: 'listening', id: 'station' });
+    const viewer = spawnCli(['watch', '--json', ...tls('viewer'), '--connect', `station@${station.addr}`, 'cam1']);
+    await viewer.waitFor((r) => r.type === 'watching', 10_000, 'the viewer to watch cam1');
+    const r = await runCli(['call', ...tls('console'), '--connect', station.addr, 'register', 'cam1', 'controller', '--', 'command', 'cam1', 'pan', '{"deg":30}']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^register cam1 controller: SUCCESS$/m);
+    expect(r.stdout).toMatch(/^command cam1 pan \{"deg":30\}: SUCCESS/m);
+    await viewer.waitFor((rec) => rec.type === 'event', 8000, 'the event at the viewer');
+    // The station saw the console's request as from `console`, over a link named by its certificate.
+    await station.proc.waitFor((rec) => rec.type === 'received' && rec.from === 'console');
+    expect(station.proc.records.some((rec) => rec.type === 'link' && String(rec.peer).endsWith('(console)'))).toBe(true);
+    expect(await viewer.stop('SIGINT')).toEqual({ code: 0, signal: null });
+    const nodes = await runCli(['nodes', '--json', ...tls('relay'), '--connect', station.addr]);
+    expect(nodes.code, nodes.stderr).toBe(0);
+    expect(nodes.records.map((x) => x.node)).toEqual(['cam1']);
+  });
+
+  it('a certificate the station refuses, or no TLS at all, exits 1', async () => {
+    const expired = await runCli(['nodes', '--wait-ms', '2000', '--connect', station.addr, '--tls-cert', join(FIX, 'expired.crt'), '--tls-key', join(FIX, 'expired.key'), '--tls-ca', join(FIX, 'ca.crt')]);
+    expect(expired.code).toBe(1);
+    expect(expired.stderr).toMatch(/cannot connect to 127\.0\.0\.1:\d+/);
+    const plain = await runCli(['nodes', '--wait-ms', '1000', '--connect', station.addr]);
+    expect(plain.code).toBe(1);
+    const wrongServer = await runCli(['nodes', '--wait-ms', '2000', ...tls('console'), '--connect', `relay@${station.addr}`]);
+    expect(wrongServer.code).toBe(1);
+    expect(wrongServer.stderr).toMatch(/names station, expected relay/);
+  });
+});
+
+describe.concurrent('ctp-router TLS usage errors', () => {
+  const errors: [string, string[], RegExp][] = [
+    ['--id differs from the CN', ['call', '--id', 'viewer', ...tls('console'), '--connect', '127.0.0.1:1', 'post', 'cam1', '1'], /`--id viewer` differs .*CN=console/],
+    ['--id differs from the CN (peer)', ['peer', '--id', 'station2', ...tls('station'), '--listen', '127.0.0.1:0'], /CN=station/],
+    ['only some TLS flags', ['nodes', '--connect', '127.0.0.1:1', '--tls-cert', join(FIX, 'console.crt')], /all of `--tls-cert`, `--tls-key` and `--tls-ca`/],
+    ['an unreadable file', ['watch', '--connect', '127.0.0.1:1', '--tls-cert', join(FIX, 'nosuch.crt'), '--tls-key', join(FIX, 'console.key'), '--tls-ca', join(FIX, 'ca.crt'), 'cam1'], /cannot read `--tls-cert` .*ENOENT/],
+    ['not a certificate', ['nodes', '--connect', '127.0.0.1:1', '--tls-cert', join(FIX, 'console.key'), '--tls-key', join(FIX, 'console.key'), '--tls-ca', join(FIX, 'ca.crt')], /is not a certificate/],
+    ['a bad id@ target', ['nodes', '--connect', 'a b@127.0.0.1:1'], /bad address for `--connect`/],
+  ];
+  it.each(errors)('%s: exit 2', async (_name, args, message) => {
+    const r = await runCli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+});
+
+const HAVE_OPENSSL = spawnSync('openssl', ['version']).status === 0;
+if (!HAVE_OPENSSL) console.warn('cli.tls.test: openssl not found: skipping "npm run demo -- --tls" (it makes a throwaway CA)');
+
+describe.skipIf(!HAVE_OPENSSL)('npm run demo -- --tls', () => {
+  it('runs the three processes over mutual TLS with a throwaway CA, then removes it', async () => {
+    const child = spawn(process.execPath, [join(ROOT, 'dist/demo.js'), '--tls'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (out += s));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, out).toBe(0);
+    expect(out).toMatch(/over mutual TLS on loopback/);
+    const dir = /made a throwaway CA and certificates \(CN = router id\) in (\S+)/.exec(out)?.[1];
+    expect(dir).toBeDefined();
+    expect(out).toMatch(/--id console --tls-cert \S+console\.crt --tls-key \S+console\.key --tls-ca \S+ca\.crt/);
+    expect(out).toMatch(/station +│ got COMMAND cam1 pan \{"deg":30\} from console/);
+    expect(out).toMatch(/viewer +│ event from cam1: \{"t":"STOP","app":"video"\}/);
+    expect(out).toMatch(/Done in [\d.]+ s; no process left running/);
+    expect(existsSync(dir as string)).toBe(false);
+  }, 30_000);
+});
