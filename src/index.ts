@@ -11,7 +11,8 @@ export type {
   CtpSnapshot,
   CtpNodeSnapshot,
 } from './router.js';
-export type { CtpRouterOptions, CtpRequestOptions } from './options.js';
+export type { CtpRouterOptions, CtpRequestOptions, CtpIdentity } from './options.js';
+export { canonicalAdvert } from './signing.js';
 export { systemClock } from './clock.js';
 export type { CtpClock, CtpTimerHandle } from './clock.js';
 export { DEFAULTS } from './options.js';
