@@ -108,3 +108,8 @@ export function forge(kind: Forgery, attacker: string, origin: string, seq: numb
     }
   }
 }
+
+/** `a` signed by its origin's genuine key and certificate (r0..r11). */
+export function signGenuine(a: CtpAdvert): CtpAdvert {
+  return signWith(a, load().genuine[index(a.origin)] as Material);
+}
