@@ -88,7 +88,8 @@ export class CtpFlooding<P> {
       bytes += jsonBytes(n);
     }
     const neighborBytes = this.table.neighborIds().reduce((s, id) => s + id.length + 3, 0);
-    return count <= this.opts.maxNodesPerAdvert && bytes + neighborBytes + ADVERT_OVERHEAD_BYTES <= this.opts.maxFrameBytes;
+    const signature = this.auth.ownOverheadBytes;
+    return count <= this.opts.maxNodesPerAdvert && bytes + neighborBytes + ADVERT_OVERHEAD_BYTES + signature <= this.opts.maxFrameBytes;
   }
 
   /** `hasRoom`, or a `CtpArgumentError` naming the limits. */

@@ -68,6 +68,8 @@ export interface CtpResolvedIdentity {
   readonly cert: string;
   /** The `ca` certificates every advert's certificate must be issued by. */
   readonly anchors: readonly X509Certificate[];
+  /** The most `sig` and `cert` add to the own advert on the wire, in bytes. */
+  readonly wireBytes: number;
 }
 
 /**
@@ -100,7 +102,10 @@ export function resolveIdentity(identity: unknown, now: number): CtpResolvedIden
   if (!anchors.some((a) => own.checkIssued(a) && own.verify(a.publicKey)))
     throw argumentError('options.identity.cert', 'a certificate issued by one of `identity.ca`', own.subject);
   if (!inDates(own, now)) throw argumentError('options.identity.cert', `a certificate valid now (from ${own.validFrom} to ${own.validTo})`, own.subject);
-  return { cn, key: k, cert: own.raw.toString('base64'), anchors };
+  const der = own.raw.toString('base64');
+  // Signatures vary in length by a few bytes (DER integers): measure one, keep a margin.
+  const sigChars = sign(digestFor(k), Buffer.from(CANONICAL_TAG), k).toString('base64').length + 8;
+  return { cn, key: k, cert: der, anchors, wireBytes: der.length + sigChars + ',"sig":"","cert":""'.length };
 }
 
 /** A checked certificate: its key and dates, or why it failed. */
@@ -263,6 +268,11 @@ export class CtpAdvertAuth<P> {
       a.cert = g.cert;
     }
     return a;
+  }
+
+  /** Bytes the signature adds to the own advert (room for it is kept under `maxFrameBytes`). */
+  get ownOverheadBytes(): number {
+    return this.identity?.wireBytes ?? 0;
   }
 
   /** Chain checks done so far (the cache's misses); 0 without an identity. */

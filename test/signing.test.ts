@@ -230,6 +230,32 @@ describe('forged adverts are dropped as bad-signature everywhere', () => {
   });
 });
 
+describe('frame room', () => {
+  it('the own advert keeps room for its signature under maxFrameBytes', () => {
+    const m = (mesh = new Mesh());
+    const station = m.add('station', { identity: ident('station'), maxFrameBytes: 1500 });
+    m.add('console', { identity: ident('console'), maxFrameBytes: 1500 });
+    m.link('station', 'console');
+    let added = 0;
+    for (let i = 0; i < 100; i++) {
+      try {
+        station.appendNodes(`node-${i}-${'x'.repeat(24)}`);
+        added++;
+      } catch (err) {
+        expect(err).toBeInstanceOf(CtpArgumentError);
+        break;
+      }
+      m.pump();
+    }
+    expect(added).toBeGreaterThan(3);
+    expect(added).toBeLessThan(100);
+    const sizes = m.log.filter((f) => f.from === 'station').map((f) => Buffer.byteLength(JSON.stringify(f.msg)));
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(1500);
+    expect(m.drops.get('console')).toEqual([]);
+    expect(m.r('console').nodes()).toHaveLength(added);
+  });
+});
+
 describe('healing', () => {
   it('ignores own-origin adverts that do not verify, and heals above one that does', () => {
     const m = line();
