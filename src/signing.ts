@@ -93,7 +93,13 @@ export function resolveIdentity(identity: unknown, now: number): CtpResolvedIden
   if (own === undefined) throw argumentError('options.identity.cert', 'a PEM certificate', '(no certificate in it)');
   const cn = commonName(own);
   if (cn === undefined || !isValidRouterId(cn)) throw argumentError('options.identity.cert', 'a certificate whose subject CN is a valid router id', own.subject);
-  if (!own.checkPrivateKey(k)) throw argumentError('options.identity.key', "the private key of `identity.cert`", '(another key)');
+  let matches = false;
+  try {
+    matches = own.checkPrivateKey(k);
+  } catch {
+    matches = false; // a key of another type
+  }
+  if (!matches) throw argumentError('options.identity.key', 'the private key of `identity.cert`', '(another key)');
   const caList = typeof ca === 'string' ? [ca] : Array.isArray(ca) ? (ca as unknown[]) : undefined;
   if (caList === undefined || caList.length === 0 || caList.some((c) => typeof c !== 'string'))
     throw argumentError('options.identity.ca', 'a PEM certificate or an array of them', ca);

@@ -230,6 +230,20 @@ describe('forged adverts are dropped as bad-signature everywhere', () => {
   });
 });
 
+describe('key types', () => {
+  it('an Ed25519 router and an ECDSA router verify each other (certificates of test/fixtures/tls/sim)', () => {
+    const sim = (name: string): string => readFileSync(new URL(`sim/${name}`, dir), 'utf8');
+    const m = (mesh = new Mesh());
+    m.add('r0', { identity: { key: sim('ed25519-r0.key'), cert: sim('ed25519-r0.crt'), ca: sim('ca.crt') }, nodes: ['a'] });
+    m.add('r1', { identity: { key: sim('r1.key'), cert: sim('r1.crt'), ca: sim('ca.crt') }, nodes: ['b'] });
+    m.link('r0', 'r1');
+    expect(m.r('r0').nodes()).toEqual(['a', 'b']);
+    expect(m.r('r1').nodes()).toEqual(['a', 'b']);
+    expect([m.drops.get('r0'), m.drops.get('r1')]).toEqual([[], []]);
+    expect(m.advertsOf('r0').every((a) => typeof a.sig === 'string')).toBe(true);
+  });
+});
+
 describe('frame room', () => {
   it('the own advert keeps room for its signature under maxFrameBytes', () => {
     const m = (mesh = new Mesh());
