@@ -8,6 +8,7 @@
 import { createPrivateKey, sign, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { fuzz } from './sim/fuzz.js';
 import { canonicalAdvert, CtpArgumentError, CtpRouter, type CtpAdvert, type CtpIdentity, type CtpRouterOptions } from '../src/index.js';
 
 const dir = new URL('./fixtures/tls/', import.meta.url);
@@ -348,4 +349,13 @@ describe('identity validation', () => {
       expect(() => make(opts)).toThrow(message);
     });
   }
+});
+
+describe('frame fuzz (test/sim/fuzz.ts; 10^6 frames with `node .../fuzz.js`)', () => {
+  it('routers with and without identity never throw nor emit error on mutated frames and signed adverts', () => {
+    const r = fuzz(4000, 7);
+    expect([r.throws, r.errors, r.unknownReasons]).toEqual([0, 0, 0]);
+    expect(r.drops['bad-signature']).toBeGreaterThan(0);
+    expect(r.drops.malformed).toBeGreaterThan(0);
+  });
 });

@@ -100,12 +100,22 @@ export function fuzz(frames: number, seed: number): FuzzResult {
     for (let p = 0; p < 4; p++) r.peerUp(p);
     return r;
   });
+  const down = new Set<number>();
   let corpus = validFrames(rng);
   for (let i = 0; i < frames; i++) {
     if (i % 1000 === 0) corpus = validFrames(rng);
-    const r = rng.pick(routers);
+    const at = rng.int(0, routers.length - 1);
+    const r = routers[at] as CtpRouter<number>;
     const peer = rng.int(0, 3);
-    if (rng.chance(0.001)) (rng.chance(0.5) ? r.peerDown(peer) : r.peerUp(peer));
+    // Links go down now and then, and mostly come back before the next frame on them.
+    const key = at * 4 + peer;
+    if (down.has(key) && rng.chance(0.9)) {
+      down.delete(key);
+      r.peerUp(peer);
+    } else if (rng.chance(0.001)) {
+      down.add(key);
+      r.peerDown(peer);
+    }
     const frame = mutate(rng, rng.pick(corpus));
     try {
       r.receive(peer, frame);
