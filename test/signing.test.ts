@@ -146,6 +146,10 @@ describe('signed adverts on the wire', () => {
     for (const a of sentTable) expect([a.seq, a.sig, a.cert]).toEqual([last.seq, last.sig, last.cert]);
     expect(m.r('mallory').nodes()).toContain('cam1');
     for (const id of ['station', 'console', 'viewer', 'mallory']) expect(m.drops.get(id)).toEqual([]);
+    // An older copy is answered with the stored newer one, signature and all.
+    m.inject('relay', 'console', [signed({ origin: 'station', seq: 1, nodes: [], neighbors: [] }, 'station')]);
+    const back = m.advertsOf('station').filter((a) => a.from === 'console' && a.to === 'relay').at(-1);
+    expect([back?.seq, back?.sig, back?.cert]).toEqual([last.seq, last.sig, last.cert]);
   });
 
   it('a router without identity accepts signed adverts and relays them unchanged; a signing router drops its unsigned one', () => {
