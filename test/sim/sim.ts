@@ -319,6 +319,8 @@ export class Simulation implements SimView {
       staleAdvertMs: rng.pick([5000, 30_000]),
     };
     this.maxFrameBytes = rng.pick([undefined, undefined, 1500, 4096]);
+    // A signed advert carries its signature and certificate (about 700 bytes here): give it that room.
+    if (this.config.identities === true && this.maxFrameBytes !== undefined) this.maxFrameBytes += 1024;
     const vary = rng.chance(0.3);
     // Some runs let every host add one shared name: node-name conflicts (SPEC.md section 7).
     const conflicts = rng.chance(0.25);
