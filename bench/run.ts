@@ -32,6 +32,7 @@ const SUITES: Suite[] = [
   { name: 'table', script: 'table.js', nodeArgs: ['--expose-gc'], about: 'table memory and update cost' },
   { name: 'fanout', script: 'fanout.js', about: 'publish fan-out' },
   { name: 'flood', script: 'flood.js', about: 'flooding cost of one change' },
+  { name: 'signing', script: 'signing.js', about: 'signed adverts: verify (cold, warm) and sign one advert, beside an unsigned advert applied' },
 ];
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

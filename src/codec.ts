@@ -7,6 +7,7 @@ import createDebug from 'debug';
 import { CtpDecodeError } from './errors.js';
 import { isReturnCode, PROTOCOL_VERSION, type CtpCodec, type CtpMessage } from './messages.js';
 import { isValidAdvertName, isValidPlainNodeName, isValidRouterId, parseVirtualName } from './names.js';
+import { MAX_CERT_CHARS, MAX_SIG_CHARS } from './signing.js';
 
 const debug = createDebug('ctp:codec');
 
@@ -132,7 +133,17 @@ function validateAdverts(o: Obj, facts: FrameFacts): void {
     if (!isSafeNonNegative(ad.seq)) malformed('an advert `seq` is not a safe integer');
     checkStringArray(ad.nodes, facts.controlFree ? advertNameControlFree : isValidAdvertName, 'nodes');
     checkStringArray(ad.neighbors, isValidRouterId, 'neighbors');
+    if (ad.sig !== undefined || ad.cert !== undefined) signatureFields(ad);
   }
+}
+
+// Signed adverts (issue 9): `sig` and `cert` come together, as bounded base64.
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+function signatureFields(ad: Obj): void {
+  if (typeof ad.sig !== 'string' || ad.sig.length > MAX_SIG_CHARS || !BASE64.test(ad.sig))
+    malformed(`an advert \`sig\` is not base64 of at most ${MAX_SIG_CHARS} characters`);
+  if (typeof ad.cert !== 'string' || ad.cert.length > MAX_CERT_CHARS || !BASE64.test(ad.cert))
+    malformed(`an advert \`cert\` is not base64 of at most ${MAX_CERT_CHARS} characters`);
 }
 
 function validate(o: Obj, facts: FrameFacts): void {

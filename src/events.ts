@@ -22,6 +22,7 @@ export const DropReason = {
   PEER_DOWN: 'peer-down',
   TOO_MANY_ROUTERS: 'too-many-routers',
   TOO_MANY_NODES: 'too-many-nodes',
+  BAD_SIGNATURE: 'bad-signature',
 } as const;
 export type DropReason = (typeof DropReason)[keyof typeof DropReason];
 

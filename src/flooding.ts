@@ -9,7 +9,8 @@ import type { CtpTimerHandle, CtpTimers } from './clock.js';
 import { argumentError } from './errors.js';
 import type { CtpAdvert } from './messages.js';
 import type { CtpOutbound, CtpReport } from './outbound.js';
-import type { CtpStoredAdvert, CtpTable, CtpTableDelta } from './table.js';
+import type { CtpAdvertAuth } from './signing.js';
+import type { CtpTable, CtpTableDelta } from './table.js';
 
 const debug = createDebug('ctp:flooding');
 
@@ -23,10 +24,6 @@ const ADVERT_OVERHEAD_BYTES = 512;
 
 function jsonBytes(s: string): number {
   return Buffer.byteLength(JSON.stringify(s)) + 1;
-}
-
-function wire(s: CtpStoredAdvert): CtpAdvert {
-  return { origin: s.origin, seq: s.seq, nodes: s.nodes, neighbors: s.neighbors };
 }
 
 export interface CtpFloodingOptions {
@@ -61,6 +58,8 @@ export class CtpFlooding<P> {
     private readonly opts: CtpFloodingOptions,
     private readonly hooks: CtpFloodingHooks,
     private readonly report: CtpReport<P>,
+    /** Signed adverts (issue 9): signs the own advert, checks and carries the others' signatures. */
+    private readonly auth: CtpAdvertAuth<P>,
   ) {}
 
   // ---- the own advert -------------------------------------------------------
@@ -89,7 +88,8 @@ export class CtpFlooding<P> {
       bytes += jsonBytes(n);
     }
     const neighborBytes = this.table.neighborIds().reduce((s, id) => s + id.length + 3, 0);
-    return count <= this.opts.maxNodesPerAdvert && bytes + neighborBytes + ADVERT_OVERHEAD_BYTES <= this.opts.maxFrameBytes;
+    const signature = this.auth.ownOverheadBytes;
+    return count <= this.opts.maxNodesPerAdvert && bytes + neighborBytes + ADVERT_OVERHEAD_BYTES + signature <= this.opts.maxFrameBytes;
   }
 
   /** `hasRoom`, or a `CtpArgumentError` naming the limits. */
@@ -101,7 +101,7 @@ export class CtpFlooding<P> {
   /** Broadcast the own advert when it changed. */
   flushOwn(): void {
     const advert = this.table.reoriginate();
-    if (advert !== undefined) this.broadcast([advert]);
+    if (advert !== undefined) this.broadcast([this.auth.own(advert)]);
   }
 
   // ---- adverts from peers ---------------------------------------------------
@@ -120,8 +120,10 @@ export class CtpFlooding<P> {
         this.report.drop(peer, 'malformed', { t: 'REPORTNODE', origin: a.origin, message: '`seq` is too far ahead of the clock' });
         continue;
       }
+      if (!this.auth.admit(peer, a, now)) continue;
       switch (this.table.applyAdvert(a, now)) {
         case 'stored':
+          this.auth.stored(a);
           flood.push(a);
           this.floodedNow.add(a.origin);
           break;
@@ -129,7 +131,7 @@ export class CtpFlooding<P> {
           // As OSPF does: send the newer stored copy back, so a restarted
           // router learns its old sequence number.
           const s = this.table.stored(a.origin);
-          if (s !== undefined) back.push(wire(s));
+          if (s !== undefined) back.push(this.auth.wire(s));
           break;
         }
         case 'own-heal':
@@ -166,7 +168,7 @@ export class CtpFlooding<P> {
     this.healHistory.push(now);
     const advert = this.table.healAbove(this.healFloor);
     debug('%s heals its advert to seq %d', this.table.id, advert.seq);
-    this.broadcast([advert]);
+    this.broadcast([this.auth.own(advert)]);
     if (!this.idConflict && this.healHistory.length >= 3) {
       this.idConflict = true;
       this.hooks.idConflict();
@@ -177,17 +179,17 @@ export class CtpFlooding<P> {
 
   /** Own advert first, then every reachable stored advert, nearest first. */
   sendTable(peer: P): void {
-    const list: CtpAdvert[] = [this.table.ownAdvert()];
+    const list: CtpAdvert[] = [this.auth.own(this.table.ownAdvert())];
     for (const origin of this.table.reachableOrigins()) {
       const s = this.table.stored(origin);
-      if (s !== undefined) list.push(wire(s));
+      if (s !== undefined) list.push(this.auth.wire(s));
     }
     this.send(peer, list);
   }
 
   /** The own advert to every peer (resetTable). */
   broadcastOwn(): void {
-    this.broadcast([this.table.ownAdvert()]);
+    this.broadcast([this.auth.own(this.table.ownAdvert())]);
   }
 
   private broadcast(adverts: CtpAdvert[]): void {
@@ -225,7 +227,7 @@ export class CtpFlooding<P> {
     const regained: CtpAdvert[] = [];
     for (const o of delta.gained) {
       const s = this.floodedNow.has(o) ? undefined : this.table.stored(o);
-      if (s !== undefined) regained.push(wire(s));
+      if (s !== undefined) regained.push(this.auth.wire(s));
     }
     if (regained.length > 0) this.broadcast(regained);
   }

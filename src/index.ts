@@ -12,7 +12,8 @@ export type {
   CtpNodeSnapshot,
   CtpRouterSnapshot,
 } from './router.js';
-export type { CtpRouterOptions, CtpRequestOptions } from './options.js';
+export type { CtpRouterOptions, CtpRequestOptions, CtpIdentity } from './options.js';
+export { canonicalAdvert } from './signing.js';
 export { systemClock } from './clock.js';
 export type { CtpClock, CtpTimerHandle } from './clock.js';
 export { DEFAULTS } from './options.js';

@@ -61,6 +61,10 @@ export interface CtpAdvert {
   seq: number;
   nodes: string[];
   neighbors: string[];
+  /** Base64 signature of the origin over `canonicalAdvert` (signed adverts, issue 9); travels as received. */
+  sig?: string;
+  /** Base64 DER certificate of the signer (subject CN = `origin`); travels with `sig`. */
+  cert?: string;
 }
 
 interface Base {

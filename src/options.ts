@@ -1,6 +1,7 @@
 /**
  * Router options (SPEC.md section 2), their defaults and validation.
  */
+import type { KeyObject } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { isClock, MAX_TIMER_MS, systemClock, type CtpClock } from './clock.js';
@@ -9,6 +10,7 @@ import { argumentError } from './errors.js';
 import type { CtpCodec, CtpMessage } from './messages.js';
 import { isValidRouterId } from './names.js';
 import type { CtpRunOptions } from './requests.js';
+import { resolveIdentity, type CtpResolvedIdentity } from './signing.js';
 
 /** Options of `new CtpRouter(onReceived, send, onNodesUpdated, options)`. */
 export interface CtpRouterOptions<P = unknown> {
@@ -67,6 +69,8 @@ export interface CtpResolvedOptions<P> {
   codec: CtpCodec;
   authorize: ((peer: P, msg: CtpMessage) => boolean) | undefined;
   clock: CtpClock;
+  /** The checked identity (`options.identity`), when adverts are signed. */
+  identity: CtpResolvedIdentity | undefined;
 }
 
 export const DEFAULTS = {
@@ -94,8 +98,11 @@ export function resolveOptions<P>(options: CtpRouterOptions<P> | undefined): Ctp
   if (options === undefined || options === null) options = {};
   if (typeof options !== 'object') throw argumentError('options', 'an object', options);
   const o = options as Record<string, unknown>;
-  const id = options.id ?? randomUUID();
+  // Certificate dates are checked on the router's clock (a bad clock is refused below).
+  const identity = options.identity === undefined ? undefined : resolveIdentity(options.identity, (isClock(options.clock) ? options.clock : systemClock).now());
+  const id = options.id ?? identity?.cn ?? randomUUID();
   if (!isValidRouterId(id)) throw argumentError('options.id', '1–128 characters of [A-Za-z0-9._:-]', id);
+  if (identity !== undefined && identity.cn !== id) throw argumentError('options.id', `the subject CN of \`identity.cert\` (${identity.cn})`, id);
   const nodes = options.nodes ?? [];
   if (!Array.isArray(nodes)) throw argumentError('options.nodes', 'an array of node names', nodes);
   const codec = options.codec ?? jsonCodec;
@@ -120,6 +127,7 @@ export function resolveOptions<P>(options: CtpRouterOptions<P> | undefined): Ctp
     codec,
     authorize: options.authorize,
     clock,
+    identity,
   };
 }
 

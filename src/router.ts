@@ -26,6 +26,7 @@ import { CtpPendingMap } from './pending.js';
 import { CtpRegistrant } from './registrant.js';
 import { CtpRequests, type CtpRequestSpec } from './requests.js';
 import { CtpRouting } from './routing.js';
+import { CtpAdvertAuth } from './signing.js';
 import { takeSnapshot, type CtpSnapshot, type CtpStats } from './snapshot.js';
 import { CtpTable } from './table.js';
 
@@ -86,7 +87,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     const idConflict = (): void => emit('conflict', { kind: 'router-id', id: this.id });
     this.neighbors = new CtpNeighbors(this.table, { idConflict, bound: () => this.flooding.flushOwn() }, this.report);
     this.admission = new CtpAdmission(o, (peer) => this.neighbors.isDown(peer), this.report);
-    this.flooding = new CtpFlooding(this.table, this.out, new CtpTimers(clock), o, { update: () => this.update(), idConflict }, this.report);
+    this.flooding = new CtpFlooding(this.table, this.out, new CtpTimers(clock), o, { update: () => this.update(), idConflict }, this.report, new CtpAdvertAuth(o.identity, this.table, this.report, o.maxRouters));
     this.routing = new CtpRouting(this.table, this.out, o.maxHops, {
       host: (msg, from) => this.host.deliver(msg, from),
       // A RESPONSE settles the request in flight whose id it echoes; else the registrant looks at it.

@@ -2,7 +2,8 @@
  * `npm run sim -- [--seeds N] [--first-seed S] [--steps K]`: a sweep of
  * seeds, stopping at the first violation with its seed, topology, shrunk
  * trace and a one-command repro. `--seed S [--skip 3,5-9] [--verbose]`
- * replays one run.
+ * replays one run. `--identities`: every router signs its adverts and
+ * forged adverts are injected (issue 9).
  */
 import { compact, expand, fingerprint, report, runSeed, shrink, type RunOptions } from './runner.js';
 import { stormBound } from './sim.js';
@@ -29,6 +30,8 @@ async function main(): Promise<void> {
   const steps = int('steps', 300);
   const opts: RunOptions = { steps };
   if (flag('verbose')) opts.log = (l) => console.log(l);
+  const identities = flag('identities');
+  if (identities) opts.identities = true;
   const single = arg('seed');
   if (single !== undefined) {
     const seed = int('seed', 1);
@@ -43,8 +46,8 @@ async function main(): Promise<void> {
     if (!flag('verbose')) console.log(o.trace.map((l) => `  ${l}`).join('\n'));
     console.log(`state at the violation:\n${o.dump}`);
     if (flag('shrink')) {
-      const s = await shrink(seed, o, { steps }, { replays: 1000, ms: 300_000 });
-      console.log(report(seed, s));
+      const s = await shrink(seed, o, { steps, identities }, { replays: 1000, ms: 300_000 });
+      console.log(report(seed, s, identities));
     }
     process.exitCode = 1;
     return;
@@ -65,15 +68,15 @@ async function main(): Promise<void> {
     if (o.violation !== undefined) {
       console.log(`seed ${seed} failed after ${seed - first} passing seeds: ${o.violation.message}`);
       console.log('shrinking...');
-      const s = await shrink(seed, o, { steps });
-      console.log(report(seed, s));
+      const s = await shrink(seed, o, { steps, identities });
+      console.log(report(seed, s, identities));
       console.log(`skip list: ${compact(s.skip) || '(none)'}`);
       process.exitCode = 1;
       return;
     }
     if ((seed - first + 1) % 500 === 0) console.log(`${seed - first + 1} seeds ok (last ${seed}), ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
-  console.log(`${count} seeds ok (${first}..${first + count - 1}), ${frames} frames, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`${count} seeds ok (${first}..${first + count - 1})${identities ? ' with identities' : ''}, ${frames} frames, ${((Date.now() - started) / 1000).toFixed(1)} s`);
   console.log(`worst topology change: ${(worst.ratio * 100).toFixed(0)}% of its bound (seed ${worst.seed}: ${worst.text})`);
 }
 

@@ -7,6 +7,7 @@
 import { parseVirtualName } from '../../src/names.js';
 import type { CtpRouter } from '../../src/router.js';
 import type { VirtualClock } from './clock.js';
+import { FORGED_PREFIX, FORGED_SEQ_BAND } from './identities.js';
 import type { SimNetwork, SimPeer } from './network.js';
 import type { SimRequest, SimSlot } from './sim.js';
 import { checkViews } from './view-invariant.js';
@@ -30,6 +31,7 @@ interface Internals {
     hosted: Map<string, { controller: string | undefined; monitors: Set<string>; removalTimer: unknown; open: unknown }>;
   };
   registrant: { regs: Map<string, { lostTimer: unknown; refreshId: number | undefined; host: string; node: string }> };
+  table: { seq: number; storedAdverts(): Iterable<{ origin: string; seq: number; nodes: string[] }> };
 }
 
 const T0 = 1_700_000_000_000;
@@ -89,6 +91,12 @@ export function checkStep(sim: SimView): void {
     // A registration is always backed by its virtual node, advertised locally.
     for (const reg of snap.registrations)
       if (snap.nodes[reg.virtualNode]?.owner !== 'local') sim.fail('registration', `${s.id} holds ${reg.virtualNode} without its virtual node`);
+    // Issue 9: a forged advert never changes a table (never stored, never healed above).
+    const table = (r as unknown as Internals).table;
+    if (table.seq >= FORGED_SEQ_BAND) sim.fail('forged', `${s.id} healed its own seq to ${table.seq}, above a forged advert`);
+    for (const ad of table.storedAdverts())
+      if (ad.seq >= FORGED_SEQ_BAND || ad.nodes.some((n) => n.startsWith(FORGED_PREFIX)))
+        sim.fail('forged', `${s.id} stored a forged advert of ${ad.origin}: seq ${ad.seq}, nodes ${JSON.stringify(ad.nodes)}`);
   }
 }
 

@@ -14,6 +14,8 @@ export interface RunOptions {
   /** Nodes probed at the final check (default: all). */
   finalProbeNodes?: number;
   log?: (line: string) => void;
+  /** Every router signs its adverts, and forged adverts are injected (issue 9). */
+  identities?: boolean;
 }
 
 /** Run one seed (optionally with some steps skipped). */
@@ -23,6 +25,7 @@ export async function runSeed(seed: number, opts: RunOptions, skip?: ReadonlySet
   if (opts.probeNodes !== undefined) config.probeNodes = opts.probeNodes;
   if (opts.finalProbeNodes !== undefined) config.finalProbeNodes = opts.finalProbeNodes;
   if (opts.log !== undefined) config.log = opts.log;
+  if (opts.identities === true) config.identities = true;
   return new Simulation(config).run();
 }
 
@@ -94,8 +97,8 @@ export function fingerprint(o: Pick<SimOutcome, 'trace'>): string {
 }
 
 /** The command that replays a run. */
-export function reproCommand(seed: number, steps: number, skip: readonly number[]): string {
-  return `npm run sim -- --seed ${seed} --steps ${steps}${skip.length > 0 ? ` --skip ${compact(skip)}` : ''} --verbose`;
+export function reproCommand(seed: number, steps: number, skip: readonly number[], identities = false): string {
+  return `npm run sim -- --seed ${seed} --steps ${steps}${skip.length > 0 ? ` --skip ${compact(skip)}` : ''}${identities ? ' --identities' : ''} --verbose`;
 }
 
 /** `1,2,3,7` → `1-3,7` */
@@ -121,7 +124,7 @@ export function expand(spec: string): number[] {
 }
 
 /** A report of a failure: seed, topology, violation, the shrunk trace and the repro command. */
-export function report(seed: number, shrunk: Shrunk): string {
+export function report(seed: number, shrunk: Shrunk, identities = false): string {
   const o = shrunk.outcome;
   const lines = [
     `VIOLATION at seed ${seed}: ${o.violation?.message ?? '?'}`,
@@ -130,7 +133,7 @@ export function report(seed: number, shrunk: Shrunk): string {
     ...o.trace.map((l) => `  ${l}`),
     `state at the violation:`,
     o.dump,
-    `repro: ${reproCommand(seed, shrunk.steps, shrunk.skip)}`,
+    `repro: ${reproCommand(seed, shrunk.steps, shrunk.skip, identities)}`,
   ];
   return lines.join('\n');
 }

@@ -14,6 +14,7 @@ import { parseVirtualName } from '../../src/names.js';
 import type { CtpRequestOptions, CtpRouterOptions } from '../../src/options.js';
 import { CtpRouter } from '../../src/router.js';
 import { VirtualClock } from './clock.js';
+import { FORGED_SEQ_BAND, FORGERIES, forge, simIdentity } from './identities.js';
 import { checkQuiet, checkStep, components, type SimView } from './invariants.js';
 import { SimNetwork, type SimEdge, type SimPeer } from './network.js';
 import { mix, Rng } from './rng.js';
@@ -48,6 +49,8 @@ export interface SimConfig {
   finalProbeNodes?: number;
   /** Print every step as it runs. */
   log?: (line: string) => void;
+  /** Every router signs its adverts (option `identity`, issue 9), and `forge` steps inject forged adverts. @default false */
+  identities?: boolean;
 }
 
 export interface SimOutcome {
@@ -124,6 +127,7 @@ export class Simulation implements SimView {
   private nextToken = 1;
   private reqCount = 0;
   private maxFrameBytes: number | undefined;
+  private forgeries = 0;
 
   constructor(readonly config: SimConfig) {
     this.netRng = new Rng(mix(config.seed, 0x6e6574));
@@ -315,6 +319,8 @@ export class Simulation implements SimView {
       staleAdvertMs: rng.pick([5000, 30_000]),
     };
     this.maxFrameBytes = rng.pick([undefined, undefined, 1500, 4096]);
+    // A signed advert carries its signature and certificate (about 700 bytes here): give it that room.
+    if (this.config.identities === true && this.maxFrameBytes !== undefined) this.maxFrameBytes += 1024;
     const vary = rng.chance(0.3);
     // Some runs let every host add one shared name: node-name conflicts (SPEC.md section 7).
     const conflicts = rng.chance(0.25);
@@ -328,6 +334,7 @@ export class Simulation implements SimView {
         staleAdvertMs: shared.staleAdvertMs,
       };
       if (this.maxFrameBytes !== undefined) options.maxFrameBytes = this.maxFrameBytes;
+      if (this.config.identities === true) options.identity = simIdentity(id);
       const pool = [`n${i}a`, `n${i}b`, `n${i}c`, `dev ${i};x`, `ü-${i}`, `x]@y${i}`, ...(conflicts ? ['shared'] : [])];
       const slot: SimSlot = { id, index: i, router: undefined, gen: 0, plain: new Set(), options, pool };
       this.slots.set(id, slot);
@@ -585,6 +592,8 @@ export class Simulation implements SimView {
 
   private async doStep(rng: Rng): Promise<string> {
     const kind = rng.weighted({
+      // Forged adverts only in runs with identities (first, weight 0 otherwise: the other runs draw as before).
+      forge: this.config.identities === true ? 4 : 0,
       append: 6,
       remove: 4,
       register: 14,
@@ -728,12 +737,51 @@ export class Simulation implements SimView {
         this.net.enqueue(e, from, g);
         return `garbage from ${from} on ${e.a}-${e.b}: ${typeof g === 'string' ? JSON.stringify(g.slice(0, 60)) : `${g.length} bytes`}`;
       }
+      case 'forge':
+        return this.forgeStep(rng);
       case 'wait': {
         const ms = rng.int(100, 20_000);
         await this.advance(ms);
         return `wait ${ms} ms`;
       }
     }
+  }
+
+  /**
+   * Issue 9: an authenticated router injects a forged advert of another
+   * origin into its neighbor, at once (then the advert must be dropped as
+   * `bad-signature` whenever it could change anything, and change nothing)
+   * or through the link (then the step invariants catch any change).
+   */
+  private forgeStep(rng: Rng): string {
+    const up = this.net.edges.filter((e) => e.up);
+    if (up.length === 0) return 'noop';
+    const e = rng.pick(up);
+    const [attacker, victim] = rng.chance(0.5) ? [e.a, e.b] : [e.b, e.a];
+    const vr = this.slots.get(victim)?.router as CtpRouter<SimPeer>;
+    const origin = rng.pick([...this.slots.keys()].filter((id) => id !== attacker));
+    const kind = rng.pick(FORGERIES);
+    const before = vr.snapshot();
+    const current = origin === victim ? before.seq : before.routers[origin]?.seq;
+    const seq = current !== undefined && rng.chance(0.6) ? current + rng.int(0, 2) : FORGED_SEQ_BAND + rng.int(0, 1000);
+    const neighbors = [...new Set([attacker, victim, ...rng.shuffle([...this.slots.keys()]).slice(0, rng.int(0, 3))])];
+    const advert = forge(kind, attacker, origin, seq, this.forgeries++, rng, neighbors);
+    const frame = JSON.stringify({ v: 1, t: 'REPORTNODE', from: attacker, adverts: [advert] });
+    const what = `forge ${kind} advert of ${origin} seq ${seq >= FORGED_SEQ_BAND ? 'band' : `${current}+${seq - (current ?? 0)}`} by ${attacker} into ${victim}`;
+    // Not yet bound to the attacker, the victim would re-originate on binding it: through the link then.
+    if (rng.chance(0.3) || !before.neighbors.includes(attacker)) {
+      this.net.enqueue(e, attacker, frame);
+      return `${what} (through the link)`;
+    }
+    const drops = vr.stats().dropped['bad-signature'] ?? 0;
+    this.deliver(victim, this.net.handle(e, victim), frame);
+    const after = vr.snapshot();
+    const dropped = (vr.stats().dropped['bad-signature'] ?? 0) - drops;
+    const couldChange = kind === 'unsigned' || current === undefined || (origin === victim ? seq >= current : seq > current);
+    if (dropped !== (couldChange ? 1 : 0)) this.fail('forged', `${what}: ${dropped} bad-signature drops, expected ${couldChange ? 1 : 0}`);
+    if (after.seq !== before.seq || JSON.stringify(after.routers[origin]) !== JSON.stringify(before.routers[origin]))
+      this.fail('forged', `${what} changed its table: seq ${before.seq} -> ${after.seq}, ${origin} ${JSON.stringify(before.routers[origin])} -> ${JSON.stringify(after.routers[origin])}`);
+    return `${what}: ${dropped > 0 ? 'bad-signature' : 'ignored'}`;
   }
 
   // =========================================================================
