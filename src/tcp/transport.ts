@@ -7,11 +7,14 @@ import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
+import type { CtpSendInfo } from '../callbacks.js';
 import { argumentError, CtpArgumentError } from '../errors.js';
 import { isValidRouterId } from '../names.js';
 import type { TcpAddress } from './address.js';
 import { TcpConnection, type TcpCloseReason, type TcpPeer } from './connection.js';
+import { TcpBufferBudget } from './budget.js';
 import { TcpDialer, type TcpDialerHost } from './dialer.js';
+import { TcpLiveness } from './liveness.js';
 import { resolveTcpOptions, type TcpResolvedOptions, type TcpTransportOptions } from './options.js';
 
 const debug = createDebug('ctp:tcp');
@@ -61,6 +64,18 @@ export interface TcpStats {
   duplicates: number;
   /** Dial attempts that failed. */
   dialFailures: number;
+  /** Heartbeats (empty lines) written to idle connections. */
+  heartbeatsOut: number;
+  /** Connections closed as `dead` (nothing arrived for `deadAfterMs`). */
+  dead: number;
+  /** Connections closed for `handshake-timeout`. */
+  handshakeTimeouts: number;
+  /** Connections closed for `buffer-budget`. */
+  bufferBudget: number;
+  /** Queued REPORTNODE frames replaced by a newer one carrying newer adverts of the same origins. */
+  superseded: number;
+  /** Partial-frame bytes held now, across connections (at most `maxBufferedBytes`). */
+  bufferedBytes: number;
 }
 
 // The optional hello (SPEC.md section 6 says nothing of it): a valid UPDATENODE
@@ -106,7 +121,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
    * `null`. Bound: pass it as the router's `send`. Frames are written batched,
    * once per event-loop turn. Frames for a connection that is down are dropped.
    */
-  readonly send: (peer: TcpPeer | null, frame: string) => void;
+  readonly send: (peer: TcpPeer | null, frame: string, info?: CtpSendInfo<TcpPeer>) => void;
   private readonly opts: TcpResolvedOptions;
   private host: TcpHost | undefined;
   private readonly server: Server | undefined;
@@ -124,7 +139,9 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   private nextConnId = 1;
   private readonly instance = randomUUID();
   private closing: Promise<void> | undefined;
-  private readonly counters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, oversized: 0, slowConsumers: 0, duplicates: 0, dialFailures: 0 };
+  private readonly counters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, oversized: 0, slowConsumers: 0, duplicates: 0, dialFailures: 0, heartbeatsOut: 0, dead: 0, handshakeTimeouts: 0, bufferBudget: 0, superseded: 0 };
+  private readonly liveness: TcpLiveness;
+  private readonly budget: TcpBufferBudget;
   private readonly dialerHost: TcpDialerHost = {
     adopt: (socket, dialer) => this.adopt(socket, 'out', dialer),
     dialFailed: (dialer, err) => {
@@ -136,7 +153,11 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   constructor(options?: TcpTransportOptions) {
     super();
     this.opts = resolveTcpOptions(options);
-    this.send = (peer, frame) => this.sendFrame(peer, frame);
+    // Three parameters: the router passes `CtpSendInfo` (the adverts a REPORTNODE carries).
+    this.send = (peer, frame, info) => this.sendFrame(peer, frame, info);
+    const kill = (c: TcpConnection, reason: TcpCloseReason): void => this.kill(c, reason);
+    this.liveness = new TcpLiveness(this.opts, { connections: () => this.live, kill, heartbeatSent: () => this.heartbeatSent() });
+    this.budget = new TcpBufferBudget(this.opts.maxBufferedBytes, kill);
     const listen = this.opts.listen;
     if (listen === undefined) {
       this.server = undefined;
@@ -204,7 +225,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
 
   /** Plain counters. */
   stats(): TcpStats {
-    return { connections: this.live.size, ...this.counters };
+    return { connections: this.live.size, ...this.counters, bufferedBytes: this.budget.total };
   }
 
   /**
@@ -216,6 +237,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   close(): Promise<void> {
     if (this.closing !== undefined) return this.closing;
     this.closing = (async () => {
+      this.liveness.stop();
       for (const d of this.dialers) d.stop();
       const waits: Promise<unknown>[] = [];
       for (const c of this.conns) {
@@ -256,7 +278,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     debug('connection %s', c);
     socket.on('data', (chunk: Buffer) => {
       this.counters.bytesIn += chunk.length;
-      if (c.up) c.splitter.push(chunk);
+      if (c.up) this.budget.push(c, chunk);
     });
     socket.on('drain', () => {
       c.drained();
@@ -282,6 +304,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     } catch (err) {
       this.reportError(err);
     }
+    this.liveness.start();
     if (c.socket.isPaused()) c.socket.resume();
     if (c.up) this.emit('connect', c);
   }
@@ -309,6 +332,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   }
 
   private onClose(c: TcpConnection): void {
+    this.budget.release(c);
     c.closed();
     this.conns.delete(c);
     this.takeDown(c, c.closeReason ?? 'closed');
@@ -402,20 +426,23 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
 
   // ---- sending --------------------------------------------------------------
 
-  private sendFrame(peer: TcpPeer | null, frame: string): void {
+  private sendFrame(peer: TcpPeer | null, frame: string, info: CtpSendInfo<TcpPeer> | undefined): void {
     if (typeof frame !== 'string') throw argumentError('frame', 'a string', frame);
     // A raw line break would split the frame in two on the wire.
     if (frame.includes('\n')) throw argumentError('frame', 'a frame without line breaks', frame);
     if (peer === null) {
-      for (const c of this.live) this.enqueue(c, frame);
+      for (const c of this.live) this.enqueue(c, frame, info);
       return;
     }
-    if (this.live.has(peer as TcpConnection)) this.enqueue(peer as TcpConnection, frame);
+    if (this.live.has(peer as TcpConnection)) this.enqueue(peer as TcpConnection, frame, info);
   }
 
-  private enqueue(c: TcpConnection, frame: string): void {
+  private enqueue(c: TcpConnection, frame: string, info?: CtpSendInfo<TcpPeer>): void {
     this.counters.framesOut++;
-    if (!c.enqueue(frame, this.opts.maxQueuedBytes)) {
+    const adverts = info?.adverts;
+    const replaced = adverts === undefined || adverts.length === 0 ? (c.enqueue(frame, this.opts.maxQueuedBytes) ? 0 : -1) : c.enqueueAdverts(frame, adverts, this.opts.maxQueuedBytes);
+    if (replaced > 0) this.counters.superseded += replaced;
+    if (replaced < 0) {
       this.slowConsumer(c);
       return;
     }
@@ -445,6 +472,22 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     c.destroy('slow-consumer');
     // ...but we are inside the router's `send`: tell it once that returns.
     queueMicrotask(() => this.takeDown(c, 'slow-consumer'));
+  }
+
+  /** Close a connection the liveness sweep or the buffer budget condemned. */
+  private kill(c: TcpConnection, reason: TcpCloseReason): void {
+    if (reason === 'dead') this.counters.dead++;
+    else if (reason === 'handshake-timeout') this.counters.handshakeTimeouts++;
+    else if (reason === 'buffer-budget') this.counters.bufferBudget++;
+    this.live.delete(c);
+    this.dirty.delete(c);
+    c.destroy(reason);
+    this.takeDown(c, reason);
+  }
+
+  private heartbeatSent(): void {
+    this.counters.heartbeatsOut++;
+    this.counters.bytesOut++;
   }
 
   // ---- helpers ---------------------------------------------------------------
