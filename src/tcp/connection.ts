@@ -16,7 +16,8 @@ export type TcpCloseReason =
   | 'closing' // `close()`
   | 'dead' // nothing (no frame, no heartbeat) arrived for `deadAfterMs`
   | 'handshake-timeout' // no first complete frame, or a partial frame not completed, within `handshakeTimeoutMs`
-  | 'buffer-budget'; // it held one of the largest partial frames when `maxBufferedBytes` was passed
+  | 'buffer-budget' // it held one of the largest partial frames when `maxBufferedBytes` was passed
+  | 'evicted'; // `maxConnections` was reached and it had not delivered a frame yet: room for a new one
 
 /**
  * The peer handle `TcpTransport` gives the router: one TCP connection. The

@@ -12,9 +12,8 @@ import { argumentError, CtpArgumentError } from '../errors.js';
 import { isValidRouterId } from '../names.js';
 import type { TcpAddress } from './address.js';
 import { TcpConnection, type TcpCloseReason, type TcpPeer } from './connection.js';
-import { TcpBufferBudget } from './budget.js';
 import { TcpDialer, type TcpDialerHost } from './dialer.js';
-import { TcpLiveness } from './liveness.js';
+import { TcpGuards, type TcpGuardCounters } from './guards.js';
 import { resolveTcpOptions, type TcpResolvedOptions, type TcpTransportOptions } from './options.js';
 
 const debug = createDebug('ctp:tcp');
@@ -49,7 +48,7 @@ export interface TcpTransportEvents {
 }
 
 /** `stats()`: plain counters. */
-export interface TcpStats {
+export interface TcpStats extends TcpGuardCounters {
   /** Connections up now. */
   connections: number;
   framesIn: number;
@@ -64,14 +63,6 @@ export interface TcpStats {
   duplicates: number;
   /** Dial attempts that failed. */
   dialFailures: number;
-  /** Heartbeats (empty lines) written to idle connections. */
-  heartbeatsOut: number;
-  /** Connections closed as `dead` (nothing arrived for `deadAfterMs`). */
-  dead: number;
-  /** Connections closed for `handshake-timeout`. */
-  handshakeTimeouts: number;
-  /** Connections closed for `buffer-budget`. */
-  bufferBudget: number;
   /** Queued REPORTNODE frames replaced by a newer one carrying newer adverts of the same origins. */
   superseded: number;
   /** Partial-frame bytes held now, across connections (at most `maxBufferedBytes`). */
@@ -139,9 +130,9 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   private nextConnId = 1;
   private readonly instance = randomUUID();
   private closing: Promise<void> | undefined;
-  private readonly counters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, oversized: 0, slowConsumers: 0, duplicates: 0, dialFailures: 0, heartbeatsOut: 0, dead: 0, handshakeTimeouts: 0, bufferBudget: 0, superseded: 0 };
-  private readonly liveness: TcpLiveness;
-  private readonly budget: TcpBufferBudget;
+  private readonly counters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, oversized: 0, slowConsumers: 0, duplicates: 0, dialFailures: 0, superseded: 0 };
+  /** Heartbeats, dead links, handshake timeout, partial-frame budget, eviction. */
+  private readonly guards: TcpGuards;
   private readonly dialerHost: TcpDialerHost = {
     adopt: (socket, dialer) => this.adopt(socket, 'out', dialer),
     dialFailed: (dialer, err) => {
@@ -155,9 +146,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     this.opts = resolveTcpOptions(options);
     // Three parameters: the router passes `CtpSendInfo` (the adverts a REPORTNODE carries).
     this.send = (peer, frame, info) => this.sendFrame(peer, frame, info);
-    const kill = (c: TcpConnection, reason: TcpCloseReason): void => this.kill(c, reason);
-    this.liveness = new TcpLiveness(this.opts, { connections: () => this.live, kill, heartbeatSent: () => this.heartbeatSent() });
-    this.budget = new TcpBufferBudget(this.opts.maxBufferedBytes, kill);
+    this.guards = new TcpGuards(this.opts, { live: this.live, condemn: (c, reason) => this.condemn(c, reason) });
     const listen = this.opts.listen;
     if (listen === undefined) {
       this.server = undefined;
@@ -168,6 +157,8 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     this.server = server;
     server.maxConnections = this.opts.maxConnections;
     server.on('connection', (socket) => this.adopt(socket, 'in', undefined));
+    // Full: make room for the next attempt by evicting a connection that never sent a frame (slowloris).
+    server.on('drop', () => this.guards.evictUnproven());
     this.listenPromise = new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
         debug('listen on %s:%d failed: %s', listen.host, listen.port, err.message);
@@ -225,7 +216,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
 
   /** Plain counters. */
   stats(): TcpStats {
-    return { connections: this.live.size, ...this.counters, bufferedBytes: this.budget.total };
+    return { connections: this.live.size, ...this.counters, ...this.guards.counters, bufferedBytes: this.guards.bufferedBytes };
   }
 
   /**
@@ -237,7 +228,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   close(): Promise<void> {
     if (this.closing !== undefined) return this.closing;
     this.closing = (async () => {
-      this.liveness.stop();
+      this.guards.stop();
       for (const d of this.dialers) d.stop();
       const waits: Promise<unknown>[] = [];
       for (const c of this.conns) {
@@ -278,7 +269,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     debug('connection %s', c);
     socket.on('data', (chunk: Buffer) => {
       this.counters.bytesIn += chunk.length;
-      if (c.up) this.budget.push(c, chunk);
+      if (c.up) this.guards.push(c, chunk);
     });
     socket.on('drain', () => {
       c.drained();
@@ -304,7 +295,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     } catch (err) {
       this.reportError(err);
     }
-    this.liveness.start();
+    this.guards.up();
     if (c.socket.isPaused()) c.socket.resume();
     if (c.up) this.emit('connect', c);
   }
@@ -332,7 +323,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   }
 
   private onClose(c: TcpConnection): void {
-    this.budget.release(c);
+    this.guards.closed(c);
     c.closed();
     this.conns.delete(c);
     this.takeDown(c, c.closeReason ?? 'closed');
@@ -474,20 +465,12 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     queueMicrotask(() => this.takeDown(c, 'slow-consumer'));
   }
 
-  /** Close a connection the liveness sweep or the buffer budget condemned. */
-  private kill(c: TcpConnection, reason: TcpCloseReason): void {
-    if (reason === 'dead') this.counters.dead++;
-    else if (reason === 'handshake-timeout') this.counters.handshakeTimeouts++;
-    else if (reason === 'buffer-budget') this.counters.bufferBudget++;
+  /** Close a connection the guards condemned (dead, handshake timeout, buffer budget, evicted). */
+  private condemn(c: TcpConnection, reason: TcpCloseReason): void {
     this.live.delete(c);
     this.dirty.delete(c);
     c.destroy(reason);
     this.takeDown(c, reason);
-  }
-
-  private heartbeatSent(): void {
-    this.counters.heartbeatsOut++;
-    this.counters.bytesOut++;
   }
 
   // ---- helpers ---------------------------------------------------------------
