@@ -3,7 +3,6 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
 import { isClock, MAX_TIMER_MS, systemClock, type CtpClock } from './clock.js';
 import { jsonCodec } from './codec.js';
 import { argumentError } from './errors.js';

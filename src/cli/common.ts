@@ -15,6 +15,7 @@ export const COMMON_SPEC: Record<string, OptionSpec> = {
   'timeout-ms': { type: 'string' },
   'wait-ms': { type: 'string' },
   connect: { type: 'string', multiple: true },
+  'heartbeat-ms': { type: 'string' },
 };
 
 /** The shared options, validated. */
@@ -26,6 +27,8 @@ export interface CommonOptions {
   timeoutMs: number;
   waitMs: number;
   connect: TcpAddress[];
+  /** Transport `heartbeatMs` (links silent for 3× it are closed as dead); undefined: the transport's default. */
+  heartbeatMs: number | undefined;
 }
 
 /** Validate the shared options; throws `UsageError`. */
@@ -40,6 +43,7 @@ export function commonOptions(p: ParsedArgs, command: string): CommonOptions {
     timeoutMs: intArg(p.options['timeout-ms'], 'timeout-ms', command, 10_000, 1),
     waitMs: intArg(p.options['wait-ms'], 'wait-ms', command, 5_000),
     connect: listOpt(p.options.connect).map((a) => addressArg(a, 'connect', command)),
+    heartbeatMs: p.options['heartbeat-ms'] === undefined ? undefined : intArg(p.options['heartbeat-ms'], 'heartbeat-ms', command, 0),
   };
 }
 

@@ -78,6 +78,7 @@ export async function peerCommand(argv: string[]): Promise<number | 'help'> {
     tls: common.tls,
     nodes,
     timeoutMs: common.timeoutMs,
+    heartbeatMs: common.heartbeatMs,
     leaseGraceMs: p.options['lease-grace-ms'] === undefined ? undefined : intArg(p.options['lease-grace-ms'], 'lease-grace-ms', 'peer', 0, 1),
     maxFrameBytes: p.options['max-frame-bytes'] === undefined ? undefined : intArg(p.options['max-frame-bytes'], 'max-frame-bytes', 'peer', 0, 1024),
     maxQueuedBytes: p.options['max-queued-bytes'] === undefined ? undefined : intArg(p.options['max-queued-bytes'], 'max-queued-bytes', 'peer', 0, 1),

@@ -31,6 +31,8 @@ export interface SessionOptions {
   maxFrameBytes?: number | undefined;
   maxQueuedBytes?: number | undefined;
   reconnectMaxMs?: number | undefined;
+  /** Transport `heartbeatMs` (0: none, and no dead-link detection). */
+  heartbeatMs?: number | undefined;
   onReceived?: (name: CtpReceivedName, msg: CtpControlMessage | CtpEvent) => void;
 }
 
@@ -49,6 +51,7 @@ export class Session {
       reconnect,
       ...(o.maxFrameBytes === undefined ? {} : { maxFrameBytes: o.maxFrameBytes }),
       ...(o.maxQueuedBytes === undefined ? {} : { maxQueuedBytes: o.maxQueuedBytes }),
+      ...(o.heartbeatMs === undefined ? {} : { heartbeatMs: o.heartbeatMs }),
     });
     this.router = new CtpRouter<TcpPeer>((n, m) => o.onReceived?.(n, m), this.transport.send, () => {}, {
       id: o.id ?? `${o.role}-${randomUUID().slice(0, 8)}`,
@@ -145,6 +148,7 @@ export async function openClientSession(common: CommonOptions, role: string, out
     connect: common.connect,
     tls: common.tls,
     timeoutMs: common.timeoutMs,
+    heartbeatMs: common.heartbeatMs,
     onReceived: (name, msg) => {
       if (printEvents && name === 'EVENT' && 'content' in msg) out.line('event', `event ${msg.node} ${show(msg.content)}`, { node: msg.node, content: msg.content });
     },

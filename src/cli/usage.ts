@@ -10,6 +10,8 @@ const COMMON = `Common options:
   --tls-ca FILE          and this router signs its adverts with that key; --id must equal the CN
   --timeout-ms MS        request timeout (default 10000)
   --wait-ms MS           how long to wait for the connection and for nodes to appear (default 5000)
+  --heartbeat-ms MS      heartbeat on idle links; a link silent for 3x this is closed as dead
+                         (default 5000; 0: no heartbeats and no dead-link detection)
   -h, --help             show this help`;
 
 /** Help of each command, and of the program. */

@@ -5,6 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import { LineSplitter } from './line-splitter.js';
+import { AdvertQueueIndex, type AdvertKey } from './supersede.js';
 
 /** Why a connection ended. */
 export type TcpCloseReason =
@@ -13,7 +14,11 @@ export type TcpCloseReason =
   | 'duplicate' // a second link to the same router: the other one is kept
   | 'self' // a connection to this very router
   | 'identity-mismatch' // its hello or a frame names a router other than its certificate (or its `id@` target)
-  | 'closing'; // `close()`
+  | 'closing' // `close()`
+  | 'dead' // nothing (no frame, no heartbeat) arrived for `deadAfterMs`
+  | 'handshake-timeout' // no first complete frame, or a partial frame not completed, within `handshakeTimeoutMs`
+  | 'buffer-budget' // it held one of the largest partial frames when `maxBufferedBytes` was passed
+  | 'evicted'; // `maxConnections` was reached and it had not delivered a frame yet: room for a new one
 
 /**
  * The peer handle `TcpTransport` gives the router: one TCP connection. The
@@ -62,6 +67,10 @@ export class TcpConnection implements TcpPeer {
   readonly splitter: LineSplitter;
   private out: string[] = [];
   private outBytes = 0;
+  /** Queued REPORTNODE frames by the adverts they carry, for `supersede`. */
+  private readonly advertIndex = new AdvertQueueIndex();
+  /** Queued entries emptied by `supersede` (skipped by `flush`). */
+  private holes = 0;
   private blocked = false;
   private closeTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -98,6 +107,31 @@ export class TcpConnection implements TcpPeer {
     return this.outBytes + this.socket.writableLength <= limit;
   }
 
+  /**
+   * Queue a REPORTNODE frame carrying `adverts`: it takes the place of the
+   * queued frames whose adverts it all supersedes (same origins, seq not
+   * above its own), the others are dropped; without such a frame it is queued
+   * at the end. Returns how many queued frames it replaced, or -1 when the
+   * queue would pass `limit` (a slow consumer).
+   */
+  enqueueAdverts(frame: string, adverts: readonly AdvertKey[], limit: number): number {
+    const replaced = this.advertIndex.superseded(adverts);
+    if (replaced.length === 0) {
+      this.advertIndex.add(this.out.length, adverts);
+      return this.enqueue(frame, limit) ? 0 : -1;
+    }
+    const [first, ...rest] = replaced as [number, ...number[]];
+    for (const i of replaced) {
+      this.outBytes -= (this.out[i] as string).length + 1;
+      this.out[i] = '';
+    }
+    this.holes += rest.length;
+    this.out[first] = frame;
+    this.outBytes += frame.length + 1;
+    this.advertIndex.add(first, adverts);
+    return this.outBytes + this.socket.writableLength <= limit ? replaced.length : -1;
+  }
+
   /** Has queued frames that a flush would write. */
   get pending(): boolean {
     return this.out.length > 0 && !this.blocked;
@@ -106,9 +140,9 @@ export class TcpConnection implements TcpPeer {
   /** Write every queued frame in one `write` (unless the socket asked to wait for `drain`). Returns bytes written. */
   flush(): number {
     if (this.blocked || this.out.length === 0 || this.socket.destroyed || this.socket.writableEnded) return 0;
-    const data = this.out.length === 1 ? `${this.out[0] as string}\n` : `${this.out.join('\n')}\n`;
-    this.out = [];
-    this.outBytes = 0;
+    const out = this.holes === 0 ? this.out : this.out.filter((f) => f !== '');
+    const data = out.length === 1 ? `${out[0] as string}\n` : `${out.join('\n')}\n`;
+    this.clearQueue();
     if (!this.socket.write(data)) this.blocked = true;
     return Buffer.byteLength(data);
   }
@@ -133,8 +167,7 @@ export class TcpConnection implements TcpPeer {
   /** Close at once, dropping whatever is queued. */
   destroy(reason: TcpCloseReason): void {
     if (this.closeReason === undefined) this.closeReason = reason;
-    this.out = [];
-    this.outBytes = 0;
+    this.clearQueue();
     this.socket.destroy();
   }
 
@@ -143,9 +176,22 @@ export class TcpConnection implements TcpPeer {
     if (this.closeReason === undefined) this.closeReason = 'closed';
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
     this.closeTimer = undefined;
+    this.clearQueue();
+    this.splitter.reset();
+  }
+
+  /** Write a heartbeat (an empty line) now, unless frames are queued or the socket is backed up. */
+  heartbeat(): boolean {
+    if (this.out.length > 0 || this.blocked || this.socket.destroyed || this.socket.writableEnded || this.socket.writableLength > 0) return false;
+    if (!this.socket.write('\n')) this.blocked = true;
+    return true;
+  }
+
+  private clearQueue(): void {
     this.out = [];
     this.outBytes = 0;
-    this.splitter.reset();
+    this.holes = 0;
+    this.advertIndex.clear();
   }
 
   toString(): string {

@@ -20,6 +20,8 @@ export class LineSplitter {
   private parts: Buffer[] = [];
   private partsLength = 0;
   private discarding = false;
+  /** Line ends (newlines) seen so far, empty and oversized lines included. */
+  lineEnds = 0;
 
   constructor(
     private readonly maxLineBytes: number,
@@ -60,6 +62,7 @@ export class LineSplitter {
       } else if (nl - start > max) this.onOversized(nl - start);
       else line = chunk.subarray(start, nl);
       start = nl + 1;
+      this.lineEnds++;
       if (line !== undefined) {
         // Tolerate CRLF (telnet, netcat -C) and skip empty lines.
         const end = line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length;

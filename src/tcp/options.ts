@@ -58,6 +58,32 @@ export interface TcpTransportOptions {
    * @default none (plain TCP)
    */
   tls?: TcpTlsOptions;
+  /**
+   * Send a heartbeat (an empty line) on a connection to which nothing else was
+   * written for this long; 0 sends none. Bounds: a peer frozen or gone without
+   * a FIN (SIGSTOP, power loss) holding control or a route. @default 5000
+   */
+  heartbeatMs?: number;
+  /**
+   * Close a connection (reason `dead`) from which nothing at all (no frame, no
+   * heartbeat, no byte) arrived for this long; 0 never does. Must exceed the
+   * other end's `heartbeatMs`. @default 3 × heartbeatMs
+   */
+  deadAfterMs?: number;
+  /**
+   * Close a connection (reason `handshake-timeout`) that has not delivered its
+   * first complete frame this long after it came up, or that holds a partial
+   * frame without completing it for this long; 0 never does. Bounds slowloris
+   * (many connections each holding half a frame). @default 10000
+   */
+  handshakeTimeoutMs?: number;
+  /**
+   * Budget for partial-frame bytes held across all connections; when passed,
+   * the connections holding the largest partial frames are closed first
+   * (reason `buffer-budget`) until it is met. Bounds memory against many large
+   * partial lines. @default 67108864
+   */
+  maxBufferedBytes?: number;
 }
 
 /** Defaults of `TcpTransportOptions`. */
@@ -73,6 +99,9 @@ export const TCP_DEFAULTS = {
   maxConnections: 1024,
   keepAliveMs: 15_000,
   closeTimeoutMs: 1000,
+  heartbeatMs: 5000,
+  handshakeTimeoutMs: 10_000,
+  maxBufferedBytes: 64 * 1024 * 1024,
 } as const;
 
 /** Options with every default filled in. */
@@ -88,6 +117,10 @@ export interface TcpResolvedOptions {
   maxConnections: number;
   keepAliveMs: number;
   closeTimeoutMs: number;
+  heartbeatMs: number;
+  deadAfterMs: number;
+  handshakeTimeoutMs: number;
+  maxBufferedBytes: number;
 }
 
 function positive(name: string, value: unknown, fallback: number, allowZero = false): number {
@@ -138,6 +171,10 @@ export function resolveTcpOptions(options: TcpTransportOptions | undefined): Tcp
   const tls = resolveTls(o.tls, connectTimeoutMs);
   if (tls?.ownId !== undefined && o.id !== undefined && o.id !== tls.ownId)
     throw argumentError('options.id', `the id its certificate names (${tls.ownId})`, o.id);
+  const heartbeatMs = positive('options.heartbeatMs', o.heartbeatMs, TCP_DEFAULTS.heartbeatMs, true);
+  const deadAfterMs = positive('options.deadAfterMs', o.deadAfterMs, 3 * heartbeatMs, true);
+  if (deadAfterMs > 0 && heartbeatMs > 0 && deadAfterMs <= heartbeatMs)
+    throw argumentError('options.deadAfterMs', `0 or more than heartbeatMs (${heartbeatMs})`, deadAfterMs);
   return {
     listen,
     connect,
@@ -150,6 +187,10 @@ export function resolveTcpOptions(options: TcpTransportOptions | undefined): Tcp
     maxConnections: positive('options.maxConnections', o.maxConnections, TCP_DEFAULTS.maxConnections),
     keepAliveMs: positive('options.keepAliveMs', o.keepAliveMs, TCP_DEFAULTS.keepAliveMs, true),
     closeTimeoutMs: positive('options.closeTimeoutMs', o.closeTimeoutMs, TCP_DEFAULTS.closeTimeoutMs, true),
+    heartbeatMs,
+    deadAfterMs,
+    handshakeTimeoutMs: positive('options.handshakeTimeoutMs', o.handshakeTimeoutMs, TCP_DEFAULTS.handshakeTimeoutMs, true),
+    maxBufferedBytes: positive('options.maxBufferedBytes', o.maxBufferedBytes, TCP_DEFAULTS.maxBufferedBytes),
   };
 }
 

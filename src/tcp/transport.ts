@@ -8,6 +8,7 @@ import { EventEmitter } from 'eventemitter3';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import type { CtpSendInfo } from '../callbacks.js';
 import { argumentError, CtpArgumentError } from '../errors.js';
 import { isValidRouterId } from '../names.js';
 import type { TcpAddress } from './address.js';
@@ -16,6 +17,7 @@ import { TcpDialer, type TcpDialerHost } from './dialer.js';
 import { claimsOtherFrom } from './frame-from.js';
 import { helloFrame, parseHello } from './hello.js';
 import { TcpLinks } from './links.js';
+import { TcpGuards, type TcpGuardCounters } from './guards.js';
 import { resolveTcpOptions, type TcpResolvedOptions, type TcpTransportOptions } from './options.js';
 import { createTlsServer, openSocket, peerCertificateId, type TcpRefusedReason, type TcpTlsServer } from './tls.js';
 
@@ -56,7 +58,7 @@ export interface TcpTransportEvents {
 }
 
 /** `stats()`: plain counters. */
-export interface TcpStats {
+export interface TcpStats extends TcpGuardCounters {
   /** Connections up now. */
   connections: number;
   framesIn: number;
@@ -75,6 +77,10 @@ export interface TcpStats {
   refused: number;
   /** Dial attempts that failed. */
   dialFailures: number;
+  /** Queued REPORTNODE frames replaced by a newer one carrying newer adverts of the same origins. */
+  superseded: number;
+  /** Partial-frame bytes held now, across connections (at most `maxBufferedBytes`). */
+  bufferedBytes: number;
 }
 
 /**
@@ -94,7 +100,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
    * `null`. Bound: pass it as the router's `send`. Frames are written batched,
    * once per event-loop turn. Frames for a connection that is down are dropped.
    */
-  readonly send: (peer: TcpPeer | null, frame: string) => void;
+  readonly send: (peer: TcpPeer | null, frame: string, info?: CtpSendInfo<TcpPeer>) => void;
   private readonly opts: TcpResolvedOptions;
   private host: TcpHost | undefined;
   private readonly server: Server | undefined;
@@ -113,7 +119,9 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   private nextConnId = 1;
   private readonly instance = randomUUID();
   private closing: Promise<void> | undefined;
-  private readonly counters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, oversized: 0, slowConsumers: 0, duplicates: 0, identityMismatches: 0, refused: 0, dialFailures: 0 };
+  private readonly counters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, oversized: 0, slowConsumers: 0, duplicates: 0, identityMismatches: 0, refused: 0, dialFailures: 0, superseded: 0 };
+  /** Heartbeats, dead links, handshake timeout, partial-frame budget, eviction. */
+  private readonly guards: TcpGuards;
   private readonly dialerHost: TcpDialerHost = {
     adopt: (socket, dialer) => this.adopt(socket, 'out', dialer),
     dialFailed: (dialer, err) => {
@@ -125,7 +133,9 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   constructor(options?: TcpTransportOptions) {
     super();
     this.opts = resolveTcpOptions(options);
-    this.send = (peer, frame) => this.sendFrame(peer, frame);
+    // Three parameters: the router passes `CtpSendInfo` (the adverts a REPORTNODE carries).
+    this.send = (peer, frame, info) => this.sendFrame(peer, frame, info);
+    this.guards = new TcpGuards(this.opts, { live: this.live, condemn: (c, reason) => this.condemn(c, reason) });
     const listen = this.opts.listen;
     if (listen === undefined) {
       this.server = undefined;
@@ -139,6 +149,8 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     this.server = server;
     server.maxConnections = this.opts.maxConnections;
     if (tls === undefined) server.on('connection', (socket) => this.adopt(socket, 'in', undefined));
+    // Full: make room for the next attempt by evicting a connection that never sent a frame (slowloris).
+    server.on('drop', () => this.guards.evictUnproven());
     this.listenPromise = new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
         debug('listen on %s:%d failed: %s', listen.host, listen.port, err.message);
@@ -201,7 +213,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
 
   /** Plain counters. */
   stats(): TcpStats {
-    return { connections: this.live.size, ...this.counters };
+    return { connections: this.live.size, ...this.counters, ...this.guards.counters, bufferedBytes: this.guards.bufferedBytes };
   }
 
   /**
@@ -213,6 +225,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   close(): Promise<void> {
     if (this.closing !== undefined) return this.closing;
     this.closing = (async () => {
+      this.guards.stop();
       for (const d of this.dialers) d.stop();
       this.tlsServer?.dropHandshaking();
       const waits: Promise<unknown>[] = [];
@@ -260,7 +273,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     debug('connection %s', c);
     socket.on('data', (chunk: Buffer) => {
       this.counters.bytesIn += chunk.length;
-      if (c.up) c.splitter.push(chunk);
+      if (c.up) this.guards.push(c, chunk);
     });
     socket.on('drain', () => {
       c.drained();
@@ -297,6 +310,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     } catch (err) {
       this.reportError(err);
     }
+    this.guards.up();
     if (c.socket.isPaused()) c.socket.resume();
     if (c.up) this.emit('connect', c);
   }
@@ -322,6 +336,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   }
 
   private onClose(c: TcpConnection): void {
+    this.guards.closed(c);
     c.closed();
     this.conns.delete(c);
     this.takeDown(c, c.closeReason ?? 'closed');
@@ -429,20 +444,23 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
 
   // ---- sending --------------------------------------------------------------
 
-  private sendFrame(peer: TcpPeer | null, frame: string): void {
+  private sendFrame(peer: TcpPeer | null, frame: string, info: CtpSendInfo<TcpPeer> | undefined): void {
     if (typeof frame !== 'string') throw argumentError('frame', 'a string', frame);
     // A raw line break would split the frame in two on the wire.
     if (frame.includes('\n')) throw argumentError('frame', 'a frame without line breaks', frame);
     if (peer === null) {
-      for (const c of this.live) this.enqueue(c, frame);
+      for (const c of this.live) this.enqueue(c, frame, info);
       return;
     }
-    if (this.live.has(peer as TcpConnection)) this.enqueue(peer as TcpConnection, frame);
+    if (this.live.has(peer as TcpConnection)) this.enqueue(peer as TcpConnection, frame, info);
   }
 
-  private enqueue(c: TcpConnection, frame: string): void {
+  private enqueue(c: TcpConnection, frame: string, info?: CtpSendInfo<TcpPeer>): void {
     this.counters.framesOut++;
-    if (!c.enqueue(frame, this.opts.maxQueuedBytes)) {
+    const adverts = info?.adverts;
+    const replaced = adverts === undefined || adverts.length === 0 ? (c.enqueue(frame, this.opts.maxQueuedBytes) ? 0 : -1) : c.enqueueAdverts(frame, adverts, this.opts.maxQueuedBytes);
+    if (replaced > 0) this.counters.superseded += replaced;
+    if (replaced < 0) {
       this.slowConsumer(c);
       return;
     }
@@ -472,6 +490,14 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     c.destroy('slow-consumer');
     // ...but we are inside the router's `send`: tell it once that returns.
     queueMicrotask(() => this.takeDown(c, 'slow-consumer'));
+  }
+
+  /** Close a connection the guards condemned (dead, handshake timeout, buffer budget, evicted). */
+  private condemn(c: TcpConnection, reason: TcpCloseReason): void {
+    this.live.delete(c);
+    this.dirty.delete(c);
+    c.destroy(reason);
+    this.takeDown(c, reason);
   }
 
   // ---- helpers ---------------------------------------------------------------
