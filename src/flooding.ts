@@ -5,8 +5,10 @@
  * regained adverts, and the expiry of stale ones.
  */
 import createDebug from 'debug';
-import type { CtpTimerHandle, CtpTimers } from './clock.js';
+import { CtpAdvertPacer, type CtpQueuedAdvert } from './advert-pacing.js';
+import { CtpTimers, type CtpTimerHandle } from './clock.js';
 import { argumentError } from './errors.js';
+import { sameSet } from './link-state.js';
 import type { CtpAdvert } from './messages.js';
 import type { CtpOutbound, CtpReport } from './outbound.js';
 import type { CtpStoredAdvert, CtpTable, CtpTableDelta } from './table.js';
@@ -33,6 +35,10 @@ export interface CtpFloodingOptions {
   maxNodesPerAdvert: number;
   maxFrameBytes: number;
   staleAdvertMs: number;
+  /** Issue 10: an origin's adverts applied at most once per interval; the own one sent at most as often. */
+  minAdvertIntervalMs: number;
+  /** Issue 10: node names stored across all origins (held adverts included). */
+  maxTableNodes: number;
 }
 
 export interface CtpFloodingHooks {
@@ -53,6 +59,14 @@ export class CtpFlooding<P> {
   private idConflict = false;
   private staleTimer: CtpTimerHandle | undefined;
   private staleAt = Infinity;
+  /** Issue 10: other origins' adverts, at most one applied per interval each (advert-pacing.ts). */
+  private readonly pacer: CtpAdvertPacer<P>;
+  /** The own advert last sent, and when: changes within the interval wait for it to pass. */
+  private published: CtpAdvert | undefined;
+  private publishedAt = -Infinity;
+  private ownTimer: CtpTimerHandle | undefined;
+  /** The own lists changed and their advert waits for the interval: `table.ownAdvert()` is not what peers know. */
+  ownPaced = false;
 
   constructor(
     private readonly table: CtpTable<P>,
@@ -61,7 +75,9 @@ export class CtpFlooding<P> {
     private readonly opts: CtpFloodingOptions,
     private readonly hooks: CtpFloodingHooks,
     private readonly report: CtpReport<P>,
-  ) {}
+  ) {
+    this.pacer = new CtpAdvertPacer<P>(new CtpTimers(timers.clock), opts.minAdvertIntervalMs, (due) => this.applyHeld(due));
+  }
 
   // ---- the own advert -------------------------------------------------------
 
@@ -98,10 +114,34 @@ export class CtpFlooding<P> {
       throw argumentError('names', `within the own advert's limits (too-many-nodes: maxNodesPerAdvert ${this.opts.maxNodesPerAdvert}, maxFrameBytes ${this.opts.maxFrameBytes})`, `${names.length} more names`);
   }
 
-  /** Broadcast the own advert when it changed. */
+  /** Broadcast the own advert when it changed, at most once per `minAdvertIntervalMs` (the last state wins). */
   flushOwn(): void {
+    if (!this.table.ownDirty) return;
+    const wait = this.publishedAt + this.opts.minAdvertIntervalMs - this.timers.now();
+    if (wait > 0) {
+      this.ownPaced = true;
+      this.ownTimer ??= this.timers.set(() => {
+        this.ownTimer = undefined;
+        this.ownPaced = false;
+        this.hooks.update();
+      }, wait);
+      return;
+    }
+    this.ownPaced = false;
     const advert = this.table.reoriginate();
-    if (advert !== undefined) this.broadcast([advert]);
+    if (advert !== undefined) this.publish(advert);
+  }
+
+  /** Send a new own advert to every peer. */
+  private publish(advert: CtpAdvert): void {
+    this.published = advert;
+    this.publishedAt = this.timers.now();
+    this.broadcast([advert]);
+  }
+
+  /** The own advert as peers may know it: while a change waits (`ownPaced`), the one last sent. */
+  private ownForWire(): CtpAdvert {
+    return this.ownPaced && this.published !== undefined ? this.published : this.table.ownAdvert();
   }
 
   // ---- adverts from peers ---------------------------------------------------
@@ -111,6 +151,7 @@ export class CtpFlooding<P> {
     const now = this.timers.now();
     const flood: CtpAdvert[] = [];
     const back: CtpAdvert[] = [];
+    let total: number | undefined;
     for (const a of adverts) {
       if (a.nodes.length > this.opts.maxNodesPerAdvert) {
         this.report.drop(peer, 'too-many-nodes', { t: 'REPORTNODE', origin: a.origin });
@@ -120,10 +161,32 @@ export class CtpFlooding<P> {
         this.report.drop(peer, 'malformed', { t: 'REPORTNODE', origin: a.origin, message: '`seq` is too far ahead of the clock' });
         continue;
       }
+      const stored = a.origin === this.table.id ? undefined : this.table.stored(a.origin);
+      if (a.origin === this.table.id) {
+        // Our own advert as last sent, while a change waits for its interval: nothing to heal.
+        if (this.ownPaced && this.isPublished(a)) continue;
+      } else if (stored === undefined || a.seq > stored.seq) {
+        // Newer: held back when its origin's interval has not passed; bounded by `maxTableNodes`.
+        const held = this.pacer.queued(a.origin);
+        if (held !== undefined && a.seq <= held.seq) continue;
+        const wait = this.pacer.mustWait(a.origin, now);
+        const replaced = wait ? (held?.nodes.length ?? 0) : (stored?.nodes.length ?? 0);
+        total ??= this.storedNames();
+        if (a.nodes.length > replaced && total - replaced + a.nodes.length > this.opts.maxTableNodes) {
+          this.report.drop(peer, 'table-full', { t: 'REPORTNODE', origin: a.origin });
+          continue;
+        }
+        total += a.nodes.length - replaced;
+        if (wait) {
+          this.pacer.hold(a, peer);
+          continue;
+        }
+      }
       switch (this.table.applyAdvert(a, now)) {
         case 'stored':
           flood.push(a);
           this.floodedNow.add(a.origin);
+          this.pacer.applied(a.origin, now);
           break;
         case 'older': {
           // As OSPF does: send the newer stored copy back, so a restarted
@@ -147,6 +210,31 @@ export class CtpFlooding<P> {
     this.hooks.update();
   }
 
+  /** Node names in every stored advert and every held one (`maxTableNodes`). */
+  private storedNames(): number {
+    let n = this.pacer.queuedNodes;
+    for (const s of this.table.storedAdverts()) n += s.nodes.length;
+    return n;
+  }
+
+  private isPublished(a: CtpAdvert): boolean {
+    const p = this.published;
+    return p !== undefined && a.seq === p.seq && sameSet(a.nodes, new Set(p.nodes)) && sameSet(a.neighbors, new Set(p.neighbors));
+  }
+
+  /** Held adverts whose interval has passed: apply and flood them (not back to their peer). */
+  private applyHeld(due: CtpQueuedAdvert<P>[]): void {
+    if (this.out.closed) return;
+    const now = this.timers.now();
+    for (const { advert, peer } of due) {
+      if (this.table.applyAdvert(advert, now) !== 'stored') continue;
+      this.pacer.applied(advert.origin, now);
+      this.floodedNow.add(advert.origin);
+      this.send(null, [advert], peer);
+    }
+    this.hooks.update();
+  }
+
   /** Restart healing, rate limited (SPEC.md section 7). */
   private heal(seq: number): void {
     this.healFloor = Math.max(this.healFloor, seq);
@@ -166,7 +254,8 @@ export class CtpFlooding<P> {
     this.healHistory.push(now);
     const advert = this.table.healAbove(this.healFloor);
     debug('%s heals its advert to seq %d', this.table.id, advert.seq);
-    this.broadcast([advert]);
+    this.ownPaced = false;
+    this.publish(advert);
     if (!this.idConflict && this.healHistory.length >= 3) {
       this.idConflict = true;
       this.hooks.idConflict();
@@ -177,7 +266,7 @@ export class CtpFlooding<P> {
 
   /** Own advert first, then every reachable stored advert, nearest first. */
   sendTable(peer: P): void {
-    const list: CtpAdvert[] = [this.table.ownAdvert()];
+    const list: CtpAdvert[] = [this.ownForWire()];
     for (const origin of this.table.reachableOrigins()) {
       const s = this.table.stored(origin);
       if (s !== undefined) list.push(wire(s));
@@ -187,7 +276,7 @@ export class CtpFlooding<P> {
 
   /** The own advert to every peer (resetTable). */
   broadcastOwn(): void {
-    this.broadcast([this.table.ownAdvert()]);
+    this.broadcast([this.ownForWire()]);
   }
 
   private broadcast(adverts: CtpAdvert[]): void {
@@ -255,7 +344,9 @@ export class CtpFlooding<P> {
 
   close(): void {
     this.timers.clearAll();
+    this.pacer.close();
     this.healTimer = undefined;
     this.staleTimer = undefined;
+    this.ownTimer = undefined;
   }
 }
