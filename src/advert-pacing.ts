@@ -34,6 +34,11 @@ export class CtpAdvertPacer<P> {
     private readonly apply: (due: CtpQueuedAdvert<P>[]) => void,
   ) {}
 
+  /** Is any advert held back? */
+  get holding(): boolean {
+    return this.queue.size > 0;
+  }
+
   /** The advert held back for `origin`, if any. */
   queued(origin: string): CtpAdvert | undefined {
     return this.queue.get(origin)?.advert;

@@ -114,11 +114,19 @@ export class CtpFlooding<P> {
       throw argumentError('names', `within the own advert's limits (too-many-nodes: maxNodesPerAdvert ${this.opts.maxNodesPerAdvert}, maxFrameBytes ${this.opts.maxFrameBytes})`, `${names.length} more names`);
   }
 
-  /** Broadcast the own advert when it changed, at most once per `minAdvertIntervalMs` (the last state wins). */
+  /**
+   * Broadcast the own advert when it changed, at most once per twice
+   * `minAdvertIntervalMs` (the last state wins): as OSPF's MinLSInterval
+   * exceeds its MinLSArrival, so that despite the jitter of the paths
+   * receivers do not hold the own adverts back (advert-pacing.ts). A change
+   * of neighbors goes out at once: routes need both ends of a new link (and
+   * links change no faster than connections are made).
+   */
   flushOwn(): void {
     if (!this.table.ownDirty) return;
-    const wait = this.publishedAt + this.opts.minAdvertIntervalMs - this.timers.now();
-    if (wait > 0) {
+    const wait = this.publishedAt + 2 * this.opts.minAdvertIntervalMs - this.timers.now();
+    const published = this.published;
+    if (wait > 0 && published !== undefined && sameSet(published.neighbors, new Set(this.table.neighborIds()))) {
       this.ownPaced = true;
       this.ownTimer ??= this.timers.set(() => {
         this.ownTimer = undefined;
@@ -335,6 +343,12 @@ export class CtpFlooding<P> {
     this.staleTimer = this.timers.set(() => {
       this.staleTimer = undefined;
       this.staleAt = Infinity;
+      // A held advert may make its origins reachable again (a link back while
+      // the other end's advert waits): nothing is stale until it is applied.
+      if (this.pacer.holding) {
+        this.staleTimer = this.timers.set(() => this.scheduleStale(), this.opts.minAdvertIntervalMs);
+        return;
+      }
       const gone = this.table.expireStale(this.timers.now(), this.opts.staleAdvertMs);
       if (gone.length > 0) debug('%s deleted stale adverts of %o', this.table.id, gone);
       this.hooks.update();

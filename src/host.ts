@@ -69,6 +69,8 @@ export class CtpHost<P> {
   private readonly releasedAt = new Map<string, number>();
   private readonly waiting = new Map<string, WaitingRegister<P>[]>();
   private waitingCount = 0;
+  /** Virtual nodes of local nodes seen without a registration here (watchUnrecorded). */
+  private readonly unrecorded = new Map<string, CtpTimerHandle>();
   /** Lock timeouts of controllers (idle-locks.ts). */
   private readonly idle: CtpIdleLocks;
 
@@ -327,6 +329,7 @@ export class CtpHost<P> {
     for (const name of delta.added) {
       this.clearLease(name);
       if (this.releasedAt.has(name)) this.returnAfterRelease(name);
+      else this.watchUnrecorded(name);
       const list = this.waiting.get(name);
       if (list === undefined) continue;
       for (const w of [...list]) {
@@ -334,6 +337,30 @@ export class CtpHost<P> {
         this.completeRegister(w.msg, w.msg.controller !== undefined ? 'controller' : 'monitor', name);
       }
     }
+  }
+
+  /**
+   * A virtual node of a local node appeared that this host holds no
+   * registration of: its REGISTER is on its way — or this host restarted
+   * (or lost it) while the registrant saw no gap, which adverts held back by
+   * `minAdvertIntervalMs` can hide (found by the simulator with stalls).
+   * If it is still unrecorded after `registrationWaitMs`, send it a release
+   * notice (as `returnAfterRelease` does).
+   */
+  private watchUnrecorded(name: string): void {
+    const v = parseVirtualName(name);
+    if (v === undefined || !this.table.hasLocal(v.node) || v.routerId === this.table.id) return;
+    if (this.unrecorded.has(name) || this.isRecorded(name, v.node)) return;
+    this.unrecorded.set(name, this.timers.set(() => {
+      this.unrecorded.delete(name);
+      if (!this.table.isReachableName(name) || this.isRecorded(name, v.node) || this.waiting.has(name)) return;
+      this.returnAfterRelease(name);
+    }, Math.max(this.opts.registrationWaitMs, 1)));
+  }
+
+  private isRecorded(name: string, node: string): boolean {
+    const h = this.hosted.get(node);
+    return h?.controller === name || h?.monitors.has(name) === true;
   }
 
   /** A registrant's virtual node stayed unreachable for the grace. */
@@ -411,6 +438,7 @@ export class CtpHost<P> {
   close(): void {
     this.timers.clearAll();
     this.idle.close();
+    this.unrecorded.clear();
     this.waiting.clear();
     this.waitingCount = 0;
     this.leases.clear();

@@ -235,6 +235,8 @@ export class CtpRegistrant<P> {
     // Issue 10: the host released this controller for idleness (host.ts, idleRelease).
     if (reg?.type === 'controller' && msg.re === undefined && msg.code === ReturnCode.NOT_ASSIGNED && msg.reason === 'idle' && (msg.content as { host?: unknown } | undefined)?.host === reg.host)
       return this.lose(reg, 'idle', msg.code);
+    // A release notice for a registration this router no longer (or not yet) holds: nothing to do.
+    if (reg === undefined && msg.re === undefined && msg.reason === 'released') return;
     if (from !== LOCAL) this.report.drop(from, 'stale', { t: 'RESPONSE', node: msg.node });
   }
 
