@@ -112,12 +112,16 @@ export class VirtualClock {
     if (t.label === 'stall-tick') this.daemons--;
   }
 
+  /** Label of the timer `runNext` fired last. */
+  lastLabel = '';
+
   /** Fire the earliest live timer; false when there is none. */
   runNext(): boolean {
     this.prune();
     const t = this.pop();
     if (t === undefined) return false;
     this.byId.delete(t.id);
+    this.lastLabel = t.label;
     if (t.label === 'stall-tick') this.daemons--;
     if (t.at > this.now) this.now = t.at;
     this.fired++;
