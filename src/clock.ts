@@ -15,8 +15,12 @@ export type CtpTimerHandle = unknown;
 export interface CtpClock {
   /** Milliseconds, on the same scale as `Date.now()` (adverts' `seq` start from it). */
   now(): number;
-  /** Call `fn` once after `ms` milliseconds; the handle may have `unref()`. */
-  setTimeout(fn: () => void, ms: number): CtpTimerHandle;
+  /**
+   * Call `fn` once after `ms` milliseconds; the handle may have `unref()`.
+   * `purpose`, when given, names a periodic housekeeping timer that re-arms
+   * itself for ever (`'stall-tick'`): a simulator waiting for quiet ignores it.
+   */
+  setTimeout(fn: () => void, ms: number, purpose?: string): CtpTimerHandle;
   clearTimeout(handle: CtpTimerHandle): void;
 }
 
@@ -46,12 +50,14 @@ export class CtpTimers {
     return this.clock.now();
   }
 
-  /** Call `fn` after `ms`; `ref: true` keeps the process alive while it waits. */
-  set(fn: () => void, ms: number, ref = false): CtpTimerHandle {
-    const h: CtpTimerHandle = this.clock.setTimeout(() => {
+  /** Call `fn` after `ms`; `ref: true` keeps the process alive while it waits; `purpose`: see `CtpClock.setTimeout`. */
+  set(fn: () => void, ms: number, ref = false, purpose?: string): CtpTimerHandle {
+    const run = (): void => {
       this.live.delete(h);
       fn();
-    }, Math.min(MAX_TIMER_MS, Math.max(0, ms)));
+    };
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, ms));
+    const h: CtpTimerHandle = purpose === undefined ? this.clock.setTimeout(run, delay) : this.clock.setTimeout(run, delay, purpose);
     if (!ref) (h as { unref?: () => void } | null)?.unref?.();
     this.live.add(h);
     return h;

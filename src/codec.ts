@@ -93,6 +93,9 @@ function optionalTo(o: Obj): void {
 function requestId(o: Obj): void {
   if (!isSafePositive(o.id)) malformed('`id` is not a positive safe integer');
 }
+function ttlField(o: Obj): void {
+  if (o.ttl !== undefined && !isSafeNonNegative(o.ttl)) malformed('`ttl` is not a non-negative safe integer');
+}
 function stringField(o: Obj, key: string): void {
   if (typeof o[key] !== 'string') malformed(`\`${key}\` is not a string`);
 }
@@ -161,6 +164,7 @@ function validate(o: Obj, facts: FrameFacts): void {
       nodeField(o, facts);
       registrantField(o);
       if (o.t === 'REGISTER' && o.refresh !== undefined && o.refresh !== true) malformed('`refresh` is not `true`');
+      if (o.t === 'REGISTER' && o.idleTimeoutMs !== undefined && !isSafePositive(o.idleTimeoutMs)) malformed('`idleTimeoutMs` is not a positive safe integer');
       return;
     case 'START':
     case 'STOP':
@@ -169,6 +173,7 @@ function validate(o: Obj, facts: FrameFacts): void {
       nodeField(o, facts);
       stringField(o, 'controller');
       stringField(o, 'app');
+      ttlField(o);
       if (o.optionals !== undefined) {
         if (!isObject(o.optionals)) malformed('`optionals` is not an object');
         checkValue(o.optionals, 1, 'optionals', facts);
@@ -180,6 +185,7 @@ function validate(o: Obj, facts: FrameFacts): void {
       nodeField(o, facts);
       stringField(o, 'controller');
       stringField(o, 'app');
+      ttlField(o);
       contentField(o, true, facts);
       return;
     case 'POST':
@@ -246,7 +252,7 @@ export function encode(msg: CtpMessage): string {
 /**
  * The frame to forward, patched from the text `frame` (which `decode`
  * accepted, with top-level `hops` equal to `had`) to carry `hops`, without
- * re-encoding it: only `hops` changes (SPEC.md section 6). `undefined` when
+ * re-encoding it: only `hops` and `ttl` change (SPEC.md section 6). `undefined` when
  * the text cannot be patched with certainty; the caller then re-encodes.
  */
 export function withHops(frame: string, had: number | undefined, hops: number): string | undefined {
@@ -259,11 +265,19 @@ export function withHops(frame: string, had: number | undefined, hops: number): 
     const end = frame.lastIndexOf('}');
     return end < 0 ? undefined : `${frame.slice(0, end)},"hops":${hops}}`;
   }
-  // Without a backslash every key is spelled literally: a single `"hops"`
+  return withNumber(frame, '"hops"', had, hops);
+}
+
+/**
+ * `frame` with the top-level number field `key` (quoted), now `had`, set to
+ * `value`; `undefined` unless the text proves where that field is.
+ */
+function withNumber(frame: string, key: string, had: number, value: number): string | undefined {
+  // Without a backslash every key is spelled literally: a single `key`
   // in the text is the top-level key. Anything else, re-encode.
-  const at = frame.indexOf('"hops"');
-  if (at < 0 || frame.indexOf('"hops"', at + 6) >= 0 || frame.indexOf('\\') >= 0) return undefined;
-  let i = at + 6;
+  const at = frame.indexOf(key);
+  if (at < 0 || frame.indexOf(key, at + key.length) >= 0 || frame.indexOf('\\') >= 0) return undefined;
+  let i = at + key.length;
   while (frame.charCodeAt(i) === 32) i++;
   if (frame.charCodeAt(i) !== 58 /* : */) return undefined;
   i++;
@@ -271,17 +285,28 @@ export function withHops(frame: string, had: number | undefined, hops: number): 
   const old = String(had);
   const next = frame.charCodeAt(i + old.length);
   if (!frame.startsWith(old, i) || (next !== 44 /* , */ && next !== 125 /* } */)) return undefined;
-  return `${frame.slice(0, i)}${hops}${frame.slice(i + old.length)}`;
+  return `${frame.slice(0, i)}${value}${frame.slice(i + old.length)}`;
 }
 
 /**
- * The default codec: JSON v1. Its `forward` hook patches `hops` into the text
+ * `withHops`, and when `ttl` is given (the frame's decoded `ttl` was
+ * `hadTtl`), `ttl` patched too; `undefined` when either cannot be patched.
+ */
+export function withHopsAndTtl(frame: string, had: number | undefined, hops: number, hadTtl: number | undefined, ttl: number | undefined): string | undefined {
+  const patched = withHops(frame, had, hops);
+  if (patched === undefined || ttl === undefined || ttl === hadTtl) return patched;
+  return hadTtl === undefined ? undefined : withNumber(patched, '"ttl"', hadTtl, ttl);
+}
+
+/**
+ * The default codec: JSON v1. Its `forward` hook patches `hops` (and `ttl`) into the text
  * it received instead of re-encoding the frame.
  */
 export const jsonCodec: CtpCodec = Object.freeze({
   encode,
   decode,
-  forward: (frame: string, msg: CtpMessage, hops: number): string | undefined => withHops(frame, msg.hops, hops),
+  forward: (frame: string, msg: CtpMessage, hops: number, ttl?: number): string | undefined =>
+    withHopsAndTtl(frame, msg.hops, hops, (msg as { ttl?: number }).ttl, ttl),
 });
 
 /**

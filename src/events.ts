@@ -23,6 +23,10 @@ export const DropReason = {
   TOO_MANY_ROUTERS: 'too-many-routers',
   TOO_MANY_NODES: 'too-many-nodes',
   BAD_SIGNATURE: 'bad-signature',
+  /** A request whose caller's deadline (`ttl`) passed before it reached the host's app (issue 10). */
+  EXPIRED: 'expired',
+  /** An advert that would take the stored names past `maxTableNodes` (issue 10). */
+  TABLE_FULL: 'table-full',
 } as const;
 export type DropReason = (typeof DropReason)[keyof typeof DropReason];
 
@@ -65,12 +69,18 @@ export interface CtpReleasedEvent {
   type: CtpRegistrationType;
   /** The virtual node of the registration that was dropped. */
   registrant: string;
+  /** `idle`: a controller's idle timeout ran out (issue 10); absent: its registrant stayed unreachable for the grace. */
+  reason?: 'idle';
 }
 export interface CtpLostEvent {
   node: string;
   type: CtpRegistrationType;
-  /** `unreachable` (grace ran out), `moved` (another router hosts the node now) or `refused` (the host no longer held it). */
-  reason: 'unreachable' | 'moved' | 'refused';
+  /**
+   * `unreachable` (grace ran out), `moved` (another router hosts the node
+   * now), `refused` (the host no longer held it) or `idle` (the controller
+   * sent no control request for its idle timeout, issue 10).
+   */
+  reason: 'unreachable' | 'moved' | 'refused' | 'idle';
   /** The host's answer, for `refused`. */
   code?: ReturnCode;
 }

@@ -5,8 +5,10 @@
  * regained adverts, and the expiry of stale ones.
  */
 import createDebug from 'debug';
-import type { CtpTimerHandle, CtpTimers } from './clock.js';
+import { CtpAdvertPacer, type CtpQueuedAdvert } from './advert-pacing.js';
+import { CtpTimers, type CtpTimerHandle } from './clock.js';
 import { argumentError } from './errors.js';
+import { sameSet } from './link-state.js';
 import type { CtpAdvert } from './messages.js';
 import type { CtpOutbound, CtpReport } from './outbound.js';
 import type { CtpAdvertAuth } from './signing.js';
@@ -30,6 +32,10 @@ export interface CtpFloodingOptions {
   maxNodesPerAdvert: number;
   maxFrameBytes: number;
   staleAdvertMs: number;
+  /** Issue 10: an origin's adverts applied at most once per interval; the own one sent at most as often. */
+  minAdvertIntervalMs: number;
+  /** Issue 10: node names stored across all origins (held adverts included). */
+  maxTableNodes: number;
 }
 
 export interface CtpFloodingHooks {
@@ -50,6 +56,14 @@ export class CtpFlooding<P> {
   private idConflict = false;
   private staleTimer: CtpTimerHandle | undefined;
   private staleAt = Infinity;
+  /** Issue 10: other origins' adverts, at most one applied per interval each (advert-pacing.ts). */
+  private readonly pacer: CtpAdvertPacer<P>;
+  /** The own advert last sent, and when: changes within the interval wait for it to pass. */
+  private published: CtpAdvert | undefined;
+  private publishedAt = -Infinity;
+  private ownTimer: CtpTimerHandle | undefined;
+  /** The own lists changed and their advert waits for the interval: `table.ownAdvert()` is not what peers know. */
+  ownPaced = false;
 
   constructor(
     private readonly table: CtpTable<P>,
@@ -60,7 +74,9 @@ export class CtpFlooding<P> {
     private readonly report: CtpReport<P>,
     /** Signed adverts (issue 9): signs the own advert, checks and carries the others' signatures. */
     private readonly auth: CtpAdvertAuth<P>,
-  ) {}
+  ) {
+    this.pacer = new CtpAdvertPacer<P>(new CtpTimers(timers.clock), opts.minAdvertIntervalMs, (due) => this.applyHeld(due));
+  }
 
   // ---- the own advert -------------------------------------------------------
 
@@ -98,10 +114,42 @@ export class CtpFlooding<P> {
       throw argumentError('names', `within the own advert's limits (too-many-nodes: maxNodesPerAdvert ${this.opts.maxNodesPerAdvert}, maxFrameBytes ${this.opts.maxFrameBytes})`, `${names.length} more names`);
   }
 
-  /** Broadcast the own advert when it changed. */
+  /**
+   * Broadcast the own advert when it changed, at most once per twice
+   * `minAdvertIntervalMs` (the last state wins): as OSPF's MinLSInterval
+   * exceeds its MinLSArrival, so that despite the jitter of the paths
+   * receivers do not hold the own adverts back (advert-pacing.ts). A change
+   * of neighbors goes out at once: routes need both ends of a new link (and
+   * links change no faster than connections are made).
+   */
   flushOwn(): void {
+    if (!this.table.ownDirty) return;
+    const wait = this.publishedAt + 2 * this.opts.minAdvertIntervalMs - this.timers.now();
+    const published = this.published;
+    if (wait > 0 && published !== undefined && sameSet(published.neighbors, new Set(this.table.neighborIds()))) {
+      this.ownPaced = true;
+      this.ownTimer ??= this.timers.set(() => {
+        this.ownTimer = undefined;
+        this.ownPaced = false;
+        this.hooks.update();
+      }, wait);
+      return;
+    }
+    this.ownPaced = false;
     const advert = this.table.reoriginate();
-    if (advert !== undefined) this.broadcast([this.auth.own(advert)]);
+    if (advert !== undefined) this.publish(advert);
+  }
+
+  /** Send a new own advert to every peer. */
+  private publish(advert: CtpAdvert): void {
+    this.published = advert;
+    this.publishedAt = this.timers.now();
+    this.broadcast([this.auth.own(advert)]);
+  }
+
+  /** The own advert as peers may know it: while a change waits (`ownPaced`), the one last sent. */
+  private ownForWire(): CtpAdvert {
+    return this.ownPaced && this.published !== undefined ? this.published : this.table.ownAdvert();
   }
 
   // ---- adverts from peers ---------------------------------------------------
@@ -111,6 +159,7 @@ export class CtpFlooding<P> {
     const now = this.timers.now();
     const flood: CtpAdvert[] = [];
     const back: CtpAdvert[] = [];
+    let total: number | undefined;
     for (const a of adverts) {
       if (a.nodes.length > this.opts.maxNodesPerAdvert) {
         this.report.drop(peer, 'too-many-nodes', { t: 'REPORTNODE', origin: a.origin });
@@ -121,11 +170,33 @@ export class CtpFlooding<P> {
         continue;
       }
       if (!this.auth.admit(peer, a, now)) continue;
+      const stored = a.origin === this.table.id ? undefined : this.table.stored(a.origin);
+      if (a.origin === this.table.id) {
+        // Our own advert as last sent, while a change waits for its interval: nothing to heal.
+        if (this.ownPaced && this.isPublished(a)) continue;
+      } else if (stored === undefined || a.seq > stored.seq) {
+        // Newer: held back when its origin's interval has not passed; bounded by `maxTableNodes`.
+        const held = this.pacer.queued(a.origin);
+        if (held !== undefined && a.seq <= held.seq) continue;
+        const wait = this.pacer.mustWait(a.origin, now);
+        const replaced = wait ? (held?.nodes.length ?? 0) : (stored?.nodes.length ?? 0);
+        total ??= this.storedNames();
+        if (a.nodes.length > replaced && total - replaced + a.nodes.length > this.opts.maxTableNodes) {
+          this.report.drop(peer, 'table-full', { t: 'REPORTNODE', origin: a.origin });
+          continue;
+        }
+        total += a.nodes.length - replaced;
+        if (wait) {
+          this.pacer.hold(a, peer);
+          continue;
+        }
+      }
       switch (this.table.applyAdvert(a, now)) {
         case 'stored':
           this.auth.stored(a);
           flood.push(a);
           this.floodedNow.add(a.origin);
+          this.pacer.applied(a.origin, now);
           break;
         case 'older': {
           // As OSPF does: send the newer stored copy back, so a restarted
@@ -149,6 +220,32 @@ export class CtpFlooding<P> {
     this.hooks.update();
   }
 
+  /** Node names in every stored advert and every held one (`maxTableNodes`). */
+  private storedNames(): number {
+    let n = this.pacer.queuedNodes;
+    for (const s of this.table.storedAdverts()) n += s.nodes.length;
+    return n;
+  }
+
+  private isPublished(a: CtpAdvert): boolean {
+    const p = this.published;
+    return p !== undefined && a.seq === p.seq && sameSet(a.nodes, new Set(p.nodes)) && sameSet(a.neighbors, new Set(p.neighbors));
+  }
+
+  /** Held adverts whose interval has passed: apply and flood them (not back to their peer). */
+  private applyHeld(due: CtpQueuedAdvert<P>[]): void {
+    if (this.out.closed) return;
+    const now = this.timers.now();
+    for (const { advert, peer } of due) {
+      if (this.table.applyAdvert(advert, now) !== 'stored') continue;
+      this.auth.stored(advert);
+      this.pacer.applied(advert.origin, now);
+      this.floodedNow.add(advert.origin);
+      this.send(null, [advert], peer);
+    }
+    this.hooks.update();
+  }
+
   /** Restart healing, rate limited (SPEC.md section 7). */
   private heal(seq: number): void {
     this.healFloor = Math.max(this.healFloor, seq);
@@ -168,7 +265,8 @@ export class CtpFlooding<P> {
     this.healHistory.push(now);
     const advert = this.table.healAbove(this.healFloor);
     debug('%s heals its advert to seq %d', this.table.id, advert.seq);
-    this.broadcast([this.auth.own(advert)]);
+    this.ownPaced = false;
+    this.publish(advert);
     if (!this.idConflict && this.healHistory.length >= 3) {
       this.idConflict = true;
       this.hooks.idConflict();
@@ -179,7 +277,7 @@ export class CtpFlooding<P> {
 
   /** Own advert first, then every reachable stored advert, nearest first. */
   sendTable(peer: P): void {
-    const list: CtpAdvert[] = [this.auth.own(this.table.ownAdvert())];
+    const list: CtpAdvert[] = [this.auth.own(this.ownForWire())];
     for (const origin of this.table.reachableOrigins()) {
       const s = this.table.stored(origin);
       if (s !== undefined) list.push(this.auth.wire(s));
@@ -189,7 +287,7 @@ export class CtpFlooding<P> {
 
   /** The own advert to every peer (resetTable). */
   broadcastOwn(): void {
-    this.broadcast([this.auth.own(this.table.ownAdvert())]);
+    this.broadcast([this.auth.own(this.ownForWire())]);
   }
 
   private broadcast(adverts: CtpAdvert[]): void {
@@ -248,6 +346,12 @@ export class CtpFlooding<P> {
     this.staleTimer = this.timers.set(() => {
       this.staleTimer = undefined;
       this.staleAt = Infinity;
+      // A held advert may make its origins reachable again (a link back while
+      // the other end's advert waits): nothing is stale until it is applied.
+      if (this.pacer.holding) {
+        this.staleTimer = this.timers.set(() => this.scheduleStale(), this.opts.minAdvertIntervalMs);
+        return;
+      }
       const gone = this.table.expireStale(this.timers.now(), this.opts.staleAdvertMs);
       if (gone.length > 0) debug('%s deleted stale adverts of %o', this.table.id, gone);
       this.hooks.update();
@@ -257,7 +361,9 @@ export class CtpFlooding<P> {
 
   close(): void {
     this.timers.clearAll();
+    this.pacer.close();
     this.healTimer = undefined;
     this.staleTimer = undefined;
+    this.ownTimer = undefined;
   }
 }

@@ -6,9 +6,10 @@
  * return; `respond` and `publish`.
  */
 import createDebug from 'debug';
-import type { CtpTimerHandle, CtpTimers } from './clock.js';
+import { CtpTimers, type CtpTimerHandle } from './clock.js';
 import { CtpCallbackError } from './errors.js';
 import type { CtpReleasedEvent } from './events.js';
+import { CtpIdleLocks } from './idle-locks.js';
 import {
   ReturnCode,
   type CtpControlMessage,
@@ -48,6 +49,10 @@ export interface CtpHostOptions {
   leaseGraceMs: number;
   maxWaitingRegistrations: number;
   staleAdvertMs: number;
+  /** Issue 10: further monitor REGISTERs are REJECTED (`too-many-monitors`). */
+  maxMonitorsPerNode: number;
+  /** Issue 10: the cap on (and default of) a controller's idle timeout. */
+  maxControlIdleMs: number | undefined;
 }
 
 export interface CtpHostHooks {
@@ -64,6 +69,10 @@ export class CtpHost<P> {
   private readonly releasedAt = new Map<string, number>();
   private readonly waiting = new Map<string, WaitingRegister<P>[]>();
   private waitingCount = 0;
+  /** Virtual nodes of local nodes seen without a registration here (watchUnrecorded). */
+  private readonly unrecorded = new Map<string, CtpTimerHandle>();
+  /** Lock timeouts of controllers (idle-locks.ts). */
+  private readonly idle: CtpIdleLocks;
 
   constructor(
     private readonly table: CtpTable<P>,
@@ -72,7 +81,9 @@ export class CtpHost<P> {
     private readonly opts: CtpHostOptions,
     private readonly hooks: CtpHostHooks,
     private readonly report: CtpReport<P>,
-  ) {}
+  ) {
+    this.idle = new CtpIdleLocks(new CtpTimers(timers.clock), opts.maxControlIdleMs, (node, controller) => this.idleRelease(node, controller));
+  }
 
   /** The controller and monitors of a local node, where it has any. */
   record(node: string): { controller: string | undefined; monitors: readonly string[] } | undefined {
@@ -199,13 +210,21 @@ export class CtpHost<P> {
     if (!this.table.hasLocal(msg.node)) return this.routing.answer(msg.node, name, ReturnCode.NODE_UNFOUND, msg.id);
     const h = this.recordFor(msg.node);
     let code: ReturnCode;
+    let reason: string | undefined;
+    let content: { idleTimeoutMs: number } | undefined;
     if (type === 'controller') {
       if (msg.refresh === true && h.controller !== name) code = ReturnCode.NOT_ASSIGNED;
       else if (h.controller !== undefined && h.controller !== name) code = ReturnCode.ALREADY_ASSIGNED;
       else {
+        // A refresh keeps the idle timeout (and its timer); a new REGISTER (re)starts it.
+        const ms = msg.refresh === true ? this.idle.current(msg.node, name) : this.idle.arm(msg.node, name, msg.idleTimeoutMs);
+        if (ms !== undefined) content = { idleTimeoutMs: ms };
         h.controller = name;
         code = ReturnCode.SUCCESS;
       }
+    } else if (!h.monitors.has(name) && h.monitors.size >= this.opts.maxMonitorsPerNode) {
+      code = ReturnCode.REJECTED;
+      reason = 'too-many-monitors';
     } else {
       h.monitors.add(name);
       code = ReturnCode.SUCCESS;
@@ -215,7 +234,7 @@ export class CtpHost<P> {
       this.releasedAt.delete(name);
     } else this.prune(msg.node);
     debug('%s: %s of %s by %s -> %s', this.table.id, type, msg.node, name, code);
-    this.routing.answer(msg.node, name, code, msg.id);
+    this.routing.answer(msg.node, name, code, msg.id, content, reason);
   }
 
   private unregister(msg: CtpUnregister, from: CtpSource<P>): void {
@@ -229,6 +248,7 @@ export class CtpHost<P> {
       else {
         h.controller = undefined;
         h.open = undefined;
+        this.idle.disarm(msg.node);
         code = ReturnCode.SUCCESS;
       }
     } else if (h === undefined || !h.monitors.delete(r.name)) code = ReturnCode.NOT_ASSIGNED;
@@ -247,6 +267,7 @@ export class CtpHost<P> {
     const h = this.hosted.get(msg.node);
     if (h?.controller === undefined) return this.routing.answer(msg.node, msg.controller, ReturnCode.NOT_ASSIGNED, msg.id);
     if (h.controller !== msg.controller) return this.routing.answer(msg.node, msg.controller, ReturnCode.REJECTED, msg.id);
+    this.idle.touch(msg.node, msg.controller);
     // One open request per node: a newer one replaces it.
     const open = { re: msg.id, controller: msg.controller };
     h.open = open;
@@ -283,6 +304,7 @@ export class CtpHost<P> {
   private dropRecord(node: string): void {
     const h = this.hosted.get(node);
     if (h === undefined || this.table.hasLocal(node)) return;
+    this.idle.disarm(node);
     if (h.controller !== undefined) this.clearLease(h.controller);
     for (const m of h.monitors) this.clearLease(m);
     this.hosted.delete(node);
@@ -307,6 +329,7 @@ export class CtpHost<P> {
     for (const name of delta.added) {
       this.clearLease(name);
       if (this.releasedAt.has(name)) this.returnAfterRelease(name);
+      else this.watchUnrecorded(name);
       const list = this.waiting.get(name);
       if (list === undefined) continue;
       for (const w of [...list]) {
@@ -314,6 +337,30 @@ export class CtpHost<P> {
         this.completeRegister(w.msg, w.msg.controller !== undefined ? 'controller' : 'monitor', name);
       }
     }
+  }
+
+  /**
+   * A virtual node of a local node appeared that this host holds no
+   * registration of: its REGISTER is on its way — or this host restarted
+   * (or lost it) while the registrant saw no gap, which adverts held back by
+   * `minAdvertIntervalMs` can hide (found by the simulator with stalls).
+   * If it is still unrecorded after `registrationWaitMs`, send it a release
+   * notice (as `returnAfterRelease` does).
+   */
+  private watchUnrecorded(name: string): void {
+    const v = parseVirtualName(name);
+    if (v === undefined || !this.table.hasLocal(v.node) || v.routerId === this.table.id) return;
+    if (this.unrecorded.has(name) || this.isRecorded(name, v.node)) return;
+    this.unrecorded.set(name, this.timers.set(() => {
+      this.unrecorded.delete(name);
+      if (!this.table.isReachableName(name) || this.isRecorded(name, v.node) || this.waiting.has(name)) return;
+      this.returnAfterRelease(name);
+    }, Math.max(this.opts.registrationWaitMs, 1)));
+  }
+
+  private isRecorded(name: string, node: string): boolean {
+    const h = this.hosted.get(node);
+    return h?.controller === name || h?.monitors.has(name) === true;
   }
 
   /** A registrant's virtual node stayed unreachable for the grace. */
@@ -326,6 +373,7 @@ export class CtpHost<P> {
     if (v.type === 'controller' && h.controller === name) {
       h.controller = undefined;
       h.open = undefined;
+      this.idle.disarm(v.node);
     } else if (!(v.type === 'monitor' && h.monitors.delete(name))) return;
     this.prune(v.node);
     debug('%s released %s', this.table.id, name);
@@ -370,8 +418,27 @@ export class CtpHost<P> {
     this.routing.answer(v.node, name, ReturnCode.NOT_ASSIGNED, undefined, { host: this.table.id }, 'released');
   }
 
+  /**
+   * A controller's idle timeout ran out (idle-locks.ts): release control,
+   * emit `released` (reason `idle`) and send the registrant a release notice
+   * like `returnAfterRelease`'s, reason `idle`.
+   */
+  private idleRelease(node: string, controller: string): void {
+    const h = this.hosted.get(node);
+    if (h?.controller !== controller) return;
+    h.controller = undefined;
+    h.open = undefined;
+    this.clearLease(controller);
+    this.prune(node);
+    debug('%s released %s (idle)', this.table.id, controller);
+    this.hooks.released({ node, type: 'controller', registrant: controller, reason: 'idle' });
+    if (this.table.isReachableName(controller)) this.routing.answer(node, controller, ReturnCode.NOT_ASSIGNED, undefined, { host: this.table.id }, 'idle');
+  }
+
   close(): void {
     this.timers.clearAll();
+    this.idle.close();
+    this.unrecorded.clear();
     this.waiting.clear();
     this.waitingCount = 0;
     this.leases.clear();

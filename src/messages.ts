@@ -90,6 +90,8 @@ export interface CtpRegister extends Base {
   controller?: string;
   monitor?: string;
   refresh?: true;
+  /** A controller's requested lock timeout (ms without a control request before the host releases it). */
+  idleTimeoutMs?: number;
 }
 export interface CtpUnregister extends Base {
   t: 'UNREGISTER';
@@ -107,6 +109,8 @@ export interface CtpStart extends Base {
   controller: string;
   app: string;
   optionals?: Record<string, unknown>;
+  /** The caller's remaining time in ms when the frame was sent (each forwarder subtracts its residence); absent: no deadline. */
+  ttl?: number;
 }
 export interface CtpStop extends Base {
   t: 'STOP';
@@ -116,6 +120,8 @@ export interface CtpStop extends Base {
   controller: string;
   app: string;
   optionals?: Record<string, unknown>;
+  /** The caller's remaining time in ms when the frame was sent (each forwarder subtracts its residence); absent: no deadline. */
+  ttl?: number;
 }
 export interface CtpCommandMessage extends Base {
   t: 'COMMAND';
@@ -125,6 +131,8 @@ export interface CtpCommandMessage extends Base {
   controller: string;
   app: string;
   content: unknown;
+  /** The caller's remaining time in ms when the frame was sent (each forwarder subtracts its residence); absent: no deadline. */
+  ttl?: number;
 }
 export interface CtpPost extends Base {
   t: 'POST';
@@ -183,9 +191,12 @@ export interface CtpCodec {
   decode(frame: string): CtpMessage;
   /**
    * Optional: the frame to forward for `msg`, decoded from `frame`, now
-   * carrying `hops` (only `hops` may change, SPEC.md section 6); `undefined`
-   * to have the router re-encode `{ ...msg, hops }`. A codec whose frames can
-   * be patched cheaply saves a re-encode per forwarded frame.
+   * carrying `hops` (only `hops` and `ttl` may change, SPEC.md section 6);
+   * `undefined` to have the router re-encode `{ ...msg, hops }`. A codec
+   * whose frames can be patched cheaply saves a re-encode per forwarded
+   * frame. `ttl`, when passed, is the request's new remaining time, which the
+   * frame must carry too; a hook declared with three parameters is never
+   * called with a changed `ttl` (the router re-encodes those frames).
    */
-  forward?(frame: string, msg: CtpMessage, hops: number): string | undefined;
+  forward?(frame: string, msg: CtpMessage, hops: number, ttl?: number): string | undefined;
 }

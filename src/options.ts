@@ -41,6 +41,14 @@ export interface CtpRouterOptions<P = unknown> {
   authorize?: (peer: P, msg: CtpMessage) => boolean;
   /** Where `now` and timers come from: tests and simulators inject virtual time here. @default the system clock */
   clock?: CtpClock;
+  /** An origin's adverts are applied at most once per this interval (OSPF MinLSArrival); the own advert goes out at most as often. 0: off. @default 500 */
+  minAdvertIntervalMs?: number;
+  /** Node names stored across all origins' adverts (pending ones included); adverts that would pass it are dropped (`table-full`). @default 1000000 */
+  maxTableNodes?: number;
+  /** Monitors per local node; further monitor REGISTERs are answered REJECTED, reason `too-many-monitors`. @default 256 */
+  maxMonitorsPerNode?: number;
+  /** Cap on a controller's idle timeout at this host; a controller registering without one gets the cap. @default none */
+  maxControlIdleMs?: number;
   /** Sign this router's adverts and verify every advert's signature (issue 9): PEM strings or KeyObjects. @default none */
   identity?: CtpIdentity;
 }
@@ -70,6 +78,10 @@ export interface CtpResolvedOptions<P> {
   clock: CtpClock;
   /** The checked identity (`options.identity`), when adverts are signed. */
   identity: CtpResolvedIdentity | undefined;
+  minAdvertIntervalMs: number;
+  maxTableNodes: number;
+  maxMonitorsPerNode: number;
+  maxControlIdleMs: number | undefined;
 }
 
 export const DEFAULTS = {
@@ -82,6 +94,9 @@ export const DEFAULTS = {
   maxWaitingRegistrations: 1024,
   maxRouters: 10_000,
   staleAdvertMs: 600_000,
+  minAdvertIntervalMs: 500,
+  maxTableNodes: 1_000_000,
+  maxMonitorsPerNode: 256,
 } as const;
 
 function positiveInt(options: Record<string, unknown>, key: keyof typeof DEFAULTS, min = 1, max = Number.MAX_SAFE_INTEGER): number {
@@ -89,6 +104,13 @@ function positiveInt(options: Record<string, unknown>, key: keyof typeof DEFAULT
   if (v === undefined) return DEFAULTS[key];
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
     throw argumentError(`options.${key}`, `an integer from ${min} to ${max}`, v);
+  return v;
+}
+
+/** An idle timeout: `undefined`, or an integer from 1 to MAX_TIMER_MS milliseconds. */
+export function idleMs(v: unknown, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_TIMER_MS) throw argumentError(name, `an integer from 1 to ${MAX_TIMER_MS}`, v);
   return v;
 }
 
@@ -127,6 +149,10 @@ export function resolveOptions<P>(options: CtpRouterOptions<P> | undefined): Ctp
     authorize: options.authorize,
     clock,
     identity,
+    minAdvertIntervalMs: positiveInt(o, 'minAdvertIntervalMs', 0, MAX_TIMER_MS),
+    maxTableNodes: positiveInt(o, 'maxTableNodes', 1),
+    maxMonitorsPerNode: positiveInt(o, 'maxMonitorsPerNode', 0),
+    maxControlIdleMs: idleMs(o.maxControlIdleMs, 'options.maxControlIdleMs'),
   };
 }
 
@@ -138,15 +164,22 @@ export interface CtpRequestOptions {
   timeoutMs?: number;
   /** Wait for the node's in-flight request to end instead of answering `IN_PROGRESS`. @default false */
   queue?: boolean;
+  /**
+   * `register(node, 'controller', …)` only (ignored elsewhere): ask the host
+   * to release control when this router sent no control request for this
+   * long (a lock timeout, SiLA 2 style; `lost` with reason `idle`). @default none
+   */
+  idleTimeoutMs?: number;
 }
 
 export function resolveRequestOptions(opts: CtpRequestOptions | undefined, defaultTimeout: number): CtpRunOptions {
-  if (opts === undefined) return { signal: undefined, timeoutMs: defaultTimeout, queue: false };
+  if (opts === undefined) return { signal: undefined, timeoutMs: defaultTimeout, queue: false, idleTimeoutMs: undefined };
   if (typeof opts !== 'object' || opts === null) throw argumentError('opts', 'an object', opts);
   const { signal, timeoutMs, queue } = opts;
+  const idleTimeoutMs = idleMs(opts.idleTimeoutMs, 'opts.idleTimeoutMs');
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw argumentError('opts.signal', 'an AbortSignal', signal);
   if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || timeoutMs > MAX_TIMER_MS))
     throw argumentError('opts.timeoutMs', 'a positive number of milliseconds', timeoutMs);
   if (queue !== undefined && typeof queue !== 'boolean') throw argumentError('opts.queue', 'a boolean', queue);
-  return { signal, timeoutMs: timeoutMs ?? defaultTimeout, queue: queue ?? false };
+  return { signal, timeoutMs: timeoutMs ?? defaultTimeout, queue: queue ?? false, idleTimeoutMs };
 }

@@ -5,9 +5,10 @@
  * notices, and EVENT delivery.
  */
 import createDebug from 'debug';
-import type { CtpTimerHandle, CtpTimers } from './clock.js';
+import { CtpTimers, type CtpTimerHandle } from './clock.js';
 import { CtpCallbackError } from './errors.js';
 import type { CtpEmit, CtpLostEvent } from './events.js';
+import { CtpIdleWatch } from './idle-locks.js';
 import {
   ReturnCode,
   type CtpControlMessage,
@@ -44,6 +45,8 @@ export interface CtpOwnRegistration {
   /** Sends the refresh again until the host answers it (a refresh can be lost). */
   refreshTimer: CtpTimerHandle | undefined;
   refreshTries: number;
+  /** The idle timeout asked for (issue 10), sent again with refreshes. */
+  idleTimeoutMs?: number;
 }
 
 export interface CtpRegistrantOptions {
@@ -68,6 +71,8 @@ const OPS: Record<ControlType, CtpOp> = { START: 'start', STOP: 'stop', COMMAND:
 
 export class CtpRegistrant<P> {
   private readonly regs = new Map<string, CtpOwnRegistration>();
+  /** Lock timeouts of own controller registrations (idle-locks.ts). */
+  private readonly idle: CtpIdleWatch;
 
   constructor(
     private readonly table: CtpTable<P>,
@@ -77,7 +82,12 @@ export class CtpRegistrant<P> {
     private readonly hooks: CtpRegistrantHooks,
     private readonly emit: CtpEmit<P>,
     private readonly report: CtpReport<P>,
-  ) {}
+  ) {
+    this.idle = new CtpIdleWatch(new CtpTimers(timers.clock), opts.leaseGraceMs, (virtual) => {
+      const reg = this.regs.get(virtual);
+      if (reg !== undefined) this.lose(reg, 'idle');
+    });
+  }
 
   get(virtual: string): CtpOwnRegistration | undefined {
     return this.regs.get(virtual);
@@ -90,7 +100,7 @@ export class CtpRegistrant<P> {
   // ---- request specs --------------------------------------------------------
 
   /** register(node, type): SPEC.md section 5, steps 1–5. */
-  register(node: string, type: CtpRegistrationType): CtpRequestSpec {
+  register(node: string, type: CtpRegistrationType, idleTimeoutMs?: number): CtpRequestSpec {
     const virtual = virtualName(type, node, this.table.id);
     return {
       node,
@@ -107,12 +117,14 @@ export class CtpRegistrant<P> {
       plan: (to, id) => {
         if (!this.hooks.addVirtual(virtual)) return { code: ReturnCode.ERROR, reason: 'too-many-nodes' };
         const msg: CtpRegister = { v: 1, t: 'REGISTER', id, to, node, [type]: virtual };
+        if (type === 'controller' && idleTimeoutMs !== undefined) msg.idleTimeoutMs = idleTimeoutMs;
         return {
           msg,
           done: (r) => {
             if (r.code !== ReturnCode.SUCCESS || this.hooks.closed()) return this.hooks.removeVirtual(virtual);
             const reg: CtpOwnRegistration = { node, type, virtual, host: to, gap: false, lostTimer: undefined, refreshId: undefined, refreshTimer: undefined, refreshTries: 0 };
             this.regs.set(virtual, reg);
+            if (type === 'controller') this.watchIdle(reg, idleTimeoutMs, r.content);
             this.emit('registered', { node, type, virtualNode: virtual, host: to });
             this.evaluate(reg);
           },
@@ -167,6 +179,19 @@ export class CtpRegistrant<P> {
     return reg.host;
   }
 
+  /** Issue 10: the idle timeout the host applied (its answer's content) or the one asked for. */
+  private watchIdle(reg: CtpOwnRegistration, requested: number | undefined, content: unknown): void {
+    const applied = (content as { idleTimeoutMs?: unknown } | undefined)?.idleTimeoutMs;
+    const ms = Number.isSafeInteger(applied) && (applied as number) > 0 ? (applied as number) : requested;
+    if (requested !== undefined) reg.idleTimeoutMs = requested;
+    this.idle.watch(reg.virtual, ms);
+  }
+
+  /** A control request goes out on `virtual`: its idle time starts again. */
+  touchIdle(virtual: string): void {
+    this.idle.touch(virtual);
+  }
+
   /** SPEC.md section 5: a host that answers NOT_ASSIGNED or REJECTED no longer holds the registration. */
   afterControl(r: CtpResult, virtual: string): void {
     if (r.code !== ReturnCode.NOT_ASSIGNED && r.code !== ReturnCode.REJECTED) return;
@@ -207,6 +232,11 @@ export class CtpRegistrant<P> {
       else this.lose(reg, 'refused', msg.code);
       return;
     }
+    // Issue 10: the host released this controller for idleness (host.ts, idleRelease).
+    if (reg?.type === 'controller' && msg.re === undefined && msg.code === ReturnCode.NOT_ASSIGNED && msg.reason === 'idle' && (msg.content as { host?: unknown } | undefined)?.host === reg.host)
+      return this.lose(reg, 'idle', msg.code);
+    // A release notice for a registration this router no longer (or not yet) holds: nothing to do.
+    if (reg === undefined && msg.re === undefined && msg.reason === 'released') return;
     if (from !== LOCAL) this.report.drop(from, 'stale', { t: 'RESPONSE', node: msg.node });
   }
 
@@ -271,6 +301,7 @@ export class CtpRegistrant<P> {
       this.sendRefreshFrame(reg, id);
     }, Math.max(REFRESH_RETRY_MIN_MS, this.opts.registrationWaitMs));
     const msg: CtpRegister = { v: 1, t: 'REGISTER', id, to: reg.host, node: reg.node, [reg.type]: reg.virtual, refresh: true };
+    if (reg.idleTimeoutMs !== undefined) msg.idleTimeoutMs = reg.idleTimeoutMs;
     debug('%s refreshes %s (id %d)', this.table.id, reg.virtual, id);
     this.routing.toRouter(msg, reg.host);
   }
@@ -293,11 +324,13 @@ export class CtpRegistrant<P> {
     this.regs.delete(reg.virtual);
     reg.lostTimer = this.timers.clear(reg.lostTimer);
     reg.refreshTimer = this.timers.clear(reg.refreshTimer);
+    this.idle.unwatch(reg.virtual);
     this.hooks.removeVirtual(reg.virtual);
   }
 
   close(): void {
     this.timers.clearAll();
+    this.idle.close();
   }
 }
 
@@ -326,6 +359,7 @@ class ControlRequest<P> implements CtpRequestSpec, CtpRequestPlan {
 
   plan(to: string, id: number): this {
     const { t, node, virtual: controller, app, payload } = this;
+    this.owner.touchIdle(controller);
     this.msg =
       t === 'COMMAND'
         ? { v: 1, t, id, to, node, controller, app, content: payload }

@@ -44,6 +44,8 @@ export interface CtpRunOptions {
   signal: AbortSignal | undefined;
   timeoutMs: number;
   queue: boolean;
+  /** A controller registration's idle timeout (register only). */
+  idleTimeoutMs: number | undefined;
 }
 
 export interface CtpRequestHooks {
@@ -123,6 +125,8 @@ export class CtpRequests {
     const { msg } = plan;
     const { node, op } = spec;
     const remaining = deadline - this.clock.now();
+    // Issue 10: a control request carries the caller's remaining time (`ttl`, deadline.ts).
+    if (msg.t === 'START' || msg.t === 'STOP' || msg.t === 'COMMAND') msg.ttl = Math.max(0, Math.floor(remaining));
     const waiting =
       remaining <= 0
         ? Promise.resolve<CtpResult & { timedOut?: boolean }>({ code: ReturnCode.TIMEOUT, timedOut: true })

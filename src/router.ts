@@ -11,6 +11,7 @@ import { EventEmitter } from 'eventemitter3';
 import { CtpAdmission } from './admission.js';
 import { checkControl, checkJson, checkNode, checkNodeNames, checkType } from './checks.js';
 import { CtpTimers } from './clock.js';
+import { CtpStallMeter } from './deadline.js';
 import { argumentError, CtpCallbackError, CtpClosedError, CtpInternalError } from './errors.js';
 import type { CtpRouterEvents } from './events.js';
 import { CtpFlooding } from './flooding.js';
@@ -24,7 +25,7 @@ import { CtpOutbound } from './outbound.js';
 import { CtpReporter } from './report.js';
 import { CtpPendingMap } from './pending.js';
 import { CtpRegistrant } from './registrant.js';
-import { CtpRequests, type CtpRequestSpec } from './requests.js';
+import { CtpRequests, type CtpRequestSpec, type CtpRunOptions } from './requests.js';
 import { CtpRouting } from './routing.js';
 import { CtpAdvertAuth } from './signing.js';
 import { takeSnapshot, type CtpSnapshot, type CtpStats } from './snapshot.js';
@@ -62,6 +63,8 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   private readonly opts: CtpResolvedOptions<P>;
   /** Drops, errors and events, as the parts report them. */
   private readonly report: CtpReporter<P>;
+  /** Stalls of this process, charged against request deadlines (deadline.ts). */
+  private readonly stall: CtpStallMeter;
   private closed = false;
   private updating = false;
 
@@ -88,13 +91,14 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     this.neighbors = new CtpNeighbors(this.table, { idConflict, bound: () => this.flooding.flushOwn() }, this.report);
     this.admission = new CtpAdmission(o, (peer) => this.neighbors.isDown(peer), this.report);
     this.flooding = new CtpFlooding(this.table, this.out, new CtpTimers(clock), o, { update: () => this.update(), idConflict }, this.report, new CtpAdvertAuth(o.identity, this.table, this.report, o.maxRouters));
+    this.stall = new CtpStallMeter(new CtpTimers(clock));
     this.routing = new CtpRouting(this.table, this.out, o.maxHops, {
       host: (msg, from) => this.host.deliver(msg, from),
       // A RESPONSE settles the request in flight whose id it echoes; else the registrant looks at it.
       response: (msg, from) => void (this.pending.settle(msg.node, msg.re, resultOf(msg)) || this.registrant.response(msg, from)),
       event: (msg) => this.registrant.event(msg),
       settle: (node, id, result) => void this.pending.settle(node, id, result),
-    }, this.report);
+    }, this.report, this.stall);
     this.host = new CtpHost(this.table, this.routing, new CtpTimers(clock), o, {
       control: (msg) => this.onReceived(msg.t, msg),
       released: (e) => emit('released', e),
@@ -127,7 +131,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
 
   /** Become `node`'s controller, or one of its monitors (seed `CTPC_REGISTER`). */
   register(node: string, type: CtpRegistrationType, opts?: CtpRequestOptions): Promise<CtpResult> {
-    return this.run(opts, () => (checkNode(node), checkType(type), this.registrant.register(node, type)));
+    return this.run(opts, (o) => (checkNode(node), checkType(type), this.registrant.register(node, type, o.idleTimeoutMs)));
   }
 
   /** End this router's registration of `type` on `node` (seed `CTPC_UNREGISTER`). */
@@ -162,11 +166,11 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   }
 
   /** Check the arguments (`spec` throws on misuse), then run the request pipeline. */
-  private run(opts: CtpRequestOptions | undefined, spec: () => CtpRequestSpec): Promise<CtpResult> {
+  private run(opts: CtpRequestOptions | undefined, spec: (o: CtpRunOptions) => CtpRequestSpec): Promise<CtpResult> {
     try {
       this.assertOpen();
-      const s = spec();
-      return this.requests.run(s, resolveRequestOptions(opts, this.opts.responseTimeoutMs));
+      const o = resolveRequestOptions(opts, this.opts.responseTimeoutMs);
+      return this.requests.run(spec(o), o);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -287,6 +291,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     this.host.close();
     this.registrant.close();
     this.flooding.close();
+    this.stall.close();
     debug('%s closed', this.id);
   }
 
@@ -357,7 +362,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     if (this.updating || this.closed) return;
     this.updating = true;
     try {
-      for (let round = 0; round < 64 && this.table.dirty(); round++) {
+      for (let round = 0; round < 64 && this.table.dirty(!this.flooding.ownPaced); round++) {
         this.flooding.flushOwn();
         const delta = this.table.commit(this.opts.clock.now());
         this.flooding.onDelta(delta);

@@ -6,6 +6,7 @@
  * registrant is routable is answered NODE_UNFOUND first.
  */
 import createDebug from 'debug';
+import { remainingTtl, type CtpStallAge } from './deadline.js';
 import type { DropReason } from './events.js';
 import {
   ReturnCode,
@@ -49,6 +50,8 @@ export class CtpRouting<P> {
     private readonly maxHops: number,
     private readonly deliver: CtpDelivery<P>,
     private readonly report: CtpReport<P>,
+    /** Request deadlines (deadline.ts): how long a frame processed now may have waited unseen. */
+    private readonly stall: CtpStallAge = { age: () => 0 },
   ) {}
 
   /** REGISTER, UNREGISTER, START, STOP, COMMAND, POST: toward the node's host. `frame`: the text it arrived as. */
@@ -56,6 +59,8 @@ export class CtpRouting<P> {
     const dest = msg.to ?? this.table.ownerOf(msg.node);
     if (dest === this.table.id) {
       if (!this.table.hasLocal(msg.node) || isReservedName(msg.node)) return this.unroutable(msg, from, 'no-route');
+      // Issue 10: the host's app never receives a request whose caller has given up.
+      if (from !== LOCAL && 'ttl' in msg && (remainingTtl(msg, this.stall) ?? 1) <= 0) return this.expired(msg, from);
       return this.deliver.host(msg, from);
     }
     if (dest === undefined) return this.unroutable(msg, from, 'no-route');
@@ -110,13 +115,26 @@ export class CtpRouting<P> {
     if (from === LOCAL) return this.out.message(peer, msg);
     const hops = msg.hops ?? 0;
     if (hops >= this.maxHops) return this.unroutable(msg, from, 'hop-limit');
+    // Issue 10: a request carries its caller's remaining time, less this router's residence.
+    const ttl = 'ttl' in msg ? remainingTtl(msg, this.stall) : undefined;
+    if (ttl !== undefined && ttl <= 0) return this.expired(msg, from);
     this.out.counters.forwarded++;
     if (debug.enabled) debug('%s forwards %s %s to %s (hops %d)', this.table.id, msg.t, 'node' in msg ? msg.node : '', dest, hops + 1);
-    // The frame keeps every field it arrived with; only `hops` changes. A
-    // codec that can patch the text it received saves the re-encode.
+    // The frame keeps every field it arrived with; only `hops` and `ttl`
+    // change. A codec that can patch the text it received saves the re-encode.
     const codec = this.out.codec;
-    const patched = frame !== undefined && codec.forward !== undefined ? codec.forward(frame, msg, hops + 1) : undefined;
-    this.out.frame(peer, patched ?? codec.encode({ ...msg, hops: hops + 1 }));
+    const newTtl = ttl !== undefined && ttl !== (msg as { ttl?: number }).ttl ? ttl : undefined;
+    let patched: string | undefined;
+    if (frame !== undefined && codec.forward !== undefined) {
+      if (newTtl === undefined) patched = codec.forward(frame, msg, hops + 1);
+      else if (codec.forward.length >= 4) patched = codec.forward(frame, msg, hops + 1, newTtl);
+    }
+    this.out.frame(peer, patched ?? codec.encode(newTtl === undefined ? { ...msg, hops: hops + 1 } : ({ ...msg, hops: hops + 1, ttl: newTtl } as CtpMessage)));
+  }
+
+  /** A request whose caller has given up (its `ttl` ran out here): dropped, never answered. */
+  private expired(msg: CtpMessage, from: P): void {
+    this.report.drop(from, 'expired', { t: msg.t, node: 'node' in msg ? msg.node : undefined });
   }
 
   /**

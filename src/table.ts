@@ -66,7 +66,7 @@ export class CtpTable<P> {
   private routes = new Map<string, string>();
   /** name → the origins (other than self) whose stored advert lists it. */
   private readonly index = new Map<string, IndexEntry>();
-  private ownDirty = false;
+  ownDirty = false; // the own lists changed since the last origination (flooding.ts paces it)
   private topologyDirty = false;
   /** Names touched by the current batch → whether they were reachable before it. */
   private before = new Map<string, boolean>();
@@ -175,9 +175,9 @@ export class CtpTable<P> {
   storedAdverts(): IterableIterator<CtpStoredAdvert> {
     return this.adverts.values();
   }
-  /** Is there anything for `commit` (or `reoriginate`) to do? */
-  dirty(): boolean {
-    return this.ownDirty || this.topologyDirty || this.before.size > 0;
+  /** Is there anything for `commit` (or, unless `own` is false, `reoriginate`) to do? */
+  dirty(own = true): boolean {
+    return (own && this.ownDirty) || this.topologyDirty || this.before.size > 0;
   }
 
   /** Apply one advert heard from a peer (SPEC.md section 7). */

@@ -64,13 +64,13 @@ describe('a router on an injected clock', () => {
       },
       (peer, frame) => void Promise.resolve().then(() => caller.receive('h', frame)),
       () => undefined,
-      { id: 'h', nodes: ['dev'], clock: c.ctp(), leaseGraceMs: 100, responseTimeoutMs: 1000 },
+      { id: 'h', nodes: ['dev'], clock: c.ctp(), leaseGraceMs: 100, responseTimeoutMs: 1000, minAdvertIntervalMs: 0 },
     );
     const caller = new CtpRouter<string>(
       () => undefined,
       (peer, frame) => void Promise.resolve().then(() => host.receive('c', frame)),
       () => undefined,
-      { id: 'c', clock: c.ctp(), leaseGraceMs: 100, responseTimeoutMs: 1000 },
+      { id: 'c', clock: c.ctp(), leaseGraceMs: 100, responseTimeoutMs: 1000, minAdvertIntervalMs: 0 },
     );
     host.peerUp('c');
     caller.peerUp('h');

@@ -71,7 +71,8 @@ export class CtpTestNetwork {
     let router: CtpRouter<CtpTestPeer> | undefined;
     const received: CtpReceivedCallback = (name, msg) => onReceived?.(name, msg, router as CtpRouter<CtpTestPeer>);
     const updated: CtpNodesUpdatedCallback = (nodes) => onNodesUpdated?.(nodes, router as CtpRouter<CtpTestPeer>);
-    router = new CtpRouter<CtpTestPeer>(received, (peer, frame) => this.send(id, peer, frame), updated, { ...routerOptions, id });
+    // Instant flooding unless a test asks otherwise: `settle()` waits for frames, not for paced adverts (issue 10).
+    router = new CtpRouter<CtpTestPeer>(received, (peer, frame) => this.send(id, peer, frame), updated, { minAdvertIntervalMs: 0, ...routerOptions, id });
     this.routers.set(id, router);
     return router;
   }

@@ -59,6 +59,8 @@ export class VirtualClock {
   readonly failures: TimerFailure[] = [];
   /** Timers fired so far. */
   fired = 0;
+  /** Live `stall-tick` timers. */
+  private daemons = 0;
 
   constructor(start = 1_700_000_000_000) {
     this.now = start;
@@ -67,6 +69,15 @@ export class VirtualClock {
   /** Live (not cancelled, not fired) timers. */
   size(): number {
     return this.byId.size;
+  }
+
+  /**
+   * Live timers that are not periodic housekeeping (label `stall-tick`, the
+   * routers' stall meters, which re-arm for ever): the network is quiet when
+   * none is left.
+   */
+  busy(): number {
+    return this.byId.size - this.daemons;
   }
 
   /** Live timers whose label starts with `prefix`. */
@@ -86,6 +97,7 @@ export class VirtualClock {
     const delay = Number.isFinite(ms) && ms > 0 ? Math.floor(ms) : 0;
     const t = new VirtualTimer(this.nextId++, this.now + delay, this.nextSeq++, fn, args, interval, label);
     this.byId.set(t.id, t);
+    if (label === 'stall-tick') this.daemons++;
     this.push(t);
     return t;
   }
@@ -97,7 +109,11 @@ export class VirtualClock {
     if (t === undefined) return;
     t.cancelled = true;
     this.byId.delete(id);
+    if (t.label === 'stall-tick') this.daemons--;
   }
+
+  /** Label of the timer `runNext` fired last. */
+  lastLabel = '';
 
   /** Fire the earliest live timer; false when there is none. */
   runNext(): boolean {
@@ -105,6 +121,8 @@ export class VirtualClock {
     const t = this.pop();
     if (t === undefined) return false;
     this.byId.delete(t.id);
+    this.lastLabel = t.label;
+    if (t.label === 'stall-tick') this.daemons--;
     if (t.at > this.now) this.now = t.at;
     this.fired++;
     if (t.interval !== undefined) {
@@ -126,7 +144,7 @@ export class VirtualClock {
   ctp(label = 'lib'): CtpClock {
     return {
       now: () => this.now,
-      setTimeout: (fn: () => void, ms: number) => this.schedule(fn, ms, label),
+      setTimeout: (fn: () => void, ms: number, purpose?: string) => this.schedule(fn, ms, purpose ?? label),
       clearTimeout: (h: unknown) => this.cancel(h),
     };
   }

@@ -36,8 +36,8 @@ export interface SimEdge {
 
 /** Where frames go; the simulation supplies the receiving side. */
 export interface SimDelivery {
-  /** Deliver `frame` to router `to` through its handle `peer`. */
-  deliver(to: string, peer: SimPeer, frame: string | Uint8Array): void;
+  /** Deliver `frame` to router `to` through its handle `peer`; it was put on the link at `sentAt`. */
+  deliver(to: string, peer: SimPeer, frame: string | Uint8Array, sentAt: number): void;
 }
 
 export class SimNetwork {
@@ -115,6 +115,7 @@ export class SimNetwork {
     const at = Math.max(this.clock.now + delay, e.lastAt[dir]);
     e.lastAt[dir] = at;
     const serial = e.serial;
+    const sentAt = this.clock.now;
     this.framesSent++;
     this.clock.schedule(
       () => {
@@ -124,7 +125,7 @@ export class SimNetwork {
         }
         const to = dir === 0 ? e.b : e.a;
         this.framesDelivered++;
-        this.sink.deliver(to, this.handle(e, to), frame);
+        this.sink.deliver(to, this.handle(e, to), frame, sentAt);
       },
       at - this.clock.now,
       'net',

@@ -8,6 +8,7 @@
  * steps skipped still makes the same choices in the others: that is what the
  * shrinker relies on.
  */
+import { STALL_RESIDUAL_MS } from '../../src/deadline.js';
 import { CtpCallbackError } from '../../src/errors.js';
 import { isReturnCode, ReturnCode, type CtpControlMessage, type CtpEvent, type CtpResult } from '../../src/messages.js';
 import { parseVirtualName } from '../../src/names.js';
@@ -18,6 +19,7 @@ import { FORGED_SEQ_BAND, FORGERIES, forge, simIdentity } from './identities.js'
 import { checkQuiet, checkStep, components, type SimView } from './invariants.js';
 import { SimNetwork, type SimEdge, type SimPeer } from './network.js';
 import { mix, Rng } from './rng.js';
+import { SimStalls } from './stalls.js';
 
 // Captured before any clock is installed: draining promise continuations
 // must not go through the virtual timers.
@@ -108,6 +110,14 @@ const PROBE = { timeoutMs: 60_000 };
 
 export class Simulation implements SimView {
   readonly clock = new VirtualClock();
+  /** Routers stopped for a while (issue 10). */
+  readonly stalls = new SimStalls(this.clock);
+  /** nonce → the control request that carries it. */
+  private readonly byNonce = new Map<number, SimRequest>();
+  /** nonce → time its frames spent on links (no router can see it: the deadline check allows it). */
+  private readonly transit = new Map<number, number>();
+  /** `released` events with reason `idle`, at every host. */
+  private idleReleases = 0;
   readonly slots = new Map<string, SimSlot>();
   readonly net: SimNetwork;
   readonly requests: SimRequest[] = [];
@@ -131,7 +141,7 @@ export class Simulation implements SimView {
 
   constructor(readonly config: SimConfig) {
     this.netRng = new Rng(mix(config.seed, 0x6e6574));
-    this.net = new SimNetwork(this.clock, this.netRng, { deliver: (to, peer, frame) => this.deliver(to, peer, frame) });
+    this.net = new SimNetwork(this.clock, this.netRng, { deliver: (to, peer, frame, sentAt) => this.deliver(to, peer, frame, sentAt) });
   }
 
   // =========================================================================
@@ -254,7 +264,8 @@ export class Simulation implements SimView {
       const at = this.clock.nextAt();
       if (at === undefined || at > until) break;
       this.clock.runNext();
-      if (this.outstanding > 0) await this.drain();
+      // A stall meter's tick settles no promise.
+      if (this.outstanding > 0 && this.clock.lastLabel !== 'stall-tick') await this.drain();
     }
     this.clock.now = Math.max(this.clock.now, until);
     await this.drain();
@@ -265,12 +276,13 @@ export class Simulation implements SimView {
     const before = this.net.framesSent;
     await this.drain();
     let n = 0;
-    while (this.clock.size() > 0) {
+    while (this.clock.busy() > 0) {
       if (++n > MAX_QUIET_EVENTS)
         this.fail('quiet', `the network never went quiet: ${MAX_QUIET_EVENTS} timer events (${this.net.framesSent - before} frames) and counting`);
       this.throwIfFailed();
       this.clock.runNext();
-      if (this.outstanding > 0) await this.drain();
+      // A stall meter's tick settles no promise.
+      if (this.outstanding > 0 && this.clock.lastLabel !== 'stall-tick') await this.drain();
     }
     await this.drain();
     return this.net.framesSent - before;
@@ -279,9 +291,9 @@ export class Simulation implements SimView {
   /** Run timers until `req` settles (or nothing is left to run). */
   async settle(req: SimRequest): Promise<void> {
     await this.drain();
-    while (!req.settled && this.clock.size() > 0) {
+    while (!req.settled && this.clock.busy() > 0) {
       this.clock.runNext();
-      await this.drain();
+      if (this.clock.lastLabel !== 'stall-tick') await this.drain();
     }
   }
 
@@ -317,6 +329,9 @@ export class Simulation implements SimView {
       registrationWaitMs: rng.pick([300, 1000, 5000]),
       responseTimeoutMs: rng.pick([500, 3000, 15_000]),
       staleAdvertMs: rng.pick([5000, 30_000]),
+      // Issue 10: advert pacing (the default, off, or another interval) and lock-timeout caps.
+      minAdvertIntervalMs: rng.pick([undefined, undefined, 0, 50, 200]),
+      maxControlIdleMs: rng.pick([undefined, undefined, undefined, 20_000]),
     };
     this.maxFrameBytes = rng.pick([undefined, undefined, 1500, 4096]);
     // A signed advert carries its signature and certificate (about 700 bytes here): give it that room.
@@ -329,10 +344,13 @@ export class Simulation implements SimView {
       const options: CtpRouterOptions<SimPeer> = {
         id,
         leaseGraceMs: vary ? rng.pick([200, 1000, 3000]) : shared.leaseGraceMs,
-        registrationWaitMs: vary ? rng.pick([300, 1000, 5000]) : shared.registrationWaitMs,
+        // A REGISTER can overtake its registrant's paced advert: the wait must cover the pacing (README, minAdvertIntervalMs).
+        registrationWaitMs: Math.max(vary ? rng.pick([300, 1000, 5000]) : shared.registrationWaitMs, pacingFloor(shared.minAdvertIntervalMs)),
         responseTimeoutMs: vary ? rng.pick([500, 3000, 15_000]) : shared.responseTimeoutMs,
         staleAdvertMs: shared.staleAdvertMs,
       };
+      if (shared.minAdvertIntervalMs !== undefined) options.minAdvertIntervalMs = shared.minAdvertIntervalMs;
+      if (shared.maxControlIdleMs !== undefined && rng.chance(0.5)) options.maxControlIdleMs = shared.maxControlIdleMs;
       if (this.maxFrameBytes !== undefined) options.maxFrameBytes = this.maxFrameBytes;
       if (this.config.identities === true) options.identity = simIdentity(id);
       const pool = [`n${i}a`, `n${i}b`, `n${i}c`, `dev ${i};x`, `ü-${i}`, `x]@y${i}`, ...(conflicts ? ['shared'] : [])];
@@ -356,8 +374,11 @@ export class Simulation implements SimView {
         if (slot.gen === gen && slot.router !== undefined) this.net.send(slot.id, peer, frame);
       },
       () => undefined,
-      { ...slot.options, nodes, clock: this.clock.ctp() },
+      { ...slot.options, nodes, clock: this.stalls.clockFor(slot.id, gen) },
     );
+    router.on('released', (e) => {
+      if (e.reason === 'idle') this.idleReleases++;
+    });
     router.on('error', (err) => {
       // Only the host app's deliberate throws may be reported.
       const cause = err instanceof CtpCallbackError ? err.cause : undefined;
@@ -389,17 +410,48 @@ export class Simulation implements SimView {
       if (want === e.up) continue;
       if (!want) {
         e.up = false;
-        for (const id of [e.a, e.b]) this.slots.get(id)?.router?.peerDown(this.net.handle(e, id));
+        for (const id of [e.a, e.b]) {
+          const h = this.net.handle(e, id);
+          this.transport(id, () => this.slots.get(id)?.router?.peerDown(h));
+        }
       } else {
         this.net.renew(e, rng.chance(0.3));
         e.up = true;
         const ends = rng.chance(0.5) ? [e.a, e.b] : [e.b, e.a];
-        for (const id of ends) this.slots.get(id)?.router?.peerUp(this.net.handle(e, id));
+        for (const id of ends) {
+          const h = this.net.handle(e, id);
+          this.transport(id, () => this.slots.get(id)?.router?.peerUp(h));
+        }
       }
     }
   }
 
-  private deliver(to: string, peer: SimPeer, frame: string | Uint8Array): void {
+  /** A transport event (`peerUp`, `peerDown`) for router `id`: a stalled one sees it when it resumes, in order with its frames. */
+  private transport(id: string, event: () => void): void {
+    if (!this.stalls.queue(id, event)) event();
+  }
+
+  private deliver(to: string, peer: SimPeer, frame: string | Uint8Array, sentAt: number): void {
+    if (this.slots.get(to)?.router === undefined) return;
+    if (typeof frame === 'string' && frame.includes('"ttl"')) this.countTransit(frame, this.clock.now - sentAt);
+    // A stalled router's frames wait in its inbox (its sockets) until it resumes.
+    if (!this.stalls.queue(to, () => this.deliverNow(to, peer, frame))) this.deliverNow(to, peer, frame);
+  }
+
+  /** A control request's frame spent `ms` on a link. */
+  private countTransit(frame: string, ms: number): void {
+    let m: { t?: unknown; content?: unknown; optionals?: unknown };
+    try {
+      m = JSON.parse(frame) as typeof m;
+    } catch {
+      return;
+    }
+    if (m.t !== 'START' && m.t !== 'STOP' && m.t !== 'COMMAND') return;
+    const nonce = ((m.t === 'COMMAND' ? m.content : m.optionals) as { nonce?: unknown } | undefined)?.nonce;
+    if (typeof nonce === 'number') this.transit.set(nonce, (this.transit.get(nonce) ?? 0) + ms);
+  }
+
+  private deliverNow(to: string, peer: SimPeer, frame: string | Uint8Array): void {
     const r = this.slots.get(to)?.router;
     if (r === undefined) return;
     try {
@@ -413,6 +465,7 @@ export class Simulation implements SimView {
     const r = slot.router;
     if (r === undefined) return;
     slot.router = undefined;
+    this.stalls.drop(slot.id);
     void r.close();
     this.applyLinks(rng);
   }
@@ -457,6 +510,14 @@ export class Simulation implements SimView {
     const recorded = router.snapshot().nodes[m.node]?.controller;
     if (recorded !== m.controller) this.fail('controller', `${slot.id} handed ${name} from ${m.controller} to its app while its controller is ${recorded}`);
     const nonce = nonceOf(m);
+    // Issue 10: no request reaches a host app past its caller's deadline, but
+    // for what no router can see: its time on links and what a stall can hide.
+    const req = typeof nonce === 'number' ? this.byNonce.get(nonce) : undefined;
+    if (req !== undefined && req.slot !== slot.id) {
+      const allowed = req.deadline + (this.transit.get(nonce as number) ?? 0) + STALL_RESIDUAL_MS;
+      if (this.clock.now > allowed)
+        this.fail('deadline', `${slot.id} handed ${name} #${req.n} (nonce ${String(nonce)}) to its app at t=${this.t()}, past its caller's deadline ${req.deadline - 1_700_000_000_000} (+ ${allowed - req.deadline} ms on links and unseen)`);
+    }
     const mode = this.probing ? 'answer' : this.netRng.weighted({ answer: 60, sync: 10, never: 15, code: 10, throw: 5 });
     const respond = (code: ReturnCode): void => {
       const r = slot.router;
@@ -479,7 +540,7 @@ export class Simulation implements SimView {
         const code =
           mode === 'code' ? this.netRng.pick([ReturnCode.ERROR, ReturnCode.REJECTED, ReturnCode.NOT_ASSIGNED, ReturnCode.TIMEOUT]) : ReturnCode.SUCCESS;
         const delay = this.probing ? this.netRng.int(0, 30) : this.netRng.chance(0.8) ? this.netRng.int(0, 200) : this.netRng.int(200, 20_000);
-        this.clock.schedule(() => respond(code), delay, 'app');
+        this.stalls.appTimer(slot.id, gen, () => respond(code), delay);
       }
     }
   }
@@ -516,6 +577,7 @@ export class Simulation implements SimView {
     const o: CtpRequestOptions = {};
     if (opts.timeoutMs !== undefined) o.timeoutMs = opts.timeoutMs;
     if (opts.queue === true) o.queue = true;
+    if (opts.idleTimeoutMs !== undefined) o.idleTimeoutMs = opts.idleTimeoutMs;
     if (opts.signal !== undefined || opts.preAbort === true) {
       req.ctl = new AbortController();
       o.signal = req.ctl.signal;
@@ -537,6 +599,7 @@ export class Simulation implements SimView {
         req.nonce = this.nextNonce++;
         p = router[op](node, 'app', { nonce: req.nonce }, o);
     }
+    if (req.nonce !== undefined) this.byNonce.set(req.nonce, req);
     this.requests.push(req);
     this.outstanding++;
     p.then(
@@ -555,6 +618,11 @@ export class Simulation implements SimView {
     return req;
   }
 
+  /** A request's deadline, or the end of a stall of its router that covered it (a frozen caller resolves when it resumes). */
+  settleBy(req: SimRequest): number {
+    return Math.max(req.deadline, this.stalls.coveredUntil(req.slot, req.deadline) ?? req.deadline);
+  }
+
   abort(req: SimRequest): void {
     if (req.ctl === undefined || req.abortReason !== undefined) return;
     req.abortReason = { aborted: req.n };
@@ -568,7 +636,7 @@ export class Simulation implements SimView {
     req.result = result;
     // Invariant 2: one code of section 4, no later than its timeout.
     if (!isReturnCode(result.code)) this.fail('request', `${what} resolved with ${JSON.stringify(result)}`);
-    if (this.clock.now > req.deadline) this.fail('request', `${what} settled at t=${this.t()}, after its deadline ${req.deadline - 1_700_000_000_000}`);
+    if (this.clock.now > this.settleBy(req)) this.fail('request', `${what} settled at t=${this.t()}, after its deadline ${req.deadline - 1_700_000_000_000}`);
     if (req.abortReason !== undefined && req.ctl?.signal.aborted && result.code !== ReturnCode.SUCCESS && result.code !== ReturnCode.ERROR) {
       // Resolving (not rejecting) after an abort is fine only when the answer came first.
     }
@@ -612,6 +680,7 @@ export class Simulation implements SimView {
       dupPeerUp: 2,
       garbage: 3,
       wait: 4,
+      stall: 2,
     });
     const live = this.liveSlots();
     const slot = live.length > 0 ? rng.pick(live) : undefined;
@@ -654,6 +723,8 @@ export class Simulation implements SimView {
         if (rng.chance(0.2)) opts.queue = true;
         if (rng.chance(0.15)) opts.signal = new AbortController().signal;
         if (rng.chance(0.02)) opts.preAbort = true;
+        // Issue 10: lock timeouts.
+        if (kind === 'register' && type === 'controller' && rng.chance(0.3)) opts.idleTimeoutMs = rng.pick([5000, 15_000, 60_000]);
         const op = kind === 'control' ? rng.pick(['start', 'stop', 'command', 'command'] as const) : kind;
         const req = this.issue(slot, op, node, type, opts);
         return `${slot.id}.${op}(${JSON.stringify(node)}${kind === 'control' ? '' : `, ${type}`}, ${JSON.stringify(opts)}) #${req.n}`;
@@ -725,7 +796,8 @@ export class Simulation implements SimView {
         if (up.length === 0) return 'noop';
         const e = rng.pick(up);
         const id = rng.chance(0.5) ? e.a : e.b;
-        this.slots.get(id)?.router?.peerUp(this.net.handle(e, id));
+        const h = this.net.handle(e, id);
+        this.transport(id, () => this.slots.get(id)?.router?.peerUp(h));
         return `duplicate peerUp at ${id} for ${e.a}-${e.b}`;
       }
       case 'garbage': {
@@ -739,6 +811,13 @@ export class Simulation implements SimView {
       }
       case 'forge':
         return this.forgeStep(rng);
+      case 'stall': {
+        if (slot === undefined || this.stalls.isStalled(slot.id)) return 'noop';
+        const ms = rng.pick([150, 400, 1500, 5000, 20_000]);
+        const timersFirst = rng.chance(0.5);
+        this.stalls.start(slot.id, slot.gen, ms, timersFirst);
+        return `stall ${slot.id} for ${ms} ms (${timersFirst ? 'timers' : 'inbox'} first on resume)`;
+      }
       case 'wait': {
         const ms = rng.int(100, 20_000);
         await this.advance(ms);
@@ -769,12 +848,13 @@ export class Simulation implements SimView {
     const frame = JSON.stringify({ v: 1, t: 'REPORTNODE', from: attacker, adverts: [advert] });
     const what = `forge ${kind} advert of ${origin} seq ${seq >= FORGED_SEQ_BAND ? 'band' : `${current}+${seq - (current ?? 0)}`} by ${attacker} into ${victim}`;
     // Not yet bound to the attacker, the victim would re-originate on binding it: through the link then.
-    if (rng.chance(0.3) || !before.neighbors.includes(attacker)) {
+    // A stalled victim reads it when it resumes: through the link too.
+    if (rng.chance(0.3) || !before.neighbors.includes(attacker) || this.stalls.isStalled(victim)) {
       this.net.enqueue(e, attacker, frame);
       return `${what} (through the link)`;
     }
     const drops = vr.stats().dropped['bad-signature'] ?? 0;
-    this.deliver(victim, this.net.handle(e, victim), frame);
+    this.deliverNow(victim, this.net.handle(e, victim), frame);
     const after = vr.snapshot();
     const dropped = (vr.stats().dropped['bad-signature'] ?? 0) - drops;
     const couldChange = kind === 'unsigned' || current === undefined || (origin === victim ? seq >= current : seq > current);
@@ -845,6 +925,7 @@ export class Simulation implements SimView {
           await this.settle(reg);
           this.expect(reg, ReturnCode.SUCCESS, tag);
         }
+        const idleBefore = this.idleReleases;
         const cmd = this.issue(owner, 'command', node, 'controller', PROBE);
         await this.settle(cmd);
         this.expect(cmd, ReturnCode.SUCCESS, tag);
@@ -865,7 +946,8 @@ export class Simulation implements SimView {
           await this.quiesce();
           const snap = hr.snapshot().nodes[node];
           const targets = [...(snap?.controller === undefined ? [] : [snap.controller]), ...(snap?.monitors ?? [])];
-          if (snap?.controller === undefined) this.fail('probe', `${tag}: the controller was lost while quiet`);
+          // Quiet runs every timer: a lock timeout (issue 10) may end the control, and nothing else may.
+          if (snap?.controller === undefined && this.idleReleases === idleBefore) this.fail('probe', `${tag}: the controller was lost while quiet`);
           let total = 0;
           for (const [key, n] of this.events) if (key.endsWith(`|${token}`)) total += n;
           for (const v of targets) {
@@ -915,6 +997,12 @@ export class Simulation implements SimView {
       this.throwIfFailed();
     }
   }
+}
+
+/** The shortest registration wait the simulator uses with this advert pacing (the default, 500 ms, when undefined). */
+function pacingFloor(minAdvertIntervalMs: number | undefined): number {
+  const ms = minAdvertIntervalMs ?? 500;
+  return ms === 0 ? 0 : Math.max(1000, 10 * ms);
 }
 
 /**
