@@ -52,7 +52,7 @@ class Mesh {
         }
       },
       () => undefined,
-      { id, ...opts },
+      { id, minAdvertIntervalMs: 0, ...opts },
     );
     const drops: { reason: string; origin?: string; message?: string }[] = [];
     r.on('dropped', (e) => drops.push({ reason: e.reason, origin: e.origin, message: e.message }));
