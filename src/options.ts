@@ -1,8 +1,8 @@
 /**
  * Router options (SPEC.md section 2), their defaults and validation.
  */
-import { randomUUID } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { isClock, MAX_TIMER_MS, systemClock, type CtpClock } from './clock.js';
 import { jsonCodec } from './codec.js';
 import { argumentError } from './errors.js';
