@@ -39,10 +39,11 @@ describe('ctp-router over TLS', () => {
     expect(nodes.records.map((x) => x.node)).toEqual(['cam1']);
   });
 
-  it('a certificate the station refuses, or no TLS at all, exits 1', async () => {
-    const expired = await runCli(['nodes', '--wait-ms', '2000', '--connect', station.addr, '--tls-cert', join(FIX, 'expired.crt'), '--tls-key', join(FIX, 'expired.key'), '--tls-ca', join(FIX, 'ca.crt')]);
-    expect(expired.code).toBe(1);
-    expect(expired.stderr).toMatch(/cannot connect to 127\.0\.0\.1:\d+/);
+  it('a station that does not trust our CA, no TLS at all, or the wrong router at the address: exit 1', async () => {
+    // intruder.crt (CN=console) is issued by another CA, which does not vouch for the station either.
+    const foreign = await runCli(['nodes', '--wait-ms', '2000', '--connect', station.addr, '--tls-cert', join(FIX, 'intruder.crt'), '--tls-key', join(FIX, 'intruder.key'), '--tls-ca', join(FIX, 'other-ca.crt')]);
+    expect(foreign.code).toBe(1);
+    expect(foreign.stderr).toMatch(/cannot connect to 127\.0\.0\.1:\d+/);
     const plain = await runCli(['nodes', '--wait-ms', '1000', '--connect', station.addr]);
     expect(plain.code).toBe(1);
     const wrongServer = await runCli(['nodes', '--wait-ms', '2000', ...tls('console'), '--connect', `relay@${station.addr}`]);
@@ -59,6 +60,9 @@ describe.concurrent('ctp-router TLS usage errors', () => {
     ['an unreadable file', ['watch', '--connect', '127.0.0.1:1', '--tls-cert', join(FIX, 'nosuch.crt'), '--tls-key', join(FIX, 'console.key'), '--tls-ca', join(FIX, 'ca.crt'), 'cam1'], /cannot read `--tls-cert` .*ENOENT/],
     ['not a certificate', ['nodes', '--connect', '127.0.0.1:1', '--tls-cert', join(FIX, 'console.key'), '--tls-key', join(FIX, 'console.key'), '--tls-ca', join(FIX, 'ca.crt')], /is not a certificate/],
     ['a bad id@ target', ['nodes', '--connect', 'a b@127.0.0.1:1'], /bad address for `--connect`/],
+    ['an expired certificate', ['nodes', '--connect', '127.0.0.1:1', '--tls-cert', join(FIX, 'expired.crt'), '--tls-key', join(FIX, 'expired.key'), '--tls-ca', join(FIX, 'ca.crt')], /is not valid now/],
+    ['a key of another certificate', ['nodes', '--connect', '127.0.0.1:1', '--tls-cert', join(FIX, 'console.crt'), '--tls-key', join(FIX, 'viewer.key'), '--tls-ca', join(FIX, 'ca.crt')], /does not match `--tls-key`/],
+    ['a certificate of another CA', ['nodes', '--connect', '127.0.0.1:1', '--tls-cert', join(FIX, 'intruder.crt'), '--tls-key', join(FIX, 'intruder.key'), '--tls-ca', join(FIX, 'ca.crt')], /not issued by `--tls-ca`/],
   ];
   it.each(errors)('%s: exit 2', async (_name, args, message) => {
     const r = await runCli(args);

@@ -3,6 +3,7 @@
  * for the links and the router's signing identity, both from the same PEM
  * files. The router id is the certificate's CN.
  */
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { certificateId } from '../tcp/tls.js';
 import { stringOpt, UsageError, type OptionSpec, type ParsedArgs } from './args.js';
@@ -43,5 +44,29 @@ export function tlsArgs(p: ParsedArgs, command: string, id: string | undefined):
   const cn = certificateId(tls.cert);
   if (cn === undefined) throw new UsageError(`\`--tls-cert\` \`${cert}\` is not a certificate whose subject CN is a router id`, command);
   if (id !== undefined && id !== cn) throw new UsageError(`\`--id ${id}\` differs from the router id its certificate names (CN=${cn}); leave \`--id\` out to use the CN`, command);
+  const problem = certificateProblem(tls);
+  if (problem !== undefined) throw new UsageError(`\`--tls-cert\` \`${cert}\` ${problem}`, command);
   return { ...tls, id: cn };
+}
+
+/** Why the certificate cannot serve (with this key, under this CA, now), or `undefined`. */
+function certificateProblem(tls: { key: string; cert: string; ca: string }): string | undefined {
+  const x = new X509Certificate(tls.cert);
+  const now = Date.now();
+  if (Date.parse(x.validFrom) > now || Date.parse(x.validTo) < now) return `is not valid now (valid from ${x.validFrom} to ${x.validTo})`;
+  try {
+    if (!x.checkPrivateKey(createPrivateKey(tls.key))) return 'does not match `--tls-key`';
+  } catch {
+    return 'comes with a `--tls-key` that is not a private key';
+  }
+  const cas = (tls.ca.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).flatMap((pem) => {
+    try {
+      return [new X509Certificate(pem)];
+    } catch {
+      return [];
+    }
+  });
+  if (cas.length === 0) return 'comes with a `--tls-ca` that holds no certificate';
+  if (!cas.some((ca) => x.checkIssued(ca) && x.verify(ca.publicKey))) return 'is not issued by `--tls-ca`';
+  return undefined;
 }

@@ -78,10 +78,12 @@ export async function uiCommand(argv: string[]): Promise<number | 'help'> {
     },
   };
   const live = new CtpLiveView(router, [server, printer], { peerName: (peer) => peerName(peer as TcpPeer) });
+  // Catch the signal before saying where we serve: whoever reads that line may stop us at once.
+  const stop = interrupted();
   const url = `http://${formatAddress(bound)}/`;
   out.line('http', `serving ${url} as ${router.id}`, { id: router.id, url, host: bound.host, port: bound.port, ...(listen === undefined ? {} : { listen: formatAddress(transport.address()) }) });
 
-  await interrupted();
+  await stop;
   live.close();
   await server.close();
   await session.close();

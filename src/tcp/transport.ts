@@ -268,6 +268,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
       // Verified by the handshake (`checkServerIdentity`, or the server's check): the CN is a router id.
       c.identity = peerCertificateId((socket as TLSSocket).getPeerCertificate());
       c.routerId = c.identity;
+      if (c.identity === undefined) c.destroy('identity-mismatch'); // never: the handshake checked it
     }
     c.expectedId = c.identity ?? dialer?.expectedId;
     debug('connection %s', c);
@@ -284,7 +285,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
       debug('connection %s: %s', c, err.message);
     });
     socket.on('close', () => this.onClose(c));
-    if (this.host !== undefined) this.bringUp(c);
+    if (this.host !== undefined && c.isOpen) this.bringUp(c);
     else socket.pause();
     return c;
   }

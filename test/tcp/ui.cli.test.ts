@@ -4,6 +4,7 @@
  * a live network parsed by Graphviz.
  */
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, killAll, runCli, spawnCli, startPeer } from './procs.js';
 
@@ -44,6 +45,26 @@ describe('ctp-router ui', () => {
     await ui.waitFor((r) => r.type === 'feed' && r.text === 'link up late — observer', 10_000, 'the late link in the feed');
     await late.proc.stop();
     expect(await ui.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    await station.proc.stop();
+  });
+
+  it('serves on 127.0.0.1:7070 without --http', async () => {
+    const station = await startPeer(['--id', 'station3', '--listen', '127.0.0.1:0']);
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(7070, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    const ui = spawnCli(['ui', '--json', '--connect', station.addr]);
+    if (free) {
+      const served = await ui.waitFor((r) => r.type === 'http', 10_000, 'the ui to serve');
+      expect(served).toMatchObject({ host: '127.0.0.1', port: 7070, url: 'http://127.0.0.1:7070/' });
+      expect(await ui.stop()).toEqual({ code: 0, signal: null });
+    } else {
+      // Something else holds the port: the ui says which address it wanted.
+      expect((await ui.exited).code).toBe(1);
+      expect(ui.stderr).toContain('cannot serve on 127.0.0.1:7070');
+    }
     await station.proc.stop();
   });
 
