@@ -17,6 +17,7 @@ export interface CtpClock {
   now(): number;
   /** Call `fn` once after `ms` milliseconds; the handle may have `unref()`. */
   setTimeout(fn: () => void, ms: number): CtpTimerHandle;
+  /** Cancel a timer set with `setTimeout` (a no-op when it has fired already). */
   clearTimeout(handle: CtpTimerHandle): void;
 }
 

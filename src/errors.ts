@@ -25,6 +25,7 @@ export type CtpErrorCode = (typeof CtpErrorCode)[keyof typeof CtpErrorCode];
  */
 export abstract class CtpError extends Error {
   abstract readonly code: CtpErrorCode;
+  /** `instanceof` that also accepts `CtpArgumentError` for `CtpError` itself. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (this === CtpError && value instanceof CtpArgumentError) return true;
     return Function.prototype[Symbol.hasInstance].call(this, value);

@@ -45,6 +45,7 @@ export type CtpConflict =
   | { kind: 'node'; node: string; hosts: string[] }
   | { kind: 'router-id'; id: string };
 
+/** Payload of `registered`. */
 export interface CtpRegisteredEvent {
   node: string;
   type: CtpRegistrationType;
@@ -53,18 +54,21 @@ export interface CtpRegisteredEvent {
   /** The host router the registration was made with. */
   host: string;
 }
+/** Payload of `unregistered`. */
 export interface CtpUnregisteredEvent {
   node: string;
   type: CtpRegistrationType;
   /** The host's answer (`TIMEOUT`/`NODE_UNFOUND` included); absent when the request was aborted. */
   code?: ReturnCode;
 }
+/** Payload of `released`. */
 export interface CtpReleasedEvent {
   node: string;
   type: CtpRegistrationType;
   /** The virtual node of the registration that was dropped. */
   registrant: string;
 }
+/** Payload of `lost`. */
 export interface CtpLostEvent {
   node: string;
   type: CtpRegistrationType;
@@ -73,6 +77,7 @@ export interface CtpLostEvent {
   /** The host's answer, for `refused`. */
   code?: ReturnCode;
 }
+/** Payload of `timeout`. */
 export interface CtpTimeoutEvent {
   node: string;
   /** `register`, `unregister`, `start`, `stop` or `command`. */
@@ -97,6 +102,7 @@ export interface CtpRouterEvents<P = unknown> {
   timeout: (e: CtpTimeoutEvent) => void;
   /** An inbound frame was not processed. */
   dropped: (e: CtpDropped<P>) => void;
+  /** One node name hosted by two routers, or another router uses this router's id. */
   conflict: (e: CtpConflict) => void;
   /** A host callback, a listener or `send` threw; the router carries on. */
   error: (err: Error) => void;

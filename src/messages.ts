@@ -69,15 +69,18 @@ interface Base {
   hops?: number;
 }
 
+/** REPORTNODE: link-state adverts from the neighbor `from` (PROTOCOL.md, "The table"). */
 export interface CtpReportNode extends Base {
   t: 'REPORTNODE';
   from: string;
   adverts: CtpAdvert[];
 }
+/** UPDATENODE: the neighbor `from` asks for the whole table. */
 export interface CtpUpdateNode extends Base {
   t: 'UPDATENODE';
   from: string;
 }
+/** REGISTER: make the virtual node `controller` or `monitor` a registration of `node` at its host `to`; `refresh` re-asserts one. */
 export interface CtpRegister extends Base {
   t: 'REGISTER';
   id: number;
@@ -87,6 +90,7 @@ export interface CtpRegister extends Base {
   monitor?: string;
   refresh?: true;
 }
+/** UNREGISTER: end the registration of the virtual node `controller` or `monitor`. */
 export interface CtpUnregister extends Base {
   t: 'UNREGISTER';
   id: number;
@@ -95,6 +99,7 @@ export interface CtpUnregister extends Base {
   controller?: string;
   monitor?: string;
 }
+/** START: the controller asks the host to start `app` on `node`. */
 export interface CtpStart extends Base {
   t: 'START';
   id: number;
@@ -104,6 +109,7 @@ export interface CtpStart extends Base {
   app: string;
   optionals?: Record<string, unknown>;
 }
+/** STOP: the controller asks the host to stop `app` on `node`. */
 export interface CtpStop extends Base {
   t: 'STOP';
   id: number;
@@ -113,6 +119,7 @@ export interface CtpStop extends Base {
   app: string;
   optionals?: Record<string, unknown>;
 }
+/** COMMAND: the controller sends `content` to `app` on `node`. */
 export interface CtpCommandMessage extends Base {
   t: 'COMMAND';
   id: number;
@@ -122,12 +129,14 @@ export interface CtpCommandMessage extends Base {
   app: string;
   content: unknown;
 }
+/** POST: have the host of `node` publish `content` as the node's event. */
 export interface CtpPost extends Base {
   t: 'POST';
   to?: string;
   node: string;
   content: unknown;
 }
+/** RESPONSE: the answer to the request whose `id` is `re`, routed to the virtual node `controller`. */
 export interface CtpResponse extends Base {
   t: 'RESPONSE';
   node: string;
@@ -138,6 +147,7 @@ export interface CtpResponse extends Base {
   content?: unknown;
   reason?: string;
 }
+/** EVENT: one event of `node`, routed to the virtual node `monitor` (a controller's or a monitor's). */
 export interface CtpEvent extends Base {
   t: 'EVENT';
   node: string;

@@ -59,6 +59,7 @@ export interface CtpResolvedOptions<P> {
   clock: CtpClock;
 }
 
+/** The default of every numeric router option (see `CtpRouterOptions`). */
 export const DEFAULTS = {
   responseTimeoutMs: 120_000,
   registrationWaitMs: 10_000,

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * ctp-router/tcp: the reference TCP transport. Public exports only.
  */
@@ -9,3 +10,4 @@ export type { TcpTransportOptions, TcpListenOptions, TcpReconnectOptions } from 
 export { parseAddress, formatAddress } from './address.js';
 export type { TcpAddress } from './address.js';
 export { LineSplitter } from './line-splitter.js';
+export type { LineHandler, OversizedHandler } from './line-splitter.js';

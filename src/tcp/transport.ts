@@ -25,7 +25,9 @@ export interface TcpHost {
   readonly id?: string;
   /** One inbound line, without its newline, as UTF-8 bytes (a `Buffer`; the router checks the UTF-8 strictly). */
   receive(peer: TcpPeer, frame: string | Uint8Array): void;
+  /** A connection is up. */
   peerUp(peer: TcpPeer): void;
+  /** A connection closed. */
   peerDown(peer: TcpPeer): void;
 }
 
