@@ -20,7 +20,7 @@ export type CtpErrorCode = (typeof CtpErrorCode)[keyof typeof CtpErrorCode];
 
 /**
  * The base of every error this package throws or reports, with a literal
- * `code`. `CtpArgumentError` must be a `TypeError` (SPEC.md section 3), so it
+ * `code`. `CtpArgumentError` must be a `TypeError` (PROTOCOL.md section 3), so it
  * cannot inherit from this class: `instanceof CtpError` accepts it too.
  */
 export abstract class CtpError extends Error {

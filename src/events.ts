@@ -4,7 +4,7 @@
 import type { ReturnCode } from './messages.js';
 import type { CtpRegistrationType } from './names.js';
 
-/** Stable drop reasons (SPEC.md section 3). */
+/** Stable drop reasons (PROTOCOL.md section 3). */
 export const DropReason = {
   MALFORMED: 'malformed',
   TOO_LARGE: 'too-large',

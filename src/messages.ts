@@ -1,9 +1,9 @@
 /**
  * The protocol's vocabulary: return codes, command names and the `CtpMessage`
- * union discriminated on `t` (SPEC.md sections 4 and 6).
+ * union discriminated on `t` (PROTOCOL.md sections 4 and 6).
  */
 
-/** Return codes (seed `ReturnCode`, SPEC.md section 4). */
+/** Return codes (seed `ReturnCode`, PROTOCOL.md section 4). */
 export const ReturnCode = {
   SUCCESS: 'SUCCESS',
   ERROR: 'ERROR',
@@ -37,7 +37,7 @@ export function resultOf(msg: { code: ReturnCode; content?: unknown; reason?: st
   return r;
 }
 
-/** Frame types (`t`), SPEC.md section 6. */
+/** Frame types (`t`), PROTOCOL.md section 6. */
 export const CtpCommand = {
   REPORTNODE: 'REPORTNODE',
   UPDATENODE: 'UPDATENODE',
@@ -55,7 +55,7 @@ export type CtpCommand = (typeof CtpCommand)[keyof typeof CtpCommand];
 /** The codec version this package speaks. */
 export const PROTOCOL_VERSION = 1;
 
-/** One router's link-state advert (SPEC.md section 7). */
+/** One router's link-state advert (PROTOCOL.md section 7). */
 export interface CtpAdvert {
   origin: string;
   seq: number;
@@ -181,7 +181,7 @@ export type CtpRegistrantBoundMessage = CtpResponse | CtpEvent;
 /** The names `onReceived` is called with. */
 export type CtpReceivedName = 'START' | 'STOP' | 'COMMAND' | 'EVENT';
 
-/** A pluggable frame codec (SPEC.md section 2 option `codec`). */
+/** A pluggable frame codec (PROTOCOL.md section 2 option `codec`). */
 export interface CtpCodec {
   /** Turn a message into a frame. */
   encode(msg: CtpMessage): string;
@@ -189,7 +189,7 @@ export interface CtpCodec {
   decode(frame: string): CtpMessage;
   /**
    * Optional: the frame to forward for `msg`, decoded from `frame`, now
-   * carrying `hops` (only `hops` may change, SPEC.md section 6); `undefined`
+   * carrying `hops` (only `hops` may change, PROTOCOL.md section 6); `undefined`
    * to have the router re-encode `{ ...msg, hops }`. A codec whose frames can
    * be patched cheaply saves a re-encode per forwarded frame.
    */

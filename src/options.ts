@@ -1,5 +1,5 @@
 /**
- * Router options (SPEC.md section 2), their defaults and validation.
+ * Router options (PROTOCOL.md section 2), their defaults and validation.
  */
 import { randomUUID } from 'node:crypto';
 import { isClock, MAX_TIMER_MS, systemClock, type CtpClock } from './clock.js';

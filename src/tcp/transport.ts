@@ -1,6 +1,6 @@
 /**
  * `TcpTransport`: the reference stream transport. Listens and/or dials, frames
- * by newline (SPEC.md section 6) and wires itself to a router: a line in →
+ * by newline (PROTOCOL.md section 6) and wires itself to a router: a line in →
  * `receive(peer, frame)`, a connection up → `peerUp`, closed → `peerDown`.
  */
 import createDebug from 'debug';
@@ -65,7 +65,7 @@ export interface TcpStats {
   dialFailures: number;
 }
 
-// The optional hello (SPEC.md section 6 says nothing of it): a valid UPDATENODE
+// The optional hello (PROTOCOL.md section 6 says nothing of it): a valid UPDATENODE
 // with one extra field, so a plain section-6 peer that reads it just answers
 // with its table. Only the first line of a connection can be a hello, and the
 // transport strips it before the router would see it.
@@ -348,7 +348,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
    * The other end is router `rid`. When another connection to `rid` is up:
    * - a different `instance`: `rid` restarted, the older connection is a leftover: close it;
    * - two routers that dial each other: both ends keep the connection
-   *   initiated by the lower id (by UTF-16 code units, as SPEC.md section 7
+   *   initiated by the lower id (by UTF-16 code units, as PROTOCOL.md section 7
    *   orders ids) and close the other;
    * - both initiated by the same side (it redialled while this end still
    *   holds the old one): the accepting end keeps the newer and closes the
