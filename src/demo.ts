@@ -71,10 +71,10 @@ function killAll(): void {
   for (const c of children) c.kill('SIGKILL');
 }
 
-async function main(): Promise<number> {
-  process.stdout.write('ctp-router demo: a station, a viewer and a console, each its own process, over TCP on loopback\n\n');
+type Running = ReturnType<typeof run>;
 
-  // 1. The station hosts cam1 and mic1; its app echoes every request and publishes it as an event.
+/** 1. The station hosts cam1 and mic1; its app echoes every request and publishes it as an event. */
+async function startStation(): Promise<{ station: Running; addr: string }> {
   let onListening: (port: number) => void = () => {};
   const station = run('station', ['peer', '--id', 'station', '--listen', '127.0.0.1:0', '--node', 'cam1', '--node', 'mic1', '--echo'], (r) => {
     switch (r.type) {
@@ -97,9 +97,11 @@ async function main(): Promise<number> {
     }
   });
   const port = await waitFor<number>((resolve) => (onListening = resolve), 'the station to listen');
-  const addr = `127.0.0.1:${port}`;
+  return { station, addr: `127.0.0.1:${port}` };
+}
 
-  // 2. The viewer monitors both nodes.
+/** 2. The viewer monitors both nodes; resolves once it does. */
+async function startViewer(addr: string): Promise<Running> {
   let watching = 0;
   let onWatching: () => void = () => {};
   const viewer = run('viewer', ['watch', '--id', 'viewer', '--connect', addr, 'cam1', 'mic1'], (r) => {
@@ -110,8 +112,11 @@ async function main(): Promise<number> {
     else if (r.type === 'result') say('viewer', `register ${json(r.args)} → ${String(r.code)}`);
   });
   await waitFor<void>((resolve) => (onWatching = resolve), 'the viewer to monitor cam1 and mic1');
+  return viewer;
+}
 
-  // 3. The console takes control of cam1, drives it, posts to mic1, lets go.
+/** 3. The console takes control of cam1, drives it, posts to mic1, lets go; resolves to its exit code. */
+async function runConsole(addr: string): Promise<number | null> {
   const ops = [
     ['register', 'cam1', 'controller'],
     ['start', 'cam1', 'video', '{"fps":30}'],
@@ -127,17 +132,27 @@ async function main(): Promise<number> {
       say('console', `${String(r.op)} ${(r.args as string[]).join(' ')} → ${String(r.code)}${content}`);
     } else if (r.type === 'event') say('console', `event from ${String(r.node)}: ${json(r.content)}`);
   });
-  const consoleCode = await consoleProc.exited;
-  say('console', `exited with code ${String(consoleCode)}`);
+  const code = await consoleProc.exited;
+  say('console', `exited with code ${String(code)}`);
+  return code;
+}
 
+/** Stop a process with `signal` and say how it ended. */
+async function stop(who: string, p: Running, signal: 'SIGINT' | 'SIGTERM'): Promise<number | null> {
+  p.child.kill(signal);
+  const code = await p.exited;
+  say(who, `stopped (${signal}), exit code ${String(code)}`);
+  return code;
+}
+
+async function main(): Promise<number> {
+  process.stdout.write('ctp-router demo: a station, a viewer and a console, each its own process, over TCP on loopback\n\n');
+  const { station, addr } = await startStation();
+  const viewer = await startViewer(addr);
+  const consoleCode = await runConsole(addr);
   // 4. Stop the others.
-  viewer.child.kill('SIGINT');
-  const viewerCode = await viewer.exited;
-  say('viewer', `stopped (SIGINT), exit code ${String(viewerCode)}`);
-  station.child.kill('SIGTERM');
-  const stationCode = await station.exited;
-  say('station', `stopped (SIGTERM), exit code ${String(stationCode)}`);
-
+  const viewerCode = await stop('viewer', viewer, 'SIGINT');
+  const stationCode = await stop('station', station, 'SIGTERM');
   const ok = consoleCode === 0 && viewerCode === 0 && stationCode === 0;
   process.stdout.write(`\n${ok ? 'Done' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s; no process left running.\n`);
   return ok ? 0 : 1;

@@ -47,6 +47,19 @@ export function extractBlocks(file: string, text: string): CodeBlock[] {
   return out;
 }
 
+/** The text outside fenced blocks (fences open and close at the start of a line). */
+export function prose(text: string): string {
+  const out: string[] = [];
+  let fence: string | undefined;
+  for (const line of text.split('\n')) {
+    const m = /^(`{3,})/.exec(line);
+    if (fence === undefined && m !== null) fence = m[1];
+    else if (fence !== undefined && line.startsWith(fence)) fence = undefined;
+    else if (fence === undefined) out.push(line);
+  }
+  return out.join('\n');
+}
+
 /** A GitHub-style heading anchor. */
 export function slug(heading: string): string {
   return heading
@@ -144,13 +157,12 @@ describe('frames shown in ```json blocks', () => {
 describe('links in README.md and docs/*.md', () => {
   const shipped = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files: string[] }).files;
   const links = files.flatMap((file) => {
-    const text = readFileSync(join(ROOT, file), 'utf8').replace(/```[\s\S]*?```/g, '');
+    const text = prose(readFileSync(join(ROOT, file), 'utf8'));
     return [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => ({ file, target: m[1]! }));
   });
   const anchors = (file: string): Set<string> =>
     new Set(
-      readFileSync(join(ROOT, file), 'utf8')
-        .replace(/```[\s\S]*?```/g, '')
+      prose(readFileSync(join(ROOT, file), 'utf8'))
         .split('\n')
         .filter((l) => /^#{1,6} /.test(l))
         .map((l) => slug(l.replace(/^#+ /, ''))),

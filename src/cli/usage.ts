@@ -19,7 +19,8 @@ Commands:
   call    perform register|unregister|start|stop|command|post in one session
   watch   register as monitor of nodes and print their events until interrupted
 
-Run \`ctp-router <command> --help\` for a command's options.
+Run \`ctp-router help <command>\` (or \`ctp-router <command> --help\`) for a command's options,
+\`ctp-router --version\` for the version.
 Exit codes: 0 success, 1 failure (a result other than SUCCESS, no connection), 2 usage error.`,
 
   peer: `Usage: ctp-router peer [--listen HOST:PORT] [--connect HOST:PORT ...] [--node NAME ...] [--echo] [options]
