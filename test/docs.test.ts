@@ -16,7 +16,7 @@ import { ensureBuilt } from './tcp/procs.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
-const RUN_TIMEOUT_MS = 15_000;
+const RUN_TIMEOUT_MS = 30_000;
 
 /** One fenced block of a markdown file. */
 export interface CodeBlock {
@@ -110,9 +110,9 @@ describe('code blocks of README.md and docs/*.md', () => {
     // `export {}` keeps a block without imports a module (top-level await, no global clashes).
     for (const b of tsBlocks) writeFileSync(join(work, 'src', `${name(b)}.ts`), `${b.code}\nexport {};\n`);
     writeFileSync(join(work, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['src'] }));
-    const r = spawnSync(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: work, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: work, encoding: 'utf8', timeout: 150_000 });
     diagnostics = `${r.stdout}${r.stderr}`;
-  }, 90_000);
+  }, 180_000);
   afterAll(() => {
     if (work !== undefined) rmSync(work, { recursive: true, force: true });
   });

@@ -57,7 +57,7 @@ function consumer(name: string, sources: Record<string, string>, types: string[]
   if (types !== undefined) compilerOptions.types = types;
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: Object.keys(sources) }));
   for (const [file, source] of Object.entries(sources)) writeFileSync(join(dir, file), source);
-  const r = spawnSync(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: dir, encoding: 'utf8', timeout: 110_000 });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -91,7 +91,7 @@ describe('the packed package', () => {
     files = info!.files.map((f) => f.path);
     pkgDir = join(work, 'package');
     run('tar', ['-xzf', join(work, info!.filename), '-C', work], work);
-  }, 60_000);
+  }, 180_000);
   afterAll(() => {
     if (work !== undefined) rmSync(work, { recursive: true, force: true });
   });
@@ -121,5 +121,5 @@ describe('the packed package', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain('NOPE');
     expect(r.status).not.toBe(0);
-  }, 60_000);
+  }, 120_000);
 });
