@@ -189,3 +189,17 @@ describe('links in README.md and docs/*.md', () => {
     },
   );
 });
+
+describe('the API reference (typedoc.json)', () => {
+  it('documents every entry point the package exports, with warnings as errors', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, string | { default: string }>; scripts: Record<string, string> };
+    const config = JSON.parse(readFileSync(join(ROOT, 'typedoc.json'), 'utf8')) as { entryPoints: string[]; treatWarningsAsErrors: boolean; out: string };
+    const sources = Object.entries(pkg.exports)
+      .filter(([k]) => k !== './package.json')
+      .map(([, v]) => (typeof v === 'string' ? v : v.default).replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts'));
+    expect([...config.entryPoints].sort()).toEqual(sources.sort());
+    expect(config.treatWarningsAsErrors).toBe(true);
+    expect(pkg.scripts.docs).toBe('typedoc');
+    expect(readFileSync(join(ROOT, '.gitignore'), 'utf8').split('\n')).toContain(`${config.out}/`);
+  });
+});
