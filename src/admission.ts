@@ -1,6 +1,6 @@
 /**
  * Inbound admission: one frame from a peer becomes a decoded message, or a
- * drop with its reason (SPEC.md sections 6 and 8) — a peer that is down, a
+ * drop with its reason (PROTOCOL.md sections 6 and 8) — a peer that is down, a
  * frame too large or not UTF-8, a codec refusal, `authorize` saying no.
  */
 import { CtpCallbackError, CtpDecodeError } from './errors.js';

@@ -1,6 +1,6 @@
 /**
  * The host's callbacks, injected exactly as the seed's constructor takes them
- * (SPEC.md section 2).
+ * (PROTOCOL.md section 2).
  */
 import type { CtpControlMessage, CtpEvent } from './messages.js';
 
@@ -22,7 +22,7 @@ export type CtpSendCallback<P> = (peer: P | null, frame: string, info?: CtpSendI
  * What the router says about a frame beside its text, for transports that
  * can use it: the third `send` argument, passed only to a `send` declared
  * with three parameters (`send.length >= 3`) and only when there is
- * something to say. A two-parameter `send` is called as SPEC.md section 2
+ * something to say. A two-parameter `send` is called as PROTOCOL.md section 2
  * says, with `(peer, frame)`.
  */
 export interface CtpSendInfo<P> {

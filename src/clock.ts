@@ -21,6 +21,7 @@ export interface CtpClock {
    * itself for ever (`'stall-tick'`): a simulator waiting for quiet ignores it.
    */
   setTimeout(fn: () => void, ms: number, purpose?: string): CtpTimerHandle;
+  /** Cancel a timer set with `setTimeout` (a no-op when it has fired already). */
   clearTimeout(handle: CtpTimerHandle): void;
 }
 

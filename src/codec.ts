@@ -1,5 +1,5 @@
 /**
- * The JSON codec v1 (SPEC.md section 6): pure `encode` and strict `decode`.
+ * The JSON codec v1 (PROTOCOL.md section 6): pure `encode` and strict `decode`.
  * A frame that fails any rule throws a `CtpDecodeError` whose `reason` is the
  * drop reason the router reports; decode never returns a half-valid message.
  */
@@ -107,7 +107,7 @@ function registrantField(o: Obj): void {
 }
 function destinationField(o: Obj, key: 'controller' | 'monitor', node: string): void {
   const v = parseVirtualName(o[key]);
-  // SPEC.md section 5: a RESPONSE or EVENT whose destination is not a
+  // PROTOCOL.md section 5: a RESPONSE or EVENT whose destination is not a
   // well-formed virtual node (of this very node) is malformed.
   if (v === undefined || v.node !== node) malformed(`\`${key}\` is not a well-formed virtual node of \`node\``);
 }
@@ -238,7 +238,7 @@ export function decode(frame: string): CtpMessage {
   const facts: FrameFacts = { controlFree, shallow: controlFree && provablyShallow(frame) };
   validate(obj, facts);
   // Every other field (adverts, unknown ones) is kept and re-encoded when the
-  // frame is forwarded (SPEC.md section 6): bound it as `content` is bounded,
+  // frame is forwarded (PROTOCOL.md section 6): bound it as `content` is bounded,
   // so that no frame can overflow the encoder's stack or carry `__proto__`.
   if (!facts.shallow) for (const key in obj) if (key !== 'content' && key !== 'optionals') checkValue(obj[key], 1, key, facts);
   return obj as unknown as CtpMessage;
@@ -252,12 +252,12 @@ export function encode(msg: CtpMessage): string {
 /**
  * The frame to forward, patched from the text `frame` (which `decode`
  * accepted, with top-level `hops` equal to `had`) to carry `hops`, without
- * re-encoding it: only `hops` and `ttl` change (SPEC.md section 6). `undefined` when
+ * re-encoding it: only `hops` and `ttl` change (PROTOCOL.md section 6). `undefined` when
  * the text cannot be patched with certainty; the caller then re-encodes.
  */
 export function withHops(frame: string, had: number | undefined, hops: number): string | undefined {
   // A frame with raw line breaks (whitespace JSON allows) is re-encoded:
-  // stream transports frame by newline (SPEC.md section 6).
+  // stream transports frame by newline (PROTOCOL.md section 6).
   if (frame.indexOf('\n') >= 0 || frame.indexOf('\r') >= 0) return undefined;
   if (had === undefined) {
     // Nothing but whitespace can follow the top-level object, whose last

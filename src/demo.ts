@@ -16,11 +16,11 @@ const DEADLINE_MS = 20_000;
 type Rec = Record<string, unknown> & { type: string };
 
 const started = Date.now();
-const children = new Set<ChildProcess>();
 const TLS = process.argv.includes('--tls');
 let certs: DemoCerts | undefined;
 /** The TLS flags of router `id` (none without `--tls`). */
 const tlsFlags = (id: string): string[] => certs?.flags(id) ?? [];
+const children = new Set<ChildProcess>();
 const width = 'console'.length;
 
 function say(who: string, text: string): void {
@@ -78,14 +78,10 @@ function killAll(): void {
   certs?.remove();
 }
 
-async function main(): Promise<number> {
-  process.stdout.write(`ctp-router demo: a station, a viewer and a console, each its own process, over ${TLS ? 'mutual TLS' : 'TCP'} on loopback\n\n`);
-  if (TLS) {
-    certs = makeDemoCerts(['station', 'viewer', 'console']);
-    say('', `made a throwaway CA and certificates (CN = router id) in ${certs.dir}`);
-  }
+type Running = ReturnType<typeof run>;
 
-  // 1. The station hosts cam1 and mic1; its app echoes every request and publishes it as an event.
+/** 1. The station hosts cam1 and mic1; its app echoes every request and publishes it as an event. */
+async function startStation(): Promise<{ station: Running; addr: string }> {
   let onListening: (port: number) => void = () => {};
   const station = run('station', ['peer', '--id', 'station', ...tlsFlags('station'), '--listen', '127.0.0.1:0', '--node', 'cam1', '--node', 'mic1', '--echo'], (r) => {
     switch (r.type) {
@@ -108,9 +104,11 @@ async function main(): Promise<number> {
     }
   });
   const port = await waitFor<number>((resolve) => (onListening = resolve), 'the station to listen');
-  const addr = `127.0.0.1:${port}`;
+  return { station, addr: `127.0.0.1:${port}` };
+}
 
-  // 2. The viewer monitors both nodes.
+/** 2. The viewer monitors both nodes; resolves once it does. */
+async function startViewer(addr: string): Promise<Running> {
   let watching = 0;
   let onWatching: () => void = () => {};
   const viewer = run('viewer', ['watch', '--id', 'viewer', ...tlsFlags('viewer'), '--connect', addr, 'cam1', 'mic1'], (r) => {
@@ -121,8 +119,11 @@ async function main(): Promise<number> {
     else if (r.type === 'result') say('viewer', `register ${json(r.args)} → ${String(r.code)}`);
   });
   await waitFor<void>((resolve) => (onWatching = resolve), 'the viewer to monitor cam1 and mic1');
+  return viewer;
+}
 
-  // 3. The console takes control of cam1, drives it, posts to mic1, lets go.
+/** 3. The console takes control of cam1, drives it, posts to mic1, lets go; resolves to its exit code. */
+async function runConsole(addr: string): Promise<number | null> {
   const ops = [
     ['register', 'cam1', 'controller'],
     ['start', 'cam1', 'video', '{"fps":30}'],
@@ -138,17 +139,31 @@ async function main(): Promise<number> {
       say('console', `${String(r.op)} ${(r.args as string[]).join(' ')} → ${String(r.code)}${content}`);
     } else if (r.type === 'event') say('console', `event from ${String(r.node)}: ${json(r.content)}`);
   });
-  const consoleCode = await consoleProc.exited;
-  say('console', `exited with code ${String(consoleCode)}`);
+  const code = await consoleProc.exited;
+  say('console', `exited with code ${String(code)}`);
+  return code;
+}
 
+/** Stop a process with `signal` and say how it ended. */
+async function stop(who: string, p: Running, signal: 'SIGINT' | 'SIGTERM'): Promise<number | null> {
+  p.child.kill(signal);
+  const code = await p.exited;
+  say(who, `stopped (${signal}), exit code ${String(code)}`);
+  return code;
+}
+
+async function main(): Promise<number> {
+  process.stdout.write(`ctp-router demo: a station, a viewer and a console, each its own process, over ${TLS ? 'mutual TLS' : 'TCP'} on loopback\n\n`);
+  if (TLS) {
+    certs = makeDemoCerts(['station', 'viewer', 'console']);
+    say('', `made a throwaway CA and certificates (CN = router id) in ${certs.dir}`);
+  }
+  const { station, addr } = await startStation();
+  const viewer = await startViewer(addr);
+  const consoleCode = await runConsole(addr);
   // 4. Stop the others.
-  viewer.child.kill('SIGINT');
-  const viewerCode = await viewer.exited;
-  say('viewer', `stopped (SIGINT), exit code ${String(viewerCode)}`);
-  station.child.kill('SIGTERM');
-  const stationCode = await station.exited;
-  say('station', `stopped (SIGTERM), exit code ${String(stationCode)}`);
-
+  const viewerCode = await stop('viewer', viewer, 'SIGINT');
+  const stationCode = await stop('station', station, 'SIGTERM');
   if (certs !== undefined) {
     certs.remove();
     say('', `removed ${certs.dir}`);

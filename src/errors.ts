@@ -20,11 +20,12 @@ export type CtpErrorCode = (typeof CtpErrorCode)[keyof typeof CtpErrorCode];
 
 /**
  * The base of every error this package throws or reports, with a literal
- * `code`. `CtpArgumentError` must be a `TypeError` (SPEC.md section 3), so it
+ * `code`. `CtpArgumentError` must be a `TypeError` (PROTOCOL.md section 3), so it
  * cannot inherit from this class: `instanceof CtpError` accepts it too.
  */
 export abstract class CtpError extends Error {
   abstract readonly code: CtpErrorCode;
+  /** `instanceof` that also accepts `CtpArgumentError` for `CtpError` itself. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (this === CtpError && value instanceof CtpArgumentError) return true;
     return Function.prototype[Symbol.hasInstance].call(this, value);

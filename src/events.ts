@@ -4,7 +4,7 @@
 import type { ReturnCode } from './messages.js';
 import type { CtpRegistrationType } from './names.js';
 
-/** Stable drop reasons (SPEC.md section 3). */
+/** Stable drop reasons (PROTOCOL.md section 3). */
 export const DropReason = {
   MALFORMED: 'malformed',
   TOO_LARGE: 'too-large',
@@ -50,6 +50,7 @@ export type CtpConflict =
   | { kind: 'node'; node: string; hosts: string[] }
   | { kind: 'router-id'; id: string };
 
+/** Payload of `registered`. */
 export interface CtpRegisteredEvent {
   node: string;
   type: CtpRegistrationType;
@@ -58,12 +59,14 @@ export interface CtpRegisteredEvent {
   /** The host router the registration was made with. */
   host: string;
 }
+/** Payload of `unregistered`. */
 export interface CtpUnregisteredEvent {
   node: string;
   type: CtpRegistrationType;
   /** The host's answer (`TIMEOUT`/`NODE_UNFOUND` included); absent when the request was aborted. */
   code?: ReturnCode;
 }
+/** Payload of `released`. */
 export interface CtpReleasedEvent {
   node: string;
   type: CtpRegistrationType;
@@ -72,6 +75,7 @@ export interface CtpReleasedEvent {
   /** `idle`: a controller's idle timeout ran out (issue 10); absent: its registrant stayed unreachable for the grace. */
   reason?: 'idle';
 }
+/** Payload of `lost`. */
 export interface CtpLostEvent {
   node: string;
   type: CtpRegistrationType;
@@ -84,6 +88,7 @@ export interface CtpLostEvent {
   /** The host's answer, for `refused`. */
   code?: ReturnCode;
 }
+/** Payload of `timeout`. */
 export interface CtpTimeoutEvent {
   node: string;
   /** `register`, `unregister`, `start`, `stop` or `command`. */
@@ -108,6 +113,7 @@ export interface CtpRouterEvents<P = unknown> {
   timeout: (e: CtpTimeoutEvent) => void;
   /** An inbound frame was not processed. */
   dropped: (e: CtpDropped<P>) => void;
+  /** One node name hosted by two routers, or another router uses this router's id. */
   conflict: (e: CtpConflict) => void;
   /** A host callback, a listener or `send` threw; the router carries on. */
   error: (err: Error) => void;

@@ -1,5 +1,5 @@
 /**
- * Flooding (SPEC.md section 7): the own advert and its room, adverts from
+ * Flooding (PROTOCOL.md section 7): the own advert and its room, adverts from
  * peers (store, flood, send the newer copy back, heal the own origin with its
  * rate limit), table exchange split into frames under `maxFrameBytes`,
  * regained adverts, and the expiry of stale ones.
@@ -16,7 +16,7 @@ import type { CtpTable, CtpTableDelta } from './table.js';
 
 const debug = createDebug('ctp:flooding');
 
-// SPEC.md section 7: an advert more than 2^43 ms ahead of the clock is malformed.
+// PROTOCOL.md section 7: an advert more than 2^43 ms ahead of the clock is malformed.
 const SEQ_AHEAD_LIMIT = 2 ** 43;
 const HEAL_INTERVAL_MS = 1_000;
 const HEAL_CONFLICT_INTERVAL_MS = 60_000;
@@ -246,7 +246,7 @@ export class CtpFlooding<P> {
     this.hooks.update();
   }
 
-  /** Restart healing, rate limited (SPEC.md section 7). */
+  /** Restart healing, rate limited (PROTOCOL.md section 7). */
   private heal(seq: number): void {
     this.healFloor = Math.max(this.healFloor, seq);
     if (this.healTimer !== undefined) return;
@@ -318,7 +318,7 @@ export class CtpFlooding<P> {
    * neighbor whose table exchange happened while they were unreachable here
    * (a partition healing through a new link) has never been sent them, and
    * nothing else would: an unchanged advert is never flooded again (found by
-   * the simulator, seed 144; SPEC.md section 7 assumed no re-flooding was needed).
+   * the simulator, seed 144; PROTOCOL.md section 7 assumed no re-flooding was needed).
    */
   onDelta(delta: CtpTableDelta): void {
     if (delta.gained.length === 0) return;

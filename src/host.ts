@@ -1,5 +1,5 @@
 /**
- * The host side (SPEC.md section 5): for each local node its controller,
+ * The host side (PROTOCOL.md section 5): for each local node its controller,
  * monitors and open control request; REGISTERs waiting for their virtual
  * node; leases of unreachable registrants; the removal grace of removed
  * nodes; the memory of released registrations and the notice sent when they
@@ -112,11 +112,11 @@ export class CtpHost<P> {
 
   // ---- the host app's side --------------------------------------------------
 
-  /** `respond` once the caller's arguments are checked (SPEC.md section 5). */
+  /** `respond` once the caller's arguments are checked (PROTOCOL.md section 5). */
   respond(node: string, content: unknown, code: ReturnCode, re: number | undefined): CtpResult {
     const h = this.hosted.get(node);
     if (h?.controller === undefined) return { code: ReturnCode.NOT_ASSIGNED };
-    // SPEC.md section 10: nothing is sent when nothing is open (it would be dropped as stale).
+    // PROTOCOL.md section 10: nothing is sent when nothing is open (it would be dropped as stale).
     if (h.open === undefined) return { code: ReturnCode.ERROR, reason: 'no-open-request' };
     if (re !== undefined && re !== h.open.re) return { code: ReturnCode.ERROR, reason: 'stale' };
     const open = h.open;
@@ -147,7 +147,7 @@ export class CtpHost<P> {
     }
   }
 
-  /** Local nodes removed: SPEC.md section 5, their registrations are kept for the grace. */
+  /** Local nodes removed: PROTOCOL.md section 5, their registrations are kept for the grace. */
   removed(nodes: readonly string[]): void {
     for (const n of nodes) {
       const h = this.hosted.get(n);
@@ -175,7 +175,7 @@ export class CtpHost<P> {
     const r = this.registrantOf(msg, from);
     if (r === undefined) return;
     if (this.table.isReachableName(r.name)) return this.completeRegister(msg, r.type, r.name);
-    // SPEC.md section 5: wait (event-driven, not the seed's sleep loop) for
+    // PROTOCOL.md section 5: wait (event-driven, not the seed's sleep loop) for
     // the registrant's advert, which can arrive after the request.
     if (this.waitingCount >= this.opts.maxWaitingRegistrations) {
       if (from !== LOCAL) this.report.drop(from, 'too-many-waiting', { t: msg.t, node: msg.node });
@@ -275,7 +275,7 @@ export class CtpHost<P> {
       this.hooks.control(msg);
     } catch (err) {
       this.report.error(new CtpCallbackError('onReceived', err));
-      // SPEC.md section 8: answer ERROR so the caller does not wait for its
+      // PROTOCOL.md section 8: answer ERROR so the caller does not wait for its
       // timeout, without leaking the error's text.
       if (h.open === open) {
         h.open = undefined;

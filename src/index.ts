@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * ctp-router: public exports only.
  */

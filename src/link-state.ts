@@ -1,5 +1,5 @@
 /**
- * Pure algorithms of the link-state table (SPEC.md section 7): two-way
+ * Pure algorithms of the link-state table (PROTOCOL.md section 7): two-way
  * breadth-first routes, list diffs and the sorted name list. No state.
  */
 import { parseVirtualName } from './names.js';
@@ -16,7 +16,7 @@ export function lowerBound(a: readonly string[], x: string): number {
   return lo;
 }
 
-/** SPEC.md section 7: a virtual node whose @routerId is not its origin is ignored. */
+/** PROTOCOL.md section 7: a virtual node whose @routerId is not its origin is ignored. */
 export function isForeignVirtual(n: string, origin: string): boolean {
   const v = n.charCodeAt(n.length - 1) !== 93 /* ] */ && n.includes(']@') ? parseVirtualName(n) : undefined;
   return v !== undefined && v.routerId !== origin;
@@ -91,7 +91,7 @@ export function twoWayRoutes(id: string, neighbors: Iterable<string>, adverts: R
     const hop = routes.get(o) as string;
     for (const nb of ad.neighbors) {
       if (nb === id || routes.has(nb)) continue;
-      // SPEC.md section 7: only two-way links count.
+      // PROTOCOL.md section 7: only two-way links count.
       if (adverts.get(nb)?.neighborSet.has(o)) {
         routes.set(nb, hop);
         queue.push(nb);

@@ -1,9 +1,9 @@
 /**
  * The protocol's vocabulary: return codes, command names and the `CtpMessage`
- * union discriminated on `t` (SPEC.md sections 4 and 6).
+ * union discriminated on `t` (PROTOCOL.md sections 4 and 6).
  */
 
-/** Return codes (seed `ReturnCode`, SPEC.md section 4). */
+/** Return codes (seed `ReturnCode`, PROTOCOL.md section 4). */
 export const ReturnCode = {
   SUCCESS: 'SUCCESS',
   ERROR: 'ERROR',
@@ -37,7 +37,7 @@ export function resultOf(msg: { code: ReturnCode; content?: unknown; reason?: st
   return r;
 }
 
-/** Frame types (`t`), SPEC.md section 6. */
+/** Frame types (`t`), PROTOCOL.md section 6. */
 export const CtpCommand = {
   REPORTNODE: 'REPORTNODE',
   UPDATENODE: 'UPDATENODE',
@@ -55,7 +55,7 @@ export type CtpCommand = (typeof CtpCommand)[keyof typeof CtpCommand];
 /** The codec version this package speaks. */
 export const PROTOCOL_VERSION = 1;
 
-/** One router's link-state advert (SPEC.md section 7). */
+/** One router's link-state advert (PROTOCOL.md section 7). */
 export interface CtpAdvert {
   origin: string;
   seq: number;
@@ -73,15 +73,18 @@ interface Base {
   hops?: number;
 }
 
+/** REPORTNODE: link-state adverts from the neighbor `from` (PROTOCOL.md, "The table"). */
 export interface CtpReportNode extends Base {
   t: 'REPORTNODE';
   from: string;
   adverts: CtpAdvert[];
 }
+/** UPDATENODE: the neighbor `from` asks for the whole table. */
 export interface CtpUpdateNode extends Base {
   t: 'UPDATENODE';
   from: string;
 }
+/** REGISTER: make the virtual node `controller` or `monitor` a registration of `node` at its host `to`; `refresh` re-asserts one. */
 export interface CtpRegister extends Base {
   t: 'REGISTER';
   id: number;
@@ -93,6 +96,7 @@ export interface CtpRegister extends Base {
   /** A controller's requested lock timeout (ms without a control request before the host releases it). */
   idleTimeoutMs?: number;
 }
+/** UNREGISTER: end the registration of the virtual node `controller` or `monitor`. */
 export interface CtpUnregister extends Base {
   t: 'UNREGISTER';
   id: number;
@@ -101,6 +105,7 @@ export interface CtpUnregister extends Base {
   controller?: string;
   monitor?: string;
 }
+/** START: the controller asks the host to start `app` on `node`. */
 export interface CtpStart extends Base {
   t: 'START';
   id: number;
@@ -112,6 +117,7 @@ export interface CtpStart extends Base {
   /** The caller's remaining time in ms when the frame was sent (each forwarder subtracts its residence); absent: no deadline. */
   ttl?: number;
 }
+/** STOP: the controller asks the host to stop `app` on `node`. */
 export interface CtpStop extends Base {
   t: 'STOP';
   id: number;
@@ -123,6 +129,7 @@ export interface CtpStop extends Base {
   /** The caller's remaining time in ms when the frame was sent (each forwarder subtracts its residence); absent: no deadline. */
   ttl?: number;
 }
+/** COMMAND: the controller sends `content` to `app` on `node`. */
 export interface CtpCommandMessage extends Base {
   t: 'COMMAND';
   id: number;
@@ -134,12 +141,14 @@ export interface CtpCommandMessage extends Base {
   /** The caller's remaining time in ms when the frame was sent (each forwarder subtracts its residence); absent: no deadline. */
   ttl?: number;
 }
+/** POST: have the host of `node` publish `content` as the node's event. */
 export interface CtpPost extends Base {
   t: 'POST';
   to?: string;
   node: string;
   content: unknown;
 }
+/** RESPONSE: the answer to the request whose `id` is `re`, routed to the virtual node `controller`. */
 export interface CtpResponse extends Base {
   t: 'RESPONSE';
   node: string;
@@ -150,6 +159,7 @@ export interface CtpResponse extends Base {
   content?: unknown;
   reason?: string;
 }
+/** EVENT: one event of `node`, routed to the virtual node `monitor` (a controller's or a monitor's). */
 export interface CtpEvent extends Base {
   t: 'EVENT';
   node: string;
@@ -183,7 +193,7 @@ export type CtpRegistrantBoundMessage = CtpResponse | CtpEvent;
 /** The names `onReceived` is called with. */
 export type CtpReceivedName = 'START' | 'STOP' | 'COMMAND' | 'EVENT';
 
-/** A pluggable frame codec (SPEC.md section 2 option `codec`). */
+/** A pluggable frame codec (PROTOCOL.md section 2 option `codec`). */
 export interface CtpCodec {
   /** Turn a message into a frame. */
   encode(msg: CtpMessage): string;
@@ -191,7 +201,7 @@ export interface CtpCodec {
   decode(frame: string): CtpMessage;
   /**
    * Optional: the frame to forward for `msg`, decoded from `frame`, now
-   * carrying `hops` (only `hops` and `ttl` may change, SPEC.md section 6);
+   * carrying `hops` (only `hops` and `ttl` may change, PROTOCOL.md section 6);
    * `undefined` to have the router re-encode `{ ...msg, hops }`. A codec
    * whose frames can be patched cheaply saves a re-encode per forwarded
    * frame. `ttl`, when passed, is the request's new remaining time, which the

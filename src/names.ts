@@ -1,16 +1,16 @@
 /**
- * Node-name, router-id and virtual-node-name rules (SPEC.md section 1).
+ * Node-name, router-id and virtual-node-name rules (PROTOCOL.md section 1).
  * Predicates with no I/O; two small bounded memo caches (valid router ids,
  * parsed virtual names) are their only state.
  */
 
-/** Longest plain node name, in UTF-16 code units (SPEC.md section 1). */
+/** Longest plain node name, in UTF-16 code units (PROTOCOL.md section 1). */
 export const MAX_NODE_NAME_LENGTH = 256;
-/** Longest router id (SPEC.md section 1). */
+/** Longest router id (PROTOCOL.md section 1). */
 export const MAX_ROUTER_ID_LENGTH = 128;
 
 const ROUTER_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
-// U+0000–U+001F and U+007F are never part of a name (SPEC.md section 1).
+// U+0000–U+001F and U+007F are never part of a name (PROTOCOL.md section 1).
 // eslint-disable-next-line no-control-regex
 const CONTROL_RE = /[\u0000-\u001f\u007f]/;
 // The grammars, implemented by hand below (no backtracking):

@@ -1,5 +1,5 @@
 /**
- * Neighbors (SPEC.md section 7): which router id each peer speaks for. The
+ * Neighbors (PROTOCOL.md section 7): which router id each peer speaks for. The
  * first `from` heard on a peer binds it until `peerDown` (or a new `peerUp`);
  * another `from` is `from-mismatch`, the own id is `duplicate-id`, and frames
  * after `peerDown` are `peer-down` until the next `peerUp`.

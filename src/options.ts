@@ -1,5 +1,5 @@
 /**
- * Router options (SPEC.md section 2), their defaults and validation.
+ * Router options (PROTOCOL.md section 2), their defaults and validation.
  */
 import type { KeyObject } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
@@ -84,6 +84,7 @@ export interface CtpResolvedOptions<P> {
   maxControlIdleMs: number | undefined;
 }
 
+/** The default of every numeric router option (see `CtpRouterOptions`). */
 export const DEFAULTS = {
   responseTimeoutMs: 120_000,
   registrationWaitMs: 10_000,

@@ -3,10 +3,22 @@
  * `send` callback, its failures (a throw or a rejected promise, reported as
  * `error`), and the frame counters.
  */
+import createDebug from 'debug';
 import { CtpCallbackError, type CtpError } from './errors.js';
 import type { CtpDropped, DropReason } from './events.js';
 import type { CtpSendCallback, CtpSendInfo } from './callbacks.js';
 import type { CtpCodec, CtpMessage } from './messages.js';
+import { describeFrame, peerLabel } from './trace.js';
+
+export { describeFrame } from './trace.js';
+
+const debug = createDebug('ctp:outbound');
+
+/** Who is sending, for the debug lines: the router's id and the router id a peer is bound to. */
+export interface CtpOutboundTrace<P> {
+  readonly id: string;
+  neighbor(peer: P): string | undefined;
+}
 
 /** Details of a drop beside its reason and peer. */
 export type CtpDropDetail<P> = Omit<CtpDropped<P>, 'reason' | 'peer'>;
@@ -32,7 +44,7 @@ export class CtpOutbound<P> {
   closed = false;
   /**
    * `send` is declared with a third parameter: it wants `CtpSendInfo`. A
-   * two-parameter `send` (SPEC.md section 2) is always called with two.
+   * two-parameter `send` (PROTOCOL.md section 2) is always called with two.
    */
   private readonly wantsInfo: boolean;
 
@@ -40,18 +52,22 @@ export class CtpOutbound<P> {
     private readonly sendCb: CtpSendCallback<P>,
     readonly codec: CtpCodec,
     private readonly report: CtpReport<P>,
+    private readonly trace?: CtpOutboundTrace<P>,
   ) {
     this.wantsInfo = sendCb.length >= 3;
   }
 
   /** Encode and send `msg`; see `frame`. */
   message(peer: P | null, msg: CtpMessage, onFail?: () => void): void {
+    if (debug.enabled && !this.closed) debug('%s -> %s peer=%s', this.trace?.id, describeFrame(msg), this.label(peer));
     this.frame(peer, this.codec.encode(msg), onFail);
   }
 
   /** Call `send`, reporting a throw or rejection as `error`; `onFail` runs then. `info` goes to `send` when given. */
   frame(peer: P | null, frame: string, onFail?: () => void, info?: CtpSendInfo<P>): void {
     if (this.closed) return;
+    if (debug.enabled && info?.adverts !== undefined)
+      debug('%s -> REPORTNODE adverts=%s peer=%s (%d bytes)', this.trace?.id, info.adverts.map((a) => `${a.origin}:${a.seq}`).join(','), this.label(peer), frame.length);
     this.counters.framesOut++;
     // No closure per frame: only a failure (or a promise) makes one.
     try {
@@ -63,7 +79,12 @@ export class CtpOutbound<P> {
     }
   }
 
+  private label(peer: P | null): string {
+    return peerLabel(peer === null ? undefined : this.trace?.neighbor(peer), peer === null);
+  }
+
   private failed(err: unknown, onFail: (() => void) | undefined): void {
+    debug('%s send failed: %s', this.trace?.id, err instanceof Error ? err.message : String(err));
     this.report.error(new CtpCallbackError('send', err));
     onFail?.();
   }

@@ -1,5 +1,5 @@
 /**
- * The pending-response map keyed by node (SPEC.md section 5): one request in
+ * The pending-response map keyed by node (PROTOCOL.md section 5): one request in
  * flight per node, `id`/`re` correlation, timeouts, AbortSignal, and the
  * opt-in `queue`. No protocol knowledge beyond that. The uncontended path,
  * taken by every request, is a Map entry and one shared timer; async-mutex

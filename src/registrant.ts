@@ -1,5 +1,5 @@
 /**
- * The registrant side (SPEC.md section 5): this router's own registrations,
+ * The registrant side (PROTOCOL.md section 5): this router's own registrations,
  * the specs of the requests made on them (register, unregister, start, stop,
  * command), their gap and lost timers, refreshes and their retries, release
  * notices, and EVENT delivery.
@@ -99,7 +99,7 @@ export class CtpRegistrant<P> {
 
   // ---- request specs --------------------------------------------------------
 
-  /** register(node, type): SPEC.md section 5, steps 1–5. */
+  /** register(node, type): PROTOCOL.md section 5, steps 1–5. */
   register(node: string, type: CtpRegistrationType, idleTimeoutMs?: number): CtpRequestSpec {
     const virtual = virtualName(type, node, this.table.id);
     return {
@@ -192,7 +192,7 @@ export class CtpRegistrant<P> {
     this.idle.touch(virtual);
   }
 
-  /** SPEC.md section 5: a host that answers NOT_ASSIGNED or REJECTED no longer holds the registration. */
+  /** PROTOCOL.md section 5: a host that answers NOT_ASSIGNED or REJECTED no longer holds the registration. */
   afterControl(r: CtpResult, virtual: string): void {
     if (r.code !== ReturnCode.NOT_ASSIGNED && r.code !== ReturnCode.REJECTED) return;
     const reg = this.regs.get(virtual);
@@ -215,7 +215,7 @@ export class CtpRegistrant<P> {
       if (msg.code !== ReturnCode.SUCCESS && msg.code !== ReturnCode.NOT_ASSIGNED && msg.code !== ReturnCode.ALREADY_ASSIGNED) return;
       reg.refreshId = undefined;
       reg.refreshTimer = this.timers.clear(reg.refreshTimer);
-      // SPEC.md section 5: a refresh refused ends the registration; no answer changes nothing.
+      // PROTOCOL.md section 5: a refresh refused ends the registration; no answer changes nothing.
       if (msg.code !== ReturnCode.SUCCESS) this.lose(reg, 'refused', msg.code);
       return;
     }
@@ -275,7 +275,7 @@ export class CtpRegistrant<P> {
     }, this.opts.leaseGraceMs);
   }
 
-  /** SPEC.md section 5: after a gap, say again that the registration is still wanted. */
+  /** PROTOCOL.md section 5: after a gap, say again that the registration is still wanted. */
   private sendRefresh(reg: CtpOwnRegistration): void {
     const id = this.hooks.nextId();
     reg.refreshId = id;

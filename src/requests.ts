@@ -1,6 +1,6 @@
 /**
  * Requests: ONE pipeline for register, unregister, start, stop and command
- * (SPEC.md section 5) — slot (IN_PROGRESS, or wait with `queue`) → plan (the
+ * (PROTOCOL.md section 5) — slot (IN_PROGRESS, or wait with `queue`) → plan (the
  * frame, or an answer without sending) → exchange (send, wait for the
  * RESPONSE whose `re` matches, TIMEOUT, abort) → outcome (the plan acts on
  * the result). What each request checks and does lives with its spec
@@ -14,6 +14,7 @@ import type { CtpClock } from './clock.js';
 import type { CtpTimeoutEvent } from './events.js';
 import { ReturnCode, type CtpRequestMessage, type CtpResult } from './messages.js';
 import type { CtpPendingMap, CtpSlotReleaser } from './pending.js';
+import { requesterOf } from './trace.js';
 
 const debug = createDebug('ctp:requests');
 
@@ -74,10 +75,16 @@ export class CtpRequests {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const deadline = this.clock.now() + o.timeoutMs;
     const to = spec.check();
-    if (typeof to !== 'string') return Promise.resolve(to);
+    if (typeof to !== 'string') {
+      if (debug.enabled) debug('%s %s answered without sending: %s%s', spec.op, spec.node, to.code, to.reason !== undefined ? ` (${to.reason})` : '');
+      return Promise.resolve(to);
+    }
     const release = this.pending.tryAcquire(spec.node);
     if (release !== undefined) return this.planned(spec, o, deadline, to, release);
-    if (!o.queue) return Promise.resolve({ code: ReturnCode.IN_PROGRESS });
+    if (!o.queue) {
+      if (debug.enabled) debug('%s %s: IN_PROGRESS (a request for the node is in flight)', spec.op, spec.node);
+      return Promise.resolve({ code: ReturnCode.IN_PROGRESS });
+    }
     return this.queued(spec, o, deadline);
   }
 
@@ -86,6 +93,7 @@ export class CtpRequests {
     const slot = await this.pending.acquire(spec.node, { signal: o.signal, deadline });
     if (typeof slot !== 'function') {
       if (slot.timedOut) {
+        debug('%s %s timed out waiting for its turn', spec.op, spec.node);
         this.hooks.timedOut({ node: spec.node, op: spec.op });
         return { code: ReturnCode.TIMEOUT };
       }
@@ -127,6 +135,8 @@ export class CtpRequests {
     const remaining = deadline - this.clock.now();
     // Issue 10: a control request carries the caller's remaining time (`ttl`, deadline.ts).
     if (msg.t === 'START' || msg.t === 'STOP' || msg.t === 'COMMAND') msg.ttl = Math.max(0, Math.floor(remaining));
+    const started = debug.enabled ? this.clock.now() : 0;
+    if (debug.enabled) debug('%s %s %s id=%d to=%s: waiting up to %d ms', requesterOf(msg), op, node, msg.id, to, Math.max(0, remaining));
     const waiting =
       remaining <= 0
         ? Promise.resolve<CtpResult & { timedOut?: boolean }>({ code: ReturnCode.TIMEOUT, timedOut: true })
@@ -134,8 +144,11 @@ export class CtpRequests {
     return waiting.then(
       (result) => {
         try {
+          if (debug.enabled) {
+            const how = result.timedOut ? 'timed out' : `-> ${result.code}${result.reason !== undefined ? ` (${result.reason})` : ''}`;
+            debug('%s %s %s id=%d to=%s %s after %d ms', requesterOf(msg), op, node, msg.id, to, how, this.clock.now() - started);
+          }
           if (result.timedOut) {
-            debug('%s %s id %d to %s timed out', op, node, msg.id, to);
             this.hooks.timedOut({ node, op, id: msg.id });
           }
           const out: CtpResult = { code: result.code };
@@ -148,6 +161,7 @@ export class CtpRequests {
         }
       },
       (err: unknown) => {
+        if (debug.enabled) debug('%s %s %s id=%d to=%s aborted', requesterOf(msg), op, node, msg.id, to);
         try {
           if (plan.aborted !== undefined) plan.aborted();
           else plan.done({ code: ReturnCode.ERROR, reason: 'aborted' });

@@ -4,7 +4,7 @@
  * the OCM table (owners from the link-state `table`; controller and monitors
  * per local node in `host`; its own registrations in `registrant`), the
  * command `codec` and the `pending` response map keyed by node. README
- * "Architecture" maps each SPEC.md rule to the file that holds it.
+ * "Architecture" maps each PROTOCOL.md rule to the file that holds it.
  */
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
@@ -21,7 +21,7 @@ import { CtpNeighbors } from './neighbors.js';
 import type { CtpRegistrationType } from './names.js';
 import { resolveOptions, resolveRequestOptions, type CtpRequestOptions, type CtpResolvedOptions, type CtpRouterOptions } from './options.js';
 import type { CtpNodesUpdatedCallback, CtpReceivedCallback, CtpSendCallback } from './callbacks.js';
-import { CtpOutbound } from './outbound.js';
+import { CtpOutbound, describeFrame } from './outbound.js';
 import { CtpReporter } from './report.js';
 import { CtpPendingMap } from './pending.js';
 import { CtpRegistrant } from './registrant.js';
@@ -50,9 +50,9 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   private readonly host: CtpHost<P>;
   /** OCM table, at the registrant: this router's own controller and monitor registrations. */
   private readonly registrant: CtpRegistrant<P>;
-  /** The command codec (SPEC.md section 6). */
+  /** The command codec (PROTOCOL.md section 6). */
   private readonly codec: CtpCodec;
-  /** The pending-response map keyed by node (SPEC.md section 5). */
+  /** The pending-response map keyed by node (PROTOCOL.md section 5). */
   private readonly pending: CtpPendingMap;
   private readonly requests: CtpRequests;
   private readonly routing: CtpRouting<P>;
@@ -86,7 +86,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     this.codec = o.codec;
     this.table = new CtpTable<P>(this.id, clock.now(), o.maxRouters);
     this.pending = new CtpPendingMap(clock);
-    this.out = new CtpOutbound(send, this.codec, this.report);
+    this.out = new CtpOutbound(send, this.codec, this.report, { id: this.id, neighbor: (p) => this.table.boundId(p) });
     const idConflict = (): void => emit('conflict', { kind: 'router-id', id: this.id });
     this.neighbors = new CtpNeighbors(this.table, { idConflict, bound: () => this.flooding.flushOwn() }, this.report);
     this.admission = new CtpAdmission(o, (peer) => this.neighbors.isDown(peer), this.report);
@@ -119,7 +119,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     const initial = checkNodeNames(o.nodes, 'options.nodes');
     this.flooding.assertRoom(initial);
     this.flooding.addOwn(initial);
-    // The constructor sends nothing (SPEC.md section 2): the first advert
+    // The constructor sends nothing (PROTOCOL.md section 2): the first advert
     // goes out on a change, `peerUp` or `resetTable`.
     this.table.reoriginate();
     this.table.commit(clock.now());
@@ -315,7 +315,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   // ---- inbound dispatch -------------------------------------------------------
 
   private dispatch(peer: P, msg: CtpMessage, text: string): void {
-    if (debug.enabled) debug('%s <- %s', this.id, msg.t);
+    if (debug.enabled) debug('%s <- %s peer=%s', this.id, describeFrame(msg), this.table.boundId(peer) ?? '?');
     switch (msg.t) {
       case 'REPORTNODE':
         if (this.neighbors.bindFrom(peer, msg.from, msg.t)) this.flooding.onAdverts(peer, msg.adverts);
@@ -369,7 +369,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
         // A name's hosts can change without its reachability changing (a node
         // that moves, a conflict that ends): look again whenever anything moved.
         if (delta.touched > 0 || delta.gained.length > 0 || delta.lost.length > 0) {
-          // SPEC.md section 5: pending requests whose node is no longer
+          // PROTOCOL.md section 5: pending requests whose node is no longer
           // advertised by the router they were addressed to resolve at once.
           if (this.pending.size > 0) this.pending.failWhere((e) => !this.table.advertises(e.to, e.node), { code: ReturnCode.NODE_UNFOUND });
           this.registrant.onTableChange();

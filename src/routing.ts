@@ -1,5 +1,5 @@
 /**
- * Routing (SPEC.md section 5, Forwarding): host-bound frames travel toward
+ * Routing (PROTOCOL.md section 5, Forwarding): host-bound frames travel toward
  * the router named in `to` (or by node name, from simple peers), RESPONSEs
  * and EVENTs toward the `@id` of their destination virtual node. A frame
  * that cannot go on is dropped (`no-route`, `hop-limit`), and a request whose
@@ -21,6 +21,7 @@ import {
 import { isReservedName, parseVirtualName } from './names.js';
 import type { CtpOutbound, CtpReport } from './outbound.js';
 import type { CtpTable } from './table.js';
+import { describeFrame } from './trace.js';
 
 const debug = createDebug('ctp:routing');
 
@@ -98,7 +99,10 @@ export class CtpRouting<P> {
   request(msg: CtpRequestMessage, to: string): void {
     if (to === this.table.id) return this.deliver.host(msg, LOCAL);
     const peer = this.table.peerToward(to);
-    if (peer === undefined) return this.deliver.settle(msg.node, msg.id, NODE_UNFOUND);
+    if (peer === undefined) {
+      if (debug.enabled) debug('%s has no route to %s for %s: NODE_UNFOUND', this.table.id, to, describeFrame(msg));
+      return this.deliver.settle(msg.node, msg.id, NODE_UNFOUND);
+    }
     this.out.message(peer, msg, () => this.deliver.settle(msg.node, msg.id, SEND_FAILED));
   }
 
@@ -119,7 +123,7 @@ export class CtpRouting<P> {
     const ttl = 'ttl' in msg ? remainingTtl(msg, this.stall) : undefined;
     if (ttl !== undefined && ttl <= 0) return this.expired(msg, from);
     this.out.counters.forwarded++;
-    if (debug.enabled) debug('%s forwards %s %s to %s (hops %d)', this.table.id, msg.t, 'node' in msg ? msg.node : '', dest, hops + 1);
+    if (debug.enabled) debug('%s forwards %s toward %s via %s', this.table.id, describeFrame({ ...msg, hops: hops + 1 }), dest, this.table.boundId(peer) ?? '?');
     // The frame keeps every field it arrived with; only `hops` and `ttl`
     // change. A codec that can patch the text it received saves the re-encode.
     const codec = this.out.codec;
@@ -142,12 +146,15 @@ export class CtpRouting<P> {
    * answered NODE_UNFOUND first, so its caller does not wait for a timeout.
    */
   private unroutable(msg: CtpMessage, from: CtpSource<P>, reason: DropReason): void {
+    if (debug.enabled) debug('%s cannot route %s (%s) from %s', this.table.id, describeFrame(msg), reason, from === LOCAL ? 'here' : (this.table.boundId(from) ?? '?'));
     if ('id' in msg && typeof msg.id === 'number') {
       const req = msg as CtpRequestMessage;
       const registrant = req.t === 'REGISTER' || req.t === 'UNREGISTER' ? (req.controller ?? req.monitor) : req.controller;
       if (from === LOCAL && this.table.hasLocal(registrant as string)) this.deliver.settle(req.node, req.id, NODE_UNFOUND);
-      else if (registrant !== undefined && parseVirtualName(registrant)?.node === req.node && this.table.isReachableName(registrant))
+      else if (registrant !== undefined && parseVirtualName(registrant)?.node === req.node && this.table.isReachableName(registrant)) {
+        if (debug.enabled) debug('%s answers NODE_UNFOUND to %s for %s id %d', this.table.id, registrant, req.node, req.id);
         this.answer(req.node, registrant, ReturnCode.NODE_UNFOUND, req.id);
+      }
     }
     if (from !== LOCAL) this.report.drop(from, reason, { t: msg.t, node: 'node' in msg ? msg.node : undefined });
   }

@@ -1,6 +1,6 @@
 /**
  * The OCM table's routing half: link-state adverts, routes and the node index
- * (SPEC.md section 7). Pure data: no I/O and no timers; the caller passes the
+ * (PROTOCOL.md section 7). Pure data: no I/O and no timers; the caller passes the
  * clock in and turns the deltas it returns into frames, callbacks and events.
  */
 import createDebug from 'debug';
@@ -180,7 +180,7 @@ export class CtpTable<P> {
     return (own && this.ownDirty) || this.topologyDirty || this.before.size > 0;
   }
 
-  /** Apply one advert heard from a peer (SPEC.md section 7). */
+  /** Apply one advert heard from a peer (PROTOCOL.md section 7). */
   applyAdvert(a: CtpAdvert, now: number): CtpAdvertOutcome {
     if (a.origin === this.id) {
       if (a.seq > this.seq) return 'own-heal';
@@ -366,7 +366,7 @@ export class CtpTable<P> {
   }
   /**
    * The router that owns `name`: self when local, else the reachable host
-   * whose id sorts first (SPEC.md section 7); `undefined` when unknown.
+   * whose id sorts first (PROTOCOL.md section 7); `undefined` when unknown.
    */
   ownerOf(name: string): string | undefined {
     if (this.local.has(name)) return this.id;

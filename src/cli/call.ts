@@ -5,6 +5,7 @@ import type { CtpResult } from '../messages.js';
 import type { CtpRegistrationType } from '../names.js';
 import { jsonArg, nodeArg, parseArgs, UsageError } from './args.js';
 import { COMMON_SPEC, commonOptions, requireConnect } from './common.js';
+import { hintFor } from './hints.js';
 import { CliOutput, show } from './output.js';
 import { interrupted, openClientSession, type Session } from './session.js';
 
@@ -89,6 +90,8 @@ export async function callCommand(argv: string[]): Promise<number | 'help'> {
     if (r.code !== 'SUCCESS') ok = false;
     const text = `${op.op} ${op.args.join(' ')}: ${r.code}${r.content === undefined ? '' : ` ${show(r.content)}`}${r.reason === undefined ? '' : ` (${r.reason})`}`;
     out.line('result', text, { op: op.op, args: op.args, ...r });
+    const hint = hintFor(op, r, router.snapshot().registrations.some((reg) => reg.node === op.node && reg.type === op.type));
+    if (hint !== undefined) process.stderr.write(`hint: ${hint}\n`);
   }
 
   if (hold) await interrupted();

@@ -3,6 +3,7 @@
  * `ctp-router <command>`: the command line. Dispatches to one file per command.
  * Exit codes: 0 success, 1 failure, 2 usage error.
  */
+import { readFileSync } from 'node:fs';
 import createDebug from 'debug';
 import { UsageError } from './args.js';
 import { callCommand } from './call.js';
@@ -22,10 +23,36 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number | 'help'>> = {
   ui: uiCommand,
 };
 
+/** This package's version, from its package.json (two levels up from dist/cli/ or src/cli/). */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** `help [command]`: the command's help, or the program's. */
+function help(topic: string | undefined): number {
+  if (topic === undefined) {
+    process.stdout.write(`${USAGE.main}\n`);
+    return 0;
+  }
+  const text = topic === 'main' ? undefined : USAGE[topic];
+  if (text === undefined) {
+    process.stderr.write(`ctp-router help: unknown command \`${topic}\`\n${USAGE.main}\n`);
+    return 2;
+  }
+  process.stdout.write(`${text}\n`);
+  return 0;
+}
+
 /** Run the CLI with `argv` (without `node` and the script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+  if (command === '--version' || command === '-V' || command === 'version') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  if (command === 'help') return help(rest[0]);
+  if (command === undefined || command === '--help' || command === '-h') {
     process.stdout.write(`${USAGE.main}\n`);
     return command === undefined ? 2 : 0;
   }

@@ -5,6 +5,8 @@ import { parseVirtualName } from '../names.js';
 import type { CtpControlMessage, CtpEvent, CtpReceivedName } from '../messages.js';
 import { formatAddress } from '../tcp/address.js';
 import type { TcpPeer } from '../tcp/connection.js';
+import type { TcpTransport } from '../tcp/transport.js';
+import type { CtpRouter } from '../router.js';
 import { addressArg, intArg, listOpt, nodeArg, parseArgs, stringOpt, UsageError } from './args.js';
 import { COMMON_SPEC, commonOptions } from './common.js';
 import { CliOutput, show } from './output.js';
@@ -30,22 +32,9 @@ function who(virtualNode: string): string {
   return parseVirtualName(virtualNode)?.routerId ?? virtualNode;
 }
 
-/** `ctp-router peer [options]`: resolves to the exit code, or `'help'`. */
-export async function peerCommand(argv: string[]): Promise<number | 'help'> {
-  const p = parseArgs(argv, SPEC, 'peer');
-  if (p.options.help === true) return 'help';
-  const common = commonOptions(p, 'peer');
-  if (p.groups.some((g) => g.length > 0)) throw new UsageError(`unexpected argument \`${p.groups.flat()[0] as string}\``, 'peer');
-  const listenText = stringOpt(p.options.listen);
-  const listen = listenText === undefined ? undefined : addressArg(listenText, 'listen', 'peer', true);
-  if (listen === undefined && common.connect.length === 0) throw new UsageError('give `--listen HOST:PORT` and/or `--connect HOST:PORT`', 'peer');
-  const nodes = listOpt(p.options.node).map((n) => nodeArg(n, 'peer'));
-  const echo = p.options.echo === true;
-  const out = new CliOutput(common.json);
-
-  let session: Session | undefined;
-  const onReceived = (name: CtpReceivedName, msg: CtpControlMessage | CtpEvent): void => {
-    const router = (session as Session).router;
+/** The nodes' app: print each request or event; with `--echo` answer and publish what came, else answer ERROR. */
+function hostApp(out: CliOutput, echo: boolean, router: () => CtpRouter<TcpPeer>): (name: CtpReceivedName, msg: CtpControlMessage | CtpEvent) => void {
+  return (name, msg) => {
     if (name === 'EVENT') {
       const e = msg as CtpEvent;
       out.line('event', `event ${e.node} ${show(e.content)}`, { node: e.node, content: e.content });
@@ -65,28 +54,14 @@ export async function peerCommand(argv: string[]): Promise<number | 'help'> {
       const got: Record<string, unknown> = { t: m.t, app: m.app };
       if (m.t === 'COMMAND') got.content = m.content;
       else if (m.optionals !== undefined) got.optionals = m.optionals;
-      router.respond(m.node, got);
-      router.publish(m.node, got);
-    } else router.respond(m.node, { error: 'no app: run the peer with --echo' }, 'ERROR');
+      router().respond(m.node, got);
+      router().publish(m.node, got);
+    } else router().respond(m.node, { error: 'no app: run the peer with --echo' }, 'ERROR');
   };
+}
 
-  session = new Session({
-    id: common.id,
-    role: 'peer',
-    listen,
-    connect: common.connect,
-    tls: common.tls,
-    nodes,
-    timeoutMs: common.timeoutMs,
-    heartbeatMs: common.heartbeatMs,
-    leaseGraceMs: p.options['lease-grace-ms'] === undefined ? undefined : intArg(p.options['lease-grace-ms'], 'lease-grace-ms', 'peer', 0, 1),
-    maxFrameBytes: p.options['max-frame-bytes'] === undefined ? undefined : intArg(p.options['max-frame-bytes'], 'max-frame-bytes', 'peer', 0, 1024),
-    maxQueuedBytes: p.options['max-queued-bytes'] === undefined ? undefined : intArg(p.options['max-queued-bytes'], 'max-queued-bytes', 'peer', 0, 1),
-    reconnectMaxMs: p.options['reconnect-max-ms'] === undefined ? undefined : intArg(p.options['reconnect-max-ms'], 'reconnect-max-ms', 'peer', 0, 1),
-    onReceived,
-  });
-  const { router, transport } = session;
-
+/** One line per table change, registration, release, loss, conflict, drop and error of the router. */
+function printRouter(router: CtpRouter<TcpPeer>, out: CliOutput): void {
   let known = new Set<string>(router.nodes());
   router.on('nodes', (list) => {
     const now = new Set(list);
@@ -103,12 +78,48 @@ export async function peerCommand(argv: string[]): Promise<number | 'help'> {
   );
   router.on('dropped', (e) => out.line('dropped', `dropped ${e.reason}${e.t === undefined ? '' : ` ${e.t}`} from ${peerName(e.peer)}`, { reason: e.reason, ...(e.t === undefined ? {} : { t: e.t }), peer: peerName(e.peer) }));
   router.on('error', (err) => out.warn(err.message));
+}
+
+/** One line per link change, oversized line and error of the transport. */
+function printTransport(transport: TcpTransport, out: CliOutput): void {
   transport.on('connect', (peer) => out.line('link', `link up ${peer.direction === 'in' ? 'from' : 'to'} ${peerName(peer)}`, { state: 'up', direction: peer.direction, peer: peerName(peer) }));
   transport.on('disconnect', (peer, reason) =>
     out.line('link', `link down ${peer.direction === 'in' ? 'from' : 'to'} ${peerName(peer)} (${reason})`, { state: 'down', direction: peer.direction, peer: peerName(peer), reason }),
   );
   transport.on('oversized', (peer, bytes) => out.line('oversized', `oversized line from ${peerName(peer)} discarded (${bytes}+ bytes)`, { peer: peerName(peer), bytes }));
   transport.on('error', (err) => out.warn(err.message));
+}
+
+/** `ctp-router peer [options]`: resolves to the exit code, or `'help'`. */
+export async function peerCommand(argv: string[]): Promise<number | 'help'> {
+  const p = parseArgs(argv, SPEC, 'peer');
+  if (p.options.help === true) return 'help';
+  const common = commonOptions(p, 'peer');
+  if (p.groups.some((g) => g.length > 0)) throw new UsageError(`unexpected argument \`${p.groups.flat()[0] as string}\``, 'peer');
+  const listenText = stringOpt(p.options.listen);
+  const listen = listenText === undefined ? undefined : addressArg(listenText, 'listen', 'peer', true);
+  if (listen === undefined && common.connect.length === 0) throw new UsageError('give `--listen HOST:PORT` and/or `--connect HOST:PORT`', 'peer');
+  const nodes = listOpt(p.options.node).map((n) => nodeArg(n, 'peer'));
+  const out = new CliOutput(common.json);
+
+  const session: Session = new Session({
+    id: common.id,
+    role: 'peer',
+    listen,
+    connect: common.connect,
+    tls: common.tls,
+    nodes,
+    timeoutMs: common.timeoutMs,
+    heartbeatMs: common.heartbeatMs,
+    leaseGraceMs: p.options['lease-grace-ms'] === undefined ? undefined : intArg(p.options['lease-grace-ms'], 'lease-grace-ms', 'peer', 0, 1),
+    maxFrameBytes: p.options['max-frame-bytes'] === undefined ? undefined : intArg(p.options['max-frame-bytes'], 'max-frame-bytes', 'peer', 0, 1024),
+    maxQueuedBytes: p.options['max-queued-bytes'] === undefined ? undefined : intArg(p.options['max-queued-bytes'], 'max-queued-bytes', 'peer', 0, 1),
+    reconnectMaxMs: p.options['reconnect-max-ms'] === undefined ? undefined : intArg(p.options['reconnect-max-ms'], 'reconnect-max-ms', 'peer', 0, 1),
+    onReceived: hostApp(out, p.options.echo === true, () => session.router),
+  });
+  const { router, transport } = session;
+  printRouter(router, out);
+  printTransport(transport, out);
 
   try {
     await transport.listening();

@@ -25,7 +25,8 @@ Commands:
   watch   register as monitor of nodes and print their events until interrupted
   ui      serve a live page of routers, links, nodes and who controls what
 
-Run \`ctp-router <command> --help\` for a command's options.
+Run \`ctp-router help <command>\` (or \`ctp-router <command> --help\`) for a command's options,
+\`ctp-router --version\` for the version.
 Exit codes: 0 success, 1 failure (a result other than SUCCESS, no connection), 2 usage error.`,
 
   peer: `Usage: ctp-router peer [--listen HOST:PORT] [--connect HOST:PORT ...] [--node NAME ...] [--echo] [options]

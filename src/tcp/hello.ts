@@ -1,5 +1,5 @@
 /**
- * The transport's optional hello line (SPEC.md section 6 says nothing of it):
+ * The transport's optional hello line (PROTOCOL.md section 6 says nothing of it):
  * a valid UPDATENODE with two extra fields, so a plain section-6 peer that
  * reads it just answers with its table. Only the first line of a connection
  * can be a hello, and the transport strips it before the router would see it.

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * ctp-router/tcp: the reference TCP transport. Public exports only.
  */
@@ -12,3 +13,4 @@ export { LineSplitter } from './line-splitter.js';
 export { certificateId } from './tls.js';
 export type { TcpTlsOptions, TcpRefusedReason } from './tls.js';
 export { MUTUAL_DIAL_WINDOW_MS } from './links.js';
+export type { LineHandler, OversizedHandler } from './line-splitter.js';

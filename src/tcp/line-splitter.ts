@@ -1,5 +1,5 @@
 /**
- * Newline framing for byte streams (SPEC.md section 6: `JSON.stringify` never
+ * Newline framing for byte streams (PROTOCOL.md section 6: `JSON.stringify` never
  * emits a raw line break, so a stream transport frames by `\n`). Pure: no I/O.
  *
  * A line longer than `maxLineBytes` is never buffered whole: the splitter

@@ -10,7 +10,7 @@
  * and come up within `MUTUAL_DIAL_WINDOW_MS` of each other. Whichever order
  * each end sees them in, both ends must keep the same one, so both keep the
  * link the lower router id dialled (ids compared by UTF-16 code units, as
- * SPEC.md section 7 orders them).
+ * PROTOCOL.md section 7 orders them).
  */
 
 /** How close in time two crossing dials must come up to be settled by the lower-id rule. */

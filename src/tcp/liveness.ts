@@ -4,7 +4,7 @@
  * per transport sweeps every live connection; nothing is added to the data
  * path (activity is read from the socket's byte counters at each sweep).
  *
- * On the wire a heartbeat is an empty line: newline framing (SPEC.md section
+ * On the wire a heartbeat is an empty line: newline framing (PROTOCOL.md section
  * 6) makes it no frame at all, so a router never sees it and a plain peer
  * that skips empty lines ignores it.
  */

@@ -1,6 +1,6 @@
 /**
  * `TcpTransport`: the reference stream transport. Listens and/or dials, frames
- * by newline (SPEC.md section 6) and wires itself to a router: a line in →
+ * by newline (PROTOCOL.md section 6) and wires itself to a router: a line in →
  * `receive(peer, frame)`, a connection up → `peerUp`, closed → `peerDown`.
  */
 import createDebug from 'debug';
@@ -35,7 +35,9 @@ export interface TcpHost {
   readonly id?: string;
   /** One inbound line, without its newline, as UTF-8 bytes (a `Buffer`; the router checks the UTF-8 strictly). */
   receive(peer: TcpPeer, frame: string | Uint8Array): void;
+  /** A connection is up. */
   peerUp(peer: TcpPeer): void;
+  /** A connection closed. */
   peerDown(peer: TcpPeer): void;
 }
 

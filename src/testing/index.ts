@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * `ctp-router/testing`: helpers for testing host code without sockets.
  */

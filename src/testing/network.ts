@@ -24,6 +24,7 @@ export interface CtpTestPeer {
 export interface CtpTestRouterOptions extends Omit<CtpRouterOptions<CtpTestPeer>, 'id'> {
   /** START/STOP/COMMAND at the host, EVENT at a registrant; gets the router too. */
   onReceived?: (name: CtpReceivedName, msg: CtpControlMessage | CtpEvent, router: CtpRouter<CtpTestPeer>) => void;
+  /** The reachable nodes changed; gets the router too. */
   onNodesUpdated?: (nodes: string[], router: CtpRouter<CtpTestPeer>) => void;
 }
 

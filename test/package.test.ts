@@ -1,0 +1,125 @@
+/**
+ * The package as a consumer gets it: `npm pack`, the tarball unpacked into a
+ * temporary project's node_modules, and that project type-checked under
+ * strict TypeScript (library checks on, no ambient `types`). Also: what the
+ * tarball ships, and that its source maps resolve without `src/`.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from './tcp/procs.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
+
+let work: string;
+let pkgDir: string;
+let files: string[];
+
+function run(cmd: string, args: string[], cwd: string): string {
+  return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+}
+
+function walk(dir: string, out: string[] = []): string[] {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) walk(p, out);
+    else out.push(p);
+  }
+  return out;
+}
+
+/** Type-check `sources` (file name → text) as a consumer module with the given `types` setting; returns tsc's output and status. */
+function consumer(name: string, sources: Record<string, string>, types: string[] | undefined): { status: number | null; out: string } {
+  const dir = join(work, name);
+  mkdirSync(join(dir, 'node_modules'), { recursive: true });
+  // A copy, not a symlink: TypeScript resolves the package's own imports from its real path.
+  cpSync(pkgDir, join(dir, 'node_modules/ctp-router'), { recursive: true });
+  // The runtime dependencies (the consumer's npm install would bring them) and @types/node.
+  for (const dep of ['eventemitter3', 'async-mutex', 'p-timeout', 'debug']) symlinkSync(join(ROOT, 'node_modules', dep), join(dir, 'node_modules', dep), 'dir');
+  mkdirSync(join(dir, 'node_modules/@types'));
+  symlinkSync(join(ROOT, 'node_modules/@types/node'), join(dir, 'node_modules/@types/node'), 'dir');
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }));
+  const compilerOptions: Record<string, unknown> = {
+    target: 'ES2022',
+    module: 'NodeNext',
+    moduleResolution: 'NodeNext',
+    lib: ['ES2022'],
+    strict: true,
+    exactOptionalPropertyTypes: true,
+    noUncheckedIndexedAccess: true,
+    skipLibCheck: false,
+    noEmit: true,
+  };
+  if (types !== undefined) compilerOptions.types = types;
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: Object.keys(sources) }));
+  for (const [file, source] of Object.entries(sources)) writeFileSync(join(dir, file), source);
+  const r = spawnSync(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: dir, encoding: 'utf8', timeout: 110_000 });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+const CONSUMER = `import { CtpRouter, ReturnCode, CtpError, type CtpResult } from 'ctp-router';
+import { TcpTransport, type TcpPeer } from 'ctp-router/tcp';
+import { CtpTestNetwork } from 'ctp-router/testing';
+
+const transport = new TcpTransport({ listen: { host: '127.0.0.1', port: 0 } });
+const router = new CtpRouter<TcpPeer>(() => {}, transport.send, () => {}, { id: 'consumer' });
+transport.attach(router);
+const net = new CtpTestNetwork();
+net.addRouter('a');
+export async function main(): Promise<ReturnCode> {
+  const r: CtpResult = await router.register('cam1', 'controller', { signal: AbortSignal.timeout(10) });
+  const e: unknown = new Error('x');
+  if (e instanceof CtpError) console.log(e.code);
+  await Promise.all([transport.close(), router.close(), net.close()]);
+  return r.code;
+}
+`;
+
+const BAD = `import { ReturnCode } from 'ctp-router';
+export const bad: ReturnCode = 'NOPE';
+`;
+
+describe('the packed package', () => {
+  beforeAll(async () => {
+    await ensureBuilt();
+    work = mkdtempSync(join(tmpdir(), 'ctp-pack-'));
+    const [info] = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], ROOT)) as { filename: string; files: { path: string }[] }[];
+    files = info!.files.map((f) => f.path);
+    pkgDir = join(work, 'package');
+    run('tar', ['-xzf', join(work, info!.filename), '-C', work], work);
+  }, 180_000);
+  afterAll(() => {
+    if (work !== undefined) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('ships dist, docs/PROTOCOL.md and BENCHMARKS.md, not src or tests', () => {
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/tcp/index.d.ts', 'dist/testing/index.d.ts', 'dist/cli/index.js', 'docs/PROTOCOL.md', 'BENCHMARKS.md', 'README.md', 'LICENSE', 'package.json']) {
+      expect(files, f).toContain(f);
+    }
+    expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/'))).toEqual([]);
+  });
+
+  it('has source maps that carry their sources (no src/ needed)', () => {
+    const maps = walk(join(pkgDir, 'dist')).filter((f) => f.endsWith('.js.map'));
+    expect(maps.length).toBeGreaterThan(20);
+    for (const m of maps) {
+      const map = JSON.parse(readFileSync(m, 'utf8')) as { sources: string[]; sourcesContent?: (string | null)[] };
+      expect(map.sourcesContent?.length, m).toBe(map.sources.length);
+      for (const s of map.sourcesContent ?? []) expect(typeof s === 'string' && s.length > 0, m).toBe(true);
+    }
+  });
+
+  it('type-checks in a strict consumer with no ambient types (library checks on); only the planted error is reported', () => {
+    // One tsc run: main.ts must be clean, bad.ts holds one planted error (so the check is not vacuous).
+    const r = consumer('strict-no-types', { 'main.ts': CONSUMER, 'bad.ts': BAD }, []);
+    const errors = r.out.split('\n').filter((l) => l.includes('error TS'));
+    expect(errors.filter((l) => !l.startsWith('bad.ts'))).toEqual([]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('NOPE');
+    expect(r.status).not.toBe(0);
+  }, 120_000);
+});
