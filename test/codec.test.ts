@@ -160,6 +160,11 @@ const valid: Vector[] = [
     message: { v: 1, t: 'REPORTNODE', from: ID128, adverts: [{ origin: ID128, seq: 2, nodes: [N256, C(N256, ID128)], neighbors: [ID128] }] },
     frame: `{"v":1,"t":"REPORTNODE","from":"${ID128}","adverts":[{"origin":"${ID128}","seq":2,"nodes":["${N256}","controller[${N256}]@${ID128}"],"neighbors":["${ID128}"]}]}`,
   },
+  {
+    name: 'REPORTNODE with a signed advert (sig and cert at their longest)',
+    message: { v: 1, t: 'REPORTNODE', from: 'r1', adverts: [{ origin: 'r1', seq: 3, nodes: ['cam'], neighbors: [], sig: 'A'.repeat(1020) + 'QQ==', cert: 'B'.repeat(8192) }] },
+    frame: `{"v":1,"t":"REPORTNODE","from":"r1","adverts":[{"origin":"r1","seq":3,"nodes":["cam"],"neighbors":[],"sig":"${'A'.repeat(1020)}QQ==","cert":"${'B'.repeat(8192)}"}]}`,
+  },
   // UPDATENODE
   {
     name: 'UPDATENODE',
@@ -744,6 +749,15 @@ const bad: Bad[] = [
   { name: 'an advert that is an array', frame: mk('REPORTNODE', { adverts: [['r1', 1, [], []]] }), reason: 'malformed' },
   ...['origin', 'seq', 'nodes', 'neighbors'].map((k): Bad => ({ name: `an advert without ${k}`, frame: mkAdvert({ [k]: undefined }), reason: 'malformed' })),
   { name: 'advert nodes a string', frame: mkAdvert({ nodes: 'cam1;cam2' }), reason: 'malformed' },
+  // Signed adverts (issue 9): `sig` and `cert` together, bounded base64.
+  { name: 'advert sig without cert', frame: mkAdvert({ sig: 'QUJD' }), reason: 'malformed' },
+  { name: 'advert cert without sig', frame: mkAdvert({ cert: 'QUJD' }), reason: 'malformed' },
+  { name: 'advert sig a number', frame: mkAdvert({ sig: 7, cert: 'QUJD' }), reason: 'malformed' },
+  { name: 'advert cert null', frame: mkAdvert({ sig: 'QUJD', cert: null }), reason: 'malformed' },
+  { name: 'advert sig not base64', frame: mkAdvert({ sig: 'QU JD', cert: 'QUJD' }), reason: 'malformed' },
+  { name: 'advert sig empty', frame: mkAdvert({ sig: '', cert: 'QUJD' }), reason: 'malformed' },
+  { name: 'advert sig over 1024 characters', frame: mkAdvert({ sig: 'A'.repeat(1028), cert: 'QUJD' }), reason: 'malformed' },
+  { name: 'advert cert over 8192 characters', frame: mkAdvert({ sig: 'QUJD', cert: 'A'.repeat(8196) }), reason: 'malformed' },
   { name: 'advert nodes an object', frame: mkAdvert({ nodes: { cam1: true } }), reason: 'malformed' },
   { name: 'advert neighbors a string', frame: mkAdvert({ neighbors: 'r2' }), reason: 'malformed' },
   ...(
