@@ -69,8 +69,6 @@ export class CtpHost<P> {
   private readonly releasedAt = new Map<string, number>();
   private readonly waiting = new Map<string, WaitingRegister<P>[]>();
   private waitingCount = 0;
-  /** Virtual nodes of local nodes seen without a registration here (watchUnrecorded). */
-  private readonly unrecorded = new Map<string, CtpTimerHandle>();
   /** Lock timeouts of controllers (idle-locks.ts). */
   private readonly idle: CtpIdleLocks;
 
@@ -326,10 +324,11 @@ export class CtpHost<P> {
       const held = h !== undefined && (h.controller === name || h.monitors.has(name));
       if (held && !this.leases.has(name)) this.leases.set(name, this.timers.set(() => this.release(name), this.opts.leaseGraceMs));
     }
+    const gained = delta.gained.length > 0 ? new Set(delta.gained) : undefined;
     for (const name of delta.added) {
       this.clearLease(name);
       if (this.releasedAt.has(name)) this.returnAfterRelease(name);
-      else this.watchUnrecorded(name);
+      else if (gained !== undefined) this.watchUnrecorded(name, gained);
       const list = this.waiting.get(name);
       if (list === undefined) continue;
       for (const w of [...list]) {
@@ -340,27 +339,19 @@ export class CtpHost<P> {
   }
 
   /**
-   * A virtual node of a local node appeared that this host holds no
-   * registration of: its REGISTER is on its way — or this host restarted
-   * (or lost it) while the registrant saw no gap, which adverts held back by
-   * `minAdvertIntervalMs` can hide (found by the simulator with stalls).
-   * If it is still unrecorded after `registrationWaitMs`, send it a release
-   * notice (as `returnAfterRelease` does).
+   * A virtual node of a local node came with its origin (newly reachable)
+   * while this host holds no registration of it: this host restarted (or
+   * lost it) while the registrant saw no gap — adverts held back by
+   * `minAdvertIntervalMs` can hide the gap (found by the simulator with
+   * stalls). Send it a release notice (as `returnAfterRelease`); a
+   * registrant whose REGISTER is still on its way holds nothing yet and
+   * ignores it.
    */
-  private watchUnrecorded(name: string): void {
+  private watchUnrecorded(name: string, gained: ReadonlySet<string>): void {
     const v = parseVirtualName(name);
-    if (v === undefined || !this.table.hasLocal(v.node) || v.routerId === this.table.id) return;
-    if (this.unrecorded.has(name) || this.isRecorded(name, v.node)) return;
-    this.unrecorded.set(name, this.timers.set(() => {
-      this.unrecorded.delete(name);
-      if (!this.table.isReachableName(name) || this.isRecorded(name, v.node) || this.waiting.has(name)) return;
-      this.returnAfterRelease(name);
-    }, Math.max(this.opts.registrationWaitMs, 1)));
-  }
-
-  private isRecorded(name: string, node: string): boolean {
-    const h = this.hosted.get(node);
-    return h?.controller === name || h?.monitors.has(name) === true;
+    if (v === undefined || !gained.has(v.routerId) || !this.table.hasLocal(v.node) || this.waiting.has(name)) return;
+    const h = this.hosted.get(v.node);
+    if (h?.controller !== name && h?.monitors.has(name) !== true) this.returnAfterRelease(name);
   }
 
   /** A registrant's virtual node stayed unreachable for the grace. */
@@ -438,7 +429,6 @@ export class CtpHost<P> {
   close(): void {
     this.timers.clearAll();
     this.idle.close();
-    this.unrecorded.clear();
     this.waiting.clear();
     this.waitingCount = 0;
     this.leases.clear();

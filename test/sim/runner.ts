@@ -16,6 +16,8 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Every router signs its adverts, and forged adverts are injected (issue 9). */
   identities?: boolean;
+  /** Draw choices as before issue 10 (see `SimConfig.legacy`). */
+  legacy?: boolean;
 }
 
 /** Run one seed (optionally with some steps skipped). */
@@ -26,6 +28,7 @@ export async function runSeed(seed: number, opts: RunOptions, skip?: ReadonlySet
   if (opts.finalProbeNodes !== undefined) config.finalProbeNodes = opts.finalProbeNodes;
   if (opts.log !== undefined) config.log = opts.log;
   if (opts.identities === true) config.identities = true;
+  if (opts.legacy === true) config.legacy = true;
   return new Simulation(config).run();
 }
 

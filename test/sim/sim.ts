@@ -45,6 +45,12 @@ export interface SimConfig {
   steps: number;
   /** Step indices not to run (shrinking). */
   skip?: ReadonlySet<number>;
+  /**
+   * Draw choices as the simulator did before issue 10 (no stalls, no lock
+   * timeouts, advert pacing off): the recorded regression repros replay
+   * exactly what they recorded.
+   */
+  legacy?: boolean;
   /** Nodes probed per quiet check (invariant 4). @default 2 */
   probeNodes?: number;
   /** Nodes probed at the final check, once everything is healed. @default all */
@@ -329,10 +335,13 @@ export class Simulation implements SimView {
       registrationWaitMs: rng.pick([300, 1000, 5000]),
       responseTimeoutMs: rng.pick([500, 3000, 15_000]),
       staleAdvertMs: rng.pick([5000, 30_000]),
-      // Issue 10: advert pacing (the default, off, or another interval) and lock-timeout caps.
-      minAdvertIntervalMs: rng.pick([undefined, undefined, 0, 50, 200]),
-      maxControlIdleMs: rng.pick([undefined, undefined, undefined, 20_000]),
     };
+    // Issue 10: advert pacing (the default, off, or another interval) and lock-timeout caps.
+    const legacy = this.config.legacy === true;
+    const pacing: { minAdvertIntervalMs?: number | undefined; maxControlIdleMs?: number | undefined } = legacy
+      ? {}
+      : { minAdvertIntervalMs: rng.pick([undefined, undefined, 0, 50, 200]), maxControlIdleMs: rng.pick([undefined, undefined, undefined, 20_000]) };
+    const minAdvertIntervalMs = legacy ? 0 : pacing.minAdvertIntervalMs;
     this.maxFrameBytes = rng.pick([undefined, undefined, 1500, 4096]);
     // A signed advert carries its signature and certificate (about 700 bytes here): give it that room.
     if (this.config.identities === true && this.maxFrameBytes !== undefined) this.maxFrameBytes += 1024;
@@ -345,12 +354,12 @@ export class Simulation implements SimView {
         id,
         leaseGraceMs: vary ? rng.pick([200, 1000, 3000]) : shared.leaseGraceMs,
         // A REGISTER can overtake its registrant's paced advert: the wait must cover the pacing (README, minAdvertIntervalMs).
-        registrationWaitMs: Math.max(vary ? rng.pick([300, 1000, 5000]) : shared.registrationWaitMs, pacingFloor(shared.minAdvertIntervalMs)),
+        registrationWaitMs: Math.max(vary ? rng.pick([300, 1000, 5000]) : shared.registrationWaitMs, pacingFloor(minAdvertIntervalMs)),
         responseTimeoutMs: vary ? rng.pick([500, 3000, 15_000]) : shared.responseTimeoutMs,
         staleAdvertMs: shared.staleAdvertMs,
       };
-      if (shared.minAdvertIntervalMs !== undefined) options.minAdvertIntervalMs = shared.minAdvertIntervalMs;
-      if (shared.maxControlIdleMs !== undefined && rng.chance(0.5)) options.maxControlIdleMs = shared.maxControlIdleMs;
+      if (minAdvertIntervalMs !== undefined) options.minAdvertIntervalMs = minAdvertIntervalMs;
+      if (pacing.maxControlIdleMs !== undefined && rng.chance(0.5)) options.maxControlIdleMs = pacing.maxControlIdleMs;
       if (this.maxFrameBytes !== undefined) options.maxFrameBytes = this.maxFrameBytes;
       if (this.config.identities === true) options.identity = simIdentity(id);
       const pool = [`n${i}a`, `n${i}b`, `n${i}c`, `dev ${i};x`, `ü-${i}`, `x]@y${i}`, ...(conflicts ? ['shared'] : [])];
@@ -360,7 +369,7 @@ export class Simulation implements SimView {
       this.startRouter(slot, initial);
     }
     for (const [a, b] of pairs) this.net.addEdge(ids[a] as string, ids[b] as string);
-    this.topology = `${kind} of ${n}: ${this.net.edges.map((e) => `${e.a}-${e.b}`).join(' ')}; options ${JSON.stringify({ ...shared, vary, maxFrameBytes: this.maxFrameBytes })}`;
+    this.topology = `${kind} of ${n}: ${this.net.edges.map((e) => `${e.a}-${e.b}`).join(' ')}; options ${JSON.stringify({ ...shared, ...pacing, vary, maxFrameBytes: this.maxFrameBytes })}`;
     this.note(`setup ${this.topology}; nodes ${[...this.slots.values()].map((s) => `${s.id}=[${[...s.plain].join(',')}]`).join(' ')}`);
     this.applyLinks(rng);
   }
@@ -680,7 +689,7 @@ export class Simulation implements SimView {
       dupPeerUp: 2,
       garbage: 3,
       wait: 4,
-      stall: 2,
+      stall: this.config.legacy === true ? 0 : 2,
     });
     const live = this.liveSlots();
     const slot = live.length > 0 ? rng.pick(live) : undefined;
@@ -724,7 +733,7 @@ export class Simulation implements SimView {
         if (rng.chance(0.15)) opts.signal = new AbortController().signal;
         if (rng.chance(0.02)) opts.preAbort = true;
         // Issue 10: lock timeouts.
-        if (kind === 'register' && type === 'controller' && rng.chance(0.3)) opts.idleTimeoutMs = rng.pick([5000, 15_000, 60_000]);
+        if (this.config.legacy !== true && kind === 'register' && type === 'controller' && rng.chance(0.3)) opts.idleTimeoutMs = rng.pick([5000, 15_000, 60_000]);
         const op = kind === 'control' ? rng.pick(['start', 'stop', 'command', 'command'] as const) : kind;
         const req = this.issue(slot, op, node, type, opts);
         return `${slot.id}.${op}(${JSON.stringify(node)}${kind === 'control' ? '' : `, ${type}`}, ${JSON.stringify(opts)}) #${req.n}`;
