@@ -11,23 +11,30 @@ import { EventEmitter } from 'eventemitter3';
 import { CtpAdmission } from './admission.js';
 import { checkControl, checkJson, checkNode, checkNodeNames, checkType } from './checks.js';
 import { CtpTimers } from './clock.js';
-import { argumentError, CtpCallbackError, CtpClosedError, CtpInternalError } from './errors.js';
-import type { CtpRouterEvents } from './events.js';
+import { drain, drainTimeout, type CtpDrainOptions } from './drain.js';
+import { argumentError, CtpClosedError, CtpInternalError } from './errors.js';
+import { CtpEventStreams, type CtpEventStream, type CtpEventsOptions } from './event-stream.js';
+import type { CtpEmit, CtpLostEvent, CtpRouterEvents } from './events.js';
 import { CtpFlooding } from './flooding.js';
+import { CtpHandlers, type CtpHandler } from './handlers.js';
 import { CtpHost } from './host.js';
 import { isReturnCode, resultOf, ReturnCode, type CtpCodec, type CtpMessage, type CtpResult } from './messages.js';
 import { CtpNeighbors } from './neighbors.js';
-import type { CtpRegistrationType } from './names.js';
+import { CtpNodeList, resolveVirtualNodes, wantsVirtual, type CtpNodesOptions } from './node-list.js';
+import { virtualName, type CtpRegistrationType } from './names.js';
 import { resolveOptions, resolveRequestOptions, type CtpRequestOptions, type CtpResolvedOptions, type CtpRouterOptions } from './options.js';
 import type { CtpNodesUpdatedCallback, CtpReceivedCallback, CtpSendCallback } from './callbacks.js';
 import { CtpOutbound } from './outbound.js';
 import { CtpReporter } from './report.js';
 import { CtpPendingMap } from './pending.js';
+import { checkPersistent, CtpPersistence, type CtpRegisterOptions } from './persistent.js';
+import { postTo, publishAt, respondAt, type CtpPublishingParts } from './publishing.js';
 import { CtpRegistrant } from './registrant.js';
 import { CtpRequests, type CtpRequestSpec } from './requests.js';
 import { CtpRouting } from './routing.js';
 import { takeSnapshot, type CtpSnapshot, type CtpStats } from './snapshot.js';
 import { CtpTable } from './table.js';
+import { CtpNodeWaits, type CtpWaitForNodeOptions } from './wait-node.js';
 
 export type { CtpNodesUpdatedCallback, CtpReceivedCallback, CtpSendCallback, CtpSendInfo } from './callbacks.js';
 export type { CtpNodeSnapshot, CtpSnapshot, CtpStats } from './snapshot.js';
@@ -61,13 +68,19 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   private readonly opts: CtpResolvedOptions<P>;
   /** Drops, errors and events, as the parts report them. */
   private readonly report: CtpReporter<P>;
+  private readonly handlers: CtpHandlers;
+  private readonly waits: CtpNodeWaits;
+  private readonly streams = new CtpEventStreams();
+  private readonly persistence: CtpPersistence<P>;
+  private readonly nodeList: CtpNodeList<P>;
+  private readonly parts: CtpPublishingParts<P>;
   private closed = false;
   private updating = false;
 
   constructor(
     private readonly onReceived: CtpReceivedCallback,
     send: CtpSendCallback<P>,
-    private readonly onNodesUpdated: CtpNodesUpdatedCallback,
+    onNodesUpdated: CtpNodesUpdatedCallback,
     options?: CtpRouterOptions<P>,
   ) {
     super();
@@ -82,7 +95,9 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     this.codec = o.codec;
     this.table = new CtpTable<P>(this.id, clock.now(), o.maxRouters);
     this.pending = new CtpPendingMap(clock);
-    this.out = new CtpOutbound(send, this.codec, this.report);
+    this.out = new CtpOutbound(send, this.codec, this.report, o.maxFrameBytes);
+    this.nodeList = new CtpNodeList(() => this.table.sortedNames(), onNodesUpdated, resolveVirtualNodes(options), () => this.listenerCount('nodes') > 0, emit, this.report);
+    this.waits = new CtpNodeWaits(new CtpTimers(clock), (n) => this.table.isReachableName(n));
     const idConflict = (): void => emit('conflict', { kind: 'router-id', id: this.id });
     this.neighbors = new CtpNeighbors(this.table, { idConflict, bound: () => this.flooding.flushOwn() }, this.report);
     this.admission = new CtpAdmission(o, (peer) => this.neighbors.isDown(peer), this.report);
@@ -94,9 +109,14 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
       event: (msg) => this.registrant.event(msg),
       settle: (node, id, result) => void this.pending.settle(node, id, result),
     }, this.report);
+    this.handlers = new CtpHandlers(new CtpTimers(clock), o.responseTimeoutMs, {
+      respond: (node, content, code, re, reason) => this.host.respond(node, content, code, re, reason),
+    });
     this.host = new CtpHost(this.table, this.routing, new CtpTimers(clock), o, {
-      control: (msg) => this.onReceived(msg.t, msg),
+      // A node with a handler: the handler; any other: `onReceived` (README "Handlers").
+      control: (msg) => (this.handlers.has(msg.node) ? this.handlers.run(msg) : this.onReceived(msg.t, msg)),
       released: (e) => emit('released', e),
+      openEnded: (node, re, why) => this.handlers.openEnded(node, re, why),
     }, this.report);
     this.requests = new CtpRequests(this.pending, clock, {
       send: (msg, to) => this.routing.request(msg, to),
@@ -109,8 +129,14 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
       addVirtual: (name) => this.addVirtual(name),
       removeVirtual: (name) => this.removeVirtual(name),
       hostedController: (node) => this.host.controllerOf(node),
-      event: (msg) => this.onReceived('EVENT', msg),
-    }, emit, this.report);
+      event: (msg) => (this.streams.push(msg), this.onReceived('EVENT', msg)),
+    }, ((event: 'lost', e: CtpLostEvent) => (emit(event, e), event === 'lost' && this.persistence.lost(e))) as CtpEmit<P>, this.report);
+    this.persistence = new CtpPersistence(new CtpTimers(clock), {
+      register: (node, type) => this.register(node, type),
+      holds: (node, type) => this.registrant.get(virtualName(type, node, this.id)) !== undefined,
+      reachable: (node) => this.table.isReachableName(node),
+    }, this.report);
+    this.parts = { table: this.table, host: this.host, out: this.out };
     const initial = checkNodeNames(o.nodes, 'options.nodes');
     this.flooding.assertRoom(initial);
     this.flooding.addOwn(initial);
@@ -124,14 +150,20 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   // Misuse rejects, never throws synchronously; no async wrappers (each would
   // add microtask hops to every request, BENCHMARKS.md).
 
-  /** Become `node`'s controller, or one of its monitors (seed `CTPC_REGISTER`). */
-  register(node: string, type: CtpRegistrationType, opts?: CtpRequestOptions): Promise<CtpResult> {
-    return this.run(opts, () => (checkNode(node), checkType(type), this.registrant.register(node, type)));
+  /**
+   * Become `node`'s controller, or one of its monitors (seed `CTPC_REGISTER`).
+   * With `persistent: true`, once it succeeds the router registers again
+   * after every `lost` (backoff, persistent.ts) until `unregister` or `close`.
+   */
+  register(node: string, type: CtpRegistrationType, opts?: CtpRegisterOptions): Promise<CtpResult> {
+    const r = this.run(opts, () => (checkNode(node), checkType(type), checkPersistent(opts), this.registrant.register(node, type)));
+    if (opts?.persistent !== true) return r;
+    return r.then((res) => (this.persistence.holdsOrKeeps(res, node, type), res));
   }
 
-  /** End this router's registration of `type` on `node` (seed `CTPC_UNREGISTER`). */
+  /** End this router's registration of `type` on `node` (seed `CTPC_UNREGISTER`); a persistent one is not renewed. */
   unregister(node: string, type: CtpRegistrationType, opts?: CtpRequestOptions): Promise<CtpResult> {
-    return this.run(opts, () => (checkNode(node), checkType(type), this.registrant.unregister(node, type)));
+    return this.run(opts, () => (checkNode(node), checkType(type), this.persistence.forget(node, type), this.registrant.unregister(node, type)));
   }
 
   /** Controller only: START `app` on `node` and wait for the host's response (seed `CTPC_START`). */
@@ -186,36 +218,23 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     if (!isReturnCode(code)) throw argumentError('code', 'a ReturnCode', code);
     if (re !== undefined && !Number.isSafeInteger(re)) throw argumentError('re', 'a request id', re);
     checkJson('content', content, false);
-    if (!this.table.isReachableName(node)) return { code: ReturnCode.NODE_UNFOUND };
-    if (!this.table.hasLocal(node)) return { code: ReturnCode.REJECTED };
-    return this.host.respond(node, content, code, re);
+    return respondAt(this.parts, node, content, code, re);
   }
 
-  /** From anywhere: have the node's host publish `content` as the node's event (seed `CTPC_POST`). */
+  /** From anywhere: have the node's host publish `content` as the node's event (seed `CTPC_POST`); ERROR `too-large` sends nothing. */
   post(node: string, content: unknown): CtpResult {
     this.assertOpen();
     checkNode(node);
     checkJson('content', content, true);
-    const owner = this.table.ownerOf(node);
-    if (owner === undefined) return { code: ReturnCode.NODE_UNFOUND };
-    if (this.table.hostsOf(node).length > 1) return { code: ReturnCode.ERROR, reason: 'conflict' };
-    if (owner === this.id) this.host.publish(node, content);
-    else {
-      const peer = this.table.peerToward(owner);
-      if (peer === undefined) return { code: ReturnCode.NODE_UNFOUND };
-      this.out.message(peer, { v: 1, t: 'POST', to: owner, node, content });
-    }
-    return { code: ReturnCode.SUCCESS };
+    return postTo(this.parts, node, content);
   }
 
-  /** At the node's host: send an EVENT to its controller and every monitor (seed `CTPC_EVENT`). */
+  /** At the node's host: send the node's EVENT to its controller and monitors, once per router (seed `CTPC_EVENT`). */
   publish(node: string, content: unknown): CtpResult {
     this.assertOpen();
     checkNode(node);
     checkJson('content', content, true);
-    if (!this.table.isReachableName(node)) return { code: ReturnCode.NODE_UNFOUND };
-    if (!this.table.hasLocal(node)) return { code: ReturnCode.REJECTED };
-    return { code: this.host.publish(node, content) ? ReturnCode.SUCCESS : ReturnCode.NOT_ASSIGNED };
+    return publishAt(this.parts, node, content);
   }
 
   /** Add local nodes (a name or an array): all or none. */
@@ -244,9 +263,51 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     this.out.message(null, { v: 1, t: 'UPDATENODE', from: this.id });
   }
 
-  /** Every reachable node name, virtual ones included, sorted. */
-  nodes(): string[] {
-    return this.table.sortedNames().slice();
+  /** Every reachable node name, sorted; virtual ones too unless `{ virtual: false }`. */
+  nodes(opts?: CtpNodesOptions): string[] {
+    return this.nodeList.list(wantsVirtual(opts));
+  }
+
+  // ---- host app and lifecycle helpers (handlers.ts, wait-node.ts, event-stream.ts, drain.ts) ----
+
+  /** Answer `node`'s START/STOP/COMMAND with `handler` instead of `onReceived`; returns the disposer. */
+  handle(node: string, handler: CtpHandler): () => void {
+    this.assertOpen();
+    return this.handlers.handle(node, handler);
+  }
+
+  /** Resolves when `node` is reachable; rejects on `timeoutMs` (`ERR_CTP_TIMEOUT`), abort or close. */
+  waitForNode(node: string, opts?: CtpWaitForNodeOptions): Promise<void> {
+    try {
+      this.assertOpen();
+      return this.waits.wait(node, opts);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** The EVENTs this router receives (for `node`, or all) as an `AsyncIterable`; bounded, drops the oldest. */
+  events(node?: string, opts?: CtpEventsOptions): CtpEventStream {
+    if (node !== undefined) checkNode(node);
+    const s = this.streams.open(node, opts);
+    if (this.closed) s.end();
+    return s;
+  }
+
+  /** Unregister everything, let requests in flight finish (up to `timeoutMs`), then close. */
+  drain(opts?: CtpDrainOptions): Promise<void> {
+    try {
+      this.assertOpen();
+      return drain({
+        registrations: () => this.registrant.list(),
+        stopPersistent: () => this.persistence.close(),
+        unregister: (node, type, o) => this.unregister(node, type, o),
+        busy: () => this.pending.size > 0 || this.handlers.busy > 0,
+        close: () => this.close(),
+      }, new CtpTimers(this.opts.clock), drainTimeout(opts));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   // ---- transport --------------------------------------------------------------
@@ -286,7 +347,12 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     this.host.close();
     this.registrant.close();
     this.flooding.close();
+    this.handlers.close();
+    this.persistence.close();
+    this.waits.close();
+    this.streams.close();
     debug('%s closed', this.id);
+    this.report.emit('close');
   }
 
   /** Has `close()` been called? */
@@ -328,7 +394,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
         return this.routing.hostBound(msg, peer, text);
       case 'RESPONSE':
       case 'EVENT':
-        return this.routing.registrantBound(msg, peer, text);
+        return void this.routing.registrantBound(msg, peer, text);
       default:
         return this.report.drop(peer, 'unknown-type');
     }
@@ -367,26 +433,16 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
           // advertised by the router they were addressed to resolve at once.
           if (this.pending.size > 0) this.pending.failWhere((e) => !this.table.advertises(e.to, e.node), { code: ReturnCode.NODE_UNFOUND });
           this.registrant.onTableChange();
+          this.persistence.onTableChange();
         }
         this.host.onDelta(delta);
         for (const c of delta.conflicts) this.report.emit('conflict', { kind: 'node', node: c.node, hosts: c.hosts });
-        if (delta.added.length > 0 || delta.removed.length > 0) this.nodesChanged();
+        if (delta.added.length > 0 || delta.removed.length > 0) (this.waits.check(), this.nodeList.changed(delta.added, delta.removed));
       }
     } finally {
       this.updating = false;
     }
     this.flooding.settled();
-  }
-
-  private nodesChanged(): void {
-    const list = this.nodes();
-    try {
-      this.onNodesUpdated(list);
-    } catch (err) {
-      this.report.error(new CtpCallbackError('onNodesUpdated', err));
-    }
-    // A copy of a 10^6-name list costs milliseconds: only when someone listens.
-    if (this.listenerCount('nodes') > 0) this.report.emit('nodes', list.slice());
   }
 
   // ---- helpers ----------------------------------------------------------------
