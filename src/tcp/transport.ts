@@ -27,6 +27,17 @@ export interface TcpHost {
   receive(peer: TcpPeer, frame: string | Uint8Array): void;
   peerUp(peer: TcpPeer): void;
   peerDown(peer: TcpPeer): void;
+  /** A router's event subscription: with `attach(host, { closeWith: true })` the transport closes on its `close` event. */
+  once?(event: 'close', fn: () => void): unknown;
+}
+
+/** Options of `attach`. */
+export interface TcpAttachOptions {
+  /**
+   * Close the transport when the router closes (its `close` event: `close()`
+   * or `drain()`), so one call shuts both down. @default false
+   */
+  closeWith?: boolean;
 }
 
 /** Typed events of `TcpTransport`. */
@@ -169,13 +180,18 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
 
   /**
    * Wire the transport to its router (or any `TcpHost`): connections already
-   * accepted are handed over, and the `connect` addresses are dialled.
+   * accepted are handed over, and the `connect` addresses are dialled. With
+   * `closeWith: true` the transport closes when the router does.
    */
-  attach(host: TcpHost): this {
+  attach(host: TcpHost, opts?: TcpAttachOptions): this {
     if (this.host !== undefined) throw new CtpArgumentError('Expected `attach` to be called once, got a second call');
     if (typeof host !== 'object' || host === null || typeof host.receive !== 'function' || typeof host.peerUp !== 'function' || typeof host.peerDown !== 'function')
       throw argumentError('host', 'a router (an object with receive, peerUp and peerDown)', host);
+    const closeWith = opts?.closeWith ?? false;
+    if (typeof closeWith !== 'boolean') throw argumentError('opts.closeWith', 'a boolean', closeWith);
+    if (closeWith && typeof host.once !== 'function') throw argumentError('host', 'a router with a `close` event (for closeWith)', host);
     this.host = host;
+    if (closeWith) host.once?.('close', () => void this.close());
     if (this.closing !== undefined) return this;
     for (const c of this.conns) if (!c.up && c.isOpen) this.bringUp(c);
     for (const { target, address } of this.opts.connect) {
