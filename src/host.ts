@@ -19,6 +19,7 @@ import {
   type CtpResult,
   type CtpUnregister,
 } from './messages.js';
+import { eventTargets } from './fanout.js';
 import { parseVirtualName, type CtpRegistrationType } from './names.js';
 import type { CtpReport } from './outbound.js';
 import { LOCAL, type CtpRouting, type CtpSource } from './routing.js';
@@ -139,7 +140,7 @@ export class CtpHost<P> {
   publish(node: string, content: unknown): boolean | 'too-large' {
     const h = this.hosted.get(node);
     if (h === undefined || !this.table.hasLocal(node)) return false;
-    const targets = eventTargets(h);
+    const targets = eventTargets(h.controller, h.monitors);
     for (const monitor of targets)
       if (!this.routing.registrantBound({ v: 1, t: 'EVENT', node, monitor, content } as CtpEvent, LOCAL)) return 'too-large';
     return targets.length > 0;
@@ -286,7 +287,7 @@ export class CtpHost<P> {
    * section 8 — answer ERROR while the request is still open, so the caller
    * does not wait for its timeout, without leaking the error's text.
    */
-  controlFailed(h: HostedNode, open: NonNullable<HostedNode['open']>, msg: CtpControlMessage, err: unknown): void {
+  private controlFailed(h: HostedNode, open: NonNullable<HostedNode['open']>, msg: CtpControlMessage, err: unknown): void {
     this.report.error(err instanceof CtpCallbackError ? err : new CtpCallbackError('onReceived', err));
     if (h.open !== open) return;
     h.open = undefined;
@@ -415,27 +416,4 @@ export class CtpHost<P> {
     this.leases.clear();
     this.releasedAt.clear();
   }
-}
-
-/** The EVENT destinations of a hosted node: one virtual node per registrant router, the controller first. */
-function eventTargets(h: HostedNode): string[] {
-  if (h.controller === undefined && h.monitors.size <= 1) return [...h.monitors];
-  const targets: string[] = [];
-  const routers = new Set<string>();
-  if (h.controller !== undefined) {
-    targets.push(h.controller);
-    routers.add(routerOf(h.controller));
-  }
-  for (const m of h.monitors) {
-    const r = routerOf(m);
-    if (routers.has(r)) continue;
-    routers.add(r);
-    targets.push(m);
-  }
-  return targets;
-}
-
-/** The router id of a virtual node name (`type[node]@id`): what follows the last `@`. */
-function routerOf(virtual: string): string {
-  return virtual.slice(virtual.lastIndexOf('@') + 1);
 }

@@ -1,10 +1,12 @@
 /**
- * The synchronous host-app calls past their argument checks: `respond`,
- * `post` and `publish`. A frame that would exceed `maxFrameBytes` is not sent:
+ * The synchronous host-app calls `respond`, `post` and `publish`: their
+ * argument checks (`CtpArgumentError`) and what they do. A frame that would exceed `maxFrameBytes` is not sent:
  * they return `ERROR` reason `too-large` at once (the receiver would drop it
  * and nobody would know).
  */
-import { ReturnCode, type CtpResult } from './messages.js';
+import { checkJson, checkNode } from './checks.js';
+import { argumentError } from './errors.js';
+import { isReturnCode, ReturnCode, type CtpResult } from './messages.js';
 import type { CtpHost } from './host.js';
 import type { CtpOutbound } from './outbound.js';
 import type { CtpTable } from './table.js';
@@ -20,6 +22,10 @@ export interface CtpPublishingParts<P> {
 
 /** `respond(node, content, code, re)`. */
 export function respondAt<P>(p: CtpPublishingParts<P>, node: string, content: unknown, code: ReturnCode, re: number | undefined): CtpResult {
+  checkNode(node);
+  if (!isReturnCode(code)) throw argumentError('code', 'a ReturnCode', code);
+  if (re !== undefined && !Number.isSafeInteger(re)) throw argumentError('re', 'a request id', re);
+  checkJson('content', content, false);
   if (!p.table.isReachableName(node)) return { code: ReturnCode.NODE_UNFOUND };
   if (!p.table.hasLocal(node)) return { code: ReturnCode.REJECTED };
   return p.host.respond(node, content, code, re);
@@ -27,6 +33,8 @@ export function respondAt<P>(p: CtpPublishingParts<P>, node: string, content: un
 
 /** `post(node, content)`: toward the node's host, which publishes it. */
 export function postTo<P>(p: CtpPublishingParts<P>, node: string, content: unknown): CtpResult {
+  checkNode(node);
+  checkJson('content', content, true);
   const { table } = p;
   const owner = table.ownerOf(node);
   if (owner === undefined) return { code: ReturnCode.NODE_UNFOUND };
@@ -43,6 +51,8 @@ export function postTo<P>(p: CtpPublishingParts<P>, node: string, content: unkno
 
 /** `publish(node, content)`: at the node's host, one EVENT per registrant router. */
 export function publishAt<P>(p: CtpPublishingParts<P>, node: string, content: unknown): CtpResult {
+  checkNode(node);
+  checkJson('content', content, true);
   if (!p.table.isReachableName(node)) return { code: ReturnCode.NODE_UNFOUND };
   if (!p.table.hasLocal(node)) return { code: ReturnCode.REJECTED };
   const r = p.host.publish(node, content);

@@ -1,6 +1,5 @@
 /**
- * `CtpRouter`: the public API, the dispatch of decoded frames, events, and
- * the wiring of the parts — the only place where they meet. The router holds
+ * `CtpRouter`: the public API, events, and the wiring of the parts — the only place where they meet. The router holds
  * the OCM table (owners from the link-state `table`; controller and monitors
  * per local node in `host`; its own registrations in `registrant`), the
  * command `codec` and the `pending` response map keyed by node. README
@@ -9,32 +8,34 @@
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
 import { CtpAdmission } from './admission.js';
-import { checkControl, checkJson, checkNode, checkNodeNames, checkType } from './checks.js';
+import { checkControl, checkNode, checkNodeNames, checkType } from './checks.js';
 import { CtpTimers } from './clock.js';
-import { drain, drainTimeout, type CtpDrainOptions } from './drain.js';
+import { dispatch, type CtpInboundParts } from './dispatch.js';
+import type { CtpDrainOptions } from './drain.js';
 import { argumentError, CtpClosedError, CtpInternalError } from './errors.js';
-import { CtpEventStreams, type CtpEventStream, type CtpEventsOptions } from './event-stream.js';
-import type { CtpEmit, CtpLostEvent, CtpRouterEvents } from './events.js';
+import type { CtpEventStream, CtpEventsOptions } from './event-stream.js';
+import type { CtpRouterEvents } from './events.js';
 import { CtpFlooding } from './flooding.js';
-import { CtpHandlers, type CtpHandler } from './handlers.js';
+import type { CtpHandler } from './handlers.js';
 import { CtpHost } from './host.js';
-import { isReturnCode, resultOf, ReturnCode, type CtpCodec, type CtpMessage, type CtpResult } from './messages.js';
+import { CtpHostApi } from './host-api.js';
+import { resultOf, ReturnCode, type CtpCodec, type CtpResult } from './messages.js';
 import { CtpNeighbors } from './neighbors.js';
-import { CtpNodeList, resolveVirtualNodes, wantsVirtual, type CtpNodesOptions } from './node-list.js';
-import { virtualName, type CtpRegistrationType } from './names.js';
+import { wantsVirtual, type CtpNodesOptions } from './node-list.js';
+import type { CtpRegistrationType } from './names.js';
 import { resolveOptions, resolveRequestOptions, type CtpRequestOptions, type CtpResolvedOptions, type CtpRouterOptions } from './options.js';
 import type { CtpNodesUpdatedCallback, CtpReceivedCallback, CtpSendCallback } from './callbacks.js';
 import { CtpOutbound } from './outbound.js';
 import { CtpReporter } from './report.js';
 import { CtpPendingMap } from './pending.js';
-import { checkPersistent, CtpPersistence, type CtpRegisterOptions } from './persistent.js';
+import { checkPersistent, type CtpRegisterOptions } from './persistent.js';
 import { postTo, publishAt, respondAt, type CtpPublishingParts } from './publishing.js';
 import { CtpRegistrant } from './registrant.js';
 import { CtpRequests, type CtpRequestSpec } from './requests.js';
 import { CtpRouting } from './routing.js';
 import { takeSnapshot, type CtpSnapshot, type CtpStats } from './snapshot.js';
 import { CtpTable } from './table.js';
-import { CtpNodeWaits, type CtpWaitForNodeOptions } from './wait-node.js';
+import type { CtpWaitForNodeOptions } from './wait-node.js';
 
 export type { CtpNodesUpdatedCallback, CtpReceivedCallback, CtpSendCallback, CtpSendInfo } from './callbacks.js';
 export type { CtpNodeSnapshot, CtpSnapshot, CtpStats } from './snapshot.js';
@@ -68,17 +69,15 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   private readonly opts: CtpResolvedOptions<P>;
   /** Drops, errors and events, as the parts report them. */
   private readonly report: CtpReporter<P>;
-  private readonly handlers: CtpHandlers;
-  private readonly waits: CtpNodeWaits;
-  private readonly streams = new CtpEventStreams();
-  private readonly persistence: CtpPersistence<P>;
-  private readonly nodeList: CtpNodeList<P>;
-  private readonly parts: CtpPublishingParts<P>;
+  /** Handlers, node waits, event streams, persistence, the node list, drain (host-api.ts). */
+  private readonly api: CtpHostApi<P>;
+  /** The parts as dispatch.ts and publishing.ts see them. */
+  private readonly wired: CtpInboundParts<P> & CtpPublishingParts<P>;
   private closed = false;
   private updating = false;
 
   constructor(
-    private readonly onReceived: CtpReceivedCallback,
+    onReceived: CtpReceivedCallback,
     send: CtpSendCallback<P>,
     onNodesUpdated: CtpNodesUpdatedCallback,
     options?: CtpRouterOptions<P>,
@@ -96,8 +95,11 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     this.table = new CtpTable<P>(this.id, clock.now(), o.maxRouters);
     this.pending = new CtpPendingMap(clock);
     this.out = new CtpOutbound(send, this.codec, this.report, o.maxFrameBytes);
-    this.nodeList = new CtpNodeList(() => this.table.sortedNames(), onNodesUpdated, resolveVirtualNodes(options), () => this.listenerCount('nodes') > 0, emit, this.report);
-    this.waits = new CtpNodeWaits(new CtpTimers(clock), (n) => this.table.isReachableName(n));
+    this.api = new CtpHostApi<P>({
+      id: this.id, table: this.table, pending: this.pending, report: this.report, emit, host: () => this.host, registrant: () => this.registrant,
+      register: (node, type) => this.register(node, type), unregister: (node, type, opts) => this.unregister(node, type, opts),
+      close: () => this.close(), listening: () => this.listenerCount('nodes') > 0,
+    }, o, onReceived, onNodesUpdated, options);
     const idConflict = (): void => emit('conflict', { kind: 'router-id', id: this.id });
     this.neighbors = new CtpNeighbors(this.table, { idConflict, bound: () => this.flooding.flushOwn() }, this.report);
     this.admission = new CtpAdmission(o, (peer) => this.neighbors.isDown(peer), this.report);
@@ -109,14 +111,10 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
       event: (msg) => this.registrant.event(msg),
       settle: (node, id, result) => void this.pending.settle(node, id, result),
     }, this.report);
-    this.handlers = new CtpHandlers(new CtpTimers(clock), o.responseTimeoutMs, {
-      respond: (node, content, code, re, reason) => this.host.respond(node, content, code, re, reason),
-    });
     this.host = new CtpHost(this.table, this.routing, new CtpTimers(clock), o, {
-      // A node with a handler: the handler; any other: `onReceived` (README "Handlers").
-      control: (msg) => (this.handlers.has(msg.node) ? this.handlers.run(msg) : this.onReceived(msg.t, msg)),
+      control: (msg) => this.api.control(msg),
       released: (e) => emit('released', e),
-      openEnded: (node, re, why) => this.handlers.openEnded(node, re, why),
+      openEnded: (node, re, why) => this.api.handlers.openEnded(node, re, why),
     }, this.report);
     this.requests = new CtpRequests(this.pending, clock, {
       send: (msg, to) => this.routing.request(msg, to),
@@ -126,17 +124,14 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     this.registrant = new CtpRegistrant(this.table, this.routing, new CtpTimers(clock), o, {
       closed: () => this.closed,
       nextId: () => this.requests.nextId(),
-      addVirtual: (name) => this.addVirtual(name),
-      removeVirtual: (name) => this.removeVirtual(name),
+      // A registration's virtual node joins and leaves the own advert.
+      addVirtual: (name) => this.flooding.hasRoom([name]) && (this.flooding.addOwn([name]), this.update(), true),
+      removeVirtual: (name) => void (!this.closed && this.flooding.removeOwn([name]).length > 0 && this.update()),
       hostedController: (node) => this.host.controllerOf(node),
-      event: (msg) => (this.streams.push(msg), this.onReceived('EVENT', msg)),
-    }, ((event: 'lost', e: CtpLostEvent) => (emit(event, e), event === 'lost' && this.persistence.lost(e))) as CtpEmit<P>, this.report);
-    this.persistence = new CtpPersistence(new CtpTimers(clock), {
-      register: (node, type) => this.register(node, type),
-      holds: (node, type) => this.registrant.get(virtualName(type, node, this.id)) !== undefined,
-      reachable: (node) => this.table.isReachableName(node),
-    }, this.report);
-    this.parts = { table: this.table, host: this.host, out: this.out };
+      event: (msg) => this.api.event(msg),
+    }, this.api.emit, this.report);
+    const { table, host, out, neighbors, flooding, routing, report } = this;
+    this.wired = { id: this.id, table, host, out, neighbors, flooding, routing, report, update: () => this.update() };
     const initial = checkNodeNames(o.nodes, 'options.nodes');
     this.flooding.assertRoom(initial);
     this.flooding.addOwn(initial);
@@ -156,14 +151,12 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
    * after every `lost` (backoff, persistent.ts) until `unregister` or `close`.
    */
   register(node: string, type: CtpRegistrationType, opts?: CtpRegisterOptions): Promise<CtpResult> {
-    const r = this.run(opts, () => (checkNode(node), checkType(type), checkPersistent(opts), this.registrant.register(node, type)));
-    if (opts?.persistent !== true) return r;
-    return r.then((res) => (this.persistence.holdsOrKeeps(res, node, type), res));
+    return this.api.kept(this.run(opts, () => (checkNode(node), checkType(type), checkPersistent(opts), this.registrant.register(node, type))), node, type, opts);
   }
 
   /** End this router's registration of `type` on `node` (seed `CTPC_UNREGISTER`); a persistent one is not renewed. */
   unregister(node: string, type: CtpRegistrationType, opts?: CtpRequestOptions): Promise<CtpResult> {
-    return this.run(opts, () => (checkNode(node), checkType(type), this.persistence.forget(node, type), this.registrant.unregister(node, type)));
+    return this.run(opts, () => (checkNode(node), checkType(type), this.api.persistence.forget(node, type), this.registrant.unregister(node, type)));
   }
 
   /** Controller only: START `app` on `node` and wait for the host's response (seed `CTPC_START`). */
@@ -194,13 +187,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
 
   /** Check the arguments (`spec` throws on misuse), then run the request pipeline. */
   private run(opts: CtpRequestOptions | undefined, spec: () => CtpRequestSpec): Promise<CtpResult> {
-    try {
-      this.assertOpen();
-      const s = spec();
-      return this.requests.run(s, resolveRequestOptions(opts, this.opts.responseTimeoutMs));
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return this.rejecting(() => this.requests.run(spec(), resolveRequestOptions(opts, this.opts.responseTimeoutMs)));
   }
 
   // ---- synchronous ------------------------------------------------------------
@@ -214,27 +201,19 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
    */
   respond(node: string, content?: unknown, code: ReturnCode = ReturnCode.SUCCESS, re?: number): CtpResult {
     this.assertOpen();
-    checkNode(node);
-    if (!isReturnCode(code)) throw argumentError('code', 'a ReturnCode', code);
-    if (re !== undefined && !Number.isSafeInteger(re)) throw argumentError('re', 'a request id', re);
-    checkJson('content', content, false);
-    return respondAt(this.parts, node, content, code, re);
+    return respondAt(this.wired, node, content, code, re);
   }
 
   /** From anywhere: have the node's host publish `content` as the node's event (seed `CTPC_POST`); ERROR `too-large` sends nothing. */
   post(node: string, content: unknown): CtpResult {
     this.assertOpen();
-    checkNode(node);
-    checkJson('content', content, true);
-    return postTo(this.parts, node, content);
+    return postTo(this.wired, node, content);
   }
 
   /** At the node's host: send the node's EVENT to its controller and monitors, once per router (seed `CTPC_EVENT`). */
   publish(node: string, content: unknown): CtpResult {
     this.assertOpen();
-    checkNode(node);
-    checkJson('content', content, true);
-    return publishAt(this.parts, node, content);
+    return publishAt(this.wired, node, content);
   }
 
   /** Add local nodes (a name or an array): all or none. */
@@ -265,7 +244,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
 
   /** Every reachable node name, sorted; virtual ones too unless `{ virtual: false }`. */
   nodes(opts?: CtpNodesOptions): string[] {
-    return this.nodeList.list(wantsVirtual(opts));
+    return this.api.nodeList.list(wantsVirtual(opts));
   }
 
   // ---- host app and lifecycle helpers (handlers.ts, wait-node.ts, event-stream.ts, drain.ts) ----
@@ -273,41 +252,22 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   /** Answer `node`'s START/STOP/COMMAND with `handler` instead of `onReceived`; returns the disposer. */
   handle(node: string, handler: CtpHandler): () => void {
     this.assertOpen();
-    return this.handlers.handle(node, handler);
+    return this.api.handlers.handle(node, handler);
   }
 
   /** Resolves when `node` is reachable; rejects on `timeoutMs` (`ERR_CTP_TIMEOUT`), abort or close. */
   waitForNode(node: string, opts?: CtpWaitForNodeOptions): Promise<void> {
-    try {
-      this.assertOpen();
-      return this.waits.wait(node, opts);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return this.rejecting(() => this.api.waits.wait(node, opts));
   }
 
   /** The EVENTs this router receives (for `node`, or all) as an `AsyncIterable`; bounded, drops the oldest. */
   events(node?: string, opts?: CtpEventsOptions): CtpEventStream {
-    if (node !== undefined) checkNode(node);
-    const s = this.streams.open(node, opts);
-    if (this.closed) s.end();
-    return s;
+    return this.api.events(node, opts, this.closed);
   }
 
   /** Unregister everything, let requests in flight finish (up to `timeoutMs`), then close. */
   drain(opts?: CtpDrainOptions): Promise<void> {
-    try {
-      this.assertOpen();
-      return drain({
-        registrations: () => this.registrant.list(),
-        stopPersistent: () => this.persistence.close(),
-        unregister: (node, type, o) => this.unregister(node, type, o),
-        busy: () => this.pending.size > 0 || this.handlers.busy > 0,
-        close: () => this.close(),
-      }, new CtpTimers(this.opts.clock), drainTimeout(opts));
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return this.rejecting(() => this.api.drain(opts));
   }
 
   // ---- transport --------------------------------------------------------------
@@ -334,7 +294,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     this.guard('receive', () => {
       this.out.counters.framesIn++;
       const msg = this.admission.admit(peer, frame);
-      if (msg !== undefined) this.dispatch(peer, msg, this.admission.text);
+      if (msg !== undefined) dispatch(this.wired, peer, msg, this.admission.text);
     });
   }
 
@@ -347,10 +307,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     this.host.close();
     this.registrant.close();
     this.flooding.close();
-    this.handlers.close();
-    this.persistence.close();
-    this.waits.close();
-    this.streams.close();
+    this.api.close();
     debug('%s closed', this.id);
     this.report.emit('close');
   }
@@ -372,46 +329,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     return takeSnapshot(this.table, this.host, this.registrant);
   }
 
-  // ---- inbound dispatch -------------------------------------------------------
-
-  private dispatch(peer: P, msg: CtpMessage, text: string): void {
-    if (debug.enabled) debug('%s <- %s', this.id, msg.t);
-    switch (msg.t) {
-      case 'REPORTNODE':
-        if (this.neighbors.bindFrom(peer, msg.from, msg.t)) this.flooding.onAdverts(peer, msg.adverts);
-        return;
-      case 'UPDATENODE':
-        if (!this.neighbors.bindFrom(peer, msg.from, msg.t)) return;
-        this.update();
-        this.flooding.sendTable(peer);
-        return;
-      case 'REGISTER':
-      case 'UNREGISTER':
-      case 'START':
-      case 'STOP':
-      case 'COMMAND':
-      case 'POST':
-        return this.routing.hostBound(msg, peer, text);
-      case 'RESPONSE':
-      case 'EVENT':
-        return void this.routing.registrantBound(msg, peer, text);
-      default:
-        return this.report.drop(peer, 'unknown-type');
-    }
-  }
-
   // ---- table changes ----------------------------------------------------------
-
-  private addVirtual(name: string): boolean {
-    if (!this.flooding.hasRoom([name])) return false;
-    this.flooding.addOwn([name]);
-    this.update();
-    return true;
-  }
-
-  private removeVirtual(name: string): void {
-    if (!this.closed && this.flooding.removeOwn([name]).length > 0) this.update();
-  }
 
   /**
    * Settle every consequence of table changes: re-originate, recompute
@@ -433,11 +351,11 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
           // advertised by the router they were addressed to resolve at once.
           if (this.pending.size > 0) this.pending.failWhere((e) => !this.table.advertises(e.to, e.node), { code: ReturnCode.NODE_UNFOUND });
           this.registrant.onTableChange();
-          this.persistence.onTableChange();
+          this.api.onTableChange();
         }
         this.host.onDelta(delta);
         for (const c of delta.conflicts) this.report.emit('conflict', { kind: 'node', node: c.node, hosts: c.hosts });
-        if (delta.added.length > 0 || delta.removed.length > 0) (this.waits.check(), this.nodeList.changed(delta.added, delta.removed));
+        if (delta.added.length > 0 || delta.removed.length > 0) this.api.onNodes(delta.added, delta.removed);
       }
     } finally {
       this.updating = false;
@@ -454,6 +372,16 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
       fn();
     } catch (err) {
       this.report.error(new CtpInternalError(operation, err));
+    }
+  }
+
+  /** Run `fn` when open; a throw (misuse, closed) becomes a rejection. */
+  private rejecting<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      this.assertOpen();
+      return fn();
+    } catch (err) {
+      return Promise.reject(err);
     }
   }
 
