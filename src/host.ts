@@ -140,7 +140,7 @@ export class CtpHost<P> {
   publish(node: string, content: unknown): boolean | 'too-large' {
     const h = this.hosted.get(node);
     if (h === undefined || !this.table.hasLocal(node)) return false;
-    const targets = eventTargets(h.controller, h.monitors);
+    const targets = eventTargets(h.controller, h.monitors, (v) => this.table.isReachableName(v));
     for (const monitor of targets)
       if (!this.routing.registrantBound({ v: 1, t: 'EVENT', node, monitor, content } as CtpEvent, LOCAL)) return 'too-large';
     return targets.length > 0;

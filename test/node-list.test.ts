@@ -97,3 +97,17 @@ describe('devices only', () => {
     expect(() => new CtpRouter(() => {}, () => {}, () => {}, { virtualNodes: 1 as unknown as boolean })).toThrow(CtpArgumentError);
   });
 });
+
+describe('eventTargets (fanout.ts)', () => {
+  it('one virtual node per router, the controller first, a reachable one preferred', async () => {
+    const { eventTargets } = await import('../src/fanout.js');
+    const all = () => true;
+    expect(eventTargets(undefined, new Set(['monitor[n]@a']), all)).toEqual(['monitor[n]@a']);
+    expect(eventTargets('controller[n]@a', new Set(['monitor[n]@a', 'monitor[n]@b']), all)).toEqual(['controller[n]@a', 'monitor[n]@b']);
+    // a's controller virtual node is gone (forgotten by its registrant): its monitor gets the event
+    const gone = (v: string) => v !== 'controller[n]@a';
+    expect(eventTargets('controller[n]@a', new Set(['monitor[n]@b', 'monitor[n]@a']), gone)).toEqual(['monitor[n]@a', 'monitor[n]@b']);
+    // node names may hold '@': the router id follows the last one
+    expect(eventTargets('controller[x@y]@a', new Set(['monitor[x@y]@a']), all)).toEqual(['controller[x@y]@a']);
+  });
+});
