@@ -143,6 +143,29 @@ describe('router.handle', () => {
     expect((reqs[1]?.signal.reason as Error).name).toBe('CtpClosedError');
   });
 
+  it('the signal aborts when the controller is released (unreachable past leaseGraceMs) and when the node is removed', async () => {
+    net = await topology(['h', 'c'], [['h', 'c']], (id) => (id === 'h' ? { nodes: ['cam1', 'cam2'], app: 'silent', leaseGraceMs: 10 } : { leaseGraceMs: 60_000 }));
+    const h = net.router('h');
+    const c = net.router('c');
+    await c.register('cam1', 'controller');
+    await c.register('cam2', 'controller');
+    const reqs: CtpHandlerRequest[] = [];
+    const never = (req: CtpHandlerRequest) => (reqs.push(req), new Promise(() => {}));
+    h.handle('cam1', never);
+    h.handle('cam2', never);
+    void c.command('cam2', 'x', 1, { timeoutMs: 30 });
+    await until(() => reqs.length === 1);
+    h.removeNodes('cam2');
+    expect((reqs[0]?.signal.reason as Error).message).toContain('removed');
+    void c.command('cam1', 'x', 1, { timeoutMs: 30 });
+    await until(() => reqs.length === 2);
+    const released = record(h, 'released');
+    net.unlink('h', 'c');
+    await until(() => released.length > 0, 'the release');
+    expect(reqs[1]?.signal.aborted).toBe(true);
+    expect((reqs[1]?.signal.reason as Error).message).toContain('released');
+  });
+
   it('the signal aborts when the request expires (responseTimeoutMs at the host)', async () => {
     net = await topology(['h', 'c'], [['h', 'c']], (id) => (id === 'h' ? { nodes: ['cam1'], app: 'silent', responseTimeoutMs: 30 } : {}));
     const h = net.router('h');
