@@ -97,6 +97,7 @@ interface Active {
   timer: CtpTimerHandle | undefined;
 }
 
+/** The handlers of the local nodes and the requests they are answering (one per node). */
 export class CtpHandlers {
   private readonly handlers = new Map<string, CtpHandler>();
   private readonly active = new Map<string, Active>();

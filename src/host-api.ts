@@ -41,6 +41,7 @@ export interface CtpHostApiParts<P> {
   listening(): boolean;
 }
 
+/** The host-app conveniences of one router (see the file comment). */
 export class CtpHostApi<P> {
   readonly handlers: CtpHandlers;
   readonly waits: CtpNodeWaits;

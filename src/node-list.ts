@@ -37,6 +37,7 @@ export function resolveVirtualNodes(options: { virtualNodes?: unknown } | undefi
   return v ?? true;
 }
 
+/** Tells the host app about node-list changes (`onNodesUpdated`, the `nodes` event). */
 export class CtpNodeList<P> {
   constructor(
     private readonly names: () => string[],

@@ -21,6 +21,7 @@ export const PERSISTENT_BASE_MS = 250;
 /** …doubling per failed try up to this bound; each delay is jittered down by up to half. */
 export const PERSISTENT_MAX_MS = 30_000;
 
+/** What persistence needs of the router. */
 export interface CtpPersistenceHooks {
   /** Register again (a plain, non-persistent `register`). */
   register(node: string, type: CtpRegistrationType): Promise<CtpResult>;
@@ -41,6 +42,7 @@ interface Entry {
   retrying: boolean;
 }
 
+/** The persistent registrations of one router and their retry timers. */
 export class CtpPersistence<P> {
   private readonly entries = new Map<string, Entry>();
 

@@ -23,6 +23,7 @@ interface Waiter {
   reject(err: unknown): void;
 }
 
+/** The `waitForNode` waiters of one router, by node. */
 export class CtpNodeWaits {
   private readonly waiters = new Map<string, Set<Waiter>>();
 
