@@ -4,12 +4,27 @@
  */
 import type { CtpControlMessage, CtpEvent } from './messages.js';
 
-/** `onReceived`: START/STOP/COMMAND at the node's host, EVENT at a registrant (seed `ctpc_received_callback`). */
+/**
+ * `onReceived`: START/STOP/COMMAND at the node's host, EVENT at a registrant
+ * (seed `ctpc_received_callback`). It may be `async`: a throw, or a returned
+ * promise that rejects, is reported as `error` (and a control request still
+ * open is answered `ERROR` reason `host-callback-failed`).
+ */
 export type CtpReceivedCallback = (
   ...args: [name: 'START' | 'STOP' | 'COMMAND', msg: CtpControlMessage] | [name: 'EVENT', msg: CtpEvent]
 ) => void;
-/** `onNodesUpdated`: the sorted list of reachable nodes, after every change (seed `node_updated_inform_callback`). */
+/**
+ * `onNodesUpdated`: the sorted list of reachable nodes, after every change
+ * (seed `node_updated_inform_callback`); without virtual nodes when the
+ * router's `virtualNodes` option is false. A throw or a rejected promise is
+ * reported as `error`.
+ */
 export type CtpNodesUpdatedCallback = (nodes: string[]) => void;
+
+/** Is `value` a promise (or any thenable)? */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
+}
 
 /**
  * `send`: deliver a frame to one peer, or to every peer when `peer` is `null`

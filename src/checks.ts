@@ -36,7 +36,7 @@ export function checkNodeNames(names: unknown, what: string): string[] {
 export function checkControl(t: 'START' | 'STOP' | 'COMMAND', node: unknown, app: unknown, payload: unknown): void {
   checkNode(node);
   if (typeof app !== 'string') throw argumentError('app', 'a string', app);
-  if (t === 'COMMAND') checkJson('content', payload, false);
+  if (t === 'COMMAND') checkJson('content', payload, true);
   else if (payload !== undefined) {
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw argumentError('optionals', 'a plain object', payload);
     checkJson('optionals', payload, false);

@@ -15,6 +15,8 @@ export const CtpErrorCode = {
   CALLBACK: 'ERR_CTP_CALLBACK',
   /** A fault inside the router itself (a bug): reported, never thrown into the host. */
   INTERNAL: 'ERR_CTP_INTERNAL',
+  /** A wait (`waitForNode`) ran out of time. */
+  TIMEOUT: 'ERR_CTP_TIMEOUT',
 } as const;
 export type CtpErrorCode = (typeof CtpErrorCode)[keyof typeof CtpErrorCode];
 
@@ -84,6 +86,15 @@ export class CtpInternalError extends CtpError {
     cause: unknown,
   ) {
     super(`internal fault in \`${operation}\`: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/** A wait ran out of time (`waitForNode`): `code: 'ERR_CTP_TIMEOUT'`. */
+export class CtpTimeoutError extends CtpError {
+  readonly code = CtpErrorCode.TIMEOUT;
+  override name = 'CtpTimeoutError';
+  constructor(message = 'The wait timed out') {
+    super(message);
   }
 }
 

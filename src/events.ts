@@ -1,6 +1,7 @@
 /**
  * The typed events of `CtpRouter` (eventemitter3 event-map form).
  */
+import type { CtpError } from './errors.js';
 import type { ReturnCode } from './messages.js';
 import type { CtpRegistrationType } from './names.js';
 
@@ -115,8 +116,14 @@ export interface CtpRouterEvents<P = unknown> {
   dropped: (e: CtpDropped<P>) => void;
   /** One node name hosted by two routers, or another router uses this router's id. */
   conflict: (e: CtpConflict) => void;
-  /** A host callback, a listener or `send` threw; the router carries on. */
-  error: (err: Error) => void;
+  /**
+   * A host callback, a listener or `send` threw (or its promise rejected), or
+   * the router itself failed; the router carries on. Without a listener the
+   * error goes to `process.emitWarning` (once per code and callback).
+   */
+  error: (err: CtpError) => void;
+  /** `close()` was called (a transport attached with `closeWith: true` closes with it). */
+  close: () => void;
 }
 
 /** Emit one of the router's events (the parts report through it; a throwing listener never breaks them). */

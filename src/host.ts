@@ -7,6 +7,7 @@
  */
 import createDebug from 'debug';
 import { CtpTimers, type CtpTimerHandle } from './clock.js';
+import { isThenable } from './callbacks.js';
 import { CtpCallbackError } from './errors.js';
 import type { CtpReleasedEvent } from './events.js';
 import { CtpIdleLocks } from './idle-locks.js';
@@ -19,6 +20,7 @@ import {
   type CtpResult,
   type CtpUnregister,
 } from './messages.js';
+import { eventTargets } from './fanout.js';
 import { parseVirtualName, type CtpRegistrationType } from './names.js';
 import type { CtpReport } from './outbound.js';
 import { LOCAL, type CtpRouting, type CtpSource } from './routing.js';
@@ -56,8 +58,14 @@ export interface CtpHostOptions {
 }
 
 export interface CtpHostHooks {
-  /** Hand a START, STOP or COMMAND to the host app (`onReceived`); may throw. */
-  control(msg: CtpControlMessage): void;
+  /** Hand a START, STOP or COMMAND to the host app (a handler or `onReceived`); may throw or return a promise that rejects. */
+  control(msg: CtpControlMessage): unknown;
+  /**
+   * The open request `re` of `node` ended without an answer: a newer one
+   * replaced it (`superseded`), or its controller went (`unregistered`,
+   * `released`), or the node was removed (`removed`).
+   */
+  openEnded?(node: string, re: number, why: 'superseded' | 'unregistered' | 'released' | 'removed'): void;
   /** A registration was dropped because its registrant stayed unreachable. */
   released(e: CtpReleasedEvent): void;
 }
@@ -110,8 +118,12 @@ export class CtpHost<P> {
 
   // ---- the host app's side --------------------------------------------------
 
-  /** `respond` once the caller's arguments are checked (PROTOCOL.md section 5). */
-  respond(node: string, content: unknown, code: ReturnCode, re: number | undefined): CtpResult {
+  /**
+   * `respond` once the caller's arguments are checked (PROTOCOL.md section 5).
+   * A RESPONSE too large to send is not sent: `ERROR` reason `too-large`, and
+   * the request stays open for a smaller answer.
+   */
+  respond(node: string, content: unknown, code: ReturnCode, re: number | undefined, reason?: string): CtpResult {
     const h = this.hosted.get(node);
     if (h?.controller === undefined) return { code: ReturnCode.NOT_ASSIGNED };
     // PROTOCOL.md section 10: nothing is sent when nothing is open (it would be dropped as stale).
@@ -119,17 +131,27 @@ export class CtpHost<P> {
     if (re !== undefined && re !== h.open.re) return { code: ReturnCode.ERROR, reason: 'stale' };
     const open = h.open;
     h.open = undefined;
-    this.routing.answer(node, h.controller, code, open.re, content);
+    if (!this.routing.answer(node, h.controller, code, open.re, content, reason)) {
+      h.open = open;
+      return { code: ReturnCode.ERROR, reason: 'too-large' };
+    }
     this.prune(node);
     return { code: ReturnCode.SUCCESS };
   }
 
-  /** Send one EVENT to the controller and each monitor of a local node; false when there is none. */
-  publish(node: string, content: unknown): boolean {
+  /**
+   * Send the node's EVENT to its controller and monitors: ONE EVENT per
+   * destination router (a router holding the controller and a monitor
+   * registration of the node gets it once, addressed to its controller's
+   * virtual node, else to its first monitor's). False when nobody listens;
+   * `too-large` (nothing sent) when the frame would exceed `maxFrameBytes`.
+   */
+  publish(node: string, content: unknown): boolean | 'too-large' {
     const h = this.hosted.get(node);
     if (h === undefined || !this.table.hasLocal(node)) return false;
-    const targets = h.controller === undefined ? [...h.monitors] : [h.controller, ...h.monitors];
-    for (const monitor of targets) this.routing.registrantBound({ v: 1, t: 'EVENT', node, monitor, content } as CtpEvent, LOCAL);
+    const targets = eventTargets(h.controller, h.monitors, (v) => this.table.isReachableName(v));
+    for (const monitor of targets)
+      if (!this.routing.registrantBound({ v: 1, t: 'EVENT', node, monitor, content } as CtpEvent, LOCAL)) return 'too-large';
     return targets.length > 0;
   }
 
@@ -150,7 +172,7 @@ export class CtpHost<P> {
     for (const n of nodes) {
       const h = this.hosted.get(n);
       if (h === undefined) continue;
-      h.open = undefined;
+      this.endOpen(h, n, 'removed');
       h.removalTimer ??= this.timers.set(() => this.dropRecord(n), this.opts.leaseGraceMs);
     }
   }
@@ -205,7 +227,7 @@ export class CtpHost<P> {
   }
 
   private completeRegister(msg: CtpRegister, type: CtpRegistrationType, name: string): void {
-    if (!this.table.hasLocal(msg.node)) return this.routing.answer(msg.node, name, ReturnCode.NODE_UNFOUND, msg.id);
+    if (!this.table.hasLocal(msg.node)) return void this.routing.answer(msg.node, name, ReturnCode.NODE_UNFOUND, msg.id);
     const h = this.recordFor(msg.node);
     let code: ReturnCode;
     let reason: string | undefined;
@@ -245,7 +267,7 @@ export class CtpHost<P> {
       else if (h.controller !== r.name) code = ReturnCode.ALREADY_ASSIGNED;
       else {
         h.controller = undefined;
-        h.open = undefined;
+        this.endOpen(h, msg.node, 'unregistered');
         this.idle.disarm(msg.node);
         code = ReturnCode.SUCCESS;
       }
@@ -263,23 +285,40 @@ export class CtpHost<P> {
       return;
     }
     const h = this.hosted.get(msg.node);
-    if (h?.controller === undefined) return this.routing.answer(msg.node, msg.controller, ReturnCode.NOT_ASSIGNED, msg.id);
-    if (h.controller !== msg.controller) return this.routing.answer(msg.node, msg.controller, ReturnCode.REJECTED, msg.id);
+    if (h?.controller === undefined) return void this.routing.answer(msg.node, msg.controller, ReturnCode.NOT_ASSIGNED, msg.id);
+    if (h.controller !== msg.controller) return void this.routing.answer(msg.node, msg.controller, ReturnCode.REJECTED, msg.id);
     this.idle.touch(msg.node, msg.controller);
     // One open request per node: a newer one replaces it.
     const open = { re: msg.id, controller: msg.controller };
+    this.endOpen(h, msg.node, 'superseded');
     h.open = open;
     try {
-      this.hooks.control(msg);
+      const r = this.hooks.control(msg);
+      // An async `onReceived` (or handler) that rejects fails like one that throws.
+      if (isThenable(r)) r.then(undefined, (err: unknown) => this.controlFailed(h, open, msg, err));
     } catch (err) {
-      this.report.error(new CtpCallbackError('onReceived', err));
-      // PROTOCOL.md section 8: answer ERROR so the caller does not wait for its
-      // timeout, without leaking the error's text.
-      if (h.open === open) {
-        h.open = undefined;
-        this.routing.answer(msg.node, msg.controller, ReturnCode.ERROR, msg.id, undefined, 'host-callback-failed');
-      }
+      this.controlFailed(h, open, msg, err);
     }
+  }
+
+  /**
+   * The host app failed on a control request: report it and — SPEC.md
+   * section 8 — answer ERROR while the request is still open, so the caller
+   * does not wait for its timeout, without leaking the error's text.
+   */
+  private controlFailed(h: HostedNode, open: NonNullable<HostedNode['open']>, msg: CtpControlMessage, err: unknown): void {
+    this.report.error(err instanceof CtpCallbackError ? err : new CtpCallbackError('onReceived', err));
+    if (h.open !== open) return;
+    h.open = undefined;
+    this.routing.answer(msg.node, msg.controller, ReturnCode.ERROR, msg.id, undefined, 'host-callback-failed');
+  }
+
+  /** Close the node's open request without an answer, telling the handlers (they abort its signal). */
+  private endOpen(h: HostedNode, node: string, why: 'superseded' | 'unregistered' | 'released' | 'removed'): void {
+    const open = h.open;
+    if (open === undefined) return;
+    h.open = undefined;
+    this.hooks.openEnded?.(node, open.re, why);
   }
 
   // ---- records and leases ---------------------------------------------------
@@ -363,7 +402,7 @@ export class CtpHost<P> {
     if (v === undefined || h === undefined) return;
     if (v.type === 'controller' && h.controller === name) {
       h.controller = undefined;
-      h.open = undefined;
+      this.endOpen(h, v.node, 'released');
       this.idle.disarm(v.node);
     } else if (!(v.type === 'monitor' && h.monitors.delete(name))) return;
     this.prune(v.node);

@@ -15,6 +15,16 @@ export type {
 } from './router.js';
 export type { CtpRouterOptions, CtpRequestOptions, CtpIdentity } from './options.js';
 export { canonicalAdvert } from './signing.js';
+export { CtpReply } from './handlers.js';
+export type { CtpHandler, CtpHandlerRequest, CtpHandlerCommand, CtpHandlerStartStop } from './handlers.js';
+export type { CtpRegisterOptions } from './persistent.js';
+export { PERSISTENT_BASE_MS, PERSISTENT_MAX_MS } from './persistent.js';
+export type { CtpWaitForNodeOptions } from './wait-node.js';
+export { CtpEventStream, DEFAULT_EVENT_BUFFER } from './event-stream.js';
+export type { CtpEventsOptions } from './event-stream.js';
+export type { CtpDrainOptions } from './drain.js';
+export { DEFAULT_DRAIN_MS } from './drain.js';
+export type { CtpNodesOptions } from './node-list.js';
 export { systemClock } from './clock.js';
 export type { CtpClock, CtpTimerHandle } from './clock.js';
 export { DEFAULTS } from './options.js';
@@ -47,6 +57,7 @@ export {
   CtpClosedError,
   CtpDecodeError,
   CtpCallbackError,
+  CtpTimeoutError,
 } from './errors.js';
 export { DropReason } from './events.js';
 export type {

@@ -17,6 +17,8 @@ export interface CtpRouterOptions<P = unknown> {
   id?: string;
   /** Initial local nodes. @default [] */
   nodes?: readonly string[];
+  /** Include virtual nodes (`controller[…]@…`, `monitor[…]@…`) in `onNodesUpdated` and the `nodes` event; false: devices only. @default true */
+  virtualNodes?: boolean;
   /** How long a request waits for its RESPONSE (seed `CTP_TIMEOUT`). @default 120000 */
   responseTimeoutMs?: number;
   /** How long a host waits for a registering virtual node to become routable (seed `WAIT_CONTROLLER_TIMEOUT`). @default 10000 */

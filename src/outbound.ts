@@ -52,15 +52,24 @@ export class CtpOutbound<P> {
     private readonly sendCb: CtpSendCallback<P>,
     readonly codec: CtpCodec,
     private readonly report: CtpReport<P>,
+    /** Frames this router originates larger than this (UTF-8 bytes) are refused, not sent. */
+    private readonly maxFrameBytes = Number.POSITIVE_INFINITY,
     private readonly trace?: CtpOutboundTrace<P>,
   ) {
     this.wantsInfo = sendCb.length >= 3;
   }
 
-  /** Encode and send `msg`; see `frame`. */
-  message(peer: P | null, msg: CtpMessage, onFail?: () => void): void {
+  /**
+   * Encode and send `msg`; see `frame`. Returns false, sending nothing, when
+   * the encoded frame is larger than `maxFrameBytes` (the receiver would drop
+   * it as `too-large`): the caller answers `ERROR` reason `too-large` at once.
+   */
+  message(peer: P | null, msg: CtpMessage, onFail?: () => void): boolean {
+    const frame = this.codec.encode(msg);
+    if (tooLarge(frame, this.maxFrameBytes)) return false;
     if (debug.enabled && !this.closed) debug('%s -> %s peer=%s', this.trace?.id, describeFrame(msg), this.label(peer));
-    this.frame(peer, this.codec.encode(msg), onFail);
+    this.frame(peer, frame, onFail);
+    return true;
   }
 
   /** Call `send`, reporting a throw or rejection as `error`; `onFail` runs then. `info` goes to `send` when given. */
@@ -88,4 +97,13 @@ export class CtpOutbound<P> {
     this.report.error(new CtpCallbackError('send', err));
     onFail?.();
   }
+}
+
+/**
+ * Is `frame` larger than `max` UTF-8 bytes? A string of n UTF-16 units takes
+ * at most 3n bytes: only a frame that could be too large is measured, so the
+ * common small frame costs one comparison.
+ */
+export function tooLarge(frame: string, max: number): boolean {
+  return frame.length * 3 > max && (frame.length > max || Buffer.byteLength(frame, 'utf8') > max);
 }

@@ -6,6 +6,7 @@
  */
 import createDebug from 'debug';
 import { CtpTimers, type CtpTimerHandle } from './clock.js';
+import { isThenable } from './callbacks.js';
 import { CtpCallbackError } from './errors.js';
 import type { CtpEmit, CtpLostEvent } from './events.js';
 import { CtpIdleWatch } from './idle-locks.js';
@@ -62,8 +63,8 @@ export interface CtpRegistrantHooks {
   removeVirtual(name: string): void;
   /** The controller a local node has at this router as its host. */
   hostedController(node: string): string | undefined;
-  /** Hand an EVENT to the host app (`onReceived`); may throw. */
-  event(msg: CtpEvent): void;
+  /** Hand an EVENT to the host app (`onReceived`); may throw or return a promise that rejects. */
+  event(msg: CtpEvent): unknown;
 }
 
 type ControlType = 'START' | 'STOP' | 'COMMAND';
@@ -242,7 +243,8 @@ export class CtpRegistrant<P> {
 
   event(msg: CtpEvent): void {
     try {
-      this.hooks.event(msg);
+      const r = this.hooks.event(msg);
+      if (isThenable(r)) r.then(undefined, (err: unknown) => this.report.error(new CtpCallbackError('onReceived', err)));
     } catch (err) {
       this.report.error(new CtpCallbackError('onReceived', err));
     }

@@ -1,6 +1,5 @@
 /**
- * `CtpRouter`: the public API, the dispatch of decoded frames, events, and
- * the wiring of the parts — the only place where they meet. The router holds
+ * `CtpRouter`: the public API, events, and the wiring of the parts — the only place where they meet. The router holds
  * the OCM table (owners from the link-state `table`; controller and monitors
  * per local node in `host`; its own registrations in `registrant`), the
  * command `codec` and the `pending` response map keyed by node. README
@@ -9,27 +8,36 @@
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
 import { CtpAdmission } from './admission.js';
-import { checkControl, checkJson, checkNode, checkNodeNames, checkType } from './checks.js';
+import { checkControl, checkNode, checkNodeNames, checkType } from './checks.js';
 import { CtpTimers } from './clock.js';
 import { CtpStallMeter } from './deadline.js';
-import { argumentError, CtpCallbackError, CtpClosedError, CtpInternalError } from './errors.js';
+import { dispatch, type CtpInboundParts } from './dispatch.js';
+import type { CtpDrainOptions } from './drain.js';
+import { argumentError, CtpClosedError, CtpInternalError } from './errors.js';
+import type { CtpEventStream, CtpEventsOptions } from './event-stream.js';
 import type { CtpRouterEvents } from './events.js';
 import { CtpFlooding } from './flooding.js';
+import type { CtpHandler } from './handlers.js';
 import { CtpHost } from './host.js';
-import { isReturnCode, resultOf, ReturnCode, type CtpCodec, type CtpMessage, type CtpResult } from './messages.js';
+import { CtpHostApi } from './host-api.js';
+import { resultOf, ReturnCode, type CtpCodec, type CtpResult } from './messages.js';
 import { CtpNeighbors } from './neighbors.js';
+import { wantsVirtual, type CtpNodesOptions } from './node-list.js';
 import type { CtpRegistrationType } from './names.js';
 import { resolveOptions, resolveRequestOptions, type CtpRequestOptions, type CtpResolvedOptions, type CtpRouterOptions } from './options.js';
 import type { CtpNodesUpdatedCallback, CtpReceivedCallback, CtpSendCallback } from './callbacks.js';
 import { CtpOutbound, describeFrame } from './outbound.js';
 import { CtpReporter } from './report.js';
 import { CtpPendingMap } from './pending.js';
+import { checkPersistent, type CtpRegisterOptions } from './persistent.js';
+import { postTo, publishAt, respondAt, type CtpPublishingParts } from './publishing.js';
 import { CtpRegistrant } from './registrant.js';
 import { CtpRequests, type CtpRequestSpec, type CtpRunOptions } from './requests.js';
 import { CtpRouting } from './routing.js';
 import { CtpAdvertAuth } from './signing.js';
 import { takeSnapshot, type CtpSnapshot, type CtpStats } from './snapshot.js';
 import { CtpTable } from './table.js';
+import type { CtpWaitForNodeOptions } from './wait-node.js';
 
 export type { CtpNodesUpdatedCallback, CtpReceivedCallback, CtpSendCallback, CtpSendInfo } from './callbacks.js';
 export type { CtpNodeSnapshot, CtpRouterSnapshot, CtpSnapshot, CtpStats } from './snapshot.js';
@@ -65,13 +73,17 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   private readonly report: CtpReporter<P>;
   /** Stalls of this process, charged against request deadlines (deadline.ts). */
   private readonly stall: CtpStallMeter;
+  /** Handlers, node waits, event streams, persistence, the node list, drain (host-api.ts). */
+  private readonly api: CtpHostApi<P>;
+  /** The parts as dispatch.ts and publishing.ts see them. */
+  private readonly wired: CtpInboundParts<P> & CtpPublishingParts<P>;
   private closed = false;
   private updating = false;
 
   constructor(
-    private readonly onReceived: CtpReceivedCallback,
+    onReceived: CtpReceivedCallback,
     send: CtpSendCallback<P>,
-    private readonly onNodesUpdated: CtpNodesUpdatedCallback,
+    onNodesUpdated: CtpNodesUpdatedCallback,
     options?: CtpRouterOptions<P>,
   ) {
     super();
@@ -86,7 +98,12 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     this.codec = o.codec;
     this.table = new CtpTable<P>(this.id, clock.now(), o.maxRouters);
     this.pending = new CtpPendingMap(clock);
-    this.out = new CtpOutbound(send, this.codec, this.report, { id: this.id, neighbor: (p) => this.table.boundId(p) });
+    this.out = new CtpOutbound(send, this.codec, this.report, o.maxFrameBytes, { id: this.id, neighbor: (p) => this.table.boundId(p) });
+    this.api = new CtpHostApi<P>({
+      id: this.id, table: this.table, pending: this.pending, report: this.report, emit, host: () => this.host, registrant: () => this.registrant,
+      register: (node, type) => this.register(node, type), unregister: (node, type, opts) => this.unregister(node, type, opts),
+      close: () => this.close(), listening: () => this.listenerCount('nodes') > 0,
+    }, o, onReceived, onNodesUpdated, options);
     const idConflict = (): void => emit('conflict', { kind: 'router-id', id: this.id });
     this.neighbors = new CtpNeighbors(this.table, { idConflict, bound: () => this.flooding.flushOwn() }, this.report);
     this.admission = new CtpAdmission(o, (peer) => this.neighbors.isDown(peer), this.report);
@@ -100,8 +117,9 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
       settle: (node, id, result) => void this.pending.settle(node, id, result),
     }, this.report, this.stall);
     this.host = new CtpHost(this.table, this.routing, new CtpTimers(clock), o, {
-      control: (msg) => this.onReceived(msg.t, msg),
+      control: (msg) => this.api.control(msg),
       released: (e) => emit('released', e),
+      openEnded: (node, re, why) => this.api.handlers.openEnded(node, re, why),
     }, this.report);
     this.requests = new CtpRequests(this.pending, clock, {
       send: (msg, to) => this.routing.request(msg, to),
@@ -111,11 +129,14 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     this.registrant = new CtpRegistrant(this.table, this.routing, new CtpTimers(clock), o, {
       closed: () => this.closed,
       nextId: () => this.requests.nextId(),
-      addVirtual: (name) => this.addVirtual(name),
-      removeVirtual: (name) => this.removeVirtual(name),
+      // A registration's virtual node joins and leaves the own advert.
+      addVirtual: (name) => this.flooding.hasRoom([name]) && (this.flooding.addOwn([name]), this.update(), true),
+      removeVirtual: (name) => void (!this.closed && this.flooding.removeOwn([name]).length > 0 && this.update()),
       hostedController: (node) => this.host.controllerOf(node),
-      event: (msg) => this.onReceived('EVENT', msg),
-    }, emit, this.report);
+      event: (msg) => this.api.event(msg),
+    }, this.api.emit, this.report);
+    const { table, host, out, neighbors, flooding, routing, report } = this;
+    this.wired = { id: this.id, table, host, out, neighbors, flooding, routing, report, update: () => this.update() };
     const initial = checkNodeNames(o.nodes, 'options.nodes');
     this.flooding.assertRoom(initial);
     this.flooding.addOwn(initial);
@@ -129,14 +150,18 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   // Misuse rejects, never throws synchronously; no async wrappers (each would
   // add microtask hops to every request, BENCHMARKS.md).
 
-  /** Become `node`'s controller, or one of its monitors (seed `CTPC_REGISTER`). */
-  register(node: string, type: CtpRegistrationType, opts?: CtpRequestOptions): Promise<CtpResult> {
-    return this.run(opts, (o) => (checkNode(node), checkType(type), this.registrant.register(node, type, o.idleTimeoutMs)));
+  /**
+   * Become `node`'s controller, or one of its monitors (seed `CTPC_REGISTER`).
+   * With `persistent: true`, once it succeeds the router registers again
+   * after every `lost` (backoff, persistent.ts) until `unregister` or `close`.
+   */
+  register(node: string, type: CtpRegistrationType, opts?: CtpRegisterOptions): Promise<CtpResult> {
+    return this.api.kept(this.run(opts, (o) => (checkNode(node), checkType(type), checkPersistent(opts), this.registrant.register(node, type, o.idleTimeoutMs))), node, type, opts);
   }
 
-  /** End this router's registration of `type` on `node` (seed `CTPC_UNREGISTER`). */
+  /** End this router's registration of `type` on `node` (seed `CTPC_UNREGISTER`); a persistent one is not renewed. */
   unregister(node: string, type: CtpRegistrationType, opts?: CtpRequestOptions): Promise<CtpResult> {
-    return this.run(opts, () => (checkNode(node), checkType(type), this.registrant.unregister(node, type)));
+    return this.run(opts, () => (checkNode(node), checkType(type), this.api.persistence.forget(node, type), this.registrant.unregister(node, type)));
   }
 
   /** Controller only: START `app` on `node` and wait for the host's response (seed `CTPC_START`). */
@@ -167,13 +192,10 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
 
   /** Check the arguments (`spec` throws on misuse), then run the request pipeline. */
   private run(opts: CtpRequestOptions | undefined, spec: (o: CtpRunOptions) => CtpRequestSpec): Promise<CtpResult> {
-    try {
-      this.assertOpen();
+    return this.rejecting(() => {
       const o = resolveRequestOptions(opts, this.opts.responseTimeoutMs);
       return this.requests.run(spec(o), o);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    });
   }
 
   // ---- synchronous ------------------------------------------------------------
@@ -187,40 +209,19 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
    */
   respond(node: string, content?: unknown, code: ReturnCode = ReturnCode.SUCCESS, re?: number): CtpResult {
     this.assertOpen();
-    checkNode(node);
-    if (!isReturnCode(code)) throw argumentError('code', 'a ReturnCode', code);
-    if (re !== undefined && !Number.isSafeInteger(re)) throw argumentError('re', 'a request id', re);
-    checkJson('content', content, false);
-    if (!this.table.isReachableName(node)) return { code: ReturnCode.NODE_UNFOUND };
-    if (!this.table.hasLocal(node)) return { code: ReturnCode.REJECTED };
-    return this.host.respond(node, content, code, re);
+    return respondAt(this.wired, node, content, code, re);
   }
 
-  /** From anywhere: have the node's host publish `content` as the node's event (seed `CTPC_POST`). */
+  /** From anywhere: have the node's host publish `content` as the node's event (seed `CTPC_POST`); ERROR `too-large` sends nothing. */
   post(node: string, content: unknown): CtpResult {
     this.assertOpen();
-    checkNode(node);
-    checkJson('content', content, true);
-    const owner = this.table.ownerOf(node);
-    if (owner === undefined) return { code: ReturnCode.NODE_UNFOUND };
-    if (this.table.hostsOf(node).length > 1) return { code: ReturnCode.ERROR, reason: 'conflict' };
-    if (owner === this.id) this.host.publish(node, content);
-    else {
-      const peer = this.table.peerToward(owner);
-      if (peer === undefined) return { code: ReturnCode.NODE_UNFOUND };
-      this.out.message(peer, { v: 1, t: 'POST', to: owner, node, content });
-    }
-    return { code: ReturnCode.SUCCESS };
+    return postTo(this.wired, node, content);
   }
 
-  /** At the node's host: send an EVENT to its controller and every monitor (seed `CTPC_EVENT`). */
+  /** At the node's host: send the node's EVENT to its controller and monitors, once per router (seed `CTPC_EVENT`). */
   publish(node: string, content: unknown): CtpResult {
     this.assertOpen();
-    checkNode(node);
-    checkJson('content', content, true);
-    if (!this.table.isReachableName(node)) return { code: ReturnCode.NODE_UNFOUND };
-    if (!this.table.hasLocal(node)) return { code: ReturnCode.REJECTED };
-    return { code: this.host.publish(node, content) ? ReturnCode.SUCCESS : ReturnCode.NOT_ASSIGNED };
+    return publishAt(this.wired, node, content);
   }
 
   /** Add local nodes (a name or an array): all or none. */
@@ -249,9 +250,32 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     this.out.message(null, { v: 1, t: 'UPDATENODE', from: this.id });
   }
 
-  /** Every reachable node name, virtual ones included, sorted. */
-  nodes(): string[] {
-    return this.table.sortedNames().slice();
+  /** Every reachable node name, sorted; virtual ones too unless `{ virtual: false }`. */
+  nodes(opts?: CtpNodesOptions): string[] {
+    return this.api.nodeList.list(wantsVirtual(opts));
+  }
+
+  // ---- host app and lifecycle helpers (handlers.ts, wait-node.ts, event-stream.ts, drain.ts) ----
+
+  /** Answer `node`'s START/STOP/COMMAND with `handler` instead of `onReceived`; returns the disposer. */
+  handle(node: string, handler: CtpHandler): () => void {
+    this.assertOpen();
+    return this.api.handlers.handle(node, handler);
+  }
+
+  /** Resolves when `node` is reachable; rejects on `timeoutMs` (`ERR_CTP_TIMEOUT`), abort or close. */
+  waitForNode(node: string, opts?: CtpWaitForNodeOptions): Promise<void> {
+    return this.rejecting(() => this.api.waits.wait(node, opts));
+  }
+
+  /** The EVENTs this router receives (for `node`, or all) as an `AsyncIterable`; bounded, drops the oldest. */
+  events(node?: string, opts?: CtpEventsOptions): CtpEventStream {
+    return this.api.events(node, opts, this.closed);
+  }
+
+  /** Unregister everything, let requests in flight finish (up to `timeoutMs`), then close. */
+  drain(opts?: CtpDrainOptions): Promise<void> {
+    return this.rejecting(() => this.api.drain(opts));
   }
 
   // ---- transport --------------------------------------------------------------
@@ -278,7 +302,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     this.guard('receive', () => {
       this.out.counters.framesIn++;
       const msg = this.admission.admit(peer, frame);
-      if (msg !== undefined) this.dispatch(peer, msg, this.admission.text);
+      if (msg !== undefined) dispatch(this.wired, peer, msg, this.admission.text);
     });
   }
 
@@ -292,7 +316,9 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     this.registrant.close();
     this.flooding.close();
     this.stall.close();
+    this.api.close();
     debug('%s closed', this.id);
+    this.report.emit('close');
   }
 
   /** Has `close()` been called? */
@@ -312,46 +338,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     return takeSnapshot(this.table, this.host, this.registrant);
   }
 
-  // ---- inbound dispatch -------------------------------------------------------
-
-  private dispatch(peer: P, msg: CtpMessage, text: string): void {
-    if (debug.enabled) debug('%s <- %s peer=%s', this.id, describeFrame(msg), this.table.boundId(peer) ?? '?');
-    switch (msg.t) {
-      case 'REPORTNODE':
-        if (this.neighbors.bindFrom(peer, msg.from, msg.t)) this.flooding.onAdverts(peer, msg.adverts);
-        return;
-      case 'UPDATENODE':
-        if (!this.neighbors.bindFrom(peer, msg.from, msg.t)) return;
-        this.update();
-        this.flooding.sendTable(peer);
-        return;
-      case 'REGISTER':
-      case 'UNREGISTER':
-      case 'START':
-      case 'STOP':
-      case 'COMMAND':
-      case 'POST':
-        return this.routing.hostBound(msg, peer, text);
-      case 'RESPONSE':
-      case 'EVENT':
-        return this.routing.registrantBound(msg, peer, text);
-      default:
-        return this.report.drop(peer, 'unknown-type');
-    }
-  }
-
   // ---- table changes ----------------------------------------------------------
-
-  private addVirtual(name: string): boolean {
-    if (!this.flooding.hasRoom([name])) return false;
-    this.flooding.addOwn([name]);
-    this.update();
-    return true;
-  }
-
-  private removeVirtual(name: string): void {
-    if (!this.closed && this.flooding.removeOwn([name]).length > 0) this.update();
-  }
 
   /**
    * Settle every consequence of table changes: re-originate, recompute
@@ -373,26 +360,16 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
           // advertised by the router they were addressed to resolve at once.
           if (this.pending.size > 0) this.pending.failWhere((e) => !this.table.advertises(e.to, e.node), { code: ReturnCode.NODE_UNFOUND });
           this.registrant.onTableChange();
+          this.api.onTableChange();
         }
         this.host.onDelta(delta);
         for (const c of delta.conflicts) this.report.emit('conflict', { kind: 'node', node: c.node, hosts: c.hosts });
-        if (delta.added.length > 0 || delta.removed.length > 0) this.nodesChanged();
+        if (delta.added.length > 0 || delta.removed.length > 0) this.api.onNodes(delta.added, delta.removed);
       }
     } finally {
       this.updating = false;
     }
     this.flooding.settled();
-  }
-
-  private nodesChanged(): void {
-    const list = this.nodes();
-    try {
-      this.onNodesUpdated(list);
-    } catch (err) {
-      this.report.error(new CtpCallbackError('onNodesUpdated', err));
-    }
-    // A copy of a 10^6-name list costs milliseconds: only when someone listens.
-    if (this.listenerCount('nodes') > 0) this.report.emit('nodes', list.slice());
   }
 
   // ---- helpers ----------------------------------------------------------------
@@ -404,6 +381,16 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
       fn();
     } catch (err) {
       this.report.error(new CtpInternalError(operation, err));
+    }
+  }
+
+  /** Run `fn` when open; a throw (misuse, closed) becomes a rejection. */
+  private rejecting<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      this.assertOpen();
+      return fn();
+    } catch (err) {
+      return Promise.reject(err);
     }
   }
 

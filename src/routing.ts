@@ -43,6 +43,7 @@ export interface CtpDelivery<P> {
 
 const NODE_UNFOUND: CtpResult = Object.freeze({ code: ReturnCode.NODE_UNFOUND });
 const SEND_FAILED: CtpResult = Object.freeze({ code: ReturnCode.ERROR, reason: 'send-failed' });
+const TOO_LARGE: CtpResult = Object.freeze({ code: ReturnCode.ERROR, reason: 'too-large' });
 
 export class CtpRouting<P> {
   constructor(
@@ -68,31 +69,37 @@ export class CtpRouting<P> {
     this.forward(msg, dest, from, frame);
   }
 
-  /** RESPONSE, EVENT: toward the router of the destination virtual node. */
-  registrantBound(msg: CtpRegistrantBoundMessage, from: CtpSource<P>, frame?: string): void {
+  /**
+   * RESPONSE, EVENT: toward the router of the destination virtual node.
+   * False only when a frame this router originates was refused as larger
+   * than `maxFrameBytes` (nothing sent).
+   */
+  registrantBound(msg: CtpRegistrantBoundMessage, from: CtpSource<P>, frame?: string): boolean {
     const dest = msg.t === 'RESPONSE' ? msg.controller : msg.monitor;
     const v = parseVirtualName(dest);
     if (v === undefined || v.node !== msg.node) {
       if (from !== LOCAL) this.report.drop(from, 'malformed', { t: msg.t, message: 'the destination is not a virtual node' });
-      return;
+      return true;
     }
     if (v.routerId === this.table.id) {
       if (!this.table.hasLocal(dest)) {
         if (from !== LOCAL) this.report.drop(from, 'no-route', { t: msg.t, node: msg.node });
-        return;
+        return true;
       }
-      return msg.t === 'RESPONSE' ? this.deliver.response(msg, from) : this.deliver.event(msg);
+      if (msg.t === 'RESPONSE') this.deliver.response(msg, from);
+      else this.deliver.event(msg);
+      return true;
     }
-    this.forward(msg, v.routerId, from, frame);
+    return this.forward(msg, v.routerId, from, frame);
   }
 
-  /** Send a RESPONSE to `registrant` (routed like any frame toward its `@id`). */
-  answer(node: string, registrant: string, code: ReturnCode, re?: number, content?: unknown, reason?: string): void {
+  /** Send a RESPONSE to `registrant` (routed like any frame toward its `@id`); false when refused as too large. */
+  answer(node: string, registrant: string, code: ReturnCode, re?: number, content?: unknown, reason?: string): boolean {
     const msg: CtpResponse = { v: 1, t: 'RESPONSE', node, controller: registrant, code };
     if (re !== undefined) msg.re = re;
     if (content !== undefined) msg.content = content;
     if (reason !== undefined) msg.reason = reason;
-    this.registrantBound(msg, LOCAL);
+    return this.registrantBound(msg, LOCAL);
   }
 
   /** Send a request this router made toward the router `to` (or handle it here); a failure settles it. */
@@ -103,7 +110,7 @@ export class CtpRouting<P> {
       if (debug.enabled) debug('%s has no route to %s for %s: NODE_UNFOUND', this.table.id, to, describeFrame(msg));
       return this.deliver.settle(msg.node, msg.id, NODE_UNFOUND);
     }
-    this.out.message(peer, msg, () => this.deliver.settle(msg.node, msg.id, SEND_FAILED));
+    if (!this.out.message(peer, msg, () => this.deliver.settle(msg.node, msg.id, SEND_FAILED))) this.deliver.settle(msg.node, msg.id, TOO_LARGE);
   }
 
   /** Send a frame that nothing waits for (a refresh) toward `to`, if it can go. */
@@ -113,15 +120,16 @@ export class CtpRouting<P> {
     if (peer !== undefined) this.out.message(peer, msg);
   }
 
-  private forward(msg: CtpMessage, dest: string, from: CtpSource<P>, frame: string | undefined): void {
+  /** False only when a frame this router originates was refused as too large. */
+  private forward(msg: CtpMessage, dest: string, from: CtpSource<P>, frame: string | undefined): boolean {
     const peer = this.table.peerToward(dest);
-    if (peer === undefined) return this.unroutable(msg, from, 'no-route');
+    if (peer === undefined) return (this.unroutable(msg, from, 'no-route'), true);
     if (from === LOCAL) return this.out.message(peer, msg);
     const hops = msg.hops ?? 0;
-    if (hops >= this.maxHops) return this.unroutable(msg, from, 'hop-limit');
+    if (hops >= this.maxHops) return (this.unroutable(msg, from, 'hop-limit'), true);
     // Issue 10: a request carries its caller's remaining time, less this router's residence.
     const ttl = 'ttl' in msg ? remainingTtl(msg, this.stall) : undefined;
-    if (ttl !== undefined && ttl <= 0) return this.expired(msg, from);
+    if (ttl !== undefined && ttl <= 0) return (this.expired(msg, from), true);
     this.out.counters.forwarded++;
     if (debug.enabled) debug('%s forwards %s toward %s via %s', this.table.id, describeFrame({ ...msg, hops: hops + 1 }), dest, this.table.boundId(peer) ?? '?');
     // The frame keeps every field it arrived with; only `hops` and `ttl`
@@ -134,6 +142,7 @@ export class CtpRouting<P> {
       else if (codec.forward.length >= 4) patched = codec.forward(frame, msg, hops + 1, newTtl);
     }
     this.out.frame(peer, patched ?? codec.encode(newTtl === undefined ? { ...msg, hops: hops + 1 } : ({ ...msg, hops: hops + 1, ttl: newTtl } as CtpMessage)));
+    return true;
   }
 
   /** A request whose caller has given up (its `ttl` ran out here): dropped, never answered. */

@@ -3,7 +3,7 @@
  * ctp-router/tcp: the reference TCP transport. Public exports only.
  */
 export { TcpTransport } from './transport.js';
-export type { TcpHost, TcpTransportEvents, TcpStats } from './transport.js';
+export type { TcpHost, TcpAttachOptions, TcpTransportEvents, TcpStats } from './transport.js';
 export type { TcpPeer, TcpCloseReason } from './connection.js';
 export { TCP_DEFAULTS, backoffDelay } from './options.js';
 export type { TcpTransportOptions, TcpListenOptions, TcpReconnectOptions } from './options.js';

@@ -39,6 +39,17 @@ export interface TcpHost {
   peerUp(peer: TcpPeer): void;
   /** A connection closed. */
   peerDown(peer: TcpPeer): void;
+  /** A router's event subscription: with `attach(host, { closeWith: true })` the transport closes on its `close` event. */
+  once?(event: 'close', fn: () => void): unknown;
+}
+
+/** Options of `attach`. */
+export interface TcpAttachOptions {
+  /**
+   * Close the transport when the router closes (its `close` event: `close()`
+   * or `drain()`), so one call shuts both down. @default false
+   */
+  closeWith?: boolean;
 }
 
 /** Typed events of `TcpTransport`. */
@@ -175,16 +186,21 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
 
   /**
    * Wire the transport to its router (or any `TcpHost`): connections already
-   * accepted are handed over, and the `connect` addresses are dialled.
+   * accepted are handed over, and the `connect` addresses are dialled. With
+   * `closeWith: true` the transport closes when the router does.
    */
-  attach(host: TcpHost): this {
+  attach(host: TcpHost, opts?: TcpAttachOptions): this {
     if (this.host !== undefined) throw new CtpArgumentError('Expected `attach` to be called once, got a second call');
     if (typeof host !== 'object' || host === null || typeof host.receive !== 'function' || typeof host.peerUp !== 'function' || typeof host.peerDown !== 'function')
       throw argumentError('host', 'a router (an object with receive, peerUp and peerDown)', host);
     const own = this.opts.tls?.ownId;
     if (own !== undefined && typeof host.id === 'string' && host.id !== own)
       throw new CtpArgumentError(`Expected the router id to be the one its TLS certificate names (${own}), got ${host.id}`);
+    const closeWith = opts?.closeWith ?? false;
+    if (typeof closeWith !== 'boolean') throw argumentError('opts.closeWith', 'a boolean', closeWith);
+    if (closeWith && typeof host.once !== 'function') throw argumentError('host', 'a router with a `close` event (for closeWith)', host);
     this.host = host;
+    if (closeWith) host.once?.('close', () => void this.close());
     if (this.closing !== undefined) return this;
     for (const c of this.conns) if (!c.up && c.isOpen) this.bringUp(c);
     for (const { target, address, expectedId } of this.opts.connect) {

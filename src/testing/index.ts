@@ -3,4 +3,4 @@
  * `ctp-router/testing`: helpers for testing host code without sockets.
  */
 export { CtpTestNetwork } from './network.js';
-export type { CtpTestPeer, CtpTestRouterOptions, CtpTestFrame } from './network.js';
+export type { CtpTestPeer, CtpTestRouterOptions, CtpTestFrame, CtpTestReceivedCallback, CtpTestNodesUpdatedCallback } from './network.js';

@@ -2,10 +2,22 @@
  * An in-memory network of routers for tests (ours and the host's): FIFO per
  * link, asynchronous delivery, links that go up and down, routers that crash
  * and restart. No sockets, no timers of its own.
+ *
+ * Links are configured connections, as a transport's `connect` list is:
+ * - `link(a, b)` configures the link and brings it up (both see `peerUp`);
+ * - `unlink(a, b)` takes it down (frames in flight are lost, both see
+ *   `peerDown`); it stays configured: `link(a, b)` again, or a restart of
+ *   either end, brings it back up. `unlink(a, b, { forget: true })` removes
+ *   it for good;
+ * - `crash(id)` closes the router (its state is lost) and takes its links down;
+ * - `restart(id)` starts it again with the same id (and options) and brings
+ *   up every configured link whose other end is running — as a restarted
+ *   process dials its peers again;
+ * - `inject(from, to, frame)` needs the link up (it throws otherwise).
  */
 import { CtpRouter, type CtpReceivedCallback, type CtpNodesUpdatedCallback } from '../router.js';
 import type { CtpRouterOptions } from '../options.js';
-import type { CtpControlMessage, CtpEvent, CtpReceivedName } from '../messages.js';
+import type { CtpControlMessage, CtpEvent } from '../messages.js';
 
 // Captured at load time, so that tests using fake timers can still settle.
 const realSetImmediate = globalThis.setImmediate;
@@ -20,12 +32,30 @@ export interface CtpTestPeer {
   readonly link: number;
 }
 
+/**
+ * The test network's `onReceived`: the router's `CtpReceivedCallback` with
+ * the router as a third argument. `msg` narrows on `name` exactly as the
+ * router's (`CtpControlMessage` for START/STOP/COMMAND, `CtpEvent` for
+ * EVENT), whether it declares two parameters or three; it may be `async`
+ * (a rejection is reported as the router reports its own).
+ */
+export type CtpTestReceivedCallback =
+  | ((
+      ...args:
+        | [name: 'START' | 'STOP' | 'COMMAND', msg: CtpControlMessage, router: CtpRouter<CtpTestPeer>]
+        | [name: 'EVENT', msg: CtpEvent, router: CtpRouter<CtpTestPeer>]
+    ) => void)
+  // A callback that declares two parameters narrows too.
+  | ((...args: [name: 'START' | 'STOP' | 'COMMAND', msg: CtpControlMessage] | [name: 'EVENT', msg: CtpEvent]) => void);
+
+/** The test network's `onNodesUpdated`: the router's, with the router as a second argument. */
+export type CtpTestNodesUpdatedCallback = (nodes: string[], router: CtpRouter<CtpTestPeer>) => void;
+
 /** Options of `CtpTestNetwork.addRouter`. */
 export interface CtpTestRouterOptions extends Omit<CtpRouterOptions<CtpTestPeer>, 'id'> {
   /** START/STOP/COMMAND at the host, EVENT at a registrant; gets the router too. */
-  onReceived?: (name: CtpReceivedName, msg: CtpControlMessage | CtpEvent, router: CtpRouter<CtpTestPeer>) => void;
-  /** The reachable nodes changed; gets the router too. */
-  onNodesUpdated?: (nodes: string[], router: CtpRouter<CtpTestPeer>) => void;
+  onReceived?: CtpTestReceivedCallback;
+  onNodesUpdated?: CtpTestNodesUpdatedCallback;
 }
 
 interface Link {
@@ -60,7 +90,8 @@ export class CtpTestNetwork {
   onFrame: ((f: CtpTestFrame) => void) | undefined;
   private readonly links = new Map<number, Link>();
   private readonly options = new Map<string, CtpTestRouterOptions>();
-  private readonly remembered = new Map<string, string[]>();
+  /** Configured links, as `a\u0000b` with a < b: they come back up when a router restarts. */
+  private readonly configured = new Set<string>();
   private nextLink = 1;
   private inFlight = 0;
 
@@ -70,7 +101,9 @@ export class CtpTestNetwork {
     this.options.set(id, options);
     const { onReceived, onNodesUpdated, ...routerOptions } = options;
     let router: CtpRouter<CtpTestPeer> | undefined;
-    const received: CtpReceivedCallback = (name, msg) => onReceived?.(name, msg, router as CtpRouter<CtpTestPeer>);
+    // The callbacks' return values go back to the router, which reports a rejected promise.
+    const received: CtpReceivedCallback = (...args) =>
+      (onReceived as ((...a: unknown[]) => void) | undefined)?.(args[0], args[1], router as CtpRouter<CtpTestPeer>);
     const updated: CtpNodesUpdatedCallback = (nodes) => onNodesUpdated?.(nodes, router as CtpRouter<CtpTestPeer>);
     // Instant flooding unless a test asks otherwise: `settle()` waits for frames, not for paced adverts (issue 10).
     router = new CtpRouter<CtpTestPeer>(received, (peer, frame) => this.send(id, peer, frame), updated, { minAdvertIntervalMs: 0, ...routerOptions, id });
@@ -85,11 +118,13 @@ export class CtpTestNetwork {
     return r;
   }
 
-  /** Link two routers; both see `peerUp`. */
+  /** Configure a link between two routers and bring it up; both see `peerUp`. Throws when it is up already. */
   link(a: string, b: string): void {
     const ra = this.router(a);
     const rb = this.router(b);
+    if (a === b) throw new Error(`a router cannot be linked to itself (${a})`);
     if (this.findLink(a, b) !== undefined) throw new Error(`${a} and ${b} are linked already`);
+    this.configured.add(pairKey(a, b));
     const id = this.nextLink++;
     const link: Link = { id, a, b, atA: { local: a, remote: b, link: id }, atB: { local: b, remote: a, link: id }, up: true };
     this.links.set(id, link);
@@ -97,8 +132,13 @@ export class CtpTestNetwork {
     rb.peerUp(link.atB);
   }
 
-  /** Cut the link between two routers: frames in flight on it are lost; both see `peerDown`. */
-  unlink(a: string, b: string): void {
+  /**
+   * Take the link between two routers down: frames in flight on it are lost;
+   * both see `peerDown`. It stays configured (a restart of either end brings
+   * it back up) unless `forget` is true.
+   */
+  unlink(a: string, b: string, opts?: { forget?: boolean }): void {
+    if (opts?.forget === true) this.configured.delete(pairKey(a, b));
     const link = this.findLink(a, b);
     if (link === undefined) return;
     link.up = false;
@@ -122,22 +162,37 @@ export class CtpTestNetwork {
     return out;
   }
 
-  /** Crash a router: its state is lost (it is closed) and its links are cut. */
+  /** Crash a router: its state is lost (it is closed) and its links go down (they stay configured). */
   crash(id: string): void {
     const r = this.router(id);
-    this.remembered.set(id, this.neighbors(id));
     for (const other of this.neighbors(id)) this.unlink(id, other);
     void r.close();
     this.routers.delete(id);
   }
 
-  /** Start a crashed router again with the same id and options (or new ones), linked to its former neighbors. */
+  /**
+   * Start a crashed router again with the same id and options (or new ones);
+   * every configured link of it whose other end is running comes up.
+   */
   restart(id: string, options?: CtpTestRouterOptions): CtpRouter<CtpTestPeer> {
     if (this.routers.has(id)) throw new Error(`router ${id} is running`);
+    if (!this.options.has(id)) throw new Error(`no router ${id} to restart`);
+    const opts = options ?? this.optionsOf(id);
     this.options.delete(id);
-    const r = this.addRouter(id, options ?? this.optionsOf(id));
-    for (const other of this.remembered.get(id) ?? []) if (this.routers.has(other)) this.link(id, other);
+    const r = this.addRouter(id, opts);
+    for (const other of this.configuredPeers(id)) if (this.routers.has(other) && this.findLink(id, other) === undefined) this.link(id, other);
     return r;
+  }
+
+  /** The routers `id` has a configured link with (up or down). */
+  private configuredPeers(id: string): string[] {
+    const out: string[] = [];
+    for (const k of this.configured) {
+      const [a, b] = k.split('\u0000') as [string, string];
+      if (a === id) out.push(b);
+      else if (b === id) out.push(a);
+    }
+    return out.sort();
   }
 
   private optionsOf(id: string): CtpTestRouterOptions {
@@ -201,4 +256,8 @@ export class CtpTestNetwork {
       r.receive(handle, frame);
     });
   }
+}
+
+function pairKey(a: string, b: string): string {
+  return a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
 }

@@ -957,15 +957,22 @@ export class Simulation implements SimView {
           const targets = [...(snap?.controller === undefined ? [] : [snap.controller]), ...(snap?.monitors ?? [])];
           // Quiet runs every timer: a lock timeout (issue 10) may end the control, and nothing else may.
           if (snap?.controller === undefined && this.idleReleases === idleBefore) this.fail('probe', `${tag}: the controller was lost while quiet`);
+          // Each EVENT once per router (issue 11): a router holding several
+          // registrations of the node (controller and monitor) gets it once,
+          // addressed to one of its own virtual nodes of that node.
           let total = 0;
           for (const [key, n] of this.events) if (key.endsWith(`|${token}`)) total += n;
+          const routers = new Map<string, string[]>();
           for (const v of targets) {
             const at = parseVirtualName(v)?.routerId ?? '';
-            const n = this.events.get(`${at}|${v}|${token}`) ?? 0;
-            if (n !== 1) this.fail('events', `${tag}: the EVENT of ${via} (token ${token}) reached ${v} ${n} times`);
+            routers.set(at, [...(routers.get(at) ?? []), v]);
           }
-          if (total !== targets.length)
-            this.fail('events', `${tag}: the EVENT of ${via} (token ${token}) was received ${total} times for ${targets.length} registrations ${JSON.stringify(targets)}`);
+          for (const [at, held] of routers) {
+            const n = held.reduce((sum, v) => sum + (this.events.get(`${at}|${v}|${token}`) ?? 0), 0);
+            if (n !== 1) this.fail('events', `${tag}: the EVENT of ${via} (token ${token}) reached router ${at} (${held.join(', ')}) ${n} times`);
+          }
+          if (total !== routers.size)
+            this.fail('events', `${tag}: the EVENT of ${via} (token ${token}) was received ${total} times for ${routers.size} registrant routers ${JSON.stringify(targets)}`);
           this.throwIfFailed();
         }
       }

@@ -1,0 +1,54 @@
+/**
+ * Inbound dispatch: a decoded, admitted frame goes to the part that handles
+ * its type — adverts and table requests to flooding, host-bound and
+ * registrant-bound frames to routing.
+ */
+import createDebug from 'debug';
+import type { CtpFlooding } from './flooding.js';
+import type { CtpMessage } from './messages.js';
+import type { CtpNeighbors } from './neighbors.js';
+import type { CtpReport } from './outbound.js';
+import type { CtpRouting } from './routing.js';
+import type { CtpTable } from './table.js';
+import { describeFrame } from './trace.js';
+
+const debug = createDebug('ctp:router');
+
+/** The parts an inbound frame can go to. */
+export interface CtpInboundParts<P> {
+  readonly id: string;
+  readonly table: CtpTable<P>;
+  readonly neighbors: CtpNeighbors<P>;
+  readonly flooding: CtpFlooding<P>;
+  readonly routing: CtpRouting<P>;
+  readonly report: CtpReport<P>;
+  /** Settle the consequences of table changes (router.ts `update`). */
+  update(): void;
+}
+
+/** Hand `msg` (as `text` arrived from `peer`) to its part. */
+export function dispatch<P>(parts: CtpInboundParts<P>, peer: P, msg: CtpMessage, text: string): void {
+  if (debug.enabled) debug('%s <- %s peer=%s', parts.id, describeFrame(msg), parts.table.boundId(peer) ?? '?');
+  switch (msg.t) {
+    case 'REPORTNODE':
+      if (parts.neighbors.bindFrom(peer, msg.from, msg.t)) parts.flooding.onAdverts(peer, msg.adverts);
+      return;
+    case 'UPDATENODE':
+      if (!parts.neighbors.bindFrom(peer, msg.from, msg.t)) return;
+      parts.update();
+      parts.flooding.sendTable(peer);
+      return;
+    case 'REGISTER':
+    case 'UNREGISTER':
+    case 'START':
+    case 'STOP':
+    case 'COMMAND':
+    case 'POST':
+      return parts.routing.hostBound(msg, peer, text);
+    case 'RESPONSE':
+    case 'EVENT':
+      return void parts.routing.registrantBound(msg, peer, text);
+    default:
+      return parts.report.drop(peer, 'unknown-type');
+  }
+}
