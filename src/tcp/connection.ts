@@ -88,14 +88,17 @@ export class TcpConnection implements TcpPeer {
     return this.out.length > 0 && !this.blocked;
   }
 
-  /** Write every queued frame in one `write` (unless the socket asked to wait for `drain`). Returns bytes written. */
-  flush(): number {
-    if (this.blocked || this.out.length === 0 || this.socket.destroyed || this.socket.writableEnded) return 0;
+  /**
+   * Write every queued frame in one `write` (unless the socket asked to wait
+   * for `drain`). Bytes are counted by the socket (`bytesWritten`), not by
+   * measuring the string again: that was a second pass over every byte sent.
+   */
+  flush(): void {
+    if (this.blocked || this.out.length === 0 || this.socket.destroyed || this.socket.writableEnded) return;
     const data = this.out.length === 1 ? `${this.out[0] as string}\n` : `${this.out.join('\n')}\n`;
     this.out = [];
     this.outBytes = 0;
     if (!this.socket.write(data)) this.blocked = true;
-    return Buffer.byteLength(data);
   }
 
   /** The socket drained: writing may go on. */

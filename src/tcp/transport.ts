@@ -204,7 +204,9 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
 
   /** Plain counters. */
   stats(): TcpStats {
-    return { connections: this.live.size, ...this.counters };
+    let bytesOut = this.counters.bytesOut;
+    for (const c of this.conns) bytesOut += c.socket.bytesWritten;
+    return { connections: this.live.size, ...this.counters, bytesOut };
   }
 
   /**
@@ -260,7 +262,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     });
     socket.on('drain', () => {
       c.drained();
-      this.counters.bytesOut += c.flush();
+      c.flush();
     });
     socket.on('error', (err) => debug('connection %s: %s', c, err.message));
     socket.on('close', () => this.onClose(c));
@@ -309,6 +311,8 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   }
 
   private onClose(c: TcpConnection): void {
+    // Open connections' bytes are counted by their sockets (stats()); keep a closed one's.
+    if (this.conns.has(c)) this.counters.bytesOut += c.socket.bytesWritten;
     c.closed();
     this.conns.delete(c);
     this.takeDown(c, c.closeReason ?? 'closed');
@@ -432,7 +436,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   /** One write per connection per event-loop turn. */
   private readonly flushAll = (): void => {
     this.flushScheduled = false;
-    for (const c of this.dirty) this.counters.bytesOut += c.flush();
+    for (const c of this.dirty) c.flush();
     this.dirty.clear();
   };
 
