@@ -13,7 +13,7 @@ import createDebug from 'debug';
 import type { CtpClock } from './clock.js';
 import type { CtpTimeoutEvent } from './events.js';
 import { ReturnCode, type CtpRequestMessage, type CtpResult } from './messages.js';
-import type { CtpPendingMap, CtpSlotReleaser } from './pending.js';
+import type { CtpPendingMap, CtpSlotReleaser, CtpWaitOutcome } from './pending.js';
 
 const debug = createDebug('ctp:requests');
 
@@ -121,37 +121,45 @@ export class CtpRequests {
   /** Send the request and wait for its answer; the plan acts on the outcome; the slot is released. */
   private exchange(spec: CtpRequestSpec, o: CtpRunOptions, deadline: number, to: string, plan: CtpRequestPlan, release: CtpSlotReleaser): Promise<CtpResult> {
     const { msg } = plan;
-    const { node, op } = spec;
     const remaining = deadline - this.clock.now();
-    const waiting =
-      remaining <= 0
-        ? Promise.resolve<CtpResult & { timedOut?: boolean }>({ code: ReturnCode.TIMEOUT, timedOut: true })
-        : this.pending.wait({ id: msg.id, node, op, to }, remaining, o.signal, () => this.hooks.send(msg, to));
-    return waiting.then(
-      (result) => {
-        try {
-          if (result.timedOut) {
-            debug('%s %s id %d to %s timed out', op, node, msg.id, to);
-            this.hooks.timedOut({ node, op, id: msg.id });
-          }
-          const out: CtpResult = { code: result.code };
-          if (result.content !== undefined) out.content = result.content;
-          if (result.reason !== undefined) out.reason = result.reason;
-          plan.done(out);
-          return out;
-        } finally {
-          release();
-        }
-      },
-      (err: unknown) => {
-        try {
-          if (plan.aborted !== undefined) plan.aborted();
-          else plan.done({ code: ReturnCode.ERROR, reason: 'aborted' });
-        } finally {
-          release();
-        }
-        throw err;
-      },
-    );
+    const outcome = new Exchange(spec, plan, release, this.hooks);
+    if (remaining <= 0) return Promise.resolve(outcome.settled({ code: ReturnCode.TIMEOUT, timedOut: true }));
+    return this.pending.wait({ id: msg.id, node: spec.node, op: spec.op, to }, remaining, o.signal, () => this.hooks.send(msg, to), outcome);
+  }
+}
+
+/** A request in flight: what happens when its wait ends (one object, no closures per request). */
+class Exchange implements CtpWaitOutcome {
+  constructor(
+    private readonly spec: CtpRequestSpec,
+    private readonly plan: CtpRequestPlan,
+    private readonly release: CtpSlotReleaser,
+    private readonly hooks: CtpRequestHooks,
+  ) {}
+
+  settled(result: CtpResult & { timedOut?: boolean }): CtpResult {
+    try {
+      if (result.timedOut) {
+        const { node, op } = this.spec;
+        debug('%s %s id %d timed out', op, node, this.plan.msg.id);
+        this.hooks.timedOut({ node, op, id: this.plan.msg.id });
+      }
+      const out: CtpResult = { code: result.code };
+      if (result.content !== undefined) out.content = result.content;
+      if (result.reason !== undefined) out.reason = result.reason;
+      this.plan.done(out);
+      return out;
+    } finally {
+      this.release();
+    }
+  }
+
+  failed(): void {
+    try {
+      if (this.plan.aborted !== undefined) this.plan.aborted();
+      else this.plan.done({ code: ReturnCode.ERROR, reason: 'aborted' });
+    } finally {
+      this.release();
+    }
   }
 }
