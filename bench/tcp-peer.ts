@@ -5,6 +5,7 @@
  *   --mode=ctp-host --nodes=N    a host router over ctp-router/tcp with cam0..cam{N-1}; prints `READY <port>`
  *   --mode=raw-tls-server        the raw NDJSON server over mutual TLS (test certificates); prints `READY <port>`
  *   --mode=ctp-tls-host --nodes=N  the host router over ctp-router/tcp with `tls`, as router `station`; prints `READY <port>`
+ *   --mode=moleculer-server --port=P --client-port=C   a Moleculer 0.14 broker (TCP transporter) with `ptz.command`; prints `READY <port>`
  *   --mode=raw-client --port=P   cold start: one raw request, prints `ANSWERED`, exits
  *   --mode=ctp-client --port=P   cold start: register cam0, one command, prints `ANSWERED`, exits
  * Servers stay up until stdin closes; a `cpu` line makes them print `CPU <µs>`.
@@ -44,6 +45,13 @@ switch (mode) {
     const transport = await transportEchoServer(port);
     process.stdout.write(`READY ${transport.address().port}\n`);
     stayUntilStdinEnds(() => transport.close());
+    break;
+  }
+  case 'moleculer-server': {
+    const { moleculerServer } = await import('./lib/moleculer.js');
+    const broker = await moleculerServer(port, Number(flags.get('client-port')));
+    process.stdout.write(`READY ${port}\n`);
+    stayUntilStdinEnds(() => broker.stop());
     break;
   }
   case 'ctp-host': {

@@ -1,14 +1,21 @@
 /**
  * Command → response round trips across two processes over ctp-router/tcp,
- * 1 and 1024 nodes in flight, with p50/p99 latency, beside raw NDJSON
- * ping-pong over node:net between two processes (writes batched per turn).
- * Targets: sequential ≥ 0.9×; 1024 in flight ≥ 0.5×.
+ * 1 and 1024 nodes in flight, with p50/p99 latency, interleaved in one run
+ * with: the strongest raw pipeline (NDJSON over node:net, a callback per
+ * request and no promise, writes batched per event-loop turn, JSON per frame
+ * on both sides) — the baseline —, Moleculer 0.14 over its TCP transporter
+ * (`await broker.call` per call), and two diagnostics (the raw client with a
+ * promise per request; the same raw request/response over ctp-router/tcp
+ * without a router). Same content (~100 B), same call shape for router and
+ * Moleculer (`await` per call from 1 or 1,024 concurrent callers).
+ * Targets: sequential ≥ 0.85× raw; 1024 in flight ≥ 0.5× raw and ≥ 2× Moleculer.
  */
 import { performance } from 'node:perf_hooks';
 import { ctpClient } from './lib/ctp-tcp.js';
 import { spawnPeer, type Child } from './lib/child.js';
 import { nodeNames, SMALL_CONTENT } from './lib/fixtures.js';
 import { emitRows, fmtRate, fmtUs, median, parseArgs, quantile, ratioText, reproduce, type BenchRow } from './lib/harness.js';
+import { ensureMoleculer, freePort, moleculerClient } from './lib/moleculer.js';
 import { RawClient, TransportEchoClient } from './lib/raw-ndjson.js';
 
 const { quick, flags } = parseArgs();
@@ -48,35 +55,81 @@ async function run(nodes: readonly string[], k: number, ms: number, command: (no
   return { rate, latencies, cpuHere: (here.user + here.system) / ops, cpuThere: there / ops };
 }
 
+/**
+ * The strongest raw pipeline: `k` callers, each sending its next request from
+ * the previous one's response callback — no promise, no async function.
+ */
+async function runPipelined(client: RawClient, nodes: readonly string[], k: number, ms: number, server: Child): Promise<RunResult> {
+  const latencies: number[] = [];
+  let ops = 0;
+  const there0 = await server.cpu();
+  const here0 = process.cpuUsage();
+  const t0 = performance.now();
+  const end = t0 + ms;
+  await new Promise<void>((resolve) => {
+    let running = k;
+    for (const node of nodes.slice(0, k)) {
+      let s = performance.now();
+      const next = (): void => {
+        const now = performance.now();
+        latencies.push(now - s);
+        ops++;
+        if (now >= end) {
+          if (--running === 0) resolve();
+          return;
+        }
+        s = now;
+        client.send(node, next);
+      };
+      client.send(node, next);
+    }
+  });
+  const rate = (ops / (performance.now() - t0)) * 1000;
+  const here = process.cpuUsage(here0);
+  const there = (await server.cpu()) - there0;
+  return { rate, latencies, cpuHere: (here.user + here.system) / ops, cpuThere: there / ops };
+}
+
+type Which = 'pipe' | 'ctp' | 'mol' | 'raw' | 'bare';
+const withMoleculer = !flags.has('no-moleculer') && ensureMoleculer();
+if (!withMoleculer) process.stderr.write('tcp: Moleculer rows skipped (bench/moleculer could not be installed, or --no-moleculer)\n');
+
 const rows: BenchRow[] = [];
 for (const k of levels) {
   const nodes = nodeNames(k);
   const rawPeer = spawnPeer(['--mode=raw-server']);
   const ctpPeer = spawnPeer(['--mode=ctp-host', `--nodes=${k}`]);
   const tcpPeer = spawnPeer(['--mode=transport-server']);
+  const [molPort, molClientPort] = [await freePort(), await freePort()];
+  const molPeer = withMoleculer ? spawnPeer(['--mode=moleculer-server', `--port=${molPort}`, `--client-port=${molClientPort}`]) : undefined;
   const raw = await RawClient.open(Number(await rawPeer.line('READY')));
   const bare = await TransportEchoClient.open(Number(await tcpPeer.line('READY')));
   const ctp = await ctpClient(Number(await ctpPeer.line('READY')), nodes);
-  const subjects = {
-    raw: (node: string) => raw.command(node),
-    ctp: (node: string) => ctp.router.command(node, 'ptz', SMALL_CONTENT),
-    bare: (node: string) => bare.command(node),
+  if (molPeer !== undefined) await molPeer.line('READY');
+  const mol = molPeer === undefined ? undefined : await moleculerClient(molClientPort, molPort);
+  const calls: Record<Exclude<Which, 'pipe'>, (node: string) => Promise<unknown>> = {
+    raw: (node) => raw.command(node),
+    ctp: (node) => ctp.router.command(node, 'ptz', SMALL_CONTENT),
+    bare: (node) => bare.command(node),
+    mol: (_node) => (mol as NonNullable<typeof mol>).call('ptz.command', SMALL_CONTENT),
   };
-  const servers = { raw: rawPeer, ctp: ctpPeer, bare: tcpPeer };
-  // Warm up each, then interleave rounds (the transport alone is a diagnostic, measured less).
-  await run(nodes, k, roundMs / 2, subjects.raw, rawPeer);
-  await run(nodes, k, roundMs / 2, subjects.ctp, ctpPeer);
-  await run(nodes, k, roundMs / 2, subjects.bare, tcpPeer);
-  const res = { raw: [] as RunResult[], ctp: [] as RunResult[], bare: [] as RunResult[] };
+  const servers: Record<Which, Child> = { pipe: rawPeer, raw: rawPeer, ctp: ctpPeer, bare: tcpPeer, mol: molPeer ?? rawPeer };
+  const measure = (which: Which, ms: number): Promise<RunResult> =>
+    which === 'pipe' ? runPipelined(raw, nodes, k, ms, rawPeer) : run(nodes, k, ms, calls[which], servers[which]);
+  const subjects: Which[] = withMoleculer ? ['pipe', 'ctp', 'mol', 'raw', 'bare'] : ['pipe', 'ctp', 'raw', 'bare'];
+  // Warm up each, then interleave rounds (the diagnostics are measured less).
+  for (const which of subjects) await measure(which, roundMs / 2);
+  const res: Record<Which, RunResult[]> = { pipe: [], ctp: [], mol: [], raw: [], bare: [] };
   for (let r = 0; r < rounds; r++) {
-    const order: ('raw' | 'ctp' | 'bare')[] = r % 2 === 0 ? ['raw', 'ctp', 'bare'] : ['ctp', 'raw', 'bare'];
-    for (const which of order) res[which].push(await run(nodes, k, which === 'bare' ? roundMs / 2 : roundMs, subjects[which], servers[which]));
+    const order = r % 2 === 0 ? subjects : [subjects[1] as Which, subjects[0] as Which, ...subjects.slice(2)];
+    for (const which of order) res[which].push(await measure(which, which === 'bare' || which === 'raw' ? roundMs / 2 : roundMs));
   }
   raw.close();
   await bare.close();
   await ctp.router.close();
   await ctp.transport.close();
-  await Promise.all([rawPeer.stop(), ctpPeer.stop(), tcpPeer.stop()]);
+  await mol?.stop();
+  await Promise.all([rawPeer.stop(), ctpPeer.stop(), tcpPeer.stop(), molPeer?.stop()]);
 
   const summary = (rs: RunResult[]): { rate: number; p50: number; p99: number; cpuHere: number; cpuThere: number } => {
     const all = rs.flatMap((x) => x.latencies).sort((a, b) => a - b);
@@ -89,31 +142,62 @@ for (const k of levels) {
     };
   };
   const c = summary(res.ctp);
-  const b = summary(res.raw);
+  const b = summary(res.pipe);
+  const p = summary(res.raw);
   const t = summary(res.bare);
+  const m = withMoleculer ? summary(res.mol) : undefined;
   const ratio = c.rate / b.rate;
-  const target = k === 1 ? 0.9 : 0.5;
+  const target = k === 1 ? 0.85 : 0.5;
+  const shape = k === 1 ? 'sequential (1 node in flight)' : `${k} nodes in flight`;
+  const group = 'round trips, two processes over TCP';
+  const lat = (x: { rate: number; p50: number; p99: number }): string => `${fmtRate(x.rate)}, p50 ${fmtUs(x.p50)}, p99 ${fmtUs(x.p99)}`;
   rows.push({
-    group: 'round trips, two processes over TCP',
-    name: k === 1 ? 'sequential (1 node in flight)' : `${k} nodes in flight`,
-    value: `${fmtRate(c.rate)}, p50 ${fmtUs(c.p50)}, p99 ${fmtUs(c.p99)}`,
-    baseline: `${fmtRate(b.rate)}, p50 ${fmtUs(b.p50)}, p99 ${fmtUs(b.p99)}`,
+    group,
+    name: `${shape} vs the strongest raw pipeline`,
+    value: lat(c),
+    baseline: lat(b),
     ratio,
     target: `≥ ${target}×`,
     met: ratio >= target,
     cmd: reproduce('tcp', quick),
     note: `CPU per round trip: client ${c.cpuHere.toFixed(1)} µs + host ${c.cpuThere.toFixed(1)} µs (raw ${b.cpuHere.toFixed(1)} + ${b.cpuThere.toFixed(1)} µs)`,
   });
+  if (m !== undefined)
+    rows.push({
+      group,
+      name: `${shape} vs Moleculer 0.14 (TCP transporter, await broker.call)`,
+      value: lat(c),
+      baseline: lat(m),
+      ratio: c.rate / m.rate,
+      target: k === 1 ? '' : '≥ 2×',
+      met: k === 1 ? undefined : c.rate / m.rate >= 2,
+      cmd: reproduce('tcp', quick),
+      note: `Moleculer CPU per round trip: client ${m.cpuHere.toFixed(1)} µs + server ${m.cpuThere.toFixed(1)} µs; Moleculer vs raw pipeline ${ratioText(m.rate / b.rate)}`,
+    });
   rows.push({
-    group: 'round trips, two processes over TCP',
+    group,
+    name: `diagnostic: raw client with a promise per request, ${k === 1 ? 'sequential' : `${k} in flight`}`,
+    value: lat(p),
+    baseline: `${fmtRate(b.rate)} (raw pipeline)`,
+    ratio: p.rate / b.rate,
+    target: '',
+    cmd: reproduce('tcp', quick),
+    note: `CPU per round trip: client ${p.cpuHere.toFixed(1)} µs + host ${p.cpuThere.toFixed(1)} µs; ctp-router vs this ${ratioText(c.rate / p.rate)}`,
+  });
+  rows.push({
+    group,
     name: `diagnostic: the same raw request/response over ctp-router/tcp without a router, ${k === 1 ? 'sequential' : `${k} in flight`}`,
-    value: `${fmtRate(t.rate)}, p50 ${fmtUs(t.p50)}, p99 ${fmtUs(t.p99)}`,
-    baseline: `${fmtRate(b.rate)} (raw node:net)`,
+    value: lat(t),
+    baseline: `${fmtRate(b.rate)} (raw pipeline)`,
     ratio: t.rate / b.rate,
     target: '',
     cmd: reproduce('tcp', quick),
     note: `CPU per round trip: client ${t.cpuHere.toFixed(1)} µs + host ${t.cpuThere.toFixed(1)} µs`,
   });
-  process.stderr.write(`tcp ${k} in flight: ${fmtRate(c.rate)} (p50 ${fmtUs(c.p50)}, p99 ${fmtUs(c.p99)}) vs raw ${fmtRate(b.rate)} (p50 ${fmtUs(b.p50)}, p99 ${fmtUs(b.p99)}) = ${ratioText(ratio)}; CPU/RT client ${c.cpuHere.toFixed(1)}+host ${c.cpuThere.toFixed(1)} µs vs raw ${b.cpuHere.toFixed(1)}+${b.cpuThere.toFixed(1)} µs; transport alone ${fmtRate(t.rate)} = ${ratioText(t.rate / b.rate)}, CPU/RT ${t.cpuHere.toFixed(1)}+${t.cpuThere.toFixed(1)} µs\n`);
+  process.stderr.write(
+    `tcp ${k} in flight: ctp ${lat(c)} vs raw pipeline ${lat(b)} = ${ratioText(ratio)}; CPU/RT client ${c.cpuHere.toFixed(1)}+host ${c.cpuThere.toFixed(1)} µs vs raw ${b.cpuHere.toFixed(1)}+${b.cpuThere.toFixed(1)} µs` +
+      (m === undefined ? '' : `; Moleculer ${lat(m)}: ctp = ${ratioText(c.rate / m.rate)} Moleculer`) +
+      `; raw with promises ${fmtRate(p.rate)}; transport alone ${fmtRate(t.rate)} = ${ratioText(t.rate / b.rate)}\n`,
+  );
 }
 emitRows(rows);

@@ -6,7 +6,7 @@
 import createDebug from 'debug';
 import { CtpDecodeError } from './errors.js';
 import { isReturnCode, PROTOCOL_VERSION, type CtpCodec, type CtpMessage } from './messages.js';
-import { isValidAdvertName, isValidPlainNodeName, isValidRouterId, parseVirtualName } from './names.js';
+import { isValidAdvertName, isValidPlainNodeName, isValidRouterId, virtualParts } from './names.js';
 import { MAX_CERT_CHARS, MAX_SIG_CHARS } from './signing.js';
 
 const debug = createDebug('ctp:codec');
@@ -106,7 +106,7 @@ function registrantField(o: Obj): void {
   stringField(o, hasC ? 'controller' : 'monitor');
 }
 function destinationField(o: Obj, key: 'controller' | 'monitor', node: string): void {
-  const v = parseVirtualName(o[key]);
+  const v = virtualParts(o[key]);
   // PROTOCOL.md section 5: a RESPONSE or EVENT whose destination is not a
   // well-formed virtual node (of this very node) is malformed.
   if (v === undefined || v.node !== node) malformed(`\`${key}\` is not a well-formed virtual node of \`node\``);

@@ -21,7 +21,7 @@ import {
   type CtpUnregister,
 } from './messages.js';
 import { eventTargets } from './fanout.js';
-import { parseVirtualName, type CtpRegistrationType } from './names.js';
+import { virtualParts, type CtpRegistrationType } from './names.js';
 import type { CtpReport } from './outbound.js';
 import { LOCAL, type CtpRouting, type CtpSource } from './routing.js';
 import type { CtpTable, CtpTableDelta } from './table.js';
@@ -183,7 +183,7 @@ export class CtpHost<P> {
   private registrantOf(msg: CtpRegister | CtpUnregister, from: CtpSource<P>): { type: CtpRegistrationType; name: string } | undefined {
     const type: CtpRegistrationType = msg.controller !== undefined ? 'controller' : 'monitor';
     const name = (msg.controller ?? msg.monitor) as string;
-    const v = parseVirtualName(name);
+    const v = virtualParts(name);
     if (v === undefined || v.type !== type || v.node !== msg.node) {
       if (from !== LOCAL) this.report.drop(from, 'bad-registrant', { t: msg.t, node: msg.node });
       return undefined;
@@ -279,7 +279,7 @@ export class CtpHost<P> {
   }
 
   private control(msg: CtpControlMessage, from: CtpSource<P>): void {
-    const v = parseVirtualName(msg.controller);
+    const v = virtualParts(msg.controller);
     if (v === undefined || v.type !== 'controller' || v.node !== msg.node) {
       if (from !== LOCAL) this.report.drop(from, 'bad-registrant', { t: msg.t, node: msg.node });
       return;
@@ -357,7 +357,7 @@ export class CtpHost<P> {
   /** The table changed: start leases of registrants that went, end those that came back, complete waiting REGISTERs. */
   onDelta(delta: CtpTableDelta): void {
     for (const name of delta.removed) {
-      const v = parseVirtualName(name);
+      const v = virtualParts(name);
       if (v === undefined) continue;
       const h = this.hosted.get(v.node);
       const held = h !== undefined && (h.controller === name || h.monitors.has(name));
@@ -387,7 +387,7 @@ export class CtpHost<P> {
    * ignores it.
    */
   private watchUnrecorded(name: string, gained: ReadonlySet<string>): void {
-    const v = parseVirtualName(name);
+    const v = virtualParts(name);
     if (v === undefined || !gained.has(v.routerId) || !this.table.hasLocal(v.node) || this.waiting.has(name)) return;
     const h = this.hosted.get(v.node);
     if (h?.controller !== name && h?.monitors.has(name) !== true) this.returnAfterRelease(name);
@@ -397,7 +397,7 @@ export class CtpHost<P> {
   private release(name: string): void {
     this.leases.delete(name);
     if (this.table.isReachableName(name)) return;
-    const v = parseVirtualName(name);
+    const v = virtualParts(name);
     const h = v === undefined ? undefined : this.hosted.get(v.node);
     if (v === undefined || h === undefined) return;
     if (v.type === 'controller' && h.controller === name) {
@@ -440,7 +440,7 @@ export class CtpHost<P> {
    */
   private returnAfterRelease(name: string): void {
     this.releasedAt.delete(name);
-    const v = parseVirtualName(name);
+    const v = virtualParts(name);
     if (v === undefined || !this.table.hasLocal(v.node)) return;
     const h = this.hosted.get(v.node);
     if (h?.controller === name || h?.monitors.has(name) === true) return;

@@ -2,7 +2,7 @@
  * Pure algorithms of the link-state table (PROTOCOL.md section 7): two-way
  * breadth-first routes, list diffs and the sorted name list. No state.
  */
-import { parseVirtualName } from './names.js';
+import { virtualParts } from './names.js';
 
 /** The first index of sorted `a` whose entry is not below `x` (UTF-16 code unit order, as `sort()`). */
 export function lowerBound(a: readonly string[], x: string): number {
@@ -18,7 +18,7 @@ export function lowerBound(a: readonly string[], x: string): number {
 
 /** PROTOCOL.md section 7: a virtual node whose @routerId is not its origin is ignored. */
 export function isForeignVirtual(n: string, origin: string): boolean {
-  const v = n.charCodeAt(n.length - 1) !== 93 /* ] */ && n.includes(']@') ? parseVirtualName(n) : undefined;
+  const v = n.charCodeAt(n.length - 1) !== 93 /* ] */ && n.includes(']@') ? virtualParts(n) : undefined;
   return v !== undefined && v.routerId !== origin;
 }
 

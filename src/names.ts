@@ -78,21 +78,31 @@ export function isValidPlainNodeName(name: unknown, controlFree = false): name i
  * routed frame; see BENCHMARKS.md).
  */
 export function parseVirtualName(name: unknown): CtpVirtualName | undefined {
+  const v = virtualParts(name);
+  return v === undefined ? undefined : { type: v.type, node: v.node, routerId: v.routerId };
+}
+
+/**
+ * `parseVirtualName` without the copy, for the router's own hot path: the
+ * same few registrations are parsed at every hop of every response and event,
+ * so recent answers are remembered (bounded) and shared, frozen.
+ * @internal
+ */
+export function virtualParts(name: unknown): Readonly<CtpVirtualName> | undefined {
   if (typeof name !== 'string' || name.length > MAX_NODE_NAME_LENGTH + MAX_ROUTER_ID_LENGTH + 13) return undefined;
-  // The same few registrations are parsed at every hop of every response and
-  // event: remember recent answers (bounded), hand out copies.
   let v = parsedVirtual.get(name);
   if (v === undefined) {
-    v = parseVirtualUncached(name);
-    if (v === undefined) return undefined;
+    const parsed = parseVirtualUncached(name);
+    if (parsed === undefined) return undefined;
+    v = Object.freeze(parsed);
     if (parsedVirtual.size >= PARSED_VIRTUAL_MAX) parsedVirtual.clear();
     parsedVirtual.set(name, v);
   }
-  return { type: v.type, node: v.node, routerId: v.routerId };
+  return v;
 }
 
 const PARSED_VIRTUAL_MAX = 4096;
-const parsedVirtual = new Map<string, CtpVirtualName>();
+const parsedVirtual = new Map<string, Readonly<CtpVirtualName>>();
 
 function parseVirtualUncached(name: string): CtpVirtualName | undefined {
   let type: CtpRegistrationType;

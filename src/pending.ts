@@ -58,10 +58,23 @@ interface Deadline {
 
 const TIMED_OUT: CtpResult & { timedOut?: boolean } = Object.freeze({ code: ReturnCode.TIMEOUT, timedOut: true });
 
+/**
+ * What the waiter does when its wait ends, run synchronously before the
+ * caller's promise settles: so the caller awaits one promise, with no `then`
+ * stage (and its closures) per request.
+ */
+export interface CtpWaitOutcome {
+  /** The wait ended with a result (TIMEOUT carries `timedOut`): what the promise resolves to. A throw rejects it. */
+  settled(r: CtpResult & { timedOut?: boolean }): CtpResult;
+  /** The signal aborted the wait (or the send threw): runs before the promise rejects. */
+  failed(): void;
+}
+
 /** One request waiting for its RESPONSE: entry, deadline and abort listener in one object. */
 class Waiting implements CtpPendingEntry, Deadline {
-  ok!: (r: CtpResult & { timedOut?: boolean }) => void;
-  fail!: (err: unknown) => void;
+  resolveFn!: (r: CtpResult) => void;
+  rejectFn!: (err: unknown) => void;
+  outcome: CtpWaitOutcome | undefined = undefined;
   /** The deadline (`Date.now()` clock); 0 until the wait starts. */
   at = 0;
   private registering = true;
@@ -77,6 +90,26 @@ class Waiting implements CtpPendingEntry, Deadline {
     readonly to: string,
     private readonly signal: AbortSignal | undefined,
   ) {}
+
+  ok(r: CtpResult & { timedOut?: boolean }): void {
+    const o = this.outcome;
+    if (o === undefined) return this.resolveFn(r);
+    let out: CtpResult;
+    try {
+      out = o.settled(r);
+    } catch (err) {
+      return this.rejectFn(err);
+    }
+    this.resolveFn(out);
+  }
+
+  fail(err: unknown): void {
+    try {
+      this.outcome?.failed();
+    } finally {
+      this.rejectFn(err);
+    }
+  }
 
   resolve(r: CtpResult): void {
     // An answer given synchronously while the request is being sent counts
@@ -259,14 +292,16 @@ export class CtpPendingMap {
     ms: number,
     signal: AbortSignal | undefined,
     onRegistered?: () => void,
+    outcome?: CtpWaitOutcome,
   ): Promise<CtpResult & { timedOut?: boolean }> {
     // No timer, no error object and no closures per request: this runs for
     // every command, and with many requests in flight every object that lives
     // as long as the request is garbage-collector work (BENCHMARKS.md).
     const w = new Waiting(this, entry.id, entry.node, entry.op, entry.to, signal);
+    w.outcome = outcome;
     const p = new Promise<CtpResult & { timedOut?: boolean }>((resolve, reject) => {
-      w.ok = resolve;
-      w.fail = reject;
+      w.resolveFn = resolve;
+      w.rejectFn = reject;
     });
     this.inflight.set(entry.node, w);
     try {

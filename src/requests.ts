@@ -13,7 +13,7 @@ import createDebug from 'debug';
 import type { CtpClock } from './clock.js';
 import type { CtpTimeoutEvent } from './events.js';
 import { ReturnCode, type CtpRequestMessage, type CtpResult } from './messages.js';
-import type { CtpPendingMap, CtpSlotReleaser } from './pending.js';
+import type { CtpPendingMap, CtpSlotReleaser, CtpWaitOutcome } from './pending.js';
 import { requesterOf } from './trace.js';
 
 const debug = createDebug('ctp:requests');
@@ -131,45 +131,58 @@ export class CtpRequests {
   /** Send the request and wait for its answer; the plan acts on the outcome; the slot is released. */
   private exchange(spec: CtpRequestSpec, o: CtpRunOptions, deadline: number, to: string, plan: CtpRequestPlan, release: CtpSlotReleaser): Promise<CtpResult> {
     const { msg } = plan;
-    const { node, op } = spec;
     const remaining = deadline - this.clock.now();
     // Issue 10: a control request carries the caller's remaining time (`ttl`, deadline.ts).
     if (msg.t === 'START' || msg.t === 'STOP' || msg.t === 'COMMAND') msg.ttl = Math.max(0, Math.floor(remaining));
-    const started = debug.enabled ? this.clock.now() : 0;
-    if (debug.enabled) debug('%s %s %s id=%d to=%s: waiting up to %d ms', requesterOf(msg), op, node, msg.id, to, Math.max(0, remaining));
-    const waiting =
-      remaining <= 0
-        ? Promise.resolve<CtpResult & { timedOut?: boolean }>({ code: ReturnCode.TIMEOUT, timedOut: true })
-        : this.pending.wait({ id: msg.id, node, op, to }, remaining, o.signal, () => this.hooks.send(msg, to));
-    return waiting.then(
-      (result) => {
-        try {
-          if (debug.enabled) {
-            const how = result.timedOut ? 'timed out' : `-> ${result.code}${result.reason !== undefined ? ` (${result.reason})` : ''}`;
-            debug('%s %s %s id=%d to=%s %s after %d ms', requesterOf(msg), op, node, msg.id, to, how, this.clock.now() - started);
-          }
-          if (result.timedOut) {
-            this.hooks.timedOut({ node, op, id: msg.id });
-          }
-          const out: CtpResult = { code: result.code };
-          if (result.content !== undefined) out.content = result.content;
-          if (result.reason !== undefined) out.reason = result.reason;
-          plan.done(out);
-          return out;
-        } finally {
-          release();
-        }
-      },
-      (err: unknown) => {
-        if (debug.enabled) debug('%s %s %s id=%d to=%s aborted', requesterOf(msg), op, node, msg.id, to);
-        try {
-          if (plan.aborted !== undefined) plan.aborted();
-          else plan.done({ code: ReturnCode.ERROR, reason: 'aborted' });
-        } finally {
-          release();
-        }
-        throw err;
-      },
-    );
+    if (debug.enabled) debug('%s %s %s id=%d to=%s: waiting up to %d ms', requesterOf(msg), spec.op, spec.node, msg.id, to, Math.max(0, remaining));
+    const outcome = new Exchange(spec, plan, release, this.hooks, to, debug.enabled ? this.clock : undefined);
+    if (remaining <= 0) return Promise.resolve(outcome.settled({ code: ReturnCode.TIMEOUT, timedOut: true }));
+    return this.pending.wait({ id: msg.id, node: spec.node, op: spec.op, to }, remaining, o.signal, () => this.hooks.send(msg, to), outcome);
+  }
+}
+
+/** A request in flight: what happens when its wait ends (one object, no closures per request). */
+class Exchange implements CtpWaitOutcome {
+  private readonly started: number;
+
+  constructor(
+    private readonly spec: CtpRequestSpec,
+    private readonly plan: CtpRequestPlan,
+    private readonly release: CtpSlotReleaser,
+    private readonly hooks: CtpRequestHooks,
+    private readonly to: string,
+    /** Given when debug is on: the outcome's line says how long it took. */
+    private readonly clock: CtpClock | undefined,
+  ) {
+    this.started = clock?.now() ?? 0;
+  }
+
+  settled(result: CtpResult & { timedOut?: boolean }): CtpResult {
+    try {
+      const { node, op } = this.spec;
+      const msg = this.plan.msg;
+      if (debug.enabled) {
+        const how = result.timedOut ? 'timed out' : `-> ${result.code}${result.reason !== undefined ? ` (${result.reason})` : ''}`;
+        debug('%s %s %s id=%d to=%s %s after %d ms', requesterOf(msg), op, node, msg.id, this.to, how, (this.clock?.now() ?? 0) - this.started);
+      }
+      if (result.timedOut) this.hooks.timedOut({ node, op, id: msg.id });
+      const out: CtpResult = { code: result.code };
+      if (result.content !== undefined) out.content = result.content;
+      if (result.reason !== undefined) out.reason = result.reason;
+      this.plan.done(out);
+      return out;
+    } finally {
+      this.release();
+    }
+  }
+
+  failed(): void {
+    if (debug.enabled) debug('%s %s %s id=%d to=%s aborted', requesterOf(this.plan.msg), this.spec.op, this.spec.node, this.plan.msg.id, this.to);
+    try {
+      if (this.plan.aborted !== undefined) this.plan.aborted();
+      else this.plan.done({ code: ReturnCode.ERROR, reason: 'aborted' });
+    } finally {
+      this.release();
+    }
   }
 }

@@ -18,7 +18,7 @@ import {
   type CtpResponse,
   type CtpResult,
 } from './messages.js';
-import { isReservedName, parseVirtualName } from './names.js';
+import { isReservedName, virtualParts } from './names.js';
 import type { CtpOutbound, CtpReport } from './outbound.js';
 import type { CtpTable } from './table.js';
 import { describeFrame } from './trace.js';
@@ -76,7 +76,7 @@ export class CtpRouting<P> {
    */
   registrantBound(msg: CtpRegistrantBoundMessage, from: CtpSource<P>, frame?: string): boolean {
     const dest = msg.t === 'RESPONSE' ? msg.controller : msg.monitor;
-    const v = parseVirtualName(dest);
+    const v = virtualParts(dest);
     if (v === undefined || v.node !== msg.node) {
       if (from !== LOCAL) this.report.drop(from, 'malformed', { t: msg.t, message: 'the destination is not a virtual node' });
       return true;
@@ -160,7 +160,7 @@ export class CtpRouting<P> {
       const req = msg as CtpRequestMessage;
       const registrant = req.t === 'REGISTER' || req.t === 'UNREGISTER' ? (req.controller ?? req.monitor) : req.controller;
       if (from === LOCAL && this.table.hasLocal(registrant as string)) this.deliver.settle(req.node, req.id, NODE_UNFOUND);
-      else if (registrant !== undefined && parseVirtualName(registrant)?.node === req.node && this.table.isReachableName(registrant)) {
+      else if (registrant !== undefined && virtualParts(registrant)?.node === req.node && this.table.isReachableName(registrant)) {
         if (debug.enabled) debug('%s answers NODE_UNFOUND to %s for %s id %d', this.table.id, registrant, req.node, req.id);
         this.answer(req.node, registrant, ReturnCode.NODE_UNFOUND, req.id);
       }

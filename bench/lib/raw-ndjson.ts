@@ -64,10 +64,14 @@ export function rawServer(port = 0): Promise<Server> {
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
 }
 
-/** The raw client: `command(node)` resolves with the response's code and content. */
+/**
+ * The raw client: `command(node)` resolves with the response's code and
+ * content; `send(node, done)` is the strongest plain client — a callback per
+ * request, no promise (the pipelined baseline).
+ */
 export class RawClient {
   private nextId = 1;
-  private readonly waiting = new Map<number, (r: unknown) => void>();
+  private readonly waiting = new Map<number, (r: { code: string; content: unknown }) => void>();
   private readonly writer: BatchedWriter;
   constructor(readonly socket: Socket) {
     this.writer = new BatchedWriter(socket);
@@ -89,9 +93,13 @@ export class RawClient {
     });
   }
   command(node: string, content: unknown = SMALL_CONTENT): Promise<unknown> {
+    return new Promise((resolve) => this.send(node, resolve, content));
+  }
+  /** Send one COMMAND; `done` gets the response (no promise per request). */
+  send(node: string, done: (r: { code: string; content: unknown }) => void, content: unknown = SMALL_CONTENT): void {
     const id = this.nextId++;
     this.writer.write(JSON.stringify({ v: 1, t: 'COMMAND', id, to: 'host', node, controller: `controller[${node}]@client`, app: 'ptz', content }));
-    return new Promise((resolve) => this.waiting.set(id, resolve));
+    this.waiting.set(id, done);
   }
   close(): void {
     this.socket.destroy();

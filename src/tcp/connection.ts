@@ -137,14 +137,17 @@ export class TcpConnection implements TcpPeer {
     return this.out.length > 0 && !this.blocked;
   }
 
-  /** Write every queued frame in one `write` (unless the socket asked to wait for `drain`). Returns bytes written. */
-  flush(): number {
-    if (this.blocked || this.out.length === 0 || this.socket.destroyed || this.socket.writableEnded) return 0;
+  /**
+   * Write every queued frame in one `write` (unless the socket asked to wait
+   * for `drain`). Bytes are counted by the socket (`bytesWritten`), not by
+   * measuring the string again: that was a second pass over every byte sent.
+   */
+  flush(): void {
+    if (this.blocked || this.out.length === 0 || this.socket.destroyed || this.socket.writableEnded) return;
     const out = this.holes === 0 ? this.out : this.out.filter((f) => f !== '');
     const data = out.length === 1 ? `${out[0] as string}\n` : `${out.join('\n')}\n`;
     this.clearQueue();
     if (!this.socket.write(data)) this.blocked = true;
-    return Buffer.byteLength(data);
   }
 
   /** The socket drained: writing may go on. */

@@ -231,7 +231,9 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
 
   /** Plain counters. */
   stats(): TcpStats {
-    return { connections: this.live.size, ...this.counters, ...this.guards.counters, bufferedBytes: this.guards.bufferedBytes };
+    let bytesOut = this.counters.bytesOut;
+    for (const c of this.conns) bytesOut += c.socket.bytesWritten;
+    return { connections: this.live.size, ...this.counters, ...this.guards.counters, bufferedBytes: this.guards.bufferedBytes, bytesOut };
   }
 
   /**
@@ -296,7 +298,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     });
     socket.on('drain', () => {
       c.drained();
-      this.counters.bytesOut += c.flush();
+      c.flush();
     });
     socket.on('error', (err) => {
       c.lastError = err;
@@ -355,6 +357,8 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   }
 
   private onClose(c: TcpConnection): void {
+    // Open connections' bytes are counted by their sockets (stats()); keep a closed one's.
+    if (this.conns.has(c)) this.counters.bytesOut += c.socket.bytesWritten;
     this.guards.closed(c);
     c.closed();
     this.conns.delete(c);
@@ -496,7 +500,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   /** One write per connection per event-loop turn. */
   private readonly flushAll = (): void => {
     this.flushScheduled = false;
-    for (const c of this.dirty) this.counters.bytesOut += c.flush();
+    for (const c of this.dirty) c.flush();
     this.dirty.clear();
   };
 
