@@ -31,6 +31,7 @@ const SUITES: Suite[] = [
   { name: 'table', script: 'table.js', nodeArgs: ['--expose-gc'], about: 'table memory and update cost' },
   { name: 'fanout', script: 'fanout.js', about: 'publish fan-out' },
   { name: 'flood', script: 'flood.js', about: 'flooding cost of one change' },
+  { name: 'heartbeat', script: 'heartbeat.js', about: 'heartbeat overhead at 1,000 idle links, beside heartbeats off' },
 ];
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
