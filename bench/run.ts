@@ -33,6 +33,7 @@ const SUITES: Suite[] = [
   { name: 'fanout', script: 'fanout.js', about: 'publish fan-out' },
   { name: 'flood', script: 'flood.js', about: 'flooding cost of one change' },
   { name: 'signing', script: 'signing.js', about: 'signed adverts: verify (cold, warm) and sign one advert, beside an unsigned advert applied' },
+  { name: 'heartbeat', script: 'heartbeat.js', about: 'heartbeat overhead at 1,000 idle links, beside heartbeats off' },
 ];
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -122,6 +122,10 @@ describe.concurrent('ctp-router (usage)', () => {
     ['option without a value', ['nodes', '--connect'], /`--connect` needs a value/],
     ['bad number', ['peer', '--listen', '127.0.0.1:0', '--lease-grace-ms', 'soon'], /bad value for `--lease-grace-ms`/],
     ['bad router id', ['nodes', '--connect', '127.0.0.1:1', '--id', 'a b'], /bad router id/],
+    ['bad heartbeat (peer)', ['peer', '--listen', '127.0.0.1:0', '--heartbeat-ms', '-5'], /bad value for `--heartbeat-ms`/],
+    ['bad heartbeat (call)', ['call', '--connect', '127.0.0.1:1', '--heartbeat-ms', 'often', 'post', 'a', '1'], /bad value for `--heartbeat-ms`/],
+    ['bad heartbeat (watch)', ['watch', '--connect', '127.0.0.1:1', '--heartbeat-ms=1.5', 'cam1'], /bad value for `--heartbeat-ms`/],
+    ['bad heartbeat (nodes)', ['nodes', '--connect', '127.0.0.1:1', '--heartbeat-ms', ''], /bad value for `--heartbeat-ms`/],
   ];
   it.each(errors)('%s: exit 2 with a clear message', async (_name, args, message) => {
     const r = await runCli(args);

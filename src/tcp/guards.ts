@@ -20,10 +20,15 @@ export interface TcpGuardsHost {
 
 /** Counters of the guards (part of `TcpStats`). */
 export interface TcpGuardCounters {
+  /** Heartbeats (empty lines) written to idle connections (one byte each, not in `bytesOut`). */
   heartbeatsOut: number;
+  /** Connections closed as `dead`: nothing arrived for `deadAfterMs`. */
   dead: number;
+  /** Connections closed for `handshake-timeout`: no first frame, or a partial frame not completed, within `handshakeTimeoutMs`. */
   handshakeTimeouts: number;
+  /** Connections closed for `buffer-budget`: they held the largest partial frames when `maxBufferedBytes` was passed. */
   bufferBudget: number;
+  /** Connections closed as `evicted`: the server was full and they had not delivered a frame yet. */
   evicted: number;
 }
 

@@ -100,7 +100,9 @@ export class TcpLiveness {
       any = true;
       const s = this.track(c, now, stalled ? late : 0);
       if (!stalled && this.judge(c, s, now)) continue;
-      if (this.o.heartbeatMs > 0 && now - s.lastOut + this.period > this.o.heartbeatMs && c.heartbeat()) {
+      // Idle for heartbeatMs at least (`lastOut` is when a sweep first saw the last write, never
+      // before it), so a peer sees a byte every heartbeatMs + 2 sweep periods at most (1.5 × heartbeatMs).
+      if (this.o.heartbeatMs > 0 && now - s.lastOut >= this.o.heartbeatMs && c.heartbeat()) {
         s.lastOut = now;
         s.bytesWritten = c.socket.bytesWritten;
         this.host.heartbeatSent(c);

@@ -112,6 +112,8 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
    * Deliver `frame` to `peer`, or to every live connection when `peer` is
    * `null`. Bound: pass it as the router's `send`. Frames are written batched,
    * once per event-loop turn. Frames for a connection that is down are dropped.
+   * `info.adverts` (the router's `CtpSendInfo`) marks a REPORTNODE: it replaces
+   * the frames still queued toward that peer whose adverts it all supersedes.
    */
   readonly send: (peer: TcpPeer | null, frame: string, info?: CtpSendInfo<TcpPeer>) => void;
   private readonly opts: TcpResolvedOptions;

@@ -153,11 +153,18 @@ describe('bad clients do not disturb the others', () => {
     slow.pause();
     const closed = new Promise<void>((resolve) => slow.on('close', () => resolve()));
     slow.on('error', () => {});
-    // Every UPDATENODE asks for the whole table (about 10 kB) back; the client never reads it.
-    const ask = '{"v":1,"t":"UPDATENODE","from":"slowpoke"}\n'.repeat(500);
-    for (let i = 0; i < 20 && !slow.destroyed; i++) slow.write(ask);
-    const down = await station.proc.waitFor((r) => r.type === 'link' && r.state === 'down' && r.reason === 'slow-consumer', 10_000, 'the slow consumer to be closed');
-    expect(down.direction).toBe('in');
+    // Every COMMAND (from a controller the client advertises, of a node it does not control)
+    // is answered; the client never reads the answers. (Table answers to UPDATENODE would not
+    // do: each replaces the one still queued, since it carries the same adverts.)
+    slow.write(`${JSON.stringify({ v: 1, t: 'REPORTNODE', from: 'slowpoke', adverts: [{ origin: 'slowpoke', seq: 1, nodes: ['controller[cam1]@slowpoke'], neighbors: ['st6'] }] })}\n`);
+    let id = 0;
+    const batch = (): string => Array.from({ length: 500 }, () => `${JSON.stringify({ v: 1, t: 'COMMAND', id: ++id, node: 'cam1', controller: 'controller[cam1]@slowpoke', app: 'pan', content: null })}\n`).join('');
+    const down = station.proc.waitFor((r) => r.type === 'link' && r.state === 'down' && r.reason === 'slow-consumer', 20_000, 'the slow consumer to be closed');
+    for (let i = 0; i < 400 && !slow.destroyed && !station.proc.records.some((r) => r.reason === 'slow-consumer'); i++) {
+      if (!slow.write(batch())) await new Promise((r) => setTimeout(r, 10));
+    }
+    await down;
+    expect((await down).direction).toBe('in');
     // A paused socket sees the server's FIN only once it reads what is buffered.
     slow.resume();
     await closed;
