@@ -25,6 +25,7 @@ import { virtualParts, type CtpRegistrationType } from './names.js';
 import type { CtpReport } from './outbound.js';
 import { LOCAL, type CtpRouting, type CtpSource } from './routing.js';
 import type { CtpTable, CtpTableDelta } from './table.js';
+import { CtpWaitingRegisters } from './waiting.js';
 
 const debug = createDebug('ctp:host');
 
@@ -38,12 +39,6 @@ interface HostedNode {
   /** The open control request: its id and the controller it came from. */
   open: { re: number; controller: string } | undefined;
   removalTimer: CtpTimerHandle | undefined;
-}
-
-interface WaitingRegister<P> {
-  msg: CtpRegister;
-  peer: CtpSource<P>;
-  timer: CtpTimerHandle;
 }
 
 export interface CtpHostOptions {
@@ -75,8 +70,7 @@ export class CtpHost<P> {
   private readonly leases = new Map<string, CtpTimerHandle>();
   /** Registrations released while their registrant was unreachable → when (oldest first). */
   private readonly releasedAt = new Map<string, number>();
-  private readonly waiting = new Map<string, WaitingRegister<P>[]>();
-  private waitingCount = 0;
+  private readonly waiting: CtpWaitingRegisters;
   /** Lock timeouts of controllers (idle-locks.ts). */
   private readonly idle: CtpIdleLocks;
 
@@ -89,6 +83,7 @@ export class CtpHost<P> {
     private readonly report: CtpReport<P>,
   ) {
     this.idle = new CtpIdleLocks(new CtpTimers(timers.clock), opts.maxControlIdleMs, (node, controller) => this.idleRelease(node, controller));
+    this.waiting = new CtpWaitingRegisters(timers, opts.maxWaitingRegistrations, opts.registrationWaitMs);
   }
 
   /** The controller and monitors of a local node, where it has any. */
@@ -197,33 +192,10 @@ export class CtpHost<P> {
     if (this.table.isReachableName(r.name)) return this.completeRegister(msg, r.type, r.name);
     // PROTOCOL.md section 5: wait (event-driven, not the seed's sleep loop) for
     // the registrant's advert, which can arrive after the request.
-    if (this.waitingCount >= this.opts.maxWaitingRegistrations) {
-      if (from !== LOCAL) this.report.drop(from, 'too-many-waiting', { t: msg.t, node: msg.node });
-      return;
-    }
-    const entry: WaitingRegister<P> = {
-      msg,
-      peer: from,
-      timer: this.timers.set(() => {
-        if (!this.removeWaiting(r.name, entry)) return;
-        if (from !== LOCAL) this.report.drop(from, 'registrant-unknown', { t: msg.t, node: msg.node });
-      }, this.opts.registrationWaitMs),
-    };
-    const list = this.waiting.get(r.name);
-    if (list === undefined) this.waiting.set(r.name, [entry]);
-    else list.push(entry);
-    this.waitingCount++;
-  }
-
-  private removeWaiting(name: string, entry: WaitingRegister<P>): boolean {
-    const list = this.waiting.get(name);
-    const i = list?.indexOf(entry) ?? -1;
-    if (list === undefined || i < 0) return false;
-    list.splice(i, 1);
-    if (list.length === 0) this.waiting.delete(name);
-    this.waitingCount--;
-    this.timers.clear(entry.timer);
-    return true;
+    const waiting = this.waiting.add(r.name, msg, () => {
+      if (from !== LOCAL) this.report.drop(from, 'registrant-unknown', { t: msg.t, node: msg.node });
+    });
+    if (!waiting && from !== LOCAL) this.report.drop(from, 'too-many-waiting', { t: msg.t, node: msg.node });
   }
 
   private completeRegister(msg: CtpRegister, type: CtpRegistrationType, name: string): void {
@@ -368,12 +340,7 @@ export class CtpHost<P> {
       this.clearLease(name);
       if (this.releasedAt.has(name)) this.returnAfterRelease(name);
       else if (gained !== undefined) this.watchUnrecorded(name, gained);
-      const list = this.waiting.get(name);
-      if (list === undefined) continue;
-      for (const w of [...list]) {
-        this.removeWaiting(name, w);
-        this.completeRegister(w.msg, w.msg.controller !== undefined ? 'controller' : 'monitor', name);
-      }
+      for (const m of this.waiting.take(name)) this.completeRegister(m, m.controller !== undefined ? 'controller' : 'monitor', name);
     }
   }
 
@@ -469,7 +436,6 @@ export class CtpHost<P> {
     this.timers.clearAll();
     this.idle.close();
     this.waiting.clear();
-    this.waitingCount = 0;
     this.leases.clear();
     this.releasedAt.clear();
   }

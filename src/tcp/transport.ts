@@ -6,7 +6,7 @@
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { CtpSendInfo } from '../callbacks.js';
 import { argumentError, CtpArgumentError } from '../errors.js';
@@ -17,84 +17,18 @@ import { TcpDialer, type TcpDialerHost } from './dialer.js';
 import { claimsOtherFrom } from './frame-from.js';
 import { helloFrame, parseHello } from './hello.js';
 import { TcpLinks } from './links.js';
-import { TcpGuards, type TcpGuardCounters } from './guards.js';
+import { TcpGuards } from './guards.js';
 import { resolveTcpOptions, type TcpResolvedOptions, type TcpTransportOptions } from './options.js';
-import { createTlsServer, openSocket, peerCertificateId, type TcpRefusedReason, type TcpTlsServer } from './tls.js';
+import { listenServer } from './server.js';
+import { openSocket, peerCertificateId, type TcpRefusedReason, type TcpTlsServer } from './tls.js';
+import type { TcpAttachOptions, TcpHost, TcpStats, TcpTransportEvents } from './types.js';
+
+export type { TcpAttachOptions, TcpHost, TcpStats, TcpTransportEvents } from './types.js';
 
 const debug = createDebug('ctp:tcp');
 
 /** A dialled link that lived this long resets its dialler's backoff when it closes (a refused newcomer lives far shorter). */
 const STABLE_LINK_MS = 1000;
-
-/**
- * What the transport drives: a `CtpRouter<TcpPeer>` fits, as does any host
- * object with these methods. `id` (when a valid router id) is announced in
- * the hello line unless the transport has its own `id` option.
- */
-export interface TcpHost {
-  readonly id?: string;
-  /** One inbound line, without its newline, as UTF-8 bytes (a `Buffer`; the router checks the UTF-8 strictly). */
-  receive(peer: TcpPeer, frame: string | Uint8Array): void;
-  /** A connection is up. */
-  peerUp(peer: TcpPeer): void;
-  /** A connection closed. */
-  peerDown(peer: TcpPeer): void;
-  /** A router's event subscription: with `attach(host, { closeWith: true })` the transport closes on its `close` event. */
-  once?(event: 'close', fn: () => void): unknown;
-}
-
-/** Options of `attach`. */
-export interface TcpAttachOptions {
-  /**
-   * Close the transport when the router closes (its `close` event: `close()`
-   * or `drain()`), so one call shuts both down. @default false
-   */
-  closeWith?: boolean;
-}
-
-/** Typed events of `TcpTransport`. */
-export interface TcpTransportEvents {
-  /** The server is bound. */
-  listening: (address: TcpAddress) => void;
-  /** A connection is up (the host got `peerUp`). */
-  connect: (peer: TcpPeer) => void;
-  /** A connection is down (the host got `peerDown`). */
-  disconnect: (peer: TcpPeer, reason: TcpCloseReason) => void;
-  /** A line longer than `maxFrameBytes` is being discarded; `bytes` seen when it passed the limit. */
-  oversized: (peer: TcpPeer, bytes: number) => void;
-  /** A dial failed (also: a dialled link closed before the other end sent a line, e.g. a refused certificate); it is retried per `reconnect`. */
-  dialError: (target: string, err: Error) => void;
-  /** TLS: an inbound connection was refused before it reached the router (`remote` is `'address:port'`). */
-  refused: (remote: string, reason: TcpRefusedReason, err: Error) => void;
-  /** The server failed (e.g. the port is taken), or a host method threw. */
-  error: (err: Error) => void;
-}
-
-/** `stats()`: plain counters. */
-export interface TcpStats extends TcpGuardCounters {
-  /** Connections up now. */
-  connections: number;
-  framesIn: number;
-  framesOut: number;
-  bytesIn: number;
-  bytesOut: number;
-  /** Lines discarded for passing `maxFrameBytes`. */
-  oversized: number;
-  /** Connections closed as slow consumers. */
-  slowConsumers: number;
-  /** Connections closed as duplicate links (a newcomer for a router id with a live link). */
-  duplicates: number;
-  /** Connections closed because a hello or frame named another router than their certificate (`identity-mismatch`). */
-  identityMismatches: number;
-  /** TLS: inbound connections refused before reaching the router (see the `refused` event). */
-  refused: number;
-  /** Dial attempts that failed. */
-  dialFailures: number;
-  /** Queued REPORTNODE frames replaced by a newer one carrying newer adverts of the same origins. */
-  superseded: number;
-  /** Partial-frame bytes held now, across connections (at most `maxBufferedBytes`). */
-  bufferedBytes: number;
-}
 
 /**
  * The TCP transport. Construct it, hand its `send` to the router, then
@@ -151,39 +85,19 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     // Three parameters: the router passes `CtpSendInfo` (the adverts a REPORTNODE carries).
     this.send = (peer, frame, info) => this.sendFrame(peer, frame, info);
     this.guards = new TcpGuards(this.opts, { live: this.live, condemn: (c, reason) => this.condemn(c, reason) });
-    const listen = this.opts.listen;
-    if (listen === undefined) {
-      this.server = undefined;
-      this.tlsServer = undefined;
-      this.listenPromise = Promise.resolve();
-      return;
-    }
-    const tls = this.opts.tls;
-    this.tlsServer = tls === undefined ? undefined : createTlsServer(tls, (socket) => this.adopt(socket, 'in', undefined), (remote, reason, err) => this.refuse(remote, reason, err));
-    const server = this.tlsServer?.server ?? createServer();
-    this.server = server;
-    server.maxConnections = this.opts.maxConnections;
-    if (tls === undefined) server.on('connection', (socket) => this.adopt(socket, 'in', undefined));
-    // Full: make room for the next attempt by evicting a connection that never sent a frame (slowloris).
-    server.on('drop', () => this.guards.evictUnproven());
-    this.listenPromise = new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void => {
-        debug('listen on %s:%d failed: %s', listen.host, listen.port, err.message);
-        reject(err);
-      };
-      server.once('error', onError);
-      server.listen(listen.port, listen.host, () => {
-        server.removeListener('error', onError);
-        server.on('error', (err) => this.reportError(err));
-        const a = server.address();
-        if (a !== null && typeof a === 'object') this.boundAddress = { host: a.address, port: a.port };
-        debug('listening on %o', this.boundAddress);
-        if (this.boundAddress !== undefined) this.emit('listening', { ...this.boundAddress });
-        resolve();
-      });
+    const listen = listenServer(this.opts, {
+      adopt: (socket) => this.adopt(socket, 'in', undefined),
+      refuse: (remote, reason, err) => this.refuse(remote, reason, err),
+      full: () => this.guards.evictUnproven(),
+      error: (err) => this.reportError(err),
+      bound: (address) => {
+        this.boundAddress = address;
+        this.emit('listening', { ...address });
+      },
     });
-    // Reported through `listening()`; never an unhandled rejection.
-    this.listenPromise.catch(() => {});
+    this.server = listen.server;
+    this.tlsServer = listen.tlsServer;
+    this.listenPromise = listen.ready;
   }
 
   /**
@@ -265,8 +179,6 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     })();
     return this.closing;
   }
-
-  // ---- connections ----------------------------------------------------------
 
   private adopt(socket: Socket, direction: 'in' | 'out', dialer: TcpDialer | undefined): TcpConnection | undefined {
     if (this.closing !== undefined) {
@@ -467,8 +379,6 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     this.emit('oversized', c, bytes);
   }
 
-  // ---- sending --------------------------------------------------------------
-
   private sendFrame(peer: TcpPeer | null, frame: string, info: CtpSendInfo<TcpPeer> | undefined): void {
     if (typeof frame !== 'string') throw argumentError('frame', 'a string', frame);
     // A raw line break would split the frame in two on the wire.
@@ -525,13 +435,10 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     this.takeDown(c, reason);
   }
 
-  // ---- helpers ---------------------------------------------------------------
-
+  /** The id announced in the hello: the `id` option, the certificate's CN, or the host's id. */
   private selfId(): string | undefined {
-    if (this.opts.id !== undefined) return this.opts.id;
-    if (this.opts.tls?.ownId !== undefined) return this.opts.tls.ownId;
     const id = this.host?.id;
-    return isValidRouterId(id) ? id : undefined;
+    return this.opts.id ?? this.opts.tls?.ownId ?? (isValidRouterId(id) ? id : undefined);
   }
 
   private reportError(err: unknown): void {
