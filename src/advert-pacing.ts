@@ -1,11 +1,24 @@
 /**
  * Advert storms (issue 10), as OSPF's MinLSArrival: an origin's adverts are
- * applied (stored and flooded on) at most once per `minAdvertIntervalMs`. A
- * newer advert arriving sooner is not applied at once: the newest one is
- * kept, one per origin, and applied when the interval has passed, so the
- * final table is right and a storm of rising sequence numbers costs one
- * table change and one flood per interval instead of one per advert.
+ * applied (stored and flooded on) at most once per `minAdvertIntervalMs`,
+ * with a burst of two (a token bucket: two tokens, one back per interval) —
+ * a new link costs its far end two adverts in a row, its table's copy and
+ * the one that lists the link, and holding the second would delay every
+ * route over the link. A newer advert arriving sooner is not applied at
+ * once: the newest one is kept, one per origin, and applied when a token is
+ * back, so the final table is right and a storm of rising sequence numbers
+ * costs one table change and one flood per interval instead of one per advert.
  */
+
+const BURST = 2;
+/** Rounding of the token arithmetic. */
+const EPSILON = 1e-9;
+
+/** An origin's tokens as of `at`. */
+interface Bucket {
+  tokens: number;
+  at: number;
+}
 import createDebug from 'debug';
 import type { CtpTimerHandle, CtpTimers } from './clock.js';
 import type { CtpAdvert } from './messages.js';
@@ -19,8 +32,8 @@ export interface CtpQueuedAdvert<P> {
 }
 
 export class CtpAdvertPacer<P> {
-  /** origin → when its last advert was applied (only entries younger than the interval matter). */
-  private readonly appliedAt = new Map<string, number>();
+  /** origin → its tokens (only origins whose bucket is not full matter). */
+  private readonly buckets = new Map<string, Bucket>();
   private readonly queue = new Map<string, CtpQueuedAdvert<P>>();
   /** Node names held in the queue (they count toward `maxTableNodes`). */
   queuedNodes = 0;
@@ -48,8 +61,18 @@ export class CtpAdvertPacer<P> {
   mustWait(origin: string, now: number): boolean {
     if (this.intervalMs === 0) return false;
     if (this.queue.has(origin)) return true;
-    const at = this.appliedAt.get(origin);
-    return at !== undefined && now - at < this.intervalMs;
+    return this.tokens(origin, now) < 1 - EPSILON;
+  }
+
+  private tokens(origin: string, now: number): number {
+    const b = this.buckets.get(origin);
+    return b === undefined ? BURST : Math.min(BURST, b.tokens + (now - b.at) / this.intervalMs);
+  }
+
+  /** When `origin` has a token again. */
+  private dueAt(origin: string, now: number): number {
+    const t = this.tokens(origin, now);
+    return t >= 1 - EPSILON ? now : now + (1 - t) * this.intervalMs;
   }
 
   /** Hold `advert` back (replacing an older one of the same origin) until its interval has passed. */
@@ -60,18 +83,20 @@ export class CtpAdvertPacer<P> {
     this.queue.delete(advert.origin);
     this.queue.set(advert.origin, { advert, peer });
     this.queuedNodes += advert.nodes.length;
-    this.schedule((this.appliedAt.get(advert.origin) ?? this.timers.now()) + this.intervalMs);
+    const now = this.timers.now();
+    this.schedule(this.dueAt(advert.origin, now));
   }
 
   /** An advert of `origin` was applied now. */
   applied(origin: string, now: number): void {
     if (this.intervalMs === 0) return;
-    this.appliedAt.delete(origin);
-    this.appliedAt.set(origin, now);
-    // Entries are in order of time: forget those older than the interval.
-    for (const [o, at] of this.appliedAt) {
-      if (now - at < this.intervalMs) break;
-      if (!this.queue.has(o)) this.appliedAt.delete(o);
+    const tokens = this.tokens(origin, now) - 1;
+    this.buckets.delete(origin);
+    this.buckets.set(origin, { tokens, at: now });
+    // Entries are in order of time: forget those whose bucket is full again.
+    for (const [o, b] of this.buckets) {
+      if (b.tokens + (now - b.at) / this.intervalMs < BURST) break;
+      if (!this.queue.has(o)) this.buckets.delete(o);
     }
   }
 
@@ -79,7 +104,7 @@ export class CtpAdvertPacer<P> {
     if (at >= this.timerAt) return;
     this.timers.clear(this.timer);
     this.timerAt = at;
-    this.timer = this.timers.set(() => this.fire(), at - this.timers.now());
+    this.timer = this.timers.set(() => this.fire(), Math.ceil(at - this.timers.now()));
   }
 
   private fire(): void {
@@ -89,7 +114,7 @@ export class CtpAdvertPacer<P> {
     const due: CtpQueuedAdvert<P>[] = [];
     let next = Infinity;
     for (const [origin, q] of this.queue) {
-      const at = (this.appliedAt.get(origin) ?? -Infinity) + this.intervalMs;
+      const at = this.dueAt(origin, now);
       if (at > now) {
         next = Math.min(next, at);
         continue;

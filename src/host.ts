@@ -71,6 +71,8 @@ export class CtpHost<P> {
   /** Registrations released while their registrant was unreachable → when (oldest first). */
   private readonly releasedAt = new Map<string, number>();
   private readonly waiting: CtpWaitingRegisters;
+  /** Virtual nodes of local nodes that came without a registration here (watchUnrecorded). */
+  private readonly unrecorded = new Map<string, CtpTimerHandle>();
   /** Lock timeouts of controllers (idle-locks.ts). */
   private readonly idle: CtpIdleLocks;
 
@@ -346,18 +348,25 @@ export class CtpHost<P> {
 
   /**
    * A virtual node of a local node came with its origin (newly reachable)
-   * while this host holds no registration of it: this host restarted (or
-   * lost it) while the registrant saw no gap — adverts held back by
-   * `minAdvertIntervalMs` can hide the gap (found by the simulator with
-   * stalls). Send it a release notice (as `returnAfterRelease`); a
-   * registrant whose REGISTER is still on its way holds nothing yet and
-   * ignores it.
+   * while this host holds no registration of it: its REGISTER may be on its
+   * way (a simple peer advertises, then registers) — or this host restarted
+   * (or lost it) while the registrant saw no gap, which adverts held back by
+   * `minAdvertIntervalMs` can hide (found by the simulator with stalls).
+   * Still unrecorded after `registrationWaitMs`, it gets a release notice
+   * (as in `returnAfterRelease`).
    */
   private watchUnrecorded(name: string, gained: ReadonlySet<string>): void {
     const v = virtualParts(name);
-    if (v === undefined || !gained.has(v.routerId) || !this.table.hasLocal(v.node) || this.waiting.has(name)) return;
-    const h = this.hosted.get(v.node);
-    if (h?.controller !== name && h?.monitors.has(name) !== true) this.returnAfterRelease(name);
+    if (v === undefined || !gained.has(v.routerId) || !this.table.hasLocal(v.node) || this.unrecorded.has(name)) return;
+    if (this.isRecorded(name, v.node) || this.unrecorded.size >= this.opts.maxWaitingRegistrations) return;
+    this.unrecorded.set(name, this.timers.set(() => {
+      this.unrecorded.delete(name);
+      if (this.table.isReachableName(name) && !this.isRecorded(name, v.node) && !this.waiting.has(name)) this.returnAfterRelease(name);
+    }, Math.max(1, this.opts.registrationWaitMs)));
+  }
+
+  private isRecorded(name: string, node: string): boolean {
+    return this.hosted.get(node)?.controller === name || this.hosted.get(node)?.monitors.has(name) === true;
   }
 
   /** A registrant's virtual node stayed unreachable for the grace. */
@@ -436,7 +445,6 @@ export class CtpHost<P> {
     this.timers.clearAll();
     this.idle.close();
     this.waiting.clear();
-    this.leases.clear();
-    this.releasedAt.clear();
+    for (const m of [this.unrecorded, this.leases, this.releasedAt]) m.clear();
   }
 }

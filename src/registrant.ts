@@ -72,6 +72,10 @@ const OPS: Record<ControlType, CtpOp> = { START: 'start', STOP: 'stop', COMMAND:
 
 export class CtpRegistrant<P> {
   private readonly regs = new Map<string, CtpOwnRegistration>();
+  /** Virtual nodes whose REGISTER was answered, not yet recorded (the answer's continuation is to come). */
+  private readonly unrecorded = new Set<string>();
+  /** Release notices that came after such an answer, before the registration was recorded (a burst after a stall). */
+  private readonly early = new Map<string, CtpResponse>();
   /** Lock timeouts of own controller registrations (idle-locks.ts). */
   private readonly idle: CtpIdleWatch;
 
@@ -122,12 +126,16 @@ export class CtpRegistrant<P> {
         return {
           msg,
           done: (r) => {
+            const early = this.early.get(virtual);
+            this.early.delete(virtual);
+            this.unrecorded.delete(virtual);
             if (r.code !== ReturnCode.SUCCESS || this.hooks.closed()) return this.hooks.removeVirtual(virtual);
             const reg: CtpOwnRegistration = { node, type, virtual, host: to, gap: false, lostTimer: undefined, refreshId: undefined, refreshTimer: undefined, refreshTries: 0 };
             this.regs.set(virtual, reg);
             if (type === 'controller') this.watchIdle(reg, idleTimeoutMs, r.content);
             this.emit('registered', { node, type, virtualNode: virtual, host: to });
-            this.evaluate(reg);
+            if (early !== undefined) this.response(early, LOCAL);
+            if (this.regs.get(virtual) === reg) this.evaluate(reg);
           },
         };
       },
@@ -236,9 +244,19 @@ export class CtpRegistrant<P> {
     // Issue 10: the host released this controller for idleness (host.ts, idleRelease).
     if (reg?.type === 'controller' && msg.re === undefined && msg.code === ReturnCode.NOT_ASSIGNED && msg.reason === 'idle' && (msg.content as { host?: unknown } | undefined)?.host === reg.host)
       return this.lose(reg, 'idle', msg.code);
-    // A release notice for a registration this router no longer (or not yet) holds: nothing to do.
-    if (reg === undefined && msg.re === undefined && msg.reason === 'released') return;
+    // A release notice for a registration this router no longer (or not yet) holds: nothing to do —
+    // unless its REGISTER's answer came in the same burst and is not recorded yet (found by the simulator, seed 1865).
+    if (reg === undefined && msg.re === undefined && (msg.reason === 'released' || msg.reason === 'idle')) {
+      if (this.unrecorded.has(msg.controller)) this.early.set(msg.controller, msg);
+      return;
+    }
     if (from !== LOCAL) this.report.drop(from, 'stale', { t: 'RESPONSE', node: msg.node });
+  }
+
+  /** A RESPONSE settled a request in flight: a REGISTER's SUCCESS is recorded only in its continuation. */
+  answered(msg: CtpResponse): void {
+    if (msg.code === ReturnCode.SUCCESS && !this.regs.has(msg.controller) && this.table.hasLocal(msg.controller))
+      this.unrecorded.add(msg.controller);
   }
 
   event(msg: CtpEvent): void {

@@ -112,7 +112,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     this.routing = new CtpRouting(this.table, this.out, o.maxHops, {
       host: (msg, from) => this.host.deliver(msg, from),
       // A RESPONSE settles the request in flight whose id it echoes; else the registrant looks at it.
-      response: (msg, from) => void (this.pending.settle(msg.node, msg.re, resultOf(msg)) || this.registrant.response(msg, from)),
+      response: (msg, from) => void (this.pending.settle(msg.node, msg.re, resultOf(msg)) ? this.registrant.answered(msg) : this.registrant.response(msg, from)),
       event: (msg) => this.registrant.event(msg),
       settle: (node, id, result) => void this.pending.settle(node, id, result),
     }, this.report, this.stall);
