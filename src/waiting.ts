@@ -53,8 +53,9 @@ export class CtpWaitingRegisters {
   take(name: string): CtpRegister[] {
     const list = this.byName.get(name);
     if (list === undefined) return [];
-    for (const w of [...list]) this.remove(name, w);
-    return list.map((w) => w.msg);
+    const all = [...list];
+    for (const w of all) this.remove(name, w);
+    return all.map((w) => w.msg);
   }
 
   private remove(name: string, entry: Waiting): boolean {

@@ -142,12 +142,13 @@ export class TcpConnection implements TcpPeer {
    * for `drain`). Bytes are counted by the socket (`bytesWritten`), not by
    * measuring the string again: that was a second pass over every byte sent.
    */
-  flush(): void {
-    if (this.blocked || this.out.length === 0 || this.socket.destroyed || this.socket.writableEnded) return;
+  flush(): number {
+    if (this.blocked || this.out.length === 0 || this.socket.destroyed || this.socket.writableEnded) return 0;
     const out = this.holes === 0 ? this.out : this.out.filter((f) => f !== '');
     const data = out.length === 1 ? `${out[0] as string}\n` : `${out.join('\n')}\n`;
     this.clearQueue();
     if (!this.socket.write(data)) this.blocked = true;
+    return data.length;
   }
 
   /** The socket drained: writing may go on. */
