@@ -41,7 +41,8 @@ describe('errors without an error listener', () => {
       () => {
         throw new Error('nodes');
       },
-      { id: 'r' },
+      // Unpaced: each appendNodes sends its advert at once.
+      { id: 'r', minAdvertIntervalMs: 0 },
     );
     r.appendNodes('a'); // onNodesUpdated throws
     r.appendNodes('b'); // again: same kind
