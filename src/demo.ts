@@ -4,6 +4,8 @@
  * `mic1`, a viewer that monitors them, a console that takes control and sends
  * start/command/stop — and a readable transcript of what happened. Ports are
  * chosen free at run time; every process is stopped before the demo exits.
+ * `npm run demo -- --nats URL [--nats-prefix P]` runs the same three over a
+ * NATS server instead (README "Scaling out on NATS").
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -71,13 +73,39 @@ function killAll(): void {
   for (const c of children) c.kill('SIGKILL');
 }
 
+/** `--nats URL` (repeatable) and `--nats-prefix P` from the demo's own command line. */
+function natsArgs(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const next = argv[i + 1];
+    if ((a === '--nats' || a === '--nats-prefix') && next !== undefined) {
+      out.push(a, next);
+      i++;
+    } else if (a.startsWith('--nats=') || a.startsWith('--nats-prefix=')) out.push(a);
+    else throw new Error(`unknown argument \`${a}\` (the demo takes --nats URL and --nats-prefix P)`);
+  }
+  return out;
+}
+
 async function main(): Promise<number> {
-  process.stdout.write('ctp-router demo: a station, a viewer and a console, each its own process, over TCP on loopback\n\n');
+  const nats = natsArgs(process.argv.slice(2));
+  const onBus = nats.length > 0;
+  process.stdout.write(
+    onBus
+      ? `ctp-router demo: a station, a viewer and a console, each its own process, on a NATS bus (${nats.join(' ')})\n\n`
+      : 'ctp-router demo: a station, a viewer and a console, each its own process, over TCP on loopback\n\n',
+  );
 
   // 1. The station hosts cam1 and mic1; its app echoes every request and publishes it as an event.
   let onListening: (port: number) => void = () => {};
-  const station = run('station', ['peer', '--id', 'station', '--listen', '127.0.0.1:0', '--node', 'cam1', '--node', 'mic1', '--echo'], (r) => {
+  const stationNet = onBus ? nats : ['--listen', '127.0.0.1:0'];
+  const station = run('station', ['peer', '--id', 'station', ...stationNet, '--node', 'cam1', '--node', 'mic1', '--echo'], (r) => {
     switch (r.type) {
+      case 'bus':
+        say('station', `on the bus ${String(r.prefix)} via ${String(r.server)}`);
+        onListening(0);
+        break;
       case 'listening':
         say('station', `listening on ${String(r.host)}:${String(r.port)}, hosting ${(r.nodes as string[]).join(', ')}`);
         onListening(r.port as number);
@@ -96,13 +124,14 @@ async function main(): Promise<number> {
         break;
     }
   });
-  const port = await waitFor<number>((resolve) => (onListening = resolve), 'the station to listen');
-  const addr = `127.0.0.1:${port}`;
+  const port = await waitFor<number>((resolve) => (onListening = resolve), onBus ? 'the station to join the bus' : 'the station to listen');
+  // The viewer and the console reach the station over TCP, or meet it on the bus.
+  const net = onBus ? nats : ['--connect', `127.0.0.1:${port}`];
 
   // 2. The viewer monitors both nodes.
   let watching = 0;
   let onWatching: () => void = () => {};
-  const viewer = run('viewer', ['watch', '--id', 'viewer', '--connect', addr, 'cam1', 'mic1'], (r) => {
+  const viewer = run('viewer', ['watch', '--id', 'viewer', ...net, 'cam1', 'mic1'], (r) => {
     if (r.type === 'watching') {
       say('viewer', `monitoring ${String(r.node)}`);
       if (++watching === 2) onWatching();
@@ -121,7 +150,7 @@ async function main(): Promise<number> {
     ['stop', 'cam1', 'video'],
     ['unregister', 'cam1', 'controller'],
   ];
-  const consoleProc = run('console', ['call', '--id', 'console', '--connect', addr, ...ops.flatMap((op, i) => (i === 0 ? op : ['--', ...op]))], (r) => {
+  const consoleProc = run('console', ['call', '--id', 'console', ...net, ...ops.flatMap((op, i) => (i === 0 ? op : ['--', ...op]))], (r) => {
     if (r.type === 'result') {
       const content = r.content === undefined ? '' : ` ${json(r.content)}`;
       say('console', `${String(r.op)} ${(r.args as string[]).join(' ')} → ${String(r.code)}${content}`);

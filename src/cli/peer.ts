@@ -4,11 +4,10 @@
 import { parseVirtualName } from '../names.js';
 import type { CtpControlMessage, CtpEvent, CtpReceivedName } from '../messages.js';
 import { formatAddress } from '../tcp/address.js';
-import type { TcpPeer } from '../tcp/connection.js';
 import { addressArg, intArg, listOpt, nodeArg, parseArgs, stringOpt, UsageError } from './args.js';
 import { COMMON_SPEC, commonOptions } from './common.js';
 import { CliOutput, show } from './output.js';
-import { interrupted, Session } from './session.js';
+import { interrupted, loadNats, Session, type CliPeer, type NatsModule } from './session.js';
 
 const SPEC = {
   ...COMMON_SPEC,
@@ -21,7 +20,8 @@ const SPEC = {
   'reconnect-max-ms': { type: 'string' },
 } as const;
 
-function peerName(p: TcpPeer): string {
+function peerName(p: CliPeer): string {
+  if (!('remotePort' in p)) return `bus (${p.routerId})`;
   return `${p.remoteAddress}:${p.remotePort}${p.routerId === undefined ? '' : ` (${p.routerId})`}`;
 }
 
@@ -38,11 +38,21 @@ export async function peerCommand(argv: string[]): Promise<number | 'help'> {
   if (p.groups.some((g) => g.length > 0)) throw new UsageError(`unexpected argument \`${p.groups.flat()[0] as string}\``, 'peer');
   const listenText = stringOpt(p.options.listen);
   const listen = listenText === undefined ? undefined : addressArg(listenText, 'listen', 'peer', true);
-  if (listen === undefined && common.connect.length === 0) throw new UsageError('give `--listen HOST:PORT` and/or `--connect HOST:PORT`', 'peer');
+  if (listen === undefined && common.connect.length === 0 && common.nats.length === 0)
+    throw new UsageError('give `--listen HOST:PORT`, `--connect HOST:PORT` and/or `--nats URL`', 'peer');
   const nodes = listOpt(p.options.node).map((n) => nodeArg(n, 'peer'));
   const echo = p.options.echo === true;
   const out = new CliOutput(common.json);
 
+  let natsModule: NatsModule | undefined;
+  if (common.nats.length > 0) {
+    try {
+      natsModule = await loadNats();
+    } catch (err) {
+      out.warn((err as Error).message);
+      return 1;
+    }
+  }
   let session: Session | undefined;
   const onReceived = (name: CtpReceivedName, msg: CtpControlMessage | CtpEvent): void => {
     const router = (session as Session).router;
@@ -81,9 +91,13 @@ export async function peerCommand(argv: string[]): Promise<number | 'help'> {
     maxFrameBytes: p.options['max-frame-bytes'] === undefined ? undefined : intArg(p.options['max-frame-bytes'], 'max-frame-bytes', 'peer', 0, 1024),
     maxQueuedBytes: p.options['max-queued-bytes'] === undefined ? undefined : intArg(p.options['max-queued-bytes'], 'max-queued-bytes', 'peer', 0, 1),
     reconnectMaxMs: p.options['reconnect-max-ms'] === undefined ? undefined : intArg(p.options['reconnect-max-ms'], 'reconnect-max-ms', 'peer', 0, 1),
+    nats: common.nats,
+    natsPrefix: common.natsPrefix,
+    heartbeatMs: common.heartbeatMs,
+    natsModule,
     onReceived,
   });
-  const { router, transport } = session;
+  const { router, transport, bus } = session;
 
   let known = new Set<string>(router.nodes());
   router.on('nodes', (list) => {
@@ -107,6 +121,12 @@ export async function peerCommand(argv: string[]): Promise<number | 'help'> {
   );
   transport.on('oversized', (peer, bytes) => out.line('oversized', `oversized line from ${peerName(peer)} discarded (${bytes}+ bytes)`, { peer: peerName(peer), bytes }));
   transport.on('error', (err) => out.warn(err.message));
+  bus?.on('connect', (peer) => out.line('link', `link up on ${peerName(peer)}`, { state: 'up', direction: 'bus', peer: peerName(peer) }));
+  bus?.on('disconnect', (peer, reason) => out.line('link', `link down on ${peerName(peer)} (${reason})`, { state: 'down', direction: 'bus', peer: peerName(peer), reason }));
+  bus?.on('status', (st) => {
+    if (st.type === 'disconnect' || st.type === 'reconnect') out.line('nats', `nats ${st.type} ${st.server}`, { status: st.type, server: st.server });
+  });
+  bus?.on('error', (err) => out.warn(err.message));
 
   try {
     await transport.listening();
@@ -115,6 +135,14 @@ export async function peerCommand(argv: string[]): Promise<number | 'help'> {
     await session.close();
     return 1;
   }
+  try {
+    await session.busReady();
+  } catch (err) {
+    out.warn((err as Error).message);
+    await session.close();
+    return 1;
+  }
+  if (bus !== undefined) out.line('bus', `on the bus ${common.natsPrefix ?? 'ctp'} via ${bus.server() ?? '?'} as ${router.id}`, { id: router.id, prefix: common.natsPrefix ?? 'ctp', server: bus.server() ?? null });
   if (listen !== undefined) {
     const a = transport.address();
     out.line('listening', `listening ${formatAddress(a)} as ${router.id}${nodes.length > 0 ? ` hosting ${nodes.join(', ')}` : ''}`, { id: router.id, host: a.host, port: a.port, nodes });
