@@ -104,6 +104,14 @@ export class CtpFlooding<P> {
     if (advert !== undefined) this.broadcast([advert]);
   }
 
+  /** Adverts this router originates for another origin (a broadcast medium's pseudo-node, src/media.ts): store and broadcast. */
+  originate(adverts: readonly CtpAdvert[]): void {
+    const now = this.timers.now();
+    const stored = adverts.filter((a) => this.table.applyAdvert(a, now) === 'stored');
+    for (const a of stored) this.floodedNow.add(a.origin);
+    if (stored.length > 0) this.broadcast(stored);
+  }
+
   // ---- adverts from peers ---------------------------------------------------
 
   /** A REPORTNODE's adverts from a bound peer. */

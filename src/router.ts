@@ -15,6 +15,7 @@ import { argumentError, CtpCallbackError, CtpClosedError, CtpInternalError } fro
 import type { CtpRouterEvents } from './events.js';
 import { CtpFlooding } from './flooding.js';
 import { CtpHost } from './host.js';
+import { CtpMedia, type CtpPeerInfo } from './media.js';
 import { isReturnCode, resultOf, ReturnCode, type CtpCodec, type CtpMessage, type CtpResult } from './messages.js';
 import { CtpNeighbors } from './neighbors.js';
 import type { CtpRegistrationType } from './names.js';
@@ -58,6 +59,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   private readonly neighbors: CtpNeighbors<P>;
   private readonly admission: CtpAdmission<P>;
   private readonly out: CtpOutbound<P>;
+  private readonly media: CtpMedia<P>;
   private readonly opts: CtpResolvedOptions<P>;
   /** Drops, errors and events, as the parts report them. */
   private readonly report: CtpReporter<P>;
@@ -81,10 +83,11 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     const emit = this.report.emit;
     this.codec = o.codec;
     this.table = new CtpTable<P>(this.id, clock.now(), o.maxRouters);
+    this.media = new CtpMedia<P>(this.table);
     this.pending = new CtpPendingMap(clock);
     this.out = new CtpOutbound(send, this.codec, this.report);
     const idConflict = (): void => emit('conflict', { kind: 'router-id', id: this.id });
-    this.neighbors = new CtpNeighbors(this.table, { idConflict, bound: () => this.flooding.flushOwn() }, this.report);
+    this.neighbors = new CtpNeighbors(this.table, { idConflict, bound: () => (this.media.checkAdvertised(), this.flooding.flushOwn()) }, this.report);
     this.admission = new CtpAdmission(o, (peer) => this.neighbors.isDown(peer), this.report);
     this.flooding = new CtpFlooding(this.table, this.out, new CtpTimers(clock), o, { update: () => this.update(), idConflict }, this.report);
     this.routing = new CtpRouting(this.table, this.out, o.maxHops, {
@@ -251,9 +254,14 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
 
   // ---- transport --------------------------------------------------------------
 
-  /** The transport reports a link up: send the peer the full table and an UPDATENODE. */
-  peerUp(peer: P): void {
+  /**
+   * The transport reports a link up: send the peer the full table and an
+   * UPDATENODE. `info.medium`: the peer is a member of that broadcast medium
+   * (src/media.ts); an invalid one is reported as `error` and the peer ignored.
+   */
+  peerUp(peer: P, info?: CtpPeerInfo): void {
     this.guard('peerUp', () => {
+      if (this.media.up(peer, info?.medium)) this.table.media ??= this.media;
       this.neighbors.up(peer);
       this.update();
       this.flooding.sendTable(peer);
@@ -264,7 +272,9 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   /** The transport reports a link down: forget the neighbor, re-originate. */
   peerDown(peer: P): void {
     this.guard('peerDown', () => {
-      if (this.neighbors.downed(peer)) this.update();
+      const changed = this.neighbors.downed(peer);
+      this.media.down(peer);
+      if (changed) this.update();
     });
   }
 
@@ -357,6 +367,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     this.updating = true;
     try {
       for (let round = 0; round < 64 && this.table.dirty(); round++) {
+        if (this.table.media !== undefined) this.flooding.originate(this.media.reconcile(this.opts.clock.now()));
         this.flooding.flushOwn();
         const delta = this.table.commit(this.opts.clock.now());
         this.flooding.onDelta(delta);

@@ -5,6 +5,7 @@
  */
 import type { NodeConnectionOptions } from '@nats-io/transport-node';
 import { argumentError } from '../errors.js';
+import { isValidMedium } from '../media.js';
 import { isValidRouterId } from '../names.js';
 import { isValidPrefix } from './subjects.js';
 
@@ -22,6 +23,13 @@ export interface NatsTransportOptions extends Omit<NodeConnectionOptions, 'serve
   id?: string;
   /** The content of a NATS `.creds` file (JWT + nkey seed): sets the client's `authenticator`. @default none */
   creds?: string | Uint8Array;
+  /**
+   * The bus as a broadcast medium (README "Broadcast media"): members list one
+   * pseudo-node instead of each other. The same id at every member (1–64
+   * chars of [A-Za-z0-9._:-]); `false`: members are plain peers that list each other.
+   * @default the prefix
+   */
+  medium?: string | false;
 }
 
 /** Defaults of `NatsTransportOptions`. */
@@ -42,6 +50,7 @@ export interface NatsResolvedOptions {
   deadAfterMs: number;
   id: string | undefined;
   creds: Uint8Array | undefined;
+  medium: string | undefined;
   /** Everything else, for the client's `connect()`. */
   client: Omit<NodeConnectionOptions, 'servers'>;
 }
@@ -55,7 +64,7 @@ function positive(name: string, value: unknown, fallback: number): number {
 /** Validate `options` and fill in the defaults; throws `CtpArgumentError` on misuse. */
 export function resolveNatsOptions(options: NatsTransportOptions): NatsResolvedOptions {
   if (typeof options !== 'object' || options === null) throw argumentError('options', 'an object with `servers`', options);
-  const { servers, prefix, heartbeatMs, deadAfterMs, id, creds, ...client } = options;
+  const { servers, prefix, heartbeatMs, deadAfterMs, id, creds, medium, ...client } = options;
   const list = typeof servers === 'string' ? [servers] : Array.isArray(servers) ? [...(servers as string[])] : undefined;
   if (list === undefined || list.length === 0 || list.some((s) => typeof s !== 'string' || s.length === 0))
     throw argumentError('options.servers', 'a NATS URL or a non-empty array of them', servers);
@@ -66,6 +75,8 @@ export function resolveNatsOptions(options: NatsTransportOptions): NatsResolvedO
   if (dead <= hb) throw argumentError('options.deadAfterMs', `more than heartbeatMs (${hb})`, deadAfterMs);
   if (id !== undefined && !isValidRouterId(id)) throw argumentError('options.id', 'a router id (1–128 chars of [A-Za-z0-9._:-])', id);
   if (creds !== undefined && typeof creds !== 'string' && !(creds instanceof Uint8Array)) throw argumentError('options.creds', 'the text of a .creds file', creds);
+  const m = medium === undefined ? p : medium;
+  if (m !== false && !isValidMedium(m)) throw argumentError('options.medium', 'false or a medium id (1–64 chars of [A-Za-z0-9._:-]; give one when the prefix is longer)', medium);
   if ('noEcho' in (options as object)) throw argumentError('options.noEcho', 'not given (the transport sets it)', (options as { noEcho?: unknown }).noEcho);
   return {
     servers: list,
@@ -74,6 +85,7 @@ export function resolveNatsOptions(options: NatsTransportOptions): NatsResolvedO
     deadAfterMs: dead,
     id,
     creds: typeof creds === 'string' ? new TextEncoder().encode(creds) : creds,
+    medium: m === false ? undefined : m,
     client: {
       reconnectTimeWait: NATS_DEFAULTS.reconnectTimeWait,
       maxReconnectAttempts: NATS_DEFAULTS.maxReconnectAttempts,

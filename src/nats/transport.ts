@@ -9,6 +9,7 @@ import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
 import { randomUUID } from 'node:crypto';
 import type { CtpSendInfo } from '../callbacks.js';
+import type { CtpPeerInfo } from '../media.js';
 import { argumentError, CtpArgumentError } from '../errors.js';
 import { isValidRouterId } from '../names.js';
 import { resolveNatsOptions, type NatsResolvedOptions, type NatsTransportOptions } from './options.js';
@@ -21,7 +22,8 @@ const debug = createDebug('ctp:nats');
 export interface NatsHost {
   readonly id?: string;
   receive(peer: NatsPeer, frame: string | Uint8Array): void;
-  peerUp(peer: NatsPeer): void;
+  /** `info.medium`: the bus's medium id (src/media.ts), unless the `medium` option is `false`. */
+  peerUp(peer: NatsPeer, info?: CtpPeerInfo): void;
   peerDown(peer: NatsPeer): void;
 }
 
@@ -107,10 +109,12 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
   private closing: Promise<void> | undefined;
   private readonly counters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, heartbeatsIn: 0, heartbeatsOut: 0, notReflooded: 0, ignored: 0, reconnects: 0 };
   private readonly encoder = new TextEncoder();
+  private readonly peerInfo: CtpPeerInfo | undefined;
 
   constructor(options: NatsTransportOptions) {
     super();
     this.opts = resolveNatsOptions(options);
+    this.peerInfo = this.opts.medium === undefined ? undefined : { medium: this.opts.medium };
     // Declared with three parameters: the router passes `CtpSendInfo`.
     this.send = (peer, frame, info) => this.sendFrame(peer, frame, info);
   }
@@ -217,7 +221,7 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
     if (this.closing !== undefined) return;
     this.counters.reconnects++;
     this.announce(true);
-    for (const p of this.peers()) this.call(() => this.host?.peerUp(p));
+    for (const p of this.peers()) this.call(() => this.host?.peerUp(p, this.peerInfo));
   }
 
   private announce(hello: boolean): void {
@@ -254,7 +258,7 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
     this.members.set(id, p);
     p.up = true;
     debug('%s: member %s up', s.id, id);
-    this.call(() => this.host?.peerUp(p));
+    this.call(() => this.host?.peerUp(p, this.peerInfo));
     if (p.up) this.emit('connect', p);
     return p;
   }
