@@ -14,6 +14,8 @@ export interface RunOptions {
   /** Nodes probed at the final check (default: all). */
   finalProbeNodes?: number;
   log?: (line: string) => void;
+  /** Some seeds get a broadcast medium (false: none, as before the medium existed). @default true */
+  medium?: boolean;
 }
 
 /** Run one seed (optionally with some steps skipped). */
@@ -23,6 +25,7 @@ export async function runSeed(seed: number, opts: RunOptions, skip?: ReadonlySet
   if (opts.probeNodes !== undefined) config.probeNodes = opts.probeNodes;
   if (opts.finalProbeNodes !== undefined) config.finalProbeNodes = opts.finalProbeNodes;
   if (opts.log !== undefined) config.log = opts.log;
+  if (opts.medium !== undefined) config.medium = opts.medium;
   return new Simulation(config).run();
 }
 
