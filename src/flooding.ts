@@ -35,11 +35,17 @@ export interface CtpFloodingOptions {
   staleAdvertMs: number;
 }
 
-export interface CtpFloodingHooks {
+export interface CtpFloodingHooks<P = unknown> {
   /** Settle the consequences of a table change (the router's update loop). */
   update(): void;
   /** The third heal within ten seconds: another router uses this id. */
   idConflict(): void;
+  /**
+   * A peer on the broadcast medium `origin` is a member (or the pseudo-node)
+   * of (src/media.ts): every member has its advert from it directly, so a
+   * regained copy is not sent on the medium again.
+   */
+  mediumPeer?(origin: string): P | undefined;
 }
 
 export class CtpFlooding<P> {
@@ -59,7 +65,7 @@ export class CtpFlooding<P> {
     private readonly out: CtpOutbound<P>,
     private readonly timers: CtpTimers,
     private readonly opts: CtpFloodingOptions,
-    private readonly hooks: CtpFloodingHooks,
+    private readonly hooks: CtpFloodingHooks<P>,
     private readonly report: CtpReport<P>,
   ) {}
 
@@ -231,11 +237,16 @@ export class CtpFlooding<P> {
   onDelta(delta: CtpTableDelta): void {
     if (delta.gained.length === 0) return;
     const regained: CtpAdvert[] = [];
+    let onMedium: Map<P, CtpAdvert[]> | undefined;
     for (const o of delta.gained) {
       const s = this.floodedNow.has(o) ? undefined : this.table.stored(o);
-      if (s !== undefined) regained.push(wire(s));
+      if (s === undefined) continue;
+      const via = this.hooks.mediumPeer?.(o);
+      if (via === undefined) regained.push(wire(s));
+      else (onMedium ??= new Map()).set(via, [...(onMedium.get(via) ?? []), wire(s)]);
     }
     if (regained.length > 0) this.broadcast(regained);
+    for (const [via, list] of onMedium ?? []) this.send(null, list, via);
   }
 
   /** The update loop settled: forget what it flooded, re-arm the stale expiry. */

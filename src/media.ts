@@ -122,6 +122,21 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
     return out;
   }
 
+  /**
+   * For an origin that is a member of one of this router's media (bound
+   * through a peer on it), or the pseudo-node of one: a peer on that medium
+   * (the same one for every origin of the medium); otherwise `undefined`.
+   */
+  peerFor(origin: string): P | undefined {
+    if (!this.engaged) return undefined;
+    let medium: string | undefined;
+    for (const [m, st] of this.media) if (st.dr !== undefined && pseudoNodeId(m, st.dr) === origin) medium = m;
+    for (const [p, m] of this.peerMedium) if (medium === undefined && this.table.boundId(p) === origin) medium = m;
+    if (medium === undefined) return undefined;
+    for (const [p, m] of this.peerMedium) if (m === medium && this.table.boundId(p) !== undefined) return p;
+    return undefined;
+  }
+
   /** The members of `medium` this router hears (bound peers on it), itself included, sorted. */
   private view(medium: string): string[] {
     const ids = new Set<string>([this.table.id]);

@@ -89,7 +89,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     const idConflict = (): void => emit('conflict', { kind: 'router-id', id: this.id });
     this.neighbors = new CtpNeighbors(this.table, { idConflict, bound: () => (this.media.checkAdvertised(), this.flooding.flushOwn()) }, this.report);
     this.admission = new CtpAdmission(o, (peer) => this.neighbors.isDown(peer), this.report);
-    this.flooding = new CtpFlooding(this.table, this.out, new CtpTimers(clock), o, { update: () => this.update(), idConflict }, this.report);
+    this.flooding = new CtpFlooding(this.table, this.out, new CtpTimers(clock), o, { update: () => this.update(), idConflict, mediumPeer: (o) => this.media.peerFor(o) }, this.report);
     this.routing = new CtpRouting(this.table, this.out, o.maxHops, {
       host: (msg, from) => this.host.deliver(msg, from),
       // A RESPONSE settles the request in flight whose id it echoes; else the registrant looks at it.
@@ -257,15 +257,18 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   /**
    * The transport reports a link up: send the peer the full table and an
    * UPDATENODE. `info.medium`: the peer is a member of that broadcast medium
-   * (src/media.ts); an invalid one is reported as `error` and the peer ignored.
+   * (src/media.ts; no UPDATENODE: its transport reports us up there as well);
+   * an invalid one is reported as `error` and the peer ignored.
    */
   peerUp(peer: P, info?: CtpPeerInfo): void {
     this.guard('peerUp', () => {
-      if (this.media.up(peer, info?.medium)) this.table.media ??= this.media;
+      const medium = this.media.up(peer, info?.medium);
+      if (medium) this.table.media ??= this.media;
       this.neighbors.up(peer);
       this.update();
       this.flooding.sendTable(peer);
-      this.out.message(peer, { v: 1, t: 'UPDATENODE', from: this.id });
+      // A member of a medium got its own peerUp and sends its table unasked.
+      if (!medium) this.out.message(peer, { v: 1, t: 'UPDATENODE', from: this.id });
     });
   }
 

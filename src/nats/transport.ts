@@ -214,8 +214,9 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
 
   /**
    * Back on NATS (the same server restarted, or another of the cluster): say
-   * hello, and exchange tables with every member still up — what was
-   * published while this connection was away never reached it.
+   * hello (every member that knows this router sends it its table again), and
+   * send every member still up this router's table — what was published
+   * while this connection was away never reached it, nor them.
    */
   private reconnected(): void {
     if (this.closing !== undefined) return;
@@ -239,7 +240,7 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
   // ---- members ----------------------------------------------------------------
 
   /** Heard `id`: its member, made (and brought up) when new. */
-  private heard(id: string, instance: string | undefined): NatsPeer | undefined {
+  private heard(id: string, instance: string | undefined, hello = false): NatsPeer | undefined {
     const s = this.subjects as BusSubjects;
     if (this.closing !== undefined) return undefined;
     let p = this.members.get(id);
@@ -251,7 +252,10 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
     if (p !== undefined) {
       p.lastSeen = now;
       if (instance !== undefined) p.instance = instance;
-      return p;
+      // A member back from a reconnect: what was published meanwhile never reached it.
+      const known = p;
+      if (hello) this.call(() => this.host?.peerUp(known, this.peerInfo));
+      return known;
     }
     p = new NatsPeer(id, s.unicastTo(id), now);
     p.instance = instance;
@@ -296,7 +300,7 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
       if (presence.i !== this.instance) this.reportError(new Error(`another router uses the id ${from} on the bus ${this.opts.prefix}`));
       return;
     }
-    this.heard(from, presence.i);
+    this.heard(from, presence.i, presence.hello);
   }
 
   private onFrame(m: Msg): void {
