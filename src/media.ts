@@ -184,21 +184,41 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
     this.table.touchOwn();
   }
 
-  private choose(medium: string, view: readonly string[]): string {
+  /**
+   * The DR of `medium` given the members in `view`. A router with no DR yet
+   * (it just joined) waits while more members list a pseudo-node of this
+   * medium whose DR it does not hear yet than list any it does: it is about
+   * to hear that DR, and adopting another one first would cost a round of
+   * adverts.
+   */
+  private choose(medium: string, view: readonly string[]): string | undefined {
+    const current = this.media.get(medium)?.dr;
+    const candidates = new Map(view.map((c) => [pseudoNodeId(medium, c), c]));
+    const scores = new Map<string, number>();
+    let unheard = 0;
+    const head = `bus:${medium}:`;
+    for (const id of view) {
+      if (id === this.table.id) {
+        if (current !== undefined) scores.set(current, (scores.get(current) ?? 0) + 1);
+        continue;
+      }
+      for (const nb of this.table.stored(id)?.neighbors ?? []) {
+        if (!nb.startsWith(head)) continue;
+        const c = candidates.get(nb);
+        if (c === undefined) unheard++;
+        else scores.set(c, (scores.get(c) ?? 0) + 1);
+      }
+    }
     let best: string | undefined;
     let bestScore = 0;
     for (const c of view) {
-      const q = pseudoNodeId(medium, c);
-      let score = 0;
-      for (const id of view) {
-        const listed = id === this.table.id ? this.media.get(medium)?.dr === c : this.table.stored(id)?.neighborSet.has(q) === true;
-        if (listed) score++;
-      }
+      const score = scores.get(c) ?? 0;
       if (score > bestScore) {
         best = c;
         bestScore = score;
       }
     }
+    if (current === undefined && unheard > bestScore) return undefined;
     return best ?? (view[0] as string);
   }
 
