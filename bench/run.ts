@@ -31,6 +31,7 @@ const SUITES: Suite[] = [
   { name: 'table', script: 'table.js', nodeArgs: ['--expose-gc'], about: 'table memory and update cost' },
   { name: 'fanout', script: 'fanout.js', about: 'publish fan-out' },
   { name: 'flood', script: 'flood.js', about: 'flooding cost of one change' },
+  { name: 'nats', script: 'nats.js', about: 'round trips over ctp-router/nats vs raw NATS request/reply; frames per change, join and leave on a bus of N routers' },
 ];
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

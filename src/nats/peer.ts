@@ -2,8 +2,8 @@
  * `NatsPeer`: another router on the bus, as the router sees it (its `P`).
  */
 
-/** Why a member left: silent for `deadAfterMs`, restarted (a new instance), or this transport closed. */
-export type NatsDownReason = 'silent' | 'restarted' | 'closing';
+/** Why a member is down: silent for `deadAfterMs`, it said goodbye (closed), it restarted (a new instance), or this transport closed. */
+export type NatsDownReason = 'silent' | 'left' | 'restarted' | 'closing';
 
 /**
  * One member of the bus: one router process (one `instance`), from the first

@@ -58,11 +58,14 @@ export interface NatsStats {
   reconnects: number;
 }
 
-// Presence: `{"v":1,"i":instance,"hello":true?}`. A hello asks for no answer:
-// members that do not know the sender make it a peer, and their peerUp sends it their table.
+// Presence: `{"v":1,"i":instance}`, with `"hello":true` on (re)connect and
+// `"bye":true` on close. A hello asks for no answer: members that do not know
+// the sender make it a peer (their peerUp sends it their table); members that
+// know it send it their table again. A goodbye takes the sender down at once.
 interface Presence {
   i: string;
   hello: boolean;
+  bye: boolean;
 }
 
 function parsePresence(data: Uint8Array): Presence | undefined {
@@ -70,7 +73,7 @@ function parsePresence(data: Uint8Array): Presence | undefined {
   try {
     const o = JSON.parse(new TextDecoder().decode(data)) as Record<string, unknown>;
     if (o === null || typeof o !== 'object' || o.v !== 1 || typeof o.i !== 'string' || o.i.length === 0 || o.i.length > 64) return undefined;
-    return { i: o.i, hello: o.hello === true };
+    return { i: o.i, hello: o.hello === true, bye: o.bye === true };
   } catch {
     return undefined;
   }
@@ -107,6 +110,8 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
   private checkTimer: NodeJS.Timeout | undefined;
   private lastCheck = 0;
   private closing: Promise<void> | undefined;
+  /** Set first thing in `close()`: nothing more is published but a goodbye. */
+  private leaving = false;
   private readonly counters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, heartbeatsIn: 0, heartbeatsOut: 0, notReflooded: 0, ignored: 0, reconnects: 0 };
   private readonly encoder = new TextEncoder();
   private readonly peerInfo: CtpPeerInfo | undefined;
@@ -159,9 +164,12 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
    * timers, flush what is queued and close the NATS connection.
    */
   close(): Promise<void> {
+    if (!this.leaving) this.say('bye');
+    this.leaving = true;
     this.closing ??= (async () => {
       this.heartbeatTimer = clearIntervalSafe(this.heartbeatTimer);
       this.checkTimer = clearIntervalSafe(this.checkTimer);
+      // The router's reaction (a new advert without the bus) stays here: the members got the goodbye.
       for (const p of [...this.members.values()]) this.takeDown(p, 'closing');
       await this.readyPromise?.catch(() => {});
       const nc = this.nc;
@@ -186,7 +194,7 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
       noEcho: true,
       ...(o.creds === undefined ? {} : { authenticator: credsAuthenticator(o.creds) }),
     });
-    if (this.closing !== undefined) {
+    if (this.leaving) {
       await nc.close();
       return;
     }
@@ -208,7 +216,7 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
     for await (const st of nc.status()) {
       debug('%s status %s', this.subjects?.id, st.type);
       if (st.type === 'reconnect') this.reconnected();
-      if (this.closing === undefined || st.type === 'close') this.emit('status', st);
+      if (!this.leaving || st.type === 'close') this.emit('status', st);
     }
   }
 
@@ -219,18 +227,23 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
    * while this connection was away never reached it, nor them.
    */
   private reconnected(): void {
-    if (this.closing !== undefined) return;
+    if (this.leaving) return;
     this.counters.reconnects++;
     this.announce(true);
     for (const p of this.peers()) this.call(() => this.host?.peerUp(p, this.peerInfo));
   }
 
   private announce(hello: boolean): void {
+    if (!this.leaving) this.say(hello ? 'hello' : undefined);
+  }
+
+  /** Publish a presence message: a heartbeat, a hello or a goodbye. */
+  private say(what: 'hello' | 'bye' | undefined): void {
     const nc = this.nc;
-    if (nc === undefined || nc.isClosed() || this.closing !== undefined) return;
+    if (nc === undefined || nc.isClosed()) return;
     const s = this.subjects as BusSubjects;
     try {
-      nc.publish(s.presence, hello ? `{"v":1,"i":"${this.instance}","hello":true}` : `{"v":1,"i":"${this.instance}"}`);
+      nc.publish(s.presence, what === undefined ? `{"v":1,"i":"${this.instance}"}` : `{"v":1,"i":"${this.instance}","${what}":true}`);
       this.counters.heartbeatsOut++;
     } catch (err) {
       this.reportError(err);
@@ -242,7 +255,7 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
   /** Heard `id`: its member, made (and brought up) when new. */
   private heard(id: string, instance: string | undefined, hello = false): NatsPeer | undefined {
     const s = this.subjects as BusSubjects;
-    if (this.closing !== undefined) return undefined;
+    if (this.leaving) return undefined;
     let p = this.members.get(id);
     if (p !== undefined && instance !== undefined && p.instance !== undefined && p.instance !== instance) {
       this.takeDown(p, 'restarted');
@@ -300,6 +313,11 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
       if (presence.i !== this.instance) this.reportError(new Error(`another router uses the id ${from} on the bus ${this.opts.prefix}`));
       return;
     }
+    if (presence.bye) {
+      const p = this.members.get(from);
+      if (p !== undefined && (p.instance === undefined || p.instance === presence.i)) this.takeDown(p, 'left');
+      return;
+    }
     this.heard(from, presence.i, presence.hello);
   }
 
@@ -321,7 +339,7 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
   private sendFrame(peer: NatsPeer | null, frame: string, info: CtpSendInfo<unknown> | undefined): void {
     if (typeof frame !== 'string') throw argumentError('frame', 'a string', frame);
     const nc = this.nc;
-    if (nc === undefined || this.closing !== undefined) return;
+    if (nc === undefined || this.leaving) return;
     let subject: string;
     if (peer === null) {
       const except = info?.except;

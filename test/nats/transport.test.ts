@@ -174,6 +174,17 @@ describe.skipIf(NATS_BIN === undefined)('routers on one NATS server', () => {
     expect(await c.router.register('cam1', 'controller')).toEqual({ code: ReturnCode.SUCCESS });
   });
 
+  it('a transport that closes says goodbye: the members take it down at once', async () => {
+    const [a, b, c] = await three('t6');
+    const reasons: string[] = [];
+    a.bus.on('disconnect', (p, why) => reasons.push(`${p.routerId}:${why}`));
+    await c.close();
+    // Well before deadAfterMs (500 ms) would have passed: the goodbye, not silence.
+    await until(() => reasons.length === 1, 400, 'the goodbye');
+    expect(reasons).toEqual(['view:c:left']);
+    expect(b.bus.peers().map((p) => p.routerId)).toEqual(['st.a']);
+  });
+
   it('ignores garbage on the bus subjects and reports bad frames as drops', async () => {
     const [a] = await three('t5');
     const drops: string[] = [];
