@@ -130,7 +130,13 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
   peerFor(origin: string): P | undefined {
     if (!this.engaged) return undefined;
     let medium: string | undefined;
-    for (const [m, st] of this.media) if (st.dr !== undefined && pseudoNodeId(m, st.dr) === origin) medium = m;
+    for (const [m, st] of this.media) {
+      // Its DR publishes the pseudo-node's advert on the medium: that is how the members get it.
+      if (st.dr !== undefined && pseudoNodeId(m, st.dr) === origin) {
+        if (st.dr === this.table.id) return undefined;
+        medium = m;
+      }
+    }
     for (const [p, m] of this.peerMedium) if (medium === undefined && this.table.boundId(p) === origin) medium = m;
     if (medium === undefined) return undefined;
     for (const [p, m] of this.peerMedium) if (m === medium && this.table.boundId(p) !== undefined) return p;
@@ -159,7 +165,8 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
     for (const [m, st] of this.media) {
       const view = this.view(m);
       const dr = view.length < 2 ? undefined : this.choose(m, view);
-      if (dr !== st.dr) {
+      const changed = dr !== st.dr;
+      if (changed) {
         debug('%s: medium %s DR %s -> %s', this.table.id, m, st.dr, dr);
         st.dr = dr;
         this.table.touchOwn();
@@ -167,7 +174,8 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
       if (dr !== this.table.id) continue;
       const q = pseudoNodeId(m, dr);
       const s = this.table.stored(q);
-      if (s !== undefined && s.neighbors.length === view.length && view.every((id) => s.neighborSet.has(id))) continue;
+      // Becoming DR: originate afresh even when a stored copy matches (the members may never have had it).
+      if (!changed && s !== undefined && s.neighbors.length === view.length && view.every((id) => s.neighborSet.has(id))) continue;
       out.push({ origin: q, seq: Math.max(now, (s?.seq ?? 0) + 1), nodes: [], neighbors: view });
     }
     for (const [m, st] of this.media) if (st.dr === undefined && !this.inUse(m)) this.media.delete(m);
