@@ -127,7 +127,15 @@ async function scale(url: string): Promise<void> {
     const opts = { prefix, heartbeatMs, deadAfterMs };
     const hosts: Host[] = [];
     for (let i = 0; i < n; i++) hosts.push(await busHost(url, `r${String(i).padStart(3, '0')}`, [`dev${i}`], opts));
-    await converge(hosts, () => hosts.every((h) => h.router.nodes().length === n), 300);
+    try {
+      await converge(hosts, () => hosts.every((h) => h.router.nodes().length === n), 300);
+    } catch (err) {
+      const seen = hosts.map((h) => h.router.nodes().length).sort((a, b) => a - b);
+      rows.push({ group: 'NATS bus at scale: frames delivered', name: `N = ${n}: the bus did not form`, value: `${(err as Error).message}; nodes seen per router: min ${seen[0]}, max ${seen[seen.length - 1]}`, baseline: '', target: '', cmd: reproduce('nats', quick) });
+      process.stderr.write(`nats scale N=${n}: the bus did not form (${(err as Error).message})\n`);
+      for (const h of hosts) await h.close();
+      break;
+    }
     // One node change.
     let before = totals(hosts);
     (hosts[n - 1] as Host).router.appendNodes('changed');
