@@ -5,6 +5,8 @@
  * start/command/stop — and a readable transcript of what happened. Ports are
  * chosen free at run time; every process is stopped before the demo exits.
  * `--tls`: the same over mutual TLS, with a throwaway CA (demo-tls.ts).
+ * `--nats URL [--nats-prefix P]`: the same three over a NATS server instead
+ * (README "Scaling out on NATS").
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +19,23 @@ type Rec = Record<string, unknown> & { type: string };
 
 const started = Date.now();
 const TLS = process.argv.includes('--tls');
+/** `--nats URL` (repeatable) and `--nats-prefix P`: the same three on a NATS bus. */
+const NATS = natsArgs(process.argv.slice(2));
+const onBus = NATS.length > 0;
+
+function natsArgs(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const next = argv[i + 1];
+    if ((a === '--nats' || a === '--nats-prefix') && next !== undefined) {
+      out.push(a, next);
+      i++;
+    } else if (a.startsWith('--nats=') || a.startsWith('--nats-prefix=')) out.push(a);
+    else if (a !== '--tls') throw new Error(`unknown argument \`${a}\` (the demo takes --tls, --nats URL and --nats-prefix P)`);
+  }
+  return out;
+}
 let certs: DemoCerts | undefined;
 /** The TLS flags of router `id` (none without `--tls`). */
 const tlsFlags = (id: string): string[] => certs?.flags(id) ?? [];
@@ -83,8 +102,13 @@ type Running = ReturnType<typeof run>;
 /** 1. The station hosts cam1 and mic1; its app echoes every request and publishes it as an event. */
 async function startStation(): Promise<{ station: Running; addr: string }> {
   let onListening: (port: number) => void = () => {};
-  const station = run('station', ['peer', '--id', 'station', ...tlsFlags('station'), '--listen', '127.0.0.1:0', '--node', 'cam1', '--node', 'mic1', '--echo'], (r) => {
+  const station = run('station', ['peer', '--id', 'station', ...tlsFlags('station'), ...(onBus ? NATS : ['--listen', '127.0.0.1:0']), '--node', 'cam1', '--node', 'mic1', '--echo'], (r) => {
     switch (r.type) {
+      case 'bus':
+        say('station', `on the bus ${String(r.prefix)} via ${String(r.server)}`);
+        if (!onBus) break;
+        onListening(0);
+        break;
       case 'listening':
         say('station', `listening on ${String(r.host)}:${String(r.port)}, hosting ${(r.nodes as string[]).join(', ')}`);
         onListening(r.port as number);
@@ -103,15 +127,20 @@ async function startStation(): Promise<{ station: Running; addr: string }> {
         break;
     }
   });
-  const port = await waitFor<number>((resolve) => (onListening = resolve), 'the station to listen');
+  const port = await waitFor<number>((resolve) => (onListening = resolve), onBus ? 'the station to join the bus' : 'the station to listen');
   return { station, addr: `127.0.0.1:${port}` };
+}
+
+/** How the viewer and the console reach the station: over TCP, or they meet it on the bus. */
+function reach(addr: string): string[] {
+  return onBus ? NATS : ['--connect', addr];
 }
 
 /** 2. The viewer monitors both nodes; resolves once it does. */
 async function startViewer(addr: string): Promise<Running> {
   let watching = 0;
   let onWatching: () => void = () => {};
-  const viewer = run('viewer', ['watch', '--id', 'viewer', ...tlsFlags('viewer'), '--connect', addr, 'cam1', 'mic1'], (r) => {
+  const viewer = run('viewer', ['watch', '--id', 'viewer', ...tlsFlags('viewer'), ...reach(addr), 'cam1', 'mic1'], (r) => {
     if (r.type === 'watching') {
       say('viewer', `monitoring ${String(r.node)}`);
       if (++watching === 2) onWatching();
@@ -133,7 +162,7 @@ async function runConsole(addr: string): Promise<number | null> {
     ['stop', 'cam1', 'video'],
     ['unregister', 'cam1', 'controller'],
   ];
-  const consoleProc = run('console', ['call', '--id', 'console', ...tlsFlags('console'), '--connect', addr, ...ops.flatMap((op, i) => (i === 0 ? op : ['--', ...op]))], (r) => {
+  const consoleProc = run('console', ['call', '--id', 'console', ...tlsFlags('console'), ...reach(addr), ...ops.flatMap((op, i) => (i === 0 ? op : ['--', ...op]))], (r) => {
     if (r.type === 'result') {
       const content = r.content === undefined ? '' : ` ${json(r.content)}`;
       say('console', `${String(r.op)} ${(r.args as string[]).join(' ')} → ${String(r.code)}${content}`);
@@ -153,7 +182,7 @@ async function stop(who: string, p: Running, signal: 'SIGINT' | 'SIGTERM'): Prom
 }
 
 async function main(): Promise<number> {
-  process.stdout.write(`ctp-router demo: a station, a viewer and a console, each its own process, over ${TLS ? 'mutual TLS' : 'TCP'} on loopback\n\n`);
+  process.stdout.write(`ctp-router demo: a station, a viewer and a console, each its own process, ${onBus ? `on a NATS bus (${NATS.join(' ')})` : `over ${TLS ? 'mutual TLS' : 'TCP'} on loopback`}\n\n`);
   if (TLS) {
     certs = makeDemoCerts(['station', 'viewer', 'console']);
     say('', `made a throwaway CA and certificates (CN = router id) in ${certs.dir}`);

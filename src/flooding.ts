@@ -38,11 +38,17 @@ export interface CtpFloodingOptions {
   maxTableNodes: number;
 }
 
-export interface CtpFloodingHooks {
+export interface CtpFloodingHooks<P = unknown> {
   /** Settle the consequences of a table change (the router's update loop). */
   update(): void;
   /** The third heal within ten seconds: another router uses this id. */
   idConflict(): void;
+  /**
+   * A peer on the broadcast medium `origin` is a member (or the pseudo-node)
+   * of (src/media.ts): every member has its advert from it directly, so a
+   * regained copy is not sent on the medium again.
+   */
+  mediumPeer?(origin: string): P | undefined;
 }
 
 export class CtpFlooding<P> {
@@ -70,7 +76,7 @@ export class CtpFlooding<P> {
     private readonly out: CtpOutbound<P>,
     private readonly timers: CtpTimers,
     private readonly opts: CtpFloodingOptions,
-    private readonly hooks: CtpFloodingHooks,
+    private readonly hooks: CtpFloodingHooks<P>,
     private readonly report: CtpReport<P>,
     /** Signed adverts (issue 9): signs the own advert, checks and carries the others' signatures. */
     private readonly auth: CtpAdvertAuth<P>,
@@ -150,6 +156,17 @@ export class CtpFlooding<P> {
   /** The own advert as peers may know it: while a change waits (`ownPaced`), the one last sent. */
   private ownForWire(): CtpAdvert {
     return this.ownPaced && this.published !== undefined ? this.published : this.table.ownAdvert();
+  }
+
+  /** Adverts this router originates for another origin (a broadcast medium's pseudo-node, src/media.ts): store and broadcast. */
+  originate(adverts: readonly CtpAdvert[]): void {
+    const now = this.timers.now();
+    const stored = adverts.filter((a) => this.table.applyAdvert(a, now) === 'stored');
+    for (const a of stored) {
+      this.auth.stored(a);
+      this.floodedNow.add(a.origin);
+    }
+    if (stored.length > 0) this.broadcast(stored);
   }
 
   // ---- adverts from peers ---------------------------------------------------
@@ -323,11 +340,16 @@ export class CtpFlooding<P> {
   onDelta(delta: CtpTableDelta): void {
     if (delta.gained.length === 0) return;
     const regained: CtpAdvert[] = [];
+    let onMedium: Map<P, CtpAdvert[]> | undefined;
     for (const o of delta.gained) {
       const s = this.floodedNow.has(o) ? undefined : this.table.stored(o);
-      if (s !== undefined) regained.push(this.auth.wire(s));
+      if (s === undefined) continue;
+      const via = this.hooks.mediumPeer?.(o);
+      if (via === undefined) regained.push(this.auth.wire(s));
+      else (onMedium ??= new Map()).set(via, [...(onMedium.get(via) ?? []), this.auth.wire(s)]);
     }
     if (regained.length > 0) this.broadcast(regained);
+    for (const [via, list] of onMedium ?? []) this.send(null, list, via);
   }
 
   /** The update loop settled: forget what it flooded, re-arm the stale expiry. */

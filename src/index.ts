@@ -81,3 +81,4 @@ export {
   MAX_ROUTER_ID_LENGTH,
 } from './names.js';
 export type { CtpRegistrationType, CtpVirtualName } from './names.js';
+export { joinSends } from './medium.js';

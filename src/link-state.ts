@@ -75,8 +75,19 @@ interface Linked {
  * Breadth-first search from router `id` over two-way links only (each side
  * lists the other): every reachable origin → the neighbor that is the first
  * hop toward it, in breadth-first order (nearest first).
+ *
+ * `attached`: pseudo-nodes of the broadcast media `id` is a member of
+ * (src/media.ts). Through one of them, the first hop toward a member is the
+ * member itself, when it is a bound neighbor (`bound`); a member not heard
+ * directly is not reached through it.
  */
-export function twoWayRoutes(id: string, neighbors: Iterable<string>, adverts: ReadonlyMap<string, Linked>): Map<string, string> {
+export function twoWayRoutes(
+  id: string,
+  neighbors: Iterable<string>,
+  adverts: ReadonlyMap<string, Linked>,
+  attached?: ReadonlySet<string>,
+  bound?: ReadonlyMap<string, unknown>,
+): Map<string, string> {
   const routes = new Map<string, string>();
   const queue: string[] = [];
   for (const nb of neighbors) {
@@ -85,18 +96,35 @@ export function twoWayRoutes(id: string, neighbors: Iterable<string>, adverts: R
       queue.push(nb);
     }
   }
+  for (const q of attached ?? []) {
+    if (!routes.has(q) && adverts.get(q)?.neighborSet.has(id)) {
+      routes.set(q, q);
+      queue.push(q);
+    }
+  }
   for (let i = 0; i < queue.length; i++) {
     const o = queue[i] as string;
     const ad = adverts.get(o) as Linked;
+    const direct = attached !== undefined && attached.has(o) && routes.get(o) === o;
     const hop = routes.get(o) as string;
     for (const nb of ad.neighbors) {
       if (nb === id || routes.has(nb)) continue;
+      if (direct && bound?.has(nb) !== true) continue;
       // PROTOCOL.md section 7: only two-way links count.
       if (adverts.get(nb)?.neighborSet.has(o)) {
-        routes.set(nb, hop);
+        routes.set(nb, direct ? nb : hop);
         queue.push(nb);
       }
     }
   }
   return routes;
+}
+
+/** When the next advert becomes stale (unreachable for `staleMs`), or `undefined` when every one is reachable. */
+export function nextStaleAt(adverts: Iterable<{ unreachableSince: number | undefined }>, staleMs: number): number | undefined {
+  let at: number | undefined;
+  for (const ad of adverts) {
+    if (ad.unreachableSince !== undefined && (at === undefined || ad.unreachableSince + staleMs < at)) at = ad.unreachableSince + staleMs;
+  }
+  return at;
 }

@@ -20,7 +20,8 @@ import { CtpFlooding } from './flooding.js';
 import type { CtpHandler } from './handlers.js';
 import { CtpHost } from './host.js';
 import { CtpHostApi } from './host-api.js';
-import { resultOf, ReturnCode, type CtpCodec, type CtpResult } from './messages.js';
+import { CtpMedia, type CtpPeerInfo } from './media.js';
+import { resultOf, ReturnCode, type CtpCodec, type CtpMessage, type CtpResult } from './messages.js';
 import { CtpNeighbors } from './neighbors.js';
 import { wantsVirtual, type CtpNodesOptions } from './node-list.js';
 import type { CtpRegistrationType } from './names.js';
@@ -68,6 +69,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   private readonly neighbors: CtpNeighbors<P>;
   private readonly admission: CtpAdmission<P>;
   private readonly out: CtpOutbound<P>;
+  private readonly media: CtpMedia<P>;
   private readonly opts: CtpResolvedOptions<P>;
   /** Drops, errors and events, as the parts report them. */
   private readonly report: CtpReporter<P>;
@@ -97,6 +99,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     const emit = this.report.emit;
     this.codec = o.codec;
     this.table = new CtpTable<P>(this.id, clock.now(), o.maxRouters);
+    this.media = new CtpMedia<P>(this.table);
     this.pending = new CtpPendingMap(clock);
     this.out = new CtpOutbound(send, this.codec, this.report, o.maxFrameBytes, { id: this.id, neighbor: (p) => this.table.boundId(p) });
     this.api = new CtpHostApi<P>({
@@ -105,9 +108,9 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
       close: () => this.close(), listening: () => this.listenerCount('nodes') > 0,
     }, o, onReceived, onNodesUpdated, options);
     const idConflict = (): void => emit('conflict', { kind: 'router-id', id: this.id });
-    this.neighbors = new CtpNeighbors(this.table, { idConflict, bound: () => this.flooding.flushOwn() }, this.report);
+    this.neighbors = new CtpNeighbors(this.table, { idConflict, bound: () => (this.media.checkAdvertised(), this.flooding.flushOwn()) }, this.report);
     this.admission = new CtpAdmission(o, (peer) => this.neighbors.isDown(peer), this.report);
-    this.flooding = new CtpFlooding(this.table, this.out, new CtpTimers(clock), o, { update: () => this.update(), idConflict }, this.report, new CtpAdvertAuth(o.identity, this.table, this.report, o.maxRouters));
+    this.flooding = new CtpFlooding(this.table, this.out, new CtpTimers(clock), o, { update: () => this.update(), idConflict, mediumPeer: (o) => this.media.peerFor(o) }, this.report, new CtpAdvertAuth(o.identity, this.table, this.report, o.maxRouters));
     this.stall = new CtpStallMeter(new CtpTimers(clock));
     this.routing = new CtpRouting(this.table, this.out, o.maxHops, {
       host: (msg, from) => this.host.deliver(msg, from),
@@ -280,20 +283,30 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
 
   // ---- transport --------------------------------------------------------------
 
-  /** The transport reports a link up: send the peer the full table and an UPDATENODE. */
-  peerUp(peer: P): void {
+  /**
+   * The transport reports a link up: send the peer the full table and an
+   * UPDATENODE. `info.medium`: the peer is a member of that broadcast medium
+   * (src/media.ts; no UPDATENODE: its transport reports us up there as well);
+   * an invalid one is reported as `error` and the peer ignored.
+   */
+  peerUp(peer: P, info?: CtpPeerInfo): void {
     this.guard('peerUp', () => {
+      const medium = this.media.up(peer, info?.medium);
+      if (medium) this.table.media ??= this.media;
       this.neighbors.up(peer);
       this.update();
       this.flooding.sendTable(peer);
-      this.out.message(peer, { v: 1, t: 'UPDATENODE', from: this.id });
+      // A member of a medium got its own peerUp and sends its table unasked.
+      if (!medium) this.out.message(peer, { v: 1, t: 'UPDATENODE', from: this.id });
     });
   }
 
   /** The transport reports a link down: forget the neighbor, re-originate. */
   peerDown(peer: P): void {
     this.guard('peerDown', () => {
-      if (this.neighbors.downed(peer)) this.update();
+      const changed = this.neighbors.downed(peer);
+      this.media.down(peer);
+      if (changed) this.update();
     });
   }
 
@@ -350,6 +363,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     this.updating = true;
     try {
       for (let round = 0; round < 64 && this.table.dirty(!this.flooding.ownPaced); round++) {
+        if (this.table.media !== undefined) this.flooding.originate(this.media.reconcile(this.opts.clock.now()));
         this.flooding.flushOwn();
         const delta = this.table.commit(this.opts.clock.now());
         this.flooding.onDelta(delta);

@@ -5,7 +5,8 @@
  */
 import createDebug from 'debug';
 import type { CtpAdvert } from './messages.js';
-import { isForeignVirtual, middle, sameSet, twoWayRoutes, updateSorted } from './link-state.js';
+import { isForeignVirtual, middle, nextStaleAt, sameSet, twoWayRoutes, updateSorted } from './link-state.js';
+import type { CtpMediaHooks } from './media.js';
 
 const debug = createDebug('ctp:table');
 
@@ -72,6 +73,8 @@ export class CtpTable<P> {
   private before = new Map<string, boolean>();
   private readonly conflictKeys = new Map<string, string>();
   private sortedCache: string[] | undefined;
+  /** Broadcast media (src/media.ts), set by the router once a peer is on one: the own neighbor list is theirs to say. */
+  media: CtpMediaHooks<P> | undefined;
 
   constructor(id: string, now: number, readonly maxRouters: number) {
     this.id = id;
@@ -125,7 +128,7 @@ export class CtpTable<P> {
     const list = this.peersById.get(id);
     if (list === undefined) {
       this.peersById.set(id, [peer]);
-      this.ownDirty = true;
+      if (this.media === undefined) this.ownDirty = true;
       this.topologyDirty = true;
     } else list.push(peer);
   }
@@ -138,13 +141,16 @@ export class CtpTable<P> {
     const rest = list.filter((p) => p !== peer);
     if (rest.length === 0) {
       this.peersById.delete(id);
-      this.ownDirty = true;
+      if (this.media === undefined) this.ownDirty = true;
       this.topologyDirty = true;
     } else this.peersById.set(id, rest);
     return id;
   }
   neighborIds(): string[] {
-    return [...this.peersById.keys()];
+    return this.media === undefined ? [...this.peersById.keys()] : this.media.advertised(this.peersById);
+  }
+  touchOwn(): void {
+    this.ownDirty = true;
   }
 
   // ---- own advert -----------------------------------------------------------
@@ -184,7 +190,7 @@ export class CtpTable<P> {
   applyAdvert(a: CtpAdvert, now: number): CtpAdvertOutcome {
     if (a.origin === this.id) {
       if (a.seq > this.seq) return 'own-heal';
-      if (a.seq === this.seq && !(sameSet(a.nodes, this.local) && sameSet(a.neighbors, new Set(this.peersById.keys()))))
+      if (a.seq === this.seq && !(sameSet(a.nodes, this.local) && sameSet(a.neighbors, new Set(this.neighborIds()))))
         return 'own-heal';
       return 'own-ignore';
     }
@@ -308,12 +314,7 @@ export class CtpTable<P> {
   }
   /** When the next advert becomes stale, or `undefined` when every stored origin is reachable. */
   nextStaleAt(staleMs: number): number | undefined {
-    let at: number | undefined;
-    for (const ad of this.adverts.values()) {
-      if (ad.unreachableSince !== undefined && (at === undefined || ad.unreachableSince + staleMs < at))
-        at = ad.unreachableSince + staleMs;
-    }
-    return at;
+    return nextStaleAt(this.adverts.values(), staleMs);
   }
 
   // ---- index ----------------------------------------------------------------
@@ -411,7 +412,7 @@ export class CtpTable<P> {
     const lost: string[] = [];
     if (this.topologyDirty) {
       this.topologyDirty = false;
-      const next = twoWayRoutes(this.id, this.peersById.keys(), this.adverts);
+      const next = twoWayRoutes(this.id, this.peersById.keys(), this.adverts, this.media?.attached(), this.peersById);
       for (const o of this.routes.keys()) if (!next.has(o)) lost.push(o);
       for (const o of next.keys()) if (!this.routes.has(o)) gained.push(o);
       // Record the names of flipped origins as they were, under the old routes.

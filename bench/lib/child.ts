@@ -15,8 +15,8 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-export function spawnPeer(args: string[], nodeArgs: string[] = []): Child {
-  const proc = spawn(process.execPath, [...nodeArgs, PEER_SCRIPT, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+export function spawnPeer(args: string[], nodeArgs: string[] = [], script: string = PEER_SCRIPT): Child {
+  const proc = spawn(process.execPath, [...nodeArgs, script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const rl = createInterface({ input: proc.stdout! });
   const waiters: { prefix: string; resolve: (s: string) => void; reject: (e: Error) => void }[] = [];
   const seen: string[] = [];

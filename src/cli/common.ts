@@ -15,6 +15,8 @@ export const COMMON_SPEC: Record<string, OptionSpec> = {
   'timeout-ms': { type: 'string' },
   'wait-ms': { type: 'string' },
   connect: { type: 'string', multiple: true },
+  nats: { type: 'string', multiple: true },
+  'nats-prefix': { type: 'string' },
   'heartbeat-ms': { type: 'string' },
 };
 
@@ -27,7 +29,11 @@ export interface CommonOptions {
   timeoutMs: number;
   waitMs: number;
   connect: TcpAddress[];
-  /** Transport `heartbeatMs` (links silent for 3× it are closed as dead); undefined: the transport's default. */
+  /** `--nats URL` (repeatable): NATS servers of the bus. */
+  nats: string[];
+  /** `--nats-prefix`: the bus's subject prefix. */
+  natsPrefix: string | undefined;
+  /** `--heartbeat-ms`: transport `heartbeatMs` (TCP links silent for 3× it are closed as dead) and the bus presence interval; undefined: the defaults. */
   heartbeatMs: number | undefined;
 }
 
@@ -43,11 +49,26 @@ export function commonOptions(p: ParsedArgs, command: string): CommonOptions {
     timeoutMs: intArg(p.options['timeout-ms'], 'timeout-ms', command, 10_000, 1),
     waitMs: intArg(p.options['wait-ms'], 'wait-ms', command, 5_000),
     connect: listOpt(p.options.connect).map((a) => addressArg(a, 'connect', command)),
+    nats: listOpt(p.options.nats).map((u) => natsArg(u, command)),
+    natsPrefix: prefixArg(stringOpt(p.options['nats-prefix']), command),
     heartbeatMs: p.options['heartbeat-ms'] === undefined ? undefined : intArg(p.options['heartbeat-ms'], 'heartbeat-ms', command, 0),
   };
 }
 
+/** A NATS server URL: `nats://HOST:PORT`, `tls://HOST:PORT` or `HOST:PORT`. */
+function natsArg(text: string, command: string): string {
+  if (!/^((nats|tls|ws|wss):\/\/)?([^\s/@]+@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/.test(text))
+    throw new UsageError(`bad URL for \`--nats\`: \`${text}\` (expected nats://HOST:PORT)`, command);
+  return text;
+}
+
+function prefixArg(text: string | undefined, command: string): string | undefined {
+  if (text !== undefined && !/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(text))
+    throw new UsageError(`bad value for \`--nats-prefix\`: \`${text}\` (subject tokens of A-Z a-z 0-9 _ - joined by dots)`, command);
+  return text;
+}
+
 /** Commands that talk to a network need somewhere to connect. */
 export function requireConnect(c: CommonOptions, command: string): void {
-  if (c.connect.length === 0) throw new UsageError('missing `--connect HOST:PORT`', command);
+  if (c.connect.length === 0 && c.nats.length === 0) throw new UsageError('missing `--connect HOST:PORT` or `--nats URL`', command);
 }

@@ -4,13 +4,12 @@
 import { parseVirtualName } from '../names.js';
 import type { CtpControlMessage, CtpEvent, CtpReceivedName } from '../messages.js';
 import { formatAddress } from '../tcp/address.js';
-import type { TcpPeer } from '../tcp/connection.js';
 import type { TcpTransport } from '../tcp/transport.js';
 import type { CtpRouter } from '../router.js';
 import { addressArg, intArg, listOpt, nodeArg, parseArgs, stringOpt, UsageError } from './args.js';
 import { COMMON_SPEC, commonOptions } from './common.js';
 import { CliOutput, show } from './output.js';
-import { interrupted, Session } from './session.js';
+import { interrupted, loadNats, Session, type CliPeer, type NatsModule } from './session.js';
 
 const SPEC = {
   ...COMMON_SPEC,
@@ -23,7 +22,8 @@ const SPEC = {
   'reconnect-max-ms': { type: 'string' },
 } as const;
 
-function peerName(p: TcpPeer): string {
+function peerName(p: CliPeer): string {
+  if (!('remotePort' in p)) return `bus (${p.routerId})`;
   return `${p.remoteAddress}:${p.remotePort}${p.routerId === undefined ? '' : ` (${p.routerId})`}`;
 }
 
@@ -33,7 +33,7 @@ function who(virtualNode: string): string {
 }
 
 /** The nodes' app: print each request or event; with `--echo` answer and publish what came, else answer ERROR. */
-function hostApp(out: CliOutput, echo: boolean, router: () => CtpRouter<TcpPeer>): (name: CtpReceivedName, msg: CtpControlMessage | CtpEvent) => void {
+function hostApp(out: CliOutput, echo: boolean, router: () => CtpRouter<CliPeer>): (name: CtpReceivedName, msg: CtpControlMessage | CtpEvent) => void {
   return (name, msg) => {
     if (name === 'EVENT') {
       const e = msg as CtpEvent;
@@ -61,7 +61,7 @@ function hostApp(out: CliOutput, echo: boolean, router: () => CtpRouter<TcpPeer>
 }
 
 /** One line per table change, registration, release, loss, conflict, drop and error of the router. */
-function printRouter(router: CtpRouter<TcpPeer>, out: CliOutput): void {
+function printRouter(router: CtpRouter<CliPeer>, out: CliOutput): void {
   let known = new Set<string>(router.nodes());
   router.on('nodes', (list) => {
     const now = new Set(list);
@@ -90,6 +90,30 @@ function printTransport(transport: TcpTransport, out: CliOutput): void {
   transport.on('error', (err) => out.warn(err.message));
 }
 
+/** The same for the NATS bus (`--nats`). */
+function printBus(bus: Session['bus'], out: CliOutput): void {
+  bus?.on('connect', (peer) => out.line('link', `link up on ${peerName(peer)}`, { state: 'up', direction: 'bus', peer: peerName(peer) }));
+  bus?.on('disconnect', (peer, reason) => out.line('link', `link down on ${peerName(peer)} (${reason})`, { state: 'down', direction: 'bus', peer: peerName(peer), reason }));
+  bus?.on('status', (st) => {
+    if (st.type === 'disconnect' || st.type === 'reconnect') out.line('nats', `nats ${st.type} ${st.server}`, { status: st.type, server: st.server });
+  });
+  bus?.on('error', (err) => out.warn(err.message));
+}
+
+/** With `--nats`: wait for the bus, say so; false (session closed) when it cannot be joined. */
+async function busJoined(session: Session, prefix: string | undefined, out: CliOutput): Promise<boolean> {
+  try {
+    await session.busReady();
+  } catch (err) {
+    out.warn((err as Error).message);
+    await session.close();
+    return false;
+  }
+  const bus = session.bus;
+  if (bus !== undefined) out.line('bus', `on the bus ${prefix ?? 'ctp'} via ${bus.server() ?? '?'} as ${session.router.id}`, { id: session.router.id, prefix: prefix ?? 'ctp', server: bus.server() ?? null });
+  return true;
+}
+
 /** `ctp-router peer [options]`: resolves to the exit code, or `'help'`. */
 export async function peerCommand(argv: string[]): Promise<number | 'help'> {
   const p = parseArgs(argv, SPEC, 'peer');
@@ -98,9 +122,19 @@ export async function peerCommand(argv: string[]): Promise<number | 'help'> {
   if (p.groups.some((g) => g.length > 0)) throw new UsageError(`unexpected argument \`${p.groups.flat()[0] as string}\``, 'peer');
   const listenText = stringOpt(p.options.listen);
   const listen = listenText === undefined ? undefined : addressArg(listenText, 'listen', 'peer', true);
-  if (listen === undefined && common.connect.length === 0) throw new UsageError('give `--listen HOST:PORT` and/or `--connect HOST:PORT`', 'peer');
+  if (listen === undefined && common.connect.length === 0 && common.nats.length === 0)
+    throw new UsageError('give `--listen HOST:PORT`, `--connect HOST:PORT` and/or `--nats URL`', 'peer');
   const nodes = listOpt(p.options.node).map((n) => nodeArg(n, 'peer'));
   const out = new CliOutput(common.json);
+  let natsModule: NatsModule | undefined;
+  if (common.nats.length > 0) {
+    try {
+      natsModule = await loadNats();
+    } catch (err) {
+      out.warn((err as Error).message);
+      return 1;
+    }
+  }
 
   const session: Session = new Session({
     id: common.id,
@@ -111,6 +145,9 @@ export async function peerCommand(argv: string[]): Promise<number | 'help'> {
     nodes,
     timeoutMs: common.timeoutMs,
     heartbeatMs: common.heartbeatMs,
+    nats: common.nats,
+    natsPrefix: common.natsPrefix,
+    natsModule,
     leaseGraceMs: p.options['lease-grace-ms'] === undefined ? undefined : intArg(p.options['lease-grace-ms'], 'lease-grace-ms', 'peer', 0, 1),
     maxFrameBytes: p.options['max-frame-bytes'] === undefined ? undefined : intArg(p.options['max-frame-bytes'], 'max-frame-bytes', 'peer', 0, 1024),
     maxQueuedBytes: p.options['max-queued-bytes'] === undefined ? undefined : intArg(p.options['max-queued-bytes'], 'max-queued-bytes', 'peer', 0, 1),
@@ -120,6 +157,7 @@ export async function peerCommand(argv: string[]): Promise<number | 'help'> {
   const { router, transport } = session;
   printRouter(router, out);
   printTransport(transport, out);
+  printBus(session.bus, out);
 
   try {
     await transport.listening();
@@ -128,6 +166,7 @@ export async function peerCommand(argv: string[]): Promise<number | 'help'> {
     await session.close();
     return 1;
   }
+  if (!(await busJoined(session, common.natsPrefix, out))) return 1;
   if (listen !== undefined) {
     const a = transport.address();
     out.line('listening', `listening ${formatAddress(a)} as ${router.id}${nodes.length > 0 ? ` hosting ${nodes.join(', ')}` : ''}`, { id: router.id, host: a.host, port: a.port, nodes });

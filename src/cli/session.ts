@@ -4,7 +4,9 @@
  */
 import createDebug from 'debug';
 import { randomUUID } from 'node:crypto';
+import { joinSends } from '../medium.js';
 import type { CtpControlMessage, CtpEvent, CtpReceivedName } from '../messages.js';
+import type { NatsPeer, NatsTransport } from '../nats/index.js';
 import { CtpRouter } from '../router.js';
 import type { TcpAddress } from '../tcp/address.js';
 import type { TcpPeer } from '../tcp/connection.js';
@@ -15,6 +17,21 @@ import { show, type CliOutput } from './output.js';
 import type { CliTls } from './tls.js';
 
 const debug = createDebug('ctp:cli');
+
+/** A peer of a CLI router: a TCP connection or a member of the NATS bus. */
+export type CliPeer = TcpPeer | NatsPeer;
+
+/** ctp-router/nats, loaded only when `--nats` is given (its client is an optional peer dependency). */
+export type NatsModule = typeof import('../nats/index.js');
+
+/** Load ctp-router/nats; a clear message when `@nats-io/transport-node` is not installed. */
+export async function loadNats(): Promise<NatsModule> {
+  try {
+    return await import('../nats/index.js');
+  } catch (err) {
+    throw new Error(`--nats needs the package @nats-io/transport-node (npm install @nats-io/transport-node): ${(err as Error).message}`);
+  }
+}
 
 /** What a command asks of its session. */
 export interface SessionOptions {
@@ -31,15 +48,20 @@ export interface SessionOptions {
   maxFrameBytes?: number | undefined;
   maxQueuedBytes?: number | undefined;
   reconnectMaxMs?: number | undefined;
-  /** Transport `heartbeatMs` (0: none, and no dead-link detection). */
+  /** `--nats`: join the bus on these servers (needs `natsModule`). */
+  nats?: string[];
+  natsPrefix?: string | undefined;
   heartbeatMs?: number | undefined;
+  natsModule?: NatsModule | undefined;
   onReceived?: (name: CtpReceivedName, msg: CtpControlMessage | CtpEvent) => void;
 }
 
 /** A running router and its transport. */
 export class Session {
-  readonly router: CtpRouter<TcpPeer>;
+  readonly router: CtpRouter<CliPeer>;
   readonly transport: TcpTransport;
+  /** The NATS bus transport (`--nats`), if any. */
+  readonly bus: NatsTransport | undefined;
   private closed: Promise<void> | undefined;
 
   constructor(o: SessionOptions) {
@@ -53,7 +75,18 @@ export class Session {
       ...(o.maxQueuedBytes === undefined ? {} : { maxQueuedBytes: o.maxQueuedBytes }),
       ...(o.heartbeatMs === undefined ? {} : { heartbeatMs: o.heartbeatMs }),
     });
-    this.router = new CtpRouter<TcpPeer>((n, m) => o.onReceived?.(n, m), this.transport.send, () => {}, {
+    const nats = o.nats ?? [];
+    this.bus =
+      nats.length === 0 || o.natsModule === undefined
+        ? undefined
+        : new o.natsModule.NatsTransport({
+            servers: nats,
+            ...(o.natsPrefix === undefined ? {} : { prefix: o.natsPrefix }),
+            ...(o.heartbeatMs === undefined ? {} : { heartbeatMs: o.heartbeatMs, deadAfterMs: 3 * o.heartbeatMs }),
+          });
+    const tcpSend = this.transport.send as (peer: CliPeer | null, frame: string) => void;
+    const send = this.bus === undefined ? tcpSend : joinSends<CliPeer>(tcpSend, this.bus.send as (peer: CliPeer | null, frame: string) => void);
+    this.router = new CtpRouter<CliPeer>((n, m) => o.onReceived?.(n, m), send, () => {}, {
       id: o.id ?? `${o.role}-${randomUUID().slice(0, 8)}`,
       nodes: o.nodes ?? [],
       ...(o.tls === undefined ? {} : { identity: { key: o.tls.key, cert: o.tls.cert, ca: o.tls.ca } }),
@@ -61,7 +94,18 @@ export class Session {
       ...(o.leaseGraceMs === undefined ? {} : { leaseGraceMs: o.leaseGraceMs }),
       ...(o.maxFrameBytes === undefined ? {} : { maxFrameBytes: o.maxFrameBytes }),
     });
-    this.transport.attach(this.router);
+    this.transport.attach(this.router as CtpRouter<TcpPeer>);
+    this.bus?.attach(this.router as CtpRouter<NatsPeer>);
+  }
+
+  /** Resolves once the bus is connected (at once without `--nats`); rejects with a message naming the servers. */
+  async busReady(): Promise<void> {
+    if (this.bus === undefined) return;
+    try {
+      await this.bus.ready();
+    } catch (err) {
+      throw new Error(`cannot connect to NATS: ${(err as Error).message}`);
+    }
   }
 
   /**
@@ -76,9 +120,10 @@ export class Session {
     };
     this.transport.on('dialError', onDialError);
     try {
+      await this.busReady();
       for (;;) {
         if (this.linkedNeighbor()) break;
-        if (dialError !== undefined && this.transport.peers().length === 0) throw dialError;
+        if (dialError !== undefined && this.transport.peers().length === 0 && this.bus === undefined) throw dialError;
         if (Date.now() >= deadline) throw new Error(dialError?.message ?? `no router answered within ${waitMs} ms`);
         await sleep(20);
       }
@@ -103,6 +148,7 @@ export class Session {
   close(): Promise<void> {
     this.closed ??= (async () => {
       await this.transport.close();
+      await this.bus?.close();
       await this.router.close();
       debug('%s closed', this.router.id);
     })();
@@ -142,13 +188,23 @@ export class Session {
  * why and resolves `undefined` when it could not get there.
  */
 export async function openClientSession(common: CommonOptions, role: string, out: CliOutput, printEvents: boolean): Promise<Session | undefined> {
+  let natsModule: NatsModule | undefined;
+  try {
+    if (common.nats.length > 0) natsModule = await loadNats();
+  } catch (err) {
+    out.warn((err as Error).message);
+    return undefined;
+  }
   const session = new Session({
     id: common.id,
     role,
     connect: common.connect,
     tls: common.tls,
-    timeoutMs: common.timeoutMs,
+    nats: common.nats,
+    natsPrefix: common.natsPrefix,
     heartbeatMs: common.heartbeatMs,
+    natsModule,
+    timeoutMs: common.timeoutMs,
     onReceived: (name, msg) => {
       if (printEvents && name === 'EVENT' && 'content' in msg) out.line('event', `event ${msg.node} ${show(msg.content)}`, { node: msg.node, content: msg.content });
     },

@@ -10,8 +10,12 @@ const COMMON = `Common options:
   --tls-ca FILE          and this router signs its adverts with that key; --id must equal the CN
   --timeout-ms MS        request timeout (default 10000)
   --wait-ms MS           how long to wait for the connection and for nodes to appear (default 5000)
-  --heartbeat-ms MS      heartbeat on idle links; a link silent for 3x this is closed as dead
-                         (default 5000; 0: no heartbeats and no dead-link detection)
+  --heartbeat-ms MS      heartbeat on idle TCP links, and the NATS bus presence interval; a link or
+                         member silent for 3x this is down (default 5000 on TCP, 1000 on the bus;
+                         0: no TCP heartbeats and no dead-link detection)
+  --nats URL             join the NATS bus on this server (repeatable: more seeds of a cluster);
+                         alone or beside --listen/--connect (the router forwards between them)
+  --nats-prefix PREFIX   the bus's subject prefix: routers on the same prefix meet (default ctp)
   -h, --help             show this help`;
 
 /** Help of each command, and of the program. */
@@ -19,7 +23,7 @@ export const USAGE: Record<string, string> = {
   main: `Usage: ctp-router <command> [options]
 
 Commands:
-  peer    run a router over TCP, print table changes and received requests
+  peer    run a router over TCP and/or NATS, print table changes and received requests
   nodes   print the reachable nodes with their hosts and controllers, then exit
   call    perform register|unregister|start|stop|command|post in one session
   watch   register as monitor of nodes and print their events until interrupted
@@ -29,9 +33,9 @@ Run \`ctp-router help <command>\` (or \`ctp-router <command> --help\`) for a com
 \`ctp-router --version\` for the version.
 Exit codes: 0 success, 1 failure (a result other than SUCCESS, no connection), 2 usage error.`,
 
-  peer: `Usage: ctp-router peer [--listen HOST:PORT] [--connect HOST:PORT ...] [--node NAME ...] [--echo] [options]
+  peer: `Usage: ctp-router peer [--listen HOST:PORT] [--connect HOST:PORT ...] [--nats URL ...] [--node NAME ...] [--echo] [options]
 
-Run a router over TCP until interrupted (SIGINT/SIGTERM). Prints one line per
+Run a router over TCP and/or a NATS bus until interrupted (SIGINT/SIGTERM). Prints one line per
 table change, link change and received request or event.
 
 Options:
@@ -48,7 +52,7 @@ Options:
   --reconnect-max-ms MS  longest redial delay (default 5000)
 ${COMMON}`,
 
-  nodes: `Usage: ctp-router nodes --connect HOST:PORT [--dot] [options]
+  nodes: `Usage: ctp-router nodes (--connect HOST:PORT | --nats URL) [--dot] [options]
 
 Print the reachable nodes with their host router, next hop, controller and
 monitors (as advertised by their virtual nodes), then exit.
@@ -60,7 +64,7 @@ Options:
 
 ${COMMON}`,
 
-  call: `Usage: ctp-router call --connect HOST:PORT <op> [args] [-- <op> [args] ...] [options]
+  call: `Usage: ctp-router call (--connect HOST:PORT | --nats URL) <op> [args] [-- <op> [args] ...] [options]
 
 Perform the operations in order, in one session (a registration lives only as
 long as the process), print each result code and content, and exit 0 only if
@@ -82,7 +86,7 @@ ${COMMON}
 Example:
   ctp-router call --connect 127.0.0.1:7000 register cam1 controller -- command cam1 pan '{"deg":30}'`,
 
-  watch: `Usage: ctp-router watch --connect HOST:PORT NODE [NODE ...] [options]
+  watch: `Usage: ctp-router watch (--connect HOST:PORT | --nats URL) NODE [NODE ...] [options]
 
 Register as monitor of each NODE and print its events until interrupted
 (SIGINT/SIGTERM). A registration that is lost is made again when the node returns.

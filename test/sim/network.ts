@@ -32,6 +32,8 @@ export interface SimEdge {
   atB: SimPeer;
   /** Last scheduled delivery time per direction (a→b, b→a), for FIFO. */
   lastAt: [number, number];
+  /** A pair of members of this broadcast medium (a bus) rather than a point-to-point link. */
+  medium?: string;
 }
 
 /** Where frames go; the simulation supplies the receiving side. */
@@ -55,7 +57,7 @@ export class SimNetwork {
     private readonly sink: SimDelivery,
   ) {}
 
-  addEdge(a: string, b: string): SimEdge {
+  addEdge(a: string, b: string, medium?: string): SimEdge {
     const id = this.edges.length;
     const e: SimEdge = {
       id,
@@ -67,6 +69,7 @@ export class SimNetwork {
       atA: { at: a, remote: b, edge: id },
       atB: { at: b, remote: a, edge: id },
       lastAt: [0, 0],
+      ...(medium === undefined ? {} : { medium }),
     };
     this.edges.push(e);
     return e;
@@ -90,12 +93,18 @@ export class SimNetwork {
     }
   }
 
-  /** Router `from` sends `frame` to `peer`, or to every live link when `peer` is null. */
-  send(from: string, peer: SimPeer | null, frame: string): void {
+  /**
+   * Router `from` sends `frame` to `peer`, or to every live link when `peer`
+   * is null — except the medium's pairs when the broadcast floods what came
+   * from the medium (`except` is a handle on it): as a bus transport does,
+   * it is not published on the medium again.
+   */
+  send(from: string, peer: SimPeer | null, frame: string, except?: SimPeer): void {
     if (this.recent.length >= 32) this.recent.shift();
     this.recent.push(frame);
     if (peer === null) {
-      for (const e of this.edges) if (e.up && (e.a === from || e.b === from)) this.enqueue(e, from, frame);
+      const skip = except === undefined ? undefined : this.edgeOf(except)?.medium;
+      for (const e of this.edges) if (e.up && (e.a === from || e.b === from) && (skip === undefined || e.medium !== skip)) this.enqueue(e, from, frame);
       return;
     }
     const e = this.edgeOf(peer);

@@ -18,6 +18,8 @@ export interface RunOptions {
   identities?: boolean;
   /** Draw choices as before issue 10 (see `SimConfig.legacy`). */
   legacy?: boolean;
+  /** Some seeds get a broadcast medium (false: none, as before the medium existed). @default true */
+  medium?: boolean;
 }
 
 /** Run one seed (optionally with some steps skipped). */
@@ -29,6 +31,7 @@ export async function runSeed(seed: number, opts: RunOptions, skip?: ReadonlySet
   if (opts.log !== undefined) config.log = opts.log;
   if (opts.identities === true) config.identities = true;
   if (opts.legacy === true) config.legacy = true;
+  if (opts.medium !== undefined) config.medium = opts.medium;
   return new Simulation(config).run();
 }
 

@@ -59,6 +59,8 @@ export interface SimConfig {
   log?: (line: string) => void;
   /** Every router signs its adverts (option `identity`, issue 9), and `forge` steps inject forged adverts. @default false */
   identities?: boolean;
+  /** Some seeds put routers on a broadcast medium (a bus) beside their links. @default true */
+  medium?: boolean;
 }
 
 export interface SimOutcome {
@@ -73,8 +75,8 @@ export interface SimOutcome {
   virtualMs: number;
   /** The routers' state when the violation was found. */
   dump: string;
-  /** Frames per topology change measured by the storm checks. */
-  storms: { frames: number; links: number; routers: number; registrations: number }[];
+  /** Frames per topology change measured by the storm checks (`members`, `bound`: a member joining or leaving the medium). */
+  storms: { frames: number; links: number; routers: number; registrations: number; members?: number; bound?: number }[];
 }
 
 /** One router slot: the id survives crashes, the instance does not. */
@@ -132,6 +134,8 @@ export class Simulation implements SimView {
   readonly trace: string[] = [];
   readonly storms: SimOutcome['storms'] = [];
   partition: Set<string> | undefined;
+  /** The broadcast medium, when this seed has one: who may join, who is on it, and its own partition. */
+  bus: { capable: string[]; on: Set<string>; split: Set<string> | undefined } | undefined;
   topology = '';
   /** While probing, every host app answers every control request. */
   probing = false;
@@ -369,9 +373,27 @@ export class Simulation implements SimView {
       this.startRouter(slot, initial);
     }
     for (const [a, b] of pairs) this.net.addEdge(ids[a] as string, ids[b] as string);
-    this.topology = `${kind} of ${n}: ${this.net.edges.map((e) => `${e.a}-${e.b}`).join(' ')}; options ${JSON.stringify({ ...shared, ...pacing, vary, maxFrameBytes: this.maxFrameBytes })}`;
+    const busNote = this.setupBus(ids);
+    this.topology = `${kind} of ${n}: ${this.net.edges.filter((e) => e.medium === undefined).map((e) => `${e.a}-${e.b}`).join(' ')}${busNote}; options ${JSON.stringify({ ...shared, ...pacing, vary, maxFrameBytes: this.maxFrameBytes })}`;
     this.note(`setup ${this.topology}; nodes ${[...this.slots.values()].map((s) => `${s.id}=[${[...s.plain].join(',')}]`).join(' ')}`);
     this.applyLinks(rng);
+  }
+
+  /**
+   * A broadcast medium on some seeds (its own generator: seeds without one
+   * run exactly as before): routers that may join it, those on it at first,
+   * and a pair edge between every two of them (up while both are on the
+   * medium, alive and on the same side of its partition).
+   */
+  private setupBus(ids: string[]): string {
+    const rng = new Rng(mix(this.config.seed, 0xb05));
+    if (this.config.medium === false || ids.length < 3 || !rng.chance(0.4)) return '';
+    const capable = ids.filter(() => rng.chance(0.7));
+    if (capable.length < 2) return '';
+    const on = new Set(capable.filter(() => rng.chance(0.8)));
+    this.bus = { capable, on, split: undefined };
+    for (let i = 0; i < capable.length; i++) for (let j = i + 1; j < capable.length; j++) this.net.addEdge(capable[i] as string, capable[j] as string, 'bus');
+    return `; bus of ${capable.join(',')} (on: ${[...on].join(',')})`;
   }
 
   private startRouter(slot: SimSlot, nodes: string[]): void {
@@ -379,8 +401,8 @@ export class Simulation implements SimView {
     const gen = slot.gen;
     const router = new CtpRouter<SimPeer>(
       (name, msg) => this.hostApp(slot, gen, name, msg),
-      (peer, frame) => {
-        if (slot.gen === gen && slot.router !== undefined) this.net.send(slot.id, peer, frame);
+      (peer, frame, info) => {
+        if (slot.gen === gen && slot.router !== undefined) this.net.send(slot.id, peer, frame, info?.except);
       },
       () => undefined,
       { ...slot.options, nodes, clock: this.stalls.clockFor(slot.id, gen) },
@@ -409,7 +431,23 @@ export class Simulation implements SimView {
   /** Should edge `e` be up now? */
   wantUp(e: SimEdge): boolean {
     if (e.cut || !this.isAlive(e.a) || !this.isAlive(e.b)) return false;
+    if (e.medium !== undefined) {
+      const bus = this.bus;
+      if (bus === undefined || !bus.on.has(e.a) || !bus.on.has(e.b)) return false;
+      if (bus.split !== undefined && bus.split.has(e.a) !== bus.split.has(e.b)) return false;
+    }
     return this.partition === undefined || this.partition.has(e.a) === this.partition.has(e.b);
+  }
+
+  /** `peerUp`, telling the router when the link is a pair on the medium. */
+  peerUp(e: SimEdge, id: string): void {
+    const h = this.net.handle(e, id);
+    // A transport event: a stalled router sees it when it resumes.
+    this.transport(id, () => {
+      const r = this.slots.get(id)?.router;
+      if (e.medium === undefined) r?.peerUp(h);
+      else r?.peerUp(h, { medium: e.medium });
+    });
   }
 
   /** Bring every edge to the state the faults say. */
@@ -427,10 +465,7 @@ export class Simulation implements SimView {
         this.net.renew(e, rng.chance(0.3));
         e.up = true;
         const ends = rng.chance(0.5) ? [e.a, e.b] : [e.b, e.a];
-        for (const id of ends) {
-          const h = this.net.handle(e, id);
-          this.transport(id, () => this.slots.get(id)?.router?.peerUp(h));
-        }
+        for (const id of ends) this.peerUp(e, id);
       }
     }
   }
@@ -492,6 +527,10 @@ export class Simulation implements SimView {
     for (const s of this.slots.values()) if (s.router === undefined) this.startRouter(s, rng.chance(0.7) ? [...s.plain] : []);
     for (const e of this.net.edges) e.cut = false;
     this.partition = undefined;
+    if (this.bus !== undefined) {
+      this.bus.split = undefined;
+      this.bus.on = new Set(this.bus.capable);
+    }
     this.applyLinks(rng);
   }
 
@@ -668,7 +707,8 @@ export class Simulation implements SimView {
   }
 
   private async doStep(rng: Rng): Promise<string> {
-    const kind = rng.weighted({
+    const busWeights: Record<string, number> = this.bus === undefined ? {} : { busLeave: 2, busJoin: 2.5, busSplit: 1, busHeal: 1.5 };
+    const kind = rng.weighted<string>({
       // Forged adverts only in runs with identities (first, weight 0 otherwise: the other runs draw as before).
       forge: this.config.identities === true ? 4 : 0,
       append: 6,
@@ -690,6 +730,8 @@ export class Simulation implements SimView {
       garbage: 3,
       wait: 4,
       stall: this.config.legacy === true ? 0 : 2,
+      // Only seeds with a medium draw these (the others choose exactly as before).
+      ...busWeights,
     });
     const live = this.liveSlots();
     const slot = live.length > 0 ? rng.pick(live) : undefined;
@@ -760,7 +802,8 @@ export class Simulation implements SimView {
         r.resetTable();
         return `${slot.id}.resetTable()`;
       case 'cut': {
-        const up = this.net.edges.filter((e) => !e.cut);
+        // A medium fails whole (its members leave, it splits): every member hears every other member or none.
+        const up = this.net.edges.filter((e) => !e.cut && e.medium === undefined);
         if (up.length === 0) return 'noop';
         const e = rng.pick(up);
         e.cut = true;
@@ -805,8 +848,7 @@ export class Simulation implements SimView {
         if (up.length === 0) return 'noop';
         const e = rng.pick(up);
         const id = rng.chance(0.5) ? e.a : e.b;
-        const h = this.net.handle(e, id);
-        this.transport(id, () => this.slots.get(id)?.router?.peerUp(h));
+        this.peerUp(e, id);
         return `duplicate peerUp at ${id} for ${e.a}-${e.b}`;
       }
       case 'garbage': {
@@ -832,6 +874,44 @@ export class Simulation implements SimView {
         await this.advance(ms);
         return `wait ${ms} ms`;
       }
+      default:
+        return this.busStep(kind, rng);
+    }
+  }
+
+  /** Membership churn and partitions of the medium. */
+  private busStep(kind: string, rng: Rng): string {
+    const bus = this.bus;
+    if (bus === undefined) return 'noop';
+    switch (kind) {
+      case 'busLeave': {
+        const on = [...bus.on];
+        if (on.length === 0) return 'noop';
+        const id = rng.pick(on);
+        bus.on.delete(id);
+        this.applyLinks(rng);
+        return `${id} leaves the bus`;
+      }
+      case 'busJoin': {
+        const off = bus.capable.filter((id) => !bus.on.has(id));
+        if (off.length === 0) return 'noop';
+        const id = rng.pick(off);
+        bus.on.add(id);
+        this.applyLinks(rng);
+        return `${id} joins the bus`;
+      }
+      case 'busSplit': {
+        const side = new Set(bus.capable.filter(() => rng.chance(0.5)));
+        if (side.size === 0 || side.size === bus.capable.length) return 'noop';
+        bus.split = side;
+        this.applyLinks(rng);
+        return `bus split {${[...side].join(',')}} from the rest`;
+      }
+      default:
+        if (bus.split === undefined) return 'noop';
+        bus.split = undefined;
+        this.applyLinks(rng);
+        return 'bus split healed';
     }
   }
 
@@ -990,9 +1070,42 @@ export class Simulation implements SimView {
     this.throwIfFailed();
   }
 
+  /**
+   * Invariant 6 (seeds with a medium): a member leaving and joining the
+   * medium costs frames linear in the members — no member re-advertises a
+   * list of all members — plus the flood of the changed adverts over the
+   * point-to-point links (invariant 5's bound for those).
+   */
+  private async busStormCheck(rng: Rng): Promise<void> {
+    const bus = this.bus;
+    if (bus === undefined) return;
+    const on = [...bus.on].filter((id) => this.isAlive(id));
+    if (on.length < 2) return;
+    const m = rng.pick(on);
+    for (const change of ['leave', 'join'] as const) {
+      const members = [...bus.on].filter((id) => this.isAlive(id)).length;
+      const links = this.net.edges.filter((x) => x.up && x.medium === undefined).length;
+      const routers = this.liveSlots().length;
+      let registrations = 0;
+      for (const s of this.liveSlots()) registrations += (s.router as CtpRouter<SimPeer>).snapshot().registrations.length;
+      if (change === 'leave') bus.on.delete(m);
+      else bus.on.add(m);
+      this.applyLinks(rng);
+      this.note(`end t=${this.t()} bus storm check: ${m} ${change}s the bus`);
+      const frames = await this.quiesce();
+      const bound = busStormBound(members, links, routers, registrations, this.maxFrameBytes);
+      this.storms.push({ frames, links, routers, registrations, members, bound });
+      if (frames > bound) this.fail('bus-storm', `${m} ${change} cost ${frames} frames, over the bound ${bound} (${members} members, ${links} links, ${routers} routers, ${registrations} registrations)`);
+      this.throwIfFailed();
+      checkQuiet(this);
+      this.throwIfFailed();
+    }
+  }
+
   /** Invariant 5: the frames one topology change costs stay within a bound proportional to the links. */
   private async stormCheck(rng: Rng): Promise<void> {
-    const up = this.net.edges.filter((e) => e.up);
+    await this.busStormCheck(rng);
+    const up = this.net.edges.filter((e) => e.up && e.medium === undefined);
     if (up.length === 0) return;
     const e = rng.pick(up);
     for (const change of ['cut', 'heal'] as const) {
@@ -1030,6 +1143,19 @@ function pacingFloor(minAdvertIntervalMs: number | undefined): number {
  */
 export function stormBound(links: number, routers: number, registrations: number): number {
   return 2 * (links + 1) * (routers + registrations + 4);
+}
+
+/**
+ * Frames one member joining or leaving a medium may cost: per member, the
+ * table exchange with the one that joins (each way: the table — several
+ * frames when `maxFrameBytes` is small — and an UPDATENODE answered by a
+ * table) and one copy of each changed advert (its own, the pseudo-node's,
+ * registrations refreshing); plus the point-to-point flood (`stormBound`).
+ * Linear in the members: N members re-advertising each other would be N².
+ */
+export function busStormBound(members: number, links: number, routers: number, registrations: number, maxFrameBytes: number | undefined): number {
+  const tableFrames = maxFrameBytes === undefined ? 1 : Math.ceil(((routers + registrations) * 120) / maxFrameBytes) + 1;
+  return members * (4 * tableFrames + 8 + registrations) + stormBound(links, routers, registrations);
 }
 
 function nonceOf(m: CtpControlMessage): unknown {

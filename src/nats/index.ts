@@ -1,0 +1,12 @@
+/**
+ * ctp-router/nats: routers that meet on a NATS bus (README "Scaling out on
+ * NATS"). Needs the optional peer dependency `@nats-io/transport-node` 3.x;
+ * only this subpath loads it.
+ */
+export { NatsTransport } from './transport.js';
+export type { NatsHost, NatsStats, NatsTransportEvents } from './transport.js';
+export { NatsPeer } from './peer.js';
+export type { NatsDownReason } from './peer.js';
+export { NATS_DEFAULTS } from './options.js';
+export type { NatsTransportOptions } from './options.js';
+export { BusSubjects, decodeId, encodeId, isValidPrefix } from './subjects.js';

@@ -1,0 +1,382 @@
+/**
+ * `NatsTransport`: routers that meet on a NATS bus. Every other router on the
+ * same `prefix` is a peer; presence heartbeats say who is there; a frame for
+ * one router is one publish on its subject, a broadcast is one publish for
+ * all (README "Scaling out on NATS").
+ */
+import { connect, credsAuthenticator, type Msg, type NatsConnection, type Status, type Subscription } from '@nats-io/transport-node';
+import createDebug from 'debug';
+import { EventEmitter } from 'eventemitter3';
+import { randomUUID } from 'node:crypto';
+import type { CtpSendInfo } from '../callbacks.js';
+import type { CtpPeerInfo } from '../media.js';
+import { argumentError, CtpArgumentError } from '../errors.js';
+import { isValidRouterId } from '../names.js';
+import { resolveNatsOptions, type NatsResolvedOptions, type NatsTransportOptions } from './options.js';
+import { NatsPeer, type NatsDownReason } from './peer.js';
+import { BusSubjects } from './subjects.js';
+
+const debug = createDebug('ctp:nats');
+
+/** What the transport drives: a `CtpRouter<NatsPeer>` fits. */
+export interface NatsHost {
+  readonly id?: string;
+  receive(peer: NatsPeer, frame: string | Uint8Array): void;
+  /** `info.medium`: the bus's medium id (src/media.ts), unless the `medium` option is `false`. */
+  peerUp(peer: NatsPeer, info?: CtpPeerInfo): void;
+  peerDown(peer: NatsPeer): void;
+}
+
+/** Typed events of `NatsTransport`. */
+export interface NatsTransportEvents {
+  /** A member is up (the host got `peerUp`). */
+  connect: (peer: NatsPeer) => void;
+  /** A member is down (the host got `peerDown`). */
+  disconnect: (peer: NatsPeer, reason: NatsDownReason) => void;
+  /** The NATS connection's status, as the client reports it (`disconnect`, `reconnecting`, `reconnect`, `update`, ...). */
+  status: (status: Status) => void;
+  /** The first connection failed, a publish failed, a host method threw, or another process uses this router id. */
+  error: (err: Error) => void;
+}
+
+/** `stats()`: plain counters. */
+export interface NatsStats {
+  /** Members up now. */
+  peers: number;
+  /** Frames handed to the host / published (a broadcast counts once). */
+  framesIn: number;
+  framesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  heartbeatsIn: number;
+  heartbeatsOut: number;
+  /** Broadcasts of what came from the bus, not published on it again (`CtpSendInfo.except`). */
+  notReflooded: number;
+  /** Messages on a bus subject that were not understood (bad subject token, bad presence). */
+  ignored: number;
+  /** Completed reconnections of this transport's NATS connection. */
+  reconnects: number;
+}
+
+// Presence: `{"v":1,"i":instance}`, with `"hello":true` on (re)connect and
+// `"bye":true` on close. A hello asks for no answer: members that do not know
+// the sender make it a peer (their peerUp sends it their table); members that
+// know it send it their table again. A goodbye takes the sender down at once.
+interface Presence {
+  i: string;
+  hello: boolean;
+  bye: boolean;
+}
+
+function parsePresence(data: Uint8Array): Presence | undefined {
+  if (data.length > 512) return undefined;
+  try {
+    const o = JSON.parse(new TextDecoder().decode(data)) as Record<string, unknown>;
+    if (o === null || typeof o !== 'object' || o.v !== 1 || typeof o.i !== 'string' || o.i.length === 0 || o.i.length > 64) return undefined;
+    return { i: o.i, hello: o.hello === true, bye: o.bye === true };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The NATS transport. Construct it, hand its `send` to the router, then
+ * `attach(router)` and wait for `ready()`:
+ *
+ * ```ts
+ * const bus = new NatsTransport({ servers: 'nats://127.0.0.1:4222' });
+ * const router = new CtpRouter<NatsPeer>(onReceived, bus.send, onNodesUpdated, { id: 'station' });
+ * await bus.attach(router).ready();
+ * ```
+ */
+export class NatsTransport extends EventEmitter<NatsTransportEvents> {
+  /**
+   * Publish `frame` to `peer`, or once to the whole bus when `peer` is
+   * `null` — except a broadcast whose `info.except` is a member of this bus
+   * (it came from the bus: every member already has it). Frames for peers
+   * that are not members of this bus are ignored (another transport's).
+   */
+  readonly send: (peer: NatsPeer | null, frame: string, info?: CtpSendInfo<unknown>) => void;
+  private readonly opts: NatsResolvedOptions;
+  private host: NatsHost | undefined;
+  private nc: NatsConnection | undefined;
+  private subjects: BusSubjects | undefined;
+  private readonly subs: Subscription[] = [];
+  /** Members by router id. */
+  private readonly members = new Map<string, NatsPeer>();
+  private readonly instance = randomUUID();
+  private readyPromise: Promise<void> | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private checkTimer: NodeJS.Timeout | undefined;
+  private lastCheck = 0;
+  private closing: Promise<void> | undefined;
+  /** Set first thing in `close()`: nothing more is published but a goodbye. */
+  private leaving = false;
+  private readonly counters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, heartbeatsIn: 0, heartbeatsOut: 0, notReflooded: 0, ignored: 0, reconnects: 0 };
+  private readonly encoder = new TextEncoder();
+  private readonly peerInfo: CtpPeerInfo | undefined;
+
+  constructor(options: NatsTransportOptions) {
+    super();
+    this.opts = resolveNatsOptions(options);
+    this.peerInfo = this.opts.medium === undefined ? undefined : { medium: this.opts.medium };
+    // Declared with three parameters: the router passes `CtpSendInfo`.
+    this.send = (peer, frame, info) => this.sendFrame(peer, frame, info);
+  }
+
+  /** Wire the transport to its router and connect to NATS; see `ready()`. */
+  attach(host: NatsHost): this {
+    if (this.host !== undefined) throw new CtpArgumentError('Expected `attach` to be called once, got a second call');
+    if (typeof host !== 'object' || host === null || typeof host.receive !== 'function' || typeof host.peerUp !== 'function' || typeof host.peerDown !== 'function')
+      throw argumentError('host', 'a router (an object with receive, peerUp and peerDown)', host);
+    const id = this.opts.id ?? host.id;
+    if (!isValidRouterId(id)) throw argumentError('options.id', "a router id (the option, or the attached router's id)", id);
+    this.host = host;
+    this.subjects = new BusSubjects(this.opts.prefix, id);
+    this.readyPromise = this.start();
+    // Reported through `ready()` and `error`; never an unhandled rejection.
+    this.readyPromise.catch((err: unknown) => this.reportError(err));
+    return this;
+  }
+
+  /** Resolves once connected and subscribed; rejects when the first connection fails. */
+  ready(): Promise<void> {
+    return this.readyPromise ?? Promise.reject(new CtpArgumentError('Expected `attach` before `ready`'));
+  }
+
+  /** The members that are up. */
+  peers(): NatsPeer[] {
+    return [...this.members.values()].filter((p) => p.up);
+  }
+
+  /** The NATS server this transport is connected to now (`host:port`), if any. */
+  server(): string | undefined {
+    return this.nc === undefined || this.nc.isClosed() ? undefined : this.nc.getServer();
+  }
+
+  /** Plain counters. */
+  stats(): NatsStats {
+    return { peers: this.peers().length, ...this.counters };
+  }
+
+  /**
+   * Take every member down (the host gets `peerDown` for each), stop the
+   * timers, flush what is queued and close the NATS connection.
+   */
+  close(): Promise<void> {
+    if (!this.leaving) this.say('bye');
+    this.leaving = true;
+    this.closing ??= (async () => {
+      this.heartbeatTimer = clearIntervalSafe(this.heartbeatTimer);
+      this.checkTimer = clearIntervalSafe(this.checkTimer);
+      // The router's reaction (a new advert without the bus) stays here: the members got the goodbye.
+      for (const p of [...this.members.values()]) this.takeDown(p, 'closing');
+      await this.readyPromise?.catch(() => {});
+      const nc = this.nc;
+      if (nc !== undefined && !nc.isClosed()) {
+        for (const s of this.subs) s.unsubscribe();
+        await nc.flush().catch(() => {});
+        await nc.close().catch(() => {});
+      }
+      debug('closed');
+    })();
+    return this.closing;
+  }
+
+  // ---- connection -------------------------------------------------------------
+
+  private async start(): Promise<void> {
+    const o = this.opts;
+    const s = this.subjects as BusSubjects;
+    const nc = await connect({
+      ...o.client,
+      servers: o.servers,
+      noEcho: true,
+      ...(o.creds === undefined ? {} : { authenticator: credsAuthenticator(o.creds) }),
+    });
+    if (this.leaving) {
+      await nc.close();
+      return;
+    }
+    this.nc = nc;
+    debug('%s connected to %s', s.id, nc.getServer());
+    this.subs.push(nc.subscribe(s.inbox, { callback: (err, m) => void (err === null && this.onFrame(m)) }));
+    this.subs.push(nc.subscribe(s.allBroadcast, { callback: (err, m) => void (err === null && this.onFrame(m)) }));
+    this.subs.push(nc.subscribe(s.allPresence, { callback: (err, m) => void (err === null && this.onPresence(m)) }));
+    void this.watchStatus(nc);
+    this.announce(true);
+    await nc.flush();
+    this.heartbeatTimer = setInterval(() => this.announce(false), o.heartbeatMs).unref();
+    const every = Math.max(5, Math.floor(o.deadAfterMs / 10));
+    this.lastCheck = Date.now();
+    this.checkTimer = setInterval(() => this.checkSilent(every), every).unref();
+  }
+
+  private async watchStatus(nc: NatsConnection): Promise<void> {
+    for await (const st of nc.status()) {
+      debug('%s status %s', this.subjects?.id, st.type);
+      if (st.type === 'reconnect') this.reconnected();
+      if (!this.leaving || st.type === 'close') this.emit('status', st);
+    }
+  }
+
+  /**
+   * Back on NATS (the same server restarted, or another of the cluster): say
+   * hello (every member that knows this router sends it its table again), and
+   * send every member still up this router's table — what was published
+   * while this connection was away never reached it, nor them.
+   */
+  private reconnected(): void {
+    if (this.leaving) return;
+    this.counters.reconnects++;
+    this.announce(true);
+    for (const p of this.peers()) this.call(() => this.host?.peerUp(p, this.peerInfo));
+  }
+
+  private announce(hello: boolean): void {
+    if (!this.leaving) this.say(hello ? 'hello' : undefined);
+  }
+
+  /** Publish a presence message: a heartbeat, a hello or a goodbye. */
+  private say(what: 'hello' | 'bye' | undefined): void {
+    const nc = this.nc;
+    if (nc === undefined || nc.isClosed()) return;
+    const s = this.subjects as BusSubjects;
+    try {
+      nc.publish(s.presence, what === undefined ? `{"v":1,"i":"${this.instance}"}` : `{"v":1,"i":"${this.instance}","${what}":true}`);
+      this.counters.heartbeatsOut++;
+    } catch (err) {
+      this.reportError(err);
+    }
+  }
+
+  // ---- members ----------------------------------------------------------------
+
+  /** Heard `id`: its member, made (and brought up) when new. */
+  private heard(id: string, instance: string | undefined, hello = false): NatsPeer | undefined {
+    const s = this.subjects as BusSubjects;
+    if (this.leaving) return undefined;
+    let p = this.members.get(id);
+    if (p !== undefined && instance !== undefined && p.instance !== undefined && p.instance !== instance) {
+      this.takeDown(p, 'restarted');
+      p = undefined;
+    }
+    const now = Date.now();
+    if (p !== undefined) {
+      p.lastSeen = now;
+      if (instance !== undefined) p.instance = instance;
+      // A member back from a reconnect: what was published meanwhile never reached it.
+      const known = p;
+      if (hello) this.call(() => this.host?.peerUp(known, this.peerInfo));
+      return known;
+    }
+    p = new NatsPeer(id, s.unicastTo(id), now);
+    p.instance = instance;
+    this.members.set(id, p);
+    p.up = true;
+    debug('%s: member %s up', s.id, id);
+    this.call(() => this.host?.peerUp(p, this.peerInfo));
+    if (p.up) this.emit('connect', p);
+    return p;
+  }
+
+  private takeDown(p: NatsPeer, reason: NatsDownReason): void {
+    if (!p.up) return;
+    p.up = false;
+    if (this.members.get(p.routerId) === p) this.members.delete(p.routerId);
+    debug('%s: member %s down (%s)', this.subjects?.id, p.routerId, reason);
+    this.call(() => this.host?.peerDown(p));
+    this.emit('disconnect', p, reason);
+  }
+
+  /** Members silent for `deadAfterMs` are down. After a stall of this process (SIGSTOP), first read what is queued. */
+  private checkSilent(every: number): void {
+    const now = Date.now();
+    const stalled = now - this.lastCheck > every + this.opts.deadAfterMs / 2;
+    this.lastCheck = now;
+    if (stalled) return;
+    for (const p of [...this.members.values()]) if (now - p.lastSeen >= this.opts.deadAfterMs) this.takeDown(p, 'silent');
+  }
+
+  // ---- inbound ----------------------------------------------------------------
+
+  private onPresence(m: Msg): void {
+    const from = BusSubjects.sender(m.subject);
+    const presence = parsePresence(m.data);
+    if (from === undefined || presence === undefined) {
+      this.counters.ignored++;
+      return;
+    }
+    this.counters.heartbeatsIn++;
+    if (from === this.subjects?.id) {
+      // noEcho: this is another process with the same router id.
+      if (presence.i !== this.instance) this.reportError(new Error(`another router uses the id ${from} on the bus ${this.opts.prefix}`));
+      return;
+    }
+    if (presence.bye) {
+      const p = this.members.get(from);
+      if (p !== undefined && (p.instance === undefined || p.instance === presence.i)) this.takeDown(p, 'left');
+      return;
+    }
+    this.heard(from, presence.i, presence.hello);
+  }
+
+  private onFrame(m: Msg): void {
+    const from = BusSubjects.sender(m.subject);
+    if (from === undefined || from === this.subjects?.id) {
+      this.counters.ignored++;
+      return;
+    }
+    const p = this.heard(from, undefined);
+    if (p === undefined) return;
+    this.counters.framesIn++;
+    this.counters.bytesIn += m.data.length;
+    this.call(() => this.host?.receive(p, m.data));
+  }
+
+  // ---- outbound ---------------------------------------------------------------
+
+  private sendFrame(peer: NatsPeer | null, frame: string, info: CtpSendInfo<unknown> | undefined): void {
+    if (typeof frame !== 'string') throw argumentError('frame', 'a string', frame);
+    const nc = this.nc;
+    if (nc === undefined || this.leaving) return;
+    let subject: string;
+    if (peer === null) {
+      const except = info?.except;
+      if (except instanceof NatsPeer && this.members.get(except.routerId) === except) {
+        this.counters.notReflooded++;
+        return;
+      }
+      subject = (this.subjects as BusSubjects).broadcast;
+    } else {
+      if (!(peer instanceof NatsPeer) || !peer.up || this.members.get(peer.routerId) !== peer) return;
+      subject = peer.subject;
+    }
+    const data = this.encoder.encode(frame);
+    // A throw (closed connection, a frame above the server's max_payload) reaches the router as `error`.
+    nc.publish(subject, data);
+    this.counters.framesOut++;
+    this.counters.bytesOut += data.length;
+  }
+
+  // ---- helpers ----------------------------------------------------------------
+
+  private call(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.reportError(err);
+    }
+  }
+
+  private reportError(err: unknown): void {
+    const e = err instanceof Error ? err : new Error(String(err));
+    debug('error: %s', e.message);
+    if (this.listenerCount('error') > 0) this.emit('error', e);
+  }
+}
+
+function clearIntervalSafe(t: NodeJS.Timeout | undefined): undefined {
+  if (t !== undefined) clearInterval(t);
+  return undefined;
+}

@@ -1,0 +1,228 @@
+/**
+ * Broadcast media (src/media.ts): routers on one in-memory bus — one
+ * broadcast reaches every member once — list the medium's pseudo-node
+ * instead of each other; a join or a leave does not make members re-advertise.
+ */
+import { describe, expect, it } from 'vitest';
+import type { CtpSendInfo } from '../src/callbacks.js';
+import { pseudoNodeId } from '../src/media.js';
+import { ReturnCode, type CtpControlMessage } from '../src/messages.js';
+import { CtpRouter } from '../src/router.js';
+
+interface Peer {
+  at: string;
+  remote: string;
+  kind: 'bus' | 'p2p';
+}
+
+/** Deliveries recorded for the checks: who sent what to whom, and how. */
+interface Delivery {
+  from: string;
+  to: string;
+  kind: 'bus-broadcast' | 'bus-unicast' | 'p2p';
+  frame: string;
+}
+
+/** An in-memory bus plus point-to-point links; frames are delivered in order, asynchronously. */
+class Net {
+  readonly routers = new Map<string, CtpRouter<Peer>>();
+  readonly members = new Set<string>();
+  /** `${at}|${remote}` → the handle `at` holds. */
+  readonly busPeers = new Map<string, Peer>();
+  readonly links = new Map<string, Peer>();
+  readonly log: Delivery[] = [];
+  private queue: (() => void)[] = [];
+
+  add(id: string, nodes: string[] = []): CtpRouter<Peer> {
+    const r: CtpRouter<Peer> = new CtpRouter<Peer>(
+      (name, msg) => {
+        if (name !== 'EVENT') r.respond(msg.node, { at: id, app: (msg as CtpControlMessage).app }, ReturnCode.SUCCESS, msg.id);
+      },
+      (peer: Peer | null, frame: string, info?: CtpSendInfo<Peer>) => this.send(id, peer, frame, info),
+      () => {},
+      { id, nodes },
+    );
+    r.on('error', (e) => {
+      throw e;
+    });
+    this.routers.set(id, r);
+    return r;
+  }
+
+  private send(from: string, peer: Peer | null, frame: string, info: CtpSendInfo<Peer> | undefined): void {
+    if (peer !== null) {
+      this.enqueue(from, peer.remote, peer.kind === 'bus' ? 'bus-unicast' : 'p2p', frame);
+      return;
+    }
+    // One publish on the bus, unless it floods what came from the bus.
+    if (this.members.has(from) && info?.except?.kind !== 'bus') for (const m of this.members) if (m !== from) this.enqueue(from, m, 'bus-broadcast', frame);
+    for (const p of this.links.values()) if (p.at === from) this.enqueue(from, p.remote, 'p2p', frame);
+  }
+
+  private enqueue(from: string, to: string, kind: Delivery['kind'], frame: string): void {
+    this.queue.push(() => {
+      const handle = kind === 'p2p' ? this.links.get(`${to}|${from}`) : this.members.has(from) && this.members.has(to) ? this.busPeers.get(`${to}|${from}`) : undefined;
+      if (handle === undefined) return;
+      this.log.push({ from, to, kind, frame });
+      this.routers.get(to)?.receive(handle, frame);
+    });
+  }
+
+  join(id: string): void {
+    this.members.add(id);
+    for (const m of this.members) {
+      if (m === id) continue;
+      const a: Peer = { at: id, remote: m, kind: 'bus' };
+      const b: Peer = { at: m, remote: id, kind: 'bus' };
+      this.busPeers.set(`${id}|${m}`, a);
+      this.busPeers.set(`${m}|${id}`, b);
+      this.routers.get(m)?.peerUp(b, { medium: 'bus1' });
+      this.routers.get(id)?.peerUp(a, { medium: 'bus1' });
+    }
+  }
+
+  leave(id: string): void {
+    this.members.delete(id);
+    for (const m of this.members) {
+      const b = this.busPeers.get(`${m}|${id}`) as Peer;
+      const a = this.busPeers.get(`${id}|${m}`) as Peer;
+      this.busPeers.delete(`${m}|${id}`);
+      this.busPeers.delete(`${id}|${m}`);
+      this.routers.get(m)?.peerDown(b);
+      this.routers.get(id)?.peerDown(a);
+    }
+  }
+
+  link(x: string, y: string): void {
+    const a: Peer = { at: x, remote: y, kind: 'p2p' };
+    const b: Peer = { at: y, remote: x, kind: 'p2p' };
+    this.links.set(`${x}|${y}`, a);
+    this.links.set(`${y}|${x}`, b);
+    this.routers.get(x)?.peerUp(a);
+    this.routers.get(y)?.peerUp(b);
+  }
+
+  /** Deliver until nothing is in flight; returns the deliveries made meanwhile. */
+  async settle(): Promise<Delivery[]> {
+    const start = this.log.length;
+    for (let i = 0; i < 100_000 && this.queue.length > 0; i++) {
+      const q = this.queue;
+      this.queue = [];
+      for (const f of q) f();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(this.queue.length).toBe(0);
+    return this.log.slice(start);
+  }
+
+  async close(): Promise<void> {
+    for (const r of this.routers.values()) await r.close();
+  }
+}
+
+/** The origins of the adverts a delivery of REPORTNODE carries. */
+function origins(d: Delivery): string[] {
+  const m = JSON.parse(d.frame) as { t: string; adverts?: { origin: string }[] };
+  return m.t === 'REPORTNODE' ? (m.adverts ?? []).map((a) => a.origin) : [];
+}
+
+async function bus(n: number): Promise<Net> {
+  const net = new Net();
+  for (let i = 0; i < n; i++) net.add(`m${String(i).padStart(2, '0')}`, [`node${i}`]);
+  for (let i = 0; i < n; i++) net.join(`m${String(i).padStart(2, '0')}`);
+  await net.settle();
+  return net;
+}
+
+describe('a broadcast medium', () => {
+  it('members list the pseudo-node of the DR (the lowest id) instead of each other, and reach everything', async () => {
+    const net = await bus(6);
+    const q = pseudoNodeId('bus1', 'm00');
+    for (const r of net.routers.values()) {
+      expect(r.snapshot().neighbors).toEqual([q]);
+      expect(r.nodes()).toEqual(['node0', 'node1', 'node2', 'node3', 'node4', 'node5']);
+    }
+    const m03 = net.routers.get('m03') as CtpRouter<Peer>;
+    expect(m03.snapshot().routers[q]).toMatchObject({ reachable: true });
+    expect(m03.snapshot().routers.m05).toMatchObject({ reachable: true, nextHop: 'm05' });
+    const p = m03.register('node5', 'controller');
+    await net.settle();
+    expect(await p).toEqual({ code: ReturnCode.SUCCESS });
+    const c = m03.command('node5', 'go', 1);
+    await net.settle();
+    expect(await c).toEqual({ code: ReturnCode.SUCCESS, content: { at: 'm05', app: 'go' } });
+    await net.close();
+  });
+
+  it('a join re-advertises only the newcomer and the pseudo-node; deliveries linear in the members', async () => {
+    for (const n of [8, 16, 32]) {
+      const net = await bus(n);
+      // A newcomer with a lower id than the DR: the DR stays (sticky).
+      net.add('a-new', ['fresh']);
+      net.join('a-new');
+      const d = await net.settle();
+      const broadcastOrigins = new Set(d.filter((x) => x.kind === 'bus-broadcast').flatMap(origins));
+      if (process.env.DBG) console.log(d.filter((x) => x.kind === 'bus-broadcast' && x.to === 'm01').map((x) => `${x.from}: ${origins(x).join(',')}`));
+      expect([...broadcastOrigins].sort()).toEqual(['a-new', pseudoNodeId('bus1', 'm00')].sort());
+      for (const r of net.routers.values()) expect(r.nodes()).toContain('fresh');
+      expect((net.routers.get('a-new') as CtpRouter<Peer>).snapshot().neighbors).toEqual([pseudoNodeId('bus1', 'm00')]);
+      // One table each way with each member, and a few adverts (the newcomer's, the pseudo-node's): about 5 per member.
+      expect(d.length).toBeLessThanOrEqual(6 * (n + 1));
+      await net.close();
+    }
+  });
+
+  it('a member leaving: only the pseudo-node advert changes; the DR leaving: a new DR, each member re-lists once', async () => {
+    const net = await bus(8);
+    net.leave('m04');
+    let d = await net.settle();
+    expect([...new Set(d.filter((x) => x.kind === 'bus-broadcast').flatMap(origins))]).toEqual([pseudoNodeId('bus1', 'm00')]);
+    for (const [id, r] of net.routers) if (id !== 'm04') expect(r.nodes()).not.toContain('node4');
+    net.leave('m00');
+    d = await net.settle();
+    const q1 = pseudoNodeId('bus1', 'm01');
+    for (const [id, r] of net.routers) {
+      if (id === 'm00' || id === 'm04') continue;
+      expect(r.snapshot().neighbors).toEqual([q1]);
+      expect(r.nodes()).toEqual(['node1', 'node2', 'node3', 'node5', 'node6', 'node7']);
+    }
+    // Each of the 6 members re-lists once (OSPF does the same when its DR changes): 6 adverts × 5 other members, plus the new pseudo-node's.
+    expect(d.filter((x) => x.kind === 'bus-broadcast').length).toBeLessThanOrEqual(7 * 6 + 6);
+    await net.close();
+  });
+
+  it('a router on point-to-point links and the bus forwards between them', async () => {
+    const net = await bus(4);
+    net.add('island', ['lamp']);
+    net.add('far', ['fan']);
+    net.link('island', 'm02');
+    net.link('far', 'island');
+    await net.settle();
+    const m00 = net.routers.get('m00') as CtpRouter<Peer>;
+    expect(m00.nodes()).toEqual(['fan', 'lamp', 'node0', 'node1', 'node2', 'node3']);
+    expect(m00.snapshot().routers.far).toMatchObject({ reachable: true, nextHop: 'm02' });
+    const far = net.routers.get('far') as CtpRouter<Peer>;
+    // The bridge lists the bus pseudo-node and its point-to-point neighbor.
+    expect((net.routers.get('m02') as CtpRouter<Peer>).snapshot().neighbors.sort()).toEqual(['island', pseudoNodeId('bus1', 'm00')].sort());
+    const p = far.register('node1', 'controller');
+    await net.settle();
+    expect(await p).toEqual({ code: ReturnCode.SUCCESS });
+    const c = far.command('node1', 'x', 1);
+    await net.settle();
+    expect(await c).toEqual({ code: ReturnCode.SUCCESS, content: { at: 'm01', app: 'x' } });
+    // A change on the island: one publish on the bus, not re-flooded onto it by the members.
+    (net.routers.get('far') as CtpRouter<Peer>).appendNodes('fan2');
+    const d = await net.settle();
+    expect(d.filter((x) => x.kind === 'bus-broadcast' && origins(x).includes('far')).length).toBe(3);
+    await net.close();
+  });
+
+  it('an invalid medium id is reported, not thrown', () => {
+    const r = new CtpRouter<object>(() => {}, () => {}, () => {}, { id: 'x' });
+    const errors: Error[] = [];
+    r.on('error', (e) => errors.push(e));
+    r.peerUp({}, { medium: 'bad medium!' });
+    expect(errors).toHaveLength(1);
+    expect(r.snapshot().neighbors).toEqual([]);
+  });
+});
