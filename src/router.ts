@@ -34,6 +34,7 @@ import { checkPersistent, type CtpRegisterOptions } from './persistent.js';
 import { postTo, publishAt, respondAt, type CtpPublishingParts } from './publishing.js';
 import { CtpRegistrant } from './registrant.js';
 import { CtpRequests, type CtpRequestSpec, type CtpRunOptions } from './requests.js';
+import { react, type CtpReactingParts } from './react.js';
 import { CtpRouting } from './routing.js';
 import { CtpAdvertAuth } from './signing.js';
 import { takeSnapshot, type CtpSnapshot, type CtpStats } from './snapshot.js';
@@ -78,7 +79,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   /** Handlers, node waits, event streams, persistence, the node list, drain (host-api.ts). */
   private readonly api: CtpHostApi<P>;
   /** The parts as dispatch.ts and publishing.ts see them. */
-  private readonly wired: CtpInboundParts<P> & CtpPublishingParts<P>;
+  private readonly wired: CtpInboundParts<P> & CtpPublishingParts<P> & CtpReactingParts<P>;
   private closed = false;
   private updating = false;
 
@@ -138,8 +139,8 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
       hostedController: (node) => this.host.controllerOf(node),
       event: (msg) => this.api.event(msg),
     }, this.api.emit, this.report);
-    const { table, host, out, neighbors, flooding, routing, report } = this;
-    this.wired = { id: this.id, table, host, out, neighbors, flooding, routing, report, update: () => this.update() };
+    const { table, host, out, neighbors, flooding, routing, report, pending, registrant, api } = this;
+    this.wired = { id: this.id, table, host, out, neighbors, flooding, routing, report, pending, registrant, api, update: () => this.update() };
     const initial = checkNodeNames(o.nodes, 'options.nodes');
     this.flooding.assertRoom(initial);
     this.flooding.addOwn(initial);
@@ -351,8 +352,6 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     return takeSnapshot(this.table, this.host, this.registrant);
   }
 
-  // ---- table changes ----------------------------------------------------------
-
   /**
    * Settle every consequence of table changes: re-originate, recompute
    * routes, then let each part react. Re-entrant calls (a callback that
@@ -366,27 +365,13 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
         if (this.table.media !== undefined) this.flooding.originate(this.media.reconcile(this.opts.clock.now()));
         this.flooding.flushOwn();
         const delta = this.table.commit(this.opts.clock.now());
-        this.flooding.onDelta(delta);
-        // A name's hosts can change without its reachability changing (a node
-        // that moves, a conflict that ends): look again whenever anything moved.
-        if (delta.touched > 0 || delta.gained.length > 0 || delta.lost.length > 0) {
-          // PROTOCOL.md section 5: pending requests whose node is no longer
-          // advertised by the router they were addressed to resolve at once.
-          if (this.pending.size > 0) this.pending.failWhere((e) => !this.table.advertises(e.to, e.node), { code: ReturnCode.NODE_UNFOUND });
-          this.registrant.onTableChange();
-          this.api.onTableChange();
-        }
-        this.host.onDelta(delta);
-        for (const c of delta.conflicts) this.report.emit('conflict', { kind: 'node', node: c.node, hosts: c.hosts });
-        if (delta.added.length > 0 || delta.removed.length > 0) this.api.onNodes(delta.added, delta.removed);
+        react(this.wired, delta);
       }
     } finally {
       this.updating = false;
     }
     this.flooding.settled();
   }
-
-  // ---- helpers ----------------------------------------------------------------
 
   /** Run a transport entry point: a no-op once closed, and an internal fault is reported, never thrown. */
   private guard(operation: string, fn: () => void): void {
