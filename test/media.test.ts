@@ -40,7 +40,8 @@ class Net {
       },
       (peer: Peer | null, frame: string, info?: CtpSendInfo<Peer>) => this.send(id, peer, frame, info),
       () => {},
-      { id, nodes },
+      // Unpaced (as the test network is): frames are delivered without time passing.
+      { id, nodes, minAdvertIntervalMs: 0 },
     );
     r.on('error', (e) => {
       throw e;

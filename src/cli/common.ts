@@ -51,7 +51,8 @@ export function commonOptions(p: ParsedArgs, command: string): CommonOptions {
     connect: listOpt(p.options.connect).map((a) => addressArg(a, 'connect', command)),
     nats: listOpt(p.options.nats).map((u) => natsArg(u, command)),
     natsPrefix: prefixArg(stringOpt(p.options['nats-prefix']), command),
-    heartbeatMs: p.options['heartbeat-ms'] === undefined ? undefined : intArg(p.options['heartbeat-ms'], 'heartbeat-ms', command, 0),
+    // 0 turns TCP heartbeats off; the bus's presence needs an interval.
+    heartbeatMs: p.options['heartbeat-ms'] === undefined ? undefined : intArg(p.options['heartbeat-ms'], 'heartbeat-ms', command, 0, p.options.nats === undefined ? 0 : 1),
   };
 }
 
