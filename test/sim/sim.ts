@@ -408,7 +408,13 @@ export class Simulation implements SimView {
       () => undefined,
       { ...slot.options, nodes, clock: this.stalls.clockFor(slot.id, gen) },
     );
+    // A lock timeout may end control at either side first: the host's idle
+    // release, or the registrant's own fallback (it waits longer, but a host
+    // that was stalled or restarted may never fire its timer).
     router.on('released', (e) => {
+      if (e.reason === 'idle') this.idleReleases++;
+    });
+    router.on('lost', (e) => {
       if (e.reason === 'idle') this.idleReleases++;
     });
     router.on('error', (err) => {
