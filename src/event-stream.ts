@@ -69,6 +69,7 @@ export class CtpEventStream implements AsyncIterableIterator<CtpEvent> {
     }
   }
 
+  /** The next EVENT (waits for one); `done` once the signal aborts or the router closes. */
   next(): Promise<IteratorResult<CtpEvent>> {
     if (this.head < this.buf.length) {
       const value = this.buf[this.head] as CtpEvent;
@@ -86,6 +87,7 @@ export class CtpEventStream implements AsyncIterableIterator<CtpEvent> {
     return Promise.resolve({ value: undefined, done: true });
   }
 
+  /** The stream is its own iterator (`for await`). */
   [Symbol.asyncIterator](): this {
     return this;
   }

@@ -82,3 +82,4 @@ export {
 } from './names.js';
 export type { CtpRegistrationType, CtpVirtualName } from './names.js';
 export { joinSends } from './medium.js';
+export type { CtpPeerInfo } from './media.js';

@@ -28,6 +28,7 @@ export class NatsPeer {
     this.lastSeen = now;
   }
 
+  /** The member for logs: `bus (<router id>)`. */
   toString(): string {
     return `nats:${this.routerId}`;
   }

@@ -21,9 +21,11 @@ const debug = createDebug('ctp:nats');
 /** What the transport drives: a `CtpRouter<NatsPeer>` fits. */
 export interface NatsHost {
   readonly id?: string;
+  /** A frame arrived from a member. */
   receive(peer: NatsPeer, frame: string | Uint8Array): void;
   /** `info.medium`: the bus's medium id (src/media.ts), unless the `medium` option is `false`. */
   peerUp(peer: NatsPeer, info?: CtpPeerInfo): void;
+  /** A member went down (silent, left, restarted) or the transport closed. */
   peerDown(peer: NatsPeer): void;
 }
 
