@@ -39,7 +39,7 @@ for (const n of counts) {
       else deliver(peer, frame);
     },
     () => {},
-    { id: 'host', nodes: ['cam'], maxRouters: 100_000 },
+    { id: 'host', nodes: ['cam'], maxRouters: 100_000, maxMonitorsPerNode: 100_000, minAdvertIntervalMs: 0 },
   );
   for (const s of stubs) {
     live.add(s);
