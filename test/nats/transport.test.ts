@@ -182,6 +182,8 @@ describe.skipIf(NATS_BIN === undefined)('routers on one NATS server', () => {
     // Well before deadAfterMs (500 ms) would have passed: the goodbye, not silence.
     await until(() => reasons.length === 1, 400, 'the goodbye');
     expect(reasons).toEqual(['view:c:left']);
+    // b hears the same goodbye on its own subscription (maybe a moment later than a).
+    await until(() => b.bus.peers().length === 1, 400, 'the goodbye at b');
     expect(b.bus.peers().map((p) => p.routerId)).toEqual(['st.a']);
   });
 
