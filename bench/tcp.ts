@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { ctpClient } from './lib/ctp-tcp.js';
 import { spawnPeer, type Child } from './lib/child.js';
 import { nodeNames, SMALL_CONTENT } from './lib/fixtures.js';
+import { run, type RunResult } from './lib/rounds.js';
 import { emitRows, fmtRate, fmtUs, median, parseArgs, quantile, ratioText, reproduce, type BenchRow } from './lib/harness.js';
 import { ensureMoleculer, freePort, moleculerClient } from './lib/moleculer.js';
 import { RawClient, TransportEchoClient } from './lib/raw-ndjson.js';
@@ -23,37 +24,7 @@ const levels = (flags.get('inflight') ?? '1,1024').split(',').map(Number);
 const rounds = quick ? 2 : 7;
 const roundMs = quick ? 150 : 1500;
 
-interface RunResult {
-  rate: number;
-  latencies: number[];
-  /** CPU µs per round trip in this process and in the server process. */
-  cpuHere: number;
-  cpuThere: number;
-}
 
-/** Keep `k` requests in flight (one per node) for `ms`; rate and per-request latencies. */
-async function run(nodes: readonly string[], k: number, ms: number, command: (node: string) => Promise<unknown>, server: Child): Promise<RunResult> {
-  const latencies: number[] = [];
-  let ops = 0;
-  const there0 = await server.cpu();
-  const here0 = process.cpuUsage();
-  const t0 = performance.now();
-  const end = t0 + ms;
-  const worker = async (node: string): Promise<void> => {
-    for (;;) {
-      const s = performance.now();
-      if (s >= end) return;
-      await command(node);
-      latencies.push(performance.now() - s);
-      ops++;
-    }
-  };
-  await Promise.all(nodes.slice(0, k).map(worker));
-  const rate = (ops / (performance.now() - t0)) * 1000;
-  const here = process.cpuUsage(here0);
-  const there = (await server.cpu()) - there0;
-  return { rate, latencies, cpuHere: (here.user + here.system) / ops, cpuThere: there / ops };
-}
 
 /**
  * The strongest raw pipeline: `k` callers, each sending its next request from
