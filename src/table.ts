@@ -20,7 +20,7 @@ export interface CtpStoredAdvert {
   /** Names indexed for this origin: `nodes` without duplicates and without foreign virtual nodes. */
   names: string[];
   neighborSet: Set<string>;
-  /** When the origin was last seen become unreachable; `undefined` while reachable. */
+  /** When the origin became unreachable or, later, its newest advert arrived; `undefined` while reachable or bound. */
   unreachableSince: number | undefined;
 }
 
@@ -213,7 +213,8 @@ export class CtpTable<P> {
       neighbors: a.neighbors,
       names,
       neighborSet,
-      unreachableSince: old?.unreachableSince ?? (this.routes.has(a.origin) ? undefined : now),
+      // A newer advert is news of its origin: its age starts again (seed 927).
+      unreachableSince: this.routes.has(a.origin) ? undefined : now,
     });
     return 'stored';
   }
@@ -303,14 +304,9 @@ export class CtpTable<P> {
 
   /** Delete adverts whose origin has been unreachable for `staleMs`; returns their origins. */
   expireStale(now: number, staleMs: number): string[] {
-    const gone: string[] = [];
-    for (const ad of this.adverts.values()) {
-      if (ad.unreachableSince !== undefined && now - ad.unreachableSince >= staleMs) {
-        gone.push(ad.origin);
-        this.deleteAdvert(ad);
-      }
-    }
-    return gone;
+    const gone = [...this.adverts.values()].filter((ad) => ad.unreachableSince !== undefined && now - ad.unreachableSince >= staleMs);
+    for (const ad of gone) this.deleteAdvert(ad);
+    return gone.map((ad) => ad.origin);
   }
   /** When the next advert becomes stale, or `undefined` when every stored origin is reachable. */
   nextStaleAt(staleMs: number): number | undefined {
@@ -421,8 +417,9 @@ export class CtpTable<P> {
         if (ad !== undefined) for (const n of ad.names) this.touch(n);
       }
       this.routes = next;
+      // A bound neighbor's advert never goes stale: no one would send it again (seed 927).
       for (const ad of this.adverts.values()) {
-        if (next.has(ad.origin)) ad.unreachableSince = undefined;
+        if (next.has(ad.origin) || this.peersById.has(ad.origin)) ad.unreachableSince = undefined;
         else if (ad.unreachableSince === undefined) ad.unreachableSince = now;
       }
     }

@@ -200,4 +200,37 @@ describe('CtpTable: limits and ageing', () => {
     expect(t.stored('b')).toBeDefined();
     expect(t.nextStaleAt(1000)).toBeUndefined();
   });
+
+  it('starts an unreachable origin\'s age again when a newer advert of it arrives (seed 927)', () => {
+    const t = table();
+    t.applyAdvert(ad('far', 1, ['f'], ['x']), T0);
+    t.commit(T0);
+    // Unreachable for 900 ms, then a newer advert: it is news of its origin.
+    expect(t.applyAdvert(ad('far', 2, ['f'], ['y']), T0 + 900)).toBe('stored');
+    t.commit(T0 + 900);
+    expect(t.nextStaleAt(1000)).toBe(T0 + 1900);
+    expect(t.expireStale(T0 + 1000, 1000)).toEqual([]);
+    expect(t.expireStale(T0 + 1900, 1000)).toEqual(['far']);
+    // An equal copy is not news.
+    t.applyAdvert(ad('far', 3, [], []), T0 + 2000);
+    t.commit(T0 + 2000);
+    expect(t.applyAdvert(ad('far', 3, [], []), T0 + 2500)).toBe('equal');
+    expect(t.expireStale(T0 + 3000, 1000)).toEqual(['far']);
+  });
+
+  it('never ages out a bound neighbor\'s advert, even while the link is one-way (seed 927)', () => {
+    const t = table();
+    t.bind('pb', 'b');
+    // b does not list this router yet (on a medium: not the same pseudo-node): unreachable.
+    t.applyAdvert(ad('b', 1, ['nb'], ['bus:m:c']), T0);
+    t.commit(T0);
+    expect(t.isReachable('b')).toBe(false);
+    expect(t.nextStaleAt(1000)).toBeUndefined();
+    expect(t.expireStale(T0 + 10_000, 1000)).toEqual([]);
+    expect(t.stored('b')).toBeDefined();
+    // Once the peer is gone its advert ages as any other.
+    t.unbind('pb');
+    t.commit(T0 + 10_000);
+    expect(t.expireStale(T0 + 11_000, 1000)).toEqual(['b']);
+  });
 });
