@@ -71,7 +71,9 @@ async function start(heartbeatMs: number): Promise<Arm> {
   const station = child(['--mode=station', `--heartbeat-ms=${heartbeatMs}`]);
   const port = Number(await station.first('READY'));
   const links = child(['--mode=links', `--port=${port}`, `--links=${LINKS}`, `--heartbeat-ms=${heartbeatMs}`]);
-  await links.first('UP');
+  // Fail instead of hanging when the links never all come up (refused, closed, out of descriptors).
+  const up = await Promise.race([links.first('UP').then(() => true), sleep(120_000).then(() => false)]);
+  if (!up) throw new Error(`heartbeatMs ${heartbeatMs}: ${LINKS} links not up within 120 s (station stats: ${JSON.stringify(await station.stats())})`);
   return { heartbeatMs, station, links, windows: [] };
 }
 
