@@ -72,7 +72,9 @@ async function start(heartbeatMs: number): Promise<Arm> {
   const port = Number(await station.first('READY'));
   const links = child(['--mode=links', `--port=${port}`, `--links=${LINKS}`, `--heartbeat-ms=${heartbeatMs}`]);
   // Fail instead of hanging when the links never all come up (refused, closed, out of descriptors).
-  const up = await Promise.race([links.first('UP').then(() => true), sleep(120_000).then(() => false)]);
+  let timer: NodeJS.Timeout | undefined;
+  const up = await Promise.race([links.first('UP').then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), 120_000)))]);
+  clearTimeout(timer);
   if (!up) throw new Error(`heartbeatMs ${heartbeatMs}: ${LINKS} links not up within 120 s (station stats: ${JSON.stringify(await station.stats())})`);
   return { heartbeatMs, station, links, windows: [] };
 }
