@@ -70,6 +70,14 @@ export class CtpFlooding<P> {
   private ownTimer: CtpTimerHandle | undefined;
   /** The own lists changed and their advert waits for the interval: `table.ownAdvert()` is not what peers know. */
   ownPaced = false;
+  /**
+   * Bound neighbors not reachable when stale adverts were deleted: once one
+   * is, it is asked for its table (UPDATENODE). What lay behind it may be
+   * among the deleted, and it would never send them again: it has seen no
+   * change (simulator seed 1460: a bus whose DR stalled before listing a new
+   * member, while that member's copies aged out).
+   */
+  private readonly askOnGain = new Set<string>();
 
   constructor(
     private readonly table: CtpTable<P>,
@@ -339,6 +347,10 @@ export class CtpFlooding<P> {
    */
   onDelta(delta: CtpTableDelta): void {
     if (delta.gained.length === 0) return;
+    for (const o of this.askOnGain.size > 0 ? delta.gained : []) {
+      const peer = this.askOnGain.delete(o) ? this.table.boundPeers().get(o)?.[0] : undefined;
+      if (peer !== undefined) this.out.message(peer, { v: 1, t: 'UPDATENODE', from: this.table.id });
+    }
     const regained: CtpAdvert[] = [];
     let onMedium: Map<P, CtpAdvert[]> | undefined;
     for (const o of delta.gained) {
@@ -350,6 +362,13 @@ export class CtpFlooding<P> {
     }
     if (regained.length > 0) this.broadcast(regained);
     for (const [via, list] of onMedium ?? []) this.send(null, list, via);
+  }
+
+  private expired(gone: readonly string[]): void {
+    debug('%s deleted stale adverts of %o', this.table.id, gone);
+    const bound = this.table.boundPeers();
+    for (const id of this.askOnGain) if (!bound.has(id)) this.askOnGain.delete(id);
+    for (const id of bound.keys()) if (!this.table.isReachable(id)) this.askOnGain.add(id);
   }
 
   /** The update loop settled: forget what it flooded, re-arm the stale expiry. */
@@ -375,7 +394,7 @@ export class CtpFlooding<P> {
         return;
       }
       const gone = this.table.expireStale(this.timers.now(), this.opts.staleAdvertMs);
-      if (gone.length > 0) debug('%s deleted stale adverts of %o', this.table.id, gone);
+      if (gone.length > 0) this.expired(gone);
       this.hooks.update();
       this.scheduleStale();
     }, at - this.timers.now());

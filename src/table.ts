@@ -146,6 +146,10 @@ export class CtpTable<P> {
     } else this.peersById.set(id, rest);
     return id;
   }
+  /** Router id → its bound peers. */
+  boundPeers(): ReadonlyMap<string, readonly P[]> {
+    return this.peersById;
+  }
   neighborIds(): string[] {
     return this.media === undefined ? [...this.peersById.keys()] : this.media.advertised(this.peersById);
   }
@@ -225,8 +229,7 @@ export class CtpTable<P> {
    * costs one pass over that origin's names and touches one name (BENCHMARKS.md).
    */
   private reindex(origin: string, oldNames: readonly string[], names: readonly string[]): void {
-    // Both lists are free of duplicates, and an advert usually keeps its
-    // order: skip the common head and tail, and diff only the middle.
+    // Both lists are duplicate-free and usually keep their order: diff only the middle.
     const [head, oldEnd, newEnd] = middle(oldNames, names);
     const gone = new Set<string>();
     for (let i = head; i < oldEnd; i++) gone.add(oldNames[i] as string);

@@ -1,0 +1,68 @@
+/**
+ * Flooding (src/flooding.ts) across stale expiry: adverts that aged out while
+ * a bound neighbor's link was one-way are asked for again once it is two-way.
+ */
+import { describe, expect, it } from 'vitest';
+import type { CtpAdvert } from '../src/messages.js';
+import { CtpRouter } from '../src/router.js';
+import { VirtualClock } from './sim/clock.js';
+
+/** Fire every timer due up to `t`, then set the clock to `t`. */
+function runUntil(clock: VirtualClock, t: number): void {
+  for (let at = clock.nextAt(); at !== undefined && at <= t; at = clock.nextAt()) clock.runNext();
+  clock.now = Math.max(clock.now, t);
+}
+
+function setup() {
+  const clock = new VirtualClock();
+  const sent: { peer: string | null; frame: Record<string, unknown> }[] = [];
+  const router = new CtpRouter<string>(
+    () => {},
+    (peer, frame) => void sent.push({ peer, frame: JSON.parse(frame) as Record<string, unknown> }),
+    () => {},
+    { id: 'a', clock: clock.ctp(), staleAdvertMs: 1000, minAdvertIntervalMs: 0 },
+  );
+  const report = (adverts: CtpAdvert[]): void => router.receive('pb', JSON.stringify({ v: 1, t: 'REPORTNODE', from: 'b', adverts }));
+  const updatesTo = (peer: string): number => sent.filter((s) => s.peer === peer && s.frame.t === 'UPDATENODE').length;
+  return { clock, router, report, updatesTo };
+}
+
+describe('CtpFlooding: adverts aged out behind a one-way link', () => {
+  it('asks the neighbor for its table again once the link is two-way', async () => {
+    const { clock, router, report, updatesTo } = setup();
+    const t0 = clock.now;
+    router.peerUp('pb');
+    expect(updatesTo('pb')).toBe(1);
+    // b does not list a yet (its DR, or b itself, is late): b and c behind it are unreachable.
+    report([
+      { origin: 'b', seq: 1, nodes: ['nb'], neighbors: ['c'] },
+      { origin: 'c', seq: 1, nodes: ['nc'], neighbors: ['b'] },
+    ]);
+    expect(router.nodes()).toEqual([]);
+    runUntil(clock, t0 + 1500);
+    expect(router.snapshot().routers.c).toBeUndefined(); // aged out
+    expect(router.snapshot().routers.b).toBeDefined(); // a bound neighbor's advert never is
+    expect(updatesTo('pb')).toBe(1);
+    // b lists a at last: the link is two-way, c's advert is gone, and b has no reason to send it again.
+    report([{ origin: 'b', seq: 2, nodes: ['nb'], neighbors: ['c', 'a'] }]);
+    expect(router.nodes()).toEqual(['nb']);
+    expect(updatesTo('pb')).toBe(2);
+    // Its answer brings c back.
+    report([{ origin: 'c', seq: 1, nodes: ['nc'], neighbors: ['b'] }]);
+    expect(router.nodes()).toEqual(['nb', 'nc']);
+    // Only once.
+    report([{ origin: 'b', seq: 3, nodes: ['nb', 'nb2'], neighbors: ['c', 'a'] }]);
+    expect(updatesTo('pb')).toBe(2);
+    await router.close();
+  });
+
+  it('does not ask when nothing aged out', async () => {
+    const { router, report, updatesTo } = setup();
+    router.peerUp('pb');
+    report([{ origin: 'b', seq: 1, nodes: ['nb'], neighbors: [] }]);
+    report([{ origin: 'b', seq: 2, nodes: ['nb'], neighbors: ['a'] }]);
+    expect(router.nodes()).toEqual(['nb']);
+    expect(updatesTo('pb')).toBe(1);
+    await router.close();
+  });
+});
