@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { spawnPeer } from './lib/child.js';
 import { nodeNames, SMALL_CONTENT } from './lib/fixtures.js';
-import { emitRows, fmtRate, fmtUs, median, parseArgs, quantile, reproduce, sleep, type BenchRow } from './lib/harness.js';
+import { emitRows, fmtRate, fmtUs, median, parseArgs, quantile, reproduce, sleep, type BenchRow, type CurvePoint } from './lib/harness.js';
 import { busHost, natsBinary, startNats } from './lib/nats.js';
 
 const { quick, flags } = parseArgs();
@@ -143,6 +143,7 @@ async function scale(url: string): Promise<void> {
         target: '',
         cmd: reproduce('nats', quick),
         note: 'each start is a join: the members send the joiner their tables, so one process hosting all N routers handles O(N³) adverts (one of N processes: O(N²))',
+        curve: [{ chart: 'NATS bus: formation, ms (N routers started one after another in one process)', series: 'every router sees every node', x: n, y: Math.round(formMs) }],
       });
     } catch (err) {
       const seen = hosts.map((h) => h.router.nodes().length).sort((a, b) => a - b);
@@ -175,15 +176,19 @@ async function scale(url: string): Promise<void> {
     // Heartbeat traffic over a window.
     const hb0 = totals(hosts).heartbeats;
     const w0 = performance.now();
-    await sleep(quick ? 1000 : 3000);
+    await sleep(quick ? 1000 : 2 * heartbeatMs); // two intervals: every member beats twice
     const hbRate = ((totals(hosts).heartbeats - hb0) / (performance.now() - w0)) * 1000;
     const note = `${n} routers, one connection each, one process; heartbeatMs ${heartbeatMs}`;
+    const perEvent = 'NATS bus: frames delivered per event';
+    const heartbeats = 'NATS bus: heartbeat deliveries per second';
+    const hbBound = (n * (n - 1) * 1000) / heartbeatMs;
+    const at = (chart: string, series: string, y: number): CurvePoint => ({ chart, series, x: n, y: Math.round(y) });
     rows.push(
-      { group: 'NATS bus at scale: frames delivered', name: `node change, N = ${n}`, value: `${change} deliveries (${(change / n).toFixed(2)} per member)`, baseline: `2N = ${2 * n}`, target: '≤ 2N', met: change <= 2 * n, cmd: reproduce('nats', quick), note },
-      { group: 'NATS bus at scale: frames delivered', name: `router join, N = ${n}`, value: `${join} deliveries (${(join / n).toFixed(2)} per member; the joiner got ${joinerDelivered})`, baseline: `4N = ${4 * n}`, target: '≤ 4N', met: join <= 4 * n, cmd: reproduce('nats', quick), note },
-      { group: 'NATS bus at scale: frames delivered', name: `router leave (goodbye), N = ${n}`, value: `${leave} deliveries (${(leave / n).toFixed(2)} per member)`, baseline: `4N = ${4 * n}`, target: '≤ 4N', met: leave <= 4 * n, cmd: reproduce('nats', quick), note: `noticed after ${leaveMs.toFixed(0)} ms (deadAfterMs ${deadAfterMs})` },
-      { group: 'NATS bus at scale: convergence and presence', name: `join → every member sees the joiner's node, N = ${n}`, value: `${joinMs.toFixed(0)} ms`, baseline: '', target: '', cmd: reproduce('nats', quick), note: 'from the start of the joiner (connect included)' },
-      { group: 'NATS bus at scale: convergence and presence', name: `heartbeat deliveries, N = ${n}`, value: `${fmtRate(hbRate)} (${(hbRate / n).toFixed(1)}/s per member)`, baseline: `N(N−1)/heartbeatMs = ${fmtRate((n * (n - 1) * 1000) / heartbeatMs)}`, target: '', cmd: reproduce('nats', quick), note: 'each heartbeat is one ~45-byte publish, delivered to every other member' },
+      { group: 'NATS bus at scale: frames delivered', name: `node change, N = ${n}`, value: `${change} deliveries (${(change / n).toFixed(2)} per member)`, baseline: `2N = ${2 * n}`, target: '≤ 2N', met: change <= 2 * n, cmd: reproduce('nats', quick), note, curve: [at(perEvent, 'node change', change), at(perEvent, '2N (its bound)', 2 * n)] },
+      { group: 'NATS bus at scale: frames delivered', name: `router join, N = ${n}`, value: `${join} deliveries (${(join / n).toFixed(2)} per member; the joiner got ${joinerDelivered})`, baseline: `4N = ${4 * n}`, target: '≤ 4N', met: join <= 4 * n, cmd: reproduce('nats', quick), note, curve: [at(perEvent, 'router join', join), at(perEvent, '4N (the join and leave bound)', 4 * n)] },
+      { group: 'NATS bus at scale: frames delivered', name: `router leave (goodbye), N = ${n}`, value: `${leave} deliveries (${(leave / n).toFixed(2)} per member)`, baseline: `4N = ${4 * n}`, target: '≤ 4N', met: leave <= 4 * n, cmd: reproduce('nats', quick), note: `noticed after ${leaveMs.toFixed(0)} ms (deadAfterMs ${deadAfterMs})`, curve: [at(perEvent, 'router leave (goodbye)', leave)] },
+      { group: 'NATS bus at scale: convergence and presence', name: `join → every member sees the joiner's node, N = ${n}`, value: `${joinMs.toFixed(0)} ms`, baseline: '', target: '', cmd: reproduce('nats', quick), note: 'from the start of the joiner (connect included)', curve: [at('NATS bus: join → every member sees the joiner, ms', 'from the joiner\'s start', joinMs)] },
+      { group: 'NATS bus at scale: convergence and presence', name: `heartbeat deliveries, N = ${n}`, value: `${fmtRate(hbRate)} (${(hbRate / n).toFixed(1)}/s per member)`, baseline: `N(N−1)/heartbeatMs = ${fmtRate(hbBound)}`, target: '', cmd: reproduce('nats', quick), note: 'each heartbeat is one ~45-byte publish, delivered to every other member', curve: [at(heartbeats, 'measured', hbRate), at(heartbeats, 'N(N−1)/heartbeatMs', hbBound)] },
     );
     process.stderr.write(`nats scale N=${n}: change ${change}, join ${join} (${joinMs.toFixed(0)} ms), leave ${leave}, heartbeats ${hbRate.toFixed(0)}/s\n`);
     for (const h of hosts) await h.close();

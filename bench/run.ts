@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { curvesSection } from './lib/curves.js';
 import { parseArgs, ratioText, type BenchRow } from './lib/harness.js';
 
 interface Suite {
@@ -106,6 +107,7 @@ ${header}
 
 ${tableText}
 
+${curvesSection(rows)}
 ${notes}`;
   writeFileSync(`${ROOT}BENCHMARKS.md`, doc);
   process.stderr.write('wrote BENCHMARKS.md\n');

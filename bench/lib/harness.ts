@@ -25,6 +25,16 @@ export interface BenchRow {
   cmd: string;
   /** Extra numbers for the notes. */
   note?: string;
+  /** Points this row adds to a curve of BENCHMARKS.md (bench/lib/curves.ts). */
+  curve?: CurvePoint[];
+}
+
+/** One point of one series of a chart (charts and series by title, in first-seen order). */
+export interface CurvePoint {
+  chart: string;
+  series: string;
+  x: number;
+  y: number;
 }
 
 export interface BenchArgs {
