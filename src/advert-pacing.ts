@@ -136,3 +136,34 @@ export class CtpAdvertPacer<P> {
     this.queuedNodes = 0;
   }
 }
+
+/**
+ * The own adverts' bucket: two, one back per interval — what receivers allow
+ * an origin — so that a burst of neighbor changes (a station taking many new
+ * links at once) costs a few adverts, not one to every peer per new link
+ * (the station's traffic grew as N² frames of N-long neighbor lists).
+ */
+export class CtpTokenBucket {
+  private tokens = BURST;
+  private at = -Infinity;
+
+  constructor(private readonly intervalMs: number) {}
+
+  /** Milliseconds until a token is there (0: now). */
+  waitMs(now: number): number {
+    if (this.intervalMs === 0) return 0;
+    const t = this.level(now);
+    return t >= 1 - EPSILON ? 0 : (1 - t) * this.intervalMs;
+  }
+
+  /** A token was spent now. */
+  take(now: number): void {
+    if (this.intervalMs === 0) return;
+    this.tokens = this.level(now) - 1;
+    this.at = now;
+  }
+
+  private level(now: number): number {
+    return this.at === -Infinity ? BURST : Math.min(BURST, this.tokens + (now - this.at) / this.intervalMs);
+  }
+}

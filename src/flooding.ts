@@ -5,7 +5,7 @@
  * regained adverts, and the expiry of stale ones.
  */
 import createDebug from 'debug';
-import { CtpAdvertPacer, type CtpQueuedAdvert } from './advert-pacing.js';
+import { CtpAdvertPacer, CtpTokenBucket, type CtpQueuedAdvert } from './advert-pacing.js';
 import { CtpTimers, type CtpTimerHandle } from './clock.js';
 import { argumentError } from './errors.js';
 import { sameSet } from './link-state.js';
@@ -68,6 +68,9 @@ export class CtpFlooding<P> {
   private published: CtpAdvert | undefined;
   private publishedAt = -Infinity;
   private ownTimer: CtpTimerHandle | undefined;
+  private ownTimerAt = Infinity;
+  /** The own adverts' token bucket (neighbor changes wait for a token). */
+  private readonly ownBucket: CtpTokenBucket;
   /** The own lists changed and their advert waits for the interval: `table.ownAdvert()` is not what peers know. */
   ownPaced = false;
   /**
@@ -89,6 +92,7 @@ export class CtpFlooding<P> {
     /** Signed adverts (issue 9): signs the own advert, checks and carries the others' signatures. */
     private readonly auth: CtpAdvertAuth<P>,
   ) {
+    this.ownBucket = new CtpTokenBucket(opts.minAdvertIntervalMs);
     this.pacer = new CtpAdvertPacer<P>(new CtpTimers(timers.clock), opts.minAdvertIntervalMs, (due) => this.applyHeld(due));
   }
 
@@ -129,24 +133,34 @@ export class CtpFlooding<P> {
   }
 
   /**
-   * Broadcast the own advert when it changed, at most once per twice
-   * `minAdvertIntervalMs` (the last state wins): as OSPF's MinLSInterval
+   * Broadcast the own advert when it changed: at most once per twice
+   * `minAdvertIntervalMs` (the last state wins), as OSPF's MinLSInterval
    * exceeds its MinLSArrival, so that despite the jitter of the paths
    * receivers do not hold the own adverts back (advert-pacing.ts). A change
-   * of neighbors goes out at once: routes need both ends of a new link (and
-   * links change no faster than connections are made).
+   * of neighbors goes out as soon as the own bucket has a token (two, one
+   * back per interval): routes need both ends of a new link, but a burst of
+   * new links costs a few adverts, not one per link to every peer.
    */
   flushOwn(): void {
     if (!this.table.ownDirty) return;
-    const wait = this.publishedAt + 2 * this.opts.minAdvertIntervalMs - this.timers.now();
+    const now = this.timers.now();
     const published = this.published;
-    if (wait > 0 && published !== undefined && sameSet(published.neighbors, new Set(this.table.neighborIds()))) {
+    let wait = 0;
+    if (published !== undefined) {
+      wait = this.ownBucket.waitMs(now);
+      if (sameSet(published.neighbors, new Set(this.table.neighborIds()))) wait = Math.max(wait, this.publishedAt + 2 * this.opts.minAdvertIntervalMs - now);
+    }
+    if (wait > 0) {
       this.ownPaced = true;
-      this.ownTimer ??= this.timers.set(() => {
+      if (this.ownTimer !== undefined && this.ownTimerAt <= now + wait) return;
+      this.timers.clear(this.ownTimer);
+      this.ownTimerAt = now + wait;
+      this.ownTimer = this.timers.set(() => {
         this.ownTimer = undefined;
+        this.ownTimerAt = Infinity;
         this.ownPaced = false;
         this.hooks.update();
-      }, wait);
+      }, Math.ceil(wait));
       return;
     }
     this.ownPaced = false;
@@ -158,6 +172,7 @@ export class CtpFlooding<P> {
   private publish(advert: CtpAdvert): void {
     this.published = advert;
     this.publishedAt = this.timers.now();
+    this.ownBucket.take(this.publishedAt);
     this.broadcast([this.auth.own(advert)]);
   }
 
@@ -406,5 +421,6 @@ export class CtpFlooding<P> {
     this.healTimer = undefined;
     this.staleTimer = undefined;
     this.ownTimer = undefined;
+    this.ownTimerAt = Infinity;
   }
 }

@@ -66,3 +66,56 @@ describe('CtpFlooding: adverts aged out behind a one-way link', () => {
     await router.close();
   });
 });
+
+describe('CtpFlooding: the own advert under a burst of new links', () => {
+  it('a station binding 20 new neighbors at once sends a few own adverts, and the last lists them all', async () => {
+    const clock = new VirtualClock();
+    const own: { neighbors: string[] }[] = [];
+    const router = new CtpRouter<string>(
+      () => {},
+      (peer, frame) => {
+        const f = JSON.parse(frame) as { t: string; adverts?: (CtpAdvert & { neighbors: string[] })[] };
+        if (peer === null && f.t === 'REPORTNODE') for (const a of f.adverts ?? []) if (a.origin === 'station') own.push(a);
+      },
+      () => {},
+      { id: 'station', nodes: ['cam'], clock: clock.ctp(), minAdvertIntervalMs: 500 },
+    );
+    const t0 = clock.now;
+    router.peerUp('warm-up');
+    router.receive('warm-up', JSON.stringify({ v: 1, t: 'UPDATENODE', from: 'w' }));
+    const before = own.length;
+    for (let i = 0; i < 20; i++) {
+      router.peerUp(`p${i}`);
+      router.receive(`p${i}`, JSON.stringify({ v: 1, t: 'UPDATENODE', from: `c${i}` }));
+    }
+    // The bucket had one token left after the warm-up's advert: one more went out, the rest wait.
+    expect(own.length - before).toBeLessThanOrEqual(2);
+    runUntil(clock, t0 + 1000);
+    expect(own.length - before).toBeLessThanOrEqual(3);
+    const last = own.at(-1);
+    expect(new Set(last?.neighbors)).toEqual(new Set(['w', ...Array.from({ length: 20 }, (_, i) => `c${i}`)]));
+    await router.close();
+  });
+
+  it('a lone new link still goes out at once', async () => {
+    const clock = new VirtualClock();
+    const own: string[][] = [];
+    const router = new CtpRouter<string>(
+      () => {},
+      (peer, frame) => {
+        const f = JSON.parse(frame) as { t: string; adverts?: { origin: string; neighbors: string[] }[] };
+        if (peer === null && f.t === 'REPORTNODE') for (const a of f.adverts ?? []) if (a.origin === 'a') own.push(a.neighbors);
+      },
+      () => {},
+      { id: 'a', clock: clock.ctp(), minAdvertIntervalMs: 500 },
+    );
+    router.peerUp('pb');
+    router.receive('pb', JSON.stringify({ v: 1, t: 'UPDATENODE', from: 'b' }));
+    expect(own.at(-1)).toEqual(['b']);
+    runUntil(clock, clock.now + 5000);
+    router.peerUp('pc');
+    router.receive('pc', JSON.stringify({ v: 1, t: 'UPDATENODE', from: 'c' }));
+    expect(own.at(-1)).toEqual(['b', 'c']);
+    await router.close();
+  });
+});
