@@ -11,6 +11,7 @@ import { isThenable } from './callbacks.js';
 import { CtpCallbackError } from './errors.js';
 import type { CtpReleasedEvent } from './events.js';
 import { CtpIdleLocks } from './idle-locks.js';
+import { CtpReleaseNotices } from './release-notices.js';
 import {
   ReturnCode,
   type CtpControlMessage,
@@ -28,9 +29,6 @@ import type { CtpTable, CtpTableDelta } from './table.js';
 import { CtpWaitingRegisters } from './waiting.js';
 
 const debug = createDebug('ctp:host');
-
-// Released registrations remembered (see rememberReleased); the oldest is forgotten past this.
-const MAX_RELEASED = 10_000;
 
 /** Registrations held for one local node. */
 interface HostedNode {
@@ -68,11 +66,9 @@ export interface CtpHostHooks {
 export class CtpHost<P> {
   private readonly hosted = new Map<string, HostedNode>();
   private readonly leases = new Map<string, CtpTimerHandle>();
-  /** Registrations released while their registrant was unreachable → when (oldest first). */
-  private readonly releasedAt = new Map<string, number>();
   private readonly waiting: CtpWaitingRegisters;
-  /** Virtual nodes of local nodes that came without a registration here (watchUnrecorded). */
-  private readonly unrecorded = new Map<string, CtpTimerHandle>();
+  /** What was released, and the notices to registrants that may still believe in it (release-notices.ts). */
+  private readonly notices: CtpReleaseNotices<P>;
   /** Lock timeouts of controllers (idle-locks.ts). */
   private readonly idle: CtpIdleLocks;
 
@@ -86,6 +82,8 @@ export class CtpHost<P> {
   ) {
     this.idle = new CtpIdleLocks(new CtpTimers(timers.clock), opts.maxControlIdleMs, (node, controller) => this.idleRelease(node, controller));
     this.waiting = new CtpWaitingRegisters(timers, opts.maxWaitingRegistrations, opts.registrationWaitMs);
+    const host = { isRecorded: (name: string, node: string) => this.isRecorded(name, node), isWaiting: (name: string) => this.waiting.has(name) };
+    this.notices = new CtpReleaseNotices(table, routing, new CtpTimers(timers.clock), opts, host);
   }
 
   /** The controller and monitors of a local node, where it has any. */
@@ -225,7 +223,7 @@ export class CtpHost<P> {
     }
     if (code === ReturnCode.SUCCESS) {
       this.clearLease(name);
-      this.releasedAt.delete(name);
+      this.notices.recorded(name);
     } else this.prune(msg.node);
     debug('%s: %s of %s by %s -> %s', this.table.id, type, msg.node, name, code);
     this.routing.answer(msg.node, name, code, msg.id, content, reason);
@@ -340,29 +338,9 @@ export class CtpHost<P> {
     const gained = delta.gained.length > 0 ? new Set(delta.gained) : undefined;
     for (const name of delta.added) {
       this.clearLease(name);
-      if (this.releasedAt.has(name)) this.returnAfterRelease(name);
-      else if (gained !== undefined) this.watchUnrecorded(name, gained);
+      this.notices.added(name, gained);
       for (const m of this.waiting.take(name)) this.completeRegister(m, m.controller !== undefined ? 'controller' : 'monitor', name);
     }
-  }
-
-  /**
-   * A virtual node of a local node came with its origin (newly reachable)
-   * while this host holds no registration of it: its REGISTER may be on its
-   * way (a simple peer advertises, then registers) — or this host restarted
-   * (or lost it) while the registrant saw no gap, which adverts held back by
-   * `minAdvertIntervalMs` can hide (found by the simulator with stalls).
-   * Still unrecorded after `registrationWaitMs`, it gets a release notice
-   * (as in `returnAfterRelease`).
-   */
-  private watchUnrecorded(name: string, gained: ReadonlySet<string>): void {
-    const v = virtualParts(name);
-    if (v === undefined || !gained.has(v.routerId) || !this.table.hasLocal(v.node) || this.unrecorded.has(name)) return;
-    if (this.isRecorded(name, v.node) || this.unrecorded.size >= this.opts.maxWaitingRegistrations) return;
-    this.unrecorded.set(name, this.timers.set(() => {
-      this.unrecorded.delete(name);
-      if (this.table.isReachableName(name) && !this.isRecorded(name, v.node) && !this.waiting.has(name)) this.returnAfterRelease(name);
-    }, Math.max(1, this.opts.registrationWaitMs)));
   }
 
   private isRecorded(name: string, node: string): boolean {
@@ -383,51 +361,14 @@ export class CtpHost<P> {
     } else if (!(v.type === 'monitor' && h.monitors.delete(name))) return;
     this.prune(v.node);
     debug('%s released %s', this.table.id, name);
-    this.rememberReleased(name);
+    this.notices.released(name);
     this.hooks.released({ node: v.node, type: v.type, registrant: name });
-  }
-
-  /**
-   * The two sides' graces run on different clocks, and the registrant may see
-   * no gap at all while the host saw its virtual node unreachable past the
-   * grace (a path that broke here while another one was still unknown): then
-   * no refresh ever comes, and it would believe forever in a registration the
-   * host dropped. So the host remembers what it released (bounded, up to
-   * `staleAdvertMs`) and acts when the virtual node is back (found by the
-   * simulator, seed 5481).
-   */
-  private rememberReleased(name: string): void {
-    const now = this.timers.now();
-    this.releasedAt.delete(name);
-    for (const [n, at] of this.releasedAt) {
-      if (now - at <= this.opts.staleAdvertMs && this.releasedAt.size < MAX_RELEASED) break;
-      this.releasedAt.delete(n);
-    }
-    this.releasedAt.set(name, now);
-  }
-
-  /**
-   * A released registrant is reachable again and may still believe in its
-   * registration: send it a release notice, a RESPONSE without `re`, code
-   * NOT_ASSIGNED, reason `released`, content `{ host }` (the virtual node's
-   * name does not say which host it was made with when two routers host the
-   * node's name). A controller then ends it (`lost`: control that lapsed is
-   * not handed back), a monitor sends a refresh (it is added back).
-   */
-  private returnAfterRelease(name: string): void {
-    this.releasedAt.delete(name);
-    const v = virtualParts(name);
-    if (v === undefined || !this.table.hasLocal(v.node)) return;
-    const h = this.hosted.get(v.node);
-    if (h?.controller === name || h?.monitors.has(name) === true) return;
-    debug('%s: %s is back, told it was released', this.table.id, name);
-    this.routing.answer(v.node, name, ReturnCode.NOT_ASSIGNED, undefined, { host: this.table.id }, 'released');
   }
 
   /**
    * A controller's idle timeout ran out (idle-locks.ts): release control,
    * emit `released` (reason `idle`) and send the registrant a release notice
-   * like `returnAfterRelease`'s, reason `idle`.
+   * like release-notices.ts's, reason `idle`.
    */
   private idleRelease(node: string, controller: string): void {
     const h = this.hosted.get(node);
@@ -445,6 +386,7 @@ export class CtpHost<P> {
     this.timers.clearAll();
     this.idle.close();
     this.waiting.clear();
-    for (const m of [this.unrecorded, this.leases, this.releasedAt]) m.clear();
+    this.notices.close();
+    this.leases.clear();
   }
 }

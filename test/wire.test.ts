@@ -349,6 +349,47 @@ describe('beyond SPEC.md: release notices, refresh retries, regained adverts', (
     void w.router.close();
   });
 
+  it('a release notice lost on the way is sent again while the released registrant stays reachable and unrecorded (seed 2088)', () => {
+    vi.useFakeTimers();
+    const w = wired({ nodes: ['cam'], leaseGraceMs: 100, registrationWaitMs: 300 });
+    w.neighbor('p', 'x', ['monitor[cam]@x']);
+    w.feed('p', { v: 1, t: 'REGISTER', id: 1, node: 'cam', monitor: 'monitor[cam]@x' });
+    w.neighbor('p', 'x', [], 2);
+    vi.advanceTimersByTime(100);
+    expect(w.router.snapshot().nodes.cam?.monitors).toBeUndefined();
+    w.clear();
+    w.neighbor('p', 'x', ['monitor[cam]@x'], 3);
+    const notices = () => w.of('RESPONSE', 'p').filter((m) => m.reason === 'released');
+    expect(notices()).toHaveLength(1);
+    // The notice never arrived (x was frozen, its connection dropped with it queued): x still advertises its monitor.
+    vi.advanceTimersByTime(999);
+    expect(notices()).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(notices()).toHaveLength(2);
+    vi.advanceTimersByTime(2000);
+    expect(notices()).toHaveLength(3);
+    // This one arrives: the monitor refreshes and is recorded again; no more notices.
+    w.feed('p', { v: 1, t: 'REGISTER', id: 2, node: 'cam', monitor: 'monitor[cam]@x', refresh: true });
+    expect(w.router.snapshot().nodes.cam?.monitors).toEqual(['monitor[cam]@x']);
+    vi.advanceTimersByTime(60_000);
+    expect(notices()).toHaveLength(3);
+    void w.router.close();
+  });
+
+  it('release notices are bounded: five at most, then the host gives up', () => {
+    vi.useFakeTimers();
+    const w = wired({ nodes: ['cam'], leaseGraceMs: 100, registrationWaitMs: 300 });
+    w.neighbor('p', 'x', ['controller[cam]@x']);
+    w.feed('p', { v: 1, t: 'REGISTER', id: 1, node: 'cam', controller: 'controller[cam]@x' });
+    w.neighbor('p', 'x', [], 2);
+    vi.advanceTimersByTime(100);
+    w.clear();
+    w.neighbor('p', 'x', ['controller[cam]@x'], 3);
+    vi.advanceTimersByTime(10 * 60_000);
+    expect(w.of('RESPONSE', 'p').filter((m) => m.reason === 'released')).toHaveLength(5);
+    void w.router.close();
+  });
+
   it('a registrant ends a controller registration on a release notice from its host, and ignores one from another host', async () => {
     const w = wired();
     const lost: unknown[] = [];
