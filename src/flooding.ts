@@ -136,10 +136,11 @@ export class CtpFlooding<P> {
    * Broadcast the own advert when it changed: at most once per twice
    * `minAdvertIntervalMs` (the last state wins), as OSPF's MinLSInterval
    * exceeds its MinLSArrival, so that despite the jitter of the paths
-   * receivers do not hold the own adverts back (advert-pacing.ts). A change
-   * of neighbors goes out as soon as the own bucket has a token (two, one
-   * back per interval): routes need both ends of a new link, but a burst of
-   * new links costs a few adverts, not one per link to every peer.
+   * receivers do not hold the own adverts back (advert-pacing.ts). New
+   * links go out as soon as the own bucket has a token (two, one back per
+   * interval): routes need both ends of a new link, but a burst of new links
+   * costs a few adverts, not one per link to every peer. Other changes of
+   * neighbors go out at once.
    */
   flushOwn(): void {
     if (!this.table.ownDirty) return;
@@ -147,8 +148,9 @@ export class CtpFlooding<P> {
     const published = this.published;
     let wait = 0;
     if (published !== undefined) {
-      wait = this.ownBucket.waitMs(now);
-      if (sameSet(published.neighbors, new Set(this.table.neighborIds()))) wait = Math.max(wait, this.publishedAt + 2 * this.opts.minAdvertIntervalMs - now);
+      const neighbors = this.table.neighborIds();
+      if (sameSet(published.neighbors, new Set(neighbors))) wait = Math.max(this.ownBucket.waitMs(now), this.publishedAt + 2 * this.opts.minAdvertIntervalMs - now);
+      else if (this.onlyNewLinks(published.neighbors, neighbors)) wait = this.ownBucket.waitMs(now);
     }
     if (wait > 0) {
       this.ownPaced = true;
@@ -166,6 +168,19 @@ export class CtpFlooding<P> {
     this.ownPaced = false;
     const advert = this.table.reoriginate();
     if (advert !== undefined) this.publish(advert);
+  }
+
+  /**
+   * Does `now` only add point-to-point neighbors to `before`? Only such a
+   * change waits for a token: a lost neighbor must leave the routes at once,
+   * and a medium's DR change must reach the members at once (delayed, the
+   * members' choices went round in circles: simulator seed 468).
+   */
+  private onlyNewLinks(before: readonly string[], now: readonly string[]): boolean {
+    const set = new Set(now);
+    if (before.some((n) => !set.has(n))) return false;
+    const pseudo = this.table.media?.attached();
+    return pseudo === undefined || now.every((n) => !pseudo.has(n) || before.includes(n));
   }
 
   /** Send a new own advert to every peer. */
