@@ -199,7 +199,8 @@ export class CtpFlooding<P> {
   /** Adverts this router originates for another origin (a broadcast medium's pseudo-node, src/media.ts): store and broadcast. */
   originate(adverts: readonly CtpAdvert[]): void {
     const now = this.timers.now();
-    const stored = adverts.filter((a) => this.table.applyAdvert(a, now) === 'stored');
+    // Signed with this router's identity, when it has one (the pseudo-node's id names its DR: signing.ts).
+    const stored = adverts.map((a) => this.auth.signed(a)).filter((a) => this.table.applyAdvert(a, now) === 'stored');
     for (const a of stored) {
       this.auth.stored(a);
       this.floodedNow.add(a.origin);

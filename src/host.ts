@@ -153,6 +153,8 @@ export class CtpHost<P> {
   /** Local nodes added: a node re-added within its grace keeps its controller and monitors. */
   added(nodes: readonly string[]): void {
     for (const n of nodes) {
+      // Back after its grace: registrants that never saw it go (its removal still waited in a paced advert) hear so.
+      this.notices.nodeBack(n);
       const h = this.hosted.get(n);
       if (h?.removalTimer === undefined) continue;
       h.removalTimer = this.timers.clear(h.removalTimer);
@@ -314,8 +316,10 @@ export class CtpHost<P> {
     const h = this.hosted.get(node);
     if (h === undefined || this.table.hasLocal(node)) return;
     this.idle.disarm(node);
-    if (h.controller !== undefined) this.clearLease(h.controller);
-    for (const m of h.monitors) this.clearLease(m);
+    for (const name of h.controller === undefined ? h.monitors : [h.controller, ...h.monitors]) {
+      this.clearLease(name);
+      this.notices.released(name);
+    }
     this.hosted.delete(node);
   }
 

@@ -82,6 +82,16 @@ export class CtpReleaseNotices<P> {
     this.releasedAt.set(name, now);
   }
 
+  /**
+   * The local node `node` was added again after its removal grace dropped its
+   * registrations: a registrant that never saw it go (the removal still waited
+   * in a paced advert when it came back: simulator seed 9 with identities)
+   * still believes in them.
+   */
+  nodeBack(node: string): void {
+    for (const name of [...this.releasedAt.keys()]) if (virtualParts(name)?.node === node && this.table.isReachableName(name)) this.added(name, undefined);
+  }
+
   /** The virtual node `name` became reachable (`gained`: the origins that did too). */
   added(name: string, gained: ReadonlySet<string> | undefined): void {
     if (this.releasedAt.delete(name)) return this.notify(name, 1);

@@ -13,6 +13,7 @@ import { createHash, createPrivateKey, KeyObject, sign, verify, X509Certificate 
 import createDebug from 'debug';
 import { argumentError } from './errors.js';
 import type { CtpAdvert } from './messages.js';
+import { isValidMedium, pseudoNodeId } from './media.js';
 import { isValidRouterId } from './names.js';
 import type { CtpIdentity } from './options.js';
 import type { CtpReport } from './outbound.js';
@@ -180,15 +181,30 @@ export class CtpCertCache {
 }
 
 /**
+ * Is `a` the advert of a broadcast medium's pseudo-node whose DR is `cn`
+ * (src/media.ts: `bus:<medium>:<dr>`, or its hashed form)? The DR signs it
+ * with its own identity; it lists routers, never nodes. Router ids that
+ * start with `bus:` are the pseudo-nodes'.
+ */
+function isPseudoNodeOf(a: CtpAdvert, cn: string): boolean {
+  if (!a.origin.startsWith('bus:') || a.nodes.length > 0) return false;
+  const hashed = a.origin.lastIndexOf(':#');
+  const end = a.origin.endsWith(`:${cn}`) ? a.origin.length - cn.length - 1 : hashed;
+  const medium = a.origin.slice(4, end);
+  return end > 4 && isValidMedium(medium) && pseudoNodeId(medium, cn) === a.origin;
+}
+
+/**
  * Why `a` does not verify (a drop message), or `undefined` when it does:
- * signed, a certificate issued by the CA, valid at `now`, CN = origin, and the
- * signature over the canonical bytes good.
+ * signed, a certificate issued by the CA, valid at `now`, CN = origin (or,
+ * for a medium's pseudo-node, CN = its DR), and the signature over the
+ * canonical bytes good.
  */
 export function advertProblem(a: CtpAdvert, certs: CtpCertCache, now: number): string | undefined {
   if (typeof a.sig !== 'string' || typeof a.cert !== 'string') return 'the advert is not signed';
   const e = certs.lookup(a.cert);
   if ('bad' in e) return e.bad;
-  if (e.cn !== a.origin) return `the certificate is for ${JSON.stringify(e.cn)}, not the origin`;
+  if (e.cn !== a.origin && !isPseudoNodeOf(a, e.cn)) return `the certificate is for ${JSON.stringify(e.cn)}, not the origin`;
   if (now < e.notBefore || now > e.notAfter) return 'the certificate is not valid now';
   let ok = false;
   try {
@@ -230,6 +246,14 @@ export class CtpAdvertAuth<P> {
       this.lastBytes = bytes;
     }
     return { origin: a.origin, seq: a.seq, nodes: a.nodes, neighbors: a.neighbors, sig: this.lastSig, cert: id.cert };
+  }
+
+  /** `a` (a pseudo-node advert this router originates as DR) signed with its identity, uncached; `a` itself without one. */
+  signed(a: CtpAdvert): CtpAdvert {
+    const id = this.identity;
+    if (id === undefined) return a;
+    const sig = sign(digestFor(id.key), Buffer.from(canonicalAdvert(a)), id.key).toString('base64');
+    return { origin: a.origin, seq: a.seq, nodes: a.nodes, neighbors: a.neighbors, sig, cert: id.cert };
   }
 
   /**

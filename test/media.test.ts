@@ -8,6 +8,10 @@ import type { CtpSendInfo } from '../src/callbacks.js';
 import { pseudoNodeId } from '../src/media.js';
 import { ReturnCode, type CtpControlMessage } from '../src/messages.js';
 import { CtpRouter } from '../src/router.js';
+import type { CtpRouterOptions } from '../src/options.js';
+import { canonicalAdvert } from '../src/signing.js';
+import { createPrivateKey, sign, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 interface Peer {
   at: string;
@@ -33,7 +37,7 @@ class Net {
   readonly log: Delivery[] = [];
   private queue: (() => void)[] = [];
 
-  add(id: string, nodes: string[] = []): CtpRouter<Peer> {
+  add(id: string, nodes: string[] = [], extra: Partial<CtpRouterOptions<Peer>> = {}): CtpRouter<Peer> {
     const r: CtpRouter<Peer> = new CtpRouter<Peer>(
       (name, msg) => {
         if (name !== 'EVENT') r.respond(msg.node, { at: id, app: (msg as CtpControlMessage).app }, ReturnCode.SUCCESS, msg.id);
@@ -41,7 +45,7 @@ class Net {
       (peer: Peer | null, frame: string, info?: CtpSendInfo<Peer>) => this.send(id, peer, frame, info),
       () => {},
       // Unpaced (as the test network is): frames are delivered without time passing.
-      { id, nodes, minAdvertIntervalMs: 0 },
+      { id, nodes, minAdvertIntervalMs: 0, ...extra },
     );
     r.on('error', (e) => {
       throw e;
@@ -225,5 +229,40 @@ describe('a broadcast medium', () => {
     r.peerUp({}, { medium: 'bad medium!' });
     expect(errors).toHaveLength(1);
     expect(r.snapshot().neighbors).toEqual([]);
+  });
+});
+
+describe('a broadcast medium with signed adverts', () => {
+  const dir = new URL('./fixtures/tls/', import.meta.url);
+  const pem = (name: string): string => readFileSync(new URL(name, dir), 'utf8');
+  const identity = (name: string) => ({ key: pem(`${name}.key`), cert: pem(`${name}.crt`), ca: pem('ca.crt') });
+
+  it('the DR signs its pseudo-node advert; members verify it against the DR named in its id, and refuse any other signer', async () => {
+    const net = new Net();
+    const ids = ['console', 'relay', 'station', 'viewer'];
+    const drops: { at: string; reason: string; origin?: string }[] = [];
+    for (const id of ids) {
+      const r = net.add(id, [`cam-${id}`], { identity: identity(id) });
+      r.on('dropped', (d) => drops.push({ at: id, reason: d.reason, origin: d.origin }));
+    }
+    for (const id of ids) net.join(id);
+    await net.settle();
+    const q = pseudoNodeId('bus1', 'console');
+    for (const id of ids) {
+      const r = net.routers.get(id) as CtpRouter<Peer>;
+      expect(r.snapshot().neighbors).toEqual([q]);
+      expect(r.nodes()).toEqual(ids.map((x) => `cam-${x}`));
+    }
+    expect(drops).toEqual([]);
+    // mallory (a genuine certificate of the same CA) forges the pseudo-node's advert, dropping everyone from it.
+    const forged = { origin: q, seq: Date.now() + 10_000_000, nodes: [], neighbors: ['mallory'] };
+    const sig = sign('sha256', Buffer.from(canonicalAdvert(forged)), createPrivateKey(pem('mallory.key'))).toString('base64');
+    const cert = new X509Certificate(pem('mallory.crt')).raw.toString('base64');
+    const relay = net.routers.get('relay') as CtpRouter<Peer>;
+    relay.receive(net.busPeers.get('relay|station') as Peer, JSON.stringify({ v: 1, t: 'REPORTNODE', from: 'station', adverts: [{ ...forged, sig, cert }] }));
+    await net.settle();
+    expect(drops).toEqual([{ at: 'relay', reason: 'bad-signature', origin: q }]);
+    expect(relay.nodes()).toEqual(ids.map((x) => `cam-${x}`));
+    await net.close();
   });
 });

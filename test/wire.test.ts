@@ -376,6 +376,25 @@ describe('beyond SPEC.md: release notices, refresh retries, regained adverts', (
     void w.router.close();
   });
 
+  it('a node re-added after its removal grace tells its registrants, who may never have seen it go', () => {
+    vi.useFakeTimers();
+    const w = wired({ nodes: ['cam'], leaseGraceMs: 100 });
+    w.neighbor('p', 'x', ['monitor[cam]@x']);
+    w.feed('p', { v: 1, t: 'REGISTER', id: 1, node: 'cam', monitor: 'monitor[cam]@x' });
+    w.router.removeNodes('cam');
+    vi.advanceTimersByTime(100); // the grace ran out: the record is gone
+    expect(w.router.snapshot().nodes.cam).toBeUndefined();
+    w.clear();
+    w.router.appendNodes('cam');
+    expect(w.of('RESPONSE', 'p')).toEqual([
+      { v: 1, t: 'RESPONSE', node: 'cam', controller: 'monitor[cam]@x', code: 'NOT_ASSIGNED', reason: 'released', content: { host: 'r' } },
+    ]);
+    // Its refresh records it again.
+    w.feed('p', { v: 1, t: 'REGISTER', id: 2, node: 'cam', monitor: 'monitor[cam]@x', refresh: true });
+    expect(w.router.snapshot().nodes.cam?.monitors).toEqual(['monitor[cam]@x']);
+    void w.router.close();
+  });
+
   it('release notices are bounded: five at most, then the host gives up', () => {
     vi.useFakeTimers();
     const w = wired({ nodes: ['cam'], leaseGraceMs: 100, registrationWaitMs: 300 });

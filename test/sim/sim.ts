@@ -387,8 +387,8 @@ export class Simulation implements SimView {
    */
   private setupBus(ids: string[]): string {
     const rng = new Rng(mix(this.config.seed, 0xb05));
-    // Signed adverts and a medium do not combine yet: the DR's pseudo-node advert is unsigned (README, Broadcast media).
-    if (this.config.medium === false || this.config.identities === true || ids.length < 3 || !rng.chance(0.4)) return '';
+    // With identities too: the DR signs its pseudo-node's advert (src/signing.ts).
+    if (this.config.medium === false || ids.length < 3 || !rng.chance(0.4)) return '';
     const capable = ids.filter(() => rng.chance(0.7));
     if (capable.length < 2) return '';
     const on = new Set(capable.filter(() => rng.chance(0.8)));
