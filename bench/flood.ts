@@ -69,4 +69,48 @@ const measure = async (label: string, change: () => void, check: () => boolean):
 await measure('one node added', () => net.router('r7').appendNodes('cam-new'), () => ids.every((id) => net.router(id).nodes().includes('cam-new')));
 await measure('one node removed', () => net.router('r7').removeNodes('cam-new'), () => ids.every((id) => !net.router(id).nodes().includes('cam-new')));
 await net.close();
+
+/**
+ * A station taking `leaves` new links at once (issue 10, "noticed"): every new
+ * link changes the station's own advert. Sent at once each time, that was one
+ * advert per link to every peer, each listing all the station's neighbors so
+ * far: frames ~ N², bytes ~ N³. New links now wait for a token of the own
+ * bucket (two, one back per `minAdvertIntervalMs`). The floor is the leaves'
+ * own adverts, which every other leaf must get: about N² frames of one
+ * neighbor each.
+ */
+async function star(leaves: number): Promise<void> {
+  const s = new CtpTestNetwork();
+  s.addRouter('station', { nodes: ['cam'], minAdvertIntervalMs: 500 });
+  let frames = 0;
+  let bytes = 0;
+  let own = 0;
+  s.onFrame = (f) => {
+    if (f.from !== 'station') return;
+    frames++;
+    bytes += Buffer.byteLength(f.frame);
+    if (f.frame.includes('"origin":"station"')) own++;
+  };
+  for (let i = 0; i < leaves; i++) {
+    s.addRouter(`leaf${i}`, { nodes: [`n${i}`], minAdvertIntervalMs: 500 });
+    s.link('station', `leaf${i}`);
+  }
+  await s.settle(10_000_000);
+  await new Promise((r) => setTimeout(r, 1600)); // the paced own adverts
+  await s.settle(10_000_000);
+  if (s.router('leaf0').nodes().length !== leaves + 1) throw new Error('star: leaf0 does not see every node');
+  const before = (leaves * (leaves + 1)) / 2; // one own advert per new link, to every peer so far
+  rows.push({
+    group: 'flooding, a station taking new links at once',
+    name: `${leaves} leaves linked to one station in one burst (minAdvertIntervalMs 500)`,
+    value: `station sent ${frames} frames, ${(bytes / 1e6).toFixed(1)} MB; ${own} of them carried its own advert`,
+    baseline: `one own advert per new link to every peer: ${before.toLocaleString('en')} own-advert frames`,
+    target: '',
+    cmd: reproduce('flood', quick),
+    note: 'the rest is the leaves\' adverts each other leaf must get (about N² frames, the floor of link-state)',
+  });
+  process.stderr.write(`flood star ${leaves}: ${frames} frames, ${bytes} bytes, ${own} with the own advert\n`);
+  await s.close();
+}
+await star(quick ? 50 : 200);
 emitRows(rows);
