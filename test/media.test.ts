@@ -8,6 +8,7 @@ import type { CtpSendInfo } from '../src/callbacks.js';
 import { pseudoNodeId } from '../src/media.js';
 import { ReturnCode, type CtpControlMessage } from '../src/messages.js';
 import { CtpRouter } from '../src/router.js';
+import { networkView } from '../src/ui/model.js';
 import type { CtpRouterOptions } from '../src/options.js';
 import { canonicalAdvert } from '../src/signing.js';
 import { createPrivateKey, sign, X509Certificate } from 'node:crypto';
@@ -149,6 +150,10 @@ describe('a broadcast medium', () => {
     }
     const m03 = net.routers.get('m03') as CtpRouter<Peer>;
     expect(m03.snapshot().routers[q]).toMatchObject({ reachable: true });
+    // The live view (`ctp-router ui`, `nodes --dot`) marks it as a bus, the members as routers.
+    const view = networkView(m03.snapshot());
+    expect(view.routers.filter((r) => r.bus === true).map((r) => r.id)).toEqual([q]);
+    expect(view.routers.find((r) => r.id === 'm05')?.bus).toBeUndefined();
     expect(m03.snapshot().routers.m05).toMatchObject({ reachable: true, nextHop: 'm05' });
     const p = m03.register('node5', 'controller');
     await net.settle();

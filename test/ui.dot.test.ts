@@ -54,6 +54,27 @@ function decode(svg: string): string {
 }
 
 describe('renderDot', () => {
+  it('draws a broadcast medium\'s pseudo-node as a bus (a cylinder), routers as boxes', () => {
+    const bus: CtpNetworkView = {
+      self: 'm1',
+      routers: [
+        { id: 'm1', self: true, reachable: true, nodes: [] },
+        { id: 'bus:ctp:m1', self: false, reachable: true, nodes: [], bus: true },
+        { id: 'm2', self: false, reachable: true, nodes: ['cam'] },
+      ],
+      links: [
+        { a: 'bus:ctp:m1', b: 'm1', twoWay: true },
+        { a: 'bus:ctp:m1', b: 'm2', twoWay: true },
+      ],
+      nodes: [{ node: 'cam', host: 'm2', via: 'm2', controller: null, monitors: [] }],
+      unreachable: [],
+    };
+    const dot = renderDot(bus);
+    expect(dot).toMatch(/"router:bus:ctp:m1" \[label="bus:ctp:m1", shape=cylinder/);
+    expect(dot).toMatch(/"router:m2" \[label="m2", shape=box/);
+    expect(() => tokens(dot)).not.toThrow();
+  });
+
   it('quotes and escapes every name', () => {
     expect(dotString('a"b\\c')).toBe('"a\\"b\\\\c"');
     expect(dotString('x\ny')).toBe('"x y"');

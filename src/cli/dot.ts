@@ -20,7 +20,7 @@ const nodeId = (node: string): string => dotString(`node:${node}`);
 function cluster(lines: string[], index: number, r: CtpViewRouter, nodeIds: (n: string) => string): void {
   lines.push(`  subgraph ${dotString(`cluster_${index}`)} {`);
   lines.push(`    label=${dotString(r.self ? `${r.id} (observer)` : r.id)}; style=rounded; color=${r.self ? '"#0b7a53"' : '"#2f5fb3"'};`);
-  lines.push(`    ${routerId(r.id)} [label=${dotString(r.id)}, shape=box, style=filled, fillcolor="#e8eefb"];`);
+  lines.push(`    ${routerId(r.id)} [label=${dotString(r.id)}, ${r.bus === true ? 'shape=cylinder, style=filled, fillcolor="#eef0f3"' : 'shape=box, style=filled, fillcolor="#e8eefb"'}];`);
   for (const n of r.nodes) lines.push(`    ${nodeIds(n)} [label=${dotString(n)}, shape=ellipse, style=filled, fillcolor="#f0a020"];`);
   lines.push('  }');
 }

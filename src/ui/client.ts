@@ -29,6 +29,7 @@ export const CLIENT_JS = String.raw`'use strict';
     { selector: 'node.router', style: { shape: 'round-rectangle', 'background-color': '#e8eefb', 'border-color': '#2f5fb3', 'border-width': 2,
       label: 'data(label)', 'text-valign': 'center', 'text-halign': 'center', 'font-weight': 'bold', color: '#2f5fb3', 'font-size': 13,
       width: 'data(w)', height: 26 } },
+    { selector: 'node.router.bus', style: { shape: 'barrel', 'background-color': '#eef0f3', 'border-color': '#667085', color: '#475467', 'font-weight': 'normal' } },
     { selector: 'node.router.self', style: { 'border-color': '#0b7a53', color: '#0b7a53', 'border-width': 3, 'background-color': '#e6f4ee' } },
     { selector: 'node.device', style: { shape: 'ellipse', 'background-color': '#f0a020', width: 16, height: 16, label: 'data(label)',
       'text-valign': 'bottom', 'text-margin-y': 3, 'font-size': 12, color: '#1d2330' } },
@@ -60,7 +61,7 @@ export const CLIENT_JS = String.raw`'use strict';
     });
     view.routers.forEach(function (r) {
       var label = r.id + (!drawNodes && count[r.id] ? ' (' + count[r.id] + ' nodes)' : '');
-      els.push({ group: 'nodes', data: { id: 'r:' + r.id, label: label, w: Math.min(280, 22 + 8.5 * label.length) }, classes: 'router' + (r.self ? ' self' : '') });
+      els.push({ group: 'nodes', data: { id: 'r:' + r.id, label: label, w: Math.min(280, 22 + 8.5 * label.length) }, classes: 'router' + (r.self ? ' self' : '') + (r.bus ? ' bus' : '') });
     });
     if (drawNodes) view.nodes.forEach(function (n) {
       els.push({ group: 'nodes', data: { id: 'n:' + n.node, label: n.node, host: n.host }, classes: 'device' });
@@ -111,7 +112,7 @@ export const CLIENT_JS = String.raw`'use strict';
       (view.unreachable.length > 0 ? ', ' + view.unreachable.length + ' unreachable' : '');
     replace($('routers'), view.routers.map(function (r) {
       return el('li', { 'data-router': r.id, class: r.self ? 'self' : '' }, [span('rid', r.id), r.self ? ' (observer)' : '',
-        span('hosted', r.nodes.length > 0 ? ' hosts ' + r.nodes.join(', ') : ' hosts no nodes')]);
+        r.bus ? ' (a broadcast medium: its members link through it)' : span('hosted', r.nodes.length > 0 ? ' hosts ' + r.nodes.join(', ') : ' hosts no nodes')]);
     }), 'none');
     replace($('links'), view.links.map(function (l) {
       return el('li', { 'data-link': l.a + ' ' + l.b }, [l.a + ' — ' + l.b + (l.twoWay ? '' : ' (one-way)')]);

@@ -22,6 +22,8 @@ export interface CtpViewRouter {
   reachable: boolean;
   /** The plain nodes it hosts (its advert's names without virtual nodes), sorted. */
   nodes: string[];
+  /** A broadcast medium's pseudo-node (`bus:<medium>:<dr>`, src/media.ts): a bus, not a router. */
+  bus?: true;
 }
 
 /** A link between two routers, `a < b`. */
@@ -75,6 +77,7 @@ export function networkView(snap: CtpSnapshot): CtpNetworkView {
     const r = snap.routers[id];
     if (r === undefined || id === snap.id) continue;
     const view: CtpViewRouter = { id, self: false, reachable: r.reachable, nodes: plainNames(r.hosted) };
+    if (id.startsWith('bus:')) view.bus = true;
     if (r.reachable) {
       routers.push(view);
       adjacency.set(id, new Set(r.neighbors));
