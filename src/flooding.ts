@@ -331,10 +331,11 @@ export class CtpFlooding<P> {
 
   // ---- table exchange -------------------------------------------------------
 
-  /** Own advert first, then every reachable stored advert, nearest first. */
-  sendTable(peer: P): void {
+  /** Own advert first, then every reachable stored advert (but those `skip` names), nearest first. */
+  sendTable(peer: P, skip?: (origin: string) => boolean): void {
     const list: CtpAdvert[] = [this.auth.own(this.ownForWire())];
     for (const origin of this.table.reachableOrigins()) {
+      if (skip?.(origin) === true) continue;
       const s = this.table.stored(origin);
       if (s !== undefined) list.push(this.auth.wire(s));
     }

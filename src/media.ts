@@ -57,6 +57,8 @@ export interface CtpMediaTable<P> {
   neighborIds(): string[];
   /** Mark the own advert for re-origination. */
   touchOwn(): void;
+  /** The neighbor id that is the first hop toward `origin`. */
+  firstHop(origin: string): string | undefined;
 }
 
 /** What the table asks of the media part (set on the table once a medium is known). */
@@ -141,6 +143,34 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
     if (medium === undefined) return undefined;
     for (const [p, m] of this.peerMedium) if (m === medium && this.table.boundId(p) !== undefined) return p;
     return undefined;
+  }
+
+  /**
+   * The table a member of a medium sends another member that just came up
+   * leaves out what that member gets from others anyway: the adverts whose
+   * route here starts on the same medium (a member's own advert comes from
+   * that member, what lies behind it from the member nearest to it) and the
+   * medium's pseudo-nodes (their DR sends them). So a join costs each member
+   * its own advert and what lies behind it, not its whole table: one process
+   * hosting N routers no longer handles N³ adverts as the bus forms.
+   * `undefined` for a point-to-point peer (it gets everything).
+   */
+  tableSkip(peer: P): ((origin: string) => boolean) | undefined {
+    const m = this.peerMedium.get(peer);
+    if (m === undefined) return undefined;
+    const members = new Set<string>();
+    for (const [p, mm] of this.peerMedium) {
+      const id = mm === m ? this.table.boundId(p) : undefined;
+      if (id !== undefined) members.add(id);
+    }
+    const st = this.media.get(m);
+    const own = st?.dr === this.table.id ? pseudoNodeId(m, this.table.id) : undefined;
+    const head = `bus:${m}:`;
+    return (origin) => {
+      if (origin === own) return false;
+      const hop = this.table.firstHop(origin);
+      return origin.startsWith(head) || (hop !== undefined && (members.has(hop) || hop.startsWith(head)));
+    };
   }
 
   /** The members of `medium` this router hears (bound peers on it), itself included, sorted. */

@@ -296,8 +296,8 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
       if (medium) this.table.media ??= this.media;
       this.neighbors.up(peer);
       this.update();
-      this.flooding.sendTable(peer);
-      // A member of a medium got its own peerUp and sends its table unasked.
+      this.flooding.sendTable(peer, this.media.tableSkip(peer));
+      // A member of a medium got its own peerUp and sends its table unasked (without what others send).
       if (!medium) this.out.message(peer, { v: 1, t: 'UPDATENODE', from: this.id });
     });
   }

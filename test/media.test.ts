@@ -182,6 +182,30 @@ describe('a broadcast medium', () => {
     }
   });
 
+  it('a join: each member sends the newcomer its own advert and what lies behind it, not its whole table', async () => {
+    const n = 16;
+    const net = await bus(n);
+    // An island behind m03 (point-to-point), and one behind it.
+    net.add('island', ['far']);
+    net.add('island2', ['farther']);
+    net.link('m03', 'island');
+    net.link('island', 'island2');
+    await net.settle();
+    net.add('a-new', ['fresh']);
+    net.join('a-new');
+    const d = await net.settle();
+    const toNewcomer = d.filter((x) => x.to === 'a-new' && x.kind === 'bus-unicast').flatMap(origins);
+    // Every origin once (the members', the islands' from m03, the pseudo-node's from its DR), not n times each.
+    expect(toNewcomer.sort()).toEqual([...Array.from({ length: n }, (_, i) => `m${String(i).padStart(2, '0')}`), 'island', 'island2', pseudoNodeId('bus1', 'm00')].sort());
+    const newcomer = net.routers.get('a-new') as CtpRouter<Peer>;
+    expect(newcomer.nodes()).toEqual(['far', 'farther', 'fresh', ...Array.from({ length: n }, (_, i) => `node${i}`)].sort());
+    // A request across the bus and the island works.
+    const p = newcomer.register('farther', 'controller');
+    await net.settle();
+    expect(await p).toEqual({ code: ReturnCode.SUCCESS });
+    await net.close();
+  });
+
   it('a member leaving: only the pseudo-node advert changes; the DR leaving: a new DR, each member re-lists once', async () => {
     const net = await bus(8);
     net.leave('m04');
