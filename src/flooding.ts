@@ -297,7 +297,9 @@ export class CtpFlooding<P> {
       this.auth.stored(advert);
       this.pacer.applied(advert.origin, now);
       this.floodedNow.add(advert.origin);
-      this.send(null, [advert], peer);
+      // Not back to its peer — unless that peer went down meanwhile: then `except` would keep it
+      // off a medium whose members it never reached (a bus split away its sender: seed 1478).
+      this.send(null, [advert], this.table.boundId(peer) === undefined ? undefined : peer);
     }
     this.hooks.update();
   }

@@ -150,7 +150,7 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
    * leaves out what that member gets from others anyway: the adverts whose
    * route here starts on the same medium (a member's own advert comes from
    * that member, what lies behind it from the member nearest to it) and the
-   * medium's pseudo-nodes (their DR sends them). So a join costs each member
+   * medium's pseudo-node (its DR sends it). So a join costs each member
    * its own advert and what lies behind it, not its whole table: one process
    * hosting N routers no longer handles N³ adverts as the bus forms.
    * `undefined` for a point-to-point peer (it gets everything).
@@ -163,13 +163,15 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
       const id = mm === m ? this.table.boundId(p) : undefined;
       if (id !== undefined) members.add(id);
     }
-    const st = this.media.get(m);
-    const own = st?.dr === this.table.id ? pseudoNodeId(m, this.table.id) : undefined;
+    const dr = this.media.get(m)?.dr;
+    const current = dr === undefined ? undefined : pseudoNodeId(m, dr);
     const head = `bus:${m}:`;
     return (origin) => {
-      if (origin === own) return false;
+      // The medium's pseudo-node as this router sees it comes from its DR. Another one of
+      // the same medium (the other side of a split, seed 1478) is an advert like any other.
+      if (origin === current) return dr !== this.table.id;
       const hop = this.table.firstHop(origin);
-      return origin.startsWith(head) || (hop !== undefined && (members.has(hop) || hop.startsWith(head)));
+      return hop !== undefined && (members.has(hop) || hop.startsWith(head));
     };
   }
 
