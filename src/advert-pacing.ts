@@ -159,7 +159,8 @@ export class CtpTokenBucket {
   /** A token was spent now. */
   take(now: number): void {
     if (this.intervalMs === 0) return;
-    this.tokens = this.level(now) - 1;
+    // No debt: a burst past the bucket (new links coalesced) does not hold back what comes after it.
+    this.tokens = Math.max(0, this.level(now) - 1);
     this.at = now;
   }
 

@@ -21,6 +21,8 @@ const SEQ_AHEAD_LIMIT = 2 ** 43;
 const HEAL_INTERVAL_MS = 1_000;
 const HEAL_CONFLICT_INTERVAL_MS = 60_000;
 const HEAL_WINDOW_MS = 10_000;
+// New links past the own bucket's burst wait at most this long: a storm of them is coalesced, a link is not held up.
+const NEW_LINKS_COALESCE_MS = 20;
 // Room for the REPORTNODE envelope around the own advert's lists.
 const ADVERT_OVERHEAD_BYTES = 512;
 
@@ -69,6 +71,8 @@ export class CtpFlooding<P> {
   private publishedAt = -Infinity;
   private ownTimer: CtpTimerHandle | undefined;
   private ownTimerAt = Infinity;
+  /** New links past the own bucket go out by then (coalesced). */
+  private linksDueAt: number | undefined;
   /** The own adverts' token bucket (neighbor changes wait for a token). */
   private readonly ownBucket: CtpTokenBucket;
   /** The own lists changed and their advert waits for the interval: `table.ownAdvert()` is not what peers know. */
@@ -137,10 +141,10 @@ export class CtpFlooding<P> {
    * `minAdvertIntervalMs` (the last state wins), as OSPF's MinLSInterval
    * exceeds its MinLSArrival, so that despite the jitter of the paths
    * receivers do not hold the own adverts back (advert-pacing.ts). New
-   * links go out as soon as the own bucket has a token (two, one back per
-   * interval): routes need both ends of a new link, but a burst of new links
-   * costs a few adverts, not one per link to every peer. Other changes of
-   * neighbors go out at once.
+   * links go out at once while the own bucket has a token (two, one back per
+   * interval), else within 20 ms: routes need both ends of a new link, but a
+   * burst of new links costs an advert per 20 ms, not one per link to every
+   * peer. Other changes of neighbors go out at once.
    */
   flushOwn(): void {
     if (!this.table.ownDirty) return;
@@ -150,7 +154,7 @@ export class CtpFlooding<P> {
     if (published !== undefined) {
       const neighbors = this.table.neighborIds();
       if (sameSet(published.neighbors, new Set(neighbors))) wait = Math.max(this.ownBucket.waitMs(now), this.publishedAt + 2 * this.opts.minAdvertIntervalMs - now);
-      else if (this.onlyNewLinks(published.neighbors, neighbors)) wait = this.ownBucket.waitMs(now);
+      else if (this.onlyNewLinks(published.neighbors, neighbors) && this.ownBucket.waitMs(now) > 0) wait = (this.linksDueAt ??= now + NEW_LINKS_COALESCE_MS) - now;
     }
     if (wait > 0) {
       this.ownPaced = true;
@@ -187,6 +191,7 @@ export class CtpFlooding<P> {
   private publish(advert: CtpAdvert): void {
     this.published = advert;
     this.publishedAt = this.timers.now();
+    this.linksDueAt = undefined;
     this.ownBucket.take(this.publishedAt);
     this.broadcast([this.auth.own(advert)]);
   }

@@ -88,12 +88,42 @@ describe('CtpFlooding: the own advert under a burst of new links', () => {
       router.peerUp(`p${i}`);
       router.receive(`p${i}`, JSON.stringify({ v: 1, t: 'UPDATENODE', from: `c${i}` }));
     }
-    // The bucket had one token left after the warm-up's advert: one more went out, the rest wait.
+    // The bucket had one token left after the warm-up's advert: one more went out, the rest are coalesced (20 ms).
     expect(own.length - before).toBeLessThanOrEqual(2);
     runUntil(clock, t0 + 1000);
     expect(own.length - before).toBeLessThanOrEqual(3);
     const last = own.at(-1);
     expect(new Set(last?.neighbors)).toEqual(new Set(['w', ...Array.from({ length: 20 }, (_, i) => `c${i}`)]));
+    await router.close();
+  });
+
+  it('new links past the bucket are coalesced over 20 ms; a lost link goes out at once', async () => {
+    const clock = new VirtualClock();
+    const own: string[][] = [];
+    const router = new CtpRouter<string>(
+      () => {},
+      (peer, frame) => {
+        const f = JSON.parse(frame) as { t: string; adverts?: { origin: string; neighbors: string[] }[] };
+        if (peer === null && f.t === 'REPORTNODE') for (const a of f.adverts ?? []) if (a.origin === 's') own.push([...a.neighbors].sort());
+      },
+      () => {},
+      { id: 's', clock: clock.ctp(), minAdvertIntervalMs: 500 },
+    );
+    const t0 = clock.now;
+    for (const id of ['a', 'b', 'c']) {
+      router.peerUp(`p${id}`);
+      router.receive(`p${id}`, JSON.stringify({ v: 1, t: 'UPDATENODE', from: id }));
+    }
+    expect(own).toEqual([['a'], ['a', 'b']]); // the bucket's two tokens
+    runUntil(clock, t0 + 19);
+    expect(own).toHaveLength(2);
+    runUntil(clock, t0 + 20);
+    expect(own.at(-1)).toEqual(['a', 'b', 'c']);
+    router.peerUp('pd');
+    router.receive('pd', JSON.stringify({ v: 1, t: 'UPDATENODE', from: 'd' }));
+    expect(own).toHaveLength(3); // waits (no token)
+    router.peerDown('pa'); // a lost link does not
+    expect(own.at(-1)).toEqual(['b', 'c', 'd']);
     await router.close();
   });
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { CtpSendInfo } from '../src/callbacks.js';
-import { pseudoNodeId } from '../src/media.js';
+import { CtpMedia, pseudoNodeId } from '../src/media.js';
 import { ReturnCode, type CtpControlMessage } from '../src/messages.js';
 import { CtpRouter } from '../src/router.js';
 import { networkView } from '../src/ui/model.js';
@@ -293,5 +293,41 @@ describe('a broadcast medium with signed adverts', () => {
     expect(drops).toEqual([{ at: 'relay', reason: 'bad-signature', origin: q }]);
     expect(relay.nodes()).toEqual(ids.map((x) => `cam-${x}`));
     await net.close();
+  });
+});
+
+describe('CtpMedia.tableSkip: what a member leaves out of its table to another member', () => {
+  /** A media part over a fake table: `self`, members bound on medium `m`, first hops by origin. */
+  function media(self: string, members: string[], hops: Record<string, string>) {
+    const bound = new Map<string, string>(members.map((id) => [`peer-${id}`, id]));
+    const m = new CtpMedia<string>({
+      id: self,
+      stored: () => undefined,
+      boundId: (p) => bound.get(p),
+      neighborIds: () => [],
+      touchOwn: () => {},
+      firstHop: (o) => hops[o],
+    });
+    for (const id of members) m.up(`peer-${id}`, 'm');
+    m.reconcile(0);
+    return m;
+  }
+
+  it('leaves out what lies behind the medium and the pseudo-node its DR sends; keeps the rest, the other side of a split included', () => {
+    // b is the DR (lowest id); x lies behind b on the medium, y behind this router's own link, q is another pseudo-node of m (a split's other side) reached over y.
+    const hops = { b: 'b', c: 'c', x: 'b', y: 'y', z: 'y', [pseudoNodeId('m', 'b')]: 'b', [pseudoNodeId('m', 'q')]: 'y' };
+    const skip = media('k', ['b', 'c'], hops).tableSkip('peer-c');
+    expect(skip).toBeDefined();
+    const left = Object.keys(hops).filter((o) => skip?.(o) === true).sort();
+    expect(left).toEqual(['b', 'c', 'x', pseudoNodeId('m', 'b')].sort());
+    // Point-to-point peers get everything.
+    expect(media('k', ['b', 'c'], hops).tableSkip('elsewhere')).toBeUndefined();
+  });
+
+  it('the DR sends its own pseudo-node', () => {
+    const hops = { b: 'b', [pseudoNodeId('m', 'a')]: 'b' };
+    const skip = media('a', ['b', 'c'], hops).tableSkip('peer-b');
+    expect(skip?.(pseudoNodeId('m', 'a'))).toBe(false);
+    expect(skip?.('b')).toBe(true);
   });
 });

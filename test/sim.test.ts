@@ -65,40 +65,6 @@ describe('simulator regressions', () => {
   }
 });
 
-/**
- * Shrunk repros found by the sweeps of this wave's code (advert pacing, stalls,
- * a broadcast medium), replayed with today's choices; each fails with its fix
- * reverted and is pinned to its fingerprint like the ones above.
- */
-const WAVE_REGRESSIONS: typeof REGRESSIONS = [
-  {
-    seed: 1460,
-    steps: 299,
-    skip: '0-13,15,20,22-24,26-27,29-46,48-50,53,55-74,77-88,90-103,108-118,120-121,123-136,141-253,255-262,264-266,268,271,274-276,278,280-281,283-296',
-    bug: 'adverts aged out behind a bus whose DR stalled were never asked for again',
-    fingerprint: '45:b12a37fa5912d8a0',
-  },
-  {
-    seed: 2088,
-    steps: 259,
-    skip: '0-18,21-31,33,35-58,60-70,73-74,76-80,82-99,101-104,107-112,115-128,130-132,137-138,141-154,157-159,164-170,176-185,191,193-195,197,203-218,223,228,231-232,234-236,238-242,247-250,252',
-    bug: 'a lost release notice left a monitor believing forever',
-    fingerprint: '74:7475077fdbedc552',
-  },
-  { seed: 468, steps: 1, skip: '', bug: "paced DR changes sent a bus's members round in circles", fingerprint: '9:e98406792ad4b225' },
-  { seed: 1478, steps: 261, skip: '0-20,23-32,35-226,229-245,247-251,253-259', bug: "a member's table to a newcomer left out the pseudo-node of the bus's other side", fingerprint: '16:e317db0b765c0783' },
-];
-
-describe('simulator regressions of this wave', () => {
-  for (const r of WAVE_REGRESSIONS) {
-    it(`seed ${r.seed} (${r.steps} steps): ${r.bug}`, async () => {
-      const o = await runSeed(r.seed, { steps: r.steps }, new Set(expand(r.skip)));
-      expect(o.violation?.message).toBeUndefined();
-      expect(fingerprint(o), `the replay of seed ${r.seed} drifted: re-check that it still reproduces "${r.bug}" with the fix reverted, then re-record`).toBe(r.fingerprint);
-    }, 60_000);
-  }
-});
-
 // Signed adverts (issue 9): every router has an identity, and forged adverts are injected.
 const ID_SEEDS = Number(process.env.SIM_ID_SEEDS ?? 20);
 const ID_CHUNK = 10;
