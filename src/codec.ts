@@ -6,7 +6,7 @@
 import createDebug from 'debug';
 import { CtpDecodeError } from './errors.js';
 import { isReturnCode, PROTOCOL_VERSION, type CtpCodec, type CtpMessage } from './messages.js';
-import { isValidAdvertName, isValidPlainNodeName, isValidRouterId, virtualParts } from './names.js';
+import { isValidAdvertName, isValidPlainNodeName, isValidRouterId, virtualRouterAt } from './names.js';
 import { MAX_CERT_CHARS, MAX_SIG_CHARS } from './signing.js';
 
 const debug = createDebug('ctp:codec');
@@ -106,10 +106,9 @@ function registrantField(o: Obj): void {
   stringField(o, hasC ? 'controller' : 'monitor');
 }
 function destinationField(o: Obj, key: 'controller' | 'monitor', node: string): void {
-  const v = virtualParts(o[key]);
   // PROTOCOL.md section 5: a RESPONSE or EVENT whose destination is not a
-  // well-formed virtual node (of this very node) is malformed.
-  if (v === undefined || v.node !== node) malformed(`\`${key}\` is not a well-formed virtual node of \`node\``);
+  // well-formed virtual node (of this very node, which nodeField checked) is malformed.
+  if (virtualRouterAt(o[key], node, true) < 0) malformed(`\`${key}\` is not a well-formed virtual node of \`node\``);
 }
 function contentField(o: Obj, required: boolean, facts: FrameFacts): void {
   if (!Object.prototype.hasOwnProperty.call(o, 'content')) {
@@ -325,26 +324,36 @@ export function jsonProblem(value: unknown, depth = 1, ancestors?: object[]): st
       if (value === null) return undefined;
       if (depth > MAX_CONTENT_DEPTH) return `a value nested deeper than ${MAX_CONTENT_DEPTH}`;
       // The chain of enclosing objects (at most MAX_CONTENT_DEPTH): a cycle
-      // is an object that encloses itself. No Set per call: this runs on
-      // every command and response.
-      const seen = ancestors ?? [];
-      if (seen.includes(value)) return 'a cycle';
+      // is an object that encloses itself. No Set per call, and no array
+      // either until a nested object needs the chain: this runs on every
+      // command and response.
+      if (ancestors !== undefined && ancestors.includes(value)) return 'a cycle';
       const proto = Object.getPrototypeOf(value);
       if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return 'an object that is not plain data';
-      seen.push(value);
+      let seen = ancestors;
+      let pushed = false;
       if (Array.isArray(value)) {
         for (const item of value) {
+          if (!pushed && typeof item === 'object' && item !== null) {
+            (seen ??= []).push(value);
+            pushed = true;
+          }
           const p = jsonProblem(item, depth + 1, seen);
           if (p !== undefined) return p;
         }
       } else {
         for (const key of Object.keys(value)) {
           if (key === '__proto__') return 'a `__proto__` key';
-          const p = jsonProblem((value as Obj)[key], depth + 1, seen);
+          const item = (value as Obj)[key];
+          if (!pushed && typeof item === 'object' && item !== null) {
+            (seen ??= []).push(value);
+            pushed = true;
+          }
+          const p = jsonProblem(item, depth + 1, seen);
           if (p !== undefined) return p;
         }
       }
-      seen.pop();
+      if (pushed) seen?.pop();
       return undefined;
     }
     default:

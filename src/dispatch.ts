@@ -4,10 +4,12 @@
  * registrant-bound frames to routing.
  */
 import createDebug from 'debug';
+import type { CtpAdmission } from './admission.js';
+import { CtpInternalError } from './errors.js';
 import type { CtpFlooding } from './flooding.js';
 import type { CtpMessage } from './messages.js';
 import type { CtpNeighbors } from './neighbors.js';
-import type { CtpReport } from './outbound.js';
+import type { CtpOutbound, CtpReport } from './outbound.js';
 import type { CtpRouting } from './routing.js';
 import type { CtpTable } from './table.js';
 import { describeFrame } from './trace.js';
@@ -24,6 +26,21 @@ export interface CtpInboundParts<P> {
   readonly report: CtpReport<P>;
   /** Settle the consequences of table changes (router.ts `update`). */
   update(): void;
+}
+
+/**
+ * `router.receive` on an open router: admit one frame from `peer`, then
+ * dispatch it. An internal fault is reported as `error`, never thrown. No
+ * closure per frame (the hot path, BENCHMARKS.md).
+ */
+export function receiveFrame<P>(parts: CtpInboundParts<P> & { readonly out: CtpOutbound<P> }, admission: CtpAdmission<P>, peer: P, frame: string | Uint8Array): void {
+  try {
+    parts.out.counters.framesIn++;
+    const msg = admission.admit(peer, frame);
+    if (msg !== undefined) dispatch(parts, peer, msg, admission.text);
+  } catch (err) {
+    parts.report.error(new CtpInternalError('receive', err));
+  }
 }
 
 /** Hand `msg` (as `text` arrived from `peer`) to its part. */

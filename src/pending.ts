@@ -40,14 +40,37 @@ const CLOSED: CtpResult = Object.freeze({ code: ReturnCode.ERROR, reason: 'close
 /** Releases a node's slot; calling it again does nothing. */
 export type CtpSlotReleaser = () => void;
 
+/** A node's slot held: `release()` frees it; calling it again does nothing. */
+export interface CtpSlotHold {
+  release(): void;
+}
+
 /**
  * One node's request slot: held while its key is in `slots`. Queued takers
  * (rare) wait on a mutex created at the first contention; `held` is the
- * mutex taken on behalf of the holder that was there first.
+ * mutex taken on behalf of the holder that was there first. The slot is also
+ * its first holder's `CtpSlotHold` (one object per request, no closure).
  */
-interface Slot {
-  mutex: Mutex | undefined;
-  held: Promise<MutexInterface.Releaser> | undefined;
+class Slot implements CtpSlotHold {
+  mutex: Mutex | undefined = undefined;
+  held: Promise<MutexInterface.Releaser> | undefined = undefined;
+  private released = false;
+
+  constructor(
+    private readonly slots: Map<string, Slot>,
+    private readonly node: string,
+  ) {}
+
+  /** The first holder's release. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (this.held !== undefined) {
+      // Queued takers wait on the slot's mutex: hand it over to the next in line.
+      void this.held.then((release) => release());
+      this.held = undefined;
+    } else if (this.slots.get(this.node) === this) this.slots.delete(this.node);
+  }
 }
 
 /** A request's timeout, swept by the map's one shared timer. */
@@ -68,6 +91,16 @@ export interface CtpWaitOutcome {
   settled(r: CtpResult & { timedOut?: boolean }): CtpResult;
   /** The signal aborted the wait (or the send threw): runs before the promise rejects. */
   failed(): void;
+  /** When `wait` gets no `onRegistered`: runs in its place (sends the request) — no closure per request. */
+  send?(): void;
+}
+
+/** The waits' promise executor, shared (no closure per request): it hands the resolvers to `capturing`. */
+let capturing: Waiting | undefined;
+function captureResolvers(resolve: (r: CtpResult) => void, reject: (err: unknown) => void): void {
+  const w = capturing as Waiting;
+  w.resolveFn = resolve;
+  w.rejectFn = reject;
 }
 
 /** One request waiting for its RESPONSE: entry, deadline and abort listener in one object. */
@@ -194,10 +227,16 @@ export class CtpPendingMap {
 
   /** Take `node`'s slot now when it is free (the common, synchronous path); `undefined` when busy or closed. */
   tryAcquire(node: string): CtpSlotReleaser | undefined {
+    const s = this.tryHold(node);
+    return s === undefined ? undefined : () => s.release();
+  }
+
+  /** `tryAcquire`, the slot held as an object (the request pipeline's hot path: no closure). */
+  tryHold(node: string): CtpSlotHold | undefined {
     if (this.closing.signal.aborted || this.slots.has(node)) return undefined;
-    const s: Slot = { mutex: undefined, held: undefined };
+    const s = new Slot(this.slots, node);
     this.slots.set(node, s);
-    return this.releaser(node, s);
+    return s;
   }
 
   /**
@@ -210,19 +249,6 @@ export class CtpPendingMap {
     const slot = this.slots.get(node);
     if (slot === undefined) return Promise.resolve(this.tryAcquire(node) as CtpSlotReleaser);
     return this.queueFor(node, slot, opts);
-  }
-
-  private releaser(node: string, slot: Slot): CtpSlotReleaser {
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      if (slot.held !== undefined) {
-        // Queued takers wait on the slot's mutex: hand it over to the next in line.
-        void slot.held.then((release) => release());
-        slot.held = undefined;
-      } else if (this.slots.get(node) === slot) this.slots.delete(node);
-    };
   }
 
   /**
@@ -299,13 +325,13 @@ export class CtpPendingMap {
     // as long as the request is garbage-collector work (BENCHMARKS.md).
     const w = new Waiting(this, entry.id, entry.node, entry.op, entry.to, signal);
     w.outcome = outcome;
-    const p = new Promise<CtpResult & { timedOut?: boolean }>((resolve, reject) => {
-      w.resolveFn = resolve;
-      w.rejectFn = reject;
-    });
+    capturing = w;
+    const p = new Promise<CtpResult & { timedOut?: boolean }>(captureResolvers);
+    capturing = undefined;
     this.inflight.set(entry.node, w);
     try {
-      onRegistered?.();
+      if (onRegistered !== undefined) onRegistered();
+      else outcome?.send?.();
     } catch (err) {
       w.finish();
       w.fail(err);
