@@ -37,14 +37,14 @@ export function receiveFrame<P>(parts: CtpInboundParts<P> & { readonly out: CtpO
   try {
     parts.out.counters.framesIn++;
     const msg = admission.admit(peer, frame);
-    if (msg !== undefined) dispatch(parts, peer, msg, admission.text);
+    if (msg !== undefined) dispatch(parts, peer, msg, admission.text, admission.checked);
   } catch (err) {
     parts.report.error(new CtpInternalError('receive', err));
   }
 }
 
-/** Hand `msg` (as `text` arrived from `peer`) to its part. */
-export function dispatch<P>(parts: CtpInboundParts<P>, peer: P, msg: CtpMessage, text: string): void {
+/** Hand `msg` (as `text` arrived from `peer`) to its part; `checked`: as the default codec checked it (admission.ts). */
+export function dispatch<P>(parts: CtpInboundParts<P>, peer: P, msg: CtpMessage, text: string, checked = false): void {
   if (debug.enabled) debug('%s <- %s peer=%s', parts.id, describeFrame(msg), parts.table.boundId(peer) ?? '?');
   switch (msg.t) {
     case 'REPORTNODE':
@@ -64,7 +64,7 @@ export function dispatch<P>(parts: CtpInboundParts<P>, peer: P, msg: CtpMessage,
       return parts.routing.hostBound(msg, peer, text);
     case 'RESPONSE':
     case 'EVENT':
-      return void parts.routing.registrantBound(msg, peer, text);
+      return void parts.routing.registrantBound(msg, peer, text, checked);
     default:
       return parts.report.drop(peer, 'unknown-type');
   }

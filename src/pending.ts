@@ -176,8 +176,9 @@ class Waiting implements CtpPendingEntry, Deadline {
       };
       signal.addEventListener('abort', this.onAbort, { once: true });
     }
-    this.at = this.map.clock.now() + ms;
-    this.map.trackDeadline(this);
+    const now = this.map.clock.now();
+    this.at = now + ms;
+    this.map.trackDeadline(this, now);
   }
 
   /** End the wait once; false when it had ended already. */
@@ -195,6 +196,8 @@ export class CtpPendingMap {
   private readonly slots = new Map<string, Slot>();
   private readonly inflight = new Map<string, CtpPendingEntry>();
   private readonly closing = new AbortController();
+  /** `closing.signal.aborted`, as a plain field (read by every request). */
+  private closed = false;
   // One timer for every request's timeout instead of one per request: with
   // 1024 requests in flight, creating and clearing a timer each cost a
   // quarter of the throughput (BENCHMARKS.md). It fires at the earliest
@@ -233,7 +236,7 @@ export class CtpPendingMap {
 
   /** `tryAcquire`, the slot held as an object (the request pipeline's hot path: no closure). */
   tryHold(node: string): CtpSlotHold | undefined {
-    if (this.closing.signal.aborted || this.slots.has(node)) return undefined;
+    if (this.closed || this.slots.has(node)) return undefined;
     const s = new Slot(this.slots, node);
     this.slots.set(node, s);
     return s;
@@ -348,9 +351,9 @@ export class CtpPendingMap {
   }
 
   /** @internal */
-  trackDeadline(d: Deadline): void {
+  trackDeadline(d: Deadline, now?: number): void {
     this.deadlines.add(d);
-    if (d.at < this.sweepAt) this.armSweep(d.at);
+    if (d.at < this.sweepAt) this.armSweep(d.at, now);
   }
 
   private untrack(d: Deadline): void {
@@ -362,11 +365,12 @@ export class CtpPendingMap {
     }
   }
 
-  private armSweep(at: number): void {
+  /** `now`: the clock read by the caller a moment ago, when it has one (one read less per request). */
+  private armSweep(at: number, now = this.clock.now()): void {
     if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
     this.sweepAt = at;
     // Not unref'ed: a request being waited for holds the process open.
-    this.sweepTimer = this.clock.setTimeout(this.sweep, Math.min(MAX_TIMER_MS, Math.max(0, at - this.clock.now())));
+    this.sweepTimer = this.clock.setTimeout(this.sweep, Math.min(MAX_TIMER_MS, Math.max(0, at - now)));
   }
 
   private readonly sweep = (): void => {
@@ -379,7 +383,7 @@ export class CtpPendingMap {
       if (d.at <= now) due.push(d);
       else if (d.at < next) next = d.at;
     }
-    if (next !== Infinity) this.armSweep(next);
+    if (next !== Infinity) this.armSweep(next, now);
     // In deadline order, as separate timers would have fired.
     due.sort((a, b) => a.at - b.at);
     for (const d of due) d.expire();
@@ -408,6 +412,7 @@ export class CtpPendingMap {
 
   /** Resolve everything with `ERROR` (reason `closed`), queued requests included. */
   close(): void {
+    this.closed = true;
     this.closing.abort();
     this.failWhere(() => true, CLOSED);
     if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);

@@ -74,9 +74,10 @@ export class CtpRouting<P> {
    * False only when a frame this router originates was refused as larger
    * than `maxFrameBytes` (nothing sent).
    */
-  registrantBound(msg: CtpRegistrantBoundMessage, from: CtpSource<P>, frame?: string): boolean {
+  registrantBound(msg: CtpRegistrantBoundMessage, from: CtpSource<P>, frame?: string, checked = false): boolean {
     const dest = msg.t === 'RESPONSE' ? msg.controller : msg.monitor;
-    const at = virtualRouterAt(dest, msg.node);
+    // `checked`: the codec found `dest` a well-formed virtual node of `msg.node`, so its router id starts after `<type>[<node>]@`.
+    const at = checked ? (dest.charCodeAt(0) === 99 /* c */ ? 11 : 8) + msg.node.length + 2 : virtualRouterAt(dest, msg.node);
     if (at < 0) {
       if (from !== LOCAL) this.report.drop(from, 'malformed', { t: msg.t, message: 'the destination is not a virtual node' });
       return true;
