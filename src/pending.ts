@@ -79,6 +79,8 @@ interface Deadline {
   expire(): void;
 }
 
+const RESOLVED = Promise.resolve();
+
 const TIMED_OUT: CtpResult & { timedOut?: boolean } = Object.freeze({ code: ReturnCode.TIMEOUT, timedOut: true });
 
 /**
@@ -206,6 +208,8 @@ export class CtpPendingMap {
   private readonly deadlines = new Set<Deadline>();
   private sweepTimer: CtpTimerHandle | undefined;
   private sweepAt = Infinity;
+  /** The deadlines ran out of entries: 1, 2 while `clearIfIdle` waits its two microtask hops. */
+  private idleCheck = 0;
   // p-timeout's timers on the queued path come from the same clock.
   private readonly customTimers: { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout };
 
@@ -358,12 +362,36 @@ export class CtpPendingMap {
 
   private untrack(d: Deadline): void {
     this.deadlines.delete(d);
-    if (this.deadlines.size === 0 && this.sweepTimer !== undefined) {
-      this.clock.clearTimeout(this.sweepTimer);
-      this.sweepTimer = undefined;
-      this.sweepAt = Infinity;
+    if (this.deadlines.size === 0 && this.sweepTimer !== undefined && this.idleCheck === 0) {
+      this.idleCheck = 1;
+      void RESOLVED.then(this.clearIfIdle);
     }
   }
+
+  /**
+   * Nothing waits: clear the timer — once the microtasks queued meanwhile
+   * have run (the caller's continuation, resolved just after, often sends the
+   * next request: the timer then serves it, where clearing it at once would
+   * create and clear a timer per request of a caller that waits for each).
+   * Timers fire only once the microtasks are done, so none fires meanwhile,
+   * and no timer is left when nothing waits.
+   */
+  private readonly clearIfIdle = (): void => {
+    if (this.deadlines.size > 0 || this.sweepTimer === undefined) {
+      this.idleCheck = 0;
+      return;
+    }
+    if (this.idleCheck === 1) {
+      // The second hop: after the continuation of the answer that emptied the set.
+      this.idleCheck = 2;
+      void RESOLVED.then(this.clearIfIdle);
+      return;
+    }
+    this.idleCheck = 0;
+    this.clock.clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
+    this.sweepAt = Infinity;
+  };
 
   /** `now`: the clock read by the caller a moment ago, when it has one (one read less per request). */
   private armSweep(at: number, now = this.clock.now()): void {
