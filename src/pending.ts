@@ -9,7 +9,8 @@
 import { Mutex, type MutexInterface } from 'async-mutex';
 import createDebug from 'debug';
 import pTimeout from 'p-timeout';
-import { MAX_TIMER_MS, systemClock, type CtpClock, type CtpTimerHandle } from './clock.js';
+import { systemClock, type CtpClock } from './clock.js';
+import { CtpDeadlineSweep, type CtpDeadline } from './deadline-sweep.js';
 import { ReturnCode, type CtpResult } from './messages.js';
 
 const debug = createDebug('ctp:pending');
@@ -73,13 +74,6 @@ class Slot implements CtpSlotHold {
   }
 }
 
-/** A request's timeout, swept by the map's one shared timer. */
-interface Deadline {
-  at: number;
-  expire(): void;
-}
-
-const RESOLVED = Promise.resolve();
 
 const TIMED_OUT: CtpResult & { timedOut?: boolean } = Object.freeze({ code: ReturnCode.TIMEOUT, timedOut: true });
 
@@ -106,7 +100,7 @@ function captureResolvers(resolve: (r: CtpResult) => void, reject: (err: unknown
 }
 
 /** One request waiting for its RESPONSE: entry, deadline and abort listener in one object. */
-class Waiting implements CtpPendingEntry, Deadline {
+class Waiting implements CtpPendingEntry, CtpDeadline {
   resolveFn!: (r: CtpResult) => void;
   rejectFn!: (err: unknown) => void;
   outcome: CtpWaitOutcome | undefined = undefined;
@@ -116,6 +110,9 @@ class Waiting implements CtpPendingEntry, Deadline {
   private early: CtpResult | undefined = undefined;
   private finished = false;
   private onAbort: (() => void) | undefined = undefined;
+  tracked = false;
+  prevDeadline: CtpDeadline | undefined = undefined;
+  nextDeadline: CtpDeadline | undefined = undefined;
 
   constructor(
     private readonly map: CtpPendingMap,
@@ -200,21 +197,14 @@ export class CtpPendingMap {
   private readonly closing = new AbortController();
   /** `closing.signal.aborted`, as a plain field (read by every request). */
   private closed = false;
-  // One timer for every request's timeout instead of one per request: with
-  // 1024 requests in flight, creating and clearing a timer each cost a
-  // quarter of the throughput (BENCHMARKS.md). It fires at the earliest
-  // deadline it knows of, and is cleared when nothing waits (no timer is
-  // left behind, and only waiting requests hold the process open).
-  private readonly deadlines = new Set<Deadline>();
-  private sweepTimer: CtpTimerHandle | undefined;
-  private sweepAt = Infinity;
-  /** The deadlines ran out of entries: 1, 2 while `clearIfIdle` waits its two microtask hops. */
-  private idleCheck = 0;
+  // One timer for every request's timeout instead of one per request (deadline-sweep.ts).
+  private readonly deadlines: CtpDeadlineSweep;
   // p-timeout's timers on the queued path come from the same clock.
   private readonly customTimers: { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout };
 
   /** `clock`: where `now` and the one sweep timer come from (the router's clock seam). */
   constructor(readonly clock: CtpClock = systemClock) {
+    this.deadlines = new CtpDeadlineSweep(clock);
     this.customTimers = {
       setTimeout: ((fn: () => void, ms: number) => clock.setTimeout(fn, ms)) as unknown as typeof setTimeout,
       clearTimeout: ((h: unknown) => {
@@ -350,72 +340,14 @@ export class CtpPendingMap {
 
   /** @internal A wait ended: forget its deadline and its entry. */
   ended(w: Waiting): void {
-    if (w.at !== 0) this.untrack(w);
+    if (w.at !== 0) this.deadlines.untrack(w);
     if (this.inflight.get(w.node) === w) this.inflight.delete(w.node);
   }
 
   /** @internal */
-  trackDeadline(d: Deadline, now?: number): void {
-    this.deadlines.add(d);
-    if (d.at < this.sweepAt) this.armSweep(d.at, now);
+  trackDeadline(d: CtpDeadline, now?: number): void {
+    this.deadlines.track(d, now);
   }
-
-  private untrack(d: Deadline): void {
-    this.deadlines.delete(d);
-    if (this.deadlines.size === 0 && this.sweepTimer !== undefined && this.idleCheck === 0) {
-      this.idleCheck = 1;
-      void RESOLVED.then(this.clearIfIdle);
-    }
-  }
-
-  /**
-   * Nothing waits: clear the timer — once the microtasks queued meanwhile
-   * have run (the caller's continuation, resolved just after, often sends the
-   * next request: the timer then serves it, where clearing it at once would
-   * create and clear a timer per request of a caller that waits for each).
-   * Timers fire only once the microtasks are done, so none fires meanwhile,
-   * and no timer is left when nothing waits.
-   */
-  private readonly clearIfIdle = (): void => {
-    if (this.deadlines.size > 0 || this.sweepTimer === undefined) {
-      this.idleCheck = 0;
-      return;
-    }
-    if (this.idleCheck === 1) {
-      // The second hop: after the continuation of the answer that emptied the set.
-      this.idleCheck = 2;
-      void RESOLVED.then(this.clearIfIdle);
-      return;
-    }
-    this.idleCheck = 0;
-    this.clock.clearTimeout(this.sweepTimer);
-    this.sweepTimer = undefined;
-    this.sweepAt = Infinity;
-  };
-
-  /** `now`: the clock read by the caller a moment ago, when it has one (one read less per request). */
-  private armSweep(at: number, now = this.clock.now()): void {
-    if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
-    this.sweepAt = at;
-    // Not unref'ed: a request being waited for holds the process open.
-    this.sweepTimer = this.clock.setTimeout(this.sweep, Math.min(MAX_TIMER_MS, Math.max(0, at - now)));
-  }
-
-  private readonly sweep = (): void => {
-    this.sweepTimer = undefined;
-    this.sweepAt = Infinity;
-    const now = this.clock.now();
-    const due: Deadline[] = [];
-    let next = Infinity;
-    for (const d of this.deadlines) {
-      if (d.at <= now) due.push(d);
-      else if (d.at < next) next = d.at;
-    }
-    if (next !== Infinity) this.armSweep(next, now);
-    // In deadline order, as separate timers would have fired.
-    due.sort((a, b) => a.at - b.at);
-    for (const d of due) d.expire();
-  };
 
   /** Resolve `node`'s request when `re` is its id; false when nothing matched (stale). */
   settle(node: string, re: number | undefined, result: CtpResult): boolean {
@@ -443,8 +375,6 @@ export class CtpPendingMap {
     this.closed = true;
     this.closing.abort();
     this.failWhere(() => true, CLOSED);
-    if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
-    this.sweepTimer = undefined;
-    this.sweepAt = Infinity;
+    this.deadlines.close();
   }
 }
