@@ -44,6 +44,10 @@ interface FrameFacts {
   readonly shallow: boolean;
   readonly controlFree: boolean;
 }
+// The three possible facts, shared (no object per frame); shallow implies controlFree.
+const NO_FACTS: FrameFacts = Object.freeze({ shallow: false, controlFree: false });
+const CONTROL_FREE: FrameFacts = Object.freeze({ shallow: false, controlFree: true });
+const SHALLOW: FrameFacts = Object.freeze({ shallow: true, controlFree: true });
 
 // `__proto__` keys are harmless inside a JSON.parse result, but a host that
 // merges content with Object.assign or a spread into a prototype would be
@@ -234,7 +238,7 @@ export function decode(frame: string): CtpMessage {
   if (typeof obj.t !== 'string') malformed('`t` is missing or not a string');
   if (obj.hops !== undefined && !isSafeNonNegative(obj.hops)) malformed('`hops` is not a safe integer');
   const controlFree = frame.indexOf('\\') < 0 && frame.indexOf('\x7f') < 0;
-  const facts: FrameFacts = { controlFree, shallow: controlFree && provablyShallow(frame) };
+  const facts = !controlFree ? NO_FACTS : provablyShallow(frame) ? SHALLOW : CONTROL_FREE;
   validate(obj, facts);
   // Every other field (adverts, unknown ones) is kept and re-encoded when the
   // frame is forwarded (PROTOCOL.md section 6): bound it as `content` is bounded,
@@ -342,7 +346,9 @@ export function jsonProblem(value: unknown, depth = 1, ancestors?: object[]): st
           if (p !== undefined) return p;
         }
       } else {
-        for (const key of Object.keys(value)) {
+        // Own enumerable keys in Object.keys order, without its array (the prototype is a plain object's or null).
+        for (const key in value) {
+          if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
           if (key === '__proto__') return 'a `__proto__` key';
           const item = (value as Obj)[key];
           if (!pushed && typeof item === 'object' && item !== null) {
