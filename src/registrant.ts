@@ -388,12 +388,13 @@ class ControlRequest<P> implements CtpRequestSpec, CtpRequestPlan {
   plan(to: string, id: number): this {
     const { t, node, virtual: controller, app, payload } = this;
     this.owner.touchIdle(controller);
+    // `ttl` (last, as on the wire) is set when the request leaves (requests.ts): in the literal, it needs no property added later.
     this.msg =
       t === 'COMMAND'
-        ? { v: 1, t, id, to, node, controller, app, content: payload }
+        ? { v: 1, t, id, to, node, controller, app, content: payload, ttl: 0 }
         : payload === undefined
-          ? { v: 1, t, id, to, node, controller, app }
-          : { v: 1, t, id, to, node, controller, app, optionals: payload as Record<string, unknown> };
+          ? { v: 1, t, id, to, node, controller, app, ttl: 0 }
+          : { v: 1, t, id, to, node, controller, app, optionals: payload as Record<string, unknown>, ttl: 0 };
     return this;
   }
 
