@@ -4,6 +4,7 @@
  * frame too large or not UTF-8, a codec refusal, `authorize` saying no.
  */
 import { isUtf8 } from 'node:buffer';
+import { jsonCodec } from './codec.js';
 import { CtpCallbackError, CtpDecodeError } from './errors.js';
 import type { DropReason } from './events.js';
 import type { CtpCodec, CtpMessage } from './messages.js';
@@ -29,12 +30,20 @@ export interface CtpAdmissionOptions<P> {
 export class CtpAdmission<P> {
   /** The text of the frame last admitted (forwarding patches it instead of re-encoding). */
   text = '';
+  /**
+   * The messages admitted are as the default codec checked them (no custom
+   * codec, no `authorize` that could change them): a RESPONSE's or EVENT's
+   * destination is a well-formed virtual node of its node.
+   */
+  readonly checked: boolean;
 
   constructor(
     private readonly opts: CtpAdmissionOptions<P>,
     private readonly isDown: (peer: P) => boolean,
     private readonly report: CtpReport<P>,
-  ) {}
+  ) {
+    this.checked = opts.codec === jsonCodec && opts.authorize === undefined;
+  }
 
   /** The decoded message, or `undefined` once the drop is reported. */
   admit(peer: P, raw: string | Uint8Array): CtpMessage | undefined {

@@ -6,7 +6,7 @@
 import createDebug from 'debug';
 import { CtpDecodeError } from './errors.js';
 import { isReturnCode, PROTOCOL_VERSION, type CtpCodec, type CtpMessage } from './messages.js';
-import { isValidAdvertName, isValidPlainNodeName, isValidRouterId, virtualParts } from './names.js';
+import { isValidAdvertName, isValidPlainNodeName, isValidRouterId, virtualRouterAt } from './names.js';
 import { MAX_CERT_CHARS, MAX_SIG_CHARS } from './signing.js';
 
 const debug = createDebug('ctp:codec');
@@ -44,6 +44,10 @@ interface FrameFacts {
   readonly shallow: boolean;
   readonly controlFree: boolean;
 }
+// The three possible facts, shared (no object per frame); shallow implies controlFree.
+const NO_FACTS: FrameFacts = Object.freeze({ shallow: false, controlFree: false });
+const CONTROL_FREE: FrameFacts = Object.freeze({ shallow: false, controlFree: true });
+const SHALLOW: FrameFacts = Object.freeze({ shallow: true, controlFree: true });
 
 // `__proto__` keys are harmless inside a JSON.parse result, but a host that
 // merges content with Object.assign or a spread into a prototype would be
@@ -106,10 +110,9 @@ function registrantField(o: Obj): void {
   stringField(o, hasC ? 'controller' : 'monitor');
 }
 function destinationField(o: Obj, key: 'controller' | 'monitor', node: string): void {
-  const v = virtualParts(o[key]);
   // PROTOCOL.md section 5: a RESPONSE or EVENT whose destination is not a
-  // well-formed virtual node (of this very node) is malformed.
-  if (v === undefined || v.node !== node) malformed(`\`${key}\` is not a well-formed virtual node of \`node\``);
+  // well-formed virtual node (of this very node, which nodeField checked) is malformed.
+  if (virtualRouterAt(o[key], node, true) < 0) malformed(`\`${key}\` is not a well-formed virtual node of \`node\``);
 }
 function contentField(o: Obj, required: boolean, facts: FrameFacts): void {
   if (!Object.prototype.hasOwnProperty.call(o, 'content')) {
@@ -235,7 +238,7 @@ export function decode(frame: string): CtpMessage {
   if (typeof obj.t !== 'string') malformed('`t` is missing or not a string');
   if (obj.hops !== undefined && !isSafeNonNegative(obj.hops)) malformed('`hops` is not a safe integer');
   const controlFree = frame.indexOf('\\') < 0 && frame.indexOf('\x7f') < 0;
-  const facts: FrameFacts = { controlFree, shallow: controlFree && provablyShallow(frame) };
+  const facts = !controlFree ? NO_FACTS : provablyShallow(frame) ? SHALLOW : CONTROL_FREE;
   validate(obj, facts);
   // Every other field (adverts, unknown ones) is kept and re-encoded when the
   // frame is forwarded (PROTOCOL.md section 6): bound it as `content` is bounded,
@@ -325,26 +328,38 @@ export function jsonProblem(value: unknown, depth = 1, ancestors?: object[]): st
       if (value === null) return undefined;
       if (depth > MAX_CONTENT_DEPTH) return `a value nested deeper than ${MAX_CONTENT_DEPTH}`;
       // The chain of enclosing objects (at most MAX_CONTENT_DEPTH): a cycle
-      // is an object that encloses itself. No Set per call: this runs on
-      // every command and response.
-      const seen = ancestors ?? [];
-      if (seen.includes(value)) return 'a cycle';
+      // is an object that encloses itself. No Set per call, and no array
+      // either until a nested object needs the chain: this runs on every
+      // command and response.
+      if (ancestors !== undefined && ancestors.includes(value)) return 'a cycle';
       const proto = Object.getPrototypeOf(value);
       if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return 'an object that is not plain data';
-      seen.push(value);
+      let seen = ancestors;
+      let pushed = false;
       if (Array.isArray(value)) {
         for (const item of value) {
+          if (!pushed && typeof item === 'object' && item !== null) {
+            (seen ??= []).push(value);
+            pushed = true;
+          }
           const p = jsonProblem(item, depth + 1, seen);
           if (p !== undefined) return p;
         }
       } else {
-        for (const key of Object.keys(value)) {
+        // Own enumerable keys in Object.keys order, without its array (the prototype is a plain object's or null).
+        for (const key in value) {
+          if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
           if (key === '__proto__') return 'a `__proto__` key';
-          const p = jsonProblem((value as Obj)[key], depth + 1, seen);
+          const item = (value as Obj)[key];
+          if (!pushed && typeof item === 'object' && item !== null) {
+            (seen ??= []).push(value);
+            pushed = true;
+          }
+          const p = jsonProblem(item, depth + 1, seen);
           if (p !== undefined) return p;
         }
       }
-      seen.pop();
+      if (pushed) seen?.pop();
       return undefined;
     }
     default:

@@ -4,10 +4,12 @@
  * registrant-bound frames to routing.
  */
 import createDebug from 'debug';
+import type { CtpAdmission } from './admission.js';
+import { CtpInternalError } from './errors.js';
 import type { CtpFlooding } from './flooding.js';
 import type { CtpMessage } from './messages.js';
 import type { CtpNeighbors } from './neighbors.js';
-import type { CtpReport } from './outbound.js';
+import type { CtpOutbound, CtpReport } from './outbound.js';
 import type { CtpRouting } from './routing.js';
 import type { CtpTable } from './table.js';
 import { describeFrame } from './trace.js';
@@ -26,8 +28,23 @@ export interface CtpInboundParts<P> {
   update(): void;
 }
 
-/** Hand `msg` (as `text` arrived from `peer`) to its part. */
-export function dispatch<P>(parts: CtpInboundParts<P>, peer: P, msg: CtpMessage, text: string): void {
+/**
+ * `router.receive` on an open router: admit one frame from `peer`, then
+ * dispatch it. An internal fault is reported as `error`, never thrown. No
+ * closure per frame (the hot path, BENCHMARKS.md).
+ */
+export function receiveFrame<P>(parts: CtpInboundParts<P> & { readonly out: CtpOutbound<P> }, admission: CtpAdmission<P>, peer: P, frame: string | Uint8Array): void {
+  try {
+    parts.out.counters.framesIn++;
+    const msg = admission.admit(peer, frame);
+    if (msg !== undefined) dispatch(parts, peer, msg, admission.text, admission.checked);
+  } catch (err) {
+    parts.report.error(new CtpInternalError('receive', err));
+  }
+}
+
+/** Hand `msg` (as `text` arrived from `peer`) to its part; `checked`: as the default codec checked it (admission.ts). */
+export function dispatch<P>(parts: CtpInboundParts<P>, peer: P, msg: CtpMessage, text: string, checked = false): void {
   if (debug.enabled) debug('%s <- %s peer=%s', parts.id, describeFrame(msg), parts.table.boundId(peer) ?? '?');
   switch (msg.t) {
     case 'REPORTNODE':
@@ -47,7 +64,7 @@ export function dispatch<P>(parts: CtpInboundParts<P>, peer: P, msg: CtpMessage,
       return parts.routing.hostBound(msg, peer, text);
     case 'RESPONSE':
     case 'EVENT':
-      return void parts.routing.registrantBound(msg, peer, text);
+      return void parts.routing.registrantBound(msg, peer, text, checked);
     default:
       return parts.report.drop(peer, 'unknown-type');
   }

@@ -22,7 +22,7 @@ import {
   type CtpUnregister,
 } from './messages.js';
 import { eventTargets } from './fanout.js';
-import { virtualParts, type CtpRegistrationType } from './names.js';
+import { isControllerOf, virtualParts, type CtpRegistrationType } from './names.js';
 import type { CtpReport } from './outbound.js';
 import { LOCAL, type CtpRouting, type CtpSource } from './routing.js';
 import type { CtpTable, CtpTableDelta } from './table.js';
@@ -253,14 +253,12 @@ export class CtpHost<P> {
   }
 
   private control(msg: CtpControlMessage, from: CtpSource<P>): void {
-    const v = virtualParts(msg.controller);
-    if (v === undefined || v.type !== 'controller' || v.node !== msg.node) {
-      if (from !== LOCAL) this.report.drop(from, 'bad-registrant', { t: msg.t, node: msg.node });
-      return;
-    }
     const h = this.hosted.get(msg.node);
-    if (h?.controller === undefined) return void this.routing.answer(msg.node, msg.controller, ReturnCode.NOT_ASSIGNED, msg.id);
-    if (h.controller !== msg.controller) return void this.routing.answer(msg.node, msg.controller, ReturnCode.REJECTED, msg.id);
+    // The node's controller was checked as its controller virtual node when it registered: a request from it needs no parse.
+    if (h?.controller === undefined || h.controller !== msg.controller) {
+      if (!isControllerOf(msg.controller, msg.node)) return void (from !== LOCAL && this.report.drop(from, 'bad-registrant', { t: msg.t, node: msg.node }));
+      return void this.routing.answer(msg.node, msg.controller, h?.controller === undefined ? ReturnCode.NOT_ASSIGNED : ReturnCode.REJECTED, msg.id);
+    }
     this.idle.touch(msg.node, msg.controller);
     // One open request per node: a newer one replaces it.
     const open = { re: msg.id, controller: msg.controller };

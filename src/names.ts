@@ -10,9 +10,10 @@ export const MAX_NODE_NAME_LENGTH = 256;
 export const MAX_ROUTER_ID_LENGTH = 128;
 
 const ROUTER_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
-// U+0000–U+001F and U+007F are never part of a name (PROTOCOL.md section 1).
-// eslint-disable-next-line no-control-regex
-const CONTROL_RE = /[\u0000-\u001f\u007f]/;
+const CONTROLLER_PREFIX = 'controller[';
+const MONITOR_PREFIX = 'monitor[';
+// U+0000–U+001F and U+007F are never part of a name (PROTOCOL.md section 1):
+// `/[\u0000-\u001f\u007f]/`, tested by hand (hasControlChar).
 // The grammars, implemented by hand below (no backtracking):
 //   virtual node  /^(controller|monitor)\[([^]+)\]@([A-Za-z0-9._:-]{1,128})$/  (parseVirtualName)
 //   reserved form /^(?:controller|monitor)\[[^]*\]@/                          (isReservedName)
@@ -51,8 +52,8 @@ const validIds = new Set<string>();
 export function isReservedName(name: string): boolean {
   // The reserved form by hand (`[^]*` may be empty): names starting with c or m are common.
   const c = name.charCodeAt(0);
-  if (c === 99 /* c */) return name.startsWith('controller[') && name.indexOf(']@', 11) >= 0;
-  return c === 109 /* m */ && name.startsWith('monitor[') && name.indexOf(']@', 8) >= 0;
+  if (c === 99 /* c */) return hasAt(name, CONTROLLER_PREFIX, 0) && name.indexOf(']@', 11) >= 0;
+  return c === 109 /* m */ && hasAt(name, MONITOR_PREFIX, 0) && name.indexOf(']@', 8) >= 0;
 }
 
 /**
@@ -66,9 +67,66 @@ export function isValidPlainNodeName(name: unknown, controlFree = false): name i
     typeof name === 'string' &&
     name.length >= 1 &&
     name.length <= MAX_NODE_NAME_LENGTH &&
-    (controlFree || !CONTROL_RE.test(name)) &&
+    (controlFree || !hasControlChar(name)) &&
     !isReservedName(name)
   );
+}
+
+/** Does `s` hold U+0000–U+001F or U+007F? By hand: no regex call for the short names every request checks. */
+function hasControlChar(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+/**
+ * Where the router id starts in `name` when `name` is a well-formed virtual
+ * node of the plain node `node` (when `virtualParts(name)?.node === node`),
+ * else -1: the same answer without the parse, the cache or an allocation
+ * (every RESPONSE and EVENT is checked so, at every hop; by char codes: a
+ * `startsWith` call costs more than this whole scan). `nodeValid`: the
+ * caller has checked that `node` is a valid plain node name.
+ * @internal
+ */
+export function virtualRouterAt(name: unknown, node: string, nodeValid = false): number {
+  if (typeof name !== 'string' || (!nodeValid && !isValidPlainNodeName(node))) return -1;
+  const c = name.charCodeAt(0);
+  const prefix = c === 99 /* c */ ? CONTROLLER_PREFIX : c === 109 /* m */ ? MONITOR_PREFIX : undefined;
+  if (prefix === undefined || !hasAt(name, prefix, 0) || !hasAt(name, node, prefix.length)) return -1;
+  // A router id has neither `]` nor `@`: a valid one after this `]@` makes it the last `]@`, the parse's separator.
+  const at = prefix.length + node.length + 2;
+  if (name.charCodeAt(at - 2) !== 93 /* ] */ || name.charCodeAt(at - 1) !== 64 /* @ */) return -1;
+  return isRouterIdFrom(name, at) ? at : -1;
+}
+
+/**
+ * Is `name` the controller virtual node of `node` (a `virtualParts(name)` of
+ * type `controller` and node `node`)? Without the parse (virtualRouterAt).
+ * @internal
+ */
+export function isControllerOf(name: unknown, node: string): boolean {
+  return virtualRouterAt(name, node) >= 0 && (name as string).charCodeAt(0) === 99 /* c */;
+}
+
+/** `s.startsWith(part, at)`, by char codes. @internal */
+export function hasAt(s: string, part: string, at: number): boolean {
+  if (s.length < at + part.length) return false;
+  for (let i = 0; i < part.length; i++) if (s.charCodeAt(at + i) !== part.charCodeAt(i)) return false;
+  return true;
+}
+
+/** `ROUTER_ID_RE.test(s.slice(from))` without the slice. */
+function isRouterIdFrom(s: string, from: number): boolean {
+  const n = s.length - from;
+  if (n < 1 || n > MAX_ROUTER_ID_LENGTH) return false;
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // [A-Za-z0-9._:-]
+    if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 58) || c === 46 || c === 95 || c === 45)) return false;
+  }
+  return true;
 }
 
 /**
@@ -128,7 +186,7 @@ export function isValidAdvertName(name: unknown, controlFree = false): name is s
   if (typeof name !== 'string') return false;
   if (isReservedName(name)) return parseVirtualName(name) !== undefined;
   // isValidPlainNodeName, knowing the name is not reserved (adverts list many names).
-  return name.length >= 1 && name.length <= MAX_NODE_NAME_LENGTH && (controlFree || !CONTROL_RE.test(name));
+  return name.length >= 1 && name.length <= MAX_NODE_NAME_LENGTH && (controlFree || !hasControlChar(name));
 }
 
 /** The virtual node that stands for `routerId`'s registration of `type` on `node`. */

@@ -176,7 +176,7 @@ export interface CtpRequestOptions {
 }
 
 export function resolveRequestOptions(opts: CtpRequestOptions | undefined, defaultTimeout: number): CtpRunOptions {
-  if (opts === undefined) return { signal: undefined, timeoutMs: defaultTimeout, queue: false, idleTimeoutMs: undefined };
+  if (opts === undefined) return defaultRunOptions(defaultTimeout);
   if (typeof opts !== 'object' || opts === null) throw argumentError('opts', 'an object', opts);
   const { signal, timeoutMs, queue } = opts;
   const idleTimeoutMs = idleMs(opts.idleTimeoutMs, 'opts.idleTimeoutMs');
@@ -185,4 +185,11 @@ export function resolveRequestOptions(opts: CtpRequestOptions | undefined, defau
     throw argumentError('opts.timeoutMs', 'a positive number of milliseconds', timeoutMs);
   if (queue !== undefined && typeof queue !== 'boolean') throw argumentError('opts.queue', 'a boolean', queue);
   return { signal, timeoutMs: timeoutMs ?? defaultTimeout, queue: queue ?? false, idleTimeoutMs };
+}
+
+// The options of a request made without any, frozen and shared (one object per request less on the hot path).
+let lastDefaults: Readonly<CtpRunOptions> | undefined;
+function defaultRunOptions(timeoutMs: number): Readonly<CtpRunOptions> {
+  if (lastDefaults?.timeoutMs !== timeoutMs) lastDefaults = Object.freeze({ signal: undefined, timeoutMs, queue: false, idleTimeoutMs: undefined });
+  return lastDefaults;
 }

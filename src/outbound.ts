@@ -75,7 +75,7 @@ export class CtpOutbound<P> {
   /** Call `send`, reporting a throw or rejection as `error`; `onFail` runs then. `info` goes to `send` when given. */
   frame(peer: P | null, frame: string, onFail?: () => void, info?: CtpSendInfo<P>): void {
     if (this.closed) return;
-    if (debug.enabled && info?.adverts !== undefined)
+    if (info?.adverts !== undefined && debug.enabled)
       debug('%s -> REPORTNODE adverts=%s peer=%s (%d bytes)', this.trace?.id, info.adverts.map((a) => `${a.origin}:${a.seq}`).join(','), this.label(peer), frame.length);
     this.counters.framesOut++;
     // No closure per frame: only a failure (or a promise) makes one.

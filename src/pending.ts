@@ -9,7 +9,8 @@
 import { Mutex, type MutexInterface } from 'async-mutex';
 import createDebug from 'debug';
 import pTimeout from 'p-timeout';
-import { MAX_TIMER_MS, systemClock, type CtpClock, type CtpTimerHandle } from './clock.js';
+import { systemClock, type CtpClock } from './clock.js';
+import { CtpDeadlineSweep, type CtpDeadline } from './deadline-sweep.js';
 import { ReturnCode, type CtpResult } from './messages.js';
 
 const debug = createDebug('ctp:pending');
@@ -40,21 +41,39 @@ const CLOSED: CtpResult = Object.freeze({ code: ReturnCode.ERROR, reason: 'close
 /** Releases a node's slot; calling it again does nothing. */
 export type CtpSlotReleaser = () => void;
 
+/** A node's slot held: `release()` frees it; calling it again does nothing. */
+export interface CtpSlotHold {
+  release(): void;
+}
+
 /**
  * One node's request slot: held while its key is in `slots`. Queued takers
  * (rare) wait on a mutex created at the first contention; `held` is the
- * mutex taken on behalf of the holder that was there first.
+ * mutex taken on behalf of the holder that was there first. The slot is also
+ * its first holder's `CtpSlotHold` (one object per request, no closure).
  */
-interface Slot {
-  mutex: Mutex | undefined;
-  held: Promise<MutexInterface.Releaser> | undefined;
+class Slot implements CtpSlotHold {
+  mutex: Mutex | undefined = undefined;
+  held: Promise<MutexInterface.Releaser> | undefined = undefined;
+  private released = false;
+
+  constructor(
+    private readonly slots: Map<string, Slot>,
+    private readonly node: string,
+  ) {}
+
+  /** The first holder's release. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (this.held !== undefined) {
+      // Queued takers wait on the slot's mutex: hand it over to the next in line.
+      void this.held.then((release) => release());
+      this.held = undefined;
+    } else if (this.slots.get(this.node) === this) this.slots.delete(this.node);
+  }
 }
 
-/** A request's timeout, swept by the map's one shared timer. */
-interface Deadline {
-  at: number;
-  expire(): void;
-}
 
 const TIMED_OUT: CtpResult & { timedOut?: boolean } = Object.freeze({ code: ReturnCode.TIMEOUT, timedOut: true });
 
@@ -68,10 +87,20 @@ export interface CtpWaitOutcome {
   settled(r: CtpResult & { timedOut?: boolean }): CtpResult;
   /** The signal aborted the wait (or the send threw): runs before the promise rejects. */
   failed(): void;
+  /** When `wait` gets no `onRegistered`: runs in its place (sends the request) — no closure per request. */
+  send?(): void;
+}
+
+/** The waits' promise executor, shared (no closure per request): it hands the resolvers to `capturing`. */
+let capturing: Waiting | undefined;
+function captureResolvers(resolve: (r: CtpResult) => void, reject: (err: unknown) => void): void {
+  const w = capturing as Waiting;
+  w.resolveFn = resolve;
+  w.rejectFn = reject;
 }
 
 /** One request waiting for its RESPONSE: entry, deadline and abort listener in one object. */
-class Waiting implements CtpPendingEntry, Deadline {
+class Waiting implements CtpPendingEntry, CtpDeadline {
   resolveFn!: (r: CtpResult) => void;
   rejectFn!: (err: unknown) => void;
   outcome: CtpWaitOutcome | undefined = undefined;
@@ -81,6 +110,9 @@ class Waiting implements CtpPendingEntry, Deadline {
   private early: CtpResult | undefined = undefined;
   private finished = false;
   private onAbort: (() => void) | undefined = undefined;
+  tracked = false;
+  prevDeadline: CtpDeadline | undefined = undefined;
+  nextDeadline: CtpDeadline | undefined = undefined;
 
   constructor(
     private readonly map: CtpPendingMap,
@@ -143,8 +175,9 @@ class Waiting implements CtpPendingEntry, Deadline {
       };
       signal.addEventListener('abort', this.onAbort, { once: true });
     }
-    this.at = this.map.clock.now() + ms;
-    this.map.trackDeadline(this);
+    const now = this.map.clock.now();
+    this.at = now + ms;
+    this.map.trackDeadline(this, now);
   }
 
   /** End the wait once; false when it had ended already. */
@@ -162,19 +195,16 @@ export class CtpPendingMap {
   private readonly slots = new Map<string, Slot>();
   private readonly inflight = new Map<string, CtpPendingEntry>();
   private readonly closing = new AbortController();
-  // One timer for every request's timeout instead of one per request: with
-  // 1024 requests in flight, creating and clearing a timer each cost a
-  // quarter of the throughput (BENCHMARKS.md). It fires at the earliest
-  // deadline it knows of, and is cleared when nothing waits (no timer is
-  // left behind, and only waiting requests hold the process open).
-  private readonly deadlines = new Set<Deadline>();
-  private sweepTimer: CtpTimerHandle | undefined;
-  private sweepAt = Infinity;
+  /** `closing.signal.aborted`, as a plain field (read by every request). */
+  private closed = false;
+  // One timer for every request's timeout instead of one per request (deadline-sweep.ts).
+  private readonly deadlines: CtpDeadlineSweep;
   // p-timeout's timers on the queued path come from the same clock.
   private readonly customTimers: { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout };
 
   /** `clock`: where `now` and the one sweep timer come from (the router's clock seam). */
   constructor(readonly clock: CtpClock = systemClock) {
+    this.deadlines = new CtpDeadlineSweep(clock);
     this.customTimers = {
       setTimeout: ((fn: () => void, ms: number) => clock.setTimeout(fn, ms)) as unknown as typeof setTimeout,
       clearTimeout: ((h: unknown) => {
@@ -194,10 +224,16 @@ export class CtpPendingMap {
 
   /** Take `node`'s slot now when it is free (the common, synchronous path); `undefined` when busy or closed. */
   tryAcquire(node: string): CtpSlotReleaser | undefined {
-    if (this.closing.signal.aborted || this.slots.has(node)) return undefined;
-    const s: Slot = { mutex: undefined, held: undefined };
+    const s = this.tryHold(node);
+    return s === undefined ? undefined : () => s.release();
+  }
+
+  /** `tryAcquire`, the slot held as an object (the request pipeline's hot path: no closure). */
+  tryHold(node: string): CtpSlotHold | undefined {
+    if (this.closed || this.slots.has(node)) return undefined;
+    const s = new Slot(this.slots, node);
     this.slots.set(node, s);
-    return this.releaser(node, s);
+    return s;
   }
 
   /**
@@ -210,19 +246,6 @@ export class CtpPendingMap {
     const slot = this.slots.get(node);
     if (slot === undefined) return Promise.resolve(this.tryAcquire(node) as CtpSlotReleaser);
     return this.queueFor(node, slot, opts);
-  }
-
-  private releaser(node: string, slot: Slot): CtpSlotReleaser {
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      if (slot.held !== undefined) {
-        // Queued takers wait on the slot's mutex: hand it over to the next in line.
-        void slot.held.then((release) => release());
-        slot.held = undefined;
-      } else if (this.slots.get(node) === slot) this.slots.delete(node);
-    };
   }
 
   /**
@@ -299,13 +322,13 @@ export class CtpPendingMap {
     // as long as the request is garbage-collector work (BENCHMARKS.md).
     const w = new Waiting(this, entry.id, entry.node, entry.op, entry.to, signal);
     w.outcome = outcome;
-    const p = new Promise<CtpResult & { timedOut?: boolean }>((resolve, reject) => {
-      w.resolveFn = resolve;
-      w.rejectFn = reject;
-    });
+    capturing = w;
+    const p = new Promise<CtpResult & { timedOut?: boolean }>(captureResolvers);
+    capturing = undefined;
     this.inflight.set(entry.node, w);
     try {
-      onRegistered?.();
+      if (onRegistered !== undefined) onRegistered();
+      else outcome?.send?.();
     } catch (err) {
       w.finish();
       w.fail(err);
@@ -317,47 +340,14 @@ export class CtpPendingMap {
 
   /** @internal A wait ended: forget its deadline and its entry. */
   ended(w: Waiting): void {
-    if (w.at !== 0) this.untrack(w);
+    if (w.at !== 0) this.deadlines.untrack(w);
     if (this.inflight.get(w.node) === w) this.inflight.delete(w.node);
   }
 
   /** @internal */
-  trackDeadline(d: Deadline): void {
-    this.deadlines.add(d);
-    if (d.at < this.sweepAt) this.armSweep(d.at);
+  trackDeadline(d: CtpDeadline, now?: number): void {
+    this.deadlines.track(d, now);
   }
-
-  private untrack(d: Deadline): void {
-    this.deadlines.delete(d);
-    if (this.deadlines.size === 0 && this.sweepTimer !== undefined) {
-      this.clock.clearTimeout(this.sweepTimer);
-      this.sweepTimer = undefined;
-      this.sweepAt = Infinity;
-    }
-  }
-
-  private armSweep(at: number): void {
-    if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
-    this.sweepAt = at;
-    // Not unref'ed: a request being waited for holds the process open.
-    this.sweepTimer = this.clock.setTimeout(this.sweep, Math.min(MAX_TIMER_MS, Math.max(0, at - this.clock.now())));
-  }
-
-  private readonly sweep = (): void => {
-    this.sweepTimer = undefined;
-    this.sweepAt = Infinity;
-    const now = this.clock.now();
-    const due: Deadline[] = [];
-    let next = Infinity;
-    for (const d of this.deadlines) {
-      if (d.at <= now) due.push(d);
-      else if (d.at < next) next = d.at;
-    }
-    if (next !== Infinity) this.armSweep(next);
-    // In deadline order, as separate timers would have fired.
-    due.sort((a, b) => a.at - b.at);
-    for (const d of due) d.expire();
-  };
 
   /** Resolve `node`'s request when `re` is its id; false when nothing matched (stale). */
   settle(node: string, re: number | undefined, result: CtpResult): boolean {
@@ -382,10 +372,9 @@ export class CtpPendingMap {
 
   /** Resolve everything with `ERROR` (reason `closed`), queued requests included. */
   close(): void {
+    this.closed = true;
     this.closing.abort();
     this.failWhere(() => true, CLOSED);
-    if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
-    this.sweepTimer = undefined;
-    this.sweepAt = Infinity;
+    this.deadlines.close();
   }
 }

@@ -26,9 +26,9 @@ export function respondAt<P>(p: CtpPublishingParts<P>, node: string, content: un
   if (!isReturnCode(code)) throw argumentError('code', 'a ReturnCode', code);
   if (re !== undefined && !Number.isSafeInteger(re)) throw argumentError('re', 'a request id', re);
   checkJson('content', content, false);
-  if (!p.table.isReachableName(node)) return { code: ReturnCode.NODE_UNFOUND };
-  if (!p.table.hasLocal(node)) return { code: ReturnCode.REJECTED };
-  return p.host.respond(node, content, code, re);
+  // A local node is reachable (its owner is this router): one lookup for the common case.
+  if (p.table.hasLocal(node)) return p.host.respond(node, content, code, re);
+  return { code: p.table.isReachableName(node) ? ReturnCode.REJECTED : ReturnCode.NODE_UNFOUND };
 }
 
 /** `post(node, content)`: toward the node's host, which publishes it. */

@@ -72,6 +72,8 @@ const OPS: Record<ControlType, CtpOp> = { START: 'start', STOP: 'stop', COMMAND:
 
 export class CtpRegistrant<P> {
   private readonly regs = new Map<string, CtpOwnRegistration>();
+  /** The controller registrations of `regs` by node: what control requests look up (no virtual name built per request). */
+  private readonly controllers = new Map<string, CtpOwnRegistration>();
   /** Virtual nodes whose REGISTER was answered, not yet recorded (the answer's continuation is to come). */
   private readonly unrecorded = new Set<string>();
   /** Release notices that came after such an answer, before the registration was recorded (a burst after a stall). */
@@ -132,6 +134,7 @@ export class CtpRegistrant<P> {
             if (r.code !== ReturnCode.SUCCESS || this.hooks.closed()) return this.hooks.removeVirtual(virtual);
             const reg: CtpOwnRegistration = { node, type, virtual, host: to, gap: false, lostTimer: undefined, refreshId: undefined, refreshTimer: undefined, refreshTries: 0 };
             this.regs.set(virtual, reg);
+            if (type === 'controller') this.controllers.set(node, reg);
             if (type === 'controller') this.watchIdle(reg, idleTimeoutMs, r.content);
             this.emit('registered', { node, type, virtualNode: virtual, host: to });
             if (early !== undefined) this.response(early, LOCAL);
@@ -177,15 +180,15 @@ export class CtpRegistrant<P> {
 
   /** start, stop, command: only through this router's controller registration. */
   control(t: ControlType, node: string, app: string, payload: unknown): CtpRequestSpec {
-    return new ControlRequest(this, t, node, app, payload, virtualName('controller', node, this.table.id));
+    return new ControlRequest(this, t, node, app, payload);
   }
 
-  /** Where a control request for `node` goes (the host of the controller registration), or why not. */
-  controlHost(node: string, virtual: string): CtpResult | string {
-    const reg = this.regs.get(virtual);
+  /** This router's controller registration of `node`, which a control request goes through, or why there is none usable. */
+  controlHost(node: string): CtpOwnRegistration | CtpResult {
+    const reg = this.controllers.get(node);
     if (!this.nodeKnownFor(node, reg)) return { code: ReturnCode.NODE_UNFOUND };
     if (reg === undefined) return { code: ReturnCode.NOT_ASSIGNED };
-    return reg.host;
+    return reg;
   }
 
   /** Issue 10: the idle timeout the host applied (its answer's content) or the one asked for. */
@@ -342,6 +345,7 @@ export class CtpRegistrant<P> {
   private remove(reg: CtpOwnRegistration): void {
     if (this.regs.get(reg.virtual) !== reg) return;
     this.regs.delete(reg.virtual);
+    if (reg.type === 'controller') this.controllers.delete(reg.node);
     reg.lostTimer = this.timers.clear(reg.lostTimer);
     reg.refreshTimer = this.timers.clear(reg.refreshTimer);
     this.idle.unwatch(reg.virtual);
@@ -361,6 +365,8 @@ export class CtpRegistrant<P> {
 class ControlRequest<P> implements CtpRequestSpec, CtpRequestPlan {
   readonly op: CtpOp;
   msg!: CtpControlMessage;
+  /** The controller's virtual node (`controller[node]@id`), from the registration `check` found. */
+  private virtual = '';
 
   constructor(
     private readonly owner: CtpRegistrant<P>,
@@ -368,24 +374,27 @@ class ControlRequest<P> implements CtpRequestSpec, CtpRequestPlan {
     readonly node: string,
     private readonly app: string,
     private readonly payload: unknown,
-    private readonly virtual: string,
   ) {
     this.op = OPS[t];
   }
 
   check(): CtpResult | string {
-    return this.owner.controlHost(this.node, this.virtual);
+    const r = this.owner.controlHost(this.node);
+    if ('code' in r) return r;
+    this.virtual = r.virtual;
+    return r.host;
   }
 
   plan(to: string, id: number): this {
     const { t, node, virtual: controller, app, payload } = this;
     this.owner.touchIdle(controller);
+    // `ttl` (last, as on the wire) is set when the request leaves (requests.ts): in the literal, it needs no property added later.
     this.msg =
       t === 'COMMAND'
-        ? { v: 1, t, id, to, node, controller, app, content: payload }
+        ? { v: 1, t, id, to, node, controller, app, content: payload, ttl: 0 }
         : payload === undefined
-          ? { v: 1, t, id, to, node, controller, app }
-          : { v: 1, t, id, to, node, controller, app, optionals: payload as Record<string, unknown> };
+          ? { v: 1, t, id, to, node, controller, app, ttl: 0 }
+          : { v: 1, t, id, to, node, controller, app, optionals: payload as Record<string, unknown>, ttl: 0 };
     return this;
   }
 

@@ -13,7 +13,7 @@ import createDebug from 'debug';
 import type { CtpClock } from './clock.js';
 import type { CtpTimeoutEvent } from './events.js';
 import { ReturnCode, type CtpRequestMessage, type CtpResult } from './messages.js';
-import type { CtpPendingMap, CtpSlotReleaser, CtpWaitOutcome } from './pending.js';
+import type { CtpPendingEntry, CtpPendingMap, CtpSlotHold, CtpWaitOutcome } from './pending.js';
 import { requesterOf } from './trace.js';
 
 const debug = createDebug('ctp:requests');
@@ -79,8 +79,8 @@ export class CtpRequests {
       if (debug.enabled) debug('%s %s answered without sending: %s%s', spec.op, spec.node, to.code, to.reason !== undefined ? ` (${to.reason})` : '');
       return Promise.resolve(to);
     }
-    const release = this.pending.tryAcquire(spec.node);
-    if (release !== undefined) return this.planned(spec, o, deadline, to, release);
+    const slot = this.pending.tryHold(spec.node);
+    if (slot !== undefined) return this.planned(spec, o, deadline, to, slot);
     if (!o.queue) {
       if (debug.enabled) debug('%s %s: IN_PROGRESS (a request for the node is in flight)', spec.op, spec.node);
       return Promise.resolve({ code: ReturnCode.IN_PROGRESS });
@@ -109,52 +109,71 @@ export class CtpRequests {
       slot();
       return to;
     }
-    return this.planned(spec, o, deadline, to, slot);
+    return this.planned(spec, o, deadline, to, { release: slot });
   }
 
   /** With the slot held: plan, then exchange or answer at once. */
-  private planned(spec: CtpRequestSpec, o: CtpRunOptions, deadline: number, to: string, release: CtpSlotReleaser): Promise<CtpResult> {
+  private planned(spec: CtpRequestSpec, o: CtpRunOptions, deadline: number, to: string, slot: CtpSlotHold): Promise<CtpResult> {
     let plan: CtpResult | CtpRequestPlan;
     try {
       plan = spec.plan(to, this.nextId());
     } catch (err) {
-      release();
+      slot.release();
       return Promise.reject(err);
     }
     if (!('msg' in plan)) {
-      release();
+      slot.release();
       return Promise.resolve(plan);
     }
-    return this.exchange(spec, o, deadline, to, plan, release);
+    return this.exchange(spec, o, deadline, to, plan, slot);
   }
 
   /** Send the request and wait for its answer; the plan acts on the outcome; the slot is released. */
-  private exchange(spec: CtpRequestSpec, o: CtpRunOptions, deadline: number, to: string, plan: CtpRequestPlan, release: CtpSlotReleaser): Promise<CtpResult> {
+  private exchange(spec: CtpRequestSpec, o: CtpRunOptions, deadline: number, to: string, plan: CtpRequestPlan, slot: CtpSlotHold): Promise<CtpResult> {
     const { msg } = plan;
     const remaining = deadline - this.clock.now();
     // Issue 10: a control request carries the caller's remaining time (`ttl`, deadline.ts).
     if (msg.t === 'START' || msg.t === 'STOP' || msg.t === 'COMMAND') msg.ttl = Math.max(0, Math.floor(remaining));
-    if (debug.enabled) debug('%s %s %s id=%d to=%s: waiting up to %d ms', requesterOf(msg), spec.op, spec.node, msg.id, to, Math.max(0, remaining));
-    const outcome = new Exchange(spec, plan, release, this.hooks, to, debug.enabled ? this.clock : undefined);
+    const tracing = debug.enabled;
+    if (tracing) debug('%s %s %s id=%d to=%s: waiting up to %d ms', requesterOf(msg), spec.op, spec.node, msg.id, to, Math.max(0, remaining));
+    const outcome = new Exchange(spec, plan, slot, this.hooks, to, tracing ? this.clock : undefined);
     if (remaining <= 0) return Promise.resolve(outcome.settled({ code: ReturnCode.TIMEOUT, timedOut: true }));
-    return this.pending.wait({ id: msg.id, node: spec.node, op: spec.op, to }, remaining, o.signal, () => this.hooks.send(msg, to), outcome);
+    // The exchange is the entry too, and sends the request once it is registered (`send`).
+    return this.pending.wait(outcome, remaining, o.signal, undefined, outcome);
   }
 }
 
-/** A request in flight: what happens when its wait ends (one object, no closures per request). */
-class Exchange implements CtpWaitOutcome {
+/**
+ * A request in flight: its pending entry, its send, and what happens when its
+ * wait ends (one object, no closures per request).
+ */
+class Exchange implements CtpWaitOutcome, Omit<CtpPendingEntry, 'resolve'> {
   private readonly started: number;
 
   constructor(
     private readonly spec: CtpRequestSpec,
     private readonly plan: CtpRequestPlan,
-    private readonly release: CtpSlotReleaser,
+    private readonly slot: CtpSlotHold,
     private readonly hooks: CtpRequestHooks,
-    private readonly to: string,
+    readonly to: string,
     /** Given when debug is on: the outcome's line says how long it took. */
     private readonly clock: CtpClock | undefined,
   ) {
     this.started = clock?.now() ?? 0;
+  }
+
+  get id(): number {
+    return this.plan.msg.id;
+  }
+  get node(): string {
+    return this.spec.node;
+  }
+  get op(): string {
+    return this.spec.op;
+  }
+
+  send(): void {
+    this.hooks.send(this.plan.msg, this.to);
   }
 
   settled(result: CtpResult & { timedOut?: boolean }): CtpResult {
@@ -172,7 +191,7 @@ class Exchange implements CtpWaitOutcome {
       this.plan.done(out);
       return out;
     } finally {
-      this.release();
+      this.slot.release();
     }
   }
 
@@ -182,7 +201,7 @@ class Exchange implements CtpWaitOutcome {
       if (this.plan.aborted !== undefined) this.plan.aborted();
       else this.plan.done({ code: ReturnCode.ERROR, reason: 'aborted' });
     } finally {
-      this.release();
+      this.slot.release();
     }
   }
 }

@@ -11,7 +11,7 @@ import { CtpAdmission } from './admission.js';
 import { checkControl, checkNode, checkNodeNames, checkType } from './checks.js';
 import { CtpTimers } from './clock.js';
 import { CtpStallMeter } from './deadline.js';
-import { dispatch, type CtpInboundParts } from './dispatch.js';
+import { receiveFrame, type CtpInboundParts } from './dispatch.js';
 import type { CtpDrainOptions } from './drain.js';
 import { argumentError, CtpClosedError, CtpInternalError } from './errors.js';
 import type { CtpEventStream, CtpEventsOptions } from './event-stream.js';
@@ -313,11 +313,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
 
   /** Process one inbound frame. Never throws. */
   receive(peer: P, frame: string | Uint8Array): void {
-    this.guard('receive', () => {
-      this.out.counters.framesIn++;
-      const msg = this.admission.admit(peer, frame);
-      if (msg !== undefined) dispatch(this.wired, peer, msg, this.admission.text);
-    });
+    if (!this.closed) receiveFrame(this.wired, this.admission, peer, frame);
   }
 
   /** Resolve every pending request with `ERROR` (reason `closed`) and clear every timer. */

@@ -18,7 +18,7 @@ import {
   type CtpResponse,
   type CtpResult,
 } from './messages.js';
-import { isReservedName, virtualParts } from './names.js';
+import { hasAt, isReservedName, virtualParts, virtualRouterAt } from './names.js';
 import type { CtpOutbound, CtpReport } from './outbound.js';
 import type { CtpTable } from './table.js';
 import { describeFrame } from './trace.js';
@@ -74,14 +74,16 @@ export class CtpRouting<P> {
    * False only when a frame this router originates was refused as larger
    * than `maxFrameBytes` (nothing sent).
    */
-  registrantBound(msg: CtpRegistrantBoundMessage, from: CtpSource<P>, frame?: string): boolean {
+  registrantBound(msg: CtpRegistrantBoundMessage, from: CtpSource<P>, frame?: string, checked = false): boolean {
     const dest = msg.t === 'RESPONSE' ? msg.controller : msg.monitor;
-    const v = virtualParts(dest);
-    if (v === undefined || v.node !== msg.node) {
+    // `checked`: the codec found `dest` a well-formed virtual node of `msg.node`, so its router id starts after `<type>[<node>]@`.
+    const at = checked ? (dest.charCodeAt(0) === 99 /* c */ ? 11 : 8) + msg.node.length + 2 : virtualRouterAt(dest, msg.node);
+    if (at < 0) {
       if (from !== LOCAL) this.report.drop(from, 'malformed', { t: msg.t, message: 'the destination is not a virtual node' });
       return true;
     }
-    if (v.routerId === this.table.id) {
+    const id = this.table.id;
+    if (dest.length - at === id.length && hasAt(dest, id, at)) {
       if (!this.table.hasLocal(dest)) {
         if (from !== LOCAL) this.report.drop(from, 'no-route', { t: msg.t, node: msg.node });
         return true;
@@ -90,7 +92,7 @@ export class CtpRouting<P> {
       else this.deliver.event(msg);
       return true;
     }
-    return this.forward(msg, v.routerId, from, frame);
+    return this.forward(msg, dest.slice(at), from, frame);
   }
 
   /** Send a RESPONSE to `registrant` (routed like any frame toward its `@id`); false when refused as too large. */
