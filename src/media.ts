@@ -188,9 +188,9 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
   /**
    * Choose each medium's DR and return the pseudo-node adverts this router
    * must originate (as DR, when the stored one does not list its members).
-   * The DR is sticky: the member whose pseudo-node the most members in view
-   * already list (ties: the lowest id); when none is listed, the lowest id.
-   * A newcomer thus adopts the current DR, whatever its own id.
+   * The DR is sticky: the lowest member in view that declares itself DR
+   * (`choose`); with none, the lowest id. A newcomer thus adopts the current
+   * DR, whatever its own id.
    */
   reconcile(now: number): CtpAdvert[] {
     const out: CtpAdvert[] = [];
@@ -225,41 +225,36 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
   }
 
   /**
-   * The DR of `medium` given the members in `view`. A router with no DR yet
-   * (it just joined) waits while more members list a pseudo-node of this
-   * medium whose DR it does not hear yet than list any it does: it is about
-   * to hear that DR, and adopting another one first would cost a round of
-   * adverts.
+   * The DR of `medium` given the members in `view`, as OSPF keeps an elected
+   * DR: a member *declares* itself DR when its own advert lists its own
+   * pseudo-node, and the lowest declared id in view is the DR; with none
+   * declared, the lowest id in view. A newcomer thus adopts the current DR,
+   * whatever its own id, and two DRs meeting (a split bus healed) leave the
+   * lower one. The choice depends only on declarations, which only the
+   * higher of two DRs withdraws, so delayed adverts cannot send the members
+   * round in circles (as counting who lists whom did: simulator seed 1544).
+   * A router with no DR yet (it just joined) waits while members list a
+   * pseudo-node of this medium whose DR it does not hear yet and it sees no
+   * declared one: it is about to hear that DR.
    */
   private choose(medium: string, view: readonly string[]): string | undefined {
     const current = this.media.get(medium)?.dr;
-    const candidates = new Map(view.map((c) => [pseudoNodeId(medium, c), c]));
-    const scores = new Map<string, number>();
-    let unheard = 0;
+    const inView = new Map(view.map((c) => [pseudoNodeId(medium, c), c]));
     const head = `bus:${medium}:`;
+    let declared: string | undefined;
+    let unheard = 0;
     for (const id of view) {
-      if (id === this.table.id) {
-        if (current !== undefined) scores.set(current, (scores.get(current) ?? 0) + 1);
-        continue;
-      }
-      for (const nb of this.table.stored(id)?.neighbors ?? []) {
+      const lists = id === this.table.id ? (current === id ? [pseudoNodeId(medium, id)] : []) : (this.table.stored(id)?.neighbors ?? []);
+      for (const nb of lists) {
         if (!nb.startsWith(head)) continue;
-        const c = candidates.get(nb);
+        const c = inView.get(nb);
         if (c === undefined) unheard++;
-        else scores.set(c, (scores.get(c) ?? 0) + 1);
+        else if (c === id && (declared === undefined || id < declared)) declared = id;
       }
     }
-    let best: string | undefined;
-    let bestScore = 0;
-    for (const c of view) {
-      const score = scores.get(c) ?? 0;
-      if (score > bestScore) {
-        best = c;
-        bestScore = score;
-      }
-    }
-    if (current === undefined && unheard > bestScore) return undefined;
-    return best ?? (view[0] as string);
+    if (declared !== undefined) return declared;
+    if (current === undefined && unheard > 0) return undefined;
+    return view[0] as string;
   }
 
   private inUse(medium: string): boolean {

@@ -331,3 +331,38 @@ describe('CtpMedia.tableSkip: what a member leaves out of its table to another m
     expect(skip?.('b')).toBe(true);
   });
 });
+
+describe('CtpMedia: the DR choice', () => {
+  /** The DR `self` chooses among `members`, given what each member's own advert lists. */
+  function dr(self: string, members: string[], lists: Record<string, string[]>): string | undefined {
+    const bound = new Map<string, string>(members.map((id) => [`peer-${id}`, id]));
+    const m = new CtpMedia<string>({
+      id: self,
+      stored: (o) => (lists[o] === undefined ? undefined : { seq: 1, neighbors: lists[o] as string[], neighborSet: new Set(lists[o]) }),
+      boundId: (p) => bound.get(p),
+      neighborIds: () => [],
+      touchOwn: () => {},
+      firstHop: () => undefined,
+    });
+    for (const id of members) m.up(`peer-${id}`, 'm');
+    m.reconcile(0);
+    const q = [...m.attached()][0];
+    return q === undefined ? undefined : [self, ...members].find((c) => pseudoNodeId('m', c) === q);
+  }
+  const p = (c: string): string => pseudoNodeId('m', c);
+
+  it('the lowest member that declares itself DR (its advert lists its own pseudo-node), whatever the others list', () => {
+    // c and d declare; b and e follow d: c still wins (the lower declared), and a newcomer a adopts it.
+    expect(dr('a', ['b', 'c', 'd', 'e'], { b: [p('d')], c: [p('c')], d: [p('d')], e: [p('d')] })).toBe('c');
+  });
+
+  it('with none declared, the lowest id in view; lists of DRs that do not declare count for nothing', () => {
+    // The three-way circle of seed 1544: each lists another, nobody lists itself.
+    expect(dr('r4', ['r2', 'r3'], { r2: [p('r3')], r3: [p('r2')] })).toBe('r2');
+    expect(dr('b', ['c'], { c: [] })).toBe('b');
+  });
+
+  it('a newcomer waits while members list a DR it does not hear yet', () => {
+    expect(dr('a', ['b', 'c'], { b: [p('z')], c: [p('z')] })).toBeUndefined();
+  });
+});
