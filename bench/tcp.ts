@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { ctpClient } from './lib/ctp-tcp.js';
 import { spawnPeer, type Child } from './lib/child.js';
 import { nodeNames, SMALL_CONTENT } from './lib/fixtures.js';
-import { run, type RunResult } from './lib/rounds.js';
+import { measuring, run, type RunResult } from './lib/rounds.js';
 import { emitRows, fmtRate, fmtUs, median, parseArgs, quantile, ratioText, reproduce, type BenchRow } from './lib/harness.js';
 import { ensureMoleculer, freePort, moleculerClient } from './lib/moleculer.js';
 import { RawClient, TransportEchoClient } from './lib/raw-ndjson.js';
@@ -33,10 +33,7 @@ const roundMs = quick ? 150 : 1500;
 async function runPipelined(client: RawClient, nodes: readonly string[], k: number, ms: number, server: Child): Promise<RunResult> {
   const latencies: number[] = [];
   let ops = 0;
-  const there0 = await server.cpu();
-  const here0 = process.cpuUsage();
-  const t0 = performance.now();
-  const end = t0 + ms;
+  const { end, close } = await measuring(server, ms);
   await new Promise<void>((resolve) => {
     let running = k;
     for (const node of nodes.slice(0, k)) {
@@ -55,10 +52,7 @@ async function runPipelined(client: RawClient, nodes: readonly string[], k: numb
       client.send(node, next);
     }
   });
-  const rate = (ops / (performance.now() - t0)) * 1000;
-  const here = process.cpuUsage(here0);
-  const there = (await server.cpu()) - there0;
-  return { rate, latencies, cpuHere: (here.user + here.system) / ops, cpuThere: there / ops };
+  return close(ops, latencies);
 }
 
 type Which = 'pipe' | 'ctp' | 'mol' | 'raw' | 'bare';

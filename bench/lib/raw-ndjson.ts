@@ -50,17 +50,20 @@ export interface Req {
   controller: string;
 }
 
+/** Answer every COMMAND line on `socket` with a RESPONSE line, writes batched (the raw servers' connection handler). */
+export function answerCommands(socket: Socket): void {
+  socket.setNoDelay(true);
+  const w = new BatchedWriter(socket);
+  lines(socket, (line) => {
+    const req = JSON.parse(line) as Req;
+    w.write(JSON.stringify({ v: 1, t: 'RESPONSE', node: req.node, controller: req.controller, code: 'SUCCESS', re: req.id, content: REPLY }));
+  });
+  socket.on('error', () => {});
+}
+
 /** The raw server: answers every COMMAND line with a RESPONSE line. */
 export function rawServer(port = 0): Promise<Server> {
-  const server = createServer((socket) => {
-    socket.setNoDelay(true);
-    const w = new BatchedWriter(socket);
-    lines(socket, (line) => {
-      const req = JSON.parse(line) as Req;
-      w.write(JSON.stringify({ v: 1, t: 'RESPONSE', node: req.node, controller: req.controller, code: 'SUCCESS', re: req.id, content: REPLY }));
-    });
-    socket.on('error', () => {});
-  });
+  const server = createServer(answerCommands);
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
 }
 

@@ -5,8 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:tls';
-import { REPLY } from './fixtures.js';
-import { BatchedWriter, lines, RawClient, type Req } from './raw-ndjson.js';
+import { answerCommands, RawClient } from './raw-ndjson.js';
 
 const FIXTURES = new URL('../../../test/fixtures/tls/', import.meta.url);
 
@@ -18,15 +17,7 @@ export function benchTls(name: string): { key: string; cert: string; ca: string 
 
 /** The raw TLS server (as `station`): answers every COMMAND line with a RESPONSE line. */
 export function rawTlsServer(port = 0): Promise<Server> {
-  const server = createServer({ ...benchTls('station'), requestCert: true, rejectUnauthorized: true }, (socket) => {
-    socket.setNoDelay(true);
-    const w = new BatchedWriter(socket);
-    lines(socket, (line) => {
-      const req = JSON.parse(line) as Req;
-      w.write(JSON.stringify({ v: 1, t: 'RESPONSE', node: req.node, controller: req.controller, code: 'SUCCESS', re: req.id, content: REPLY }));
-    });
-    socket.on('error', () => {});
-  });
+  const server = createServer({ ...benchTls('station'), requestCert: true, rejectUnauthorized: true }, answerCommands);
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
 }
 
