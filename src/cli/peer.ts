@@ -9,7 +9,7 @@ import type { CtpRouter } from '../router.js';
 import { addressArg, intArg, listOpt, nodeArg, parseArgs, stringOpt, UsageError } from './args.js';
 import { COMMON_SPEC, commonOptions } from './common.js';
 import { CliOutput, show } from './output.js';
-import { interrupted, loadNats, Session, type CliPeer, type NatsModule } from './session.js';
+import { interrupted, listenOrClose, loadNats, Session, type CliPeer, type NatsModule } from './session.js';
 
 const SPEC = {
   ...COMMON_SPEC,
@@ -159,13 +159,7 @@ export async function peerCommand(argv: string[]): Promise<number | 'help'> {
   printTransport(transport, out);
   printBus(session.bus, out);
 
-  try {
-    await transport.listening();
-  } catch (err) {
-    out.warn(`cannot listen on ${listen === undefined ? '?' : formatAddress(listen)}: ${(err as Error).message}`);
-    await session.close();
-    return 1;
-  }
+  if (!(await listenOrClose(session, listen, out))) return 1;
   if (!(await busJoined(session, common.natsPrefix, out))) return 1;
   if (listen !== undefined) {
     const a = transport.address();

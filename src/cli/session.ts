@@ -8,7 +8,7 @@ import { joinSends } from '../medium.js';
 import type { CtpControlMessage, CtpEvent, CtpReceivedName } from '../messages.js';
 import type { NatsPeer, NatsTransport } from '../nats/index.js';
 import { CtpRouter } from '../router.js';
-import type { TcpAddress } from '../tcp/address.js';
+import { formatAddress, type TcpAddress } from '../tcp/address.js';
 import type { TcpPeer } from '../tcp/connection.js';
 import { TcpTransport } from '../tcp/transport.js';
 import { formatTarget } from './args.js';
@@ -234,4 +234,16 @@ export function interrupted(): Promise<NodeJS.Signals> {
     process.on('SIGINT', on);
     process.on('SIGTERM', on);
   });
+}
+
+/** Wait until `session`'s transport listens; on failure warn, close the session and return false. */
+export async function listenOrClose(session: Session, listen: TcpAddress | undefined, out: CliOutput): Promise<boolean> {
+  try {
+    await session.transport.listening();
+    return true;
+  } catch (err) {
+    out.warn(`cannot listen on ${listen === undefined ? '?' : formatAddress(listen)}: ${(err as Error).message}`);
+    await session.close();
+    return false;
+  }
 }

@@ -9,7 +9,7 @@ import { CtpUiServer, isLoopbackHost } from '../ui/server.js';
 import { addressArg, intArg, parseArgs, stringOpt, UsageError } from './args.js';
 import { COMMON_SPEC, commonOptions } from './common.js';
 import { CliOutput } from './output.js';
-import { interrupted, Session } from './session.js';
+import { interrupted, listenOrClose, Session } from './session.js';
 
 const SPEC = {
   ...COMMON_SPEC,
@@ -53,13 +53,7 @@ export async function uiCommand(argv: string[]): Promise<number | 'help'> {
   transport.on('error', (err) => out.warn(err.message));
   transport.on('dialError', (target, err) => out.warn(`cannot connect to ${target}: ${(err as NodeJS.ErrnoException).code ?? err.message} (retrying)`));
   router.on('error', (err) => out.warn(err.message));
-  try {
-    await transport.listening();
-  } catch (err) {
-    out.warn(`cannot listen on ${listen === undefined ? '?' : formatAddress(listen)}: ${(err as Error).message}`);
-    await session.close();
-    return 1;
-  }
+  if (!(await listenOrClose(session, listen, out))) return 1;
 
   const server = new CtpUiServer({ host: http.host, port: http.port });
   let bound: { host: string; port: number };
