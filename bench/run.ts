@@ -35,6 +35,7 @@ const SUITES: Suite[] = [
   { name: 'flood', script: 'flood.js', about: 'flooding cost of one change' },
   { name: 'signing', script: 'signing.js', about: 'signed adverts: verify (cold, warm) and sign one advert, beside an unsigned advert applied' },
   { name: 'heartbeat', script: 'heartbeat.js', about: 'heartbeat overhead at 1,000 idle links, beside heartbeats off' },
+  { name: 'against', script: 'against.js', about: 'round trips of this revision beside an earlier one (--against=REV; default the start of the liveness wave), same run' },
   { name: 'nats', script: 'nats.js', about: 'round trips over ctp-router/nats vs raw NATS request/reply; frames per change, join and leave on a bus of N routers' },
 ];
 

@@ -2,7 +2,7 @@
  * The other process of the two-process benchmarks. Modes:
  *   --mode=raw-server            the raw NDJSON server; prints `READY <port>`
  *   --mode=transport-server      the same answers over ctp-router/tcp without a router; prints `READY <port>`
- *   --mode=ctp-host --nodes=N    a host router over ctp-router/tcp with cam0..cam{N-1}; prints `READY <port>`
+ *   --mode=ctp-host --nodes=N [--lib=DIR]  a host router over ctp-router/tcp with cam0..cam{N-1} (DIR: a built revision's library); prints `READY <port>`
  *   --mode=raw-tls-server        the raw NDJSON server over mutual TLS (test certificates); prints `READY <port>`
  *   --mode=ctp-tls-host --nodes=N  the host router over ctp-router/tcp with `tls`, as router `station`; prints `READY <port>`
  *   --mode=moleculer-server --port=P --client-port=C   a Moleculer 0.14 broker (TCP transporter) with `ptz.command`; prints `READY <port>`
@@ -56,7 +56,10 @@ switch (mode) {
   }
   case 'ctp-host': {
     const { ctpHost } = await import('./lib/ctp-tcp.js');
-    const { router, transport } = await ctpHost(nodeNames(Number(flags.get('nodes') ?? 1)), port);
+    // `--lib=DIR`: a built revision's library instead of this checkout's (bench/against.ts).
+    const dir = flags.get('lib');
+    const lib = dir === undefined ? undefined : await (await import('./lib/revision.js')).loadLibrary(dir);
+    const { router, transport } = await ctpHost(nodeNames(Number(flags.get('nodes') ?? 1)), port, undefined, lib);
     process.stdout.write(`READY ${transport.address().port}\n`);
     stayUntilStdinEnds(async () => {
       await router.close();

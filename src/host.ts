@@ -126,7 +126,7 @@ export class CtpHost<P> {
     if (re !== undefined && re !== h.open.re) return { code: ReturnCode.ERROR, reason: 'stale' };
     const open = h.open;
     h.open = undefined;
-    if (!this.routing.answer(node, h.controller, code, open.re, content, reason)) {
+    if (!this.routing.answerController(node, h.controller, code, open.re, content, reason)) {
       h.open = open;
       return { code: ReturnCode.ERROR, reason: 'too-large' };
     }

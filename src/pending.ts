@@ -154,8 +154,8 @@ class Waiting implements CtpPendingEntry, CtpDeadline {
     if (this.finish()) this.ok({ ...TIMED_OUT });
   }
 
-  /** The request is sent: wait `ms` at most. */
-  start(ms: number): void {
+  /** The request is sent: wait `ms` at most from `now` (the clock, read a moment ago, when the caller has it). */
+  start(ms: number, now = this.map.clock.now()): void {
     this.registering = false;
     const signal = this.signal;
     if (ms > 0 && signal?.aborted) {
@@ -175,7 +175,6 @@ class Waiting implements CtpPendingEntry, CtpDeadline {
       };
       signal.addEventListener('abort', this.onAbort, { once: true });
     }
-    const now = this.map.clock.now();
     this.at = now + ms;
     this.map.trackDeadline(this, now);
   }
@@ -316,6 +315,8 @@ export class CtpPendingMap {
     signal: AbortSignal | undefined,
     onRegistered?: () => void,
     outcome?: CtpWaitOutcome,
+    /** The clock, read by the caller a moment ago (one read less per request); `ms` counts from it. */
+    now?: number,
   ): Promise<CtpResult & { timedOut?: boolean }> {
     // No timer, no error object and no closures per request: this runs for
     // every command, and with many requests in flight every object that lives
@@ -334,7 +335,7 @@ export class CtpPendingMap {
       w.fail(err);
       return p;
     }
-    w.start(ms);
+    w.start(ms, now);
     return p;
   }
 

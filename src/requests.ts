@@ -73,14 +73,16 @@ export class CtpRequests {
   run(spec: CtpRequestSpec, o: CtpRunOptions): Promise<CtpResult> {
     const { signal } = o;
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const deadline = this.clock.now() + o.timeoutMs;
+    // One clock read: the deadline, and the wait's start (`exchange`).
+    const now = this.clock.now();
+    const deadline = now + o.timeoutMs;
     const to = spec.check();
     if (typeof to !== 'string') {
       if (debug.enabled) debug('%s %s answered without sending: %s%s', spec.op, spec.node, to.code, to.reason !== undefined ? ` (${to.reason})` : '');
       return Promise.resolve(to);
     }
     const slot = this.pending.tryHold(spec.node);
-    if (slot !== undefined) return this.planned(spec, o, deadline, to, slot);
+    if (slot !== undefined) return this.planned(spec, o, deadline, to, slot, now);
     if (!o.queue) {
       if (debug.enabled) debug('%s %s: IN_PROGRESS (a request for the node is in flight)', spec.op, spec.node);
       return Promise.resolve({ code: ReturnCode.IN_PROGRESS });
@@ -109,11 +111,11 @@ export class CtpRequests {
       slot();
       return to;
     }
-    return this.planned(spec, o, deadline, to, { release: slot });
+    return this.planned(spec, o, deadline, to, { release: slot }, this.clock.now());
   }
 
-  /** With the slot held: plan, then exchange or answer at once. */
-  private planned(spec: CtpRequestSpec, o: CtpRunOptions, deadline: number, to: string, slot: CtpSlotHold): Promise<CtpResult> {
+  /** With the slot held: plan, then exchange or answer at once. `now`: the clock, read a moment ago. */
+  private planned(spec: CtpRequestSpec, o: CtpRunOptions, deadline: number, to: string, slot: CtpSlotHold, now: number): Promise<CtpResult> {
     let plan: CtpResult | CtpRequestPlan;
     try {
       plan = spec.plan(to, this.nextId());
@@ -125,13 +127,13 @@ export class CtpRequests {
       slot.release();
       return Promise.resolve(plan);
     }
-    return this.exchange(spec, o, deadline, to, plan, slot);
+    return this.exchange(spec, o, deadline, to, plan, slot, now);
   }
 
   /** Send the request and wait for its answer; the plan acts on the outcome; the slot is released. */
-  private exchange(spec: CtpRequestSpec, o: CtpRunOptions, deadline: number, to: string, plan: CtpRequestPlan, slot: CtpSlotHold): Promise<CtpResult> {
+  private exchange(spec: CtpRequestSpec, o: CtpRunOptions, deadline: number, to: string, plan: CtpRequestPlan, slot: CtpSlotHold, now: number): Promise<CtpResult> {
     const { msg } = plan;
-    const remaining = deadline - this.clock.now();
+    const remaining = deadline - now;
     // Issue 10: a control request carries the caller's remaining time (`ttl`, deadline.ts).
     if (msg.t === 'START' || msg.t === 'STOP' || msg.t === 'COMMAND') msg.ttl = Math.max(0, Math.floor(remaining));
     const tracing = debug.enabled;
@@ -139,7 +141,7 @@ export class CtpRequests {
     const outcome = new Exchange(spec, plan, slot, this.hooks, to, tracing ? this.clock : undefined);
     if (remaining <= 0) return Promise.resolve(outcome.settled({ code: ReturnCode.TIMEOUT, timedOut: true }));
     // The exchange is the entry too, and sends the request once it is registered (`send`).
-    return this.pending.wait(outcome, remaining, o.signal, undefined, outcome);
+    return this.pending.wait(outcome, remaining, o.signal, undefined, outcome, now);
   }
 }
 

@@ -3,9 +3,13 @@ import { CtpRouter } from '../../src/router.js';
 import { TcpTransport, type TcpPeer, type TcpTlsOptions } from '../../src/tcp/index.js';
 import { REPLY } from './fixtures.js';
 
-export async function ctpHost(nodes: string[], port = 0, tls?: { id: string; tls: TcpTlsOptions }): Promise<{ router: CtpRouter<TcpPeer>; transport: TcpTransport }> {
-  const transport = new TcpTransport({ listen: { host: '127.0.0.1', port }, ...(tls === undefined ? {} : { tls: tls.tls }) });
-  const router: CtpRouter<TcpPeer> = new CtpRouter<TcpPeer>(
+/** The classes used: this checkout's, or a built revision's (`bench/against.ts`). */
+export type CtpTcpLibrary = { CtpRouter: typeof CtpRouter; TcpTransport: typeof TcpTransport };
+const THIS: CtpTcpLibrary = { CtpRouter, TcpTransport };
+
+export async function ctpHost(nodes: string[], port = 0, tls?: { id: string; tls: TcpTlsOptions }, lib = THIS): Promise<{ router: CtpRouter<TcpPeer>; transport: TcpTransport }> {
+  const transport = new lib.TcpTransport({ listen: { host: '127.0.0.1', port }, ...(tls === undefined ? {} : { tls: tls.tls }) });
+  const router: CtpRouter<TcpPeer> = new lib.CtpRouter<TcpPeer>(
     (name, msg) => {
       if (name !== 'EVENT') router.respond(msg.node, REPLY);
     },
@@ -19,12 +23,12 @@ export async function ctpHost(nodes: string[], port = 0, tls?: { id: string; tls
 }
 
 /** A client linked to the host at `port`; resolves once it sees `nodes` and controls every one. */
-export async function ctpClient(port: number, nodes: string[], tls?: { id: string; tls: TcpTlsOptions }): Promise<{ router: CtpRouter<TcpPeer>; transport: TcpTransport }> {
-  const transport = new TcpTransport({ connect: [`127.0.0.1:${port}`], ...(tls === undefined ? {} : { tls: tls.tls }) });
+export async function ctpClient(port: number, nodes: string[], tls?: { id: string; tls: TcpTlsOptions }, lib = THIS): Promise<{ router: CtpRouter<TcpPeer>; transport: TcpTransport }> {
+  const transport = new lib.TcpTransport({ connect: [`127.0.0.1:${port}`], ...(tls === undefined ? {} : { tls: tls.tls }) });
   let seen!: () => void;
   const want = new Set(nodes);
   const visible = new Promise<void>((r) => (seen = r));
-  const router = new CtpRouter<TcpPeer>(
+  const router = new lib.CtpRouter<TcpPeer>(
     () => {},
     transport.send,
     (list) => {

@@ -9,9 +9,12 @@ import { nodeNames, REPLY, SMALL_CONTENT } from './fixtures.js';
 
 export { nodeNames, REPLY };
 
-/** Two routers on the in-memory network; the client controls `cam0..cam{n-1}`. */
-export async function routerPair(n: number): Promise<{ net: CtpTestNetwork; client: CtpRouter<CtpTestPeer>; host: CtpRouter<CtpTestPeer> }> {
-  const net = new CtpTestNetwork();
+/**
+ * Two routers on the in-memory network; the client controls `cam0..cam{n-1}`.
+ * `Network`: this checkout's test network, or a built revision's (bench/against.ts).
+ */
+export async function routerPair(n: number, Network = CtpTestNetwork): Promise<{ net: CtpTestNetwork; client: CtpRouter<CtpTestPeer>; host: CtpRouter<CtpTestPeer> }> {
+  const net = new Network();
   const host = net.addRouter('host', {
     nodes: nodeNames(n),
     onReceived: (name, msg, r) => {
