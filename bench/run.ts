@@ -9,6 +9,8 @@
  *   npm run bench -- --only=codec,tcp   some suites, prints only
  *   npm run bench -- --write            write BENCHMARKS.md even with --quick/--only
  *   npm run bench -- --render           rewrite BENCHMARKS.md from the last run (after editing bench/NOTES.md)
+ *   npm run bench -- --only=X --merge   run suite X again and put its rows in place of X's rows of the last
+ *                                       full run (same groups), then write BENCHMARKS.md
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -44,7 +46,7 @@ const { quick, flags } = parseArgs();
 const only = flags.get('only')?.split(',');
 const chosen = only === undefined ? SUITES : SUITES.filter((s) => only.includes(s.name));
 if (chosen.length === 0) throw new Error(`no suite named ${only?.join(',')}; suites: ${SUITES.map((s) => s.name).join(', ')}`);
-const passThrough = process.argv.slice(2).filter((a) => !a.startsWith('--only=') && a !== '--write');
+const passThrough = process.argv.slice(2).filter((a) => !a.startsWith('--only=') && a !== '--write' && a !== '--merge');
 
 function runSuite(s: Suite): Promise<BenchRow[]> {
   return new Promise((resolve, reject) => {
@@ -62,14 +64,39 @@ function runSuite(s: Suite): Promise<BenchRow[]> {
 
 const LAST_RUN = `${ROOT}dist-bench/last-run.json`;
 const render = flags.has('render');
-if (render && !existsSync(LAST_RUN)) throw new Error('no run to render: run `npm run bench` first');
+const merge = flags.has('merge');
+interface LastRun {
+  header: string;
+  rows: BenchRow[];
+  full: boolean;
+}
+const last = render || merge ? (existsSync(LAST_RUN) ? (JSON.parse(readFileSync(LAST_RUN, 'utf8')) as LastRun) : undefined) : undefined;
+if ((render || merge) && last === undefined) throw new Error(`no run to ${render ? 'render' : 'merge into'}: run \`npm run bench\` first`);
+if (merge && (quick || !last?.full)) throw new Error('--merge puts a full run\'s rows in place of the last full run\'s: without --quick, after a full `npm run bench`');
 const started = Date.now();
-const rows: BenchRow[] = render ? ((JSON.parse(readFileSync(LAST_RUN, 'utf8')) as { rows: BenchRow[] }).rows) : [];
+let rows: BenchRow[] = render ? (last as LastRun).rows : [];
 for (const s of render ? [] : chosen) {
   const t0 = Date.now();
   process.stderr.write(`== ${s.name}: ${s.about}\n`);
   rows.push(...(await runSuite(s)));
   process.stderr.write(`   (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+}
+if (merge) rows = mergeRows((last as LastRun).rows, rows);
+
+/** The last run's rows with those of the groups re-run replaced, in place (a new group goes at the end). */
+function mergeRows(old: readonly BenchRow[], fresh: readonly BenchRow[]): BenchRow[] {
+  const groups = new Set(fresh.map((r) => r.group));
+  const out: BenchRow[] = [];
+  let placed = false;
+  for (const r of old) {
+    if (!groups.has(r.group)) out.push(r);
+    else if (!placed) {
+      out.push(...fresh);
+      placed = true;
+    }
+  }
+  if (!placed) out.push(...fresh);
+  return out;
 }
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|');
@@ -85,16 +112,17 @@ function table(rs: BenchRow[]): string {
 
 const cpus = os.cpus();
 const machine = `${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.type()} ${os.release()} (${os.arch()})`;
-const header = render ? (JSON.parse(readFileSync(LAST_RUN, 'utf8')) as { header: string }).header : [
+const rerun = `${only?.join(', ')} re-run at ${new Date(started).toISOString()} (\`npm run bench -- --only=${only?.join(',')} --merge\`), ${((Date.now() - started) / 1000).toFixed(0)} s`;
+const header = render ? (last as LastRun).header : merge ? `${(last as LastRun).header}  \n${rerun}` : [
   `Machine: ${machine}`,
   `Node: ${process.version}`,
   `Run: \`npm run bench${quick ? ' -- --quick' : ''}\` at ${new Date(started).toISOString()}, ${((Date.now() - started) / 1000).toFixed(0)} s`,
 ].join('  \n');
-if (!render) writeFileSync(LAST_RUN, JSON.stringify({ header, rows, full: !quick && only === undefined }));
+if (!render) writeFileSync(LAST_RUN, JSON.stringify({ header, rows, full: merge || (!quick && only === undefined) }));
 const tableText = table(rows);
 process.stdout.write(`\n${header}\n\n${tableText}\n`);
 
-if (flags.has('write') || render || (!quick && only === undefined)) {
+if (flags.has('write') || render || merge || (!quick && only === undefined)) {
   const notes = readFileSync(new URL('../../bench/NOTES.md', import.meta.url), 'utf8');
   const doc = `# Benchmarks
 
