@@ -41,6 +41,18 @@ describe('topologies', () => {
     });
   }
 
+  it('nodes whose names hold "]@" are commanded through a relay: the answer finds the router id after the name', async () => {
+    // The host answers the controller it recorded without parsing its name again (routing.ts answerController):
+    // the router id starts right after `controller[<node>]@`, wherever else `]@` occurs.
+    const nodes = ['cam]@relay', 'x]@c]@h', ']@'];
+    net = await topology(['h', 'relay', 'c'], line(['h', 'relay', 'c']), (id) => ({ nodes: id === 'h' ? nodes : [] }));
+    const c = net.router('c');
+    for (const node of nodes) {
+      expect(await c.register(node, 'controller')).toEqual({ code: 'SUCCESS' });
+      expect(await c.command(node, 'ping', node, { timeoutMs: 2000 })).toMatchObject({ code: 'SUCCESS' });
+    }
+  });
+
   it('star: leaves reach each other through the hub, and lose everything when the hub goes', async () => {
     const routers = ['hub', 'a', 'b', 'c'];
     net = await topology(routers, [['hub', 'a'], ['hub', 'b'], ['hub', 'c']], (id) => ({ nodes: [`n-${id}`] }));
