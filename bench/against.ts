@@ -13,7 +13,7 @@
 import { SMALL_CONTENT } from './lib/fixtures.js';
 import { spawnPeer } from './lib/child.js';
 import { ctpClient } from './lib/ctp-tcp.js';
-import { emitRows, fmtRate, median, parseArgs, ratioText, reproduce, type BenchRow } from './lib/harness.js';
+import { cpuMs, emitRows, fmtRate, median, parseArgs, ratioText, reproduce, type BenchRow } from './lib/harness.js';
 import { nodeNames, RawPair, routerPair, runInFlight } from './lib/pairs.js';
 import { buildRevision, loadLibrary, type CtpLibrary } from './lib/revision.js';
 import { run, type RunResult } from './lib/rounds.js';
@@ -36,11 +36,6 @@ const earlier = await loadLibrary(built.dist);
 const extra = flags.has('against') ? ` --against=${rev}` : '';
 const group = `round trips, this revision vs ${built.short} (same run)`;
 const rows: BenchRow[] = [];
-
-const cpuMs = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 
 /** In one process: raw, earlier and this revision in rotating order, equal chunks; per-round ratios. */
 async function inProcess(k: number, lib: CtpLibrary): Promise<void> {

@@ -5,7 +5,7 @@
  * router's own frames (`node dist-bench/bench/lib/top-frames.js FILE.cpuprofile`).
  */
 import { SMALL_CONTENT } from './lib/fixtures.js';
-import { parseArgs } from './lib/harness.js';
+import { cpuMs, parseArgs } from './lib/harness.js';
 import { nodeNames, routerPair, runInFlight } from './lib/pairs.js';
 
 const { flags } = parseArgs();
@@ -14,17 +14,13 @@ const ms = Number(flags.get('ms') ?? 4000);
 const { net, client } = await routerPair(k);
 const nodes = nodeNames(k);
 const chunk = k > 1 ? 100 * k : 20_000;
-const cpu = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 const end = performance.now() + ms;
-const cpu0 = cpu();
+const cpu0 = cpuMs();
 let ops = 0;
 while (performance.now() < end) {
   await runInFlight(nodes, chunk, (node) => client.command(node, 'ptz', SMALL_CONTENT));
   ops += chunk;
 }
-const cpuMs = cpu() - cpu0;
-process.stderr.write(`${k} in flight: ${((ops / cpuMs) * 1000).toFixed(0)} round trips per CPU second (${((cpuMs * 1000) / ops).toFixed(2)} µs each)\n`);
+const spent = cpuMs() - cpu0;
+process.stderr.write(`${k} in flight: ${((ops / spent) * 1000).toFixed(0)} round trips per CPU second (${((spent * 1000) / ops).toFixed(2)} µs each)\n`);
 await net.close();

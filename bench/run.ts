@@ -8,7 +8,7 @@
  *   npm run bench -- --quick            smoke run (< 30 s), prints only
  *   npm run bench -- --only=codec,tcp   some suites, prints only
  *   npm run bench -- --write            write BENCHMARKS.md even with --quick/--only
- *   npm run bench -- --render           rewrite BENCHMARKS.md from the last run (after editing bench/NOTES.md)
+ *   npm run bench -- --render           rewrite BENCHMARKS.md from the last full run (after editing bench/NOTES.md)
  *   npm run bench -- --only=X --merge   run suite X again and put its rows in place of X's rows of the last
  *                                       full run (same groups), then write BENCHMARKS.md
  */
@@ -72,7 +72,7 @@ interface LastRun {
 }
 const last = render || merge ? (existsSync(LAST_RUN) ? (JSON.parse(readFileSync(LAST_RUN, 'utf8')) as LastRun) : undefined) : undefined;
 if ((render || merge) && last === undefined) throw new Error(`no run to ${render ? 'render' : 'merge into'}: run \`npm run bench\` first`);
-if (merge && (quick || !last?.full)) throw new Error('--merge puts a full run\'s rows in place of the last full run\'s: without --quick, after a full `npm run bench`');
+if (merge && (quick || last?.full === false)) throw new Error('--merge puts a full run\'s rows in place of the last full run\'s: without --quick, after a full `npm run bench`');
 const started = Date.now();
 let rows: BenchRow[] = render ? (last as LastRun).rows : [];
 for (const s of render ? [] : chosen) {
@@ -118,7 +118,8 @@ const header = render ? (last as LastRun).header : merge ? `${(last as LastRun).
   `Node: ${process.version}`,
   `Run: \`npm run bench${quick ? ' -- --quick' : ''}\` at ${new Date(started).toISOString()}, ${((Date.now() - started) / 1000).toFixed(0)} s`,
 ].join('  \n');
-if (!render) writeFileSync(LAST_RUN, JSON.stringify({ header, rows, full: merge || (!quick && only === undefined) }));
+// Only a whole table is kept for --render and --merge: a partial or quick run must not replace it.
+if (!render && (merge || (!quick && only === undefined))) writeFileSync(LAST_RUN, JSON.stringify({ header, rows, full: true }));
 const tableText = table(rows);
 process.stdout.write(`\n${header}\n\n${tableText}\n`);
 

@@ -87,10 +87,14 @@ export type Body = (n: number) => void | Promise<void>;
  */
 export type Clock = 'cpu' | 'wall';
 
-function clockMs(clock: Clock): number {
-  if (clock === 'wall') return performance.now();
+/** This process's CPU time so far (user + system, every thread), in ms. */
+export function cpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
+}
+
+function clockMs(clock: Clock): number {
+  return clock === 'wall' ? performance.now() : cpuMs();
 }
 
 /**
