@@ -20,7 +20,7 @@ interface Bucket {
   at: number;
 }
 import createDebug from 'debug';
-import type { CtpTimerHandle, CtpTimers } from './clock.js';
+import { ADVERT_PACING, type CtpTimerHandle, type CtpTimers } from './clock.js';
 import type { CtpAdvert } from './messages.js';
 
 const debug = createDebug('ctp:advert-pacing');
@@ -104,7 +104,7 @@ export class CtpAdvertPacer<P> {
     if (at >= this.timerAt) return;
     this.timers.clear(this.timer);
     this.timerAt = at;
-    this.timer = this.timers.set(() => this.fire(), Math.ceil(at - this.timers.now()));
+    this.timer = this.timers.set(() => this.fire(), Math.ceil(at - this.timers.now()), false, ADVERT_PACING);
   }
 
   private fire(): void {

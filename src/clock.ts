@@ -8,6 +8,12 @@
 /** Node's timers overflow above 2^31-1 ms and fire at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/**
+ * The `purpose` of the timers that release paced adverts (flooding.ts,
+ * advert-pacing.ts): `ctp-router/testing`'s clock moves past them on `settle()`.
+ */
+export const ADVERT_PACING = 'advert-pacing';
+
 /** An opaque timer handle, as the clock's `setTimeout` returns it. */
 export type CtpTimerHandle = unknown;
 

@@ -168,6 +168,9 @@ function validate(o: Obj, facts: FrameFacts): void {
       registrantField(o);
       if (o.t === 'REGISTER' && o.refresh !== undefined && o.refresh !== true) malformed('`refresh` is not `true`');
       if (o.t === 'REGISTER' && o.idleTimeoutMs !== undefined && !isSafePositive(o.idleTimeoutMs)) malformed('`idleTimeoutMs` is not a positive safe integer');
+      if (o.t === 'REGISTER' && o.claim !== undefined && !isSafePositive(o.claim)) malformed('`claim` is not a positive safe integer');
+      if (o.t === 'REGISTER' && o.claimSig !== undefined && (typeof o.claimSig !== 'string' || o.claimSig.length > MAX_SIG_CHARS || !BASE64.test(o.claimSig)))
+        malformed(`\`claimSig\` is not base64 of at most ${MAX_SIG_CHARS} characters`);
       return;
     case 'START':
     case 'STOP':

@@ -4,17 +4,18 @@
  * resolving) the SUCCESS content, or by throwing a `CtpReply` with another
  * code; any other throw or rejection answers `ERROR` reason
  * `host-callback-failed` (host.ts) and is reported as `error`. Each request
- * carries an `AbortSignal` that aborts when the request is superseded,
- * expires (after `responseTimeoutMs` at the host), its controller goes, the
- * node is removed, or the router closes.
+ * carries an `AbortSignal` that aborts exactly once when the request ends:
+ * answered, superseded, expired (after `responseTimeoutMs` at the host),
+ * its controller unregistered or released (also as idle), the node removed,
+ * the handler failed, or the router closed (open-request.ts).
  *
  * Precedence: a node with a handler never reaches `onReceived` for START,
  * STOP and COMMAND; every other node's requests, and every EVENT, still do.
  */
 import createDebug from 'debug';
 import { checkJson, checkNode } from './checks.js';
-import type { CtpTimerHandle, CtpTimers } from './clock.js';
-import { argumentError, CtpArgumentError, CtpCallbackError, CtpClosedError, CtpTimeoutError } from './errors.js';
+import { argumentError, CtpArgumentError, CtpCallbackError } from './errors.js';
+import type { CtpOpenRequest } from './open-request.js';
 import { isReturnCode, ReturnCode, type CtpControlMessage, type CtpResult } from './messages.js';
 
 const debug = createDebug('ctp:handlers');
@@ -52,10 +53,11 @@ interface CtpHandlerRequestBase {
   /** The request's id (the `re` its RESPONSE carries). */
   readonly id: number;
   /**
-   * Aborts when the request is superseded (a newer control request for the
-   * node replaces it), expires (`responseTimeoutMs` at the host), its
-   * controller unregisters or is released, the node is removed, or the
-   * router closes. An answer after that sends nothing.
+   * Aborts exactly once when the request ends: answered, superseded (a
+   * newer control request for the node replaces it), expired
+   * (`responseTimeoutMs` at the host), its controller unregistered or
+   * released (also as idle), the node removed, the handler failed, or the
+   * router closed. An answer after that sends nothing.
    */
   readonly signal: AbortSignal;
 }
@@ -90,24 +92,15 @@ export interface CtpHandlerHooks {
   respond(node: string, content: unknown, code: ReturnCode, re: number, reason?: string): CtpResult;
 }
 
-/** The request a handler is working on. */
-interface Active {
-  readonly re: number;
-  readonly ac: AbortController;
-  timer: CtpTimerHandle | undefined;
-}
-
-/** The handlers of the local nodes and the requests they are answering (one per node). */
+/**
+ * The handlers of the local nodes. The request a handler works on is the
+ * host's open request (open-request.ts): its one record, whose end aborts
+ * `req.signal`.
+ */
 export class CtpHandlers {
   private readonly handlers = new Map<string, CtpHandler>();
-  private readonly active = new Map<string, Active>();
 
-  constructor(
-    private readonly timers: CtpTimers,
-    /** How long a request stays valid at the host (its signal then aborts). */
-    private readonly expireMs: number,
-    private readonly hooks: CtpHandlerHooks,
-  ) {}
+  constructor(private readonly hooks: CtpHandlerHooks) {}
 
   /** Install `handler` for `node`; the returned function removes it. A second handler for a node throws. */
   handle(node: string, handler: CtpHandler): () => void {
@@ -125,76 +118,34 @@ export class CtpHandlers {
     return this.handlers.size > 0 && this.handlers.has(node);
   }
 
-  /** Requests a handler is working on. */
-  get busy(): number {
-    return this.active.size;
-  }
-
   /**
-   * Run the node's handler on a control request. A sync failure throws, an
-   * async one rejects: the host reports it and answers `ERROR`
+   * Run the node's handler on the open request `open`. A sync failure
+   * throws, an async one rejects: the host reports it and answers `ERROR`
    * `host-callback-failed` while the request is open.
    */
-  run(msg: CtpControlMessage): Promise<void> | undefined {
+  run(msg: CtpControlMessage, open: CtpOpenRequest): Promise<void> | undefined {
     const handler = this.handlers.get(msg.node) as CtpHandler;
-    const entry: Active = { re: msg.id, ac: new AbortController(), timer: undefined };
-    this.abort(msg.node, undefined, 'superseded');
-    this.active.set(msg.node, entry);
-    entry.timer = this.timers.set(() => {
-      entry.timer = undefined;
-      this.end(msg.node, entry, new CtpTimeoutError(`request ${msg.id} for ${msg.node} expired`));
-    }, this.expireMs);
-    const req = requestOf(msg, entry.ac.signal);
+    open.handled = true;
+    const req = requestOf(msg, open);
     let r: unknown;
     try {
       r = handler(req);
     } catch (err) {
-      return this.settle(msg, entry, err, true) as undefined;
+      return this.settle(msg, err, true) as undefined;
     }
     if (r === null || typeof r !== 'object' || typeof (r as PromiseLike<unknown>).then !== 'function') {
-      this.answer(msg, entry, r);
+      this.reply(msg, ReturnCode.SUCCESS, r, undefined);
       return undefined;
     }
     return Promise.resolve(r as PromiseLike<unknown>).then(
-      (content) => this.answer(msg, entry, content),
-      (err: unknown) => this.settle(msg, entry, err, false),
+      (content) => this.reply(msg, ReturnCode.SUCCESS, content, undefined),
+      (err: unknown) => this.settle(msg, err, false),
     );
   }
 
-  /** The host closed the node's open request `re` without an answer: its signal aborts. */
-  openEnded(node: string, re: number, why: string): void {
-    this.abort(node, re, why);
-  }
-
-  /** Abort every request in progress; handlers stay installed (the router is closing). */
-  close(): void {
-    for (const [node, entry] of [...this.active]) this.end(node, entry, new CtpClosedError());
-    this.timers.clearAll();
-  }
-
-  private abort(node: string, re: number | undefined, why: string): void {
-    const entry = this.active.get(node);
-    if (entry === undefined || (re !== undefined && entry.re !== re)) return;
-    debug('request %d for %s %s', entry.re, node, why);
-    this.end(node, entry, new DOMException(`request ${entry.re} for ${node} ${why}`, 'AbortError'));
-  }
-
-  /** The request is over for the handler: clear its timer, abort its signal with `reason` if given. */
-  private end(node: string, entry: Active, reason?: unknown): void {
-    entry.timer = this.timers.clear(entry.timer);
-    if (this.active.get(node) === entry) this.active.delete(node);
-    if (reason !== undefined && !entry.ac.signal.aborted) entry.ac.abort(reason);
-  }
-
-  /** The handler's value: the SUCCESS content. */
-  private answer(msg: CtpControlMessage, entry: Active, content: unknown): void {
-    this.reply(msg, entry, ReturnCode.SUCCESS, content, undefined);
-  }
-
   /** The handler threw: a `CtpReply` answers; anything else fails the request (rethrown for the host). */
-  private settle(msg: CtpControlMessage, entry: Active, err: unknown, sync: boolean): void | Promise<never> {
-    if (err instanceof CtpReply) return this.reply(msg, entry, err.code, err.content, err.reason);
-    this.end(msg.node, entry);
+  private settle(msg: CtpControlMessage, err: unknown, sync: boolean): void | Promise<never> {
+    if (err instanceof CtpReply) return this.reply(msg, err.code, err.content, err.reason);
     const failure = new CtpCallbackError('handler', err);
     if (sync) throw failure;
     return Promise.reject(failure);
@@ -204,8 +155,7 @@ export class CtpHandlers {
    * Send the answer. Content JSON cannot carry fails the request (thrown for
    * the host); content too large to send answers ERROR `too-large` instead.
    */
-  private reply(msg: CtpControlMessage, entry: Active, code: ReturnCode, content: unknown, reason: string | undefined): void {
-    this.end(msg.node, entry);
+  private reply(msg: CtpControlMessage, code: ReturnCode, content: unknown, reason: string | undefined): void {
     try {
       checkJson('content', content, false);
     } catch (err) {
@@ -219,9 +169,11 @@ export class CtpHandlers {
   }
 }
 
-/** The handler's view of a control message. */
-function requestOf(msg: CtpControlMessage, signal: AbortSignal): CtpHandlerRequest {
-  const base = { node: msg.node, app: msg.app, controller: msg.controller, id: msg.id, signal };
-  if (msg.t === 'COMMAND') return { type: 'COMMAND', ...base, content: msg.content };
-  return msg.optionals === undefined ? { type: msg.t, ...base } : { type: msg.t, ...base, optionals: msg.optionals };
+/** The handler's view of a control message: `signal` is the open request's, made when read. */
+function requestOf(msg: CtpControlMessage, open: CtpOpenRequest): CtpHandlerRequest {
+  const req = { type: msg.t, node: msg.node, app: msg.app, controller: msg.controller, id: msg.id } as Record<string, unknown>;
+  Object.defineProperty(req, 'signal', { enumerable: true, get: () => open.signal });
+  if (msg.t === 'COMMAND') req.content = msg.content;
+  else if (msg.optionals !== undefined) req.optionals = msg.optionals;
+  return req as unknown as CtpHandlerRequest;
 }

@@ -12,6 +12,7 @@ import { drain, drainTimeout, type CtpDrainOptions } from './drain.js';
 import { CtpEventStreams, type CtpEventStream, type CtpEventsOptions } from './event-stream.js';
 import type { CtpEmit, CtpLostEvent } from './events.js';
 import { CtpHandlers } from './handlers.js';
+import type { CtpOpenRequest } from './open-request.js';
 import type { CtpHost } from './host.js';
 import type { CtpControlMessage, CtpEvent, CtpResult } from './messages.js';
 import { virtualName, type CtpRegistrationType } from './names.js';
@@ -59,7 +60,7 @@ export class CtpHostApi<P> {
     const { table, report } = parts;
     this.nodeList = new CtpNodeList(() => table.sortedNames(), onNodesUpdated, resolveVirtualNodes(options), parts.listening, parts.emit, report);
     this.waits = new CtpNodeWaits(new CtpTimers(o.clock), (n) => table.isReachableName(n));
-    this.handlers = new CtpHandlers(new CtpTimers(o.clock), o.responseTimeoutMs, {
+    this.handlers = new CtpHandlers({
       respond: (node, content, code, re, reason) => parts.host().respond(node, content, code, re, reason),
     });
     this.persistence = new CtpPersistence(new CtpTimers(o.clock), {
@@ -70,8 +71,8 @@ export class CtpHostApi<P> {
   }
 
   /** A START/STOP/COMMAND for a local node: its handler, or else `onReceived` (README "Handlers"). */
-  control(msg: CtpControlMessage): unknown {
-    return this.handlers.has(msg.node) ? this.handlers.run(msg) : this.onReceived(msg.t, msg);
+  control(msg: CtpControlMessage, open: CtpOpenRequest): unknown {
+    return this.handlers.has(msg.node) ? this.handlers.run(msg, open) : this.onReceived(msg.t, msg);
   }
 
   /** An EVENT for this router: every open stream, then `onReceived`. */
@@ -118,13 +119,12 @@ export class CtpHostApi<P> {
       registrations: () => parts.registrant().list(),
       stopPersistent: () => this.persistence.close(),
       unregister: parts.unregister,
-      busy: () => parts.pending.size > 0 || this.handlers.busy > 0,
+      busy: () => parts.pending.size > 0 || parts.host().busy > 0,
       close: parts.close,
     }, new CtpTimers(this.o.clock), drainTimeout(opts));
   }
 
   close(): void {
-    this.handlers.close();
     this.persistence.close();
     this.waits.close();
     this.streams.close();

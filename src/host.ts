@@ -27,6 +27,8 @@ import type { CtpReport } from './outbound.js';
 import { LOCAL, type CtpRouting, type CtpSource } from './routing.js';
 import type { CtpTable, CtpTableDelta } from './table.js';
 import { CtpWaitingRegisters } from './waiting.js';
+import { CtpRegisterClaims } from './claims.js';
+import { CtpOpenRequest, type CtpOpenEnd } from './open-request.js';
 
 const debug = createDebug('ctp:host');
 
@@ -34,8 +36,8 @@ const debug = createDebug('ctp:host');
 interface HostedNode {
   controller: string | undefined;
   monitors: Set<string>;
-  /** The open control request: its id and the controller it came from. */
-  open: { re: number; controller: string } | undefined;
+  /** The open control request: the one record of it (open-request.ts). */
+  open: CtpOpenRequest | undefined;
   removalTimer: CtpTimerHandle | undefined;
 }
 
@@ -48,29 +50,31 @@ export interface CtpHostOptions {
   maxMonitorsPerNode: number;
   /** Issue 10: the cap on (and default of) a controller's idle timeout. */
   maxControlIdleMs: number | undefined;
+  /** An open control request expires (its handler's signal aborts) after this long. */
+  responseTimeoutMs: number;
 }
 
 export interface CtpHostHooks {
-  /** Hand a START, STOP or COMMAND to the host app (a handler or `onReceived`); may throw or return a promise that rejects. */
-  control(msg: CtpControlMessage): unknown;
-  /**
-   * The open request `re` of `node` ended without an answer: a newer one
-   * replaced it (`superseded`), or its controller went (`unregistered`,
-   * `released`), or the node was removed (`removed`).
-   */
-  openEnded?(node: string, re: number, why: 'superseded' | 'unregistered' | 'released' | 'removed'): void;
+  /** Hand a START, STOP or COMMAND, open as `open`, to the host app (a handler or `onReceived`); may throw or return a promise that rejects. */
+  control(msg: CtpControlMessage, open: CtpOpenRequest): unknown;
   /** A registration was dropped because its registrant stayed unreachable. */
   released(e: CtpReleasedEvent): void;
+  /** Why a REGISTER's claim does not verify (signing.ts `claimProblem`), or `undefined`. */
+  claimProblem?(origin: string, msg: CtpRegister): string | undefined;
 }
 
 export class CtpHost<P> {
   private readonly hosted = new Map<string, HostedNode>();
   private readonly leases = new Map<string, CtpTimerHandle>();
   private readonly waiting: CtpWaitingRegisters;
+  /** Registrants taken at their router's word until its advert speaks (claims.ts). */
+  private readonly claims: CtpRegisterClaims;
   /** What was released, and the notices to registrants that may still believe in it (release-notices.ts). */
   private readonly notices: CtpReleaseNotices<P>;
   /** Lock timeouts of controllers (idle-locks.ts). */
   private readonly idle: CtpIdleLocks;
+  /** Open requests a handler is answering. */
+  private handling = 0;
 
   constructor(
     private readonly table: CtpTable<P>,
@@ -82,6 +86,7 @@ export class CtpHost<P> {
   ) {
     this.idle = new CtpIdleLocks(new CtpTimers(timers.clock), opts.maxControlIdleMs, (node, controller) => this.idleRelease(node, controller));
     this.waiting = new CtpWaitingRegisters(timers, opts.maxWaitingRegistrations, opts.registrationWaitMs);
+    this.claims = new CtpRegisterClaims(timers, opts.maxWaitingRegistrations, opts.registrationWaitMs, (name) => this.claimRefuted(name));
     const host = { isRecorded: (name: string, node: string) => this.isRecorded(name, node), isWaiting: (name: string) => this.waiting.has(name) };
     this.notices = new CtpReleaseNotices(table, routing, new CtpTimers(timers.clock), opts, host);
   }
@@ -90,6 +95,11 @@ export class CtpHost<P> {
   record(node: string): { controller: string | undefined; monitors: readonly string[] } | undefined {
     const h = this.hosted.get(node);
     return h === undefined ? undefined : { controller: h.controller, monitors: [...h.monitors] };
+  }
+
+  /** Is the registrant `name` routable: advertised, or claimed by its router (claims.ts)? */
+  private present(name: string): boolean {
+    return this.table.isReachableName(name) || this.claims.has(name);
   }
 
   controllerOf(node: string): string | undefined {
@@ -124,12 +134,8 @@ export class CtpHost<P> {
     // PROTOCOL.md section 10: nothing is sent when nothing is open (it would be dropped as stale).
     if (h.open === undefined) return { code: ReturnCode.ERROR, reason: 'no-open-request' };
     if (re !== undefined && re !== h.open.re) return { code: ReturnCode.ERROR, reason: 'stale' };
-    const open = h.open;
-    h.open = undefined;
-    if (!this.routing.answerController(node, h.controller, code, open.re, content, reason)) {
-      h.open = open;
-      return { code: ReturnCode.ERROR, reason: 'too-large' };
-    }
+    if (!this.routing.answerController(node, h.controller, code, h.open.re, content, reason)) return { code: ReturnCode.ERROR, reason: 'too-large' };
+    this.endOpen(h, 'answered');
     this.prune(node);
     return { code: ReturnCode.SUCCESS };
   }
@@ -144,7 +150,7 @@ export class CtpHost<P> {
   publish(node: string, content: unknown): boolean | 'too-large' {
     const h = this.hosted.get(node);
     if (h === undefined || !this.table.hasLocal(node)) return false;
-    const targets = eventTargets(h.controller, h.monitors, (v) => this.table.isReachableName(v));
+    const targets = eventTargets(h.controller, h.monitors, (v) => this.present(v));
     for (const monitor of targets)
       if (!this.routing.registrantBound({ v: 1, t: 'EVENT', node, monitor, content } as CtpEvent, LOCAL)) return 'too-large';
     return targets.length > 0;
@@ -169,7 +175,7 @@ export class CtpHost<P> {
     for (const n of nodes) {
       const h = this.hosted.get(n);
       if (h === undefined) continue;
-      this.endOpen(h, n, 'removed');
+      this.endOpen(h, 'removed');
       h.removalTimer ??= this.timers.set(() => this.dropRecord(n), this.opts.leaseGraceMs);
     }
   }
@@ -191,13 +197,39 @@ export class CtpHost<P> {
   private register(msg: CtpRegister, from: CtpSource<P>): void {
     const r = this.registrantOf(msg, from);
     if (r === undefined) return;
-    if (this.table.isReachableName(r.name)) return this.completeRegister(msg, r.type, r.name);
+    if (this.table.isReachableName(r.name) || this.claimed(msg, r.name, from)) return this.completeRegister(msg, r.type, r.name);
     // PROTOCOL.md section 5: wait (event-driven, not the seed's sleep loop) for
     // the registrant's advert, which can arrive after the request.
     const waiting = this.waiting.add(r.name, msg, () => {
       if (from !== LOCAL) this.report.drop(from, 'registrant-unknown', { t: msg.t, node: msg.node });
     });
     if (!waiting && from !== LOCAL) this.report.drop(from, 'too-many-waiting', { t: msg.t, node: msg.node });
+  }
+
+  /**
+   * PROTOCOL.md section 5, "Confirming a registrant": a REGISTER from the
+   * registrant's own router (signed, with identities) that claims its advert
+   * lists the virtual node from a seq this host has not stored yet stands in
+   * for that advert until it arrives.
+   */
+  private claimed(msg: CtpRegister, name: string, from: CtpSource<P>): boolean {
+    if (msg.claim === undefined || from === LOCAL) return false;
+    const origin = (virtualParts(name) as { routerId: string }).routerId;
+    if (!this.claims.admissible(this.table, name, origin, msg.claim)) return false;
+    const problem = this.hooks.claimProblem?.(origin, msg);
+    if (problem !== undefined) {
+      debug('%s: the claim of %s does not stand: %s', this.table.id, name, problem);
+      return false;
+    }
+    this.claims.add(name, origin, msg.claim);
+    return true;
+  }
+
+  /** A claim was refuted or ran out: a registration made on it runs its lease like any registrant that went. */
+  private claimRefuted(name: string): void {
+    if (this.table.isReachableName(name) || this.leases.has(name)) return;
+    const v = virtualParts(name);
+    if (v !== undefined && this.isRecorded(name, v.node)) this.leases.set(name, this.timers.set(() => this.release(name), this.opts.leaseGraceMs));
   }
 
   private completeRegister(msg: CtpRegister, type: CtpRegistrationType, name: string): void {
@@ -241,7 +273,7 @@ export class CtpHost<P> {
       else if (h.controller !== r.name) code = ReturnCode.ALREADY_ASSIGNED;
       else {
         h.controller = undefined;
-        this.endOpen(h, msg.node, 'unregistered');
+        this.endOpen(h, 'unregistered');
         this.idle.disarm(msg.node);
         code = ReturnCode.SUCCESS;
       }
@@ -261,11 +293,19 @@ export class CtpHost<P> {
     }
     this.idle.touch(msg.node, msg.controller);
     // One open request per node: a newer one replaces it.
-    const open = { re: msg.id, controller: msg.controller };
-    this.endOpen(h, msg.node, 'superseded');
+    this.endOpen(h, 'superseded');
+    const open = new CtpOpenRequest(msg.node, msg.id, msg.controller);
     h.open = open;
+    open.timer = this.timers.set(() => {
+      open.timer = undefined;
+      if (h.open === open) this.endOpen(h, 'expired');
+    }, this.opts.responseTimeoutMs);
     try {
-      const r = this.hooks.control(msg);
+      const r = this.hooks.control(msg, open);
+      if (open.handled && open.ended === undefined) {
+        open.counted = true;
+        this.handling++;
+      }
       // An async `onReceived` (or handler) that rejects fails like one that throws.
       if (isThenable(r)) r.then(undefined, (err: unknown) => this.controlFailed(h, open, msg, err));
     } catch (err) {
@@ -278,19 +318,25 @@ export class CtpHost<P> {
    * section 8 — answer ERROR while the request is still open, so the caller
    * does not wait for its timeout, without leaking the error's text.
    */
-  private controlFailed(h: HostedNode, open: NonNullable<HostedNode['open']>, msg: CtpControlMessage, err: unknown): void {
+  private controlFailed(h: HostedNode, open: CtpOpenRequest, msg: CtpControlMessage, err: unknown): void {
     this.report.error(err instanceof CtpCallbackError ? err : new CtpCallbackError('onReceived', err));
     if (h.open !== open) return;
-    h.open = undefined;
+    this.endOpen(h, 'failed');
     this.routing.answer(msg.node, msg.controller, ReturnCode.ERROR, msg.id, undefined, 'host-callback-failed');
   }
 
-  /** Close the node's open request without an answer, telling the handlers (they abort its signal). */
-  private endOpen(h: HostedNode, node: string, why: 'superseded' | 'unregistered' | 'released' | 'removed'): void {
+  /** End the node's open request (its handler's signal aborts, once). */
+  private endOpen(h: HostedNode, why: CtpOpenEnd): void {
     const open = h.open;
     if (open === undefined) return;
     h.open = undefined;
-    this.hooks.openEnded?.(node, open.re, why);
+    open.timer = this.timers.clear(open.timer);
+    if (open.end(why) && open.counted) this.handling--;
+  }
+
+  /** Open requests a handler is answering (drain waits for them). */
+  get busy(): number {
+    return this.handling;
   }
 
   // ---- records and leases ---------------------------------------------------
@@ -343,6 +389,7 @@ export class CtpHost<P> {
       this.notices.added(name, gained);
       for (const m of this.waiting.take(name)) this.completeRegister(m, m.controller !== undefined ? 'controller' : 'monitor', name);
     }
+    this.claims.review(this.table);
   }
 
   private isRecorded(name: string, node: string): boolean {
@@ -352,13 +399,13 @@ export class CtpHost<P> {
   /** A registrant's virtual node stayed unreachable for the grace. */
   private release(name: string): void {
     this.leases.delete(name);
-    if (this.table.isReachableName(name)) return;
+    if (this.present(name)) return;
     const v = virtualParts(name);
     const h = v === undefined ? undefined : this.hosted.get(v.node);
     if (v === undefined || h === undefined) return;
     if (v.type === 'controller' && h.controller === name) {
       h.controller = undefined;
-      this.endOpen(h, v.node, 'released');
+      this.endOpen(h, 'released');
       this.idle.disarm(v.node);
     } else if (!(v.type === 'monitor' && h.monitors.delete(name))) return;
     this.prune(v.node);
@@ -376,18 +423,20 @@ export class CtpHost<P> {
     const h = this.hosted.get(node);
     if (h?.controller !== controller) return;
     h.controller = undefined;
-    h.open = undefined;
+    this.endOpen(h, 'idle');
     this.clearLease(controller);
     this.prune(node);
     debug('%s released %s (idle)', this.table.id, controller);
     this.hooks.released({ node, type: 'controller', registrant: controller, reason: 'idle' });
-    if (this.table.isReachableName(controller)) this.routing.answer(node, controller, ReturnCode.NOT_ASSIGNED, undefined, { host: this.table.id }, 'idle');
+    if (this.present(controller)) this.routing.answer(node, controller, ReturnCode.NOT_ASSIGNED, undefined, { host: this.table.id }, 'idle');
   }
 
   close(): void {
+    for (const h of this.hosted.values()) this.endOpen(h, 'closed');
     this.timers.clearAll();
     this.idle.close();
     this.waiting.clear();
+    this.claims.clear();
     this.notices.close();
     this.leases.clear();
   }

@@ -95,6 +95,14 @@ export interface CtpRegister extends Base {
   refresh?: true;
   /** A controller's requested lock timeout (ms without a control request before the host releases it). */
   idleTimeoutMs?: number;
+  /**
+   * The registrant router's word that its own advert lists the virtual node
+   * from this `seq` on: the host need not wait for that (paced) advert
+   * (PROTOCOL.md section 5, "Confirming a registrant").
+   */
+  claim?: number;
+  /** With identities: the registrant router's signature over the claim (base64, signing.ts `canonicalClaim`). */
+  claimSig?: string;
 }
 /** UNREGISTER: end the registration of the virtual node `controller` or `monitor`. */
 export interface CtpUnregister extends Base {

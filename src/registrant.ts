@@ -65,6 +65,8 @@ export interface CtpRegistrantHooks {
   hostedController(node: string): string | undefined;
   /** Hand an EVENT to the host app (`onReceived`); may throw or return a promise that rejects. */
   event(msg: CtpEvent): unknown;
+  /** Add this router's claim (and its signature) to a REGISTER (PROTOCOL.md section 5, "Confirming a registrant"). */
+  claim?(msg: CtpRegister): void;
 }
 
 type ControlType = 'START' | 'STOP' | 'COMMAND';
@@ -125,6 +127,7 @@ export class CtpRegistrant<P> {
         if (!this.hooks.addVirtual(virtual)) return { code: ReturnCode.ERROR, reason: 'too-many-nodes' };
         const msg: CtpRegister = { v: 1, t: 'REGISTER', id, to, node, [type]: virtual };
         if (type === 'controller' && idleTimeoutMs !== undefined) msg.idleTimeoutMs = idleTimeoutMs;
+        this.hooks.claim?.(msg);
         return {
           msg,
           done: (r) => {
@@ -325,6 +328,7 @@ export class CtpRegistrant<P> {
     }, Math.max(REFRESH_RETRY_MIN_MS, this.opts.registrationWaitMs));
     const msg: CtpRegister = { v: 1, t: 'REGISTER', id, to: reg.host, node: reg.node, [reg.type]: reg.virtual, refresh: true };
     if (reg.idleTimeoutMs !== undefined) msg.idleTimeoutMs = reg.idleTimeoutMs;
+    this.hooks.claim?.(msg);
     debug('%s refreshes %s (id %d)', this.table.id, reg.virtual, id);
     this.routing.toRouter(msg, reg.host);
   }

@@ -111,7 +111,8 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     const idConflict = (): void => emit('conflict', { kind: 'router-id', id: this.id });
     this.neighbors = new CtpNeighbors(this.table, { idConflict, bound: () => (this.media.checkAdvertised(), this.flooding.flushOwn()) }, this.report);
     this.admission = new CtpAdmission(o, (peer) => this.neighbors.isDown(peer), this.report);
-    this.flooding = new CtpFlooding(this.table, this.out, new CtpTimers(clock), o, { update: () => this.update(), idConflict, mediumPeer: (o) => this.media.peerFor(o) }, this.report, new CtpAdvertAuth(o.identity, this.table, this.report, o.maxRouters));
+    const auth = new CtpAdvertAuth(o.identity, this.table, this.report, o.maxRouters);
+    this.flooding = new CtpFlooding(this.table, this.out, new CtpTimers(clock), o, { update: () => this.update(), idConflict, mediumPeer: (o) => this.media.peerFor(o) }, this.report, auth);
     this.stall = new CtpStallMeter(new CtpTimers(clock));
     this.routing = new CtpRouting(this.table, this.out, o.maxHops, {
       host: (msg, from) => this.host.deliver(msg, from),
@@ -121,9 +122,9 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
       settle: (node, id, result) => void this.pending.settle(node, id, result),
     }, this.report, this.stall);
     this.host = new CtpHost(this.table, this.routing, new CtpTimers(clock), o, {
-      control: (msg) => this.api.control(msg),
+      control: (msg, open) => this.api.control(msg, open),
       released: (e) => emit('released', e),
-      openEnded: (node, re, why) => this.api.handlers.openEnded(node, re, why),
+      claimProblem: (origin, msg) => auth.claimProblem(origin, msg, clock.now()),
     }, this.report);
     this.requests = new CtpRequests(this.pending, clock, {
       send: (msg, to) => this.routing.request(msg, to),
@@ -137,6 +138,12 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
       addVirtual: (name) => this.flooding.hasRoom([name]) && (this.flooding.addOwn([name]), this.update(), true),
       removeVirtual: (name) => void (!this.closed && this.flooding.removeOwn([name]).length > 0 && this.update()),
       hostedController: (node) => this.host.controllerOf(node),
+      // PROTOCOL.md section 5, "Confirming a registrant": the seq from which the own advert lists what was just added, signed with an identity.
+      claim: (msg) => {
+        msg.claim = this.table.ownDirty ? this.table.seq + 1 : this.table.seq;
+        const sig = auth.signClaim(msg);
+        if (sig !== undefined) msg.claimSig = sig;
+      },
       event: (msg) => this.api.event(msg),
     }, this.api.emit, this.report);
     const { table, host, out, neighbors, flooding, routing, report, pending, registrant, api } = this;

@@ -167,6 +167,17 @@ export class CtpRouting<P> {
   }
 
   /**
+   * Can a RESPONSE reach `registrant`? It travels by the router id after its
+   * `@`, so that router being reachable is enough: the registrant's virtual
+   * node may still wait in a paced advert (a REGISTER need not wait for it:
+   * PROTOCOL.md section 5, "Confirming a registrant").
+   */
+  private canAnswer(registrant: string, node: string): boolean {
+    const v = virtualParts(registrant);
+    return v !== undefined && v.node === node && (this.table.isReachableName(registrant) || this.table.isReachable(v.routerId));
+  }
+
+  /**
    * A frame that cannot go on. A request whose registrant is routable is
    * answered NODE_UNFOUND first, so its caller does not wait for a timeout.
    */
@@ -176,7 +187,7 @@ export class CtpRouting<P> {
       const req = msg as CtpRequestMessage;
       const registrant = req.t === 'REGISTER' || req.t === 'UNREGISTER' ? (req.controller ?? req.monitor) : req.controller;
       if (from === LOCAL && this.table.hasLocal(registrant as string)) this.deliver.settle(req.node, req.id, NODE_UNFOUND);
-      else if (registrant !== undefined && virtualParts(registrant)?.node === req.node && this.table.isReachableName(registrant)) {
+      else if (registrant !== undefined && this.canAnswer(registrant, req.node)) {
         if (debug.enabled) debug('%s answers NODE_UNFOUND to %s for %s id %d', this.table.id, registrant, req.node, req.id);
         this.answer(req.node, registrant, ReturnCode.NODE_UNFOUND, req.id);
       }

@@ -38,6 +38,24 @@ export function canonicalAdvert(a: Pick<CtpAdvert, 'origin' | 'seq' | 'nodes' | 
   return JSON.stringify([CANONICAL_TAG, a.origin, a.seq, a.nodes, a.neighbors]);
 }
 
+/** Domain tag of a REGISTER's claim (PROTOCOL.md section 5): good for nothing else. */
+const CLAIM_TAG = 'ctp-claim/1';
+
+/** What a REGISTER's claim signature covers. */
+export interface CtpClaimFields {
+  id: number;
+  to?: string | undefined;
+  node: string;
+  controller?: string | undefined;
+  monitor?: string | undefined;
+  claim?: number | undefined;
+}
+
+/** The bytes a REGISTER's `claimSig` covers: the registrant, its node, host, request id and claimed seq. */
+export function canonicalClaim(m: CtpClaimFields): string {
+  return JSON.stringify([CLAIM_TAG, m.controller ?? m.monitor, m.node, m.to ?? '', m.id, m.claim]);
+}
+
 /** The digest `crypto.sign`/`verify` take for a key: none for EdDSA, SHA-256 otherwise. */
 function digestFor(key: KeyObject): string | null {
   const t = key.asymmetricKeyType;
@@ -298,6 +316,36 @@ export class CtpAdvertAuth<P> {
       a.cert = g.cert;
     }
     return a;
+  }
+
+  /** A REGISTER's claim signature (base64), or `undefined` without an identity. */
+  signClaim(m: CtpClaimFields): string | undefined {
+    const id = this.identity;
+    return id === undefined ? undefined : sign(digestFor(id.key), Buffer.from(canonicalClaim(m)), id.key).toString('base64');
+  }
+
+  /**
+   * Why a REGISTER's claim by `origin` does not verify, or `undefined` when
+   * it does. Without an identity there is nothing to check. With one, the
+   * claim must be signed by the key of the certificate that `origin`'s
+   * stored (verified) advert carries.
+   */
+  claimProblem(origin: string, m: CtpClaimFields & { claimSig?: string | undefined }, now: number): string | undefined {
+    const certs = this.certs;
+    if (certs === undefined) return undefined;
+    if (typeof m.claimSig !== 'string') return 'the claim is not signed';
+    const s = this.table.stored(origin);
+    const g = s === undefined ? undefined : this.sigs.get(s);
+    if (g === undefined) return 'no signed advert of the registrant';
+    const e = certs.lookup(g.cert);
+    if ('bad' in e) return e.bad;
+    if (e.cn !== origin) return 'the certificate is not the registrant\'s';
+    if (now < e.notBefore || now > e.notAfter) return 'the certificate is not valid now';
+    try {
+      return verify(e.digest, Buffer.from(canonicalClaim(m)), e.key, Buffer.from(m.claimSig, 'base64')) ? undefined : 'the signature does not verify';
+    } catch {
+      return 'the signature does not verify';
+    }
   }
 
   /** Bytes the signature adds to the own advert (room for it is kept under `maxFrameBytes`). */

@@ -64,8 +64,11 @@ describe('ctp-router (happy paths)', () => {
   it('call --hold keeps the registration until interrupted, then releases it', async () => {
     const holder = spawnCli(['call', '--json', '--hold', '--id', 'holder', '--connect', station.addr, 'register', 'cam1', 'controller']);
     await holder.waitFor((r) => r.type === 'result' && r.code === 'SUCCESS');
-    const list = await runCli(['nodes', '--json', '--connect', station.addr]);
-    expect(list.records.find((r) => r.node === 'cam1')?.controller).toBe('holder');
+    // The answer does not wait for the holder's advert (PROTOCOL.md section 5, "Confirming a
+    // registrant"); the table shows the controller once that (paced) advert is in.
+    await expect
+      .poll(async () => (await runCli(['nodes', '--json', '--connect', station.addr])).records.find((r) => r.node === 'cam1')?.controller, { timeout: 8000 })
+      .toBe('holder');
     expect(await holder.stop('SIGINT')).toEqual({ code: 0, signal: null });
     // It unregistered on the way out: control is free at once.
     const next = await runCli(['call', '--json', '--connect', station.addr, 'register', 'cam1', 'controller']);

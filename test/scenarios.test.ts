@@ -118,7 +118,8 @@ describe('failures', () => {
 
   it('a brief link flap costs nothing: the registration survives and is refreshed', async () => {
     vi.useFakeTimers();
-    net = await topology(['h', 'c'], [['h', 'c']], (id) => ({ ...(id === 'h' ? { nodes: ['cam1'] } : {}), leaseGraceMs: 200 }));
+    // Pacing off: a 200 ms lease is shorter than the default advert pacing (500 ms), which would outlast it.
+    net = await topology(['h', 'c'], [['h', 'c']], (id) => ({ ...(id === 'h' ? { nodes: ['cam1'] } : {}), leaseGraceMs: 200, minAdvertIntervalMs: 0 }));
     const c = net.router('c');
     const lost = record(c, 'lost');
     const released = record(net.router('h'), 'released');
@@ -161,7 +162,8 @@ describe('failures', () => {
 
   it('a node removed and re-added within the grace keeps its controller; past it, the controller is gone', async () => {
     vi.useFakeTimers();
-    net = await topology(['h', 'c'], [['h', 'c']], (id) => (id === 'h' ? { nodes: ['cam1'], leaseGraceMs: 40 } : { leaseGraceMs: 10_000 }));
+    // Pacing off: the grace is measured to the millisecond (40 ms), far inside the default advert pacing (500 ms).
+    net = await topology(['h', 'c'], [['h', 'c']], (id) => (id === 'h' ? { nodes: ['cam1'], leaseGraceMs: 40, minAdvertIntervalMs: 0 } : { leaseGraceMs: 10_000, minAdvertIntervalMs: 0 }));
     const h = net.router('h');
     const c = net.router('c');
     await c.register('cam1', 'controller');
@@ -197,7 +199,8 @@ describe('failures', () => {
   it('a router restarted with the same id is heard again, even with a lower seq', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(1_700_000_000_000);
-    net = await topology(['a', 'b', 'c'], line(['a', 'b', 'c']), (id) => (id === 'a' ? { nodes: ['n1'] } : {}));
+    // Pacing off: settle() would move the network's clock past paced adverts, and a restart must come back with a lower seq.
+    net = await topology(['a', 'b', 'c'], line(['a', 'b', 'c']), (id) => (id === 'a' ? { nodes: ['n1'], minAdvertIntervalMs: 0 } : { minAdvertIntervalMs: 0 }));
     const a = net.router('a');
     for (let i = 0; i < 5; i++) a.appendNodes(`extra${i}`); // push a's seq well above its restart value
     await net.settle();

@@ -4,3 +4,4 @@
  */
 export { CtpTestNetwork } from './network.js';
 export type { CtpTestPeer, CtpTestRouterOptions, CtpTestFrame, CtpTestReceivedCallback, CtpTestNodesUpdatedCallback } from './network.js';
+export { CtpTestClock } from './clock.js';

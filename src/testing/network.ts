@@ -1,7 +1,9 @@
 /**
  * An in-memory network of routers for tests (ours and the host's): FIFO per
  * link, asynchronous delivery, links that go up and down, routers that crash
- * and restart. No sockets, no timers of its own.
+ * and restart. No sockets. The routers run their defaults (advert pacing
+ * included) on the network's clock (testing/clock.ts), which `settle()`
+ * moves past paced adverts.
  *
  * Links are configured connections, as a transport's `connect` list is:
  * - `link(a, b)` configures the link and brings it up (both see `peerUp`);
@@ -18,6 +20,7 @@
 import { CtpRouter, type CtpReceivedCallback, type CtpNodesUpdatedCallback } from '../router.js';
 import type { CtpRouterOptions } from '../options.js';
 import type { CtpControlMessage, CtpEvent } from '../messages.js';
+import { CtpTestClock } from './clock.js';
 
 // Captured at load time, so that tests using fake timers can still settle.
 const realSetImmediate = globalThis.setImmediate;
@@ -77,11 +80,18 @@ export interface CtpTestFrame {
 
 /**
  * An in-memory network. Frames are delivered asynchronously (as microtasks),
- * in order per link direction; `settle()` waits until nothing is in flight.
+ * in order per link direction; `settle()` waits until nothing is in flight
+ * and no paced advert waits (moving the network's clock past them).
  */
 export class CtpTestNetwork {
   /** Live routers by id. */
   readonly routers = new Map<string, CtpRouter<CtpTestPeer>>();
+  /**
+   * The routers' clock (unless a router was given its own `clock`): the
+   * system's time, which `settle()` moves forward past paced adverts and
+   * `advance(ms)` moves forward by hand, firing the timers due on the way.
+   */
+  readonly clock = new CtpTestClock();
   /** Frames delivered so far. */
   delivered = 0;
   /** Frames sent so far (a broadcast counts once per link). */
@@ -105,8 +115,9 @@ export class CtpTestNetwork {
     const received: CtpReceivedCallback = (...args) =>
       (onReceived as ((...a: unknown[]) => void) | undefined)?.(args[0], args[1], router as CtpRouter<CtpTestPeer>);
     const updated: CtpNodesUpdatedCallback = (nodes) => onNodesUpdated?.(nodes, router as CtpRouter<CtpTestPeer>);
-    // Instant flooding unless a test asks otherwise: `settle()` waits for frames, not for paced adverts (issue 10).
-    router = new CtpRouter<CtpTestPeer>(received, (peer, frame) => this.send(id, peer, frame), updated, { minAdvertIntervalMs: 0, ...routerOptions, id });
+    // The router defaults, advert pacing included, on the network's clock (unless the test brings its own):
+    // `settle()` moves that clock past paced adverts.
+    router = new CtpRouter<CtpTestPeer>(received, (peer, frame) => this.send(id, peer, frame), updated, { clock: this.clock, ...routerOptions, id });
     this.routers.set(id, router);
     return router;
   }
@@ -209,6 +220,19 @@ export class CtpTestNetwork {
   /** Wait until no frame is in flight (and every continuation has run). */
   async settle(maxRounds = 10_000): Promise<void> {
     for (let i = 0; i < maxRounds; i++) {
+      await this.quiet(maxRounds);
+      // Nothing in flight: a paced advert may still wait for its interval. Move the clock to it
+      // (one timer at a time, frames delivered in between).
+      const at = this.clock.nextPacing();
+      if (at === undefined) return;
+      this.clock.step(at);
+    }
+    throw new Error('the test network did not settle');
+  }
+
+  /** Wait until no frame is in flight (the clock stands still). */
+  private async quiet(maxRounds: number): Promise<void> {
+    for (let i = 0; i < maxRounds; i++) {
       await new Promise<void>((r) => realSetImmediate(r));
       if (this.inFlight === 0) {
         await new Promise<void>((r) => realSetImmediate(r));
@@ -216,6 +240,15 @@ export class CtpTestNetwork {
       }
     }
     throw new Error('the test network did not settle');
+  }
+
+  /** Move the network's clock `ms` forward, timer by timer (frames are delivered between them), then settle. */
+  async advance(ms: number): Promise<void> {
+    const target = this.clock.now() + ms;
+    await this.quiet(10_000);
+    while (this.clock.step(target)) await this.quiet(10_000);
+    this.clock.advance(Math.max(0, target - this.clock.now()));
+    await this.settle();
   }
 
   /** Close every router and cut every link. */
