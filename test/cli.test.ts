@@ -88,6 +88,7 @@ describe('ctp-router (happy paths)', () => {
     const r = await runCli(['nodes', '--connect', '127.0.0.1:1']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/cannot connect to 127\.0\.0\.1:1: ECONNREFUSED/);
+    expect(r.stderr).toContain('ctp-router: dial 127.0.0.1:1 failed: ECONNREFUSED (connect ECONNREFUSED 127.0.0.1:1)\n');
   });
 
   it('peer: exits 1 when the port is taken', async () => {

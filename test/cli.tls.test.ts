@@ -44,11 +44,28 @@ describe('ctp-router over TLS', () => {
     const foreign = await runCli(['nodes', '--wait-ms', '2000', '--connect', station.addr, '--tls-cert', join(FIX, 'intruder.crt'), '--tls-key', join(FIX, 'intruder.key'), '--tls-ca', join(FIX, 'other-ca.crt')]);
     expect(foreign.code).toBe(1);
     expect(foreign.stderr).toMatch(/cannot connect to 127\.0\.0\.1:\d+/);
+    // Each failed attempt on its own line, with node's verification code.
+    expect(foreign.stderr).toMatch(/^ctp-router: dial 127\.0\.0\.1:\d+ failed: (SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE) \(.+\)$/m);
     const plain = await runCli(['nodes', '--wait-ms', '1000', '--connect', station.addr]);
     expect(plain.code).toBe(1);
+    expect(plain.stderr).toMatch(/^ctp-router: dial 127\.0\.0\.1:\d+ failed: (ERR_CTP_LINK_CLOSED \(127\.0\.0\.1:\d+ closed the link before sending anything \(is it a TLS listener\?\)\)|ECONNRESET .*)$/m);
+    // The station printed the plaintext attempt it refused, with the reason.
+    const refused = await station.proc.waitFor((r) => r.type === 'refused' && r.code === 'ERR_SSL_WRONG_VERSION_NUMBER', 5000, 'the refused plaintext attempt');
+    expect(refused).toMatchObject({ reason: 'tls-handshake', remote: expect.stringMatching(/^127\.0\.0\.1:\d+$/) as unknown });
     const wrongServer = await runCli(['nodes', '--wait-ms', '2000', ...tls('console'), '--connect', `relay@${station.addr}`]);
     expect(wrongServer.code).toBe(1);
     expect(wrongServer.stderr).toMatch(/names station, expected relay/);
+    expect(wrongServer.stderr).toContain(`ctp-router: dial relay@${station.addr} failed: ERR_CTP_CERT_ID (the server certificate names station, expected relay)\n`);
+  });
+
+  it('peer prints the connections it refuses, one line each, with the reason', async () => {
+    const p = spawnCli(['peer', ...tls('relay'), '--listen', '127.0.0.1:0']);
+    await expect.poll(() => p.stdout, { timeout: 8000 }).toMatch(/^listening 127\.0\.0\.1:\d+ as relay\n/);
+    const port = /^listening 127\.0\.0\.1:(\d+)/.exec(p.stdout)?.[1] as string;
+    const plain = await runCli(['nodes', '--wait-ms', '1000', '--connect', `127.0.0.1:${port}`]);
+    expect(plain.code).toBe(1);
+    await expect.poll(() => p.stdout, { timeout: 5000 }).toMatch(/^refused 127\.0\.0\.1:\d+: tls-handshake \(ERR_SSL_WRONG_VERSION_NUMBER\)$/m);
+    expect(await p.stop('SIGINT')).toEqual({ code: 0, signal: null });
   });
 });
 

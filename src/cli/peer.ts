@@ -4,10 +4,12 @@
 import { parseVirtualName } from '../names.js';
 import type { CtpControlMessage, CtpEvent, CtpReceivedName } from '../messages.js';
 import { formatAddress } from '../tcp/address.js';
+import type { TcpCloseReason } from '../tcp/connection.js';
 import type { TcpTransport } from '../tcp/transport.js';
 import type { CtpRouter } from '../router.js';
 import { addressArg, intArg, listOpt, nodeArg, parseArgs, stringOpt, UsageError } from './args.js';
 import { COMMON_SPEC, commonOptions } from './common.js';
+import { printDialErrors, printRefused } from './failures.js';
 import { CliOutput, show } from './output.js';
 import { interrupted, listenOrClose, loadNats, Session, type CliPeer, type NatsModule } from './session.js';
 
@@ -80,12 +82,20 @@ function printRouter(router: CtpRouter<CliPeer>, out: CliOutput): void {
   router.on('error', (err) => out.warn(err.message));
 }
 
-/** One line per link change, oversized line and error of the transport. */
-function printTransport(transport: TcpTransport, out: CliOutput): void {
+/** What a close reason means, for the ones a reader of the log would not guess. */
+const CLOSE_REASON_TEXT: Partial<Record<TcpCloseReason, string>> = {
+  evicted: 'evicted: the server was full (maxConnections) and it had sent no frame yet',
+  'buffer-budget': 'buffer-budget: evicted, it held one of the largest partial frames when they passed maxBufferedBytes',
+};
+
+/** One line per link change, refused connection, failed dial, oversized line and error of the transport. */
+function printTransport(transport: TcpTransport, out: CliOutput, self: string): void {
   transport.on('connect', (peer) => out.line('link', `link up ${peer.direction === 'in' ? 'from' : 'to'} ${peerName(peer)}`, { state: 'up', direction: peer.direction, peer: peerName(peer) }));
   transport.on('disconnect', (peer, reason) =>
-    out.line('link', `link down ${peer.direction === 'in' ? 'from' : 'to'} ${peerName(peer)} (${reason})`, { state: 'down', direction: peer.direction, peer: peerName(peer), reason }),
+    out.line('link', `link down ${peer.direction === 'in' ? 'from' : 'to'} ${peerName(peer)} (${CLOSE_REASON_TEXT[reason] ?? reason})`, { state: 'down', direction: peer.direction, peer: peerName(peer), reason }),
   );
+  printRefused(transport, out);
+  printDialErrors(transport, out, self);
   transport.on('oversized', (peer, bytes) => out.line('oversized', `oversized line from ${peerName(peer)} discarded (${bytes}+ bytes)`, { peer: peerName(peer), bytes }));
   transport.on('error', (err) => out.warn(err.message));
 }
@@ -156,7 +166,7 @@ export async function peerCommand(argv: string[]): Promise<number | 'help'> {
   });
   const { router, transport } = session;
   printRouter(router, out);
-  printTransport(transport, out);
+  printTransport(transport, out, router.id);
   printBus(session.bus, out);
 
   if (!(await listenOrClose(session, listen, out))) return 1;

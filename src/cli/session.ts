@@ -13,6 +13,7 @@ import type { TcpPeer } from '../tcp/connection.js';
 import { TcpTransport } from '../tcp/transport.js';
 import { formatTarget } from './args.js';
 import type { CommonOptions } from './common.js';
+import { dialCause, printDialErrors } from './failures.js';
 import { show, type CliOutput } from './output.js';
 import type { CliTls } from './tls.js';
 
@@ -116,7 +117,7 @@ export class Session {
     const deadline = Date.now() + waitMs;
     let dialError: Error | undefined;
     const onDialError = (target: string, err: Error): void => {
-      dialError ??= new Error(`cannot connect to ${target}: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
+      dialError ??= new Error(`cannot connect to ${target}: ${dialCause(err)}`);
     };
     this.transport.on('dialError', onDialError);
     try {
@@ -181,7 +182,6 @@ export class Session {
   }
 }
 
-/** Resolve after `ms`. */
 /**
  * The client side of `call`, `watch` and `nodes`: a session connected to
  * `--connect`, synced, printing the events it receives when asked to. Prints
@@ -209,6 +209,8 @@ export async function openClientSession(common: CommonOptions, role: string, out
       if (printEvents && name === 'EVENT' && 'content' in msg) out.line('event', `event ${msg.node} ${show(msg.content)}`, { node: msg.node, content: msg.content });
     },
   });
+  // Every failed attempt on stderr, as it happens (a wait for a node must not be silent).
+  printDialErrors(session.transport, out, session.router.id);
   try {
     await session.synced(common.waitMs);
     return session;
@@ -219,6 +221,7 @@ export async function openClientSession(common: CommonOptions, role: string, out
   }
 }
 
+/** Resolve after `ms`. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -8,6 +8,7 @@ import { CtpLiveView } from '../ui/live.js';
 import { CtpUiServer, isLoopbackHost } from '../ui/server.js';
 import { addressArg, intArg, parseArgs, stringOpt, UsageError } from './args.js';
 import { COMMON_SPEC, commonOptions } from './common.js';
+import { printDialErrors } from './failures.js';
 import { CliOutput } from './output.js';
 import { interrupted, listenOrClose, Session } from './session.js';
 
@@ -51,7 +52,7 @@ export async function uiCommand(argv: string[]): Promise<number | 'help'> {
   });
   const { router, transport } = session;
   transport.on('error', (err) => out.warn(err.message));
-  transport.on('dialError', (target, err) => out.warn(`cannot connect to ${target}: ${(err as NodeJS.ErrnoException).code ?? err.message} (retrying)`));
+  printDialErrors(transport, out, router.id);
   router.on('error', (err) => out.warn(err.message));
   if (!(await listenOrClose(session, listen, out))) return 1;
 

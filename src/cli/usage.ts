@@ -16,7 +16,10 @@ const COMMON = `Common options:
   --nats URL             join the NATS bus on this server (repeatable: more seeds of a cluster);
                          alone or beside --listen/--connect (the router forwards between them)
   --nats-prefix PREFIX   the bus's subject prefix: routers on the same prefix meet (default ctp)
-  -h, --help             show this help`;
+  -h, --help             show this help
+
+Each failed dial is one line on stderr, with its cause: "dial HOST:PORT failed: ECONNREFUSED (...)",
+or "refused by HOST:PORT: duplicate router id ID (...)"; repeats within 3 s are counted, not printed.`;
 
 /** Help of each command, and of the program. */
 export const USAGE: Record<string, string> = {
@@ -36,7 +39,8 @@ Exit codes: 0 success, 1 failure (a result other than SUCCESS, no connection), 2
   peer: `Usage: ctp-router peer [--listen HOST:PORT] [--connect HOST:PORT ...] [--nats URL ...] [--node NAME ...] [--echo] [options]
 
 Run a router over TCP and/or a NATS bus until interrupted (SIGINT/SIGTERM). Prints one line per
-table change, link change and received request or event.
+table change, link change (with why it went down), refused connection and received request or
+event; each failed dial goes to stderr.
 
 Options:
   --listen HOST:PORT     listen there (port 0: any free port; the first line says which)

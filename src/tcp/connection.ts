@@ -57,6 +57,8 @@ export class TcpConnection implements TcpPeer {
   heard = false;
   /** The socket's last error, for reports. */
   lastError: Error | undefined;
+  /** Why it was refused before it became a link (the other end's bye, a hello naming another router, this router itself): reported as `dialError` when dialled. */
+  refusal: Error | undefined;
   /** The other end's transport instance, from its hello. */
   instance: string | undefined;
   /** Handed to the host (`peerUp` called, `peerDown` not yet). */

@@ -100,7 +100,6 @@ export class TcpDialer {
       socket.on('error', () => {});
       socket.destroy();
       if (this.stopped) return;
-      debug('dial %s failed: %s', this.target, err.message);
       this.host.dialFailed(this, err);
       this.retry();
     };

@@ -12,5 +12,6 @@ export type { TcpAddress, TcpTarget } from './address.js';
 export { LineSplitter } from './line-splitter.js';
 export { certificateId } from './tls.js';
 export type { TcpTlsOptions, TcpRefusedReason } from './tls.js';
+export type { TcpDialErrorCode } from './dial-errors.js';
 export { MUTUAL_DIAL_WINDOW_MS } from './links.js';
 export type { LineHandler, OversizedHandler } from './line-splitter.js';

@@ -3,7 +3,7 @@
  * `listen` address, its connection cap, and the hooks the transport gives it.
  */
 import createDebug from 'debug';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type DropArgument, type Server, type Socket } from 'node:net';
 import type { TcpAddress } from './address.js';
 import type { TcpResolvedOptions } from './options.js';
 import { createTlsServer, type TcpRefusedReason, type TcpTlsServer } from './tls.js';
@@ -14,7 +14,7 @@ const debug = createDebug('ctp:tcp');
 export interface TcpServerHooks {
   /** A connection to adopt (plain: accepted; TLS: after a verified handshake). */
   adopt(socket: Socket): void;
-  /** TLS: an inbound connection refused before it reached the router. */
+  /** An inbound connection refused before it reached the router (TLS, or the server is full). */
   refuse(remote: string, reason: TcpRefusedReason, err: Error): void;
   /** `maxConnections` was reached: make room for the next attempt. */
   full(): void;
@@ -33,8 +33,13 @@ export function listenServer(opts: TcpResolvedOptions, hooks: TcpServerHooks): {
   const server = tlsServer?.server ?? createServer();
   server.maxConnections = opts.maxConnections;
   if (tls === undefined) server.on('connection', (socket) => hooks.adopt(socket));
-  // Full: make room for the next attempt by evicting a connection that never sent a frame (slowloris).
-  server.on('drop', () => hooks.full());
+  // Full: node dropped this attempt; say so, and make room for the next one by evicting a connection
+  // that never sent a frame (slowloris).
+  server.on('drop', (data?: DropArgument) => {
+    const remote = `${data?.remoteAddress ?? '?'}:${data?.remotePort ?? 0}`;
+    hooks.refuse(remote, 'max-connections', new Error(`the server is full (maxConnections ${opts.maxConnections})`));
+    hooks.full();
+  });
   const ready = new Promise<void>((resolve, reject) => {
     const onError = (err: Error): void => {
       debug('listen on %s:%d failed: %s', listen.host, listen.port, err.message);

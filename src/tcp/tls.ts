@@ -20,6 +20,7 @@ import {
 import { argumentError, CtpArgumentError } from '../errors.js';
 import { isValidRouterId } from '../names.js';
 import type { TcpAddress } from './address.js';
+import { dialErr } from './dial-errors.js';
 
 const debug = createDebug('ctp:tcp-tls');
 
@@ -95,10 +96,11 @@ export function resolveTls(tls: TcpTlsOptions | undefined, connectTimeoutMs: num
   return { serverOptions: { ...contextOptions, requestCert: true, rejectUnauthorized: true, handshakeTimeout }, context, ownId };
 }
 
-/** Why an inbound TLS connection was refused before it reached the router. */
+/** Why an inbound connection was refused before it reached the router. */
 export type TcpRefusedReason =
-  | 'tls-handshake' // no certificate, one not chaining to `ca`, expired, plaintext, or the handshake timed out
-  | 'certificate-id'; // the verified certificate's subject CN is not exactly one router id
+  | 'tls-handshake' // TLS: no certificate, one not chaining to `ca`, expired, plaintext, or the handshake timed out
+  | 'certificate-id' // TLS: the verified certificate's subject CN is not exactly one router id
+  | 'max-connections'; // the server was full (`maxConnections`): node dropped it (the oldest unproven connection is evicted for the next)
 
 /** A listening TLS server, and the sockets still in their handshake. @internal */
 export interface TcpTlsServer {
@@ -134,12 +136,13 @@ export function createTlsServer(
       return;
     }
     socket.destroy();
-    onRefused(`${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`, 'certificate-id', new Error('the client certificate names no router id (its subject CN)'));
+    onRefused(remoteOf(socket), 'certificate-id', new Error('the client certificate names no router id (its subject CN)'));
   });
   server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
-    const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    const remote = remoteOf(socket);
     // A client certificate that did not verify: node destroys the socket and reports a hang-up; say why.
-    const why = socket.authorizationError === undefined ? err : Object.assign(new Error(`client certificate refused: ${String(socket.authorizationError)}`), { code: String(socket.authorizationError) });
+    // (`authorizationError` is null, not undefined, when the handshake failed before any certificate.)
+    const why = socket.authorizationError == null ? err : Object.assign(new Error(`client certificate refused: ${String(socket.authorizationError)}`), { code: String(socket.authorizationError) });
     debug('handshake from %s failed: %s', remote, why.message);
     onRefused(remote, 'tls-handshake', why);
   });
@@ -150,6 +153,16 @@ export function createTlsServer(
       handshaking.clear();
     },
   };
+}
+
+/**
+ * `'address:port'` of a TLS socket the server refused. A socket already torn
+ * down (the client hung up) no longer knows its peer; the raw socket it wraps
+ * remembers it (read when it was accepted).
+ */
+function remoteOf(socket: TLSSocket): string {
+  const raw = (socket as TLSSocket & { _parent?: Socket | null })._parent;
+  return `${socket.remoteAddress ?? raw?.remoteAddress ?? '?'}:${socket.remotePort ?? raw?.remotePort ?? 0}`;
 }
 
 /** A socket being dialled, and the event that says it is ready. @internal */
@@ -173,8 +186,8 @@ export function openSocket(address: TcpAddress, setup: TcpTlsSetup | undefined, 
     rejectUnauthorized: true,
     checkServerIdentity: (_host, cert) => {
       const id = peerCertificateId(cert);
-      if (id === undefined) return new Error('the server certificate names no router id (its subject CN)');
-      if (expectedId !== undefined && id !== expectedId) return new Error(`the server certificate names ${id}, expected ${expectedId}`);
+      if (id === undefined) return dialErr('ERR_CTP_CERT_ID', 'the server certificate names no router id (its subject CN)');
+      if (expectedId !== undefined && id !== expectedId) return dialErr('ERR_CTP_CERT_ID', `the server certificate names ${id}, expected ${expectedId}`);
       return undefined;
     },
   });

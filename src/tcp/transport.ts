@@ -13,9 +13,10 @@ import { argumentError, CtpArgumentError } from '../errors.js';
 import { isValidRouterId } from '../names.js';
 import type { TcpAddress } from './address.js';
 import { TcpConnection, type TcpCloseReason, type TcpPeer } from './connection.js';
+import { dialErr, dialFailure } from './dial-errors.js';
 import { TcpDialer, type TcpDialerHost } from './dialer.js';
 import { claimsOtherFrom } from './frame-from.js';
-import { helloFrame, parseHello } from './hello.js';
+import { byeFrame, helloFrame, parseBye, parseHello } from './hello.js';
 import { TcpLinks } from './links.js';
 import { TcpGuards } from './guards.js';
 import { resolveTcpOptions, type TcpResolvedOptions, type TcpTransportOptions } from './options.js';
@@ -73,10 +74,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   private readonly guards: TcpGuards;
   private readonly dialerHost: TcpDialerHost = {
     adopt: (socket, dialer) => this.adopt(socket, 'out', dialer),
-    dialFailed: (dialer, err) => {
-      this.counters.dialFailures++;
-      this.emit('dialError', dialer.target, err);
-    },
+    dialFailed: (dialer, err) => this.dialFailed(dialer, err),
   };
 
   constructor(options?: TcpTransportOptions) {
@@ -224,6 +222,13 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     return c;
   }
 
+  /** A dial attempt failed (every one is reported, with its cause); the dialler retries per `reconnect`. */
+  private dialFailed(d: TcpDialer, err: Error): void {
+    this.counters.dialFailures++;
+    debug('dial %s failed: %s', d.target, err.message);
+    this.emit('dialError', d.target, err);
+  }
+
   /** An inbound connection refused before it reached the router. */
   private refuse(remote: string, reason: TcpRefusedReason, err: Error): void {
     this.counters.refused++;
@@ -281,14 +286,10 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     const d = this.dialerOf.get(c);
     if (d === undefined) return;
     this.dialerOf.delete(c);
-    if (c.heard && Date.now() - c.upAt >= STABLE_LINK_MS) d.resetBackoff();
-    else if (!c.heard && c.closeReason === 'closed' && this.closing === undefined) {
-      // Closed before a single line: the dial did not get through. (With TLS 1.3 the server checks our
-      // certificate after our side of the handshake is done, so a refused certificate looks like this;
-      // so does a plaintext dial to a TLS listener.)
-      this.counters.dialFailures++;
-      this.emit('dialError', d.target, c.lastError ?? new Error(`${d.target} closed the link before sending anything (${this.opts.tls === undefined ? 'is it a TLS listener?' : 'was this certificate refused?'})`));
-    }
+    // Closed before it became a link (no line, a refusal): the dial did not get through.
+    const failure = this.closing === undefined ? dialFailure(c, d.target, this.opts.tls !== undefined, this.opts.handshakeTimeoutMs) : undefined;
+    if (failure !== undefined) this.dialFailed(d, failure);
+    else if (c.heard && Date.now() - c.upAt >= STABLE_LINK_MS) d.resetBackoff();
     // Closed by the other side while another link to the same router lives
     // (it settled the duplicate first): wait for that link instead of redialling.
     if (rid !== undefined && this.links.has(rid) && d.parkedOn === undefined) d.park(rid);
@@ -307,6 +308,14 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
       }
       // A TLS peer without a hello: its certificate names it.
       if (c.identity !== undefined && !this.settle(c, c.identity, undefined)) return false;
+    }
+    // The other end refuses a link we dialled, and says why before closing it.
+    if (c.direction === 'out') {
+      const bye = parseBye(line);
+      if (bye !== undefined) {
+        this.refusedBy(c, bye);
+        return false;
+      }
     }
     // Every frame of a TLS link must speak for its certificate's router.
     if (c.identity !== undefined && claimsOtherFrom(line, c.identity)) {
@@ -331,12 +340,14 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
    */
   private settle(c: TcpConnection, rid: string, instance: string | undefined): boolean {
     if (c.expectedId !== undefined && rid !== c.expectedId) {
+      c.refusal = dialErr('ERR_CTP_IDENTITY_MISMATCH', `${c.target ?? 'the other end'} answered as router ${rid}, expected ${c.expectedId}`);
       this.identityMismatch(c, `hello from ${rid}`);
       return false;
     }
     const self = this.selfId();
     if (rid === self) {
       debug('connection %s is to this router itself', c);
+      c.refusal = dialErr('ERR_CTP_SELF', `${c.target ?? 'the other end'} is this router itself (${rid}): not redialled`);
       this.dialerOf.get(c)?.park(rid);
       this.retire(c, 'self');
       return false;
@@ -347,11 +358,30 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     const { refused, displaced } = this.links.settle(self, rid, c);
     if (refused) {
       debug('connection %s duplicates a live link to %s: refused', c, rid);
+      // Say why before closing (a bye line), so its dialler sees `duplicate`, not a bare close. Only the
+      // refused newcomer hears it: it follows our hello on its own socket, so the other end has settled
+      // the link first; a displaced link's other end reaches the same decision by itself.
+      if (self !== undefined) c.enqueue(byeFrame(self, 'duplicate'), Infinity);
       this.retire(c, 'duplicate');
       return false;
     }
     for (const old of displaced) this.retire(old, 'duplicate');
     return true;
+  }
+
+  /**
+   * The other end refused dialled link `c` for `reason` (its bye line): take
+   * it down as `duplicate` (another reason: `closed`) and close it. Its
+   * dialler reports the refusal as `dialError` and redials with backoff.
+   */
+  private refusedBy(c: TcpConnection, reason: string): void {
+    debug('connection %s refused by the other end: %s', c, reason);
+    const self = this.selfId();
+    const why = reason === 'duplicate' ? `it has a live link with router id ${self ?? '(this one)'} already (duplicate)` : reason;
+    c.refusal = dialErr('ERR_CTP_LINK_REFUSED', `${c.target ?? 'the other end'} refused the link: ${why}`, reason);
+    const closeReason: TcpCloseReason = reason === 'duplicate' ? 'duplicate' : 'closed';
+    this.takeDown(c, closeReason);
+    c.end(closeReason, this.opts.closeTimeoutMs);
   }
 
   /** Its hello or a frame names a router other than its certificate (or its `id@` target): close it. */

@@ -43,9 +43,18 @@ export interface TcpTransportEvents {
   disconnect: (peer: TcpPeer, reason: TcpCloseReason) => void;
   /** A line longer than `maxFrameBytes` is being discarded; `bytes` seen when it passed the limit. */
   oversized: (peer: TcpPeer, bytes: number) => void;
-  /** A dial failed (also: a dialled link closed before the other end sent a line, e.g. a refused certificate); it is retried per `reconnect`. */
+  /**
+   * A dial attempt failed, one event per attempt: the socket's error (`err.code`
+   * `ECONNREFUSED`, `ETIMEDOUT`, a TLS verification code, ...), or a dialled
+   * link that never became one (`ERR_CTP_LINK_CLOSED`: closed before the other
+   * end sent a line, e.g. a refused certificate; `ERR_CTP_HANDSHAKE_TIMEOUT`;
+   * `ERR_CTP_CERT_ID`; `ERR_CTP_IDENTITY_MISMATCH`; `ERR_CTP_LINK_REFUSED`: the
+   * other end refused it and said why, `err.reason`, e.g. `duplicate`;
+   * `ERR_CTP_SELF`). It is retried per `reconnect` (a link to this router
+   * itself is not).
+   */
   dialError: (target: string, err: Error) => void;
-  /** TLS: an inbound connection was refused before it reached the router (`remote` is `'address:port'`). */
+  /** An inbound connection was refused before it reached the router (`remote` is `'address:port'`): TLS, or the server was full. */
   refused: (remote: string, reason: TcpRefusedReason, err: Error) => void;
   /** The server failed (e.g. the port is taken), or a host method threw. */
   error: (err: Error) => void;
@@ -67,7 +76,7 @@ export interface TcpStats extends TcpGuardCounters {
   duplicates: number;
   /** Connections closed because a hello or frame named another router than their certificate (`identity-mismatch`). */
   identityMismatches: number;
-  /** TLS: inbound connections refused before reaching the router (see the `refused` event). */
+  /** Inbound connections refused before reaching the router (see the `refused` event). */
   refused: number;
   /** Dial attempts that failed. */
   dialFailures: number;

@@ -317,12 +317,37 @@ describe('TcpTransport with tls', () => {
     const st = await node('station', { listen: loopback, tls: creds('station') }, { nodes: ['cam1'] });
     const wrong = await node('console', { connect: [`relay@${addr(st)}`], tls: creds('console') });
     const errors: string[] = [];
-    wrong.transport.on('dialError', (_t, err) => errors.push(err.message));
+    wrong.transport.on('dialError', (_t, err) => errors.push(`${(err as NodeJS.ErrnoException).code} ${err.message}`));
     await expect.poll(() => errors.length, { timeout: 5000 }).toBeGreaterThanOrEqual(1);
-    expect(errors[0]).toMatch(/names station, expected relay/);
+    expect(errors[0]).toMatch(/^ERR_CTP_CERT_ID .*names station, expected relay/);
     expect(wrong.ups).toBe(0);
     const right = await node('viewer', { connect: [`station@${addr(st)}`], tls: creds('viewer') });
     await expect.poll(() => right.router.nodes(), { timeout: 5000 }).toEqual(['cam1']);
+  });
+
+  it('every failed TLS dial attempt is a dialError with a code: a server of another CA, a refused client certificate', async () => {
+    // A server whose certificate another CA issued: our side refuses it, each attempt.
+    const foreign = await node('console', { listen: loopback, tls: creds('intruder', 'other-ca') });
+    const c1 = await node('viewer', { connect: [addr(foreign)], tls: creds('viewer') });
+    const e1: (string | undefined)[] = [];
+    c1.transport.on('dialError', (_t, err) => e1.push((err as NodeJS.ErrnoException).code));
+    // The server refuses our certificate (expired): it closes the link after its handshake, each attempt.
+    const st = await node('station', { listen: loopback, tls: creds('station') });
+    const c2 = await node('console', { connect: [addr(st)], tls: creds('expired') });
+    const e2: (string | undefined)[] = [];
+    c2.transport.on('dialError', (_t, err) => e2.push((err as NodeJS.ErrnoException).code));
+    await expect.poll(() => [e1.length >= 3, e2.length >= 3], { timeout: 5000 }).toEqual([true, true]);
+    await Promise.all([c1.transport.close(), c2.transport.close()]);
+    // node's verification codes (the server sends its chain, the other CA in it).
+    for (const code of e1) expect(code).toMatch(/^(SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)$/);
+    // A TLS alert, a reset, or a bare close: always a code.
+    for (const code of e2) expect(code).toMatch(/^(ERR_SSL_|ECONNRESET$|EPIPE$|ERR_CTP_LINK_CLOSED$)/);
+    // One event per attempt.
+    for (const [c, e] of [[c1, e1], [c2, e2]] as const) {
+      expect(c.transport.stats().dialFailures).toBe(e.length);
+      expect((c.transport as unknown as { dialers: { attempt: number }[] }).dialers[0]?.attempt).toBe(e.length);
+    }
+    expect(foreign.ups + st.ups).toBe(0);
   });
 
   it('without tls, an id@host:port target whose hello names another router is an identity-mismatch', async () => {
