@@ -112,3 +112,8 @@ export function describe(value: unknown): string {
 export function argumentError(name: string, what: string, value: unknown): CtpArgumentError {
   return new CtpArgumentError(`Expected \`${name}\` to be ${what}, got \`${describe(value)}\``);
 }
+
+/** ``Unknown option `key` of Owner; did you mean `other`?`` (`didYouMean` from src/suggest.ts, or empty). */
+export function unknownOptionError(key: string, owner: string, didYouMean = ''): CtpArgumentError {
+  return new CtpArgumentError(`Unknown option \`${key}\` of ${owner}${didYouMean}`);
+}

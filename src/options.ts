@@ -10,6 +10,7 @@ import type { CtpCodec, CtpMessage } from './messages.js';
 import { isValidRouterId } from './names.js';
 import type { CtpRunOptions } from './requests.js';
 import { resolveIdentity, type CtpResolvedIdentity } from './signing.js';
+import { checkOptionKeys, keysOf } from './suggest.js';
 
 /** Options of `new CtpRouter(onReceived, send, onNodesUpdated, options)`. */
 export interface CtpRouterOptions<P = unknown> {
@@ -117,11 +118,22 @@ export function idleMs(v: unknown, name: string): number | undefined {
   return v;
 }
 
+/** Every key of `CtpRouterOptions`: any other throws (with a "did you mean"). */
+const ROUTER_KEYS = keysOf<CtpRouterOptions>({
+  id: true, nodes: true, virtualNodes: true, responseTimeoutMs: true, registrationWaitMs: true, leaseGraceMs: true, maxHops: true,
+  maxFrameBytes: true, maxNodesPerAdvert: true, maxWaitingRegistrations: true, maxRouters: true, staleAdvertMs: true, codec: true,
+  authorize: true, clock: true, minAdvertIntervalMs: true, maxTableNodes: true, maxMonitorsPerNode: true, maxControlIdleMs: true, identity: true,
+});
+/** Every key of `CtpIdentity`. */
+const IDENTITY_KEYS = keysOf<CtpIdentity>({ key: true, cert: true, ca: true });
+
 /** Check every option and fill in the defaults; throws `CtpArgumentError`. */
 export function resolveOptions<P>(options: CtpRouterOptions<P> | undefined): CtpResolvedOptions<P> {
   if (options === undefined || options === null) options = {};
   if (typeof options !== 'object') throw argumentError('options', 'an object', options);
   const o = options as Record<string, unknown>;
+  checkOptionKeys(o, ROUTER_KEYS, 'CtpRouter');
+  if (typeof options.identity === 'object' && options.identity !== null) checkOptionKeys(options.identity, IDENTITY_KEYS, 'CtpRouter', 'identity.');
   // Certificate dates are checked on the router's clock (a bad clock is refused below).
   const identity = options.identity === undefined ? undefined : resolveIdentity(options.identity, (isClock(options.clock) ? options.clock : systemClock).now());
   const id = options.id ?? identity?.cn ?? randomUUID();

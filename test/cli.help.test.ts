@@ -1,9 +1,13 @@
 /**
- * The command line's `--version`, `help <command>`, and the one-line hints
- * `call` prints after NOT_ASSIGNED, NODE_UNFOUND and ALREADY_ASSIGNED.
+ * The command line's `--version`, `help <command>`, the "did you mean" of a
+ * mistyped command, option or operation, and the one-line hints `call`
+ * prints after NOT_ASSIGNED, NODE_UNFOUND and ALREADY_ASSIGNED.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseArgs, UsageError } from '../src/cli/args.js';
+import { parseOp } from '../src/cli/call.js';
+import { COMMON_SPEC } from '../src/cli/common.js';
 import { hintFor } from '../src/cli/hints.js';
 import { USAGE } from '../src/cli/usage.js';
 import { ensureBuilt, killAll, runCli, startPeer, type Proc } from './tcp/procs.js';
@@ -36,6 +40,44 @@ describe('ctp-router --version and help <command>', () => {
     const r = await runCli(['help', 'nosuch']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown command `nosuch`/);
+  });
+});
+
+describe('ctp-router: did you mean', () => {
+  it('a mistyped command names the closest one and exits 2; a far-off one names none', async () => {
+    const r = await runCli(['cal', '--connect', '127.0.0.1:1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe('ctp-router: unknown command `cal`; did you mean `call`?');
+    const far = await runCli(['xyzzy']);
+    expect(far.code).toBe(2);
+    expect(far.stderr.split('\n')[0]).toBe('ctp-router: unknown command `xyzzy`');
+    const help = await runCli(['help', 'wach']);
+    expect(help.code).toBe(2);
+    expect(help.stderr.split('\n')[0]).toBe('ctp-router help: unknown command `wach`; did you mean `watch`?');
+  });
+
+  it('a mistyped option names the closest option of that command and exits 2', async () => {
+    const r = await runCli(['peer', '--conect', '127.0.0.1:1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('ctp-router peer: unknown option `--conect`; did you mean `--connect`?\nRun `ctp-router peer --help` for usage.\n');
+  });
+
+  it('parseArgs and call operations: did you mean, only for a close name', () => {
+    const usage = (fn: () => unknown): string => {
+      try {
+        fn();
+      } catch (err) {
+        expect(err).toBeInstanceOf(UsageError);
+        return (err as Error).message;
+      }
+      throw new Error('expected a UsageError');
+    };
+    expect(usage(() => parseArgs(['--timeout', '5'], COMMON_SPEC, 'call'))).toBe('unknown option `--timeout`; did you mean `--timeout-ms`?');
+    expect(usage(() => parseArgs(['--NATS=x'], COMMON_SPEC, 'nodes'))).toBe('unknown option `--NATS`; did you mean `--nats`?');
+    expect(usage(() => parseArgs(['--tls-crt', 'f'], COMMON_SPEC, 'nodes'))).toBe('unknown option `--tls-crt`; did you mean `--tls-cert`?');
+    expect(usage(() => parseArgs(['--frobnicate'], COMMON_SPEC, 'nodes'))).toBe('unknown option `--frobnicate`');
+    expect(usage(() => parseOp(['regster', 'cam1', 'controller']))).toBe('unknown operation `regster` (register, unregister, start, stop, command, post); did you mean `register`?');
+    expect(usage(() => parseOp(['launch', 'cam1', 'app']))).toBe('unknown operation `launch` (register, unregister, start, stop, command, post)');
   });
 });
 

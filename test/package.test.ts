@@ -2,7 +2,9 @@
  * The package as a consumer gets it: `npm pack`, the tarball unpacked into a
  * temporary project's node_modules, and that project type-checked under
  * strict TypeScript (library checks on, no ambient `types`). Also: what the
- * tarball ships, and that its source maps resolve without `src/`.
+ * tarball ships, that its source maps resolve without `src/`, its peer
+ * dependencies, and that ctp-router/nats without its NATS client fails with
+ * the install hint.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -10,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NATS_CLIENT_HINT } from '../src/nats/client.js';
 import { ensureBuilt } from './tcp/procs.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -122,4 +125,80 @@ describe('the packed package', () => {
     expect(errors[0]).toContain('NOPE');
     expect(r.status).not.toBe(0);
   }, 120_000);
+
+  it('declares one peerDependencies: the NATS client and @types/node, both optional', () => {
+    const text = readFileSync(join(pkgDir, 'package.json'), 'utf8');
+    // JSON.parse keeps the last of two equal keys: count them in the text.
+    expect(text.match(/"peerDependencies"\s*:/g)).toHaveLength(1);
+    expect(text.match(/"peerDependenciesMeta"\s*:/g)).toHaveLength(1);
+    const pkg = JSON.parse(text) as { peerDependencies?: Record<string, string>; peerDependenciesMeta?: Record<string, { optional?: boolean }> };
+    expect(pkg.peerDependencies).toEqual({ '@nats-io/transport-node': '^3.4.0', '@types/node': '>=20' });
+    expect(pkg.peerDependenciesMeta).toEqual({ '@nats-io/transport-node': { optional: true }, '@types/node': { optional: true } });
+    // The lock file agrees (npm ci refuses a lock out of step with package.json).
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { peerDependencies?: unknown; peerDependenciesMeta?: unknown }> };
+    expect(lock.packages['']?.peerDependencies).toEqual(pkg.peerDependencies);
+    expect(lock.packages['']?.peerDependenciesMeta).toEqual(pkg.peerDependenciesMeta);
+  });
+
+  describe('ctp-router/nats without @nats-io/transport-node', () => {
+    let app: string;
+    /** Run `code` (an ES module) in the consumer project; its stdout is one JSON line. */
+    const probe = (code: string): Record<string, unknown> => {
+      writeFileSync(join(app, 'probe.mjs'), code);
+      const env = { ...process.env };
+      delete env.NODE_PATH;
+      delete env.NODE_OPTIONS;
+      const r = spawnSync(process.execPath, ['probe.mjs'], { cwd: app, encoding: 'utf8', env, timeout: 30_000 });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout.trim().split('\n').pop() as string) as Record<string, unknown>;
+    };
+    const IMPORT = `try { const m = await import('ctp-router/nats'); console.log(JSON.stringify({ loaded: typeof m.NatsTransport })); }
+catch (e) { console.log(JSON.stringify({ message: e.message, cause: e.cause?.code })); }`;
+    const REQUIRE = `import { createRequire } from 'node:module';
+try { const m = createRequire(import.meta.url)('ctp-router/nats'); console.log(JSON.stringify({ loaded: typeof m.NatsTransport })); }
+catch (e) { console.log(JSON.stringify({ message: e.message, code: e.code, cause: e.cause?.code })); }`;
+
+    beforeAll(() => {
+      // A copy of the packed package (a symlink would resolve the client from this repository's node_modules) and its runtime dependencies, no @nats-io.
+      app = join(work, 'no-nats');
+      mkdirSync(join(app, 'node_modules'), { recursive: true });
+      cpSync(pkgDir, join(app, 'node_modules/ctp-router'), { recursive: true });
+      const deps = Object.keys((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies);
+      for (const dep of deps) symlinkSync(join(ROOT, 'node_modules', dep), join(app, 'node_modules', dep), 'dir');
+      writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'no-nats', private: true, type: 'module' }));
+    });
+
+    it('import fails with the install hint; the core and ctp-router/tcp still load', () => {
+      const r = probe(IMPORT);
+      expect(r.loaded).toBeUndefined();
+      expect(r.message).toMatch(/^ctp-router\/nats needs the package @nats-io\/transport-node \(npm install @nats-io\/transport-node\): /);
+      expect(r.message).toContain(NATS_CLIENT_HINT);
+      expect(r.cause).toBe('MODULE_NOT_FOUND');
+      expect(probe(`const [a, b] = await Promise.all([import('ctp-router'), import('ctp-router/tcp')]); console.log(JSON.stringify({ loaded: typeof a.CtpRouter + typeof b.TcpTransport }));`)).toEqual({ loaded: 'functionfunction' });
+    });
+
+    it.runIf(process.features.require_module === true)('require through the exports fails with the same hint', () => {
+      const r = probe(REQUIRE);
+      expect(r.loaded).toBeUndefined();
+      expect(r.message).toContain(`ctp-router/nats ${NATS_CLIENT_HINT}`);
+    });
+
+    it('the CLI gives the hint for --nats (exit 1)', () => {
+      const r = spawnSync(process.execPath, ['node_modules/ctp-router/dist/cli/index.js', 'nodes', '--nats', 'nats://127.0.0.1:1', '--wait-ms', '100'], { cwd: app, encoding: 'utf8', timeout: 30_000 });
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toContain(`--nats ${NATS_CLIENT_HINT}: Cannot find module '@nats-io/transport-node'`);
+      expect(r.stderr).not.toContain('ctp-router/nats needs');
+    });
+
+    it('with the client installed, import and require load it (the failure above is the missing client)', () => {
+      mkdirSync(join(app, 'node_modules/@nats-io'), { recursive: true });
+      symlinkSync(join(ROOT, 'node_modules/@nats-io/transport-node'), join(app, 'node_modules/@nats-io/transport-node'), 'dir');
+      try {
+        expect(probe(IMPORT)).toEqual({ loaded: 'function' });
+        if (process.features.require_module === true) expect(probe(REQUIRE)).toEqual({ loaded: 'function' });
+      } finally {
+        rmSync(join(app, 'node_modules/@nats-io'), { recursive: true, force: true });
+      }
+    });
+  });
 });

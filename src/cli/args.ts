@@ -4,6 +4,7 @@
  * positionals into groups (the `call` command's operations).
  */
 import { isValidPlainNodeName } from '../names.js';
+import { didYouMean } from '../suggest.js';
 import { formatAddress, parseAddress, parseTarget, type TcpAddress } from '../tcp/address.js';
 
 /** A misuse of the command line: printed with a hint, exit code 2. */
@@ -31,7 +32,7 @@ export interface ParsedArgs {
   groups: string[][];
 }
 
-/** Parse `argv` against `spec`; throws `UsageError` on an unknown option or a missing value. */
+/** Parse `argv` against `spec`; throws `UsageError` on an unknown option (with a "did you mean") or a missing value. */
 export function parseArgs(argv: readonly string[], spec: Record<string, OptionSpec>, command: string): ParsedArgs {
   const options: ParsedArgs['options'] = {};
   const groups: string[][] = [[]];
@@ -52,7 +53,7 @@ export function parseArgs(argv: readonly string[], spec: Record<string, OptionSp
     const eq = arg.indexOf('=');
     const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
     const s = spec[name];
-    if (s === undefined) throw new UsageError(`unknown option \`--${name}\``, command);
+    if (s === undefined) throw new UsageError(`unknown option \`--${name}\`${didYouMean(name, Object.keys(spec), (n) => `--${n}`)}`, command);
     let value: string | boolean;
     if (s.type === 'boolean') {
       if (eq >= 0) throw new UsageError(`option \`--${name}\` takes no value`, command);

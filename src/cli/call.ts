@@ -3,6 +3,7 @@
  */
 import type { CtpResult } from '../messages.js';
 import type { CtpRegistrationType } from '../names.js';
+import { didYouMean } from '../suggest.js';
 import { jsonArg, nodeArg, parseArgs, UsageError } from './args.js';
 import { COMMON_SPEC, commonOptions, requireConnect } from './common.js';
 import { hintFor } from './hints.js';
@@ -27,7 +28,7 @@ const OPS = new Set(['register', 'unregister', 'start', 'stop', 'command', 'post
 export function parseOp(group: string[]): CallOp {
   const [op, ...rest] = group;
   if (op === undefined) throw new UsageError('empty operation (two `--` in a row?)', 'call');
-  if (!OPS.has(op)) throw new UsageError(`unknown operation \`${op}\` (register, unregister, start, stop, command, post)`, 'call');
+  if (!OPS.has(op)) throw new UsageError(`unknown operation \`${op}\` (register, unregister, start, stop, command, post)${didYouMean(op, OPS)}`, 'call');
   const node = nodeArg(rest[0], 'call');
   const arity = (min: number, max: number): void => {
     if (rest.length < min || rest.length > max) throw new UsageError(`\`${op}\` takes ${min === max ? min : `${min} to ${max}`} arguments, got ${rest.length}`, 'call');

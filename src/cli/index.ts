@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import createDebug from 'debug';
+import { didYouMean } from '../suggest.js';
 import { UsageError } from './args.js';
 import { callCommand } from './call.js';
 import { nodesCommand } from './nodes.js';
@@ -29,6 +30,9 @@ export function version(): string {
   return pkg.version;
 }
 
+/** What a mistyped command is compared with for its "did you mean". */
+const NAMES = [...Object.keys(COMMANDS), 'help', 'version'];
+
 /** `help [command]`: the command's help, or the program's. */
 function help(topic: string | undefined): number {
   if (topic === undefined) {
@@ -37,7 +41,7 @@ function help(topic: string | undefined): number {
   }
   const text = topic === 'main' ? undefined : USAGE[topic];
   if (text === undefined) {
-    process.stderr.write(`ctp-router help: unknown command \`${topic}\`\n${USAGE.main}\n`);
+    process.stderr.write(`ctp-router help: unknown command \`${topic}\`${didYouMean(topic, Object.keys(COMMANDS))}\n${USAGE.main}\n`);
     return 2;
   }
   process.stdout.write(`${text}\n`);
@@ -58,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const run = COMMANDS[command];
   if (run === undefined) {
-    process.stderr.write(`ctp-router: unknown command \`${command}\`\n${USAGE.main}\n`);
+    process.stderr.write(`ctp-router: unknown command \`${command}\`${didYouMean(command, NAMES)}\n${USAGE.main}\n`);
     return 2;
   }
   try {

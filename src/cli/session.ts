@@ -6,6 +6,7 @@ import createDebug from 'debug';
 import { randomUUID } from 'node:crypto';
 import { joinSends } from '../medium.js';
 import type { CtpControlMessage, CtpEvent, CtpReceivedName } from '../messages.js';
+import { firstLine, NATS_CLIENT_HINT } from '../nats/client.js';
 import type { NatsPeer, NatsTransport } from '../nats/index.js';
 import { CtpRouter } from '../router.js';
 import { formatAddress, type TcpAddress } from '../tcp/address.js';
@@ -30,7 +31,9 @@ export async function loadNats(): Promise<NatsModule> {
   try {
     return await import('../nats/index.js');
   } catch (err) {
-    throw new Error(`--nats needs the package @nats-io/transport-node (npm install @nats-io/transport-node): ${(err as Error).message}`);
+    // ctp-router/nats says it already (its `cause`: the loader's error); say it for `--nats`.
+    const cause = err instanceof Error && err.message.includes(NATS_CLIENT_HINT) ? err.cause : err;
+    throw new Error(`--nats ${NATS_CLIENT_HINT}: ${firstLine(cause)}`, { cause });
   }
 }
 

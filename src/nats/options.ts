@@ -1,12 +1,14 @@
 /**
- * `NatsTransport` options, their defaults and validation. Every option not
- * named here goes to the NATS client's `connect()` as is (`tls`, `user`,
- * `pass`, `token`, `authenticator`, `name`, `maxReconnectAttempts`, ...).
+ * `NatsTransport` options, their defaults and validation. The client's own
+ * options (`NATS_CLIENT_KEYS`: `tls`, `user`, `pass`, `token`,
+ * `authenticator`, `name`, `maxReconnectAttempts`, ...) go to the NATS
+ * client's `connect()` as they are; any other key throws.
  */
 import type { NodeConnectionOptions } from '@nats-io/transport-node';
 import { argumentError } from '../errors.js';
 import { isValidMedium } from '../media.js';
 import { isValidRouterId } from '../names.js';
+import { checkOptionKeys, keysOf } from '../suggest.js';
 import { isValidPrefix } from './subjects.js';
 
 /** Options of `new NatsTransport(options)`. */
@@ -55,6 +57,27 @@ export interface NatsResolvedOptions {
   client: Omit<NodeConnectionOptions, 'servers'>;
 }
 
+/**
+ * The NATS client's `connect()` options the transport passes through as they
+ * are (README "Scaling out on NATS" lists them): every key of the client's
+ * `NodeConnectionOptions` but `servers` (ours) and `noEcho` (always set).
+ * The compiler keeps this list equal to the client's type.
+ */
+export const NATS_CLIENT_KEYS = keysOf<Omit<NodeConnectionOptions, 'servers' | 'noEcho'>>({
+  authenticator: true, debug: true, ignoreAuthErrorAbort: true, ignoreClusterUpdates: true, inboxPrefix: true, maxPingOut: true,
+  maxReconnectAttempts: true, name: true, noAsyncTraces: true, noRandomize: true, pass: true, pedantic: true, pingInterval: true, port: true,
+  reconnect: true, reconnectDelayHandler: true, reconnectJitter: true, reconnectJitterTLS: true, reconnectTimeWait: true, reconnectToServer: true,
+  resolve: true, timeout: true, tls: true, token: true, user: true, verbose: true, waitOnFirstConnect: true,
+});
+
+/** The transport's own options, then the client's: any other key throws (with a "did you mean"). */
+const NATS_KEYS = [
+  ...keysOf<Omit<NatsTransportOptions, keyof NodeConnectionOptions> & Pick<NatsTransportOptions, 'servers'>>({
+    servers: true, prefix: true, heartbeatMs: true, deadAfterMs: true, id: true, creds: true, medium: true,
+  }),
+  ...NATS_CLIENT_KEYS,
+];
+
 function positive(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw argumentError(name, 'a positive number', value);
@@ -64,6 +87,8 @@ function positive(name: string, value: unknown, fallback: number): number {
 /** Validate `options` and fill in the defaults; throws `CtpArgumentError` on misuse. */
 export function resolveNatsOptions(options: NatsTransportOptions): NatsResolvedOptions {
   if (typeof options !== 'object' || options === null) throw argumentError('options', 'an object with `servers`', options);
+  if ('noEcho' in (options as object)) throw argumentError('options.noEcho', 'not given (the transport sets it)', (options as { noEcho?: unknown }).noEcho);
+  checkOptionKeys(options, NATS_KEYS, 'NatsTransport');
   const { servers, prefix, heartbeatMs, deadAfterMs, id, creds, medium, ...client } = options;
   const list = typeof servers === 'string' ? [servers] : Array.isArray(servers) ? [...(servers as string[])] : undefined;
   if (list === undefined || list.length === 0 || list.some((s) => typeof s !== 'string' || s.length === 0))
@@ -77,7 +102,6 @@ export function resolveNatsOptions(options: NatsTransportOptions): NatsResolvedO
   if (creds !== undefined && typeof creds !== 'string' && !(creds instanceof Uint8Array)) throw argumentError('options.creds', 'the text of a .creds file', creds);
   const m = medium === undefined ? p : medium;
   if (m !== false && !isValidMedium(m)) throw argumentError('options.medium', 'false or a medium id (1–64 chars of [A-Za-z0-9._:-]; give one when the prefix is longer)', medium);
-  if ('noEcho' in (options as object)) throw argumentError('options.noEcho', 'not given (the transport sets it)', (options as { noEcho?: unknown }).noEcho);
   return {
     servers: list,
     prefix: p,

@@ -4,7 +4,7 @@
  * one router is one publish on its subject, a broadcast is one publish for
  * all (README "Scaling out on NATS").
  */
-import { connect, credsAuthenticator, type Msg, type NatsConnection, type Status, type Subscription } from '@nats-io/transport-node';
+import type { Msg, NatsConnection, Status, Subscription } from '@nats-io/transport-node';
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
 import { randomUUID } from 'node:crypto';
@@ -12,11 +12,15 @@ import type { CtpSendInfo } from '../callbacks.js';
 import type { CtpPeerInfo } from '../media.js';
 import { argumentError, CtpArgumentError } from '../errors.js';
 import { isValidRouterId } from '../names.js';
+import { loadNatsClient } from './client.js';
 import { resolveNatsOptions, type NatsResolvedOptions, type NatsTransportOptions } from './options.js';
 import { NatsPeer, type NatsDownReason } from './peer.js';
 import { BusSubjects } from './subjects.js';
 
 const debug = createDebug('ctp:nats');
+
+// The optional peer dependency: loading this module fails with the install hint without it.
+const { connect, credsAuthenticator } = loadNatsClient();
 
 /** What the transport drives: a `CtpRouter<NatsPeer>` fits. */
 export interface NatsHost {

@@ -3,6 +3,7 @@
  */
 import { argumentError } from '../errors.js';
 import { isValidRouterId } from '../names.js';
+import { checkOptionKeys, keysOf } from '../suggest.js';
 import { parseTarget, type TcpAddress } from './address.js';
 import { resolveTls, type TcpTlsOptions, type TcpTlsSetup } from './tls.js';
 
@@ -130,13 +131,23 @@ function positive(name: string, value: unknown, fallback: number, allowZero = fa
   return value;
 }
 
+/** Every key of `TcpTransportOptions` and of its nested objects: any other throws (with a "did you mean"). */
+const TCP_KEYS = keysOf<TcpTransportOptions>({
+  listen: true, connect: true, id: true, maxFrameBytes: true, maxQueuedBytes: true, reconnect: true, connectTimeoutMs: true, maxConnections: true,
+  keepAliveMs: true, closeTimeoutMs: true, tls: true, heartbeatMs: true, deadAfterMs: true, handshakeTimeoutMs: true, maxBufferedBytes: true,
+});
+const LISTEN_KEYS = keysOf<TcpListenOptions>({ host: true, port: true });
+const RECONNECT_KEYS = keysOf<TcpReconnectOptions>({ initialDelayMs: true, maxDelayMs: true, factor: true, jitter: true });
+
 /** Validate `options` and fill in the defaults; throws `CtpArgumentError` on misuse. */
 export function resolveTcpOptions(options: TcpTransportOptions | undefined): TcpResolvedOptions {
   const o = options ?? {};
   if (typeof o !== 'object' || o === null) throw argumentError('options', 'an object', o);
+  checkOptionKeys(o, TCP_KEYS, 'TcpTransport');
   let listen: TcpAddress | undefined;
   if (o.listen !== undefined) {
     if (typeof o.listen !== 'object' || o.listen === null) throw argumentError('options.listen', 'an object', o.listen);
+    checkOptionKeys(o.listen, LISTEN_KEYS, 'TcpTransport', 'listen.');
     const host = o.listen.host ?? TCP_DEFAULTS.host;
     if (typeof host !== 'string' || host.length === 0) throw argumentError('options.listen.host', 'a host name or address', host);
     const port = o.listen.port ?? 0;
@@ -157,6 +168,7 @@ export function resolveTcpOptions(options: TcpTransportOptions | undefined): Tcp
   if (o.reconnect !== false) {
     const r = o.reconnect ?? {};
     if (typeof r !== 'object' || r === null) throw argumentError('options.reconnect', 'an object or false', r);
+    checkOptionKeys(r, RECONNECT_KEYS, 'TcpTransport', 'reconnect.');
     const initialDelayMs = positive('options.reconnect.initialDelayMs', r.initialDelayMs, TCP_DEFAULTS.initialDelayMs, true);
     const maxDelayMs = positive('options.reconnect.maxDelayMs', r.maxDelayMs, Math.max(TCP_DEFAULTS.maxDelayMs, initialDelayMs), true);
     if (maxDelayMs < initialDelayMs) throw argumentError('options.reconnect.maxDelayMs', `at least initialDelayMs (${initialDelayMs})`, maxDelayMs);

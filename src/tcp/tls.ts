@@ -19,6 +19,7 @@ import {
 } from 'node:tls';
 import { argumentError, CtpArgumentError } from '../errors.js';
 import { isValidRouterId } from '../names.js';
+import { checkOptionKeys, keysOf } from '../suggest.js';
 import type { TcpAddress } from './address.js';
 import { dialErr } from './dial-errors.js';
 
@@ -69,11 +70,28 @@ export function peerCertificateId(cert: PeerCertificate | undefined): string | u
   return isValidRouterId(cn) ? cn : undefined;
 }
 
+/**
+ * The keys `tls` takes: node:tls secure-context options, `handshakeTimeout`,
+ * and `requestCert`/`rejectUnauthorized` (which may only be left on); any
+ * other throws (with a "did you mean").
+ */
+const TLS_KEYS = [
+  ...keysOf<TcpTlsOptions>({
+    ALPNCallback: true, allowPartialTrustChain: true, ca: true, cert: true, sigalgs: true, ciphers: true, clientCertEngine: true, crl: true,
+    dhparam: true, ecdhCurve: true, honorCipherOrder: true, key: true, privateKeyEngine: true, privateKeyIdentifier: true, maxVersion: true,
+    minVersion: true, passphrase: true, pfx: true, secureOptions: true, secureProtocol: true, sessionIdContext: true, ticketKeys: true,
+    sessionTimeout: true, handshakeTimeout: true,
+  }),
+  'requestCert',
+  'rejectUnauthorized',
+];
+
 /** Validate the `tls` option and build the secure context; throws `CtpArgumentError`. @internal */
 export function resolveTls(tls: TcpTlsOptions | undefined, connectTimeoutMs: number): TcpTlsSetup | undefined {
   if (tls === undefined) return undefined;
   if (typeof tls !== 'object' || tls === null) throw argumentError('options.tls', 'an object of node:tls options', tls);
   const o = tls as TcpTlsOptions & Record<string, unknown>;
+  checkOptionKeys(o, TLS_KEYS, 'TcpTransport', 'tls.');
   if (o.ca === undefined) throw argumentError('options.tls.ca', 'the CA certificate(s) every router certificate chains to', o.ca);
   if (o.pfx === undefined && (o.key === undefined || o.cert === undefined)) throw argumentError('options.tls', 'key and cert (or pfx)', tls);
   for (const k of ['rejectUnauthorized', 'requestCert'] as const)
