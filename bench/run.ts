@@ -31,7 +31,8 @@ const SUITES: Suite[] = [
   { name: 'inproc', script: 'inproc.js', about: 'round trips, two routers in one process, in-memory network' },
   { name: 'tcp', script: 'tcp.js', about: 'round trips, two processes over ctp-router/tcp' },
   { name: 'tls', script: 'tls.js', about: 'round trips, two processes over ctp-router/tcp with mutual TLS' },
-  { name: 'coldstart', script: 'coldstart.js', about: 'cold start to the first answered command' },
+  { name: 'coldstart', script: 'coldstart.js', about: 'cold start to the first answered command; the CLI `call` per process' },
+  { name: 'register', script: 'register.js', about: 'registration with default options over TCP: sequential register+unregister, a burst of 1,000' },
   { name: 'table', script: 'table.js', nodeArgs: ['--expose-gc'], about: 'table memory and update cost' },
   { name: 'fanout', script: 'fanout.js', about: 'publish fan-out' },
   { name: 'flood', script: 'flood.js', about: 'flooding cost of one change' },
@@ -113,10 +114,11 @@ function table(rs: BenchRow[]): string {
 const cpus = os.cpus();
 const machine = `${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.type()} ${os.release()} (${os.arch()})`;
 const rerun = `${only?.join(', ')} re-run at ${new Date(started).toISOString()} (\`npm run bench -- --only=${only?.join(',')} --merge\`), ${((Date.now() - started) / 1000).toFixed(0)} s`;
+const runFlags = [...(quick ? ['--quick'] : []), ...(only === undefined ? [] : [`--only=${only.join(',')}`])];
 const header = render ? (last as LastRun).header : merge ? `${(last as LastRun).header}  \n${rerun}` : [
   `Machine: ${machine}`,
   `Node: ${process.version}`,
-  `Run: \`npm run bench${quick ? ' -- --quick' : ''}\` at ${new Date(started).toISOString()}, ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  `Run: \`npm run bench${runFlags.length === 0 ? '' : ` -- ${runFlags.join(' ')}`}\` at ${new Date(started).toISOString()}, ${((Date.now() - started) / 1000).toFixed(0)} s`,
 ].join('  \n');
 // Only a whole table is kept for --render and --merge: a partial or quick run must not replace it.
 if (!render && (merge || (!quick && only === undefined))) writeFileSync(LAST_RUN, JSON.stringify({ header, rows, full: true }));

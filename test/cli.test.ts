@@ -2,6 +2,7 @@
  * The `ctp-router` command line, run as child processes: each command's happy
  * path, failures (exit 1) and usage errors (exit 2).
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, killAll, runCli, spawnCli, startPeer, type Proc } from './tcp/procs.js';
 
@@ -75,6 +76,23 @@ describe('ctp-router (happy paths)', () => {
     expect(next.records[0]?.code).toBe('SUCCESS');
   });
 
+  it('call: waits for a node that appears after the link is up, and unregisters on the way out', async () => {
+    const seen = station.proc.records.length;
+    const caller = spawnCli(['call', '--json', '--wait-ms', '30000', '--connect', station.addr, 'register', 'late', 'controller', '--', 'command', 'late', 'ping']);
+    // The call has linked before any router hosts `late`.
+    await station.proc.waitFor((r) => r.type === 'link' && r.state === 'up' && station.proc.records.indexOf(r) >= seen, 15_000, 'the call to link');
+    const host = await startPeer(['--id', 'latehost', '--listen', '127.0.0.1:0', '--connect', station.addr, '--node', 'late', '--echo']);
+    expect(await caller.exited).toEqual({ code: 0, signal: null });
+    expect(caller.records.filter((r) => r.type === 'result').map((r) => [r.op, r.code])).toEqual([
+      ['register', 'SUCCESS'],
+      ['command', 'SUCCESS'],
+    ]);
+    // Its registration ended with it: another router takes control at once.
+    const next = await runCli(['call', '--json', '--connect', station.addr, 'register', 'late', 'controller']);
+    expect(next.records[0]?.code).toBe('SUCCESS');
+    expect(await host.proc.stop('SIGINT')).toEqual({ code: 0, signal: null });
+  });
+
   it('watch: prints events until interrupted', async () => {
     const w = spawnCli(['watch', '--connect', station.addr, 'cam1', 'mic1']);
     await expect.poll(() => w.stdout, { timeout: 8000 }).toMatch(/watching cam1\n[^]*watching mic1\n|watching mic1\n[^]*watching cam1\n/);
@@ -138,5 +156,38 @@ describe.concurrent('ctp-router (usage)', () => {
     const r = await runCli(args);
     expect(r.code).toBe(2);
     expect(r.stderr + r.stdout).toMatch(message);
+  });
+});
+
+/**
+ * What a module loads as soon as it is imported: its static value imports
+ * (not `import type`, not `import()`), followed through src/, as
+ * `src/…` paths and bare specifiers.
+ */
+function staticGraph(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (path: string): void => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    const text = readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
+    for (const m of text.matchAll(/^(?:import|export)\s+(?!type\b)(?:[^;]*?\sfrom\s+)?'([^']+)';/gms)) {
+      const spec = m[1] as string;
+      if (!spec.startsWith('.')) seen.add(spec);
+      else visit(new URL(spec.replace(/\.js$/, '.ts'), new URL(`file:///${path}`)).pathname.slice(1));
+    }
+  };
+  visit(entry);
+  return seen;
+}
+
+describe('ctp-router (start-up)', () => {
+  it('loads only the command it runs: `call` loads no ui, NATS or other command code', () => {
+    const front = staticGraph('src/cli/index.ts');
+    expect([...front].filter((p) => p.startsWith('src/') && p !== 'src/cli/index.ts').sort()).toEqual(['src/cli/args.ts', 'src/cli/usage.ts', 'src/names.ts', 'src/tcp/address.ts']);
+    const call = staticGraph('src/cli/call.ts');
+    expect(call.has('src/router.ts')).toBe(true);
+    expect(call.has('src/tcp/transport.ts')).toBe(true);
+    const unwanted = [...call].filter((p) => /^src\/(ui|nats)\//.test(p) || /^src\/cli\/(peer|nodes|watch|ui|dot)\.ts$/.test(p) || p === 'node:http' || p.startsWith('@nats-io/'));
+    expect(unwanted).toEqual([]);
   });
 });

@@ -73,7 +73,8 @@ export async function callCommand(argv: string[]): Promise<number | 'help'> {
   const hold = p.options.hold === true;
   const out = new CliOutput(common.json);
 
-  const session = await openClientSession(common, 'call', out, true);
+  // No settling: each operation waits for its node below.
+  const session = await openClientSession(common, 'call', out, true, 0);
   if (session === undefined) return 1;
   const { router } = session;
   router.on('lost', (e) => out.line('lost', `lost ${e.type} ${e.node} (${e.reason})`, { node: e.node, kind: e.type, reason: e.reason }));

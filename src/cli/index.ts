@@ -7,21 +7,23 @@ import { readFileSync } from 'node:fs';
 import createDebug from 'debug';
 import { didYouMean } from '../suggest.js';
 import { UsageError } from './args.js';
-import { callCommand } from './call.js';
-import { nodesCommand } from './nodes.js';
-import { peerCommand } from './peer.js';
-import { uiCommand } from './ui.js';
 import { USAGE } from './usage.js';
-import { watchCommand } from './watch.js';
 
 const debug = createDebug('ctp:cli');
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number | 'help'>> = {
-  peer: peerCommand,
-  nodes: nodesCommand,
-  call: callCommand,
-  watch: watchCommand,
-  ui: uiCommand,
+type Command = (argv: string[]) => Promise<number | 'help'>;
+
+/**
+ * Each command's module, loaded only when it runs: a process starts one
+ * command, and loading the others (the ui's HTTP server and page, `peer`'s
+ * printers) would only add to its start-up.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  peer: async () => (await import('./peer.js')).peerCommand,
+  nodes: async () => (await import('./nodes.js')).nodesCommand,
+  call: async () => (await import('./call.js')).callCommand,
+  watch: async () => (await import('./watch.js')).watchCommand,
+  ui: async () => (await import('./ui.js')).uiCommand,
 };
 
 /** This package's version, from its package.json (two levels up from dist/cli/ or src/cli/). */
@@ -60,13 +62,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE.main}\n`);
     return command === undefined ? 2 : 0;
   }
-  const run = COMMANDS[command];
-  if (run === undefined) {
+  const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (load === undefined) {
     process.stderr.write(`ctp-router: unknown command \`${command}\`${didYouMean(command, NAMES)}\n${USAGE.main}\n`);
     return 2;
   }
   try {
-    const code = await run(rest);
+    const code = await (await load())(rest);
     if (code === 'help') {
       process.stdout.write(`${USAGE[command] as string}\n`);
       return 0;

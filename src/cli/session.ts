@@ -4,6 +4,7 @@
  */
 import createDebug from 'debug';
 import { randomUUID } from 'node:crypto';
+import { MAX_TIMER_MS } from '../clock.js';
 import { joinSends } from '../medium.js';
 import type { CtpControlMessage, CtpEvent, CtpReceivedName } from '../messages.js';
 import { firstLine, NATS_CLIENT_HINT } from '../nats/client.js';
@@ -19,6 +20,11 @@ import { show, type CliOutput } from './output.js';
 import type { CliTls } from './tls.js';
 
 const debug = createDebug('ctp:cli');
+
+/** `synced`: how long the table must stay unchanged to count as complete, by default. */
+const SETTLE_MS = 60;
+/** `synced`: how often it looks for a linked neighbor when nothing wakes it. */
+const POLL_MS = 20;
 
 /** A peer of a CLI router: a TCP connection or a member of the NATS bus. */
 export type CliPeer = TcpPeer | NatsPeer;
@@ -115,37 +121,56 @@ export class Session {
   /**
    * Wait until a neighbor router is reachable (a two-way link) and its table
    * has arrived; rejects when the first dial fails or nothing happens in `waitMs`.
+   * Then, when `settleMs` > 0, wait until no table change came for that long
+   * (a flood from routers further away); 0 for commands that wait for the
+   * nodes they name anyway.
    */
-  async synced(waitMs: number): Promise<void> {
+  async synced(waitMs: number, settleMs = SETTLE_MS): Promise<void> {
     const deadline = Date.now() + waitMs;
     let dialError: Error | undefined;
+    // Look again at once when something happens, else every POLL_MS (a
+    // neighbor that hosts no node changes no node list).
+    let wake: (() => void) | undefined;
+    const poke = (): void => wake?.();
     const onDialError = (target: string, err: Error): void => {
       dialError ??= new Error(`cannot connect to ${target}: ${dialCause(err)}`);
+      poke();
     };
     this.transport.on('dialError', onDialError);
+    this.transport.on('connect', poke);
+    this.router.on('nodes', poke);
     try {
       await this.busReady();
       for (;;) {
         if (this.linkedNeighbor()) break;
         if (dialError !== undefined && this.transport.peers().length === 0 && this.bus === undefined) throw dialError;
-        if (Date.now() >= deadline) throw new Error(dialError?.message ?? `no router answered within ${waitMs} ms`);
-        await sleep(20);
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(dialError?.message ?? `no router answered within ${waitMs} ms`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, Math.min(POLL_MS, left));
+          wake = done;
+          function done(): void {
+            clearTimeout(timer);
+            wake = undefined;
+            resolve();
+          }
+        });
       }
       // The neighbor's table arrives in one batch; give a flood a moment to settle.
-      await this.quiet(60, Math.max(0, deadline - Date.now()));
+      if (settleMs > 0) await this.quiet(settleMs, Math.max(0, deadline - Date.now()));
     } finally {
       this.transport.off('dialError', onDialError);
+      this.transport.off('connect', poke);
+      this.router.off('nodes', poke);
     }
   }
 
-  /** Wait until `node` is reachable, up to `waitMs`; true when it is. */
-  async nodeReachable(node: string, waitMs: number): Promise<boolean> {
-    const deadline = Date.now() + waitMs;
-    while (!this.router.nodes().includes(node)) {
-      if (Date.now() >= deadline) return false;
-      await sleep(20);
-    }
-    return true;
+  /** Wait until `node` is reachable, up to `waitMs` (woken by the table change that brings it); true when it is. */
+  nodeReachable(node: string, waitMs: number): Promise<boolean> {
+    return this.router.waitForNode(node, { timeoutMs: Math.min(waitMs, MAX_TIMER_MS) }).then(
+      () => true,
+      () => false,
+    );
   }
 
   /** Close the transport and the router (once). */
@@ -187,10 +212,11 @@ export class Session {
 
 /**
  * The client side of `call`, `watch` and `nodes`: a session connected to
- * `--connect`, synced, printing the events it receives when asked to. Prints
- * why and resolves `undefined` when it could not get there.
+ * `--connect`, synced (see `Session.synced` for `settleMs`), printing the
+ * events it receives when asked to. Prints why and resolves `undefined` when
+ * it could not get there.
  */
-export async function openClientSession(common: CommonOptions, role: string, out: CliOutput, printEvents: boolean): Promise<Session | undefined> {
+export async function openClientSession(common: CommonOptions, role: string, out: CliOutput, printEvents: boolean, settleMs = SETTLE_MS): Promise<Session | undefined> {
   let natsModule: NatsModule | undefined;
   try {
     if (common.nats.length > 0) natsModule = await loadNats();
@@ -215,7 +241,7 @@ export async function openClientSession(common: CommonOptions, role: string, out
   // Every failed attempt on stderr, as it happens (a wait for a node must not be silent).
   printDialErrors(session.transport, out, session.router.id);
   try {
-    await session.synced(common.waitMs);
+    await session.synced(common.waitMs, settleMs);
     return session;
   } catch (err) {
     out.warn((err as Error).message);

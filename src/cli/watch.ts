@@ -17,7 +17,8 @@ export async function watchCommand(argv: string[]): Promise<number | 'help'> {
   if (nodes.length === 0) throw new UsageError('missing node name', 'watch');
   const out = new CliOutput(common.json);
 
-  const session = await openClientSession(common, 'watch', out, true);
+  // No settling: each node is waited for below.
+  const session = await openClientSession(common, 'watch', out, true, 0);
   if (session === undefined) return 1;
   const { router } = session;
 
