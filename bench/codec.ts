@@ -2,7 +2,7 @@
  * Codec: encode + decode of each frame type, small and with 10 KB of content,
  * beside raw `JSON.stringify` + `JSON.parse` of the same object. Target ≥ 0.8×.
  */
-import { decode, encode } from '../src/codec.js';
+import { decode, encode } from '../src/wire/codec.js';
 import { compareRates, emitRows, fmtRate, parseArgs, ratioText, reproduce, type BenchRow } from './lib/harness.js';
 import { frameSet } from './lib/fixtures.js';
 

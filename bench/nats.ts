@@ -142,7 +142,7 @@ async function scale(url: string): Promise<void> {
         baseline: `N² = ${n * n}`,
         target: '',
         cmd: reproduce('nats', quick),
-        note: 'each start is a join (≤ 4N deliveries): each member sends the joiner its own advert and what lies behind it, not its whole table (src/media.ts tableSkip), so the adverts handled grow as N², not N³',
+        note: 'each start is a join (≤ 4N deliveries): each member sends the joiner its own advert and what lies behind it, not its whole table (src/link-state/media.ts tableSkip), so the adverts handled grow as N², not N³',
         curve: [{ chart: 'NATS bus: formation, ms (N routers started one after another in one process)', series: 'every router sees every node', x: n, y: Math.round(formMs) }],
       });
     } catch (err) {

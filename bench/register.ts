@@ -18,8 +18,8 @@
  *   link; and the REPORTNODE frames the registering router sent meanwhile.
  */
 import { performance } from 'node:perf_hooks';
-import type { CtpResult } from '../src/messages.js';
-import type { CtpRegistrationType } from '../src/names.js';
+import type { CtpResult } from '../src/base/messages.js';
+import type { CtpRegistrationType } from '../src/base/names.js';
 import type { CtpRouter } from '../src/router.js';
 import type { TcpPeer } from '../src/tcp/index.js';
 import { spawnPeer } from './lib/child.js';

@@ -11,10 +11,10 @@ import { createPrivateKey, sign, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import type { CtpAdvert } from '../src/messages.js';
+import type { CtpAdvert } from '../src/base/messages.js';
 import type { CtpRouterOptions } from '../src/options.js';
 import { CtpRouter } from '../src/router.js';
-import { advertProblem, canonicalAdvert, CtpCertCache, resolveIdentity } from '../src/signing.js';
+import { advertProblem, canonicalAdvert, CtpCertCache, resolveIdentity } from '../src/link-state/signing.js';
 import { emitRows, fmtUs, median, parseArgs, reproduce, type BenchRow } from './lib/harness.js';
 
 const { quick } = parseArgs();

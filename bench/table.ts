@@ -8,8 +8,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { CtpRouter } from '../src/router.js';
-import { CtpTable } from '../src/table.js';
-import type { CtpAdvert } from '../src/messages.js';
+import { CtpTable } from '../src/link-state/table.js';
+import type { CtpAdvert } from '../src/base/messages.js';
 import { emitRows, fmtBytes, fmtUs, median, parseArgs, reproduce, type BenchRow } from './lib/harness.js';
 
 const { quick } = parseArgs();

@@ -8,10 +8,10 @@
  * `closeWith: true` closes with the router.
  */
 import createDebug from 'debug';
-import { MAX_TIMER_MS, type CtpTimers } from './clock.js';
-import { argumentError } from './errors.js';
-import type { CtpResult } from './messages.js';
-import type { CtpRegistrationType } from './names.js';
+import { MAX_TIMER_MS, type CtpTimers } from './base/clock.js';
+import { argumentError } from './base/errors.js';
+import type { CtpResult } from './base/messages.js';
+import type { CtpRegistrationType } from './base/names.js';
 
 const debug = createDebug('ctp:drain');
 

@@ -1,9 +1,9 @@
 /**
  * The typed events of `CtpRouter` (eventemitter3 event-map form).
  */
-import type { CtpError } from './errors.js';
-import type { ReturnCode } from './messages.js';
-import type { CtpRegistrationType } from './names.js';
+import type { CtpError } from './base/errors.js';
+import type { ReturnCode } from './base/messages.js';
+import type { CtpRegistrationType } from './base/names.js';
 
 /** Stable drop reasons (PROTOCOL.md section 3). */
 export const DropReason = {

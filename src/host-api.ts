@@ -5,25 +5,25 @@
  * (`onNodesUpdated`, `nodes`, `virtualNodes`) and `drain`. Each lives in its
  * own file; this one wires them to the router's parts.
  */
-import type { CtpNodesUpdatedCallback, CtpReceivedCallback } from './callbacks.js';
-import { checkNode } from './checks.js';
-import { CtpTimers } from './clock.js';
+import type { CtpNodesUpdatedCallback, CtpReceivedCallback } from './base/callbacks.js';
+import { checkNode } from './base/checks.js';
+import { CtpTimers } from './base/clock.js';
 import { drain, drainTimeout, type CtpDrainOptions } from './drain.js';
-import { CtpEventStreams, type CtpEventStream, type CtpEventsOptions } from './event-stream.js';
+import { CtpEventStreams, type CtpEventStream, type CtpEventsOptions } from './caller/event-stream.js';
 import type { CtpEmit, CtpLostEvent } from './events.js';
-import { CtpHandlers } from './handlers.js';
-import type { CtpOpenRequest } from './open-request.js';
-import type { CtpHost } from './host.js';
-import type { CtpControlMessage, CtpEvent, CtpResult } from './messages.js';
-import { virtualName, type CtpRegistrationType } from './names.js';
-import { CtpNodeList, resolveVirtualNodes } from './node-list.js';
+import { CtpHandlers } from './host/handlers.js';
+import type { CtpOpenRequest } from './host/open-request.js';
+import type { CtpHost } from './host/host.js';
+import type { CtpControlMessage, CtpEvent, CtpResult } from './base/messages.js';
+import { virtualName, type CtpRegistrationType } from './base/names.js';
+import { CtpNodeList, resolveVirtualNodes } from './link-state/node-list.js';
 import type { CtpResolvedOptions, CtpRouterOptions } from './options.js';
-import type { CtpReport } from './outbound.js';
-import type { CtpPendingMap } from './pending.js';
-import { CtpPersistence } from './persistent.js';
-import type { CtpRegistrant } from './registrant.js';
-import type { CtpTable } from './table.js';
-import { CtpNodeWaits } from './wait-node.js';
+import type { CtpReport } from './wire/outbound.js';
+import type { CtpPendingMap } from './caller/pending.js';
+import { CtpPersistence } from './caller/persistent.js';
+import type { CtpRegistrant } from './caller/registrant.js';
+import type { CtpTable } from './link-state/table.js';
+import { CtpNodeWaits } from './caller/wait-node.js';
 
 /** What the host-app part needs of the router (parts built after it are reached lazily). */
 export interface CtpHostApiParts<P> {

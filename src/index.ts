@@ -14,21 +14,21 @@ export type {
   CtpRouterSnapshot,
 } from './router.js';
 export type { CtpRouterOptions, CtpRequestOptions, CtpIdentity } from './options.js';
-export { canonicalAdvert } from './signing.js';
-export { CtpReply } from './handlers.js';
-export type { CtpHandler, CtpHandlerRequest, CtpHandlerCommand, CtpHandlerStartStop } from './handlers.js';
-export type { CtpRegisterOptions } from './persistent.js';
-export { PERSISTENT_BASE_MS, PERSISTENT_MAX_MS } from './persistent.js';
-export type { CtpWaitForNodeOptions } from './wait-node.js';
-export { CtpEventStream, DEFAULT_EVENT_BUFFER } from './event-stream.js';
-export type { CtpEventsOptions } from './event-stream.js';
+export { canonicalAdvert } from './link-state/signing.js';
+export { CtpReply } from './host/handlers.js';
+export type { CtpHandler, CtpHandlerRequest, CtpHandlerCommand, CtpHandlerStartStop } from './host/handlers.js';
+export type { CtpRegisterOptions } from './caller/persistent.js';
+export { PERSISTENT_BASE_MS, PERSISTENT_MAX_MS } from './caller/persistent.js';
+export type { CtpWaitForNodeOptions } from './caller/wait-node.js';
+export { CtpEventStream, DEFAULT_EVENT_BUFFER } from './caller/event-stream.js';
+export type { CtpEventsOptions } from './caller/event-stream.js';
 export type { CtpDrainOptions } from './drain.js';
 export { DEFAULT_DRAIN_MS } from './drain.js';
-export type { CtpNodesOptions } from './node-list.js';
-export { systemClock } from './clock.js';
-export type { CtpClock, CtpTimerHandle } from './clock.js';
+export type { CtpNodesOptions } from './link-state/node-list.js';
+export { systemClock } from './base/clock.js';
+export type { CtpClock, CtpTimerHandle } from './base/clock.js';
 export { DEFAULTS } from './options.js';
-export { ReturnCode, CtpCommand, PROTOCOL_VERSION, isReturnCode } from './messages.js';
+export { ReturnCode, CtpCommand, PROTOCOL_VERSION, isReturnCode } from './base/messages.js';
 export type {
   CtpResult,
   CtpAdvert,
@@ -47,8 +47,8 @@ export type {
   CtpControlMessage,
   CtpRequestMessage,
   CtpReceivedName,
-} from './messages.js';
-export { jsonCodec, encode, decode, MAX_CONTENT_DEPTH } from './codec.js';
+} from './base/messages.js';
+export { jsonCodec, encode, decode, MAX_CONTENT_DEPTH } from './wire/codec.js';
 export {
   CtpErrorCode,
   CtpError,
@@ -58,7 +58,7 @@ export {
   CtpDecodeError,
   CtpCallbackError,
   CtpTimeoutError,
-} from './errors.js';
+} from './base/errors.js';
 export { DropReason } from './events.js';
 export type {
   CtpRouterEvents,
@@ -79,7 +79,7 @@ export {
   virtualName,
   MAX_NODE_NAME_LENGTH,
   MAX_ROUTER_ID_LENGTH,
-} from './names.js';
-export type { CtpRegistrationType, CtpVirtualName } from './names.js';
-export { joinSends } from './medium.js';
-export type { CtpPeerInfo } from './media.js';
+} from './base/names.js';
+export type { CtpRegistrationType, CtpVirtualName } from './base/names.js';
+export { joinSends } from './link-state/medium.js';
+export type { CtpPeerInfo } from './link-state/media.js';

@@ -3,14 +3,14 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
-import { isClock, MAX_TIMER_MS, systemClock, type CtpClock } from './clock.js';
-import { jsonCodec } from './codec.js';
-import { argumentError } from './errors.js';
-import type { CtpCodec, CtpMessage } from './messages.js';
-import { isValidRouterId } from './names.js';
-import type { CtpRunOptions } from './requests.js';
-import { resolveIdentity, type CtpResolvedIdentity } from './signing.js';
-import { checkOptionKeys, keysOf } from './suggest.js';
+import { isClock, MAX_TIMER_MS, systemClock, type CtpClock } from './base/clock.js';
+import { jsonCodec } from './wire/codec.js';
+import { argumentError } from './base/errors.js';
+import type { CtpCodec, CtpMessage } from './base/messages.js';
+import { isValidRouterId } from './base/names.js';
+import type { CtpRunOptions } from './caller/requests.js';
+import { resolveIdentity, type CtpResolvedIdentity } from './link-state/signing.js';
+import { checkOptionKeys, keysOf } from './base/suggest.js';
 
 /** Options of `new CtpRouter(onReceived, send, onNodesUpdated, options)`. */
 export interface CtpRouterOptions<P = unknown> {

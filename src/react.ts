@@ -3,13 +3,13 @@
  * `update`, once per round of the loop that settles a change).
  */
 import type { CtpHostApi } from './host-api.js';
-import type { CtpFlooding } from './flooding.js';
-import type { CtpHost } from './host.js';
-import { ReturnCode } from './messages.js';
-import type { CtpPendingMap } from './pending.js';
-import type { CtpRegistrant } from './registrant.js';
-import type { CtpReporter } from './report.js';
-import type { CtpTable, CtpTableDelta } from './table.js';
+import type { CtpFlooding } from './link-state/flooding.js';
+import type { CtpHost } from './host/host.js';
+import { ReturnCode } from './base/messages.js';
+import type { CtpPendingMap } from './caller/pending.js';
+import type { CtpRegistrant } from './caller/registrant.js';
+import type { CtpReporter } from './wire/report.js';
+import type { CtpTable, CtpTableDelta } from './link-state/table.js';
 
 /** The parts that react to a table change. */
 export interface CtpReactingParts<P> {

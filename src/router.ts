@@ -7,41 +7,41 @@
  */
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
-import { CtpAdmission } from './admission.js';
-import { checkControl, checkNode, checkNodeNames, checkType } from './checks.js';
-import { CtpTimers } from './clock.js';
-import { CtpStallMeter } from './deadline.js';
-import { receiveFrame, type CtpInboundParts } from './dispatch.js';
+import { CtpAdmission } from './wire/admission.js';
+import { checkControl, checkNode, checkNodeNames, checkType } from './base/checks.js';
+import { CtpTimers } from './base/clock.js';
+import { CtpStallMeter } from './caller/deadline.js';
+import { receiveFrame, type CtpInboundParts } from './wire/dispatch.js';
 import type { CtpDrainOptions } from './drain.js';
-import { argumentError, CtpClosedError, CtpInternalError } from './errors.js';
-import type { CtpEventStream, CtpEventsOptions } from './event-stream.js';
+import { argumentError, CtpClosedError, CtpInternalError } from './base/errors.js';
+import type { CtpEventStream, CtpEventsOptions } from './caller/event-stream.js';
 import type { CtpRouterEvents } from './events.js';
-import { CtpFlooding } from './flooding.js';
-import type { CtpHandler } from './handlers.js';
-import { CtpHost } from './host.js';
+import { CtpFlooding } from './link-state/flooding.js';
+import type { CtpHandler } from './host/handlers.js';
+import { CtpHost } from './host/host.js';
 import { CtpHostApi } from './host-api.js';
-import { CtpMedia, type CtpPeerInfo } from './media.js';
-import { resultOf, ReturnCode, type CtpCodec, type CtpMessage, type CtpResult } from './messages.js';
-import { CtpNeighbors } from './neighbors.js';
-import { wantsVirtual, type CtpNodesOptions } from './node-list.js';
-import type { CtpRegistrationType } from './names.js';
+import { CtpMedia, type CtpPeerInfo } from './link-state/media.js';
+import { resultOf, ReturnCode, type CtpCodec, type CtpMessage, type CtpResult } from './base/messages.js';
+import { CtpNeighbors } from './link-state/neighbors.js';
+import { wantsVirtual, type CtpNodesOptions } from './link-state/node-list.js';
+import type { CtpRegistrationType } from './base/names.js';
 import { resolveOptions, resolveRequestOptions, type CtpRequestOptions, type CtpResolvedOptions, type CtpRouterOptions } from './options.js';
-import type { CtpNodesUpdatedCallback, CtpReceivedCallback, CtpSendCallback } from './callbacks.js';
-import { CtpOutbound, describeFrame } from './outbound.js';
-import { CtpReporter } from './report.js';
-import { CtpPendingMap } from './pending.js';
-import { checkPersistent, type CtpRegisterOptions } from './persistent.js';
-import { postTo, publishAt, respondAt, type CtpPublishingParts } from './publishing.js';
-import { CtpRegistrant } from './registrant.js';
-import { CtpRequests, type CtpRequestSpec, type CtpRunOptions } from './requests.js';
+import type { CtpNodesUpdatedCallback, CtpReceivedCallback, CtpSendCallback } from './base/callbacks.js';
+import { CtpOutbound, describeFrame } from './wire/outbound.js';
+import { CtpReporter } from './wire/report.js';
+import { CtpPendingMap } from './caller/pending.js';
+import { checkPersistent, type CtpRegisterOptions } from './caller/persistent.js';
+import { postTo, publishAt, respondAt, type CtpPublishingParts } from './host/publishing.js';
+import { CtpRegistrant } from './caller/registrant.js';
+import { CtpRequests, type CtpRequestSpec, type CtpRunOptions } from './caller/requests.js';
 import { react, type CtpReactingParts } from './react.js';
-import { CtpRouting } from './routing.js';
-import { CtpAdvertAuth } from './signing.js';
+import { CtpRouting } from './link-state/routing.js';
+import { CtpAdvertAuth } from './link-state/signing.js';
 import { takeSnapshot, type CtpSnapshot, type CtpStats } from './snapshot.js';
-import { CtpTable } from './table.js';
-import type { CtpWaitForNodeOptions } from './wait-node.js';
+import { CtpTable } from './link-state/table.js';
+import type { CtpWaitForNodeOptions } from './caller/wait-node.js';
 
-export type { CtpNodesUpdatedCallback, CtpReceivedCallback, CtpSendCallback, CtpSendInfo } from './callbacks.js';
+export type { CtpNodesUpdatedCallback, CtpReceivedCallback, CtpSendCallback, CtpSendInfo } from './base/callbacks.js';
 export type { CtpNodeSnapshot, CtpRouterSnapshot, CtpSnapshot, CtpStats } from './snapshot.js';
 
 const debug = createDebug('ctp:router');
@@ -294,7 +294,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   /**
    * The transport reports a link up: send the peer the full table and an
    * UPDATENODE. `info.medium`: the peer is a member of that broadcast medium
-   * (src/media.ts; no UPDATENODE: its transport reports us up there as well);
+   * (src/link-state/media.ts; no UPDATENODE: its transport reports us up there as well);
    * an invalid one is reported as `error` and the peer ignored.
    */
   peerUp(peer: P, info?: CtpPeerInfo): void {

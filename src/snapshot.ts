@@ -1,10 +1,10 @@
 /**
  * `snapshot()` and `stats()`: plain-data views of the router's state.
  */
-import type { CtpHost } from './host.js';
-import { virtualName, type CtpRegistrationType } from './names.js';
-import type { CtpRegistrant } from './registrant.js';
-import type { CtpTable } from './table.js';
+import type { CtpHost } from './host/host.js';
+import { virtualName, type CtpRegistrationType } from './base/names.js';
+import type { CtpRegistrant } from './caller/registrant.js';
+import type { CtpTable } from './link-state/table.js';
 
 /** `stats()`: plain counters. */
 export interface CtpStats {

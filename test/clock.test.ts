@@ -1,10 +1,10 @@
 /**
- * The clock seam (src/clock.ts): a router given a `clock` takes every `now`
+ * The clock seam (src/base/clock.ts): a router given a `clock` takes every `now`
  * and every timer from it — none from the globals — and `close()` leaves no
  * timer of it behind.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CtpTimers, systemClock } from '../src/clock.js';
+import { CtpTimers, systemClock } from '../src/base/clock.js';
 import { CtpRouter } from '../src/router.js';
 import { CtpTestNetwork } from '../src/testing/network.js';
 import { VirtualClock } from './sim/clock.js';

@@ -6,11 +6,11 @@
  * that reason and nothing else happens.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { decode, encode, jsonCodec, MAX_CONTENT_DEPTH } from '../src/codec.js';
-import { CtpDecodeError } from '../src/errors.js';
+import { decode, encode, jsonCodec, MAX_CONTENT_DEPTH } from '../src/wire/codec.js';
+import { CtpDecodeError } from '../src/base/errors.js';
 import type { CtpDropped } from '../src/events.js';
-import type { CtpMessage } from '../src/messages.js';
-import { virtualName } from '../src/names.js';
+import type { CtpMessage } from '../src/base/messages.js';
+import { virtualName } from '../src/base/names.js';
 import { CtpRouter } from '../src/router.js';
 
 // ---------------------------------------------------------------------------

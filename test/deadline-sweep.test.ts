@@ -1,13 +1,13 @@
 /**
- * The pending map's one timeout timer (src/deadline-sweep.ts): deadlines
+ * The pending map's one timeout timer (src/caller/deadline-sweep.ts): deadlines
  * expire in deadline order (ties in arrival order) at their time, the timer
  * follows the earliest one, and it is cleared once nothing waits — two
  * microtask hops after the last deadline went, so that a caller sending its
  * next request from the answer's continuation reuses it.
  */
 import { describe, expect, it } from 'vitest';
-import type { CtpClock } from '../src/clock.js';
-import { CtpDeadlineSweep, type CtpDeadline } from '../src/deadline-sweep.js';
+import type { CtpClock } from '../src/base/clock.js';
+import { CtpDeadlineSweep, type CtpDeadline } from '../src/caller/deadline-sweep.js';
 
 /** A manual clock: timers fire on `advance`. */
 class ManualClock implements CtpClock {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, normalize, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decode } from '../src/codec.js';
+import { decode } from '../src/wire/codec.js';
 import { ensureBuilt } from './tcp/procs.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');

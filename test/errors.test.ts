@@ -1,12 +1,12 @@
 /**
- * Errors share a base class with a `code` (src/errors.ts); a fault inside the
+ * Errors share a base class with a `code` (src/base/errors.ts); a fault inside the
  * router is reported as ERR_CTP_INTERNAL naming the entry point, never as a
  * host-callback error.
  */
 import { describe, expect, it } from 'vitest';
-import { jsonCodec } from '../src/codec.js';
-import { CtpArgumentError, CtpCallbackError, CtpClosedError, CtpDecodeError, CtpError, CtpInternalError } from '../src/errors.js';
-import type { CtpMessage } from '../src/messages.js';
+import { jsonCodec } from '../src/wire/codec.js';
+import { CtpArgumentError, CtpCallbackError, CtpClosedError, CtpDecodeError, CtpError, CtpInternalError } from '../src/base/errors.js';
+import type { CtpMessage } from '../src/base/messages.js';
 import { CtpRouter } from '../src/router.js';
 
 describe('CtpError', () => {

@@ -3,7 +3,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { CtpArgumentError, type CtpEvent } from '../src/index.js';
-import { CtpEventStream } from '../src/event-stream.js';
+import { CtpEventStream } from '../src/caller/event-stream.js';
 import { topology, until, type TestNet } from './helpers.js';
 
 let net: TestNet | undefined;

@@ -1,9 +1,9 @@
 /**
- * Flooding (src/flooding.ts) across stale expiry: adverts that aged out while
+ * Flooding (src/link-state/flooding.ts) across stale expiry: adverts that aged out while
  * a bound neighbor's link was one-way are asked for again once it is two-way.
  */
 import { describe, expect, it } from 'vitest';
-import type { CtpAdvert } from '../src/messages.js';
+import type { CtpAdvert } from '../src/base/messages.js';
 import { CtpRouter } from '../src/router.js';
 import { VirtualClock } from './sim/clock.js';
 

@@ -4,7 +4,7 @@
  */
 import { CtpTestNetwork, type CtpTestPeer, type CtpTestRouterOptions } from '../src/testing/index.js';
 import type { CtpRouter } from '../src/router.js';
-import type { CtpControlMessage, CtpEvent, CtpReceivedName } from '../src/messages.js';
+import type { CtpControlMessage, CtpEvent, CtpReceivedName } from '../src/base/messages.js';
 
 export type TestRouter = CtpRouter<CtpTestPeer>;
 

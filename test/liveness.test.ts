@@ -5,9 +5,9 @@
  * the virtual clock of the simulator, injected through the clock seam.
  */
 import { describe, expect, it } from 'vitest';
-import { decode, encode, jsonCodec, withHopsAndTtl } from '../src/codec.js';
-import { CtpArgumentError, CtpDecodeError } from '../src/errors.js';
-import { STALL_RESIDUAL_MS, STALL_TICK_MS } from '../src/deadline.js';
+import { decode, encode, jsonCodec, withHopsAndTtl } from '../src/wire/codec.js';
+import { CtpArgumentError, CtpDecodeError } from '../src/base/errors.js';
+import { STALL_RESIDUAL_MS, STALL_TICK_MS } from '../src/caller/deadline.js';
 import { CtpRouter } from '../src/router.js';
 import { CtpTestNetwork } from '../src/testing/index.js';
 import { VirtualClock } from './sim/clock.js';

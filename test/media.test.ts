@@ -1,16 +1,16 @@
 /**
- * Broadcast media (src/media.ts): routers on one in-memory bus — one
+ * Broadcast media (src/link-state/media.ts): routers on one in-memory bus — one
  * broadcast reaches every member once — list the medium's pseudo-node
  * instead of each other; a join or a leave does not make members re-advertise.
  */
 import { describe, expect, it } from 'vitest';
-import type { CtpSendInfo } from '../src/callbacks.js';
-import { CtpMedia, pseudoNodeId } from '../src/media.js';
-import { ReturnCode, type CtpControlMessage } from '../src/messages.js';
+import type { CtpSendInfo } from '../src/base/callbacks.js';
+import { CtpMedia, pseudoNodeId } from '../src/link-state/media.js';
+import { ReturnCode, type CtpControlMessage } from '../src/base/messages.js';
 import { CtpRouter } from '../src/router.js';
 import { networkView } from '../src/ui/model.js';
 import type { CtpRouterOptions } from '../src/options.js';
-import { canonicalAdvert } from '../src/signing.js';
+import { canonicalAdvert } from '../src/link-state/signing.js';
 import { createPrivateKey, sign, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 

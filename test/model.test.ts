@@ -7,8 +7,8 @@
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ReturnCode, type CtpControlMessage, type CtpEvent, type CtpResult } from '../src/messages.js';
-import { virtualName, type CtpRegistrationType } from '../src/names.js';
+import { ReturnCode, type CtpControlMessage, type CtpEvent, type CtpResult } from '../src/base/messages.js';
+import { virtualName, type CtpRegistrationType } from '../src/base/names.js';
 import { CtpRouter } from '../src/router.js';
 import { VirtualClock } from './sim/clock.js';
 

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isControllerOf, isValidAdvertName, isValidPlainNodeName, MAX_NODE_NAME_LENGTH, MAX_ROUTER_ID_LENGTH, virtualParts, virtualRouterAt } from '../src/names.js';
+import { isControllerOf, isValidAdvertName, isValidPlainNodeName, MAX_NODE_NAME_LENGTH, MAX_ROUTER_ID_LENGTH, virtualParts, virtualRouterAt } from '../src/base/names.js';
 
 /** The reference: the parse, then the comparison. */
 function reference(name: unknown, node: unknown): number {

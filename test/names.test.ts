@@ -12,7 +12,7 @@ import {
   MAX_ROUTER_ID_LENGTH,
   parseVirtualName,
   virtualName,
-} from '../src/names.js';
+} from '../src/base/names.js';
 
 const N256 = 'n'.repeat(256);
 const N257 = 'n'.repeat(257);
@@ -289,7 +289,7 @@ describe('virtualName', () => {
 });
 
 describe('properties (fast-check; the seed is printed on failure)', () => {
-  // Reference grammar straight from SPEC.md section 1, independent of src/names.ts.
+  // Reference grammar straight from SPEC.md section 1, independent of src/base/names.ts.
   // eslint-disable-next-line no-control-regex
   const CONTROL = /[\u0000-\u001f\u007f]/;
   const RESERVED = /^(?:controller|monitor)\[[\s\S]*\]@/;

@@ -100,7 +100,7 @@ describe('devices only', () => {
 
 describe('eventTargets (fanout.ts)', () => {
   it('one virtual node per router, the controller first, a reachable one preferred', async () => {
-    const { eventTargets } = await import('../src/fanout.js');
+    const { eventTargets } = await import('../src/host/fanout.js');
     const all = () => true;
     expect(eventTargets(undefined, new Set(['monitor[n]@a']), all)).toEqual(['monitor[n]@a']);
     expect(eventTargets('controller[n]@a', new Set(['monitor[n]@a', 'monitor[n]@b']), all)).toEqual(['controller[n]@a', 'monitor[n]@b']);

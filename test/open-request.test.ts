@@ -1,5 +1,5 @@
 /**
- * One record of a hosted node's open request (src/open-request.ts): every way
+ * One record of a hosted node's open request (src/host/open-request.ts): every way
  * a request ends aborts its handler's `signal` exactly once, with a reason
  * that names the ending. Defaults on; time moves on the test network's clock.
  */

@@ -1,17 +1,17 @@
 /**
  * Unknown option keys (issue 19): `CtpRouter`, `TcpTransport` and
  * `NatsTransport` refuse a key they do not know, nested objects included,
- * with a "did you mean" when a known key is close (src/suggest.ts, shared
+ * with a "did you mean" when a known key is close (src/base/suggest.ts, shared
  * with the CLI); the NATS client's own options still pass through, and the
  * README lists exactly those.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CtpArgumentError } from '../src/errors.js';
+import { CtpArgumentError } from '../src/base/errors.js';
 import { NatsTransport } from '../src/nats/index.js';
 import { NATS_CLIENT_KEYS, resolveNatsOptions } from '../src/nats/options.js';
 import { CtpRouter } from '../src/router.js';
-import { closest, didYouMean, levenshtein } from '../src/suggest.js';
+import { closest, didYouMean, levenshtein } from '../src/base/suggest.js';
 import { TcpTransport } from '../src/tcp/index.js';
 
 const pem = (name: string): string => readFileSync(new URL(`fixtures/tls/${name}`, import.meta.url), 'utf8');
@@ -38,7 +38,7 @@ function expectArgumentError(fn: () => unknown, message: string): void {
 
 const router = (options: unknown): CtpRouter<string> => new CtpRouter<string>(() => {}, () => {}, () => {}, options as never);
 
-describe('did you mean (src/suggest.ts)', () => {
+describe('did you mean (src/base/suggest.ts)', () => {
   it('levenshtein counts insertions, deletions and substitutions', () => {
     expect(levenshtein('', '')).toBe(0);
     expect(levenshtein('abc', '')).toBe(3);

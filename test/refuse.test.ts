@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { CtpArgumentError } from '../src/index.js';
-import { tooLarge } from '../src/outbound.js';
+import { tooLarge } from '../src/wire/outbound.js';
 import { topology, until, type TestNet } from './helpers.js';
 
 let net: TestNet | undefined;

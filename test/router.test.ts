@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { CtpArgumentError, CtpRouter } from '../src/index.js';
-import type { CtpMessage } from '../src/messages.js';
+import type { CtpMessage } from '../src/base/messages.js';
 import { line, record, topology, until, type TestNet } from './helpers.js';
 
 let net: TestNet | undefined;

@@ -3,7 +3,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CtpRouter } from '../src/index.js';
-import type { CtpMessage } from '../src/messages.js';
+import type { CtpMessage } from '../src/base/messages.js';
 import { fullMesh, line, record, ring, topology, until, type TestNet } from './helpers.js';
 
 let net: TestNet | undefined;

@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CtpTable } from '../src/table.js';
-import type { CtpAdvert } from '../src/messages.js';
+import { CtpTable } from '../src/link-state/table.js';
+import type { CtpAdvert } from '../src/base/messages.js';
 
 const ORIGINS = ['a', 'b', 'c'];
 const name = fc.constantFrom('n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'controller[n1]@a', 'monitor[n2]@b', 'monitor[n3]@c', 'controller[n4]@b');

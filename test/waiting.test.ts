@@ -1,8 +1,8 @@
-/** REGISTERs waiting at a host for their registrant (src/waiting.ts). */
+/** REGISTERs waiting at a host for their registrant (src/host/waiting.ts). */
 import { describe, expect, it } from 'vitest';
-import { CtpTimers } from '../src/clock.js';
-import type { CtpRegister } from '../src/messages.js';
-import { CtpWaitingRegisters } from '../src/waiting.js';
+import { CtpTimers } from '../src/base/clock.js';
+import type { CtpRegister } from '../src/base/messages.js';
+import { CtpWaitingRegisters } from '../src/host/waiting.js';
 import { VirtualClock } from './sim/clock.js';
 
 const reg = (id: number): CtpRegister => ({ v: 1, t: 'REGISTER', id, node: 'n', controller: `controller[n]@r${id}` });

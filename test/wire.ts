@@ -4,7 +4,7 @@
  */
 import { CtpRouter } from '../src/router.js';
 import type { CtpRouterOptions } from '../src/options.js';
-import type { CtpControlMessage, CtpEvent, CtpReceivedName } from '../src/messages.js';
+import type { CtpControlMessage, CtpEvent, CtpReceivedName } from '../src/base/messages.js';
 
 export interface Sent {
   peer: string | null;

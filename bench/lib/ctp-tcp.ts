@@ -1,5 +1,5 @@
 /** The router pair over `ctp-router/tcp`: a host process answering commands, a client controlling its nodes. */
-import type { CtpSendInfo } from '../../src/callbacks.js';
+import type { CtpSendInfo } from '../../src/base/callbacks.js';
 import { CtpRouter } from '../../src/router.js';
 import { TcpTransport, type TcpPeer, type TcpTlsOptions } from '../../src/tcp/index.js';
 import { REPLY } from './fixtures.js';

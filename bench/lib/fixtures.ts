@@ -1,5 +1,5 @@
 /** Deterministic messages and content for the benchmarks. */
-import type { CtpMessage } from '../../src/messages.js';
+import type { CtpMessage } from '../../src/base/messages.js';
 
 /** What the host app answers to every command. */
 export const REPLY = { ok: true };

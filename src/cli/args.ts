@@ -3,8 +3,8 @@
  * `--name=value`, repeatable ones collected), `-h`, and `--` splitting the
  * positionals into groups (the `call` command's operations).
  */
-import { isValidPlainNodeName } from '../names.js';
-import { didYouMean } from '../suggest.js';
+import { isValidPlainNodeName } from '../base/names.js';
+import { didYouMean } from '../base/suggest.js';
 import { formatAddress, parseAddress, parseTarget, type TcpAddress } from '../tcp/address.js';
 
 /** A misuse of the command line: printed with a hint, exit code 2. */

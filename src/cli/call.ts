@@ -1,9 +1,9 @@
 /**
  * `ctp-router call`: one session, several operations, one result line each.
  */
-import type { CtpResult } from '../messages.js';
-import type { CtpRegistrationType } from '../names.js';
-import { didYouMean } from '../suggest.js';
+import type { CtpResult } from '../base/messages.js';
+import type { CtpRegistrationType } from '../base/names.js';
+import { didYouMean } from '../base/suggest.js';
 import { jsonArg, nodeArg, parseArgs, UsageError } from './args.js';
 import { COMMON_SPEC, commonOptions, requireConnect } from './common.js';
 import { hintFor } from './hints.js';

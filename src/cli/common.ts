@@ -2,7 +2,7 @@
  * Options every CLI command shares.
  */
 import { addressArg, intArg, listOpt, stringOpt, UsageError, type OptionSpec, type ParsedArgs } from './args.js';
-import { isValidRouterId } from '../names.js';
+import { isValidRouterId } from '../base/names.js';
 import type { TcpAddress } from '../tcp/address.js';
 import { tlsArgs, TLS_SPEC, type CliTls } from './tls.js';
 

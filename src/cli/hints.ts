@@ -2,7 +2,7 @@
  * One-line hints after results that usually mean a mistake in how the CLI
  * was used rather than a failure of the network (printed to stderr by `call`).
  */
-import type { CtpResult } from '../messages.js';
+import type { CtpResult } from '../base/messages.js';
 import type { CallOp } from './call.js';
 
 /** The hint for `op`'s result, or `undefined` when there is nothing to add; `heldHere`: this session holds that registration. */

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import createDebug from 'debug';
-import { didYouMean } from '../suggest.js';
+import { didYouMean } from '../base/suggest.js';
 import { UsageError } from './args.js';
 import { USAGE } from './usage.js';
 

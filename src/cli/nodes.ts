@@ -1,7 +1,7 @@
 /**
  * `ctp-router nodes`: print the reachable nodes, their hosts, controllers and monitors.
  */
-import { parseVirtualName } from '../names.js';
+import { parseVirtualName } from '../base/names.js';
 import { networkView } from '../ui/model.js';
 import { parseArgs, UsageError } from './args.js';
 import { COMMON_SPEC, commonOptions, requireConnect } from './common.js';

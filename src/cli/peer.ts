@@ -1,8 +1,8 @@
 /**
  * `ctp-router peer`: run a router over TCP; print table, link and request lines.
  */
-import { parseVirtualName } from '../names.js';
-import type { CtpControlMessage, CtpEvent, CtpReceivedName } from '../messages.js';
+import { parseVirtualName } from '../base/names.js';
+import type { CtpControlMessage, CtpEvent, CtpReceivedName } from '../base/messages.js';
 import { formatAddress } from '../tcp/address.js';
 import type { TcpCloseReason } from '../tcp/connection.js';
 import type { TcpTransport } from '../tcp/transport.js';

@@ -4,10 +4,10 @@
  */
 import createDebug from 'debug';
 import { randomUUID } from 'node:crypto';
-import { MAX_TIMER_MS } from '../clock.js';
-import { joinSends } from '../medium.js';
-import type { CtpControlMessage, CtpEvent, CtpReceivedName } from '../messages.js';
-import { firstLine, NATS_CLIENT_HINT } from '../nats/client.js';
+import { MAX_TIMER_MS } from '../base/clock.js';
+import { joinSends } from '../link-state/medium.js';
+import type { CtpControlMessage, CtpEvent, CtpReceivedName } from '../base/messages.js';
+import { firstLine, NATS_CLIENT_HINT } from '../base/install-hints.js';
 import type { NatsPeer, NatsTransport } from '../nats/index.js';
 import { CtpRouter } from '../router.js';
 import { formatAddress, type TcpAddress } from '../tcp/address.js';

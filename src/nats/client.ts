@@ -9,13 +9,9 @@
 import { createRequire } from 'node:module';
 import type * as Nats from '@nats-io/transport-node';
 
-/** What ctp-router/nats needs and how to install it (ctp-router/nats and the CLI's `--nats` say it). */
-export const NATS_CLIENT_HINT = 'needs the package @nats-io/transport-node (npm install @nats-io/transport-node)';
+import { firstLine, NATS_CLIENT_HINT } from '../base/install-hints.js';
 
-/** The first line of an error's message (a `require` failure lists its require stack below). */
-export function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0] as string;
-}
+export { firstLine, NATS_CLIENT_HINT };
 
 /** The client module; throws an `Error` with `NATS_CLIENT_HINT` (the `cause`: the loader's error) when it, or a package it needs, is not installed. */
 export function loadNatsClient(): typeof Nats {

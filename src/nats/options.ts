@@ -5,10 +5,10 @@
  * client's `connect()` as they are; any other key throws.
  */
 import type { NodeConnectionOptions } from '@nats-io/transport-node';
-import { argumentError } from '../errors.js';
-import { isValidMedium } from '../media.js';
-import { isValidRouterId } from '../names.js';
-import { checkOptionKeys, keysOf } from '../suggest.js';
+import { argumentError } from '../base/errors.js';
+import { isValidMedium } from '../link-state/media.js';
+import { isValidRouterId } from '../base/names.js';
+import { checkOptionKeys, keysOf } from '../base/suggest.js';
 import { isValidPrefix } from './subjects.js';
 
 /** Options of `new NatsTransport(options)`. */

@@ -8,7 +8,7 @@
  * | `<prefix>.b.<from>`         | a frame for every member (one publish)    |
  * | `<prefix>.p.<from>`         | presence: hello and heartbeats            |
  */
-import { isValidRouterId } from '../names.js';
+import { isValidRouterId } from '../base/names.js';
 
 // A prefix: one or more tokens of letters, digits, `_` and `-`, dot-separated (no wildcards).
 const PREFIX_RE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;

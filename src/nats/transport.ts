@@ -8,10 +8,10 @@ import type { Msg, NatsConnection, Status, Subscription } from '@nats-io/transpo
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
 import { randomUUID } from 'node:crypto';
-import type { CtpSendInfo } from '../callbacks.js';
-import type { CtpPeerInfo } from '../media.js';
-import { argumentError, CtpArgumentError } from '../errors.js';
-import { isValidRouterId } from '../names.js';
+import type { CtpSendInfo } from '../base/callbacks.js';
+import type { CtpPeerInfo } from '../link-state/media.js';
+import { argumentError, CtpArgumentError } from '../base/errors.js';
+import { isValidRouterId } from '../base/names.js';
 import { loadNatsClient } from './client.js';
 import { resolveNatsOptions, type NatsResolvedOptions, type NatsTransportOptions } from './options.js';
 import { NatsPeer, type NatsDownReason } from './peer.js';
@@ -27,7 +27,7 @@ export interface NatsHost {
   readonly id?: string;
   /** A frame arrived from a member. */
   receive(peer: NatsPeer, frame: string | Uint8Array): void;
-  /** `info.medium`: the bus's medium id (src/media.ts), unless the `medium` option is `false`. */
+  /** `info.medium`: the bus's medium id (src/link-state/media.ts), unless the `medium` option is `false`. */
   peerUp(peer: NatsPeer, info?: CtpPeerInfo): void;
   /** A member went down (silent, left, restarted) or the transport closed. */
   peerDown(peer: NatsPeer): void;

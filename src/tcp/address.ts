@@ -3,7 +3,7 @@
  * `--listen`/`--connect` flags take them. Pure predicates and parsing.
  */
 import { isIP } from 'node:net';
-import { isValidRouterId } from '../names.js';
+import { isValidRouterId } from '../base/names.js';
 
 /** A host and a port. */
 export interface TcpAddress {

@@ -9,7 +9,7 @@
  * learns why instead of seeing a bare close. A plain peer that reads it
  * binds the link to `from`, as the hello did, and stores nothing.
  */
-import { isValidRouterId } from '../names.js';
+import { isValidRouterId } from '../base/names.js';
 
 const HELLO_MARK = 'ctp-tcp/1';
 const HELLO_NEEDLE = Buffer.from(`"hello":"${HELLO_MARK}"`);

@@ -1,9 +1,9 @@
 /**
  * `TcpTransport` options, their defaults and validation.
  */
-import { argumentError } from '../errors.js';
-import { isValidRouterId } from '../names.js';
-import { checkOptionKeys, keysOf } from '../suggest.js';
+import { argumentError } from '../base/errors.js';
+import { isValidRouterId } from '../base/names.js';
+import { checkOptionKeys, keysOf } from '../base/suggest.js';
 import { parseTarget, type TcpAddress } from './address.js';
 import { resolveTls, type TcpTlsOptions, type TcpTlsSetup } from './tls.js';
 

@@ -17,9 +17,9 @@ import {
   type SecureContextOptions,
   type TLSSocket,
 } from 'node:tls';
-import { argumentError, CtpArgumentError } from '../errors.js';
-import { isValidRouterId } from '../names.js';
-import { checkOptionKeys, keysOf } from '../suggest.js';
+import { argumentError, CtpArgumentError } from '../base/errors.js';
+import { isValidRouterId } from '../base/names.js';
+import { checkOptionKeys, keysOf } from '../base/suggest.js';
 import type { TcpAddress } from './address.js';
 import { dialErr } from './dial-errors.js';
 

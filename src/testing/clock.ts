@@ -6,7 +6,7 @@
  * forward fires every timer that falls due on the way (leases, request
  * timeouts), as the same wait would in real time.
  */
-import { ADVERT_PACING, type CtpClock, type CtpTimerHandle } from '../clock.js';
+import { ADVERT_PACING, type CtpClock, type CtpTimerHandle } from '../base/clock.js';
 
 interface Timer {
   readonly id: number;

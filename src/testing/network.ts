@@ -19,7 +19,7 @@
  */
 import { CtpRouter, type CtpReceivedCallback, type CtpNodesUpdatedCallback } from '../router.js';
 import type { CtpRouterOptions } from '../options.js';
-import type { CtpControlMessage, CtpEvent } from '../messages.js';
+import type { CtpControlMessage, CtpEvent } from '../base/messages.js';
 import { CtpTestClock } from './clock.js';
 
 // Captured at load time, so that tests using fake timers can still settle.

@@ -10,7 +10,7 @@
  * `controller[cam1]@c` in the table means router `c` controls `cam1`. Those
  * are read back here, so the view shows who controls what across the network.
  */
-import { parseVirtualName } from '../names.js';
+import { parseVirtualName } from '../base/names.js';
 import type { CtpSnapshot } from '../snapshot.js';
 
 /** One router in the view. */
@@ -22,7 +22,7 @@ export interface CtpViewRouter {
   reachable: boolean;
   /** The plain nodes it hosts (its advert's names without virtual nodes), sorted. */
   nodes: string[];
-  /** A broadcast medium's pseudo-node (`bus:<medium>:<dr>`, src/media.ts): a bus, not a router. */
+  /** A broadcast medium's pseudo-node (`bus:<medium>:<dr>`, src/link-state/media.ts): a bus, not a router. */
   bus?: true;
 }
 

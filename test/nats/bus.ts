@@ -2,8 +2,8 @@
  * Test helper: routers in this process on a NATS bus (and TCP links beside it).
  */
 import { CtpRouter } from '../../src/router.js';
-import { joinSends } from '../../src/medium.js';
-import type { CtpControlMessage, CtpEvent } from '../../src/messages.js';
+import { joinSends } from '../../src/link-state/medium.js';
+import type { CtpControlMessage, CtpEvent } from '../../src/base/messages.js';
 import { NatsTransport, type NatsPeer, type NatsTransportOptions } from '../../src/nats/index.js';
 import { TcpTransport, type TcpPeer } from '../../src/tcp/index.js';
 

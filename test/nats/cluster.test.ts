@@ -4,7 +4,7 @@
  * servers the cluster announced, and nothing is lost.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { ReturnCode } from '../../src/messages.js';
+import { ReturnCode } from '../../src/base/messages.js';
 import { busRouter, closeAllRouters, sleep, until } from './bus.js';
 import { NATS_BIN, NatsServer, reportSkip, stopAllServers } from './server.js';
 

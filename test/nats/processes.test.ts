@@ -4,7 +4,7 @@
  * leaves behind.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ReturnCode } from '../../src/messages.js';
+import { ReturnCode } from '../../src/base/messages.js';
 import { ensureBuilt, killAll, runCli, spawnCli, type Proc } from '../tcp/procs.js';
 import { busRouter, closeAllRouters, until } from './bus.js';
 import { NATS_BIN, NatsServer, reportSkip, stopAllServers } from './server.js';

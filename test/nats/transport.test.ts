@@ -6,10 +6,10 @@ import { connect } from '@nats-io/transport-node';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CtpRouter } from '../../src/router.js';
-import { joinSends } from '../../src/medium.js';
-import { ReturnCode } from '../../src/messages.js';
+import { joinSends } from '../../src/link-state/medium.js';
+import { ReturnCode } from '../../src/base/messages.js';
 import { NatsTransport, decodeId, encodeId, type NatsPeer } from '../../src/nats/index.js';
-import { CtpArgumentError } from '../../src/errors.js';
+import { CtpArgumentError } from '../../src/base/errors.js';
 import { busRouter, closeAllRouters, sleep, until, type BusRouter } from './bus.js';
 import { NATS_BIN, NatsServer, reportSkip, stopAllServers } from './server.js';
 

@@ -5,7 +5,7 @@
  * (time, creation) order, and drains promise continuations between them.
  */
 
-import type { CtpClock } from '../../src/clock.js';
+import type { CtpClock } from '../../src/base/clock.js';
 
 /** A timer handle, shaped enough like Node's `Timeout` for the router and p-timeout. */
 export class VirtualTimer {

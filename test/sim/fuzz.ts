@@ -8,7 +8,7 @@
  */
 import { CtpRouter } from '../../src/router.js';
 import { DropReason } from '../../src/events.js';
-import type { CtpAdvert } from '../../src/messages.js';
+import type { CtpAdvert } from '../../src/base/messages.js';
 import { signGenuine, simIdentity } from './identities.js';
 import { Rng } from './rng.js';
 

@@ -13,8 +13,8 @@ import { createPrivateKey, sign, X509Certificate, type KeyObject } from 'node:cr
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { canonicalAdvert } from '../../src/signing.js';
-import type { CtpAdvert } from '../../src/messages.js';
+import { canonicalAdvert } from '../../src/link-state/signing.js';
+import type { CtpAdvert } from '../../src/base/messages.js';
 import type { CtpIdentity } from '../../src/options.js';
 import type { Rng } from './rng.js';
 

@@ -4,7 +4,7 @@
  * timer run out). Ground truth comes from the simulated topology, never
  * from the routers' own tables.
  */
-import { parseVirtualName } from '../../src/names.js';
+import { parseVirtualName } from '../../src/base/names.js';
 import type { CtpRouter } from '../../src/router.js';
 import type { VirtualClock } from './clock.js';
 import { FORGED_PREFIX, FORGED_SEQ_BAND } from './identities.js';

@@ -8,10 +8,10 @@
  * steps skipped still makes the same choices in the others: that is what the
  * shrinker relies on.
  */
-import { STALL_RESIDUAL_MS } from '../../src/deadline.js';
-import { CtpCallbackError } from '../../src/errors.js';
-import { isReturnCode, ReturnCode, type CtpControlMessage, type CtpEvent, type CtpResult } from '../../src/messages.js';
-import { parseVirtualName } from '../../src/names.js';
+import { STALL_RESIDUAL_MS } from '../../src/caller/deadline.js';
+import { CtpCallbackError } from '../../src/base/errors.js';
+import { isReturnCode, ReturnCode, type CtpControlMessage, type CtpEvent, type CtpResult } from '../../src/base/messages.js';
+import { parseVirtualName } from '../../src/base/names.js';
 import type { CtpRequestOptions, CtpRouterOptions } from '../../src/options.js';
 import { CtpRouter } from '../../src/router.js';
 import { VirtualClock } from './clock.js';
@@ -387,7 +387,7 @@ export class Simulation implements SimView {
    */
   private setupBus(ids: string[]): string {
     const rng = new Rng(mix(this.config.seed, 0xb05));
-    // With identities too: the DR signs its pseudo-node's advert (src/signing.ts).
+    // With identities too: the DR signs its pseudo-node's advert (src/link-state/signing.ts).
     if (this.config.medium === false || ids.length < 3 || !rng.chance(0.4)) return '';
     const capable = ids.filter(() => rng.chance(0.7));
     if (capable.length < 2) return '';

@@ -6,7 +6,7 @@
  * its overdue timers, in either order (both happen in Node, depending on the
  * phase the loop was frozen in).
  */
-import type { CtpClock } from '../../src/clock.js';
+import type { CtpClock } from '../../src/base/clock.js';
 import type { VirtualClock, VirtualTimer } from './clock.js';
 
 interface Stall {

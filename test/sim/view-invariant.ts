@@ -8,7 +8,7 @@
  */
 import type { CtpSnapshot } from '../../src/snapshot.js';
 import { networkView } from '../../src/ui/model.js';
-import { parseVirtualName } from '../../src/names.js';
+import { parseVirtualName } from '../../src/base/names.js';
 import type { SimView } from './invariants.js';
 
 /** Sorted ids of the live routers `id` has an up link to. */

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CtpArgumentError, CtpRouter, type CtpMessage, type CtpRouterOptions } from '../../src/index.js';
-import type { CtpControlMessage, CtpEvent, CtpReceivedName } from '../../src/messages.js';
+import type { CtpControlMessage, CtpEvent, CtpReceivedName } from '../../src/base/messages.js';
 import { certificateId, TcpTransport, type TcpPeer, type TcpTransportOptions } from '../../src/tcp/index.js';
 import { freePort, ROOT } from './procs.js';
 

@@ -5,7 +5,7 @@
 import { connect, createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CtpRouter, type CtpRouterOptions } from '../../src/index.js';
-import type { CtpControlMessage, CtpEvent, CtpReceivedName } from '../../src/messages.js';
+import type { CtpControlMessage, CtpEvent, CtpReceivedName } from '../../src/base/messages.js';
 import { TcpTransport, type TcpPeer, type TcpTransportOptions } from '../../src/tcp/index.js';
 import { freePort } from './procs.js';
 

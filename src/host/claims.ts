@@ -1,0 +1,93 @@
+/**
+ * Registration claims (PROTOCOL.md section 5, "Confirming a registrant"): a
+ * REGISTER from a router says in `claim` the sequence number from which that
+ * router's own advert lists the registering virtual node (and, with
+ * identities, signs it). The host takes the claim as the registrant's word
+ * until the table can speak for itself — so a registration answers within a
+ * round trip instead of waiting for the registrant's paced advert:
+ *
+ * - confirmed: the virtual node becomes routable (its advert arrived);
+ * - refuted: the origin is unreachable, or the host stores an advert of the
+ *   origin at or above the claimed seq that does not list the virtual node,
+ *   or `registrationWaitMs` passed first. A registration made on a refuted
+ *   claim then runs the usual lease (`leaseGraceMs`) and is released.
+ *
+ * At most `max` claims stand at once (`maxWaitingRegistrations`); past that,
+ * a REGISTER waits for the advert as before.
+ */
+import type { CtpTimerHandle, CtpTimers } from '../base/clock.js';
+
+interface Claim {
+  origin: string;
+  seq: number;
+  timer: CtpTimerHandle;
+}
+
+/** What the claims need of the table. */
+export interface CtpClaimTable {
+  isReachableName(name: string): boolean;
+  isReachable(origin: string): boolean;
+  stored(origin: string): { seq: number } | undefined;
+}
+
+export class CtpRegisterClaims {
+  private readonly claims = new Map<string, Claim>();
+
+  constructor(
+    private readonly timers: CtpTimers,
+    private readonly max: number,
+    private readonly waitMs: number,
+    /** A claim that was refuted, or ran out (the virtual node may be routable by then: check). */
+    private readonly refuted: (name: string) => void,
+  ) {}
+
+  get size(): number {
+    return this.claims.size;
+  }
+
+  /** Does a claim stand for `name`? */
+  has(name: string): boolean {
+    return this.claims.has(name);
+  }
+
+  /**
+   * Can a claim that `origin` lists `name` from `seq` on stand now? Only for
+   * a reachable origin whose stored advert is older than `seq`, and while
+   * there is room.
+   */
+  admissible(table: CtpClaimTable, name: string, origin: string, seq: number): boolean {
+    if (this.claims.size >= this.max && !this.claims.has(name)) return false;
+    if (!table.isReachable(origin)) return false;
+    return (table.stored(origin)?.seq ?? -1) < seq;
+  }
+
+  /** Record the claim (a newer claim for the same name replaces the older). */
+  add(name: string, origin: string, seq: number): void {
+    const old = this.claims.get(name);
+    if (old !== undefined) this.timers.clear(old.timer);
+    const timer = this.timers.set(() => this.end(name, true), this.waitMs);
+    this.claims.set(name, { origin, seq, timer });
+  }
+
+  /** The table changed: end the claims it now confirms or refutes. */
+  review(table: CtpClaimTable): void {
+    if (this.claims.size === 0) return;
+    for (const [name, c] of this.claims) {
+      if (table.isReachableName(name)) this.end(name, false);
+      else if (!table.isReachable(c.origin) || (table.stored(c.origin)?.seq ?? -1) >= c.seq) this.end(name, true);
+    }
+  }
+
+  private end(name: string, refuted: boolean): void {
+    const c = this.claims.get(name);
+    if (c === undefined) return;
+    this.timers.clear(c.timer);
+    this.claims.delete(name);
+    if (refuted) this.refuted(name);
+  }
+
+  clear(): void {
+    for (const c of this.claims.values()) this.timers.clear(c.timer);
+    this.claims.clear();
+  }
+}

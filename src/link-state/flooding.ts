@@ -1,0 +1,453 @@
+/**
+ * Flooding (PROTOCOL.md section 7): the own advert and its room, adverts from
+ * peers (store, flood, send the newer copy back, heal the own origin with its
+ * rate limit), table exchange split into frames under `maxFrameBytes`,
+ * regained adverts, and the expiry of stale ones.
+ */
+import createDebug from 'debug';
+import { CtpAdvertPacer, CtpTokenBucket, type CtpQueuedAdvert } from './advert-pacing.js';
+import { ADVERT_PACING, CtpTimers, type CtpTimerHandle } from '../base/clock.js';
+import { argumentError } from '../base/errors.js';
+import { sameSet } from './routes.js';
+import type { CtpAdvert } from '../base/messages.js';
+import type { CtpOutbound, CtpReport } from '../wire/outbound.js';
+import type { CtpAdvertAuth } from './signing.js';
+import type { CtpTable, CtpTableDelta } from './table.js';
+
+const debug = createDebug('ctp:flooding');
+
+// PROTOCOL.md section 7: an advert more than 2^43 ms ahead of the clock is malformed.
+const SEQ_AHEAD_LIMIT = 2 ** 43;
+const HEAL_INTERVAL_MS = 1_000;
+const HEAL_CONFLICT_INTERVAL_MS = 60_000;
+const HEAL_WINDOW_MS = 10_000;
+// New links past the own bucket's burst wait at most this long: a storm of them is coalesced, a link is not held up.
+const NEW_LINKS_COALESCE_MS = 20;
+// Room for the REPORTNODE envelope around the own advert's lists.
+const ADVERT_OVERHEAD_BYTES = 512;
+
+function jsonBytes(s: string): number {
+  return Buffer.byteLength(JSON.stringify(s)) + 1;
+}
+
+export interface CtpFloodingOptions {
+  maxNodesPerAdvert: number;
+  maxFrameBytes: number;
+  staleAdvertMs: number;
+  /** Issue 10: an origin's adverts applied at most once per interval; the own one sent at most as often. */
+  minAdvertIntervalMs: number;
+  /** Issue 10: node names stored across all origins (held adverts included). */
+  maxTableNodes: number;
+}
+
+export interface CtpFloodingHooks<P = unknown> {
+  /** Settle the consequences of a table change (the router's update loop). */
+  update(): void;
+  /** The third heal within ten seconds: another router uses this id. */
+  idConflict(): void;
+  /**
+   * A peer on the broadcast medium `origin` is a member (or the pseudo-node)
+   * of (src/link-state/media.ts): every member has its advert from it directly, so a
+   * regained copy is not sent on the medium again.
+   */
+  mediumPeer?(origin: string): P | undefined;
+}
+
+export class CtpFlooding<P> {
+  private ownNodeBytes = 0;
+  /** Origins whose advert the current update already flooded (a regained one is then not sent twice). */
+  private readonly floodedNow = new Set<string>();
+  private healTimer: CtpTimerHandle | undefined;
+  private healFloor = 0;
+  private lastHealAt = -Infinity;
+  private healHistory: number[] = [];
+  private idConflict = false;
+  private staleTimer: CtpTimerHandle | undefined;
+  private staleAt = Infinity;
+  /** Issue 10: other origins' adverts, at most one applied per interval each (advert-pacing.ts). */
+  private readonly pacer: CtpAdvertPacer<P>;
+  /** The own advert last sent, and when: changes within the interval wait for it to pass. */
+  private published: CtpAdvert | undefined;
+  private publishedAt = -Infinity;
+  private ownTimer: CtpTimerHandle | undefined;
+  private ownTimerAt = Infinity;
+  /** New links past the own bucket go out by then (coalesced). */
+  private linksDueAt: number | undefined;
+  /** The own adverts' token bucket (neighbor changes wait for a token). */
+  private readonly ownBucket: CtpTokenBucket;
+  /** The own lists changed and their advert waits for the interval: `table.ownAdvert()` is not what peers know. */
+  ownPaced = false;
+  /**
+   * Bound neighbors not reachable when stale adverts were deleted: once one
+   * is, it is asked for its table (UPDATENODE). What lay behind it may be
+   * among the deleted, and it would never send them again: it has seen no
+   * change (simulator seed 1460: a bus whose DR stalled before listing a new
+   * member, while that member's copies aged out).
+   */
+  private readonly askOnGain = new Set<string>();
+
+  constructor(
+    private readonly table: CtpTable<P>,
+    private readonly out: CtpOutbound<P>,
+    private readonly timers: CtpTimers,
+    private readonly opts: CtpFloodingOptions,
+    private readonly hooks: CtpFloodingHooks<P>,
+    private readonly report: CtpReport<P>,
+    /** Signed adverts (issue 9): signs the own advert, checks and carries the others' signatures. */
+    private readonly auth: CtpAdvertAuth<P>,
+  ) {
+    this.ownBucket = new CtpTokenBucket(opts.minAdvertIntervalMs);
+    this.pacer = new CtpAdvertPacer<P>(new CtpTimers(timers.clock), opts.minAdvertIntervalMs, (due) => this.applyHeld(due));
+  }
+
+  // ---- the own advert -------------------------------------------------------
+
+  /** Add own nodes (devices or virtual nodes); returns those that were new. */
+  addOwn(names: readonly string[]): string[] {
+    const added = this.table.addLocal(names);
+    for (const n of added) this.ownNodeBytes += jsonBytes(n);
+    return added;
+  }
+
+  /** Remove own nodes; returns those that were there. */
+  removeOwn(names: readonly string[]): string[] {
+    const removed = this.table.removeLocal(names);
+    for (const n of removed) this.ownNodeBytes -= jsonBytes(n);
+    return removed;
+  }
+
+  /** Would the own advert stay within `maxNodesPerAdvert` and `maxFrameBytes` with `names` added? */
+  hasRoom(names: readonly string[]): boolean {
+    let count = this.table.localCount();
+    let bytes = this.ownNodeBytes;
+    for (const n of names) {
+      if (this.table.hasLocal(n)) continue;
+      count++;
+      bytes += jsonBytes(n);
+    }
+    const neighborBytes = this.table.neighborIds().reduce((s, id) => s + id.length + 3, 0);
+    const signature = this.auth.ownOverheadBytes;
+    return count <= this.opts.maxNodesPerAdvert && bytes + neighborBytes + ADVERT_OVERHEAD_BYTES + signature <= this.opts.maxFrameBytes;
+  }
+
+  /** `hasRoom`, or a `CtpArgumentError` naming the limits. */
+  assertRoom(names: readonly string[]): void {
+    if (!this.hasRoom(names))
+      throw argumentError('names', `within the own advert's limits (too-many-nodes: maxNodesPerAdvert ${this.opts.maxNodesPerAdvert}, maxFrameBytes ${this.opts.maxFrameBytes})`, `${names.length} more names`);
+  }
+
+  /**
+   * Broadcast the own advert when it changed: at once while the own bucket
+   * has a token (two, one back per `minAdvertIntervalMs`: what receivers
+   * allow an origin, advert-pacing.ts), else when one is back (the last state
+   * wins): a change after a quiet spell goes out at once (leading edge), a
+   * burst is coalesced (trailing). A node change no longer waits out a
+   * fixed spacing after the previous advert: registrations do not wait for
+   * adverts (PROTOCOL.md section 5, "Confirming a registrant"), but what a
+   * table shows should follow them closely. New links go out at once while
+   * the bucket has a token, else within 20 ms: routes need both ends of a
+   * new link, but a burst of new links costs an advert per 20 ms, not one
+   * per link to every peer. Other changes of neighbors go out at once.
+   */
+  flushOwn(): void {
+    if (!this.table.ownDirty) return;
+    const now = this.timers.now();
+    const published = this.published;
+    let wait = 0;
+    if (published !== undefined) {
+      const neighbors = this.table.neighborIds();
+      if (sameSet(published.neighbors, new Set(neighbors))) wait = this.ownBucket.waitMs(now);
+      else if (this.onlyNewLinks(published.neighbors, neighbors) && this.ownBucket.waitMs(now) > 0) wait = (this.linksDueAt ??= now + NEW_LINKS_COALESCE_MS) - now;
+    }
+    if (wait > 0) {
+      this.ownPaced = true;
+      if (this.ownTimer !== undefined && this.ownTimerAt <= now + wait) return;
+      this.timers.clear(this.ownTimer);
+      this.ownTimerAt = now + wait;
+      this.ownTimer = this.timers.set(() => {
+        this.ownTimer = undefined;
+        this.ownTimerAt = Infinity;
+        this.ownPaced = false;
+        this.hooks.update();
+      }, Math.ceil(wait), false, ADVERT_PACING);
+      return;
+    }
+    this.ownPaced = false;
+    const advert = this.table.reoriginate();
+    if (advert !== undefined) this.publish(advert);
+  }
+
+  /**
+   * Does `now` only add point-to-point neighbors to `before`? Only such a
+   * change waits for a token: a lost neighbor must leave the routes at once,
+   * and a medium's DR change must reach the members at once (delayed, the
+   * members' choices went round in circles: simulator seed 468).
+   */
+  private onlyNewLinks(before: readonly string[], now: readonly string[]): boolean {
+    const set = new Set(now);
+    if (before.some((n) => !set.has(n))) return false;
+    const pseudo = this.table.media?.attached();
+    return pseudo === undefined || now.every((n) => !pseudo.has(n) || before.includes(n));
+  }
+
+  /** Send a new own advert to every peer. */
+  private publish(advert: CtpAdvert): void {
+    this.published = advert;
+    this.publishedAt = this.timers.now();
+    this.linksDueAt = undefined;
+    this.ownBucket.take(this.publishedAt);
+    this.broadcast([this.auth.own(advert)]);
+  }
+
+  /** The own advert as peers may know it: while a change waits (`ownPaced`), the one last sent. */
+  private ownForWire(): CtpAdvert {
+    return this.ownPaced && this.published !== undefined ? this.published : this.table.ownAdvert();
+  }
+
+  /** Adverts this router originates for another origin (a broadcast medium's pseudo-node, src/link-state/media.ts): store and broadcast. */
+  originate(adverts: readonly CtpAdvert[]): void {
+    const now = this.timers.now();
+    // Signed with this router's identity, when it has one (the pseudo-node's id names its DR: signing.ts).
+    const stored = adverts.map((a) => this.auth.signed(a)).filter((a) => this.table.applyAdvert(a, now) === 'stored');
+    for (const a of stored) {
+      this.auth.stored(a);
+      this.floodedNow.add(a.origin);
+    }
+    if (stored.length > 0) this.broadcast(stored);
+  }
+
+  // ---- adverts from peers ---------------------------------------------------
+
+  /** A REPORTNODE's adverts from a bound peer. */
+  onAdverts(peer: P, adverts: CtpAdvert[]): void {
+    const now = this.timers.now();
+    const flood: CtpAdvert[] = [];
+    const back: CtpAdvert[] = [];
+    let total: number | undefined;
+    for (const a of adverts) {
+      if (a.nodes.length > this.opts.maxNodesPerAdvert) {
+        this.report.drop(peer, 'too-many-nodes', { t: 'REPORTNODE', origin: a.origin });
+        continue;
+      }
+      if (a.seq - now > SEQ_AHEAD_LIMIT) {
+        this.report.drop(peer, 'malformed', { t: 'REPORTNODE', origin: a.origin, message: '`seq` is too far ahead of the clock' });
+        continue;
+      }
+      if (!this.auth.admit(peer, a, now)) continue;
+      const stored = a.origin === this.table.id ? undefined : this.table.stored(a.origin);
+      if (a.origin === this.table.id) {
+        // Our own advert as last sent, while a change waits for its interval: nothing to heal.
+        if (this.ownPaced && this.isPublished(a)) continue;
+      } else if (stored === undefined || a.seq > stored.seq) {
+        // Newer: held back when its origin's interval has not passed; bounded by `maxTableNodes`.
+        const held = this.pacer.queued(a.origin);
+        if (held !== undefined && a.seq <= held.seq) continue;
+        const wait = this.pacer.mustWait(a.origin, now);
+        const replaced = wait ? (held?.nodes.length ?? 0) : (stored?.nodes.length ?? 0);
+        total ??= this.storedNames();
+        if (a.nodes.length > replaced && total - replaced + a.nodes.length > this.opts.maxTableNodes) {
+          this.report.drop(peer, 'table-full', { t: 'REPORTNODE', origin: a.origin });
+          continue;
+        }
+        total += a.nodes.length - replaced;
+        if (wait) {
+          this.pacer.hold(a, peer);
+          continue;
+        }
+      }
+      switch (this.table.applyAdvert(a, now)) {
+        case 'stored':
+          this.auth.stored(a);
+          flood.push(a);
+          this.floodedNow.add(a.origin);
+          this.pacer.applied(a.origin, now);
+          break;
+        case 'older': {
+          // As OSPF does: send the newer stored copy back, so a restarted
+          // router learns its old sequence number.
+          const s = this.table.stored(a.origin);
+          if (s !== undefined) back.push(this.auth.wire(s));
+          break;
+        }
+        case 'own-heal':
+          this.heal(a.seq);
+          break;
+        case 'too-many-routers':
+          this.report.drop(peer, 'too-many-routers', { t: 'REPORTNODE', origin: a.origin });
+          break;
+        default:
+          break;
+      }
+    }
+    if (flood.length > 0) this.send(null, flood, peer);
+    if (back.length > 0) this.send(peer, back);
+    this.hooks.update();
+  }
+
+  /** Node names in every stored advert and every held one (`maxTableNodes`). */
+  private storedNames(): number {
+    let n = this.pacer.queuedNodes;
+    for (const s of this.table.storedAdverts()) n += s.nodes.length;
+    return n;
+  }
+
+  private isPublished(a: CtpAdvert): boolean {
+    const p = this.published;
+    return p !== undefined && a.seq === p.seq && sameSet(a.nodes, new Set(p.nodes)) && sameSet(a.neighbors, new Set(p.neighbors));
+  }
+
+  /** Held adverts whose interval has passed: apply and flood them (not back to their peer). */
+  private applyHeld(due: CtpQueuedAdvert<P>[]): void {
+    if (this.out.closed) return;
+    const now = this.timers.now();
+    for (const { advert, peer } of due) {
+      if (this.table.applyAdvert(advert, now) !== 'stored') continue;
+      this.auth.stored(advert);
+      this.pacer.applied(advert.origin, now);
+      this.floodedNow.add(advert.origin);
+      // Not back to its peer — unless that peer went down meanwhile: then `except` would keep it
+      // off a medium whose members it never reached (a bus split away its sender: seed 1478).
+      this.send(null, [advert], this.table.boundId(peer) === undefined ? undefined : peer);
+    }
+    this.hooks.update();
+  }
+
+  /** Restart healing, rate limited (PROTOCOL.md section 7). */
+  private heal(seq: number): void {
+    this.healFloor = Math.max(this.healFloor, seq);
+    if (this.healTimer !== undefined) return;
+    const interval = this.idConflict ? HEAL_CONFLICT_INTERVAL_MS : HEAL_INTERVAL_MS;
+    const wait = this.lastHealAt + interval - this.timers.now();
+    if (wait <= 0) this.doHeal();
+    else this.healTimer = this.timers.set(() => this.doHeal(), wait);
+  }
+
+  private doHeal(): void {
+    this.healTimer = undefined;
+    if (this.out.closed || this.healFloor < this.table.seq) return;
+    const now = this.timers.now();
+    this.lastHealAt = now;
+    this.healHistory = this.healHistory.filter((t) => now - t < HEAL_WINDOW_MS);
+    this.healHistory.push(now);
+    const advert = this.table.healAbove(this.healFloor);
+    debug('%s heals its advert to seq %d', this.table.id, advert.seq);
+    this.ownPaced = false;
+    this.publish(advert);
+    if (!this.idConflict && this.healHistory.length >= 3) {
+      this.idConflict = true;
+      this.hooks.idConflict();
+    }
+  }
+
+  // ---- table exchange -------------------------------------------------------
+
+  /** Own advert first, then every reachable stored advert (but those `skip` names), nearest first. */
+  sendTable(peer: P, skip?: (origin: string) => boolean): void {
+    const list: CtpAdvert[] = [this.auth.own(this.ownForWire())];
+    for (const origin of this.table.reachableOrigins()) {
+      if (skip?.(origin) === true) continue;
+      const s = this.table.stored(origin);
+      if (s !== undefined) list.push(this.auth.wire(s));
+    }
+    this.send(peer, list);
+  }
+
+  /** The own advert to every peer (resetTable). */
+  broadcastOwn(): void {
+    this.broadcast([this.auth.own(this.ownForWire())]);
+  }
+
+  private broadcast(adverts: CtpAdvert[]): void {
+    this.send(null, adverts);
+  }
+
+  /**
+   * Send adverts in as many REPORTNODE frames as `maxFrameBytes` needs,
+   * telling the transport which adverts each carries (and, for a flood, the
+   * peer it came from: `CtpSendInfo`).
+   */
+  private send(peer: P | null, adverts: CtpAdvert[], except?: P): void {
+    const max = this.opts.maxFrameBytes;
+    const whole = this.out.codec.encode({ v: 1, t: 'REPORTNODE', from: this.table.id, adverts });
+    if (adverts.length <= 1 || whole.length * 3 <= max || Buffer.byteLength(whole) <= max) {
+      const info = { adverts: adverts.map((a) => ({ origin: a.origin, seq: a.seq })), ...(except === undefined ? {} : { except }) };
+      return this.out.frame(peer, whole, undefined, info);
+    }
+    const half = Math.ceil(adverts.length / 2);
+    this.send(peer, adverts.slice(0, half), except);
+    this.send(peer, adverts.slice(half), except);
+  }
+
+  // ---- after a table change -------------------------------------------------
+
+  /**
+   * Origins that became reachable again: send their stored adverts on. A
+   * neighbor whose table exchange happened while they were unreachable here
+   * (a partition healing through a new link) has never been sent them, and
+   * nothing else would: an unchanged advert is never flooded again (found by
+   * the simulator, seed 144; PROTOCOL.md section 7 assumed no re-flooding was needed).
+   */
+  onDelta(delta: CtpTableDelta): void {
+    if (delta.gained.length === 0) return;
+    for (const o of this.askOnGain.size > 0 ? delta.gained : []) {
+      const peer = this.askOnGain.delete(o) ? this.table.boundPeers().get(o)?.[0] : undefined;
+      if (peer !== undefined) this.out.message(peer, { v: 1, t: 'UPDATENODE', from: this.table.id });
+    }
+    const regained: CtpAdvert[] = [];
+    let onMedium: Map<P, CtpAdvert[]> | undefined;
+    for (const o of delta.gained) {
+      const s = this.floodedNow.has(o) ? undefined : this.table.stored(o);
+      if (s === undefined) continue;
+      const via = this.hooks.mediumPeer?.(o);
+      if (via === undefined) regained.push(this.auth.wire(s));
+      else (onMedium ??= new Map()).set(via, [...(onMedium.get(via) ?? []), this.auth.wire(s)]);
+    }
+    if (regained.length > 0) this.broadcast(regained);
+    for (const [via, list] of onMedium ?? []) this.send(null, list, via);
+  }
+
+  private expired(gone: readonly string[]): void {
+    debug('%s deleted stale adverts of %o', this.table.id, gone);
+    const bound = this.table.boundPeers();
+    for (const id of this.askOnGain) if (!bound.has(id)) this.askOnGain.delete(id);
+    for (const id of bound.keys()) if (!this.table.isReachable(id)) this.askOnGain.add(id);
+  }
+
+  /** The update loop settled: forget what it flooded, re-arm the stale expiry. */
+  settled(): void {
+    this.floodedNow.clear();
+    this.scheduleStale();
+  }
+
+  private scheduleStale(): void {
+    if (this.out.closed) return;
+    const at = this.table.nextStaleAt(this.opts.staleAdvertMs);
+    if (at === this.staleAt) return;
+    this.staleTimer = this.timers.clear(this.staleTimer);
+    this.staleAt = at ?? Infinity;
+    if (at === undefined) return;
+    this.staleTimer = this.timers.set(() => {
+      this.staleTimer = undefined;
+      this.staleAt = Infinity;
+      // A held advert may make its origins reachable again (a link back while
+      // the other end's advert waits): nothing is stale until it is applied.
+      if (this.pacer.holding) {
+        this.staleTimer = this.timers.set(() => this.scheduleStale(), this.opts.minAdvertIntervalMs);
+        return;
+      }
+      const gone = this.table.expireStale(this.timers.now(), this.opts.staleAdvertMs);
+      if (gone.length > 0) this.expired(gone);
+      this.hooks.update();
+      this.scheduleStale();
+    }, at - this.timers.now());
+  }
+
+  close(): void {
+    this.timers.clearAll();
+    this.pacer.close();
+    this.healTimer = undefined;
+    this.staleTimer = undefined;
+    this.ownTimer = undefined;
+    this.ownTimerAt = Infinity;
+  }
+}

@@ -1,0 +1,264 @@
+/**
+ * Broadcast media (README "Broadcast media"): peers that a transport reports
+ * as members of one shared medium (a NATS bus) are modelled as OSPF models a
+ * broadcast network (RFC 2328, section 12.4.2): a designated router (DR)
+ * originates a pseudo-node advert for the medium listing its members, and
+ * each member's own advert lists the pseudo-node instead of every other
+ * member. A member joining or leaving changes one advert (the pseudo-node's)
+ * and its own, not every member's.
+ *
+ * The pseudo-node of medium `m` with DR `d` is the router id
+ * `bus:<m>:<d>` (hashed when longer than a router id may be). Routes through
+ * it: a member reaches the other members it hears directly (the first hop is
+ * the member itself); every other router goes through whichever member it
+ * reaches first. When the DR leaves, the members choose another one and each
+ * lists the new pseudo-node once (as in OSPF); the old one, no longer listed,
+ * becomes unreachable and expires as any stale advert.
+ */
+import createDebug from 'debug';
+import { createHash } from 'node:crypto';
+import { argumentError } from '../base/errors.js';
+import type { CtpAdvert } from '../base/messages.js';
+import { MAX_ROUTER_ID_LENGTH } from '../base/names.js';
+
+const debug = createDebug('ctp:media');
+
+/** What a transport may say about a peer with `peerUp`. */
+export interface CtpPeerInfo {
+  /**
+   * The peer is a member of this broadcast medium (the same string at every
+   * member, e.g. the bus's subject prefix; 1–64 chars of [A-Za-z0-9._:-]).
+   * Members list the medium's pseudo-node instead of each other.
+   */
+  medium?: string;
+}
+
+const MEDIUM_RE = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Is `m` a usable medium id? */
+export function isValidMedium(m: unknown): m is string {
+  return typeof m === 'string' && MEDIUM_RE.test(m);
+}
+
+/** The pseudo-node router id of medium `medium` whose DR is `dr`. */
+export function pseudoNodeId(medium: string, dr: string): string {
+  const id = `bus:${medium}:${dr}`;
+  return id.length <= MAX_ROUTER_ID_LENGTH ? id : `bus:${medium}:#${createHash('sha256').update(dr).digest('hex').slice(0, 32)}`;
+}
+
+/** What the media part reads of the table. */
+export interface CtpMediaTable<P> {
+  readonly id: string;
+  /** The stored advert of `origin`. */
+  stored(origin: string): { seq: number; neighbors: readonly string[]; neighborSet: ReadonlySet<string> } | undefined;
+  /** The router id `peer` is bound to. */
+  boundId(peer: P): string | undefined;
+  /** The own advert's neighbor list (through `advertised`). */
+  neighborIds(): string[];
+  /** Mark the own advert for re-origination. */
+  touchOwn(): void;
+  /** The neighbor id that is the first hop toward `origin`. */
+  firstHop(origin: string): string | undefined;
+}
+
+/** What the table asks of the media part (set on the table once a medium is known). */
+export interface CtpMediaHooks<P> {
+  advertised(peersById: ReadonlyMap<string, readonly P[]>): string[];
+  attached(): ReadonlySet<string>;
+}
+
+interface MediumState {
+  /** The DR chosen last time. */
+  dr: string | undefined;
+}
+
+export class CtpMedia<P> implements CtpMediaHooks<P> {
+  /** Peers on a medium → the medium. */
+  private readonly peerMedium = new Map<P, string>();
+  private readonly media = new Map<string, MediumState>();
+  /** The own neighbor list last originated (the table no longer re-originates on every binding). */
+  private lastAdvertised = '';
+  /** A medium was seen: from now on the table leaves the own neighbor list to this part. */
+  private engaged = false;
+
+  constructor(private readonly table: CtpMediaTable<P>) {}
+
+  /** A peer came up: on `medium` (true), or point-to-point (false). Throws `CtpArgumentError` for an invalid medium id. */
+  up(peer: P, medium: string | undefined): boolean {
+    if (medium === undefined) {
+      this.peerMedium.delete(peer);
+      return false;
+    }
+    if (!isValidMedium(medium)) throw argumentError('info.medium', 'a medium id (1–64 chars of [A-Za-z0-9._:-])', medium);
+    this.peerMedium.set(peer, medium);
+    this.engaged = true;
+    if (!this.media.has(medium)) this.media.set(medium, { dr: undefined });
+    return true;
+  }
+
+  /** A peer went down. */
+  down(peer: P): void {
+    this.peerMedium.delete(peer);
+  }
+
+  /** Is `peer` a member of a medium? */
+  onMedium(peer: P): boolean {
+    return this.peerMedium.has(peer);
+  }
+
+  /**
+   * The own advert's neighbor list: routers bound through at least one
+   * point-to-point peer, and the pseudo-node of each medium with another member.
+   */
+  advertised(peersById: ReadonlyMap<string, readonly P[]>): string[] {
+    const out: string[] = [];
+    for (const [id, peers] of peersById) if (peers.some((p) => !this.peerMedium.has(p))) out.push(id);
+    for (const [m, st] of this.media) if (st.dr !== undefined) out.push(pseudoNodeId(m, st.dr));
+    return out;
+  }
+
+  /** The pseudo-nodes this router is attached to (its routes through them start at the members themselves). */
+  attached(): Set<string> {
+    const out = new Set<string>();
+    for (const [m, st] of this.media) if (st.dr !== undefined) out.add(pseudoNodeId(m, st.dr));
+    return out;
+  }
+
+  /**
+   * For an origin that is a member of one of this router's media (bound
+   * through a peer on it), or the pseudo-node of one: a peer on that medium
+   * (the same one for every origin of the medium); otherwise `undefined`.
+   */
+  peerFor(origin: string): P | undefined {
+    if (!this.engaged) return undefined;
+    let medium: string | undefined;
+    for (const [m, st] of this.media) {
+      // Its DR publishes the pseudo-node's advert on the medium: that is how the members get it.
+      if (st.dr !== undefined && pseudoNodeId(m, st.dr) === origin) {
+        if (st.dr === this.table.id) return undefined;
+        medium = m;
+      }
+    }
+    for (const [p, m] of this.peerMedium) if (medium === undefined && this.table.boundId(p) === origin) medium = m;
+    if (medium === undefined) return undefined;
+    for (const [p, m] of this.peerMedium) if (m === medium && this.table.boundId(p) !== undefined) return p;
+    return undefined;
+  }
+
+  /**
+   * The table a member of a medium sends another member that just came up
+   * leaves out what that member gets from others anyway: the adverts whose
+   * route here starts on the same medium (a member's own advert comes from
+   * that member, what lies behind it from the member nearest to it) and the
+   * medium's pseudo-node (its DR sends it). So a join costs each member
+   * its own advert and what lies behind it, not its whole table: one process
+   * hosting N routers no longer handles N³ adverts as the bus forms.
+   * `undefined` for a point-to-point peer (it gets everything).
+   */
+  tableSkip(peer: P): ((origin: string) => boolean) | undefined {
+    const m = this.peerMedium.get(peer);
+    if (m === undefined) return undefined;
+    const members = new Set<string>();
+    for (const [p, mm] of this.peerMedium) {
+      const id = mm === m ? this.table.boundId(p) : undefined;
+      if (id !== undefined) members.add(id);
+    }
+    const dr = this.media.get(m)?.dr;
+    const current = dr === undefined ? undefined : pseudoNodeId(m, dr);
+    const head = `bus:${m}:`;
+    return (origin) => {
+      // The medium's pseudo-node as this router sees it comes from its DR. Another one of
+      // the same medium (the other side of a split, seed 1478) is an advert like any other.
+      if (origin === current) return dr !== this.table.id;
+      const hop = this.table.firstHop(origin);
+      return hop !== undefined && (members.has(hop) || hop.startsWith(head));
+    };
+  }
+
+  /** The members of `medium` this router hears (bound peers on it), itself included, sorted. */
+  private view(medium: string): string[] {
+    const ids = new Set<string>([this.table.id]);
+    for (const [p, m] of this.peerMedium) {
+      const id = m === medium ? this.table.boundId(p) : undefined;
+      if (id !== undefined) ids.add(id);
+    }
+    return [...ids].sort();
+  }
+
+  /**
+   * Choose each medium's DR and return the pseudo-node adverts this router
+   * must originate (as DR, when the stored one does not list its members).
+   * The DR is sticky: the lowest member in view that declares itself DR
+   * (`choose`); with none, the lowest id. A newcomer thus adopts the current
+   * DR, whatever its own id.
+   */
+  reconcile(now: number): CtpAdvert[] {
+    const out: CtpAdvert[] = [];
+    for (const [m, st] of this.media) {
+      const view = this.view(m);
+      const dr = view.length < 2 ? undefined : this.choose(m, view);
+      const changed = dr !== st.dr;
+      if (changed) {
+        debug('%s: medium %s DR %s -> %s', this.table.id, m, st.dr, dr);
+        st.dr = dr;
+        this.table.touchOwn();
+      }
+      if (dr !== this.table.id) continue;
+      const q = pseudoNodeId(m, dr);
+      const s = this.table.stored(q);
+      // Becoming DR: originate afresh even when a stored copy matches (the members may never have had it).
+      if (!changed && s !== undefined && s.neighbors.length === view.length && view.every((id) => s.neighborSet.has(id))) continue;
+      out.push({ origin: q, seq: Math.max(now, (s?.seq ?? 0) + 1), nodes: [], neighbors: view });
+    }
+    for (const [m, st] of this.media) if (st.dr === undefined && !this.inUse(m)) this.media.delete(m);
+    this.checkAdvertised();
+    return out;
+  }
+
+  /** Mark the own advert for re-origination when its neighbor list changed (a no-op before any medium). */
+  checkAdvertised(): void {
+    if (!this.engaged) return;
+    const advertised = this.table.neighborIds().sort().join('\n');
+    if (advertised === this.lastAdvertised) return;
+    this.lastAdvertised = advertised;
+    this.table.touchOwn();
+  }
+
+  /**
+   * The DR of `medium` given the members in `view`, as OSPF keeps an elected
+   * DR: a member *declares* itself DR when its own advert lists its own
+   * pseudo-node, and the lowest declared id in view is the DR; with none
+   * declared, the lowest id in view. A newcomer thus adopts the current DR,
+   * whatever its own id, and two DRs meeting (a split bus healed) leave the
+   * lower one. The choice depends only on declarations, which only the
+   * higher of two DRs withdraws, so delayed adverts cannot send the members
+   * round in circles (as counting who lists whom did: simulator seed 1544).
+   * A router with no DR yet (it just joined) waits while members list a
+   * pseudo-node of this medium whose DR it does not hear yet and it sees no
+   * declared one: it is about to hear that DR.
+   */
+  private choose(medium: string, view: readonly string[]): string | undefined {
+    const current = this.media.get(medium)?.dr;
+    const inView = new Map(view.map((c) => [pseudoNodeId(medium, c), c]));
+    const head = `bus:${medium}:`;
+    let declared: string | undefined;
+    let unheard = 0;
+    for (const id of view) {
+      const lists = id === this.table.id ? (current === id ? [pseudoNodeId(medium, id)] : []) : (this.table.stored(id)?.neighbors ?? []);
+      for (const nb of lists) {
+        if (!nb.startsWith(head)) continue;
+        const c = inView.get(nb);
+        if (c === undefined) unheard++;
+        else if (c === id && (declared === undefined || id < declared)) declared = id;
+      }
+    }
+    if (declared !== undefined) return declared;
+    if (current === undefined && unheard > 0) return undefined;
+    return view[0] as string;
+  }
+
+  private inUse(medium: string): boolean {
+    for (const m of this.peerMedium.values()) if (m === medium) return true;
+    return false;
+  }
+}

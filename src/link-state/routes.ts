@@ -1,0 +1,130 @@
+/**
+ * Pure algorithms of the link-state table (PROTOCOL.md section 7): two-way
+ * breadth-first routes, list diffs and the sorted name list. No state.
+ */
+import { virtualParts } from '../base/names.js';
+
+/** The first index of sorted `a` whose entry is not below `x` (UTF-16 code unit order, as `sort()`). */
+export function lowerBound(a: readonly string[], x: string): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((a[mid] as string) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** PROTOCOL.md section 7: a virtual node whose @routerId is not its origin is ignored. */
+export function isForeignVirtual(n: string, origin: string): boolean {
+  const v = n.charCodeAt(n.length - 1) !== 93 /* ] */ && n.includes(']@') ? virtualParts(n) : undefined;
+  return v !== undefined && v.routerId !== origin;
+}
+
+/**
+ * Where two lists differ: `[head, aEnd, bEnd]` such that `a[0..head)` equals
+ * `b[0..head)` and `a[aEnd..)` equals `b[bEnd..)`, both as long as possible.
+ */
+export function middle(a: readonly string[], b: readonly string[]): [number, number, number] {
+  let head = 0;
+  const min = Math.min(a.length, b.length);
+  while (head < min && a[head] === b[head]) head++;
+  let aEnd = a.length;
+  let bEnd = b.length;
+  while (aEnd > head && bEnd > head && a[aEnd - 1] === b[bEnd - 1]) {
+    aEnd--;
+    bEnd--;
+  }
+  return [head, aEnd, bEnd];
+}
+
+export function sameSet(a: readonly string[], b: ReadonlySet<string>): boolean {
+  const s = new Set(a);
+  if (s.size !== b.size) return false;
+  for (const x of s) if (!b.has(x)) return false;
+  return true;
+}
+
+
+/**
+ * Keep sorted `s` in step with a small change (binary search and one splice
+ * per name, no re-sort of a large table); false after a large one, when the
+ * caller should drop the list and sort again when asked.
+ */
+export function updateSorted(s: string[], added: readonly string[], removed: readonly string[]): boolean {
+  if (added.length + removed.length > 64) return false;
+  for (const n of removed) {
+    const i = lowerBound(s, n);
+    if (s[i] === n) s.splice(i, 1);
+  }
+  for (const n of added) {
+    const i = lowerBound(s, n);
+    if (s[i] !== n) s.splice(i, 0, n);
+  }
+  return true;
+}
+
+/** What the route search needs of a stored advert. */
+interface Linked {
+  neighbors: readonly string[];
+  neighborSet: ReadonlySet<string>;
+}
+
+/**
+ * Breadth-first search from router `id` over two-way links only (each side
+ * lists the other): every reachable origin → the neighbor that is the first
+ * hop toward it, in breadth-first order (nearest first).
+ *
+ * `attached`: pseudo-nodes of the broadcast media `id` is a member of
+ * (src/link-state/media.ts). Through one of them, the first hop toward a member is the
+ * member itself, when it is a bound neighbor (`bound`); a member not heard
+ * directly is not reached through it.
+ */
+export function twoWayRoutes(
+  id: string,
+  neighbors: Iterable<string>,
+  adverts: ReadonlyMap<string, Linked>,
+  attached?: ReadonlySet<string>,
+  bound?: ReadonlyMap<string, unknown>,
+): Map<string, string> {
+  const routes = new Map<string, string>();
+  const queue: string[] = [];
+  for (const nb of neighbors) {
+    if (adverts.get(nb)?.neighborSet.has(id)) {
+      routes.set(nb, nb);
+      queue.push(nb);
+    }
+  }
+  for (const q of attached ?? []) {
+    if (!routes.has(q) && adverts.get(q)?.neighborSet.has(id)) {
+      routes.set(q, q);
+      queue.push(q);
+    }
+  }
+  for (let i = 0; i < queue.length; i++) {
+    const o = queue[i] as string;
+    const ad = adverts.get(o) as Linked;
+    const direct = attached !== undefined && attached.has(o) && routes.get(o) === o;
+    const hop = routes.get(o) as string;
+    for (const nb of ad.neighbors) {
+      if (nb === id || routes.has(nb)) continue;
+      if (direct && bound?.has(nb) !== true) continue;
+      // PROTOCOL.md section 7: only two-way links count.
+      if (adverts.get(nb)?.neighborSet.has(o)) {
+        routes.set(nb, direct ? nb : hop);
+        queue.push(nb);
+      }
+    }
+  }
+  return routes;
+}
+
+/** When the next advert becomes stale (unreachable for `staleMs`), or `undefined` when every one is reachable. */
+export function nextStaleAt(adverts: Iterable<{ unreachableSince: number | undefined }>, staleMs: number): number | undefined {
+  let at: number | undefined;
+  for (const ad of adverts) {
+    if (ad.unreachableSince !== undefined && (at === undefined || ad.unreachableSince + staleMs < at)) at = ad.unreachableSince + staleMs;
+  }
+  return at;
+}

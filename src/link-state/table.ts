@@ -1,0 +1,450 @@
+/**
+ * The OCM table's routing half: link-state adverts, routes and the node index
+ * (PROTOCOL.md section 7). Pure data: no I/O and no timers; the caller passes the
+ * clock in and turns the deltas it returns into frames, callbacks and events.
+ */
+import createDebug from 'debug';
+import type { CtpAdvert } from '../base/messages.js';
+import { isForeignVirtual, middle, nextStaleAt, sameSet, twoWayRoutes, updateSorted } from './routes.js';
+import type { CtpMediaHooks } from './media.js';
+
+const debug = createDebug('ctp:table');
+
+/** One stored advert of another router. */
+export interface CtpStoredAdvert {
+  origin: string;
+  seq: number;
+  /** The node list exactly as advertised (re-flooded as is). */
+  nodes: string[];
+  neighbors: string[];
+  /** Names indexed for this origin: `nodes` without duplicates and without foreign virtual nodes. */
+  names: string[];
+  neighborSet: Set<string>;
+  /** When the origin became unreachable or, later, its newest advert arrived; `undefined` while reachable or bound. */
+  unreachableSince: number | undefined;
+}
+
+/** What a batch of table changes did to the set of reachable nodes. */
+export interface CtpTableDelta {
+  added: string[];
+  removed: string[];
+  /** Names now hosted by two or more reachable routers, with the hosts, sorted. */
+  conflicts: { node: string; hosts: string[] }[];
+  /** Origins that became reachable / unreachable. */
+  gained: string[];
+  lost: string[];
+  /** How many names the batch touched (their hosts may have changed even when their reachability did not). */
+  touched: number;
+}
+
+/** How `applyAdvert` treated an advert. */
+export type CtpAdvertOutcome =
+  | 'stored' // new or newer: stored; flood it
+  | 'equal' // same seq: ignored
+  | 'older' // older: ignored; send the stored copy back
+  | 'own-heal' // own origin, newer or equal with other contents: re-originate above it
+  | 'own-ignore' // own origin, nothing to do
+  | 'too-many-routers'; // table full and the origin is not reachable
+
+type IndexEntry = string | string[];
+
+/**
+ * Link-state table. Own local nodes (virtual ones included) and bound
+ * neighbors form the own advert; other routers' adverts are stored, routes
+ * are a breadth-first search over two-way links.
+ */
+export class CtpTable<P> {
+  readonly id: string;
+  /** The own advert's sequence number. */
+  seq: number;
+  private readonly local = new Set<string>();
+  /** peer → router id it is bound to. */
+  private readonly bound = new Map<P, string>();
+  /** router id → its bound peers (first one is used to send). */
+  private readonly peersById = new Map<string, P[]>();
+  private readonly adverts = new Map<string, CtpStoredAdvert>();
+  /** Reachable origins (not self) → the neighbor id that is the first hop, in breadth-first order. */
+  private routes = new Map<string, string>();
+  /** name → the origins (other than self) whose stored advert lists it. */
+  private readonly index = new Map<string, IndexEntry>();
+  ownDirty = false; // the own lists changed since the last origination (flooding.ts paces it)
+  private topologyDirty = false;
+  /** Names touched by the current batch → whether they were reachable before it. */
+  private before = new Map<string, boolean>();
+  private readonly conflictKeys = new Map<string, string>();
+  private sortedCache: string[] | undefined;
+  /** Broadcast media (src/link-state/media.ts), set by the router once a peer is on one: the own neighbor list is theirs to say. */
+  media: CtpMediaHooks<P> | undefined;
+
+  constructor(id: string, now: number, readonly maxRouters: number) {
+    this.id = id;
+    this.seq = now;
+  }
+
+  // ---- own nodes ------------------------------------------------------------
+
+  hasLocal(name: string): boolean {
+    return this.local.has(name);
+  }
+  localCount(): number {
+    return this.local.size;
+  }
+  /** Add own nodes; returns those that were not there. */
+  addLocal(names: readonly string[]): string[] {
+    const added: string[] = [];
+    for (const n of names) {
+      if (this.local.has(n)) continue;
+      this.touch(n);
+      this.local.add(n);
+      added.push(n);
+    }
+    if (added.length > 0) this.ownDirty = true;
+    return added;
+  }
+  /** Remove own nodes; returns those that were there. */
+  removeLocal(names: readonly string[]): string[] {
+    const removed: string[] = [];
+    for (const n of names) {
+      if (!this.local.has(n)) continue;
+      this.touch(n);
+      this.local.delete(n);
+      removed.push(n);
+    }
+    if (removed.length > 0) this.ownDirty = true;
+    return removed;
+  }
+
+  // ---- neighbors ------------------------------------------------------------
+
+  boundId(peer: P): string | undefined {
+    return this.bound.get(peer);
+  }
+  /** Bind `peer` to router `id`; a change of the neighbor set marks the own advert dirty. */
+  bind(peer: P, id: string): void {
+    const old = this.bound.get(peer);
+    if (old === id) return;
+    if (old !== undefined) this.unbind(peer);
+    this.bound.set(peer, id);
+    const list = this.peersById.get(id);
+    if (list === undefined) {
+      this.peersById.set(id, [peer]);
+      if (this.media === undefined) this.ownDirty = true;
+      this.topologyDirty = true;
+    } else list.push(peer);
+  }
+  /** Forget `peer`'s binding; returns the id it was bound to. */
+  unbind(peer: P): string | undefined {
+    const id = this.bound.get(peer);
+    if (id === undefined) return undefined;
+    this.bound.delete(peer);
+    const list = this.peersById.get(id) ?? [];
+    const rest = list.filter((p) => p !== peer);
+    if (rest.length === 0) {
+      this.peersById.delete(id);
+      if (this.media === undefined) this.ownDirty = true;
+      this.topologyDirty = true;
+    } else this.peersById.set(id, rest);
+    return id;
+  }
+  /** Router id → its bound peers. */
+  boundPeers(): ReadonlyMap<string, readonly P[]> {
+    return this.peersById;
+  }
+  neighborIds(): string[] {
+    return this.media === undefined ? [...this.peersById.keys()] : this.media.advertised(this.peersById);
+  }
+  touchOwn(): void {
+    this.ownDirty = true;
+  }
+
+  // ---- own advert -----------------------------------------------------------
+
+  /** The own advert as it stands (not re-originated). */
+  ownAdvert(): CtpAdvert {
+    return { origin: this.id, seq: this.seq, nodes: [...this.local], neighbors: this.neighborIds() };
+  }
+  /** When the own lists changed since the last origination: bump `seq` and return the new advert. */
+  reoriginate(): CtpAdvert | undefined {
+    if (!this.ownDirty) return undefined;
+    this.ownDirty = false;
+    this.seq += 1;
+    return this.ownAdvert();
+  }
+  /** Set the own seq above `seq` (restart healing) and return the new advert. */
+  healAbove(seq: number): CtpAdvert {
+    this.ownDirty = false;
+    this.seq = Math.max(this.seq, seq) + 1;
+    return this.ownAdvert();
+  }
+
+  // ---- adverts --------------------------------------------------------------
+
+  stored(origin: string): CtpStoredAdvert | undefined {
+    return this.adverts.get(origin);
+  }
+  storedAdverts(): IterableIterator<CtpStoredAdvert> {
+    return this.adverts.values();
+  }
+  /** Is there anything for `commit` (or, unless `own` is false, `reoriginate`) to do? */
+  dirty(own = true): boolean {
+    return (own && this.ownDirty) || this.topologyDirty || this.before.size > 0;
+  }
+
+  /** Apply one advert heard from a peer (PROTOCOL.md section 7). */
+  applyAdvert(a: CtpAdvert, now: number): CtpAdvertOutcome {
+    if (a.origin === this.id) {
+      if (a.seq > this.seq) return 'own-heal';
+      if (a.seq === this.seq && !(sameSet(a.nodes, this.local) && sameSet(a.neighbors, new Set(this.neighborIds()))))
+        return 'own-heal';
+      return 'own-ignore';
+    }
+    const old = this.adverts.get(a.origin);
+    if (old !== undefined) {
+      if (a.seq === old.seq) return 'equal';
+      if (a.seq < old.seq) return 'older';
+    } else if (this.adverts.size >= this.maxRouters) {
+      if (!this.wouldBeReachable(a) || !this.evictOne()) return 'too-many-routers';
+    }
+    const names = (old !== undefined && this.namesBeside(a, old)) || this.namesOf(a);
+    if (old === undefined) for (const n of names) this.indexAdd(n, a.origin);
+    else this.reindex(a.origin, old.names, names);
+    const neighborSet = new Set(a.neighbors);
+    if (old === undefined || !sameSet(old.neighbors, neighborSet)) this.topologyDirty = true;
+    this.adverts.set(a.origin, {
+      origin: a.origin,
+      seq: a.seq,
+      nodes: a.nodes,
+      neighbors: a.neighbors,
+      names,
+      neighborSet,
+      // A newer advert is news of its origin: its age starts again (seed 927).
+      unreachableSince: this.routes.has(a.origin) ? undefined : now,
+    });
+    return 'stored';
+  }
+
+  /**
+   * Index what changed between an origin's stored names and its new ones.
+   * Names that stay are not touched, so a one-node change in a large advert
+   * costs one pass over that origin's names and touches one name (BENCHMARKS.md).
+   */
+  private reindex(origin: string, oldNames: readonly string[], names: readonly string[]): void {
+    // Both lists are duplicate-free and usually keep their order: diff only the middle.
+    const [head, oldEnd, newEnd] = middle(oldNames, names);
+    const gone = new Set<string>();
+    for (let i = head; i < oldEnd; i++) gone.add(oldNames[i] as string);
+    for (let i = head; i < newEnd; i++) {
+      const n = names[i] as string;
+      if (!gone.delete(n)) this.indexAdd(n, origin);
+    }
+    for (const n of gone) this.unindex(n, origin);
+  }
+
+  /**
+   * `a.nodes` itself when it is provably free of duplicates and of foreign
+   * virtual nodes, judged against the stored advert of the same origin (itself
+   * clean): only the entries that differ from it are checked, so a one-node
+   * change does not build a set of the whole list. `undefined` otherwise.
+   */
+  private namesBeside(a: CtpAdvert, old: CtpStoredAdvert): string[] | undefined {
+    if (old.names !== old.nodes) return undefined;
+    const [head, oldEnd, newEnd] = middle(old.nodes, a.nodes);
+    const oldMiddle = new Set<string>();
+    for (let i = head; i < oldEnd; i++) oldMiddle.add(old.nodes[i] as string);
+    const seen = new Set<string>();
+    for (let i = head; i < newEnd; i++) {
+      const n = a.nodes[i] as string;
+      if (seen.has(n) || isForeignVirtual(n, a.origin)) return undefined;
+      seen.add(n);
+      // Indexed for this origin and not in the old middle: it is in the
+      // shared head or tail, so it appears twice.
+      if (!oldMiddle.has(n) && this.indexedFor(n, a.origin)) return undefined;
+    }
+    return a.nodes;
+  }
+
+  private indexedFor(name: string, origin: string): boolean {
+    const e = this.index.get(name);
+    return e === origin || (Array.isArray(e) && e.includes(origin));
+  }
+
+  private namesOf(a: CtpAdvert): string[] {
+    const seen = new Set<string>();
+    for (const n of a.nodes) {
+      if (seen.has(n)) continue;
+      if (isForeignVirtual(n, a.origin)) continue;
+      seen.add(n);
+    }
+    return seen.size === a.nodes.length ? a.nodes : [...seen];
+  }
+
+  private wouldBeReachable(a: CtpAdvert): boolean {
+    for (const nb of a.neighbors) {
+      if (nb === this.id) {
+        if (this.peersById.has(a.origin)) return true;
+      } else if (this.routes.has(nb) && this.adverts.get(nb)?.neighborSet.has(a.origin)) return true;
+    }
+    return false;
+  }
+
+  private evictOne(): boolean {
+    let victim: CtpStoredAdvert | undefined;
+    for (const ad of this.adverts.values()) {
+      if (ad.unreachableSince === undefined) continue;
+      if (victim === undefined || ad.unreachableSince < (victim.unreachableSince as number)) victim = ad;
+    }
+    if (victim === undefined) return false;
+    debug('%s evicts the advert of %s', this.id, victim.origin);
+    this.deleteAdvert(victim);
+    return true;
+  }
+
+  private deleteAdvert(ad: CtpStoredAdvert): void {
+    for (const n of ad.names) this.unindex(n, ad.origin);
+    this.adverts.delete(ad.origin);
+    this.topologyDirty = true;
+  }
+
+  /** Delete adverts whose origin has been unreachable for `staleMs`; returns their origins. */
+  expireStale(now: number, staleMs: number): string[] {
+    const gone = [...this.adverts.values()].filter((ad) => ad.unreachableSince !== undefined && now - ad.unreachableSince >= staleMs);
+    for (const ad of gone) this.deleteAdvert(ad);
+    return gone.map((ad) => ad.origin);
+  }
+  /** When the next advert becomes stale, or `undefined` when every stored origin is reachable. */
+  nextStaleAt(staleMs: number): number | undefined {
+    return nextStaleAt(this.adverts.values(), staleMs);
+  }
+
+  // ---- index ----------------------------------------------------------------
+
+  private touch(name: string): void {
+    if (!this.before.has(name)) this.before.set(name, this.isReachableName(name));
+  }
+  private indexAdd(name: string, origin: string): void {
+    this.touch(name);
+    const e = this.index.get(name);
+    if (e === undefined) this.index.set(name, origin);
+    else if (typeof e === 'string') {
+      if (e !== origin) this.index.set(name, [e, origin]);
+    } else if (!e.includes(origin)) e.push(origin);
+  }
+  private unindex(name: string, origin: string): void {
+    this.touch(name);
+    const e = this.index.get(name);
+    if (e === undefined) return;
+    if (typeof e === 'string') {
+      if (e === origin) this.index.delete(name);
+      return;
+    }
+    const rest = e.filter((o) => o !== origin);
+    if (rest.length === 1) this.index.set(name, rest[0] as string);
+    else this.index.set(name, rest);
+  }
+
+  // ---- queries --------------------------------------------------------------
+
+  /** Is `origin` this router or reachable over two-way links? */
+  isReachable(origin: string): boolean {
+    return origin === this.id || this.routes.has(origin);
+  }
+  /** Does `origin` reachably advertise `name`? */
+  advertises(origin: string, name: string): boolean {
+    if (origin === this.id) return this.local.has(name);
+    if (!this.routes.has(origin)) return false;
+    const e = this.index.get(name);
+    return e === origin || (Array.isArray(e) && e.includes(origin));
+  }
+  /** The reachable routers (self included) hosting `name`, sorted. */
+  hostsOf(name: string): string[] {
+    const out: string[] = [];
+    if (this.local.has(name)) out.push(this.id);
+    const e = this.index.get(name);
+    if (e === undefined) return out;
+    for (const o of typeof e === 'string' ? [e] : e) if (this.routes.has(o)) out.push(o);
+    return out.length > 1 ? out.sort() : out;
+  }
+  /**
+   * The router that owns `name`: self when local, else the reachable host
+   * whose id sorts first (PROTOCOL.md section 7); `undefined` when unknown.
+   */
+  ownerOf(name: string): string | undefined {
+    if (this.local.has(name)) return this.id;
+    const e = this.index.get(name);
+    if (e === undefined) return undefined;
+    if (typeof e === 'string') return this.routes.has(e) ? e : undefined;
+    let best: string | undefined;
+    for (const o of e) if (this.routes.has(o) && (best === undefined || o < best)) best = o;
+    return best;
+  }
+  isReachableName(name: string): boolean {
+    return this.ownerOf(name) !== undefined;
+  }
+  /** The neighbor id that is the first hop toward `origin`. */
+  firstHop(origin: string): string | undefined {
+    return this.routes.get(origin);
+  }
+  /** A live peer bound to the first hop toward `origin`. */
+  peerToward(origin: string): P | undefined {
+    const hop = this.routes.get(origin);
+    return hop === undefined ? undefined : this.peersById.get(hop)?.[0];
+  }
+  /** Reachable origins in breadth-first order (nearest first). */
+  reachableOrigins(): IterableIterator<string> {
+    return this.routes.keys();
+  }
+  /** Every reachable name, sorted by UTF-16 code units. */
+  sortedNames(): string[] {
+    if (this.sortedCache === undefined) {
+      const out = [...this.local];
+      for (const name of this.index.keys()) if (!this.local.has(name) && this.isReachableName(name)) out.push(name);
+      this.sortedCache = out.sort();
+    }
+    return this.sortedCache;
+  }
+
+  // ---- commit ---------------------------------------------------------------
+
+  /** Recompute routes when the topology changed and report what the batch did to the reachable nodes. */
+  commit(now: number): CtpTableDelta {
+    const gained: string[] = [];
+    const lost: string[] = [];
+    if (this.topologyDirty) {
+      this.topologyDirty = false;
+      const next = twoWayRoutes(this.id, this.peersById.keys(), this.adverts, this.media?.attached(), this.peersById);
+      for (const o of this.routes.keys()) if (!next.has(o)) lost.push(o);
+      for (const o of next.keys()) if (!this.routes.has(o)) gained.push(o);
+      // Record the names of flipped origins as they were, under the old routes.
+      for (const o of lost.concat(gained)) {
+        const ad = this.adverts.get(o);
+        if (ad !== undefined) for (const n of ad.names) this.touch(n);
+      }
+      this.routes = next;
+      // A bound neighbor's advert never goes stale: no one would send it again (seed 927).
+      for (const ad of this.adverts.values()) {
+        if (next.has(ad.origin) || this.peersById.has(ad.origin)) ad.unreachableSince = undefined;
+        else if (ad.unreachableSince === undefined) ad.unreachableSince = now;
+      }
+    }
+    const added: string[] = [];
+    const removed: string[] = [];
+    const conflicts: { node: string; hosts: string[] }[] = [];
+    for (const [name, was] of this.before) {
+      const is = this.isReachableName(name);
+      if (is && !was) added.push(name);
+      else if (was && !is) removed.push(name);
+      const hosts = this.hostsOf(name);
+      if (hosts.length > 1) {
+        const key = hosts.join('\n');
+        if (this.conflictKeys.get(name) !== key) {
+          this.conflictKeys.set(name, key);
+          conflicts.push({ node: name, hosts });
+        }
+      } else this.conflictKeys.delete(name);
+    }
+    const touched = this.before.size;
+    this.before = new Map();
+    if ((added.length > 0 || removed.length > 0) && this.sortedCache !== undefined && !updateSorted(this.sortedCache, added, removed)) this.sortedCache = undefined;
+    return { added, removed, conflicts, gained, lost, touched };
+  }
+}
