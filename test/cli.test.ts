@@ -183,7 +183,7 @@ function staticGraph(entry: string): Set<string> {
 describe('ctp-router (start-up)', () => {
   it('loads only the command it runs: `call` loads no ui, NATS or other command code', () => {
     const front = staticGraph('src/cli/index.ts');
-    expect([...front].filter((p) => p.startsWith('src/') && p !== 'src/cli/index.ts').sort()).toEqual(['src/cli/args.ts', 'src/cli/usage.ts', 'src/base/names.ts', 'src/tcp/address.ts']);
+    expect([...front].filter((p) => p.startsWith('src/') && p !== 'src/cli/index.ts').sort()).toEqual(['src/base/errors.ts', 'src/base/names.ts', 'src/base/suggest.ts', 'src/cli/args.ts', 'src/cli/usage.ts', 'src/tcp/address.ts']);
     const call = staticGraph('src/cli/call.ts');
     expect(call.has('src/router.ts')).toBe(true);
     expect(call.has('src/tcp/transport.ts')).toBe(true);
