@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { decode, encode, jsonCodec, withHopsAndTtl } from '../src/wire/codec.js';
 import { CtpArgumentError, CtpDecodeError } from '../src/base/errors.js';
-import { STALL_RESIDUAL_MS, STALL_TICK_MS } from '../src/caller/deadline.js';
+import { STALL_RESIDUAL_MS, STALL_TICK_MS } from '../src/base/deadline.js';
 import { CtpRouter } from '../src/router.js';
 import { CtpTestNetwork } from '../src/testing/index.js';
 import { VirtualClock } from './sim/clock.js';

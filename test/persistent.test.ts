@@ -67,7 +67,7 @@ describe('persistent registrations', () => {
     await c.register('cam1', 'controller', { persistent: true });
     net!.unlink('h', 'c', { forget: true });
     await until(() => lost.length === 1, 'lost');
-    const timers = (c as unknown as { api: { persistence: { timers: { size: number } } } }).api.persistence.timers;
+    const timers = (c as unknown as { caller: { persistence: { timers: { size: number } } } }).caller.persistence.timers;
     await until(() => timers.size === 1, 'a retry to be scheduled');
     await c.close();
     expect(timers.size).toBe(0);

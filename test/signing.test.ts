@@ -316,7 +316,7 @@ describe('the certificate cache', () => {
 
   it('a repeated bad certificate is checked once too', () => {
     const m = line();
-    const auth = (m.r('console') as unknown as { flooding: { auth: { chainChecks: number } } }).flooding.auth;
+    const auth = (m.r('console') as unknown as { linkState: { auth: { chainChecks: number } } }).linkState.auth;
     const checks = auth.chainChecks;
     const seq = m.r('console').snapshot().routers.station?.seq ?? 0;
     for (let i = 1; i <= 5; i++) m.inject('relay', 'console', [signed({ origin: 'station', seq: seq + i, nodes: [], neighbors: [] }, 'intruder')]);

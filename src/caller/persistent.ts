@@ -12,7 +12,7 @@ import type { CtpLostEvent } from '../events.js';
 import { ReturnCode, type CtpResult } from '../base/messages.js';
 import type { CtpRegistrationType } from '../base/names.js';
 import type { CtpRequestOptions } from '../options.js';
-import type { CtpReport } from '../wire/outbound.js';
+import type { CtpReport } from '../wire/report.js';
 
 const debug = createDebug('ctp:persistent');
 

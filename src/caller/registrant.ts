@@ -20,7 +20,7 @@ import {
   type CtpUnregister,
 } from '../base/messages.js';
 import { virtualName, type CtpRegistrationType } from '../base/names.js';
-import type { CtpReport } from '../wire/outbound.js';
+import type { CtpReport } from '../wire/report.js';
 import type { CtpOp, CtpRequestPlan, CtpRequestSpec } from './requests.js';
 import { LOCAL, type CtpRouting, type CtpSource } from '../link-state/routing.js';
 import type { CtpTable } from '../link-state/table.js';

@@ -29,7 +29,8 @@ export class CtpNodeWaits {
 
   constructor(
     private readonly timers: CtpTimers,
-    private readonly reachable: (node: string) => boolean,
+    /** Where reachability is known (the link-state table). */
+    private readonly names: { isReachableName(name: string): boolean },
   ) {}
 
   /** Wait for `node` (arguments checked synchronously: `CtpArgumentError`). */
@@ -41,7 +42,7 @@ export class CtpNodeWaits {
       throw argumentError('opts.timeoutMs', 'a number of milliseconds', timeoutMs);
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw argumentError('opts.signal', 'an AbortSignal', signal);
     if (signal?.aborted === true) return Promise.reject(signal.reason);
-    if (this.reachable(node)) return Promise.resolve();
+    if (this.names.isReachableName(node)) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       let timer: CtpTimerHandle | undefined;
       const done = (): void => {
@@ -67,7 +68,7 @@ export class CtpNodeWaits {
   /** The table changed: resolve the waiters of nodes now reachable. */
   check(): void {
     if (this.waiters.size === 0) return;
-    for (const [node, set] of [...this.waiters]) if (this.reachable(node)) for (const w of [...set]) w.resolve();
+    for (const [node, set] of [...this.waiters]) if (this.names.isReachableName(node)) for (const w of [...set]) w.resolve();
   }
 
   /** The router closes: every waiter rejects with `CtpClosedError`. */

@@ -9,7 +9,12 @@ import createDebug from 'debug';
 import { CtpTimers, type CtpTimerHandle } from '../base/clock.js';
 import { isThenable } from '../base/callbacks.js';
 import { CtpCallbackError } from '../base/errors.js';
-import type { CtpReleasedEvent } from '../events.js';
+import type { CtpReceivedCallback } from '../base/callbacks.js';
+import type { CtpEmit } from '../events.js';
+import type { CtpTableListener } from '../link-state/link-state.js';
+import type { CtpAdvertAuth } from '../link-state/signing.js';
+import { CtpHandlers, type CtpHandlerHooks } from './handlers.js';
+import { CtpHostedNode } from './hosted-node.js';
 import { CtpIdleLocks } from './idle-locks.js';
 import { CtpReleaseNotices } from './release-notices.js';
 import {
@@ -23,23 +28,14 @@ import {
 } from '../base/messages.js';
 import { eventTargets } from './fanout.js';
 import { isControllerOf, virtualParts, type CtpRegistrationType } from '../base/names.js';
-import type { CtpReport } from '../wire/outbound.js';
-import { LOCAL, type CtpRouting, type CtpSource } from '../link-state/routing.js';
+import type { CtpReport } from '../wire/report.js';
+import { LOCAL, type CtpHostDoor, type CtpRouting, type CtpSource } from '../link-state/routing.js';
 import type { CtpTable, CtpTableDelta } from '../link-state/table.js';
 import { CtpWaitingRegisters } from './waiting.js';
 import { CtpRegisterClaims } from './claims.js';
-import { CtpOpenRequest, type CtpOpenEnd } from './open-request.js';
+import type { CtpOpenRequest } from './open-request.js';
 
 const debug = createDebug('ctp:host');
-
-/** Registrations held for one local node. */
-interface HostedNode {
-  controller: string | undefined;
-  monitors: Set<string>;
-  /** The open control request: the one record of it (open-request.ts). */
-  open: CtpOpenRequest | undefined;
-  removalTimer: CtpTimerHandle | undefined;
-}
 
 export interface CtpHostOptions {
   registrationWaitMs: number;
@@ -54,17 +50,29 @@ export interface CtpHostOptions {
   responseTimeoutMs: number;
 }
 
-export interface CtpHostHooks {
-  /** Hand a START, STOP or COMMAND, open as `open`, to the host app (a handler or `onReceived`); may throw or return a promise that rejects. */
-  control(msg: CtpControlMessage, open: CtpOpenRequest): unknown;
-  /** A registration was dropped because its registrant stayed unreachable. */
-  released(e: CtpReleasedEvent): void;
-  /** Why a REGISTER's claim does not verify (signing.ts `claimProblem`), or `undefined`. */
-  claimProblem?(origin: string, msg: CtpRegister): string | undefined;
+/** What the host role reports through: drops, errors and the `released` event. */
+export interface CtpHostReport<P> extends CtpReport<P> {
+  readonly emit: CtpEmit<P>;
 }
 
-export class CtpHost<P> {
-  private readonly hosted = new Map<string, HostedNode>();
+/** Link state as the host sees it: the table, the routes, the signatures, the outbound edge. */
+export interface CtpHostLinks<P> {
+  readonly table: CtpTable<P>;
+  readonly routing: CtpRouting<P>;
+  readonly auth: CtpAdvertAuth<P>;
+}
+
+/**
+ * The host role: the nodes this router hosts. Its doors: `onRequest` (a
+ * frame for a local node), `onTableChange`, and the host app's calls
+ * (`respond`, `publish`, `post`, `handle`, local nodes added and removed).
+ */
+export class CtpHost<P> implements CtpHostDoor<P>, CtpTableListener, CtpHandlerHooks {
+  private readonly hosted = new Map<string, CtpHostedNode>();
+  /** The handlers of local nodes (`router.handle`). */
+  readonly handlers: CtpHandlers;
+  private readonly table: CtpTable<P>;
+  private readonly routing: CtpRouting<P>;
   private readonly leases = new Map<string, CtpTimerHandle>();
   private readonly waiting: CtpWaitingRegisters;
   /** Registrants taken at their router's word until its advert speaks (claims.ts). */
@@ -77,18 +85,21 @@ export class CtpHost<P> {
   private handling = 0;
 
   constructor(
-    private readonly table: CtpTable<P>,
-    private readonly routing: CtpRouting<P>,
+    private readonly links: CtpHostLinks<P>,
     private readonly timers: CtpTimers,
     private readonly opts: CtpHostOptions,
-    private readonly hooks: CtpHostHooks,
-    private readonly report: CtpReport<P>,
+    /** START/STOP/COMMAND of nodes without a handler (the seed's `ctpc_received_callback`). */
+    private readonly onReceived: CtpReceivedCallback,
+    private readonly report: CtpHostReport<P>,
   ) {
+    const { table, routing } = links;
+    this.table = table;
+    this.routing = routing;
+    this.handlers = new CtpHandlers(this);
     this.idle = new CtpIdleLocks(new CtpTimers(timers.clock), opts.maxControlIdleMs, (node, controller) => this.idleRelease(node, controller));
     this.waiting = new CtpWaitingRegisters(timers, opts.maxWaitingRegistrations, opts.registrationWaitMs);
     this.claims = new CtpRegisterClaims(timers, opts.maxWaitingRegistrations, opts.registrationWaitMs, (name) => this.claimRefuted(name));
-    const host = { isRecorded: (name: string, node: string) => this.isRecorded(name, node), isWaiting: (name: string) => this.waiting.has(name) };
-    this.notices = new CtpReleaseNotices(table, routing, new CtpTimers(timers.clock), opts, host);
+    this.notices = new CtpReleaseNotices(table, routing, new CtpTimers(timers.clock), opts, this);
   }
 
   /** The controller and monitors of a local node, where it has any. */
@@ -107,7 +118,7 @@ export class CtpHost<P> {
   }
 
   /** A frame for a local node. */
-  deliver(msg: CtpHostBoundMessage, from: CtpSource<P>): void {
+  onRequest(msg: CtpHostBoundMessage, from: CtpSource<P>): void {
     switch (msg.t) {
       case 'REGISTER':
         return this.register(msg, from);
@@ -135,7 +146,7 @@ export class CtpHost<P> {
     if (h.open === undefined) return { code: ReturnCode.ERROR, reason: 'no-open-request' };
     if (re !== undefined && re !== h.open.re) return { code: ReturnCode.ERROR, reason: 'stale' };
     if (!this.routing.answerController(node, h.controller, code, h.open.re, content, reason)) return { code: ReturnCode.ERROR, reason: 'too-large' };
-    this.endOpen(h, 'answered');
+    this.ended(h.endOpen('answered'));
     this.prune(node);
     return { code: ReturnCode.SUCCESS };
   }
@@ -175,7 +186,7 @@ export class CtpHost<P> {
     for (const n of nodes) {
       const h = this.hosted.get(n);
       if (h === undefined) continue;
-      this.endOpen(h, 'removed');
+      this.ended(h.endOpen('removed'));
       h.removalTimer ??= this.timers.set(() => this.dropRecord(n), this.opts.leaseGraceMs);
     }
   }
@@ -216,7 +227,7 @@ export class CtpHost<P> {
     if (msg.claim === undefined || from === LOCAL) return false;
     const origin = (virtualParts(name) as { routerId: string }).routerId;
     if (!this.claims.admissible(this.table, name, origin, msg.claim)) return false;
-    const problem = this.hooks.claimProblem?.(origin, msg);
+    const problem = this.links.auth.claimProblem(origin, msg, this.timers.now());
     if (problem !== undefined) {
       debug('%s: the claim of %s does not stand: %s', this.table.id, name, problem);
       return false;
@@ -272,8 +283,7 @@ export class CtpHost<P> {
       if (h?.controller === undefined) code = ReturnCode.NOT_ASSIGNED;
       else if (h.controller !== r.name) code = ReturnCode.ALREADY_ASSIGNED;
       else {
-        h.controller = undefined;
-        this.endOpen(h, 'unregistered');
+        this.ended(h.dropController('unregistered'));
         this.idle.disarm(msg.node);
         code = ReturnCode.SUCCESS;
       }
@@ -293,15 +303,14 @@ export class CtpHost<P> {
     }
     this.idle.touch(msg.node, msg.controller);
     // One open request per node: a newer one replaces it.
-    this.endOpen(h, 'superseded');
-    const open = new CtpOpenRequest(msg.node, msg.id, msg.controller);
-    h.open = open;
+    const { opened: open, superseded } = h.openFor(msg.id);
+    this.ended(superseded);
     open.timer = this.timers.set(() => {
       open.timer = undefined;
-      if (h.open === open) this.endOpen(h, 'expired');
+      if (h.open === open) this.ended(h.endOpen('expired'));
     }, this.opts.responseTimeoutMs);
     try {
-      const r = this.hooks.control(msg, open);
+      const r = this.handlers.has(msg.node) ? this.handlers.run(msg, open) : this.onReceived(msg.t, msg);
       if (open.handled && open.ended === undefined) {
         open.counted = true;
         this.handling++;
@@ -318,20 +327,21 @@ export class CtpHost<P> {
    * section 8 — answer ERROR while the request is still open, so the caller
    * does not wait for its timeout, without leaking the error's text.
    */
-  private controlFailed(h: HostedNode, open: CtpOpenRequest, msg: CtpControlMessage, err: unknown): void {
+  private controlFailed(h: CtpHostedNode, open: CtpOpenRequest, msg: CtpControlMessage, err: unknown): void {
     this.report.error(err instanceof CtpCallbackError ? err : new CtpCallbackError('onReceived', err));
     if (h.open !== open) return;
-    this.endOpen(h, 'failed');
+    this.ended(h.endOpen('failed'));
     this.routing.answer(msg.node, msg.controller, ReturnCode.ERROR, msg.id, undefined, 'host-callback-failed');
   }
 
-  /** End the node's open request (its handler's signal aborts, once). */
-  private endOpen(h: HostedNode, why: CtpOpenEnd): void {
-    const open = h.open;
+  /** An open request ended (hosted-node.ts): clear its expiry, count it off. */
+  private ended(open: CtpOpenRequest | undefined): void {
     if (open === undefined) return;
-    h.open = undefined;
     open.timer = this.timers.clear(open.timer);
-    if (open.end(why) && open.counted) this.handling--;
+    if (open.counted) {
+      open.counted = false;
+      this.handling--;
+    }
   }
 
   /** Open requests a handler is answering (drain waits for them). */
@@ -341,18 +351,17 @@ export class CtpHost<P> {
 
   // ---- records and leases ---------------------------------------------------
 
-  private recordFor(node: string): HostedNode {
+  private recordFor(node: string): CtpHostedNode {
     let h = this.hosted.get(node);
     if (h === undefined) {
-      h = { controller: undefined, monitors: new Set(), open: undefined, removalTimer: undefined };
+      h = new CtpHostedNode(node);
       this.hosted.set(node, h);
     }
     return h;
   }
 
   private prune(node: string): void {
-    const h = this.hosted.get(node);
-    if (h !== undefined && h.controller === undefined && h.monitors.size === 0 && h.removalTimer === undefined) this.hosted.delete(node);
+    if (this.hosted.get(node)?.empty === true) this.hosted.delete(node);
   }
 
   /** A removed node's grace ran out: drop its registrations silently. */
@@ -375,7 +384,7 @@ export class CtpHost<P> {
   }
 
   /** The table changed: start leases of registrants that went, end those that came back, complete waiting REGISTERs. */
-  onDelta(delta: CtpTableDelta): void {
+  onTableChange(delta: CtpTableDelta): void {
     for (const name of delta.removed) {
       const v = virtualParts(name);
       if (v === undefined) continue;
@@ -392,8 +401,14 @@ export class CtpHost<P> {
     this.claims.review(this.table);
   }
 
-  private isRecorded(name: string, node: string): boolean {
-    return this.hosted.get(node)?.controller === name || this.hosted.get(node)?.monitors.has(name) === true;
+  /** Does `node` hold `name` as its controller or a monitor? (release-notices.ts) */
+  isRecorded(name: string, node: string): boolean {
+    return this.hosted.get(node)?.holds(name) === true;
+  }
+
+  /** Does a REGISTER of `name` wait for its advert? (release-notices.ts) */
+  isWaiting(name: string): boolean {
+    return this.waiting.has(name);
   }
 
   /** A registrant's virtual node stayed unreachable for the grace. */
@@ -404,14 +419,13 @@ export class CtpHost<P> {
     const h = v === undefined ? undefined : this.hosted.get(v.node);
     if (v === undefined || h === undefined) return;
     if (v.type === 'controller' && h.controller === name) {
-      h.controller = undefined;
-      this.endOpen(h, 'released');
+      this.ended(h.dropController('released'));
       this.idle.disarm(v.node);
     } else if (!(v.type === 'monitor' && h.monitors.delete(name))) return;
     this.prune(v.node);
     debug('%s released %s', this.table.id, name);
     this.notices.released(name);
-    this.hooks.released({ node: v.node, type: v.type, registrant: name });
+    this.report.emit('released', { node: v.node, type: v.type, registrant: name });
   }
 
   /**
@@ -422,17 +436,16 @@ export class CtpHost<P> {
   private idleRelease(node: string, controller: string): void {
     const h = this.hosted.get(node);
     if (h?.controller !== controller) return;
-    h.controller = undefined;
-    this.endOpen(h, 'idle');
+    this.ended(h.dropController('idle'));
     this.clearLease(controller);
     this.prune(node);
     debug('%s released %s (idle)', this.table.id, controller);
-    this.hooks.released({ node, type: 'controller', registrant: controller, reason: 'idle' });
+    this.report.emit('released', { node, type: 'controller', registrant: controller, reason: 'idle' });
     if (this.present(controller)) this.routing.answer(node, controller, ReturnCode.NOT_ASSIGNED, undefined, { host: this.table.id }, 'idle');
   }
 
   close(): void {
-    for (const h of this.hosted.values()) this.endOpen(h, 'closed');
+    for (const h of this.hosted.values()) this.ended(h.endOpen('closed'));
     this.timers.clearAll();
     this.idle.close();
     this.waiting.clear();

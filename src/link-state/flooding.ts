@@ -10,7 +10,8 @@ import { ADVERT_PACING, CtpTimers, type CtpTimerHandle } from '../base/clock.js'
 import { argumentError } from '../base/errors.js';
 import { sameSet } from './routes.js';
 import type { CtpAdvert } from '../base/messages.js';
-import type { CtpOutbound, CtpReport } from '../wire/outbound.js';
+import type { CtpOutbound } from '../wire/outbound.js';
+import type { CtpReport } from '../wire/report.js';
 import type { CtpAdvertAuth } from './signing.js';
 import type { CtpTable, CtpTableDelta } from './table.js';
 

@@ -4,7 +4,7 @@
  * another `from` is `from-mismatch`, the own id is `duplicate-id`, and frames
  * after `peerDown` are `peer-down` until the next `peerUp`.
  */
-import type { CtpReport } from '../wire/outbound.js';
+import type { CtpReport } from '../wire/report.js';
 import type { CtpTable } from './table.js';
 
 // Peers remembered as down (so their late frames are dropped); the oldest is forgotten past this.

@@ -9,7 +9,7 @@ import { isThenable, type CtpNodesUpdatedCallback } from '../base/callbacks.js';
 import { argumentError, CtpCallbackError } from '../base/errors.js';
 import type { CtpEmit } from '../events.js';
 import { isReservedName } from '../base/names.js';
-import type { CtpReport } from '../wire/outbound.js';
+import type { CtpReport } from '../wire/report.js';
 
 /** Options of `router.nodes()`. */
 export interface CtpNodesOptions {
@@ -38,20 +38,31 @@ export function resolveVirtualNodes(options: { virtualNodes?: unknown } | undefi
 }
 
 /** Tells the host app about node-list changes (`onNodesUpdated`, the `nodes` event). */
+/** Where the names come from (the link-state table). */
+export interface CtpNameSource {
+  sortedNames(): string[];
+}
+
+/** Who may listen to the `nodes` event (the router). */
+export interface CtpNodesAudience {
+  listenerCount(event: 'nodes'): number;
+}
+
 export class CtpNodeList<P> {
   constructor(
-    private readonly names: () => string[],
+    private readonly names: CtpNameSource,
     private readonly onNodesUpdated: CtpNodesUpdatedCallback,
     /** Include virtual nodes in `onNodesUpdated` and the `nodes` event. */
     readonly virtualNodes: boolean,
-    private readonly listening: () => boolean,
+    private readonly audience: CtpNodesAudience,
     private readonly emit: CtpEmit<P>,
     private readonly report: CtpReport<P>,
   ) {}
 
   /** `nodes(opts)`. */
   list(virtual: boolean): string[] {
-    return virtual ? this.names().slice() : deviceNames(this.names());
+    const names = this.names.sortedNames();
+    return virtual ? names.slice() : deviceNames(names);
   }
 
   /** Names were added or removed: tell the host (not when only virtual nodes moved and it asked for devices only). */
@@ -65,6 +76,6 @@ export class CtpNodeList<P> {
       this.report.error(new CtpCallbackError('onNodesUpdated', err));
     }
     // A copy of a 10^6-name list costs milliseconds: only when someone listens.
-    if (this.listening()) this.emit('nodes', list.slice());
+    if (this.audience.listenerCount('nodes') > 0) this.emit('nodes', list.slice());
   }
 }

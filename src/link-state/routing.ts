@@ -6,7 +6,7 @@
  * registrant is routable is answered NODE_UNFOUND first.
  */
 import createDebug from 'debug';
-import { remainingTtl, type CtpStallAge } from '../caller/deadline.js';
+import { remainingTtl, type CtpStallAge } from '../base/deadline.js';
 import type { DropReason } from '../events.js';
 import {
   ReturnCode,
@@ -19,7 +19,8 @@ import {
   type CtpResult,
 } from '../base/messages.js';
 import { hasAt, isReservedName, virtualParts, virtualRouterAt } from '../base/names.js';
-import type { CtpOutbound, CtpReport } from '../wire/outbound.js';
+import type { CtpOutbound } from '../wire/outbound.js';
+import type { CtpReport } from '../wire/report.js';
 import type { CtpTable } from './table.js';
 import { describeFrame } from '../wire/trace.js';
 
@@ -29,14 +30,18 @@ const debug = createDebug('ctp:routing');
 export const LOCAL: unique symbol = Symbol('local');
 export type CtpSource<P> = P | typeof LOCAL;
 
-/** Where frames addressed to this router go. */
-export interface CtpDelivery<P> {
+/** The host role's door: frames for a local node. */
+export interface CtpHostDoor<P = unknown> {
   /** REGISTER, UNREGISTER, START, STOP, COMMAND, POST for a local node. */
-  host(msg: CtpHostBoundMessage, from: CtpSource<P>): void;
+  onRequest(msg: CtpHostBoundMessage, from: CtpSource<P>): void;
+}
+
+/** The caller role's door: answers and events for this router's virtual nodes. */
+export interface CtpCallerDoor<P = unknown> {
   /** A RESPONSE to one of this router's virtual nodes. */
-  response(msg: CtpResponse, from: CtpSource<P>): void;
+  onResponse(msg: CtpResponse, from: CtpSource<P>): void;
   /** An EVENT to one of this router's virtual nodes. */
-  event(msg: CtpEvent): void;
+  onEvent(msg: CtpEvent): void;
   /** A request this router made ended before it left: resolve it. */
   settle(node: string, id: number, result: CtpResult): void;
 }
@@ -55,15 +60,23 @@ const SEND_FAILED: CtpResult = Object.freeze({ code: ReturnCode.ERROR, reason: '
 const TOO_LARGE: CtpResult = Object.freeze({ code: ReturnCode.ERROR, reason: 'too-large' });
 
 export class CtpRouting<P> {
+  private host: CtpHostDoor<P> | undefined;
+  private caller: CtpCallerDoor<P> | undefined;
+
   constructor(
     private readonly table: CtpTable<P>,
     private readonly out: CtpOutbound<P>,
     private readonly maxHops: number,
-    private readonly deliver: CtpDelivery<P>,
     private readonly report: CtpReport<P>,
     /** Request deadlines (deadline.ts): how long a frame processed now may have waited unseen. */
     private readonly stall: CtpStallAge = { age: () => 0 },
   ) {}
+
+  /** Frames addressed to this router go to these roles. */
+  attach(host: CtpHostDoor<P>, caller: CtpCallerDoor<P>): void {
+    this.host = host;
+    this.caller = caller;
+  }
 
   /** REGISTER, UNREGISTER, START, STOP, COMMAND, POST: toward the node's host. `frame`: the text it arrived as. */
   hostBound(msg: CtpHostBoundMessage, from: CtpSource<P>, frame?: string): void {
@@ -72,7 +85,7 @@ export class CtpRouting<P> {
       if (!this.table.hasLocal(msg.node) || isReservedName(msg.node)) return this.unroutable(msg, from, 'no-route');
       // Issue 10: the host's app never receives a request whose caller has given up.
       if (from !== LOCAL && 'ttl' in msg && (remainingTtl(msg, this.stall) ?? 1) <= 0) return this.expired(msg, from);
-      return this.deliver.host(msg, from);
+      return this.host?.onRequest(msg, from);
     }
     if (dest === undefined) return this.unroutable(msg, from, 'no-route');
     this.forward(msg, dest, from, frame);
@@ -97,8 +110,8 @@ export class CtpRouting<P> {
         if (from !== LOCAL) this.report.drop(from, 'no-route', { t: msg.t, node: msg.node });
         return true;
       }
-      if (msg.t === 'RESPONSE') this.deliver.response(msg, from);
-      else this.deliver.event(msg);
+      if (msg.t === 'RESPONSE') this.caller?.onResponse(msg, from);
+      else this.caller?.onEvent(msg);
       return true;
     }
     return this.forward(msg, dest.slice(at), from, frame);
@@ -120,18 +133,18 @@ export class CtpRouting<P> {
 
   /** Send a request this router made toward the router `to` (or handle it here); a failure settles it. */
   request(msg: CtpRequestMessage, to: string): void {
-    if (to === this.table.id) return this.deliver.host(msg, LOCAL);
+    if (to === this.table.id) return this.host?.onRequest(msg, LOCAL);
     const peer = this.table.peerToward(to);
     if (peer === undefined) {
       if (debug.enabled) debug('%s has no route to %s for %s: NODE_UNFOUND', this.table.id, to, describeFrame(msg));
-      return this.deliver.settle(msg.node, msg.id, NODE_UNFOUND);
+      return this.caller?.settle(msg.node, msg.id, NODE_UNFOUND);
     }
-    if (!this.out.message(peer, msg, () => this.deliver.settle(msg.node, msg.id, SEND_FAILED))) this.deliver.settle(msg.node, msg.id, TOO_LARGE);
+    if (!this.out.message(peer, msg, () => this.caller?.settle(msg.node, msg.id, SEND_FAILED))) this.caller?.settle(msg.node, msg.id, TOO_LARGE);
   }
 
   /** Send a frame that nothing waits for (a refresh) toward `to`, if it can go. */
   toRouter(msg: CtpHostBoundMessage, to: string): void {
-    if (to === this.table.id) return this.deliver.host(msg, LOCAL);
+    if (to === this.table.id) return this.host?.onRequest(msg, LOCAL);
     const peer = this.table.peerToward(to);
     if (peer !== undefined) this.out.message(peer, msg);
   }
@@ -186,7 +199,7 @@ export class CtpRouting<P> {
     if ('id' in msg && typeof msg.id === 'number') {
       const req = msg as CtpRequestMessage;
       const registrant = req.t === 'REGISTER' || req.t === 'UNREGISTER' ? (req.controller ?? req.monitor) : req.controller;
-      if (from === LOCAL && this.table.hasLocal(registrant as string)) this.deliver.settle(req.node, req.id, NODE_UNFOUND);
+      if (from === LOCAL && this.table.hasLocal(registrant as string)) this.caller?.settle(req.node, req.id, NODE_UNFOUND);
       else if (registrant !== undefined && this.canAnswer(registrant, req.node)) {
         if (debug.enabled) debug('%s answers NODE_UNFOUND to %s for %s id %d', this.table.id, registrant, req.node, req.id);
         this.answer(req.node, registrant, ReturnCode.NODE_UNFOUND, req.id);

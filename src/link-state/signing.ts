@@ -16,7 +16,7 @@ import type { CtpAdvert } from '../base/messages.js';
 import { isValidMedium, pseudoNodeId } from './media.js';
 import { isValidRouterId } from '../base/names.js';
 import type { CtpIdentity } from '../options.js';
-import type { CtpReport } from '../wire/outbound.js';
+import type { CtpReport } from '../wire/report.js';
 import type { CtpStoredAdvert, CtpTable } from './table.js';
 
 const debug = createDebug('ctp:signing');

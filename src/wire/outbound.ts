@@ -4,13 +4,11 @@
  * `error`), and the frame counters.
  */
 import createDebug from 'debug';
-import { CtpCallbackError, type CtpError } from '../base/errors.js';
-import type { CtpDropped, DropReason } from '../events.js';
+import { CtpCallbackError } from '../base/errors.js';
+import type { CtpReport } from './report.js';
 import type { CtpSendCallback, CtpSendInfo } from '../base/callbacks.js';
 import type { CtpCodec, CtpMessage } from '../base/messages.js';
 import { describeFrame, peerLabel } from './trace.js';
-
-export { describeFrame } from './trace.js';
 
 const debug = createDebug('ctp:outbound');
 
@@ -18,17 +16,6 @@ const debug = createDebug('ctp:outbound');
 export interface CtpOutboundTrace<P> {
   readonly id: string;
   neighbor(peer: P): string | undefined;
-}
-
-/** Details of a drop beside its reason and peer. */
-export type CtpDropDetail<P> = Omit<CtpDropped<P>, 'reason' | 'peer'>;
-
-/** How the parts report what went wrong: the router turns these into events. */
-export interface CtpReport<P> {
-  /** An inbound frame (or one advert of it) was not processed. */
-  drop(peer: P, reason: DropReason, detail?: CtpDropDetail<P>): void;
-  /** A host callback, `send` or the router itself failed; the router carries on. */
-  error(err: CtpError): void;
 }
 
 /** Frame counters (`stats()`). */

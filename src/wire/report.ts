@@ -8,9 +8,19 @@ import createDebug from 'debug';
 import type { EventEmitter } from 'eventemitter3';
 import { CtpCallbackError, type CtpError } from '../base/errors.js';
 import type { CtpDropped, CtpEmit, CtpRouterEvents, DropReason } from '../events.js';
-import type { CtpDropDetail, CtpReport } from './outbound.js';
 
 const debug = createDebug('ctp:report');
+
+/** Details of a drop beside its reason and peer. */
+export type CtpDropDetail<P> = Omit<CtpDropped<P>, 'reason' | 'peer'>;
+
+/** How the parts report what went wrong: the router turns these into events. */
+export interface CtpReport<P> {
+  /** An inbound frame (or one advert of it) was not processed. */
+  drop(peer: P, reason: DropReason, detail?: CtpDropDetail<P>): void;
+  /** A host callback, `send` or the router itself failed; the router carries on. */
+  error(err: CtpError): void;
+}
 
 export class CtpReporter<P> implements CtpReport<P> {
   /** Drops per reason (`stats().dropped`). */

@@ -32,10 +32,11 @@ interface Internals {
   host: {
     waiting: Map<string, unknown[]>;
     leases: Map<string, unknown>;
+    claims: { size: number };
     hosted: Map<string, { controller: string | undefined; monitors: Set<string>; removalTimer: unknown; open: unknown }>;
   };
-  registrant: { regs: Map<string, { lostTimer: unknown; refreshId: number | undefined; host: string; node: string }> };
-  table: { seq: number; storedAdverts(): Iterable<{ origin: string; seq: number; nodes: string[] }> };
+  caller: { registrant: { regs: Map<string, { lostTimer: unknown; refreshId: number | undefined; host: string; node: string }> } };
+  linkState: { table: { seq: number; storedAdverts(): Iterable<{ origin: string; seq: number; nodes: string[] }> } };
 }
 
 const T0 = 1_700_000_000_000;
@@ -96,7 +97,7 @@ export function checkStep(sim: SimView): void {
     for (const reg of snap.registrations)
       if (snap.nodes[reg.virtualNode]?.owner !== 'local') sim.fail('registration', `${s.id} holds ${reg.virtualNode} without its virtual node`);
     // Issue 9: a forged advert never changes a table (never stored, never healed above).
-    const table = (r as unknown as Internals).table;
+    const table = (r as unknown as Internals).linkState.table;
     if (table.seq >= FORGED_SEQ_BAND) sim.fail('forged', `${s.id} healed its own seq to ${table.seq}, above a forged advert`);
     for (const ad of table.storedAdverts())
       if (ad.seq >= FORGED_SEQ_BAND || ad.nodes.some((n) => n.startsWith(FORGED_PREFIX)))
@@ -124,7 +125,9 @@ export function checkQuiet(sim: SimView): void {
       if (!s.plain.has(node)) sim.fail('leak', `${s.id} keeps registrations of ${node}, which it no longer hosts`);
       if (h.controller === undefined && h.monitors.size === 0) sim.fail('leak', `${s.id} keeps an empty record for ${node}`);
     }
-    for (const [v, reg] of x.registrant.regs) if (reg.lostTimer !== undefined) sim.fail('leak', `${s.id} has a lost timer for ${v} at quiet time`);
+    // A REGISTER's claim (PROTOCOL.md section 5) stands only until the table confirms or refutes it.
+    if (x.host.claims.size !== 0) sim.fail('leak', `${s.id} has ${x.host.claims.size} registration claims standing at quiet time`);
+    for (const [v, reg] of x.caller.registrant.regs) if (reg.lostTimer !== undefined) sim.fail('leak', `${s.id} has a lost timer for ${v} at quiet time`);
   }
 
   // Invariant 3: nodes() is exactly the local and virtual nodes of the routers it reaches.

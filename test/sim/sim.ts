@@ -8,7 +8,7 @@
  * steps skipped still makes the same choices in the others: that is what the
  * shrinker relies on.
  */
-import { STALL_RESIDUAL_MS } from '../../src/caller/deadline.js';
+import { STALL_RESIDUAL_MS } from '../../src/base/deadline.js';
 import { CtpCallbackError } from '../../src/base/errors.js';
 import { isReturnCode, ReturnCode, type CtpControlMessage, type CtpEvent, type CtpResult } from '../../src/base/messages.js';
 import { parseVirtualName } from '../../src/base/names.js';

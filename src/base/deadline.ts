@@ -14,7 +14,7 @@
  * router's own clock are used: no clock is compared with another router's.
  */
 import createDebug from 'debug';
-import type { CtpTimerHandle, CtpTimers } from '../base/clock.js';
+import type { CtpTimerHandle, CtpTimers } from './clock.js';
 
 const debug = createDebug('ctp:deadline');
 
