@@ -13,7 +13,16 @@
 import { SMALL_CONTENT } from './lib/fixtures.js';
 import { spawnPeer } from './lib/child.js';
 import { ctpClient } from './lib/ctp-tcp.js';
-import { cpuMs, emitRows, fmtRate, median, parseArgs, ratioText, reproduce, type BenchRow } from './lib/harness.js';
+import {
+  cpuMs,
+  emitRows,
+  fmtRate,
+  median,
+  parseArgs,
+  ratioText,
+  reproduce,
+  type BenchRow,
+} from './lib/harness.js';
 import { nodeNames, RawPair, routerPair, runInFlight } from './lib/pairs.js';
 import { buildRevision, loadLibrary, type CtpLibrary } from './lib/revision.js';
 import { run, type RunResult } from './lib/rounds.js';
@@ -45,7 +54,8 @@ async function inProcess(k: number, lib: CtpLibrary): Promise<void> {
   const now = await routerPair(k);
   const bodies = [
     (n: number) => runInFlight(nodes, n, (node) => raw.command(node)),
-    (n: number) => runInFlight(nodes, n, (node) => before.client.command(node, 'ptz', SMALL_CONTENT)),
+    (n: number) =>
+      runInFlight(nodes, n, (node) => before.client.command(node, 'ptz', SMALL_CONTENT)),
     (n: number) => runInFlight(nodes, n, (node) => now.client.command(node, 'ptz', SMALL_CONTENT)),
   ];
   const chunk = k > 1 ? (quick ? 10 : 40) * k : quick ? 5_000 : 20_000;
@@ -81,7 +91,9 @@ async function inProcess(k: number, lib: CtpLibrary): Promise<void> {
     cmd: reproduce('against', quick, extra),
     note: `the raw pair of inproc in the same rounds: ${fmtRate(rate(0))}`,
   });
-  process.stderr.write(`against, in-process ${k} in flight: this ${fmtRate(rate(2))}, ${built.short} ${fmtRate(rate(1))}, raw ${fmtRate(rate(0))}; this / ${built.short} = ${ratioText(ratio)}\n`);
+  process.stderr.write(
+    `against, in-process ${k} in flight: this ${fmtRate(rate(2))}, ${built.short} ${fmtRate(rate(1))}, raw ${fmtRate(rate(0))}; this / ${built.short} = ${ratioText(ratio)}\n`,
+  );
 }
 
 /** Over TCP: each revision's client here and host in a child, rounds alternating. */
@@ -124,7 +136,9 @@ async function overTcp(k: number, dist: string, lib: CtpLibrary): Promise<void> 
     met: ratio >= TARGET,
     cmd: reproduce('against', quick, extra),
   });
-  process.stderr.write(`against, TCP ${k} in flight: this / ${built.short} = ${ratioText(ratio)}\n`);
+  process.stderr.write(
+    `against, TCP ${k} in flight: this / ${built.short} = ${ratioText(ratio)}\n`,
+  );
 }
 
 for (const k of levels) await inProcess(k, earlier);

@@ -3,7 +3,15 @@
  * beside raw `JSON.stringify` + `JSON.parse` of the same object. Target ≥ 0.8×.
  */
 import { decode, encode } from '../src/wire/codec.js';
-import { compareRates, emitRows, fmtRate, parseArgs, ratioText, reproduce, type BenchRow } from './lib/harness.js';
+import {
+  compareRates,
+  emitRows,
+  fmtRate,
+  parseArgs,
+  ratioText,
+  reproduce,
+  type BenchRow,
+} from './lib/harness.js';
 import { frameSet } from './lib/fixtures.js';
 
 const { quick, flags } = parseArgs();
@@ -35,7 +43,9 @@ for (const big of [false, true]) {
       met: c.ratio >= 0.8,
       cmd: reproduce('codec', quick),
     });
-    process.stderr.write(`codec ${label}: ${fmtRate(c.subject)} vs ${fmtRate(c.baseline)} = ${ratioText(c.ratio)}\n`);
+    process.stderr.write(
+      `codec ${label}: ${fmtRate(c.subject)} vs ${fmtRate(c.baseline)} = ${ratioText(c.ratio)}\n`,
+    );
   }
 }
 if (sink === 42) console.log('');

@@ -15,7 +15,15 @@ import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { PEER_SCRIPT, spawnPeer } from './lib/child.js';
-import { emitRows, fmtUs, median, parseArgs, ratioText, reproduce, type BenchRow } from './lib/harness.js';
+import {
+  emitRows,
+  fmtUs,
+  median,
+  parseArgs,
+  ratioText,
+  reproduce,
+  type BenchRow,
+} from './lib/harness.js';
 
 const { quick } = parseArgs();
 const reps = quick ? 2 : 9;
@@ -24,7 +32,10 @@ async function once(kind: 'raw' | 'ctp'): Promise<number> {
   const t0 = performance.now();
   const server = spawnPeer([kind === 'raw' ? '--mode=raw-server' : '--mode=ctp-host', '--nodes=1']);
   const port = await server.line('READY');
-  const client = spawnPeer([kind === 'raw' ? '--mode=raw-client' : '--mode=ctp-client', `--port=${port}`]);
+  const client = spawnPeer([
+    kind === 'raw' ? '--mode=raw-client' : '--mode=ctp-client',
+    `--port=${port}`,
+  ]);
   await client.line('ANSWERED');
   const dt = performance.now() - t0;
   await Promise.all([client.stop(), server.stop()]);
@@ -68,7 +79,11 @@ function processMs(args: string[]): Promise<number> {
   const t0 = performance.now();
   const proc = spawn(process.execPath, args, { stdio: 'ignore' });
   return new Promise((resolve, reject) =>
-    proc.once('exit', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`node ${args.join(' ')} exited ${code}`)))),
+    proc.once('exit', (code) =>
+      code === 0
+        ? resolve(performance.now() - t0)
+        : reject(new Error(`node ${args.join(' ')} exited ${code}`)),
+    ),
   );
 }
 
@@ -77,7 +92,20 @@ const rawPort = await rawServer.line('READY');
 const peer = spawnPeer(['peer', '--listen', '127.0.0.1:0', '--node', 'cam1', '--echo'], [], CLI);
 const peerPort = (await peer.line('listening')).split(' ')[0]?.split(':').pop() as string;
 const kinds = {
-  cli: [CLI, 'call', '--connect', `127.0.0.1:${peerPort}`, 'register', 'cam1', 'controller', '--', 'command', 'cam1', 'x', '{}'],
+  cli: [
+    CLI,
+    'call',
+    '--connect',
+    `127.0.0.1:${peerPort}`,
+    'register',
+    'cam1',
+    'controller',
+    '--',
+    'command',
+    'cam1',
+    'x',
+    '{}',
+  ],
   raw: [PEER_SCRIPT, '--mode=raw-client', `--port=${rawPort}`],
   node: ['-e', ''],
 };
@@ -96,7 +124,8 @@ await Promise.all([peer.stop(), rawServer.stop()]);
 const cli = median(times.cli);
 const rawClient = median(times.raw);
 const bare = median(times.node);
-const cliCmd = "ctp-router call --connect 127.0.0.1:PORT register cam1 controller -- command cam1 x '{}'";
+const cliCmd =
+  "ctp-router call --connect 127.0.0.1:PORT register cam1 controller -- command cam1 x '{}'";
 const group = 'cold start, the command line';
 rows.push(
   {
@@ -120,5 +149,7 @@ rows.push(
     cmd: reproduce('coldstart', quick),
   },
 );
-process.stderr.write(`coldstart cli call: ${fmtUs(cli)} vs raw client ${fmtUs(rawClient)} = ${ratioText(cli / rawClient)}; node -e '' ${fmtUs(bare)}\n`);
+process.stderr.write(
+  `coldstart cli call: ${fmtUs(cli)} vs raw client ${fmtUs(rawClient)} = ${ratioText(cli / rawClient)}; node -e '' ${fmtUs(bare)}\n`,
+);
 emitRows(rows);

@@ -7,7 +7,15 @@
  * Reported: EVENT frames delivered per second. No baseline.
  */
 import { CtpRouter } from '../src/router.js';
-import { emitRows, fmtRate, opsPerSec, median, parseArgs, reproduce, type BenchRow } from './lib/harness.js';
+import {
+  emitRows,
+  fmtRate,
+  opsPerSec,
+  median,
+  parseArgs,
+  reproduce,
+  type BenchRow,
+} from './lib/harness.js';
 import { SMALL_CONTENT } from './lib/fixtures.js';
 
 interface Stub {
@@ -29,7 +37,8 @@ for (const n of counts) {
     queueMicrotask(() => {
       // A monitor: counts events, ignores the rest (adverts flooding to it).
       if (frame.includes('"t":"EVENT"')) stub.events++;
-      else if (frame.includes('"t":"RESPONSE"') && !frame.includes('"code":"SUCCESS"')) throw new Error(`refused: ${frame}`);
+      else if (frame.includes('"t":"RESPONSE"') && !frame.includes('"code":"SUCCESS"'))
+        throw new Error(`refused: ${frame}`);
     });
   };
   const host = new CtpRouter<Stub>(
@@ -39,14 +48,31 @@ for (const n of counts) {
       else deliver(peer, frame);
     },
     () => {},
-    { id: 'host', nodes: ['cam'], maxRouters: 100_000, maxMonitorsPerNode: 100_000, minAdvertIntervalMs: 0 },
+    {
+      id: 'host',
+      nodes: ['cam'],
+      maxRouters: 100_000,
+      maxMonitorsPerNode: 100_000,
+      minAdvertIntervalMs: 0,
+    },
   );
   for (const s of stubs) {
     live.add(s);
     host.peerUp(s);
     const mon = `monitor[cam]@${s.id}`;
-    host.receive(s, JSON.stringify({ v: 1, t: 'REPORTNODE', from: s.id, adverts: [{ origin: s.id, seq: 1, nodes: [mon], neighbors: ['host'] }] }));
-    host.receive(s, JSON.stringify({ v: 1, t: 'REGISTER', id: 1, to: 'host', node: 'cam', monitor: mon }));
+    host.receive(
+      s,
+      JSON.stringify({
+        v: 1,
+        t: 'REPORTNODE',
+        from: s.id,
+        adverts: [{ origin: s.id, seq: 1, nodes: [mon], neighbors: ['host'] }],
+      }),
+    );
+    host.receive(
+      s,
+      JSON.stringify({ v: 1, t: 'REGISTER', id: 1, to: 'host', node: 'cam', monitor: mon }),
+    );
     if (live.size % 100 === 0) await turn();
   }
   await turn();

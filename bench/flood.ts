@@ -34,7 +34,8 @@ const link = (a: string, b: string): void => {
 };
 // A random spanning tree, then random extra links.
 for (let i = 1; i < N; i++) link(ids[i] as string, ids[Math.floor(rnd() * i)] as string);
-for (let i = 0; i < extraLinks; i++) link(ids[Math.floor(rnd() * N)] as string, ids[Math.floor(rnd() * N)] as string);
+for (let i = 0; i < extraLinks; i++)
+  link(ids[Math.floor(rnd() * N)] as string, ids[Math.floor(rnd() * N)] as string);
 await net.settle();
 const links = edges.size;
 for (const id of ids) if (net.router(id).nodes().length !== 0) throw new Error('unexpected nodes');
@@ -64,10 +65,20 @@ const measure = async (label: string, change: () => void, check: () => boolean):
     cmd: reproduce('flood', quick),
     note: [...types].map(([t, c]) => `${c} ${t}`).join(', '),
   });
-  process.stderr.write(`flood ${label}: ${frames} frames for ${links} links (${(frames / links).toFixed(2)}×) ${[...types]}\n`);
+  process.stderr.write(
+    `flood ${label}: ${frames} frames for ${links} links (${(frames / links).toFixed(2)}×) ${[...types]}\n`,
+  );
 };
-await measure('one node added', () => net.router('r7').appendNodes('cam-new'), () => ids.every((id) => net.router(id).nodes().includes('cam-new')));
-await measure('one node removed', () => net.router('r7').removeNodes('cam-new'), () => ids.every((id) => !net.router(id).nodes().includes('cam-new')));
+await measure(
+  'one node added',
+  () => net.router('r7').appendNodes('cam-new'),
+  () => ids.every((id) => net.router(id).nodes().includes('cam-new')),
+);
+await measure(
+  'one node removed',
+  () => net.router('r7').removeNodes('cam-new'),
+  () => ids.every((id) => !net.router(id).nodes().includes('cam-new')),
+);
 await net.close();
 
 /**
@@ -98,7 +109,8 @@ async function star(leaves: number): Promise<void> {
   await s.settle(10_000_000);
   await new Promise((r) => setTimeout(r, 1600)); // the paced own adverts
   await s.settle(10_000_000);
-  if (s.router('leaf0').nodes().length !== leaves + 1) throw new Error('star: leaf0 does not see every node');
+  if (s.router('leaf0').nodes().length !== leaves + 1)
+    throw new Error('star: leaf0 does not see every node');
   const before = (leaves * (leaves + 1)) / 2; // one own advert per new link, to every peer so far
   rows.push({
     group: 'flooding, a station taking new links at once',
@@ -107,9 +119,11 @@ async function star(leaves: number): Promise<void> {
     baseline: `one own advert per new link to every peer: ${before.toLocaleString('en')} own-advert frames`,
     target: '',
     cmd: reproduce('flood', quick),
-    note: 'the rest is the leaves\' adverts each other leaf must get (about N² frames, the floor of link-state)',
+    note: "the rest is the leaves' adverts each other leaf must get (about N² frames, the floor of link-state)",
   });
-  process.stderr.write(`flood star ${leaves}: ${frames} frames, ${bytes} bytes, ${own} with the own advert\n`);
+  process.stderr.write(
+    `flood star ${leaves}: ${frames} frames, ${bytes} bytes, ${own} with the own advert\n`,
+  );
   await s.close();
 }
 await star(quick ? 50 : 200);

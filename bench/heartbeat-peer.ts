@@ -19,7 +19,15 @@ function serve(transports: TcpTransport[], close: () => Promise<void>): void {
   process.stdin.on('data', (d: string) => {
     if (!d.includes('stats')) return;
     const u = process.cpuUsage();
-    const out = { cpu: u.user + u.system, heartbeats: 0, framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, connections: 0 };
+    const out = {
+      cpu: u.user + u.system,
+      heartbeats: 0,
+      framesIn: 0,
+      framesOut: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+      connections: 0,
+    };
     for (const t of transports) {
       const s = t.stats();
       out.heartbeats += s.heartbeatsOut;
@@ -35,8 +43,17 @@ function serve(transports: TcpTransport[], close: () => Promise<void>): void {
 }
 
 if (mode === 'station') {
-  const transport = new TcpTransport({ listen: { host: '127.0.0.1', port: 0 }, heartbeatMs, maxConnections: 4096 });
-  const router = new CtpRouter<TcpPeer>(() => {}, transport.send, () => {}, { id: 'station', nodes: ['cam1'] });
+  const transport = new TcpTransport({
+    listen: { host: '127.0.0.1', port: 0 },
+    heartbeatMs,
+    maxConnections: 4096,
+  });
+  const router = new CtpRouter<TcpPeer>(
+    () => {},
+    transport.send,
+    () => {},
+    { id: 'station', nodes: ['cam1'] },
+  );
   transport.attach(router);
   await transport.listening();
   process.stdout.write(`READY ${transport.address().port}\n`);
@@ -50,7 +67,15 @@ if (mode === 'station') {
   // One transport per link: a transport keeps one link per router id (the station's hello
   // names it), so 1,000 connections from one transport would be refused as duplicates. No
   // router and no id on this side: no hello, so the station sees 1,000 distinct peers.
-  const transports = Array.from({ length: links }, () => new TcpTransport({ connect: [target], heartbeatMs, reconnect: { initialDelayMs: 50, maxDelayMs: 1000 } }));
+  const transports = Array.from(
+    { length: links },
+    () =>
+      new TcpTransport({
+        connect: [target],
+        heartbeatMs,
+        reconnect: { initialDelayMs: 50, maxDelayMs: 1000 },
+      }),
+  );
   let up = 0;
   for (const transport of transports) {
     transport.attach({

@@ -27,7 +27,11 @@ interface Stats {
 }
 
 /** One child process: its lines, and `stats()` on request. */
-function child(args: string[]): { first(prefix: string): Promise<string>; stats(): Promise<Stats>; stop(): Promise<void> } {
+function child(args: string[]): {
+  first(prefix: string): Promise<string>;
+  stats(): Promise<Stats>;
+  stop(): Promise<void>;
+} {
   const proc = spawn(process.execPath, [SCRIPT, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const rl = createInterface({ input: proc.stdout });
   const waiters: { prefix: string; resolve: (s: string) => void }[] = [];
@@ -41,7 +45,8 @@ function child(args: string[]): { first(prefix: string): Promise<string>; stats(
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   const first = (prefix: string): Promise<string> => {
     const i = seen.findIndex((l) => l.startsWith(prefix));
-    if (i >= 0) return Promise.resolve((seen.splice(i, 1)[0] as string).slice(prefix.length).trim());
+    if (i >= 0)
+      return Promise.resolve((seen.splice(i, 1)[0] as string).slice(prefix.length).trim());
     return new Promise((resolve) => waiters.push({ prefix, resolve }));
   };
   return {
@@ -70,12 +75,23 @@ interface Arm {
 async function start(heartbeatMs: number): Promise<Arm> {
   const station = child(['--mode=station', `--heartbeat-ms=${heartbeatMs}`]);
   const port = Number(await station.first('READY'));
-  const links = child(['--mode=links', `--port=${port}`, `--links=${LINKS}`, `--heartbeat-ms=${heartbeatMs}`]);
+  const links = child([
+    '--mode=links',
+    `--port=${port}`,
+    `--links=${LINKS}`,
+    `--heartbeat-ms=${heartbeatMs}`,
+  ]);
   // Fail instead of hanging when the links never all come up (refused, closed, out of descriptors).
   let timer: NodeJS.Timeout | undefined;
-  const up = await Promise.race([links.first('UP').then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), 120_000)))]);
+  const up = await Promise.race([
+    links.first('UP').then(() => true),
+    new Promise<false>((r) => (timer = setTimeout(() => r(false), 120_000))),
+  ]);
   clearTimeout(timer);
-  if (!up) throw new Error(`heartbeatMs ${heartbeatMs}: ${LINKS} links not up within 120 s (station stats: ${JSON.stringify(await station.stats())})`);
+  if (!up)
+    throw new Error(
+      `heartbeatMs ${heartbeatMs}: ${LINKS} links not up within 120 s (station stats: ${JSON.stringify(await station.stats())})`,
+    );
   return { heartbeatMs, station, links, windows: [] };
 }
 
@@ -85,7 +101,10 @@ async function measure(arm: Arm): Promise<void> {
   await sleep(windowMs);
   const [s1, l1] = await Promise.all([arm.station.stats(), arm.links.stats()]);
   const ms = performance.now() - t0;
-  if (s1.connections !== LINKS || l1.connections !== LINKS) throw new Error(`heartbeatMs ${arm.heartbeatMs}: ${s1.connections}/${l1.connections} of ${LINKS} links up`);
+  if (s1.connections !== LINKS || l1.connections !== LINKS)
+    throw new Error(
+      `heartbeatMs ${arm.heartbeatMs}: ${s1.connections}/${l1.connections} of ${LINKS} links up`,
+    );
   arm.windows.push({
     stationCpu: ((s1.cpu - s0.cpu) / 1000 / ms) * 100,
     linksCpu: ((l1.cpu - l0.cpu) / 1000 / ms) * 100,
@@ -97,7 +116,8 @@ async function measure(arm: Arm): Promise<void> {
 const arms: Arm[] = [];
 for (const hb of [0, 5000, 500]) arms.push(await start(hb));
 await sleep(quick ? 500 : 2000); // the table exchange of 1,000 new links settles
-for (let r = 0; r < rounds; r++) for (const arm of r % 2 === 0 ? arms : [...arms].reverse()) await measure(arm);
+for (let r = 0; r < rounds; r++)
+  for (const arm of r % 2 === 0 ? arms : [...arms].reverse()) await measure(arm);
 await Promise.all(arms.flatMap((a) => [a.station.stop(), a.links.stop()]));
 
 const sum = (arm: Arm): { station: number; links: number; beats: number; frames: number } => ({
@@ -107,10 +127,13 @@ const sum = (arm: Arm): { station: number; links: number; beats: number; frames:
   frames: median(arm.windows.map((w) => w.framesPerSec)),
 });
 const off = sum(arms[0] as Arm);
-const text = (x: ReturnType<typeof sum>): string => `CPU station ${x.station.toFixed(2)} % + links ${x.links.toFixed(2)} %, ${x.beats.toFixed(0)} heartbeats/s`;
+const text = (x: ReturnType<typeof sum>): string =>
+  `CPU station ${x.station.toFixed(2)} % + links ${x.links.toFixed(2)} %, ${x.beats.toFixed(0)} heartbeats/s`;
 const rows: BenchRow[] = arms.slice(1).map((arm) => {
   const on = sum(arm);
-  process.stderr.write(`heartbeat ${arm.heartbeatMs} ms, ${LINKS} idle links: ${text(on)} vs off: ${text(off)}\n`);
+  process.stderr.write(
+    `heartbeat ${arm.heartbeatMs} ms, ${LINKS} idle links: ${text(on)} vs off: ${text(off)}\n`,
+  );
   return {
     group: `heartbeats, ${LINKS.toLocaleString('en')} idle links over TCP`,
     name: `heartbeatMs ${arm.heartbeatMs}${arm.heartbeatMs === 5000 ? ' (default)' : ''}`,

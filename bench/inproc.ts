@@ -4,7 +4,15 @@
  * request/response over the same delivery with JSON per hop. Target ≥ 0.5×.
  */
 import { SMALL_CONTENT } from './lib/fixtures.js';
-import { compareRates, emitRows, fmtRate, parseArgs, ratioText, reproduce, type BenchRow } from './lib/harness.js';
+import {
+  compareRates,
+  emitRows,
+  fmtRate,
+  parseArgs,
+  ratioText,
+  reproduce,
+  type BenchRow,
+} from './lib/harness.js';
 import { nodeNames, RawPair, routerPair, runInFlight } from './lib/pairs.js';
 
 const { quick, flags } = parseArgs();
@@ -37,6 +45,8 @@ for (const k of levels) {
     met: c.ratio >= 0.5,
     cmd: reproduce('inproc', quick),
   });
-  process.stderr.write(`inproc ${k} in flight: ${fmtRate(c.subject)} vs ${fmtRate(c.baseline)} = ${ratioText(c.ratio)}\n`);
+  process.stderr.write(
+    `inproc ${k} in flight: ${fmtRate(c.subject)} vs ${fmtRate(c.baseline)} = ${ratioText(c.ratio)}\n`,
+  );
 }
 emitRows(rows);

@@ -30,7 +30,9 @@ if (flags.get('mode') === 'raw') {
   process.stdout.write('READY\n');
   stay(() => nc.close());
 } else {
-  const host = await busHost(url, 'bench-host', nodeNames(Number(flags.get('nodes') ?? 1)), { prefix: 'rt' });
+  const host = await busHost(url, 'bench-host', nodeNames(Number(flags.get('nodes') ?? 1)), {
+    prefix: 'rt',
+  });
   process.stdout.write('READY\n');
   stay(() => host.close());
 }

@@ -13,7 +13,18 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { spawnPeer } from './lib/child.js';
 import { nodeNames, SMALL_CONTENT } from './lib/fixtures.js';
-import { emitRows, fmtRate, fmtUs, median, parseArgs, quantile, reproduce, sleep, type BenchRow, type CurvePoint } from './lib/harness.js';
+import {
+  emitRows,
+  fmtRate,
+  fmtUs,
+  median,
+  parseArgs,
+  quantile,
+  reproduce,
+  sleep,
+  type BenchRow,
+  type CurvePoint,
+} from './lib/harness.js';
 import { busHost, natsBinary, startNats } from './lib/nats.js';
 
 const { quick, flags } = parseArgs();
@@ -35,12 +46,18 @@ async function roundTrips(url: string): Promise<void> {
     const payload = new TextEncoder().encode(JSON.stringify(SMALL_CONTENT));
     const client = await busHost(url, 'bench-client', [], { prefix: 'rt' });
     while (!nodes.every((n) => client.router.nodes().includes(n))) await sleep(10);
-    for (let i = 0; i < nodes.length; i += 256) await Promise.all(nodes.slice(i, i + 256).map((n) => client.router.register(n, 'controller')));
+    for (let i = 0; i < nodes.length; i += 256)
+      await Promise.all(
+        nodes.slice(i, i + 256).map((n) => client.router.register(n, 'controller')),
+      );
     const subjects = {
       raw: (node: string) => nc.request(`rawbench.${node}`, payload, { timeout: 10_000 }),
       ctp: (node: string) => client.router.command(node, 'ptz', SMALL_CONTENT),
     };
-    const run = async (which: 'raw' | 'ctp', ms: number): Promise<{ rate: number; lat: number[] }> => {
+    const run = async (
+      which: 'raw' | 'ctp',
+      ms: number,
+    ): Promise<{ rate: number; lat: number[] }> => {
       const lat: number[] = [];
       let ops = 0;
       const t0 = performance.now();
@@ -59,11 +76,22 @@ async function roundTrips(url: string): Promise<void> {
     };
     await run('raw', roundMs / 2);
     await run('ctp', roundMs / 2);
-    const res = { raw: [] as { rate: number; lat: number[] }[], ctp: [] as { rate: number; lat: number[] }[] };
-    for (let r = 0; r < rounds; r++) for (const w of r % 2 === 0 ? (['raw', 'ctp'] as const) : (['ctp', 'raw'] as const)) res[w].push(await run(w, roundMs));
-    const sum = (xs: { rate: number; lat: number[] }[]): { rate: number; p50: number; p99: number } => {
+    const res = {
+      raw: [] as { rate: number; lat: number[] }[],
+      ctp: [] as { rate: number; lat: number[] }[],
+    };
+    for (let r = 0; r < rounds; r++)
+      for (const w of r % 2 === 0 ? (['raw', 'ctp'] as const) : (['ctp', 'raw'] as const))
+        res[w].push(await run(w, roundMs));
+    const sum = (
+      xs: { rate: number; lat: number[] }[],
+    ): { rate: number; p50: number; p99: number } => {
       const all = xs.flatMap((x) => x.lat).sort((a, b) => a - b);
-      return { rate: median(xs.map((x) => x.rate)), p50: quantile(all, 0.5), p99: quantile(all, 0.99) };
+      return {
+        rate: median(xs.map((x) => x.rate)),
+        p50: quantile(all, 0.5),
+        p99: quantile(all, 0.99),
+      };
     };
     const c = sum(res.ctp);
     const b = sum(res.raw);
@@ -78,7 +106,9 @@ async function roundTrips(url: string): Promise<void> {
       met: c.rate / b.rate >= target,
       cmd: reproduce('nats', quick),
     });
-    process.stderr.write(`nats ${k} in flight: ${fmtRate(c.rate)} vs raw ${fmtRate(b.rate)} = ${(c.rate / b.rate).toFixed(2)}×\n`);
+    process.stderr.write(
+      `nats ${k} in flight: ${fmtRate(c.rate)} vs raw ${fmtRate(b.rate)} = ${(c.rate / b.rate).toFixed(2)}×\n`,
+    );
     await client.close();
     await nc.close();
     await Promise.all([rawPeer.stop(), ctpPeer.stop()]);
@@ -88,7 +118,11 @@ async function roundTrips(url: string): Promise<void> {
 type Host = Awaited<ReturnType<typeof busHost>>;
 
 /** Frames delivered to every member (bus framesIn summed), and publishes. */
-function totals(hosts: readonly Host[]): { delivered: number; published: number; heartbeats: number } {
+function totals(hosts: readonly Host[]): {
+  delivered: number;
+  published: number;
+  heartbeats: number;
+} {
   let delivered = 0;
   let published = 0;
   let heartbeats = 0;
@@ -102,7 +136,11 @@ function totals(hosts: readonly Host[]): { delivered: number; published: number;
 }
 
 /** Wait until `pred` holds (polling), then until no frame moved for `quietMs`; the ms until `pred` first held. */
-async function converge(hosts: readonly Host[], pred: () => boolean, quietMs: number): Promise<number> {
+async function converge(
+  hosts: readonly Host[],
+  pred: () => boolean,
+  quietMs: number,
+): Promise<number> {
   const t0 = performance.now();
   while (!pred()) {
     if (performance.now() - t0 > 60_000) throw new Error('no convergence within 60 s');
@@ -130,10 +168,13 @@ async function scale(url: string): Promise<void> {
     const opts = { prefix, heartbeatMs, deadAfterMs };
     const hosts: Host[] = [];
     const formedFrom = performance.now();
-    for (let i = 0; i < n; i++) hosts.push(await busHost(url, `r${String(i).padStart(3, '0')}`, [`dev${i}`], opts));
+    for (let i = 0; i < n; i++)
+      hosts.push(await busHost(url, `r${String(i).padStart(3, '0')}`, [`dev${i}`], opts));
     let formMs: number;
     try {
-      formMs = (await converge(hosts, () => hosts.every((h) => h.router.nodes().length === n), 300)) + (performance.now() - formedFrom);
+      formMs =
+        (await converge(hosts, () => hosts.every((h) => h.router.nodes().length === n), 300)) +
+        (performance.now() - formedFrom);
       const formed = totals(hosts);
       rows.push({
         group: 'NATS bus at scale: convergence and presence',
@@ -143,11 +184,25 @@ async function scale(url: string): Promise<void> {
         target: '',
         cmd: reproduce('nats', quick),
         note: 'each start is a join (≤ 4N deliveries): each member sends the joiner its own advert and what lies behind it, not its whole table (src/link-state/media.ts tableSkip), so the adverts handled grow as N², not N³',
-        curve: [{ chart: 'NATS bus: formation, ms (N routers started one after another in one process)', series: 'every router sees every node', x: n, y: Math.round(formMs) }],
+        curve: [
+          {
+            chart: 'NATS bus: formation, ms (N routers started one after another in one process)',
+            series: 'every router sees every node',
+            x: n,
+            y: Math.round(formMs),
+          },
+        ],
       });
     } catch (err) {
       const seen = hosts.map((h) => h.router.nodes().length).sort((a, b) => a - b);
-      rows.push({ group: 'NATS bus at scale: frames delivered', name: `N = ${n}: the bus did not form`, value: `${(err as Error).message}; nodes seen per router: min ${seen[0]}, max ${seen[seen.length - 1]}`, baseline: '', target: '', cmd: reproduce('nats', quick) });
+      rows.push({
+        group: 'NATS bus at scale: frames delivered',
+        name: `N = ${n}: the bus did not form`,
+        value: `${(err as Error).message}; nodes seen per router: min ${seen[0]}, max ${seen[seen.length - 1]}`,
+        baseline: '',
+        target: '',
+        cmd: reproduce('nats', quick),
+      });
       process.stderr.write(`nats scale N=${n}: the bus did not form (${(err as Error).message})\n`);
       for (const h of hosts) await h.close();
       break;
@@ -163,14 +218,20 @@ async function scale(url: string): Promise<void> {
     const t0 = performance.now();
     const joiner = await busHost(url, 'r-joiner', ['joined'], opts);
     const all = [...hosts, joiner];
-    const joinMs = (await converge(all, () => all.every((h) => h.router.nodes().length === n + 2), 300)) + (performance.now() - t0 - 0);
+    const joinMs =
+      (await converge(all, () => all.every((h) => h.router.nodes().length === n + 2), 300)) +
+      (performance.now() - t0 - 0);
     after = totals(all);
     const join = after.delivered - before.delivered;
     // It leaves: its transport closes and publishes a goodbye (a silent one is noticed after deadAfterMs).
     before = totals(hosts);
     const joinerDelivered = joiner.bus.stats().framesIn;
     await joiner.close();
-    const leaveMs = await converge(hosts, () => hosts.every((h) => !h.router.nodes().includes('joined')), 300);
+    const leaveMs = await converge(
+      hosts,
+      () => hosts.every((h) => !h.router.nodes().includes('joined')),
+      300,
+    );
     after = totals(hosts);
     const leave = after.delivered - before.delivered;
     // Heartbeat traffic over a window.
@@ -182,22 +243,95 @@ async function scale(url: string): Promise<void> {
     const perEvent = 'NATS bus: frames delivered per event';
     const heartbeats = 'NATS bus: heartbeat deliveries per second';
     const hbBound = (n * (n - 1) * 1000) / heartbeatMs;
-    const at = (chart: string, series: string, y: number): CurvePoint => ({ chart, series, x: n, y: Math.round(y) });
+    const at = (chart: string, series: string, y: number): CurvePoint => ({
+      chart,
+      series,
+      x: n,
+      y: Math.round(y),
+    });
     rows.push(
-      { group: 'NATS bus at scale: frames delivered', name: `node change, N = ${n}`, value: `${change} deliveries (${(change / n).toFixed(2)} per member)`, baseline: `2N = ${2 * n}`, target: '≤ 2N', met: change <= 2 * n, cmd: reproduce('nats', quick), note, curve: [at(perEvent, 'node change', change), at(perEvent, '2N (its bound)', 2 * n)] },
-      { group: 'NATS bus at scale: frames delivered', name: `router join, N = ${n}`, value: `${join} deliveries (${(join / n).toFixed(2)} per member; the joiner got ${joinerDelivered})`, baseline: `4N = ${4 * n}`, target: '≤ 4N', met: join <= 4 * n, cmd: reproduce('nats', quick), note, curve: [at(perEvent, 'router join', join), at(perEvent, '4N (the join and leave bound)', 4 * n)] },
-      { group: 'NATS bus at scale: frames delivered', name: `router leave (goodbye), N = ${n}`, value: `${leave} deliveries (${(leave / n).toFixed(2)} per member)`, baseline: `4N = ${4 * n}`, target: '≤ 4N', met: leave <= 4 * n, cmd: reproduce('nats', quick), note: `noticed after ${leaveMs.toFixed(0)} ms (deadAfterMs ${deadAfterMs})`, curve: [at(perEvent, 'router leave (goodbye)', leave)] },
-      { group: 'NATS bus at scale: convergence and presence', name: `join → every member sees the joiner's node, N = ${n}`, value: `${joinMs.toFixed(0)} ms`, baseline: '', target: '', cmd: reproduce('nats', quick), note: 'from the start of the joiner (connect included)', curve: [at('NATS bus: join → every member sees the joiner, ms', 'from the joiner\'s start', joinMs)] },
-      { group: 'NATS bus at scale: convergence and presence', name: `heartbeat deliveries, N = ${n}`, value: `${fmtRate(hbRate)} (${(hbRate / n).toFixed(1)}/s per member)`, baseline: `N(N−1)/heartbeatMs = ${fmtRate(hbBound)}`, target: '', cmd: reproduce('nats', quick), note: 'each heartbeat is one ~45-byte publish, delivered to every other member', curve: [at(heartbeats, 'measured', hbRate), at(heartbeats, 'N(N−1)/heartbeatMs', hbBound)] },
+      {
+        group: 'NATS bus at scale: frames delivered',
+        name: `node change, N = ${n}`,
+        value: `${change} deliveries (${(change / n).toFixed(2)} per member)`,
+        baseline: `2N = ${2 * n}`,
+        target: '≤ 2N',
+        met: change <= 2 * n,
+        cmd: reproduce('nats', quick),
+        note,
+        curve: [at(perEvent, 'node change', change), at(perEvent, '2N (its bound)', 2 * n)],
+      },
+      {
+        group: 'NATS bus at scale: frames delivered',
+        name: `router join, N = ${n}`,
+        value: `${join} deliveries (${(join / n).toFixed(2)} per member; the joiner got ${joinerDelivered})`,
+        baseline: `4N = ${4 * n}`,
+        target: '≤ 4N',
+        met: join <= 4 * n,
+        cmd: reproduce('nats', quick),
+        note,
+        curve: [
+          at(perEvent, 'router join', join),
+          at(perEvent, '4N (the join and leave bound)', 4 * n),
+        ],
+      },
+      {
+        group: 'NATS bus at scale: frames delivered',
+        name: `router leave (goodbye), N = ${n}`,
+        value: `${leave} deliveries (${(leave / n).toFixed(2)} per member)`,
+        baseline: `4N = ${4 * n}`,
+        target: '≤ 4N',
+        met: leave <= 4 * n,
+        cmd: reproduce('nats', quick),
+        note: `noticed after ${leaveMs.toFixed(0)} ms (deadAfterMs ${deadAfterMs})`,
+        curve: [at(perEvent, 'router leave (goodbye)', leave)],
+      },
+      {
+        group: 'NATS bus at scale: convergence and presence',
+        name: `join → every member sees the joiner's node, N = ${n}`,
+        value: `${joinMs.toFixed(0)} ms`,
+        baseline: '',
+        target: '',
+        cmd: reproduce('nats', quick),
+        note: 'from the start of the joiner (connect included)',
+        curve: [
+          at(
+            'NATS bus: join → every member sees the joiner, ms',
+            "from the joiner's start",
+            joinMs,
+          ),
+        ],
+      },
+      {
+        group: 'NATS bus at scale: convergence and presence',
+        name: `heartbeat deliveries, N = ${n}`,
+        value: `${fmtRate(hbRate)} (${(hbRate / n).toFixed(1)}/s per member)`,
+        baseline: `N(N−1)/heartbeatMs = ${fmtRate(hbBound)}`,
+        target: '',
+        cmd: reproduce('nats', quick),
+        note: 'each heartbeat is one ~45-byte publish, delivered to every other member',
+        curve: [at(heartbeats, 'measured', hbRate), at(heartbeats, 'N(N−1)/heartbeatMs', hbBound)],
+      },
     );
-    process.stderr.write(`nats scale N=${n}: change ${change}, join ${join} (${joinMs.toFixed(0)} ms), leave ${leave}, heartbeats ${hbRate.toFixed(0)}/s\n`);
+    process.stderr.write(
+      `nats scale N=${n}: change ${change}, join ${join} (${joinMs.toFixed(0)} ms), leave ${leave}, heartbeats ${hbRate.toFixed(0)}/s\n`,
+    );
     for (const h of hosts) await h.close();
   }
 }
 
 if (bin === undefined) {
-  rows.push({ group: 'NATS', name: 'skipped: nats-server not found', value: '', baseline: '', target: '', cmd: reproduce('nats', quick) });
-  process.stderr.write('nats: skipped (nats-server not found on the PATH or at /usr/sbin/nats-server)\n');
+  rows.push({
+    group: 'NATS',
+    name: 'skipped: nats-server not found',
+    value: '',
+    baseline: '',
+    target: '',
+    cmd: reproduce('nats', quick),
+  });
+  process.stderr.write(
+    'nats: skipped (nats-server not found on the PATH or at /usr/sbin/nats-server)\n',
+  );
 } else {
   const server = await startNats(bin);
   try {

@@ -22,5 +22,7 @@ while (performance.now() < end) {
   ops += chunk;
 }
 const spent = cpuMs() - cpu0;
-process.stderr.write(`${k} in flight: ${((ops / spent) * 1000).toFixed(0)} round trips per CPU second (${((spent * 1000) / ops).toFixed(2)} µs each)\n`);
+process.stderr.write(
+  `${k} in flight: ${((ops / spent) * 1000).toFixed(0)} round trips per CPU second (${((spent * 1000) / ops).toFixed(2)} µs each)\n`,
+);
 await net.close();

@@ -14,7 +14,10 @@ const k = Number(flags.get('inflight') ?? 1024);
 const ms = Number(flags.get('ms') ?? 4000);
 const dir = flags.get('dir') ?? '.';
 const nodes = nodeNames(k);
-const host = spawnPeer(['--mode=ctp-host', `--nodes=${k}`], ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-name=host.cpuprofile']);
+const host = spawnPeer(
+  ['--mode=ctp-host', `--nodes=${k}`],
+  ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-name=host.cpuprofile'],
+);
 const ctp = await ctpClient(Number(await host.line('READY')), nodes);
 const end = performance.now() + ms;
 let ops = 0;

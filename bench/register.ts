@@ -25,7 +25,16 @@ import type { TcpPeer } from '../src/tcp/index.js';
 import { spawnPeer } from './lib/child.js';
 import { ctpLinked } from './lib/ctp-tcp.js';
 import { nodeNames, SMALL_CONTENT } from './lib/fixtures.js';
-import { emitRows, fmtUs, median, parseArgs, quantile, ratioText, reproduce, type BenchRow } from './lib/harness.js';
+import {
+  emitRows,
+  fmtUs,
+  median,
+  parseArgs,
+  quantile,
+  ratioText,
+  reproduce,
+  type BenchRow,
+} from './lib/harness.js';
 
 const { quick } = parseArgs();
 const BURST = 1000;
@@ -62,7 +71,10 @@ function freshNode(): string {
  * Register and unregister a fresh node as `type`, over and over, alternating
  * with two commands to `cam0` (which `router` controls).
  */
-async function sequential(router: CtpRouter<TcpPeer>, type: CtpRegistrationType): Promise<Sequential> {
+async function sequential(
+  router: CtpRouter<TcpPeer>,
+  type: CtpRegistrationType,
+): Promise<Sequential> {
   const out: Sequential = { pair: [], register: [], commands: [] };
   const pair = async (): Promise<void> => {
     const node = freshNode();
@@ -129,10 +141,14 @@ async function burst(round: number): Promise<Burst> {
   counting = false;
   results.forEach((r, i) => ok(`register ${names[i] as string}`, r));
   const t1 = performance.now();
-  (await Promise.all(names.map((n) => router.command(n, 'ptz', SMALL_CONTENT)))).forEach((r) => ok('command', r));
+  (await Promise.all(names.map((n) => router.command(n, 'ptz', SMALL_CONTENT)))).forEach((r) =>
+    ok('command', r),
+  );
   const commandsMs = performance.now() - t1;
   const t2 = performance.now();
-  (await Promise.all(names.map((n) => router.unregister(n, 'controller')))).forEach((r) => ok('unregister', r));
+  (await Promise.all(names.map((n) => router.unregister(n, 'controller')))).forEach((r) =>
+    ok('unregister', r),
+  );
   const unregisterMs = performance.now() - t2;
   await router.close();
   await transport.close();
@@ -161,7 +177,9 @@ const cmd = reproduce('register', quick);
         cmd,
         note,
       });
-      process.stderr.write(`register ${type} p${q * 100}: ${fmtUs(v)} vs two commands ${fmtUs(b)} = ${ratioText(v / b)}\n`);
+      process.stderr.write(
+        `register ${type} p${q * 100}: ${fmtUs(v)} vs two commands ${fmtUs(b)} = ${ratioText(v / b)}\n`,
+      );
     }
   }
   ok('unregister cam0 controller', await router.unregister('cam0', 'controller'));
@@ -198,5 +216,7 @@ rows.push(
     note: `${own} carrying its own advert; per round: ${bursts.map((b) => `${b.reportNodes} (${b.ownAdverts} own)`).join(', ')}`,
   },
 );
-process.stderr.write(`burst: ${fmtUs(total)} vs ${BURST} commands ${fmtUs(commands)}; ${frames} REPORTNODE frames (${own} own)\n`);
+process.stderr.write(
+  `burst: ${fmtUs(total)} vs ${BURST} commands ${fmtUs(commands)}; ${frames} REPORTNODE frames (${own} own)\n`,
+);
 emitRows(rows);

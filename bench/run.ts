@@ -27,37 +27,90 @@ interface Suite {
 }
 
 const SUITES: Suite[] = [
-  { name: 'codec', script: 'codec.js', about: 'codec encode+decode per frame type vs JSON.stringify+JSON.parse' },
-  { name: 'inproc', script: 'inproc.js', about: 'round trips, two routers in one process, in-memory network' },
+  {
+    name: 'codec',
+    script: 'codec.js',
+    about: 'codec encode+decode per frame type vs JSON.stringify+JSON.parse',
+  },
+  {
+    name: 'inproc',
+    script: 'inproc.js',
+    about: 'round trips, two routers in one process, in-memory network',
+  },
   { name: 'tcp', script: 'tcp.js', about: 'round trips, two processes over ctp-router/tcp' },
-  { name: 'tls', script: 'tls.js', about: 'round trips, two processes over ctp-router/tcp with mutual TLS' },
-  { name: 'coldstart', script: 'coldstart.js', about: 'cold start to the first answered command; the CLI `call` per process' },
-  { name: 'register', script: 'register.js', about: 'registration with default options over TCP: sequential register+unregister, a burst of 1,000' },
-  { name: 'table', script: 'table.js', nodeArgs: ['--expose-gc'], about: 'table memory and update cost' },
+  {
+    name: 'tls',
+    script: 'tls.js',
+    about: 'round trips, two processes over ctp-router/tcp with mutual TLS',
+  },
+  {
+    name: 'coldstart',
+    script: 'coldstart.js',
+    about: 'cold start to the first answered command; the CLI `call` per process',
+  },
+  {
+    name: 'register',
+    script: 'register.js',
+    about:
+      'registration with default options over TCP: sequential register+unregister, a burst of 1,000',
+  },
+  {
+    name: 'table',
+    script: 'table.js',
+    nodeArgs: ['--expose-gc'],
+    about: 'table memory and update cost',
+  },
   { name: 'fanout', script: 'fanout.js', about: 'publish fan-out' },
   { name: 'flood', script: 'flood.js', about: 'flooding cost of one change' },
-  { name: 'signing', script: 'signing.js', about: 'signed adverts: verify (cold, warm) and sign one advert, beside an unsigned advert applied' },
-  { name: 'heartbeat', script: 'heartbeat.js', about: 'heartbeat overhead at 1,000 idle links, beside heartbeats off' },
-  { name: 'against', script: 'against.js', about: 'round trips of this revision beside an earlier one (--against=REV; default the start of the liveness wave), same run' },
-  { name: 'nats', script: 'nats.js', about: 'round trips over ctp-router/nats vs raw NATS request/reply; frames per change, join and leave on a bus of N routers' },
+  {
+    name: 'signing',
+    script: 'signing.js',
+    about:
+      'signed adverts: verify (cold, warm) and sign one advert, beside an unsigned advert applied',
+  },
+  {
+    name: 'heartbeat',
+    script: 'heartbeat.js',
+    about: 'heartbeat overhead at 1,000 idle links, beside heartbeats off',
+  },
+  {
+    name: 'against',
+    script: 'against.js',
+    about:
+      'round trips of this revision beside an earlier one (--against=REV; default the start of the liveness wave), same run',
+  },
+  {
+    name: 'nats',
+    script: 'nats.js',
+    about:
+      'round trips over ctp-router/nats vs raw NATS request/reply; frames per change, join and leave on a bus of N routers',
+  },
 ];
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const { quick, flags } = parseArgs();
 const only = flags.get('only')?.split(',');
 const chosen = only === undefined ? SUITES : SUITES.filter((s) => only.includes(s.name));
-if (chosen.length === 0) throw new Error(`no suite named ${only?.join(',')}; suites: ${SUITES.map((s) => s.name).join(', ')}`);
-const passThrough = process.argv.slice(2).filter((a) => !a.startsWith('--only=') && a !== '--write' && a !== '--merge');
+if (chosen.length === 0)
+  throw new Error(
+    `no suite named ${only?.join(',')}; suites: ${SUITES.map((s) => s.name).join(', ')}`,
+  );
+const passThrough = process.argv
+  .slice(2)
+  .filter((a) => !a.startsWith('--only=') && a !== '--write' && a !== '--merge');
 
 function runSuite(s: Suite): Promise<BenchRow[]> {
   return new Promise((resolve, reject) => {
     const script = fileURLToPath(new URL(`./${s.script}`, import.meta.url));
-    const child = spawn(process.execPath, [...(s.nodeArgs ?? []), script, ...passThrough], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...(s.nodeArgs ?? []), script, ...passThrough], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('exit', (code) => {
       const line = out.split('\n').find((l) => l.startsWith('BENCH_ROWS '));
-      if (code !== 0 || line === undefined) return reject(new Error(`suite ${s.name} failed (exit ${code})`));
+      if (code !== 0 || line === undefined)
+        return reject(new Error(`suite ${s.name} failed (exit ${code})`));
       resolve(JSON.parse(line.slice('BENCH_ROWS '.length)) as BenchRow[]);
     });
   });
@@ -71,9 +124,18 @@ interface LastRun {
   rows: BenchRow[];
   full: boolean;
 }
-const last = render || merge ? (existsSync(LAST_RUN) ? (JSON.parse(readFileSync(LAST_RUN, 'utf8')) as LastRun) : undefined) : undefined;
-if ((render || merge) && last === undefined) throw new Error(`no run to ${render ? 'render' : 'merge into'}: run \`npm run bench\` first`);
-if (merge && (quick || last?.full === false)) throw new Error('--merge puts a full run\'s rows in place of the last full run\'s: without --quick, after a full `npm run bench`');
+const last =
+  render || merge
+    ? existsSync(LAST_RUN)
+      ? (JSON.parse(readFileSync(LAST_RUN, 'utf8')) as LastRun)
+      : undefined
+    : undefined;
+if ((render || merge) && last === undefined)
+  throw new Error(`no run to ${render ? 'render' : 'merge into'}: run \`npm run bench\` first`);
+if (merge && (quick || last?.full === false))
+  throw new Error(
+    "--merge puts a full run's rows in place of the last full run's: without --quick, after a full `npm run bench`",
+  );
 const started = Date.now();
 let rows: BenchRow[] = render ? (last as LastRun).rows : [];
 for (const s of render ? [] : chosen) {
@@ -103,10 +165,15 @@ function mergeRows(old: readonly BenchRow[], fresh: readonly BenchRow[]): BenchR
 const cell = (s: string): string => s.replace(/\|/g, '\\|');
 const metText = (r: BenchRow): string => (r.met === undefined ? '' : r.met ? 'yes' : '**no**');
 function table(rs: BenchRow[]): string {
-  const lines = ['| benchmark | measure | ctp-router | baseline (same run) | ratio | target | met | reproduce |', '| --- | --- | --- | --- | --- | --- | --- | --- |'];
+  const lines = [
+    '| benchmark | measure | ctp-router | baseline (same run) | ratio | target | met | reproduce |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
   for (const r of rs) {
     const name = r.note === undefined ? r.name : `${r.name} — ${r.note}`;
-    lines.push(`| ${cell(r.group)} | ${cell(name)} | ${cell(r.value)} | ${cell(r.baseline)} | ${r.ratio === undefined ? '' : ratioText(r.ratio)} | ${cell(r.target)} | ${metText(r)} | \`${r.cmd}\` |`);
+    lines.push(
+      `| ${cell(r.group)} | ${cell(name)} | ${cell(r.value)} | ${cell(r.baseline)} | ${r.ratio === undefined ? '' : ratioText(r.ratio)} | ${cell(r.target)} | ${metText(r)} | \`${r.cmd}\` |`,
+    );
   }
   return lines.join('\n');
 }
@@ -114,14 +181,22 @@ function table(rs: BenchRow[]): string {
 const cpus = os.cpus();
 const machine = `${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.type()} ${os.release()} (${os.arch()})`;
 const rerun = `${only?.join(', ')} re-run at ${new Date(started).toISOString()} (\`npm run bench -- --only=${only?.join(',')} --merge\`), ${((Date.now() - started) / 1000).toFixed(0)} s`;
-const runFlags = [...(quick ? ['--quick'] : []), ...(only === undefined ? [] : [`--only=${only.join(',')}`])];
-const header = render ? (last as LastRun).header : merge ? `${(last as LastRun).header}  \n${rerun}` : [
-  `Machine: ${machine}`,
-  `Node: ${process.version}`,
-  `Run: \`npm run bench${runFlags.length === 0 ? '' : ` -- ${runFlags.join(' ')}`}\` at ${new Date(started).toISOString()}, ${((Date.now() - started) / 1000).toFixed(0)} s`,
-].join('  \n');
+const runFlags = [
+  ...(quick ? ['--quick'] : []),
+  ...(only === undefined ? [] : [`--only=${only.join(',')}`]),
+];
+const header = render
+  ? (last as LastRun).header
+  : merge
+    ? `${(last as LastRun).header}  \n${rerun}`
+    : [
+        `Machine: ${machine}`,
+        `Node: ${process.version}`,
+        `Run: \`npm run bench${runFlags.length === 0 ? '' : ` -- ${runFlags.join(' ')}`}\` at ${new Date(started).toISOString()}, ${((Date.now() - started) / 1000).toFixed(0)} s`,
+      ].join('  \n');
 // Only a whole table is kept for --render and --merge: a partial or quick run must not replace it.
-if (!render && (merge || (!quick && only === undefined))) writeFileSync(LAST_RUN, JSON.stringify({ header, rows, full: true }));
+if (!render && (merge || (!quick && only === undefined)))
+  writeFileSync(LAST_RUN, JSON.stringify({ header, rows, full: true }));
 const tableText = table(rows);
 process.stdout.write(`\n${header}\n\n${tableText}\n`);
 

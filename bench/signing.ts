@@ -14,7 +14,12 @@ import { fileURLToPath } from 'node:url';
 import type { CtpAdvert } from '../src/base/messages.js';
 import type { CtpRouterOptions } from '../src/options.js';
 import { CtpRouter } from '../src/router.js';
-import { advertProblem, canonicalAdvert, CtpCertCache, resolveIdentity } from '../src/link-state/signing.js';
+import {
+  advertProblem,
+  canonicalAdvert,
+  CtpCertCache,
+  resolveIdentity,
+} from '../src/link-state/signing.js';
 import { emitRows, fmtUs, median, parseArgs, reproduce, type BenchRow } from './lib/harness.js';
 
 const { quick } = parseArgs();
@@ -26,13 +31,20 @@ const pem = (name: string): string => readFileSync(`${dir}${name}`, 'utf8');
 const CA = pem('ca.crt');
 const stationKey = createPrivateKey(pem('station.key'));
 const stationDer = new X509Certificate(pem('station.crt')).raw.toString('base64');
-const anchors = resolveIdentity({ key: pem('console.key'), cert: pem('console.crt'), ca: CA }, Date.now()).anchors;
+const anchors = resolveIdentity(
+  { key: pem('console.key'), cert: pem('console.crt'), ca: CA },
+  Date.now(),
+).anchors;
 const NODES = Array.from({ length: 10 }, (_, i) => `cam${i}`);
 
 function advert(seq: number, signed: boolean): CtpAdvert {
   const a: CtpAdvert = { origin: 'station', seq, nodes: NODES, neighbors: ['console'] };
   if (!signed) return a;
-  return { ...a, sig: sign('sha256', Buffer.from(canonicalAdvert(a)), stationKey).toString('base64'), cert: stationDer };
+  return {
+    ...a,
+    sig: sign('sha256', Buffer.from(canonicalAdvert(a)), stationKey).toString('base64'),
+    cert: stationDer,
+  };
 }
 
 /** µs per call of `fn(i)` for i in [0, n), median over rounds; `setup` runs untimed before each round. */
@@ -59,7 +71,13 @@ const warm = perCall(PER_ROUND, () => {
   if (advertProblem(one, cache, now) !== undefined) bad++;
 });
 const signing = perCall(PER_ROUND, (i) => {
-  sign('sha256', Buffer.from(canonicalAdvert({ origin: 'station', seq: i, nodes: NODES, neighbors: ['console'] })), stationKey);
+  sign(
+    'sha256',
+    Buffer.from(
+      canonicalAdvert({ origin: 'station', seq: i, nodes: NODES, neighbors: ['console'] }),
+    ),
+    stationKey,
+  );
 });
 if (bad !== 0 || cache.chainChecks !== 1) throw new Error('the fixture advert did not verify');
 
@@ -67,7 +85,9 @@ if (bad !== 0 || cache.chainChecks !== 1) throw new Error('the fixture advert di
 // Frames made before timing (a new seq each: a repeated advert is ignored unchecked).
 const total = PER_ROUND + 1;
 const frames = (signed: boolean): string[] =>
-  Array.from({ length: total }, (_, i) => JSON.stringify({ v: 1, t: 'REPORTNODE', from: 'station', adverts: [advert(i + 1, signed)] }));
+  Array.from({ length: total }, (_, i) =>
+    JSON.stringify({ v: 1, t: 'REPORTNODE', from: 'station', adverts: [advert(i + 1, signed)] }),
+  );
 const plainFrames = frames(false);
 const signedFrames = frames(true);
 
@@ -83,7 +103,12 @@ function applyRun(signed: boolean): number[] {
     () => router?.receive('p', list[next++] as string),
     () => {
       void router?.close();
-      router = new CtpRouter<string>(() => undefined, () => undefined, () => undefined, opts);
+      router = new CtpRouter<string>(
+        () => undefined,
+        () => undefined,
+        () => undefined,
+        opts,
+      );
       router.on('dropped', () => drops++);
       router.peerUp('p');
       // The first advert binds the neighbor and, signed, fills the certificate cache: untimed.
@@ -113,10 +138,16 @@ const row = (name: string, xs: number[], note?: string): void => {
   };
   if (note !== undefined) r.note = note;
   rows.push(r);
-  process.stderr.write(`signing ${name}: ${r.value} vs ${r.baseline} = ${(median(xs) / base).toFixed(2)}× the cost\n`);
+  process.stderr.write(
+    `signing ${name}: ${r.value} vs ${r.baseline} = ${(median(xs) / base).toFixed(2)}× the cost\n`,
+  );
 };
 row('verify one advert, cold (certificate parsed, chain checked, signature)', cold);
 row('verify one advert, warm (certificate cached by fingerprint: signature only)', warm);
 row('sign one advert (own advert, ECDSA P-256)', signing);
-row('one new signed advert applied at a router with identity (warm: decode, verify, table, flood)', signedApply, 'ratio = cost ÷ the unsigned apply');
+row(
+  'one new signed advert applied at a router with identity (warm: decode, verify, table, flood)',
+  signedApply,
+  'ratio = cost ÷ the unsigned apply',
+);
 emitRows(rows);

@@ -10,7 +10,15 @@ import { performance } from 'node:perf_hooks';
 import { CtpRouter } from '../src/router.js';
 import { CtpTable } from '../src/link-state/table.js';
 import type { CtpAdvert } from '../src/base/messages.js';
-import { emitRows, fmtBytes, fmtUs, median, parseArgs, reproduce, type BenchRow } from './lib/harness.js';
+import {
+  emitRows,
+  fmtBytes,
+  fmtUs,
+  median,
+  parseArgs,
+  reproduce,
+  type BenchRow,
+} from './lib/harness.js';
 
 const { quick } = parseArgs();
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -33,10 +41,27 @@ function advertFrames(total: number): string[] {
   const k = Math.max(1, Math.ceil(total / PER_ORIGIN));
   const per = Math.min(total, PER_ORIGIN);
   const origins = Array.from({ length: k }, (_, i) => originId(i));
-  const frames = [JSON.stringify({ v: 1, t: 'REPORTNODE', from: HUB, adverts: [{ origin: HUB, seq: 1, nodes: [], neighbors: [SELF, ...origins] }] })];
+  const frames = [
+    JSON.stringify({
+      v: 1,
+      t: 'REPORTNODE',
+      from: HUB,
+      adverts: [{ origin: HUB, seq: 1, nodes: [], neighbors: [SELF, ...origins] }],
+    }),
+  ];
   for (let o = 0; o < k; o++) {
-    const nodes = Array.from({ length: per }, (_, i) => `${origins[o]}/cam-${String(i).padStart(6, '0')}`);
-    frames.push(JSON.stringify({ v: 1, t: 'REPORTNODE', from: HUB, adverts: [{ origin: origins[o], seq: 1, nodes, neighbors: [HUB] }] }));
+    const nodes = Array.from(
+      { length: per },
+      (_, i) => `${origins[o]}/cam-${String(i).padStart(6, '0')}`,
+    );
+    frames.push(
+      JSON.stringify({
+        v: 1,
+        t: 'REPORTNODE',
+        from: HUB,
+        adverts: [{ origin: origins[o], seq: 1, nodes, neighbors: [HUB] }],
+      }),
+    );
   }
   return frames;
 }
@@ -48,7 +73,10 @@ interface Held {
 /** Bytes per node of the baseline: the same names, parsed from the same frames, in a plain Map. */
 function baselineBytes(frames: string[], total: number, held: Held): number {
   const before = heap();
-  const map = new Map<string, { owner: string; controller: string | undefined; monitors: string[] }>();
+  const map = new Map<
+    string,
+    { owner: string; controller: string | undefined; monitors: string[] }
+  >();
   for (const f of frames) {
     for (const a of (JSON.parse(f) as { adverts: CtpAdvert[] }).adverts) {
       for (const n of a.nodes) map.set(n, { owner: HUB, controller: undefined, monitors: [] });
@@ -62,7 +90,12 @@ function baselineBytes(frames: string[], total: number, held: Held): number {
 function routerBytes(frames: string[], total: number, held: Held): number {
   const before = heap();
   let seen = 0;
-  const router = new CtpRouter<string>(() => {}, () => {}, (nodes) => (seen = nodes.length), { id: SELF, maxRouters: 100_000 });
+  const router = new CtpRouter<string>(
+    () => {},
+    () => {},
+    (nodes) => (seen = nodes.length),
+    { id: SELF, maxRouters: 100_000 },
+  );
   router.peerUp(HUB);
   for (const f of frames) router.receive(HUB, f);
   if (seen !== total) throw new Error(`router sees ${seen} nodes, expected ${total}`);
@@ -74,7 +107,8 @@ function routerBytes(frames: string[], total: number, held: Held): number {
 function buildTable(frames: string[]): CtpTable<string> {
   const t = new CtpTable<string>(SELF, 0, 100_000);
   t.bind(HUB, HUB);
-  for (const f of frames) for (const a of (JSON.parse(f) as { adverts: CtpAdvert[] }).adverts) t.applyAdvert(a, 0);
+  for (const f of frames)
+    for (const a of (JSON.parse(f) as { adverts: CtpAdvert[] }).adverts) t.applyAdvert(a, 0);
   t.commit(0);
   return t;
 }
@@ -109,27 +143,61 @@ for (const total of sizes) {
   const rm = median(r);
   const tm = median(t);
   const label = total >= 1e6 ? '10^6' : '10^5';
-  rows.push({ group: 'table memory', name: `bytes per remote node, whole router, ${label} nodes`, value: fmtBytes(rm), baseline: fmtBytes(bm), ratio: rm / bm, target: '≤ 1.25×', met: rm / bm <= 1.25, cmd });
-  rows.push({ group: 'table memory', name: `bytes per remote node, table alone, ${label} nodes`, value: fmtBytes(tm), baseline: fmtBytes(bm), ratio: tm / bm, target: '≤ 1.25×', met: tm / bm <= 1.25, cmd });
-  process.stderr.write(`table ${label}: router ${rm.toFixed(0)} B, table ${tm.toFixed(0)} B, map ${bm.toFixed(0)} B per node\n`);
+  rows.push({
+    group: 'table memory',
+    name: `bytes per remote node, whole router, ${label} nodes`,
+    value: fmtBytes(rm),
+    baseline: fmtBytes(bm),
+    ratio: rm / bm,
+    target: '≤ 1.25×',
+    met: rm / bm <= 1.25,
+    cmd,
+  });
+  rows.push({
+    group: 'table memory',
+    name: `bytes per remote node, table alone, ${label} nodes`,
+    value: fmtBytes(tm),
+    baseline: fmtBytes(bm),
+    ratio: tm / bm,
+    target: '≤ 1.25×',
+    met: tm / bm <= 1.25,
+    cmd,
+  });
+  process.stderr.write(
+    `table ${label}: router ${rm.toFixed(0)} B, table ${tm.toFixed(0)} B, map ${bm.toFixed(0)} B per node\n`,
+  );
 }
 
 // ---- applying an advert of 10^5 nodes --------------------------------------
 {
   const n = 100_000;
   const nodes = Array.from({ length: n }, (_, i) => `big/cam-${String(i).padStart(6, '0')}`);
-  const frame = JSON.stringify({ v: 1, t: 'REPORTNODE', from: HUB, adverts: [{ origin: HUB, seq: 1, nodes, neighbors: [SELF] }] });
+  const frame = JSON.stringify({
+    v: 1,
+    t: 'REPORTNODE',
+    from: HUB,
+    adverts: [{ origin: HUB, seq: 1, nodes, neighbors: [SELF] }],
+  });
   const reps = quick ? 2 : 7;
   const rt: number[] = [];
   const bt: number[] = [];
   for (let i = 0; i < reps; i++) {
     heap();
     let t0 = performance.now();
-    const map = new Map<string, { owner: string; controller: string | undefined; monitors: string[] }>();
-    for (const a of (JSON.parse(frame) as { adverts: CtpAdvert[] }).adverts) for (const x of a.nodes) map.set(x, { owner: HUB, controller: undefined, monitors: [] });
+    const map = new Map<
+      string,
+      { owner: string; controller: string | undefined; monitors: string[] }
+    >();
+    for (const a of (JSON.parse(frame) as { adverts: CtpAdvert[] }).adverts)
+      for (const x of a.nodes) map.set(x, { owner: HUB, controller: undefined, monitors: [] });
     bt.push(performance.now() - t0);
     heap();
-    const router = new CtpRouter<string>(() => {}, () => {}, () => {}, { id: SELF, maxNodesPerAdvert: n });
+    const router = new CtpRouter<string>(
+      () => {},
+      () => {},
+      () => {},
+      { id: SELF, maxNodesPerAdvert: n },
+    );
     router.peerUp(HUB);
     t0 = performance.now();
     router.receive(HUB, frame);
@@ -162,24 +230,35 @@ for (const total of sizes) {
     const frames = advertFrames(total);
     const table = buildTable(frames);
     table.sortedNames();
-    const first = (JSON.parse(frames[1] as string) as { adverts: CtpAdvert[] }).adverts[0] as CtpAdvert;
+    const first = (JSON.parse(frames[1] as string) as { adverts: CtpAdvert[] })
+      .adverts[0] as CtpAdvert;
     const reps = quick ? 5 : 15;
     const up: number[] = [];
     const li: number[] = [];
     const mp: number[] = [];
-    const map = new Map<string, { owner: string; controller: string | undefined; monitors: string[] }>();
-    for (let i = 0; i < 1000; i++) map.set(`m${i}`, { owner: HUB, controller: undefined, monitors: [] });
+    const map = new Map<
+      string,
+      { owner: string; controller: string | undefined; monitors: string[] }
+    >();
+    for (let i = 0; i < 1000; i++)
+      map.set(`m${i}`, { owner: HUB, controller: undefined, monitors: [] });
     let seq = first.seq;
     for (let i = 0; i < reps; i++) {
       // Alternately add and remove one node of that origin (a new advert each time, as it arrives).
       const nodes = i % 2 === 0 ? [...first.nodes, `${first.origin}/extra`] : [...first.nodes];
-      const advert: CtpAdvert = { origin: first.origin, seq: ++seq, nodes, neighbors: first.neighbors };
+      const advert: CtpAdvert = {
+        origin: first.origin,
+        seq: ++seq,
+        nodes,
+        neighbors: first.neighbors,
+      };
       heap();
       let t0 = performance.now();
       table.applyAdvert(advert, 0);
       const delta = table.commit(0);
       up.push(performance.now() - t0);
-      if (delta.added.length + delta.removed.length !== 1) throw new Error('expected a one-node change');
+      if (delta.added.length + delta.removed.length !== 1)
+        throw new Error('expected a one-node change');
       t0 = performance.now();
       // What the router hands to onNodesUpdated: a copy of the sorted list.
       const list = table.sortedNames().slice();
@@ -191,7 +270,9 @@ for (const total of sizes) {
       mp.push(performance.now() - t0);
     }
     results.push({ total, update: median(up), list: median(li), map: median(mp) });
-    process.stderr.write(`one-node change at ${total}: update ${fmtUs(median(up))}, list ${fmtUs(median(li))}\n`);
+    process.stderr.write(
+      `one-node change at ${total}: update ${fmtUs(median(up))}, list ${fmtUs(median(li))}\n`,
+    );
   }
   const [small, large] = results as [(typeof results)[0], (typeof results)[0]];
   const growth = large.update / small.update;

@@ -58,8 +58,14 @@ switch (mode) {
     const { ctpHost } = await import('./lib/ctp-tcp.js');
     // `--lib=DIR`: a built revision's library instead of this checkout's (bench/against.ts).
     const dir = flags.get('lib');
-    const lib = dir === undefined ? undefined : await (await import('./lib/revision.js')).loadLibrary(dir);
-    const { router, transport } = await ctpHost(nodeNames(Number(flags.get('nodes') ?? 1)), port, undefined, lib);
+    const lib =
+      dir === undefined ? undefined : await (await import('./lib/revision.js')).loadLibrary(dir);
+    const { router, transport } = await ctpHost(
+      nodeNames(Number(flags.get('nodes') ?? 1)),
+      port,
+      undefined,
+      lib,
+    );
     process.stdout.write(`READY ${transport.address().port}\n`);
     stayUntilStdinEnds(async () => {
       await router.close();
@@ -78,7 +84,10 @@ switch (mode) {
   case 'ctp-tls-host': {
     const { ctpHost } = await import('./lib/ctp-tcp.js');
     const { benchTls } = await import('./lib/raw-tls.js');
-    const { router, transport } = await ctpHost(nodeNames(Number(flags.get('nodes') ?? 1)), port, { id: 'station', tls: benchTls('station') });
+    const { router, transport } = await ctpHost(nodeNames(Number(flags.get('nodes') ?? 1)), port, {
+      id: 'station',
+      tls: benchTls('station'),
+    });
     process.stdout.write(`READY ${transport.address().port}\n`);
     stayUntilStdinEnds(async () => {
       await router.close();

@@ -15,7 +15,17 @@ import { ctpClient } from './lib/ctp-tcp.js';
 import { spawnPeer, type Child } from './lib/child.js';
 import { nodeNames, SMALL_CONTENT } from './lib/fixtures.js';
 import { measuring, run, type RunResult } from './lib/rounds.js';
-import { emitRows, fmtRate, fmtUs, median, parseArgs, quantile, ratioText, reproduce, type BenchRow } from './lib/harness.js';
+import {
+  emitRows,
+  fmtRate,
+  fmtUs,
+  median,
+  parseArgs,
+  quantile,
+  ratioText,
+  reproduce,
+  type BenchRow,
+} from './lib/harness.js';
 import { ensureMoleculer, freePort, moleculerClient } from './lib/moleculer.js';
 import { RawClient, TransportEchoClient } from './lib/raw-ndjson.js';
 
@@ -24,13 +34,17 @@ const levels = (flags.get('inflight') ?? '1,1024').split(',').map(Number);
 const rounds = quick ? 2 : 7;
 const roundMs = quick ? 150 : 1500;
 
-
-
 /**
  * The strongest raw pipeline: `k` callers, each sending its next request from
  * the previous one's response callback — no promise, no async function.
  */
-async function runPipelined(client: RawClient, nodes: readonly string[], k: number, ms: number, server: Child): Promise<RunResult> {
+async function runPipelined(
+  client: RawClient,
+  nodes: readonly string[],
+  k: number,
+  ms: number,
+  server: Child,
+): Promise<RunResult> {
   const latencies: number[] = [];
   let ops = 0;
   const { end, close } = await measuring(server, ms);
@@ -57,7 +71,10 @@ async function runPipelined(client: RawClient, nodes: readonly string[], k: numb
 
 type Which = 'pipe' | 'ctp' | 'mol' | 'raw' | 'bare';
 const withMoleculer = !flags.has('no-moleculer') && ensureMoleculer();
-if (!withMoleculer) process.stderr.write('tcp: Moleculer rows skipped (bench/moleculer could not be installed, or --no-moleculer)\n');
+if (!withMoleculer)
+  process.stderr.write(
+    'tcp: Moleculer rows skipped (bench/moleculer could not be installed, or --no-moleculer)\n',
+  );
 
 const rows: BenchRow[] = [];
 for (const k of levels) {
@@ -66,7 +83,9 @@ for (const k of levels) {
   const ctpPeer = spawnPeer(['--mode=ctp-host', `--nodes=${k}`]);
   const tcpPeer = spawnPeer(['--mode=transport-server']);
   const [molPort, molClientPort] = [await freePort(), await freePort()];
-  const molPeer = withMoleculer ? spawnPeer(['--mode=moleculer-server', `--port=${molPort}`, `--client-port=${molClientPort}`]) : undefined;
+  const molPeer = withMoleculer
+    ? spawnPeer(['--mode=moleculer-server', `--port=${molPort}`, `--client-port=${molClientPort}`])
+    : undefined;
   const raw = await RawClient.open(Number(await rawPeer.line('READY')));
   const bare = await TransportEchoClient.open(Number(await tcpPeer.line('READY')));
   const ctp = await ctpClient(Number(await ctpPeer.line('READY')), nodes);
@@ -78,16 +97,30 @@ for (const k of levels) {
     bare: (node) => bare.command(node),
     mol: (_node) => (mol as NonNullable<typeof mol>).call('ptz.command', SMALL_CONTENT),
   };
-  const servers: Record<Which, Child> = { pipe: rawPeer, raw: rawPeer, ctp: ctpPeer, bare: tcpPeer, mol: molPeer ?? rawPeer };
+  const servers: Record<Which, Child> = {
+    pipe: rawPeer,
+    raw: rawPeer,
+    ctp: ctpPeer,
+    bare: tcpPeer,
+    mol: molPeer ?? rawPeer,
+  };
   const measure = (which: Which, ms: number): Promise<RunResult> =>
-    which === 'pipe' ? runPipelined(raw, nodes, k, ms, rawPeer) : run(nodes, k, ms, calls[which], servers[which]);
-  const subjects: Which[] = withMoleculer ? ['pipe', 'ctp', 'mol', 'raw', 'bare'] : ['pipe', 'ctp', 'raw', 'bare'];
+    which === 'pipe'
+      ? runPipelined(raw, nodes, k, ms, rawPeer)
+      : run(nodes, k, ms, calls[which], servers[which]);
+  const subjects: Which[] = withMoleculer
+    ? ['pipe', 'ctp', 'mol', 'raw', 'bare']
+    : ['pipe', 'ctp', 'raw', 'bare'];
   // Warm up each, then interleave rounds (the diagnostics are measured less).
   for (const which of subjects) await measure(which, roundMs / 2);
   const res: Record<Which, RunResult[]> = { pipe: [], ctp: [], mol: [], raw: [], bare: [] };
   for (let r = 0; r < rounds; r++) {
-    const order = r % 2 === 0 ? subjects : [subjects[1] as Which, subjects[0] as Which, ...subjects.slice(2)];
-    for (const which of order) res[which].push(await measure(which, which === 'bare' || which === 'raw' ? roundMs / 2 : roundMs));
+    const order =
+      r % 2 === 0 ? subjects : [subjects[1] as Which, subjects[0] as Which, ...subjects.slice(2)];
+    for (const which of order)
+      res[which].push(
+        await measure(which, which === 'bare' || which === 'raw' ? roundMs / 2 : roundMs),
+      );
   }
   raw.close();
   await bare.close();
@@ -96,7 +129,9 @@ for (const k of levels) {
   await mol?.stop();
   await Promise.all([rawPeer.stop(), ctpPeer.stop(), tcpPeer.stop(), molPeer?.stop()]);
 
-  const summary = (rs: RunResult[]): { rate: number; p50: number; p99: number; cpuHere: number; cpuThere: number } => {
+  const summary = (
+    rs: RunResult[],
+  ): { rate: number; p50: number; p99: number; cpuHere: number; cpuThere: number } => {
     const all = rs.flatMap((x) => x.latencies).sort((a, b) => a - b);
     return {
       rate: median(rs.map((x) => x.rate)),
@@ -115,7 +150,8 @@ for (const k of levels) {
   const target = k === 1 ? 0.85 : 0.5;
   const shape = k === 1 ? 'sequential (1 node in flight)' : `${k} nodes in flight`;
   const group = 'round trips, two processes over TCP';
-  const lat = (x: { rate: number; p50: number; p99: number }): string => `${fmtRate(x.rate)}, p50 ${fmtUs(x.p50)}, p99 ${fmtUs(x.p99)}`;
+  const lat = (x: { rate: number; p50: number; p99: number }): string =>
+    `${fmtRate(x.rate)}, p50 ${fmtUs(x.p50)}, p99 ${fmtUs(x.p99)}`;
   rows.push({
     group,
     name: `${shape} vs the strongest raw pipeline`,
@@ -161,7 +197,9 @@ for (const k of levels) {
   });
   process.stderr.write(
     `tcp ${k} in flight: ctp ${lat(c)} vs raw pipeline ${lat(b)} = ${ratioText(ratio)}; CPU/RT client ${c.cpuHere.toFixed(1)}+host ${c.cpuThere.toFixed(1)} µs vs raw ${b.cpuHere.toFixed(1)}+${b.cpuThere.toFixed(1)} µs` +
-      (m === undefined ? '' : `; Moleculer ${lat(m)}: ctp = ${ratioText(c.rate / m.rate)} Moleculer`) +
+      (m === undefined
+        ? ''
+        : `; Moleculer ${lat(m)}: ctp = ${ratioText(c.rate / m.rate)} Moleculer`) +
       `; raw with promises ${fmtRate(p.rate)}; transport alone ${fmtRate(t.rate)} = ${ratioText(t.rate / b.rate)}\n`,
   );
 }

@@ -10,7 +10,17 @@ import { ctpClient } from './lib/ctp-tcp.js';
 import { spawnPeer, type Child } from './lib/child.js';
 import { nodeNames, SMALL_CONTENT } from './lib/fixtures.js';
 import { run, type RunResult } from './lib/rounds.js';
-import { emitRows, fmtRate, fmtUs, median, parseArgs, quantile, ratioText, reproduce, type BenchRow } from './lib/harness.js';
+import {
+  emitRows,
+  fmtRate,
+  fmtUs,
+  median,
+  parseArgs,
+  quantile,
+  ratioText,
+  reproduce,
+  type BenchRow,
+} from './lib/harness.js';
 import { benchTls, rawTlsClient } from './lib/raw-tls.js';
 
 const { quick, flags } = parseArgs();
@@ -18,11 +28,21 @@ const levels = (flags.get('inflight') ?? '1,1024').split(',').map(Number);
 const rounds = quick ? 2 : 7;
 const roundMs = quick ? 150 : 1500;
 
-
-
-function summary(rs: RunResult[]): { rate: number; p50: number; p99: number; cpuHere: number; cpuThere: number } {
+function summary(rs: RunResult[]): {
+  rate: number;
+  p50: number;
+  p99: number;
+  cpuHere: number;
+  cpuThere: number;
+} {
   const all = rs.flatMap((x) => x.latencies).sort((a, b) => a - b);
-  return { rate: median(rs.map((x) => x.rate)), p50: quantile(all, 0.5), p99: quantile(all, 0.99), cpuHere: median(rs.map((x) => x.cpuHere)), cpuThere: median(rs.map((x) => x.cpuThere)) };
+  return {
+    rate: median(rs.map((x) => x.rate)),
+    p50: quantile(all, 0.5),
+    p99: quantile(all, 0.99),
+    cpuHere: median(rs.map((x) => x.cpuHere)),
+    cpuThere: median(rs.map((x) => x.cpuThere)),
+  };
 }
 
 const rows: BenchRow[] = [];
@@ -31,14 +51,21 @@ for (const k of levels) {
   const rawPeer = spawnPeer(['--mode=raw-tls-server']);
   const ctpPeer = spawnPeer(['--mode=ctp-tls-host', `--nodes=${k}`]);
   const raw = await rawTlsClient(Number(await rawPeer.line('READY')));
-  const ctp = await ctpClient(Number(await ctpPeer.line('READY')), nodes, { id: 'console', tls: benchTls('console') });
-  const subjects = { raw: (node: string) => raw.command(node), ctp: (node: string) => ctp.router.command(node, 'ptz', SMALL_CONTENT) };
+  const ctp = await ctpClient(Number(await ctpPeer.line('READY')), nodes, {
+    id: 'console',
+    tls: benchTls('console'),
+  });
+  const subjects = {
+    raw: (node: string) => raw.command(node),
+    ctp: (node: string) => ctp.router.command(node, 'ptz', SMALL_CONTENT),
+  };
   const servers = { raw: rawPeer, ctp: ctpPeer };
   await run(nodes, k, roundMs / 2, subjects.raw, rawPeer);
   await run(nodes, k, roundMs / 2, subjects.ctp, ctpPeer);
   const res = { raw: [] as RunResult[], ctp: [] as RunResult[] };
   for (let r = 0; r < rounds; r++)
-    for (const which of r % 2 === 0 ? (['raw', 'ctp'] as const) : (['ctp', 'raw'] as const)) res[which].push(await run(nodes, k, roundMs, subjects[which], servers[which]));
+    for (const which of r % 2 === 0 ? (['raw', 'ctp'] as const) : (['ctp', 'raw'] as const))
+      res[which].push(await run(nodes, k, roundMs, subjects[which], servers[which]));
   raw.close();
   await ctp.router.close();
   await ctp.transport.close();
@@ -59,6 +86,8 @@ for (const k of levels) {
     cmd: reproduce('tls', quick),
     note: `CPU per round trip: client ${c.cpuHere.toFixed(1)} µs + host ${c.cpuThere.toFixed(1)} µs (raw TLS ${b.cpuHere.toFixed(1)} + ${b.cpuThere.toFixed(1)} µs)`,
   });
-  process.stderr.write(`tls ${k} in flight: ${fmtRate(c.rate)} (p50 ${fmtUs(c.p50)}, p99 ${fmtUs(c.p99)}) vs raw TLS ${fmtRate(b.rate)} (p50 ${fmtUs(b.p50)}, p99 ${fmtUs(b.p99)}) = ${ratioText(ratio)}; CPU/RT client ${c.cpuHere.toFixed(1)}+host ${c.cpuThere.toFixed(1)} µs vs raw ${b.cpuHere.toFixed(1)}+${b.cpuThere.toFixed(1)} µs\n`);
+  process.stderr.write(
+    `tls ${k} in flight: ${fmtRate(c.rate)} (p50 ${fmtUs(c.p50)}, p99 ${fmtUs(c.p99)}) vs raw TLS ${fmtRate(b.rate)} (p50 ${fmtUs(b.p50)}, p99 ${fmtUs(b.p99)}) = ${ratioText(ratio)}; CPU/RT client ${c.cpuHere.toFixed(1)}+host ${c.cpuThere.toFixed(1)} µs vs raw ${b.cpuHere.toFixed(1)}+${b.cpuThere.toFixed(1)} µs\n`,
+  );
 }
 emitRows(rows);

@@ -26,22 +26,67 @@ export function makeDemoCerts(ids: readonly string[]): DemoCerts {
   };
   try {
     openssl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key');
-    openssl('req', '-x509', '-new', '-key', 'ca.key', '-sha256', '-days', '1', '-subj', '/CN=ctp-router demo CA', '-out', 'ca.crt',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-    writeFileSync(join(dir, 'router.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n');
+    openssl(
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      'ca.key',
+      '-sha256',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=ctp-router demo CA',
+      '-out',
+      'ca.crt',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    );
+    writeFileSync(
+      join(dir, 'router.ext'),
+      'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n',
+    );
     for (const id of ids) {
       openssl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${id}.key`);
       openssl('req', '-new', '-key', `${id}.key`, '-subj', `/CN=${id}`, '-out', `${id}.csr`);
-      openssl('x509', '-req', '-in', `${id}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-sha256', '-days', '1', '-extfile', 'router.ext', '-out', `${id}.crt`);
+      openssl(
+        'x509',
+        '-req',
+        '-in',
+        `${id}.csr`,
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-sha256',
+        '-days',
+        '1',
+        '-extfile',
+        'router.ext',
+        '-out',
+        `${id}.crt`,
+      );
     }
   } catch (err) {
     remove();
     const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim();
-    throw new Error(`could not make the demo certificates with openssl: ${stderr !== undefined && stderr !== '' ? stderr : (err as Error).message}`);
+    throw new Error(
+      `could not make the demo certificates with openssl: ${stderr !== undefined && stderr !== '' ? stderr : (err as Error).message}`,
+    );
   }
   return {
     dir,
-    flags: (id) => ['--tls-cert', join(dir, `${id}.crt`), '--tls-key', join(dir, `${id}.key`), '--tls-ca', join(dir, 'ca.crt')],
+    flags: (id) => [
+      '--tls-cert',
+      join(dir, `${id}.crt`),
+      '--tls-key',
+      join(dir, `${id}.key`),
+      '--tls-ca',
+      join(dir, 'ca.crt'),
+    ],
     remove,
   };
 }

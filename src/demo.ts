@@ -32,7 +32,10 @@ function natsArgs(argv: readonly string[]): string[] {
       out.push(a, next);
       i++;
     } else if (a.startsWith('--nats=') || a.startsWith('--nats-prefix=')) out.push(a);
-    else if (a !== '--tls') throw new Error(`unknown argument \`${a}\` (the demo takes --tls, --nats URL and --nats-prefix P)`);
+    else if (a !== '--tls')
+      throw new Error(
+        `unknown argument \`${a}\` (the demo takes --tls, --nats URL and --nats-prefix P)`,
+      );
   }
   return out;
 }
@@ -52,8 +55,14 @@ function json(v: unknown): string {
 }
 
 /** Start `ctp-router <args> --json`; `onRecord` gets every JSON line it prints. */
-function run(who: string, args: string[], onRecord: (r: Rec) => void): { child: ChildProcess; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [CLI, ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+function run(
+  who: string,
+  args: string[],
+  onRecord: (r: Rec) => void,
+): { child: ChildProcess; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [CLI, ...args, '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(child);
   let buf = '';
   child.stdout?.setEncoding('utf8').on('data', (s: string) => {
@@ -102,32 +111,59 @@ type Running = ReturnType<typeof run>;
 /** 1. The station hosts cam1 and mic1; its app echoes every request and publishes it as an event. */
 async function startStation(): Promise<{ station: Running; addr: string }> {
   let onListening: (port: number) => void = () => {};
-  const station = run('station', ['peer', '--id', 'station', ...tlsFlags('station'), ...(onBus ? NATS : ['--listen', '127.0.0.1:0']), '--node', 'cam1', '--node', 'mic1', '--echo'], (r) => {
-    switch (r.type) {
-      case 'bus':
-        say('station', `on the bus ${String(r.prefix)} via ${String(r.server)}`);
-        if (!onBus) break;
-        onListening(0);
-        break;
-      case 'listening':
-        say('station', `listening on ${String(r.host)}:${String(r.port)}, hosting ${(r.nodes as string[]).join(', ')}`);
-        onListening(r.port as number);
-        break;
-      case 'received':
-        say('station', `got ${[r.t, r.node, r.app, json(r.content ?? r.optionals)].filter((x) => x !== undefined && x !== '').map(String).join(' ')} from ${String(r.from)} → answers SUCCESS, publishes it as an event`);
-        break;
-      case 'nodes':
-        for (const n of r.added as string[]) say('station', `table: + ${n}`);
-        for (const n of r.removed as string[]) say('station', `table: - ${n}`);
-        break;
-      case 'released':
-        say('station', `released ${String(r.kind)} of ${String(r.node)}`);
-        break;
-      default:
-        break;
-    }
-  });
-  const port = await waitFor<number>((resolve) => (onListening = resolve), onBus ? 'the station to join the bus' : 'the station to listen');
+  const station = run(
+    'station',
+    [
+      'peer',
+      '--id',
+      'station',
+      ...tlsFlags('station'),
+      ...(onBus ? NATS : ['--listen', '127.0.0.1:0']),
+      '--node',
+      'cam1',
+      '--node',
+      'mic1',
+      '--echo',
+    ],
+    (r) => {
+      switch (r.type) {
+        case 'bus':
+          say('station', `on the bus ${String(r.prefix)} via ${String(r.server)}`);
+          if (!onBus) break;
+          onListening(0);
+          break;
+        case 'listening':
+          say(
+            'station',
+            `listening on ${String(r.host)}:${String(r.port)}, hosting ${(r.nodes as string[]).join(', ')}`,
+          );
+          onListening(r.port as number);
+          break;
+        case 'received':
+          say(
+            'station',
+            `got ${[r.t, r.node, r.app, json(r.content ?? r.optionals)]
+              .filter((x) => x !== undefined && x !== '')
+              .map(String)
+              .join(' ')} from ${String(r.from)} → answers SUCCESS, publishes it as an event`,
+          );
+          break;
+        case 'nodes':
+          for (const n of r.added as string[]) say('station', `table: + ${n}`);
+          for (const n of r.removed as string[]) say('station', `table: - ${n}`);
+          break;
+        case 'released':
+          say('station', `released ${String(r.kind)} of ${String(r.node)}`);
+          break;
+        default:
+          break;
+      }
+    },
+  );
+  const port = await waitFor<number>(
+    (resolve) => (onListening = resolve),
+    onBus ? 'the station to join the bus' : 'the station to listen',
+  );
   return { station, addr: `127.0.0.1:${port}` };
 }
 
@@ -140,13 +176,18 @@ function reach(addr: string): string[] {
 async function startViewer(addr: string): Promise<Running> {
   let watching = 0;
   let onWatching: () => void = () => {};
-  const viewer = run('viewer', ['watch', '--id', 'viewer', ...tlsFlags('viewer'), ...reach(addr), 'cam1', 'mic1'], (r) => {
-    if (r.type === 'watching') {
-      say('viewer', `monitoring ${String(r.node)}`);
-      if (++watching === 2) onWatching();
-    } else if (r.type === 'event') say('viewer', `event from ${String(r.node)}: ${json(r.content)}`);
-    else if (r.type === 'result') say('viewer', `register ${json(r.args)} → ${String(r.code)}`);
-  });
+  const viewer = run(
+    'viewer',
+    ['watch', '--id', 'viewer', ...tlsFlags('viewer'), ...reach(addr), 'cam1', 'mic1'],
+    (r) => {
+      if (r.type === 'watching') {
+        say('viewer', `monitoring ${String(r.node)}`);
+        if (++watching === 2) onWatching();
+      } else if (r.type === 'event')
+        say('viewer', `event from ${String(r.node)}: ${json(r.content)}`);
+      else if (r.type === 'result') say('viewer', `register ${json(r.args)} → ${String(r.code)}`);
+    },
+  );
   await waitFor<void>((resolve) => (onWatching = resolve), 'the viewer to monitor cam1 and mic1');
   return viewer;
 }
@@ -162,12 +203,27 @@ async function runConsole(addr: string): Promise<number | null> {
     ['stop', 'cam1', 'video'],
     ['unregister', 'cam1', 'controller'],
   ];
-  const consoleProc = run('console', ['call', '--id', 'console', ...tlsFlags('console'), ...reach(addr), ...ops.flatMap((op, i) => (i === 0 ? op : ['--', ...op]))], (r) => {
-    if (r.type === 'result') {
-      const content = r.content === undefined ? '' : ` ${json(r.content)}`;
-      say('console', `${String(r.op)} ${(r.args as string[]).join(' ')} → ${String(r.code)}${content}`);
-    } else if (r.type === 'event') say('console', `event from ${String(r.node)}: ${json(r.content)}`);
-  });
+  const consoleProc = run(
+    'console',
+    [
+      'call',
+      '--id',
+      'console',
+      ...tlsFlags('console'),
+      ...reach(addr),
+      ...ops.flatMap((op, i) => (i === 0 ? op : ['--', ...op])),
+    ],
+    (r) => {
+      if (r.type === 'result') {
+        const content = r.content === undefined ? '' : ` ${json(r.content)}`;
+        say(
+          'console',
+          `${String(r.op)} ${(r.args as string[]).join(' ')} → ${String(r.code)}${content}`,
+        );
+      } else if (r.type === 'event')
+        say('console', `event from ${String(r.node)}: ${json(r.content)}`);
+    },
+  );
   const code = await consoleProc.exited;
   say('console', `exited with code ${String(code)}`);
   return code;
@@ -182,7 +238,9 @@ async function stop(who: string, p: Running, signal: 'SIGINT' | 'SIGTERM'): Prom
 }
 
 async function main(): Promise<number> {
-  process.stdout.write(`ctp-router demo: a station, a viewer and a console, each its own process, ${onBus ? `on a NATS bus (${NATS.join(' ')})` : `over ${TLS ? 'mutual TLS' : 'TCP'} on loopback`}\n\n`);
+  process.stdout.write(
+    `ctp-router demo: a station, a viewer and a console, each its own process, ${onBus ? `on a NATS bus (${NATS.join(' ')})` : `over ${TLS ? 'mutual TLS' : 'TCP'} on loopback`}\n\n`,
+  );
   if (TLS) {
     certs = makeDemoCerts(['station', 'viewer', 'console']);
     say('', `made a throwaway CA and certificates (CN = router id) in ${certs.dir}`);
@@ -198,7 +256,9 @@ async function main(): Promise<number> {
     say('', `removed ${certs.dir}`);
   }
   const ok = consoleCode === 0 && viewerCode === 0 && stationCode === 0;
-  process.stdout.write(`\n${ok ? 'Done' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s; no process left running.\n`);
+  process.stdout.write(
+    `\n${ok ? 'Done' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s; no process left running.\n`,
+  );
   return ok ? 0 : 1;
 }
 

@@ -32,7 +32,11 @@ export interface CtpDrainHost {
   registrations(): readonly { node: string; type: CtpRegistrationType }[];
   /** Stop renewing persistent registrations. */
   stopPersistent(): void;
-  unregister(node: string, type: CtpRegistrationType, opts: { timeoutMs: number; queue: boolean }): Promise<CtpResult>;
+  unregister(
+    node: string,
+    type: CtpRegistrationType,
+    opts: { timeoutMs: number; queue: boolean },
+  ): Promise<CtpResult>;
   /** Requests in flight (own ones and those handlers are answering). */
   busy(): boolean;
   close(): Promise<void>;
@@ -40,22 +44,34 @@ export interface CtpDrainHost {
 
 /** Check `drain`'s options; the time budget in ms. */
 export function drainTimeout(opts: CtpDrainOptions | undefined): number {
-  if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw argumentError('opts', 'an object', opts);
+  if (opts !== undefined && (typeof opts !== 'object' || opts === null))
+    throw argumentError('opts', 'an object', opts);
   const t = opts?.timeoutMs ?? DEFAULT_DRAIN_MS;
-  if (typeof t !== 'number' || !(t >= 0) || t > MAX_TIMER_MS) throw argumentError('opts.timeoutMs', 'a number of milliseconds', t);
+  if (typeof t !== 'number' || !(t >= 0) || t > MAX_TIMER_MS)
+    throw argumentError('opts.timeoutMs', 'a number of milliseconds', t);
   return t;
 }
 
 /** Unregister everything, wait for what is in flight (at most `timeoutMs`), close. */
-export async function drain(host: CtpDrainHost, timers: CtpTimers, timeoutMs: number): Promise<void> {
+export async function drain(
+  host: CtpDrainHost,
+  timers: CtpTimers,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = timers.now() + timeoutMs;
   host.stopPersistent();
   const regs = host.registrations();
   debug('draining: %d registrations', regs.length);
   if (timeoutMs >= 1)
-    await Promise.all(regs.map((r) => host.unregister(r.node, r.type, { timeoutMs, queue: true }).catch(() => undefined)));
+    await Promise.all(
+      regs.map((r) =>
+        host.unregister(r.node, r.type, { timeoutMs, queue: true }).catch(() => undefined),
+      ),
+    );
   for (let i = 0; host.busy() && timers.now() < deadline && i <= timeoutMs / POLL_MS + 1; i++)
-    await new Promise<void>((resolve) => timers.set(resolve, Math.min(POLL_MS, deadline - timers.now())));
+    await new Promise<void>((resolve) =>
+      timers.set(resolve, Math.min(POLL_MS, deadline - timers.now())),
+    );
   debug('drained (%s)', host.busy() ? 'timed out' : 'idle');
   await host.close();
 }

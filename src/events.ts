@@ -48,8 +48,7 @@ export interface CtpDropped<P = unknown> {
 
 /** One node name hosted by two routers, or another router using this router's id. */
 export type CtpConflict =
-  | { kind: 'node'; node: string; hosts: string[] }
-  | { kind: 'router-id'; id: string };
+  { kind: 'node'; node: string; hosts: string[] } | { kind: 'router-id'; id: string };
 
 /** Payload of `registered`. */
 export interface CtpRegisteredEvent {
@@ -127,4 +126,7 @@ export interface CtpRouterEvents<P = unknown> {
 }
 
 /** Emit one of the router's events (the parts report through it; a throwing listener never breaks them). */
-export type CtpEmit<P = unknown> = <K extends keyof CtpRouterEvents<P>>(event: K, ...args: Parameters<CtpRouterEvents<P>[K]>) => void;
+export type CtpEmit<P = unknown> = <K extends keyof CtpRouterEvents<P>>(
+  event: K,
+  ...args: Parameters<CtpRouterEvents<P>[K]>
+) => void;

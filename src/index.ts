@@ -16,7 +16,12 @@ export type {
 export type { CtpRouterOptions, CtpRequestOptions, CtpIdentity } from './options.js';
 export { canonicalAdvert } from './link-state/signing.js';
 export { CtpReply } from './host/handlers.js';
-export type { CtpHandler, CtpHandlerRequest, CtpHandlerCommand, CtpHandlerStartStop } from './host/handlers.js';
+export type {
+  CtpHandler,
+  CtpHandlerRequest,
+  CtpHandlerCommand,
+  CtpHandlerStartStop,
+} from './host/handlers.js';
 export type { CtpRegisterOptions } from './caller/persistent.js';
 export { PERSISTENT_BASE_MS, PERSISTENT_MAX_MS } from './caller/persistent.js';
 export type { CtpWaitForNodeOptions } from './caller/wait-node.js';

@@ -1,7 +1,6 @@
 /**
  * Router options (PROTOCOL.md section 2), their defaults and validation.
  */
-import type { KeyObject } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { isClock, MAX_TIMER_MS, systemClock, type CtpClock } from './base/clock.js';
 import { jsonCodec } from './wire/codec.js';
@@ -9,7 +8,13 @@ import { argumentError } from './base/errors.js';
 import type { CtpCodec, CtpMessage } from './base/messages.js';
 import { isValidRouterId } from './base/names.js';
 import type { CtpRunOptions } from './caller/requests.js';
-import { resolveIdentity, type CtpResolvedIdentity } from './link-state/signing.js';
+import {
+  resolveIdentity,
+  type CtpIdentity,
+  type CtpResolvedIdentity,
+} from './link-state/signing.js';
+
+export type { CtpIdentity } from './link-state/signing.js';
 import { checkOptionKeys, keysOf } from './base/suggest.js';
 
 /** Options of `new CtpRouter(onReceived, send, onNodesUpdated, options)`. */
@@ -56,13 +61,6 @@ export interface CtpRouterOptions<P = unknown> {
   identity?: CtpIdentity;
 }
 
-/** This router's signing identity: its private key, its certificate (subject CN = router id) and the CA that signs every router's certificate. */
-export interface CtpIdentity {
-  key: string | KeyObject;
-  cert: string;
-  ca: string | readonly string[];
-}
-
 /** Options with every default filled in. */
 export interface CtpResolvedOptions<P> {
   id: string;
@@ -103,7 +101,12 @@ export const DEFAULTS = {
   maxMonitorsPerNode: 256,
 } as const;
 
-function positiveInt(options: Record<string, unknown>, key: keyof typeof DEFAULTS, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+function positiveInt(
+  options: Record<string, unknown>,
+  key: keyof typeof DEFAULTS,
+  min = 1,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const v = options[key];
   if (v === undefined) return DEFAULTS[key];
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
@@ -114,15 +117,33 @@ function positiveInt(options: Record<string, unknown>, key: keyof typeof DEFAULT
 /** An idle timeout: `undefined`, or an integer from 1 to MAX_TIMER_MS milliseconds. */
 export function idleMs(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_TIMER_MS) throw argumentError(name, `an integer from 1 to ${MAX_TIMER_MS}`, v);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_TIMER_MS)
+    throw argumentError(name, `an integer from 1 to ${MAX_TIMER_MS}`, v);
   return v;
 }
 
 /** Every key of `CtpRouterOptions`: any other throws (with a "did you mean"). */
 const ROUTER_KEYS = keysOf<CtpRouterOptions>({
-  id: true, nodes: true, virtualNodes: true, responseTimeoutMs: true, registrationWaitMs: true, leaseGraceMs: true, maxHops: true,
-  maxFrameBytes: true, maxNodesPerAdvert: true, maxWaitingRegistrations: true, maxRouters: true, staleAdvertMs: true, codec: true,
-  authorize: true, clock: true, minAdvertIntervalMs: true, maxTableNodes: true, maxMonitorsPerNode: true, maxControlIdleMs: true, identity: true,
+  id: true,
+  nodes: true,
+  virtualNodes: true,
+  responseTimeoutMs: true,
+  registrationWaitMs: true,
+  leaseGraceMs: true,
+  maxHops: true,
+  maxFrameBytes: true,
+  maxNodesPerAdvert: true,
+  maxWaitingRegistrations: true,
+  maxRouters: true,
+  staleAdvertMs: true,
+  codec: true,
+  authorize: true,
+  clock: true,
+  minAdvertIntervalMs: true,
+  maxTableNodes: true,
+  maxMonitorsPerNode: true,
+  maxControlIdleMs: true,
+  identity: true,
 });
 /** Every key of `CtpIdentity`. */
 const IDENTITY_KEYS = keysOf<CtpIdentity>({ key: true, cert: true, ca: true });
@@ -133,21 +154,40 @@ export function resolveOptions<P>(options: CtpRouterOptions<P> | undefined): Ctp
   if (typeof options !== 'object') throw argumentError('options', 'an object', options);
   const o = options as Record<string, unknown>;
   checkOptionKeys(o, ROUTER_KEYS, 'CtpRouter');
-  if (typeof options.identity === 'object' && options.identity !== null) checkOptionKeys(options.identity, IDENTITY_KEYS, 'CtpRouter', 'identity.');
+  if (typeof options.identity === 'object' && options.identity !== null)
+    checkOptionKeys(options.identity, IDENTITY_KEYS, 'CtpRouter', 'identity.');
   // Certificate dates are checked on the router's clock (a bad clock is refused below).
-  const identity = options.identity === undefined ? undefined : resolveIdentity(options.identity, (isClock(options.clock) ? options.clock : systemClock).now());
+  const identity =
+    options.identity === undefined
+      ? undefined
+      : resolveIdentity(
+          options.identity,
+          (isClock(options.clock) ? options.clock : systemClock).now(),
+        );
   const id = options.id ?? identity?.cn ?? randomUUID();
-  if (!isValidRouterId(id)) throw argumentError('options.id', '1–128 characters of [A-Za-z0-9._:-]', id);
-  if (identity !== undefined && identity.cn !== id) throw argumentError('options.id', `the subject CN of \`identity.cert\` (${identity.cn})`, id);
+  if (!isValidRouterId(id))
+    throw argumentError('options.id', '1–128 characters of [A-Za-z0-9._:-]', id);
+  if (identity !== undefined && identity.cn !== id)
+    throw argumentError('options.id', `the subject CN of \`identity.cert\` (${identity.cn})`, id);
   const nodes = options.nodes ?? [];
   if (!Array.isArray(nodes)) throw argumentError('options.nodes', 'an array of node names', nodes);
   const codec = options.codec ?? jsonCodec;
-  if (typeof codec !== 'object' || codec === null || typeof codec.encode !== 'function' || typeof codec.decode !== 'function')
+  if (
+    typeof codec !== 'object' ||
+    codec === null ||
+    typeof codec.encode !== 'function' ||
+    typeof codec.decode !== 'function'
+  )
     throw argumentError('options.codec', 'an object with `encode` and `decode` functions', codec);
   if (options.authorize !== undefined && typeof options.authorize !== 'function')
     throw argumentError('options.authorize', 'a function', options.authorize);
   const clock = options.clock ?? systemClock;
-  if (!isClock(clock)) throw argumentError('options.clock', 'an object with `now`, `setTimeout` and `clearTimeout` functions', clock);
+  if (!isClock(clock))
+    throw argumentError(
+      'options.clock',
+      'an object with `now`, `setTimeout` and `clearTimeout` functions',
+      clock,
+    );
   return {
     id,
     nodes,
@@ -187,21 +227,35 @@ export interface CtpRequestOptions {
   idleTimeoutMs?: number;
 }
 
-export function resolveRequestOptions(opts: CtpRequestOptions | undefined, defaultTimeout: number): CtpRunOptions {
+export function resolveRequestOptions(
+  opts: CtpRequestOptions | undefined,
+  defaultTimeout: number,
+): CtpRunOptions {
   if (opts === undefined) return defaultRunOptions(defaultTimeout);
   if (typeof opts !== 'object' || opts === null) throw argumentError('opts', 'an object', opts);
   const { signal, timeoutMs, queue } = opts;
   const idleTimeoutMs = idleMs(opts.idleTimeoutMs, 'opts.idleTimeoutMs');
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw argumentError('opts.signal', 'an AbortSignal', signal);
-  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || timeoutMs > MAX_TIMER_MS))
+  if (signal !== undefined && !(signal instanceof AbortSignal))
+    throw argumentError('opts.signal', 'an AbortSignal', signal);
+  if (
+    timeoutMs !== undefined &&
+    (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || timeoutMs > MAX_TIMER_MS)
+  )
     throw argumentError('opts.timeoutMs', 'a positive number of milliseconds', timeoutMs);
-  if (queue !== undefined && typeof queue !== 'boolean') throw argumentError('opts.queue', 'a boolean', queue);
+  if (queue !== undefined && typeof queue !== 'boolean')
+    throw argumentError('opts.queue', 'a boolean', queue);
   return { signal, timeoutMs: timeoutMs ?? defaultTimeout, queue: queue ?? false, idleTimeoutMs };
 }
 
 // The options of a request made without any, frozen and shared (one object per request less on the hot path).
 let lastDefaults: Readonly<CtpRunOptions> | undefined;
 function defaultRunOptions(timeoutMs: number): Readonly<CtpRunOptions> {
-  if (lastDefaults?.timeoutMs !== timeoutMs) lastDefaults = Object.freeze({ signal: undefined, timeoutMs, queue: false, idleTimeoutMs: undefined });
+  if (lastDefaults?.timeoutMs !== timeoutMs)
+    lastDefaults = Object.freeze({
+      signal: undefined,
+      timeoutMs,
+      queue: false,
+      idleTimeoutMs: undefined,
+    });
   return lastDefaults;
 }

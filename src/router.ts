@@ -10,7 +10,11 @@
  */
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
-import type { CtpNodesUpdatedCallback, CtpReceivedCallback, CtpSendCallback } from './base/callbacks.js';
+import type {
+  CtpNodesUpdatedCallback,
+  CtpReceivedCallback,
+  CtpSendCallback,
+} from './base/callbacks.js';
 import { checkControl, checkNode, checkNodeNames, checkType } from './base/checks.js';
 import { CtpTimers } from './base/clock.js';
 import { CtpClosedError, CtpInternalError, argumentError } from './base/errors.js';
@@ -30,12 +34,23 @@ import { CtpLinkState } from './link-state/link-state.js';
 import type { CtpPeerInfo } from './link-state/media.js';
 import { resolveVirtualNodes, wantsVirtual, type CtpNodesOptions } from './link-state/node-list.js';
 import { CtpOcmTable } from './ocm-table.js';
-import { resolveOptions, resolveRequestOptions, type CtpRequestOptions, type CtpResolvedOptions, type CtpRouterOptions } from './options.js';
+import {
+  resolveOptions,
+  resolveRequestOptions,
+  type CtpRequestOptions,
+  type CtpResolvedOptions,
+  type CtpRouterOptions,
+} from './options.js';
 import type { CtpSnapshot, CtpStats } from './snapshot.js';
 import { CtpReporter } from './wire/report.js';
 import { CtpWire } from './wire/wire.js';
 
-export type { CtpNodesUpdatedCallback, CtpReceivedCallback, CtpSendCallback, CtpSendInfo } from './base/callbacks.js';
+export type {
+  CtpNodesUpdatedCallback,
+  CtpReceivedCallback,
+  CtpSendCallback,
+  CtpSendInfo,
+} from './base/callbacks.js';
 export type { CtpNodeSnapshot, CtpRouterSnapshot, CtpSnapshot, CtpStats } from './snapshot.js';
 
 const debug = createDebug('ctp:router');
@@ -76,9 +91,11 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     options?: CtpRouterOptions<P>,
   ) {
     super();
-    if (typeof onReceived !== 'function') throw argumentError('onReceived', 'a function', onReceived);
+    if (typeof onReceived !== 'function')
+      throw argumentError('onReceived', 'a function', onReceived);
     if (typeof send !== 'function') throw argumentError('send', 'a function', send);
-    if (typeof onNodesUpdated !== 'function') throw argumentError('onNodesUpdated', 'a function', onNodesUpdated);
+    if (typeof onNodesUpdated !== 'function')
+      throw argumentError('onNodesUpdated', 'a function', onNodesUpdated);
     const o = (this.opts = resolveOptions(options));
     const clock = o.clock;
     this.id = o.id;
@@ -86,9 +103,21 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     this.codec = o.codec;
     this.pending = new CtpPendingMap(clock);
     this.wire = new CtpWire(this.codec, send, this.report, o);
-    this.linkState = new CtpLinkState(this.wire, { ...o, virtualNodes: resolveVirtualNodes(options) }, onNodesUpdated, this);
+    this.linkState = new CtpLinkState(
+      this.wire,
+      { ...o, virtualNodes: resolveVirtualNodes(options) },
+      onNodesUpdated,
+      this,
+    );
     this.host = new CtpHost(this.linkState, new CtpTimers(clock), o, onReceived, this.report);
-    this.caller = new CtpCaller(this.linkState, this.host, this.pending, o, onReceived, this.report);
+    this.caller = new CtpCaller(
+      this.linkState,
+      this.host,
+      this.pending,
+      o,
+      onReceived,
+      this.report,
+    );
     this.table = new CtpOcmTable(this.linkState.table, this.host, this.caller.registrant);
     this.publishing = { table: this.linkState.table, host: this.host, out: this.wire.out };
     // The doors: the wire hands frames to link state, which hands this router's to the host and the caller.
@@ -117,12 +146,21 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
       checkNode(node);
       checkType(type);
       checkPersistent(opts);
-      return this.caller.register(node, type, resolveRequestOptions(opts, this.opts.responseTimeoutMs), opts);
+      return this.caller.register(
+        node,
+        type,
+        resolveRequestOptions(opts, this.opts.responseTimeoutMs),
+        opts,
+      );
     });
   }
 
   /** End this router's registration of `type` on `node` (seed `CTPC_UNREGISTER`); a persistent one is not renewed. */
-  unregister(node: string, type: CtpRegistrationType, opts?: CtpRequestOptions): Promise<CtpResult> {
+  unregister(
+    node: string,
+    type: CtpRegistrationType,
+    opts?: CtpRequestOptions,
+  ): Promise<CtpResult> {
     return this.rejecting(() => {
       const o = resolveRequestOptions(opts, this.opts.responseTimeoutMs);
       checkNode(node);
@@ -133,26 +171,50 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   }
 
   /** Controller only: START `app` on `node` and wait for the host's response (seed `CTPC_START`). */
-  start(node: string, app: string, optionals?: Record<string, unknown>, opts?: CtpRequestOptions): Promise<CtpResult> {
+  start(
+    node: string,
+    app: string,
+    optionals?: Record<string, unknown>,
+    opts?: CtpRequestOptions,
+  ): Promise<CtpResult> {
     return this.control('START', node, app, optionals, opts);
   }
 
   /** Controller only: STOP `app` on `node` and wait for the host's response (seed `CTPC_STOP`). */
-  stop(node: string, app: string, optionals?: Record<string, unknown>, opts?: CtpRequestOptions): Promise<CtpResult> {
+  stop(
+    node: string,
+    app: string,
+    optionals?: Record<string, unknown>,
+    opts?: CtpRequestOptions,
+  ): Promise<CtpResult> {
     return this.control('STOP', node, app, optionals, opts);
   }
 
   /** Controller only: send `content` to `app` on `node` and wait for the host's response (seed `CTPC_COMMAND`). */
-  command(node: string, app: string, content: unknown, opts?: CtpRequestOptions): Promise<CtpResult> {
+  command(
+    node: string,
+    app: string,
+    content: unknown,
+    opts?: CtpRequestOptions,
+  ): Promise<CtpResult> {
     return this.control('COMMAND', node, app, content, opts);
   }
 
   /** start, stop, command: no closure per request (the hot path, BENCHMARKS.md). */
-  private control(t: 'START' | 'STOP' | 'COMMAND', node: string, app: string, payload: unknown, opts: CtpRequestOptions | undefined): Promise<CtpResult> {
+  private control(
+    t: 'START' | 'STOP' | 'COMMAND',
+    node: string,
+    app: string,
+    payload: unknown,
+    opts: CtpRequestOptions | undefined,
+  ): Promise<CtpResult> {
     try {
       this.assertOpen();
       checkControl(t, node, app, payload);
-      return this.caller.run(this.caller.registrant.control(t, node, app, payload), resolveRequestOptions(opts, this.opts.responseTimeoutMs));
+      return this.caller.run(
+        this.caller.registrant.control(t, node, app, payload),
+        resolveRequestOptions(opts, this.opts.responseTimeoutMs),
+      );
     } catch (err) {
       return Promise.reject(err);
     }
@@ -167,7 +229,12 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
    * one replaced it), nothing is sent: `ERROR`, reason `stale`, so a host app's
    * late answer never resolves the caller's next request.
    */
-  respond(node: string, content?: unknown, code: ReturnCode = ReturnCode.SUCCESS, re?: number): CtpResult {
+  respond(
+    node: string,
+    content?: unknown,
+    code: ReturnCode = ReturnCode.SUCCESS,
+    re?: number,
+  ): CtpResult {
     this.assertOpen();
     return respondAt(this.publishing, node, content, code, re);
   }
@@ -236,13 +303,17 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   drain(opts?: CtpDrainOptions): Promise<void> {
     return this.rejecting(() => {
       const caller = this.caller;
-      return drain({
-        registrations: () => caller.registrant.list(),
-        stopPersistent: () => caller.persistence.close(),
-        unregister: (node, type, o) => this.unregister(node, type, o),
-        busy: () => this.pending.size > 0 || this.host.busy > 0,
-        close: () => this.close(),
-      }, new CtpTimers(this.opts.clock), drainTimeout(opts));
+      return drain(
+        {
+          registrations: () => caller.registrant.list(),
+          stopPersistent: () => caller.persistence.close(),
+          unregister: (node, type, o) => this.unregister(node, type, o),
+          busy: () => this.pending.size > 0 || this.host.busy > 0,
+          close: () => this.close(),
+        },
+        new CtpTimers(this.opts.clock),
+        drainTimeout(opts),
+      );
     });
   }
 
@@ -289,7 +360,11 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
 
   /** Plain counters. */
   stats(): CtpStats {
-    return { ...this.wire.out.counters, dropped: { ...this.report.drops }, pending: this.pending.size };
+    return {
+      ...this.wire.out.counters,
+      dropped: { ...this.report.drops },
+      pending: this.pending.size,
+    };
   }
 
   /** A plain-data copy of the table. */

@@ -65,12 +65,19 @@ function define<T>(obj: Record<string, T>, key: string, value: T): void {
   Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
-export function takeSnapshot<P>(table: CtpTable<P>, host: CtpHost<P>, registrant: CtpRegistrant<P>): CtpSnapshot {
+export function takeSnapshot<P>(
+  table: CtpTable<P>,
+  host: CtpHost<P>,
+  registrant: CtpRegistrant<P>,
+): CtpSnapshot {
   const id = table.id;
   const nodes: Record<string, CtpNodeSnapshot> = {};
   for (const name of table.sortedNames()) {
     const origin = table.ownerOf(name) as string;
-    const entry: CtpNodeSnapshot = { owner: origin === id ? 'local' : (table.firstHop(origin) as string), origin };
+    const entry: CtpNodeSnapshot = {
+      owner: origin === id ? 'local' : (table.firstHop(origin) as string),
+      origin,
+    };
     if (origin === id) {
       // A local node shows the host's records only: this router's own
       // registration of a same-named node elsewhere (a conflict) is another
@@ -105,6 +112,8 @@ export function takeSnapshot<P>(table: CtpTable<P>, host: CtpHost<P>, registrant
     nodes,
     routers,
     neighbors: table.neighborIds(),
-    registrations: registrant.list().map((r) => ({ node: r.node, type: r.type, virtualNode: r.virtual, host: r.host })),
+    registrations: registrant
+      .list()
+      .map((r) => ({ node: r.node, type: r.type, virtualNode: r.virtual, host: r.host })),
   };
 }

@@ -41,7 +41,10 @@ describe('async callbacks that reject', () => {
     await net.settle();
     const errors = record<CtpCallbackError>(h as never, 'error');
     await c.register('cam1', 'controller');
-    expect(await c.command('cam1', 'x', 1)).toEqual({ code: 'ERROR', reason: 'host-callback-failed' });
+    expect(await c.command('cam1', 'x', 1)).toEqual({
+      code: 'ERROR',
+      reason: 'host-callback-failed',
+    });
     expect(errors.map((e) => [e.code, e.callback])).toEqual([['ERR_CTP_CALLBACK', 'onReceived']]);
     expect((errors[0]?.cause as Error).message).toBe('async failure on COMMAND');
     await turns();

@@ -12,7 +12,11 @@ import { record, topology, type TestNet } from './helpers.js';
 const realSetImmediate = globalThis.setImmediate;
 const dir = new URL('./fixtures/tls/', import.meta.url);
 const pem = (name: string): string => readFileSync(new URL(name, dir), 'utf8');
-const ident = (name: string): CtpIdentity => ({ key: pem(`${name}.key`), cert: pem(`${name}.crt`), ca: pem('ca.crt') });
+const ident = (name: string): CtpIdentity => ({
+  key: pem(`${name}.key`),
+  cert: pem(`${name}.crt`),
+  ca: pem('ca.crt'),
+});
 const cams = (n: number): string[] => Array.from({ length: n }, (_, i) => `cam${i}`);
 
 let net: TestNet | undefined;
@@ -26,13 +30,29 @@ afterEach(async () => {
 async function withTimeStopped<T>(p: Promise<T>): Promise<T | undefined> {
   let out: T | undefined;
   void p.then((v) => (out = v));
-  for (let i = 0; i < 200 && out === undefined; i++) await new Promise<void>((r) => realSetImmediate(r));
+  for (let i = 0; i < 200 && out === undefined; i++)
+    await new Promise<void>((r) => realSetImmediate(r));
   return out;
 }
 
 /** A REGISTER frame as a router would send it. */
-function registerFrame(id: number, node: string, registrant: string, claim: number | undefined, extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({ v: 1, t: 'REGISTER', id, to: 'h', node, controller: registrant, ...(claim === undefined ? {} : { claim }), ...extra });
+function registerFrame(
+  id: number,
+  node: string,
+  registrant: string,
+  claim: number | undefined,
+  extra: Record<string, unknown> = {},
+): string {
+  return JSON.stringify({
+    v: 1,
+    t: 'REGISTER',
+    id,
+    to: 'h',
+    node,
+    controller: registrant,
+    ...(claim === undefined ? {} : { claim }),
+    ...extra,
+  });
 }
 
 describe('registration claims (defaults on)', () => {
@@ -46,7 +66,9 @@ describe('registration claims (defaults on)', () => {
       for (const node of cams(10)) {
         expect(await withTimeStopped(c.register(node, type))).toEqual({ code: 'SUCCESS' });
         if (!h.nodes().includes(`${type}[${node}]@c`)) beforeAdvert++;
-        expect(h.snapshot().nodes[node]?.[type === 'controller' ? 'controller' : 'monitors']).toEqual(type === 'controller' ? `controller[${node}]@c` : [`monitor[${node}]@c`]);
+        expect(
+          h.snapshot().nodes[node]?.[type === 'controller' ? 'controller' : 'monitors'],
+        ).toEqual(type === 'controller' ? `controller[${node}]@c` : [`monitor[${node}]@c`]);
         expect(await withTimeStopped(c.unregister(node, type))).toEqual({ code: 'SUCCESS' });
       }
     // The pacing held the own adverts back: most answers came before the advert (the old rule waited for it).
@@ -54,14 +76,21 @@ describe('registration claims (defaults on)', () => {
   });
 
   it('a burst of 1,000 registrations is answered with a handful of adverts', async () => {
-    net = await topology(['h', 'c'], [['h', 'c']], (id) => (id === 'h' ? { nodes: cams(1000) } : {}));
+    net = await topology(['h', 'c'], [['h', 'c']], (id) =>
+      id === 'h' ? { nodes: cams(1000) } : {},
+    );
     const c = net.router('c');
     let adverts = 0;
     net.onFrame = (f) => void (f.from === 'c' && f.frame.includes('"t":"REPORTNODE"') && adverts++);
     const results = await Promise.all(cams(1000).map((n) => c.register(n, 'controller')));
     expect(results.every((r) => r.code === 'SUCCESS')).toBe(true);
     await net.settle();
-    expect(net.router('h').nodes().filter((n) => n.startsWith('controller['))).toHaveLength(1000);
+    expect(
+      net
+        .router('h')
+        .nodes()
+        .filter((n) => n.startsWith('controller[')),
+    ).toHaveLength(1000);
     expect(adverts).toBeGreaterThanOrEqual(1);
     expect(adverts).toBeLessThanOrEqual(4);
   });
@@ -79,7 +108,9 @@ describe('registration claims (defaults on)', () => {
     await net.settle();
     expect(released).toEqual([]);
     await net.advance(5_000); // leaseGraceMs
-    expect(released).toEqual([{ node: 'cam1', type: 'controller', registrant: 'controller[cam1]@c' }]);
+    expect(released).toEqual([
+      { node: 'cam1', type: 'controller', registrant: 'controller[cam1]@c' },
+    ]);
     expect(h.snapshot().nodes.cam1?.controller).toBeUndefined();
   });
 
@@ -122,7 +153,11 @@ describe('registration claims (defaults on)', () => {
     const h = net.router('h');
     const dropped = record<{ reason: string }>(h, 'dropped');
     net.inject('c', 'h', registerFrame(81, 'cam1', 'controller[cam1]@c', -1));
-    net.inject('c', 'h', registerFrame(82, 'cam1', 'controller[cam1]@c', 5, { claimSig: 'not base64!' }));
+    net.inject(
+      'c',
+      'h',
+      registerFrame(82, 'cam1', 'controller[cam1]@c', 5, { claimSig: 'not base64!' }),
+    );
     net.inject('c', 'h', registerFrame(83, 'cam1', 'controller[cam1]@c', 5, { claimSig: 12 }));
     await net.settle();
     expect(dropped.map((d) => d.reason)).toEqual(['malformed', 'malformed', 'malformed']);
@@ -136,7 +171,8 @@ describe('registration claims (defaults on)', () => {
       net = await topology(['station', 'console'], [['station', 'console']], opts);
       const c = net.router('console');
       vi.useFakeTimers();
-      for (const node of cams(3)) expect(await withTimeStopped(c.register(node, 'controller'))).toEqual({ code: 'SUCCESS' });
+      for (const node of cams(3))
+        expect(await withTimeStopped(c.register(node, 'controller'))).toEqual({ code: 'SUCCESS' });
     });
 
     it('an unsigned or forged claim is not taken: the REGISTER waits for the advert that never lists it', async () => {
@@ -144,9 +180,22 @@ describe('registration claims (defaults on)', () => {
       const h = net.router('station');
       const seq = net.router('console').snapshot().seq + 1;
       const frame = (id: number, extra: Record<string, unknown>): string =>
-        JSON.stringify({ v: 1, t: 'REGISTER', id, to: 'station', node: 'cam0', controller: 'controller[cam0]@console', claim: seq, ...extra });
+        JSON.stringify({
+          v: 1,
+          t: 'REGISTER',
+          id,
+          to: 'station',
+          node: 'cam0',
+          controller: 'controller[cam0]@console',
+          claim: seq,
+          ...extra,
+        });
       net.inject('console', 'station', frame(90, {}));
-      net.inject('console', 'station', frame(91, { claimSig: Buffer.from('forged signature bytes').toString('base64') }));
+      net.inject(
+        'console',
+        'station',
+        frame(91, { claimSig: Buffer.from('forged signature bytes').toString('base64') }),
+      );
       await net.settle();
       expect(h.snapshot().nodes.cam0?.controller).toBeUndefined();
     });

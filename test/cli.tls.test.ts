@@ -10,29 +10,67 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, killAll, ROOT, runCli, spawnCli, startPeer, type Proc } from './tcp/procs.js';
 
 const FIX = join(ROOT, 'test/fixtures/tls');
-const tls = (name: string): string[] => ['--tls-cert', join(FIX, `${name}.crt`), '--tls-key', join(FIX, `${name}.key`), '--tls-ca', join(FIX, 'ca.crt')];
+const tls = (name: string): string[] => [
+  '--tls-cert',
+  join(FIX, `${name}.crt`),
+  '--tls-key',
+  join(FIX, `${name}.key`),
+  '--tls-ca',
+  join(FIX, 'ca.crt'),
+];
 
 let station: { proc: Proc; port: number; addr: string };
 
 beforeAll(async () => {
   await ensureBuilt();
-  station = await startPeer([...tls('station'), '--listen', '127.0.0.1:0', '--node', 'cam1', '--echo']);
+  station = await startPeer([
+    ...tls('station'),
+    '--listen',
+    '127.0.0.1:0',
+    '--node',
+    'cam1',
+    '--echo',
+  ]);
 }, 120_000);
 afterAll(killAll);
 
 describe('ctp-router over TLS', () => {
   it('peer takes its id from the certificate; call and watch work over mutual TLS', async () => {
     expect(station.proc.records[0]).toMatchObject({ type: 'listening', id: 'station' });
-    const viewer = spawnCli(['watch', '--json', ...tls('viewer'), '--connect', `station@${station.addr}`, 'cam1']);
+    const viewer = spawnCli([
+      'watch',
+      '--json',
+      ...tls('viewer'),
+      '--connect',
+      `station@${station.addr}`,
+      'cam1',
+    ]);
     await viewer.waitFor((r) => r.type === 'watching', 10_000, 'the viewer to watch cam1');
-    const r = await runCli(['call', ...tls('console'), '--connect', station.addr, 'register', 'cam1', 'controller', '--', 'command', 'cam1', 'pan', '{"deg":30}']);
+    const r = await runCli([
+      'call',
+      ...tls('console'),
+      '--connect',
+      station.addr,
+      'register',
+      'cam1',
+      'controller',
+      '--',
+      'command',
+      'cam1',
+      'pan',
+      '{"deg":30}',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^register cam1 controller: SUCCESS$/m);
     expect(r.stdout).toMatch(/^command cam1 pan \{"deg":30\}: SUCCESS/m);
     await viewer.waitFor((rec) => rec.type === 'event', 8000, 'the event at the viewer');
     // The station saw the console's request as from `console`, over a link named by its certificate.
     await station.proc.waitFor((rec) => rec.type === 'received' && rec.from === 'console');
-    expect(station.proc.records.some((rec) => rec.type === 'link' && String(rec.peer).endsWith('(console)'))).toBe(true);
+    expect(
+      station.proc.records.some(
+        (rec) => rec.type === 'link' && String(rec.peer).endsWith('(console)'),
+      ),
+    ).toBe(true);
     expect(await viewer.stop('SIGINT')).toEqual({ code: 0, signal: null });
     const nodes = await runCli(['nodes', '--json', ...tls('relay'), '--connect', station.addr]);
     expect(nodes.code, nodes.stderr).toBe(0);
@@ -41,45 +79,174 @@ describe('ctp-router over TLS', () => {
 
   it('a station that does not trust our CA, no TLS at all, or the wrong router at the address: exit 1', async () => {
     // intruder.crt (CN=console) is issued by another CA, which does not vouch for the station either.
-    const foreign = await runCli(['nodes', '--wait-ms', '2000', '--connect', station.addr, '--tls-cert', join(FIX, 'intruder.crt'), '--tls-key', join(FIX, 'intruder.key'), '--tls-ca', join(FIX, 'other-ca.crt')]);
+    const foreign = await runCli([
+      'nodes',
+      '--wait-ms',
+      '2000',
+      '--connect',
+      station.addr,
+      '--tls-cert',
+      join(FIX, 'intruder.crt'),
+      '--tls-key',
+      join(FIX, 'intruder.key'),
+      '--tls-ca',
+      join(FIX, 'other-ca.crt'),
+    ]);
     expect(foreign.code).toBe(1);
     expect(foreign.stderr).toMatch(/cannot connect to 127\.0\.0\.1:\d+/);
     // Each failed attempt on its own line, with node's verification code.
-    expect(foreign.stderr).toMatch(/^ctp-router: dial 127\.0\.0\.1:\d+ failed: (SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE) \(.+\)$/m);
+    expect(foreign.stderr).toMatch(
+      /^ctp-router: dial 127\.0\.0\.1:\d+ failed: (SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE) \(.+\)$/m,
+    );
     const plain = await runCli(['nodes', '--wait-ms', '1000', '--connect', station.addr]);
     expect(plain.code).toBe(1);
-    expect(plain.stderr).toMatch(/^ctp-router: dial 127\.0\.0\.1:\d+ failed: (ERR_CTP_LINK_CLOSED \(127\.0\.0\.1:\d+ closed the link before sending anything \(is it a TLS listener\?\)\)|ECONNRESET .*)$/m);
+    expect(plain.stderr).toMatch(
+      /^ctp-router: dial 127\.0\.0\.1:\d+ failed: (ERR_CTP_LINK_CLOSED \(127\.0\.0\.1:\d+ closed the link before sending anything \(is it a TLS listener\?\)\)|ECONNRESET .*)$/m,
+    );
     // The station printed the plaintext attempt it refused, with the reason.
-    const refused = await station.proc.waitFor((r) => r.type === 'refused' && r.code === 'ERR_SSL_WRONG_VERSION_NUMBER', 5000, 'the refused plaintext attempt');
-    expect(refused).toMatchObject({ reason: 'tls-handshake', remote: expect.stringMatching(/^127\.0\.0\.1:\d+$/) as unknown });
-    const wrongServer = await runCli(['nodes', '--wait-ms', '2000', ...tls('console'), '--connect', `relay@${station.addr}`]);
+    const refused = await station.proc.waitFor(
+      (r) => r.type === 'refused' && r.code === 'ERR_SSL_WRONG_VERSION_NUMBER',
+      5000,
+      'the refused plaintext attempt',
+    );
+    expect(refused).toMatchObject({
+      reason: 'tls-handshake',
+      remote: expect.stringMatching(/^127\.0\.0\.1:\d+$/) as unknown,
+    });
+    const wrongServer = await runCli([
+      'nodes',
+      '--wait-ms',
+      '2000',
+      ...tls('console'),
+      '--connect',
+      `relay@${station.addr}`,
+    ]);
     expect(wrongServer.code).toBe(1);
     expect(wrongServer.stderr).toMatch(/names station, expected relay/);
-    expect(wrongServer.stderr).toContain(`ctp-router: dial relay@${station.addr} failed: ERR_CTP_CERT_ID (the server certificate names station, expected relay)\n`);
+    expect(wrongServer.stderr).toContain(
+      `ctp-router: dial relay@${station.addr} failed: ERR_CTP_CERT_ID (the server certificate names station, expected relay)\n`,
+    );
   });
 
   it('peer prints the connections it refuses, one line each, with the reason', async () => {
     const p = spawnCli(['peer', ...tls('relay'), '--listen', '127.0.0.1:0']);
-    await expect.poll(() => p.stdout, { timeout: 8000 }).toMatch(/^listening 127\.0\.0\.1:\d+ as relay\n/);
+    await expect
+      .poll(() => p.stdout, { timeout: 8000 })
+      .toMatch(/^listening 127\.0\.0\.1:\d+ as relay\n/);
     const port = /^listening 127\.0\.0\.1:(\d+)/.exec(p.stdout)?.[1] as string;
     const plain = await runCli(['nodes', '--wait-ms', '1000', '--connect', `127.0.0.1:${port}`]);
     expect(plain.code).toBe(1);
-    await expect.poll(() => p.stdout, { timeout: 5000 }).toMatch(/^refused 127\.0\.0\.1:\d+: tls-handshake \(ERR_SSL_WRONG_VERSION_NUMBER\)$/m);
+    await expect
+      .poll(() => p.stdout, { timeout: 5000 })
+      .toMatch(/^refused 127\.0\.0\.1:\d+: tls-handshake \(ERR_SSL_WRONG_VERSION_NUMBER\)$/m);
     expect(await p.stop('SIGINT')).toEqual({ code: 0, signal: null });
   });
 });
 
 describe.concurrent('ctp-router TLS usage errors', () => {
   const errors: [string, string[], RegExp][] = [
-    ['--id differs from the CN', ['call', '--id', 'viewer', ...tls('console'), '--connect', '127.0.0.1:1', 'post', 'cam1', '1'], /`--id viewer` differs .*CN=console/],
-    ['--id differs from the CN (peer)', ['peer', '--id', 'station2', ...tls('station'), '--listen', '127.0.0.1:0'], /CN=station/],
-    ['only some TLS flags', ['nodes', '--connect', '127.0.0.1:1', '--tls-cert', join(FIX, 'console.crt')], /all of `--tls-cert`, `--tls-key` and `--tls-ca`/],
-    ['an unreadable file', ['watch', '--connect', '127.0.0.1:1', '--tls-cert', join(FIX, 'nosuch.crt'), '--tls-key', join(FIX, 'console.key'), '--tls-ca', join(FIX, 'ca.crt'), 'cam1'], /cannot read `--tls-cert` .*ENOENT/],
-    ['not a certificate', ['nodes', '--connect', '127.0.0.1:1', '--tls-cert', join(FIX, 'console.key'), '--tls-key', join(FIX, 'console.key'), '--tls-ca', join(FIX, 'ca.crt')], /is not a certificate/],
+    [
+      '--id differs from the CN',
+      [
+        'call',
+        '--id',
+        'viewer',
+        ...tls('console'),
+        '--connect',
+        '127.0.0.1:1',
+        'post',
+        'cam1',
+        '1',
+      ],
+      /`--id viewer` differs .*CN=console/,
+    ],
+    [
+      '--id differs from the CN (peer)',
+      ['peer', '--id', 'station2', ...tls('station'), '--listen', '127.0.0.1:0'],
+      /CN=station/,
+    ],
+    [
+      'only some TLS flags',
+      ['nodes', '--connect', '127.0.0.1:1', '--tls-cert', join(FIX, 'console.crt')],
+      /all of `--tls-cert`, `--tls-key` and `--tls-ca`/,
+    ],
+    [
+      'an unreadable file',
+      [
+        'watch',
+        '--connect',
+        '127.0.0.1:1',
+        '--tls-cert',
+        join(FIX, 'nosuch.crt'),
+        '--tls-key',
+        join(FIX, 'console.key'),
+        '--tls-ca',
+        join(FIX, 'ca.crt'),
+        'cam1',
+      ],
+      /cannot read `--tls-cert` .*ENOENT/,
+    ],
+    [
+      'not a certificate',
+      [
+        'nodes',
+        '--connect',
+        '127.0.0.1:1',
+        '--tls-cert',
+        join(FIX, 'console.key'),
+        '--tls-key',
+        join(FIX, 'console.key'),
+        '--tls-ca',
+        join(FIX, 'ca.crt'),
+      ],
+      /is not a certificate/,
+    ],
     ['a bad id@ target', ['nodes', '--connect', 'a b@127.0.0.1:1'], /bad address for `--connect`/],
-    ['an expired certificate', ['nodes', '--connect', '127.0.0.1:1', '--tls-cert', join(FIX, 'expired.crt'), '--tls-key', join(FIX, 'expired.key'), '--tls-ca', join(FIX, 'ca.crt')], /is not valid now/],
-    ['a key of another certificate', ['nodes', '--connect', '127.0.0.1:1', '--tls-cert', join(FIX, 'console.crt'), '--tls-key', join(FIX, 'viewer.key'), '--tls-ca', join(FIX, 'ca.crt')], /does not match `--tls-key`/],
-    ['a certificate of another CA', ['nodes', '--connect', '127.0.0.1:1', '--tls-cert', join(FIX, 'intruder.crt'), '--tls-key', join(FIX, 'intruder.key'), '--tls-ca', join(FIX, 'ca.crt')], /not issued by `--tls-ca`/],
+    [
+      'an expired certificate',
+      [
+        'nodes',
+        '--connect',
+        '127.0.0.1:1',
+        '--tls-cert',
+        join(FIX, 'expired.crt'),
+        '--tls-key',
+        join(FIX, 'expired.key'),
+        '--tls-ca',
+        join(FIX, 'ca.crt'),
+      ],
+      /is not valid now/,
+    ],
+    [
+      'a key of another certificate',
+      [
+        'nodes',
+        '--connect',
+        '127.0.0.1:1',
+        '--tls-cert',
+        join(FIX, 'console.crt'),
+        '--tls-key',
+        join(FIX, 'viewer.key'),
+        '--tls-ca',
+        join(FIX, 'ca.crt'),
+      ],
+      /does not match `--tls-key`/,
+    ],
+    [
+      'a certificate of another CA',
+      [
+        'nodes',
+        '--connect',
+        '127.0.0.1:1',
+        '--tls-cert',
+        join(FIX, 'intruder.crt'),
+        '--tls-key',
+        join(FIX, 'intruder.key'),
+        '--tls-ca',
+        join(FIX, 'ca.crt'),
+      ],
+      /not issued by `--tls-ca`/,
+    ],
   ];
   it.each(errors)('%s: exit 2', async (_name, args, message) => {
     const r = await runCli(args);
@@ -89,11 +256,17 @@ describe.concurrent('ctp-router TLS usage errors', () => {
 });
 
 const HAVE_OPENSSL = spawnSync('openssl', ['version']).status === 0;
-if (!HAVE_OPENSSL) console.warn('cli.tls.test: openssl not found: skipping "npm run demo -- --tls" (it makes a throwaway CA)');
+if (!HAVE_OPENSSL)
+  console.warn(
+    'cli.tls.test: openssl not found: skipping "npm run demo -- --tls" (it makes a throwaway CA)',
+  );
 
 describe.skipIf(!HAVE_OPENSSL)('npm run demo -- --tls', () => {
   it('runs the three processes over mutual TLS with a throwaway CA, then removes it', async () => {
-    const child = spawn(process.execPath, [join(ROOT, 'dist/demo.js'), '--tls'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, 'dist/demo.js'), '--tls'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
     child.stderr.setEncoding('utf8').on('data', (s: string) => (out += s));
@@ -102,7 +275,9 @@ describe.skipIf(!HAVE_OPENSSL)('npm run demo -- --tls', () => {
     expect(out).toMatch(/over mutual TLS on loopback/);
     const dir = /made a throwaway CA and certificates \(CN = router id\) in (\S+)/.exec(out)?.[1];
     expect(dir).toBeDefined();
-    expect(out).toMatch(/--id console --tls-cert \S+console\.crt --tls-key \S+console\.key --tls-ca \S+ca\.crt/);
+    expect(out).toMatch(
+      /--id console --tls-cert \S+console\.crt --tls-key \S+console\.key --tls-ca \S+ca\.crt/,
+    );
     expect(out).toMatch(/station +│ got COMMAND cam1 pan \{"deg":30\} from console/);
     expect(out).toMatch(/viewer +│ event from cam1: \{"t":"STOP","app":"video"\}/);
     expect(out).toMatch(/Done in [\d.]+ s; no process left running/);

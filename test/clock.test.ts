@@ -39,7 +39,11 @@ describe('CtpTimers', () => {
 
   it('clamps delays to what Node timers accept', () => {
     const calls: number[] = [];
-    const t = new CtpTimers({ now: () => 0, setTimeout: (_fn, ms) => (calls.push(ms), calls.length), clearTimeout: () => undefined });
+    const t = new CtpTimers({
+      now: () => 0,
+      setTimeout: (_fn, ms) => (calls.push(ms), calls.length),
+      clearTimeout: () => undefined,
+    });
     t.set(() => undefined, -5);
     t.set(() => undefined, 2 ** 40);
     expect(calls).toEqual([0, 2 ** 31 - 1]);
@@ -60,17 +64,31 @@ describe('a router on an injected clock', () => {
     const globalNow = vi.spyOn(Date, 'now');
     const host = new CtpRouter<string>(
       (name, msg) => {
-        if (name === 'COMMAND' && (msg as { content?: unknown }).content !== 'hang') host.respond(msg.node, 'ok', 'SUCCESS', msg.id);
+        if (name === 'COMMAND' && (msg as { content?: unknown }).content !== 'hang')
+          host.respond(msg.node, 'ok', 'SUCCESS', msg.id);
       },
       (peer, frame) => void Promise.resolve().then(() => caller.receive('h', frame)),
       () => undefined,
-      { id: 'h', nodes: ['dev'], clock: c.ctp(), leaseGraceMs: 100, responseTimeoutMs: 1000, minAdvertIntervalMs: 0 },
+      {
+        id: 'h',
+        nodes: ['dev'],
+        clock: c.ctp(),
+        leaseGraceMs: 100,
+        responseTimeoutMs: 1000,
+        minAdvertIntervalMs: 0,
+      },
     );
     const caller = new CtpRouter<string>(
       () => undefined,
       (peer, frame) => void Promise.resolve().then(() => host.receive('c', frame)),
       () => undefined,
-      { id: 'c', clock: c.ctp(), leaseGraceMs: 100, responseTimeoutMs: 1000, minAdvertIntervalMs: 0 },
+      {
+        id: 'c',
+        clock: c.ctp(),
+        leaseGraceMs: 100,
+        responseTimeoutMs: 1000,
+        minAdvertIntervalMs: 0,
+      },
     );
     host.peerUp('c');
     caller.peerUp('h');

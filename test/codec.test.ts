@@ -86,11 +86,25 @@ function harness(options: { maxFrameBytes?: number } = {}): Harness {
   send.mockClear();
   onReceived.mockClear();
   onNodesUpdated.mockClear();
-  return { router, peer: { name: 'p1' }, send, onReceived, onNodesUpdated, decodeSpy, dropped, errors };
+  return {
+    router,
+    peer: { name: 'p1' },
+    send,
+    onReceived,
+    onNodesUpdated,
+    decodeSpy,
+    dropped,
+    errors,
+  };
 }
 
 /** Feed one frame and assert that it was dropped with `reason` and that nothing else happened. */
-function expectDroppedOnly(h: Harness, frame: unknown, reason: string, options: { decoded?: boolean } = {}): void {
+function expectDroppedOnly(
+  h: Harness,
+  frame: unknown,
+  reason: string,
+  options: { decoded?: boolean } = {},
+): void {
   const nodesBefore = h.router.nodes();
   const snapBefore = h.router.snapshot();
   const statsBefore = h.router.stats();
@@ -99,7 +113,10 @@ function expectDroppedOnly(h: Harness, frame: unknown, reason: string, options: 
   expect(h.dropped[0]?.reason).toBe(reason);
   expect(h.dropped[0]?.peer).toBe(h.peer);
   const stats = h.router.stats();
-  expect(stats.dropped).toEqual({ ...statsBefore.dropped, [reason]: (statsBefore.dropped[reason] ?? 0) + 1 });
+  expect(stats.dropped).toEqual({
+    ...statsBefore.dropped,
+    [reason]: (statsBefore.dropped[reason] ?? 0) + 1,
+  });
   expect(stats.framesIn).toBe(statsBefore.framesIn + 1);
   expect(stats.framesOut).toBe(statsBefore.framesOut);
   expect(stats.forwarded).toBe(statsBefore.forwarded);
@@ -134,8 +151,14 @@ const valid: Vector[] = [
   },
   {
     name: 'REPORTNODE with one advert with empty lists',
-    message: { v: 1, t: 'REPORTNODE', from: 'r1', adverts: [{ origin: 'r1', seq: 0, nodes: [], neighbors: [] }] },
-    frame: '{"v":1,"t":"REPORTNODE","from":"r1","adverts":[{"origin":"r1","seq":0,"nodes":[],"neighbors":[]}]}',
+    message: {
+      v: 1,
+      t: 'REPORTNODE',
+      from: 'r1',
+      adverts: [{ origin: 'r1', seq: 0, nodes: [], neighbors: [] }],
+    },
+    frame:
+      '{"v":1,"t":"REPORTNODE","from":"r1","adverts":[{"origin":"r1","seq":0,"nodes":[],"neighbors":[]}]}',
   },
   {
     name: 'REPORTNODE with several adverts, plain and virtual names',
@@ -144,8 +167,18 @@ const valid: Vector[] = [
       t: 'REPORTNODE',
       from: 'router-A.1:x',
       adverts: [
-        { origin: 'router-A.1:x', seq: 1700000000000, nodes: ['cam1', 'a;b', 'controller[cam9]@router-A.1:x'], neighbors: ['r2', 'r3'] },
-        { origin: 'r2', seq: Number.MAX_SAFE_INTEGER, nodes: ['monitor[x]@y]@r2', 'mic 2', 'ü'], neighbors: ['router-A.1:x'] },
+        {
+          origin: 'router-A.1:x',
+          seq: 1700000000000,
+          nodes: ['cam1', 'a;b', 'controller[cam9]@router-A.1:x'],
+          neighbors: ['r2', 'r3'],
+        },
+        {
+          origin: 'r2',
+          seq: Number.MAX_SAFE_INTEGER,
+          nodes: ['monitor[x]@y]@r2', 'mic 2', 'ü'],
+          neighbors: ['router-A.1:x'],
+        },
         { origin: 'r3', seq: 5, nodes: [], neighbors: ['router-A.1:x'] },
       ],
     },
@@ -157,12 +190,31 @@ const valid: Vector[] = [
   },
   {
     name: 'REPORTNODE with 128-char ids and a 256-char node',
-    message: { v: 1, t: 'REPORTNODE', from: ID128, adverts: [{ origin: ID128, seq: 2, nodes: [N256, C(N256, ID128)], neighbors: [ID128] }] },
+    message: {
+      v: 1,
+      t: 'REPORTNODE',
+      from: ID128,
+      adverts: [{ origin: ID128, seq: 2, nodes: [N256, C(N256, ID128)], neighbors: [ID128] }],
+    },
     frame: `{"v":1,"t":"REPORTNODE","from":"${ID128}","adverts":[{"origin":"${ID128}","seq":2,"nodes":["${N256}","controller[${N256}]@${ID128}"],"neighbors":["${ID128}"]}]}`,
   },
   {
     name: 'REPORTNODE with a signed advert (sig and cert at their longest)',
-    message: { v: 1, t: 'REPORTNODE', from: 'r1', adverts: [{ origin: 'r1', seq: 3, nodes: ['cam'], neighbors: [], sig: 'A'.repeat(1020) + 'QQ==', cert: 'B'.repeat(8192) }] },
+    message: {
+      v: 1,
+      t: 'REPORTNODE',
+      from: 'r1',
+      adverts: [
+        {
+          origin: 'r1',
+          seq: 3,
+          nodes: ['cam'],
+          neighbors: [],
+          sig: 'A'.repeat(1020) + 'QQ==',
+          cert: 'B'.repeat(8192),
+        },
+      ],
+    },
     frame: `{"v":1,"t":"REPORTNODE","from":"r1","adverts":[{"origin":"r1","seq":3,"nodes":["cam"],"neighbors":[],"sig":"${'A'.repeat(1020)}QQ==","cert":"${'B'.repeat(8192)}"}]}`,
   },
   // UPDATENODE
@@ -174,7 +226,14 @@ const valid: Vector[] = [
   // REGISTER / UNREGISTER
   {
     name: 'REGISTER controller with to',
-    message: { v: 1, t: 'REGISTER', id: 1, to: 'r2', node: 'cam', controller: 'controller[cam]@r1' },
+    message: {
+      v: 1,
+      t: 'REGISTER',
+      id: 1,
+      to: 'r2',
+      node: 'cam',
+      controller: 'controller[cam]@r1',
+    },
     frame: '{"v":1,"t":"REGISTER","id":1,"to":"r2","node":"cam","controller":"controller[cam]@r1"}',
   },
   {
@@ -184,8 +243,17 @@ const valid: Vector[] = [
   },
   {
     name: 'REGISTER refresh',
-    message: { v: 1, t: 'REGISTER', id: 7, to: 'r2', node: 'cam', controller: 'controller[cam]@r1', refresh: true },
-    frame: '{"v":1,"t":"REGISTER","id":7,"to":"r2","node":"cam","controller":"controller[cam]@r1","refresh":true}',
+    message: {
+      v: 1,
+      t: 'REGISTER',
+      id: 7,
+      to: 'r2',
+      node: 'cam',
+      controller: 'controller[cam]@r1',
+      refresh: true,
+    },
+    frame:
+      '{"v":1,"t":"REGISTER","id":7,"to":"r2","node":"cam","controller":"controller[cam]@r1","refresh":true}',
   },
   {
     name: 'REGISTER with any registrant string (checked by the router, not the codec)',
@@ -194,8 +262,16 @@ const valid: Vector[] = [
   },
   {
     name: 'UNREGISTER controller',
-    message: { v: 1, t: 'UNREGISTER', id: 2, to: 'r2', node: 'cam', controller: 'controller[cam]@r1' },
-    frame: '{"v":1,"t":"UNREGISTER","id":2,"to":"r2","node":"cam","controller":"controller[cam]@r1"}',
+    message: {
+      v: 1,
+      t: 'UNREGISTER',
+      id: 2,
+      to: 'r2',
+      node: 'cam',
+      controller: 'controller[cam]@r1',
+    },
+    frame:
+      '{"v":1,"t":"UNREGISTER","id":2,"to":"r2","node":"cam","controller":"controller[cam]@r1"}',
   },
   {
     name: 'UNREGISTER monitor',
@@ -205,8 +281,17 @@ const valid: Vector[] = [
   // START / STOP
   {
     name: 'START without optionals',
-    message: { v: 1, t: 'START', id: 4, to: 'r2', node: 'cam', controller: 'controller[cam]@r1', app: 'stream' },
-    frame: '{"v":1,"t":"START","id":4,"to":"r2","node":"cam","controller":"controller[cam]@r1","app":"stream"}',
+    message: {
+      v: 1,
+      t: 'START',
+      id: 4,
+      to: 'r2',
+      node: 'cam',
+      controller: 'controller[cam]@r1',
+      app: 'stream',
+    },
+    frame:
+      '{"v":1,"t":"START","id":4,"to":"r2","node":"cam","controller":"controller[cam]@r1","app":"stream"}',
   },
   {
     name: 'START with optionals',
@@ -225,49 +310,131 @@ const valid: Vector[] = [
   },
   {
     name: 'START with empty optionals and empty app',
-    message: { v: 1, t: 'START', id: 6, node: 'cam', controller: 'controller[cam]@r1', app: '', optionals: {} },
-    frame: '{"v":1,"t":"START","id":6,"node":"cam","controller":"controller[cam]@r1","app":"","optionals":{}}',
+    message: {
+      v: 1,
+      t: 'START',
+      id: 6,
+      node: 'cam',
+      controller: 'controller[cam]@r1',
+      app: '',
+      optionals: {},
+    },
+    frame:
+      '{"v":1,"t":"START","id":6,"node":"cam","controller":"controller[cam]@r1","app":"","optionals":{}}',
   },
   {
     name: 'STOP without optionals',
-    message: { v: 1, t: 'STOP', id: 9, node: 'cam', controller: 'controller[cam]@r1', app: 'stream' },
-    frame: '{"v":1,"t":"STOP","id":9,"node":"cam","controller":"controller[cam]@r1","app":"stream"}',
+    message: {
+      v: 1,
+      t: 'STOP',
+      id: 9,
+      node: 'cam',
+      controller: 'controller[cam]@r1',
+      app: 'stream',
+    },
+    frame:
+      '{"v":1,"t":"STOP","id":9,"node":"cam","controller":"controller[cam]@r1","app":"stream"}',
   },
   {
     name: 'STOP with optionals',
-    message: { v: 1, t: 'STOP', id: 10, to: 'r2', node: 'cam', controller: 'controller[cam]@r1', app: 'stream', optionals: { force: true } },
-    frame: '{"v":1,"t":"STOP","id":10,"to":"r2","node":"cam","controller":"controller[cam]@r1","app":"stream","optionals":{"force":true}}',
+    message: {
+      v: 1,
+      t: 'STOP',
+      id: 10,
+      to: 'r2',
+      node: 'cam',
+      controller: 'controller[cam]@r1',
+      app: 'stream',
+      optionals: { force: true },
+    },
+    frame:
+      '{"v":1,"t":"STOP","id":10,"to":"r2","node":"cam","controller":"controller[cam]@r1","app":"stream","optionals":{"force":true}}',
   },
   // COMMAND
   {
     name: 'COMMAND with object content',
-    message: { v: 1, t: 'COMMAND', id: 11, to: 'r2', node: 'cam', controller: 'controller[cam]@r1', app: 'pan', content: { deg: 3 } },
-    frame: '{"v":1,"t":"COMMAND","id":11,"to":"r2","node":"cam","controller":"controller[cam]@r1","app":"pan","content":{"deg":3}}',
+    message: {
+      v: 1,
+      t: 'COMMAND',
+      id: 11,
+      to: 'r2',
+      node: 'cam',
+      controller: 'controller[cam]@r1',
+      app: 'pan',
+      content: { deg: 3 },
+    },
+    frame:
+      '{"v":1,"t":"COMMAND","id":11,"to":"r2","node":"cam","controller":"controller[cam]@r1","app":"pan","content":{"deg":3}}',
   },
   {
     name: 'COMMAND with array content',
-    message: { v: 1, t: 'COMMAND', id: 12, node: 'cam', controller: 'controller[cam]@r1', app: 'a', content: [1, 'two', null, false, []] },
-    frame: '{"v":1,"t":"COMMAND","id":12,"node":"cam","controller":"controller[cam]@r1","app":"a","content":[1,"two",null,false,[]]}',
+    message: {
+      v: 1,
+      t: 'COMMAND',
+      id: 12,
+      node: 'cam',
+      controller: 'controller[cam]@r1',
+      app: 'a',
+      content: [1, 'two', null, false, []],
+    },
+    frame:
+      '{"v":1,"t":"COMMAND","id":12,"node":"cam","controller":"controller[cam]@r1","app":"a","content":[1,"two",null,false,[]]}',
   },
   {
     name: 'COMMAND with string content',
-    message: { v: 1, t: 'COMMAND', id: 13, node: 'cam', controller: 'controller[cam]@r1', app: 'a', content: 'hello' },
-    frame: '{"v":1,"t":"COMMAND","id":13,"node":"cam","controller":"controller[cam]@r1","app":"a","content":"hello"}',
+    message: {
+      v: 1,
+      t: 'COMMAND',
+      id: 13,
+      node: 'cam',
+      controller: 'controller[cam]@r1',
+      app: 'a',
+      content: 'hello',
+    },
+    frame:
+      '{"v":1,"t":"COMMAND","id":13,"node":"cam","controller":"controller[cam]@r1","app":"a","content":"hello"}',
   },
   {
     name: 'COMMAND with number content',
-    message: { v: 1, t: 'COMMAND', id: 14, node: 'cam', controller: 'controller[cam]@r1', app: 'a', content: -1.5e-7 },
-    frame: '{"v":1,"t":"COMMAND","id":14,"node":"cam","controller":"controller[cam]@r1","app":"a","content":-1.5e-7}',
+    message: {
+      v: 1,
+      t: 'COMMAND',
+      id: 14,
+      node: 'cam',
+      controller: 'controller[cam]@r1',
+      app: 'a',
+      content: -1.5e-7,
+    },
+    frame:
+      '{"v":1,"t":"COMMAND","id":14,"node":"cam","controller":"controller[cam]@r1","app":"a","content":-1.5e-7}',
   },
   {
     name: 'COMMAND with null content',
-    message: { v: 1, t: 'COMMAND', id: 15, node: 'cam', controller: 'controller[cam]@r1', app: 'a', content: null },
-    frame: '{"v":1,"t":"COMMAND","id":15,"node":"cam","controller":"controller[cam]@r1","app":"a","content":null}',
+    message: {
+      v: 1,
+      t: 'COMMAND',
+      id: 15,
+      node: 'cam',
+      controller: 'controller[cam]@r1',
+      app: 'a',
+      content: null,
+    },
+    frame:
+      '{"v":1,"t":"COMMAND","id":15,"node":"cam","controller":"controller[cam]@r1","app":"a","content":null}',
   },
   {
     name: 'COMMAND with boolean content',
-    message: { v: 1, t: 'COMMAND', id: 16, node: 'cam', controller: 'controller[cam]@r1', app: 'a', content: false },
-    frame: '{"v":1,"t":"COMMAND","id":16,"node":"cam","controller":"controller[cam]@r1","app":"a","content":false}',
+    message: {
+      v: 1,
+      t: 'COMMAND',
+      id: 16,
+      node: 'cam',
+      controller: 'controller[cam]@r1',
+      app: 'a',
+      content: false,
+    },
+    frame:
+      '{"v":1,"t":"COMMAND","id":16,"node":"cam","controller":"controller[cam]@r1","app":"a","content":false}',
   },
   {
     name: 'COMMAND with nested content',
@@ -285,7 +452,15 @@ const valid: Vector[] = [
   },
   {
     name: `COMMAND with content nested exactly MAX_CONTENT_DEPTH (${MAX_CONTENT_DEPTH}) deep`,
-    message: { v: 1, t: 'COMMAND', id: 18, node: 'cam', controller: 'controller[cam]@r1', app: 'a', content: deep64 },
+    message: {
+      v: 1,
+      t: 'COMMAND',
+      id: 18,
+      node: 'cam',
+      controller: 'controller[cam]@r1',
+      app: 'a',
+      content: deep64,
+    },
     frame: `{"v":1,"t":"COMMAND","id":18,"node":"cam","controller":"controller[cam]@r1","app":"a","content":${nestedArrays(MAX_CONTENT_DEPTH, '1')}}`,
   },
   {
@@ -297,30 +472,66 @@ const valid: Vector[] = [
       node: 'cam',
       controller: 'controller[cam]@r1',
       app: 'ä',
-      content: { '日本': 'カメラ', emoji: '😀', esc: 'a"b\\c\n\r\t\u0000\u2028', lone: '\ud800' },
+      content: { 日本: 'カメラ', emoji: '😀', esc: 'a"b\\c\n\r\t\u0000\u2028', lone: '\ud800' },
     },
     frame:
       '{"v":1,"t":"COMMAND","id":19,"node":"cam","controller":"controller[cam]@r1","app":"ä","content":{"日本":"カメラ","emoji":"😀","esc":"a\\"b\\\\c\\n\\r\\t\\u0000\u2028","lone":"\\ud800"}}',
   },
   {
     name: 'COMMAND to a unicode node',
-    message: { v: 1, t: 'COMMAND', id: 20, node: 'カメラ😀', controller: 'controller[カメラ😀]@r1', app: 'a', content: 1 },
-    frame: '{"v":1,"t":"COMMAND","id":20,"node":"カメラ😀","controller":"controller[カメラ😀]@r1","app":"a","content":1}',
+    message: {
+      v: 1,
+      t: 'COMMAND',
+      id: 20,
+      node: 'カメラ😀',
+      controller: 'controller[カメラ😀]@r1',
+      app: 'a',
+      content: 1,
+    },
+    frame:
+      '{"v":1,"t":"COMMAND","id":20,"node":"カメラ😀","controller":"controller[カメラ😀]@r1","app":"a","content":1}',
   },
   {
     name: 'COMMAND to a node with `;`',
-    message: { v: 1, t: 'COMMAND', id: 21, node: 'a;b;c', controller: 'controller[a;b;c]@r1', app: 'a', content: 1 },
-    frame: '{"v":1,"t":"COMMAND","id":21,"node":"a;b;c","controller":"controller[a;b;c]@r1","app":"a","content":1}',
+    message: {
+      v: 1,
+      t: 'COMMAND',
+      id: 21,
+      node: 'a;b;c',
+      controller: 'controller[a;b;c]@r1',
+      app: 'a',
+      content: 1,
+    },
+    frame:
+      '{"v":1,"t":"COMMAND","id":21,"node":"a;b;c","controller":"controller[a;b;c]@r1","app":"a","content":1}',
   },
   {
     name: 'COMMAND to a node with `]@` and `[`',
-    message: { v: 1, t: 'COMMAND', id: 22, node: 'x]@y[z', controller: 'controller[x]@y[z]@r1', app: 'a', content: 1 },
-    frame: '{"v":1,"t":"COMMAND","id":22,"node":"x]@y[z","controller":"controller[x]@y[z]@r1","app":"a","content":1}',
+    message: {
+      v: 1,
+      t: 'COMMAND',
+      id: 22,
+      node: 'x]@y[z',
+      controller: 'controller[x]@y[z]@r1',
+      app: 'a',
+      content: 1,
+    },
+    frame:
+      '{"v":1,"t":"COMMAND","id":22,"node":"x]@y[z","controller":"controller[x]@y[z]@r1","app":"a","content":1}',
   },
   {
     name: 'COMMAND to a node with spaces',
-    message: { v: 1, t: 'COMMAND', id: 23, node: ' front door ', controller: 'controller[ front door ]@r1', app: 'a', content: 1 },
-    frame: '{"v":1,"t":"COMMAND","id":23,"node":" front door ","controller":"controller[ front door ]@r1","app":"a","content":1}',
+    message: {
+      v: 1,
+      t: 'COMMAND',
+      id: 23,
+      node: ' front door ',
+      controller: 'controller[ front door ]@r1',
+      app: 'a',
+      content: 1,
+    },
+    frame:
+      '{"v":1,"t":"COMMAND","id":23,"node":" front door ","controller":"controller[ front door ]@r1","app":"a","content":1}',
   },
   {
     name: 'COMMAND to a node of max length 256',
@@ -329,13 +540,31 @@ const valid: Vector[] = [
   },
   {
     name: 'COMMAND to a node named like a seed virtual node (no `@`)',
-    message: { v: 1, t: 'COMMAND', id: 25, node: 'controller[cam]', controller: 'controller[controller[cam]]@r1', app: 'a', content: 1 },
-    frame: '{"v":1,"t":"COMMAND","id":25,"node":"controller[cam]","controller":"controller[controller[cam]]@r1","app":"a","content":1}',
+    message: {
+      v: 1,
+      t: 'COMMAND',
+      id: 25,
+      node: 'controller[cam]',
+      controller: 'controller[controller[cam]]@r1',
+      app: 'a',
+      content: 1,
+    },
+    frame:
+      '{"v":1,"t":"COMMAND","id":25,"node":"controller[cam]","controller":"controller[controller[cam]]@r1","app":"a","content":1}',
   },
   {
     name: 'COMMAND with the largest safe id',
-    message: { v: 1, t: 'COMMAND', id: Number.MAX_SAFE_INTEGER, node: 'cam', controller: 'controller[cam]@r1', app: 'a', content: 1 },
-    frame: '{"v":1,"t":"COMMAND","id":9007199254740991,"node":"cam","controller":"controller[cam]@r1","app":"a","content":1}',
+    message: {
+      v: 1,
+      t: 'COMMAND',
+      id: Number.MAX_SAFE_INTEGER,
+      node: 'cam',
+      controller: 'controller[cam]@r1',
+      app: 'a',
+      content: 1,
+    },
+    frame:
+      '{"v":1,"t":"COMMAND","id":9007199254740991,"node":"cam","controller":"controller[cam]@r1","app":"a","content":1}',
   },
   // POST
   {
@@ -351,32 +580,80 @@ const valid: Vector[] = [
   // RESPONSE
   {
     name: 'RESPONSE minimal',
-    message: { v: 1, t: 'RESPONSE', node: 'cam', controller: 'controller[cam]@r1', code: 'SUCCESS' },
+    message: {
+      v: 1,
+      t: 'RESPONSE',
+      node: 'cam',
+      controller: 'controller[cam]@r1',
+      code: 'SUCCESS',
+    },
     frame: '{"v":1,"t":"RESPONSE","node":"cam","controller":"controller[cam]@r1","code":"SUCCESS"}',
   },
   {
     name: 'RESPONSE with re',
-    message: { v: 1, t: 'RESPONSE', node: 'cam', controller: 'controller[cam]@r1', code: 'ALREADY_ASSIGNED', re: 3 },
-    frame: '{"v":1,"t":"RESPONSE","node":"cam","controller":"controller[cam]@r1","code":"ALREADY_ASSIGNED","re":3}',
+    message: {
+      v: 1,
+      t: 'RESPONSE',
+      node: 'cam',
+      controller: 'controller[cam]@r1',
+      code: 'ALREADY_ASSIGNED',
+      re: 3,
+    },
+    frame:
+      '{"v":1,"t":"RESPONSE","node":"cam","controller":"controller[cam]@r1","code":"ALREADY_ASSIGNED","re":3}',
   },
   {
     name: 'RESPONSE with re, content and reason',
-    message: { v: 1, t: 'RESPONSE', node: 'cam', controller: 'controller[cam]@r1', code: 'ERROR', re: 4, content: [1, { a: null }], reason: 'host-callback-failed' },
-    frame: '{"v":1,"t":"RESPONSE","node":"cam","controller":"controller[cam]@r1","code":"ERROR","re":4,"content":[1,{"a":null}],"reason":"host-callback-failed"}',
+    message: {
+      v: 1,
+      t: 'RESPONSE',
+      node: 'cam',
+      controller: 'controller[cam]@r1',
+      code: 'ERROR',
+      re: 4,
+      content: [1, { a: null }],
+      reason: 'host-callback-failed',
+    },
+    frame:
+      '{"v":1,"t":"RESPONSE","node":"cam","controller":"controller[cam]@r1","code":"ERROR","re":4,"content":[1,{"a":null}],"reason":"host-callback-failed"}',
   },
   {
     name: 'RESPONSE with null content and empty reason',
-    message: { v: 1, t: 'RESPONSE', node: 'cam', controller: 'controller[cam]@r1', code: 'TIMEOUT', content: null, reason: '' },
-    frame: '{"v":1,"t":"RESPONSE","node":"cam","controller":"controller[cam]@r1","code":"TIMEOUT","content":null,"reason":""}',
+    message: {
+      v: 1,
+      t: 'RESPONSE',
+      node: 'cam',
+      controller: 'controller[cam]@r1',
+      code: 'TIMEOUT',
+      content: null,
+      reason: '',
+    },
+    frame:
+      '{"v":1,"t":"RESPONSE","node":"cam","controller":"controller[cam]@r1","code":"TIMEOUT","content":null,"reason":""}',
   },
   {
     name: 'RESPONSE to a monitor virtual node',
-    message: { v: 1, t: 'RESPONSE', node: 'cam', controller: 'monitor[cam]@r1', code: 'SUCCESS', re: 5 },
-    frame: '{"v":1,"t":"RESPONSE","node":"cam","controller":"monitor[cam]@r1","code":"SUCCESS","re":5}',
+    message: {
+      v: 1,
+      t: 'RESPONSE',
+      node: 'cam',
+      controller: 'monitor[cam]@r1',
+      code: 'SUCCESS',
+      re: 5,
+    },
+    frame:
+      '{"v":1,"t":"RESPONSE","node":"cam","controller":"monitor[cam]@r1","code":"SUCCESS","re":5}',
   },
   ...(['IN_PROGRESS', 'NODE_UNFOUND', 'NOT_ASSIGNED', 'REJECTED'] as const).map((code) => ({
     name: `RESPONSE with code ${code}`,
-    message: { v: 1, t: 'RESPONSE', node: 'cam', controller: 'controller[cam]@r1', code, re: 6 } as CtpMessage,
+    message: {
+      v: 1,
+      t: 'RESPONSE',
+      node: 'cam',
+      controller: 'controller[cam]@r1',
+      code,
+      re: 6,
+    } as CtpMessage,
     frame: `{"v":1,"t":"RESPONSE","node":"cam","controller":"controller[cam]@r1","code":"${code}","re":6}`,
   })),
   {
@@ -386,13 +663,26 @@ const valid: Vector[] = [
   },
   {
     name: 'RESPONSE whose virtual node is longer than 256 (256-char node, 128-char id)',
-    message: { v: 1, t: 'RESPONSE', node: N256, controller: C(N256, ID128), code: 'SUCCESS', re: 1 },
+    message: {
+      v: 1,
+      t: 'RESPONSE',
+      node: N256,
+      controller: C(N256, ID128),
+      code: 'SUCCESS',
+      re: 1,
+    },
     frame: `{"v":1,"t":"RESPONSE","node":"${N256}","controller":"controller[${N256}]@${ID128}","code":"SUCCESS","re":1}`,
   },
   // EVENT
   {
     name: 'EVENT to a monitor',
-    message: { v: 1, t: 'EVENT', node: 'cam', monitor: 'monitor[cam]@r1', content: { motion: true } },
+    message: {
+      v: 1,
+      t: 'EVENT',
+      node: 'cam',
+      monitor: 'monitor[cam]@r1',
+      content: { motion: true },
+    },
     frame: '{"v":1,"t":"EVENT","node":"cam","monitor":"monitor[cam]@r1","content":{"motion":true}}',
   },
   {
@@ -403,17 +693,44 @@ const valid: Vector[] = [
   // hops, to, unknown fields
   {
     name: 'forwarded frame with hops',
-    message: { v: 1, t: 'COMMAND', id: 30, to: 'r2', node: 'cam', controller: 'controller[cam]@r1', app: 'a', content: 1, hops: 3 },
-    frame: '{"v":1,"t":"COMMAND","id":30,"to":"r2","node":"cam","controller":"controller[cam]@r1","app":"a","content":1,"hops":3}',
+    message: {
+      v: 1,
+      t: 'COMMAND',
+      id: 30,
+      to: 'r2',
+      node: 'cam',
+      controller: 'controller[cam]@r1',
+      app: 'a',
+      content: 1,
+      hops: 3,
+    },
+    frame:
+      '{"v":1,"t":"COMMAND","id":30,"to":"r2","node":"cam","controller":"controller[cam]@r1","app":"a","content":1,"hops":3}',
   },
   {
     name: 'hops 0 and the largest safe hops',
-    message: { v: 1, t: 'EVENT', node: 'cam', monitor: 'monitor[cam]@r1', content: 1, hops: 0, x: { hops: Number.MAX_SAFE_INTEGER } } as CtpMessage,
-    frame: '{"v":1,"t":"EVENT","node":"cam","monitor":"monitor[cam]@r1","content":1,"hops":0,"x":{"hops":9007199254740991}}',
+    message: {
+      v: 1,
+      t: 'EVENT',
+      node: 'cam',
+      monitor: 'monitor[cam]@r1',
+      content: 1,
+      hops: 0,
+      x: { hops: Number.MAX_SAFE_INTEGER },
+    } as CtpMessage,
+    frame:
+      '{"v":1,"t":"EVENT","node":"cam","monitor":"monitor[cam]@r1","content":1,"hops":0,"x":{"hops":9007199254740991}}',
   },
   {
     name: 'to with every router-id character class',
-    message: { v: 1, t: 'POST', to: 'Az09._:-', node: 'cam', content: 1, hops: Number.MAX_SAFE_INTEGER },
+    message: {
+      v: 1,
+      t: 'POST',
+      to: 'Az09._:-',
+      node: 'cam',
+      content: 1,
+      hops: Number.MAX_SAFE_INTEGER,
+    },
     frame: '{"v":1,"t":"POST","to":"Az09._:-","node":"cam","content":1,"hops":9007199254740991}',
   },
   {
@@ -426,19 +743,40 @@ const valid: Vector[] = [
       sig: 'abc',
       ext: { a: [1, 2, { b: null }] },
     } as CtpMessage,
-    frame: '{"v":1,"t":"REPORTNODE","from":"r1","adverts":[{"origin":"r1","seq":1,"nodes":["cam"],"neighbors":[],"area":7}],"sig":"abc","ext":{"a":[1,2,{"b":null}]}}',
+    frame:
+      '{"v":1,"t":"REPORTNODE","from":"r1","adverts":[{"origin":"r1","seq":1,"nodes":["cam"],"neighbors":[],"area":7}],"sig":"abc","ext":{"a":[1,2,{"b":null}]}}',
   },
   {
     name: 'unknown fields in a request, including `refresh` on UNREGISTER',
-    message: { v: 1, t: 'UNREGISTER', id: 31, node: 'cam', controller: 'controller[cam]@r1', refresh: false, prio: 'high' } as CtpMessage,
-    frame: '{"v":1,"t":"UNREGISTER","id":31,"node":"cam","controller":"controller[cam]@r1","refresh":false,"prio":"high"}',
+    message: {
+      v: 1,
+      t: 'UNREGISTER',
+      id: 31,
+      node: 'cam',
+      controller: 'controller[cam]@r1',
+      refresh: false,
+      prio: 'high',
+    } as CtpMessage,
+    frame:
+      '{"v":1,"t":"UNREGISTER","id":31,"node":"cam","controller":"controller[cam]@r1","refresh":false,"prio":"high"}',
   },
 ];
 
 describe('codec: valid vectors', () => {
   it('covers every message type', () => {
     expect(new Set(valid.map((v) => v.message.t))).toEqual(
-      new Set(['REPORTNODE', 'UPDATENODE', 'REGISTER', 'UNREGISTER', 'START', 'STOP', 'COMMAND', 'POST', 'RESPONSE', 'EVENT']),
+      new Set([
+        'REPORTNODE',
+        'UPDATENODE',
+        'REGISTER',
+        'UNREGISTER',
+        'START',
+        'STOP',
+        'COMMAND',
+        'POST',
+        'RESPONSE',
+        'EVENT',
+      ]),
     );
   });
 
@@ -460,17 +798,30 @@ describe('codec: valid vectors', () => {
       // The codec accepted it (the router may still drop it for a routing reason).
       expect(h.decodeSpy).toHaveBeenCalledTimes(1);
       expect(h.decodeSpy).toHaveReturnedTimes(1);
-      for (const d of h.dropped) expect(['unsupported-version', 'unknown-type', 'too-large']).not.toContain(d.reason);
+      for (const d of h.dropped)
+        expect(['unsupported-version', 'unknown-type', 'too-large']).not.toContain(d.reason);
       expect(h.errors).toEqual([]);
     });
   });
 
   it('decodes non-canonical spellings of valid frames', () => {
     const cases: [string, CtpMessage][] = [
-      [' {\n "t" : "UPDATENODE" ,\r\n\t"from":"r1", "v" : 1 }\n', { t: 'UPDATENODE', from: 'r1', v: 1 } as CtpMessage],
-      ['{"v":1.0,"t":"POST","node":"cam","content":1e2}', { v: 1, t: 'POST', node: 'cam', content: 100 }],
-      ['{"v":1e0,"t":"POST","node":"\\u0063am","content":"\\u00e9"}', { v: 1, t: 'POST', node: 'cam', content: 'é' }],
-      ['{"v":1,"t":"REGISTER","id":2.0,"node":"cam","monitor":"m","hops":1e1}', { v: 1, t: 'REGISTER', id: 2, node: 'cam', monitor: 'm', hops: 10 }],
+      [
+        ' {\n "t" : "UPDATENODE" ,\r\n\t"from":"r1", "v" : 1 }\n',
+        { t: 'UPDATENODE', from: 'r1', v: 1 } as CtpMessage,
+      ],
+      [
+        '{"v":1.0,"t":"POST","node":"cam","content":1e2}',
+        { v: 1, t: 'POST', node: 'cam', content: 100 },
+      ],
+      [
+        '{"v":1e0,"t":"POST","node":"\\u0063am","content":"\\u00e9"}',
+        { v: 1, t: 'POST', node: 'cam', content: 'é' },
+      ],
+      [
+        '{"v":1,"t":"REGISTER","id":2.0,"node":"cam","monitor":"m","hops":1e1}',
+        { v: 1, t: 'REGISTER', id: 2, node: 'cam', monitor: 'm', hops: 10 },
+      ],
       ['{"v":2,"v":1,"t":"UPDATENODE","from":"r1"}', { v: 1, t: 'UPDATENODE', from: 'r1' }],
     ];
     for (const [frame, message] of cases) expect(decode(frame)).toStrictEqual(message);
@@ -485,7 +836,9 @@ describe('codec: valid vectors', () => {
     expect(Object.is(back.content[1].z, 0)).toBe(true);
     expect(Object.is(back.hops, 0)).toBe(true);
     // A `-0` that arrives on the wire is a valid integer and leaves as `0`.
-    expect(encode(decode('{"v":1,"t":"POST","node":"cam","content":-0,"hops":-0}'))).toBe('{"v":1,"t":"POST","node":"cam","content":0,"hops":0}');
+    expect(encode(decode('{"v":1,"t":"POST","node":"cam","content":-0,"hops":-0}'))).toBe(
+      '{"v":1,"t":"POST","node":"cam","content":0,"hops":0}',
+    );
   });
 
   it('never emits a raw line break, even when content has them', () => {
@@ -518,15 +871,56 @@ interface Bad {
 
 /** A valid message of each type, addressed to router r2 which hosts `cam`. */
 const base: Record<string, Obj> = {
-  REPORTNODE: { v: 1, t: 'REPORTNODE', from: 'r1', adverts: [{ origin: 'r1', seq: 1, nodes: ['cam1'], neighbors: ['r2'] }] },
+  REPORTNODE: {
+    v: 1,
+    t: 'REPORTNODE',
+    from: 'r1',
+    adverts: [{ origin: 'r1', seq: 1, nodes: ['cam1'], neighbors: ['r2'] }],
+  },
   UPDATENODE: { v: 1, t: 'UPDATENODE', from: 'r1' },
   REGISTER: { v: 1, t: 'REGISTER', id: 1, to: 'r2', node: 'cam', controller: 'controller[cam]@r1' },
   UNREGISTER: { v: 1, t: 'UNREGISTER', id: 1, to: 'r2', node: 'cam', monitor: 'monitor[cam]@r1' },
-  START: { v: 1, t: 'START', id: 1, to: 'r2', node: 'cam', controller: 'controller[cam]@r1', app: 'a', optionals: { x: 1 } },
-  STOP: { v: 1, t: 'STOP', id: 1, to: 'r2', node: 'cam', controller: 'controller[cam]@r1', app: 'a', optionals: { x: 1 } },
-  COMMAND: { v: 1, t: 'COMMAND', id: 1, to: 'r2', node: 'cam', controller: 'controller[cam]@r1', app: 'a', content: { x: 1 } },
+  START: {
+    v: 1,
+    t: 'START',
+    id: 1,
+    to: 'r2',
+    node: 'cam',
+    controller: 'controller[cam]@r1',
+    app: 'a',
+    optionals: { x: 1 },
+  },
+  STOP: {
+    v: 1,
+    t: 'STOP',
+    id: 1,
+    to: 'r2',
+    node: 'cam',
+    controller: 'controller[cam]@r1',
+    app: 'a',
+    optionals: { x: 1 },
+  },
+  COMMAND: {
+    v: 1,
+    t: 'COMMAND',
+    id: 1,
+    to: 'r2',
+    node: 'cam',
+    controller: 'controller[cam]@r1',
+    app: 'a',
+    content: { x: 1 },
+  },
   POST: { v: 1, t: 'POST', to: 'r2', node: 'cam', content: { x: 1 } },
-  RESPONSE: { v: 1, t: 'RESPONSE', node: 'cam', controller: 'controller[cam]@r2', code: 'SUCCESS', re: 1, content: 1, reason: 'r' },
+  RESPONSE: {
+    v: 1,
+    t: 'RESPONSE',
+    node: 'cam',
+    controller: 'controller[cam]@r2',
+    code: 'SUCCESS',
+    re: 1,
+    content: 1,
+    reason: 'r',
+  },
   EVENT: { v: 1, t: 'EVENT', node: 'cam', monitor: 'monitor[cam]@r2', content: 1 },
 };
 const TYPES = Object.keys(base);
@@ -547,7 +941,9 @@ function mkAdvert(changes: Obj): string {
     if (v === undefined) delete advert[k];
     else advert[k] = v;
   }
-  return mk('REPORTNODE', { adverts: [{ origin: 'r3', seq: 1, nodes: [], neighbors: [] }, advert] });
+  return mk('REPORTNODE', {
+    adverts: [{ origin: 'r3', seq: 1, nodes: [], neighbors: [] }, advert],
+  });
 }
 /** Replace the JSON text of field `key` of `base[t]` with raw `text` (for values JSON.stringify cannot write). */
 function raw(t: string, key: string, text: string): string {
@@ -632,7 +1028,11 @@ const bad: Bad[] = [
   { name: 'not JSON', frame: 'hello', reason: 'malformed' },
   { name: 'truncated JSON', frame: '{"v":1,"t":"UPDATENODE","from":"r1"', reason: 'malformed' },
   { name: 'trailing garbage', frame: '{"v":1,"t":"UPDATENODE","from":"r1"}x', reason: 'malformed' },
-  { name: 'two objects', frame: '{"v":1,"t":"UPDATENODE","from":"r1"}{"v":1,"t":"UPDATENODE","from":"r1"}', reason: 'malformed' },
+  {
+    name: 'two objects',
+    frame: '{"v":1,"t":"UPDATENODE","from":"r1"}{"v":1,"t":"UPDATENODE","from":"r1"}',
+    reason: 'malformed',
+  },
   { name: 'single quotes', frame: "{'v':1,'t':'UPDATENODE','from':'r1'}", reason: 'malformed' },
   { name: 'NaN literal', frame: '{"v":NaN,"t":"UPDATENODE","from":"r1"}', reason: 'malformed' },
   { name: 'trailing comma', frame: '{"v":1,"t":"UPDATENODE","from":"r1",}', reason: 'malformed' },
@@ -642,8 +1042,16 @@ const bad: Bad[] = [
   { name: 'JSON null', frame: 'null', reason: 'malformed' },
   { name: 'JSON true', frame: 'true', reason: 'malformed' },
   { name: 'JSON string', frame: JSON.stringify(mk('UPDATENODE')), reason: 'malformed' },
-  { name: 'very deeply nested JSON (100000 unclosed `[`)', frame: '['.repeat(100_000), reason: 'malformed' },
-  { name: 'very deeply nested JSON (100000 closed `[`)', frame: nestedArrays(100_000), reason: 'malformed' },
+  {
+    name: 'very deeply nested JSON (100000 unclosed `[`)',
+    frame: '['.repeat(100_000),
+    reason: 'malformed',
+  },
+  {
+    name: 'very deeply nested JSON (100000 closed `[`)',
+    frame: nestedArrays(100_000),
+    reason: 'malformed',
+  },
   // v
   { name: 'missing v', frame: mk('UPDATENODE', { v: undefined }), reason: 'malformed' },
   { name: 'v: 0', frame: mk('UPDATENODE', { v: 0 }), reason: 'malformed' },
@@ -655,14 +1063,22 @@ const bad: Bad[] = [
   { name: 'v: [1]', frame: mk('UPDATENODE', { v: [1] }), reason: 'malformed' },
   { name: 'v: 1e400 (Infinity)', frame: raw('UPDATENODE', 'v', '1e400'), reason: 'malformed' },
   { name: 'v: 2', frame: mk('UPDATENODE', { v: 2 }), reason: 'unsupported-version' },
-  { name: 'v: 3 with an unknown t', frame: mk('UPDATENODE', { v: 3, t: 'HELLO' }), reason: 'unsupported-version' },
+  {
+    name: 'v: 3 with an unknown t',
+    frame: mk('UPDATENODE', { v: 3, t: 'HELLO' }),
+    reason: 'unsupported-version',
+  },
   { name: 'v: 2 with missing fields', frame: '{"v":2,"t":"POST"}', reason: 'unsupported-version' },
   { name: 'v: 1e21', frame: raw('UPDATENODE', 'v', '1e21'), reason: 'unsupported-version' },
   // t
   { name: 'missing t', frame: mk('UPDATENODE', { t: undefined }), reason: 'malformed' },
   { name: 't: 1', frame: mk('UPDATENODE', { t: 1 }), reason: 'malformed' },
   { name: 't: null', frame: mk('UPDATENODE', { t: null }), reason: 'malformed' },
-  { name: 't: ["UPDATENODE"]', frame: mk('UPDATENODE', { t: ['UPDATENODE'] }), reason: 'malformed' },
+  {
+    name: 't: ["UPDATENODE"]',
+    frame: mk('UPDATENODE', { t: ['UPDATENODE'] }),
+    reason: 'malformed',
+  },
   { name: 't: {}', frame: mk('UPDATENODE', { t: {} }), reason: 'malformed' },
   { name: 'unknown t', frame: mk('UPDATENODE', { t: 'HELLO' }), reason: 'unknown-type' },
   { name: 'empty t', frame: mk('UPDATENODE', { t: '' }), reason: 'unknown-type' },
@@ -670,31 +1086,59 @@ const bad: Bad[] = [
   { name: 't with trailing space', frame: mk('POST', { t: 'POST ' }), reason: 'unknown-type' },
   { name: 't: "constructor"', frame: mk('POST', { t: 'constructor' }), reason: 'unknown-type' },
   { name: 't: "__proto__"', frame: mk('POST', { t: '__proto__' }), reason: 'unknown-type' },
-  { name: 't: a seed command name', frame: mk('POST', { t: 'CTPCOMMAND_PASS' }), reason: 'unknown-type' },
+  {
+    name: 't: a seed command name',
+    frame: mk('POST', { t: 'CTPCOMMAND_PASS' }),
+    reason: 'unknown-type',
+  },
   // hops, id, re, seq: safe non-negative / positive integers
   ...badIntegers
     .filter(([n]) => n !== 'zero')
-    .map(([n, text]): Bad => ({ name: `hops ${n}`, frame: raw('COMMAND', 'hops', text), reason: 'malformed' })),
+    .map(([n, text]): Bad => ({
+      name: `hops ${n}`,
+      frame: raw('COMMAND', 'hops', text),
+      reason: 'malformed',
+    })),
   ...(['REGISTER', 'UNREGISTER', 'START', 'STOP', 'COMMAND'] as const).flatMap((t) =>
-    badIntegers.map(([n, text]): Bad => ({ name: `${t} id ${n}`, frame: raw(t, 'id', text), reason: 'malformed' })),
+    badIntegers.map(([n, text]): Bad => ({
+      name: `${t} id ${n}`,
+      frame: raw(t, 'id', text),
+      reason: 'malformed',
+    })),
   ),
-  ...badIntegers.map(([n, text]): Bad => ({ name: `RESPONSE re ${n}`, frame: raw('RESPONSE', 're', text), reason: 'malformed' })),
+  ...badIntegers.map(([n, text]): Bad => ({
+    name: `RESPONSE re ${n}`,
+    frame: raw('RESPONSE', 're', text),
+    reason: 'malformed',
+  })),
   ...badIntegers
     .filter(([n]) => n !== 'zero')
     .map(([n, text]): Bad => ({
       name: `advert seq ${n}`,
-      frame: mk('REPORTNODE', { adverts: [{ origin: 'r1', seq: '\u0001RAW\u0001', nodes: [], neighbors: [] }] }).replace('"\\u0001RAW\\u0001"', text),
+      frame: mk('REPORTNODE', {
+        adverts: [{ origin: 'r1', seq: '\u0001RAW\u0001', nodes: [], neighbors: [] }],
+      }).replace('"\\u0001RAW\\u0001"', text),
       reason: 'malformed',
     })),
   // Each required field missing, for each type
   ...TYPES.flatMap((t) =>
-    (required[t] as string[]).map((k): Bad => ({ name: `${t} without ${k}`, frame: mk(t, { [k]: undefined }), reason: 'malformed' })),
+    (required[t] as string[]).map((k): Bad => ({
+      name: `${t} without ${k}`,
+      frame: mk(t, { [k]: undefined }),
+      reason: 'malformed',
+    })),
   ),
   // Each string field mistyped, for each type
   ...TYPES.flatMap((t) =>
     ['from', 'node', 'controller', 'monitor', 'app', 'to', 'code', 'reason']
       .filter((k) => k in (base[t] as Obj))
-      .flatMap((k) => notString.map((v): Bad => ({ name: `${t} ${k}: ${JSON.stringify(v)}`, frame: mk(t, { [k]: v }), reason: 'malformed' }))),
+      .flatMap((k) =>
+        notString.map((v): Bad => ({
+          name: `${t} ${k}: ${JSON.stringify(v)}`,
+          frame: mk(t, { [k]: v }),
+          reason: 'malformed',
+        })),
+      ),
   ),
   // Invalid node names, for each type that has a node
   ...TYPES.filter((t) => 'node' in (base[t] as Obj)).flatMap((t) =>
@@ -713,17 +1157,53 @@ const bad: Bad[] = [
     { name: `UPDATENODE from ${n}`, frame: mk('UPDATENODE', { from: v }), reason: 'malformed' },
     { name: `COMMAND to ${n}`, frame: mk('COMMAND', { to: v }), reason: 'malformed' },
     { name: `advert origin ${n}`, frame: mkAdvert({ origin: v }), reason: 'malformed' },
-    { name: `advert neighbor ${n}`, frame: mkAdvert({ neighbors: ['r2', v] }), reason: 'malformed' },
+    {
+      name: `advert neighbor ${n}`,
+      frame: mkAdvert({ neighbors: ['r2', v] }),
+      reason: 'malformed',
+    },
   ]),
-  ...(['REGISTER', 'UNREGISTER', 'START', 'STOP', 'POST'] as const).map((t): Bad => ({ name: `${t} to with a space`, frame: mk(t, { to: 'r 2' }), reason: 'malformed' })),
+  ...(['REGISTER', 'UNREGISTER', 'START', 'STOP', 'POST'] as const).map((t): Bad => ({
+    name: `${t} to with a space`,
+    frame: mk(t, { to: 'r 2' }),
+    reason: 'malformed',
+  })),
   // REGISTER / UNREGISTER registrant
-  { name: 'REGISTER with both controller and monitor', frame: mk('REGISTER', { monitor: 'monitor[cam]@r1' }), reason: 'malformed' },
-  { name: 'REGISTER with neither controller nor monitor', frame: mk('REGISTER', { controller: undefined }), reason: 'malformed' },
-  { name: 'REGISTER with controller null and a monitor', frame: mk('REGISTER', { controller: null, monitor: 'monitor[cam]@r1' }), reason: 'malformed' },
-  { name: 'UNREGISTER with both controller and monitor', frame: mk('UNREGISTER', { controller: 'controller[cam]@r1' }), reason: 'malformed' },
-  { name: 'UNREGISTER with neither controller nor monitor', frame: mk('UNREGISTER', { monitor: undefined }), reason: 'malformed' },
-  { name: 'REGISTER refresh: false', frame: mk('REGISTER', { refresh: false }), reason: 'malformed' },
-  { name: 'REGISTER refresh: "true"', frame: mk('REGISTER', { refresh: 'true' }), reason: 'malformed' },
+  {
+    name: 'REGISTER with both controller and monitor',
+    frame: mk('REGISTER', { monitor: 'monitor[cam]@r1' }),
+    reason: 'malformed',
+  },
+  {
+    name: 'REGISTER with neither controller nor monitor',
+    frame: mk('REGISTER', { controller: undefined }),
+    reason: 'malformed',
+  },
+  {
+    name: 'REGISTER with controller null and a monitor',
+    frame: mk('REGISTER', { controller: null, monitor: 'monitor[cam]@r1' }),
+    reason: 'malformed',
+  },
+  {
+    name: 'UNREGISTER with both controller and monitor',
+    frame: mk('UNREGISTER', { controller: 'controller[cam]@r1' }),
+    reason: 'malformed',
+  },
+  {
+    name: 'UNREGISTER with neither controller nor monitor',
+    frame: mk('UNREGISTER', { monitor: undefined }),
+    reason: 'malformed',
+  },
+  {
+    name: 'REGISTER refresh: false',
+    frame: mk('REGISTER', { refresh: false }),
+    reason: 'malformed',
+  },
+  {
+    name: 'REGISTER refresh: "true"',
+    frame: mk('REGISTER', { refresh: 'true' }),
+    reason: 'malformed',
+  },
   { name: 'REGISTER refresh: 1', frame: mk('REGISTER', { refresh: 1 }), reason: 'malformed' },
   { name: 'REGISTER refresh: null', frame: mk('REGISTER', { refresh: null }), reason: 'malformed' },
   // RESPONSE / EVENT destinations
@@ -731,34 +1211,88 @@ const bad: Bad[] = [
     { name: `RESPONSE to ${n}`, frame: mk('RESPONSE', { controller: v }), reason: 'malformed' },
     { name: `EVENT to ${n}`, frame: mk('EVENT', { monitor: v }), reason: 'malformed' },
   ]),
-  { name: 'RESPONSE with monitor instead of controller', frame: mk('RESPONSE', { controller: undefined, monitor: 'monitor[cam]@r2' }), reason: 'malformed' },
-  { name: 'EVENT with controller instead of monitor', frame: mk('EVENT', { monitor: undefined, controller: 'controller[cam]@r2' }), reason: 'malformed' },
+  {
+    name: 'RESPONSE with monitor instead of controller',
+    frame: mk('RESPONSE', { controller: undefined, monitor: 'monitor[cam]@r2' }),
+    reason: 'malformed',
+  },
+  {
+    name: 'EVENT with controller instead of monitor',
+    frame: mk('EVENT', { monitor: undefined, controller: 'controller[cam]@r2' }),
+    reason: 'malformed',
+  },
   // code, reason
-  ...['success', 'OK', '', 'SUCCESS ', 'toString'].map((code): Bad => ({ name: `RESPONSE code ${JSON.stringify(code)}`, frame: mk('RESPONSE', { code }), reason: 'malformed' })),
+  ...['success', 'OK', '', 'SUCCESS ', 'toString'].map((code): Bad => ({
+    name: `RESPONSE code ${JSON.stringify(code)}`,
+    frame: mk('RESPONSE', { code }),
+    reason: 'malformed',
+  })),
   // optionals
   ...(['START', 'STOP'] as const).flatMap((t) =>
-    ([['an array', [1]], ['null', null], ['a string', 'x'], ['a number', 1], ['true', true]] as [string, unknown][]).map(
-      ([n, v]): Bad => ({ name: `${t} optionals ${n}`, frame: mk(t, { optionals: v }), reason: 'malformed' }),
-    ),
+    (
+      [
+        ['an array', [1]],
+        ['null', null],
+        ['a string', 'x'],
+        ['a number', 1],
+        ['true', true],
+      ] as [string, unknown][]
+    ).map(([n, v]): Bad => ({
+      name: `${t} optionals ${n}`,
+      frame: mk(t, { optionals: v }),
+      reason: 'malformed',
+    })),
   ),
   // adverts
   { name: 'adverts an object', frame: mk('REPORTNODE', { adverts: {} }), reason: 'malformed' },
   { name: 'adverts null', frame: mk('REPORTNODE', { adverts: null }), reason: 'malformed' },
-  { name: 'an advert that is a number', frame: mk('REPORTNODE', { adverts: [1] }), reason: 'malformed' },
-  { name: 'an advert that is null', frame: mk('REPORTNODE', { adverts: [null] }), reason: 'malformed' },
-  { name: 'an advert that is an array', frame: mk('REPORTNODE', { adverts: [['r1', 1, [], []]] }), reason: 'malformed' },
-  ...['origin', 'seq', 'nodes', 'neighbors'].map((k): Bad => ({ name: `an advert without ${k}`, frame: mkAdvert({ [k]: undefined }), reason: 'malformed' })),
+  {
+    name: 'an advert that is a number',
+    frame: mk('REPORTNODE', { adverts: [1] }),
+    reason: 'malformed',
+  },
+  {
+    name: 'an advert that is null',
+    frame: mk('REPORTNODE', { adverts: [null] }),
+    reason: 'malformed',
+  },
+  {
+    name: 'an advert that is an array',
+    frame: mk('REPORTNODE', { adverts: [['r1', 1, [], []]] }),
+    reason: 'malformed',
+  },
+  ...['origin', 'seq', 'nodes', 'neighbors'].map((k): Bad => ({
+    name: `an advert without ${k}`,
+    frame: mkAdvert({ [k]: undefined }),
+    reason: 'malformed',
+  })),
   { name: 'advert nodes a string', frame: mkAdvert({ nodes: 'cam1;cam2' }), reason: 'malformed' },
   // Signed adverts (issue 9): `sig` and `cert` together, bounded base64.
   { name: 'advert sig without cert', frame: mkAdvert({ sig: 'QUJD' }), reason: 'malformed' },
   { name: 'advert cert without sig', frame: mkAdvert({ cert: 'QUJD' }), reason: 'malformed' },
   { name: 'advert sig a number', frame: mkAdvert({ sig: 7, cert: 'QUJD' }), reason: 'malformed' },
   { name: 'advert cert null', frame: mkAdvert({ sig: 'QUJD', cert: null }), reason: 'malformed' },
-  { name: 'advert sig not base64', frame: mkAdvert({ sig: 'QU JD', cert: 'QUJD' }), reason: 'malformed' },
+  {
+    name: 'advert sig not base64',
+    frame: mkAdvert({ sig: 'QU JD', cert: 'QUJD' }),
+    reason: 'malformed',
+  },
   { name: 'advert sig empty', frame: mkAdvert({ sig: '', cert: 'QUJD' }), reason: 'malformed' },
-  { name: 'advert sig over 1024 characters', frame: mkAdvert({ sig: 'A'.repeat(1028), cert: 'QUJD' }), reason: 'malformed' },
-  { name: 'advert cert over 8192 characters', frame: mkAdvert({ sig: 'QUJD', cert: 'A'.repeat(8196) }), reason: 'malformed' },
-  { name: 'advert nodes an object', frame: mkAdvert({ nodes: { cam1: true } }), reason: 'malformed' },
+  {
+    name: 'advert sig over 1024 characters',
+    frame: mkAdvert({ sig: 'A'.repeat(1028), cert: 'QUJD' }),
+    reason: 'malformed',
+  },
+  {
+    name: 'advert cert over 8192 characters',
+    frame: mkAdvert({ sig: 'QUJD', cert: 'A'.repeat(8196) }),
+    reason: 'malformed',
+  },
+  {
+    name: 'advert nodes an object',
+    frame: mkAdvert({ nodes: { cam1: true } }),
+    reason: 'malformed',
+  },
   { name: 'advert neighbors a string', frame: mkAdvert({ neighbors: 'r2' }), reason: 'malformed' },
   ...(
     [
@@ -774,29 +1308,109 @@ const bad: Bad[] = [
       ['a virtual name with a 257-char node', C(N257)],
       ['a virtual name with a 129-char router id', C('cam', ID129)],
     ] as [string, unknown][]
-  ).map(([n, v]): Bad => ({ name: `advert nodes with ${n}`, frame: mkAdvert({ nodes: ['cam1', v] }), reason: 'malformed' })),
+  ).map(([n, v]): Bad => ({
+    name: `advert nodes with ${n}`,
+    frame: mkAdvert({ nodes: ['cam1', v] }),
+    reason: 'malformed',
+  })),
   // __proto__
-  { name: '__proto__ at top level', frame: '{"v":1,"t":"UPDATENODE","from":"r1","__proto__":{"polluted":1}}', reason: 'malformed' },
-  { name: '__proto__ at top level, first', frame: '{"__proto__":{"v":1},"v":1,"t":"UPDATENODE","from":"r1"}', reason: 'malformed' },
-  { name: '__proto__: null at top level', frame: '{"v":1,"t":"POST","node":"cam","content":1,"__proto__":null}', reason: 'malformed' },
-  { name: '__proto__ in content', frame: '{"v":1,"t":"POST","node":"cam","content":{"__proto__":{"polluted":1}}}', reason: 'malformed' },
-  { name: '__proto__ nested in content', frame: '{"v":1,"t":"COMMAND","id":1,"node":"cam","controller":"c","app":"a","content":{"a":[1,{"b":{"__proto__":{"polluted":1}}}]}}', reason: 'malformed' },
-  { name: '__proto__ in optionals', frame: '{"v":1,"t":"START","id":1,"node":"cam","controller":"c","app":"a","optionals":{"__proto__":{"polluted":1}}}', reason: 'malformed' },
-  { name: '__proto__ in RESPONSE content', frame: '{"v":1,"t":"RESPONSE","node":"cam","controller":"controller[cam]@r2","code":"SUCCESS","content":[{"__proto__":1}]}', reason: 'malformed' },
-  { name: '__proto__ in EVENT content', frame: '{"v":1,"t":"EVENT","node":"cam","monitor":"monitor[cam]@r2","content":{"x":{"__proto__":[]}}}', reason: 'malformed' },
+  {
+    name: '__proto__ at top level',
+    frame: '{"v":1,"t":"UPDATENODE","from":"r1","__proto__":{"polluted":1}}',
+    reason: 'malformed',
+  },
+  {
+    name: '__proto__ at top level, first',
+    frame: '{"__proto__":{"v":1},"v":1,"t":"UPDATENODE","from":"r1"}',
+    reason: 'malformed',
+  },
+  {
+    name: '__proto__: null at top level',
+    frame: '{"v":1,"t":"POST","node":"cam","content":1,"__proto__":null}',
+    reason: 'malformed',
+  },
+  {
+    name: '__proto__ in content',
+    frame: '{"v":1,"t":"POST","node":"cam","content":{"__proto__":{"polluted":1}}}',
+    reason: 'malformed',
+  },
+  {
+    name: '__proto__ nested in content',
+    frame:
+      '{"v":1,"t":"COMMAND","id":1,"node":"cam","controller":"c","app":"a","content":{"a":[1,{"b":{"__proto__":{"polluted":1}}}]}}',
+    reason: 'malformed',
+  },
+  {
+    name: '__proto__ in optionals',
+    frame:
+      '{"v":1,"t":"START","id":1,"node":"cam","controller":"c","app":"a","optionals":{"__proto__":{"polluted":1}}}',
+    reason: 'malformed',
+  },
+  {
+    name: '__proto__ in RESPONSE content',
+    frame:
+      '{"v":1,"t":"RESPONSE","node":"cam","controller":"controller[cam]@r2","code":"SUCCESS","content":[{"__proto__":1}]}',
+    reason: 'malformed',
+  },
+  {
+    name: '__proto__ in EVENT content',
+    frame:
+      '{"v":1,"t":"EVENT","node":"cam","monitor":"monitor[cam]@r2","content":{"x":{"__proto__":[]}}}',
+    reason: 'malformed',
+  },
   // Depth
-  { name: `content nested ${MAX_CONTENT_DEPTH + 1} arrays deep`, frame: raw('COMMAND', 'content', nestedArrays(MAX_CONTENT_DEPTH + 1)), reason: 'malformed' },
-  { name: `content nested ${MAX_CONTENT_DEPTH + 1} objects deep`, frame: raw('POST', 'content', nestedObjects(MAX_CONTENT_DEPTH + 1)), reason: 'malformed' },
-  { name: `EVENT content nested ${MAX_CONTENT_DEPTH + 1} deep`, frame: raw('EVENT', 'content', nestedArrays(MAX_CONTENT_DEPTH + 1)), reason: 'malformed' },
-  { name: `RESPONSE content nested ${MAX_CONTENT_DEPTH + 1} deep`, frame: raw('RESPONSE', 'content', nestedArrays(MAX_CONTENT_DEPTH + 1)), reason: 'malformed' },
-  { name: `optionals nested ${MAX_CONTENT_DEPTH + 1} deep`, frame: raw('START', 'optionals', nestedObjects(MAX_CONTENT_DEPTH + 1)), reason: 'malformed' },
-  { name: 'content nested 100000 deep', frame: raw('POST', 'content', nestedArrays(100_000)), reason: 'malformed' },
+  {
+    name: `content nested ${MAX_CONTENT_DEPTH + 1} arrays deep`,
+    frame: raw('COMMAND', 'content', nestedArrays(MAX_CONTENT_DEPTH + 1)),
+    reason: 'malformed',
+  },
+  {
+    name: `content nested ${MAX_CONTENT_DEPTH + 1} objects deep`,
+    frame: raw('POST', 'content', nestedObjects(MAX_CONTENT_DEPTH + 1)),
+    reason: 'malformed',
+  },
+  {
+    name: `EVENT content nested ${MAX_CONTENT_DEPTH + 1} deep`,
+    frame: raw('EVENT', 'content', nestedArrays(MAX_CONTENT_DEPTH + 1)),
+    reason: 'malformed',
+  },
+  {
+    name: `RESPONSE content nested ${MAX_CONTENT_DEPTH + 1} deep`,
+    frame: raw('RESPONSE', 'content', nestedArrays(MAX_CONTENT_DEPTH + 1)),
+    reason: 'malformed',
+  },
+  {
+    name: `optionals nested ${MAX_CONTENT_DEPTH + 1} deep`,
+    frame: raw('START', 'optionals', nestedObjects(MAX_CONTENT_DEPTH + 1)),
+    reason: 'malformed',
+  },
+  {
+    name: 'content nested 100000 deep',
+    frame: raw('POST', 'content', nestedArrays(100_000)),
+    reason: 'malformed',
+  },
   // An unknown field is kept and re-encoded on forwarding: it must not be able
   // to overflow the encoder's stack either.
-  { name: 'an unknown field nested 100000 deep', frame: raw('POST', 'x', nestedArrays(100_000)), reason: 'malformed' },
-  { name: `an unknown field nested ${MAX_CONTENT_DEPTH + 1} deep`, frame: raw('COMMAND', 'x', nestedArrays(MAX_CONTENT_DEPTH + 1)), reason: 'malformed' },
-  { name: '__proto__ in an unknown field', frame: raw('POST', 'x', '{"__proto__":{"polluted":1}}'), reason: 'malformed' },
-  { name: '__proto__ in an advert', frame: mk('REPORTNODE').replace('{"origin"', '{"__proto__":{"polluted":1},"origin"'), reason: 'malformed' },
+  {
+    name: 'an unknown field nested 100000 deep',
+    frame: raw('POST', 'x', nestedArrays(100_000)),
+    reason: 'malformed',
+  },
+  {
+    name: `an unknown field nested ${MAX_CONTENT_DEPTH + 1} deep`,
+    frame: raw('COMMAND', 'x', nestedArrays(MAX_CONTENT_DEPTH + 1)),
+    reason: 'malformed',
+  },
+  {
+    name: '__proto__ in an unknown field',
+    frame: raw('POST', 'x', '{"__proto__":{"polluted":1}}'),
+    reason: 'malformed',
+  },
+  {
+    name: '__proto__ in an advert',
+    frame: mk('REPORTNODE').replace('{"origin"', '{"__proto__":{"polluted":1},"origin"'),
+    reason: 'malformed',
+  },
 ];
 
 describe('codec: bad frames', () => {
@@ -966,7 +1580,8 @@ describe('router: bytes and non-text frames', () => {
   });
 
   it('decode itself refuses a non-string as malformed', () => {
-    for (const v of [42, null, undefined, {}, Buffer.from('{}')]) expect(decodeError(v).reason).toBe('malformed');
+    for (const v of [42, null, undefined, {}, Buffer.from('{}')])
+      expect(decodeError(v).reason).toBe('malformed');
   });
 
   it('counts drops per reason across frames', () => {
@@ -976,9 +1591,20 @@ describe('router: bytes and non-text frames', () => {
     h.router.receive(h.peer, mk('POST', { t: 'X' }));
     h.router.receive(h.peer, 'x'.repeat(2000));
     h.router.receive(h.peer, '[]');
-    expect(h.router.stats().dropped).toEqual({ malformed: 2, 'unsupported-version': 1, 'unknown-type': 1, 'too-large': 1 });
+    expect(h.router.stats().dropped).toEqual({
+      malformed: 2,
+      'unsupported-version': 1,
+      'unknown-type': 1,
+      'too-large': 1,
+    });
     expect(h.router.stats().framesIn).toBe(5);
-    expect(h.dropped.map((d) => d.reason)).toEqual(['malformed', 'unsupported-version', 'unknown-type', 'too-large', 'malformed']);
+    expect(h.dropped.map((d) => d.reason)).toEqual([
+      'malformed',
+      'unsupported-version',
+      'unknown-type',
+      'too-large',
+      'malformed',
+    ]);
     expect(h.send).not.toHaveBeenCalled();
     expect(h.errors).toEqual([]);
   });
@@ -1023,12 +1649,20 @@ describe('prototype pollution', () => {
     expect(h.router.stats().dropped.malformed).toBe(4);
     // Names that are Object.prototype keys are ordinary node names in the table.
     expect(h.router.nodes()).toEqual(['__proto__', 'cam', 'constructor', 'other', 'toString']);
-    expect(Object.keys(h.router.snapshot().nodes).sort()).toEqual(['__proto__', 'cam', 'constructor', 'other', 'toString']);
+    expect(Object.keys(h.router.snapshot().nodes).sort()).toEqual([
+      '__proto__',
+      'cam',
+      'constructor',
+      'other',
+      'toString',
+    ]);
     expectClean();
   });
 
   it('accepts `constructor` and `prototype` keys in content (they are harmless data)', () => {
-    const m = decode('{"v":1,"t":"POST","node":"cam","content":{"constructor":{"prototype":{"polluted":1}}}}') as { content: Obj };
+    const m = decode(
+      '{"v":1,"t":"POST","node":"cam","content":{"constructor":{"prototype":{"polluted":1}}}}',
+    ) as { content: Obj };
     expect(Object.keys(m.content)).toEqual(['constructor']);
     expectClean();
   });
@@ -1039,7 +1673,15 @@ describe('forwarding keeps unknown fields, and only bounded ones', () => {
   function withNeighbor(): Harness & { pB: { name: string } } {
     const h = harness();
     const pB = { name: 'pB' };
-    h.router.receive(pB, JSON.stringify({ v: 1, t: 'REPORTNODE', from: 'r1', adverts: [{ origin: 'r1', seq: 1, nodes: ['far'], neighbors: ['r2'] }] }));
+    h.router.receive(
+      pB,
+      JSON.stringify({
+        v: 1,
+        t: 'REPORTNODE',
+        from: 'r1',
+        adverts: [{ origin: 'r1', seq: 1, nodes: ['far'], neighbors: ['r2'] }],
+      }),
+    );
     expect(h.router.nodes()).toEqual(['cam', 'far', 'other']);
     expect(h.dropped).toEqual([]);
     h.send.mockClear();
@@ -1049,10 +1691,21 @@ describe('forwarding keeps unknown fields, and only bounded ones', () => {
 
   it('a forwarded frame keeps every field it arrived with; only hops changes', () => {
     const h = withNeighbor();
-    h.router.receive(h.peer, '{"v":1,"t":"POST","to":"r1","node":"far","content":[1],"ext":{"a":[1,{"b":"c"}]},"hops":2,"zz":null}');
-    expect(h.send.mock.calls).toEqual([[h.pB, '{"v":1,"t":"POST","to":"r1","node":"far","content":[1],"ext":{"a":[1,{"b":"c"}]},"hops":3,"zz":null}']]);
+    h.router.receive(
+      h.peer,
+      '{"v":1,"t":"POST","to":"r1","node":"far","content":[1],"ext":{"a":[1,{"b":"c"}]},"hops":2,"zz":null}',
+    );
+    expect(h.send.mock.calls).toEqual([
+      [
+        h.pB,
+        '{"v":1,"t":"POST","to":"r1","node":"far","content":[1],"ext":{"a":[1,{"b":"c"}]},"hops":3,"zz":null}',
+      ],
+    ]);
     h.router.receive(h.peer, '{"v":1,"t":"POST","to":"r1","node":"far","content":1,"ext":true}');
-    expect(h.send.mock.calls[1]).toEqual([h.pB, '{"v":1,"t":"POST","to":"r1","node":"far","content":1,"ext":true,"hops":1}']);
+    expect(h.send.mock.calls[1]).toEqual([
+      h.pB,
+      '{"v":1,"t":"POST","to":"r1","node":"far","content":1,"ext":true,"hops":1}',
+    ]);
     expect(h.router.stats().forwarded).toBe(2);
     expect(h.errors).toEqual([]);
   });

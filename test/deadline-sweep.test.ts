@@ -29,7 +29,9 @@ class ManualClock implements CtpClock {
   advance(ms: number): void {
     const end = this.t + ms;
     for (;;) {
-      const next = [...this.timers].filter(([, x]) => x.at <= end).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
+      const next = [...this.timers]
+        .filter(([, x]) => x.at <= end)
+        .sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
       if (next === undefined) break;
       this.timers.delete(next[0]);
       this.t = next[1].at;
@@ -40,7 +42,13 @@ class ManualClock implements CtpClock {
 }
 
 function deadline(at: number, log: string[], name: string): CtpDeadline {
-  return { at, expire: () => log.push(`${name}@`), tracked: false, prevDeadline: undefined, nextDeadline: undefined };
+  return {
+    at,
+    expire: () => log.push(`${name}@`),
+    tracked: false,
+    prevDeadline: undefined,
+    nextDeadline: undefined,
+  };
 }
 
 /** Let microtasks run: each `await null` is one hop of this test's continuation. */

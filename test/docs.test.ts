@@ -6,7 +6,16 @@
  * points to a file the package ships (and to a heading that exists).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, normalize, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +50,13 @@ export function extractBlocks(file: string, text: string): CodeBlock[] {
     while (j < lines.length && !lines[j]!.startsWith(fence)) body.push(lines[j++]!);
     if (j >= lines.length) throw new Error(`${file}:${i + 1}: unclosed code fence`);
     const marked = i > 0 && lines[i - 1]!.trim() === '<!-- runnable -->';
-    out.push({ file, line: i + 1, lang: open[2]!, runnable: marked || /\brunnable\b/.test(open[3]!), code: body.join('\n') });
+    out.push({
+      file,
+      line: i + 1,
+      lang: open[2]!,
+      runnable: marked || /\brunnable\b/.test(open[3]!),
+      code: body.join('\n'),
+    });
     i = j;
   }
   return out;
@@ -92,7 +107,10 @@ describe('code blocks of README.md and docs/*.md', () => {
     // 'ctp-router' resolves to this repository, through its package.json exports (dist/).
     mkdirSync(join(work, 'node_modules'));
     symlinkSync(ROOT, join(work, 'node_modules/ctp-router'), 'dir');
-    writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'ctp-router-docs', private: true, type: 'module' }));
+    writeFileSync(
+      join(work, 'package.json'),
+      JSON.stringify({ name: 'ctp-router-docs', private: true, type: 'module' }),
+    );
     const compilerOptions = {
       target: 'ES2022',
       module: 'NodeNext',
@@ -108,9 +126,17 @@ describe('code blocks of README.md and docs/*.md', () => {
     };
     mkdirSync(join(work, 'src'));
     // `export {}` keeps a block without imports a module (top-level await, no global clashes).
-    for (const b of tsBlocks) writeFileSync(join(work, 'src', `${name(b)}.ts`), `${b.code}\nexport {};\n`);
-    writeFileSync(join(work, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['src'] }));
-    const r = spawnSync(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: work, encoding: 'utf8', timeout: 150_000 });
+    for (const b of tsBlocks)
+      writeFileSync(join(work, 'src', `${name(b)}.ts`), `${b.code}\nexport {};\n`);
+    writeFileSync(
+      join(work, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions, include: ['src'] }),
+    );
+    const r = spawnSync(process.execPath, [TSC, '-p', 'tsconfig.json'], {
+      cwd: work,
+      encoding: 'utf8',
+      timeout: 150_000,
+    });
     diagnostics = `${r.stdout}${r.stderr}`;
   }, 180_000);
   afterAll(() => {
@@ -122,40 +148,67 @@ describe('code blocks of README.md and docs/*.md', () => {
     expect(tsBlocks.filter((b) => b.runnable).length).toBeGreaterThanOrEqual(2);
   });
 
-  it.each(tsBlocks.map((b) => [`${b.file}:${b.line}`, b] as const))('%s type-checks under strict', (_where, b) => {
-    const mine = diagnostics.split('\n').filter((l) => l.startsWith(`src/${name(b)}.ts`));
-    expect(mine).toEqual([]);
-  });
+  it.each(tsBlocks.map((b) => [`${b.file}:${b.line}`, b] as const))(
+    '%s type-checks under strict',
+    (_where, b) => {
+      const mine = diagnostics.split('\n').filter((l) => l.startsWith(`src/${name(b)}.ts`));
+      expect(mine).toEqual([]);
+    },
+  );
 
   it('reports nothing outside the blocks (no error was missed)', () => {
-    const other = diagnostics.split('\n').filter((l) => l.includes('error TS') && !tsBlocks.some((b) => l.startsWith(`src/${name(b)}.ts`)));
+    const other = diagnostics
+      .split('\n')
+      .filter(
+        (l) => l.includes('error TS') && !tsBlocks.some((b) => l.startsWith(`src/${name(b)}.ts`)),
+      );
     expect(other).toEqual([]);
   });
 
   const runnable = tsBlocks.filter((b) => b.runnable);
-  it.each(runnable.map((b) => [`${b.file}:${b.line}`, b] as const))('%s runs and exits 0', (_where, b) => {
-    const js = join(work, 'out', `${name(b)}.js`);
-    expect(existsSync(js)).toBe(true);
-    const r = spawnSync(process.execPath, [js], { cwd: work, encoding: 'utf8', timeout: RUN_TIMEOUT_MS, env: { ...process.env, DEBUG: '' } });
-    expect({ status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({ status: 0, signal: null, stderr: '' });
-  }, RUN_TIMEOUT_MS + 5_000);
+  it.each(runnable.map((b) => [`${b.file}:${b.line}`, b] as const))(
+    '%s runs and exits 0',
+    (_where, b) => {
+      const js = join(work, 'out', `${name(b)}.js`);
+      expect(existsSync(js)).toBe(true);
+      const r = spawnSync(process.execPath, [js], {
+        cwd: work,
+        encoding: 'utf8',
+        timeout: RUN_TIMEOUT_MS,
+        env: { ...process.env, DEBUG: '' },
+      });
+      expect({ status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({
+        status: 0,
+        signal: null,
+        stderr: '',
+      });
+    },
+    RUN_TIMEOUT_MS + 5_000,
+  );
 });
 
 describe('frames shown in ```json blocks', () => {
   const frames = blocks
     .filter((b) => b.lang === 'json')
-    .flatMap((b) => b.code.split('\n').map((line, i) => ({ where: `${b.file}:${b.line + 1 + i}`, line })))
+    .flatMap((b) =>
+      b.code.split('\n').map((line, i) => ({ where: `${b.file}:${b.line + 1 + i}`, line })),
+    )
     .filter((f) => f.line.trim() !== '');
   it('there are some', () => {
     expect(frames.length).toBeGreaterThanOrEqual(2);
   });
-  it.each(frames.map((f) => [f.where, f.line] as const))('%s decodes with codec v1', (_where, line) => {
-    expect(() => decode(line)).not.toThrow();
-  });
+  it.each(frames.map((f) => [f.where, f.line] as const))(
+    '%s decodes with codec v1',
+    (_where, line) => {
+      expect(() => decode(line)).not.toThrow();
+    },
+  );
 });
 
 describe('links in README.md and docs/*.md', () => {
-  const shipped = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files: string[] }).files;
+  const shipped = (
+    JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files: string[] }
+  ).files;
   const links = files.flatMap((file) => {
     const text = prose(readFileSync(join(ROOT, file), 'utf8'));
     return [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => ({ file, target: m[1]! }));
@@ -174,29 +227,42 @@ describe('links in README.md and docs/*.md', () => {
     expect(slug('register(node, type) — at the caller')).toBe('registernode-type--at-the-caller');
   });
 
-  it.each(links.filter((l) => !/^[a-z]+:/.test(l.target)).map((l) => [`${l.file} → ${l.target}`, l] as const))(
-    '%s resolves to a shipped file and heading',
-    (_where, l) => {
-      const [path, hash] = l.target.split('#') as [string, string | undefined];
-      const target = path === '' ? l.file : normalize(join(dirname(l.file), path));
-      expect(existsSync(join(ROOT, target)), `${target} exists`).toBe(true);
-      const rel = relative(ROOT, join(ROOT, target));
-      expect(
-        shipped.some((f) => rel === f || rel.startsWith(`${f}/`)) || ['README.md', 'LICENSE', 'package.json'].includes(rel),
-        `${rel} is in package.json "files"`,
-      ).toBe(true);
-      if (hash !== undefined) expect([...anchors(target)], `#${hash} in ${target}`).toContain(hash);
-    },
-  );
+  it.each(
+    links
+      .filter((l) => !/^[a-z]+:/.test(l.target))
+      .map((l) => [`${l.file} → ${l.target}`, l] as const),
+  )('%s resolves to a shipped file and heading', (_where, l) => {
+    const [path, hash] = l.target.split('#') as [string, string | undefined];
+    const target = path === '' ? l.file : normalize(join(dirname(l.file), path));
+    expect(existsSync(join(ROOT, target)), `${target} exists`).toBe(true);
+    const rel = relative(ROOT, join(ROOT, target));
+    expect(
+      shipped.some((f) => rel === f || rel.startsWith(`${f}/`)) ||
+        ['README.md', 'LICENSE', 'package.json'].includes(rel),
+      `${rel} is in package.json "files"`,
+    ).toBe(true);
+    if (hash !== undefined) expect([...anchors(target)], `#${hash} in ${target}`).toContain(hash);
+  });
 });
 
 describe('the API reference (typedoc.json)', () => {
   it('documents every entry point the package exports, with warnings as errors', () => {
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, string | { default: string }>; scripts: Record<string, string> };
-    const config = JSON.parse(readFileSync(join(ROOT, 'typedoc.json'), 'utf8')) as { entryPoints: string[]; treatWarningsAsErrors: boolean; out: string };
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      exports: Record<string, string | { default: string }>;
+      scripts: Record<string, string>;
+    };
+    const config = JSON.parse(readFileSync(join(ROOT, 'typedoc.json'), 'utf8')) as {
+      entryPoints: string[];
+      treatWarningsAsErrors: boolean;
+      out: string;
+    };
     const sources = Object.entries(pkg.exports)
       .filter(([k]) => k !== './package.json')
-      .map(([, v]) => (typeof v === 'string' ? v : v.default).replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts'));
+      .map(([, v]) =>
+        (typeof v === 'string' ? v : v.default)
+          .replace(/^\.\/dist\//, 'src/')
+          .replace(/\.js$/, '.ts'),
+      );
     expect([...config.entryPoints].sort()).toEqual(sources.sort());
     expect(config.treatWarningsAsErrors).toBe(true);
     expect(pkg.scripts.docs).toBe('typedoc');

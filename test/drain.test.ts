@@ -20,7 +20,10 @@ describe('drain', () => {
     let answer: (() => void) | undefined;
     net = await topology(['h', 'c'], [['h', 'c']], (id) =>
       id === 'h'
-        ? { nodes: ['cam1', 'cam2'], app: (_n, m, r) => void (answer = () => r.respond(m.node, 'done')) }
+        ? {
+            nodes: ['cam1', 'cam2'],
+            app: (_n, m, r) => void (answer = () => r.respond(m.node, 'done')),
+          }
         : {},
     );
     const h = net.router('h');
@@ -45,7 +48,9 @@ describe('drain', () => {
   });
 
   it('closes after timeoutMs even when a request never finishes (it resolves ERROR closed)', async () => {
-    net = await topology(['h', 'c'], [['h', 'c']], (id) => (id === 'h' ? { nodes: ['cam1'], app: 'silent' } : {}));
+    net = await topology(['h', 'c'], [['h', 'c']], (id) =>
+      id === 'h' ? { nodes: ['cam1'], app: 'silent' } : {},
+    );
     const c = net.router('c');
     await c.register('cam1', 'controller');
     const stuck = c.command('cam1', 'x', 1, { timeoutMs: 60_000 });
@@ -64,7 +69,12 @@ describe('drain', () => {
 
   it('a TCP transport attached with closeWith: true closes with the router', async () => {
     const transport = new TcpTransport({ listen: { host: '127.0.0.1', port: 0 } });
-    const router = new CtpRouter<TcpPeer>(() => {}, transport.send, () => {}, { id: 'tcp-drain' });
+    const router = new CtpRouter<TcpPeer>(
+      () => {},
+      transport.send,
+      () => {},
+      { id: 'tcp-drain' },
+    );
     transport.attach(router, { closeWith: true });
     await transport.listening();
     const port = transport.address().port;
@@ -74,12 +84,19 @@ describe('drain', () => {
     for (let i = 0; i < 100 && !refused; i++) refused = !(await canConnect(port));
     expect(refused).toBe(true);
     await transport.close();
-    expect(() => new TcpTransport().attach(router, { closeWith: 'yes' as unknown as boolean })).toThrow(CtpArgumentError);
+    expect(() =>
+      new TcpTransport().attach(router, { closeWith: 'yes' as unknown as boolean }),
+    ).toThrow(CtpArgumentError);
   });
 
   it('without closeWith the transport stays open', async () => {
     const transport = new TcpTransport({ listen: { host: '127.0.0.1', port: 0 } });
-    const router = new CtpRouter<TcpPeer>(() => {}, transport.send, () => {}, { id: 'tcp-open' });
+    const router = new CtpRouter<TcpPeer>(
+      () => {},
+      transport.send,
+      () => {},
+      { id: 'tcp-open' },
+    );
     transport.attach(router);
     await transport.listening();
     await router.close();

@@ -5,7 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { jsonCodec } from '../src/wire/codec.js';
-import { CtpArgumentError, CtpCallbackError, CtpClosedError, CtpDecodeError, CtpError, CtpInternalError } from '../src/base/errors.js';
+import {
+  CtpArgumentError,
+  CtpCallbackError,
+  CtpClosedError,
+  CtpDecodeError,
+  CtpError,
+  CtpInternalError,
+} from '../src/base/errors.js';
 import type { CtpMessage } from '../src/base/messages.js';
 import { CtpRouter } from '../src/router.js';
 
@@ -34,10 +41,18 @@ describe('internal faults', () => {
     // A codec that lies: REPORTNODE without `adverts`.
     const codec = {
       encode: jsonCodec.encode,
-      decode: (frame: string): CtpMessage => (frame === 'lie' ? ({ v: 1, t: 'REPORTNODE', from: 'p1' } as unknown as CtpMessage) : jsonCodec.decode(frame)),
+      decode: (frame: string): CtpMessage =>
+        frame === 'lie'
+          ? ({ v: 1, t: 'REPORTNODE', from: 'p1' } as unknown as CtpMessage)
+          : jsonCodec.decode(frame),
     };
     const sent: string[] = [];
-    const r = new CtpRouter<string>(() => undefined, (_p, f) => void sent.push(f), () => undefined, { id: 'me', nodes: ['n'], codec });
+    const r = new CtpRouter<string>(
+      () => undefined,
+      (_p, f) => void sent.push(f),
+      () => undefined,
+      { id: 'me', nodes: ['n'], codec },
+    );
     const errors: Error[] = [];
     r.on('error', (e) => errors.push(e));
     r.receive('p', 'lie');
@@ -53,12 +68,27 @@ describe('internal faults', () => {
 });
 
 describe('send info (the optional third argument of send)', () => {
-  it('goes only to a send declared with three parameters, and names a flood\'s source and its adverts', () => {
+  it("goes only to a send declared with three parameters, and names a flood's source and its adverts", () => {
     const two: unknown[][] = [];
     const three: unknown[][] = [];
-    const a = new CtpRouter<string>(() => undefined, (p, f) => void two.push([p, f]), () => undefined, { id: 'a' });
-    const b = new CtpRouter<string>(() => undefined, (p, f, info) => void three.push([p, f, info]), () => undefined, { id: 'b' });
-    const advert = JSON.stringify({ v: 1, t: 'REPORTNODE', from: 'x', adverts: [{ origin: 'x', seq: 5, nodes: ['n'], neighbors: ['a', 'b'] }] });
+    const a = new CtpRouter<string>(
+      () => undefined,
+      (p, f) => void two.push([p, f]),
+      () => undefined,
+      { id: 'a' },
+    );
+    const b = new CtpRouter<string>(
+      () => undefined,
+      (p, f, info) => void three.push([p, f, info]),
+      () => undefined,
+      { id: 'b' },
+    );
+    const advert = JSON.stringify({
+      v: 1,
+      t: 'REPORTNODE',
+      from: 'x',
+      adverts: [{ origin: 'x', seq: 5, nodes: ['n'], neighbors: ['a', 'b'] }],
+    });
     for (const r of [a, b]) {
       r.peerUp('px');
       r.receive('px', advert);
@@ -69,6 +99,8 @@ describe('send info (the optional third argument of send)', () => {
     const told = three.find((c) => c[0] === 'px' && String(c[1]).includes('"REPORTNODE"'));
     expect(told?.[2]).toEqual({ adverts: [{ origin: 'b', seq: expect.any(Number) }] });
     // Frames that are not adverts carry no info.
-    expect(three.filter((c) => String(c[1]).includes('"UPDATENODE"')).every((c) => c[2] === undefined)).toBe(true);
+    expect(
+      three.filter((c) => String(c[1]).includes('"UPDATENODE"')).every((c) => c[2] === undefined),
+    ).toBe(true);
   });
 });

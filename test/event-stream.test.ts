@@ -13,7 +13,9 @@ afterEach(async () => {
 });
 
 async function pair() {
-  net = await topology(['h', 'c'], [['h', 'c']], (id) => (id === 'h' ? { nodes: ['cam1', 'cam2'] } : {}));
+  net = await topology(['h', 'c'], [['h', 'c']], (id) =>
+    id === 'h' ? { nodes: ['cam1', 'cam2'] } : {},
+  );
   const c = net.router('c');
   await c.register('cam1', 'monitor');
   await c.register('cam2', 'monitor');
@@ -81,7 +83,8 @@ describe('events()', () => {
 
   it('the buffer stays bounded under a long burst (compaction)', () => {
     const s = new CtpEventStream(undefined, 4, undefined, () => {});
-    for (let i = 0; i < 10_000; i++) s.push({ v: 1, t: 'EVENT', node: 'n', monitor: 'monitor[n]@x', content: i } as CtpEvent);
+    for (let i = 0; i < 10_000; i++)
+      s.push({ v: 1, t: 'EVENT', node: 'n', monitor: 'monitor[n]@x', content: i } as CtpEvent);
     expect(s.dropped).toBe(9996);
     expect((s as unknown as { buf: unknown[] }).buf.length).toBeLessThanOrEqual(8);
   });
@@ -90,6 +93,8 @@ describe('events()', () => {
     const { c } = await pair();
     expect(() => c.events('controller[x]@y')).toThrow(CtpArgumentError);
     expect(() => c.events(undefined, { bufferSize: 0 })).toThrow(CtpArgumentError);
-    expect(() => c.events(undefined, { signal: 'x' as unknown as AbortSignal })).toThrow(CtpArgumentError);
+    expect(() => c.events(undefined, { signal: 'x' as unknown as AbortSignal })).toThrow(
+      CtpArgumentError,
+    );
   });
 });

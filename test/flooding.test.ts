@@ -22,8 +22,10 @@ function setup() {
     () => {},
     { id: 'a', clock: clock.ctp(), staleAdvertMs: 1000, minAdvertIntervalMs: 0 },
   );
-  const report = (adverts: CtpAdvert[]): void => router.receive('pb', JSON.stringify({ v: 1, t: 'REPORTNODE', from: 'b', adverts }));
-  const updatesTo = (peer: string): number => sent.filter((s) => s.peer === peer && s.frame.t === 'UPDATENODE').length;
+  const report = (adverts: CtpAdvert[]): void =>
+    router.receive('pb', JSON.stringify({ v: 1, t: 'REPORTNODE', from: 'b', adverts }));
+  const updatesTo = (peer: string): number =>
+    sent.filter((s) => s.peer === peer && s.frame.t === 'UPDATENODE').length;
   return { clock, router, report, updatesTo };
 }
 
@@ -74,8 +76,12 @@ function station(id: string, nodes: string[] = []) {
   const router = new CtpRouter<string>(
     () => {},
     (peer, frame) => {
-      const f = JSON.parse(frame) as { t: string; adverts?: { origin: string; neighbors: string[] }[] };
-      if (peer === null && f.t === 'REPORTNODE') for (const a of f.adverts ?? []) if (a.origin === id) own.push([...a.neighbors].sort());
+      const f = JSON.parse(frame) as {
+        t: string;
+        adverts?: { origin: string; neighbors: string[] }[];
+      };
+      if (peer === null && f.t === 'REPORTNODE')
+        for (const a of f.adverts ?? []) if (a.origin === id) own.push([...a.neighbors].sort());
     },
     () => {},
     { id, nodes, clock: clock.ctp(), minAdvertIntervalMs: 500 },

@@ -2,7 +2,13 @@
  * The handler API (issue 11, point 1): `router.handle(node, handler)`.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { CtpArgumentError, CtpCallbackError, CtpReply, ReturnCode, type CtpHandlerRequest } from '../src/index.js';
+import {
+  CtpArgumentError,
+  CtpCallbackError,
+  CtpReply,
+  ReturnCode,
+  type CtpHandlerRequest,
+} from '../src/index.js';
 import { record, topology, until, type TestNet } from './helpers.js';
 
 let net: TestNet | undefined;
@@ -13,7 +19,9 @@ afterEach(async () => {
 
 /** host `h` (nodes cam1, cam2; app silent unless a test says) — client `c`. */
 async function pair(app: 'silent' | 'echo' = 'silent') {
-  net = await topology(['h', 'c'], [['h', 'c']], (id) => (id === 'h' ? { nodes: ['cam1', 'cam2'], app } : {}));
+  net = await topology(['h', 'c'], [['h', 'c']], (id) =>
+    id === 'h' ? { nodes: ['cam1', 'cam2'], app } : {},
+  );
   const c = net.router('c');
   await c.register('cam1', 'controller');
   return { h: net.router('h'), c, net };
@@ -25,11 +33,25 @@ describe('router.handle', () => {
     const seen: CtpHandlerRequest[] = [];
     h.handle('cam1', (req) => {
       seen.push(req);
-      return req.type === 'COMMAND' ? { got: req.content } : { started: req.app, optionals: req.optionals ?? null };
+      return req.type === 'COMMAND'
+        ? { got: req.content }
+        : { started: req.app, optionals: req.optionals ?? null };
     });
-    expect(await c.command('cam1', 'pan', { deg: 3 })).toEqual({ code: 'SUCCESS', content: { got: { deg: 3 } } });
-    expect(await c.start('cam1', 'rec', { fps: 5 })).toEqual({ code: 'SUCCESS', content: { started: 'rec', optionals: { fps: 5 } } });
-    expect(seen[0]).toMatchObject({ type: 'COMMAND', node: 'cam1', app: 'pan', content: { deg: 3 }, controller: 'controller[cam1]@c' });
+    expect(await c.command('cam1', 'pan', { deg: 3 })).toEqual({
+      code: 'SUCCESS',
+      content: { got: { deg: 3 } },
+    });
+    expect(await c.start('cam1', 'rec', { fps: 5 })).toEqual({
+      code: 'SUCCESS',
+      content: { started: 'rec', optionals: { fps: 5 } },
+    });
+    expect(seen[0]).toMatchObject({
+      type: 'COMMAND',
+      node: 'cam1',
+      app: 'pan',
+      content: { deg: 3 },
+      controller: 'controller[cam1]@c',
+    });
     expect(typeof seen[0]?.id).toBe('number');
     expect(seen[0]?.signal).toBeInstanceOf(AbortSignal);
     // The request ended when it was answered: its signal aborted (once), naming why.
@@ -55,7 +77,11 @@ describe('router.handle', () => {
       return Promise.reject(new CtpReply(ReturnCode.IN_PROGRESS));
     });
     const errors = record(h, 'error');
-    expect(await c.command('cam1', 'x', 1)).toEqual({ code: 'ERROR', content: { why: 'busy' }, reason: 'busy' });
+    expect(await c.command('cam1', 'x', 1)).toEqual({
+      code: 'ERROR',
+      content: { why: 'busy' },
+      reason: 'busy',
+    });
     expect(await c.command('cam1', 'x', 2)).toEqual({ code: 'IN_PROGRESS' });
     expect(errors).toHaveLength(0);
     expect(() => new CtpReply('NOPE' as ReturnCode)).toThrow(CtpArgumentError);
@@ -69,9 +95,15 @@ describe('router.handle', () => {
       return Promise.reject(new Error('boom async'));
     });
     const errors = record<CtpCallbackError>(h, 'error');
-    expect(await c.command('cam1', 'x', 1)).toEqual({ code: 'ERROR', reason: 'host-callback-failed' });
+    expect(await c.command('cam1', 'x', 1)).toEqual({
+      code: 'ERROR',
+      reason: 'host-callback-failed',
+    });
     sync = false;
-    expect(await c.command('cam1', 'x', 1)).toEqual({ code: 'ERROR', reason: 'host-callback-failed' });
+    expect(await c.command('cam1', 'x', 1)).toEqual({
+      code: 'ERROR',
+      reason: 'host-callback-failed',
+    });
     expect(errors.map((e) => [e.code, e.callback, (e.cause as Error).message])).toEqual([
       ['ERR_CTP_CALLBACK', 'handler', 'boom sync'],
       ['ERR_CTP_CALLBACK', 'handler', 'boom async'],
@@ -82,7 +114,10 @@ describe('router.handle', () => {
     const { h, c } = await pair();
     h.handle('cam1', () => ({ n: 10n }));
     const errors = record<CtpCallbackError>(h, 'error');
-    expect(await c.command('cam1', 'x', 1)).toEqual({ code: 'ERROR', reason: 'host-callback-failed' });
+    expect(await c.command('cam1', 'x', 1)).toEqual({
+      code: 'ERROR',
+      reason: 'host-callback-failed',
+    });
     expect((errors[0]?.cause as Error).name).toBe('CtpArgumentError');
   });
 
@@ -94,10 +129,16 @@ describe('router.handle', () => {
     expect(() => h.handle('cam3', 'nope' as never)).toThrow(CtpArgumentError);
     expect(await c.command('cam1', 'x', 1)).toEqual({ code: 'SUCCESS', content: 'handled' });
     await c.register('cam2', 'controller');
-    expect(await c.command('cam2', 'x', 1)).toEqual({ code: 'SUCCESS', content: { echo: 'COMMAND', app: 'x' } });
+    expect(await c.command('cam2', 'x', 1)).toEqual({
+      code: 'SUCCESS',
+      content: { echo: 'COMMAND', app: 'x' },
+    });
     dispose();
     dispose(); // twice: nothing
-    expect(await c.command('cam1', 'x', 1)).toEqual({ code: 'SUCCESS', content: { echo: 'COMMAND', app: 'x' } });
+    expect(await c.command('cam1', 'x', 1)).toEqual({
+      code: 'SUCCESS',
+      content: { echo: 'COMMAND', app: 'x' },
+    });
     // a new handler after the disposer
     h.handle('cam1', () => 'new');
     expect(await c.command('cam1', 'x', 1)).toEqual({ code: 'SUCCESS', content: 'new' });
@@ -120,7 +161,8 @@ describe('router.handle', () => {
     const stale = record(c, 'dropped');
     // Count h's RESPONSEs (adverts may still go out: pacing runs by default).
     const responses: string[] = [];
-    net!.onFrame = (f) => void (f.from === 'h' && f.frame.includes('"t":"RESPONSE"') && responses.push(f.frame));
+    net!.onFrame = (f) =>
+      void (f.from === 'h' && f.frame.includes('"t":"RESPONSE"') && responses.push(f.frame));
     answers[0]?.('late, for 1');
     await net!.settle();
     expect(responses).toHaveLength(0); // nothing sent
@@ -148,7 +190,11 @@ describe('router.handle', () => {
   });
 
   it('the signal aborts when the controller is released (unreachable past leaseGraceMs) and when the node is removed', async () => {
-    net = await topology(['h', 'c'], [['h', 'c']], (id) => (id === 'h' ? { nodes: ['cam1', 'cam2'], app: 'silent', leaseGraceMs: 10 } : { leaseGraceMs: 60_000 }));
+    net = await topology(['h', 'c'], [['h', 'c']], (id) =>
+      id === 'h'
+        ? { nodes: ['cam1', 'cam2'], app: 'silent', leaseGraceMs: 10 }
+        : { leaseGraceMs: 60_000 },
+    );
     const h = net.router('h');
     const c = net.router('c');
     await c.register('cam1', 'controller');
@@ -171,7 +217,9 @@ describe('router.handle', () => {
   });
 
   it('the signal aborts when the request expires (responseTimeoutMs at the host)', async () => {
-    net = await topology(['h', 'c'], [['h', 'c']], (id) => (id === 'h' ? { nodes: ['cam1'], app: 'silent', responseTimeoutMs: 30 } : {}));
+    net = await topology(['h', 'c'], [['h', 'c']], (id) =>
+      id === 'h' ? { nodes: ['cam1'], app: 'silent', responseTimeoutMs: 30 } : {},
+    );
     const h = net.router('h');
     const c = net.router('c');
     await c.register('cam1', 'controller');

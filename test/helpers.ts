@@ -2,7 +2,11 @@
  * Shared helpers for the router tests: small topologies on the in-memory
  * network, a host app that answers commands, and event recorders.
  */
-import { CtpTestNetwork, type CtpTestPeer, type CtpTestRouterOptions } from '../src/testing/index.js';
+import {
+  CtpTestNetwork,
+  type CtpTestPeer,
+  type CtpTestRouterOptions,
+} from '../src/testing/index.js';
 import type { CtpRouter } from '../src/router.js';
 import type { CtpControlMessage, CtpEvent, CtpReceivedName } from '../src/base/messages.js';
 
@@ -15,7 +19,11 @@ export interface Inbox {
 }
 
 /** Host-app behaviour for START/STOP/COMMAND. */
-export type HostApp = 'echo' | 'silent' | 'throw' | ((name: CtpReceivedName, msg: CtpControlMessage, r: TestRouter) => void);
+export type HostApp =
+  | 'echo'
+  | 'silent'
+  | 'throw'
+  | ((name: CtpReceivedName, msg: CtpControlMessage, r: TestRouter) => void);
 
 /** A network whose routers record what they receive; hosts echo by default. */
 export class TestNet extends CtpTestNetwork {
@@ -36,7 +44,8 @@ export class TestNet extends CtpTestNetwork {
         }
         inbox.controls.push({ name, msg: msg as CtpControlMessage });
         const behaviour = this.apps.get(id);
-        if (behaviour === 'echo') r.respond(msg.node, { echo: name, app: (msg as CtpControlMessage).app });
+        if (behaviour === 'echo')
+          r.respond(msg.node, { echo: name, app: (msg as CtpControlMessage).app });
         else if (behaviour === 'throw') throw new Error('host app failure');
         else if (typeof behaviour === 'function') behaviour(name, msg as CtpControlMessage, r);
       },
@@ -66,7 +75,8 @@ export async function topology(
 
 export function fullMesh(ids: string[]): [string, string][] {
   const out: [string, string][] = [];
-  for (let i = 0; i < ids.length; i++) for (let j = i + 1; j < ids.length; j++) out.push([ids[i] as string, ids[j] as string]);
+  for (let i = 0; i < ids.length; i++)
+    for (let j = i + 1; j < ids.length; j++) out.push([ids[i] as string, ids[j] as string]);
   return out;
 }
 export function line(ids: string[]): [string, string][] {
@@ -79,7 +89,9 @@ export function ring(ids: string[]): [string, string][] {
 /** Record every emission of `event` on `router`. */
 export function record<T = unknown>(router: TestRouter, event: string): T[] {
   const out: T[] = [];
-  (router as unknown as { on(e: string, f: (x: T) => void): void }).on(event, (x: T) => out.push(x));
+  (router as unknown as { on(e: string, f: (x: T) => void): void }).on(event, (x: T) =>
+    out.push(x),
+  );
   return out;
 }
 
@@ -95,7 +107,11 @@ const realSetImmediate = globalThis.setImmediate;
  * real time. For waits on a state, or on an event with `record`
  * (`await until(() => released.length > 0)`): never a guessed sleep.
  */
-export async function until(pred: () => boolean, what = 'the condition', timeoutMs = 5000): Promise<void> {
+export async function until(
+  pred: () => boolean,
+  what = 'the condition',
+  timeoutMs = 5000,
+): Promise<void> {
   if (pred()) return;
   let expired = false;
   const timer = realSetTimeout(() => (expired = true), timeoutMs);

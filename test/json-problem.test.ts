@@ -23,7 +23,8 @@ function reference(value: unknown, depth = 1, ancestors?: object[]): string | un
       const seen = ancestors ?? [];
       if (seen.includes(value)) return 'a cycle';
       const proto = Object.getPrototypeOf(value);
-      if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return 'an object that is not plain data';
+      if (!Array.isArray(value) && proto !== Object.prototype && proto !== null)
+        return 'an object that is not plain data';
       seen.push(value);
       if (Array.isArray(value)) {
         for (const item of value) {
@@ -59,7 +60,9 @@ const leaf = fc.oneof(
 const { value } = fc.letrec((tie) => ({
   value: fc.oneof({ depthSize: 'small' }, leaf, tie('array'), tie('object')),
   array: fc.array(tie('value'), { maxLength: 4 }),
-  object: fc.dictionary(fc.constantFrom('a', 'b', '__proto__', 'c', '0', '1'), tie('value'), { maxKeys: 4 }),
+  object: fc.dictionary(fc.constantFrom('a', 'b', '__proto__', 'c', '0', '1'), tie('value'), {
+    maxKeys: 4,
+  }),
 }));
 
 function deep(n: number): unknown {
@@ -87,7 +90,18 @@ describe('jsonProblem', () => {
     const proto = JSON.parse('{"ok":1,"__proto__":{"p":1}}') as unknown;
     const bare = Object.assign(Object.create(null) as Obj, { a: [1, { b: 2 }] });
     const inherited = Object.create({ inheritedKey: () => 1 }) as Obj;
-    for (const v of [cyc, arr, { a: shared, b: shared, c: [shared, shared] }, proto, bare, inherited, deep(MAX_CONTENT_DEPTH - 1), deep(MAX_CONTENT_DEPTH), deep(MAX_CONTENT_DEPTH + 1), [[[[{ a: [undefined] }]]]]])
+    for (const v of [
+      cyc,
+      arr,
+      { a: shared, b: shared, c: [shared, shared] },
+      proto,
+      bare,
+      inherited,
+      deep(MAX_CONTENT_DEPTH - 1),
+      deep(MAX_CONTENT_DEPTH),
+      deep(MAX_CONTENT_DEPTH + 1),
+      [[[[{ a: [undefined] }]]]],
+    ])
       expect(jsonProblem(v)).toBe(reference(v));
     expect(jsonProblem(cyc)).toBe('a cycle');
     expect(jsonProblem({ a: shared, b: shared })).toBeUndefined();

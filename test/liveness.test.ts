@@ -53,7 +53,9 @@ describe('codec: ttl and idleTimeoutMs', () => {
     for (const ttl of [0, 1, 120_000, Number.MAX_SAFE_INTEGER]) {
       expect(decode(JSON.stringify({ ...base, t: 'START', ttl }))).toMatchObject({ ttl });
       expect(decode(JSON.stringify({ ...base, t: 'STOP', ttl }))).toMatchObject({ ttl });
-      expect(decode(JSON.stringify({ ...base, t: 'COMMAND', content: 1, ttl }))).toMatchObject({ ttl });
+      expect(decode(JSON.stringify({ ...base, t: 'COMMAND', content: 1, ttl }))).toMatchObject({
+        ttl,
+      });
     }
   });
   it('refuses a bad ttl as malformed', () => {
@@ -71,8 +73,11 @@ describe('codec: ttl and idleTimeoutMs', () => {
   });
   it('checks idleTimeoutMs on REGISTER: a positive safe integer', () => {
     const reg = { v: 1, t: 'REGISTER', id: 1, node: 'n', controller: 'controller[n]@c' };
-    expect(decode(JSON.stringify({ ...reg, idleTimeoutMs: 5000 }))).toMatchObject({ idleTimeoutMs: 5000 });
-    for (const bad of [0, -5, 1.5, '5000', null]) expect(() => decode(JSON.stringify({ ...reg, idleTimeoutMs: bad }))).toThrow(CtpDecodeError);
+    expect(decode(JSON.stringify({ ...reg, idleTimeoutMs: 5000 }))).toMatchObject({
+      idleTimeoutMs: 5000,
+    });
+    for (const bad of [0, -5, 1.5, '5000', null])
+      expect(() => decode(JSON.stringify({ ...reg, idleTimeoutMs: bad }))).toThrow(CtpDecodeError);
   });
   it('patches ttl and hops into the text exactly as re-encoding would, or declines', () => {
     const msg = decode(JSON.stringify({ ...base, t: 'COMMAND', content: { x: 1 }, ttl: 5000 }));
@@ -82,7 +87,9 @@ describe('codec: ttl and idleTimeoutMs', () => {
     expect(JSON.parse(patched as string)).toEqual({ ...msg, ttl: 3800, hops: 1 });
     expect(jsonCodec.forward?.(frame, msg, 1, 3800)).toBe(patched);
     // "ttl" spelled twice (here inside content): it cannot tell which one, so the router re-encodes.
-    const twice = encode(decode(JSON.stringify({ ...base, t: 'COMMAND', content: '"ttl"', ttl: 5 })));
+    const twice = encode(
+      decode(JSON.stringify({ ...base, t: 'COMMAND', content: '"ttl"', ttl: 5 })),
+    );
     expect(withHopsAndTtl(twice, undefined, 1, 5, 4)).toBeUndefined();
     // ttl unchanged: hops only.
     expect(withHopsAndTtl(frame, undefined, 1, 5000, 5000)).toBe(`${frame.slice(0, -1)},"hops":1}`);
@@ -97,7 +104,14 @@ describe('request deadlines', () => {
     const reg = w.router.register('cam', 'controller');
     await drain();
     const id = (w.of('REGISTER', 'p')[0] as { id: number }).id;
-    w.feed('p', { v: 1, t: 'RESPONSE', node: 'cam', controller: 'controller[cam]@r', code: 'SUCCESS', re: id });
+    w.feed('p', {
+      v: 1,
+      t: 'RESPONSE',
+      node: 'cam',
+      controller: 'controller[cam]@r',
+      code: 'SUCCESS',
+      re: id,
+    });
     expect((await reg).code).toBe('SUCCESS');
     void w.router.command('cam', 'pan', 1, { timeoutMs: 1500 });
     void w.router.start('cam', 'rec', undefined, { queue: true, timeoutMs: 900 });
@@ -183,7 +197,13 @@ describe('request deadlines', () => {
   it('a codec whose forward hook takes three parameters gets frames with a changed ttl re-encoded', () => {
     const c = new VirtualClock();
     const calls: number[] = [];
-    const codec = { ...jsonCodec, forward: (frame: string, msg: never, hops: number) => (calls.push(hops), jsonCodec.forward?.(frame, msg, hops)) };
+    const codec = {
+      ...jsonCodec,
+      forward: (frame: string, msg: never, hops: number) => (
+        calls.push(hops),
+        jsonCodec.forward?.(frame, msg, hops)
+      ),
+    };
     const w = wired({ clock: c.ctp(), codec });
     w.neighbor('p', 'x', ['controller[cam]@x']);
     w.neighbor('q', 'h', ['cam']);
@@ -204,22 +224,55 @@ describe('lock timeouts', () => {
     const released: unknown[] = [];
     w.router.on('released', (e) => released.push(e));
     w.neighbor('p', 'x', ['controller[cam]@x']);
-    w.feed('p', { v: 1, t: 'REGISTER', id: 1, node: 'cam', controller: 'controller[cam]@x', idleTimeoutMs: 1000 });
+    w.feed('p', {
+      v: 1,
+      t: 'REGISTER',
+      id: 1,
+      node: 'cam',
+      controller: 'controller[cam]@x',
+      idleTimeoutMs: 1000,
+    });
     expect(w.of('RESPONSE', 'p')).toEqual([
-      { v: 1, t: 'RESPONSE', node: 'cam', controller: 'controller[cam]@x', code: 'SUCCESS', re: 1, content: { idleTimeoutMs: 1000 } },
+      {
+        v: 1,
+        t: 'RESPONSE',
+        node: 'cam',
+        controller: 'controller[cam]@x',
+        code: 'SUCCESS',
+        re: 1,
+        content: { idleTimeoutMs: 1000 },
+      },
     ]);
     advance(c, 900);
     w.feed('p', command(2, 5000)); // activity: the idle time starts again
     advance(c, 900);
     // A refresh is not activity, and keeps the timeout it was registered with.
-    w.feed('p', { v: 1, t: 'REGISTER', id: 3, node: 'cam', controller: 'controller[cam]@x', refresh: true, idleTimeoutMs: 60_000 });
+    w.feed('p', {
+      v: 1,
+      t: 'REGISTER',
+      id: 3,
+      node: 'cam',
+      controller: 'controller[cam]@x',
+      refresh: true,
+      idleTimeoutMs: 60_000,
+    });
     expect(released).toEqual([]);
     w.clear();
     advance(c, 100);
-    expect(released).toEqual([{ node: 'cam', type: 'controller', registrant: 'controller[cam]@x', reason: 'idle' }]);
+    expect(released).toEqual([
+      { node: 'cam', type: 'controller', registrant: 'controller[cam]@x', reason: 'idle' },
+    ]);
     expect(w.router.snapshot().nodes.cam?.controller).toBeUndefined();
     expect(w.of('RESPONSE', 'p')).toEqual([
-      { v: 1, t: 'RESPONSE', node: 'cam', controller: 'controller[cam]@x', code: 'NOT_ASSIGNED', reason: 'idle', content: { host: 'r' } },
+      {
+        v: 1,
+        t: 'RESPONSE',
+        node: 'cam',
+        controller: 'controller[cam]@x',
+        code: 'NOT_ASSIGNED',
+        reason: 'idle',
+        content: { host: 'r' },
+      },
     ]);
     void w.router.close();
   });
@@ -231,8 +284,18 @@ describe('lock timeouts', () => {
     w.router.on('released', (e) => released.push(e));
     w.neighbor('p', 'x', ['controller[cam]@x', 'controller[mic]@x']);
     w.feed('p', { v: 1, t: 'REGISTER', id: 1, node: 'cam', controller: 'controller[cam]@x' });
-    w.feed('p', { v: 1, t: 'REGISTER', id: 2, node: 'mic', controller: 'controller[mic]@x', idleTimeoutMs: 600_000 });
-    expect(w.of('RESPONSE', 'p').map((m) => m.content)).toEqual([{ idleTimeoutMs: 2000 }, { idleTimeoutMs: 2000 }]);
+    w.feed('p', {
+      v: 1,
+      t: 'REGISTER',
+      id: 2,
+      node: 'mic',
+      controller: 'controller[mic]@x',
+      idleTimeoutMs: 600_000,
+    });
+    expect(w.of('RESPONSE', 'p').map((m) => m.content)).toEqual([
+      { idleTimeoutMs: 2000 },
+      { idleTimeoutMs: 2000 },
+    ]);
     advance(c, 1999);
     expect(released).toEqual([]);
     advance(c, 1);
@@ -250,14 +313,32 @@ describe('lock timeouts', () => {
     await drain();
     const sent = w.of('REGISTER', 'p')[0] as { id: number; idleTimeoutMs: number };
     expect(sent.idleTimeoutMs).toBe(5000);
-    w.feed('p', { v: 1, t: 'RESPONSE', node: 'cam', controller: 'controller[cam]@r', code: 'SUCCESS', re: sent.id, content: { idleTimeoutMs: 5000 } });
+    w.feed('p', {
+      v: 1,
+      t: 'RESPONSE',
+      node: 'cam',
+      controller: 'controller[cam]@r',
+      code: 'SUCCESS',
+      re: sent.id,
+      content: { idleTimeoutMs: 5000 },
+    });
     expect(await reg).toEqual({ code: 'SUCCESS', content: { idleTimeoutMs: 5000 } });
     // A gap and a return: the refresh carries the timeout again.
     w.neighbor('p', 'h', [], 2);
     w.neighbor('p', 'h', ['cam'], 3);
     expect(w.of('REGISTER', 'p').at(-1)).toMatchObject({ refresh: true, idleTimeoutMs: 5000 });
-    w.feed('p', { v: 1, t: 'RESPONSE', node: 'cam', controller: 'controller[cam]@r', code: 'NOT_ASSIGNED', reason: 'idle', content: { host: 'h' } });
-    expect(lost).toEqual([{ node: 'cam', type: 'controller', reason: 'idle', code: 'NOT_ASSIGNED' }]);
+    w.feed('p', {
+      v: 1,
+      t: 'RESPONSE',
+      node: 'cam',
+      controller: 'controller[cam]@r',
+      code: 'NOT_ASSIGNED',
+      reason: 'idle',
+      content: { host: 'h' },
+    });
+    expect(lost).toEqual([
+      { node: 'cam', type: 'controller', reason: 'idle', code: 'NOT_ASSIGNED' },
+    ]);
     expect(w.router.snapshot().registrations).toEqual([]);
     void w.router.close();
   });
@@ -272,7 +353,15 @@ describe('lock timeouts', () => {
     await drain();
     const id = (w.of('REGISTER', 'p')[0] as { id: number }).id;
     // A host that capped it: the registrant watches the timeout the host applied.
-    w.feed('p', { v: 1, t: 'RESPONSE', node: 'cam', controller: 'controller[cam]@r', code: 'SUCCESS', re: id, content: { idleTimeoutMs: 1000 } });
+    w.feed('p', {
+      v: 1,
+      t: 'RESPONSE',
+      node: 'cam',
+      controller: 'controller[cam]@r',
+      code: 'SUCCESS',
+      re: id,
+      content: { idleTimeoutMs: 1000 },
+    });
     await reg;
     advance(c, 900);
     void w.router.command('cam', 'pan', 1, { timeoutMs: 100 }); // activity
@@ -320,9 +409,22 @@ describe('bounds', () => {
   it('the 257th monitor of a node is REJECTED with reason too-many-monitors', () => {
     const w = wired({ nodes: ['cam'] });
     const ids = Array.from({ length: 258 }, (_, i) => `m${i}`);
-    w.feed('p', report('x', [{ origin: 'x', seq: 1, nodes: [], neighbors: ['r', ...ids] }, ...ids.map((id) => ({ origin: id, seq: 1, nodes: [`monitor[cam]@${id}`], neighbors: ['x'] }))]));
+    w.feed(
+      'p',
+      report('x', [
+        { origin: 'x', seq: 1, nodes: [], neighbors: ['r', ...ids] },
+        ...ids.map((id) => ({
+          origin: id,
+          seq: 1,
+          nodes: [`monitor[cam]@${id}`],
+          neighbors: ['x'],
+        })),
+      ]),
+    );
     w.clear();
-    ids.forEach((id, i) => w.feed('p', { v: 1, t: 'REGISTER', id: i + 1, node: 'cam', monitor: `monitor[cam]@${id}` }));
+    ids.forEach((id, i) =>
+      w.feed('p', { v: 1, t: 'REGISTER', id: i + 1, node: 'cam', monitor: `monitor[cam]@${id}` }),
+    );
     w.feed('p', { v: 1, t: 'REGISTER', id: 999, node: 'cam', monitor: 'monitor[cam]@m0' }); // one already held: not counted again
     const answers = w.of('RESPONSE');
     expect(answers.slice(0, 256).every((m) => m.code === 'SUCCESS')).toBe(true);
@@ -337,14 +439,37 @@ describe('bounds', () => {
   it('an advert that would take the table past maxTableNodes is dropped (table-full); a smaller one is taken', () => {
     const w = wired({ maxTableNodes: 10 });
     w.neighbor('p', 'x', ['a1', 'a2', 'a3', 'a4', 'a5', 'a6'], 1, ['r', 'y']);
-    w.feed('p', report('x', [{ origin: 'y', seq: 1, nodes: ['b1', 'b2', 'b3', 'b4', 'b5'], neighbors: ['x'] }]));
-    expect(w.dropped).toEqual([expect.objectContaining({ reason: 'table-full', origin: 'y', t: 'REPORTNODE' })]);
+    w.feed(
+      'p',
+      report('x', [
+        { origin: 'y', seq: 1, nodes: ['b1', 'b2', 'b3', 'b4', 'b5'], neighbors: ['x'] },
+      ]),
+    );
+    expect(w.dropped).toEqual([
+      expect.objectContaining({ reason: 'table-full', origin: 'y', t: 'REPORTNODE' }),
+    ]);
     expect(w.router.nodes()).toEqual(['a1', 'a2', 'a3', 'a4', 'a5', 'a6']);
-    w.feed('p', report('x', [{ origin: 'y', seq: 1, nodes: ['b1', 'b2', 'b3', 'b4'], neighbors: ['x'] }]));
+    w.feed(
+      'p',
+      report('x', [{ origin: 'y', seq: 1, nodes: ['b1', 'b2', 'b3', 'b4'], neighbors: ['x'] }]),
+    );
     expect(w.router.nodes()).toHaveLength(10);
     // A newer advert of the same origin replaces its names: within the budget.
-    w.feed('p', report('x', [{ origin: 'x', seq: 2, nodes: ['a1', 'a2', 'a3'], neighbors: ['r', 'y'] }]));
-    w.feed('p', report('x', [{ origin: 'y', seq: 2, nodes: ['b1', 'b2', 'b3', 'b4', 'b5', 'b6', 'b7'], neighbors: ['x'] }]));
+    w.feed(
+      'p',
+      report('x', [{ origin: 'x', seq: 2, nodes: ['a1', 'a2', 'a3'], neighbors: ['r', 'y'] }]),
+    );
+    w.feed(
+      'p',
+      report('x', [
+        {
+          origin: 'y',
+          seq: 2,
+          nodes: ['b1', 'b2', 'b3', 'b4', 'b5', 'b6', 'b7'],
+          neighbors: ['x'],
+        },
+      ]),
+    );
     expect(w.router.nodes()).toHaveLength(10);
     expect(w.router.stats().dropped).toEqual({ 'table-full': 1 });
   });
@@ -352,7 +477,13 @@ describe('bounds', () => {
 
 describe('advert pacing (minAdvertIntervalMs)', () => {
   const floodsOf = (w: ReturnType<typeof wired>, origin: string) =>
-    w.of('REPORTNODE', null).flatMap((f) => (f.adverts as { origin: string; seq: number }[]).filter((a) => a.origin === origin).map((a) => a.seq));
+    w
+      .of('REPORTNODE', null)
+      .flatMap((f) =>
+        (f.adverts as { origin: string; seq: number }[])
+          .filter((a) => a.origin === origin)
+          .map((a) => a.seq),
+      );
 
   it('applies a storm of one origin at most once per interval after a burst of two, and the newest one last', () => {
     const c = new VirtualClock();
@@ -391,7 +522,8 @@ describe('advert pacing (minAdvertIntervalMs)', () => {
     w.neighbor('p', 'x', ['n1'], 1);
     w.router.peerUp('q');
     w.clear();
-    for (let seq = 2; seq <= 5; seq++) w.feed('p', report('x', [{ origin: 'x', seq, nodes: [`n${seq}`], neighbors: ['r'] }]));
+    for (let seq = 2; seq <= 5; seq++)
+      w.feed('p', report('x', [{ origin: 'x', seq, nodes: [`n${seq}`], neighbors: ['r'] }]));
     expect(floodsOf(w, 'x')).toEqual([2, 3, 4, 5]);
     void w.router.close();
   });
@@ -407,18 +539,32 @@ describe('advert pacing (minAdvertIntervalMs)', () => {
       if (i % 10 === 9) w.router.removeNodes(`d${i - 5}`);
       advance(c, 25);
     }
-    const own = () => w.of('REPORTNODE', null).flatMap((f) => (f.adverts as { origin: string; nodes: string[] }[]).filter((a) => a.origin === 'r'));
+    const own = () =>
+      w
+        .of('REPORTNODE', null)
+        .flatMap((f) =>
+          (f.adverts as { origin: string; nodes: string[] }[]).filter((a) => a.origin === 'r'),
+        );
     // 1000 ms of changes, 40 of them: two at once (the bucket's burst), then one per 500 ms.
     expect(own().length).toBeGreaterThanOrEqual(2);
     expect(own().length).toBeLessThanOrEqual(4);
     advance(c, 1000);
     const last = own().at(-1) as { nodes: string[] };
-    expect([...last.nodes].sort()).toEqual(w.router.nodes().filter((n) => n.startsWith('d')).sort());
+    expect([...last.nodes].sort()).toEqual(
+      w.router
+        .nodes()
+        .filter((n) => n.startsWith('d'))
+        .sort(),
+    );
     expect(last.nodes).toHaveLength(36);
     // Its peers were told the advert as last sent, never a newer state under an old seq.
     w.router.peerUp('q');
     w.router.appendNodes('late');
-    const toQ = w.of('REPORTNODE', 'q')[0]?.adverts as { origin: string; seq: number; nodes: string[] }[];
+    const toQ = w.of('REPORTNODE', 'q')[0]?.adverts as {
+      origin: string;
+      seq: number;
+      nodes: string[];
+    }[];
     expect(toQ[0]).toMatchObject({ origin: 'r', seq: (last as unknown as { seq: number }).seq });
     void w.router.close();
   });
@@ -426,7 +572,13 @@ describe('advert pacing (minAdvertIntervalMs)', () => {
 
 describe('options', () => {
   it('validates the new options and idleTimeoutMs', async () => {
-    const make = (o: Record<string, unknown>) => new CtpRouter(() => {}, () => {}, () => {}, o);
+    const make = (o: Record<string, unknown>) =>
+      new CtpRouter(
+        () => {},
+        () => {},
+        () => {},
+        o,
+      );
     for (const bad of [
       { minAdvertIntervalMs: -1 },
       { minAdvertIntervalMs: 1.5 },
@@ -438,8 +590,12 @@ describe('options', () => {
     ])
       expect(() => make(bad), JSON.stringify(bad)).toThrow(CtpArgumentError);
     const r = make({ minAdvertIntervalMs: 0, maxMonitorsPerNode: 0, maxControlIdleMs: 1 });
-    await expect(r.register('n', 'controller', { idleTimeoutMs: 0 })).rejects.toThrow(CtpArgumentError);
-    await expect(r.register('n', 'controller', { idleTimeoutMs: 1.5 })).rejects.toThrow(CtpArgumentError);
+    await expect(r.register('n', 'controller', { idleTimeoutMs: 0 })).rejects.toThrow(
+      CtpArgumentError,
+    );
+    await expect(r.register('n', 'controller', { idleTimeoutMs: 1.5 })).rejects.toThrow(
+      CtpArgumentError,
+    );
     await r.close();
   });
 });

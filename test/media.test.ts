@@ -38,12 +38,23 @@ class Net {
   readonly log: Delivery[] = [];
   private queue: (() => void)[] = [];
 
-  add(id: string, nodes: string[] = [], extra: Partial<CtpRouterOptions<Peer>> = {}): CtpRouter<Peer> {
+  add(
+    id: string,
+    nodes: string[] = [],
+    extra: Partial<CtpRouterOptions<Peer>> = {},
+  ): CtpRouter<Peer> {
     const r: CtpRouter<Peer> = new CtpRouter<Peer>(
       (name, msg) => {
-        if (name !== 'EVENT') r.respond(msg.node, { at: id, app: (msg as CtpControlMessage).app }, ReturnCode.SUCCESS, msg.id);
+        if (name !== 'EVENT')
+          r.respond(
+            msg.node,
+            { at: id, app: (msg as CtpControlMessage).app },
+            ReturnCode.SUCCESS,
+            msg.id,
+          );
       },
-      (peer: Peer | null, frame: string, info?: CtpSendInfo<Peer>) => this.send(id, peer, frame, info),
+      (peer: Peer | null, frame: string, info?: CtpSendInfo<Peer>) =>
+        this.send(id, peer, frame, info),
       () => {},
       // Unpaced (as the test network is): frames are delivered without time passing.
       { id, nodes, minAdvertIntervalMs: 0, ...extra },
@@ -55,19 +66,31 @@ class Net {
     return r;
   }
 
-  private send(from: string, peer: Peer | null, frame: string, info: CtpSendInfo<Peer> | undefined): void {
+  private send(
+    from: string,
+    peer: Peer | null,
+    frame: string,
+    info: CtpSendInfo<Peer> | undefined,
+  ): void {
     if (peer !== null) {
       this.enqueue(from, peer.remote, peer.kind === 'bus' ? 'bus-unicast' : 'p2p', frame);
       return;
     }
     // One publish on the bus, unless it floods what came from the bus.
-    if (this.members.has(from) && info?.except?.kind !== 'bus') for (const m of this.members) if (m !== from) this.enqueue(from, m, 'bus-broadcast', frame);
-    for (const p of this.links.values()) if (p.at === from) this.enqueue(from, p.remote, 'p2p', frame);
+    if (this.members.has(from) && info?.except?.kind !== 'bus')
+      for (const m of this.members) if (m !== from) this.enqueue(from, m, 'bus-broadcast', frame);
+    for (const p of this.links.values())
+      if (p.at === from) this.enqueue(from, p.remote, 'p2p', frame);
   }
 
   private enqueue(from: string, to: string, kind: Delivery['kind'], frame: string): void {
     this.queue.push(() => {
-      const handle = kind === 'p2p' ? this.links.get(`${to}|${from}`) : this.members.has(from) && this.members.has(to) ? this.busPeers.get(`${to}|${from}`) : undefined;
+      const handle =
+        kind === 'p2p'
+          ? this.links.get(`${to}|${from}`)
+          : this.members.has(from) && this.members.has(to)
+            ? this.busPeers.get(`${to}|${from}`)
+            : undefined;
       if (handle === undefined) return;
       this.log.push({ from, to, kind, frame });
       this.routers.get(to)?.receive(handle, frame);
@@ -171,11 +194,20 @@ describe('a broadcast medium', () => {
       net.add('a-new', ['fresh']);
       net.join('a-new');
       const d = await net.settle();
-      const broadcastOrigins = new Set(d.filter((x) => x.kind === 'bus-broadcast').flatMap(origins));
-      if (process.env.DBG) console.log(d.filter((x) => x.kind === 'bus-broadcast' && x.to === 'm01').map((x) => `${x.from}: ${origins(x).join(',')}`));
+      const broadcastOrigins = new Set(
+        d.filter((x) => x.kind === 'bus-broadcast').flatMap(origins),
+      );
+      if (process.env.DBG)
+        console.log(
+          d
+            .filter((x) => x.kind === 'bus-broadcast' && x.to === 'm01')
+            .map((x) => `${x.from}: ${origins(x).join(',')}`),
+        );
       expect([...broadcastOrigins].sort()).toEqual(['a-new', pseudoNodeId('bus1', 'm00')].sort());
       for (const r of net.routers.values()) expect(r.nodes()).toContain('fresh');
-      expect((net.routers.get('a-new') as CtpRouter<Peer>).snapshot().neighbors).toEqual([pseudoNodeId('bus1', 'm00')]);
+      expect((net.routers.get('a-new') as CtpRouter<Peer>).snapshot().neighbors).toEqual([
+        pseudoNodeId('bus1', 'm00'),
+      ]);
       // One table each way with each member, and a few adverts (the newcomer's, the pseudo-node's): about 5 per member.
       expect(d.length).toBeLessThanOrEqual(6 * (n + 1));
       await net.close();
@@ -194,11 +226,22 @@ describe('a broadcast medium', () => {
     net.add('a-new', ['fresh']);
     net.join('a-new');
     const d = await net.settle();
-    const toNewcomer = d.filter((x) => x.to === 'a-new' && x.kind === 'bus-unicast').flatMap(origins);
+    const toNewcomer = d
+      .filter((x) => x.to === 'a-new' && x.kind === 'bus-unicast')
+      .flatMap(origins);
     // Every origin once (the members', the islands' from m03, the pseudo-node's from its DR), not n times each.
-    expect(toNewcomer.sort()).toEqual([...Array.from({ length: n }, (_, i) => `m${String(i).padStart(2, '0')}`), 'island', 'island2', pseudoNodeId('bus1', 'm00')].sort());
+    expect(toNewcomer.sort()).toEqual(
+      [
+        ...Array.from({ length: n }, (_, i) => `m${String(i).padStart(2, '0')}`),
+        'island',
+        'island2',
+        pseudoNodeId('bus1', 'm00'),
+      ].sort(),
+    );
     const newcomer = net.routers.get('a-new') as CtpRouter<Peer>;
-    expect(newcomer.nodes()).toEqual(['far', 'farther', 'fresh', ...Array.from({ length: n }, (_, i) => `node${i}`)].sort());
+    expect(newcomer.nodes()).toEqual(
+      ['far', 'farther', 'fresh', ...Array.from({ length: n }, (_, i) => `node${i}`)].sort(),
+    );
     // A request across the bus and the island works.
     const p = newcomer.register('farther', 'controller');
     await net.settle();
@@ -210,7 +253,9 @@ describe('a broadcast medium', () => {
     const net = await bus(8);
     net.leave('m04');
     let d = await net.settle();
-    expect([...new Set(d.filter((x) => x.kind === 'bus-broadcast').flatMap(origins))]).toEqual([pseudoNodeId('bus1', 'm00')]);
+    expect([...new Set(d.filter((x) => x.kind === 'bus-broadcast').flatMap(origins))]).toEqual([
+      pseudoNodeId('bus1', 'm00'),
+    ]);
     for (const [id, r] of net.routers) if (id !== 'm04') expect(r.nodes()).not.toContain('node4');
     net.leave('m00');
     d = await net.settle();
@@ -237,7 +282,9 @@ describe('a broadcast medium', () => {
     expect(m00.snapshot().routers.far).toMatchObject({ reachable: true, nextHop: 'm02' });
     const far = net.routers.get('far') as CtpRouter<Peer>;
     // The bridge lists the bus pseudo-node and its point-to-point neighbor.
-    expect((net.routers.get('m02') as CtpRouter<Peer>).snapshot().neighbors.sort()).toEqual(['island', pseudoNodeId('bus1', 'm00')].sort());
+    expect((net.routers.get('m02') as CtpRouter<Peer>).snapshot().neighbors.sort()).toEqual(
+      ['island', pseudoNodeId('bus1', 'm00')].sort(),
+    );
     const p = far.register('node1', 'controller');
     await net.settle();
     expect(await p).toEqual({ code: ReturnCode.SUCCESS });
@@ -247,12 +294,19 @@ describe('a broadcast medium', () => {
     // A change on the island: one publish on the bus, not re-flooded onto it by the members.
     (net.routers.get('far') as CtpRouter<Peer>).appendNodes('fan2');
     const d = await net.settle();
-    expect(d.filter((x) => x.kind === 'bus-broadcast' && origins(x).includes('far')).length).toBe(3);
+    expect(d.filter((x) => x.kind === 'bus-broadcast' && origins(x).includes('far')).length).toBe(
+      3,
+    );
     await net.close();
   });
 
   it('an invalid medium id is reported, not thrown', () => {
-    const r = new CtpRouter<object>(() => {}, () => {}, () => {}, { id: 'x' });
+    const r = new CtpRouter<object>(
+      () => {},
+      () => {},
+      () => {},
+      { id: 'x' },
+    );
     const errors: Error[] = [];
     r.on('error', (e) => errors.push(e));
     r.peerUp({}, { medium: 'bad medium!' });
@@ -264,7 +318,11 @@ describe('a broadcast medium', () => {
 describe('a broadcast medium with signed adverts', () => {
   const dir = new URL('./fixtures/tls/', import.meta.url);
   const pem = (name: string): string => readFileSync(new URL(name, dir), 'utf8');
-  const identity = (name: string) => ({ key: pem(`${name}.key`), cert: pem(`${name}.crt`), ca: pem('ca.crt') });
+  const identity = (name: string) => ({
+    key: pem(`${name}.key`),
+    cert: pem(`${name}.crt`),
+    ca: pem('ca.crt'),
+  });
 
   it('the DR signs its pseudo-node advert; members verify it against the DR named in its id, and refuse any other signer', async () => {
     const net = new Net();
@@ -285,10 +343,22 @@ describe('a broadcast medium with signed adverts', () => {
     expect(drops).toEqual([]);
     // mallory (a genuine certificate of the same CA) forges the pseudo-node's advert, dropping everyone from it.
     const forged = { origin: q, seq: Date.now() + 10_000_000, nodes: [], neighbors: ['mallory'] };
-    const sig = sign('sha256', Buffer.from(canonicalAdvert(forged)), createPrivateKey(pem('mallory.key'))).toString('base64');
+    const sig = sign(
+      'sha256',
+      Buffer.from(canonicalAdvert(forged)),
+      createPrivateKey(pem('mallory.key')),
+    ).toString('base64');
     const cert = new X509Certificate(pem('mallory.crt')).raw.toString('base64');
     const relay = net.routers.get('relay') as CtpRouter<Peer>;
-    relay.receive(net.busPeers.get('relay|station') as Peer, JSON.stringify({ v: 1, t: 'REPORTNODE', from: 'station', adverts: [{ ...forged, sig, cert }] }));
+    relay.receive(
+      net.busPeers.get('relay|station') as Peer,
+      JSON.stringify({
+        v: 1,
+        t: 'REPORTNODE',
+        from: 'station',
+        adverts: [{ ...forged, sig, cert }],
+      }),
+    );
     await net.settle();
     expect(drops).toEqual([{ at: 'relay', reason: 'bad-signature', origin: q }]);
     expect(relay.nodes()).toEqual(ids.map((x) => `cam-${x}`));
@@ -315,10 +385,20 @@ describe('CtpMedia.tableSkip: what a member leaves out of its table to another m
 
   it('leaves out what lies behind the medium and the pseudo-node its DR sends; keeps the rest, the other side of a split included', () => {
     // b is the DR (lowest id); x lies behind b on the medium, y behind this router's own link, q is another pseudo-node of m (a split's other side) reached over y.
-    const hops = { b: 'b', c: 'c', x: 'b', y: 'y', z: 'y', [pseudoNodeId('m', 'b')]: 'b', [pseudoNodeId('m', 'q')]: 'y' };
+    const hops = {
+      b: 'b',
+      c: 'c',
+      x: 'b',
+      y: 'y',
+      z: 'y',
+      [pseudoNodeId('m', 'b')]: 'b',
+      [pseudoNodeId('m', 'q')]: 'y',
+    };
     const skip = media('k', ['b', 'c'], hops).tableSkip('peer-c');
     expect(skip).toBeDefined();
-    const left = Object.keys(hops).filter((o) => skip?.(o) === true).sort();
+    const left = Object.keys(hops)
+      .filter((o) => skip?.(o) === true)
+      .sort();
     expect(left).toEqual(['b', 'c', 'x', pseudoNodeId('m', 'b')].sort());
     // Point-to-point peers get everything.
     expect(media('k', ['b', 'c'], hops).tableSkip('elsewhere')).toBeUndefined();
@@ -334,11 +414,18 @@ describe('CtpMedia.tableSkip: what a member leaves out of its table to another m
 
 describe('CtpMedia: the DR choice', () => {
   /** The DR `self` chooses among `members`, given what each member's own advert lists. */
-  function dr(self: string, members: string[], lists: Record<string, string[]>): string | undefined {
+  function dr(
+    self: string,
+    members: string[],
+    lists: Record<string, string[]>,
+  ): string | undefined {
     const bound = new Map<string, string>(members.map((id) => [`peer-${id}`, id]));
     const m = new CtpMedia<string>({
       id: self,
-      stored: (o) => (lists[o] === undefined ? undefined : { seq: 1, neighbors: lists[o] as string[], neighborSet: new Set(lists[o]) }),
+      stored: (o) =>
+        lists[o] === undefined
+          ? undefined
+          : { seq: 1, neighbors: lists[o] as string[], neighborSet: new Set(lists[o]) },
       boundId: (p) => bound.get(p),
       neighborIds: () => [],
       touchOwn: () => {},
@@ -353,7 +440,9 @@ describe('CtpMedia: the DR choice', () => {
 
   it('the lowest member that declares itself DR (its advert lists its own pseudo-node), whatever the others list', () => {
     // c and d declare; b and e follow d: c still wins (the lower declared), and a newcomer a adopts it.
-    expect(dr('a', ['b', 'c', 'd', 'e'], { b: [p('d')], c: [p('c')], d: [p('d')], e: [p('d')] })).toBe('c');
+    expect(
+      dr('a', ['b', 'c', 'd', 'e'], { b: [p('d')], c: [p('c')], d: [p('d')], e: [p('d')] }),
+    ).toBe('c');
   });
 
   it('with none declared, the lowest id in view; lists of DRs that do not declare count for nothing', () => {

@@ -7,7 +7,12 @@
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ReturnCode, type CtpControlMessage, type CtpEvent, type CtpResult } from '../src/base/messages.js';
+import {
+  ReturnCode,
+  type CtpControlMessage,
+  type CtpEvent,
+  type CtpResult,
+} from '../src/base/messages.js';
 import { virtualName, type CtpRegistrationType } from '../src/base/names.js';
 import { CtpRouter } from '../src/router.js';
 import { VirtualClock } from './sim/clock.js';
@@ -60,7 +65,13 @@ const key = (type: Type, node: Node): string => `${type}|${node}`;
 function record(m: Model, node: Node): HostRecord {
   let h = m.hosted.get(node);
   if (h === undefined) {
-    h = { controller: false, controllerLease: undefined, monitor: false, monitorLease: undefined, removedAt: undefined };
+    h = {
+      controller: false,
+      controllerLease: undefined,
+      monitor: false,
+      monitorLease: undefined,
+      removedAt: undefined,
+    };
     m.hosted.set(node, h);
   }
   return h;
@@ -68,7 +79,8 @@ function record(m: Model, node: Node): HostRecord {
 
 function prune(m: Model, node: Node): void {
   const h = m.hosted.get(node);
-  if (h !== undefined && !h.controller && !h.monitor && h.removedAt === undefined) m.hosted.delete(node);
+  if (h !== undefined && !h.controller && !h.monitor && h.removedAt === undefined)
+    m.hosted.delete(node);
 }
 
 /** The registrant gave up `type` on `node` (its virtual node is gone): the host's lease starts. */
@@ -76,7 +88,8 @@ function registrantGone(m: Model, type: Type, node: Node): void {
   m.regs.delete(key(type, node));
   const h = m.hosted.get(node);
   if (h === undefined) return;
-  if (type === 'controller' && h.controller && h.controllerLease === undefined) h.controllerLease = m.now;
+  if (type === 'controller' && h.controller && h.controllerLease === undefined)
+    h.controllerLease = m.now;
   if (type === 'monitor' && h.monitor && h.monitorLease === undefined) h.monitorLease = m.now;
 }
 
@@ -129,7 +142,9 @@ function checkViews(m: Model, r: Real): void {
   const snap = r.router.snapshot();
   for (const n of m.local) {
     const h = m.hosted.get(n);
-    expect(snap.nodes[n]?.controller, `controller of ${n}`).toBe(h?.controller ? virtualName('controller', n, ID) : undefined);
+    expect(snap.nodes[n]?.controller, `controller of ${n}`).toBe(
+      h?.controller ? virtualName('controller', n, ID) : undefined,
+    );
   }
 }
 
@@ -189,14 +204,15 @@ class Register implements fc.AsyncCommand<Model, Real> {
     let expected: ReturnCode;
     if (!m.local.has(this.node)) expected = ReturnCode.NODE_UNFOUND;
     else if (m.regs.has(key(this.type, this.node))) expected = ReturnCode.ALREADY_ASSIGNED;
-    else if (this.type === 'controller' && h?.controller === true) expected = ReturnCode.ALREADY_ASSIGNED;
+    else if (this.type === 'controller' && h?.controller === true)
+      expected = ReturnCode.ALREADY_ASSIGNED;
     else expected = ReturnCode.SUCCESS;
     expect(res.code).toBe(expected);
     if (expected === ReturnCode.SUCCESS) {
       m.regs.add(key(this.type, this.node));
       const rec = record(m, this.node);
-      if (this.type === 'controller') (rec.controller = true), (rec.controllerLease = undefined);
-      else (rec.monitor = true), (rec.monitorLease = undefined);
+      if (this.type === 'controller') ((rec.controller = true), (rec.controllerLease = undefined));
+      else ((rec.monitor = true), (rec.monitorLease = undefined));
     }
     checkViews(m, r);
   }
@@ -224,8 +240,8 @@ class Unregister implements fc.AsyncCommand<Model, Real> {
       expect(res.code).toBe(ReturnCode.SUCCESS);
       m.regs.delete(key(this.type, this.node));
       const h = record(m, this.node);
-      if (this.type === 'controller') (h.controller = false), (h.controllerLease = undefined);
-      else (h.monitor = false), (h.monitorLease = undefined);
+      if (this.type === 'controller') ((h.controller = false), (h.controllerLease = undefined));
+      else ((h.monitor = false), (h.monitorLease = undefined));
       prune(m, this.node);
     }
     checkViews(m, r);
@@ -247,13 +263,15 @@ class Command implements fc.AsyncCommand<Model, Real> {
     r.answer = this.answer;
     const res = await settle(r, r.router.command(this.node, 'app', { n: 1 }));
     const held = m.regs.has(key('controller', this.node));
-    if (!m.local.has(this.node)) expect(res.code).toBe(held ? ReturnCode.NODE_UNFOUND : ReturnCode.NODE_UNFOUND);
+    if (!m.local.has(this.node))
+      expect(res.code).toBe(held ? ReturnCode.NODE_UNFOUND : ReturnCode.NODE_UNFOUND);
     else if (!held) expect(res.code).toBe(ReturnCode.NOT_ASSIGNED);
     else {
       // The host app answers synchronously with the code it was told, echoing the content.
       expect(res).toEqual({ code: this.answer, content: { echo: { n: 1 } } });
       // SPEC.md section 5: a REJECTED / NOT_ASSIGNED answer means the registration is gone.
-      if (this.answer === ReturnCode.REJECTED || this.answer === ReturnCode.NOT_ASSIGNED) registrantGone(m, 'controller', this.node);
+      if (this.answer === ReturnCode.REJECTED || this.answer === ReturnCode.NOT_ASSIGNED)
+        registrantGone(m, 'controller', this.node);
     }
     checkViews(m, r);
   }
@@ -272,15 +290,20 @@ class Publish implements fc.AsyncCommand<Model, Real> {
   }
   async run(m: Model, r: Real): Promise<void> {
     const before = r.events.length;
-    const res = this.via === 'publish' ? r.router.publish(this.node, { e: 1 }) : r.router.post(this.node, { e: 1 });
+    const res =
+      this.via === 'publish'
+        ? r.router.publish(this.node, { e: 1 })
+        : r.router.post(this.node, { e: 1 });
     await drain();
     const h = m.hosted.get(this.node);
     if (!m.local.has(this.node)) expect(res.code).toBe(ReturnCode.NODE_UNFOUND);
-    else if (this.via === 'publish' && !(h?.controller === true || h?.monitor === true)) expect(res.code).toBe(ReturnCode.NOT_ASSIGNED);
+    else if (this.via === 'publish' && !(h?.controller === true || h?.monitor === true))
+      expect(res.code).toBe(ReturnCode.NOT_ASSIGNED);
     else expect(res.code).toBe(ReturnCode.SUCCESS);
     // One EVENT per router (issue 11): once when this router holds any registration on the node
     // (a lapsing one's virtual node is gone: the event goes to the one still held).
-    const expected = m.local.has(this.node) && TYPES.some((t) => m.regs.has(key(t, this.node))) ? 1 : 0;
+    const expected =
+      m.local.has(this.node) && TYPES.some((t) => m.regs.has(key(t, this.node))) ? 1 : 0;
     expect(r.events.length - before).toBe(expected);
     checkViews(m, r);
   }
@@ -320,9 +343,31 @@ const commands = [
   fc.tuple(node, type).map(([n, t]) => new Register(n, t)),
   fc.tuple(node, type).map(([n, t]) => new Register(n, t)),
   fc.tuple(node, type).map(([n, t]) => new Unregister(n, t)),
-  fc.tuple(node, fc.constantFrom(ReturnCode.SUCCESS, ReturnCode.ERROR, ReturnCode.REJECTED, ReturnCode.NOT_ASSIGNED)).map(([n, a]) => new Command(n, a)),
-  fc.tuple(node, fc.constantFrom(ReturnCode.SUCCESS, ReturnCode.ERROR, ReturnCode.REJECTED, ReturnCode.NOT_ASSIGNED)).map(([n, a]) => new Command(n, a)),
-  fc.tuple(node, fc.constantFrom('publish' as const, 'post' as const)).map(([n, v]) => new Publish(n, v)),
+  fc
+    .tuple(
+      node,
+      fc.constantFrom(
+        ReturnCode.SUCCESS,
+        ReturnCode.ERROR,
+        ReturnCode.REJECTED,
+        ReturnCode.NOT_ASSIGNED,
+      ),
+    )
+    .map(([n, a]) => new Command(n, a)),
+  fc
+    .tuple(
+      node,
+      fc.constantFrom(
+        ReturnCode.SUCCESS,
+        ReturnCode.ERROR,
+        ReturnCode.REJECTED,
+        ReturnCode.NOT_ASSIGNED,
+      ),
+    )
+    .map(([n, a]) => new Command(n, a)),
+  fc
+    .tuple(node, fc.constantFrom('publish' as const, 'post' as const))
+    .map(([n, v]) => new Publish(n, v)),
   fc.constantFrom(1, 300, 999, 1000, 2500).map((ms) => new Advance(ms)),
 ];
 
@@ -336,22 +381,45 @@ describe('one router against a model (fc.commands)', () => {
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 60 }), async (cmds) => {
         clock = new VirtualClock();
-        const real: Real = { clock, router: undefined as unknown as CtpRouter<never>, events: [], errors: [], answer: ReturnCode.SUCCESS };
+        const real: Real = {
+          clock,
+          router: undefined as unknown as CtpRouter<never>,
+          events: [],
+          errors: [],
+          answer: ReturnCode.SUCCESS,
+        };
         real.router = new CtpRouter<never>(
           (name, msg) => {
             if (name === 'EVENT') real.events.push(msg as CtpEvent);
             else {
               const c = msg as CtpControlMessage;
-              real.router.respond(c.node, { echo: c.t === 'COMMAND' ? c.content : c.optionals }, real.answer, c.id);
+              real.router.respond(
+                c.node,
+                { echo: c.t === 'COMMAND' ? c.content : c.optionals },
+                real.answer,
+                c.id,
+              );
             }
           },
           () => undefined,
           () => undefined,
-          { id: ID, nodes: [...NODES], leaseGraceMs: GRACE, registrationWaitMs: 500, responseTimeoutMs: 5000, clock: clock.ctp() },
+          {
+            id: ID,
+            nodes: [...NODES],
+            leaseGraceMs: GRACE,
+            registrationWaitMs: 500,
+            responseTimeoutMs: 5000,
+            clock: clock.ctp(),
+          },
         );
         // Collected, not thrown: the router catches a throwing `error` listener.
         real.router.on('error', (err) => real.errors.push(err));
-        const model: Model = { now: clock.now, local: new Set(NODES), regs: new Set(), hosted: new Map() };
+        const model: Model = {
+          now: clock.now,
+          local: new Set(NODES),
+          regs: new Set(),
+          hosted: new Map(),
+        };
         try {
           await fc.asyncModelRun(() => ({ model, real }), cmds);
         } finally {
@@ -380,7 +448,12 @@ describe('respond(node, content, code, re)', () => {
       { id: ID, nodes: ['a'], responseTimeoutMs: 5000, clock: c.ctp() },
     );
     try {
-      expect(await settle({ clock: c, router, events: [], errors: [], answer: ReturnCode.SUCCESS }, router.register('a', 'controller'))).toEqual({ code: 'SUCCESS' });
+      expect(
+        await settle(
+          { clock: c, router, events: [], errors: [], answer: ReturnCode.SUCCESS },
+          router.register('a', 'controller'),
+        ),
+      ).toEqual({ code: 'SUCCESS' });
       let first: CtpResult | undefined;
       void router.command('a', 'app', 1, { timeoutMs: 10 }).then((r) => (first = r));
       await drain();
@@ -391,7 +464,10 @@ describe('respond(node, content, code, re)', () => {
       await drain();
       const [m1, m2] = held as [CtpControlMessage, CtpControlMessage];
       // The app answers the first request late: it must not resolve the second.
-      expect(router.respond('a', 'late', ReturnCode.SUCCESS, m1.id)).toEqual({ code: 'ERROR', reason: 'stale' });
+      expect(router.respond('a', 'late', ReturnCode.SUCCESS, m1.id)).toEqual({
+        code: 'ERROR',
+        reason: 'stale',
+      });
       await drain();
       expect(second).toBeUndefined();
       expect(router.respond('a', 'right', ReturnCode.SUCCESS, m2.id)).toEqual({ code: 'SUCCESS' });

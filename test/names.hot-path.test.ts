@@ -6,7 +6,15 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isControllerOf, isValidAdvertName, isValidPlainNodeName, MAX_NODE_NAME_LENGTH, MAX_ROUTER_ID_LENGTH, virtualParts, virtualRouterAt } from '../src/base/names.js';
+import {
+  isControllerOf,
+  isValidAdvertName,
+  isValidPlainNodeName,
+  MAX_NODE_NAME_LENGTH,
+  MAX_ROUTER_ID_LENGTH,
+  virtualParts,
+  virtualRouterAt,
+} from '../src/base/names.js';
 
 /** The reference: the parse, then the comparison. */
 function reference(name: unknown, node: unknown): number {
@@ -19,22 +27,39 @@ const idChar = fc.constantFrom(...'azAZ09._:-]@[ \u0000\u007f\u00e9'.split(''));
 const nodeChar = fc.constantFrom(...'ab]@[c\u0000\u001f\u007f\u00e9 '.split(''));
 const shortNode = fc.string({ unit: nodeChar, minLength: 0, maxLength: 6 });
 const shortId = fc.string({ unit: idChar, minLength: 0, maxLength: 6 });
-const prefix = fc.constantFrom('controller[', 'monitor[', 'controller', 'monitor]', 'Controller[', '', 'x');
+const prefix = fc.constantFrom(
+  'controller[',
+  'monitor[',
+  'controller',
+  'monitor]',
+  'Controller[',
+  '',
+  'x',
+);
 const sep = fc.constantFrom(']@', ']', '@', '@]', ']@]@', '');
 
 describe('virtualRouterAt', () => {
   it('agrees with virtualParts(name)?.node === node on built names (fast-check)', () => {
     fc.assert(
-      fc.property(prefix, shortNode, sep, shortId, fc.oneof(shortNode, fc.constant(undefined)), (p, node, s, id, other) => {
-        const name = `${p}${node}${s}${id}`;
-        const asked = other ?? node;
-        const want = reference(name, asked);
-        expect(virtualRouterAt(name, asked)).toBe(want);
-        const v = virtualParts(name);
-        expect(isControllerOf(name, asked)).toBe(v !== undefined && v.type === 'controller' && v.node === asked);
-        // With the node known valid, the same answer (the codec's call).
-        if (isValidPlainNodeName(asked)) expect(virtualRouterAt(name, asked, true)).toBe(want);
-      }),
+      fc.property(
+        prefix,
+        shortNode,
+        sep,
+        shortId,
+        fc.oneof(shortNode, fc.constant(undefined)),
+        (p, node, s, id, other) => {
+          const name = `${p}${node}${s}${id}`;
+          const asked = other ?? node;
+          const want = reference(name, asked);
+          expect(virtualRouterAt(name, asked)).toBe(want);
+          const v = virtualParts(name);
+          expect(isControllerOf(name, asked)).toBe(
+            v !== undefined && v.type === 'controller' && v.node === asked,
+          );
+          // With the node known valid, the same answer (the codec's call).
+          if (isValidPlainNodeName(asked)) expect(virtualRouterAt(name, asked, true)).toBe(want);
+        },
+      ),
       { numRuns: 20_000 },
     );
   });
@@ -71,9 +96,13 @@ describe('virtualRouterAt', () => {
       ['controller[cam1]@client', undefined],
     ];
     for (const [name, node] of cases) {
-      expect(virtualRouterAt(name, node as string), `${String(name)} / ${String(node)}`).toBe(reference(name, node));
+      expect(virtualRouterAt(name, node as string), `${String(name)} / ${String(node)}`).toBe(
+        reference(name, node),
+      );
       const v = virtualParts(name);
-      expect(isControllerOf(name, node as string)).toBe(v !== undefined && v.type === 'controller' && v.node === node);
+      expect(isControllerOf(name, node as string)).toBe(
+        v !== undefined && v.type === 'controller' && v.node === node,
+      );
     }
     expect(virtualRouterAt('controller[cam1]@client', 'cam1')).toBe('controller[cam1]@'.length);
   });
@@ -82,11 +111,20 @@ describe('virtualRouterAt', () => {
 describe('control characters in names', () => {
   it('isValidPlainNodeName and isValidAdvertName refuse exactly U+0000–U+001F and U+007F (fast-check)', () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.integer({ min: 0, max: 0x9f }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 12 }), (s) => {
-        const clean = !CONTROL.test(s);
-        expect(isValidPlainNodeName(s)).toBe(clean && !/^(?:controller|monitor)\[[^]*\]@/.test(s));
-        if (!/^(?:controller|monitor)\[/.test(s)) expect(isValidAdvertName(s)).toBe(clean);
-      }),
+      fc.property(
+        fc.string({
+          unit: fc.integer({ min: 0, max: 0x9f }).map((c) => String.fromCharCode(c)),
+          minLength: 1,
+          maxLength: 12,
+        }),
+        (s) => {
+          const clean = !CONTROL.test(s);
+          expect(isValidPlainNodeName(s)).toBe(
+            clean && !/^(?:controller|monitor)\[[^]*\]@/.test(s),
+          );
+          if (!/^(?:controller|monitor)\[/.test(s)) expect(isValidAdvertName(s)).toBe(clean);
+        },
+      ),
       { numRuns: 5_000 },
     );
   });

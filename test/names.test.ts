@@ -164,7 +164,10 @@ describe('parseVirtualName', () => {
     ['controller[@]@r1', { type: 'controller', node: '@', routerId: 'r1' }],
     ['monitor[カメラ 😀]@r1', { type: 'monitor', node: 'カメラ 😀', routerId: 'r1' }],
     ['monitor[a;b]@x.y:z_0-9', { type: 'monitor', node: 'a;b', routerId: 'x.y:z_0-9' }],
-    ['controller[controller[cam]]@r1', { type: 'controller', node: 'controller[cam]', routerId: 'r1' }],
+    [
+      'controller[controller[cam]]@r1',
+      { type: 'controller', node: 'controller[cam]', routerId: 'r1' },
+    ],
     ['controller[ ]@r1', { type: 'controller', node: ' ', routerId: 'r1' }],
     [`controller[${N256}]@${ID128}`, { type: 'controller', node: N256, routerId: ID128 }],
     [`monitor[${N256}]@${ID128}`, { type: 'monitor', node: N256, routerId: ID128 }],
@@ -213,7 +216,11 @@ describe('parseVirtualName', () => {
     // shape parses, the last `]@` separating; one more node character is too many.
     const node = `${'a]@'.repeat(85)}a`;
     expect(node).toHaveLength(MAX_NODE_NAME_LENGTH);
-    expect(parseVirtualName(`controller[${node}]@${ID128}`)).toStrictEqual({ type: 'controller', node, routerId: ID128 });
+    expect(parseVirtualName(`controller[${node}]@${ID128}`)).toStrictEqual({
+      type: 'controller',
+      node,
+      routerId: ID128,
+    });
     expect(parseVirtualName(`controller[${node}a]@${ID128}`)).toBeUndefined();
   });
 
@@ -221,10 +228,19 @@ describe('parseVirtualName', () => {
     // Every split of `controller[a]@b]@c` at a `]@` other than the last leaves
     // a router id with `]` or `@`, which is invalid; so exactly one parse exists.
     const name = 'controller[a]@b]@c';
-    const candidates = [...name.matchAll(/\]@/g)].map((m) => ({ node: name.slice('controller['.length, m.index), routerId: name.slice((m.index ?? 0) + 2) }));
-    const valid = candidates.filter((c) => isValidRouterId(c.routerId) && isValidPlainNodeName(c.node));
+    const candidates = [...name.matchAll(/\]@/g)].map((m) => ({
+      node: name.slice('controller['.length, m.index),
+      routerId: name.slice((m.index ?? 0) + 2),
+    }));
+    const valid = candidates.filter(
+      (c) => isValidRouterId(c.routerId) && isValidPlainNodeName(c.node),
+    );
     expect(valid).toEqual([{ node: 'a]@b', routerId: 'c' }]);
-    expect(parseVirtualName(name)).toStrictEqual({ type: 'controller', node: 'a]@b', routerId: 'c' });
+    expect(parseVirtualName(name)).toStrictEqual({
+      type: 'controller',
+      node: 'a]@b',
+      routerId: 'c',
+    });
   });
 });
 
@@ -294,16 +310,46 @@ describe('properties (fast-check; the seed is printed on failure)', () => {
   const CONTROL = /[\u0000-\u001f\u007f]/;
   const RESERVED = /^(?:controller|monitor)\[[\s\S]*\]@/;
   const VIRTUAL = /^(controller|monitor)\[([\s\S]+)\]@([A-Za-z0-9._:-]{1,128})$/;
-  const plainRef = (s: string): boolean => s.length >= 1 && s.length <= 256 && !CONTROL.test(s) && !RESERVED.test(s);
+  const plainRef = (s: string): boolean =>
+    s.length >= 1 && s.length <= 256 && !CONTROL.test(s) && !RESERVED.test(s);
   const parseRef = (s: string): { type: string; node: string; routerId: string } | undefined => {
     const m = VIRTUAL.exec(s);
     if (m === null || !plainRef(m[2] as string)) return undefined;
     return { type: m[1] as string, node: m[2] as string, routerId: m[3] as string };
   };
-  const unit = fc.constantFrom('controller[', 'monitor[', ']@', ']', '@', '[', 'a', 'Z', '0', '.', '-', ':', '_', ' ', ';', 'é', '😀', '\u0000', '\u001f', '\u007f', '\n');
+  const unit = fc.constantFrom(
+    'controller[',
+    'monitor[',
+    ']@',
+    ']',
+    '@',
+    '[',
+    'a',
+    'Z',
+    '0',
+    '.',
+    '-',
+    ':',
+    '_',
+    ' ',
+    ';',
+    'é',
+    '😀',
+    '\u0000',
+    '\u001f',
+    '\u007f',
+    '\n',
+  );
   const text = fc.oneof(
     fc.string({ unit, maxLength: 12 }),
-    fc.tuple(fc.constantFrom('controller[', 'monitor['), fc.string({ unit, maxLength: 10 }), fc.constantFrom(']@', ']@]@', ']'), fc.string({ unit, maxLength: 6 })).map((p) => p.join('')),
+    fc
+      .tuple(
+        fc.constantFrom('controller[', 'monitor['),
+        fc.string({ unit, maxLength: 10 }),
+        fc.constantFrom(']@', ']@]@', ']'),
+        fc.string({ unit, maxLength: 6 }),
+      )
+      .map((p) => p.join('')),
     fc.string({ unit: 'binary', maxLength: 12 }),
   );
 
@@ -321,15 +367,26 @@ describe('properties (fast-check; the seed is printed on failure)', () => {
 
   it('virtualName round-trips through parseVirtualName for every valid node and router id', () => {
     const idChars = 'ABCXYZabcxyz0123456789._:-'.split('');
-    const node = fc.string({ unit: fc.oneof(unit, fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), minLength: 1, maxLength: 40 }).filter(plainRef);
+    const node = fc
+      .string({
+        unit: fc.oneof(unit, fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })),
+        minLength: 1,
+        maxLength: 40,
+      })
+      .filter(plainRef);
     const id = fc.string({ unit: fc.constantFrom(...idChars), minLength: 1, maxLength: 128 });
     fc.assert(
-      fc.property(fc.constantFrom('controller' as const, 'monitor' as const), node, id, (type, n, r) => {
-        const v = virtualName(type, n, r);
-        expect(parseVirtualName(v)).toStrictEqual({ type, node: n, routerId: r });
-        expect(isValidAdvertName(v)).toBe(true);
-        expect(isValidPlainNodeName(v)).toBe(false);
-      }),
+      fc.property(
+        fc.constantFrom('controller' as const, 'monitor' as const),
+        node,
+        id,
+        (type, n, r) => {
+          const v = virtualName(type, n, r);
+          expect(parseVirtualName(v)).toStrictEqual({ type, node: n, routerId: r });
+          expect(isValidAdvertName(v)).toBe(true);
+          expect(isValidPlainNodeName(v)).toBe(false);
+        },
+      ),
       { numRuns: 1000 },
     );
   });

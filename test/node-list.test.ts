@@ -13,7 +13,14 @@ afterEach(async () => {
 
 describe('each EVENT once per router', () => {
   it('a router that is controller and monitor of a node gets each event once, in one frame', async () => {
-    net = await topology(['h', 'c', 'o'], [['h', 'c'], ['h', 'o']], (id) => (id === 'h' ? { nodes: ['cam1'] } : {}));
+    net = await topology(
+      ['h', 'c', 'o'],
+      [
+        ['h', 'c'],
+        ['h', 'o'],
+      ],
+      (id) => (id === 'h' ? { nodes: ['cam1'] } : {}),
+    );
     const h = net.router('h');
     const c = net.router('c');
     const o = net.router('o');
@@ -59,7 +66,9 @@ describe('each EVENT once per router', () => {
 
 describe('devices only', () => {
   it('nodes({ virtual: false }) lists devices only; nodes() is unchanged', async () => {
-    net = await topology(['h', 'c'], [['h', 'c']], (id) => (id === 'h' ? { nodes: ['cam1', 'cam2'] } : {}));
+    net = await topology(['h', 'c'], [['h', 'c']], (id) =>
+      id === 'h' ? { nodes: ['cam1', 'cam2'] } : {},
+    );
     const c = net.router('c');
     await c.register('cam1', 'controller');
     await net.settle();
@@ -72,7 +81,9 @@ describe('devices only', () => {
   it('virtualNodes: false: onNodesUpdated and the nodes event get devices only, and only when devices change', async () => {
     const lists: string[][] = [];
     net = await topology(['h', 'c'], [['h', 'c']], (id) =>
-      id === 'h' ? { nodes: ['cam1'] } : { virtualNodes: false, onNodesUpdated: (n: string[]) => void lists.push(n) },
+      id === 'h'
+        ? { nodes: ['cam1'] }
+        : { virtualNodes: false, onNodesUpdated: (n: string[]) => void lists.push(n) },
     );
     const c = net.router('c');
     const h = net.router('h');
@@ -90,11 +101,24 @@ describe('devices only', () => {
 
   it('the default (virtualNodes: true) is unchanged; a non-boolean is a CtpArgumentError', async () => {
     const lists: string[][] = [];
-    const r = new CtpRouter(() => {}, () => {}, (n) => void lists.push(n), { id: 'r', nodes: ['a'] });
+    const r = new CtpRouter(
+      () => {},
+      () => {},
+      (n) => void lists.push(n),
+      { id: 'r', nodes: ['a'] },
+    );
     await r.register('a', 'monitor');
     expect(lists.at(-1)).toEqual(['a', 'monitor[a]@r']);
     await r.close();
-    expect(() => new CtpRouter(() => {}, () => {}, () => {}, { virtualNodes: 1 as unknown as boolean })).toThrow(CtpArgumentError);
+    expect(
+      () =>
+        new CtpRouter(
+          () => {},
+          () => {},
+          () => {},
+          { virtualNodes: 1 as unknown as boolean },
+        ),
+    ).toThrow(CtpArgumentError);
   });
 });
 
@@ -103,11 +127,17 @@ describe('eventTargets (fanout.ts)', () => {
     const { eventTargets } = await import('../src/host/fanout.js');
     const all = () => true;
     expect(eventTargets(undefined, new Set(['monitor[n]@a']), all)).toEqual(['monitor[n]@a']);
-    expect(eventTargets('controller[n]@a', new Set(['monitor[n]@a', 'monitor[n]@b']), all)).toEqual(['controller[n]@a', 'monitor[n]@b']);
+    expect(eventTargets('controller[n]@a', new Set(['monitor[n]@a', 'monitor[n]@b']), all)).toEqual(
+      ['controller[n]@a', 'monitor[n]@b'],
+    );
     // a's controller virtual node is gone (forgotten by its registrant): its monitor gets the event
     const gone = (v: string) => v !== 'controller[n]@a';
-    expect(eventTargets('controller[n]@a', new Set(['monitor[n]@b', 'monitor[n]@a']), gone)).toEqual(['monitor[n]@a', 'monitor[n]@b']);
+    expect(
+      eventTargets('controller[n]@a', new Set(['monitor[n]@b', 'monitor[n]@a']), gone),
+    ).toEqual(['monitor[n]@a', 'monitor[n]@b']);
     // node names may hold '@': the router id follows the last one
-    expect(eventTargets('controller[x@y]@a', new Set(['monitor[x@y]@a']), all)).toEqual(['controller[x@y]@a']);
+    expect(eventTargets('controller[x@y]@a', new Set(['monitor[x@y]@a']), all)).toEqual([
+      'controller[x@y]@a',
+    ]);
   });
 });

@@ -14,7 +14,8 @@ import { CtpRouter } from '../src/router.js';
 import { closest, didYouMean, levenshtein } from '../src/base/suggest.js';
 import { TcpTransport } from '../src/tcp/index.js';
 
-const pem = (name: string): string => readFileSync(new URL(`fixtures/tls/${name}`, import.meta.url), 'utf8');
+const pem = (name: string): string =>
+  readFileSync(new URL(`fixtures/tls/${name}`, import.meta.url), 'utf8');
 const station = { key: pem('station.key'), cert: pem('station.crt'), ca: pem('ca.crt') };
 
 /** The error `fn` throws (it must throw). */
@@ -36,7 +37,13 @@ function expectArgumentError(fn: () => unknown, message: string): void {
   expect(err.message).toBe(message);
 }
 
-const router = (options: unknown): CtpRouter<string> => new CtpRouter<string>(() => {}, () => {}, () => {}, options as never);
+const router = (options: unknown): CtpRouter<string> =>
+  new CtpRouter<string>(
+    () => {},
+    () => {},
+    () => {},
+    options as never,
+  );
 
 describe('did you mean (src/base/suggest.ts)', () => {
   it('levenshtein counts insertions, deletions and substitutions', () => {
@@ -48,7 +55,14 @@ describe('did you mean (src/base/suggest.ts)', () => {
   });
 
   it('finds the misspellings of the issue, case-insensitive matches and prefixes', () => {
-    const router = ['id', 'nodes', 'responseTimeoutMs', 'registrationWaitMs', 'leaseGraceMs', 'maxHops'];
+    const router = [
+      'id',
+      'nodes',
+      'responseTimeoutMs',
+      'registrationWaitMs',
+      'leaseGraceMs',
+      'maxHops',
+    ];
     expect(closest('responseTimeout', router)).toBe('responseTimeoutMs');
     expect(closest('RESPONSETIMEOUTMS', router)).toBe('responseTimeoutMs');
     expect(closest('heartbeatMS', ['heartbeatMs', 'deadAfterMs'])).toBe('heartbeatMs');
@@ -75,23 +89,57 @@ describe('did you mean (src/base/suggest.ts)', () => {
 
 describe('CtpRouter options', () => {
   it('refuses an unknown key, with a did you mean for a close one (house template)', () => {
-    expectArgumentError(() => router({ id: 'r', responseTimeout: 5000 }), 'Unknown option `responseTimeout` of CtpRouter; did you mean `responseTimeoutMs`?');
-    expectArgumentError(() => router({ maxhops: 3 }), 'Unknown option `maxhops` of CtpRouter; did you mean `maxHops`?');
-    expectArgumentError(() => router({ frobnicate: true }), 'Unknown option `frobnicate` of CtpRouter');
+    expectArgumentError(
+      () => router({ id: 'r', responseTimeout: 5000 }),
+      'Unknown option `responseTimeout` of CtpRouter; did you mean `responseTimeoutMs`?',
+    );
+    expectArgumentError(
+      () => router({ maxhops: 3 }),
+      'Unknown option `maxhops` of CtpRouter; did you mean `maxHops`?',
+    );
+    expectArgumentError(
+      () => router({ frobnicate: true }),
+      'Unknown option `frobnicate` of CtpRouter',
+    );
     // A misspelled key with an undefined value is refused too: it is still a typo.
-    expectArgumentError(() => router({ virtualNode: undefined }), 'Unknown option `virtualNode` of CtpRouter; did you mean `virtualNodes`?');
+    expectArgumentError(
+      () => router({ virtualNode: undefined }),
+      'Unknown option `virtualNode` of CtpRouter; did you mean `virtualNodes`?',
+    );
   });
 
   it('refuses an unknown key of `identity`', () => {
-    expectArgumentError(() => router({ identity: { ...station, passphrase: 'x' } }), 'Unknown option `identity.passphrase` of CtpRouter');
-    expectArgumentError(() => router({ identity: { key: station.key, cert: station.cert, cas: station.ca } }), 'Unknown option `identity.cas` of CtpRouter; did you mean `identity.ca`?');
+    expectArgumentError(
+      () => router({ identity: { ...station, passphrase: 'x' } }),
+      'Unknown option `identity.passphrase` of CtpRouter',
+    );
+    expectArgumentError(
+      () => router({ identity: { key: station.key, cert: station.cert, cas: station.ca } }),
+      'Unknown option `identity.cas` of CtpRouter; did you mean `identity.ca`?',
+    );
   });
 
   it('accepts every documented key', () => {
     const all = {
-      id: 'station', nodes: ['cam1'], virtualNodes: false, responseTimeoutMs: 1000, registrationWaitMs: 100, leaseGraceMs: 100, maxHops: 8,
-      maxFrameBytes: 4096, maxNodesPerAdvert: 100, maxWaitingRegistrations: 8, maxRouters: 100, staleAdvertMs: 1000, codec: undefined,
-      authorize: () => true, clock: undefined, minAdvertIntervalMs: 0, maxTableNodes: 1000, maxMonitorsPerNode: 4, maxControlIdleMs: 1000,
+      id: 'station',
+      nodes: ['cam1'],
+      virtualNodes: false,
+      responseTimeoutMs: 1000,
+      registrationWaitMs: 100,
+      leaseGraceMs: 100,
+      maxHops: 8,
+      maxFrameBytes: 4096,
+      maxNodesPerAdvert: 100,
+      maxWaitingRegistrations: 8,
+      maxRouters: 100,
+      staleAdvertMs: 1000,
+      codec: undefined,
+      authorize: () => true,
+      clock: undefined,
+      minAdvertIntervalMs: 0,
+      maxTableNodes: 1000,
+      maxMonitorsPerNode: 4,
+      maxControlIdleMs: 1000,
       identity: station,
     };
     const r = router(all);
@@ -102,28 +150,67 @@ describe('CtpRouter options', () => {
 
 describe('TcpTransport options', () => {
   it('refuses an unknown key, with a did you mean for a close one', () => {
-    expectArgumentError(() => new TcpTransport({ heartbeatMS: 100 } as never), 'Unknown option `heartbeatMS` of TcpTransport; did you mean `heartbeatMs`?');
-    expectArgumentError(() => new TcpTransport({ conect: ['127.0.0.1:1'] } as never), 'Unknown option `conect` of TcpTransport; did you mean `connect`?');
-    expectArgumentError(() => new TcpTransport({ maxQueued: 1 } as never), 'Unknown option `maxQueued` of TcpTransport; did you mean `maxQueuedBytes`?');
-    expectArgumentError(() => new TcpTransport({ nodes: ['cam1'] } as never), 'Unknown option `nodes` of TcpTransport');
+    expectArgumentError(
+      () => new TcpTransport({ heartbeatMS: 100 } as never),
+      'Unknown option `heartbeatMS` of TcpTransport; did you mean `heartbeatMs`?',
+    );
+    expectArgumentError(
+      () => new TcpTransport({ conect: ['127.0.0.1:1'] } as never),
+      'Unknown option `conect` of TcpTransport; did you mean `connect`?',
+    );
+    expectArgumentError(
+      () => new TcpTransport({ maxQueued: 1 } as never),
+      'Unknown option `maxQueued` of TcpTransport; did you mean `maxQueuedBytes`?',
+    );
+    expectArgumentError(
+      () => new TcpTransport({ nodes: ['cam1'] } as never),
+      'Unknown option `nodes` of TcpTransport',
+    );
   });
 
   it('refuses an unknown key of `listen`, `reconnect` and `tls`', () => {
-    expectArgumentError(() => new TcpTransport({ listen: { hots: '127.0.0.1' } } as never), 'Unknown option `listen.hots` of TcpTransport; did you mean `listen.host`?');
-    expectArgumentError(() => new TcpTransport({ reconnect: { maxDelay: 100 } } as never), 'Unknown option `reconnect.maxDelay` of TcpTransport; did you mean `reconnect.maxDelayMs`?');
+    expectArgumentError(
+      () => new TcpTransport({ listen: { hots: '127.0.0.1' } } as never),
+      'Unknown option `listen.hots` of TcpTransport; did you mean `listen.host`?',
+    );
+    expectArgumentError(
+      () => new TcpTransport({ reconnect: { maxDelay: 100 } } as never),
+      'Unknown option `reconnect.maxDelay` of TcpTransport; did you mean `reconnect.maxDelayMs`?',
+    );
     expectArgumentError(
       () => new TcpTransport({ tls: { ...station, rejectUnauthorised: true } } as never),
       'Unknown option `tls.rejectUnauthorised` of TcpTransport; did you mean `tls.rejectUnauthorized`?',
     );
-    expectArgumentError(() => new TcpTransport({ tls: { ...station, handshakeTimeoutMs: 100 } } as never), 'Unknown option `tls.handshakeTimeoutMs` of TcpTransport; did you mean `tls.handshakeTimeout`?');
+    expectArgumentError(
+      () => new TcpTransport({ tls: { ...station, handshakeTimeoutMs: 100 } } as never),
+      'Unknown option `tls.handshakeTimeoutMs` of TcpTransport; did you mean `tls.handshakeTimeout`?',
+    );
   });
 
   it('accepts every documented key, node:tls secure-context options and the verification flags left on', () => {
     const t = new TcpTransport({
-      listen: { host: '127.0.0.1', port: 0 }, connect: [], id: 'station', maxFrameBytes: 4096, maxQueuedBytes: 8192,
-      reconnect: { initialDelayMs: 10, maxDelayMs: 100, factor: 2, jitter: 0 }, connectTimeoutMs: 1000, maxConnections: 4, keepAliveMs: 0,
-      closeTimeoutMs: 10, heartbeatMs: 0, deadAfterMs: 0, handshakeTimeoutMs: 0, maxBufferedBytes: 8192,
-      tls: { ...station, handshakeTimeout: 500, minVersion: 'TLSv1.2', ciphers: undefined, passphrase: undefined, ...{ requestCert: true, rejectUnauthorized: true } },
+      listen: { host: '127.0.0.1', port: 0 },
+      connect: [],
+      id: 'station',
+      maxFrameBytes: 4096,
+      maxQueuedBytes: 8192,
+      reconnect: { initialDelayMs: 10, maxDelayMs: 100, factor: 2, jitter: 0 },
+      connectTimeoutMs: 1000,
+      maxConnections: 4,
+      keepAliveMs: 0,
+      closeTimeoutMs: 10,
+      heartbeatMs: 0,
+      deadAfterMs: 0,
+      handshakeTimeoutMs: 0,
+      maxBufferedBytes: 8192,
+      tls: {
+        ...station,
+        handshakeTimeout: 500,
+        minVersion: 'TLSv1.2',
+        ciphers: undefined,
+        passphrase: undefined,
+        ...{ requestCert: true, rejectUnauthorized: true },
+      },
     });
     expect(t.peers()).toEqual([]);
     expect(() => new TcpTransport({ reconnect: false })).not.toThrow();
@@ -132,21 +219,45 @@ describe('TcpTransport options', () => {
 
 describe('NatsTransport options', () => {
   it('refuses an unknown key, with a did you mean for a close one', () => {
-    expectArgumentError(() => new NatsTransport({ servers: 'x', heartbeatMS: 100 } as never), 'Unknown option `heartbeatMS` of NatsTransport; did you mean `heartbeatMs`?');
-    expectArgumentError(() => new NatsTransport({ servers: 'x', prefx: 'a' } as never), 'Unknown option `prefx` of NatsTransport; did you mean `prefix`?');
+    expectArgumentError(
+      () => new NatsTransport({ servers: 'x', heartbeatMS: 100 } as never),
+      'Unknown option `heartbeatMS` of NatsTransport; did you mean `heartbeatMs`?',
+    );
+    expectArgumentError(
+      () => new NatsTransport({ servers: 'x', prefx: 'a' } as never),
+      'Unknown option `prefx` of NatsTransport; did you mean `prefix`?',
+    );
     // A misspelled client option is caught too.
-    expectArgumentError(() => new NatsTransport({ servers: 'x', reconectTimeWait: 10 } as never), 'Unknown option `reconectTimeWait` of NatsTransport; did you mean `reconnectTimeWait`?');
-    expectArgumentError(() => new NatsTransport({ server: 'x' } as never), 'Unknown option `server` of NatsTransport; did you mean `servers`?');
-    expectArgumentError(() => new NatsTransport({ servers: 'x', nodes: ['a'] } as never), 'Unknown option `nodes` of NatsTransport');
+    expectArgumentError(
+      () => new NatsTransport({ servers: 'x', reconectTimeWait: 10 } as never),
+      'Unknown option `reconectTimeWait` of NatsTransport; did you mean `reconnectTimeWait`?',
+    );
+    expectArgumentError(
+      () => new NatsTransport({ server: 'x' } as never),
+      'Unknown option `server` of NatsTransport; did you mean `servers`?',
+    );
+    expectArgumentError(
+      () => new NatsTransport({ servers: 'x', nodes: ['a'] } as never),
+      'Unknown option `nodes` of NatsTransport',
+    );
     // noEcho keeps its own message: the transport sets it.
-    expect(() => new NatsTransport({ servers: 'x', noEcho: false } as never)).toThrow(/`options\.noEcho` to be not given/);
+    expect(() => new NatsTransport({ servers: 'x', noEcho: false } as never)).toThrow(
+      /`options\.noEcho` to be not given/,
+    );
   });
 
-  it('passes every client option through to connect() as is (the tls object unchecked: it is the client\'s)', () => {
-    const given: Record<string, unknown> = Object.fromEntries(NATS_CLIENT_KEYS.map((k, i) => [k, `value-${i}`]));
+  it("passes every client option through to connect() as is (the tls object unchecked: it is the client's)", () => {
+    const given: Record<string, unknown> = Object.fromEntries(
+      NATS_CLIENT_KEYS.map((k, i) => [k, `value-${i}`]),
+    );
     given.tls = { ca: 'x', servername: 'bus.example', anything: 1 };
-    const o = resolveNatsOptions({ servers: 'nats://127.0.0.1:4222', prefix: 'p', ...given } as never);
-    for (const k of NATS_CLIENT_KEYS) expect(o.client[k as keyof typeof o.client], k).toEqual(given[k]);
+    const o = resolveNatsOptions({
+      servers: 'nats://127.0.0.1:4222',
+      prefix: 'p',
+      ...given,
+    } as never);
+    for (const k of NATS_CLIENT_KEYS)
+      expect(o.client[k as keyof typeof o.client], k).toEqual(given[k]);
     expect(o.client).not.toHaveProperty('prefix');
   });
 

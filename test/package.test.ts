@@ -7,7 +7,16 @@
  * the install hint.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +32,12 @@ let pkgDir: string;
 let files: string[];
 
 function run(cmd: string, args: string[], cwd: string): string {
-  return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+  return execFileSync(cmd, args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 60_000,
+  });
 }
 
 function walk(dir: string, out: string[] = []): string[] {
@@ -36,13 +50,18 @@ function walk(dir: string, out: string[] = []): string[] {
 }
 
 /** Type-check `sources` (file name → text) as a consumer module with the given `types` setting; returns tsc's output and status. */
-function consumer(name: string, sources: Record<string, string>, types: string[] | undefined): { status: number | null; out: string } {
+function consumer(
+  name: string,
+  sources: Record<string, string>,
+  types: string[] | undefined,
+): { status: number | null; out: string } {
   const dir = join(work, name);
   mkdirSync(join(dir, 'node_modules'), { recursive: true });
   // A copy, not a symlink: TypeScript resolves the package's own imports from its real path.
   cpSync(pkgDir, join(dir, 'node_modules/ctp-router'), { recursive: true });
   // The runtime dependencies (the consumer's npm install would bring them) and @types/node.
-  for (const dep of ['eventemitter3', 'async-mutex', 'p-timeout', 'debug']) symlinkSync(join(ROOT, 'node_modules', dep), join(dir, 'node_modules', dep), 'dir');
+  for (const dep of ['eventemitter3', 'async-mutex', 'p-timeout', 'debug'])
+    symlinkSync(join(ROOT, 'node_modules', dep), join(dir, 'node_modules', dep), 'dir');
   mkdirSync(join(dir, 'node_modules/@types'));
   symlinkSync(join(ROOT, 'node_modules/@types/node'), join(dir, 'node_modules/@types/node'), 'dir');
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }));
@@ -58,9 +77,16 @@ function consumer(name: string, sources: Record<string, string>, types: string[]
     noEmit: true,
   };
   if (types !== undefined) compilerOptions.types = types;
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: Object.keys(sources) }));
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({ compilerOptions, files: Object.keys(sources) }),
+  );
   for (const [file, source] of Object.entries(sources)) writeFileSync(join(dir, file), source);
-  const r = spawnSync(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: dir, encoding: 'utf8', timeout: 110_000 });
+  const r = spawnSync(process.execPath, [TSC, '-p', 'tsconfig.json'], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 110_000,
+  });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -90,7 +116,9 @@ describe('the packed package', () => {
   beforeAll(async () => {
     await ensureBuilt();
     work = mkdtempSync(join(tmpdir(), 'ctp-pack-'));
-    const [info] = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], ROOT)) as { filename: string; files: { path: string }[] }[];
+    const [info] = JSON.parse(
+      run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], ROOT),
+    ) as { filename: string; files: { path: string }[] }[];
     files = info!.files.map((f) => f.path);
     pkgDir = join(work, 'package');
     run('tar', ['-xzf', join(work, info!.filename), '-C', work], work);
@@ -100,7 +128,18 @@ describe('the packed package', () => {
   });
 
   it('ships dist, docs/PROTOCOL.md and BENCHMARKS.md, not src or tests', () => {
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/tcp/index.d.ts', 'dist/testing/index.d.ts', 'dist/cli/index.js', 'docs/PROTOCOL.md', 'BENCHMARKS.md', 'README.md', 'LICENSE', 'package.json']) {
+    for (const f of [
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/tcp/index.d.ts',
+      'dist/testing/index.d.ts',
+      'dist/cli/index.js',
+      'docs/PROTOCOL.md',
+      'BENCHMARKS.md',
+      'README.md',
+      'LICENSE',
+      'package.json',
+    ]) {
       expect(files, f).toContain(f);
     }
     expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/'))).toEqual([]);
@@ -110,9 +149,13 @@ describe('the packed package', () => {
     const maps = walk(join(pkgDir, 'dist')).filter((f) => f.endsWith('.js.map'));
     expect(maps.length).toBeGreaterThan(20);
     for (const m of maps) {
-      const map = JSON.parse(readFileSync(m, 'utf8')) as { sources: string[]; sourcesContent?: (string | null)[] };
+      const map = JSON.parse(readFileSync(m, 'utf8')) as {
+        sources: string[];
+        sourcesContent?: (string | null)[];
+      };
       expect(map.sourcesContent?.length, m).toBe(map.sources.length);
-      for (const s of map.sourcesContent ?? []) expect(typeof s === 'string' && s.length > 0, m).toBe(true);
+      for (const s of map.sourcesContent ?? [])
+        expect(typeof s === 'string' && s.length > 0, m).toBe(true);
     }
   });
 
@@ -131,11 +174,22 @@ describe('the packed package', () => {
     // JSON.parse keeps the last of two equal keys: count them in the text.
     expect(text.match(/"peerDependencies"\s*:/g)).toHaveLength(1);
     expect(text.match(/"peerDependenciesMeta"\s*:/g)).toHaveLength(1);
-    const pkg = JSON.parse(text) as { peerDependencies?: Record<string, string>; peerDependenciesMeta?: Record<string, { optional?: boolean }> };
-    expect(pkg.peerDependencies).toEqual({ '@nats-io/transport-node': '^3.4.0', '@types/node': '>=20' });
-    expect(pkg.peerDependenciesMeta).toEqual({ '@nats-io/transport-node': { optional: true }, '@types/node': { optional: true } });
+    const pkg = JSON.parse(text) as {
+      peerDependencies?: Record<string, string>;
+      peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+    };
+    expect(pkg.peerDependencies).toEqual({
+      '@nats-io/transport-node': '^3.4.0',
+      '@types/node': '>=20',
+    });
+    expect(pkg.peerDependenciesMeta).toEqual({
+      '@nats-io/transport-node': { optional: true },
+      '@types/node': { optional: true },
+    });
     // The lock file agrees (npm ci refuses a lock out of step with package.json).
-    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { peerDependencies?: unknown; peerDependenciesMeta?: unknown }> };
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { peerDependencies?: unknown; peerDependenciesMeta?: unknown }>;
+    };
     expect(lock.packages['']?.peerDependencies).toEqual(pkg.peerDependencies);
     expect(lock.packages['']?.peerDependenciesMeta).toEqual(pkg.peerDependenciesMeta);
   });
@@ -148,7 +202,12 @@ describe('the packed package', () => {
       const env = { ...process.env };
       delete env.NODE_PATH;
       delete env.NODE_OPTIONS;
-      const r = spawnSync(process.execPath, ['probe.mjs'], { cwd: app, encoding: 'utf8', env, timeout: 30_000 });
+      const r = spawnSync(process.execPath, ['probe.mjs'], {
+        cwd: app,
+        encoding: 'utf8',
+        env,
+        timeout: 30_000,
+      });
       expect(r.status, r.stderr).toBe(0);
       return JSON.parse(r.stdout.trim().split('\n').pop() as string) as Record<string, unknown>;
     };
@@ -163,39 +222,76 @@ catch (e) { console.log(JSON.stringify({ message: e.message, code: e.code, cause
       app = join(work, 'no-nats');
       mkdirSync(join(app, 'node_modules'), { recursive: true });
       cpSync(pkgDir, join(app, 'node_modules/ctp-router'), { recursive: true });
-      const deps = Object.keys((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies);
-      for (const dep of deps) symlinkSync(join(ROOT, 'node_modules', dep), join(app, 'node_modules', dep), 'dir');
-      writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'no-nats', private: true, type: 'module' }));
+      const deps = Object.keys(
+        (
+          JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+            dependencies: Record<string, string>;
+          }
+        ).dependencies,
+      );
+      for (const dep of deps)
+        symlinkSync(join(ROOT, 'node_modules', dep), join(app, 'node_modules', dep), 'dir');
+      writeFileSync(
+        join(app, 'package.json'),
+        JSON.stringify({ name: 'no-nats', private: true, type: 'module' }),
+      );
     });
 
     it('import fails with the install hint; the core and ctp-router/tcp still load', () => {
       const r = probe(IMPORT);
       expect(r.loaded).toBeUndefined();
-      expect(r.message).toMatch(/^ctp-router\/nats needs the package @nats-io\/transport-node \(npm install @nats-io\/transport-node\): /);
+      expect(r.message).toMatch(
+        /^ctp-router\/nats needs the package @nats-io\/transport-node \(npm install @nats-io\/transport-node\): /,
+      );
       expect(r.message).toContain(NATS_CLIENT_HINT);
       expect(r.cause).toBe('MODULE_NOT_FOUND');
-      expect(probe(`const [a, b] = await Promise.all([import('ctp-router'), import('ctp-router/tcp')]); console.log(JSON.stringify({ loaded: typeof a.CtpRouter + typeof b.TcpTransport }));`)).toEqual({ loaded: 'functionfunction' });
+      expect(
+        probe(
+          `const [a, b] = await Promise.all([import('ctp-router'), import('ctp-router/tcp')]); console.log(JSON.stringify({ loaded: typeof a.CtpRouter + typeof b.TcpTransport }));`,
+        ),
+      ).toEqual({ loaded: 'functionfunction' });
     });
 
-    it.runIf(process.features.require_module === true)('require through the exports fails with the same hint', () => {
-      const r = probe(REQUIRE);
-      expect(r.loaded).toBeUndefined();
-      expect(r.message).toContain(`ctp-router/nats ${NATS_CLIENT_HINT}`);
-    });
+    it.runIf(process.features.require_module === true)(
+      'require through the exports fails with the same hint',
+      () => {
+        const r = probe(REQUIRE);
+        expect(r.loaded).toBeUndefined();
+        expect(r.message).toContain(`ctp-router/nats ${NATS_CLIENT_HINT}`);
+      },
+    );
 
     it('the CLI gives the hint for --nats (exit 1)', () => {
-      const r = spawnSync(process.execPath, ['node_modules/ctp-router/dist/cli/index.js', 'nodes', '--nats', 'nats://127.0.0.1:1', '--wait-ms', '100'], { cwd: app, encoding: 'utf8', timeout: 30_000 });
+      const r = spawnSync(
+        process.execPath,
+        [
+          'node_modules/ctp-router/dist/cli/index.js',
+          'nodes',
+          '--nats',
+          'nats://127.0.0.1:1',
+          '--wait-ms',
+          '100',
+        ],
+        { cwd: app, encoding: 'utf8', timeout: 30_000 },
+      );
       expect(r.status, r.stderr).toBe(1);
-      expect(r.stderr).toContain(`--nats ${NATS_CLIENT_HINT}: Cannot find module '@nats-io/transport-node'`);
+      expect(r.stderr).toContain(
+        `--nats ${NATS_CLIENT_HINT}: Cannot find module '@nats-io/transport-node'`,
+      );
       expect(r.stderr).not.toContain('ctp-router/nats needs');
     });
 
     it('with the client installed, import and require load it (the failure above is the missing client)', () => {
       mkdirSync(join(app, 'node_modules/@nats-io'), { recursive: true });
-      symlinkSync(join(ROOT, 'node_modules/@nats-io/transport-node'), join(app, 'node_modules/@nats-io/transport-node'), 'dir');
+      symlinkSync(
+        join(ROOT, 'node_modules/@nats-io/transport-node'),
+        join(app, 'node_modules/@nats-io/transport-node'),
+        'dir',
+      );
       try {
         expect(probe(IMPORT)).toEqual({ loaded: 'function' });
-        if (process.features.require_module === true) expect(probe(REQUIRE)).toEqual({ loaded: 'function' });
+        if (process.features.require_module === true)
+          expect(probe(REQUIRE)).toEqual({ loaded: 'function' });
       } finally {
         rmSync(join(app, 'node_modules/@nats-io'), { recursive: true, force: true });
       }

@@ -140,7 +140,9 @@ describe('CtpPendingMap', () => {
 
   it('wait: an answer given while the frame is being sent counts', async () => {
     const m = new CtpPendingMap();
-    const r = await m.wait(entry('n', 1), 1000, undefined, () => m.settle('n', 1, { code: 'NOT_ASSIGNED' }));
+    const r = await m.wait(entry('n', 1), 1000, undefined, () =>
+      m.settle('n', 1, { code: 'NOT_ASSIGNED' }),
+    );
     expect(r).toEqual({ code: 'NOT_ASSIGNED' });
   });
 
@@ -155,7 +157,10 @@ describe('CtpPendingMap', () => {
     m.close();
     expect(await b).toEqual({ code: 'ERROR', reason: 'closed' });
     expect(await queued).toEqual({ code: 'ERROR', reason: 'closed' });
-    expect(await m.acquire('z', { deadline: Date.now() + 1000 })).toEqual({ code: 'ERROR', reason: 'closed' });
+    expect(await m.acquire('z', { deadline: Date.now() + 1000 })).toEqual({
+      code: 'ERROR',
+      reason: 'closed',
+    });
     expect(m.tryAcquire('z')).toBeUndefined();
     held();
   });

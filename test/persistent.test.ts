@@ -16,7 +16,9 @@ afterEach(async () => {
 });
 
 async function pair() {
-  net = await topology(['h', 'c'], [['h', 'c']], (id) => (id === 'h' ? { nodes: ['cam1'], leaseGraceMs: 10 } : { leaseGraceMs: 10 }));
+  net = await topology(['h', 'c'], [['h', 'c']], (id) =>
+    id === 'h' ? { nodes: ['cam1'], leaseGraceMs: 10 } : { leaseGraceMs: 10 },
+  );
   return { h: net.router('h'), c: net.router('c'), net };
 }
 
@@ -25,7 +27,9 @@ describe('persistent registrations', () => {
     const { c } = await pair();
     const registered = record<CtpRegisteredEvent>(c, 'registered');
     const lost = record<CtpLostEvent>(c, 'lost');
-    expect(await c.register('cam1', 'controller', { persistent: true })).toEqual({ code: 'SUCCESS' });
+    expect(await c.register('cam1', 'controller', { persistent: true })).toEqual({
+      code: 'SUCCESS',
+    });
     net!.unlink('h', 'c');
     await until(() => lost.length === 1, 'lost');
     expect(lost[0]).toMatchObject({ node: 'cam1', type: 'controller', reason: 'unreachable' });
@@ -67,7 +71,8 @@ describe('persistent registrations', () => {
     await c.register('cam1', 'controller', { persistent: true });
     net!.unlink('h', 'c', { forget: true });
     await until(() => lost.length === 1, 'lost');
-    const timers = (c as unknown as { caller: { persistence: { timers: { size: number } } } }).caller.persistence.timers;
+    const timers = (c as unknown as { caller: { persistence: { timers: { size: number } } } })
+      .caller.persistence.timers;
     await until(() => timers.size === 1, 'a retry to be scheduled');
     await c.close();
     expect(timers.size).toBe(0);
@@ -75,7 +80,9 @@ describe('persistent registrations', () => {
 
   it('rejects CtpArgumentError for a non-boolean persistent', async () => {
     const { c } = await pair();
-    await expect(c.register('cam1', 'controller', { persistent: 'yes' as unknown as boolean })).rejects.toBeInstanceOf(CtpArgumentError);
+    await expect(
+      c.register('cam1', 'controller', { persistent: 'yes' as unknown as boolean }),
+    ).rejects.toBeInstanceOf(CtpArgumentError);
   });
 
   it('the backoff: doubles from 250 ms, bounded at 30 s, jittered to 50–100 %, on the clock seam', async () => {
@@ -83,16 +90,24 @@ describe('persistent registrations', () => {
     const timers: { at: number; fn: () => void }[] = [];
     const clock = {
       now: () => now,
-      setTimeout: (fn: () => void, ms: number) => (timers.push({ at: now + ms, fn }), timers.length),
+      setTimeout: (fn: () => void, ms: number) => (
+        timers.push({ at: now + ms, fn }),
+        timers.length
+      ),
       clearTimeout: () => {},
     };
     let rnd = 1;
     const tries: number[] = [];
-    const p = new CtpPersistence(new CtpTimers(clock), {
-      register: async () => (tries.push(now), { code: 'NODE_UNFOUND' as const }),
-      holds: () => false,
-      reachable: () => false,
-    }, { drop: () => {}, error: () => {} }, () => rnd);
+    const p = new CtpPersistence(
+      new CtpTimers(clock),
+      {
+        register: async () => (tries.push(now), { code: 'NODE_UNFOUND' as const }),
+        holds: () => false,
+        reachable: () => false,
+      },
+      { drop: () => {}, error: () => {} },
+      () => rnd,
+    );
     expect(p.delay(0)).toBe(PERSISTENT_BASE_MS);
     expect(p.delay(3)).toBe(PERSISTENT_BASE_MS * 8);
     expect(p.delay(40)).toBe(PERSISTENT_MAX_MS);

@@ -25,7 +25,11 @@ async function pair(silent = false) {
     ...(id === 'h'
       ? {
           nodes: ['cam1'],
-          app: (_n: unknown, m: { node: string; id: number }, r: { respond(node: string, c: unknown): unknown }) => {
+          app: (
+            _n: unknown,
+            m: { node: string; id: number },
+            r: { respond(node: string, c: unknown): unknown },
+          ) => {
             last = m;
             if (!silent) r.respond(m.node, 'ok');
           },
@@ -61,13 +65,22 @@ describe('a frame larger than maxFrameBytes is not sent', () => {
   it('a command resolves ERROR too-large at once, not after its timeout; nothing sent; the node is free again', async () => {
     const { c } = await pair();
     const before = c.stats().framesOut;
-    expect(await c.command('cam1', 'x', big(), { timeoutMs: 60_000 })).toEqual({ code: 'ERROR', reason: 'too-large' });
+    expect(await c.command('cam1', 'x', big(), { timeoutMs: 60_000 })).toEqual({
+      code: 'ERROR',
+      reason: 'too-large',
+    });
     expect(c.stats().framesOut).toBe(before);
     expect(c.stats().pending).toBe(0);
     // multi-byte characters count in UTF-8 bytes: 1500 × 3 bytes > 4096
-    expect(await c.command('cam1', 'x', '€'.repeat(1500))).toEqual({ code: 'ERROR', reason: 'too-large' });
+    expect(await c.command('cam1', 'x', '€'.repeat(1500))).toEqual({
+      code: 'ERROR',
+      reason: 'too-large',
+    });
     expect((await c.command('cam1', 'x', '€'.repeat(1000))).code).toBe('SUCCESS');
-    expect(await c.start('cam1', 'x', { blob: big() })).toEqual({ code: 'ERROR', reason: 'too-large' });
+    expect(await c.start('cam1', 'x', { blob: big() })).toEqual({
+      code: 'ERROR',
+      reason: 'too-large',
+    });
   });
 
   it('post returns ERROR too-large without sending', async () => {
@@ -90,7 +103,10 @@ describe('a frame larger than maxFrameBytes is not sent', () => {
     const { h, c, last } = await pair(true);
     const pending = c.command('cam1', 'x', 1);
     await until(() => last() !== undefined, 'the command at the host');
-    expect(h.respond('cam1', big(), 'SUCCESS', last()!.id)).toEqual({ code: 'ERROR', reason: 'too-large' });
+    expect(h.respond('cam1', big(), 'SUCCESS', last()!.id)).toEqual({
+      code: 'ERROR',
+      reason: 'too-large',
+    });
     expect(h.respond('cam1', 'small', 'SUCCESS', last()!.id)).toEqual({ code: 'SUCCESS' });
     expect(await pending).toEqual({ code: 'SUCCESS', content: 'small' });
   });

@@ -17,11 +17,19 @@ afterEach(async () => {
 describe('errors without an error listener', () => {
   it('a throwing onReceived: one process warning per kind, naming the callback and code', async () => {
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
-    net = await topology(['h', 'c'], [['h', 'c']], (id) => (id === 'h' ? { nodes: ['cam1'], app: 'throw' } : {}));
+    net = await topology(['h', 'c'], [['h', 'c']], (id) =>
+      id === 'h' ? { nodes: ['cam1'], app: 'throw' } : {},
+    );
     const c = net.router('c');
     await c.register('cam1', 'controller');
-    expect(await c.command('cam1', 'x', 1)).toEqual({ code: 'ERROR', reason: 'host-callback-failed' });
-    expect(await c.command('cam1', 'x', 2)).toEqual({ code: 'ERROR', reason: 'host-callback-failed' });
+    expect(await c.command('cam1', 'x', 1)).toEqual({
+      code: 'ERROR',
+      reason: 'host-callback-failed',
+    });
+    expect(await c.command('cam1', 'x', 2)).toEqual({
+      code: 'ERROR',
+      reason: 'host-callback-failed',
+    });
     expect(warn).toHaveBeenCalledTimes(1);
     const [message, opts] = warn.mock.calls[0] as [string, { type: string; code: string }];
     expect(message).toContain('`onReceived` threw: host app failure');
@@ -48,9 +56,15 @@ describe('errors without an error listener', () => {
     r.appendNodes('b'); // again: same kind
     r.peerUp('p'); // send throws
     r.peerUp('q');
-    expect(warn.mock.calls.map((c) => (c[1] as { code: string }).code)).toEqual(['ERR_CTP_CALLBACK', 'ERR_CTP_CALLBACK']);
+    expect(warn.mock.calls.map((c) => (c[1] as { code: string }).code)).toEqual([
+      'ERR_CTP_CALLBACK',
+      'ERR_CTP_CALLBACK',
+    ]);
     const messages = warn.mock.calls.map((c) => String(c[0])).sort();
-    expect(messages).toEqual([expect.stringContaining('`onNodesUpdated` threw'), expect.stringContaining('`send` threw')]);
+    expect(messages).toEqual([
+      expect.stringContaining('`onNodesUpdated` threw'),
+      expect.stringContaining('`send` threw'),
+    ]);
     const seen: CtpErrorCode[] = [];
     r.on('error', (e) => seen.push(e.code));
     fail = true;
@@ -61,7 +75,12 @@ describe('errors without an error listener', () => {
   });
 
   it("the error event is typed with CtpError: router.on('error', e => e.code) compiles", () => {
-    const r = new CtpRouter(() => {}, () => {}, () => {}, { id: 't' });
+    const r = new CtpRouter(
+      () => {},
+      () => {},
+      () => {},
+      { id: 't' },
+    );
     r.on('error', (e) => {
       expectTypeOf(e).toEqualTypeOf<CtpError>();
       expectTypeOf(e.code).toEqualTypeOf<CtpErrorCode>();

@@ -15,7 +15,14 @@ afterEach(async () => {
 
 /** host `h` (node cam1) — `c` (client) — `o` (other client), all in a line h-c? no: a star around h. */
 async function star(opts: Parameters<typeof topology>[2] = () => ({})) {
-  net = await topology(['h', 'c', 'o'], [['h', 'c'], ['h', 'o']], (id) => ({ ...(id === 'h' ? { nodes: ['cam1'] } : {}), ...opts(id) }));
+  net = await topology(
+    ['h', 'c', 'o'],
+    [
+      ['h', 'c'],
+      ['h', 'o'],
+    ],
+    (id) => ({ ...(id === 'h' ? { nodes: ['cam1'] } : {}), ...opts(id) }),
+  );
   return { h: net.router('h'), c: net.router('c'), o: net.router('o'), net };
 }
 
@@ -24,11 +31,15 @@ describe('register', () => {
     const { h, c } = await star();
     const registered = record(c, 'registered');
     expect(await c.register('cam1', 'controller')).toEqual({ code: 'SUCCESS' });
-    expect(registered).toEqual([{ node: 'cam1', type: 'controller', virtualNode: 'controller[cam1]@c', host: 'h' }]);
+    expect(registered).toEqual([
+      { node: 'cam1', type: 'controller', virtualNode: 'controller[cam1]@c', host: 'h' },
+    ]);
     await net!.settle();
     expect(h.nodes()).toContain('controller[cam1]@c');
     expect(h.snapshot().nodes.cam1?.controller).toBe('controller[cam1]@c');
-    expect(c.snapshot().registrations).toEqual([{ node: 'cam1', type: 'controller', virtualNode: 'controller[cam1]@c', host: 'h' }]);
+    expect(c.snapshot().registrations).toEqual([
+      { node: 'cam1', type: 'controller', virtualNode: 'controller[cam1]@c', host: 'h' },
+    ]);
   });
 
   it('NODE_UNFOUND for an unknown node', async () => {
@@ -70,7 +81,10 @@ describe('register', () => {
   it('a host can register on its own local node (in-process path)', async () => {
     const { h } = await star();
     expect(await h.register('cam1', 'controller')).toEqual({ code: 'SUCCESS' });
-    expect(await h.command('cam1', 'app', 1)).toEqual({ code: 'SUCCESS', content: { echo: 'COMMAND', app: 'app' } });
+    expect(await h.command('cam1', 'app', 1)).toEqual({
+      code: 'SUCCESS',
+      content: { echo: 'COMMAND', app: 'app' },
+    });
   });
 
   it('IN_PROGRESS while a request for the node is in flight; queue waits its turn', async () => {
@@ -83,7 +97,9 @@ describe('register', () => {
   });
 
   it('TIMEOUT when the host never answers; the virtual node is removed; timeout is emitted', async () => {
-    const { c } = await star((id) => (id === 'h' ? { authorize: (_p, m: CtpMessage) => m.t !== 'REGISTER' } : {}));
+    const { c } = await star((id) =>
+      id === 'h' ? { authorize: (_p, m: CtpMessage) => m.t !== 'REGISTER' } : {},
+    );
     const timeouts = record(c, 'timeout');
     expect(await c.register('cam1', 'controller', { timeoutMs: 30 })).toEqual({ code: 'TIMEOUT' });
     expect(timeouts).toEqual([{ node: 'cam1', op: 'register', id: expect.any(Number) }]);
@@ -93,12 +109,19 @@ describe('register', () => {
   });
 
   it('ERROR (reason too-many-nodes) when the virtual node would not fit the own advert', async () => {
-    net = await topology(['h', 'c'], [['h', 'c']], (id) => (id === 'h' ? { nodes: ['cam1'] } : { nodes: ['x'], maxNodesPerAdvert: 1 }));
-    expect(await net.router('c').register('cam1', 'monitor')).toEqual({ code: 'ERROR', reason: 'too-many-nodes' });
+    net = await topology(['h', 'c'], [['h', 'c']], (id) =>
+      id === 'h' ? { nodes: ['cam1'] } : { nodes: ['x'], maxNodesPerAdvert: 1 },
+    );
+    expect(await net.router('c').register('cam1', 'monitor')).toEqual({
+      code: 'ERROR',
+      reason: 'too-many-nodes',
+    });
   });
 
   it('rejects with the signal reason when aborted, and frees the slot', async () => {
-    const { c } = await star((id) => (id === 'h' ? { authorize: (_p, m: CtpMessage) => m.t !== 'REGISTER' } : {}));
+    const { c } = await star((id) =>
+      id === 'h' ? { authorize: (_p, m: CtpMessage) => m.t !== 'REGISTER' } : {},
+    );
     const ac = new AbortController();
     const p = c.register('cam1', 'controller', { signal: ac.signal });
     ac.abort(new Error('changed my mind'));
@@ -166,21 +189,31 @@ describe('unregister', () => {
     // The host releases fast; the client is patient and its refresh is refused by authorize.
     const { h, c } = await star((id) =>
       id === 'h'
-        ? { leaseGraceMs: 10, authorize: (_p, m: CtpMessage) => !(m.t === 'REGISTER' && m.refresh === true) }
+        ? {
+            leaseGraceMs: 10,
+            authorize: (_p, m: CtpMessage) => !(m.t === 'REGISTER' && m.refresh === true),
+          }
         : // and the host's release notice (a RESPONSE without `re`) is refused too, so the client still believes
-          { leaseGraceMs: 60_000, authorize: (_p, m: CtpMessage) => !(m.t === 'RESPONSE' && m.re === undefined) },
+          {
+            leaseGraceMs: 60_000,
+            authorize: (_p, m: CtpMessage) => !(m.t === 'RESPONSE' && m.re === undefined),
+          },
     );
     await c.register('cam1', 'controller');
     await net!.settle();
     const released = record(h, 'released');
     net!.unlink('h', 'c');
     await until(() => released.length > 0, 'the host to release the registration');
-    expect(released).toEqual([{ node: 'cam1', type: 'controller', registrant: 'controller[cam1]@c' }]);
+    expect(released).toEqual([
+      { node: 'cam1', type: 'controller', registrant: 'controller[cam1]@c' },
+    ]);
     net!.link('h', 'c');
     await net!.settle();
     const lost = record(c, 'lost');
     expect(await c.unregister('cam1', 'controller')).toEqual({ code: 'NOT_ASSIGNED' });
-    expect(lost).toEqual([{ node: 'cam1', type: 'controller', reason: 'refused', code: 'NOT_ASSIGNED' }]);
+    expect(lost).toEqual([
+      { node: 'cam1', type: 'controller', reason: 'refused', code: 'NOT_ASSIGNED' },
+    ]);
     expect(c.snapshot().registrations).toEqual([]);
   });
 });
@@ -189,10 +222,25 @@ describe('start / stop / command', () => {
   it('SUCCESS with the host app content, for each of start, stop and command', async () => {
     const { h, c } = await star();
     await c.register('cam1', 'controller');
-    expect(await c.start('cam1', 'rec', { fps: 30 })).toEqual({ code: 'SUCCESS', content: { echo: 'START', app: 'rec' } });
-    expect(await c.command('cam1', 'pan', { deg: 30 })).toEqual({ code: 'SUCCESS', content: { echo: 'COMMAND', app: 'pan' } });
-    expect(await c.stop('cam1', 'rec')).toEqual({ code: 'SUCCESS', content: { echo: 'STOP', app: 'rec' } });
-    const seen = net!.controls('h').map((x) => [x.name, x.msg.app, 'optionals' in x.msg ? x.msg.optionals : (x.msg as { content?: unknown }).content]);
+    expect(await c.start('cam1', 'rec', { fps: 30 })).toEqual({
+      code: 'SUCCESS',
+      content: { echo: 'START', app: 'rec' },
+    });
+    expect(await c.command('cam1', 'pan', { deg: 30 })).toEqual({
+      code: 'SUCCESS',
+      content: { echo: 'COMMAND', app: 'pan' },
+    });
+    expect(await c.stop('cam1', 'rec')).toEqual({
+      code: 'SUCCESS',
+      content: { echo: 'STOP', app: 'rec' },
+    });
+    const seen = net!
+      .controls('h')
+      .map((x) => [
+        x.name,
+        x.msg.app,
+        'optionals' in x.msg ? x.msg.optionals : (x.msg as { content?: unknown }).content,
+      ]);
     expect(seen).toEqual([
       ['START', 'rec', { fps: 30 }],
       ['COMMAND', 'pan', { deg: 30 }],
@@ -202,13 +250,17 @@ describe('start / stop / command', () => {
   });
 
   it('the host app chooses the code and content', async () => {
-    const { c } = await star((id) => (id === 'h' ? { app: (_n, m, r) => r.respond(m.node, 'busy', 'REJECTED') } : {}));
+    const { c } = await star((id) =>
+      id === 'h' ? { app: (_n, m, r) => r.respond(m.node, 'busy', 'REJECTED') } : {},
+    );
     await c.register('cam1', 'controller');
     const lost = record(c, 'lost');
     expect(await c.command('cam1', 'x', null)).toEqual({ code: 'REJECTED', content: 'busy' });
     // SPEC.md section 5: a REJECTED answer means the registration is gone, whoever chose it
     // (the README tells host apps to answer app-level refusals with ERROR).
-    expect(lost).toEqual([{ node: 'cam1', type: 'controller', reason: 'refused', code: 'REJECTED' }]);
+    expect(lost).toEqual([
+      { node: 'cam1', type: 'controller', reason: 'refused', code: 'REJECTED' },
+    ]);
   });
 
   it('NODE_UNFOUND for an unknown node, NOT_ASSIGNED without a registration', async () => {
@@ -243,7 +295,10 @@ describe('start / stop / command', () => {
     const { h, c } = await star((id) => (id === 'h' ? { app: 'throw' } : {}));
     const errors = record<Error>(h, 'error');
     await c.register('cam1', 'controller');
-    expect(await c.command('cam1', 'a', 1)).toEqual({ code: 'ERROR', reason: 'host-callback-failed' });
+    expect(await c.command('cam1', 'a', 1)).toEqual({
+      code: 'ERROR',
+      reason: 'host-callback-failed',
+    });
     expect(errors).toHaveLength(1);
     expect(errors[0]?.message).toContain('host app failure');
   });
@@ -251,21 +306,31 @@ describe('start / stop / command', () => {
   it('REJECTED from the host when another router took control: the caller emits lost', async () => {
     const { h, c, o } = await star((id) =>
       id === 'h'
-        ? { leaseGraceMs: 10, authorize: (_p, m: CtpMessage) => !(m.t === 'REGISTER' && m.refresh === true) }
+        ? {
+            leaseGraceMs: 10,
+            authorize: (_p, m: CtpMessage) => !(m.t === 'REGISTER' && m.refresh === true),
+          }
         : // and the host's release notice (a RESPONSE without `re`) is refused too, so the client still believes
-          { leaseGraceMs: 60_000, authorize: (_p, m: CtpMessage) => !(m.t === 'RESPONSE' && m.re === undefined) },
+          {
+            leaseGraceMs: 60_000,
+            authorize: (_p, m: CtpMessage) => !(m.t === 'RESPONSE' && m.re === undefined),
+          },
     );
     await c.register('cam1', 'controller');
     const released = record(h, 'released');
     net!.unlink('h', 'c');
     await until(() => released.length > 0, 'the host to release the registration');
-    expect(released).toEqual([{ node: 'cam1', type: 'controller', registrant: 'controller[cam1]@c' }]);
+    expect(released).toEqual([
+      { node: 'cam1', type: 'controller', registrant: 'controller[cam1]@c' },
+    ]);
     expect((await o.register('cam1', 'controller')).code).toBe('SUCCESS');
     net!.link('h', 'c');
     await net!.settle();
     const lost = record(c, 'lost');
     expect(await c.command('cam1', 'a', 1)).toEqual({ code: 'REJECTED' });
-    expect(lost).toEqual([{ node: 'cam1', type: 'controller', reason: 'refused', code: 'REJECTED' }]);
+    expect(lost).toEqual([
+      { node: 'cam1', type: 'controller', reason: 'refused', code: 'REJECTED' },
+    ]);
     expect(await c.command('cam1', 'a', 1)).toEqual({ code: 'NOT_ASSIGNED' });
     expect(h.snapshot().nodes.cam1?.controller).toBe('controller[cam1]@o');
   });
@@ -279,7 +344,9 @@ describe('start / stop / command', () => {
     await expect(c.command('cam1', 'a', 10n)).rejects.toBeInstanceOf(CtpArgumentError);
     await expect(c.command('cam1', 'a', cyc)).rejects.toBeInstanceOf(CtpArgumentError);
     await expect(c.command('cam1', 'a', () => 1)).rejects.toBeInstanceOf(CtpArgumentError);
-    await expect(c.command('cam1', 'a', { n: Number.NaN })).rejects.toBeInstanceOf(CtpArgumentError);
+    await expect(c.command('cam1', 'a', { n: Number.NaN })).rejects.toBeInstanceOf(
+      CtpArgumentError,
+    );
   });
 });
 
@@ -314,7 +381,9 @@ describe('post and publish', () => {
     expect(h.publish('cam1', { frame: 2 })).toEqual({ code: 'SUCCESS' });
     await net!.settle();
     expect(net!.events('o').map((e) => e.content)).toEqual([{ frame: 1 }, { frame: 2 }]);
-    expect(net!.events('c').map((e) => [e.monitor, e.content])).toEqual([['controller[cam1]@c', { frame: 2 }]]);
+    expect(net!.events('c').map((e) => [e.monitor, e.content])).toEqual([
+      ['controller[cam1]@c', { frame: 2 }],
+    ]);
     expect(() => h.publish('cam1', undefined)).toThrow(CtpArgumentError);
   });
 
@@ -335,7 +404,12 @@ describe('appendNodes / removeNodes', () => {
   it('all or none; refuse virtual names; removeNodes ignores names that are not local', async () => {
     const updates: string[][] = [];
     const sent: unknown[] = [];
-    const r = new CtpRouter(() => {}, (p, f) => void sent.push([p, f]), (n) => updates.push(n), { id: 'r' });
+    const r = new CtpRouter(
+      () => {},
+      (p, f) => void sent.push([p, f]),
+      (n) => updates.push(n),
+      { id: 'r' },
+    );
     r.appendNodes(['a', 'b']);
     expect(() => r.appendNodes(['c', ''])).toThrow(CtpArgumentError);
     expect(() => r.appendNodes(['c', 'monitor[a]@x'])).toThrow(CtpArgumentError);
@@ -344,8 +418,21 @@ describe('appendNodes / removeNodes', () => {
     r.removeNodes(['b', 'not-here']);
     expect(r.nodes()).toEqual(['a']);
     expect(updates).toEqual([['a', 'b'], ['a']]);
-    expect(() => new CtpRouter(() => {}, () => {}, () => {}, { nodes: ['x', 'y'], maxNodesPerAdvert: 1 })).toThrow(CtpArgumentError);
-    const small = new CtpRouter(() => {}, () => {}, () => {}, { maxNodesPerAdvert: 2 });
+    expect(
+      () =>
+        new CtpRouter(
+          () => {},
+          () => {},
+          () => {},
+          { nodes: ['x', 'y'], maxNodesPerAdvert: 1 },
+        ),
+    ).toThrow(CtpArgumentError);
+    const small = new CtpRouter(
+      () => {},
+      () => {},
+      () => {},
+      { maxNodesPerAdvert: 2 },
+    );
     small.appendNodes(['1', '2']);
     expect(() => small.appendNodes('3')).toThrow(/too-many-nodes/);
     await r.close();
@@ -358,7 +445,15 @@ describe('appendNodes / removeNodes', () => {
     const statsBefore = r.stats();
     const sentBefore = sent.length;
     r.receive({}, '{}');
-    r.receive({}, JSON.stringify({ v: 1, t: 'REPORTNODE', from: 'x', adverts: [{ origin: 'x', seq: 1, nodes: ['nx'], neighbors: ['r'] }] }));
+    r.receive(
+      {},
+      JSON.stringify({
+        v: 1,
+        t: 'REPORTNODE',
+        from: 'x',
+        adverts: [{ origin: 'x', seq: 1, nodes: ['nx'], neighbors: ['r'] }],
+      }),
+    );
     r.peerUp({});
     expect(dropped).toEqual([]);
     expect(errors).toEqual([]);
@@ -369,7 +464,12 @@ describe('appendNodes / removeNodes', () => {
   });
 
   it('an open router counts and reports the same malformed frame (what the closed one must not do)', () => {
-    const r = new CtpRouter(() => {}, () => {}, () => {}, { id: 'r' });
+    const r = new CtpRouter(
+      () => {},
+      () => {},
+      () => {},
+      { id: 'r' },
+    );
     const dropped = record<{ reason: string }>(r as never, 'dropped');
     r.receive({}, '{}');
     expect(dropped.map((d) => d.reason)).toEqual(['malformed']);
@@ -379,12 +479,48 @@ describe('appendNodes / removeNodes', () => {
 
   it('the constructor sends nothing and validates its arguments', () => {
     const sent: unknown[] = [];
-    new CtpRouter(() => {}, (p, f) => sent.push([p, f]), () => {}, { id: 'quiet', nodes: ['n'] });
+    new CtpRouter(
+      () => {},
+      (p, f) => sent.push([p, f]),
+      () => {},
+      { id: 'quiet', nodes: ['n'] },
+    );
     expect(sent).toEqual([]);
-    expect(() => new CtpRouter(null as never, () => {}, () => {})).toThrow(CtpArgumentError);
-    expect(() => new CtpRouter(() => {}, () => {}, () => {}, { id: 'bad id' })).toThrow(CtpArgumentError);
-    expect(() => new CtpRouter(() => {}, () => {}, () => {}, { responseTimeoutMs: 0 })).toThrow(CtpArgumentError);
-    expect(() => new CtpRouter(() => {}, () => {}, () => {}, { codec: {} as never })).toThrow(CtpArgumentError);
+    expect(
+      () =>
+        new CtpRouter(
+          null as never,
+          () => {},
+          () => {},
+        ),
+    ).toThrow(CtpArgumentError);
+    expect(
+      () =>
+        new CtpRouter(
+          () => {},
+          () => {},
+          () => {},
+          { id: 'bad id' },
+        ),
+    ).toThrow(CtpArgumentError);
+    expect(
+      () =>
+        new CtpRouter(
+          () => {},
+          () => {},
+          () => {},
+          { responseTimeoutMs: 0 },
+        ),
+    ).toThrow(CtpArgumentError);
+    expect(
+      () =>
+        new CtpRouter(
+          () => {},
+          () => {},
+          () => {},
+          { codec: {} as never },
+        ),
+    ).toThrow(CtpArgumentError);
   });
 });
 
@@ -404,10 +540,15 @@ describe('close', () => {
 
 describe('multi-hop', () => {
   it('request, response and events travel through two routers (line of 4)', async () => {
-    net = await topology(['h', 'm1', 'm2', 'c'], line(['h', 'm1', 'm2', 'c']), (id) => (id === 'h' ? { nodes: ['cam1'] } : {}));
+    net = await topology(['h', 'm1', 'm2', 'c'], line(['h', 'm1', 'm2', 'c']), (id) =>
+      id === 'h' ? { nodes: ['cam1'] } : {},
+    );
     const c = net.router('c');
     expect(await c.register('cam1', 'controller')).toEqual({ code: 'SUCCESS' });
-    expect(await c.command('cam1', 'pan', 1)).toEqual({ code: 'SUCCESS', content: { echo: 'COMMAND', app: 'pan' } });
+    expect(await c.command('cam1', 'pan', 1)).toEqual({
+      code: 'SUCCESS',
+      content: { echo: 'COMMAND', app: 'pan' },
+    });
     net.router('h').publish('cam1', 'ev');
     await net.settle();
     expect(net.events('c').map((e) => e.content)).toEqual(['ev']);

@@ -45,17 +45,29 @@ describe('topologies', () => {
     // The host answers the controller it recorded without parsing its name again (routing.ts answerController):
     // the router id starts right after `controller[<node>]@`, wherever else `]@` occurs.
     const nodes = ['cam]@relay', 'x]@c]@h', ']@'];
-    net = await topology(['h', 'relay', 'c'], line(['h', 'relay', 'c']), (id) => ({ nodes: id === 'h' ? nodes : [] }));
+    net = await topology(['h', 'relay', 'c'], line(['h', 'relay', 'c']), (id) => ({
+      nodes: id === 'h' ? nodes : [],
+    }));
     const c = net.router('c');
     for (const node of nodes) {
       expect(await c.register(node, 'controller')).toEqual({ code: 'SUCCESS' });
-      expect(await c.command(node, 'ping', node, { timeoutMs: 2000 })).toMatchObject({ code: 'SUCCESS' });
+      expect(await c.command(node, 'ping', node, { timeoutMs: 2000 })).toMatchObject({
+        code: 'SUCCESS',
+      });
     }
   });
 
   it('star: leaves reach each other through the hub, and lose everything when the hub goes', async () => {
     const routers = ['hub', 'a', 'b', 'c'];
-    net = await topology(routers, [['hub', 'a'], ['hub', 'b'], ['hub', 'c']], (id) => ({ nodes: [`n-${id}`] }));
+    net = await topology(
+      routers,
+      [
+        ['hub', 'a'],
+        ['hub', 'b'],
+        ['hub', 'c'],
+      ],
+      (id) => ({ nodes: [`n-${id}`] }),
+    );
     expect(net.router('a').nodes()).toEqual(['n-a', 'n-b', 'n-c', 'n-hub']);
     expect(await net.router('a').register('n-c', 'monitor')).toEqual({ code: 'SUCCESS' });
     net.router('c').publish('n-c', 'hi');
@@ -88,7 +100,10 @@ describe('topologies', () => {
 
   it('the hop limit bounds how far a frame travels; the caller hears NODE_UNFOUND at once', async () => {
     const routers = ids(5);
-    net = await topology(routers, line(routers), (id) => ({ ...(id === 'r4' ? { nodes: ['far'] } : {}), maxHops: 2 }));
+    net = await topology(routers, line(routers), (id) => ({
+      ...(id === 'r4' ? { nodes: ['far'] } : {}),
+      maxHops: 2,
+    }));
     const r0 = net.router('r0');
     // "At once": with time stopped, the answer comes from the network alone (no timeout fires).
     vi.useFakeTimers();
@@ -103,15 +118,26 @@ describe('topologies', () => {
 
 describe('failures', () => {
   it("the controller's router crashes: the host releases the node and another router takes control", async () => {
-    net = await topology(['h', 'c1', 'c2'], [['h', 'c1'], ['h', 'c2']], (id) => ({ ...(id === 'h' ? { nodes: ['cam1'] } : {}), leaseGraceMs: 30 }));
+    net = await topology(
+      ['h', 'c1', 'c2'],
+      [
+        ['h', 'c1'],
+        ['h', 'c2'],
+      ],
+      (id) => ({ ...(id === 'h' ? { nodes: ['cam1'] } : {}), leaseGraceMs: 30 }),
+    );
     const h = net.router('h');
     const released = record(h, 'released');
     expect((await net.router('c1').register('cam1', 'controller')).code).toBe('SUCCESS');
-    expect(await net.router('c2').register('cam1', 'controller')).toEqual({ code: 'ALREADY_ASSIGNED' });
+    expect(await net.router('c2').register('cam1', 'controller')).toEqual({
+      code: 'ALREADY_ASSIGNED',
+    });
     net.crash('c1');
     await net.settle();
     await until(() => released.length > 0, 'the host to release the crashed controller');
-    expect(released).toEqual([{ node: 'cam1', type: 'controller', registrant: 'controller[cam1]@c1' }]);
+    expect(released).toEqual([
+      { node: 'cam1', type: 'controller', registrant: 'controller[cam1]@c1' },
+    ]);
     expect(await net.router('c2').register('cam1', 'controller')).toEqual({ code: 'SUCCESS' });
     expect((await net.router('c2').command('cam1', 'x', 1)).code).toBe('SUCCESS');
   });
@@ -119,7 +145,11 @@ describe('failures', () => {
   it('a brief link flap costs nothing: the registration survives and is refreshed', async () => {
     vi.useFakeTimers();
     // Pacing off: a 200 ms lease is shorter than the default advert pacing (500 ms), which would outlast it.
-    net = await topology(['h', 'c'], [['h', 'c']], (id) => ({ ...(id === 'h' ? { nodes: ['cam1'] } : {}), leaseGraceMs: 200, minAdvertIntervalMs: 0 }));
+    net = await topology(['h', 'c'], [['h', 'c']], (id) => ({
+      ...(id === 'h' ? { nodes: ['cam1'] } : {}),
+      leaseGraceMs: 200,
+      minAdvertIntervalMs: 0,
+    }));
     const c = net.router('c');
     const lost = record(c, 'lost');
     const released = record(net.router('h'), 'released');
@@ -140,7 +170,10 @@ describe('failures', () => {
   });
 
   it('a registration whose node stays unreachable past the grace is lost at the registrant', async () => {
-    net = await topology(['h', 'c'], [['h', 'c']], (id) => ({ ...(id === 'h' ? { nodes: ['cam1'] } : {}), leaseGraceMs: 20 }));
+    net = await topology(['h', 'c'], [['h', 'c']], (id) => ({
+      ...(id === 'h' ? { nodes: ['cam1'] } : {}),
+      leaseGraceMs: 20,
+    }));
     const c = net.router('c');
     const lost = record(c, 'lost');
     await c.register('cam1', 'monitor');
@@ -151,7 +184,9 @@ describe('failures', () => {
   });
 
   it('a pending request whose node becomes unreachable resolves NODE_UNFOUND at once', async () => {
-    net = await topology(['h', 'm', 'c'], line(['h', 'm', 'c']), (id) => (id === 'h' ? { nodes: ['cam1'], app: 'silent' } : {}));
+    net = await topology(['h', 'm', 'c'], line(['h', 'm', 'c']), (id) =>
+      id === 'h' ? { nodes: ['cam1'], app: 'silent' } : {},
+    );
     const c = net.router('c');
     await c.register('cam1', 'controller');
     const p = c.command('cam1', 'x', 1);
@@ -163,7 +198,11 @@ describe('failures', () => {
   it('a node removed and re-added within the grace keeps its controller; past it, the controller is gone', async () => {
     vi.useFakeTimers();
     // Pacing off: the grace is measured to the millisecond (40 ms), far inside the default advert pacing (500 ms).
-    net = await topology(['h', 'c'], [['h', 'c']], (id) => (id === 'h' ? { nodes: ['cam1'], leaseGraceMs: 40, minAdvertIntervalMs: 0 } : { leaseGraceMs: 10_000, minAdvertIntervalMs: 0 }));
+    net = await topology(['h', 'c'], [['h', 'c']], (id) =>
+      id === 'h'
+        ? { nodes: ['cam1'], leaseGraceMs: 40, minAdvertIntervalMs: 0 }
+        : { leaseGraceMs: 10_000, minAdvertIntervalMs: 0 },
+    );
     const h = net.router('h');
     const c = net.router('c');
     await c.register('cam1', 'controller');
@@ -182,7 +221,14 @@ describe('failures', () => {
   });
 
   it('a node that moves to another router ends the registration at once', async () => {
-    net = await topology(['h1', 'h2', 'c'], [['h1', 'c'], ['h2', 'c']], (id) => (id === 'h1' ? { nodes: ['cam1'] } : {}));
+    net = await topology(
+      ['h1', 'h2', 'c'],
+      [
+        ['h1', 'c'],
+        ['h2', 'c'],
+      ],
+      (id) => (id === 'h1' ? { nodes: ['cam1'] } : {}),
+    );
     const c = net.router('c');
     const lost = record(c, 'lost');
     await c.register('cam1', 'controller');
@@ -200,7 +246,9 @@ describe('failures', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(1_700_000_000_000);
     // Pacing off: settle() would move the network's clock past paced adverts, and a restart must come back with a lower seq.
-    net = await topology(['a', 'b', 'c'], line(['a', 'b', 'c']), (id) => (id === 'a' ? { nodes: ['n1'], minAdvertIntervalMs: 0 } : { minAdvertIntervalMs: 0 }));
+    net = await topology(['a', 'b', 'c'], line(['a', 'b', 'c']), (id) =>
+      id === 'a' ? { nodes: ['n1'], minAdvertIntervalMs: 0 } : { minAdvertIntervalMs: 0 },
+    );
     const a = net.router('a');
     for (let i = 0; i < 5; i++) a.appendNodes(`extra${i}`); // push a's seq well above its restart value
     await net.settle();
@@ -240,7 +288,7 @@ describe('failures', () => {
     peers.b.on('error', (e) => errors.push(e));
     peers.a.peerUp('b');
     peers.b.peerUp('a');
-    await until(() => peers.b!.nodes().length > 0, 'b to learn a\'s node');
+    await until(() => peers.b!.nodes().length > 0, "b to learn a's node");
     expect(peers.b.nodes()).toEqual(['na']);
     expect(errors.some((e) => e.message.includes('update broke'))).toBe(true);
     expect((await peers.b.register('na', 'controller')).code).toBe('SUCCESS');
@@ -248,15 +296,31 @@ describe('failures', () => {
     expect(await peers.b.command('na', 'x', 1)).toEqual({ code: 'ERROR', reason: 'send-failed' });
     expect(errors.some((e) => e.message.includes('wire broke'))).toBe(true);
     fail = false;
-    expect(await peers.b.command('na', 'x', 1)).toEqual({ code: 'ERROR', reason: 'host-callback-failed' });
+    expect(await peers.b.command('na', 'x', 1)).toEqual({
+      code: 'ERROR',
+      reason: 'host-callback-failed',
+    });
     expect(errors.some((e) => e.message.includes('app broke'))).toBe(true);
     await peers.a.close();
     await peers.b.close();
   });
 
   it('an async send that rejects fails the request at once', async () => {
-    const r = new CtpRouter<string>(() => {}, () => Promise.reject(new Error('async broke')), () => {}, { id: 'r' });
-    r.receive('p', JSON.stringify({ v: 1, t: 'REPORTNODE', from: 'h', adverts: [{ origin: 'h', seq: 1, nodes: ['n'], neighbors: ['r'] }] }));
+    const r = new CtpRouter<string>(
+      () => {},
+      () => Promise.reject(new Error('async broke')),
+      () => {},
+      { id: 'r' },
+    );
+    r.receive(
+      'p',
+      JSON.stringify({
+        v: 1,
+        t: 'REPORTNODE',
+        from: 'h',
+        adverts: [{ origin: 'h', seq: 1, nodes: ['n'], neighbors: ['r'] }],
+      }),
+    );
     const errors = record(r as never, 'error');
     expect(await r.register('n', 'monitor')).toEqual({ code: 'ERROR', reason: 'send-failed' });
     expect(errors.length).toBeGreaterThan(0);
@@ -280,7 +344,9 @@ describe('failures', () => {
 describe('timers', () => {
   it('close() leaves no timer behind', async () => {
     vi.useFakeTimers();
-    net = await topology(['h', 'c'], [['h', 'c']], (id) => (id === 'h' ? { nodes: ['cam1'], app: 'silent' } : {}));
+    net = await topology(['h', 'c'], [['h', 'c']], (id) =>
+      id === 'h' ? { nodes: ['cam1'], app: 'silent' } : {},
+    );
     const c = net.router('c');
     const reg = c.register('cam1', 'controller');
     await net.settle();
@@ -289,7 +355,12 @@ describe('timers', () => {
     net.unlink('h', 'c'); // lease timers on both sides, a stale-advert timer
     await net.settle();
     expect(await pending).toEqual({ code: 'NODE_UNFOUND' });
-    net.router('h').receive({ local: 'h', remote: 'zz', link: 99 }, JSON.stringify({ v: 1, t: 'REGISTER', id: 1, node: 'cam1', monitor: 'monitor[cam1]@zz' }));
+    net
+      .router('h')
+      .receive(
+        { local: 'h', remote: 'zz', link: 99 },
+        JSON.stringify({ v: 1, t: 'REGISTER', id: 1, node: 'cam1', monitor: 'monitor[cam1]@zz' }),
+      );
     expect(vi.getTimerCount()).toBeGreaterThan(0);
     await net.close();
     expect(vi.getTimerCount()).toBe(0);

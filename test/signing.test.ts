@@ -9,18 +9,41 @@ import { createPrivateKey, sign, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fuzz } from './sim/fuzz.js';
-import { canonicalAdvert, CtpArgumentError, CtpRouter, type CtpAdvert, type CtpIdentity, type CtpRouterOptions } from '../src/index.js';
+import {
+  canonicalAdvert,
+  CtpArgumentError,
+  CtpRouter,
+  type CtpAdvert,
+  type CtpIdentity,
+  type CtpRouterOptions,
+} from '../src/index.js';
 
 const dir = new URL('./fixtures/tls/', import.meta.url);
 const pem = (name: string): string => readFileSync(new URL(name, dir), 'utf8');
 const CA = pem('ca.crt');
-const ident = (name: string, certName = name): CtpIdentity => ({ key: pem(`${name}.key`), cert: pem(`${certName}.crt`), ca: CA });
-const der = (name: string): string => new X509Certificate(pem(`${name}.crt`)).raw.toString('base64');
+const ident = (name: string, certName = name): CtpIdentity => ({
+  key: pem(`${name}.key`),
+  cert: pem(`${certName}.crt`),
+  ca: CA,
+});
+const der = (name: string): string =>
+  new X509Certificate(pem(`${name}.crt`)).raw.toString('base64');
 
 /** Sign `a` with fixture `keyName`'s key, attaching fixture `certName`'s certificate. */
 function signed(a: CtpAdvert, keyName: string, certName = keyName): CtpAdvert {
-  const sig = sign('sha256', Buffer.from(canonicalAdvert(a)), createPrivateKey(pem(`${keyName}.key`))).toString('base64');
-  return { origin: a.origin, seq: a.seq, nodes: a.nodes, neighbors: a.neighbors, sig, cert: der(certName) };
+  const sig = sign(
+    'sha256',
+    Buffer.from(canonicalAdvert(a)),
+    createPrivateKey(pem(`${keyName}.key`)),
+  ).toString('base64');
+  return {
+    origin: a.origin,
+    seq: a.seq,
+    nodes: a.nodes,
+    neighbors: a.neighbors,
+    sig,
+    cert: der(certName),
+  };
 }
 
 interface Peer {
@@ -65,7 +88,10 @@ class Mesh {
   }
 
   link(a: string, b: string): void {
-    for (const [x, y] of [[a, b], [b, a]] as const) {
+    for (const [x, y] of [
+      [a, b],
+      [b, a],
+    ] as const) {
       const list = this.links.get(x) ?? [];
       list.push({ at: x, remote: y });
       this.links.set(x, list);
@@ -77,7 +103,9 @@ class Mesh {
 
   /** The attacker `from` sends `adverts` to router `to`. */
   inject(from: string, to: string, adverts: CtpAdvert[]): void {
-    this.routers.get(to)?.receive({ at: to, remote: from }, JSON.stringify({ v: 1, t: 'REPORTNODE', from, adverts }));
+    this.routers
+      .get(to)
+      ?.receive({ at: to, remote: from }, JSON.stringify({ v: 1, t: 'REPORTNODE', from, adverts }));
     this.pump();
   }
 
@@ -95,7 +123,11 @@ class Mesh {
 
   /** Every advert of `origin` that went over any link. */
   advertsOf(origin: string): (CtpAdvert & { to: string; from: string })[] {
-    return this.log.flatMap((f) => (f.msg.adverts ?? []).filter((a) => a.origin === origin).map((a) => ({ ...a, from: f.from, to: f.to })));
+    return this.log.flatMap((f) =>
+      (f.msg.adverts ?? [])
+        .filter((a) => a.origin === origin)
+        .map((a) => ({ ...a, from: f.from, to: f.to })),
+    );
   }
 
   async close(): Promise<void> {
@@ -121,7 +153,9 @@ function line(): Mesh {
   // The attacker holds a genuine certificate of its own (an authenticated relay).
   for (const to of ['console', 'viewer']) {
     m.r(to).peerUp({ at: to, remote: 'relay' });
-    m.inject('relay', to, [signed({ origin: 'relay', seq: 1, nodes: [], neighbors: ['console', 'viewer'] }, 'relay')]);
+    m.inject('relay', to, [
+      signed({ origin: 'relay', seq: 1, nodes: [], neighbors: ['console', 'viewer'] }, 'relay'),
+    ]);
   }
   return m;
 }
@@ -134,21 +168,32 @@ describe('signed adverts on the wire', () => {
     expect(fromStation.length).toBeGreaterThan(0);
     for (const a of fromStation) expect(a.sig).toMatch(/^[A-Za-z0-9+/]+=*$/);
     const last = fromStation.at(-1) as CtpAdvert;
-    const relayed = m.advertsOf('station').filter((a) => a.from === 'console' && a.to === 'viewer' && a.seq === last.seq);
+    const relayed = m
+      .advertsOf('station')
+      .filter((a) => a.from === 'console' && a.to === 'viewer' && a.seq === last.seq);
     expect(relayed.length).toBeGreaterThan(0);
     for (const a of relayed) expect([a.sig, a.cert]).toEqual([last.sig, last.cert]);
     expect(last.cert).toBe(der('station'));
     // Table exchange later sends the stored copy with its signature.
     m.add('mallory', { identity: ident('mallory') });
     m.link('console', 'mallory');
-    const sentTable = m.advertsOf('station').filter((a) => a.from === 'console' && a.to === 'mallory');
+    const sentTable = m
+      .advertsOf('station')
+      .filter((a) => a.from === 'console' && a.to === 'mallory');
     expect(sentTable.length).toBeGreaterThan(0);
-    for (const a of sentTable) expect([a.seq, a.sig, a.cert]).toEqual([last.seq, last.sig, last.cert]);
+    for (const a of sentTable)
+      expect([a.seq, a.sig, a.cert]).toEqual([last.seq, last.sig, last.cert]);
     expect(m.r('mallory').nodes()).toContain('cam1');
-    for (const id of ['station', 'console', 'viewer', 'mallory']) expect(m.drops.get(id)).toEqual([]);
+    for (const id of ['station', 'console', 'viewer', 'mallory'])
+      expect(m.drops.get(id)).toEqual([]);
     // An older copy is answered with the stored newer one, signature and all.
-    m.inject('relay', 'console', [signed({ origin: 'station', seq: 1, nodes: [], neighbors: [] }, 'station')]);
-    const back = m.advertsOf('station').filter((a) => a.from === 'console' && a.to === 'relay').at(-1);
+    m.inject('relay', 'console', [
+      signed({ origin: 'station', seq: 1, nodes: [], neighbors: [] }, 'station'),
+    ]);
+    const back = m
+      .advertsOf('station')
+      .filter((a) => a.from === 'console' && a.to === 'relay')
+      .at(-1);
     expect([back?.seq, back?.sig, back?.cert]).toEqual([last.seq, last.sig, last.cert]);
   });
 
@@ -162,12 +207,26 @@ describe('signed adverts on the wire', () => {
     m.link('plain', 'plain2');
     m.link('plain', 'viewer');
     expect(m.r('plain2').nodes()).toContain('cam1');
-    const original = m.advertsOf('station').filter((a) => a.from === 'station').at(-1) as CtpAdvert;
-    const relayed = m.advertsOf('station').filter((a) => a.from === 'plain' && a.seq === original.seq);
+    const original = m
+      .advertsOf('station')
+      .filter((a) => a.from === 'station')
+      .at(-1) as CtpAdvert;
+    const relayed = m
+      .advertsOf('station')
+      .filter((a) => a.from === 'plain' && a.seq === original.seq);
     expect(relayed.length).toBeGreaterThan(0);
     for (const a of relayed) expect([a.sig, a.cert]).toEqual([original.sig, original.cert]);
     // The signing viewer drops plain's unsigned advert: no two-way route through plain.
-    expect(m.drops.get('viewer')?.some((d) => d.reason === 'bad-signature' && d.origin === 'plain' && d.message === 'the advert is not signed')).toBe(true);
+    expect(
+      m.drops
+        .get('viewer')
+        ?.some(
+          (d) =>
+            d.reason === 'bad-signature' &&
+            d.origin === 'plain' &&
+            d.message === 'the advert is not signed',
+        ),
+    ).toBe(true);
     expect(m.r('viewer').nodes()).not.toContain('cam1');
     expect(m.r('viewer').stats().dropped['bad-signature']).toBeGreaterThan(0);
   });
@@ -181,31 +240,63 @@ describe('forged adverts are dropped as bad-signature everywhere', () => {
   }
   const cases: [string, (m: Mesh) => CtpAdvert, string][] = [
     ['unsigned', (m) => forge(m, 'station'), 'the advert is not signed'],
-    ['re-signed by the relay with its own certificate (CN mismatch)', (m) => signed(forge(m, 'station'), 'relay'), 'the certificate is for "relay", not the origin'],
-    ["signed by the relay's key under station's certificate", (m) => signed(forge(m, 'station'), 'relay', 'station'), 'the signature does not verify'],
-    ["a certificate of another CA with CN = origin", (m) => signed(forge(m, 'console'), 'intruder'), 'the certificate is not issued by the CA'],
-    ['an expired certificate with CN = origin', (m) => signed(forge(m, 'console'), 'expired'), 'the certificate is not valid now'],
-    ['a CA certificate', (m) => signed(forge(m, 'station'), 'ca'), 'the certificate is a CA certificate'],
+    [
+      're-signed by the relay with its own certificate (CN mismatch)',
+      (m) => signed(forge(m, 'station'), 'relay'),
+      'the certificate is for "relay", not the origin',
+    ],
+    [
+      "signed by the relay's key under station's certificate",
+      (m) => signed(forge(m, 'station'), 'relay', 'station'),
+      'the signature does not verify',
+    ],
+    [
+      'a certificate of another CA with CN = origin',
+      (m) => signed(forge(m, 'console'), 'intruder'),
+      'the certificate is not issued by the CA',
+    ],
+    [
+      'an expired certificate with CN = origin',
+      (m) => signed(forge(m, 'console'), 'expired'),
+      'the certificate is not valid now',
+    ],
+    [
+      'a CA certificate',
+      (m) => signed(forge(m, 'station'), 'ca'),
+      'the certificate is a CA certificate',
+    ],
     [
       'a tampered nodes list under the genuine signature',
       (m) => {
-        const genuine = m.advertsOf('station').filter((a) => a.from === 'station').at(-1) as CtpAdvert;
+        const genuine = m
+          .advertsOf('station')
+          .filter((a) => a.from === 'station')
+          .at(-1) as CtpAdvert;
         return { ...genuine, seq: genuine.seq + 1, nodes: [] };
       },
       'the signature does not verify',
     ],
-    ['a certificate that does not parse', (m) => ({ ...signed(forge(m, 'station'), 'station'), cert: 'AAAA' }), 'the certificate does not parse'],
+    [
+      'a certificate that does not parse',
+      (m) => ({ ...signed(forge(m, 'station'), 'station'), cert: 'AAAA' }),
+      'the certificate does not parse',
+    ],
   ];
   for (const [name, make, message] of cases) {
     it(name, () => {
       const m = line();
-      const before = { console: m.r('console').snapshot().routers, viewer: m.r('viewer').snapshot().routers };
+      const before = {
+        console: m.r('console').snapshot().routers,
+        viewer: m.r('viewer').snapshot().routers,
+      };
       const forged = make(m);
       const sentBefore = m.log.length;
       m.inject('relay', 'console', [forged]);
       m.inject('relay', 'viewer', [forged]);
       for (const id of ['console', 'viewer']) {
-        expect(m.drops.get(id)).toEqual([{ reason: 'bad-signature', origin: forged.origin, message }]);
+        expect(m.drops.get(id)).toEqual([
+          { reason: 'bad-signature', origin: forged.origin, message },
+        ]);
         expect(m.r(id).nodes()).toContain('cam1');
         expect(m.r(id).nodes()).not.toContain('evil');
       }
@@ -220,10 +311,20 @@ describe('forged adverts are dropped as bad-signature everywhere', () => {
   it('malformed signature fields are refused by the codec', () => {
     const m = line();
     const a = signed(forge(m, 'station'), 'station');
-    for (const bad of [{ ...a, cert: undefined }, { ...a, sig: 7 }, { ...a, sig: 'x'.repeat(2000) }, { ...a, cert: 'not base64!' }]) {
+    for (const bad of [
+      { ...a, cert: undefined },
+      { ...a, sig: 7 },
+      { ...a, sig: 'x'.repeat(2000) },
+      { ...a, cert: 'not base64!' },
+    ]) {
       m.inject('relay', 'console', [bad as CtpAdvert]);
     }
-    expect(m.drops.get('console')?.map((d) => d.reason)).toEqual(['malformed', 'malformed', 'malformed', 'malformed']);
+    expect(m.drops.get('console')?.map((d) => d.reason)).toEqual([
+      'malformed',
+      'malformed',
+      'malformed',
+      'malformed',
+    ]);
   });
 
   it('a genuine newer advert of the same origin is still accepted after forgeries', () => {
@@ -239,8 +340,14 @@ describe('key types', () => {
   it('an Ed25519 router and an ECDSA router verify each other (certificates of test/fixtures/tls/sim)', () => {
     const sim = (name: string): string => readFileSync(new URL(`sim/${name}`, dir), 'utf8');
     const m = (mesh = new Mesh());
-    m.add('r0', { identity: { key: sim('ed25519-r0.key'), cert: sim('ed25519-r0.crt'), ca: sim('ca.crt') }, nodes: ['a'] });
-    m.add('r1', { identity: { key: sim('r1.key'), cert: sim('r1.crt'), ca: sim('ca.crt') }, nodes: ['b'] });
+    m.add('r0', {
+      identity: { key: sim('ed25519-r0.key'), cert: sim('ed25519-r0.crt'), ca: sim('ca.crt') },
+      nodes: ['a'],
+    });
+    m.add('r1', {
+      identity: { key: sim('r1.key'), cert: sim('r1.crt'), ca: sim('ca.crt') },
+      nodes: ['b'],
+    });
     m.link('r0', 'r1');
     expect(m.r('r0').nodes()).toEqual(['a', 'b']);
     expect(m.r('r1').nodes()).toEqual(['a', 'b']);
@@ -268,7 +375,9 @@ describe('frame room', () => {
     }
     expect(added).toBeGreaterThan(3);
     expect(added).toBeLessThan(100);
-    const sizes = m.log.filter((f) => f.from === 'station').map((f) => Buffer.byteLength(JSON.stringify(f.msg)));
+    const sizes = m.log
+      .filter((f) => f.from === 'station')
+      .map((f) => Buffer.byteLength(JSON.stringify(f.msg)));
     expect(Math.max(...sizes)).toBeLessThanOrEqual(1500);
     expect(m.drops.get('console')).toEqual([]);
     expect(m.r('console').nodes()).toHaveLength(added);
@@ -280,14 +389,28 @@ describe('healing', () => {
     const m = line();
     const station = m.r('station');
     m.r('station').peerUp({ at: 'station', remote: 'relay' });
-    m.inject('relay', 'station', [signed({ origin: 'relay', seq: 2, nodes: [], neighbors: ['console', 'viewer', 'station'] }, 'relay')]);
+    m.inject('relay', 'station', [
+      signed(
+        { origin: 'relay', seq: 2, nodes: [], neighbors: ['console', 'viewer', 'station'] },
+        'relay',
+      ),
+    ]);
     const seq = station.snapshot().seq;
     const high = { origin: 'station', seq: seq + 1000, nodes: [], neighbors: [] };
     const sentBefore = m.log.length;
     m.inject('relay', 'station', [high, signed(high, 'relay'), signed(high, 'relay', 'station')]);
     expect(station.snapshot().seq).toBe(seq);
-    expect(m.drops.get('station')?.map((d) => d.reason)).toEqual(['bad-signature', 'bad-signature', 'bad-signature']);
-    expect(m.advertsOf('station').slice(0).filter((a) => a.from === 'station' && a.seq > seq)).toEqual([]);
+    expect(m.drops.get('station')?.map((d) => d.reason)).toEqual([
+      'bad-signature',
+      'bad-signature',
+      'bad-signature',
+    ]);
+    expect(
+      m
+        .advertsOf('station')
+        .slice(0)
+        .filter((a) => a.from === 'station' && a.seq > seq),
+    ).toEqual([]);
     expect(m.log.length).toBe(sentBefore);
     // The same advert signed with station's own key (its previous incarnation): heal above it.
     m.inject('relay', 'station', [signed(high, 'station')]);
@@ -316,31 +439,54 @@ describe('the certificate cache', () => {
 
   it('a repeated bad certificate is checked once too', () => {
     const m = line();
-    const auth = (m.r('console') as unknown as { linkState: { auth: { chainChecks: number } } }).linkState.auth;
+    const auth = (m.r('console') as unknown as { linkState: { auth: { chainChecks: number } } })
+      .linkState.auth;
     const checks = auth.chainChecks;
     const seq = m.r('console').snapshot().routers.station?.seq ?? 0;
-    for (let i = 1; i <= 5; i++) m.inject('relay', 'console', [signed({ origin: 'station', seq: seq + i, nodes: [], neighbors: [] }, 'intruder')]);
+    for (let i = 1; i <= 5; i++)
+      m.inject('relay', 'console', [
+        signed({ origin: 'station', seq: seq + i, nodes: [], neighbors: [] }, 'intruder'),
+      ]);
     expect(auth.chainChecks).toBe(checks + 1);
     expect(m.drops.get('console')).toHaveLength(5);
   });
 });
 
 describe('identity validation', () => {
-  const make = (opts: CtpRouterOptions) => new CtpRouter(() => undefined, () => undefined, () => undefined, opts);
+  const make = (opts: CtpRouterOptions) =>
+    new CtpRouter(
+      () => undefined,
+      () => undefined,
+      () => undefined,
+      opts,
+    );
   it('the id defaults to the certificate CN, and a KeyObject key works', async () => {
-    const r = make({ identity: { ...ident('station'), key: createPrivateKey(pem('station.key')) } });
+    const r = make({
+      identity: { ...ident('station'), key: createPrivateKey(pem('station.key')) },
+    });
     expect(r.id).toBe('station');
     await r.close();
-    const r2 = make({ id: 'station', identity: { ...ident('station'), ca: [pem('other-ca.crt'), CA] } });
+    const r2 = make({
+      id: 'station',
+      identity: { ...ident('station'), ca: [pem('other-ca.crt'), CA] },
+    });
     expect(r2.id).toBe('station');
     await r2.close();
   });
   const bad: [string, CtpRouterOptions, RegExp][] = [
     ['not an object', { identity: 'x' as never }, /options\.identity`/],
     ['an unparsable key', { identity: { ...ident('station'), key: 'nope' } }, /identity\.key/],
-    ['a public key', { identity: { ...ident('station'), key: new X509Certificate(pem('station.crt')).publicKey } }, /a private key/],
+    [
+      'a public key',
+      { identity: { ...ident('station'), key: new X509Certificate(pem('station.crt')).publicKey } },
+      /a private key/,
+    ],
     ["another router's key", { identity: ident('console', 'station') }, /identity\.key/],
-    ['a certificate that is not PEM', { identity: { ...ident('station'), cert: 'nope' } }, /identity\.cert/],
+    [
+      'a certificate that is not PEM',
+      { identity: { ...ident('station'), cert: 'nope' } },
+      /identity\.cert/,
+    ],
     ['a certificate of another CA', { identity: ident('intruder') }, /issued by one of/],
     ['an expired certificate', { identity: ident('expired') }, /valid now/],
     ['a CA that is not PEM', { identity: { ...ident('station'), ca: 'nope' } }, /identity\.ca/],

@@ -36,20 +36,66 @@ const CHUNK = 25;
  * retries (release-notices.ts, seed 2088): same steps, the final checks ~10 s
  * later (the same-named virtual node there ignores the notices, 5 of them).
  */
-const REGRESSIONS: { seed: number; steps: number; skip: string; bug: string; fingerprint: string }[] = [
-  { seed: 144, steps: 49, skip: '0-27,31-36,38-47', bug: 'regained origins were never re-sent: nodes missing after a partition healed', fingerprint: '10:c263ea4356ba3b99' },
-  { seed: 26, steps: 122, skip: '0-90,92-111,113-120', bug: "snapshot() showed a remote registration as a local node's record", fingerprint: '8:ae17c53f6db53d8c' },
-  { seed: 10331, steps: 58, skip: '0-7,9-25,27,29,31-56', bug: "snapshot() showed a remote registration as a local node's record", fingerprint: '11:6986ac563ec76da3' },
-  { seed: 808, steps: 237, skip: '0-62,64-74,76-83,85-88,90-101,103-104,106-107,109,111-114,116-123,126-130,132,134-135,137-138,140,142,144-159,161-164,166-170,174-175,177,179-211,213-235', bug: 'a same-named virtual node revived a released monitor', fingerprint: '31:cb67aa8ceca74e00' },
-  { seed: 21095, steps: 71, skip: '2,7-9,13-14,17,19-22,24-26,28-31,33,35,41-42,49,52,55-56,59-60,62-63,67-68', bug: 'a lost refresh left a controller believing forever', fingerprint: '47:131d35027eab07e7' },
-  { seed: 21290, steps: 123, skip: '0-12,14-19,21,24-25,27-40,42-56,58-68,71,73-74,76-79,81-90,92-105,107-108,111-120', bug: 'an empty host record stayed after a node was re-added', fingerprint: '26:5adebab4fd0de807' },
+const REGRESSIONS: {
+  seed: number;
+  steps: number;
+  skip: string;
+  bug: string;
+  fingerprint: string;
+}[] = [
+  {
+    seed: 144,
+    steps: 49,
+    skip: '0-27,31-36,38-47',
+    bug: 'regained origins were never re-sent: nodes missing after a partition healed',
+    fingerprint: '10:c263ea4356ba3b99',
+  },
+  {
+    seed: 26,
+    steps: 122,
+    skip: '0-90,92-111,113-120',
+    bug: "snapshot() showed a remote registration as a local node's record",
+    fingerprint: '8:ae17c53f6db53d8c',
+  },
+  {
+    seed: 10331,
+    steps: 58,
+    skip: '0-7,9-25,27,29,31-56',
+    bug: "snapshot() showed a remote registration as a local node's record",
+    fingerprint: '11:6986ac563ec76da3',
+  },
+  {
+    seed: 808,
+    steps: 237,
+    skip: '0-62,64-74,76-83,85-88,90-101,103-104,106-107,109,111-114,116-123,126-130,132,134-135,137-138,140,142,144-159,161-164,166-170,174-175,177,179-211,213-235',
+    bug: 'a same-named virtual node revived a released monitor',
+    fingerprint: '31:cb67aa8ceca74e00',
+  },
+  {
+    seed: 21095,
+    steps: 71,
+    skip: '2,7-9,13-14,17,19-22,24-26,28-31,33,35,41-42,49,52,55-56,59-60,62-63,67-68',
+    bug: 'a lost refresh left a controller believing forever',
+    fingerprint: '47:131d35027eab07e7',
+  },
+  {
+    seed: 21290,
+    steps: 123,
+    skip: '0-12,14-19,21,24-25,27-40,42-56,58-68,71,73-74,76-79,81-90,92-105,107-108,111-120',
+    bug: 'an empty host record stayed after a node was re-added',
+    fingerprint: '26:5adebab4fd0de807',
+  },
 ];
 
 describe('simulator regressions', () => {
   for (const r of REGRESSIONS) {
     it(`seed ${r.seed} (${r.steps} steps): ${r.bug}`, async () => {
       // Recorded before issue 10 and the broadcast medium: replayed with the choices drawn as then (no stalls, pacing off, no medium).
-      const o = await runSeed(r.seed, { steps: r.steps, legacy: true, medium: false }, new Set(expand(r.skip)));
+      const o = await runSeed(
+        r.seed,
+        { steps: r.steps, legacy: true, medium: false },
+        new Set(expand(r.skip)),
+      );
       expect(o.violation?.message).toBeUndefined();
       // A passing replay proves something only while it replays what was recorded.
       expect(

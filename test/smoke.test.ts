@@ -5,7 +5,12 @@ describe('smoke', () => {
   it('line of 3', async () => {
     const net = new CtpTestNetwork();
     const events: unknown[] = [];
-    net.addRouter('st', { nodes: ['cam1'], onReceived: (name, msg, r) => { if (name !== 'EVENT') r.respond(msg.node, { ok: name }); } });
+    net.addRouter('st', {
+      nodes: ['cam1'],
+      onReceived: (name, msg, r) => {
+        if (name !== 'EVENT') r.respond(msg.node, { ok: name });
+      },
+    });
     net.addRouter('mid');
     const con = net.addRouter('con', { onReceived: (n, m) => events.push([n, m]) });
     net.link('st', 'mid');
@@ -13,7 +18,10 @@ describe('smoke', () => {
     await net.settle();
     expect(con.nodes()).toEqual(['cam1']);
     expect(await con.register('cam1', 'controller')).toEqual({ code: 'SUCCESS' });
-    expect(await con.command('cam1', 'pan', { deg: 3 })).toEqual({ code: 'SUCCESS', content: { ok: 'COMMAND' } });
+    expect(await con.command('cam1', 'pan', { deg: 3 })).toEqual({
+      code: 'SUCCESS',
+      content: { ok: 'COMMAND' },
+    });
     expect(net.router('st').publish('cam1', 'hello')).toEqual({ code: 'SUCCESS' });
     await net.settle();
     expect(events.length).toBe(1);

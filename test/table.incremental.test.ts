@@ -9,7 +9,18 @@ import { CtpTable } from '../src/link-state/table.js';
 import type { CtpAdvert } from '../src/base/messages.js';
 
 const ORIGINS = ['a', 'b', 'c'];
-const name = fc.constantFrom('n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'controller[n1]@a', 'monitor[n2]@b', 'monitor[n3]@c', 'controller[n4]@b');
+const name = fc.constantFrom(
+  'n1',
+  'n2',
+  'n3',
+  'n4',
+  'n5',
+  'n6',
+  'controller[n1]@a',
+  'monitor[n2]@b',
+  'monitor[n3]@c',
+  'controller[n4]@b',
+);
 const step = fc.record({
   origin: fc.constantFrom(...ORIGINS),
   nodes: fc.array(name, { maxLength: 8 }),
@@ -29,7 +40,12 @@ function fresh(adverts: Map<string, CtpAdvert>, linked: Map<string, boolean>): C
 function view(t: CtpTable<string>): unknown {
   const names = t.sortedNames().slice();
   const stored = [...t.storedAdverts()].map((ad) => [ad.origin, [...ad.names].sort()]).sort();
-  return { names, hosts: names.map((n) => t.hostsOf(n)), owners: names.map((n) => t.ownerOf(n)), stored };
+  return {
+    names,
+    hosts: names.map((n) => t.hostsOf(n)),
+    owners: names.map((n) => t.ownerOf(n)),
+    stored,
+  };
 }
 
 describe('table incremental updates', () => {
@@ -42,14 +58,22 @@ describe('table incremental updates', () => {
         const linked = new Map<string, boolean>();
         let hubSeq = 1;
         let seq = 1;
-        const hub = (): CtpAdvert => ({ origin: 'hub', seq: hubSeq++, nodes: [], neighbors: ['self', ...ORIGINS.filter((o) => linked.get(o) === true)] });
+        const hub = (): CtpAdvert => ({
+          origin: 'hub',
+          seq: hubSeq++,
+          nodes: [],
+          neighbors: ['self', ...ORIGINS.filter((o) => linked.get(o) === true)],
+        });
         t.applyAdvert(hub(), 0);
         t.commit(0);
         t.sortedNames();
         for (const s of steps) {
           // Re-advertise either a fresh list or the stored one with one edit, in order.
           const prev = adverts.get(s.origin)?.nodes ?? [];
-          const nodes = s.nodes.length % 3 === 0 && prev.length > 0 ? [...prev.slice(0, -1), ...s.nodes.slice(0, 1)] : s.nodes;
+          const nodes =
+            s.nodes.length % 3 === 0 && prev.length > 0
+              ? [...prev.slice(0, -1), ...s.nodes.slice(0, 1)]
+              : s.nodes;
           const a: CtpAdvert = { origin: s.origin, seq: ++seq, nodes, neighbors: ['hub'] };
           adverts.set(s.origin, a);
           t.applyAdvert(a, 0);

@@ -3,7 +3,12 @@ import { CtpTable } from '../src/link-state/table.js';
 import type { CtpAdvert } from '../src/base/messages.js';
 
 const T0 = 1_000_000;
-const ad = (origin: string, seq: number, nodes: string[], neighbors: string[]): CtpAdvert => ({ origin, seq, nodes, neighbors });
+const ad = (origin: string, seq: number, nodes: string[], neighbors: string[]): CtpAdvert => ({
+  origin,
+  seq,
+  nodes,
+  neighbors,
+});
 
 /** A table for router `a`, bound to neighbors by peer name = neighbor id. */
 function table(id = 'a', maxRouters = 100): CtpTable<string> {
@@ -141,7 +146,10 @@ describe('CtpTable: names', () => {
   it('ignores a virtual node whose @id is not its origin', () => {
     const t = table();
     t.bind('pb', 'b');
-    t.applyAdvert(ad('b', 1, ['controller[cam]@b', 'controller[cam]@evil', 'monitor[cam]@b', 'n', 'n'], ['a']), T0);
+    t.applyAdvert(
+      ad('b', 1, ['controller[cam]@b', 'controller[cam]@evil', 'monitor[cam]@b', 'n', 'n'], ['a']),
+      T0,
+    );
     t.commit(T0);
     expect(t.sortedNames()).toEqual(['controller[cam]@b', 'monitor[cam]@b', 'n']);
     expect(t.isReachableName('controller[cam]@evil')).toBe(false);
@@ -201,7 +209,7 @@ describe('CtpTable: limits and ageing', () => {
     expect(t.nextStaleAt(1000)).toBeUndefined();
   });
 
-  it('starts an unreachable origin\'s age again when a newer advert of it arrives (seed 927)', () => {
+  it("starts an unreachable origin's age again when a newer advert of it arrives (seed 927)", () => {
     const t = table();
     t.applyAdvert(ad('far', 1, ['f'], ['x']), T0);
     t.commit(T0);
@@ -218,7 +226,7 @@ describe('CtpTable: limits and ageing', () => {
     expect(t.expireStale(T0 + 3000, 1000)).toEqual(['far']);
   });
 
-  it('never ages out a bound neighbor\'s advert, even while the link is one-way (seed 927)', () => {
+  it("never ages out a bound neighbor's advert, even while the link is one-way (seed 927)", () => {
     const t = table();
     t.bind('pb', 'b');
     // b does not list this router yet (on a medium: not the same pseudo-node): unreachable.

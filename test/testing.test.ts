@@ -25,7 +25,10 @@ describe('the test network', () => {
     net.link('station', 'console');
     await net.settle();
     await consoleRouter.register('cam1', 'controller');
-    expect(await consoleRouter.command('cam1', 'pan', { deg: 30 })).toEqual({ code: 'SUCCESS', content: { done: 'pan' } });
+    expect(await consoleRouter.command('cam1', 'pan', { deg: 30 })).toEqual({
+      code: 'SUCCESS',
+      content: { done: 'pan' },
+    });
     net.unlink('station', 'console');
     expect(net.linked('station', 'console')).toBe(false);
     net.crash('console');

@@ -8,9 +8,20 @@ import { dotString, renderDot } from '../src/cli/dot.js';
 import type { CtpNetworkView } from '../src/ui/model.js';
 
 const hasDot = spawnSync('dot', ['-V'], { stdio: 'ignore' }).status === 0;
-if (!hasDot) console.warn('ui.dot.test.ts: Graphviz `dot` not found: skipped "dot -Tsvg parses the output" (the tokenizer tests still run)');
+if (!hasDot)
+  console.warn(
+    'ui.dot.test.ts: Graphviz `dot` not found: skipped "dot -Tsvg parses the output" (the tokenizer tests still run)',
+  );
 
-const HOSTILE = ['a"b', 'back\\slash\\', 'x]@y', '}; graph evil {', '__proto__', 'ünï cødé ✓', '\\N\\G'];
+const HOSTILE = [
+  'a"b',
+  'back\\slash\\',
+  'x]@y',
+  '}; graph evil {',
+  '__proto__',
+  'ünï cødé ✓',
+  '\\N\\G',
+];
 
 const view: CtpNetworkView = {
   self: 'obs',
@@ -26,8 +37,20 @@ const view: CtpNetworkView = {
     { a: 'peer-b', b: 'peer-c', twoWay: false },
   ],
   nodes: [
-    { node: 'cam1', host: 'peer-a', via: 'peer-c', controller: 'peer-b', monitors: ['obs', 'peer-c'] },
-    ...HOSTILE.map((node) => ({ node, host: 'peer-a', via: 'peer-c', controller: null, monitors: [] })),
+    {
+      node: 'cam1',
+      host: 'peer-a',
+      via: 'peer-c',
+      controller: 'peer-b',
+      monitors: ['obs', 'peer-c'],
+    },
+    ...HOSTILE.map((node) => ({
+      node,
+      host: 'peer-a',
+      via: 'peer-c',
+      controller: null,
+      monitors: [],
+    })),
   ],
   unreachable: [{ id: 'gone', self: false, reachable: false, nodes: ['old"1', 'old2'] }],
 };
@@ -48,13 +71,19 @@ function tokens(text: string): string[] {
 /** SVG text as drawn: entities decoded. */
 function decode(svg: string): string {
   const named: Record<string, string> = { quot: '"', amp: '&', lt: '<', gt: '>', apos: "'" };
-  return svg.replace(/&(?:#(\d+)|#x([0-9a-f]+)|(\w+));/gi, (m, dec: string, hex: string, name: string) =>
-    dec !== undefined ? String.fromCodePoint(Number(dec)) : hex !== undefined ? String.fromCodePoint(parseInt(hex, 16)) : (named[name] ?? m),
+  return svg.replace(
+    /&(?:#(\d+)|#x([0-9a-f]+)|(\w+));/gi,
+    (m, dec: string, hex: string, name: string) =>
+      dec !== undefined
+        ? String.fromCodePoint(Number(dec))
+        : hex !== undefined
+          ? String.fromCodePoint(parseInt(hex, 16))
+          : (named[name] ?? m),
   );
 }
 
 describe('renderDot', () => {
-  it('draws a broadcast medium\'s pseudo-node as a bus (a cylinder), routers as boxes', () => {
+  it("draws a broadcast medium's pseudo-node as a bus (a cylinder), routers as boxes", () => {
     const bus: CtpNetworkView = {
       self: 'm1',
       routers: [
@@ -93,7 +122,9 @@ describe('renderDot', () => {
     expect(depth).toBe(0);
     expect(t.at(-1)).toBe('}');
     expect(dot).toContain('"router:peer-a" -- "router:peer-b" [penwidth=2]');
-    expect(dot).toContain('"router:peer-b" -- "router:peer-c" [penwidth=2, style=dashed, label="one-way"]');
+    expect(dot).toContain(
+      '"router:peer-b" -- "router:peer-c" [penwidth=2, style=dashed, label="one-way"]',
+    );
     expect(dot).toContain('"node:cam1" -- "router:peer-b" [label="controller"');
     expect(dot).toContain('"node:cam1" -- "router:obs" [label="monitor"');
     expect(dot).toContain('"node:cam1" -- "router:peer-c" [label="monitor"');
@@ -105,19 +136,34 @@ describe('renderDot', () => {
   });
 
   it.skipIf(!hasDot)('dot -Tsvg parses the output and draws every name', () => {
-    const r = spawnSync('dot', ['-Tsvg'], { input: renderDot(view), encoding: 'utf8', timeout: 10_000 });
+    const r = spawnSync('dot', ['-Tsvg'], {
+      input: renderDot(view),
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('<svg');
     const svg = decode(r.stdout);
-    for (const name of ['cam1', 'peer-a', 'peer-b', 'peer-c', 'obs', ...HOSTILE]) expect(svg).toContain(`>${name}</text>`);
+    for (const name of ['cam1', 'peer-a', 'peer-b', 'peer-c', 'obs', ...HOSTILE])
+      expect(svg).toContain(`>${name}</text>`);
     expect(svg).toContain('>one-way</text>');
     expect(svg).toContain('>old"1, old2</text>');
   });
 
   it.skipIf(!hasDot)('dot -Tsvg parses an empty network', () => {
-    const empty: CtpNetworkView = { self: 'me', routers: [{ id: 'me', self: true, reachable: true, nodes: [] }], links: [], nodes: [], unreachable: [] };
-    const r = spawnSync('dot', ['-Tsvg'], { input: renderDot(empty), encoding: 'utf8', timeout: 10_000 });
+    const empty: CtpNetworkView = {
+      self: 'me',
+      routers: [{ id: 'me', self: true, reachable: true, nodes: [] }],
+      links: [],
+      nodes: [],
+      unreachable: [],
+    };
+    const r = spawnSync('dot', ['-Tsvg'], {
+      input: renderDot(empty),
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     expect(r.status, r.stderr).toBe(0);
   });
 });

@@ -20,7 +20,15 @@ afterEach(async () => {
 
 /** o — a — b — c, b hosts cam1 and lamp; o is the observer. */
 async function line4() {
-  net = await topology(['o', 'a', 'b', 'c'], [['o', 'a'], ['a', 'b'], ['b', 'c']], (id) => (id === 'b' ? { nodes: ['cam1', 'lamp'] } : {}));
+  net = await topology(
+    ['o', 'a', 'b', 'c'],
+    [
+      ['o', 'a'],
+      ['a', 'b'],
+      ['b', 'c'],
+    ],
+    (id) => (id === 'b' ? { nodes: ['cam1', 'lamp'] } : {}),
+  );
   return { net, o: net.router('o'), a: net.router('a'), b: net.router('b'), c: net.router('c') };
 }
 
@@ -31,9 +39,25 @@ describe('snapshot().routers[id]: neighbors and hosted', () => {
     await net.settle();
     const snap = o.snapshot();
     expect(snap.neighbors).toEqual(['a']);
-    expect(snap.routers.a).toMatchObject({ reachable: true, nextHop: 'a', neighbors: ['b', 'o'], hosted: [] });
-    expect(snap.routers.b).toMatchObject({ reachable: true, nextHop: 'a', neighbors: ['a', 'c'], hosted: ['cam1', 'lamp'], nodes: 2 });
-    expect(snap.routers.c).toMatchObject({ reachable: true, neighbors: ['b'], hosted: ['controller[cam1]@c'], nodes: 1 });
+    expect(snap.routers.a).toMatchObject({
+      reachable: true,
+      nextHop: 'a',
+      neighbors: ['b', 'o'],
+      hosted: [],
+    });
+    expect(snap.routers.b).toMatchObject({
+      reachable: true,
+      nextHop: 'a',
+      neighbors: ['a', 'c'],
+      hosted: ['cam1', 'lamp'],
+      nodes: 2,
+    });
+    expect(snap.routers.c).toMatchObject({
+      reachable: true,
+      neighbors: ['b'],
+      hosted: ['controller[cam1]@c'],
+      nodes: 1,
+    });
     expect(snap.routers.o).toBeUndefined();
   });
 
@@ -80,8 +104,19 @@ describe('networkView', () => {
     expect(await o.register('lamp', 'controller')).toEqual({ code: 'SUCCESS' });
     await net.settle();
     const fromHost = networkView(b.snapshot());
-    expect(fromHost.routers[0]).toEqual({ id: 'b', self: true, reachable: true, nodes: ['cam1', 'lamp'] });
-    expect(fromHost.nodes.find((n) => n.node === 'lamp')).toEqual({ node: 'lamp', host: 'b', via: 'local', controller: 'o', monitors: [] });
+    expect(fromHost.routers[0]).toEqual({
+      id: 'b',
+      self: true,
+      reachable: true,
+      nodes: ['cam1', 'lamp'],
+    });
+    expect(fromHost.nodes.find((n) => n.node === 'lamp')).toEqual({
+      node: 'lamp',
+      host: 'b',
+      via: 'local',
+      controller: 'o',
+      monitors: [],
+    });
     expect(networkView(o.snapshot()).nodes.find((n) => n.node === 'lamp')?.controller).toBe('o');
   });
 
@@ -105,14 +140,31 @@ describe('networkView', () => {
       seq: 3,
       nodes: {},
       routers: {
-        x: { seq: 1, reachable: true, nextHop: 'x', nodes: 2, neighbors: ['me', 'ghost', 'y'], hosted: ['__proto__', 'monitor[__proto__]@x'] },
-        y: { seq: 1, reachable: true, nextHop: 'x', nodes: 1, neighbors: [], hosted: ['controller[nowhere]@y'] },
+        x: {
+          seq: 1,
+          reachable: true,
+          nextHop: 'x',
+          nodes: 2,
+          neighbors: ['me', 'ghost', 'y'],
+          hosted: ['__proto__', 'monitor[__proto__]@x'],
+        },
+        y: {
+          seq: 1,
+          reachable: true,
+          nextHop: 'x',
+          nodes: 1,
+          neighbors: [],
+          hosted: ['controller[nowhere]@y'],
+        },
         me: { seq: 9, reachable: true, nodes: 0, neighbors: [], hosted: [] },
       },
       neighbors: ['x'],
       registrations: [],
     };
-    Object.defineProperty(snap.nodes, '__proto__', { value: { owner: 'x', origin: 'x' }, enumerable: true });
+    Object.defineProperty(snap.nodes, '__proto__', {
+      value: { owner: 'x', origin: 'x' },
+      enumerable: true,
+    });
     snap.nodes['monitor[__proto__]@x'] = { owner: 'x', origin: 'x' };
     snap.nodes['controller[nowhere]@y'] = { owner: 'x', origin: 'y' };
     snap.nodes['a"b\\c]@d'] = { owner: 'x', origin: 'y' };
@@ -182,7 +234,11 @@ describe('diffViews', () => {
     after.unreachable = [{ id: 'h', self: false, reachable: false, nodes: ['cam1'] }];
     after.links = [];
     after.nodes = [];
-    expect(diffViews(base(), after, 1).map((e) => e.text)).toEqual(['router h unreachable', 'link down h — o', 'node -cam1 (was at h)']);
+    expect(diffViews(base(), after, 1).map((e) => e.text)).toEqual([
+      'router h unreachable',
+      'link down h — o',
+      'node -cam1 (was at h)',
+    ]);
   });
 });
 
@@ -191,7 +247,11 @@ describe('CtpLiveView', () => {
     const { net, o, c } = await line4();
     const views: CtpNetworkView[] = [];
     const feed: CtpFeedEntry[] = [];
-    const live = new CtpLiveView(o, [{ setView: (v) => views.push(v), log: (e) => feed.push(...e) }], { pollMs: 60_000, peerName: () => 'peer-x' });
+    const live = new CtpLiveView(
+      o,
+      [{ setView: (v) => views.push(v), log: (e) => feed.push(...e) }],
+      { pollMs: 60_000, peerName: () => 'peer-x' },
+    );
     lives.push(live as CtpLiveView<unknown>);
     expect(views).toHaveLength(1);
     expect(live.current().nodes.map((n) => n.node)).toEqual(['cam1', 'lamp']);
@@ -222,7 +282,9 @@ describe('CtpLiveView', () => {
   it('the poll sees link changes that raise no nodes event', async () => {
     const { net, o } = await line4();
     const feed: CtpFeedEntry[] = [];
-    const live = new CtpLiveView(o, [{ setView: () => {}, log: (e) => feed.push(...e) }], { pollMs: 10 });
+    const live = new CtpLiveView(o, [{ setView: () => {}, log: (e) => feed.push(...e) }], {
+      pollMs: 10,
+    });
     lives.push(live as CtpLiveView<unknown>);
     const nodesBefore = o.nodes().join();
     net.link('a', 'c');

@@ -35,7 +35,12 @@ interface Sse {
 }
 
 /** Open `/events`; collects messages until closed. */
-function openEvents(base: string): Promise<{ res: IncomingMessage; messages: Sse[]; next: (n: number) => Promise<Sse[]>; close: () => void }> {
+function openEvents(base: string): Promise<{
+  res: IncomingMessage;
+  messages: Sse[];
+  next: (n: number) => Promise<Sse[]>;
+  close: () => void;
+}> {
   return new Promise((resolve, reject) => {
     const req = request(`${base}/events`, { headers: { accept: 'text/event-stream' } }, (res) => {
       const messages: Sse[] = [];
@@ -61,7 +66,10 @@ function openEvents(base: string): Promise<{ res: IncomingMessage; messages: Sse
         messages.length >= n
           ? Promise.resolve(messages.slice(0, n))
           : new Promise((done, fail) => {
-              const t = setTimeout(() => fail(new Error(`only ${messages.length} of ${n} messages`)), 3000);
+              const t = setTimeout(
+                () => fail(new Error(`only ${messages.length} of ${n} messages`)),
+                3000,
+              );
               waiters.push({ n, done: (m) => (clearTimeout(t), done(m)) });
             });
       resolve({ res, messages, next, close: () => req.destroy() });
@@ -103,7 +111,16 @@ describe('CtpUiServer', () => {
 
   it('404 for other paths (no files beyond its own)', async () => {
     const { base } = await start();
-    for (const path of ['/nope', '/vendor/', '/../package.json', '/%2e%2e/package.json', '/app.js/x', '/__proto__', '/constructor', '/events/x']) {
+    for (const path of [
+      '/nope',
+      '/vendor/',
+      '/../package.json',
+      '/%2e%2e/package.json',
+      '/app.js/x',
+      '/__proto__',
+      '/constructor',
+      '/events/x',
+    ]) {
       const res = await fetch(`${base}${path}`);
       expect(res.status, path).toBe(404);
     }
@@ -113,7 +130,10 @@ describe('CtpUiServer', () => {
     const { base } = await start();
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
       for (const path of ['/', '/events', '/nope']) {
-        const res = await fetch(`${base}${path}`, { method, body: method === 'OPTIONS' ? undefined : 'x' });
+        const res = await fetch(`${base}${path}`, {
+          method,
+          body: method === 'OPTIONS' ? undefined : 'x',
+        });
         expect(res.status, `${method} ${path}`).toBe(405);
         expect(res.headers.get('allow')).toBe('GET, HEAD');
       }
@@ -135,7 +155,11 @@ describe('CtpUiServer', () => {
 
     server.setView(view('o'));
     server.setView(view('o', ['cam1']));
-    const entry: CtpFeedEntry = { at: 2, kind: 'register', text: 'registered c controller of cam1' };
+    const entry: CtpFeedEntry = {
+      at: 2,
+      kind: 'register',
+      text: 'registered c controller of cam1',
+    };
     server.log([entry]);
     server.log([]);
     const all = await s.next(4);
@@ -181,16 +205,37 @@ describe('CtpUiServer', () => {
     const port = Number(new URL(base).port);
     const get = (host: string | undefined): Promise<number> =>
       new Promise((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port, path: '/view.json', headers: host === undefined ? {} : { host } }, (res) => {
-          res.resume();
-          resolve(res.statusCode as number);
-        });
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/view.json',
+            headers: host === undefined ? {} : { host },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode as number);
+          },
+        );
         req.on('error', reject);
         if (host === undefined) req.removeHeader('host');
         req.end();
       });
-    for (const ok of [`127.0.0.1:${port}`, `localhost:${port}`, '127.0.0.1', `[::1]:${port}`, `127.1.2.3:${port}`]) expect(await get(ok), ok).toBe(200);
-    for (const bad of [`evil.example:${port}`, 'evil.example', `127.0.0.1.evil.example:${port}`, `localhost.evil:${port}`]) expect([bad, await get(bad)]).toEqual([bad, 403]);
+    for (const ok of [
+      `127.0.0.1:${port}`,
+      `localhost:${port}`,
+      '127.0.0.1',
+      `[::1]:${port}`,
+      `127.1.2.3:${port}`,
+    ])
+      expect(await get(ok), ok).toBe(200);
+    for (const bad of [
+      `evil.example:${port}`,
+      'evil.example',
+      `127.0.0.1.evil.example:${port}`,
+      `localhost.evil:${port}`,
+    ])
+      expect([bad, await get(bad)]).toEqual([bad, 403]);
     expect(await get(undefined)).toBe(400); // node:http itself refuses a request without Host
     expect(isLoopbackHost('0.0.0.0')).toBe(false);
     expect(isLoopbackHost('[::1]')).toBe(true);
@@ -204,7 +249,10 @@ describe('CtpUiServer', () => {
     await s.next(1);
     s.res.pause();
     const closed = new Promise<void>((resolve) => s.res.on('close', () => resolve()));
-    const big = view('o', Array.from({ length: 2000 }, (_, i) => `node-${i}`));
+    const big = view(
+      'o',
+      Array.from({ length: 2000 }, (_, i) => `node-${i}`),
+    );
     for (let i = 0; i < 400 && server.clients > 0; i++) {
       big.self = `o${i}`;
       server.setView(big);

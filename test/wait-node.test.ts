@@ -30,7 +30,10 @@ describe('waitForNode', () => {
 
   it('rejects CtpTimeoutError (ERR_CTP_TIMEOUT) after timeoutMs', async () => {
     net = await topology(['c'], []);
-    const err = await net.router('c').waitForNode('nowhere', { timeoutMs: 20 }).catch((e: unknown) => e);
+    const err = await net
+      .router('c')
+      .waitForNode('nowhere', { timeoutMs: 20 })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CtpTimeoutError);
     expect((err as CtpTimeoutError).code).toBe('ERR_CTP_TIMEOUT');
   });
@@ -59,6 +62,8 @@ describe('waitForNode', () => {
     const c = net.router('c');
     await expect(c.waitForNode('')).rejects.toBeInstanceOf(CtpArgumentError);
     await expect(c.waitForNode('cam1', { timeoutMs: -1 })).rejects.toBeInstanceOf(CtpArgumentError);
-    await expect(c.waitForNode('cam1', { signal: {} as AbortSignal })).rejects.toBeInstanceOf(CtpArgumentError);
+    await expect(c.waitForNode('cam1', { signal: {} as AbortSignal })).rejects.toBeInstanceOf(
+      CtpArgumentError,
+    );
   });
 });

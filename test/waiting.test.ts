@@ -5,7 +5,13 @@ import type { CtpRegister } from '../src/base/messages.js';
 import { CtpWaitingRegisters } from '../src/host/waiting.js';
 import { VirtualClock } from './sim/clock.js';
 
-const reg = (id: number): CtpRegister => ({ v: 1, t: 'REGISTER', id, node: 'n', controller: `controller[n]@r${id}` });
+const reg = (id: number): CtpRegister => ({
+  v: 1,
+  t: 'REGISTER',
+  id,
+  node: 'n',
+  controller: `controller[n]@r${id}`,
+});
 
 describe('CtpWaitingRegisters', () => {
   it('take returns every REGISTER waiting for a name, in order, and clears their timers', () => {

@@ -10,7 +10,12 @@ afterEach(() => {
 });
 
 const report = (from: string, adverts: unknown[]) => ({ v: 1, t: 'REPORTNODE', from, adverts });
-const advert = (origin: string, seq: number, nodes: string[], neighbors: string[]) => ({ origin, seq, nodes, neighbors });
+const advert = (origin: string, seq: number, nodes: string[], neighbors: string[]) => ({
+  origin,
+  seq,
+  nodes,
+  neighbors,
+});
 
 describe('neighbors', () => {
   it('binds a peer to the first from; another from is from-mismatch; own id is duplicate-id with a conflict', () => {
@@ -22,7 +27,11 @@ describe('neighbors', () => {
     w.neighbor('p', 'y', ['ny']);
     w.feed('q', report('r', []));
     w.feed('q', report('r', []));
-    expect(w.dropped.map((d) => d.reason)).toEqual(['from-mismatch', 'duplicate-id', 'duplicate-id']);
+    expect(w.dropped.map((d) => d.reason)).toEqual([
+      'from-mismatch',
+      'duplicate-id',
+      'duplicate-id',
+    ]);
     expect(conflicts).toEqual([{ kind: 'router-id', id: 'r' }]); // once per peer
     expect(w.router.nodes()).toEqual(['nx']);
   });
@@ -33,7 +42,9 @@ describe('neighbors', () => {
     w.clear();
     w.router.peerDown('p');
     expect(w.router.nodes()).toEqual([]);
-    expect(w.of('REPORTNODE', null).map((m) => (m.adverts as { neighbors: string[] }[])[0]?.neighbors)).toEqual([[]]);
+    expect(
+      w.of('REPORTNODE', null).map((m) => (m.adverts as { neighbors: string[] }[])[0]?.neighbors),
+    ).toEqual([[]]);
     w.neighbor('p', 'x', ['nx'], 2);
     expect(w.dropped.map((d) => d.reason)).toEqual(['peer-down']);
     w.router.peerUp('p');
@@ -44,7 +55,10 @@ describe('neighbors', () => {
   it('peerUp sends the full table and an UPDATENODE to that peer; UPDATENODE is answered the same way', () => {
     const w = wired({ nodes: ['mine'] });
     w.neighbor('p', 'x', ['nx'], 1, ['r', 'far']);
-    w.feed('p', report('x', [advert('far', 1, ['nfar'], ['x']), advert('island', 1, ['nisland'], [])]));
+    w.feed(
+      'p',
+      report('x', [advert('far', 1, ['nfar'], ['x']), advert('island', 1, ['nisland'], [])]),
+    );
     w.clear();
     w.router.peerUp('q');
     const frames = w.of('REPORTNODE', 'q');
@@ -53,13 +67,19 @@ describe('neighbors', () => {
     expect(w.of('UPDATENODE', 'q')).toEqual([{ v: 1, t: 'UPDATENODE', from: 'r' }]);
     w.clear();
     w.feed('s', { v: 1, t: 'UPDATENODE', from: 'z' });
-    expect(w.of('REPORTNODE', 's').flatMap((f) => (f.adverts as { origin: string }[]).map((a) => a.origin))).toEqual(['r', 'x', 'far']);
+    expect(
+      w
+        .of('REPORTNODE', 's')
+        .flatMap((f) => (f.adverts as { origin: string }[]).map((a) => a.origin)),
+    ).toEqual(['r', 'x', 'far']);
   });
 
   it('re-originates before it floods when one frame teaches a neighbor and carries adverts', () => {
     const w = wired();
     w.feed('p', report('x', [advert('x', 1, ['nx'], ['r'])]));
-    const broadcasts = w.of('REPORTNODE', null).map((m) => (m.adverts as { origin: string }[]).map((a) => a.origin));
+    const broadcasts = w
+      .of('REPORTNODE', null)
+      .map((m) => (m.adverts as { origin: string }[]).map((a) => a.origin));
     expect(broadcasts).toEqual([['r'], ['x']]);
   });
 });
@@ -94,7 +114,13 @@ describe('adverts', () => {
     // start at the clock, so only the exact value shows that a heal happened.
     expect(own()).toBe(forged1 + 1);
     const ownAdverts = () =>
-      w.of('REPORTNODE', null).flatMap((f) => (f.adverts as { origin: string; seq: number; nodes: string[] }[]).filter((a) => a.origin === 'r'));
+      w
+        .of('REPORTNODE', null)
+        .flatMap((f) =>
+          (f.adverts as { origin: string; seq: number; nodes: string[] }[]).filter(
+            (a) => a.origin === 'r',
+          ),
+        );
     expect(ownAdverts()).toEqual([{ origin: 'r', seq: forged1 + 1, nodes: [], neighbors: ['x'] }]); // and broadcast
     const healed1 = own();
     forge(healed1 + 100);
@@ -120,11 +146,22 @@ describe('adverts', () => {
     const w = wired({ maxNodesPerAdvert: 2, maxRouters: 2 });
     w.neighbor('p', 'x', []);
     w.feed('p', report('x', [advert('a', Date.now() + 2 ** 44, [], ['x'])]));
-    w.feed('p', report('x', [advert('b', 1, ['1', '2', '3'], ['x']), advert('ok', 1, ['n'], ['x'])]));
+    w.feed(
+      'p',
+      report('x', [advert('b', 1, ['1', '2', '3'], ['x']), advert('ok', 1, ['n'], ['x'])]),
+    );
     w.feed('p', report('x', [advert('island1', 1, [], [])]));
-    expect(w.dropped.map((d) => d.reason)).toEqual(['malformed', 'too-many-nodes', 'too-many-routers']);
+    expect(w.dropped.map((d) => d.reason)).toEqual([
+      'malformed',
+      'too-many-nodes',
+      'too-many-routers',
+    ]);
     expect(w.router.snapshot().routers).not.toHaveProperty('b');
-    expect(w.router.stats().dropped).toEqual({ malformed: 1, 'too-many-nodes': 1, 'too-many-routers': 1 });
+    expect(w.router.stats().dropped).toEqual({
+      malformed: 1,
+      'too-many-nodes': 1,
+      'too-many-routers': 1,
+    });
   });
 
   it('deletes an advert whose origin stayed unreachable for staleAdvertMs', () => {
@@ -141,13 +178,25 @@ describe('adverts', () => {
   it('splits a large table into several REPORTNODE frames under maxFrameBytes', () => {
     const w = wired({ maxFrameBytes: 4096 });
     w.neighbor('p', 'x', [], 1, ['r', ...Array.from({ length: 20 }, (_, i) => `o${i}`)]);
-    for (let i = 0; i < 20; i++) w.feed('p', report('x', [advert(`o${i}`, 1, Array.from({ length: 10 }, (_, j) => `node-${i}-${j}-${'x'.repeat(10)}`), ['x'])]));
+    for (let i = 0; i < 20; i++)
+      w.feed(
+        'p',
+        report('x', [
+          advert(
+            `o${i}`,
+            1,
+            Array.from({ length: 10 }, (_, j) => `node-${i}-${j}-${'x'.repeat(10)}`),
+            ['x'],
+          ),
+        ]),
+      );
     expect(w.router.nodes()).toHaveLength(200);
     w.clear();
     w.router.peerUp('q');
     const frames = w.sent.filter((s) => s.peer === 'q' && s.msg.t === 'REPORTNODE');
     expect(frames.length).toBeGreaterThan(1);
-    for (const f of frames) expect(Buffer.byteLength(JSON.stringify(f.msg))).toBeLessThanOrEqual(4096);
+    for (const f of frames)
+      expect(Buffer.byteLength(JSON.stringify(f.msg))).toBeLessThanOrEqual(4096);
     expect(frames.flatMap((f) => f.msg.adverts as unknown[])).toHaveLength(22);
   });
 
@@ -172,7 +221,18 @@ describe('forwarding', () => {
     w.neighbor('p', 'x', ['cam'], 1, ['r']);
     w.neighbor('q', 'y', ['controller[cam]@y'], 1, ['r']);
     w.clear();
-    const frame = { v: 1, t: 'COMMAND', id: 7, to: 'x', node: 'cam', controller: 'controller[cam]@y', app: 'a', content: { k: [1, 2] }, future: { x: 1 }, hops: 3 };
+    const frame = {
+      v: 1,
+      t: 'COMMAND',
+      id: 7,
+      to: 'x',
+      node: 'cam',
+      controller: 'controller[cam]@y',
+      app: 'a',
+      content: { k: [1, 2] },
+      future: { x: 1 },
+      hops: 3,
+    };
     w.feed('q', frame);
     expect(w.of('COMMAND', 'p')).toEqual([{ ...frame, hops: 4 }]);
     expect(w.router.stats().forwarded).toBe(1);
@@ -186,11 +246,42 @@ describe('forwarding', () => {
     w.neighbor('p', 'x', ['cam'], 1, ['r']);
     w.neighbor('q', 'y', ['controller[cam]@y'], 1, ['r']);
     w.clear();
-    w.feed('q', { v: 1, t: 'START', id: 9, to: 'ghost', node: 'cam', controller: 'controller[cam]@y', app: 'a' });
-    w.feed('q', { v: 1, t: 'START', id: 10, to: 'x', node: 'cam', controller: 'controller[cam]@y', app: 'a', hops: 4 });
+    w.feed('q', {
+      v: 1,
+      t: 'START',
+      id: 9,
+      to: 'ghost',
+      node: 'cam',
+      controller: 'controller[cam]@y',
+      app: 'a',
+    });
+    w.feed('q', {
+      v: 1,
+      t: 'START',
+      id: 10,
+      to: 'x',
+      node: 'cam',
+      controller: 'controller[cam]@y',
+      app: 'a',
+      hops: 4,
+    });
     expect(w.of('RESPONSE', 'q')).toEqual([
-      { v: 1, t: 'RESPONSE', node: 'cam', controller: 'controller[cam]@y', code: 'NODE_UNFOUND', re: 9 },
-      { v: 1, t: 'RESPONSE', node: 'cam', controller: 'controller[cam]@y', code: 'NODE_UNFOUND', re: 10 },
+      {
+        v: 1,
+        t: 'RESPONSE',
+        node: 'cam',
+        controller: 'controller[cam]@y',
+        code: 'NODE_UNFOUND',
+        re: 9,
+      },
+      {
+        v: 1,
+        t: 'RESPONSE',
+        node: 'cam',
+        controller: 'controller[cam]@y',
+        code: 'NODE_UNFOUND',
+        re: 10,
+      },
     ]);
     expect(w.dropped.map((d) => d.reason)).toEqual(['no-route', 'hop-limit']);
     // an EVENT with nowhere to go is dropped, unanswered
@@ -206,7 +297,14 @@ describe('forwarding', () => {
     void w.router.register('cam', 'monitor');
     await new Promise((r) => setImmediate(r));
     const reg = w.of('REGISTER', 'p')[0] as { id: number };
-    w.feed('p', { v: 1, t: 'RESPONSE', node: 'cam', controller: 'monitor[cam]@r', code: 'SUCCESS', re: reg.id + 1000 });
+    w.feed('p', {
+      v: 1,
+      t: 'RESPONSE',
+      node: 'cam',
+      controller: 'monitor[cam]@r',
+      code: 'SUCCESS',
+      re: reg.id + 1000,
+    });
     expect(w.dropped.map((d) => d.reason)).toEqual(['stale']);
     expect(w.router.stats().pending).toBe(1);
     void w.router.close();
@@ -219,7 +317,9 @@ describe('the host side of registrations', () => {
     w.feed('p', { v: 1, t: 'REGISTER', id: 1, node: 'cam', controller: 'controller[cam]@x' });
     expect(w.of('RESPONSE')).toEqual([]);
     w.neighbor('p', 'x', ['controller[cam]@x']);
-    expect(w.of('RESPONSE', 'p')).toEqual([{ v: 1, t: 'RESPONSE', node: 'cam', controller: 'controller[cam]@x', code: 'SUCCESS', re: 1 }]);
+    expect(w.of('RESPONSE', 'p')).toEqual([
+      { v: 1, t: 'RESPONSE', node: 'cam', controller: 'controller[cam]@x', code: 'SUCCESS', re: 1 },
+    ]);
     expect(w.router.snapshot().nodes.cam?.controller).toBe('controller[cam]@x');
   });
 
@@ -243,7 +343,15 @@ describe('the host side of registrations', () => {
     w.feed('p', { v: 1, t: 'REGISTER', id: 2, node: 'cam', monitor: 'monitor[other]@x' });
     w.feed('p', { v: 1, t: 'REGISTER', id: 3, node: 'cam', controller: 'just-a-name' });
     w.feed('p', { v: 1, t: 'UNREGISTER', id: 4, node: 'cam', monitor: 'controller[cam]@x' });
-    w.feed('p', { v: 1, t: 'COMMAND', id: 5, node: 'cam', controller: 'monitor[cam]@x', app: 'a', content: 1 });
+    w.feed('p', {
+      v: 1,
+      t: 'COMMAND',
+      id: 5,
+      node: 'cam',
+      controller: 'monitor[cam]@x',
+      app: 'a',
+      content: 1,
+    });
     expect(w.dropped.map((d) => d.reason)).toEqual(Array(5).fill('bad-registrant'));
     expect(w.sent).toEqual([]);
   });
@@ -252,10 +360,31 @@ describe('the host side of registrations', () => {
     const w = wired({ nodes: ['cam'] });
     w.neighbor('p', 'x', ['controller[cam]@x', 'monitor[cam]@x']);
     w.clear();
-    w.feed('p', { v: 1, t: 'REGISTER', id: 1, node: 'cam', controller: 'controller[cam]@x', refresh: true });
-    w.feed('p', { v: 1, t: 'REGISTER', id: 2, node: 'cam', monitor: 'monitor[cam]@x', refresh: true });
+    w.feed('p', {
+      v: 1,
+      t: 'REGISTER',
+      id: 1,
+      node: 'cam',
+      controller: 'controller[cam]@x',
+      refresh: true,
+    });
+    w.feed('p', {
+      v: 1,
+      t: 'REGISTER',
+      id: 2,
+      node: 'cam',
+      monitor: 'monitor[cam]@x',
+      refresh: true,
+    });
     w.feed('p', { v: 1, t: 'REGISTER', id: 3, node: 'cam', controller: 'controller[cam]@x' });
-    w.feed('p', { v: 1, t: 'REGISTER', id: 4, node: 'cam', controller: 'controller[cam]@x', refresh: true });
+    w.feed('p', {
+      v: 1,
+      t: 'REGISTER',
+      id: 4,
+      node: 'cam',
+      controller: 'controller[cam]@x',
+      refresh: true,
+    });
     w.feed('p', { v: 1, t: 'REGISTER', id: 5, node: 'cam', controller: 'controller[cam]@x' });
     expect(w.of('RESPONSE', 'p').map((m) => [m.re, m.code])).toEqual([
       [1, 'NOT_ASSIGNED'],
@@ -291,11 +420,34 @@ describe('the host side of registrations', () => {
     w.neighbor('p', 'x', ['controller[cam]@x']);
     w.neighbor('q', 'y', ['controller[cam]@y']);
     w.clear();
-    w.feed('p', { v: 1, t: 'START', id: 1, node: 'cam', controller: 'controller[cam]@x', app: 'a' });
+    w.feed('p', {
+      v: 1,
+      t: 'START',
+      id: 1,
+      node: 'cam',
+      controller: 'controller[cam]@x',
+      app: 'a',
+    });
     w.feed('p', { v: 1, t: 'REGISTER', id: 2, node: 'cam', controller: 'controller[cam]@x' });
     w.feed('q', { v: 1, t: 'STOP', id: 3, node: 'cam', controller: 'controller[cam]@y', app: 'a' });
-    w.feed('p', { v: 1, t: 'COMMAND', id: 4, node: 'cam', controller: 'controller[cam]@x', app: 'a', content: 'first' });
-    w.feed('p', { v: 1, t: 'COMMAND', id: 5, node: 'cam', controller: 'controller[cam]@x', app: 'a', content: 'second' });
+    w.feed('p', {
+      v: 1,
+      t: 'COMMAND',
+      id: 4,
+      node: 'cam',
+      controller: 'controller[cam]@x',
+      app: 'a',
+      content: 'first',
+    });
+    w.feed('p', {
+      v: 1,
+      t: 'COMMAND',
+      id: 5,
+      node: 'cam',
+      controller: 'controller[cam]@x',
+      app: 'a',
+      content: 'second',
+    });
     expect(w.received.map((r) => [r.name, (r.msg as { content?: unknown }).content])).toEqual([
       ['COMMAND', 'first'],
       ['COMMAND', 'second'],
@@ -344,7 +496,15 @@ describe('beyond SPEC.md: release notices, refresh retries, regained adverts', (
     w.clear();
     w.neighbor('p', 'x', ['controller[cam]@x'], 3);
     expect(w.of('RESPONSE', 'p')).toEqual([
-      { v: 1, t: 'RESPONSE', node: 'cam', controller: 'controller[cam]@x', code: 'NOT_ASSIGNED', reason: 'released', content: { host: 'r' } },
+      {
+        v: 1,
+        t: 'RESPONSE',
+        node: 'cam',
+        controller: 'controller[cam]@x',
+        code: 'NOT_ASSIGNED',
+        reason: 'released',
+        content: { host: 'r' },
+      },
     ]);
     void w.router.close();
   });
@@ -369,7 +529,14 @@ describe('beyond SPEC.md: release notices, refresh retries, regained adverts', (
     vi.advanceTimersByTime(2000);
     expect(notices()).toHaveLength(3);
     // This one arrives: the monitor refreshes and is recorded again; no more notices.
-    w.feed('p', { v: 1, t: 'REGISTER', id: 2, node: 'cam', monitor: 'monitor[cam]@x', refresh: true });
+    w.feed('p', {
+      v: 1,
+      t: 'REGISTER',
+      id: 2,
+      node: 'cam',
+      monitor: 'monitor[cam]@x',
+      refresh: true,
+    });
     expect(w.router.snapshot().nodes.cam?.monitors).toEqual(['monitor[cam]@x']);
     vi.advanceTimersByTime(60_000);
     expect(notices()).toHaveLength(3);
@@ -387,10 +554,25 @@ describe('beyond SPEC.md: release notices, refresh retries, regained adverts', (
     w.clear();
     w.router.appendNodes('cam');
     expect(w.of('RESPONSE', 'p')).toEqual([
-      { v: 1, t: 'RESPONSE', node: 'cam', controller: 'monitor[cam]@x', code: 'NOT_ASSIGNED', reason: 'released', content: { host: 'r' } },
+      {
+        v: 1,
+        t: 'RESPONSE',
+        node: 'cam',
+        controller: 'monitor[cam]@x',
+        code: 'NOT_ASSIGNED',
+        reason: 'released',
+        content: { host: 'r' },
+      },
     ]);
     // Its refresh records it again.
-    w.feed('p', { v: 1, t: 'REGISTER', id: 2, node: 'cam', monitor: 'monitor[cam]@x', refresh: true });
+    w.feed('p', {
+      v: 1,
+      t: 'REGISTER',
+      id: 2,
+      node: 'cam',
+      monitor: 'monitor[cam]@x',
+      refresh: true,
+    });
     expect(w.router.snapshot().nodes.cam?.monitors).toEqual(['monitor[cam]@x']);
     void w.router.close();
   });
@@ -417,14 +599,31 @@ describe('beyond SPEC.md: release notices, refresh retries, regained adverts', (
     const reg = w.router.register('cam', 'controller');
     await new Promise((r) => setImmediate(r));
     const id = (w.of('REGISTER', 'p')[0] as { id: number }).id;
-    w.feed('p', { v: 1, t: 'RESPONSE', node: 'cam', controller: 'controller[cam]@r', code: 'SUCCESS', re: id });
+    w.feed('p', {
+      v: 1,
+      t: 'RESPONSE',
+      node: 'cam',
+      controller: 'controller[cam]@r',
+      code: 'SUCCESS',
+      re: id,
+    });
     expect((await reg).code).toBe('SUCCESS');
-    const notice = (host: string) => ({ v: 1, t: 'RESPONSE', node: 'cam', controller: 'controller[cam]@r', code: 'NOT_ASSIGNED', reason: 'released', content: { host } });
+    const notice = (host: string) => ({
+      v: 1,
+      t: 'RESPONSE',
+      node: 'cam',
+      controller: 'controller[cam]@r',
+      code: 'NOT_ASSIGNED',
+      reason: 'released',
+      content: { host },
+    });
     w.feed('p', notice('someone-else'));
     expect(lost).toEqual([]);
     expect(w.dropped.map((d) => d.reason)).toEqual(['stale']);
     w.feed('p', notice('h'));
-    expect(lost).toEqual([{ node: 'cam', type: 'controller', reason: 'refused', code: 'NOT_ASSIGNED' }]);
+    expect(lost).toEqual([
+      { node: 'cam', type: 'controller', reason: 'refused', code: 'NOT_ASSIGNED' },
+    ]);
     expect(w.router.snapshot().registrations).toEqual([]);
   });
 
@@ -435,19 +634,35 @@ describe('beyond SPEC.md: release notices, refresh retries, regained adverts', (
     const reg = w.router.register('cam', 'monitor');
     await vi.advanceTimersByTimeAsync(0);
     const id = (w.of('REGISTER', 'p')[0] as { id: number }).id;
-    w.feed('p', { v: 1, t: 'RESPONSE', node: 'cam', controller: 'monitor[cam]@r', code: 'SUCCESS', re: id });
+    w.feed('p', {
+      v: 1,
+      t: 'RESPONSE',
+      node: 'cam',
+      controller: 'monitor[cam]@r',
+      code: 'SUCCESS',
+      re: id,
+    });
     expect((await reg).code).toBe('SUCCESS');
     w.router.peerDown('p');
     w.router.peerUp('p');
     w.clear();
     w.neighbor('p', 'h', ['cam'], 2); // back after a gap: a refresh
     const first = w.of('REGISTER', 'p');
-    expect(first).toEqual([expect.objectContaining({ node: 'cam', monitor: 'monitor[cam]@r', refresh: true })]);
+    expect(first).toEqual([
+      expect.objectContaining({ node: 'cam', monitor: 'monitor[cam]@r', refresh: true }),
+    ]);
     await vi.advanceTimersByTimeAsync(2000);
     const again = w.of('REGISTER', 'p');
     expect(again).toHaveLength(2);
     expect(again[1]?.id).toBe(first[0]?.id);
-    w.feed('p', { v: 1, t: 'RESPONSE', node: 'cam', controller: 'monitor[cam]@r', code: 'SUCCESS', re: first[0]?.id });
+    w.feed('p', {
+      v: 1,
+      t: 'RESPONSE',
+      node: 'cam',
+      controller: 'monitor[cam]@r',
+      code: 'SUCCESS',
+      re: first[0]?.id,
+    });
     await vi.advanceTimersByTimeAsync(10_000);
     expect(w.of('REGISTER', 'p')).toHaveLength(2); // answered: no more
     expect(w.router.snapshot().registrations).toHaveLength(1);
@@ -463,7 +678,9 @@ describe('beyond SPEC.md: release notices, refresh retries, regained adverts', (
     expect(w.router.nodes()).toEqual([]);
     w.clear();
     w.neighbor('p', 'x', [], 3, ['r', 'y']); // and regains it: y's unchanged advert goes on
-    const flooded = w.of('REPORTNODE', null).flatMap((m) => (m.adverts as { origin: string }[]).map((a) => a.origin));
+    const flooded = w
+      .of('REPORTNODE', null)
+      .flatMap((m) => (m.adverts as { origin: string }[]).map((a) => a.origin));
     expect(flooded).toEqual(['x', 'y']);
     expect(w.router.nodes()).toEqual(['ny']);
   });

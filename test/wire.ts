@@ -33,7 +33,9 @@ export function wired(options: CtpRouterOptions<string> = {}) {
     dropped,
     /** Frames sent (to `peer`, or broadcast when `peer` is null) of type `t`. */
     of(t: string, peer?: string | null) {
-      return sent.filter((s) => s.msg.t === t && (peer === undefined || s.peer === peer)).map((s) => s.msg);
+      return sent
+        .filter((s) => s.msg.t === t && (peer === undefined || s.peer === peer))
+        .map((s) => s.msg);
     },
     /** Feed a frame as if `peer` sent it. */
     feed(peer: string, msg: unknown) {
@@ -41,7 +43,15 @@ export function wired(options: CtpRouterOptions<string> = {}) {
     },
     /** Make `peer` a neighbor `id` hosting `nodes` (two-way link). */
     neighbor(peer: string, id: string, nodes: string[], seq = 1, neighbors: string[] = ['r']) {
-      router.receive(peer, JSON.stringify({ v: 1, t: 'REPORTNODE', from: id, adverts: [{ origin: id, seq, nodes, neighbors }] }));
+      router.receive(
+        peer,
+        JSON.stringify({
+          v: 1,
+          t: 'REPORTNODE',
+          from: id,
+          adverts: [{ origin: id, seq, nodes, neighbors }],
+        }),
+      );
     },
     clear() {
       sent.length = 0;

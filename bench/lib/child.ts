@@ -15,10 +15,17 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-export function spawnPeer(args: string[], nodeArgs: string[] = [], script: string = PEER_SCRIPT): Child {
-  const proc = spawn(process.execPath, [...nodeArgs, script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+export function spawnPeer(
+  args: string[],
+  nodeArgs: string[] = [],
+  script: string = PEER_SCRIPT,
+): Child {
+  const proc = spawn(process.execPath, [...nodeArgs, script, ...args], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const rl = createInterface({ input: proc.stdout! });
-  const waiters: { prefix: string; resolve: (s: string) => void; reject: (e: Error) => void }[] = [];
+  const waiters: { prefix: string; resolve: (s: string) => void; reject: (e: Error) => void }[] =
+    [];
   const seen: string[] = [];
   rl.on('line', (l) => {
     const i = waiters.findIndex((w) => l.startsWith(w.prefix));
@@ -31,7 +38,8 @@ export function spawnPeer(args: string[], nodeArgs: string[] = [], script: strin
   const exited = new Promise<void>((r) =>
     proc.once('exit', (code) => {
       exitCode = code;
-      for (const w of waiters.splice(0)) w.reject(new Error(`peer ${args.join(' ')} exited (${code}) before "${w.prefix}"`));
+      for (const w of waiters.splice(0))
+        w.reject(new Error(`peer ${args.join(' ')} exited (${code}) before "${w.prefix}"`));
       r();
     }),
   );
@@ -39,8 +47,12 @@ export function spawnPeer(args: string[], nodeArgs: string[] = [], script: strin
     proc,
     line(prefix) {
       const i = seen.findIndex((l) => l.startsWith(prefix));
-      if (i >= 0) return Promise.resolve((seen.splice(i, 1)[0] as string).slice(prefix.length).trim());
-      if (exitCode !== undefined) return Promise.reject(new Error(`peer ${args.join(' ')} exited (${exitCode}) before "${prefix}"`));
+      if (i >= 0)
+        return Promise.resolve((seen.splice(i, 1)[0] as string).slice(prefix.length).trim());
+      if (exitCode !== undefined)
+        return Promise.reject(
+          new Error(`peer ${args.join(' ')} exited (${exitCode}) before "${prefix}"`),
+        );
       return new Promise((resolve, reject) => waiters.push({ prefix, resolve, reject }));
     },
     async cpu() {

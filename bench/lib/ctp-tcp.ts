@@ -8,8 +8,16 @@ import { REPLY } from './fixtures.js';
 export type CtpTcpLibrary = { CtpRouter: typeof CtpRouter; TcpTransport: typeof TcpTransport };
 const THIS: CtpTcpLibrary = { CtpRouter, TcpTransport };
 
-export async function ctpHost(nodes: string[], port = 0, tls?: { id: string; tls: TcpTlsOptions }, lib = THIS): Promise<{ router: CtpRouter<TcpPeer>; transport: TcpTransport }> {
-  const transport = new lib.TcpTransport({ listen: { host: '127.0.0.1', port }, ...(tls === undefined ? {} : { tls: tls.tls }) });
+export async function ctpHost(
+  nodes: string[],
+  port = 0,
+  tls?: { id: string; tls: TcpTlsOptions },
+  lib = THIS,
+): Promise<{ router: CtpRouter<TcpPeer>; transport: TcpTransport }> {
+  const transport = new lib.TcpTransport({
+    listen: { host: '127.0.0.1', port },
+    ...(tls === undefined ? {} : { tls: tls.tls }),
+  });
   const router: CtpRouter<TcpPeer> = new lib.CtpRouter<TcpPeer>(
     (name, msg) => {
       if (name !== 'EVENT') router.respond(msg.node, REPLY);
@@ -34,9 +42,16 @@ export interface CtpLinkedOptions {
 }
 
 /** A client linked to the host at `port`, with default options; resolves once it sees `nodes` (it registers nothing). */
-export async function ctpLinked(port: number, nodes: string[], o: CtpLinkedOptions = {}): Promise<{ router: CtpRouter<TcpPeer>; transport: TcpTransport }> {
+export async function ctpLinked(
+  port: number,
+  nodes: string[],
+  o: CtpLinkedOptions = {},
+): Promise<{ router: CtpRouter<TcpPeer>; transport: TcpTransport }> {
   const lib = o.lib ?? THIS;
-  const transport = new lib.TcpTransport({ connect: [`127.0.0.1:${port}`], ...(o.tls === undefined ? {} : { tls: o.tls.tls }) });
+  const transport = new lib.TcpTransport({
+    connect: [`127.0.0.1:${port}`],
+    ...(o.tls === undefined ? {} : { tls: o.tls.tls }),
+  });
   const onSend = o.onSend;
   const send =
     onSend === undefined
@@ -64,7 +79,12 @@ export async function ctpLinked(port: number, nodes: string[], o: CtpLinkedOptio
 }
 
 /** A client linked to the host at `port`; resolves once it sees `nodes` and controls every one. */
-export async function ctpClient(port: number, nodes: string[], tls?: { id: string; tls: TcpTlsOptions }, lib = THIS): Promise<{ router: CtpRouter<TcpPeer>; transport: TcpTransport }> {
+export async function ctpClient(
+  port: number,
+  nodes: string[],
+  tls?: { id: string; tls: TcpTlsOptions },
+  lib = THIS,
+): Promise<{ router: CtpRouter<TcpPeer>; transport: TcpTransport }> {
   const { router, transport } = await ctpLinked(port, nodes, { tls, lib });
   await Promise.all(
     nodes.map(async (node) => {

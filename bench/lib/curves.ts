@@ -39,14 +39,24 @@ function render(c: Chart): string {
     `  title "${c.title.replace(/"/g, "'")}"`,
     `  x-axis "N" [${c.xs.join(', ')}]`,
     `  y-axis 0 --> ${Math.ceil(max * 1.05)}`,
-    ...names.map((n) => `  line [${c.xs.map((x) => num(c.series.get(n)?.get(x) ?? 0)).join(', ')}]`),
+    ...names.map(
+      (n) => `  line [${c.xs.map((x) => num(c.series.get(n)?.get(x) ?? 0)).join(', ')}]`,
+    ),
     '```',
     '',
     `Lines, in order: ${names.map((n, i) => `${i + 1}. ${n}`).join('; ')}.`,
     '',
     `| N | ${names.join(' | ')} |`,
     `| ${['---', ...names.map(() => '---')].join(' | ')} |`,
-    ...c.xs.map((x) => `| ${x} | ${names.map((n) => { const y = c.series.get(n)?.get(x); return y === undefined ? '' : num(y); }).join(' | ')} |`),
+    ...c.xs.map(
+      (x) =>
+        `| ${x} | ${names
+          .map((n) => {
+            const y = c.series.get(n)?.get(x);
+            return y === undefined ? '' : num(y);
+          })
+          .join(' | ')} |`,
+    ),
   ];
   return lines.join('\n');
 }

@@ -171,7 +171,11 @@ export async function compareRates(
     sumS += ts;
     if (tb > 0 && ts > 0) ratios.push(tb / ts);
   }
-  return { subject: ((n * pairs) / sumS) * 1000, baseline: ((n * pairs) / sumB) * 1000, ratio: median(ratios) };
+  return {
+    subject: ((n * pairs) / sumS) * 1000,
+    baseline: ((n * pairs) / sumB) * 1000,
+    ratio: median(ratios),
+  };
 }
 
 export function fmtRate(x: number): string {

@@ -39,7 +39,10 @@ function broker(nodeID: string, port: number, other: { port: number; nodeID: str
   return new ServiceBroker({
     nodeID,
     logger: false,
-    transporter: { type: 'TCP', options: { udpDiscovery: false, port, urls: [`127.0.0.1:${other.port}/${other.nodeID}`] } },
+    transporter: {
+      type: 'TCP',
+      options: { udpDiscovery: false, port, urls: [`127.0.0.1:${other.port}/${other.nodeID}`] },
+    },
   });
 }
 

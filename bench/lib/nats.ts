@@ -37,7 +37,9 @@ function accepts(port: number): Promise<boolean> {
 /** Start nats-server on a free loopback port. */
 export async function startNats(bin: string): Promise<{ url: string; stop(): Promise<void> }> {
   const port = await freePort();
-  const child: ChildProcess = spawn(bin, ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  const child: ChildProcess = spawn(bin, ['-a', '127.0.0.1', '-p', String(port)], {
+    stdio: 'ignore',
+  });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   for (let i = 0; !(await accepts(port)); i++) {
     if (i > 400) throw new Error('nats-server did not start');

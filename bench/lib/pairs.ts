@@ -13,7 +13,10 @@ export { nodeNames, REPLY };
  * Two routers on the in-memory network; the client controls `cam0..cam{n-1}`.
  * `Network`: this checkout's test network, or a built revision's (bench/against.ts).
  */
-export async function routerPair(n: number, Network = CtpTestNetwork): Promise<{ net: CtpTestNetwork; client: CtpRouter<CtpTestPeer>; host: CtpRouter<CtpTestPeer> }> {
+export async function routerPair(
+  n: number,
+  Network = CtpTestNetwork,
+): Promise<{ net: CtpTestNetwork; client: CtpRouter<CtpTestPeer>; host: CtpRouter<CtpTestPeer> }> {
   const net = new Network();
   const host = net.addRouter('host', {
     nodes: nodeNames(n),
@@ -87,7 +90,16 @@ export class RawPair {
 
   command(node: string, content: unknown = SMALL_CONTENT): Promise<unknown> {
     const id = this.nextId++;
-    const frame = JSON.stringify({ v: 1, t: 'COMMAND', id, to: 'host', node, controller: `controller[${node}]@client`, app: 'ptz', content });
+    const frame = JSON.stringify({
+      v: 1,
+      t: 'COMMAND',
+      id,
+      to: 'host',
+      node,
+      controller: `controller[${node}]@client`,
+      app: 'ptz',
+      content,
+    });
     return new Promise((resolve) => {
       this.waiting.set(id, resolve);
       this.deliver(() => this.atHost(frame));
@@ -96,7 +108,15 @@ export class RawPair {
 
   private atHost(frame: string): void {
     const req = JSON.parse(frame) as RawRequest;
-    const res: RawResponse = { v: 1, t: 'RESPONSE', node: req.node, controller: req.controller, code: 'SUCCESS', re: req.id, content: REPLY };
+    const res: RawResponse = {
+      v: 1,
+      t: 'RESPONSE',
+      node: req.node,
+      controller: req.controller,
+      code: 'SUCCESS',
+      re: req.id,
+      content: REPLY,
+    };
     const out = JSON.stringify(res);
     this.deliver(() => this.atClient(out));
   }

@@ -56,7 +56,17 @@ export function answerCommands(socket: Socket): void {
   const w = new BatchedWriter(socket);
   lines(socket, (line) => {
     const req = JSON.parse(line) as Req;
-    w.write(JSON.stringify({ v: 1, t: 'RESPONSE', node: req.node, controller: req.controller, code: 'SUCCESS', re: req.id, content: REPLY }));
+    w.write(
+      JSON.stringify({
+        v: 1,
+        t: 'RESPONSE',
+        node: req.node,
+        controller: req.controller,
+        code: 'SUCCESS',
+        re: req.id,
+        content: REPLY,
+      }),
+    );
   });
   socket.on('error', () => {});
 }
@@ -99,9 +109,24 @@ export class RawClient {
     return new Promise((resolve) => this.send(node, resolve, content));
   }
   /** Send one COMMAND; `done` gets the response (no promise per request). */
-  send(node: string, done: (r: { code: string; content: unknown }) => void, content: unknown = SMALL_CONTENT): void {
+  send(
+    node: string,
+    done: (r: { code: string; content: unknown }) => void,
+    content: unknown = SMALL_CONTENT,
+  ): void {
     const id = this.nextId++;
-    this.writer.write(JSON.stringify({ v: 1, t: 'COMMAND', id, to: 'host', node, controller: `controller[${node}]@client`, app: 'ptz', content }));
+    this.writer.write(
+      JSON.stringify({
+        v: 1,
+        t: 'COMMAND',
+        id,
+        to: 'host',
+        node,
+        controller: `controller[${node}]@client`,
+        app: 'ptz',
+        content,
+      }),
+    );
     this.waiting.set(id, done);
   }
   close(): void {
@@ -114,7 +139,10 @@ export class RawClient {
 
 import { TcpTransport, type TcpHost, type TcpPeer } from '../../src/tcp/index.js';
 
-const text = (frame: string | Uint8Array): string => (typeof frame === 'string' ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('utf8'));
+const text = (frame: string | Uint8Array): string =>
+  typeof frame === 'string'
+    ? frame
+    : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('utf8');
 
 /** A TcpTransport whose host answers every COMMAND line itself (JSON per frame, no router). */
 export async function transportEchoServer(port = 0): Promise<TcpTransport> {
@@ -124,7 +152,18 @@ export async function transportEchoServer(port = 0): Promise<TcpTransport> {
     receive(peer, frame) {
       const req = JSON.parse(text(frame)) as Req & { t?: string };
       if (req.t !== 'COMMAND') return;
-      transport.send(peer, JSON.stringify({ v: 1, t: 'RESPONSE', node: req.node, controller: req.controller, code: 'SUCCESS', re: req.id, content: REPLY }));
+      transport.send(
+        peer,
+        JSON.stringify({
+          v: 1,
+          t: 'RESPONSE',
+          node: req.node,
+          controller: req.controller,
+          code: 'SUCCESS',
+          re: req.id,
+          content: REPLY,
+        }),
+      );
     },
     peerUp() {},
     peerDown() {},
@@ -148,7 +187,12 @@ export class TransportEchoClient {
     transport.attach({
       id: 'client',
       receive(_peer, frame) {
-        const res = JSON.parse(text(frame)) as { t?: string; re: number; code: string; content: unknown };
+        const res = JSON.parse(text(frame)) as {
+          t?: string;
+          re: number;
+          code: string;
+          content: unknown;
+        };
         if (res.t !== 'RESPONSE') return;
         const resolve = c.waiting.get(res.re);
         if (resolve === undefined) return;
@@ -166,7 +210,19 @@ export class TransportEchoClient {
   }
   command(node: string, content: unknown = SMALL_CONTENT): Promise<unknown> {
     const id = this.nextId++;
-    this.transport.send(this.peer as TcpPeer, JSON.stringify({ v: 1, t: 'COMMAND', id, to: 'host', node, controller: `controller[${node}]@client`, app: 'ptz', content }));
+    this.transport.send(
+      this.peer as TcpPeer,
+      JSON.stringify({
+        v: 1,
+        t: 'COMMAND',
+        id,
+        to: 'host',
+        node,
+        controller: `controller[${node}]@client`,
+        app: 'ptz',
+        content,
+      }),
+    );
     return new Promise((resolve) => this.waiting.set(id, resolve));
   }
   close(): Promise<void> {

@@ -17,17 +17,23 @@ export function benchTls(name: string): { key: string; cert: string; ca: string 
 
 /** The raw TLS server (as `station`): answers every COMMAND line with a RESPONSE line. */
 export function rawTlsServer(port = 0): Promise<Server> {
-  const server = createServer({ ...benchTls('station'), requestCert: true, rejectUnauthorized: true }, answerCommands);
+  const server = createServer(
+    { ...benchTls('station'), requestCert: true, rejectUnauthorized: true },
+    answerCommands,
+  );
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
 }
 
 /** A raw client over mutual TLS (as `console`). */
 export function rawTlsClient(port: number): Promise<RawClient> {
   return new Promise((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port, ...benchTls('console'), checkServerIdentity: () => undefined }, () => {
-      s.setNoDelay(true);
-      resolve(new RawClient(s));
-    });
+    const s = connect(
+      { host: '127.0.0.1', port, ...benchTls('console'), checkServerIdentity: () => undefined },
+      () => {
+        s.setNoDelay(true);
+        resolve(new RawClient(s));
+      },
+    );
     s.once('error', reject);
   });
 }

@@ -29,7 +29,11 @@ export async function loadLibrary(dist: string): Promise<CtpLibrary> {
     import(at('tcp/index.js')) as Promise<Pick<CtpLibrary, 'TcpTransport'>>,
     import(at('testing/index.js')) as Promise<Pick<CtpLibrary, 'CtpTestNetwork'>>,
   ]);
-  return { CtpRouter: router.CtpRouter, TcpTransport: tcp.TcpTransport, CtpTestNetwork: testing.CtpTestNetwork };
+  return {
+    CtpRouter: router.CtpRouter,
+    TcpTransport: tcp.TcpTransport,
+    CtpTestNetwork: testing.CtpTestNetwork,
+  };
 }
 
 export interface CtpBuiltRevision {
@@ -44,7 +48,11 @@ export interface CtpBuiltRevision {
 export function buildRevision(rev: string): CtpBuiltRevision | string {
   let sha: string;
   try {
-    sha = execFileSync('git', ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    sha = execFileSync('git', ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
     return `revision ${rev} is not in this checkout's git history`;
   }
@@ -54,11 +62,19 @@ export function buildRevision(rev: string): CtpBuiltRevision | string {
   if (existsSync(`${dir}/dist/router.js`)) return built;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const tar = execFileSync('git', ['archive', sha, 'src', 'tsconfig.json', 'tsconfig.build.json', 'package.json'], { cwd: ROOT, maxBuffer: 256 * 2 ** 20 });
+  const tar = execFileSync(
+    'git',
+    ['archive', sha, 'src', 'tsconfig.json', 'tsconfig.build.json', 'package.json'],
+    { cwd: ROOT, maxBuffer: 256 * 2 ** 20 },
+  );
   execFileSync('tar', ['-x', '-C', dir], { input: tar });
   symlinkSync(`${ROOT}node_modules`, `${dir}/node_modules`, 'dir');
   try {
-    execFileSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${dir}/tsconfig.build.json`], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(
+      process.execPath,
+      [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${dir}/tsconfig.build.json`],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
   } catch {
     rmSync(dir, { recursive: true, force: true });
     return `revision ${sha.slice(0, 7)} does not compile with this checkout's TypeScript`;

@@ -14,7 +14,10 @@ export interface RunResult {
  * Open a measuring window of `ms` (wall time and the CPU of both processes);
  * `close(ops, latencies)` gives the result.
  */
-export async function measuring(server: Child, ms: number): Promise<{ end: number; close(ops: number, latencies: number[]): Promise<RunResult> }> {
+export async function measuring(
+  server: Child,
+  ms: number,
+): Promise<{ end: number; close(ops: number, latencies: number[]): Promise<RunResult> }> {
   const there0 = await server.cpu();
   const here0 = process.cpuUsage();
   const t0 = performance.now();
@@ -30,7 +33,13 @@ export async function measuring(server: Child, ms: number): Promise<{ end: numbe
 }
 
 /** Keep `k` requests in flight (one per node) for `ms`; rate and per-request latencies. */
-export async function run(nodes: readonly string[], k: number, ms: number, command: (node: string) => Promise<unknown>, server: Child): Promise<RunResult> {
+export async function run(
+  nodes: readonly string[],
+  k: number,
+  ms: number,
+  command: (node: string) => Promise<unknown>,
+  server: Child,
+): Promise<RunResult> {
   const latencies: number[] = [];
   let ops = 0;
   const { end, close } = await measuring(server, ms);

@@ -11,7 +11,8 @@ import type { CtpControlMessage, CtpEvent } from './messages.js';
  * open is answered `ERROR` reason `host-callback-failed`).
  */
 export type CtpReceivedCallback = (
-  ...args: [name: 'START' | 'STOP' | 'COMMAND', msg: CtpControlMessage] | [name: 'EVENT', msg: CtpEvent]
+  ...args:
+    [name: 'START' | 'STOP' | 'COMMAND', msg: CtpControlMessage] | [name: 'EVENT', msg: CtpEvent]
 ) => void;
 /**
  * `onNodesUpdated`: the sorted list of reachable nodes, after every change
@@ -23,7 +24,11 @@ export type CtpNodesUpdatedCallback = (nodes: string[]) => void;
 
 /** Is `value` a promise (or any thenable)? */
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
 }
 
 /**
@@ -55,4 +60,3 @@ export interface CtpSendInfo<P> {
    */
   except?: P;
 }
-

@@ -34,14 +34,22 @@ export interface CtpClock {
 /** `Date.now` and the global timers. */
 export const systemClock: CtpClock = Object.freeze({
   now: () => Date.now(),
-  setTimeout: (fn: () => void, ms: number): CtpTimerHandle => setTimeout(fn, Math.min(MAX_TIMER_MS, Math.max(0, ms))),
-  clearTimeout: (handle: CtpTimerHandle): void => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  setTimeout: (fn: () => void, ms: number): CtpTimerHandle =>
+    setTimeout(fn, Math.min(MAX_TIMER_MS, Math.max(0, ms))),
+  clearTimeout: (handle: CtpTimerHandle): void =>
+    clearTimeout(handle as ReturnType<typeof setTimeout>),
 });
 
 /** True for an object with the three functions of `CtpClock`. */
 export function isClock(v: unknown): v is CtpClock {
   const c = v as CtpClock | null;
-  return typeof c === 'object' && c !== null && typeof c.now === 'function' && typeof c.setTimeout === 'function' && typeof c.clearTimeout === 'function';
+  return (
+    typeof c === 'object' &&
+    c !== null &&
+    typeof c.now === 'function' &&
+    typeof c.setTimeout === 'function' &&
+    typeof c.clearTimeout === 'function'
+  );
 }
 
 /**
@@ -64,7 +72,10 @@ export class CtpTimers {
       fn();
     };
     const delay = Math.min(MAX_TIMER_MS, Math.max(0, ms));
-    const h: CtpTimerHandle = purpose === undefined ? this.clock.setTimeout(run, delay) : this.clock.setTimeout(run, delay, purpose);
+    const h: CtpTimerHandle =
+      purpose === undefined
+        ? this.clock.setTimeout(run, delay)
+        : this.clock.setTimeout(run, delay, purpose);
     if (!ref) (h as { unref?: () => void } | null)?.unref?.();
     this.live.add(h);
     return h;

@@ -84,7 +84,10 @@ export interface CtpStallAge {
  * nothing else), rounded up so that a deadline is never stretched by
  * rounding. `undefined` for a frame without `ttl` (a plain peer: no deadline).
  */
-export function remainingTtl(msg: { t: string; ttl?: unknown }, stall: CtpStallAge): number | undefined {
+export function remainingTtl(
+  msg: { t: string; ttl?: unknown },
+  stall: CtpStallAge,
+): number | undefined {
   // Only START, STOP and COMMAND carry a deadline (the codec checked it there).
   if (msg.t !== 'START' && msg.t !== 'STOP' && msg.t !== 'COMMAND') return undefined;
   const ttl = msg.ttl;

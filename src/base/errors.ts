@@ -69,7 +69,9 @@ export class CtpCallbackError extends CtpError {
     readonly callback: string,
     cause: unknown,
   ) {
-    super(`\`${callback}\` threw: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`\`${callback}\` threw: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
   }
 }
 
@@ -85,7 +87,10 @@ export class CtpInternalError extends CtpError {
     readonly operation: string,
     cause: unknown,
   ) {
-    super(`internal fault in \`${operation}\`: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(
+      `internal fault in \`${operation}\`: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
   }
 }
 
@@ -100,11 +105,13 @@ export class CtpTimeoutError extends CtpError {
 
 /** Describe a value for an error message, in the p-timeout template. */
 export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'function') return 'a function';
   if (typeof value === 'symbol') return value.toString();
-  if (value !== null && typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
+  if (value !== null && typeof value === 'object')
+    return Array.isArray(value) ? 'an array' : 'an object';
   return String(value);
 }
 

@@ -5,7 +5,8 @@
  */
 
 /** What ctp-router/nats needs and how to install it. */
-export const NATS_CLIENT_HINT = 'needs the package @nats-io/transport-node (npm install @nats-io/transport-node)';
+export const NATS_CLIENT_HINT =
+  'needs the package @nats-io/transport-node (npm install @nats-io/transport-node)';
 
 /** The first line of an error's message (a `require` failure lists its require stack below). */
 export function firstLine(err: unknown): string {

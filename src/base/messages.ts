@@ -190,7 +190,8 @@ export type CtpMessage =
   | CtpEvent;
 
 /** Requests: frames that carry an `id` and are answered by a RESPONSE. */
-export type CtpRequestMessage = CtpRegister | CtpUnregister | CtpStart | CtpStop | CtpCommandMessage;
+export type CtpRequestMessage =
+  CtpRegister | CtpUnregister | CtpStart | CtpStop | CtpCommandMessage;
 /** Control requests handed to the host app through `onReceived`. */
 export type CtpControlMessage = CtpStart | CtpStop | CtpCommandMessage;
 /** Frames routed toward a node's host router (by `to`, else by node name). */

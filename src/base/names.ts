@@ -93,8 +93,10 @@ function hasControlChar(s: string): boolean {
 export function virtualRouterAt(name: unknown, node: string, nodeValid = false): number {
   if (typeof name !== 'string' || (!nodeValid && !isValidPlainNodeName(node))) return -1;
   const c = name.charCodeAt(0);
-  const prefix = c === 99 /* c */ ? CONTROLLER_PREFIX : c === 109 /* m */ ? MONITOR_PREFIX : undefined;
-  if (prefix === undefined || !hasAt(name, prefix, 0) || !hasAt(name, node, prefix.length)) return -1;
+  const prefix =
+    c === 99 /* c */ ? CONTROLLER_PREFIX : c === 109 /* m */ ? MONITOR_PREFIX : undefined;
+  if (prefix === undefined || !hasAt(name, prefix, 0) || !hasAt(name, node, prefix.length))
+    return -1;
   // A router id has neither `]` nor `@`: a valid one after this `]@` makes it the last `]@`, the parse's separator.
   const at = prefix.length + node.length + 2;
   if (name.charCodeAt(at - 2) !== 93 /* ] */ || name.charCodeAt(at - 1) !== 64 /* @ */) return -1;
@@ -107,13 +109,14 @@ export function virtualRouterAt(name: unknown, node: string, nodeValid = false):
  * @internal
  */
 export function isControllerOf(name: unknown, node: string): boolean {
-  return virtualRouterAt(name, node) >= 0 && (name as string).charCodeAt(0) === 99 /* c */;
+  return virtualRouterAt(name, node) >= 0 && (name as string).charCodeAt(0) === 99; /* c */
 }
 
 /** `s.startsWith(part, at)`, by char codes. @internal */
 export function hasAt(s: string, part: string, at: number): boolean {
   if (s.length < at + part.length) return false;
-  for (let i = 0; i < part.length; i++) if (s.charCodeAt(at + i) !== part.charCodeAt(i)) return false;
+  for (let i = 0; i < part.length; i++)
+    if (s.charCodeAt(at + i) !== part.charCodeAt(i)) return false;
   return true;
 }
 
@@ -124,7 +127,15 @@ function isRouterIdFrom(s: string, from: number): boolean {
   for (let i = from; i < s.length; i++) {
     const c = s.charCodeAt(i);
     // [A-Za-z0-9._:-]
-    if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 58) || c === 46 || c === 95 || c === 45)) return false;
+    if (!(
+      (c >= 97 && c <= 122) ||
+      (c >= 65 && c <= 90) ||
+      (c >= 48 && c <= 58) ||
+      c === 46 ||
+      c === 95 ||
+      c === 45
+    ))
+      return false;
   }
   return true;
 }
@@ -147,7 +158,8 @@ export function parseVirtualName(name: unknown): CtpVirtualName | undefined {
  * @internal
  */
 export function virtualParts(name: unknown): Readonly<CtpVirtualName> | undefined {
-  if (typeof name !== 'string' || name.length > MAX_NODE_NAME_LENGTH + MAX_ROUTER_ID_LENGTH + 13) return undefined;
+  if (typeof name !== 'string' || name.length > MAX_NODE_NAME_LENGTH + MAX_ROUTER_ID_LENGTH + 13)
+    return undefined;
   let v = parsedVirtual.get(name);
   if (v === undefined) {
     const parsed = parseVirtualUncached(name);
@@ -186,7 +198,11 @@ export function isValidAdvertName(name: unknown, controlFree = false): name is s
   if (typeof name !== 'string') return false;
   if (isReservedName(name)) return parseVirtualName(name) !== undefined;
   // isValidPlainNodeName, knowing the name is not reserved (adverts list many names).
-  return name.length >= 1 && name.length <= MAX_NODE_NAME_LENGTH && (controlFree || !hasControlChar(name));
+  return (
+    name.length >= 1 &&
+    name.length <= MAX_NODE_NAME_LENGTH &&
+    (controlFree || !hasControlChar(name))
+  );
 }
 
 /** The virtual node that stands for `routerId`'s registration of `type` on `node`. */

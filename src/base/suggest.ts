@@ -13,7 +13,13 @@ export function levenshtein(a: string, b: string): number {
     const row = [i];
     for (let j = 1; j <= b.length; j++) {
       const cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
-      row.push(Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + cost));
+      row.push(
+        Math.min(
+          (prev[j] as number) + 1,
+          (row[j - 1] as number) + 1,
+          (prev[j - 1] as number) + cost,
+        ),
+      );
     }
     prev = row;
   }
@@ -35,7 +41,11 @@ export function closest(given: string, known: Iterable<string>): string | undefi
     const n = name.toLowerCase();
     if (n === g) return name;
     const d = levenshtein(g, n);
-    const within = d <= (Math.min(g.length, n.length) <= 3 ? 1 : Math.max(2, Math.floor(Math.max(g.length, n.length) / 3)));
+    const within =
+      d <=
+      (Math.min(g.length, n.length) <= 3
+        ? 1
+        : Math.max(2, Math.floor(Math.max(g.length, n.length) / 3)));
     const prefix = Math.min(g.length, n.length) >= 4 && (n.startsWith(g) || g.startsWith(n));
     if (!within && !prefix) continue;
     // A prefix match ranks after every match within the distance.
@@ -49,7 +59,11 @@ export function closest(given: string, known: Iterable<string>): string | undefi
 }
 
 /** `'; did you mean `x`?'` for the closest known name (`format` writes it), or `''`. */
-export function didYouMean(given: string, known: Iterable<string>, format: (name: string) => string = (n) => n): string {
+export function didYouMean(
+  given: string,
+  known: Iterable<string>,
+  format: (name: string) => string = (n) => n,
+): string {
   const hit = closest(given, known);
   return hit === undefined ? '' : `; did you mean \`${format(hit)}\`?`;
 }
@@ -59,9 +73,19 @@ export function didYouMean(given: string, known: Iterable<string>, format: (name
  * (``Unknown option `responseTimeout` of CtpRouter; did you mean `responseTimeoutMs`?``).
  * `path` prefixes nested keys (`'reconnect.'`).
  */
-export function checkOptionKeys(options: object, known: readonly string[], owner: string, path = ''): void {
+export function checkOptionKeys(
+  options: object,
+  known: readonly string[],
+  owner: string,
+  path = '',
+): void {
   for (const key of Object.keys(options)) {
-    if (!known.includes(key)) throw unknownOptionError(`${path}${key}`, owner, didYouMean(key, known, (n) => `${path}${n}`));
+    if (!known.includes(key))
+      throw unknownOptionError(
+        `${path}${key}`,
+        owner,
+        didYouMean(key, known, (n) => `${path}${n}`),
+      );
   }
 }
 

@@ -9,7 +9,15 @@
 import type { CtpReceivedCallback } from '../base/callbacks.js';
 import { checkNode } from '../base/checks.js';
 import { CtpTimers, type CtpClock } from '../base/clock.js';
-import { resultOf, ReturnCode, type CtpEvent, type CtpRegister, type CtpRequestMessage, type CtpResponse, type CtpResult } from '../base/messages.js';
+import {
+  resultOf,
+  ReturnCode,
+  type CtpEvent,
+  type CtpRegister,
+  type CtpRequestMessage,
+  type CtpResponse,
+  type CtpResult,
+} from '../base/messages.js';
 import { virtualName, type CtpRegistrationType } from '../base/names.js';
 import type { CtpEmit, CtpLostEvent, CtpTimeoutEvent } from '../events.js';
 import type { CtpLinkState, CtpTableListener } from '../link-state/link-state.js';
@@ -21,7 +29,12 @@ import { CtpEventStreams, type CtpEventStream, type CtpEventsOptions } from './e
 import type { CtpPendingMap } from './pending.js';
 import { CtpPersistence, type CtpPersistenceHooks, type CtpRegisterOptions } from './persistent.js';
 import { CtpRegistrant, type CtpRegistrantHooks, type CtpRegistrantOptions } from './registrant.js';
-import { CtpRequests, type CtpRequestHooks, type CtpRequestSpec, type CtpRunOptions } from './requests.js';
+import {
+  CtpRequests,
+  type CtpRequestHooks,
+  type CtpRequestSpec,
+  type CtpRunOptions,
+} from './requests.js';
 import { CtpNodeWaits, type CtpWaitForNodeOptions } from './wait-node.js';
 
 /** The host role as the caller sees it: who controls a local node. */
@@ -36,7 +49,12 @@ export interface CtpCallerOptions extends CtpRegistrantOptions {
 }
 
 export class CtpCaller<P>
-  implements CtpCallerDoor<P>, CtpTableListener, CtpRegistrantHooks, CtpRequestHooks, CtpPersistenceHooks
+  implements
+    CtpCallerDoor<P>,
+    CtpTableListener,
+    CtpRegistrantHooks,
+    CtpRequestHooks,
+    CtpPersistenceHooks
 {
   readonly requests: CtpRequests;
   readonly registrant: CtpRegistrant<P>;
@@ -57,7 +75,15 @@ export class CtpCaller<P>
   ) {
     const clock = opts.clock;
     this.requests = new CtpRequests(pending, clock, this);
-    this.registrant = new CtpRegistrant(links.table, links.routing, new CtpTimers(clock), opts, this, this.emit, report);
+    this.registrant = new CtpRegistrant(
+      links.table,
+      links.routing,
+      new CtpTimers(clock),
+      opts,
+      this,
+      this.emit,
+      report,
+    );
     this.persistence = new CtpPersistence(new CtpTimers(clock), this, report);
     this.waits = new CtpNodeWaits(new CtpTimers(clock), links.table);
   }
@@ -76,7 +102,12 @@ export class CtpCaller<P>
   }
 
   /** A plain `register` (persistence renews through it); `persistent`: keep it (persistent.ts). */
-  register(node: string, type: CtpRegistrationType, o?: CtpRunOptions, opts?: CtpRegisterOptions): Promise<CtpResult> {
+  register(
+    node: string,
+    type: CtpRegistrationType,
+    o?: CtpRunOptions,
+    opts?: CtpRegisterOptions,
+  ): Promise<CtpResult> {
     const run = o ?? resolveRequestOptions(undefined, this.opts.responseTimeoutMs);
     const r = this.requests.run(this.registrant.register(node, type, run.idleTimeoutMs), run);
     if (opts?.persistent !== true) return r;
@@ -119,7 +150,10 @@ export class CtpCaller<P>
     if (delta.touched > 0 || delta.gained.length > 0 || delta.lost.length > 0) {
       // PROTOCOL.md section 5: pending requests whose node is no longer
       // advertised by the router they were addressed to resolve at once.
-      if (this.pending.size > 0) this.pending.failWhere((e) => !table.advertises(e.to, e.node), { code: ReturnCode.NODE_UNFOUND });
+      if (this.pending.size > 0)
+        this.pending.failWhere((e) => !table.advertises(e.to, e.node), {
+          code: ReturnCode.NODE_UNFOUND,
+        });
       this.registrant.onTableChange();
       this.persistence.onTableChange();
     }

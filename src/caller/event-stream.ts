@@ -77,7 +77,8 @@ export class CtpEventStream implements AsyncIterableIterator<CtpEvent> {
       return Promise.resolve({ value, done: false });
     }
     if (this.ended) return Promise.resolve({ value: undefined, done: true });
-    if (this.waiter !== undefined) return Promise.reject(new Error('`next()` called again before the previous one resolved'));
+    if (this.waiter !== undefined)
+      return Promise.reject(new Error('`next()` called again before the previous one resolved'));
     return new Promise((resolve) => (this.waiter = resolve));
   }
 
@@ -112,11 +113,14 @@ export class CtpEventStreams {
 
   /** Open a stream (arguments checked: `CtpArgumentError`). */
   open(node: string | undefined, opts: CtpEventsOptions | undefined): CtpEventStream {
-    if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw argumentError('opts', 'an object', opts);
+    if (opts !== undefined && (typeof opts !== 'object' || opts === null))
+      throw argumentError('opts', 'an object', opts);
     const signal = opts?.signal;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) throw argumentError('opts.signal', 'an AbortSignal', signal);
+    if (signal !== undefined && !(signal instanceof AbortSignal))
+      throw argumentError('opts.signal', 'an AbortSignal', signal);
     const size = opts?.bufferSize ?? DEFAULT_EVENT_BUFFER;
-    if (typeof size !== 'number' || !Number.isInteger(size) || size < 1) throw argumentError('opts.bufferSize', 'a positive integer', size);
+    if (typeof size !== 'number' || !Number.isInteger(size) || size < 1)
+      throw argumentError('opts.bufferSize', 'a positive integer', size);
     const s = new CtpEventStream(node, size, signal, (x) => this.streams.delete(x));
     if (signal?.aborted === true) s.end();
     else this.streams.add(s);

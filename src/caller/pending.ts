@@ -74,8 +74,10 @@ class Slot implements CtpSlotHold {
   }
 }
 
-
-const TIMED_OUT: CtpResult & { timedOut?: boolean } = Object.freeze({ code: ReturnCode.TIMEOUT, timedOut: true });
+const TIMED_OUT: CtpResult & { timedOut?: boolean } = Object.freeze({
+  code: ReturnCode.TIMEOUT,
+  timedOut: true,
+});
 
 /**
  * What the waiter does when its wait ends, run synchronously before the
@@ -199,13 +201,17 @@ export class CtpPendingMap {
   // One timer for every request's timeout instead of one per request (deadline-sweep.ts).
   private readonly deadlines: CtpDeadlineSweep;
   // p-timeout's timers on the queued path come from the same clock.
-  private readonly customTimers: { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout };
+  private readonly customTimers: {
+    setTimeout: typeof setTimeout;
+    clearTimeout: typeof clearTimeout;
+  };
 
   /** `clock`: where `now` and the one sweep timer come from (the router's clock seam). */
   constructor(readonly clock: CtpClock = systemClock) {
     this.deadlines = new CtpDeadlineSweep(clock);
     this.customTimers = {
-      setTimeout: ((fn: () => void, ms: number) => clock.setTimeout(fn, ms)) as unknown as typeof setTimeout,
+      setTimeout: ((fn: () => void, ms: number) =>
+        clock.setTimeout(fn, ms)) as unknown as typeof setTimeout,
       clearTimeout: ((h: unknown) => {
         if (h !== undefined) clock.clearTimeout(h);
       }) as typeof clearTimeout,
@@ -253,7 +259,11 @@ export class CtpPendingMap {
    * honours its signal. The uncontended path above needs neither (p-timeout
    * builds an Error with a stack per call: ~20 µs, BENCHMARKS.md).
    */
-  private async queueFor(node: string, slot: Slot, opts: CtpSlotOptions): Promise<CtpSlotReleaser | CtpSlotRefusal> {
+  private async queueFor(
+    node: string,
+    slot: Slot,
+    opts: CtpSlotOptions,
+  ): Promise<CtpSlotReleaser | CtpSlotRefusal> {
     const { signal } = opts;
     if (signal?.aborted) throw signal.reason;
     if (slot.mutex === undefined) {
@@ -271,7 +281,10 @@ export class CtpPendingMap {
       release = await pTimeout(turn, {
         milliseconds: remaining,
         customTimers: this.customTimers,
-        signal: signal === undefined ? this.closing.signal : AbortSignal.any([signal, this.closing.signal]),
+        signal:
+          signal === undefined
+            ? this.closing.signal
+            : AbortSignal.any([signal, this.closing.signal]),
         fallback: () => undefined as unknown as MutexInterface.Releaser,
       });
     } catch (err) {
@@ -301,7 +314,8 @@ export class CtpPendingMap {
   /** Release the slot's mutex; the slot is free when nobody else waits for it. */
   private handOver(node: string, slot: Slot, release: MutexInterface.Releaser): void {
     release();
-    if (slot.mutex !== undefined && !slot.mutex.isLocked() && this.slots.get(node) === slot) this.slots.delete(node);
+    if (slot.mutex !== undefined && !slot.mutex.isLocked() && this.slots.get(node) === slot)
+      this.slots.delete(node);
   }
 
   /**

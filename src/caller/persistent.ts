@@ -61,7 +61,15 @@ export class CtpPersistence<P> {
   /** A persistent `register` succeeded: keep it. */
   keep(node: string, type: CtpRegistrationType): void {
     const k = key(node, type);
-    if (!this.entries.has(k)) this.entries.set(k, { node, type, tries: 0, timer: undefined, inFlight: false, retrying: false });
+    if (!this.entries.has(k))
+      this.entries.set(k, {
+        node,
+        type,
+        tries: 0,
+        timer: undefined,
+        inFlight: false,
+        retrying: false,
+      });
   }
 
   /** `unregister(node, type)`: stop keeping it. */
@@ -90,7 +98,8 @@ export class CtpPersistence<P> {
   onTableChange(): void {
     if (this.entries.size === 0) return;
     for (const e of this.entries.values()) {
-      if (!e.retrying || e.inFlight || e.timer === undefined || !this.hooks.reachable(e.node)) continue;
+      if (!e.retrying || e.inFlight || e.timer === undefined || !this.hooks.reachable(e.node))
+        continue;
       e.timer = this.timers.clear(e.timer);
       this.attempt(e);
     }
@@ -158,5 +167,6 @@ export interface CtpRegisterOptions extends CtpRequestOptions {
 /** `persistent` must be a boolean when given. */
 export function checkPersistent(opts: CtpRegisterOptions | undefined): void {
   const v = opts?.persistent;
-  if (v !== undefined && typeof v !== 'boolean') throw argumentError('opts.persistent', 'a boolean', v);
+  if (v !== undefined && typeof v !== 'boolean')
+    throw argumentError('opts.persistent', 'a boolean', v);
 }

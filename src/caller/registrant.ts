@@ -117,14 +117,20 @@ export class CtpRegistrant<P> {
       check: () => {
         const owner = this.table.ownerOf(node);
         if (owner === undefined) return { code: ReturnCode.NODE_UNFOUND };
-        if (this.table.hostsOf(node).length > 1) return { code: ReturnCode.ERROR, reason: 'conflict' };
+        if (this.table.hostsOf(node).length > 1)
+          return { code: ReturnCode.ERROR, reason: 'conflict' };
         if (this.regs.has(virtual)) return { code: ReturnCode.ALREADY_ASSIGNED };
-        if (type === 'controller' && this.table.hasLocal(node) && this.hooks.hostedController(node) !== undefined)
+        if (
+          type === 'controller' &&
+          this.table.hasLocal(node) &&
+          this.hooks.hostedController(node) !== undefined
+        )
           return { code: ReturnCode.ALREADY_ASSIGNED };
         return owner;
       },
       plan: (to, id) => {
-        if (!this.hooks.addVirtual(virtual)) return { code: ReturnCode.ERROR, reason: 'too-many-nodes' };
+        if (!this.hooks.addVirtual(virtual))
+          return { code: ReturnCode.ERROR, reason: 'too-many-nodes' };
         const msg: CtpRegister = { v: 1, t: 'REGISTER', id, to, node, [type]: virtual };
         if (type === 'controller' && idleTimeoutMs !== undefined) msg.idleTimeoutMs = idleTimeoutMs;
         this.hooks.claim?.(msg);
@@ -134,8 +140,19 @@ export class CtpRegistrant<P> {
             const early = this.early.get(virtual);
             this.early.delete(virtual);
             this.unrecorded.delete(virtual);
-            if (r.code !== ReturnCode.SUCCESS || this.hooks.closed()) return this.hooks.removeVirtual(virtual);
-            const reg: CtpOwnRegistration = { node, type, virtual, host: to, gap: false, lostTimer: undefined, refreshId: undefined, refreshTimer: undefined, refreshTries: 0 };
+            if (r.code !== ReturnCode.SUCCESS || this.hooks.closed())
+              return this.hooks.removeVirtual(virtual);
+            const reg: CtpOwnRegistration = {
+              node,
+              type,
+              virtual,
+              host: to,
+              gap: false,
+              lostTimer: undefined,
+              refreshId: undefined,
+              refreshTimer: undefined,
+              refreshTries: 0,
+            };
             this.regs.set(virtual, reg);
             if (type === 'controller') this.controllers.set(node, reg);
             if (type === 'controller') this.watchIdle(reg, idleTimeoutMs, r.content);
@@ -170,7 +187,8 @@ export class CtpRegistrant<P> {
         done: (r) => {
           const reg = this.regs.get(virtual);
           if (reg === undefined) return;
-          if (r.code === ReturnCode.NOT_ASSIGNED || r.code === ReturnCode.ALREADY_ASSIGNED) this.lose(reg, 'refused', r.code);
+          if (r.code === ReturnCode.NOT_ASSIGNED || r.code === ReturnCode.ALREADY_ASSIGNED)
+            this.lose(reg, 'refused', r.code);
           else this.forget(reg, r.code);
         },
         aborted: () => {
@@ -195,9 +213,14 @@ export class CtpRegistrant<P> {
   }
 
   /** Issue 10: the idle timeout the host applied (its answer's content) or the one asked for. */
-  private watchIdle(reg: CtpOwnRegistration, requested: number | undefined, content: unknown): void {
+  private watchIdle(
+    reg: CtpOwnRegistration,
+    requested: number | undefined,
+    content: unknown,
+  ): void {
     const applied = (content as { idleTimeoutMs?: unknown } | undefined)?.idleTimeoutMs;
-    const ms = Number.isSafeInteger(applied) && (applied as number) > 0 ? (applied as number) : requested;
+    const ms =
+      Number.isSafeInteger(applied) && (applied as number) > 0 ? (applied as number) : requested;
     if (requested !== undefined) reg.idleTimeoutMs = requested;
     this.idle.watch(reg.virtual, ms);
   }
@@ -216,7 +239,9 @@ export class CtpRegistrant<P> {
 
   /** Is `node` known for a request? Bound to its host when this router holds a registration. */
   private nodeKnownFor(node: string, reg: CtpOwnRegistration | undefined): boolean {
-    return reg === undefined ? this.table.isReachableName(node) : this.table.advertises(reg.host, node);
+    return reg === undefined
+      ? this.table.isReachableName(node)
+      : this.table.advertises(reg.host, node);
   }
 
   // ---- inbound --------------------------------------------------------------
@@ -227,7 +252,12 @@ export class CtpRegistrant<P> {
     if (reg !== undefined && msg.re !== undefined && reg.refreshId === msg.re) {
       // NODE_UNFOUND (a router on the way had no route yet) and the like did
       // not reach the host: the retry timer sends the refresh again.
-      if (msg.code !== ReturnCode.SUCCESS && msg.code !== ReturnCode.NOT_ASSIGNED && msg.code !== ReturnCode.ALREADY_ASSIGNED) return;
+      if (
+        msg.code !== ReturnCode.SUCCESS &&
+        msg.code !== ReturnCode.NOT_ASSIGNED &&
+        msg.code !== ReturnCode.ALREADY_ASSIGNED
+      )
+        return;
       reg.refreshId = undefined;
       reg.refreshTimer = this.timers.clear(reg.refreshTimer);
       // PROTOCOL.md section 5: a refresh refused ends the registration; no answer changes nothing.
@@ -248,11 +278,21 @@ export class CtpRegistrant<P> {
       return;
     }
     // Issue 10: the host released this controller for idleness (host.ts, idleRelease).
-    if (reg?.type === 'controller' && msg.re === undefined && msg.code === ReturnCode.NOT_ASSIGNED && msg.reason === 'idle' && (msg.content as { host?: unknown } | undefined)?.host === reg.host)
+    if (
+      reg?.type === 'controller' &&
+      msg.re === undefined &&
+      msg.code === ReturnCode.NOT_ASSIGNED &&
+      msg.reason === 'idle' &&
+      (msg.content as { host?: unknown } | undefined)?.host === reg.host
+    )
       return this.lose(reg, 'idle', msg.code);
     // A release notice for a registration this router no longer (or not yet) holds: nothing to do —
     // unless its REGISTER's answer came in the same burst and is not recorded yet (found by the simulator, seed 1865).
-    if (reg === undefined && msg.re === undefined && (msg.reason === 'released' || msg.reason === 'idle')) {
+    if (
+      reg === undefined &&
+      msg.re === undefined &&
+      (msg.reason === 'released' || msg.reason === 'idle')
+    ) {
       if (this.unrecorded.has(msg.controller)) this.early.set(msg.controller, msg);
       return;
     }
@@ -261,14 +301,21 @@ export class CtpRegistrant<P> {
 
   /** A RESPONSE settled a request in flight: a REGISTER's SUCCESS is recorded only in its continuation. */
   answered(msg: CtpResponse): void {
-    if (msg.code === ReturnCode.SUCCESS && !this.regs.has(msg.controller) && this.table.hasLocal(msg.controller))
+    if (
+      msg.code === ReturnCode.SUCCESS &&
+      !this.regs.has(msg.controller) &&
+      this.table.hasLocal(msg.controller)
+    )
       this.unrecorded.add(msg.controller);
   }
 
   event(msg: CtpEvent): void {
     try {
       const r = this.hooks.event(msg);
-      if (isThenable(r)) r.then(undefined, (err: unknown) => this.report.error(new CtpCallbackError('onReceived', err)));
+      if (isThenable(r))
+        r.then(undefined, (err: unknown) =>
+          this.report.error(new CtpCallbackError('onReceived', err)),
+        );
     } catch (err) {
       this.report.error(new CtpCallbackError('onReceived', err));
     }
@@ -278,7 +325,8 @@ export class CtpRegistrant<P> {
 
   /** The table changed: re-evaluate every registration (leases, moves, refreshes). */
   onTableChange(): void {
-    for (const reg of [...this.regs.values()]) if (this.regs.get(reg.virtual) === reg) this.evaluate(reg);
+    for (const reg of [...this.regs.values()])
+      if (this.regs.get(reg.virtual) === reg) this.evaluate(reg);
   }
 
   private evaluate(reg: CtpOwnRegistration): void {
@@ -297,7 +345,8 @@ export class CtpRegistrant<P> {
     reg.refreshTimer = this.timers.clear(reg.refreshTimer);
     reg.lostTimer = this.timers.set(() => {
       reg.lostTimer = undefined;
-      if (this.regs.get(reg.virtual) === reg && !this.table.advertises(reg.host, reg.node)) this.lose(reg, 'unreachable');
+      if (this.regs.get(reg.virtual) === reg && !this.table.advertises(reg.host, reg.node))
+        this.lose(reg, 'unreachable');
     }, this.opts.leaseGraceMs);
   }
 
@@ -319,14 +368,31 @@ export class CtpRegistrant<P> {
    */
   private sendRefreshFrame(reg: CtpOwnRegistration, id: number): void {
     this.timers.clear(reg.refreshTimer);
-    reg.refreshTimer = this.timers.set(() => {
-      reg.refreshTimer = undefined;
-      if (this.hooks.closed() || this.regs.get(reg.virtual) !== reg || reg.refreshId !== id || reg.gap) return;
-      reg.refreshTries++;
-      if (reg.refreshTries >= REFRESH_TRIES) return this.lose(reg, 'unreachable');
-      this.sendRefreshFrame(reg, id);
-    }, Math.max(REFRESH_RETRY_MIN_MS, this.opts.registrationWaitMs));
-    const msg: CtpRegister = { v: 1, t: 'REGISTER', id, to: reg.host, node: reg.node, [reg.type]: reg.virtual, refresh: true };
+    reg.refreshTimer = this.timers.set(
+      () => {
+        reg.refreshTimer = undefined;
+        if (
+          this.hooks.closed() ||
+          this.regs.get(reg.virtual) !== reg ||
+          reg.refreshId !== id ||
+          reg.gap
+        )
+          return;
+        reg.refreshTries++;
+        if (reg.refreshTries >= REFRESH_TRIES) return this.lose(reg, 'unreachable');
+        this.sendRefreshFrame(reg, id);
+      },
+      Math.max(REFRESH_RETRY_MIN_MS, this.opts.registrationWaitMs),
+    );
+    const msg: CtpRegister = {
+      v: 1,
+      t: 'REGISTER',
+      id,
+      to: reg.host,
+      node: reg.node,
+      [reg.type]: reg.virtual,
+      refresh: true,
+    };
     if (reg.idleTimeoutMs !== undefined) msg.idleTimeoutMs = reg.idleTimeoutMs;
     this.hooks.claim?.(msg);
     debug('%s refreshes %s (id %d)', this.table.id, reg.virtual, id);
@@ -337,13 +403,23 @@ export class CtpRegistrant<P> {
 
   private forget(reg: CtpOwnRegistration, code: ReturnCode | undefined): void {
     this.remove(reg);
-    this.emit('unregistered', code === undefined ? { node: reg.node, type: reg.type } : { node: reg.node, type: reg.type, code });
+    this.emit(
+      'unregistered',
+      code === undefined
+        ? { node: reg.node, type: reg.type }
+        : { node: reg.node, type: reg.type, code },
+    );
   }
 
   private lose(reg: CtpOwnRegistration, reason: CtpLostEvent['reason'], code?: ReturnCode): void {
     this.remove(reg);
     debug('%s lost %s (%s)', this.table.id, reg.virtual, reason);
-    this.emit('lost', code === undefined ? { node: reg.node, type: reg.type, reason } : { node: reg.node, type: reg.type, reason, code });
+    this.emit(
+      'lost',
+      code === undefined
+        ? { node: reg.node, type: reg.type, reason }
+        : { node: reg.node, type: reg.type, reason, code },
+    );
   }
 
   private remove(reg: CtpOwnRegistration): void {
@@ -398,7 +474,17 @@ class ControlRequest<P> implements CtpRequestSpec, CtpRequestPlan {
         ? { v: 1, t, id, to, node, controller, app, content: payload, ttl: 0 }
         : payload === undefined
           ? { v: 1, t, id, to, node, controller, app, ttl: 0 }
-          : { v: 1, t, id, to, node, controller, app, optionals: payload as Record<string, unknown>, ttl: 0 };
+          : {
+              v: 1,
+              t,
+              id,
+              to,
+              node,
+              controller,
+              app,
+              optionals: payload as Record<string, unknown>,
+              ttl: 0,
+            };
     return this;
   }
 

@@ -78,20 +78,32 @@ export class CtpRequests {
     const deadline = now + o.timeoutMs;
     const to = spec.check();
     if (typeof to !== 'string') {
-      if (debug.enabled) debug('%s %s answered without sending: %s%s', spec.op, spec.node, to.code, to.reason !== undefined ? ` (${to.reason})` : '');
+      if (debug.enabled)
+        debug(
+          '%s %s answered without sending: %s%s',
+          spec.op,
+          spec.node,
+          to.code,
+          to.reason !== undefined ? ` (${to.reason})` : '',
+        );
       return Promise.resolve(to);
     }
     const slot = this.pending.tryHold(spec.node);
     if (slot !== undefined) return this.planned(spec, o, deadline, to, slot, now);
     if (!o.queue) {
-      if (debug.enabled) debug('%s %s: IN_PROGRESS (a request for the node is in flight)', spec.op, spec.node);
+      if (debug.enabled)
+        debug('%s %s: IN_PROGRESS (a request for the node is in flight)', spec.op, spec.node);
       return Promise.resolve({ code: ReturnCode.IN_PROGRESS });
     }
     return this.queued(spec, o, deadline);
   }
 
   /** `queue: true` on a busy node: wait for the slot, then check again. */
-  private async queued(spec: CtpRequestSpec, o: CtpRunOptions, deadline: number): Promise<CtpResult> {
+  private async queued(
+    spec: CtpRequestSpec,
+    o: CtpRunOptions,
+    deadline: number,
+  ): Promise<CtpResult> {
     const slot = await this.pending.acquire(spec.node, { signal: o.signal, deadline });
     if (typeof slot !== 'function') {
       if (slot.timedOut) {
@@ -115,7 +127,14 @@ export class CtpRequests {
   }
 
   /** With the slot held: plan, then exchange or answer at once. `now`: the clock, read a moment ago. */
-  private planned(spec: CtpRequestSpec, o: CtpRunOptions, deadline: number, to: string, slot: CtpSlotHold, now: number): Promise<CtpResult> {
+  private planned(
+    spec: CtpRequestSpec,
+    o: CtpRunOptions,
+    deadline: number,
+    to: string,
+    slot: CtpSlotHold,
+    now: number,
+  ): Promise<CtpResult> {
     let plan: CtpResult | CtpRequestPlan;
     try {
       plan = spec.plan(to, this.nextId());
@@ -131,15 +150,41 @@ export class CtpRequests {
   }
 
   /** Send the request and wait for its answer; the plan acts on the outcome; the slot is released. */
-  private exchange(spec: CtpRequestSpec, o: CtpRunOptions, deadline: number, to: string, plan: CtpRequestPlan, slot: CtpSlotHold, now: number): Promise<CtpResult> {
+  private exchange(
+    spec: CtpRequestSpec,
+    o: CtpRunOptions,
+    deadline: number,
+    to: string,
+    plan: CtpRequestPlan,
+    slot: CtpSlotHold,
+    now: number,
+  ): Promise<CtpResult> {
     const { msg } = plan;
     const remaining = deadline - now;
     // Issue 10: a control request carries the caller's remaining time (`ttl`, deadline.ts).
-    if (msg.t === 'START' || msg.t === 'STOP' || msg.t === 'COMMAND') msg.ttl = Math.max(0, Math.floor(remaining));
+    if (msg.t === 'START' || msg.t === 'STOP' || msg.t === 'COMMAND')
+      msg.ttl = Math.max(0, Math.floor(remaining));
     const tracing = debug.enabled;
-    if (tracing) debug('%s %s %s id=%d to=%s: waiting up to %d ms', requesterOf(msg), spec.op, spec.node, msg.id, to, Math.max(0, remaining));
-    const outcome = new Exchange(spec, plan, slot, this.hooks, to, tracing ? this.clock : undefined);
-    if (remaining <= 0) return Promise.resolve(outcome.settled({ code: ReturnCode.TIMEOUT, timedOut: true }));
+    if (tracing)
+      debug(
+        '%s %s %s id=%d to=%s: waiting up to %d ms',
+        requesterOf(msg),
+        spec.op,
+        spec.node,
+        msg.id,
+        to,
+        Math.max(0, remaining),
+      );
+    const outcome = new Exchange(
+      spec,
+      plan,
+      slot,
+      this.hooks,
+      to,
+      tracing ? this.clock : undefined,
+    );
+    if (remaining <= 0)
+      return Promise.resolve(outcome.settled({ code: ReturnCode.TIMEOUT, timedOut: true }));
     // The exchange is the entry too, and sends the request once it is registered (`send`).
     return this.pending.wait(outcome, remaining, o.signal, undefined, outcome, now);
   }
@@ -183,8 +228,19 @@ class Exchange implements CtpWaitOutcome, Omit<CtpPendingEntry, 'resolve'> {
       const { node, op } = this.spec;
       const msg = this.plan.msg;
       if (debug.enabled) {
-        const how = result.timedOut ? 'timed out' : `-> ${result.code}${result.reason !== undefined ? ` (${result.reason})` : ''}`;
-        debug('%s %s %s id=%d to=%s %s after %d ms', requesterOf(msg), op, node, msg.id, this.to, how, (this.clock?.now() ?? 0) - this.started);
+        const how = result.timedOut
+          ? 'timed out'
+          : `-> ${result.code}${result.reason !== undefined ? ` (${result.reason})` : ''}`;
+        debug(
+          '%s %s %s id=%d to=%s %s after %d ms',
+          requesterOf(msg),
+          op,
+          node,
+          msg.id,
+          this.to,
+          how,
+          (this.clock?.now() ?? 0) - this.started,
+        );
       }
       if (result.timedOut) this.hooks.timedOut({ node, op, id: msg.id });
       const out: CtpResult = { code: result.code };
@@ -198,7 +254,15 @@ class Exchange implements CtpWaitOutcome, Omit<CtpPendingEntry, 'resolve'> {
   }
 
   failed(): void {
-    if (debug.enabled) debug('%s %s %s id=%d to=%s aborted', requesterOf(this.plan.msg), this.spec.op, this.spec.node, this.plan.msg.id, this.to);
+    if (debug.enabled)
+      debug(
+        '%s %s %s id=%d to=%s aborted',
+        requesterOf(this.plan.msg),
+        this.spec.op,
+        this.spec.node,
+        this.plan.msg.id,
+        this.to,
+      );
     try {
       if (this.plan.aborted !== undefined) this.plan.aborted();
       else this.plan.done({ code: ReturnCode.ERROR, reason: 'aborted' });

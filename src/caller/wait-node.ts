@@ -36,11 +36,16 @@ export class CtpNodeWaits {
   /** Wait for `node` (arguments checked synchronously: `CtpArgumentError`). */
   wait(node: string, opts: CtpWaitForNodeOptions | undefined): Promise<void> {
     checkNode(node);
-    if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw argumentError('opts', 'an object', opts);
+    if (opts !== undefined && (typeof opts !== 'object' || opts === null))
+      throw argumentError('opts', 'an object', opts);
     const { timeoutMs, signal } = opts ?? {};
-    if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || timeoutMs > MAX_TIMER_MS))
+    if (
+      timeoutMs !== undefined &&
+      (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || timeoutMs > MAX_TIMER_MS)
+    )
       throw argumentError('opts.timeoutMs', 'a number of milliseconds', timeoutMs);
-    if (signal !== undefined && !(signal instanceof AbortSignal)) throw argumentError('opts.signal', 'an AbortSignal', signal);
+    if (signal !== undefined && !(signal instanceof AbortSignal))
+      throw argumentError('opts.signal', 'an AbortSignal', signal);
     if (signal?.aborted === true) return Promise.reject(signal.reason);
     if (this.names.isReachableName(node)) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
@@ -58,7 +63,16 @@ export class CtpNodeWaits {
       };
       const onAbort = (): void => w.reject(signal?.reason);
       signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeoutMs !== undefined) timer = this.timers.set(() => w.reject(new CtpTimeoutError(`node ${JSON.stringify(node)} not reachable within ${timeoutMs} ms`)), timeoutMs);
+      if (timeoutMs !== undefined)
+        timer = this.timers.set(
+          () =>
+            w.reject(
+              new CtpTimeoutError(
+                `node ${JSON.stringify(node)} not reachable within ${timeoutMs} ms`,
+              ),
+            ),
+          timeoutMs,
+        );
       let set = this.waiters.get(node);
       if (set === undefined) this.waiters.set(node, (set = new Set()));
       set.add(w);
@@ -68,12 +82,14 @@ export class CtpNodeWaits {
   /** The table changed: resolve the waiters of nodes now reachable. */
   check(): void {
     if (this.waiters.size === 0) return;
-    for (const [node, set] of [...this.waiters]) if (this.names.isReachableName(node)) for (const w of [...set]) w.resolve();
+    for (const [node, set] of [...this.waiters])
+      if (this.names.isReachableName(node)) for (const w of [...set]) w.resolve();
   }
 
   /** The router closes: every waiter rejects with `CtpClosedError`. */
   close(): void {
-    for (const set of [...this.waiters.values()]) for (const w of [...set]) w.reject(new CtpClosedError());
+    for (const set of [...this.waiters.values()])
+      for (const w of [...set]) w.reject(new CtpClosedError());
     this.timers.clearAll();
   }
 }

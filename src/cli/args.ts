@@ -33,7 +33,11 @@ export interface ParsedArgs {
 }
 
 /** Parse `argv` against `spec`; throws `UsageError` on an unknown option (with a "did you mean") or a missing value. */
-export function parseArgs(argv: readonly string[], spec: Record<string, OptionSpec>, command: string): ParsedArgs {
+export function parseArgs(
+  argv: readonly string[],
+  spec: Record<string, OptionSpec>,
+  command: string,
+): ParsedArgs {
   const options: ParsedArgs['options'] = {};
   const groups: string[][] = [[]];
   for (let i = 0; i < argv.length; i++) {
@@ -53,7 +57,11 @@ export function parseArgs(argv: readonly string[], spec: Record<string, OptionSp
     const eq = arg.indexOf('=');
     const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
     const s = spec[name];
-    if (s === undefined) throw new UsageError(`unknown option \`--${name}\`${didYouMean(name, Object.keys(spec), (n) => `--${n}`)}`, command);
+    if (s === undefined)
+      throw new UsageError(
+        `unknown option \`--${name}\`${didYouMean(name, Object.keys(spec), (n) => `--${n}`)}`,
+        command,
+      );
     let value: string | boolean;
     if (s.type === 'boolean') {
       if (eq >= 0) throw new UsageError(`option \`--${name}\` takes no value`, command);
@@ -61,7 +69,8 @@ export function parseArgs(argv: readonly string[], spec: Record<string, OptionSp
     } else if (eq >= 0) value = arg.slice(eq + 1);
     else {
       const next = argv[i + 1];
-      if (next === undefined || (next.startsWith('--') && next.length > 2)) throw new UsageError(`option \`--${name}\` needs a value`, command);
+      if (next === undefined || (next.startsWith('--') && next.length > 2))
+        throw new UsageError(`option \`--${name}\` needs a value`, command);
       value = next;
       i++;
     }
@@ -70,7 +79,8 @@ export function parseArgs(argv: readonly string[], spec: Record<string, OptionSp
       list.push(value as string);
       options[name] = list;
     } else {
-      if (options[name] !== undefined) throw new UsageError(`option \`--${name}\` given twice`, command);
+      if (options[name] !== undefined)
+        throw new UsageError(`option \`--${name}\` given twice`, command);
       options[name] = value;
     }
   }
@@ -83,11 +93,20 @@ export interface CliTarget extends TcpAddress {
 }
 
 /** `HOST:PORT` (and for `--connect`, `ID@HOST:PORT`), or a usage error naming the option. */
-export function addressArg(text: string, option: string, command: string, allowZero = false): CliTarget {
+export function addressArg(
+  text: string,
+  option: string,
+  command: string,
+  allowZero = false,
+): CliTarget {
   const target = option === 'connect' && text.includes('@') ? parseTarget(text) : undefined;
   if (target?.id !== undefined) return { ...target.address, id: target.id };
   const a = parseAddress(text, allowZero);
-  if (a === undefined) throw new UsageError(`bad address for \`--${option}\`: \`${text}\` (expected HOST:PORT, e.g. 127.0.0.1:7000)`, command);
+  if (a === undefined)
+    throw new UsageError(
+      `bad address for \`--${option}\`: \`${text}\` (expected HOST:PORT, e.g. 127.0.0.1:7000)`,
+      command,
+    );
   return a;
 }
 
@@ -97,10 +116,24 @@ export function formatTarget(t: CliTarget): string {
 }
 
 /** A non-negative integer option (milliseconds, bytes). */
-export function intArg(value: string | string[] | boolean | undefined, option: string, command: string, fallback: number, min = 0): number {
+export function intArg(
+  value: string | string[] | boolean | undefined,
+  option: string,
+  command: string,
+  fallback: number,
+  min = 0,
+): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < min)
-    throw new UsageError(`bad value for \`--${option}\`: \`${String(value)}\` (expected an integer${min > 0 ? ` of at least ${min}` : ''})`, command);
+  if (
+    typeof value !== 'string' ||
+    !/^\d+$/.test(value) ||
+    !Number.isSafeInteger(Number(value)) ||
+    Number(value) < min
+  )
+    throw new UsageError(
+      `bad value for \`--${option}\`: \`${String(value)}\` (expected an integer${min > 0 ? ` of at least ${min}` : ''})`,
+      command,
+    );
   return Number(value);
 }
 
@@ -109,7 +142,10 @@ export function jsonArg(text: string, what: string, command: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new UsageError(`bad JSON for ${what}: \`${text.length > 60 ? `${text.slice(0, 57)}...` : text}\``, command);
+    throw new UsageError(
+      `bad JSON for ${what}: \`${text.length > 60 ? `${text.slice(0, 57)}...` : text}\``,
+      command,
+    );
   }
 }
 

@@ -6,21 +6,13 @@ import type { CtpRegistrationType } from '../base/names.js';
 import { didYouMean } from '../base/suggest.js';
 import { jsonArg, nodeArg, parseArgs, UsageError } from './args.js';
 import { COMMON_SPEC, commonOptions, requireConnect } from './common.js';
-import { hintFor } from './hints.js';
+import { hintFor, type CallOp } from './hints.js';
+
+export type { CallOp } from './hints.js';
 import { CliOutput, show } from './output.js';
 import { interrupted, openClientSession, type Session } from './session.js';
 
 const SPEC = { ...COMMON_SPEC, hold: { type: 'boolean' } } as const;
-
-/** One parsed operation. */
-export interface CallOp {
-  op: 'register' | 'unregister' | 'start' | 'stop' | 'command' | 'post';
-  node: string;
-  args: string[];
-  type?: CtpRegistrationType;
-  app?: string;
-  payload?: unknown;
-}
 
 const OPS = new Set(['register', 'unregister', 'start', 'stop', 'command', 'post']);
 
@@ -28,10 +20,18 @@ const OPS = new Set(['register', 'unregister', 'start', 'stop', 'command', 'post
 export function parseOp(group: string[]): CallOp {
   const [op, ...rest] = group;
   if (op === undefined) throw new UsageError('empty operation (two `--` in a row?)', 'call');
-  if (!OPS.has(op)) throw new UsageError(`unknown operation \`${op}\` (register, unregister, start, stop, command, post)${didYouMean(op, OPS)}`, 'call');
+  if (!OPS.has(op))
+    throw new UsageError(
+      `unknown operation \`${op}\` (register, unregister, start, stop, command, post)${didYouMean(op, OPS)}`,
+      'call',
+    );
   const node = nodeArg(rest[0], 'call');
   const arity = (min: number, max: number): void => {
-    if (rest.length < min || rest.length > max) throw new UsageError(`\`${op}\` takes ${min === max ? min : `${min} to ${max}`} arguments, got ${rest.length}`, 'call');
+    if (rest.length < min || rest.length > max)
+      throw new UsageError(
+        `\`${op}\` takes ${min === max ? min : `${min} to ${max}`} arguments, got ${rest.length}`,
+        'call',
+      );
   };
   const base = { op: op as CallOp['op'], node, args: rest };
   switch (op) {
@@ -39,7 +39,11 @@ export function parseOp(group: string[]): CallOp {
     case 'unregister': {
       arity(2, 2);
       const type = rest[1];
-      if (type !== 'controller' && type !== 'monitor') throw new UsageError(`\`${op}\` takes controller or monitor, got \`${type as string}\``, 'call');
+      if (type !== 'controller' && type !== 'monitor')
+        throw new UsageError(
+          `\`${op}\` takes controller or monitor, got \`${type as string}\``,
+          'call',
+        );
       return { ...base, type };
     }
     case 'start':
@@ -49,12 +53,20 @@ export function parseOp(group: string[]): CallOp {
       if (rest[2] === undefined) return { ...base, app };
       const optionals = jsonArg(rest[2], `the optionals of \`${op}\``, 'call');
       if (typeof optionals !== 'object' || optionals === null || Array.isArray(optionals))
-        throw new UsageError(`the optionals of \`${op}\` must be a JSON object, got \`${rest[2]}\``, 'call');
+        throw new UsageError(
+          `the optionals of \`${op}\` must be a JSON object, got \`${rest[2]}\``,
+          'call',
+        );
       return { ...base, app, payload: optionals };
     }
     case 'command':
       arity(2, 3);
-      return { ...base, app: rest[1] as string, payload: rest[2] === undefined ? null : jsonArg(rest[2], 'the content of `command`', 'call') };
+      return {
+        ...base,
+        app: rest[1] as string,
+        payload:
+          rest[2] === undefined ? null : jsonArg(rest[2], 'the content of `command`', 'call'),
+      };
     default:
       arity(2, 2);
       return { ...base, payload: jsonArg(rest[1] as string, 'the content of `post`', 'call') };
@@ -77,7 +89,13 @@ export async function callCommand(argv: string[]): Promise<number | 'help'> {
   const session = await openClientSession(common, 'call', out, true, 0);
   if (session === undefined) return 1;
   const { router } = session;
-  router.on('lost', (e) => out.line('lost', `lost ${e.type} ${e.node} (${e.reason})`, { node: e.node, kind: e.type, reason: e.reason }));
+  router.on('lost', (e) =>
+    out.line('lost', `lost ${e.type} ${e.node} (${e.reason})`, {
+      node: e.node,
+      kind: e.type,
+      reason: e.reason,
+    }),
+  );
 
   let ok = true;
   for (const op of ops) {
@@ -92,7 +110,11 @@ export async function callCommand(argv: string[]): Promise<number | 'help'> {
     if (r.code !== 'SUCCESS') ok = false;
     const text = `${op.op} ${op.args.join(' ')}: ${r.code}${r.content === undefined ? '' : ` ${show(r.content)}`}${r.reason === undefined ? '' : ` (${r.reason})`}`;
     out.line('result', text, { op: op.op, args: op.args, ...r });
-    const hint = hintFor(op, r, router.snapshot().registrations.some((reg) => reg.node === op.node && reg.type === op.type));
+    const hint = hintFor(
+      op,
+      r,
+      router.snapshot().registrations.some((reg) => reg.node === op.node && reg.type === op.type),
+    );
     if (hint !== undefined) process.stderr.write(`hint: ${hint}\n`);
   }
 
@@ -100,7 +122,11 @@ export async function callCommand(argv: string[]): Promise<number | 'help'> {
   // A registration lives as long as the process: end ours politely, so the
   // host need not wait for its lease grace.
   const held = router.snapshot().registrations;
-  await Promise.all(held.map((reg) => router.unregister(reg.node, reg.type, { timeoutMs: 1000 }).catch(() => undefined)));
+  await Promise.all(
+    held.map((reg) =>
+      router.unregister(reg.node, reg.type, { timeoutMs: 1000 }).catch(() => undefined),
+    ),
+  );
   await session.close();
   return ok ? 0 : 1;
 }
@@ -114,9 +140,19 @@ function run(session: Session, op: CallOp, timeoutMs: number): Promise<CtpResult
     case 'unregister':
       return router.unregister(op.node, op.type as CtpRegistrationType, opts);
     case 'start':
-      return router.start(op.node, op.app as string, op.payload as Record<string, unknown> | undefined, opts);
+      return router.start(
+        op.node,
+        op.app as string,
+        op.payload as Record<string, unknown> | undefined,
+        opts,
+      );
     case 'stop':
-      return router.stop(op.node, op.app as string, op.payload as Record<string, unknown> | undefined, opts);
+      return router.stop(
+        op.node,
+        op.app as string,
+        op.payload as Record<string, unknown> | undefined,
+        opts,
+      );
     case 'command':
       return router.command(op.node, op.app as string, op.payload, opts);
     default:

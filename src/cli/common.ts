@@ -1,7 +1,15 @@
 /**
  * Options every CLI command shares.
  */
-import { addressArg, intArg, listOpt, stringOpt, UsageError, type OptionSpec, type ParsedArgs } from './args.js';
+import {
+  addressArg,
+  intArg,
+  listOpt,
+  stringOpt,
+  UsageError,
+  type OptionSpec,
+  type ParsedArgs,
+} from './args.js';
 import { isValidRouterId } from '../base/names.js';
 import type { TcpAddress } from '../tcp/address.js';
 import { tlsArgs, TLS_SPEC, type CliTls } from './tls.js';
@@ -40,7 +48,8 @@ export interface CommonOptions {
 /** Validate the shared options; throws `UsageError`. */
 export function commonOptions(p: ParsedArgs, command: string): CommonOptions {
   const id = stringOpt(p.options.id);
-  if (id !== undefined && !isValidRouterId(id)) throw new UsageError(`bad router id \`${id}\` (1–128 chars of A-Z a-z 0-9 . _ : -)`, command);
+  if (id !== undefined && !isValidRouterId(id))
+    throw new UsageError(`bad router id \`${id}\` (1–128 chars of A-Z a-z 0-9 . _ : -)`, command);
   const tls = tlsArgs(p, command, id);
   return {
     json: p.options.json === true,
@@ -52,24 +61,44 @@ export function commonOptions(p: ParsedArgs, command: string): CommonOptions {
     nats: listOpt(p.options.nats).map((u) => natsArg(u, command)),
     natsPrefix: prefixArg(stringOpt(p.options['nats-prefix']), command),
     // 0 turns TCP heartbeats off; the bus's presence needs an interval.
-    heartbeatMs: p.options['heartbeat-ms'] === undefined ? undefined : intArg(p.options['heartbeat-ms'], 'heartbeat-ms', command, 0, p.options.nats === undefined ? 0 : 1),
+    heartbeatMs:
+      p.options['heartbeat-ms'] === undefined
+        ? undefined
+        : intArg(
+            p.options['heartbeat-ms'],
+            'heartbeat-ms',
+            command,
+            0,
+            p.options.nats === undefined ? 0 : 1,
+          ),
   };
 }
 
 /** A NATS server URL: `nats://HOST:PORT`, `tls://HOST:PORT` or `HOST:PORT`. */
 function natsArg(text: string, command: string): string {
-  if (!/^((nats|tls|ws|wss):\/\/)?([^\s/@]+@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/.test(text))
-    throw new UsageError(`bad URL for \`--nats\`: \`${text}\` (expected nats://HOST:PORT)`, command);
+  if (
+    !/^((nats|tls|ws|wss):\/\/)?([^\s/@]+@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/.test(
+      text,
+    )
+  )
+    throw new UsageError(
+      `bad URL for \`--nats\`: \`${text}\` (expected nats://HOST:PORT)`,
+      command,
+    );
   return text;
 }
 
 function prefixArg(text: string | undefined, command: string): string | undefined {
   if (text !== undefined && !/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(text))
-    throw new UsageError(`bad value for \`--nats-prefix\`: \`${text}\` (subject tokens of A-Z a-z 0-9 _ - joined by dots)`, command);
+    throw new UsageError(
+      `bad value for \`--nats-prefix\`: \`${text}\` (subject tokens of A-Z a-z 0-9 _ - joined by dots)`,
+      command,
+    );
   return text;
 }
 
 /** Commands that talk to a network need somewhere to connect. */
 export function requireConnect(c: CommonOptions, command: string): void {
-  if (c.connect.length === 0 && c.nats.length === 0) throw new UsageError('missing `--connect HOST:PORT` or `--nats URL`', command);
+  if (c.connect.length === 0 && c.nats.length === 0)
+    throw new UsageError('missing `--connect HOST:PORT` or `--nats URL`', command);
 }

@@ -31,7 +31,8 @@ export function errorText(err: Error): string {
 export function dialLine(target: string, err: Error, self: string): string {
   const e = err as CodedError;
   if (e.code === 'ERR_CTP_LINK_REFUSED') {
-    if (e.reason === 'duplicate') return `refused by ${target}: duplicate router id ${self} (a router with this id is linked there already; retrying with backoff)`;
+    if (e.reason === 'duplicate')
+      return `refused by ${target}: duplicate router id ${self} (a router with this id is linked there already; retrying with backoff)`;
     return `refused by ${target}: ${String(e.reason)} (${e.message})`;
   }
   return `dial ${target} failed: ${errorText(err)}`;
@@ -40,7 +41,8 @@ export function dialLine(target: string, err: Error, self: string): string {
 /** A failed dial's cause in a few words: a system or TLS code, else the message (the transport's own `ERR_CTP_*` codes say less than their messages). */
 export function dialCause(err: Error): string {
   const { code, reason } = err as CodedError;
-  if (code === 'ERR_CTP_LINK_REFUSED') return `refused (${reason === 'duplicate' ? 'duplicate router id' : String(reason)})`;
+  if (code === 'ERR_CTP_LINK_REFUSED')
+    return `refused (${reason === 'duplicate' ? 'duplicate router id' : String(reason)})`;
   return typeof code === 'string' && !code.startsWith('ERR_CTP_') ? code : err.message;
 }
 
@@ -93,7 +95,10 @@ export function printRefused(transport: TcpTransport, out: CliOutput): void {
   const filter = new RepeatFilter();
   transport.on('refused', (remote, reason, err) => {
     const colon = remote.lastIndexOf(':');
-    const held = filter.admit(colon < 0 ? remote : remote.slice(0, colon), `${reason} ${err.message}`);
+    const held = filter.admit(
+      colon < 0 ? remote : remote.slice(0, colon),
+      `${reason} ${err.message}`,
+    );
     if (held === undefined) return;
     const code = (err as CodedError).code;
     out.line('refused', `refused ${remote}: ${reason} (${errorText(err)})${heldBack(held)}`, {

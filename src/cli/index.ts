@@ -28,7 +28,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 
 /** This package's version, from its package.json (two levels up from dist/cli/ or src/cli/). */
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -43,7 +45,9 @@ function help(topic: string | undefined): number {
   }
   const text = topic === 'main' ? undefined : USAGE[topic];
   if (text === undefined) {
-    process.stderr.write(`ctp-router help: unknown command \`${topic}\`${didYouMean(topic, Object.keys(COMMANDS))}\n${USAGE.main}\n`);
+    process.stderr.write(
+      `ctp-router help: unknown command \`${topic}\`${didYouMean(topic, Object.keys(COMMANDS))}\n${USAGE.main}\n`,
+    );
     return 2;
   }
   process.stdout.write(`${text}\n`);
@@ -64,7 +68,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (load === undefined) {
-    process.stderr.write(`ctp-router: unknown command \`${command}\`${didYouMean(command, NAMES)}\n${USAGE.main}\n`);
+    process.stderr.write(
+      `ctp-router: unknown command \`${command}\`${didYouMean(command, NAMES)}\n${USAGE.main}\n`,
+    );
     return 2;
   }
   try {
@@ -76,7 +82,9 @@ export async function main(argv: string[]): Promise<number> {
     return code;
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`ctp-router ${command}: ${err.message}\nRun \`ctp-router ${command} --help\` for usage.\n`);
+      process.stderr.write(
+        `ctp-router ${command}: ${err.message}\nRun \`ctp-router ${command} --help\` for usage.\n`,
+      );
       return 2;
     }
     debug('%O', err);

@@ -28,7 +28,8 @@ export async function nodesCommand(argv: string[]): Promise<number | 'help'> {
   if (p.options.help === true) return 'help';
   const common = commonOptions(p, 'nodes');
   requireConnect(common, 'nodes');
-  if (p.groups.some((g) => g.length > 0)) throw new UsageError(`unexpected argument \`${p.groups.flat()[0] as string}\``, 'nodes');
+  if (p.groups.some((g) => g.length > 0))
+    throw new UsageError(`unexpected argument \`${p.groups.flat()[0] as string}\``, 'nodes');
   const out = new CliOutput(common.json);
   const session = await openClientSession(common, 'nodes', out, false);
   if (session === undefined) return 1;
@@ -45,7 +46,14 @@ export async function nodesCommand(argv: string[]): Promise<number | 'help'> {
   for (const [name, entry] of Object.entries(snap.nodes)) {
     const v = parseVirtualName(name);
     if (v !== undefined) virtual.push(v);
-    else rows.set(name, { node: name, host: entry.origin, via: entry.owner, controller: undefined, monitors: [] });
+    else
+      rows.set(name, {
+        node: name,
+        host: entry.origin,
+        via: entry.owner,
+        controller: undefined,
+        monitors: [],
+      });
   }
   for (const v of virtual) {
     const row = rows.get(v.node);
@@ -55,12 +63,36 @@ export async function nodesCommand(argv: string[]): Promise<number | 'help'> {
   }
   const list = [...rows.values()].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
   if (common.json) {
-    for (const r of list) out.line('node', '', { node: r.node, host: r.host, via: r.via, controller: r.controller ?? null, monitors: r.monitors.sort() });
+    for (const r of list)
+      out.line('node', '', {
+        node: r.node,
+        host: r.host,
+        via: r.via,
+        controller: r.controller ?? null,
+        monitors: r.monitors.sort(),
+      });
     return 0;
   }
-  const table = [['NODE', 'HOST', 'VIA', 'CONTROLLER', 'MONITORS'], ...list.map((r) => [r.node, r.host, r.via, r.controller ?? '-', r.monitors.length > 0 ? r.monitors.sort().join(',') : '-'])];
-  const widths = (table[0] as string[]).map((_, i) => Math.max(...table.map((row) => (row[i] as string).length)));
-  for (const row of table) out.line('node', row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] as number))).join('  '));
+  const table = [
+    ['NODE', 'HOST', 'VIA', 'CONTROLLER', 'MONITORS'],
+    ...list.map((r) => [
+      r.node,
+      r.host,
+      r.via,
+      r.controller ?? '-',
+      r.monitors.length > 0 ? r.monitors.sort().join(',') : '-',
+    ]),
+  ];
+  const widths = (table[0] as string[]).map((_, i) =>
+    Math.max(...table.map((row) => (row[i] as string).length)),
+  );
+  for (const row of table)
+    out.line(
+      'node',
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] as number)))
+        .join('  '),
+    );
   if (list.length === 0) out.line('node', '(no nodes)');
   return 0;
 }

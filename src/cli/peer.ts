@@ -11,7 +11,14 @@ import { addressArg, intArg, listOpt, nodeArg, parseArgs, stringOpt, UsageError 
 import { COMMON_SPEC, commonOptions } from './common.js';
 import { printDialErrors, printRefused } from './failures.js';
 import { CliOutput, show } from './output.js';
-import { interrupted, listenOrClose, loadNats, Session, type CliPeer, type NatsModule } from './session.js';
+import {
+  interrupted,
+  listenOrClose,
+  loadNats,
+  Session,
+  type CliPeer,
+  type NatsModule,
+} from './session.js';
 
 const SPEC = {
   ...COMMON_SPEC,
@@ -35,7 +42,11 @@ function who(virtualNode: string): string {
 }
 
 /** The nodes' app: print each request or event; with `--echo` answer and publish what came, else answer ERROR. */
-function hostApp(out: CliOutput, echo: boolean, router: () => CtpRouter<CliPeer>): (name: CtpReceivedName, msg: CtpControlMessage | CtpEvent) => void {
+function hostApp(
+  out: CliOutput,
+  echo: boolean,
+  router: () => CtpRouter<CliPeer>,
+): (name: CtpReceivedName, msg: CtpControlMessage | CtpEvent) => void {
   return (name, msg) => {
     if (name === 'EVENT') {
       const e = msg as CtpEvent;
@@ -49,7 +60,11 @@ function hostApp(out: CliOutput, echo: boolean, router: () => CtpRouter<CliPeer>
       t: m.t,
       node: m.node,
       app: m.app,
-      ...(m.t === 'COMMAND' ? { content: m.content } : m.optionals === undefined ? {} : { optionals: m.optionals }),
+      ...(m.t === 'COMMAND'
+        ? { content: m.content }
+        : m.optionals === undefined
+          ? {}
+          : { optionals: m.optionals }),
       from,
     });
     if (echo) {
@@ -70,48 +85,112 @@ function printRouter(router: CtpRouter<CliPeer>, out: CliOutput): void {
     const added = list.filter((n) => !known.has(n));
     const removed = [...known].filter((n) => !now.has(n));
     known = now;
-    out.line('nodes', `nodes ${[...added.map((n) => `+${n}`), ...removed.map((n) => `-${n}`)].join(' ')}`, { added, removed, nodes: list });
+    out.line(
+      'nodes',
+      `nodes ${[...added.map((n) => `+${n}`), ...removed.map((n) => `-${n}`)].join(' ')}`,
+      { added, removed, nodes: list },
+    );
   });
-  router.on('registered', (e) => out.line('registered', `registered ${e.type} ${e.node}`, { ...e }));
-  router.on('released', (e) => out.line('released', `released ${e.node} ${e.type} ${who(e.registrant)}`, { node: e.node, kind: e.type, registrant: e.registrant }));
-  router.on('lost', (e) => out.line('lost', `lost ${e.type} ${e.node} (${e.reason})`, { node: e.node, kind: e.type, reason: e.reason }));
-  router.on('conflict', (e) =>
-    out.line('conflict', e.kind === 'node' ? `conflict node ${e.node} hosted by ${e.hosts.join(', ')}` : `conflict router-id ${e.id}`, { ...e }),
+  router.on('registered', (e) =>
+    out.line('registered', `registered ${e.type} ${e.node}`, { ...e }),
   );
-  router.on('dropped', (e) => out.line('dropped', `dropped ${e.reason}${e.t === undefined ? '' : ` ${e.t}`} from ${peerName(e.peer)}`, { reason: e.reason, ...(e.t === undefined ? {} : { t: e.t }), peer: peerName(e.peer) }));
+  router.on('released', (e) =>
+    out.line('released', `released ${e.node} ${e.type} ${who(e.registrant)}`, {
+      node: e.node,
+      kind: e.type,
+      registrant: e.registrant,
+    }),
+  );
+  router.on('lost', (e) =>
+    out.line('lost', `lost ${e.type} ${e.node} (${e.reason})`, {
+      node: e.node,
+      kind: e.type,
+      reason: e.reason,
+    }),
+  );
+  router.on('conflict', (e) =>
+    out.line(
+      'conflict',
+      e.kind === 'node'
+        ? `conflict node ${e.node} hosted by ${e.hosts.join(', ')}`
+        : `conflict router-id ${e.id}`,
+      { ...e },
+    ),
+  );
+  router.on('dropped', (e) =>
+    out.line(
+      'dropped',
+      `dropped ${e.reason}${e.t === undefined ? '' : ` ${e.t}`} from ${peerName(e.peer)}`,
+      { reason: e.reason, ...(e.t === undefined ? {} : { t: e.t }), peer: peerName(e.peer) },
+    ),
+  );
   router.on('error', (err) => out.warn(err.message));
 }
 
 /** What a close reason means, for the ones a reader of the log would not guess. */
 const CLOSE_REASON_TEXT: Partial<Record<TcpCloseReason, string>> = {
   evicted: 'evicted: the server was full (maxConnections) and it had sent no frame yet',
-  'buffer-budget': 'buffer-budget: evicted, it held one of the largest partial frames when they passed maxBufferedBytes',
+  'buffer-budget':
+    'buffer-budget: evicted, it held one of the largest partial frames when they passed maxBufferedBytes',
 };
 
 /** One line per link change, refused connection, failed dial, oversized line and error of the transport. */
 function printTransport(transport: TcpTransport, out: CliOutput, self: string): void {
-  transport.on('connect', (peer) => out.line('link', `link up ${peer.direction === 'in' ? 'from' : 'to'} ${peerName(peer)}`, { state: 'up', direction: peer.direction, peer: peerName(peer) }));
+  transport.on('connect', (peer) =>
+    out.line('link', `link up ${peer.direction === 'in' ? 'from' : 'to'} ${peerName(peer)}`, {
+      state: 'up',
+      direction: peer.direction,
+      peer: peerName(peer),
+    }),
+  );
   transport.on('disconnect', (peer, reason) =>
-    out.line('link', `link down ${peer.direction === 'in' ? 'from' : 'to'} ${peerName(peer)} (${CLOSE_REASON_TEXT[reason] ?? reason})`, { state: 'down', direction: peer.direction, peer: peerName(peer), reason }),
+    out.line(
+      'link',
+      `link down ${peer.direction === 'in' ? 'from' : 'to'} ${peerName(peer)} (${CLOSE_REASON_TEXT[reason] ?? reason})`,
+      { state: 'down', direction: peer.direction, peer: peerName(peer), reason },
+    ),
   );
   printRefused(transport, out);
   printDialErrors(transport, out, self);
-  transport.on('oversized', (peer, bytes) => out.line('oversized', `oversized line from ${peerName(peer)} discarded (${bytes}+ bytes)`, { peer: peerName(peer), bytes }));
+  transport.on('oversized', (peer, bytes) =>
+    out.line('oversized', `oversized line from ${peerName(peer)} discarded (${bytes}+ bytes)`, {
+      peer: peerName(peer),
+      bytes,
+    }),
+  );
   transport.on('error', (err) => out.warn(err.message));
 }
 
 /** The same for the NATS bus (`--nats`). */
 function printBus(bus: Session['bus'], out: CliOutput): void {
-  bus?.on('connect', (peer) => out.line('link', `link up on ${peerName(peer)}`, { state: 'up', direction: 'bus', peer: peerName(peer) }));
-  bus?.on('disconnect', (peer, reason) => out.line('link', `link down on ${peerName(peer)} (${reason})`, { state: 'down', direction: 'bus', peer: peerName(peer), reason }));
+  bus?.on('connect', (peer) =>
+    out.line('link', `link up on ${peerName(peer)}`, {
+      state: 'up',
+      direction: 'bus',
+      peer: peerName(peer),
+    }),
+  );
+  bus?.on('disconnect', (peer, reason) =>
+    out.line('link', `link down on ${peerName(peer)} (${reason})`, {
+      state: 'down',
+      direction: 'bus',
+      peer: peerName(peer),
+      reason,
+    }),
+  );
   bus?.on('status', (st) => {
-    if (st.type === 'disconnect' || st.type === 'reconnect') out.line('nats', `nats ${st.type} ${st.server}`, { status: st.type, server: st.server });
+    if (st.type === 'disconnect' || st.type === 'reconnect')
+      out.line('nats', `nats ${st.type} ${st.server}`, { status: st.type, server: st.server });
   });
   bus?.on('error', (err) => out.warn(err.message));
 }
 
 /** With `--nats`: wait for the bus, say so; false (session closed) when it cannot be joined. */
-async function busJoined(session: Session, prefix: string | undefined, out: CliOutput): Promise<boolean> {
+async function busJoined(
+  session: Session,
+  prefix: string | undefined,
+  out: CliOutput,
+): Promise<boolean> {
   try {
     await session.busReady();
   } catch (err) {
@@ -120,7 +199,12 @@ async function busJoined(session: Session, prefix: string | undefined, out: CliO
     return false;
   }
   const bus = session.bus;
-  if (bus !== undefined) out.line('bus', `on the bus ${prefix ?? 'ctp'} via ${bus.server() ?? '?'} as ${session.router.id}`, { id: session.router.id, prefix: prefix ?? 'ctp', server: bus.server() ?? null });
+  if (bus !== undefined)
+    out.line(
+      'bus',
+      `on the bus ${prefix ?? 'ctp'} via ${bus.server() ?? '?'} as ${session.router.id}`,
+      { id: session.router.id, prefix: prefix ?? 'ctp', server: bus.server() ?? null },
+    );
   return true;
 }
 
@@ -129,11 +213,16 @@ export async function peerCommand(argv: string[]): Promise<number | 'help'> {
   const p = parseArgs(argv, SPEC, 'peer');
   if (p.options.help === true) return 'help';
   const common = commonOptions(p, 'peer');
-  if (p.groups.some((g) => g.length > 0)) throw new UsageError(`unexpected argument \`${p.groups.flat()[0] as string}\``, 'peer');
+  if (p.groups.some((g) => g.length > 0))
+    throw new UsageError(`unexpected argument \`${p.groups.flat()[0] as string}\``, 'peer');
   const listenText = stringOpt(p.options.listen);
-  const listen = listenText === undefined ? undefined : addressArg(listenText, 'listen', 'peer', true);
+  const listen =
+    listenText === undefined ? undefined : addressArg(listenText, 'listen', 'peer', true);
   if (listen === undefined && common.connect.length === 0 && common.nats.length === 0)
-    throw new UsageError('give `--listen HOST:PORT`, `--connect HOST:PORT` and/or `--nats URL`', 'peer');
+    throw new UsageError(
+      'give `--listen HOST:PORT`, `--connect HOST:PORT` and/or `--nats URL`',
+      'peer',
+    );
   const nodes = listOpt(p.options.node).map((n) => nodeArg(n, 'peer'));
   const out = new CliOutput(common.json);
   let natsModule: NatsModule | undefined;
@@ -158,10 +247,22 @@ export async function peerCommand(argv: string[]): Promise<number | 'help'> {
     nats: common.nats,
     natsPrefix: common.natsPrefix,
     natsModule,
-    leaseGraceMs: p.options['lease-grace-ms'] === undefined ? undefined : intArg(p.options['lease-grace-ms'], 'lease-grace-ms', 'peer', 0, 1),
-    maxFrameBytes: p.options['max-frame-bytes'] === undefined ? undefined : intArg(p.options['max-frame-bytes'], 'max-frame-bytes', 'peer', 0, 1024),
-    maxQueuedBytes: p.options['max-queued-bytes'] === undefined ? undefined : intArg(p.options['max-queued-bytes'], 'max-queued-bytes', 'peer', 0, 1),
-    reconnectMaxMs: p.options['reconnect-max-ms'] === undefined ? undefined : intArg(p.options['reconnect-max-ms'], 'reconnect-max-ms', 'peer', 0, 1),
+    leaseGraceMs:
+      p.options['lease-grace-ms'] === undefined
+        ? undefined
+        : intArg(p.options['lease-grace-ms'], 'lease-grace-ms', 'peer', 0, 1),
+    maxFrameBytes:
+      p.options['max-frame-bytes'] === undefined
+        ? undefined
+        : intArg(p.options['max-frame-bytes'], 'max-frame-bytes', 'peer', 0, 1024),
+    maxQueuedBytes:
+      p.options['max-queued-bytes'] === undefined
+        ? undefined
+        : intArg(p.options['max-queued-bytes'], 'max-queued-bytes', 'peer', 0, 1),
+    reconnectMaxMs:
+      p.options['reconnect-max-ms'] === undefined
+        ? undefined
+        : intArg(p.options['reconnect-max-ms'], 'reconnect-max-ms', 'peer', 0, 1),
     onReceived: hostApp(out, p.options.echo === true, () => session.router),
   });
   const { router, transport } = session;
@@ -173,8 +274,17 @@ export async function peerCommand(argv: string[]): Promise<number | 'help'> {
   if (!(await busJoined(session, common.natsPrefix, out))) return 1;
   if (listen !== undefined) {
     const a = transport.address();
-    out.line('listening', `listening ${formatAddress(a)} as ${router.id}${nodes.length > 0 ? ` hosting ${nodes.join(', ')}` : ''}`, { id: router.id, host: a.host, port: a.port, nodes });
-  } else out.line('started', `started as ${router.id}${nodes.length > 0 ? ` hosting ${nodes.join(', ')}` : ''}`, { id: router.id, nodes });
+    out.line(
+      'listening',
+      `listening ${formatAddress(a)} as ${router.id}${nodes.length > 0 ? ` hosting ${nodes.join(', ')}` : ''}`,
+      { id: router.id, host: a.host, port: a.port, nodes },
+    );
+  } else
+    out.line(
+      'started',
+      `started as ${router.id}${nodes.length > 0 ? ` hosting ${nodes.join(', ')}` : ''}`,
+      { id: router.id, nodes },
+    );
   await interrupted();
   await session.close();
   return 0;

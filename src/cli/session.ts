@@ -75,7 +75,10 @@ export class Session {
   private closed: Promise<void> | undefined;
 
   constructor(o: SessionOptions) {
-    const reconnect = o.reconnectMaxMs === undefined ? {} : { maxDelayMs: o.reconnectMaxMs, initialDelayMs: Math.min(100, o.reconnectMaxMs) };
+    const reconnect =
+      o.reconnectMaxMs === undefined
+        ? {}
+        : { maxDelayMs: o.reconnectMaxMs, initialDelayMs: Math.min(100, o.reconnectMaxMs) };
     this.transport = new TcpTransport({
       ...(o.listen === undefined ? {} : { listen: o.listen }),
       connect: o.connect.map(formatTarget),
@@ -92,18 +95,33 @@ export class Session {
         : new o.natsModule.NatsTransport({
             servers: nats,
             ...(o.natsPrefix === undefined ? {} : { prefix: o.natsPrefix }),
-            ...(o.heartbeatMs === undefined ? {} : { heartbeatMs: o.heartbeatMs, deadAfterMs: 3 * o.heartbeatMs }),
+            ...(o.heartbeatMs === undefined
+              ? {}
+              : { heartbeatMs: o.heartbeatMs, deadAfterMs: 3 * o.heartbeatMs }),
           });
     const tcpSend = this.transport.send as (peer: CliPeer | null, frame: string) => void;
-    const send = this.bus === undefined ? tcpSend : joinSends<CliPeer>(tcpSend, this.bus.send as (peer: CliPeer | null, frame: string) => void);
-    this.router = new CtpRouter<CliPeer>((n, m) => o.onReceived?.(n, m), send, () => {}, {
-      id: o.id ?? `${o.role}-${randomUUID().slice(0, 8)}`,
-      nodes: o.nodes ?? [],
-      ...(o.tls === undefined ? {} : { identity: { key: o.tls.key, cert: o.tls.cert, ca: o.tls.ca } }),
-      responseTimeoutMs: o.timeoutMs,
-      ...(o.leaseGraceMs === undefined ? {} : { leaseGraceMs: o.leaseGraceMs }),
-      ...(o.maxFrameBytes === undefined ? {} : { maxFrameBytes: o.maxFrameBytes }),
-    });
+    const send =
+      this.bus === undefined
+        ? tcpSend
+        : joinSends<CliPeer>(
+            tcpSend,
+            this.bus.send as (peer: CliPeer | null, frame: string) => void,
+          );
+    this.router = new CtpRouter<CliPeer>(
+      (n, m) => o.onReceived?.(n, m),
+      send,
+      () => {},
+      {
+        id: o.id ?? `${o.role}-${randomUUID().slice(0, 8)}`,
+        nodes: o.nodes ?? [],
+        ...(o.tls === undefined
+          ? {}
+          : { identity: { key: o.tls.key, cert: o.tls.cert, ca: o.tls.ca } }),
+        responseTimeoutMs: o.timeoutMs,
+        ...(o.leaseGraceMs === undefined ? {} : { leaseGraceMs: o.leaseGraceMs }),
+        ...(o.maxFrameBytes === undefined ? {} : { maxFrameBytes: o.maxFrameBytes }),
+      },
+    );
     this.transport.attach(this.router as CtpRouter<TcpPeer>);
     this.bus?.attach(this.router as CtpRouter<NatsPeer>);
   }
@@ -143,9 +161,15 @@ export class Session {
       await this.busReady();
       for (;;) {
         if (this.linkedNeighbor()) break;
-        if (dialError !== undefined && this.transport.peers().length === 0 && this.bus === undefined) throw dialError;
+        if (
+          dialError !== undefined &&
+          this.transport.peers().length === 0 &&
+          this.bus === undefined
+        )
+          throw dialError;
         const left = deadline - Date.now();
-        if (left <= 0) throw new Error(dialError?.message ?? `no router answered within ${waitMs} ms`);
+        if (left <= 0)
+          throw new Error(dialError?.message ?? `no router answered within ${waitMs} ms`);
         await new Promise<void>((resolve) => {
           const timer = setTimeout(done, Math.min(POLL_MS, left));
           wake = done;
@@ -216,7 +240,13 @@ export class Session {
  * events it receives when asked to. Prints why and resolves `undefined` when
  * it could not get there.
  */
-export async function openClientSession(common: CommonOptions, role: string, out: CliOutput, printEvents: boolean, settleMs = SETTLE_MS): Promise<Session | undefined> {
+export async function openClientSession(
+  common: CommonOptions,
+  role: string,
+  out: CliOutput,
+  printEvents: boolean,
+  settleMs = SETTLE_MS,
+): Promise<Session | undefined> {
   let natsModule: NatsModule | undefined;
   try {
     if (common.nats.length > 0) natsModule = await loadNats();
@@ -235,7 +265,11 @@ export async function openClientSession(common: CommonOptions, role: string, out
     natsModule,
     timeoutMs: common.timeoutMs,
     onReceived: (name, msg) => {
-      if (printEvents && name === 'EVENT' && 'content' in msg) out.line('event', `event ${msg.node} ${show(msg.content)}`, { node: msg.node, content: msg.content });
+      if (printEvents && name === 'EVENT' && 'content' in msg)
+        out.line('event', `event ${msg.node} ${show(msg.content)}`, {
+          node: msg.node,
+          content: msg.content,
+        });
     },
   });
   // Every failed attempt on stderr, as it happens (a wait for a node must not be silent).
@@ -269,12 +303,18 @@ export function interrupted(): Promise<NodeJS.Signals> {
 }
 
 /** Wait until `session`'s transport listens; on failure warn, close the session and return false. */
-export async function listenOrClose(session: Session, listen: TcpAddress | undefined, out: CliOutput): Promise<boolean> {
+export async function listenOrClose(
+  session: Session,
+  listen: TcpAddress | undefined,
+  out: CliOutput,
+): Promise<boolean> {
   try {
     await session.transport.listening();
     return true;
   } catch (err) {
-    out.warn(`cannot listen on ${listen === undefined ? '?' : formatAddress(listen)}: ${(err as Error).message}`);
+    out.warn(
+      `cannot listen on ${listen === undefined ? '?' : formatAddress(listen)}: ${(err as Error).message}`,
+    );
     await session.close();
     return false;
   }

@@ -28,7 +28,10 @@ function readPem(path: string, option: string, command: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw new UsageError(`cannot read \`--${option}\` file \`${path}\`: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, command);
+    throw new UsageError(
+      `cannot read \`--${option}\` file \`${path}\`: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      command,
+    );
   }
 }
 
@@ -36,14 +39,33 @@ function readPem(path: string, option: string, command: string): string {
  * Read the TLS flags (all three or none); `id` is `--id` when given, which
  * must then be the certificate's CN. Throws `UsageError`.
  */
-export function tlsArgs(p: ParsedArgs, command: string, id: string | undefined): CliTls | undefined {
-  const [cert, key, ca] = (['tls-cert', 'tls-key', 'tls-ca'] as const).map((o) => stringOpt(p.options[o]));
+export function tlsArgs(
+  p: ParsedArgs,
+  command: string,
+  id: string | undefined,
+): CliTls | undefined {
+  const [cert, key, ca] = (['tls-cert', 'tls-key', 'tls-ca'] as const).map((o) =>
+    stringOpt(p.options[o]),
+  );
   if (cert === undefined && key === undefined && ca === undefined) return undefined;
-  if (cert === undefined || key === undefined || ca === undefined) throw new UsageError('give all of `--tls-cert`, `--tls-key` and `--tls-ca`, or none', command);
-  const tls = { cert: readPem(cert, 'tls-cert', command), key: readPem(key, 'tls-key', command), ca: readPem(ca, 'tls-ca', command) };
+  if (cert === undefined || key === undefined || ca === undefined)
+    throw new UsageError('give all of `--tls-cert`, `--tls-key` and `--tls-ca`, or none', command);
+  const tls = {
+    cert: readPem(cert, 'tls-cert', command),
+    key: readPem(key, 'tls-key', command),
+    ca: readPem(ca, 'tls-ca', command),
+  };
   const cn = certificateId(tls.cert);
-  if (cn === undefined) throw new UsageError(`\`--tls-cert\` \`${cert}\` is not a certificate whose subject CN is a router id`, command);
-  if (id !== undefined && id !== cn) throw new UsageError(`\`--id ${id}\` differs from the router id its certificate names (CN=${cn}); leave \`--id\` out to use the CN`, command);
+  if (cn === undefined)
+    throw new UsageError(
+      `\`--tls-cert\` \`${cert}\` is not a certificate whose subject CN is a router id`,
+      command,
+    );
+  if (id !== undefined && id !== cn)
+    throw new UsageError(
+      `\`--id ${id}\` differs from the router id its certificate names (CN=${cn}); leave \`--id\` out to use the CN`,
+      command,
+    );
   const problem = certificateProblem(tls);
   if (problem !== undefined) throw new UsageError(`\`--tls-cert\` \`${cert}\` ${problem}`, command);
   return { ...tls, id: cn };
@@ -53,13 +75,16 @@ export function tlsArgs(p: ParsedArgs, command: string, id: string | undefined):
 function certificateProblem(tls: { key: string; cert: string; ca: string }): string | undefined {
   const x = new X509Certificate(tls.cert);
   const now = Date.now();
-  if (Date.parse(x.validFrom) > now || Date.parse(x.validTo) < now) return `is not valid now (valid from ${x.validFrom} to ${x.validTo})`;
+  if (Date.parse(x.validFrom) > now || Date.parse(x.validTo) < now)
+    return `is not valid now (valid from ${x.validFrom} to ${x.validTo})`;
   try {
     if (!x.checkPrivateKey(createPrivateKey(tls.key))) return 'does not match `--tls-key`';
   } catch {
     return 'comes with a `--tls-key` that is not a private key';
   }
-  const cas = (tls.ca.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).flatMap((pem) => {
+  const cas = (
+    tls.ca.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []
+  ).flatMap((pem) => {
     try {
       return [new X509Certificate(pem)];
     } catch {
@@ -67,6 +92,7 @@ function certificateProblem(tls: { key: string; cert: string; ca: string }): str
     }
   });
   if (cas.length === 0) return 'comes with a `--tls-ca` that holds no certificate';
-  if (!cas.some((ca) => x.checkIssued(ca) && x.verify(ca.publicKey))) return 'is not issued by `--tls-ca`';
+  if (!cas.some((ca) => x.checkIssued(ca) && x.verify(ca.publicKey)))
+    return 'is not issued by `--tls-ca`';
   return undefined;
 }

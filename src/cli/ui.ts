@@ -33,10 +33,13 @@ export async function uiCommand(argv: string[]): Promise<number | 'help'> {
   const p = parseArgs(argv, SPEC, 'ui');
   if (p.options.help === true) return 'help';
   const common = commonOptions(p, 'ui');
-  if (p.groups.some((g) => g.length > 0)) throw new UsageError(`unexpected argument \`${p.groups.flat()[0] as string}\``, 'ui');
+  if (p.groups.some((g) => g.length > 0))
+    throw new UsageError(`unexpected argument \`${p.groups.flat()[0] as string}\``, 'ui');
   const listenText = stringOpt(p.options.listen);
-  const listen = listenText === undefined ? undefined : addressArg(listenText, 'listen', 'ui', true);
-  if (listen === undefined && common.connect.length === 0) throw new UsageError('give `--connect HOST:PORT` and/or `--listen HOST:PORT`', 'ui');
+  const listen =
+    listenText === undefined ? undefined : addressArg(listenText, 'listen', 'ui', true);
+  if (listen === undefined && common.connect.length === 0)
+    throw new UsageError('give `--connect HOST:PORT` and/or `--listen HOST:PORT`', 'ui');
   const http = addressArg(stringOpt(p.options.http) ?? UI_DEFAULT_HTTP, 'http', 'ui', true);
   const out = new CliOutput(common.json);
 
@@ -46,9 +49,18 @@ export async function uiCommand(argv: string[]): Promise<number | 'help'> {
     listen,
     connect: common.connect,
     timeoutMs: common.timeoutMs,
-    maxFrameBytes: p.options['max-frame-bytes'] === undefined ? undefined : intArg(p.options['max-frame-bytes'], 'max-frame-bytes', 'ui', 0, 1024),
-    maxQueuedBytes: p.options['max-queued-bytes'] === undefined ? undefined : intArg(p.options['max-queued-bytes'], 'max-queued-bytes', 'ui', 0, 1),
-    reconnectMaxMs: p.options['reconnect-max-ms'] === undefined ? undefined : intArg(p.options['reconnect-max-ms'], 'reconnect-max-ms', 'ui', 0, 1),
+    maxFrameBytes:
+      p.options['max-frame-bytes'] === undefined
+        ? undefined
+        : intArg(p.options['max-frame-bytes'], 'max-frame-bytes', 'ui', 0, 1024),
+    maxQueuedBytes:
+      p.options['max-queued-bytes'] === undefined
+        ? undefined
+        : intArg(p.options['max-queued-bytes'], 'max-queued-bytes', 'ui', 0, 1),
+    reconnectMaxMs:
+      p.options['reconnect-max-ms'] === undefined
+        ? undefined
+        : intArg(p.options['reconnect-max-ms'], 'reconnect-max-ms', 'ui', 0, 1),
   });
   const { router, transport } = session;
   transport.on('error', (err) => out.warn(err.message));
@@ -65,18 +77,29 @@ export async function uiCommand(argv: string[]): Promise<number | 'help'> {
     await Promise.all([server.close(), session.close()]);
     return 1;
   }
-  if (!isLoopbackHost(http.host)) out.warn(`serving on ${formatAddress(http)}, beyond loopback: whoever reaches it sees the network`);
+  if (!isLoopbackHost(http.host))
+    out.warn(
+      `serving on ${formatAddress(http)}, beyond loopback: whoever reaches it sees the network`,
+    );
   const printer = {
     setView: (): void => {},
     log: (entries: readonly { kind: string; text: string; at: number }[]) => {
       for (const e of entries) out.line('feed', e.text, { kind: e.kind, text: e.text, at: e.at });
     },
   };
-  const live = new CtpLiveView(router, [server, printer], { peerName: (peer) => peerName(peer as TcpPeer) });
+  const live = new CtpLiveView(router, [server, printer], {
+    peerName: (peer) => peerName(peer as TcpPeer),
+  });
   // Catch the signal before saying where we serve: whoever reads that line may stop us at once.
   const stop = interrupted();
   const url = `http://${formatAddress(bound)}/`;
-  out.line('http', `serving ${url} as ${router.id}`, { id: router.id, url, host: bound.host, port: bound.port, ...(listen === undefined ? {} : { listen: formatAddress(transport.address()) }) });
+  out.line('http', `serving ${url} as ${router.id}`, {
+    id: router.id,
+    url,
+    host: bound.host,
+    port: bound.port,
+    ...(listen === undefined ? {} : { listen: formatAddress(transport.address()) }),
+  });
 
   await stop;
   live.close();

@@ -28,13 +28,19 @@ export async function watchCommand(argv: string[]): Promise<number | 'help'> {
       if (stopping) return false;
       await session.nodeReachable(node, firstTime ? common.waitMs : 1000);
       if (stopping) return false;
-      const r = await router.register(node, 'monitor', { timeoutMs: common.timeoutMs }).catch((err: Error) => ({ code: 'ERROR', reason: err.message }));
+      const r = await router
+        .register(node, 'monitor', { timeoutMs: common.timeoutMs })
+        .catch((err: Error) => ({ code: 'ERROR', reason: err.message }));
       if (r.code === 'SUCCESS' || r.code === 'ALREADY_ASSIGNED') {
         out.line('watching', `watching ${node}`, { node });
         return true;
       }
       if (firstTime) {
-        out.line('result', `register ${node} monitor: ${r.code}${'reason' in r && r.reason !== undefined ? ` (${r.reason})` : ''}`, { op: 'register', args: [node, 'monitor'], ...r });
+        out.line(
+          'result',
+          `register ${node} monitor: ${r.code}${'reason' in r && r.reason !== undefined ? ` (${r.reason})` : ''}`,
+          { op: 'register', args: [node, 'monitor'], ...r },
+        );
         return false;
       }
       await sleep(500);
@@ -50,7 +56,11 @@ export async function watchCommand(argv: string[]): Promise<number | 'help'> {
   if (results.every(Boolean)) await interrupted();
   stopping = true;
   const held = router.snapshot().registrations;
-  await Promise.all(held.map((reg) => router.unregister(reg.node, reg.type, { timeoutMs: 1000 }).catch(() => undefined)));
+  await Promise.all(
+    held.map((reg) =>
+      router.unregister(reg.node, reg.type, { timeoutMs: 1000 }).catch(() => undefined),
+    ),
+  );
   await session.close();
   return results.every(Boolean) ? 0 : 1;
 }

@@ -74,7 +74,8 @@ export class CtpRegisterClaims {
     if (this.claims.size === 0) return;
     for (const [name, c] of this.claims) {
       if (table.isReachableName(name)) this.end(name, false);
-      else if (!table.isReachable(c.origin) || (table.stored(c.origin)?.seq ?? -1) >= c.seq) this.end(name, true);
+      else if (!table.isReachable(c.origin) || (table.stored(c.origin)?.seq ?? -1) >= c.seq)
+        this.end(name, true);
     }
   }
 

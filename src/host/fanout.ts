@@ -13,7 +13,11 @@
  * (a registration the registrant already forgot, whose virtual node is gone,
  * must not swallow the event its other registration should get).
  */
-export function eventTargets(controller: string | undefined, monitors: ReadonlySet<string>, reachable: (virtual: string) => boolean): string[] {
+export function eventTargets(
+  controller: string | undefined,
+  monitors: ReadonlySet<string>,
+  reachable: (virtual: string) => boolean,
+): string[] {
   if (controller === undefined && monitors.size <= 1) return [...monitors];
   const chosen = new Map<string, string>();
   const consider = (v: string): void => {

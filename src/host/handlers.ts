@@ -16,7 +16,12 @@ import createDebug from 'debug';
 import { checkJson, checkNode } from '../base/checks.js';
 import { argumentError, CtpArgumentError, CtpCallbackError } from '../base/errors.js';
 import type { CtpOpenRequest } from './open-request.js';
-import { isReturnCode, ReturnCode, type CtpControlMessage, type CtpResult } from '../base/messages.js';
+import {
+  isReturnCode,
+  ReturnCode,
+  type CtpControlMessage,
+  type CtpResult,
+} from '../base/messages.js';
 
 const debug = createDebug('ctp:handlers');
 
@@ -38,7 +43,8 @@ export class CtpReply extends Error {
   ) {
     super(`reply ${code}${reason === undefined ? '' : ` (${reason})`}`);
     if (!isReturnCode(code)) throw argumentError('code', 'a ReturnCode', code);
-    if (reason !== undefined && typeof reason !== 'string') throw argumentError('reason', 'a string', reason);
+    if (reason !== undefined && typeof reason !== 'string')
+      throw argumentError('reason', 'a string', reason);
   }
 }
 
@@ -106,7 +112,10 @@ export class CtpHandlers {
   handle(node: string, handler: CtpHandler): () => void {
     checkNode(node);
     if (typeof handler !== 'function') throw argumentError('handler', 'a function', handler);
-    if (this.handlers.has(node)) throw new CtpArgumentError(`Expected one handler for node ${JSON.stringify(node)}, got a second one`);
+    if (this.handlers.has(node))
+      throw new CtpArgumentError(
+        `Expected one handler for node ${JSON.stringify(node)}, got a second one`,
+      );
     this.handlers.set(node, handler);
     return () => {
       if (this.handlers.get(node) === handler) this.handlers.delete(node);
@@ -133,7 +142,11 @@ export class CtpHandlers {
     } catch (err) {
       return this.settle(msg, err, true) as undefined;
     }
-    if (r === null || typeof r !== 'object' || typeof (r as PromiseLike<unknown>).then !== 'function') {
+    if (
+      r === null ||
+      typeof r !== 'object' ||
+      typeof (r as PromiseLike<unknown>).then !== 'function'
+    ) {
       this.reply(msg, ReturnCode.SUCCESS, r, undefined);
       return undefined;
     }
@@ -155,7 +168,12 @@ export class CtpHandlers {
    * Send the answer. Content JSON cannot carry fails the request (thrown for
    * the host); content too large to send answers ERROR `too-large` instead.
    */
-  private reply(msg: CtpControlMessage, code: ReturnCode, content: unknown, reason: string | undefined): void {
+  private reply(
+    msg: CtpControlMessage,
+    code: ReturnCode,
+    content: unknown,
+    reason: string | undefined,
+  ): void {
     try {
       checkJson('content', content, false);
     } catch (err) {
@@ -165,13 +183,20 @@ export class CtpHandlers {
     // open one (superseded, its controller gone): ERROR `stale` here.
     const r = this.hooks.respond(msg.node, content, code, msg.id, reason);
     debug('%s answered request %d with %s -> %s', msg.node, msg.id, code, r.code);
-    if (r.code === ReturnCode.ERROR && r.reason === 'too-large') this.hooks.respond(msg.node, undefined, ReturnCode.ERROR, msg.id, 'too-large');
+    if (r.code === ReturnCode.ERROR && r.reason === 'too-large')
+      this.hooks.respond(msg.node, undefined, ReturnCode.ERROR, msg.id, 'too-large');
   }
 }
 
 /** The handler's view of a control message: `signal` is the open request's, made when read. */
 function requestOf(msg: CtpControlMessage, open: CtpOpenRequest): CtpHandlerRequest {
-  const req = { type: msg.t, node: msg.node, app: msg.app, controller: msg.controller, id: msg.id } as Record<string, unknown>;
+  const req = {
+    type: msg.t,
+    node: msg.node,
+    app: msg.app,
+    controller: msg.controller,
+    id: msg.id,
+  } as Record<string, unknown>;
   Object.defineProperty(req, 'signal', { enumerable: true, get: () => open.signal });
   if (msg.t === 'COMMAND') req.content = msg.content;
   else if (msg.optionals !== undefined) req.optionals = msg.optionals;

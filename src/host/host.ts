@@ -96,14 +96,29 @@ export class CtpHost<P> implements CtpHostDoor<P>, CtpTableListener, CtpHandlerH
     this.table = table;
     this.routing = routing;
     this.handlers = new CtpHandlers(this);
-    this.idle = new CtpIdleLocks(new CtpTimers(timers.clock), opts.maxControlIdleMs, (node, controller) => this.idleRelease(node, controller));
-    this.waiting = new CtpWaitingRegisters(timers, opts.maxWaitingRegistrations, opts.registrationWaitMs);
-    this.claims = new CtpRegisterClaims(timers, opts.maxWaitingRegistrations, opts.registrationWaitMs, (name) => this.claimRefuted(name));
+    this.idle = new CtpIdleLocks(
+      new CtpTimers(timers.clock),
+      opts.maxControlIdleMs,
+      (node, controller) => this.idleRelease(node, controller),
+    );
+    this.waiting = new CtpWaitingRegisters(
+      timers,
+      opts.maxWaitingRegistrations,
+      opts.registrationWaitMs,
+    );
+    this.claims = new CtpRegisterClaims(
+      timers,
+      opts.maxWaitingRegistrations,
+      opts.registrationWaitMs,
+      (name) => this.claimRefuted(name),
+    );
     this.notices = new CtpReleaseNotices(table, routing, new CtpTimers(timers.clock), opts, this);
   }
 
   /** The controller and monitors of a local node, where it has any. */
-  record(node: string): { controller: string | undefined; monitors: readonly string[] } | undefined {
+  record(
+    node: string,
+  ): { controller: string | undefined; monitors: readonly string[] } | undefined {
     const h = this.hosted.get(node);
     return h === undefined ? undefined : { controller: h.controller, monitors: [...h.monitors] };
   }
@@ -139,13 +154,20 @@ export class CtpHost<P> implements CtpHostDoor<P>, CtpTableListener, CtpHandlerH
    * A RESPONSE too large to send is not sent: `ERROR` reason `too-large`, and
    * the request stays open for a smaller answer.
    */
-  respond(node: string, content: unknown, code: ReturnCode, re: number | undefined, reason?: string): CtpResult {
+  respond(
+    node: string,
+    content: unknown,
+    code: ReturnCode,
+    re: number | undefined,
+    reason?: string,
+  ): CtpResult {
     const h = this.hosted.get(node);
     if (h?.controller === undefined) return { code: ReturnCode.NOT_ASSIGNED };
     // PROTOCOL.md section 10: nothing is sent when nothing is open (it would be dropped as stale).
     if (h.open === undefined) return { code: ReturnCode.ERROR, reason: 'no-open-request' };
     if (re !== undefined && re !== h.open.re) return { code: ReturnCode.ERROR, reason: 'stale' };
-    if (!this.routing.answerController(node, h.controller, code, h.open.re, content, reason)) return { code: ReturnCode.ERROR, reason: 'too-large' };
+    if (!this.routing.answerController(node, h.controller, code, h.open.re, content, reason))
+      return { code: ReturnCode.ERROR, reason: 'too-large' };
     this.ended(h.endOpen('answered'));
     this.prune(node);
     return { code: ReturnCode.SUCCESS };
@@ -163,7 +185,13 @@ export class CtpHost<P> implements CtpHostDoor<P>, CtpTableListener, CtpHandlerH
     if (h === undefined || !this.table.hasLocal(node)) return false;
     const targets = eventTargets(h.controller, h.monitors, (v) => this.present(v));
     for (const monitor of targets)
-      if (!this.routing.registrantBound({ v: 1, t: 'EVENT', node, monitor, content } as CtpEvent, LOCAL)) return 'too-large';
+      if (
+        !this.routing.registrantBound(
+          { v: 1, t: 'EVENT', node, monitor, content } as CtpEvent,
+          LOCAL,
+        )
+      )
+        return 'too-large';
     return targets.length > 0;
   }
 
@@ -194,7 +222,10 @@ export class CtpHost<P> implements CtpHostDoor<P>, CtpTableListener, CtpHandlerH
   // ---- REGISTER, UNREGISTER, control ----------------------------------------
 
   /** The registrant named in a REGISTER/UNREGISTER, when well-formed for this node and type. */
-  private registrantOf(msg: CtpRegister | CtpUnregister, from: CtpSource<P>): { type: CtpRegistrationType; name: string } | undefined {
+  private registrantOf(
+    msg: CtpRegister | CtpUnregister,
+    from: CtpSource<P>,
+  ): { type: CtpRegistrationType; name: string } | undefined {
     const type: CtpRegistrationType = msg.controller !== undefined ? 'controller' : 'monitor';
     const name = (msg.controller ?? msg.monitor) as string;
     const v = virtualParts(name);
@@ -208,13 +239,16 @@ export class CtpHost<P> implements CtpHostDoor<P>, CtpTableListener, CtpHandlerH
   private register(msg: CtpRegister, from: CtpSource<P>): void {
     const r = this.registrantOf(msg, from);
     if (r === undefined) return;
-    if (this.table.isReachableName(r.name) || this.claimed(msg, r.name, from)) return this.completeRegister(msg, r.type, r.name);
+    if (this.table.isReachableName(r.name) || this.claimed(msg, r.name, from))
+      return this.completeRegister(msg, r.type, r.name);
     // PROTOCOL.md section 5: wait (event-driven, not the seed's sleep loop) for
     // the registrant's advert, which can arrive after the request.
     const waiting = this.waiting.add(r.name, msg, () => {
-      if (from !== LOCAL) this.report.drop(from, 'registrant-unknown', { t: msg.t, node: msg.node });
+      if (from !== LOCAL)
+        this.report.drop(from, 'registrant-unknown', { t: msg.t, node: msg.node });
     });
-    if (!waiting && from !== LOCAL) this.report.drop(from, 'too-many-waiting', { t: msg.t, node: msg.node });
+    if (!waiting && from !== LOCAL)
+      this.report.drop(from, 'too-many-waiting', { t: msg.t, node: msg.node });
   }
 
   /**
@@ -240,21 +274,30 @@ export class CtpHost<P> implements CtpHostDoor<P>, CtpTableListener, CtpHandlerH
   private claimRefuted(name: string): void {
     if (this.table.isReachableName(name) || this.leases.has(name)) return;
     const v = virtualParts(name);
-    if (v !== undefined && this.isRecorded(name, v.node)) this.leases.set(name, this.timers.set(() => this.release(name), this.opts.leaseGraceMs));
+    if (v !== undefined && this.isRecorded(name, v.node))
+      this.leases.set(
+        name,
+        this.timers.set(() => this.release(name), this.opts.leaseGraceMs),
+      );
   }
 
   private completeRegister(msg: CtpRegister, type: CtpRegistrationType, name: string): void {
-    if (!this.table.hasLocal(msg.node)) return void this.routing.answer(msg.node, name, ReturnCode.NODE_UNFOUND, msg.id);
+    if (!this.table.hasLocal(msg.node))
+      return void this.routing.answer(msg.node, name, ReturnCode.NODE_UNFOUND, msg.id);
     const h = this.recordFor(msg.node);
     let code: ReturnCode;
     let reason: string | undefined;
     let content: { idleTimeoutMs: number } | undefined;
     if (type === 'controller') {
       if (msg.refresh === true && h.controller !== name) code = ReturnCode.NOT_ASSIGNED;
-      else if (h.controller !== undefined && h.controller !== name) code = ReturnCode.ALREADY_ASSIGNED;
+      else if (h.controller !== undefined && h.controller !== name)
+        code = ReturnCode.ALREADY_ASSIGNED;
       else {
         // A refresh keeps the idle timeout (and its timer); a new REGISTER (re)starts it.
-        const ms = msg.refresh === true ? this.idle.current(msg.node, name) : this.idle.arm(msg.node, name, msg.idleTimeoutMs);
+        const ms =
+          msg.refresh === true
+            ? this.idle.current(msg.node, name)
+            : this.idle.arm(msg.node, name, msg.idleTimeoutMs);
         if (ms !== undefined) content = { idleTimeoutMs: ms };
         h.controller = name;
         code = ReturnCode.SUCCESS;
@@ -298,8 +341,16 @@ export class CtpHost<P> implements CtpHostDoor<P>, CtpTableListener, CtpHandlerH
     const h = this.hosted.get(msg.node);
     // The node's controller was checked as its controller virtual node when it registered: a request from it needs no parse.
     if (h?.controller === undefined || h.controller !== msg.controller) {
-      if (!isControllerOf(msg.controller, msg.node)) return void (from !== LOCAL && this.report.drop(from, 'bad-registrant', { t: msg.t, node: msg.node }));
-      return void this.routing.answer(msg.node, msg.controller, h?.controller === undefined ? ReturnCode.NOT_ASSIGNED : ReturnCode.REJECTED, msg.id);
+      if (!isControllerOf(msg.controller, msg.node))
+        return void (
+          from !== LOCAL && this.report.drop(from, 'bad-registrant', { t: msg.t, node: msg.node })
+        );
+      return void this.routing.answer(
+        msg.node,
+        msg.controller,
+        h?.controller === undefined ? ReturnCode.NOT_ASSIGNED : ReturnCode.REJECTED,
+        msg.id,
+      );
     }
     this.idle.touch(msg.node, msg.controller);
     // One open request per node: a newer one replaces it.
@@ -310,7 +361,9 @@ export class CtpHost<P> implements CtpHostDoor<P>, CtpTableListener, CtpHandlerH
       if (h.open === open) this.ended(h.endOpen('expired'));
     }, this.opts.responseTimeoutMs);
     try {
-      const r = this.handlers.has(msg.node) ? this.handlers.run(msg, open) : this.onReceived(msg.t, msg);
+      const r = this.handlers.has(msg.node)
+        ? this.handlers.run(msg, open)
+        : this.onReceived(msg.t, msg);
       if (open.handled && open.ended === undefined) {
         open.counted = true;
         this.handling++;
@@ -327,11 +380,25 @@ export class CtpHost<P> implements CtpHostDoor<P>, CtpTableListener, CtpHandlerH
    * section 8 — answer ERROR while the request is still open, so the caller
    * does not wait for its timeout, without leaking the error's text.
    */
-  private controlFailed(h: CtpHostedNode, open: CtpOpenRequest, msg: CtpControlMessage, err: unknown): void {
-    this.report.error(err instanceof CtpCallbackError ? err : new CtpCallbackError('onReceived', err));
+  private controlFailed(
+    h: CtpHostedNode,
+    open: CtpOpenRequest,
+    msg: CtpControlMessage,
+    err: unknown,
+  ): void {
+    this.report.error(
+      err instanceof CtpCallbackError ? err : new CtpCallbackError('onReceived', err),
+    );
     if (h.open !== open) return;
     this.ended(h.endOpen('failed'));
-    this.routing.answer(msg.node, msg.controller, ReturnCode.ERROR, msg.id, undefined, 'host-callback-failed');
+    this.routing.answer(
+      msg.node,
+      msg.controller,
+      ReturnCode.ERROR,
+      msg.id,
+      undefined,
+      'host-callback-failed',
+    );
   }
 
   /** An open request ended (hosted-node.ts): clear its expiry, count it off. */
@@ -390,13 +457,18 @@ export class CtpHost<P> implements CtpHostDoor<P>, CtpTableListener, CtpHandlerH
       if (v === undefined) continue;
       const h = this.hosted.get(v.node);
       const held = h !== undefined && (h.controller === name || h.monitors.has(name));
-      if (held && !this.leases.has(name)) this.leases.set(name, this.timers.set(() => this.release(name), this.opts.leaseGraceMs));
+      if (held && !this.leases.has(name))
+        this.leases.set(
+          name,
+          this.timers.set(() => this.release(name), this.opts.leaseGraceMs),
+        );
     }
     const gained = delta.gained.length > 0 ? new Set(delta.gained) : undefined;
     for (const name of delta.added) {
       this.clearLease(name);
       this.notices.added(name, gained);
-      for (const m of this.waiting.take(name)) this.completeRegister(m, m.controller !== undefined ? 'controller' : 'monitor', name);
+      for (const m of this.waiting.take(name))
+        this.completeRegister(m, m.controller !== undefined ? 'controller' : 'monitor', name);
     }
     this.claims.review(this.table);
   }
@@ -440,8 +512,21 @@ export class CtpHost<P> implements CtpHostDoor<P>, CtpTableListener, CtpHandlerH
     this.clearLease(controller);
     this.prune(node);
     debug('%s released %s (idle)', this.table.id, controller);
-    this.report.emit('released', { node, type: 'controller', registrant: controller, reason: 'idle' });
-    if (this.present(controller)) this.routing.answer(node, controller, ReturnCode.NOT_ASSIGNED, undefined, { host: this.table.id }, 'idle');
+    this.report.emit('released', {
+      node,
+      type: 'controller',
+      registrant: controller,
+      reason: 'idle',
+    });
+    if (this.present(controller))
+      this.routing.answer(
+        node,
+        controller,
+        ReturnCode.NOT_ASSIGNED,
+        undefined,
+        { host: this.table.id },
+        'idle',
+      );
   }
 
   close(): void {

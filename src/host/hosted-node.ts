@@ -48,7 +48,9 @@ export class CtpHostedNode {
   get state(): HostedNodeState {
     if (this.removalTimer !== undefined) return HostedNodeState.REMOVAL_GRACE;
     if (this.controller === undefined) return HostedNodeState.FREE;
-    return this.openRequest === undefined ? HostedNodeState.CONTROLLED : HostedNodeState.REQUEST_OPEN;
+    return this.openRequest === undefined
+      ? HostedNodeState.CONTROLLED
+      : HostedNodeState.REQUEST_OPEN;
   }
 
   /** The open request, in REQUEST_OPEN. */
@@ -58,7 +60,9 @@ export class CtpHostedNode {
 
   /** Nothing left to remember: no controller, no monitor, no grace running. */
   get empty(): boolean {
-    return this.controller === undefined && this.monitors.size === 0 && this.removalTimer === undefined;
+    return (
+      this.controller === undefined && this.monitors.size === 0 && this.removalTimer === undefined
+    );
   }
 
   /** Is `name` its controller or one of its monitors? */

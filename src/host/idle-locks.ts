@@ -16,7 +16,10 @@ import type { CtpTimerHandle, CtpTimers } from '../base/clock.js';
 const debug = createDebug('ctp:idle-locks');
 
 /** The idle timeout a host applies: the request, capped; the cap when none was asked for. */
-export function effectiveIdleMs(requested: number | undefined, cap: number | undefined): number | undefined {
+export function effectiveIdleMs(
+  requested: number | undefined,
+  cap: number | undefined,
+): number | undefined {
   if (requested === undefined) return cap;
   return cap === undefined ? requested : Math.min(requested, cap);
 }

@@ -62,7 +62,8 @@ export class CtpOpenRequest {
 
   private reason(why: CtpOpenEnd): unknown {
     if (why === 'closed') return new CtpClosedError();
-    if (why === 'expired') return new CtpTimeoutError(`request ${this.re} for ${this.node} expired`);
+    if (why === 'expired')
+      return new CtpTimeoutError(`request ${this.re} for ${this.node} expired`);
     return new DOMException(`request ${this.re} for ${this.node} ${why}`, 'AbortError');
   }
 }

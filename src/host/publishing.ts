@@ -21,7 +21,13 @@ export interface CtpPublishingParts<P> {
 }
 
 /** `respond(node, content, code, re)`. */
-export function respondAt<P>(p: CtpPublishingParts<P>, node: string, content: unknown, code: ReturnCode, re: number | undefined): CtpResult {
+export function respondAt<P>(
+  p: CtpPublishingParts<P>,
+  node: string,
+  content: unknown,
+  code: ReturnCode,
+  re: number | undefined,
+): CtpResult {
   checkNode(node);
   if (!isReturnCode(code)) throw argumentError('code', 'a ReturnCode', code);
   if (re !== undefined && !Number.isSafeInteger(re)) throw argumentError('re', 'a request id', re);
@@ -44,7 +50,8 @@ export function postTo<P>(p: CtpPublishingParts<P>, node: string, content: unkno
   } else {
     const peer = table.peerToward(owner);
     if (peer === undefined) return { code: ReturnCode.NODE_UNFOUND };
-    if (!p.out.message(peer, { v: 1, t: 'POST', to: owner, node, content })) return { ...TOO_LARGE };
+    if (!p.out.message(peer, { v: 1, t: 'POST', to: owner, node, content }))
+      return { ...TOO_LARGE };
   }
   return { code: ReturnCode.SUCCESS };
 }

@@ -89,14 +89,22 @@ export class CtpReleaseNotices<P> {
    * still believes in them.
    */
   nodeBack(node: string): void {
-    for (const name of [...this.releasedAt.keys()]) if (virtualParts(name)?.node === node && this.table.isReachableName(name)) this.added(name, undefined);
+    for (const name of [...this.releasedAt.keys()])
+      if (virtualParts(name)?.node === node && this.table.isReachableName(name))
+        this.added(name, undefined);
   }
 
   /** The virtual node `name` became reachable (`gained`: the origins that did too). */
   added(name: string, gained: ReadonlySet<string> | undefined): void {
     if (this.releasedAt.delete(name)) return this.notify(name, 1);
     const v = virtualParts(name);
-    if (gained === undefined || v === undefined || !gained.has(v.routerId) || this.watched.has(name)) return;
+    if (
+      gained === undefined ||
+      v === undefined ||
+      !gained.has(v.routerId) ||
+      this.watched.has(name)
+    )
+      return;
     // Its REGISTER may be on its way (a simple peer advertises, then registers) — or this host restarted
     // (or lost it) while the registrant saw no gap, which adverts held back by `minAdvertIntervalMs` can hide.
     this.watch(name, 0, Math.max(1, this.opts.registrationWaitMs));
@@ -105,24 +113,46 @@ export class CtpReleaseNotices<P> {
   /** Send the notice now (try `tries`; 0: a virtual node that came unrecorded, sent once), and watch for its effect. */
   private notify(name: string, tries: number): void {
     const v = virtualParts(name);
-    if (v === undefined || !this.table.hasLocal(v.node) || this.host.isRecorded(name, v.node)) return;
+    if (v === undefined || !this.table.hasLocal(v.node) || this.host.isRecorded(name, v.node))
+      return;
     debug('%s: %s is back unrecorded, told it was released (try %d)', this.table.id, name, tries);
-    this.routing.answer(v.node, name, ReturnCode.NOT_ASSIGNED, undefined, { host: this.table.id }, 'released');
+    this.routing.answer(
+      v.node,
+      name,
+      ReturnCode.NOT_ASSIGNED,
+      undefined,
+      { host: this.table.id },
+      'released',
+    );
     // Again only for what this host released (a virtual node that merely came unrecorded may
     // stand for a registration with another router hosting the same name: it ignores the notice).
-    if (tries > 0 && tries < NOTICE_TRIES) this.watch(name, tries, Math.max(MIN_RETRY_MS, this.opts.registrationWaitMs) * 2 ** (tries - 1));
+    if (tries > 0 && tries < NOTICE_TRIES)
+      this.watch(
+        name,
+        tries,
+        Math.max(MIN_RETRY_MS, this.opts.registrationWaitMs) * 2 ** (tries - 1),
+      );
   }
 
   /** After `ms`, notify `name` (try `tries + 1`) if it is still reachable, unrecorded and not waiting. */
   private watch(name: string, tries: number, ms: number): void {
     const v = virtualParts(name);
-    if (v === undefined || !this.table.hasLocal(v.node) || this.host.isRecorded(name, v.node)) return;
+    if (v === undefined || !this.table.hasLocal(v.node) || this.host.isRecorded(name, v.node))
+      return;
     if (!this.watched.has(name) && this.watched.size >= this.opts.maxWaitingRegistrations) return;
     this.timers.clear(this.watched.get(name));
-    this.watched.set(name, this.timers.set(() => {
-      this.watched.delete(name);
-      if (this.table.isReachableName(name) && !this.host.isRecorded(name, v.node) && !this.host.isWaiting(name)) this.notify(name, tries === 0 ? 0 : tries + 1);
-    }, ms));
+    this.watched.set(
+      name,
+      this.timers.set(() => {
+        this.watched.delete(name);
+        if (
+          this.table.isReachableName(name) &&
+          !this.host.isRecorded(name, v.node) &&
+          !this.host.isWaiting(name)
+        )
+          this.notify(name, tries === 0 ? 0 : tries + 1);
+      }, ms),
+    );
   }
 
   close(): void {

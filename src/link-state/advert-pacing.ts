@@ -104,7 +104,12 @@ export class CtpAdvertPacer<P> {
     if (at >= this.timerAt) return;
     this.timers.clear(this.timer);
     this.timerAt = at;
-    this.timer = this.timers.set(() => this.fire(), Math.ceil(at - this.timers.now()), false, ADVERT_PACING);
+    this.timer = this.timers.set(
+      () => this.fire(),
+      Math.ceil(at - this.timers.now()),
+      false,
+      ADVERT_PACING,
+    );
   }
 
   private fire(): void {
@@ -165,6 +170,8 @@ export class CtpTokenBucket {
   }
 
   private level(now: number): number {
-    return this.at === -Infinity ? BURST : Math.min(BURST, this.tokens + (now - this.at) / this.intervalMs);
+    return this.at === -Infinity
+      ? BURST
+      : Math.min(BURST, this.tokens + (now - this.at) / this.intervalMs);
   }
 }

@@ -98,7 +98,11 @@ export class CtpFlooding<P> {
     private readonly auth: CtpAdvertAuth<P>,
   ) {
     this.ownBucket = new CtpTokenBucket(opts.minAdvertIntervalMs);
-    this.pacer = new CtpAdvertPacer<P>(new CtpTimers(timers.clock), opts.minAdvertIntervalMs, (due) => this.applyHeld(due));
+    this.pacer = new CtpAdvertPacer<P>(
+      new CtpTimers(timers.clock),
+      opts.minAdvertIntervalMs,
+      (due) => this.applyHeld(due),
+    );
   }
 
   // ---- the own advert -------------------------------------------------------
@@ -128,13 +132,20 @@ export class CtpFlooding<P> {
     }
     const neighborBytes = this.table.neighborIds().reduce((s, id) => s + id.length + 3, 0);
     const signature = this.auth.ownOverheadBytes;
-    return count <= this.opts.maxNodesPerAdvert && bytes + neighborBytes + ADVERT_OVERHEAD_BYTES + signature <= this.opts.maxFrameBytes;
+    return (
+      count <= this.opts.maxNodesPerAdvert &&
+      bytes + neighborBytes + ADVERT_OVERHEAD_BYTES + signature <= this.opts.maxFrameBytes
+    );
   }
 
   /** `hasRoom`, or a `CtpArgumentError` naming the limits. */
   assertRoom(names: readonly string[]): void {
     if (!this.hasRoom(names))
-      throw argumentError('names', `within the own advert's limits (too-many-nodes: maxNodesPerAdvert ${this.opts.maxNodesPerAdvert}, maxFrameBytes ${this.opts.maxFrameBytes})`, `${names.length} more names`);
+      throw argumentError(
+        'names',
+        `within the own advert's limits (too-many-nodes: maxNodesPerAdvert ${this.opts.maxNodesPerAdvert}, maxFrameBytes ${this.opts.maxFrameBytes})`,
+        `${names.length} more names`,
+      );
   }
 
   /**
@@ -158,19 +169,25 @@ export class CtpFlooding<P> {
     if (published !== undefined) {
       const neighbors = this.table.neighborIds();
       if (sameSet(published.neighbors, new Set(neighbors))) wait = this.ownBucket.waitMs(now);
-      else if (this.onlyNewLinks(published.neighbors, neighbors) && this.ownBucket.waitMs(now) > 0) wait = (this.linksDueAt ??= now + NEW_LINKS_COALESCE_MS) - now;
+      else if (this.onlyNewLinks(published.neighbors, neighbors) && this.ownBucket.waitMs(now) > 0)
+        wait = (this.linksDueAt ??= now + NEW_LINKS_COALESCE_MS) - now;
     }
     if (wait > 0) {
       this.ownPaced = true;
       if (this.ownTimer !== undefined && this.ownTimerAt <= now + wait) return;
       this.timers.clear(this.ownTimer);
       this.ownTimerAt = now + wait;
-      this.ownTimer = this.timers.set(() => {
-        this.ownTimer = undefined;
-        this.ownTimerAt = Infinity;
-        this.ownPaced = false;
-        this.hooks.update();
-      }, Math.ceil(wait), false, ADVERT_PACING);
+      this.ownTimer = this.timers.set(
+        () => {
+          this.ownTimer = undefined;
+          this.ownTimerAt = Infinity;
+          this.ownPaced = false;
+          this.hooks.update();
+        },
+        Math.ceil(wait),
+        false,
+        ADVERT_PACING,
+      );
       return;
     }
     this.ownPaced = false;
@@ -209,7 +226,9 @@ export class CtpFlooding<P> {
   originate(adverts: readonly CtpAdvert[]): void {
     const now = this.timers.now();
     // Signed with this router's identity, when it has one (the pseudo-node's id names its DR: signing.ts).
-    const stored = adverts.map((a) => this.auth.signed(a)).filter((a) => this.table.applyAdvert(a, now) === 'stored');
+    const stored = adverts
+      .map((a) => this.auth.signed(a))
+      .filter((a) => this.table.applyAdvert(a, now) === 'stored');
     for (const a of stored) {
       this.auth.stored(a);
       this.floodedNow.add(a.origin);
@@ -231,7 +250,11 @@ export class CtpFlooding<P> {
         continue;
       }
       if (a.seq - now > SEQ_AHEAD_LIMIT) {
-        this.report.drop(peer, 'malformed', { t: 'REPORTNODE', origin: a.origin, message: '`seq` is too far ahead of the clock' });
+        this.report.drop(peer, 'malformed', {
+          t: 'REPORTNODE',
+          origin: a.origin,
+          message: '`seq` is too far ahead of the clock',
+        });
         continue;
       }
       if (!this.auth.admit(peer, a, now)) continue;
@@ -246,7 +269,10 @@ export class CtpFlooding<P> {
         const wait = this.pacer.mustWait(a.origin, now);
         const replaced = wait ? (held?.nodes.length ?? 0) : (stored?.nodes.length ?? 0);
         total ??= this.storedNames();
-        if (a.nodes.length > replaced && total - replaced + a.nodes.length > this.opts.maxTableNodes) {
+        if (
+          a.nodes.length > replaced &&
+          total - replaced + a.nodes.length > this.opts.maxTableNodes
+        ) {
           this.report.drop(peer, 'table-full', { t: 'REPORTNODE', origin: a.origin });
           continue;
         }
@@ -294,7 +320,12 @@ export class CtpFlooding<P> {
 
   private isPublished(a: CtpAdvert): boolean {
     const p = this.published;
-    return p !== undefined && a.seq === p.seq && sameSet(a.nodes, new Set(p.nodes)) && sameSet(a.neighbors, new Set(p.neighbors));
+    return (
+      p !== undefined &&
+      a.seq === p.seq &&
+      sameSet(a.nodes, new Set(p.nodes)) &&
+      sameSet(a.neighbors, new Set(p.neighbors))
+    );
   }
 
   /** Held adverts whose interval has passed: apply and flood them (not back to their peer). */
@@ -371,7 +402,10 @@ export class CtpFlooding<P> {
     const max = this.opts.maxFrameBytes;
     const whole = this.out.codec.encode({ v: 1, t: 'REPORTNODE', from: this.table.id, adverts });
     if (adverts.length <= 1 || whole.length * 3 <= max || Buffer.byteLength(whole) <= max) {
-      const info = { adverts: adverts.map((a) => ({ origin: a.origin, seq: a.seq })), ...(except === undefined ? {} : { except }) };
+      const info = {
+        adverts: adverts.map((a) => ({ origin: a.origin, seq: a.seq })),
+        ...(except === undefined ? {} : { except }),
+      };
       return this.out.frame(peer, whole, undefined, info);
     }
     const half = Math.ceil(adverts.length / 2);
@@ -392,7 +426,8 @@ export class CtpFlooding<P> {
     if (delta.gained.length === 0) return;
     for (const o of this.askOnGain.size > 0 ? delta.gained : []) {
       const peer = this.askOnGain.delete(o) ? this.table.boundPeers().get(o)?.[0] : undefined;
-      if (peer !== undefined) this.out.message(peer, { v: 1, t: 'UPDATENODE', from: this.table.id });
+      if (peer !== undefined)
+        this.out.message(peer, { v: 1, t: 'UPDATENODE', from: this.table.id });
     }
     const regained: CtpAdvert[] = [];
     let onMedium: Map<P, CtpAdvert[]> | undefined;
@@ -433,7 +468,10 @@ export class CtpFlooding<P> {
       // A held advert may make its origins reachable again (a link back while
       // the other end's advert waits): nothing is stale until it is applied.
       if (this.pacer.holding) {
-        this.staleTimer = this.timers.set(() => this.scheduleStale(), this.opts.minAdvertIntervalMs);
+        this.staleTimer = this.timers.set(
+          () => this.scheduleStale(),
+          this.opts.minAdvertIntervalMs,
+        );
         return;
       }
       const gone = this.table.expireStale(this.timers.now(), this.opts.staleAdvertMs);

@@ -9,7 +9,12 @@
  */
 import { CtpTimers, type CtpClock } from '../base/clock.js';
 import { CtpStallMeter } from '../base/deadline.js';
-import type { CtpHostBoundMessage, CtpRegistrantBoundMessage, CtpReportNode, CtpUpdateNode } from '../base/messages.js';
+import type {
+  CtpHostBoundMessage,
+  CtpRegistrantBoundMessage,
+  CtpReportNode,
+  CtpUpdateNode,
+} from '../base/messages.js';
 import type { CtpNodesUpdatedCallback } from '../base/callbacks.js';
 import type { CtpWire, CtpWireHandler } from '../wire/wire.js';
 import { CtpFlooding, type CtpFloodingHooks, type CtpFloodingOptions } from './flooding.js';
@@ -71,10 +76,25 @@ export class CtpLinkState<P> implements CtpWireHandler<P>, CtpFloodingHooks<P>, 
     this.media = new CtpMedia<P>(this.table);
     this.neighbors = new CtpNeighbors(this.table, this, report);
     this.auth = new CtpAdvertAuth(opts.identity, this.table, report, opts.maxRouters);
-    this.flooding = new CtpFlooding(this.table, wire.out, new CtpTimers(clock), opts, this, report, this.auth);
+    this.flooding = new CtpFlooding(
+      this.table,
+      wire.out,
+      new CtpTimers(clock),
+      opts,
+      this,
+      report,
+      this.auth,
+    );
     this.stall = new CtpStallMeter(new CtpTimers(clock));
     this.routing = new CtpRouting(this.table, wire.out, opts.maxHops, report, this.stall);
-    this.nodeList = new CtpNodeList(this.table, onNodesUpdated, opts.virtualNodes, audience, report.emit, report);
+    this.nodeList = new CtpNodeList(
+      this.table,
+      onNodesUpdated,
+      opts.virtualNodes,
+      audience,
+      report.emit,
+      report,
+    );
   }
 
   /** The host and caller roles: frames for this router and table changes go to them from now on. */
@@ -170,7 +190,8 @@ export class CtpLinkState<P> implements CtpWireHandler<P>, CtpFloodingHooks<P>, 
     try {
       const clock = this.opts.clock;
       for (let round = 0; round < 64 && this.table.dirty(!this.flooding.ownPaced); round++) {
-        if (this.table.media !== undefined) this.flooding.originate(this.media.reconcile(clock.now()));
+        if (this.table.media !== undefined)
+          this.flooding.originate(this.media.reconcile(clock.now()));
         this.flooding.flushOwn();
         this.react(this.table.commit(clock.now()));
       }
@@ -186,8 +207,10 @@ export class CtpLinkState<P> implements CtpWireHandler<P>, CtpFloodingHooks<P>, 
     const roles = this.roles;
     roles?.caller.onTableChange(delta);
     roles?.hostListener.onTableChange(delta);
-    for (const c of delta.conflicts) this.wire.report.emit('conflict', { kind: 'node', node: c.node, hosts: c.hosts });
-    if (delta.added.length > 0 || delta.removed.length > 0) this.nodeList.changed(delta.added, delta.removed);
+    for (const c of delta.conflicts)
+      this.wire.report.emit('conflict', { kind: 'node', node: c.node, hosts: c.hosts });
+    if (delta.added.length > 0 || delta.removed.length > 0)
+      this.nodeList.changed(delta.added, delta.removed);
   }
 
   close(): void {

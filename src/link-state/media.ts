@@ -43,14 +43,18 @@ export function isValidMedium(m: unknown): m is string {
 /** The pseudo-node router id of medium `medium` whose DR is `dr`. */
 export function pseudoNodeId(medium: string, dr: string): string {
   const id = `bus:${medium}:${dr}`;
-  return id.length <= MAX_ROUTER_ID_LENGTH ? id : `bus:${medium}:#${createHash('sha256').update(dr).digest('hex').slice(0, 32)}`;
+  return id.length <= MAX_ROUTER_ID_LENGTH
+    ? id
+    : `bus:${medium}:#${createHash('sha256').update(dr).digest('hex').slice(0, 32)}`;
 }
 
 /** What the media part reads of the table. */
 export interface CtpMediaTable<P> {
   readonly id: string;
   /** The stored advert of `origin`. */
-  stored(origin: string): { seq: number; neighbors: readonly string[]; neighborSet: ReadonlySet<string> } | undefined;
+  stored(
+    origin: string,
+  ): { seq: number; neighbors: readonly string[]; neighborSet: ReadonlySet<string> } | undefined;
   /** The router id `peer` is bound to. */
   boundId(peer: P): string | undefined;
   /** The own advert's neighbor list (through `advertised`). */
@@ -89,7 +93,8 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
       this.peerMedium.delete(peer);
       return false;
     }
-    if (!isValidMedium(medium)) throw argumentError('info.medium', 'a medium id (1–64 chars of [A-Za-z0-9._:-])', medium);
+    if (!isValidMedium(medium))
+      throw argumentError('info.medium', 'a medium id (1–64 chars of [A-Za-z0-9._:-])', medium);
     this.peerMedium.set(peer, medium);
     this.engaged = true;
     if (!this.media.has(medium)) this.media.set(medium, { dr: undefined });
@@ -112,7 +117,8 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
    */
   advertised(peersById: ReadonlyMap<string, readonly P[]>): string[] {
     const out: string[] = [];
-    for (const [id, peers] of peersById) if (peers.some((p) => !this.peerMedium.has(p))) out.push(id);
+    for (const [id, peers] of peersById)
+      if (peers.some((p) => !this.peerMedium.has(p))) out.push(id);
     for (const [m, st] of this.media) if (st.dr !== undefined) out.push(pseudoNodeId(m, st.dr));
     return out;
   }
@@ -139,9 +145,11 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
         medium = m;
       }
     }
-    for (const [p, m] of this.peerMedium) if (medium === undefined && this.table.boundId(p) === origin) medium = m;
+    for (const [p, m] of this.peerMedium)
+      if (medium === undefined && this.table.boundId(p) === origin) medium = m;
     if (medium === undefined) return undefined;
-    for (const [p, m] of this.peerMedium) if (m === medium && this.table.boundId(p) !== undefined) return p;
+    for (const [p, m] of this.peerMedium)
+      if (m === medium && this.table.boundId(p) !== undefined) return p;
     return undefined;
   }
 
@@ -207,10 +215,17 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
       const q = pseudoNodeId(m, dr);
       const s = this.table.stored(q);
       // Becoming DR: originate afresh even when a stored copy matches (the members may never have had it).
-      if (!changed && s !== undefined && s.neighbors.length === view.length && view.every((id) => s.neighborSet.has(id))) continue;
+      if (
+        !changed &&
+        s !== undefined &&
+        s.neighbors.length === view.length &&
+        view.every((id) => s.neighborSet.has(id))
+      )
+        continue;
       out.push({ origin: q, seq: Math.max(now, (s?.seq ?? 0) + 1), nodes: [], neighbors: view });
     }
-    for (const [m, st] of this.media) if (st.dr === undefined && !this.inUse(m)) this.media.delete(m);
+    for (const [m, st] of this.media)
+      if (st.dr === undefined && !this.inUse(m)) this.media.delete(m);
     this.checkAdvertised();
     return out;
   }
@@ -244,7 +259,12 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
     let declared: string | undefined;
     let unheard = 0;
     for (const id of view) {
-      const lists = id === this.table.id ? (current === id ? [pseudoNodeId(medium, id)] : []) : (this.table.stored(id)?.neighbors ?? []);
+      const lists =
+        id === this.table.id
+          ? current === id
+            ? [pseudoNodeId(medium, id)]
+            : []
+          : (this.table.stored(id)?.neighbors ?? []);
       for (const nb of lists) {
         if (!nb.startsWith(head)) continue;
         const c = inView.get(nb);

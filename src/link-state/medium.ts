@@ -14,8 +14,12 @@ import type { CtpSendCallback, CtpSendInfo } from '../base/callbacks.js';
  * others; the first error is thrown again afterwards, and promises that
  * transports return are returned as one (the router reports a failure as `error`).
  */
-export function joinSends<P>(...sends: CtpSendCallback<P>[]): (peer: P | null, frame: string, info?: CtpSendInfo<P>) => unknown {
-  for (const s of sends) if (typeof s !== 'function') throw new TypeError('Expected every argument of joinSends to be a send function');
+export function joinSends<P>(
+  ...sends: CtpSendCallback<P>[]
+): (peer: P | null, frame: string, info?: CtpSendInfo<P>) => unknown {
+  for (const s of sends)
+    if (typeof s !== 'function')
+      throw new TypeError('Expected every argument of joinSends to be a send function');
   const list = sends.slice();
   return (peer, frame, info) => {
     let failure: unknown;
@@ -24,7 +28,12 @@ export function joinSends<P>(...sends: CtpSendCallback<P>[]): (peer: P | null, f
     for (const s of list) {
       try {
         const r = s.length >= 3 && info !== undefined ? s(peer, frame, info) : s(peer, frame);
-        if (r !== null && typeof r === 'object' && typeof (r as Promise<unknown>).then === 'function') (pending ??= []).push(r as Promise<unknown>);
+        if (
+          r !== null &&
+          typeof r === 'object' &&
+          typeof (r as Promise<unknown>).then === 'function'
+        )
+          (pending ??= []).push(r as Promise<unknown>);
       } catch (err) {
         if (!failed) failure = err;
         failed = true;

@@ -26,14 +26,16 @@ export function deviceNames(list: readonly string[]): string[] {
 export function wantsVirtual(opts: CtpNodesOptions | undefined): boolean {
   if (opts === undefined) return true;
   if (typeof opts !== 'object' || opts === null) throw argumentError('opts', 'an object', opts);
-  if (opts.virtual !== undefined && typeof opts.virtual !== 'boolean') throw argumentError('opts.virtual', 'a boolean', opts.virtual);
+  if (opts.virtual !== undefined && typeof opts.virtual !== 'boolean')
+    throw argumentError('opts.virtual', 'a boolean', opts.virtual);
   return opts.virtual ?? true;
 }
 
 /** The router option `virtualNodes`, checked. */
 export function resolveVirtualNodes(options: { virtualNodes?: unknown } | undefined): boolean {
   const v = options?.virtualNodes;
-  if (v !== undefined && typeof v !== 'boolean') throw argumentError('options.virtualNodes', 'a boolean', v);
+  if (v !== undefined && typeof v !== 'boolean')
+    throw argumentError('options.virtualNodes', 'a boolean', v);
   return v ?? true;
 }
 
@@ -67,11 +69,19 @@ export class CtpNodeList<P> {
 
   /** Names were added or removed: tell the host (not when only virtual nodes moved and it asked for devices only). */
   changed(added: readonly string[], removed: readonly string[]): void {
-    if (!this.virtualNodes && !added.some((n) => !isReservedName(n)) && !removed.some((n) => !isReservedName(n))) return;
+    if (
+      !this.virtualNodes &&
+      !added.some((n) => !isReservedName(n)) &&
+      !removed.some((n) => !isReservedName(n))
+    )
+      return;
     const list = this.list(this.virtualNodes);
     try {
       const r = this.onNodesUpdated(list) as unknown;
-      if (isThenable(r)) r.then(undefined, (err: unknown) => this.report.error(new CtpCallbackError('onNodesUpdated', err)));
+      if (isThenable(r))
+        r.then(undefined, (err: unknown) =>
+          this.report.error(new CtpCallbackError('onNodesUpdated', err)),
+        );
     } catch (err) {
       this.report.error(new CtpCallbackError('onNodesUpdated', err));
     }

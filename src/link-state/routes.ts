@@ -18,7 +18,8 @@ export function lowerBound(a: readonly string[], x: string): number {
 
 /** PROTOCOL.md section 7: a virtual node whose @routerId is not its origin is ignored. */
 export function isForeignVirtual(n: string, origin: string): boolean {
-  const v = n.charCodeAt(n.length - 1) !== 93 /* ] */ && n.includes(']@') ? virtualParts(n) : undefined;
+  const v =
+    n.charCodeAt(n.length - 1) !== 93 /* ] */ && n.includes(']@') ? virtualParts(n) : undefined;
   return v !== undefined && v.routerId !== origin;
 }
 
@@ -46,13 +47,16 @@ export function sameSet(a: readonly string[], b: ReadonlySet<string>): boolean {
   return true;
 }
 
-
 /**
  * Keep sorted `s` in step with a small change (binary search and one splice
  * per name, no re-sort of a large table); false after a large one, when the
  * caller should drop the list and sort again when asked.
  */
-export function updateSorted(s: string[], added: readonly string[], removed: readonly string[]): boolean {
+export function updateSorted(
+  s: string[],
+  added: readonly string[],
+  removed: readonly string[],
+): boolean {
   if (added.length + removed.length > 64) return false;
   for (const n of removed) {
     const i = lowerBound(s, n);
@@ -121,10 +125,17 @@ export function twoWayRoutes(
 }
 
 /** When the next advert becomes stale (unreachable for `staleMs`), or `undefined` when every one is reachable. */
-export function nextStaleAt(adverts: Iterable<{ unreachableSince: number | undefined }>, staleMs: number): number | undefined {
+export function nextStaleAt(
+  adverts: Iterable<{ unreachableSince: number | undefined }>,
+  staleMs: number,
+): number | undefined {
   let at: number | undefined;
   for (const ad of adverts) {
-    if (ad.unreachableSince !== undefined && (at === undefined || ad.unreachableSince + staleMs < at)) at = ad.unreachableSince + staleMs;
+    if (
+      ad.unreachableSince !== undefined &&
+      (at === undefined || ad.unreachableSince + staleMs < at)
+    )
+      at = ad.unreachableSince + staleMs;
   }
   return at;
 }

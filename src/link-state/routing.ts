@@ -47,7 +47,14 @@ export interface CtpCallerDoor<P = unknown> {
 }
 
 /** A RESPONSE of `node` to `registrant`, with the optional fields that are given. */
-function responseTo(node: string, registrant: string, code: ReturnCode, re: number | undefined, content: unknown, reason: string | undefined): CtpResponse {
+function responseTo(
+  node: string,
+  registrant: string,
+  code: ReturnCode,
+  re: number | undefined,
+  content: unknown,
+  reason: string | undefined,
+): CtpResponse {
   const msg: CtpResponse = { v: 1, t: 'RESPONSE', node, controller: registrant, code };
   if (re !== undefined) msg.re = re;
   if (content !== undefined) msg.content = content;
@@ -82,9 +89,11 @@ export class CtpRouting<P> {
   hostBound(msg: CtpHostBoundMessage, from: CtpSource<P>, frame?: string): void {
     const dest = msg.to ?? this.table.ownerOf(msg.node);
     if (dest === this.table.id) {
-      if (!this.table.hasLocal(msg.node) || isReservedName(msg.node)) return this.unroutable(msg, from, 'no-route');
+      if (!this.table.hasLocal(msg.node) || isReservedName(msg.node))
+        return this.unroutable(msg, from, 'no-route');
       // Issue 10: the host's app never receives a request whose caller has given up.
-      if (from !== LOCAL && 'ttl' in msg && (remainingTtl(msg, this.stall) ?? 1) <= 0) return this.expired(msg, from);
+      if (from !== LOCAL && 'ttl' in msg && (remainingTtl(msg, this.stall) ?? 1) <= 0)
+        return this.expired(msg, from);
       return this.host?.onRequest(msg, from);
     }
     if (dest === undefined) return this.unroutable(msg, from, 'no-route');
@@ -96,12 +105,23 @@ export class CtpRouting<P> {
    * False only when a frame this router originates was refused as larger
    * than `maxFrameBytes` (nothing sent).
    */
-  registrantBound(msg: CtpRegistrantBoundMessage, from: CtpSource<P>, frame?: string, checked = false): boolean {
+  registrantBound(
+    msg: CtpRegistrantBoundMessage,
+    from: CtpSource<P>,
+    frame?: string,
+    checked = false,
+  ): boolean {
     const dest = msg.t === 'RESPONSE' ? msg.controller : msg.monitor;
     // `checked`: the codec found `dest` a well-formed virtual node of `msg.node`, so its router id starts after `<type>[<node>]@`.
-    const at = checked ? (dest.charCodeAt(0) === 99 /* c */ ? 11 : 8) + msg.node.length + 2 : virtualRouterAt(dest, msg.node);
+    const at = checked
+      ? (dest.charCodeAt(0) === 99 /* c */ ? 11 : 8) + msg.node.length + 2
+      : virtualRouterAt(dest, msg.node);
     if (at < 0) {
-      if (from !== LOCAL) this.report.drop(from, 'malformed', { t: msg.t, message: 'the destination is not a virtual node' });
+      if (from !== LOCAL)
+        this.report.drop(from, 'malformed', {
+          t: msg.t,
+          message: 'the destination is not a virtual node',
+        });
       return true;
     }
     const id = this.table.id;
@@ -118,7 +138,14 @@ export class CtpRouting<P> {
   }
 
   /** Send a RESPONSE to `registrant` (routed like any frame toward its `@id`); false when refused as too large. */
-  answer(node: string, registrant: string, code: ReturnCode, re?: number, content?: unknown, reason?: string): boolean {
+  answer(
+    node: string,
+    registrant: string,
+    code: ReturnCode,
+    re?: number,
+    content?: unknown,
+    reason?: string,
+  ): boolean {
     return this.registrantBound(responseTo(node, registrant, code, re, content, reason), LOCAL);
   }
 
@@ -127,8 +154,20 @@ export class CtpRouting<P> {
    * `node`'s controller virtual node when it registered, so its router id is
    * not parsed again (the hot path, BENCHMARKS.md).
    */
-  answerController(node: string, controller: string, code: ReturnCode, re: number, content: unknown, reason: string | undefined): boolean {
-    return this.registrantBound(responseTo(node, controller, code, re, content, reason), LOCAL, undefined, true);
+  answerController(
+    node: string,
+    controller: string,
+    code: ReturnCode,
+    re: number,
+    content: unknown,
+    reason: string | undefined,
+  ): boolean {
+    return this.registrantBound(
+      responseTo(node, controller, code, re, content, reason),
+      LOCAL,
+      undefined,
+      true,
+    );
   }
 
   /** Send a request this router made toward the router `to` (or handle it here); a failure settles it. */
@@ -136,10 +175,12 @@ export class CtpRouting<P> {
     if (to === this.table.id) return this.host?.onRequest(msg, LOCAL);
     const peer = this.table.peerToward(to);
     if (peer === undefined) {
-      if (debug.enabled) debug('%s has no route to %s for %s: NODE_UNFOUND', this.table.id, to, describeFrame(msg));
+      if (debug.enabled)
+        debug('%s has no route to %s for %s: NODE_UNFOUND', this.table.id, to, describeFrame(msg));
       return this.caller?.settle(msg.node, msg.id, NODE_UNFOUND);
     }
-    if (!this.out.message(peer, msg, () => this.caller?.settle(msg.node, msg.id, SEND_FAILED))) this.caller?.settle(msg.node, msg.id, TOO_LARGE);
+    if (!this.out.message(peer, msg, () => this.caller?.settle(msg.node, msg.id, SEND_FAILED)))
+      this.caller?.settle(msg.node, msg.id, TOO_LARGE);
   }
 
   /** Send a frame that nothing waits for (a refresh) toward `to`, if it can go. */
@@ -150,7 +191,12 @@ export class CtpRouting<P> {
   }
 
   /** False only when a frame this router originates was refused as too large. */
-  private forward(msg: CtpMessage, dest: string, from: CtpSource<P>, frame: string | undefined): boolean {
+  private forward(
+    msg: CtpMessage,
+    dest: string,
+    from: CtpSource<P>,
+    frame: string | undefined,
+  ): boolean {
     const peer = this.table.peerToward(dest);
     if (peer === undefined) return (this.unroutable(msg, from, 'no-route'), true);
     if (from === LOCAL) return this.out.message(peer, msg);
@@ -160,7 +206,14 @@ export class CtpRouting<P> {
     const ttl = 'ttl' in msg ? remainingTtl(msg, this.stall) : undefined;
     if (ttl !== undefined && ttl <= 0) return (this.expired(msg, from), true);
     this.out.counters.forwarded++;
-    if (debug.enabled) debug('%s forwards %s toward %s via %s', this.table.id, describeFrame({ ...msg, hops: hops + 1 }), dest, this.table.boundId(peer) ?? '?');
+    if (debug.enabled)
+      debug(
+        '%s forwards %s toward %s via %s',
+        this.table.id,
+        describeFrame({ ...msg, hops: hops + 1 }),
+        dest,
+        this.table.boundId(peer) ?? '?',
+      );
     // The frame keeps every field it arrived with; only `hops` and `ttl`
     // change. A codec that can patch the text it received saves the re-encode.
     const codec = this.out.codec;
@@ -170,7 +223,15 @@ export class CtpRouting<P> {
       if (newTtl === undefined) patched = codec.forward(frame, msg, hops + 1);
       else if (codec.forward.length >= 4) patched = codec.forward(frame, msg, hops + 1, newTtl);
     }
-    this.out.frame(peer, patched ?? codec.encode(newTtl === undefined ? { ...msg, hops: hops + 1 } : ({ ...msg, hops: hops + 1, ttl: newTtl } as CtpMessage)));
+    this.out.frame(
+      peer,
+      patched ??
+        codec.encode(
+          newTtl === undefined
+            ? { ...msg, hops: hops + 1 }
+            : ({ ...msg, hops: hops + 1, ttl: newTtl } as CtpMessage),
+        ),
+    );
     return true;
   }
 
@@ -187,7 +248,11 @@ export class CtpRouting<P> {
    */
   private canAnswer(registrant: string, node: string): boolean {
     const v = virtualParts(registrant);
-    return v !== undefined && v.node === node && (this.table.isReachableName(registrant) || this.table.isReachable(v.routerId));
+    return (
+      v !== undefined &&
+      v.node === node &&
+      (this.table.isReachableName(registrant) || this.table.isReachable(v.routerId))
+    );
   }
 
   /**
@@ -195,16 +260,35 @@ export class CtpRouting<P> {
    * answered NODE_UNFOUND first, so its caller does not wait for a timeout.
    */
   private unroutable(msg: CtpMessage, from: CtpSource<P>, reason: DropReason): void {
-    if (debug.enabled) debug('%s cannot route %s (%s) from %s', this.table.id, describeFrame(msg), reason, from === LOCAL ? 'here' : (this.table.boundId(from) ?? '?'));
+    if (debug.enabled)
+      debug(
+        '%s cannot route %s (%s) from %s',
+        this.table.id,
+        describeFrame(msg),
+        reason,
+        from === LOCAL ? 'here' : (this.table.boundId(from) ?? '?'),
+      );
     if ('id' in msg && typeof msg.id === 'number') {
       const req = msg as CtpRequestMessage;
-      const registrant = req.t === 'REGISTER' || req.t === 'UNREGISTER' ? (req.controller ?? req.monitor) : req.controller;
-      if (from === LOCAL && this.table.hasLocal(registrant as string)) this.caller?.settle(req.node, req.id, NODE_UNFOUND);
+      const registrant =
+        req.t === 'REGISTER' || req.t === 'UNREGISTER'
+          ? (req.controller ?? req.monitor)
+          : req.controller;
+      if (from === LOCAL && this.table.hasLocal(registrant as string))
+        this.caller?.settle(req.node, req.id, NODE_UNFOUND);
       else if (registrant !== undefined && this.canAnswer(registrant, req.node)) {
-        if (debug.enabled) debug('%s answers NODE_UNFOUND to %s for %s id %d', this.table.id, registrant, req.node, req.id);
+        if (debug.enabled)
+          debug(
+            '%s answers NODE_UNFOUND to %s for %s id %d',
+            this.table.id,
+            registrant,
+            req.node,
+            req.id,
+          );
         this.answer(req.node, registrant, ReturnCode.NODE_UNFOUND, req.id);
       }
     }
-    if (from !== LOCAL) this.report.drop(from, reason, { t: msg.t, node: 'node' in msg ? msg.node : undefined });
+    if (from !== LOCAL)
+      this.report.drop(from, reason, { t: msg.t, node: 'node' in msg ? msg.node : undefined });
   }
 }

@@ -9,17 +9,30 @@
  * DER certificate). Both travel with the advert as received: stored adverts
  * keep them, so re-flooding and table exchange send the origin's signature.
  */
-import { createHash, createPrivateKey, KeyObject, sign, verify, X509Certificate } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  KeyObject,
+  sign,
+  verify,
+  X509Certificate,
+} from 'node:crypto';
 import createDebug from 'debug';
 import { argumentError } from '../base/errors.js';
 import type { CtpAdvert } from '../base/messages.js';
 import { isValidMedium, pseudoNodeId } from './media.js';
 import { isValidRouterId } from '../base/names.js';
-import type { CtpIdentity } from '../options.js';
 import type { CtpReport } from '../wire/report.js';
 import type { CtpStoredAdvert, CtpTable } from './table.js';
 
 const debug = createDebug('ctp:signing');
+
+/** This router's signing identity: its private key, its certificate (subject CN = router id) and the CA that signs every router's certificate. */
+export interface CtpIdentity {
+  key: string | KeyObject;
+  cert: string;
+  ca: string | readonly string[];
+}
 
 /** Longest `sig` accepted (base64 characters): room for RSA-4096 and every EC/EdDSA signature. */
 export const MAX_SIG_CHARS = 1024;
@@ -34,7 +47,9 @@ const BAD_CACHE = 256;
  * The bytes an advert's signature covers: independent of the JSON key order
  * of the frame it came in, as `JSON.stringify` of an array is.
  */
-export function canonicalAdvert(a: Pick<CtpAdvert, 'origin' | 'seq' | 'nodes' | 'neighbors'>): string {
+export function canonicalAdvert(
+  a: Pick<CtpAdvert, 'origin' | 'seq' | 'nodes' | 'neighbors'>,
+): string {
   return JSON.stringify([CANONICAL_TAG, a.origin, a.seq, a.nodes, a.neighbors]);
 }
 
@@ -98,43 +113,79 @@ export interface CtpResolvedIdentity {
  * @throws CtpArgumentError naming what is wrong.
  */
 export function resolveIdentity(identity: unknown, now: number): CtpResolvedIdentity {
-  if (typeof identity !== 'object' || identity === null) throw argumentError('options.identity', 'an object `{ key, cert, ca }`', identity);
+  if (typeof identity !== 'object' || identity === null)
+    throw argumentError('options.identity', 'an object `{ key, cert, ca }`', identity);
   const { key, cert, ca } = identity as Partial<CtpIdentity>;
   let k: KeyObject;
   try {
     k = key instanceof KeyObject ? key : createPrivateKey(key as string);
   } catch {
-    throw argumentError('options.identity.key', 'a PEM private key or a private KeyObject', typeof key === 'string' ? '(unparsable PEM)' : key);
+    throw argumentError(
+      'options.identity.key',
+      'a PEM private key or a private KeyObject',
+      typeof key === 'string' ? '(unparsable PEM)' : key,
+    );
   }
-  if (k.type !== 'private') throw argumentError('options.identity.key', 'a private key', `a ${k.type} key`);
-  if (typeof cert !== 'string') throw argumentError('options.identity.cert', 'a PEM certificate', cert);
+  if (k.type !== 'private')
+    throw argumentError('options.identity.key', 'a private key', `a ${k.type} key`);
+  if (typeof cert !== 'string')
+    throw argumentError('options.identity.cert', 'a PEM certificate', cert);
   const own = parseCerts(cert)[0];
-  if (own === undefined) throw argumentError('options.identity.cert', 'a PEM certificate', '(no certificate in it)');
+  if (own === undefined)
+    throw argumentError('options.identity.cert', 'a PEM certificate', '(no certificate in it)');
   const cn = commonName(own);
-  if (cn === undefined || !isValidRouterId(cn)) throw argumentError('options.identity.cert', 'a certificate whose subject CN is a valid router id', own.subject);
+  if (cn === undefined || !isValidRouterId(cn))
+    throw argumentError(
+      'options.identity.cert',
+      'a certificate whose subject CN is a valid router id',
+      own.subject,
+    );
   let matches = false;
   try {
     matches = own.checkPrivateKey(k);
   } catch {
     matches = false; // a key of another type
   }
-  if (!matches) throw argumentError('options.identity.key', 'the private key of `identity.cert`', '(another key)');
+  if (!matches)
+    throw argumentError(
+      'options.identity.key',
+      'the private key of `identity.cert`',
+      '(another key)',
+    );
   const caList = typeof ca === 'string' ? [ca] : Array.isArray(ca) ? (ca as unknown[]) : undefined;
   if (caList === undefined || caList.length === 0 || caList.some((c) => typeof c !== 'string'))
     throw argumentError('options.identity.ca', 'a PEM certificate or an array of them', ca);
   const anchors = caList.flatMap((c) => parseCerts(c as string));
-  if (anchors.length === 0) throw argumentError('options.identity.ca', 'PEM certificates', '(no certificate in it)');
+  if (anchors.length === 0)
+    throw argumentError('options.identity.ca', 'PEM certificates', '(no certificate in it)');
   if (!anchors.some((a) => own.checkIssued(a) && own.verify(a.publicKey)))
-    throw argumentError('options.identity.cert', 'a certificate issued by one of `identity.ca`', own.subject);
-  if (!inDates(own, now)) throw argumentError('options.identity.cert', `a certificate valid now (from ${own.validFrom} to ${own.validTo})`, own.subject);
+    throw argumentError(
+      'options.identity.cert',
+      'a certificate issued by one of `identity.ca`',
+      own.subject,
+    );
+  if (!inDates(own, now))
+    throw argumentError(
+      'options.identity.cert',
+      `a certificate valid now (from ${own.validFrom} to ${own.validTo})`,
+      own.subject,
+    );
   const der = own.raw.toString('base64');
   // Signatures vary in length by a few bytes (DER integers): measure one, keep a margin.
   const sigChars = sign(digestFor(k), Buffer.from(CANONICAL_TAG), k).toString('base64').length + 8;
-  return { cn, key: k, cert: der, anchors, wireBytes: der.length + sigChars + ',"sig":"","cert":""'.length };
+  return {
+    cn,
+    key: k,
+    cert: der,
+    anchors,
+    wireBytes: der.length + sigChars + ',"sig":"","cert":""'.length,
+  };
 }
 
 /** A checked certificate: its key and dates, or why it failed. */
-type CertEntry = { cn: string; key: KeyObject; digest: string | null; notBefore: number; notAfter: number } | { bad: string };
+type CertEntry =
+  | { cn: string; key: KeyObject; digest: string | null; notBefore: number; notAfter: number }
+  | { bad: string };
 
 /**
  * Certificates checked against the anchors, cached by SHA-256 fingerprint:
@@ -165,7 +216,8 @@ export class CtpCertCache {
     }
     const entry = this.check(der);
     const into = 'bad' in entry ? this.bad : this.good;
-    if (into.size >= ('bad' in entry ? BAD_CACHE : this.max)) into.delete(into.keys().next().value as string);
+    if (into.size >= ('bad' in entry ? BAD_CACHE : this.max))
+      into.delete(into.keys().next().value as string);
     into.set(fp, entry);
     return entry;
   }
@@ -222,7 +274,8 @@ export function advertProblem(a: CtpAdvert, certs: CtpCertCache, now: number): s
   if (typeof a.sig !== 'string' || typeof a.cert !== 'string') return 'the advert is not signed';
   const e = certs.lookup(a.cert);
   if ('bad' in e) return e.bad;
-  if (e.cn !== a.origin && !isPseudoNodeOf(a, e.cn)) return `the certificate is for ${JSON.stringify(e.cn)}, not the origin`;
+  if (e.cn !== a.origin && !isPseudoNodeOf(a, e.cn))
+    return `the certificate is for ${JSON.stringify(e.cn)}, not the origin`;
   if (now < e.notBefore || now > e.notAfter) return 'the certificate is not valid now';
   let ok = false;
   try {
@@ -251,7 +304,8 @@ export class CtpAdvertAuth<P> {
     private readonly report: CtpReport<P>,
     maxRouters: number,
   ) {
-    this.certs = identity === undefined ? undefined : new CtpCertCache(identity.anchors, maxRouters + 64);
+    this.certs =
+      identity === undefined ? undefined : new CtpCertCache(identity.anchors, maxRouters + 64);
   }
 
   /** The own advert as sent: signed when this router has an identity (one signature per content). */
@@ -263,7 +317,14 @@ export class CtpAdvertAuth<P> {
       this.lastSig = sign(digestFor(id.key), Buffer.from(bytes), id.key).toString('base64');
       this.lastBytes = bytes;
     }
-    return { origin: a.origin, seq: a.seq, nodes: a.nodes, neighbors: a.neighbors, sig: this.lastSig, cert: id.cert };
+    return {
+      origin: a.origin,
+      seq: a.seq,
+      nodes: a.nodes,
+      neighbors: a.neighbors,
+      sig: this.lastSig,
+      cert: id.cert,
+    };
   }
 
   /** `a` (a pseudo-node advert this router originates as DR) signed with its identity, uncached; `a` itself without one. */
@@ -271,7 +332,14 @@ export class CtpAdvertAuth<P> {
     const id = this.identity;
     if (id === undefined) return a;
     const sig = sign(digestFor(id.key), Buffer.from(canonicalAdvert(a)), id.key).toString('base64');
-    return { origin: a.origin, seq: a.seq, nodes: a.nodes, neighbors: a.neighbors, sig, cert: id.cert };
+    return {
+      origin: a.origin,
+      seq: a.seq,
+      nodes: a.nodes,
+      neighbors: a.neighbors,
+      sig,
+      cert: id.cert,
+    };
   }
 
   /**
@@ -285,9 +353,14 @@ export class CtpAdvertAuth<P> {
     const certs = this.certs;
     if (certs === undefined) return true;
     let problem: string | undefined;
-    if (typeof a.sig !== 'string' || typeof a.cert !== 'string') problem = 'the advert is not signed';
+    if (typeof a.sig !== 'string' || typeof a.cert !== 'string')
+      problem = 'the advert is not signed';
     else if (a.origin === this.table.id) {
-      if (a.seq < this.table.seq || (a.sig === this.lastSig && canonicalAdvert(a) === this.lastBytes)) return true;
+      if (
+        a.seq < this.table.seq ||
+        (a.sig === this.lastSig && canonicalAdvert(a) === this.lastBytes)
+      )
+        return true;
     } else {
       const s = this.table.stored(a.origin);
       if (s !== undefined && a.seq <= s.seq) return true;
@@ -295,7 +368,11 @@ export class CtpAdvertAuth<P> {
     problem ??= advertProblem(a, certs, now);
     if (problem === undefined) return true;
     debug('%s drops the advert of %s seq %d: %s', this.table.id, a.origin, a.seq, problem);
-    this.report.drop(peer, 'bad-signature', { t: 'REPORTNODE', origin: a.origin, message: problem });
+    this.report.drop(peer, 'bad-signature', {
+      t: 'REPORTNODE',
+      origin: a.origin,
+      message: problem,
+    });
     return false;
   }
 
@@ -303,7 +380,8 @@ export class CtpAdvertAuth<P> {
   stored(a: CtpAdvert): void {
     const s = this.table.stored(a.origin);
     if (s === undefined) return;
-    if (typeof a.sig === 'string' && typeof a.cert === 'string') this.sigs.set(s, { sig: a.sig, cert: a.cert });
+    if (typeof a.sig === 'string' && typeof a.cert === 'string')
+      this.sigs.set(s, { sig: a.sig, cert: a.cert });
     else this.sigs.delete(s);
   }
 
@@ -321,7 +399,9 @@ export class CtpAdvertAuth<P> {
   /** A REGISTER's claim signature (base64), or `undefined` without an identity. */
   signClaim(m: CtpClaimFields): string | undefined {
     const id = this.identity;
-    return id === undefined ? undefined : sign(digestFor(id.key), Buffer.from(canonicalClaim(m)), id.key).toString('base64');
+    return id === undefined
+      ? undefined
+      : sign(digestFor(id.key), Buffer.from(canonicalClaim(m)), id.key).toString('base64');
   }
 
   /**
@@ -330,7 +410,11 @@ export class CtpAdvertAuth<P> {
    * claim must be signed by the key of the certificate that `origin`'s
    * stored (verified) advert carries.
    */
-  claimProblem(origin: string, m: CtpClaimFields & { claimSig?: string | undefined }, now: number): string | undefined {
+  claimProblem(
+    origin: string,
+    m: CtpClaimFields & { claimSig?: string | undefined },
+    now: number,
+  ): string | undefined {
     const certs = this.certs;
     if (certs === undefined) return undefined;
     if (typeof m.claimSig !== 'string') return 'the claim is not signed';
@@ -339,10 +423,17 @@ export class CtpAdvertAuth<P> {
     if (g === undefined) return 'no signed advert of the registrant';
     const e = certs.lookup(g.cert);
     if ('bad' in e) return e.bad;
-    if (e.cn !== origin) return 'the certificate is not the registrant\'s';
+    if (e.cn !== origin) return "the certificate is not the registrant's";
     if (now < e.notBefore || now > e.notAfter) return 'the certificate is not valid now';
     try {
-      return verify(e.digest, Buffer.from(canonicalClaim(m)), e.key, Buffer.from(m.claimSig, 'base64')) ? undefined : 'the signature does not verify';
+      return verify(
+        e.digest,
+        Buffer.from(canonicalClaim(m)),
+        e.key,
+        Buffer.from(m.claimSig, 'base64'),
+      )
+        ? undefined
+        : 'the signature does not verify';
     } catch {
       return 'the signature does not verify';
     }

@@ -5,7 +5,14 @@
  */
 import createDebug from 'debug';
 import type { CtpAdvert } from '../base/messages.js';
-import { isForeignVirtual, middle, nextStaleAt, sameSet, twoWayRoutes, updateSorted } from './routes.js';
+import {
+  isForeignVirtual,
+  middle,
+  nextStaleAt,
+  sameSet,
+  twoWayRoutes,
+  updateSorted,
+} from './routes.js';
 import type { CtpMediaHooks } from './media.js';
 
 const debug = createDebug('ctp:table');
@@ -76,7 +83,11 @@ export class CtpTable<P> {
   /** Broadcast media (src/link-state/media.ts), set by the router once a peer is on one: the own neighbor list is theirs to say. */
   media: CtpMediaHooks<P> | undefined;
 
-  constructor(id: string, now: number, readonly maxRouters: number) {
+  constructor(
+    id: string,
+    now: number,
+    readonly maxRouters: number,
+  ) {
     this.id = id;
     this.seq = now;
   }
@@ -151,7 +162,9 @@ export class CtpTable<P> {
     return this.peersById;
   }
   neighborIds(): string[] {
-    return this.media === undefined ? [...this.peersById.keys()] : this.media.advertised(this.peersById);
+    return this.media === undefined
+      ? [...this.peersById.keys()]
+      : this.media.advertised(this.peersById);
   }
   touchOwn(): void {
     this.ownDirty = true;
@@ -161,7 +174,12 @@ export class CtpTable<P> {
 
   /** The own advert as it stands (not re-originated). */
   ownAdvert(): CtpAdvert {
-    return { origin: this.id, seq: this.seq, nodes: [...this.local], neighbors: this.neighborIds() };
+    return {
+      origin: this.id,
+      seq: this.seq,
+      nodes: [...this.local],
+      neighbors: this.neighborIds(),
+    };
   }
   /** When the own lists changed since the last origination: bump `seq` and return the new advert. */
   reoriginate(): CtpAdvert | undefined {
@@ -194,7 +212,10 @@ export class CtpTable<P> {
   applyAdvert(a: CtpAdvert, now: number): CtpAdvertOutcome {
     if (a.origin === this.id) {
       if (a.seq > this.seq) return 'own-heal';
-      if (a.seq === this.seq && !(sameSet(a.nodes, this.local) && sameSet(a.neighbors, new Set(this.neighborIds()))))
+      if (
+        a.seq === this.seq &&
+        !(sameSet(a.nodes, this.local) && sameSet(a.neighbors, new Set(this.neighborIds())))
+      )
         return 'own-heal';
       return 'own-ignore';
     }
@@ -282,7 +303,8 @@ export class CtpTable<P> {
     for (const nb of a.neighbors) {
       if (nb === this.id) {
         if (this.peersById.has(a.origin)) return true;
-      } else if (this.routes.has(nb) && this.adverts.get(nb)?.neighborSet.has(a.origin)) return true;
+      } else if (this.routes.has(nb) && this.adverts.get(nb)?.neighborSet.has(a.origin))
+        return true;
     }
     return false;
   }
@@ -291,7 +313,8 @@ export class CtpTable<P> {
     let victim: CtpStoredAdvert | undefined;
     for (const ad of this.adverts.values()) {
       if (ad.unreachableSince === undefined) continue;
-      if (victim === undefined || ad.unreachableSince < (victim.unreachableSince as number)) victim = ad;
+      if (victim === undefined || ad.unreachableSince < (victim.unreachableSince as number))
+        victim = ad;
     }
     if (victim === undefined) return false;
     debug('%s evicts the advert of %s', this.id, victim.origin);
@@ -307,7 +330,9 @@ export class CtpTable<P> {
 
   /** Delete adverts whose origin has been unreachable for `staleMs`; returns their origins. */
   expireStale(now: number, staleMs: number): string[] {
-    const gone = [...this.adverts.values()].filter((ad) => ad.unreachableSince !== undefined && now - ad.unreachableSince >= staleMs);
+    const gone = [...this.adverts.values()].filter(
+      (ad) => ad.unreachableSince !== undefined && now - ad.unreachableSince >= staleMs,
+    );
     for (const ad of gone) this.deleteAdvert(ad);
     return gone.map((ad) => ad.origin);
   }
@@ -397,7 +422,8 @@ export class CtpTable<P> {
   sortedNames(): string[] {
     if (this.sortedCache === undefined) {
       const out = [...this.local];
-      for (const name of this.index.keys()) if (!this.local.has(name) && this.isReachableName(name)) out.push(name);
+      for (const name of this.index.keys())
+        if (!this.local.has(name) && this.isReachableName(name)) out.push(name);
       this.sortedCache = out.sort();
     }
     return this.sortedCache;
@@ -411,7 +437,13 @@ export class CtpTable<P> {
     const lost: string[] = [];
     if (this.topologyDirty) {
       this.topologyDirty = false;
-      const next = twoWayRoutes(this.id, this.peersById.keys(), this.adverts, this.media?.attached(), this.peersById);
+      const next = twoWayRoutes(
+        this.id,
+        this.peersById.keys(),
+        this.adverts,
+        this.media?.attached(),
+        this.peersById,
+      );
       for (const o of this.routes.keys()) if (!next.has(o)) lost.push(o);
       for (const o of next.keys()) if (!this.routes.has(o)) gained.push(o);
       // Record the names of flipped origins as they were, under the old routes.
@@ -444,7 +476,12 @@ export class CtpTable<P> {
     }
     const touched = this.before.size;
     this.before = new Map();
-    if ((added.length > 0 || removed.length > 0) && this.sortedCache !== undefined && !updateSorted(this.sortedCache, added, removed)) this.sortedCache = undefined;
+    if (
+      (added.length > 0 || removed.length > 0) &&
+      this.sortedCache !== undefined &&
+      !updateSorted(this.sortedCache, added, removed)
+    )
+      this.sortedCache = undefined;
     return { added, removed, conflicts, gained, lost, touched };
   }
 }

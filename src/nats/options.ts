@@ -64,44 +64,104 @@ export interface NatsResolvedOptions {
  * The compiler keeps this list equal to the client's type.
  */
 export const NATS_CLIENT_KEYS = keysOf<Omit<NodeConnectionOptions, 'servers' | 'noEcho'>>({
-  authenticator: true, debug: true, ignoreAuthErrorAbort: true, ignoreClusterUpdates: true, inboxPrefix: true, maxPingOut: true,
-  maxReconnectAttempts: true, name: true, noAsyncTraces: true, noRandomize: true, pass: true, pedantic: true, pingInterval: true, port: true,
-  reconnect: true, reconnectDelayHandler: true, reconnectJitter: true, reconnectJitterTLS: true, reconnectTimeWait: true, reconnectToServer: true,
-  resolve: true, timeout: true, tls: true, token: true, user: true, verbose: true, waitOnFirstConnect: true,
+  authenticator: true,
+  debug: true,
+  ignoreAuthErrorAbort: true,
+  ignoreClusterUpdates: true,
+  inboxPrefix: true,
+  maxPingOut: true,
+  maxReconnectAttempts: true,
+  name: true,
+  noAsyncTraces: true,
+  noRandomize: true,
+  pass: true,
+  pedantic: true,
+  pingInterval: true,
+  port: true,
+  reconnect: true,
+  reconnectDelayHandler: true,
+  reconnectJitter: true,
+  reconnectJitterTLS: true,
+  reconnectTimeWait: true,
+  reconnectToServer: true,
+  resolve: true,
+  timeout: true,
+  tls: true,
+  token: true,
+  user: true,
+  verbose: true,
+  waitOnFirstConnect: true,
 });
 
 /** The transport's own options, then the client's: any other key throws (with a "did you mean"). */
 const NATS_KEYS = [
-  ...keysOf<Omit<NatsTransportOptions, keyof NodeConnectionOptions> & Pick<NatsTransportOptions, 'servers'>>({
-    servers: true, prefix: true, heartbeatMs: true, deadAfterMs: true, id: true, creds: true, medium: true,
+  ...keysOf<
+    Omit<NatsTransportOptions, keyof NodeConnectionOptions> & Pick<NatsTransportOptions, 'servers'>
+  >({
+    servers: true,
+    prefix: true,
+    heartbeatMs: true,
+    deadAfterMs: true,
+    id: true,
+    creds: true,
+    medium: true,
   }),
   ...NATS_CLIENT_KEYS,
 ];
 
 function positive(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw argumentError(name, 'a positive number', value);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw argumentError(name, 'a positive number', value);
   return value;
 }
 
 /** Validate `options` and fill in the defaults; throws `CtpArgumentError` on misuse. */
 export function resolveNatsOptions(options: NatsTransportOptions): NatsResolvedOptions {
-  if (typeof options !== 'object' || options === null) throw argumentError('options', 'an object with `servers`', options);
-  if ('noEcho' in (options as object)) throw argumentError('options.noEcho', 'not given (the transport sets it)', (options as { noEcho?: unknown }).noEcho);
+  if (typeof options !== 'object' || options === null)
+    throw argumentError('options', 'an object with `servers`', options);
+  if ('noEcho' in (options as object))
+    throw argumentError(
+      'options.noEcho',
+      'not given (the transport sets it)',
+      (options as { noEcho?: unknown }).noEcho,
+    );
   checkOptionKeys(options, NATS_KEYS, 'NatsTransport');
   const { servers, prefix, heartbeatMs, deadAfterMs, id, creds, medium, ...client } = options;
-  const list = typeof servers === 'string' ? [servers] : Array.isArray(servers) ? [...(servers as string[])] : undefined;
-  if (list === undefined || list.length === 0 || list.some((s) => typeof s !== 'string' || s.length === 0))
+  const list =
+    typeof servers === 'string'
+      ? [servers]
+      : Array.isArray(servers)
+        ? [...(servers as string[])]
+        : undefined;
+  if (
+    list === undefined ||
+    list.length === 0 ||
+    list.some((s) => typeof s !== 'string' || s.length === 0)
+  )
     throw argumentError('options.servers', 'a NATS URL or a non-empty array of them', servers);
   const p = prefix ?? NATS_DEFAULTS.prefix;
-  if (!isValidPrefix(p)) throw argumentError('options.prefix', 'subject tokens of [A-Za-z0-9_-] joined by `.` (no wildcards)', prefix);
+  if (!isValidPrefix(p))
+    throw argumentError(
+      'options.prefix',
+      'subject tokens of [A-Za-z0-9_-] joined by `.` (no wildcards)',
+      prefix,
+    );
   const hb = positive('options.heartbeatMs', heartbeatMs, NATS_DEFAULTS.heartbeatMs);
   const dead = positive('options.deadAfterMs', deadAfterMs, 3 * hb);
-  if (dead <= hb) throw argumentError('options.deadAfterMs', `more than heartbeatMs (${hb})`, deadAfterMs);
-  if (id !== undefined && !isValidRouterId(id)) throw argumentError('options.id', 'a router id (1–128 chars of [A-Za-z0-9._:-])', id);
-  if (creds !== undefined && typeof creds !== 'string' && !(creds instanceof Uint8Array)) throw argumentError('options.creds', 'the text of a .creds file', creds);
+  if (dead <= hb)
+    throw argumentError('options.deadAfterMs', `more than heartbeatMs (${hb})`, deadAfterMs);
+  if (id !== undefined && !isValidRouterId(id))
+    throw argumentError('options.id', 'a router id (1–128 chars of [A-Za-z0-9._:-])', id);
+  if (creds !== undefined && typeof creds !== 'string' && !(creds instanceof Uint8Array))
+    throw argumentError('options.creds', 'the text of a .creds file', creds);
   const m = medium === undefined ? p : medium;
-  if (m !== false && !isValidMedium(m)) throw argumentError('options.medium', 'false or a medium id (1–64 chars of [A-Za-z0-9._:-]; give one when the prefix is longer)', medium);
+  if (m !== false && !isValidMedium(m))
+    throw argumentError(
+      'options.medium',
+      'false or a medium id (1–64 chars of [A-Za-z0-9._:-]; give one when the prefix is longer)',
+      medium,
+    );
   return {
     servers: list,
     prefix: p,

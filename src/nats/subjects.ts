@@ -16,7 +16,9 @@ const MAX_PREFIX_LENGTH = 128;
 
 /** Is `p` a usable subject prefix (no wildcards, no empty tokens)? */
 export function isValidPrefix(p: unknown): p is string {
-  return typeof p === 'string' && p.length > 0 && p.length <= MAX_PREFIX_LENGTH && PREFIX_RE.test(p);
+  return (
+    typeof p === 'string' && p.length > 0 && p.length <= MAX_PREFIX_LENGTH && PREFIX_RE.test(p)
+  );
 }
 
 /**
@@ -65,7 +67,10 @@ export class BusSubjects {
   private readonly unicastHead: string;
   private readonly selfToken: string;
 
-  constructor(readonly prefix: string, readonly id: string) {
+  constructor(
+    readonly prefix: string,
+    readonly id: string,
+  ) {
     this.selfToken = encodeId(id);
     this.allBroadcast = `${prefix}.b.*`;
     this.allPresence = `${prefix}.p.*`;

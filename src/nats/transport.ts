@@ -13,7 +13,11 @@ import type { CtpPeerInfo } from '../link-state/media.js';
 import { argumentError, CtpArgumentError } from '../base/errors.js';
 import { isValidRouterId } from '../base/names.js';
 import { loadNatsClient } from './client.js';
-import { resolveNatsOptions, type NatsResolvedOptions, type NatsTransportOptions } from './options.js';
+import {
+  resolveNatsOptions,
+  type NatsResolvedOptions,
+  type NatsTransportOptions,
+} from './options.js';
 import { NatsPeer, type NatsDownReason } from './peer.js';
 import { BusSubjects } from './subjects.js';
 
@@ -78,7 +82,15 @@ function parsePresence(data: Uint8Array): Presence | undefined {
   if (data.length > 512) return undefined;
   try {
     const o = JSON.parse(new TextDecoder().decode(data)) as Record<string, unknown>;
-    if (o === null || typeof o !== 'object' || o.v !== 1 || typeof o.i !== 'string' || o.i.length === 0 || o.i.length > 64) return undefined;
+    if (
+      o === null ||
+      typeof o !== 'object' ||
+      o.v !== 1 ||
+      typeof o.i !== 'string' ||
+      o.i.length === 0 ||
+      o.i.length > 64
+    )
+      return undefined;
     return { i: o.i, hello: o.hello === true, bye: o.bye === true };
   } catch {
     return undefined;
@@ -118,7 +130,17 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
   private closing: Promise<void> | undefined;
   /** Set first thing in `close()`: nothing more is published but a goodbye. */
   private leaving = false;
-  private readonly counters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, heartbeatsIn: 0, heartbeatsOut: 0, notReflooded: 0, ignored: 0, reconnects: 0 };
+  private readonly counters = {
+    framesIn: 0,
+    framesOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    heartbeatsIn: 0,
+    heartbeatsOut: 0,
+    notReflooded: 0,
+    ignored: 0,
+    reconnects: 0,
+  };
   private readonly encoder = new TextEncoder();
   private readonly peerInfo: CtpPeerInfo | undefined;
 
@@ -132,11 +154,23 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
 
   /** Wire the transport to its router and connect to NATS; see `ready()`. */
   attach(host: NatsHost): this {
-    if (this.host !== undefined) throw new CtpArgumentError('Expected `attach` to be called once, got a second call');
-    if (typeof host !== 'object' || host === null || typeof host.receive !== 'function' || typeof host.peerUp !== 'function' || typeof host.peerDown !== 'function')
+    if (this.host !== undefined)
+      throw new CtpArgumentError('Expected `attach` to be called once, got a second call');
+    if (
+      typeof host !== 'object' ||
+      host === null ||
+      typeof host.receive !== 'function' ||
+      typeof host.peerUp !== 'function' ||
+      typeof host.peerDown !== 'function'
+    )
       throw argumentError('host', 'a router (an object with receive, peerUp and peerDown)', host);
     const id = this.opts.id ?? host.id;
-    if (!isValidRouterId(id)) throw argumentError('options.id', "a router id (the option, or the attached router's id)", id);
+    if (!isValidRouterId(id))
+      throw argumentError(
+        'options.id',
+        "a router id (the option, or the attached router's id)",
+        id,
+      );
     this.host = host;
     this.subjects = new BusSubjects(this.opts.prefix, id);
     this.readyPromise = this.start();
@@ -147,7 +181,9 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
 
   /** Resolves once connected and subscribed; rejects when the first connection fails. */
   ready(): Promise<void> {
-    return this.readyPromise ?? Promise.reject(new CtpArgumentError('Expected `attach` before `ready`'));
+    return (
+      this.readyPromise ?? Promise.reject(new CtpArgumentError('Expected `attach` before `ready`'))
+    );
   }
 
   /** The members that are up. */
@@ -206,9 +242,19 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
     }
     this.nc = nc;
     debug('%s connected to %s', s.id, nc.getServer());
-    this.subs.push(nc.subscribe(s.inbox, { callback: (err, m) => void (err === null && this.onFrame(m)) }));
-    this.subs.push(nc.subscribe(s.allBroadcast, { callback: (err, m) => void (err === null && this.onFrame(m)) }));
-    this.subs.push(nc.subscribe(s.allPresence, { callback: (err, m) => void (err === null && this.onPresence(m)) }));
+    this.subs.push(
+      nc.subscribe(s.inbox, { callback: (err, m) => void (err === null && this.onFrame(m)) }),
+    );
+    this.subs.push(
+      nc.subscribe(s.allBroadcast, {
+        callback: (err, m) => void (err === null && this.onFrame(m)),
+      }),
+    );
+    this.subs.push(
+      nc.subscribe(s.allPresence, {
+        callback: (err, m) => void (err === null && this.onPresence(m)),
+      }),
+    );
     void this.watchStatus(nc);
     this.announce(true);
     await nc.flush();
@@ -249,7 +295,12 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
     if (nc === undefined || nc.isClosed()) return;
     const s = this.subjects as BusSubjects;
     try {
-      nc.publish(s.presence, what === undefined ? `{"v":1,"i":"${this.instance}"}` : `{"v":1,"i":"${this.instance}","${what}":true}`);
+      nc.publish(
+        s.presence,
+        what === undefined
+          ? `{"v":1,"i":"${this.instance}"}`
+          : `{"v":1,"i":"${this.instance}","${what}":true}`,
+      );
       this.counters.heartbeatsOut++;
     } catch (err) {
       this.reportError(err);
@@ -263,7 +314,12 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
     const s = this.subjects as BusSubjects;
     if (this.leaving) return undefined;
     let p = this.members.get(id);
-    if (p !== undefined && instance !== undefined && p.instance !== undefined && p.instance !== instance) {
+    if (
+      p !== undefined &&
+      instance !== undefined &&
+      p.instance !== undefined &&
+      p.instance !== instance
+    ) {
       this.takeDown(p, 'restarted');
       p = undefined;
     }
@@ -301,7 +357,8 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
     const stalled = now - this.lastCheck > every + this.opts.deadAfterMs / 2;
     this.lastCheck = now;
     if (stalled) return;
-    for (const p of [...this.members.values()]) if (now - p.lastSeen >= this.opts.deadAfterMs) this.takeDown(p, 'silent');
+    for (const p of [...this.members.values()])
+      if (now - p.lastSeen >= this.opts.deadAfterMs) this.takeDown(p, 'silent');
   }
 
   // ---- inbound ----------------------------------------------------------------
@@ -316,12 +373,16 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
     this.counters.heartbeatsIn++;
     if (from === this.subjects?.id) {
       // noEcho: this is another process with the same router id.
-      if (presence.i !== this.instance) this.reportError(new Error(`another router uses the id ${from} on the bus ${this.opts.prefix}`));
+      if (presence.i !== this.instance)
+        this.reportError(
+          new Error(`another router uses the id ${from} on the bus ${this.opts.prefix}`),
+        );
       return;
     }
     if (presence.bye) {
       const p = this.members.get(from);
-      if (p !== undefined && (p.instance === undefined || p.instance === presence.i)) this.takeDown(p, 'left');
+      if (p !== undefined && (p.instance === undefined || p.instance === presence.i))
+        this.takeDown(p, 'left');
       return;
     }
     this.heard(from, presence.i, presence.hello);
@@ -342,7 +403,11 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
 
   // ---- outbound ---------------------------------------------------------------
 
-  private sendFrame(peer: NatsPeer | null, frame: string, info: CtpSendInfo<unknown> | undefined): void {
+  private sendFrame(
+    peer: NatsPeer | null,
+    frame: string,
+    info: CtpSendInfo<unknown> | undefined,
+  ): void {
     if (typeof frame !== 'string') throw argumentError('frame', 'a string', frame);
     const nc = this.nc;
     if (nc === undefined || this.leaving) return;
@@ -355,7 +420,8 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
       }
       subject = (this.subjects as BusSubjects).broadcast;
     } else {
-      if (!(peer instanceof NatsPeer) || !peer.up || this.members.get(peer.routerId) !== peer) return;
+      if (!(peer instanceof NatsPeer) || !peer.up || this.members.get(peer.routerId) !== peer)
+        return;
       subject = peer.subject;
     }
     const data = this.encoder.encode(frame);

@@ -50,7 +50,13 @@ export class TcpBufferBudget {
     for (const [c, n] of largest) {
       if (this.total <= this.max) break;
       this.evictions++;
-      debug('partial frames hold %d bytes (budget %d): closing %s, which holds %d', this.total, this.max, c, n);
+      debug(
+        'partial frames hold %d bytes (budget %d): closing %s, which holds %d',
+        this.total,
+        this.max,
+        c,
+        n,
+      );
       this.release(c);
       this.kill(c, 'buffer-budget');
     }

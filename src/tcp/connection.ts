@@ -145,7 +145,8 @@ export class TcpConnection implements TcpPeer {
    * measuring the string again: that was a second pass over every byte sent.
    */
   flush(): number {
-    if (this.blocked || this.out.length === 0 || this.socket.destroyed || this.socket.writableEnded) return 0;
+    if (this.blocked || this.out.length === 0 || this.socket.destroyed || this.socket.writableEnded)
+      return 0;
     const out = this.holes === 0 ? this.out : this.out.filter((f) => f !== '');
     const data = out.length === 1 ? `${out[0] as string}\n` : `${out.join('\n')}\n`;
     this.clearQueue();
@@ -188,7 +189,14 @@ export class TcpConnection implements TcpPeer {
 
   /** Write a heartbeat (an empty line) now, unless frames are queued or the socket is backed up. */
   heartbeat(): boolean {
-    if (this.out.length > 0 || this.blocked || this.socket.destroyed || this.socket.writableEnded || this.socket.writableLength > 0) return false;
+    if (
+      this.out.length > 0 ||
+      this.blocked ||
+      this.socket.destroyed ||
+      this.socket.writableEnded ||
+      this.socket.writableLength > 0
+    )
+      return false;
     if (!this.socket.write('\n')) this.blocked = true;
     return true;
   }

@@ -45,7 +45,13 @@ export class TcpDialer {
 
   /** Dial now. */
   start(): void {
-    if (!this.stopped && this.timer === undefined && this.connecting === undefined && this.connection === undefined) this.dial();
+    if (
+      !this.stopped &&
+      this.timer === undefined &&
+      this.connecting === undefined &&
+      this.connection === undefined
+    )
+      this.dial();
   }
 
   /** The peer answered (its first line arrived): the next failure starts from the initial delay again. */
@@ -104,7 +110,8 @@ export class TcpDialer {
       this.retry();
     };
     const onError = (err: Error): void => fail(err);
-    const onTimeout = (): void => fail(Object.assign(new Error(`connect to ${this.target} timed out`), { code: 'ETIMEDOUT' }));
+    const onTimeout = (): void =>
+      fail(Object.assign(new Error(`connect to ${this.target} timed out`), { code: 'ETIMEDOUT' }));
     const onConnect = (): void => {
       cleanup();
       if (this.stopped) {
@@ -120,7 +127,13 @@ export class TcpDialer {
   }
 
   private retry(): void {
-    if (this.stopped || this.parkedOn !== undefined || this.reconnect === undefined || this.timer !== undefined) return;
+    if (
+      this.stopped ||
+      this.parkedOn !== undefined ||
+      this.reconnect === undefined ||
+      this.timer !== undefined
+    )
+      return;
     const delay = backoffDelay(this.reconnect, this.attempt);
     this.attempt++;
     debug('redialling %s in %d ms', this.target, delay);

@@ -128,5 +128,10 @@ export function claimsOtherFrom(line: Buffer, id: string): boolean {
   } catch {
     return false;
   }
-  return typeof o === 'object' && o !== null && Object.hasOwn(o, 'from') && (o as { from: unknown }).from !== id;
+  return (
+    typeof o === 'object' &&
+    o !== null &&
+    Object.hasOwn(o, 'from') &&
+    (o as { from: unknown }).from !== id
+  );
 }

@@ -34,7 +34,13 @@ export interface TcpGuardCounters {
 
 /** @internal */
 export class TcpGuards {
-  readonly counters: TcpGuardCounters = { heartbeatsOut: 0, dead: 0, handshakeTimeouts: 0, bufferBudget: 0, evicted: 0 };
+  readonly counters: TcpGuardCounters = {
+    heartbeatsOut: 0,
+    dead: 0,
+    handshakeTimeouts: 0,
+    bufferBudget: 0,
+    evicted: 0,
+  };
   readonly liveness: TcpLiveness;
   private readonly budget: TcpBufferBudget;
 
@@ -43,7 +49,11 @@ export class TcpGuards {
     private readonly host: TcpGuardsHost,
   ) {
     const kill = (c: TcpConnection, reason: TcpCloseReason): void => this.kill(c, reason);
-    this.liveness = new TcpLiveness(o, { connections: () => host.live, kill, heartbeatSent: () => this.counters.heartbeatsOut++ });
+    this.liveness = new TcpLiveness(o, {
+      connections: () => host.live,
+      kill,
+      heartbeatSent: () => this.counters.heartbeatsOut++,
+    });
     this.budget = new TcpBufferBudget(o.maxBufferedBytes, kill);
   }
 
@@ -75,7 +85,9 @@ export class TcpGuards {
   /** The server is full and refused a connection: close the oldest accepted one that never sent a frame. */
   evictUnproven(): void {
     let oldest: TcpConnection | undefined;
-    for (const c of this.host.live) if (c.direction === 'in' && c.firstLine && (oldest === undefined || c.id < oldest.id)) oldest = c;
+    for (const c of this.host.live)
+      if (c.direction === 'in' && c.firstLine && (oldest === undefined || c.id < oldest.id))
+        oldest = c;
     if (oldest !== undefined) this.kill(oldest, 'evicted');
   }
 

@@ -56,11 +56,27 @@ export function byeFrame(id: string, reason: string): string {
  */
 export function parseBye(line: Buffer): string | undefined {
   const n = line.length;
-  if (n > MAX_HELLO_BYTES || n < BYE_TAIL.length || line[n - 1] !== 0x7d || line[n - 2] !== 0x5d || line.indexOf(BYE_TAIL, n - BYE_TAIL.length) < 0) return undefined;
+  if (
+    n > MAX_HELLO_BYTES ||
+    n < BYE_TAIL.length ||
+    line[n - 1] !== 0x7d ||
+    line[n - 2] !== 0x5d ||
+    line.indexOf(BYE_TAIL, n - BYE_TAIL.length) < 0
+  )
+    return undefined;
   try {
     const o = JSON.parse(line.toString('utf8')) as Record<string, unknown> | null;
     const bye = o?.bye;
-    if (o !== null && o.t === 'REPORTNODE' && typeof bye === 'string' && bye.length > 0 && bye.length <= MAX_REASON_LENGTH && Array.isArray(o.adverts) && o.adverts.length === 0) return bye;
+    if (
+      o !== null &&
+      o.t === 'REPORTNODE' &&
+      typeof bye === 'string' &&
+      bye.length > 0 &&
+      bye.length <= MAX_REASON_LENGTH &&
+      Array.isArray(o.adverts) &&
+      o.adverts.length === 0
+    )
+      return bye;
   } catch {
     // Not JSON: not a bye; the router reports it.
   }

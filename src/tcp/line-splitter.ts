@@ -66,7 +66,8 @@ export class LineSplitter {
       if (line !== undefined) {
         // Tolerate CRLF (telnet, netcat -C) and skip empty lines.
         const end = line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length;
-        if (end > 0 && this.onLine(end === line.length ? line : line.subarray(0, end)) === false) return false;
+        if (end > 0 && this.onLine(end === line.length ? line : line.subarray(0, end)) === false)
+          return false;
       }
     }
     const rest = chunk.length - start;

@@ -30,9 +30,15 @@ export interface TcpLinkFacts {
  * `self`: this router's id (`undefined`: unknown, keep the old), `rid`: the
  * other router's.
  */
-export function keepWhich(self: string | undefined, rid: string, old: TcpLinkFacts, c: TcpLinkFacts): 'old' | 'new' {
+export function keepWhich(
+  self: string | undefined,
+  rid: string,
+  old: TcpLinkFacts,
+  c: TcpLinkFacts,
+): 'old' | 'new' {
   if (self === undefined || c.instance === undefined || old.instance !== c.instance) return 'old';
-  if (old.direction === c.direction || c.linkedAt - old.linkedAt > MUTUAL_DIAL_WINDOW_MS) return 'old';
+  if (old.direction === c.direction || c.linkedAt - old.linkedAt > MUTUAL_DIAL_WINDOW_MS)
+    return 'old';
   const initiator = (x: TcpLinkFacts): string => (x.direction === 'out' ? self : rid);
   return initiator(c) === (self < rid ? self : rid) ? 'new' : 'old';
 }

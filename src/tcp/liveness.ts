@@ -47,7 +47,9 @@ interface Seen {
 
 /** The sweep period for these options: a quarter of the shortest interval it serves, within 5–1000 ms. */
 export function sweepPeriod(o: TcpLivenessOptions): number {
-  const spans = [o.heartbeatMs / 4, o.deadAfterMs / 6, o.handshakeTimeoutMs / 4].filter((x) => x > 0);
+  const spans = [o.heartbeatMs / 4, o.deadAfterMs / 6, o.handshakeTimeoutMs / 4].filter(
+    (x) => x > 0,
+  );
   return spans.length === 0 ? 0 : Math.max(5, Math.min(1000, ...spans));
 }
 
@@ -116,7 +118,15 @@ export class TcpLiveness {
     let s = this.seen.get(c);
     const sock = c.socket;
     if (s === undefined) {
-      s = { upAt: now, lastIn: now, lastOut: now, bytesRead: sock.bytesRead, bytesWritten: sock.bytesWritten, lineEnds: c.splitter.lineEnds, partialSince: undefined };
+      s = {
+        upAt: now,
+        lastIn: now,
+        lastOut: now,
+        bytesRead: sock.bytesRead,
+        bytesWritten: sock.bytesWritten,
+        lineEnds: c.splitter.lineEnds,
+        partialSince: undefined,
+      };
       this.seen.set(c, s);
     }
     if (excuse > 0) {
@@ -143,8 +153,14 @@ export class TcpLiveness {
   private judge(c: TcpConnection, s: Seen, now: number): boolean {
     const o = this.o;
     let reason: TcpCloseReason | undefined;
-    if (o.handshakeTimeoutMs > 0 && c.firstLine && now - s.upAt >= o.handshakeTimeoutMs) reason = 'handshake-timeout';
-    else if (o.handshakeTimeoutMs > 0 && s.partialSince !== undefined && now - s.partialSince >= o.handshakeTimeoutMs) reason = 'handshake-timeout';
+    if (o.handshakeTimeoutMs > 0 && c.firstLine && now - s.upAt >= o.handshakeTimeoutMs)
+      reason = 'handshake-timeout';
+    else if (
+      o.handshakeTimeoutMs > 0 &&
+      s.partialSince !== undefined &&
+      now - s.partialSince >= o.handshakeTimeoutMs
+    )
+      reason = 'handshake-timeout';
     else if (o.deadAfterMs > 0 && now - s.lastIn >= o.deadAfterMs) reason = 'dead';
     if (reason === undefined) return false;
     debug('connection %s: %s', c, reason);

@@ -126,18 +126,41 @@ export interface TcpResolvedOptions {
 
 function positive(name: string, value: unknown, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0))
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < 0 ||
+    (!allowZero && value === 0)
+  )
     throw argumentError(name, allowZero ? 'a non-negative number' : 'a positive number', value);
   return value;
 }
 
 /** Every key of `TcpTransportOptions` and of its nested objects: any other throws (with a "did you mean"). */
 const TCP_KEYS = keysOf<TcpTransportOptions>({
-  listen: true, connect: true, id: true, maxFrameBytes: true, maxQueuedBytes: true, reconnect: true, connectTimeoutMs: true, maxConnections: true,
-  keepAliveMs: true, closeTimeoutMs: true, tls: true, heartbeatMs: true, deadAfterMs: true, handshakeTimeoutMs: true, maxBufferedBytes: true,
+  listen: true,
+  connect: true,
+  id: true,
+  maxFrameBytes: true,
+  maxQueuedBytes: true,
+  reconnect: true,
+  connectTimeoutMs: true,
+  maxConnections: true,
+  keepAliveMs: true,
+  closeTimeoutMs: true,
+  tls: true,
+  heartbeatMs: true,
+  deadAfterMs: true,
+  handshakeTimeoutMs: true,
+  maxBufferedBytes: true,
 });
 const LISTEN_KEYS = keysOf<TcpListenOptions>({ host: true, port: true });
-const RECONNECT_KEYS = keysOf<TcpReconnectOptions>({ initialDelayMs: true, maxDelayMs: true, factor: true, jitter: true });
+const RECONNECT_KEYS = keysOf<TcpReconnectOptions>({
+  initialDelayMs: true,
+  maxDelayMs: true,
+  factor: true,
+  jitter: true,
+});
 
 /** Validate `options` and fill in the defaults; throws `CtpArgumentError` on misuse. */
 export function resolveTcpOptions(options: TcpTransportOptions | undefined): TcpResolvedOptions {
@@ -146,68 +169,134 @@ export function resolveTcpOptions(options: TcpTransportOptions | undefined): Tcp
   checkOptionKeys(o, TCP_KEYS, 'TcpTransport');
   let listen: TcpAddress | undefined;
   if (o.listen !== undefined) {
-    if (typeof o.listen !== 'object' || o.listen === null) throw argumentError('options.listen', 'an object', o.listen);
+    if (typeof o.listen !== 'object' || o.listen === null)
+      throw argumentError('options.listen', 'an object', o.listen);
     checkOptionKeys(o.listen, LISTEN_KEYS, 'TcpTransport', 'listen.');
     const host = o.listen.host ?? TCP_DEFAULTS.host;
-    if (typeof host !== 'string' || host.length === 0) throw argumentError('options.listen.host', 'a host name or address', host);
+    if (typeof host !== 'string' || host.length === 0)
+      throw argumentError('options.listen.host', 'a host name or address', host);
     const port = o.listen.port ?? 0;
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw argumentError('options.listen.port', 'an integer from 0 to 65535', port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw argumentError('options.listen.port', 'an integer from 0 to 65535', port);
     listen = { host, port };
   }
   const connect: TcpResolvedOptions['connect'] = [];
   if (o.connect !== undefined) {
-    if (!Array.isArray(o.connect)) throw argumentError('options.connect', "an array of '[id@]host:port' strings", o.connect);
+    if (!Array.isArray(o.connect))
+      throw argumentError('options.connect', "an array of '[id@]host:port' strings", o.connect);
     for (const target of o.connect as unknown[]) {
       const parsed = parseTarget(target);
-      if (parsed === undefined) throw argumentError('options.connect', "an array of '[id@]host:port' strings", target);
+      if (parsed === undefined)
+        throw argumentError('options.connect', "an array of '[id@]host:port' strings", target);
       connect.push({ target: target as string, address: parsed.address, expectedId: parsed.id });
     }
   }
-  if (o.id !== undefined && !isValidRouterId(o.id)) throw argumentError('options.id', 'a router id (1–128 chars of [A-Za-z0-9._:-])', o.id);
+  if (o.id !== undefined && !isValidRouterId(o.id))
+    throw argumentError('options.id', 'a router id (1–128 chars of [A-Za-z0-9._:-])', o.id);
   let reconnect: TcpResolvedOptions['reconnect'];
   if (o.reconnect !== false) {
     const r = o.reconnect ?? {};
-    if (typeof r !== 'object' || r === null) throw argumentError('options.reconnect', 'an object or false', r);
+    if (typeof r !== 'object' || r === null)
+      throw argumentError('options.reconnect', 'an object or false', r);
     checkOptionKeys(r, RECONNECT_KEYS, 'TcpTransport', 'reconnect.');
-    const initialDelayMs = positive('options.reconnect.initialDelayMs', r.initialDelayMs, TCP_DEFAULTS.initialDelayMs, true);
-    const maxDelayMs = positive('options.reconnect.maxDelayMs', r.maxDelayMs, Math.max(TCP_DEFAULTS.maxDelayMs, initialDelayMs), true);
-    if (maxDelayMs < initialDelayMs) throw argumentError('options.reconnect.maxDelayMs', `at least initialDelayMs (${initialDelayMs})`, maxDelayMs);
+    const initialDelayMs = positive(
+      'options.reconnect.initialDelayMs',
+      r.initialDelayMs,
+      TCP_DEFAULTS.initialDelayMs,
+      true,
+    );
+    const maxDelayMs = positive(
+      'options.reconnect.maxDelayMs',
+      r.maxDelayMs,
+      Math.max(TCP_DEFAULTS.maxDelayMs, initialDelayMs),
+      true,
+    );
+    if (maxDelayMs < initialDelayMs)
+      throw argumentError(
+        'options.reconnect.maxDelayMs',
+        `at least initialDelayMs (${initialDelayMs})`,
+        maxDelayMs,
+      );
     const factor = positive('options.reconnect.factor', r.factor, TCP_DEFAULTS.factor);
-    if (factor < 1) throw argumentError('options.reconnect.factor', 'a number of at least 1', factor);
+    if (factor < 1)
+      throw argumentError('options.reconnect.factor', 'a number of at least 1', factor);
     const jitter = positive('options.reconnect.jitter', r.jitter, TCP_DEFAULTS.jitter, true);
     if (jitter > 1) throw argumentError('options.reconnect.jitter', 'a number from 0 to 1', jitter);
     reconnect = { initialDelayMs, maxDelayMs, factor, jitter };
   }
-  const maxFrameBytes = positive('options.maxFrameBytes', o.maxFrameBytes, TCP_DEFAULTS.maxFrameBytes);
-  const connectTimeoutMs = positive('options.connectTimeoutMs', o.connectTimeoutMs, TCP_DEFAULTS.connectTimeoutMs);
+  const maxFrameBytes = positive(
+    'options.maxFrameBytes',
+    o.maxFrameBytes,
+    TCP_DEFAULTS.maxFrameBytes,
+  );
+  const connectTimeoutMs = positive(
+    'options.connectTimeoutMs',
+    o.connectTimeoutMs,
+    TCP_DEFAULTS.connectTimeoutMs,
+  );
   const tls = resolveTls(o.tls, connectTimeoutMs);
   if (tls?.ownId !== undefined && o.id !== undefined && o.id !== tls.ownId)
     throw argumentError('options.id', `the id its certificate names (${tls.ownId})`, o.id);
-  const heartbeatMs = positive('options.heartbeatMs', o.heartbeatMs, TCP_DEFAULTS.heartbeatMs, true);
+  const heartbeatMs = positive(
+    'options.heartbeatMs',
+    o.heartbeatMs,
+    TCP_DEFAULTS.heartbeatMs,
+    true,
+  );
   const deadAfterMs = positive('options.deadAfterMs', o.deadAfterMs, 3 * heartbeatMs, true);
   if (deadAfterMs > 0 && heartbeatMs > 0 && deadAfterMs <= heartbeatMs)
-    throw argumentError('options.deadAfterMs', `0 or more than heartbeatMs (${heartbeatMs})`, deadAfterMs);
+    throw argumentError(
+      'options.deadAfterMs',
+      `0 or more than heartbeatMs (${heartbeatMs})`,
+      deadAfterMs,
+    );
   return {
     listen,
     connect,
     id: o.id,
     tls,
     maxFrameBytes,
-    maxQueuedBytes: positive('options.maxQueuedBytes', o.maxQueuedBytes, TCP_DEFAULTS.maxQueuedBytes),
+    maxQueuedBytes: positive(
+      'options.maxQueuedBytes',
+      o.maxQueuedBytes,
+      TCP_DEFAULTS.maxQueuedBytes,
+    ),
     reconnect,
     connectTimeoutMs,
-    maxConnections: positive('options.maxConnections', o.maxConnections, TCP_DEFAULTS.maxConnections),
+    maxConnections: positive(
+      'options.maxConnections',
+      o.maxConnections,
+      TCP_DEFAULTS.maxConnections,
+    ),
     keepAliveMs: positive('options.keepAliveMs', o.keepAliveMs, TCP_DEFAULTS.keepAliveMs, true),
-    closeTimeoutMs: positive('options.closeTimeoutMs', o.closeTimeoutMs, TCP_DEFAULTS.closeTimeoutMs, true),
+    closeTimeoutMs: positive(
+      'options.closeTimeoutMs',
+      o.closeTimeoutMs,
+      TCP_DEFAULTS.closeTimeoutMs,
+      true,
+    ),
     heartbeatMs,
     deadAfterMs,
-    handshakeTimeoutMs: positive('options.handshakeTimeoutMs', o.handshakeTimeoutMs, TCP_DEFAULTS.handshakeTimeoutMs, true),
-    maxBufferedBytes: positive('options.maxBufferedBytes', o.maxBufferedBytes, TCP_DEFAULTS.maxBufferedBytes),
+    handshakeTimeoutMs: positive(
+      'options.handshakeTimeoutMs',
+      o.handshakeTimeoutMs,
+      TCP_DEFAULTS.handshakeTimeoutMs,
+      true,
+    ),
+    maxBufferedBytes: positive(
+      'options.maxBufferedBytes',
+      o.maxBufferedBytes,
+      TCP_DEFAULTS.maxBufferedBytes,
+    ),
   };
 }
 
 /** The delay before reconnection attempt `attempt` (0-based): exponential, jittered, bounded. */
-export function backoffDelay(r: Required<TcpReconnectOptions>, attempt: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  r: Required<TcpReconnectOptions>,
+  attempt: number,
+  random: () => number = Math.random,
+): number {
   const base = Math.min(r.maxDelayMs, r.initialDelayMs * r.factor ** Math.min(attempt, 64));
   const spread = base * r.jitter * (2 * random() - 1);
   return Math.max(0, Math.min(r.maxDelayMs, Math.round(base + spread)));

@@ -25,11 +25,22 @@ export interface TcpServerHooks {
 }
 
 /** Listen on `opts.listen` (nothing without it); `ready` rejects when it cannot bind (never unhandled). */
-export function listenServer(opts: TcpResolvedOptions, hooks: TcpServerHooks): { server: Server | undefined; tlsServer: TcpTlsServer | undefined; ready: Promise<void> } {
+export function listenServer(
+  opts: TcpResolvedOptions,
+  hooks: TcpServerHooks,
+): { server: Server | undefined; tlsServer: TcpTlsServer | undefined; ready: Promise<void> } {
   const listen = opts.listen;
-  if (listen === undefined) return { server: undefined, tlsServer: undefined, ready: Promise.resolve() };
+  if (listen === undefined)
+    return { server: undefined, tlsServer: undefined, ready: Promise.resolve() };
   const tls = opts.tls;
-  const tlsServer = tls === undefined ? undefined : createTlsServer(tls, (socket) => hooks.adopt(socket), (remote, reason, err) => hooks.refuse(remote, reason, err));
+  const tlsServer =
+    tls === undefined
+      ? undefined
+      : createTlsServer(
+          tls,
+          (socket) => hooks.adopt(socket),
+          (remote, reason, err) => hooks.refuse(remote, reason, err),
+        );
   const server = tlsServer?.server ?? createServer();
   server.maxConnections = opts.maxConnections;
   if (tls === undefined) server.on('connection', (socket) => hooks.adopt(socket));
@@ -37,7 +48,11 @@ export function listenServer(opts: TcpResolvedOptions, hooks: TcpServerHooks): {
   // that never sent a frame (slowloris).
   server.on('drop', (data?: DropArgument) => {
     const remote = `${data?.remoteAddress ?? '?'}:${data?.remotePort ?? 0}`;
-    hooks.refuse(remote, 'max-connections', new Error(`the server is full (maxConnections ${opts.maxConnections})`));
+    hooks.refuse(
+      remote,
+      'max-connections',
+      new Error(`the server is full (maxConnections ${opts.maxConnections})`),
+    );
     hooks.full();
   });
   const ready = new Promise<void>((resolve, reject) => {

@@ -62,7 +62,11 @@ export class AdvertQueueIndex {
     // Positions of replaced frames linger in `byOrigin` lists: drop them when a list grows.
     for (const origin of newest.keys()) {
       const list = this.byOrigin.get(origin);
-      if (list !== undefined && list.length > 8) this.byOrigin.set(origin, [...new Set(list)].filter((p) => this.frames.has(p)));
+      if (list !== undefined && list.length > 8)
+        this.byOrigin.set(
+          origin,
+          [...new Set(list)].filter((p) => this.frames.has(p)),
+        );
     }
     return out.sort((a, b) => a - b);
   }

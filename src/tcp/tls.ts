@@ -40,7 +40,11 @@ export interface TcpTlsOptions extends SecureContextOptions {
 /** Resolved TLS setup. @internal */
 export interface TcpTlsSetup {
   /** For the server: node:tls options with verification forced on. */
-  serverOptions: SecureContextOptions & { requestCert: true; rejectUnauthorized: true; handshakeTimeout: number };
+  serverOptions: SecureContextOptions & {
+    requestCert: true;
+    rejectUnauthorized: true;
+    handshakeTimeout: number;
+  };
   /** For dialling: one context built once. */
   context: SecureContext;
   /** The router id this transport's own certificate names (its CN), when `cert` is given. */
@@ -77,41 +81,93 @@ export function peerCertificateId(cert: PeerCertificate | undefined): string | u
  */
 const TLS_KEYS = [
   ...keysOf<TcpTlsOptions>({
-    ALPNCallback: true, allowPartialTrustChain: true, ca: true, cert: true, sigalgs: true, ciphers: true, clientCertEngine: true, crl: true,
-    dhparam: true, ecdhCurve: true, honorCipherOrder: true, key: true, privateKeyEngine: true, privateKeyIdentifier: true, maxVersion: true,
-    minVersion: true, passphrase: true, pfx: true, secureOptions: true, secureProtocol: true, sessionIdContext: true, ticketKeys: true,
-    sessionTimeout: true, handshakeTimeout: true,
+    ALPNCallback: true,
+    allowPartialTrustChain: true,
+    ca: true,
+    cert: true,
+    sigalgs: true,
+    ciphers: true,
+    clientCertEngine: true,
+    crl: true,
+    dhparam: true,
+    ecdhCurve: true,
+    honorCipherOrder: true,
+    key: true,
+    privateKeyEngine: true,
+    privateKeyIdentifier: true,
+    maxVersion: true,
+    minVersion: true,
+    passphrase: true,
+    pfx: true,
+    secureOptions: true,
+    secureProtocol: true,
+    sessionIdContext: true,
+    ticketKeys: true,
+    sessionTimeout: true,
+    handshakeTimeout: true,
   }),
   'requestCert',
   'rejectUnauthorized',
 ];
 
 /** Validate the `tls` option and build the secure context; throws `CtpArgumentError`. @internal */
-export function resolveTls(tls: TcpTlsOptions | undefined, connectTimeoutMs: number): TcpTlsSetup | undefined {
+export function resolveTls(
+  tls: TcpTlsOptions | undefined,
+  connectTimeoutMs: number,
+): TcpTlsSetup | undefined {
   if (tls === undefined) return undefined;
-  if (typeof tls !== 'object' || tls === null) throw argumentError('options.tls', 'an object of node:tls options', tls);
+  if (typeof tls !== 'object' || tls === null)
+    throw argumentError('options.tls', 'an object of node:tls options', tls);
   const o = tls as TcpTlsOptions & Record<string, unknown>;
   checkOptionKeys(o, TLS_KEYS, 'TcpTransport', 'tls.');
-  if (o.ca === undefined) throw argumentError('options.tls.ca', 'the CA certificate(s) every router certificate chains to', o.ca);
-  if (o.pfx === undefined && (o.key === undefined || o.cert === undefined)) throw argumentError('options.tls', 'key and cert (or pfx)', tls);
+  if (o.ca === undefined)
+    throw argumentError(
+      'options.tls.ca',
+      'the CA certificate(s) every router certificate chains to',
+      o.ca,
+    );
+  if (o.pfx === undefined && (o.key === undefined || o.cert === undefined))
+    throw argumentError('options.tls', 'key and cert (or pfx)', tls);
   for (const k of ['rejectUnauthorized', 'requestCert'] as const)
-    if (o[k] === false) throw new CtpArgumentError(`Expected \`options.tls.${k}\` to be left on: links are mutual TLS`);
+    if (o[k] === false)
+      throw new CtpArgumentError(
+        `Expected \`options.tls.${k}\` to be left on: links are mutual TLS`,
+      );
   const handshakeTimeout = o.handshakeTimeout ?? connectTimeoutMs;
-  if (typeof handshakeTimeout !== 'number' || !(handshakeTimeout > 0)) throw argumentError('options.tls.handshakeTimeout', 'a positive number', handshakeTimeout);
+  if (typeof handshakeTimeout !== 'number' || !(handshakeTimeout > 0))
+    throw argumentError('options.tls.handshakeTimeout', 'a positive number', handshakeTimeout);
   let ownId: string | undefined;
   if (o.cert !== undefined) {
-    const first = Array.isArray(o.cert) ? (o.cert[0] as string | Buffer | undefined) : (o.cert as string | Buffer);
+    const first = Array.isArray(o.cert)
+      ? (o.cert[0] as string | Buffer | undefined)
+      : (o.cert as string | Buffer);
     ownId = first === undefined ? undefined : certificateId(first);
-    if (ownId === undefined) throw argumentError('options.tls.cert', 'a certificate whose subject CN is a router id', first);
+    if (ownId === undefined)
+      throw argumentError(
+        'options.tls.cert',
+        'a certificate whose subject CN is a router id',
+        first,
+      );
   }
   let context: SecureContext;
   try {
     context = createSecureContext(o);
   } catch (err) {
-    throw new CtpArgumentError(`Expected usable \`options.tls\` (key, cert, ca), got an error: ${(err as Error).message}`);
+    throw new CtpArgumentError(
+      `Expected usable \`options.tls\` (key, cert, ca), got an error: ${(err as Error).message}`,
+    );
   }
   const { handshakeTimeout: _h, ...contextOptions } = o;
-  return { serverOptions: { ...contextOptions, requestCert: true, rejectUnauthorized: true, handshakeTimeout }, context, ownId };
+  return {
+    serverOptions: {
+      ...contextOptions,
+      requestCert: true,
+      rejectUnauthorized: true,
+      handshakeTimeout,
+    },
+    context,
+    ownId,
+  };
 }
 
 /** Why an inbound connection was refused before it reached the router. */
@@ -154,13 +210,23 @@ export function createTlsServer(
       return;
     }
     socket.destroy();
-    onRefused(remoteOf(socket), 'certificate-id', new Error('the client certificate names no router id (its subject CN)'));
+    onRefused(
+      remoteOf(socket),
+      'certificate-id',
+      new Error('the client certificate names no router id (its subject CN)'),
+    );
   });
   server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
     const remote = remoteOf(socket);
     // A client certificate that did not verify: node destroys the socket and reports a hang-up; say why.
     // (`authorizationError` is null, not undefined, when the handshake failed before any certificate.)
-    const why = socket.authorizationError == null ? err : Object.assign(new Error(`client certificate refused: ${String(socket.authorizationError)}`), { code: String(socket.authorizationError) });
+    const why =
+      socket.authorizationError == null
+        ? err
+        : Object.assign(
+            new Error(`client certificate refused: ${String(socket.authorizationError)}`),
+            { code: String(socket.authorizationError) },
+          );
     debug('handshake from %s failed: %s', remote, why.message);
     onRefused(remote, 'tls-handshake', why);
   });
@@ -195,8 +261,13 @@ export interface TcpOpening {
  * are often dialled by IP): the server's CN must be a router id, and equal
  * `expectedId` when the target names one (`'id@host:port'`).
  */
-export function openSocket(address: TcpAddress, setup: TcpTlsSetup | undefined, expectedId: string | undefined): TcpOpening {
-  if (setup === undefined) return { socket: netConnect({ host: address.host, port: address.port }), ready: 'connect' };
+export function openSocket(
+  address: TcpAddress,
+  setup: TcpTlsSetup | undefined,
+  expectedId: string | undefined,
+): TcpOpening {
+  if (setup === undefined)
+    return { socket: netConnect({ host: address.host, port: address.port }), ready: 'connect' };
   const socket = tlsConnect({
     host: address.host,
     port: address.port,
@@ -204,8 +275,16 @@ export function openSocket(address: TcpAddress, setup: TcpTlsSetup | undefined, 
     rejectUnauthorized: true,
     checkServerIdentity: (_host, cert) => {
       const id = peerCertificateId(cert);
-      if (id === undefined) return dialErr('ERR_CTP_CERT_ID', 'the server certificate names no router id (its subject CN)');
-      if (expectedId !== undefined && id !== expectedId) return dialErr('ERR_CTP_CERT_ID', `the server certificate names ${id}, expected ${expectedId}`);
+      if (id === undefined)
+        return dialErr(
+          'ERR_CTP_CERT_ID',
+          'the server certificate names no router id (its subject CN)',
+        );
+      if (expectedId !== undefined && id !== expectedId)
+        return dialErr(
+          'ERR_CTP_CERT_ID',
+          `the server certificate names ${id}, expected ${expectedId}`,
+        );
       return undefined;
     },
   });

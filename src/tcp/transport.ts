@@ -69,7 +69,19 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   private nextConnId = 1;
   private readonly instance = randomUUID();
   private closing: Promise<void> | undefined;
-  private readonly counters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, oversized: 0, slowConsumers: 0, duplicates: 0, identityMismatches: 0, refused: 0, dialFailures: 0, superseded: 0 };
+  private readonly counters = {
+    framesIn: 0,
+    framesOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    oversized: 0,
+    slowConsumers: 0,
+    duplicates: 0,
+    identityMismatches: 0,
+    refused: 0,
+    dialFailures: 0,
+    superseded: 0,
+  };
   /** Heartbeats, dead links, handshake timeout, partial-frame budget, eviction. */
   private readonly guards: TcpGuards;
   private readonly dialerHost: TcpDialerHost = {
@@ -82,7 +94,10 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     this.opts = resolveTcpOptions(options);
     // Three parameters: the router passes `CtpSendInfo` (the adverts a REPORTNODE carries).
     this.send = (peer, frame, info) => this.sendFrame(peer, frame, info);
-    this.guards = new TcpGuards(this.opts, { live: this.live, condemn: (c, reason) => this.condemn(c, reason) });
+    this.guards = new TcpGuards(this.opts, {
+      live: this.live,
+      condemn: (c, reason) => this.condemn(c, reason),
+    });
     const listen = listenServer(this.opts, {
       adopt: (socket) => this.adopt(socket, 'in', undefined),
       refuse: (remote, reason, err) => this.refuse(remote, reason, err),
@@ -104,22 +119,40 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
    * `closeWith: true` the transport closes when the router does.
    */
   attach(host: TcpHost, opts?: TcpAttachOptions): this {
-    if (this.host !== undefined) throw new CtpArgumentError('Expected `attach` to be called once, got a second call');
-    if (typeof host !== 'object' || host === null || typeof host.receive !== 'function' || typeof host.peerUp !== 'function' || typeof host.peerDown !== 'function')
+    if (this.host !== undefined)
+      throw new CtpArgumentError('Expected `attach` to be called once, got a second call');
+    if (
+      typeof host !== 'object' ||
+      host === null ||
+      typeof host.receive !== 'function' ||
+      typeof host.peerUp !== 'function' ||
+      typeof host.peerDown !== 'function'
+    )
       throw argumentError('host', 'a router (an object with receive, peerUp and peerDown)', host);
     const own = this.opts.tls?.ownId;
     if (own !== undefined && typeof host.id === 'string' && host.id !== own)
-      throw new CtpArgumentError(`Expected the router id to be the one its TLS certificate names (${own}), got ${host.id}`);
+      throw new CtpArgumentError(
+        `Expected the router id to be the one its TLS certificate names (${own}), got ${host.id}`,
+      );
     const closeWith = opts?.closeWith ?? false;
-    if (typeof closeWith !== 'boolean') throw argumentError('opts.closeWith', 'a boolean', closeWith);
-    if (closeWith && typeof host.once !== 'function') throw argumentError('host', 'a router with a `close` event (for closeWith)', host);
+    if (typeof closeWith !== 'boolean')
+      throw argumentError('opts.closeWith', 'a boolean', closeWith);
+    if (closeWith && typeof host.once !== 'function')
+      throw argumentError('host', 'a router with a `close` event (for closeWith)', host);
     this.host = host;
     if (closeWith) host.once?.('close', () => void this.close());
     if (this.closing !== undefined) return this;
     for (const c of this.conns) if (!c.up && c.isOpen) this.bringUp(c);
     for (const { target, address, expectedId } of this.opts.connect) {
       const open = () => openSocket(address, this.opts.tls, expectedId);
-      const d = new TcpDialer(target, address, this.opts.reconnect, this.opts.connectTimeoutMs, this.dialerHost, open);
+      const d = new TcpDialer(
+        target,
+        address,
+        this.opts.reconnect,
+        this.opts.connectTimeoutMs,
+        this.dialerHost,
+        open,
+      );
       d.expectedId = expectedId;
       this.dialers.push(d);
       d.start();
@@ -147,7 +180,13 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   stats(): TcpStats {
     let bytesOut = this.counters.bytesOut;
     for (const c of this.conns) bytesOut += c.socket.bytesWritten;
-    return { connections: this.live.size, ...this.counters, ...this.guards.counters, bufferedBytes: this.guards.bufferedBytes, bytesOut };
+    return {
+      connections: this.live.size,
+      ...this.counters,
+      ...this.guards.counters,
+      bufferedBytes: this.guards.bufferedBytes,
+      bytesOut,
+    };
   }
 
   /**
@@ -170,7 +209,8 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
       if (this.server !== undefined) {
         const server = this.server;
         await this.listenPromise.catch(() => {});
-        if (server.listening) waits.push(new Promise<void>((resolve) => server.close(() => resolve())));
+        if (server.listening)
+          waits.push(new Promise<void>((resolve) => server.close(() => resolve())));
       }
       await Promise.all(waits);
       debug('closed');
@@ -178,7 +218,11 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     return this.closing;
   }
 
-  private adopt(socket: Socket, direction: 'in' | 'out', dialer: TcpDialer | undefined): TcpConnection | undefined {
+  private adopt(
+    socket: Socket,
+    direction: 'in' | 'out',
+    dialer: TcpDialer | undefined,
+  ): TcpConnection | undefined {
     if (this.closing !== undefined) {
       socket.destroy();
       return undefined;
@@ -271,7 +315,8 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     const rid = c.routerId;
     if (rid !== undefined && this.links.remove(rid, c)) {
       // The link a parked dialer duplicated is gone: dial again.
-      if (this.closing === undefined) for (const d of this.dialers) if (d.parkedOn === rid) d.unpark();
+      if (this.closing === undefined)
+        for (const d of this.dialers) if (d.parkedOn === rid) d.unpark();
     }
   }
 
@@ -287,7 +332,10 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     if (d === undefined) return;
     this.dialerOf.delete(c);
     // Closed before it became a link (no line, a refusal): the dial did not get through.
-    const failure = this.closing === undefined ? dialFailure(c, d.target, this.opts.tls !== undefined, this.opts.handshakeTimeoutMs) : undefined;
+    const failure =
+      this.closing === undefined
+        ? dialFailure(c, d.target, this.opts.tls !== undefined, this.opts.handshakeTimeoutMs)
+        : undefined;
     if (failure !== undefined) this.dialFailed(d, failure);
     else if (c.heard && Date.now() - c.upAt >= STABLE_LINK_MS) d.resetBackoff();
     // Closed by the other side while another link to the same router lives
@@ -340,14 +388,20 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
    */
   private settle(c: TcpConnection, rid: string, instance: string | undefined): boolean {
     if (c.expectedId !== undefined && rid !== c.expectedId) {
-      c.refusal = dialErr('ERR_CTP_IDENTITY_MISMATCH', `${c.target ?? 'the other end'} answered as router ${rid}, expected ${c.expectedId}`);
+      c.refusal = dialErr(
+        'ERR_CTP_IDENTITY_MISMATCH',
+        `${c.target ?? 'the other end'} answered as router ${rid}, expected ${c.expectedId}`,
+      );
       this.identityMismatch(c, `hello from ${rid}`);
       return false;
     }
     const self = this.selfId();
     if (rid === self) {
       debug('connection %s is to this router itself', c);
-      c.refusal = dialErr('ERR_CTP_SELF', `${c.target ?? 'the other end'} is this router itself (${rid}): not redialled`);
+      c.refusal = dialErr(
+        'ERR_CTP_SELF',
+        `${c.target ?? 'the other end'} is this router itself (${rid}): not redialled`,
+      );
       this.dialerOf.get(c)?.park(rid);
       this.retire(c, 'self');
       return false;
@@ -377,8 +431,15 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   private refusedBy(c: TcpConnection, reason: string): void {
     debug('connection %s refused by the other end: %s', c, reason);
     const self = this.selfId();
-    const why = reason === 'duplicate' ? `it has a live link with router id ${self ?? '(this one)'} already (duplicate)` : reason;
-    c.refusal = dialErr('ERR_CTP_LINK_REFUSED', `${c.target ?? 'the other end'} refused the link: ${why}`, reason);
+    const why =
+      reason === 'duplicate'
+        ? `it has a live link with router id ${self ?? '(this one)'} already (duplicate)`
+        : reason;
+    c.refusal = dialErr(
+      'ERR_CTP_LINK_REFUSED',
+      `${c.target ?? 'the other end'} refused the link: ${why}`,
+      reason,
+    );
     const closeReason: TcpCloseReason = reason === 'duplicate' ? 'duplicate' : 'closed';
     this.takeDown(c, closeReason);
     c.end(closeReason, this.opts.closeTimeoutMs);
@@ -405,11 +466,20 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
 
   private onOversized(c: TcpConnection, bytes: number): void {
     this.counters.oversized++;
-    debug('connection %s: discarding a line of %d+ bytes (maxFrameBytes %d)', c, bytes, this.opts.maxFrameBytes);
+    debug(
+      'connection %s: discarding a line of %d+ bytes (maxFrameBytes %d)',
+      c,
+      bytes,
+      this.opts.maxFrameBytes,
+    );
     this.emit('oversized', c, bytes);
   }
 
-  private sendFrame(peer: TcpPeer | null, frame: string, info: CtpSendInfo<TcpPeer> | undefined): void {
+  private sendFrame(
+    peer: TcpPeer | null,
+    frame: string,
+    info: CtpSendInfo<TcpPeer> | undefined,
+  ): void {
     if (typeof frame !== 'string') throw argumentError('frame', 'a string', frame);
     // A raw line break would split the frame in two on the wire.
     if (frame.includes('\n')) throw argumentError('frame', 'a frame without line breaks', frame);
@@ -423,7 +493,12 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   private enqueue(c: TcpConnection, frame: string, info?: CtpSendInfo<TcpPeer>): void {
     this.counters.framesOut++;
     const adverts = info?.adverts;
-    const replaced = adverts === undefined || adverts.length === 0 ? (c.enqueue(frame, this.opts.maxQueuedBytes) ? 0 : -1) : c.enqueueAdverts(frame, adverts, this.opts.maxQueuedBytes);
+    const replaced =
+      adverts === undefined || adverts.length === 0
+        ? c.enqueue(frame, this.opts.maxQueuedBytes)
+          ? 0
+          : -1
+        : c.enqueueAdverts(frame, adverts, this.opts.maxQueuedBytes);
     if (replaced > 0) this.counters.superseded += replaced;
     if (replaced < 0) {
       this.slowConsumer(c);

@@ -85,4 +85,3 @@ export interface TcpStats extends TcpGuardCounters {
   /** Partial-frame bytes held now, across connections (at most `maxBufferedBytes`). */
   bufferedBytes: number;
 }
-

@@ -48,7 +48,8 @@ export class CtpTestClock implements CtpClock {
   }
 
   clearTimeout(handle: CtpTimerHandle): void {
-    if (handle instanceof Handle && this.timers.delete(handle.id) && this.timers.size === 0) this.disarm();
+    if (handle instanceof Handle && this.timers.delete(handle.id) && this.timers.size === 0)
+      this.disarm();
   }
 
   /** @internal */
@@ -62,7 +63,8 @@ export class CtpTestClock implements CtpClock {
   /** When the earliest pending advert-pacing timer falls due, if any. */
   nextPacing(): number | undefined {
     let at: number | undefined;
-    for (const t of this.timers.values()) if (t.purpose === ADVERT_PACING && (at === undefined || t.at < at)) at = t.at;
+    for (const t of this.timers.values())
+      if (t.purpose === ADVERT_PACING && (at === undefined || t.at < at)) at = t.at;
     return at;
   }
 
@@ -90,7 +92,8 @@ export class CtpTestClock implements CtpClock {
 
   /** Move the clock `ms` forward, firing every timer due on the way, in order. */
   advance(ms: number): void {
-    if (!(ms >= 0)) throw new RangeError(`Expected \`ms\` to be a non-negative number, got \`${ms}\``);
+    if (!(ms >= 0))
+      throw new RangeError(`Expected \`ms\` to be a non-negative number, got \`${ms}\``);
     const target = this.now() + ms;
     for (;;) {
       const next = this.earliest();
@@ -104,7 +107,8 @@ export class CtpTestClock implements CtpClock {
 
   private earliest(): Timer | undefined {
     let e: Timer | undefined;
-    for (const t of this.timers.values()) if (e === undefined || t.at < e.at || (t.at === e.at && t.id < e.id)) e = t;
+    for (const t of this.timers.values())
+      if (e === undefined || t.at < e.at || (t.at === e.at && t.id < e.id)) e = t;
     return e;
   }
 

@@ -3,5 +3,11 @@
  * `ctp-router/testing`: helpers for testing host code without sockets.
  */
 export { CtpTestNetwork } from './network.js';
-export type { CtpTestPeer, CtpTestRouterOptions, CtpTestFrame, CtpTestReceivedCallback, CtpTestNodesUpdatedCallback } from './network.js';
+export type {
+  CtpTestPeer,
+  CtpTestRouterOptions,
+  CtpTestFrame,
+  CtpTestReceivedCallback,
+  CtpTestNodesUpdatedCallback,
+} from './network.js';
 export { CtpTestClock } from './clock.js';

@@ -45,11 +45,19 @@ export interface CtpTestPeer {
 export type CtpTestReceivedCallback =
   | ((
       ...args:
-        | [name: 'START' | 'STOP' | 'COMMAND', msg: CtpControlMessage, router: CtpRouter<CtpTestPeer>]
+        | [
+            name: 'START' | 'STOP' | 'COMMAND',
+            msg: CtpControlMessage,
+            router: CtpRouter<CtpTestPeer>,
+          ]
         | [name: 'EVENT', msg: CtpEvent, router: CtpRouter<CtpTestPeer>]
     ) => void)
   // A callback that declares two parameters narrows too.
-  | ((...args: [name: 'START' | 'STOP' | 'COMMAND', msg: CtpControlMessage] | [name: 'EVENT', msg: CtpEvent]) => void);
+  | ((
+      ...args:
+        | [name: 'START' | 'STOP' | 'COMMAND', msg: CtpControlMessage]
+        | [name: 'EVENT', msg: CtpEvent]
+    ) => void);
 
 /** The test network's `onNodesUpdated`: the router's, with the router as a second argument. */
 export type CtpTestNodesUpdatedCallback = (nodes: string[], router: CtpRouter<CtpTestPeer>) => void;
@@ -113,11 +121,21 @@ export class CtpTestNetwork {
     let router: CtpRouter<CtpTestPeer> | undefined;
     // The callbacks' return values go back to the router, which reports a rejected promise.
     const received: CtpReceivedCallback = (...args) =>
-      (onReceived as ((...a: unknown[]) => void) | undefined)?.(args[0], args[1], router as CtpRouter<CtpTestPeer>);
-    const updated: CtpNodesUpdatedCallback = (nodes) => onNodesUpdated?.(nodes, router as CtpRouter<CtpTestPeer>);
+      (onReceived as ((...a: unknown[]) => void) | undefined)?.(
+        args[0],
+        args[1],
+        router as CtpRouter<CtpTestPeer>,
+      );
+    const updated: CtpNodesUpdatedCallback = (nodes) =>
+      onNodesUpdated?.(nodes, router as CtpRouter<CtpTestPeer>);
     // The router defaults, advert pacing included, on the network's clock (unless the test brings its own):
     // `settle()` moves that clock past paced adverts.
-    router = new CtpRouter<CtpTestPeer>(received, (peer, frame) => this.send(id, peer, frame), updated, { clock: this.clock, ...routerOptions, id });
+    router = new CtpRouter<CtpTestPeer>(
+      received,
+      (peer, frame) => this.send(id, peer, frame),
+      updated,
+      { clock: this.clock, ...routerOptions, id },
+    );
     this.routers.set(id, router);
     return router;
   }
@@ -137,7 +155,14 @@ export class CtpTestNetwork {
     if (this.findLink(a, b) !== undefined) throw new Error(`${a} and ${b} are linked already`);
     this.configured.add(pairKey(a, b));
     const id = this.nextLink++;
-    const link: Link = { id, a, b, atA: { local: a, remote: b, link: id }, atB: { local: b, remote: a, link: id }, up: true };
+    const link: Link = {
+      id,
+      a,
+      b,
+      atA: { local: a, remote: b, link: id },
+      atB: { local: b, remote: a, link: id },
+      up: true,
+    };
     this.links.set(id, link);
     ra.peerUp(link.atA);
     rb.peerUp(link.atB);
@@ -191,7 +216,8 @@ export class CtpTestNetwork {
     const opts = options ?? this.optionsOf(id);
     this.options.delete(id);
     const r = this.addRouter(id, opts);
-    for (const other of this.configuredPeers(id)) if (this.routers.has(other) && this.findLink(id, other) === undefined) this.link(id, other);
+    for (const other of this.configuredPeers(id))
+      if (this.routers.has(other) && this.findLink(id, other) === undefined) this.link(id, other);
     return r;
   }
 
@@ -260,13 +286,15 @@ export class CtpTestNetwork {
   }
 
   private findLink(a: string, b: string): Link | undefined {
-    for (const l of this.links.values()) if ((l.a === a && l.b === b) || (l.a === b && l.b === a)) return l;
+    for (const l of this.links.values())
+      if ((l.a === a && l.b === b) || (l.a === b && l.b === a)) return l;
     return undefined;
   }
 
   private send(from: string, peer: CtpTestPeer | null, frame: string): void {
     if (peer === null) {
-      for (const l of this.links.values()) if (l.a === from || l.b === from) this.enqueue(l, from, frame);
+      for (const l of this.links.values())
+        if (l.a === from || l.b === from) this.enqueue(l, from, frame);
       return;
     }
     const link = this.links.get(peer.link);

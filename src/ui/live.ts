@@ -48,10 +48,19 @@ export class CtpLiveView<P> {
     const onDropped = (e: CtpDropped<P>): void => {
       const what = [e.t, e.node ?? e.origin].filter((x) => x !== undefined).join(' ');
       const detail = e.message === undefined ? '' : `: ${e.message}`;
-      this.emit([{ at: Date.now(), kind: 'drop', text: `dropped ${e.reason}${what === '' ? '' : ` ${what}`} from ${name(e.peer)}${detail}` }]);
+      this.emit([
+        {
+          at: Date.now(),
+          kind: 'drop',
+          text: `dropped ${e.reason}${what === '' ? '' : ` ${what}`} from ${name(e.peer)}${detail}`,
+        },
+      ]);
     };
     const onConflict = (e: CtpConflict): void => {
-      const text = e.kind === 'node' ? `conflict node ${e.node} hosted by ${e.hosts.join(', ')}` : `conflict router id ${e.id} used twice`;
+      const text =
+        e.kind === 'node'
+          ? `conflict node ${e.node} hosted by ${e.hosts.join(', ')}`
+          : `conflict router id ${e.id} used twice`;
       this.emit([{ at: Date.now(), kind: 'conflict', text }]);
     };
     router.on('nodes', onNodes);
@@ -93,10 +102,13 @@ export class CtpLiveView<P> {
 
   private schedule(minMs: number): void {
     if (this.closed) return;
-    this.timer = setTimeout(() => {
-      this.refresh();
-      this.schedule(minMs);
-    }, Math.max(minMs, 20 * this.lastCostMs));
+    this.timer = setTimeout(
+      () => {
+        this.refresh();
+        this.schedule(minMs);
+      },
+      Math.max(minMs, 20 * this.lastCostMs),
+    );
     this.timer.unref();
   }
 

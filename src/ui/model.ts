@@ -70,13 +70,20 @@ function plainNames(names: readonly string[]): string[] {
 /** Build the view from a snapshot. */
 export function networkView(snap: CtpSnapshot): CtpNetworkView {
   const selfNodes = Object.keys(snap.nodes).filter((n) => snap.nodes[n]?.owner === 'local');
-  const routers: CtpViewRouter[] = [{ id: snap.id, self: true, reachable: true, nodes: plainNames(selfNodes) }];
+  const routers: CtpViewRouter[] = [
+    { id: snap.id, self: true, reachable: true, nodes: plainNames(selfNodes) },
+  ];
   const unreachable: CtpViewRouter[] = [];
   const adjacency = new Map<string, Set<string>>([[snap.id, new Set(snap.neighbors)]]);
   for (const id of Object.keys(snap.routers).sort(byString)) {
     const r = snap.routers[id];
     if (r === undefined || id === snap.id) continue;
-    const view: CtpViewRouter = { id, self: false, reachable: r.reachable, nodes: plainNames(r.hosted) };
+    const view: CtpViewRouter = {
+      id,
+      self: false,
+      reachable: r.reachable,
+      nodes: plainNames(r.hosted),
+    };
     if (id.startsWith('bus:')) view.bus = true;
     if (r.reachable) {
       routers.push(view);
@@ -112,7 +119,13 @@ function nodeRows(snap: CtpSnapshot): CtpViewNode[] {
       registrants.push(name);
       continue;
     }
-    rows.set(name, { node: name, host: entry.origin, via: entry.owner, controller: null, monitors: [] });
+    rows.set(name, {
+      node: name,
+      host: entry.origin,
+      via: entry.owner,
+      controller: null,
+      monitors: [],
+    });
     if (entry.controller !== undefined) registrants.push(entry.controller);
     registrants.push(...(entry.monitors ?? []));
   }

@@ -33,7 +33,12 @@ export interface CtpUiServerOptions {
 /** Is `host` a loopback name or address? */
 export function isLoopbackHost(host: string): boolean {
   const h = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
+  return (
+    h === 'localhost' ||
+    h === '::1' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) ||
+    h === '::ffff:127.0.0.1'
+  );
 }
 
 /** The host name of a `Host` header (`name`, `name:port`, `[v6]:port`). */
@@ -52,7 +57,8 @@ interface Asset {
 }
 
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
 };
@@ -60,7 +66,9 @@ const SECURITY_HEADERS = {
 let cytoscapeJs: Buffer | undefined;
 /** The graph library's browser build, read from node_modules once. */
 function cytoscape(): Buffer {
-  cytoscapeJs ??= readFileSync(createRequire(import.meta.url).resolve('cytoscape/dist/cytoscape.min.js'));
+  cytoscapeJs ??= readFileSync(
+    createRequire(import.meta.url).resolve('cytoscape/dist/cytoscape.min.js'),
+  );
   return cytoscapeJs;
 }
 
@@ -87,7 +95,10 @@ export class CtpUiServer {
   constructor(private readonly options: CtpUiServerOptions = {}) {
     this.maxBacklog = options.feedBacklog ?? 200;
     this.server = createServer((req, res) => this.handle(req, res));
-    this.keepAlive = setInterval(() => this.broadcast(': keep-alive\n\n'), options.keepAliveMs ?? 15_000);
+    this.keepAlive = setInterval(
+      () => this.broadcast(': keep-alive\n\n'),
+      options.keepAliveMs ?? 15_000,
+    );
     this.keepAlive.unref();
   }
 
@@ -116,7 +127,8 @@ export class CtpUiServer {
   log(entries: readonly CtpFeedEntry[]): void {
     if (entries.length === 0) return;
     this.backlog.push(...entries);
-    if (this.backlog.length > this.maxBacklog) this.backlog.splice(0, this.backlog.length - this.maxBacklog);
+    if (this.backlog.length > this.maxBacklog)
+      this.backlog.splice(0, this.backlog.length - this.maxBacklog);
     this.broadcast(`event: feed\ndata: ${JSON.stringify(entries)}\n\n`);
   }
 
@@ -155,19 +167,27 @@ export class CtpUiServer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const method = req.method ?? '';
     if (method !== 'GET' && method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS });
+      res.writeHead(405, {
+        allow: 'GET, HEAD',
+        'content-type': 'text/plain; charset=utf-8',
+        ...SECURITY_HEADERS,
+      });
       res.end('405 method not allowed: this page is read-only\n');
       return;
     }
     // Loopback serves loopback names only: a page elsewhere cannot read the view through DNS rebinding.
-    if (isLoopbackHost(this.options.host ?? '127.0.0.1') && !isLoopbackHost(hostOf(req.headers.host ?? ''))) {
+    if (
+      isLoopbackHost(this.options.host ?? '127.0.0.1') &&
+      !isLoopbackHost(hostOf(req.headers.host ?? ''))
+    ) {
       res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS });
       res.end('403 this page answers to a loopback host name only\n');
       return;
     }
     const path = (req.url ?? '/').split('?')[0] as string;
     if (path === '/events') return this.openStream(req, res, method === 'HEAD');
-    if (path === '/view.json') return this.send(res, method, 'application/json; charset=utf-8', Buffer.from(this.viewJson));
+    if (path === '/view.json')
+      return this.send(res, method, 'application/json; charset=utf-8', Buffer.from(this.viewJson));
     const asset = Object.hasOwn(ASSETS, path) ? ASSETS[path] : undefined;
     if (asset === undefined) {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS });
@@ -187,20 +207,31 @@ export class CtpUiServer {
   }
 
   private send(res: ServerResponse, method: string, type: string, body: Buffer): void {
-    res.writeHead(200, { 'content-type': type, 'content-length': body.length, 'cache-control': 'no-cache', ...SECURITY_HEADERS });
+    res.writeHead(200, {
+      'content-type': type,
+      'content-length': body.length,
+      'cache-control': 'no-cache',
+      ...SECURITY_HEADERS,
+    });
     res.end(method === 'HEAD' ? undefined : body);
   }
 
   /** `/events`: the current view and the feed backlog, then every change. */
   private openStream(req: IncomingMessage, res: ServerResponse, head: boolean): void {
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', ...SECURITY_HEADERS });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      ...SECURITY_HEADERS,
+    });
     if (head) {
       res.end();
       return;
     }
     res.write('retry: 1000\n\n');
     res.write(`event: view\ndata: ${this.viewJson}\n\n`);
-    if (this.backlog.length > 0) res.write(`event: feed\ndata: ${JSON.stringify(this.backlog)}\n\n`);
+    if (this.backlog.length > 0)
+      res.write(`event: feed\ndata: ${JSON.stringify(this.backlog)}\n\n`);
     this.streams.add(res);
     const drop = (): void => {
       this.streams.delete(res);

@@ -12,8 +12,14 @@ export interface CtpRefusal {
 }
 
 const TOO_LARGE: CtpRefusal = Object.freeze({ reason: 'too-large' });
-const NOT_UTF8: CtpRefusal = Object.freeze({ reason: 'malformed', message: 'the frame is not UTF-8' });
-const NOT_TEXT: CtpRefusal = Object.freeze({ reason: 'malformed', message: 'the frame is not text' });
+const NOT_UTF8: CtpRefusal = Object.freeze({
+  reason: 'malformed',
+  message: 'the frame is not UTF-8',
+});
+const NOT_TEXT: CtpRefusal = Object.freeze({
+  reason: 'malformed',
+  message: 'the frame is not text',
+});
 
 /**
  * Bytes to text: `isUtf8` (one SIMD pass) and `toString`, cheaper than a fatal
@@ -30,7 +36,8 @@ function utf8Text(raw: Uint8Array): string | undefined {
 export function frameText(raw: unknown, max: number): string | CtpRefusal {
   if (typeof raw === 'string') {
     // A string's UTF-8 length is at most three bytes a code unit: measure only when it could matter.
-    if (raw.length > max || (raw.length * 3 > max && Buffer.byteLength(raw) > max)) return TOO_LARGE;
+    if (raw.length > max || (raw.length * 3 > max && Buffer.byteLength(raw) > max))
+      return TOO_LARGE;
     return raw;
   }
   if (!(raw instanceof Uint8Array)) return NOT_TEXT;

@@ -5,8 +5,18 @@
  */
 import createDebug from 'debug';
 import { CtpDecodeError } from '../base/errors.js';
-import { isReturnCode, PROTOCOL_VERSION, type CtpCodec, type CtpMessage } from '../base/messages.js';
-import { isValidAdvertName, isValidPlainNodeName, isValidRouterId, virtualRouterAt } from '../base/names.js';
+import {
+  isReturnCode,
+  PROTOCOL_VERSION,
+  type CtpCodec,
+  type CtpMessage,
+} from '../base/messages.js';
+import {
+  isValidAdvertName,
+  isValidPlainNodeName,
+  isValidRouterId,
+  virtualRouterAt,
+} from '../base/names.js';
 import { MAX_CERT_CHARS, MAX_SIG_CHARS } from '../link-state/signing.js';
 
 const debug = createDebug('ctp:codec');
@@ -55,7 +65,8 @@ const SHALLOW: FrameFacts = Object.freeze({ shallow: true, controlFree: true });
 // own re-encoding included) can be driven into a stack overflow.
 function checkValue(v: unknown, depth: number, field: string, facts: FrameFacts): void {
   if (typeof v !== 'object' || v === null || facts.shallow) return;
-  if (depth > MAX_CONTENT_DEPTH) malformed(`\`${field}\` is nested deeper than ${MAX_CONTENT_DEPTH}`);
+  if (depth > MAX_CONTENT_DEPTH)
+    malformed(`\`${field}\` is nested deeper than ${MAX_CONTENT_DEPTH}`);
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) checkValue(v[i], depth + 1, field, facts);
     return;
@@ -82,13 +93,16 @@ function provablyShallow(frame: string): boolean {
   // frame's own: twice that many brackets. Small frames cannot hold them.
   if (frame.length < 2 * (MAX_CONTENT_DEPTH + 2)) return true;
   let n = 0;
-  for (let i = frame.indexOf('{'); i >= 0; i = frame.indexOf('{', i + 1)) if (++n > MAX_CONTENT_DEPTH) return false;
-  for (let i = frame.indexOf('['); i >= 0; i = frame.indexOf('[', i + 1)) if (++n > MAX_CONTENT_DEPTH) return false;
+  for (let i = frame.indexOf('{'); i >= 0; i = frame.indexOf('{', i + 1))
+    if (++n > MAX_CONTENT_DEPTH) return false;
+  for (let i = frame.indexOf('['); i >= 0; i = frame.indexOf('[', i + 1))
+    if (++n > MAX_CONTENT_DEPTH) return false;
   return true;
 }
 
 function nodeField(o: Obj, facts: FrameFacts): string {
-  if (!isValidPlainNodeName(o.node, facts.controlFree)) malformed('`node` is not a valid node name');
+  if (!isValidPlainNodeName(o.node, facts.controlFree))
+    malformed('`node` is not a valid node name');
   return o.node as string;
 }
 function optionalTo(o: Obj): void {
@@ -98,7 +112,8 @@ function requestId(o: Obj): void {
   if (!isSafePositive(o.id)) malformed('`id` is not a positive safe integer');
 }
 function ttlField(o: Obj): void {
-  if (o.ttl !== undefined && !isSafeNonNegative(o.ttl)) malformed('`ttl` is not a non-negative safe integer');
+  if (o.ttl !== undefined && !isSafeNonNegative(o.ttl))
+    malformed('`ttl` is not a non-negative safe integer');
 }
 function stringField(o: Obj, key: string): void {
   if (typeof o[key] !== 'string') malformed(`\`${key}\` is not a string`);
@@ -112,7 +127,8 @@ function registrantField(o: Obj): void {
 function destinationField(o: Obj, key: 'controller' | 'monitor', node: string): void {
   // PROTOCOL.md section 5: a RESPONSE or EVENT whose destination is not a
   // well-formed virtual node (of this very node, which nodeField checked) is malformed.
-  if (virtualRouterAt(o[key], node, true) < 0) malformed(`\`${key}\` is not a well-formed virtual node of \`node\``);
+  if (virtualRouterAt(o[key], node, true) < 0)
+    malformed(`\`${key}\` is not a well-formed virtual node of \`node\``);
 }
 function contentField(o: Obj, required: boolean, facts: FrameFacts): void {
   if (!Object.prototype.hasOwnProperty.call(o, 'content')) {
@@ -127,7 +143,8 @@ function fromField(o: Obj): void {
 function checkStringArray(v: unknown, valid: (s: unknown) => boolean, what: string): void {
   if (!Array.isArray(v)) malformed(`\`${what}\` is not an array`);
   const a = v as unknown[];
-  for (let i = 0; i < a.length; i++) if (!valid(a[i])) malformed(`\`${what}\` has an invalid entry`);
+  for (let i = 0; i < a.length; i++)
+    if (!valid(a[i])) malformed(`\`${what}\` has an invalid entry`);
 }
 
 function validateAdverts(o: Obj, facts: FrameFacts): void {
@@ -137,7 +154,11 @@ function validateAdverts(o: Obj, facts: FrameFacts): void {
     const ad = a as Obj;
     if (!isValidRouterId(ad.origin)) malformed('an advert `origin` is not a valid router id');
     if (!isSafeNonNegative(ad.seq)) malformed('an advert `seq` is not a safe integer');
-    checkStringArray(ad.nodes, facts.controlFree ? advertNameControlFree : isValidAdvertName, 'nodes');
+    checkStringArray(
+      ad.nodes,
+      facts.controlFree ? advertNameControlFree : isValidAdvertName,
+      'nodes',
+    );
     checkStringArray(ad.neighbors, isValidRouterId, 'neighbors');
     if (ad.sig !== undefined || ad.cert !== undefined) signatureFields(ad);
   }
@@ -166,10 +187,19 @@ function validate(o: Obj, facts: FrameFacts): void {
       optionalTo(o);
       nodeField(o, facts);
       registrantField(o);
-      if (o.t === 'REGISTER' && o.refresh !== undefined && o.refresh !== true) malformed('`refresh` is not `true`');
-      if (o.t === 'REGISTER' && o.idleTimeoutMs !== undefined && !isSafePositive(o.idleTimeoutMs)) malformed('`idleTimeoutMs` is not a positive safe integer');
-      if (o.t === 'REGISTER' && o.claim !== undefined && !isSafePositive(o.claim)) malformed('`claim` is not a positive safe integer');
-      if (o.t === 'REGISTER' && o.claimSig !== undefined && (typeof o.claimSig !== 'string' || o.claimSig.length > MAX_SIG_CHARS || !BASE64.test(o.claimSig)))
+      if (o.t === 'REGISTER' && o.refresh !== undefined && o.refresh !== true)
+        malformed('`refresh` is not `true`');
+      if (o.t === 'REGISTER' && o.idleTimeoutMs !== undefined && !isSafePositive(o.idleTimeoutMs))
+        malformed('`idleTimeoutMs` is not a positive safe integer');
+      if (o.t === 'REGISTER' && o.claim !== undefined && !isSafePositive(o.claim))
+        malformed('`claim` is not a positive safe integer');
+      if (
+        o.t === 'REGISTER' &&
+        o.claimSig !== undefined &&
+        (typeof o.claimSig !== 'string' ||
+          o.claimSig.length > MAX_SIG_CHARS ||
+          !BASE64.test(o.claimSig))
+      )
         malformed(`\`claimSig\` is not base64 of at most ${MAX_SIG_CHARS} characters`);
       return;
     case 'START':
@@ -203,8 +233,10 @@ function validate(o: Obj, facts: FrameFacts): void {
       const node = nodeField(o, facts);
       destinationField(o, 'controller', node);
       if (!isReturnCode(o.code)) malformed('`code` is not a return code');
-      if (o.re !== undefined && !isSafePositive(o.re)) malformed('`re` is not a positive safe integer');
-      if (o.reason !== undefined && typeof o.reason !== 'string') malformed('`reason` is not a string');
+      if (o.re !== undefined && !isSafePositive(o.re))
+        malformed('`re` is not a positive safe integer');
+      if (o.reason !== undefined && typeof o.reason !== 'string')
+        malformed('`reason` is not a string');
       contentField(o, false, facts);
       return;
     }
@@ -235,18 +267,24 @@ export function decode(frame: string): CtpMessage {
   }
   if (!isObject(o)) malformed('the frame is not a JSON object');
   const obj = o as Obj;
-  if (Object.prototype.hasOwnProperty.call(obj, '__proto__')) malformed('the frame has a `__proto__` key');
-  if (typeof obj.v !== 'number' || !Number.isInteger(obj.v) || obj.v < 1) malformed('`v` is missing or invalid');
-  if ((obj.v as number) > PROTOCOL_VERSION) fail('unsupported-version', `version ${obj.v as number} is not supported`);
+  if (Object.prototype.hasOwnProperty.call(obj, '__proto__'))
+    malformed('the frame has a `__proto__` key');
+  if (typeof obj.v !== 'number' || !Number.isInteger(obj.v) || obj.v < 1)
+    malformed('`v` is missing or invalid');
+  if ((obj.v as number) > PROTOCOL_VERSION)
+    fail('unsupported-version', `version ${obj.v as number} is not supported`);
   if (typeof obj.t !== 'string') malformed('`t` is missing or not a string');
-  if (obj.hops !== undefined && !isSafeNonNegative(obj.hops)) malformed('`hops` is not a safe integer');
+  if (obj.hops !== undefined && !isSafeNonNegative(obj.hops))
+    malformed('`hops` is not a safe integer');
   const controlFree = frame.indexOf('\\') < 0 && frame.indexOf('\x7f') < 0;
   const facts = !controlFree ? NO_FACTS : provablyShallow(frame) ? SHALLOW : CONTROL_FREE;
   validate(obj, facts);
   // Every other field (adverts, unknown ones) is kept and re-encoded when the
   // frame is forwarded (PROTOCOL.md section 6): bound it as `content` is bounded,
   // so that no frame can overflow the encoder's stack or carry `__proto__`.
-  if (!facts.shallow) for (const key in obj) if (key !== 'content' && key !== 'optionals') checkValue(obj[key], 1, key, facts);
+  if (!facts.shallow)
+    for (const key in obj)
+      if (key !== 'content' && key !== 'optionals') checkValue(obj[key], 1, key, facts);
   return obj as unknown as CtpMessage;
 }
 
@@ -282,7 +320,8 @@ function withNumber(frame: string, key: string, had: number, value: number): str
   // Without a backslash every key is spelled literally: a single `key`
   // in the text is the top-level key. Anything else, re-encode.
   const at = frame.indexOf(key);
-  if (at < 0 || frame.indexOf(key, at + key.length) >= 0 || frame.indexOf('\\') >= 0) return undefined;
+  if (at < 0 || frame.indexOf(key, at + key.length) >= 0 || frame.indexOf('\\') >= 0)
+    return undefined;
   let i = at + key.length;
   while (frame.charCodeAt(i) === 32) i++;
   if (frame.charCodeAt(i) !== 58 /* : */) return undefined;
@@ -290,7 +329,7 @@ function withNumber(frame: string, key: string, had: number, value: number): str
   while (frame.charCodeAt(i) === 32) i++;
   const old = String(had);
   const next = frame.charCodeAt(i + old.length);
-  if (!frame.startsWith(old, i) || (next !== 44 /* , */ && next !== 125 /* } */)) return undefined;
+  if (!frame.startsWith(old, i) || (next !== 44 /* , */ && next !== 125) /* } */) return undefined;
   return `${frame.slice(0, i)}${value}${frame.slice(i + old.length)}`;
 }
 
@@ -298,7 +337,13 @@ function withNumber(frame: string, key: string, had: number, value: number): str
  * `withHops`, and when `ttl` is given (the frame's decoded `ttl` was
  * `hadTtl`), `ttl` patched too; `undefined` when either cannot be patched.
  */
-export function withHopsAndTtl(frame: string, had: number | undefined, hops: number, hadTtl: number | undefined, ttl: number | undefined): string | undefined {
+export function withHopsAndTtl(
+  frame: string,
+  had: number | undefined,
+  hops: number,
+  hadTtl: number | undefined,
+  ttl: number | undefined,
+): string | undefined {
   const patched = withHops(frame, had, hops);
   if (patched === undefined || ttl === undefined || ttl === hadTtl) return patched;
   return hadTtl === undefined ? undefined : withNumber(patched, '"ttl"', hadTtl, ttl);
@@ -336,7 +381,8 @@ export function jsonProblem(value: unknown, depth = 1, ancestors?: object[]): st
       // command and response.
       if (ancestors !== undefined && ancestors.includes(value)) return 'a cycle';
       const proto = Object.getPrototypeOf(value);
-      if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return 'an object that is not plain data';
+      if (!Array.isArray(value) && proto !== Object.prototype && proto !== null)
+        return 'an object that is not plain data';
       let seen = ancestors;
       let pushed = false;
       if (Array.isArray(value)) {
@@ -366,6 +412,6 @@ export function jsonProblem(value: unknown, depth = 1, ancestors?: object[]): st
       return undefined;
     }
     default:
-      return typeof value === "undefined" ? "undefined" : `a ${typeof value}`;
+      return typeof value === 'undefined' ? 'undefined' : `a ${typeof value}`;
   }
 }

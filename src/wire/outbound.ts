@@ -54,7 +54,8 @@ export class CtpOutbound<P> {
   message(peer: P | null, msg: CtpMessage, onFail?: () => void): boolean {
     const frame = this.codec.encode(msg);
     if (tooLarge(frame, this.maxFrameBytes)) return false;
-    if (debug.enabled && !this.closed) debug('%s -> %s peer=%s', this.trace?.id, describeFrame(msg), this.label(peer));
+    if (debug.enabled && !this.closed)
+      debug('%s -> %s peer=%s', this.trace?.id, describeFrame(msg), this.label(peer));
     this.frame(peer, frame, onFail);
     return true;
   }
@@ -63,11 +64,20 @@ export class CtpOutbound<P> {
   frame(peer: P | null, frame: string, onFail?: () => void, info?: CtpSendInfo<P>): void {
     if (this.closed) return;
     if (info?.adverts !== undefined && debug.enabled)
-      debug('%s -> REPORTNODE adverts=%s peer=%s (%d bytes)', this.trace?.id, info.adverts.map((a) => `${a.origin}:${a.seq}`).join(','), this.label(peer), frame.length);
+      debug(
+        '%s -> REPORTNODE adverts=%s peer=%s (%d bytes)',
+        this.trace?.id,
+        info.adverts.map((a) => `${a.origin}:${a.seq}`).join(','),
+        this.label(peer),
+        frame.length,
+      );
     this.counters.framesOut++;
     // No closure per frame: only a failure (or a promise) makes one.
     try {
-      const r = info === undefined || !this.wantsInfo ? this.sendCb(peer, frame) : this.sendCb(peer, frame, info);
+      const r =
+        info === undefined || !this.wantsInfo
+          ? this.sendCb(peer, frame)
+          : this.sendCb(peer, frame, info);
       if (r !== undefined && r !== null && typeof (r as Promise<void>).then === 'function')
         (r as Promise<void>).then(undefined, (err: unknown) => this.failed(err, onFail));
     } catch (err) {

@@ -46,7 +46,9 @@ export class CtpReporter<P> implements CtpReport<P> {
     this.drops[reason] = (this.drops[reason] ?? 0) + 1;
     debug('%s dropped a frame: %s %o', this.id, reason, detail ?? {});
     const e: CtpDropped<P> = { reason, peer };
-    if (detail !== undefined) for (const [k, v] of Object.entries(detail)) if (v !== undefined) (e as unknown as Record<string, unknown>)[k] = v;
+    if (detail !== undefined)
+      for (const [k, v] of Object.entries(detail))
+        if (v !== undefined) (e as unknown as Record<string, unknown>)[k] = v;
     this.emit('dropped', e);
   }
 
@@ -62,15 +64,21 @@ export class CtpReporter<P> implements CtpReport<P> {
 
   /** No `error` listener: a process warning, once per kind (code and callback or operation) per router. */
   private warn(err: CtpError): void {
-    const where = (err as { callback?: string; operation?: string }).callback ?? (err as { operation?: string }).operation ?? '';
+    const where =
+      (err as { callback?: string; operation?: string }).callback ??
+      (err as { operation?: string }).operation ??
+      '';
     const kind = `${err.code}:${where}`;
     if (this.warned.has(kind)) return;
     this.warned.add(kind);
     try {
-      process.emitWarning(`ctp-router ${this.id}: ${err.message} (no 'error' listener; further ones of this kind are not shown)`, {
-        type: 'CtpRouterWarning',
-        code: err.code,
-      });
+      process.emitWarning(
+        `ctp-router ${this.id}: ${err.message} (no 'error' listener; further ones of this kind are not shown)`,
+        {
+          type: 'CtpRouterWarning',
+          code: err.code,
+        },
+      );
     } catch (inner) {
       debug('%s: emitWarning threw: %o', this.id, inner);
     }

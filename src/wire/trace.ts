@@ -16,8 +16,11 @@ export function describeFrame(msg: CtpMessage): string {
   switch (msg.t) {
     case 'REPORTNODE': {
       parts.push(`from=${msg.from}`);
-      const shown = msg.adverts.slice(0, MAX_ADVERTS_SHOWN).map((a) => `${a.origin}:${a.seq}(${a.nodes.length})`);
-      if (msg.adverts.length > MAX_ADVERTS_SHOWN) shown.push(`+${msg.adverts.length - MAX_ADVERTS_SHOWN}`);
+      const shown = msg.adverts
+        .slice(0, MAX_ADVERTS_SHOWN)
+        .map((a) => `${a.origin}:${a.seq}(${a.nodes.length})`);
+      if (msg.adverts.length > MAX_ADVERTS_SHOWN)
+        shown.push(`+${msg.adverts.length - MAX_ADVERTS_SHOWN}`);
       parts.push(`adverts=${shown.join(',')}`);
       break;
     }

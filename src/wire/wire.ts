@@ -95,7 +95,12 @@ export class CtpWire<P> {
       this.out.counters.framesIn++;
       if (handler.isDown(peer)) return this.report.drop(peer, 'peer-down');
       const text = frameText(raw, this.opts.maxFrameBytes);
-      if (typeof text !== 'string') return this.report.drop(peer, text.reason, text.message === undefined ? undefined : { message: text.message });
+      if (typeof text !== 'string')
+        return this.report.drop(
+          peer,
+          text.reason,
+          text.message === undefined ? undefined : { message: text.message },
+        );
       const msg = this.decode(peer, text);
       if (msg !== undefined) this.dispatch(handler, peer, msg, text);
     } catch (err) {
@@ -108,7 +113,8 @@ export class CtpWire<P> {
     let msg: CtpMessage;
     try {
       msg = this.codec.decode(text);
-      if (typeof msg !== 'object' || msg === null || typeof msg.t !== 'string') throw new CtpDecodeError('malformed', 'the codec returned no message');
+      if (typeof msg !== 'object' || msg === null || typeof msg.t !== 'string')
+        throw new CtpDecodeError('malformed', 'the codec returned no message');
     } catch (err) {
       const reason = err instanceof CtpDecodeError ? (err.reason as DropReason) : 'malformed';
       const message = (err as Error | undefined)?.message;
@@ -129,7 +135,8 @@ export class CtpWire<P> {
   }
 
   private dispatch(handler: CtpWireHandler<P>, peer: P, msg: CtpMessage, text: string): void {
-    if (debug.enabled) debug('%s <- %s peer=%s', this.opts.id, describeFrame(msg), handler.neighborOf(peer) ?? '?');
+    if (debug.enabled)
+      debug('%s <- %s peer=%s', this.opts.id, describeFrame(msg), handler.neighborOf(peer) ?? '?');
     switch (msg.t) {
       case 'REPORTNODE':
         return handler.onAdverts(peer, msg);

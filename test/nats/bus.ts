@@ -31,13 +31,29 @@ export interface BusRouterOptions {
 }
 
 /** A router on the bus at `servers` whose host app echoes every request; resolves once connected. */
-export async function busRouter(servers: string | string[], id: string, o: BusRouterOptions = {}): Promise<BusRouter> {
+export async function busRouter(
+  servers: string | string[],
+  id: string,
+  o: BusRouterOptions = {},
+): Promise<BusRouter> {
   const bus = new NatsTransport({ servers, heartbeatMs: 100, deadAfterMs: 500, ...o.bus });
-  const tcp = o.tcp === undefined ? undefined : new TcpTransport({ ...(o.tcp.listen === true ? { listen: { port: 0 } } : {}), connect: o.tcp.connect ?? [] });
+  const tcp =
+    o.tcp === undefined
+      ? undefined
+      : new TcpTransport({
+          ...(o.tcp.listen === true ? { listen: { port: 0 } } : {}),
+          connect: o.tcp.connect ?? [],
+        });
   const controls: CtpControlMessage[] = [];
   const events: CtpEvent[] = [];
   const errors: Error[] = [];
-  const send = tcp === undefined ? bus.send : joinSends<AnyPeer>(bus.send as (p: AnyPeer | null, f: string) => void, tcp.send as (p: AnyPeer | null, f: string) => void);
+  const send =
+    tcp === undefined
+      ? bus.send
+      : joinSends<AnyPeer>(
+          bus.send as (p: AnyPeer | null, f: string) => void,
+          tcp.send as (p: AnyPeer | null, f: string) => void,
+        );
   const router: CtpRouter<AnyPeer> = new CtpRouter<AnyPeer>(
     (name, msg) => {
       if (name === 'EVENT') {
@@ -51,7 +67,12 @@ export async function busRouter(servers: string | string[], id: string, o: BusRo
     },
     send as (p: AnyPeer | null, f: string) => void,
     () => {},
-    { id, nodes: o.nodes ?? [], responseTimeoutMs: 5000, ...(o.leaseGraceMs === undefined ? {} : { leaseGraceMs: o.leaseGraceMs }) },
+    {
+      id,
+      nodes: o.nodes ?? [],
+      responseTimeoutMs: 5000,
+      ...(o.leaseGraceMs === undefined ? {} : { leaseGraceMs: o.leaseGraceMs }),
+    },
   );
   router.on('error', (e) => errors.push(e));
   bus.on('error', (e) => errors.push(e));

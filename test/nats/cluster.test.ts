@@ -22,13 +22,18 @@ describe.skipIf(NATS_BIN === undefined)('a three-server NATS cluster', () => {
     const a = await busRouter(s0.url, 'station', { nodes: ['cam1'], bus });
     const b = await busRouter(s1.url, 'ctl', { bus });
     const c = await busRouter(s2.url, 'viewer', { bus });
-    await until(() => b.router.nodes().includes('cam1') && c.router.nodes().includes('cam1'), 8000, 'cam1 across the cluster');
+    await until(
+      () => b.router.nodes().includes('cam1') && c.router.nodes().includes('cam1'),
+      8000,
+      'cam1 across the cluster',
+    );
     expect(await b.router.register('cam1', 'controller')).toEqual({ code: ReturnCode.SUCCESS });
     expect(await c.router.register('cam1', 'monitor')).toEqual({ code: ReturnCode.SUCCESS });
     // The clients learned the other servers from the cluster.
     await sleep(300);
     const downs: string[] = [];
-    for (const x of [a, b, c]) x.bus.on('disconnect', (p, why) => downs.push(`${x.router.id}:${p.routerId}:${why}`));
+    for (const x of [a, b, c])
+      x.bus.on('disconnect', (p, why) => downs.push(`${x.router.id}:${p.routerId}:${why}`));
     const released: unknown[] = [];
     a.router.on('released', (e) => released.push(e));
 
@@ -44,11 +49,19 @@ describe.skipIf(NATS_BIN === undefined)('a three-server NATS cluster', () => {
     expect([`127.0.0.1:${s2.port}`]).toContain(a.bus.server());
     expect((await b.router.command('cam1', 'tilt', 2)).code).toBe(ReturnCode.SUCCESS);
     a.router.appendNodes('cam2');
-    await until(() => b.router.nodes().includes('cam2') && c.router.nodes().includes('cam2'), 3000, 'cam2 everywhere');
+    await until(
+      () => b.router.nodes().includes('cam2') && c.router.nodes().includes('cam2'),
+      3000,
+      'cam2 everywhere',
+    );
 
     expect(downs).toEqual([]);
     expect(released).toEqual([]);
-    expect(b.router.snapshot().registrations.map((r) => [r.node, r.type])).toEqual([['cam1', 'controller']]);
-    expect(c.router.snapshot().registrations.map((r) => [r.node, r.type])).toEqual([['cam1', 'monitor']]);
+    expect(b.router.snapshot().registrations.map((r) => [r.node, r.type])).toEqual([
+      ['cam1', 'controller'],
+    ]);
+    expect(c.router.snapshot().registrations.map((r) => [r.node, r.type])).toEqual([
+      ['cam1', 'monitor'],
+    ]);
   });
 });

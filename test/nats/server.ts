@@ -22,7 +22,10 @@ export const NATS_BIN = natsServerBinary();
 
 /** Print the one skip line (at collection time) when the binary is missing. */
 export function reportSkip(tests: string): void {
-  if (NATS_BIN === undefined) console.warn(`[skipped] ${tests}: nats-server not found (not on the PATH, not /usr/sbin/nats-server, no $NATS_SERVER); .ci/run installs it`);
+  if (NATS_BIN === undefined)
+    console.warn(
+      `[skipped] ${tests}: nats-server not found (not on the PATH, not /usr/sbin/nats-server, no $NATS_SERVER); .ci/run installs it`,
+    );
 }
 
 const all = new Set<NatsServer>();
@@ -58,7 +61,14 @@ export class NatsServer {
       ports.push(await freePort());
       cports.push(await freePort());
     }
-    const servers = ports.map((p, i) => new NatsServer(p, cports[i], cports.filter((_, j) => j !== i)));
+    const servers = ports.map(
+      (p, i) =>
+        new NatsServer(
+          p,
+          cports[i],
+          cports.filter((_, j) => j !== i),
+        ),
+    );
     await Promise.all(servers.map((s) => s.run()));
     return servers;
   }
@@ -68,16 +78,20 @@ export class NatsServer {
     const args = ['-a', '127.0.0.1', '-p', String(this.port)];
     if (this.clusterPort !== undefined) {
       args.push('--cluster_name', 'ctp-test', '--cluster', `nats://127.0.0.1:${this.clusterPort}`);
-      if (this.routes.length > 0) args.push('--routes', this.routes.map((p) => `nats://127.0.0.1:${p}`).join(','));
+      if (this.routes.length > 0)
+        args.push('--routes', this.routes.map((p) => `nats://127.0.0.1:${p}`).join(','));
     }
     const child = spawn(NATS_BIN as string, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
     all.add(this);
-    child.stderr?.setEncoding('utf8').on('data', (s: string) => (this.log = (this.log + s).slice(-20_000)));
+    child.stderr
+      ?.setEncoding('utf8')
+      .on('data', (s: string) => (this.log = (this.log + s).slice(-20_000)));
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     const deadline = Date.now() + 10_000;
     while (!(await accepts(this.port))) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`nats-server on ${this.port} did not start:\n${this.log}`);
+      if (Date.now() > deadline || child.exitCode !== null)
+        throw new Error(`nats-server on ${this.port} did not start:\n${this.log}`);
       await new Promise((r) => setTimeout(r, 25));
     }
   }

@@ -18,16 +18,20 @@ const ID_CHARS = 'abcXYZ019._:-';
 describe('subject tokens', () => {
   it('encode every router id reversibly into one token without dots or wildcards', () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom(...ID_CHARS), { minLength: 1, maxLength: 40 }), (chars) => {
-        const id = chars.join('');
-        const t = encodeId(id);
-        expect(t).not.toMatch(/[.*> ]/);
-        expect(decodeId(t)).toBe(id);
-      }),
+      fc.property(
+        fc.array(fc.constantFrom(...ID_CHARS), { minLength: 1, maxLength: 40 }),
+        (chars) => {
+          const id = chars.join('');
+          const t = encodeId(id);
+          expect(t).not.toMatch(/[.*> ]/);
+          expect(decodeId(t)).toBe(id);
+        },
+      ),
     );
   });
   it('reject tokens encodeId does not make', () => {
-    for (const bad of ['a_zz', 'a_', 'a_5', 'a.b', '', 'a b', 'x'.repeat(129)]) expect(decodeId(bad)).toBeUndefined();
+    for (const bad of ['a_zz', 'a_', 'a_5', 'a.b', '', 'a b', 'x'.repeat(129)])
+      expect(decodeId(bad)).toBeUndefined();
     expect(decodeId('a_2eb_5fc')).toBe('a.b_c');
   });
 });
@@ -45,7 +49,8 @@ describe('options', () => {
       { servers: 'x', id: 'bad id' },
       { servers: 'x', noEcho: false },
     ];
-    for (const o of bad) expect(() => new NatsTransport(o as never), JSON.stringify(o)).toThrow(CtpArgumentError);
+    for (const o of bad)
+      expect(() => new NatsTransport(o as never), JSON.stringify(o)).toThrow(CtpArgumentError);
   });
   it('attach needs a router id', () => {
     const t = new NatsTransport({ servers: 'nats://127.0.0.1:1' });
@@ -67,13 +72,22 @@ describe.skipIf(NATS_BIN === undefined)('routers on one NATS server', () => {
     const a = await busRouter(server.url, 'st.a', { nodes: ['cam1'], bus: { prefix } });
     const b = await busRouter(server.url, 'ctl_b', { bus: { prefix } });
     const c = await busRouter(server.url, 'view:c', { bus: { prefix } });
-    await until(() => b.router.nodes().includes('cam1') && c.router.nodes().includes('cam1'), 5000, 'cam1 everywhere');
+    await until(
+      () => b.router.nodes().includes('cam1') && c.router.nodes().includes('cam1'),
+      5000,
+      'cam1 everywhere',
+    );
     return [a, b, c];
   }
 
   it('control, commands and events between three routers', async () => {
     const [a, b, c] = await three('t1');
-    expect(a.bus.peers().map((p) => p.routerId).sort()).toEqual(['ctl_b', 'view:c']);
+    expect(
+      a.bus
+        .peers()
+        .map((p) => p.routerId)
+        .sort(),
+    ).toEqual(['ctl_b', 'view:c']);
     expect(await c.router.register('cam1', 'monitor')).toEqual({ code: ReturnCode.SUCCESS });
     expect(await b.router.register('cam1', 'controller')).toEqual({ code: ReturnCode.SUCCESS });
     expect((await c.router.register('cam1', 'controller')).code).toBe(ReturnCode.ALREADY_ASSIGNED);
@@ -95,7 +109,8 @@ describe.skipIf(NATS_BIN === undefined)('routers on one NATS server', () => {
     await until(() => b.router.nodes().includes('mic1') && c.router.nodes().includes('mic1'));
     await sleep(300);
     const after = [a, b, c].map((x) => x.bus.stats());
-    const d = (i: number, k: 'framesIn' | 'framesOut' | 'notReflooded'): number => (after[i] as never)[k] - (before[i] as never)[k];
+    const d = (i: number, k: 'framesIn' | 'framesOut' | 'notReflooded'): number =>
+      (after[i] as never)[k] - (before[i] as never)[k];
     expect([d(0, 'framesOut'), d(1, 'framesOut'), d(2, 'framesOut')]).toEqual([1, 0, 0]);
     expect([d(0, 'framesIn'), d(1, 'framesIn'), d(2, 'framesIn')]).toEqual([0, 1, 1]);
     expect([d(1, 'notReflooded'), d(2, 'notReflooded')]).toEqual([1, 1]);
@@ -103,28 +118,51 @@ describe.skipIf(NATS_BIN === undefined)('routers on one NATS server', () => {
 
   it('forwards between the bus and a TCP island, multi-hop', async () => {
     // d is only on TCP, behind c (on the bus and on TCP); e is behind d.
-    const c = await busRouter(server.url, 'bridge', { bus: { prefix: 't3' }, tcp: { listen: true } });
+    const c = await busRouter(server.url, 'bridge', {
+      bus: { prefix: 't3' },
+      tcp: { listen: true },
+    });
     const cAddr = `127.0.0.1:${(c.tcp as NonNullable<BusRouter['tcp']>).address().port}`;
     const { TcpTransport } = await import('../../src/tcp/index.js');
     const dT = new TcpTransport({ listen: { port: 0 }, connect: [cAddr] });
-    const d = new CtpRouter((name, msg) => {
-      if (name !== 'EVENT') d.respond(msg.node, { at: 'd' }, undefined, msg.id);
-    }, dT.send, () => {}, { id: 'island.d', nodes: ['lamp'] });
+    const d = new CtpRouter(
+      (name, msg) => {
+        if (name !== 'EVENT') d.respond(msg.node, { at: 'd' }, undefined, msg.id);
+      },
+      dT.send,
+      () => {},
+      { id: 'island.d', nodes: ['lamp'] },
+    );
     dT.attach(d);
     await dT.listening();
     const eT = new TcpTransport({ connect: [`127.0.0.1:${dT.address().port}`] });
-    const e = new CtpRouter((name, msg) => {
-      if (name !== 'EVENT') e.respond(msg.node, { at: 'e' }, undefined, msg.id);
-    }, eT.send, () => {}, { id: 'island.e', nodes: ['fan'] });
+    const e = new CtpRouter(
+      (name, msg) => {
+        if (name !== 'EVENT') e.respond(msg.node, { at: 'e' }, undefined, msg.id);
+      },
+      eT.send,
+      () => {},
+      { id: 'island.e', nodes: ['fan'] },
+    );
     eT.attach(e);
     const a = await busRouter(server.url, 'far.a', { bus: { prefix: 't3' } });
     try {
-      await until(() => a.router.nodes().includes('fan') && a.router.nodes().includes('lamp'), 5000, 'the island at a');
+      await until(
+        () => a.router.nodes().includes('fan') && a.router.nodes().includes('lamp'),
+        5000,
+        'the island at a',
+      );
       expect(a.router.snapshot().routers['island.e']?.nextHop).toBe('bridge');
       expect(await a.router.register('fan', 'controller')).toEqual({ code: ReturnCode.SUCCESS });
-      expect(await a.router.command('fan', 'spin', 1)).toEqual({ code: ReturnCode.SUCCESS, content: { at: 'e' } });
+      expect(await a.router.command('fan', 'spin', 1)).toEqual({
+        code: ReturnCode.SUCCESS,
+        content: { at: 'e' },
+      });
       expect(await a.router.register('lamp', 'controller')).toEqual({ code: ReturnCode.SUCCESS });
-      expect(await a.router.command('lamp', 'on', true)).toEqual({ code: ReturnCode.SUCCESS, content: { at: 'd' } });
+      expect(await a.router.command('lamp', 'on', true)).toEqual({
+        code: ReturnCode.SUCCESS,
+        content: { at: 'd' },
+      });
       // A change on the island reaches the bus through the bridge.
       e.appendNodes('fan2');
       await until(() => a.router.nodes().includes('fan2'), 3000, 'fan2 at a');
@@ -139,14 +177,33 @@ describe.skipIf(NATS_BIN === undefined)('routers on one NATS server', () => {
   it('two buses bridged by one router', async () => {
     const x = await busRouter(server.url, 'x1', { nodes: ['nx'], bus: { prefix: 'busx' } });
     const y = await busRouter(server.url, 'y1', { nodes: ['ny'], bus: { prefix: 'busy' } });
-    const bx = new NatsTransport({ servers: server.url, prefix: 'busx', heartbeatMs: 100, deadAfterMs: 500 });
-    const by = new NatsTransport({ servers: server.url, prefix: 'busy', heartbeatMs: 100, deadAfterMs: 500 });
-    const bridge = new CtpRouter<NatsPeer>(() => {}, joinSends<NatsPeer>(bx.send, by.send), () => {}, { id: 'bridge2' });
+    const bx = new NatsTransport({
+      servers: server.url,
+      prefix: 'busx',
+      heartbeatMs: 100,
+      deadAfterMs: 500,
+    });
+    const by = new NatsTransport({
+      servers: server.url,
+      prefix: 'busy',
+      heartbeatMs: 100,
+      deadAfterMs: 500,
+    });
+    const bridge = new CtpRouter<NatsPeer>(
+      () => {},
+      joinSends<NatsPeer>(bx.send, by.send),
+      () => {},
+      { id: 'bridge2' },
+    );
     bx.attach(bridge);
     by.attach(bridge);
     try {
       await Promise.all([bx.ready(), by.ready()]);
-      await until(() => x.router.nodes().includes('ny') && y.router.nodes().includes('nx'), 5000, 'both buses');
+      await until(
+        () => x.router.nodes().includes('ny') && y.router.nodes().includes('nx'),
+        5000,
+        'both buses',
+      );
       expect(await x.router.register('ny', 'controller')).toEqual({ code: ReturnCode.SUCCESS });
       expect((await x.router.command('ny', 'go', 1)).code).toBe(ReturnCode.SUCCESS);
     } finally {
@@ -157,10 +214,18 @@ describe.skipIf(NATS_BIN === undefined)('routers on one NATS server', () => {
   });
 
   it('a member that leaves the bus is down everywhere within deadAfterMs; its registrations are released', async () => {
-    const a = await busRouter(server.url, 'st.a', { nodes: ['cam1'], bus: { prefix: 't4' }, leaseGraceMs: 300 });
+    const a = await busRouter(server.url, 'st.a', {
+      nodes: ['cam1'],
+      bus: { prefix: 't4' },
+      leaseGraceMs: 300,
+    });
     const b = await busRouter(server.url, 'ctl_b', { bus: { prefix: 't4' } });
     const c = await busRouter(server.url, 'view:c', { bus: { prefix: 't4' } });
-    await until(() => b.router.nodes().includes('cam1') && c.router.nodes().includes('cam1'), 5000, 'cam1 everywhere');
+    await until(
+      () => b.router.nodes().includes('cam1') && c.router.nodes().includes('cam1'),
+      5000,
+      'cam1 everywhere',
+    );
     expect(await b.router.register('cam1', 'controller')).toEqual({ code: ReturnCode.SUCCESS });
     const released: unknown[] = [];
     a.router.on('released', (ev) => released.push(ev));
@@ -168,7 +233,13 @@ describe.skipIf(NATS_BIN === undefined)('routers on one NATS server', () => {
     const nc = (b.bus as unknown as { nc: { close(): Promise<void> } }).nc;
     await nc.close();
     // deadAfterMs 500 (checked every 50 ms), with room for a loaded machine.
-    await until(() => a.bus.peers().every((p) => p.routerId !== 'ctl_b') && c.bus.peers().every((p) => p.routerId !== 'ctl_b'), 2000, 'b down');
+    await until(
+      () =>
+        a.bus.peers().every((p) => p.routerId !== 'ctl_b') &&
+        c.bus.peers().every((p) => p.routerId !== 'ctl_b'),
+      2000,
+      'b down',
+    );
     expect(a.router.nodes().some((n) => n.endsWith('@ctl_b'))).toBe(false);
     await until(() => released.length === 1, 2000, 'the release');
     expect(await c.router.register('cam1', 'controller')).toEqual({ code: ReturnCode.SUCCESS });
@@ -199,7 +270,10 @@ describe.skipIf(NATS_BIN === undefined)('routers on one NATS server', () => {
       raw.publish('t5.b.bad_token', 'x');
       raw.publish('t5.b.rogue', '{"v":1,"t":"NOPE"}');
       raw.publish('t5.b.rogue', new Uint8Array([0xff, 0xfe]));
-      raw.publish(`t5.u.${encodeId('st.a')}.rogue`, '{"v":1,"t":"REPORTNODE","from":"someone-else","adverts":[]}');
+      raw.publish(
+        `t5.u.${encodeId('st.a')}.rogue`,
+        '{"v":1,"t":"REPORTNODE","from":"someone-else","adverts":[]}',
+      );
       await raw.flush();
       await until(() => drops.length >= 2, 3000, 'the drops');
       expect(a.bus.stats().ignored).toBeGreaterThanOrEqual(4);
@@ -231,13 +305,20 @@ describe.skipIf(NATS_BIN === undefined)('NATS server restart', () => {
     await server.stop();
     await sleep(300);
     await server.run();
-    await until(() => a.bus.stats().reconnects > 0 && b.bus.stats().reconnects > 0, 5000, 'the reconnects');
+    await until(
+      () => a.bus.stats().reconnects > 0 && b.bus.stats().reconnects > 0,
+      5000,
+      'the reconnects',
+    );
     // A node change after the restart still floods.
     a.router.appendNodes('cam2');
     await until(() => b.router.nodes().includes('cam2'), 3000, 'cam2 at b');
     expect(downs).toEqual([]);
     expect(statuses).toContain('reconnect');
     expect(b.router.snapshot().registrations.map((r) => r.node)).toEqual(['cam1']);
-    expect(await b.router.command('cam1', 'x', 1)).toEqual({ code: ReturnCode.SUCCESS, content: { echo: 'COMMAND', app: 'x' } });
+    expect(await b.router.command('cam1', 'x', 1)).toEqual({
+      code: ReturnCode.SUCCESS,
+      content: { echo: 'COMMAND', app: 'x' },
+    });
   });
 });

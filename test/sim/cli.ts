@@ -5,7 +5,15 @@
  * replays one run. `--identities`: every router signs its adverts and
  * forged adverts are injected (issue 9).
  */
-import { compact, expand, fingerprint, report, runSeed, shrink, type RunOptions } from './runner.js';
+import {
+  compact,
+  expand,
+  fingerprint,
+  report,
+  runSeed,
+  shrink,
+  type RunOptions,
+} from './runner.js';
 import { stormBound } from './sim.js';
 
 function arg(name: string): string | undefined {
@@ -39,7 +47,9 @@ async function main(): Promise<void> {
     const skip = skipSpec === undefined ? undefined : new Set(expand(skipSpec));
     const o = await runSeed(seed, opts, skip);
     if (o.violation === undefined) {
-      console.log(`seed ${seed}: ok (${o.lastStep} steps, ${o.framesSent} frames, ${o.virtualMs} virtual ms, fingerprint ${fingerprint(o)})`);
+      console.log(
+        `seed ${seed}: ok (${o.lastStep} steps, ${o.framesSent} frames, ${o.virtualMs} virtual ms, fingerprint ${fingerprint(o)})`,
+      );
       return;
     }
     console.log(`seed ${seed}: VIOLATION ${o.violation.message}\ntopology: ${o.topology}`);
@@ -67,14 +77,26 @@ async function main(): Promise<void> {
       if (st.members !== undefined) {
         busChecks++;
         const r = st.frames / (st.bound ?? 1);
-        if (r > worstBus.ratio) worstBus = { ratio: r, seed, text: `${st.frames} frames for ${st.members} members, ${st.links} links, ${st.routers} routers, ${st.registrations} registrations` };
+        if (r > worstBus.ratio)
+          worstBus = {
+            ratio: r,
+            seed,
+            text: `${st.frames} frames for ${st.members} members, ${st.links} links, ${st.routers} routers, ${st.registrations} registrations`,
+          };
         continue;
       }
       const ratio = st.frames / stormBound(st.links, st.routers, st.registrations);
-      if (ratio > worst.ratio) worst = { ratio, seed, text: `${st.frames} frames for ${st.links} links, ${st.routers} routers, ${st.registrations} registrations` };
+      if (ratio > worst.ratio)
+        worst = {
+          ratio,
+          seed,
+          text: `${st.frames} frames for ${st.links} links, ${st.routers} routers, ${st.registrations} registrations`,
+        };
     }
     if (o.violation !== undefined) {
-      console.log(`seed ${seed} failed after ${seed - first} passing seeds: ${o.violation.message}`);
+      console.log(
+        `seed ${seed} failed after ${seed - first} passing seeds: ${o.violation.message}`,
+      );
       console.log('shrinking...');
       const s = await shrink(seed, o, { steps, identities });
       console.log(report(seed, s, identities));
@@ -82,11 +104,20 @@ async function main(): Promise<void> {
       process.exitCode = 1;
       return;
     }
-    if ((seed - first + 1) % 500 === 0) console.log(`${seed - first + 1} seeds ok (last ${seed}), ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    if ((seed - first + 1) % 500 === 0)
+      console.log(
+        `${seed - first + 1} seeds ok (last ${seed}), ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
   }
-  console.log(`${count} seeds ok (${first}..${first + count - 1})${identities ? ' with identities' : ''}, ${frames} frames, ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  console.log(`worst topology change: ${(worst.ratio * 100).toFixed(0)}% of its bound (seed ${worst.seed}: ${worst.text})`);
-  console.log(`bus join/leave checks: ${busChecks}; worst ${(worstBus.ratio * 100).toFixed(0)}% of its bound (seed ${worstBus.seed}: ${worstBus.text})`);
+  console.log(
+    `${count} seeds ok (${first}..${first + count - 1})${identities ? ' with identities' : ''}, ${frames} frames, ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+  console.log(
+    `worst topology change: ${(worst.ratio * 100).toFixed(0)}% of its bound (seed ${worst.seed}: ${worst.text})`,
+  );
+  console.log(
+    `bus join/leave checks: ${busChecks}; worst ${(worstBus.ratio * 100).toFixed(0)}% of its bound (seed ${worstBus.seed}: ${worstBus.text})`,
+  );
 }
 
 main().catch((err: unknown) => {

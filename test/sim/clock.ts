@@ -93,9 +93,23 @@ export class VirtualClock {
     return this.heap[0]?.at;
   }
 
-  schedule(fn: (...args: unknown[]) => void, ms: number, label: string, args: unknown[] = [], interval?: number): VirtualTimer {
+  schedule(
+    fn: (...args: unknown[]) => void,
+    ms: number,
+    label: string,
+    args: unknown[] = [],
+    interval?: number,
+  ): VirtualTimer {
     const delay = Number.isFinite(ms) && ms > 0 ? Math.floor(ms) : 0;
-    const t = new VirtualTimer(this.nextId++, this.now + delay, this.nextSeq++, fn, args, interval, label);
+    const t = new VirtualTimer(
+      this.nextId++,
+      this.now + delay,
+      this.nextSeq++,
+      fn,
+      args,
+      interval,
+      label,
+    );
     this.byId.set(t.id, t);
     if (label === 'stall-tick') this.daemons++;
     this.push(t);
@@ -144,7 +158,8 @@ export class VirtualClock {
   ctp(label = 'lib'): CtpClock {
     return {
       now: () => this.now,
-      setTimeout: (fn: () => void, ms: number, purpose?: string) => this.schedule(fn, ms, purpose ?? label),
+      setTimeout: (fn: () => void, ms: number, purpose?: string) =>
+        this.schedule(fn, ms, purpose ?? label),
       clearTimeout: (h: unknown) => this.cancel(h),
     };
   }
@@ -160,7 +175,8 @@ export class VirtualClock {
       now: Date.now,
     };
     const g = globalThis as unknown as Record<string, unknown>;
-    g.setTimeout = (fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => this.schedule(fn, ms ?? 0, 'lib', args);
+    g.setTimeout = (fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) =>
+      this.schedule(fn, ms ?? 0, 'lib', args);
     g.clearTimeout = (h: unknown) => this.cancel(h);
     g.setInterval = (fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) =>
       this.schedule(fn, ms ?? 0, 'lib-interval', args, ms ?? 0);

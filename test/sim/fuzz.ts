@@ -23,11 +23,32 @@ export interface FuzzResult {
   ms: number;
 }
 
-const ODD_VALUES: unknown[] = [null, -1, 0, 1.5, 1e308, '', 'x'.repeat(300), [], {}, [[[]]], true, 'controller[a]@b', '\u0000', 2 ** 53, { __proto__: 1 }];
+const ODD_VALUES: unknown[] = [
+  null,
+  -1,
+  0,
+  1.5,
+  1e308,
+  '',
+  'x'.repeat(300),
+  [],
+  {},
+  [[[]]],
+  true,
+  'controller[a]@b',
+  '\u0000',
+  2 ** 53,
+  { __proto__: 1 },
+];
 
 function validFrames(rng: Rng): Record<string, unknown>[] {
   const seq = 1_800_000_000_000 + rng.int(0, 1_000_000);
-  const advert: CtpAdvert = { origin: rng.pick(['r2', 'r3', 'r0']), seq, nodes: ['cam1', `n${rng.int(0, 9)}`], neighbors: ['r0', 'r1'] };
+  const advert: CtpAdvert = {
+    origin: rng.pick(['r2', 'r3', 'r0']),
+    seq,
+    nodes: ['cam1', `n${rng.int(0, 9)}`],
+    neighbors: ['r0', 'r1'],
+  };
   const signedAdvert = signGenuine(advert);
   return [
     { v: 1, t: 'REPORTNODE', from: 'r2', adverts: [advert] },
@@ -37,10 +58,33 @@ function validFrames(rng: Rng): Record<string, unknown>[] {
     { v: 1, t: 'UPDATENODE', from: 'r2' },
     { v: 1, t: 'REGISTER', id: rng.int(1, 99), node: 'cam1', controller: 'controller[cam1]@r2' },
     { v: 1, t: 'UNREGISTER', id: rng.int(1, 99), node: 'cam1', monitor: 'monitor[cam1]@r2' },
-    { v: 1, t: 'START', id: rng.int(1, 99), to: 'r0', node: 'cam1', controller: 'controller[cam1]@r2', app: 'a' },
-    { v: 1, t: 'COMMAND', id: rng.int(1, 99), node: 'cam1', controller: 'controller[cam1]@r2', app: 'a', content: { x: 1 } },
+    {
+      v: 1,
+      t: 'START',
+      id: rng.int(1, 99),
+      to: 'r0',
+      node: 'cam1',
+      controller: 'controller[cam1]@r2',
+      app: 'a',
+    },
+    {
+      v: 1,
+      t: 'COMMAND',
+      id: rng.int(1, 99),
+      node: 'cam1',
+      controller: 'controller[cam1]@r2',
+      app: 'a',
+      content: { x: 1 },
+    },
     { v: 1, t: 'POST', node: 'cam1', content: 1 },
-    { v: 1, t: 'RESPONSE', node: 'cam1', controller: 'controller[cam1]@r0', code: 'SUCCESS', re: rng.int(1, 99) },
+    {
+      v: 1,
+      t: 'RESPONSE',
+      node: 'cam1',
+      controller: 'controller[cam1]@r0',
+      code: 'SUCCESS',
+      re: rng.int(1, 99),
+    },
     { v: 1, t: 'EVENT', node: 'cam1', monitor: 'monitor[cam1]@r1', content: 2 },
   ];
 }
@@ -55,7 +99,13 @@ function mutate(rng: Rng, msg: Record<string, unknown>): string | Uint8Array {
     }
     case 1: {
       const a = (m.adverts as Record<string, unknown>[] | undefined)?.[0];
-      if (a !== undefined) a[rng.pick(['origin', 'seq', 'nodes', 'neighbors', 'sig', 'cert'])] = rng.pick([...ODD_VALUES, 'QUJD', 'A'.repeat(2000), Buffer.from(String(rng.next())).toString('base64')]);
+      if (a !== undefined)
+        a[rng.pick(['origin', 'seq', 'nodes', 'neighbors', 'sig', 'cert'])] = rng.pick([
+          ...ODD_VALUES,
+          'QUJD',
+          'A'.repeat(2000),
+          Buffer.from(String(rng.next())).toString('base64'),
+        ]);
       break;
     }
     case 2: {
@@ -70,7 +120,9 @@ function mutate(rng: Rng, msg: Record<string, unknown>): string | Uint8Array {
     case 4:
       return Uint8Array.from({ length: rng.int(0, 64) }, () => rng.int(0, 255));
     case 5:
-      return Array.from({ length: rng.int(0, 40) }, () => String.fromCharCode(rng.int(0, 0xffff))).join('');
+      return Array.from({ length: rng.int(0, 40) }, () =>
+        String.fromCharCode(rng.int(0, 0xffff)),
+      ).join('');
     default:
       break; // valid as is
   }
@@ -86,11 +138,18 @@ export function fuzz(frames: number, seed: number): FuzzResult {
   const routers = ['r0', 'r1', 'plain'].map((id) => {
     const r = new CtpRouter<number>(
       (_name, msg) => {
-        if (rng.chance(0.5)) r.respond(msg.node, { ok: 1 }, 'SUCCESS', 'id' in msg ? msg.id : undefined);
+        if (rng.chance(0.5))
+          r.respond(msg.node, { ok: 1 }, 'SUCCESS', 'id' in msg ? msg.id : undefined);
       },
       () => undefined,
       () => undefined,
-      { id, nodes: ['cam1'], ...(id === 'plain' ? {} : { identity: simIdentity(id) }), responseTimeoutMs: 50, registrationWaitMs: 10 },
+      {
+        id,
+        nodes: ['cam1'],
+        ...(id === 'plain' ? {} : { identity: simIdentity(id) }),
+        responseTimeoutMs: 50,
+        registrationWaitMs: 10,
+      },
     );
     r.on('error', () => result.errors++);
     r.on('dropped', (e) => {

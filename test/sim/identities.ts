@@ -44,7 +44,11 @@ function fixtureDir(): string {
 
 function material(dir: string, name: string): Material {
   const cert = readFileSync(join(dir, `${name}.crt`), 'utf8');
-  return { key: createPrivateKey(readFileSync(join(dir, `${name}.key`), 'utf8')), cert, der: new X509Certificate(cert).raw.toString('base64') };
+  return {
+    key: createPrivateKey(readFileSync(join(dir, `${name}.key`), 'utf8')),
+    cert,
+    der: new X509Certificate(cert).raw.toString('base64'),
+  };
 }
 
 function load(): NonNullable<typeof loaded> {
@@ -78,16 +82,36 @@ function signWith(a: CtpAdvert, by: Material): CtpAdvert {
   return { ...a, sig, cert: by.der };
 }
 
-export const FORGERIES = ['unsigned', 'resigned', 'wrong-key', 'other-ca', 'expired', 'tampered'] as const;
+export const FORGERIES = [
+  'unsigned',
+  'resigned',
+  'wrong-key',
+  'other-ca',
+  'expired',
+  'tampered',
+] as const;
 export type Forgery = (typeof FORGERIES)[number];
 
 /**
  * A forged advert of `origin` that router `attacker` (holding its own genuine
  * certificate and key) makes, of kind `kind`, with sequence number `seq`.
  */
-export function forge(kind: Forgery, attacker: string, origin: string, seq: number, n: number, rng: Rng, neighbors: string[]): CtpAdvert {
+export function forge(
+  kind: Forgery,
+  attacker: string,
+  origin: string,
+  seq: number,
+  n: number,
+  rng: Rng,
+  neighbors: string[],
+): CtpAdvert {
   const m = load();
-  const a: CtpAdvert = { origin, seq, nodes: [`${FORGED_PREFIX}${n}`, ...(rng.chance(0.5) ? [] : ['n0a', 'shared'])], neighbors };
+  const a: CtpAdvert = {
+    origin,
+    seq,
+    nodes: [`${FORGED_PREFIX}${n}`, ...(rng.chance(0.5) ? [] : ['n0a', 'shared'])],
+    neighbors,
+  };
   const own = m.genuine[index(attacker)] as Material;
   const victim = index(origin);
   switch (kind) {

@@ -33,10 +33,30 @@ interface Internals {
     waiting: Map<string, unknown[]>;
     leases: Map<string, unknown>;
     claims: { size: number };
-    hosted: Map<string, { controller: string | undefined; monitors: Set<string>; removalTimer: unknown; open: unknown }>;
+    hosted: Map<
+      string,
+      {
+        controller: string | undefined;
+        monitors: Set<string>;
+        removalTimer: unknown;
+        open: unknown;
+      }
+    >;
   };
-  caller: { registrant: { regs: Map<string, { lostTimer: unknown; refreshId: number | undefined; host: string; node: string }> } };
-  linkState: { table: { seq: number; storedAdverts(): Iterable<{ origin: string; seq: number; nodes: string[] }> } };
+  caller: {
+    registrant: {
+      regs: Map<
+        string,
+        { lostTimer: unknown; refreshId: number | undefined; host: string; node: string }
+      >;
+    };
+  };
+  linkState: {
+    table: {
+      seq: number;
+      storedAdverts(): Iterable<{ origin: string; seq: number; nodes: string[] }>;
+    };
+  };
 }
 
 const T0 = 1_700_000_000_000;
@@ -55,7 +75,9 @@ export function components(sim: SimView): Map<string, string[]> {
     if (out.has(start)) continue;
     const seen = new Set([start]);
     const queue = [start];
-    for (let i = 0; i < queue.length; i++) for (const nb of adj.get(queue[i] as string) ?? []) if (!seen.has(nb)) (seen.add(nb), queue.push(nb));
+    for (let i = 0; i < queue.length; i++)
+      for (const nb of adj.get(queue[i] as string) ?? [])
+        if (!seen.has(nb)) (seen.add(nb), queue.push(nb));
     const comp = [...seen].sort();
     for (const id of comp) out.set(id, comp);
   }
@@ -85,23 +107,34 @@ export function checkStep(sim: SimView): void {
   // Invariant 2: no request outlives its timeout.
   for (const r of sim.outstandingRequests()) {
     if (sim.clock.now > sim.settleBy(r))
-      sim.fail('request', `request #${r.n} ${r.slot}.${r.op}(${r.node}) made at t=${r.at - T0} is still pending at t=${sim.t()}, past its deadline t=${r.deadline - T0}`);
+      sim.fail(
+        'request',
+        `request #${r.n} ${r.slot}.${r.op}(${r.node}) made at t=${r.at - T0} is still pending at t=${sim.t()}, past its deadline t=${r.deadline - T0}`,
+      );
   }
   for (const [s, r] of live(sim)) {
     const nodes = r.nodes();
     for (let i = 1; i < nodes.length; i++)
-      if (!((nodes[i - 1] as string) < (nodes[i] as string))) sim.fail('nodes', `${s.id}.nodes() is not sorted and unique: ${JSON.stringify(nodes)}`);
+      if (!((nodes[i - 1] as string) < (nodes[i] as string)))
+        sim.fail('nodes', `${s.id}.nodes() is not sorted and unique: ${JSON.stringify(nodes)}`);
     const snap = r.snapshot();
-    for (const n of s.plain) if (snap.nodes[n]?.owner !== 'local') sim.fail('nodes', `${s.id} does not list its own node ${n} as local`);
+    for (const n of s.plain)
+      if (snap.nodes[n]?.owner !== 'local')
+        sim.fail('nodes', `${s.id} does not list its own node ${n} as local`);
     // A registration is always backed by its virtual node, advertised locally.
     for (const reg of snap.registrations)
-      if (snap.nodes[reg.virtualNode]?.owner !== 'local') sim.fail('registration', `${s.id} holds ${reg.virtualNode} without its virtual node`);
+      if (snap.nodes[reg.virtualNode]?.owner !== 'local')
+        sim.fail('registration', `${s.id} holds ${reg.virtualNode} without its virtual node`);
     // Issue 9: a forged advert never changes a table (never stored, never healed above).
     const table = (r as unknown as Internals).linkState.table;
-    if (table.seq >= FORGED_SEQ_BAND) sim.fail('forged', `${s.id} healed its own seq to ${table.seq}, above a forged advert`);
+    if (table.seq >= FORGED_SEQ_BAND)
+      sim.fail('forged', `${s.id} healed its own seq to ${table.seq}, above a forged advert`);
     for (const ad of table.storedAdverts())
       if (ad.seq >= FORGED_SEQ_BAND || ad.nodes.some((n) => n.startsWith(FORGED_PREFIX)))
-        sim.fail('forged', `${s.id} stored a forged advert of ${ad.origin}: seq ${ad.seq}, nodes ${JSON.stringify(ad.nodes)}`);
+        sim.fail(
+          'forged',
+          `${s.id} stored a forged advert of ${ad.origin}: seq ${ad.seq}, nodes ${JSON.stringify(ad.nodes)}`,
+        );
   }
 }
 
@@ -109,7 +142,10 @@ export function checkStep(sim: SimView): void {
 export function checkQuiet(sim: SimView): void {
   // Invariant 2: everything settled, nothing left behind.
   for (const r of sim.outstandingRequests())
-    sim.fail('liveness', `request #${r.n} ${r.slot}.${r.op}(${r.node}) made at t=${r.at - T0} never settled`);
+    sim.fail(
+      'liveness',
+      `request #${r.n} ${r.slot}.${r.op}(${r.node}) made at t=${r.at - T0} never settled`,
+    );
   if (sim.clock.busy() > 0) sim.fail('liveness', `${sim.clock.busy()} timers left at quiet time`);
   const comps = components(sim);
   const routers = live(sim);
@@ -117,17 +153,38 @@ export function checkQuiet(sim: SimView): void {
   for (const [s, r] of routers) {
     const x = r as unknown as Internals;
     const st = r.stats();
-    if (st.pending !== 0 || x.pending.inflight.size !== 0) sim.fail('leak', `${s.id} has ${st.pending} pending entries at quiet time`);
-    if (x.pending.slots.size !== 0) sim.fail('leak', `${s.id} holds request slots for ${JSON.stringify([...x.pending.slots.keys()])} at quiet time`);
-    if (x.host.waiting.size !== 0) sim.fail('leak', `${s.id} has waiting registrations for ${JSON.stringify([...x.host.waiting.keys()])} at quiet time`);
-    if (x.host.leases.size !== 0) sim.fail('leak', `${s.id} has lease timers for ${JSON.stringify([...x.host.leases.keys()])} at quiet time`);
+    if (st.pending !== 0 || x.pending.inflight.size !== 0)
+      sim.fail('leak', `${s.id} has ${st.pending} pending entries at quiet time`);
+    if (x.pending.slots.size !== 0)
+      sim.fail(
+        'leak',
+        `${s.id} holds request slots for ${JSON.stringify([...x.pending.slots.keys()])} at quiet time`,
+      );
+    if (x.host.waiting.size !== 0)
+      sim.fail(
+        'leak',
+        `${s.id} has waiting registrations for ${JSON.stringify([...x.host.waiting.keys()])} at quiet time`,
+      );
+    if (x.host.leases.size !== 0)
+      sim.fail(
+        'leak',
+        `${s.id} has lease timers for ${JSON.stringify([...x.host.leases.keys()])} at quiet time`,
+      );
     for (const [node, h] of x.host.hosted) {
-      if (!s.plain.has(node)) sim.fail('leak', `${s.id} keeps registrations of ${node}, which it no longer hosts`);
-      if (h.controller === undefined && h.monitors.size === 0) sim.fail('leak', `${s.id} keeps an empty record for ${node}`);
+      if (!s.plain.has(node))
+        sim.fail('leak', `${s.id} keeps registrations of ${node}, which it no longer hosts`);
+      if (h.controller === undefined && h.monitors.size === 0)
+        sim.fail('leak', `${s.id} keeps an empty record for ${node}`);
     }
     // A REGISTER's claim (PROTOCOL.md section 5) stands only until the table confirms or refutes it.
-    if (x.host.claims.size !== 0) sim.fail('leak', `${s.id} has ${x.host.claims.size} registration claims standing at quiet time`);
-    for (const [v, reg] of x.caller.registrant.regs) if (reg.lostTimer !== undefined) sim.fail('leak', `${s.id} has a lost timer for ${v} at quiet time`);
+    if (x.host.claims.size !== 0)
+      sim.fail(
+        'leak',
+        `${s.id} has ${x.host.claims.size} registration claims standing at quiet time`,
+      );
+    for (const [v, reg] of x.caller.registrant.regs)
+      if (reg.lostTimer !== undefined)
+        sim.fail('leak', `${s.id} has a lost timer for ${v} at quiet time`);
   }
 
   // Invariant 3: nodes() is exactly the local and virtual nodes of the routers it reaches.
@@ -137,10 +194,15 @@ export function checkQuiet(sim: SimView): void {
     own.set(s.id, [...s.plain, ...(snap?.registrations ?? []).map((g) => g.virtualNode)]);
   }
   for (const [s, r] of routers) {
-    const expected = [...new Set((comps.get(s.id) ?? []).flatMap((id) => own.get(id) ?? []))].sort();
+    const expected = [
+      ...new Set((comps.get(s.id) ?? []).flatMap((id) => own.get(id) ?? [])),
+    ].sort();
     const actual = r.nodes();
     if (!sameList(actual, expected))
-      sim.fail('nodes', `${s.id}.nodes() at quiet time, reaching ${JSON.stringify(comps.get(s.id))}: ${diff(actual, expected)}`);
+      sim.fail(
+        'nodes',
+        `${s.id}.nodes() at quiet time, reaching ${JSON.stringify(comps.get(s.id))}: ${diff(actual, expected)}`,
+      );
     // Its own virtual nodes are exactly its registrations (no leaked virtual node).
     const snap = snaps.get(s.id);
     const virtuals = Object.entries(snap?.nodes ?? {})
@@ -148,7 +210,11 @@ export function checkQuiet(sim: SimView): void {
       .map(([n]) => n)
       .sort();
     const regs = (snap?.registrations ?? []).map((g) => g.virtualNode).sort();
-    if (!sameList(virtuals, regs)) sim.fail('nodes', `${s.id}'s virtual nodes are not its registrations: ${diff(virtuals, regs)}`);
+    if (!sameList(virtuals, regs))
+      sim.fail(
+        'nodes',
+        `${s.id}'s virtual nodes are not its registrations: ${diff(virtuals, regs)}`,
+      );
   }
 
   // Invariant 6: the drawn view (snapshot routers' links and names, networkView) is the network.
@@ -166,8 +232,15 @@ export function checkQuiet(sim: SimView): void {
       b[g.type].push(g.virtualNode);
       const host = sim.slots.get(g.host);
       if (host?.router === undefined || !host.plain.has(g.node))
-        sim.fail('controller', `${s.id} believes it holds ${g.virtualNode} with ${g.host}, which ${host?.router === undefined ? 'is down' : 'does not host it'}`);
-      else if (!(comps.get(s.id) ?? []).includes(g.host)) sim.fail('controller', `${s.id} believes it holds ${g.virtualNode} with ${g.host}, which it cannot reach`);
+        sim.fail(
+          'controller',
+          `${s.id} believes it holds ${g.virtualNode} with ${g.host}, which ${host?.router === undefined ? 'is down' : 'does not host it'}`,
+        );
+      else if (!(comps.get(s.id) ?? []).includes(g.host))
+        sim.fail(
+          'controller',
+          `${s.id} believes it holds ${g.virtualNode} with ${g.host}, which it cannot reach`,
+        );
     }
   }
   for (const [s] of routers) {
@@ -177,9 +250,16 @@ export function checkQuiet(sim: SimView): void {
       const b = believers.get(`${s.id}|${node}`) ?? { controller: [], monitor: [] };
       const recorded = e?.controller === undefined ? [] : [e.controller];
       if (!sameList(b.controller.sort(), recorded))
-        sim.fail('controller', `${s.id} records controller ${JSON.stringify(recorded)} of ${node}, believed by ${JSON.stringify(b.controller)}`);
+        sim.fail(
+          'controller',
+          `${s.id} records controller ${JSON.stringify(recorded)} of ${node}, believed by ${JSON.stringify(b.controller)}`,
+        );
       const mons = [...(e?.monitors ?? [])].sort();
-      if (!sameList(b.monitor.sort(), mons)) sim.fail('monitor', `${s.id} records monitors ${JSON.stringify(mons)} of ${node}, believed by ${JSON.stringify(b.monitor)}`);
+      if (!sameList(b.monitor.sort(), mons))
+        sim.fail(
+          'monitor',
+          `${s.id} records monitors ${JSON.stringify(mons)} of ${node}, believed by ${JSON.stringify(b.monitor)}`,
+        );
     }
   }
 }

@@ -104,7 +104,9 @@ export class SimNetwork {
     this.recent.push(frame);
     if (peer === null) {
       const skip = except === undefined ? undefined : this.edgeOf(except)?.medium;
-      for (const e of this.edges) if (e.up && (e.a === from || e.b === from) && (skip === undefined || e.medium !== skip)) this.enqueue(e, from, frame);
+      for (const e of this.edges)
+        if (e.up && (e.a === from || e.b === from) && (skip === undefined || e.medium !== skip))
+          this.enqueue(e, from, frame);
       return;
     }
     const e = this.edgeOf(peer);
@@ -120,7 +122,8 @@ export class SimNetwork {
   enqueue(e: SimEdge, from: string, frame: string | Uint8Array): void {
     const dir = e.a === from ? 0 : 1;
     const r = this.rng.next();
-    const delay = r < 0.7 ? this.rng.int(0, 5) : r < 0.95 ? this.rng.int(5, 40) : this.rng.int(40, 250);
+    const delay =
+      r < 0.7 ? this.rng.int(0, 5) : r < 0.95 ? this.rng.int(5, 40) : this.rng.int(40, 250);
     const at = Math.max(this.clock.now + delay, e.lastAt[dir]);
     e.lastAt[dir] = at;
     const serial = e.serial;

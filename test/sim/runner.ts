@@ -23,7 +23,11 @@ export interface RunOptions {
 }
 
 /** Run one seed (optionally with some steps skipped). */
-export async function runSeed(seed: number, opts: RunOptions, skip?: ReadonlySet<number>): Promise<SimOutcome> {
+export async function runSeed(
+  seed: number,
+  opts: RunOptions,
+  skip?: ReadonlySet<number>,
+): Promise<SimOutcome> {
   const config: ConstructorParameters<typeof Simulation>[0] = { seed, steps: opts.steps };
   if (skip !== undefined) config.skip = skip;
   if (opts.probeNodes !== undefined) config.probeNodes = opts.probeNodes;
@@ -43,7 +47,12 @@ export interface Shrunk {
 }
 
 /** Shrink a failing run of `seed`: fewer steps, then single steps skipped, within a budget of replays and time. */
-export async function shrink(seed: number, failing: SimOutcome, opts: RunOptions, budget = { replays: 300, ms: 60_000 }): Promise<Shrunk> {
+export async function shrink(
+  seed: number,
+  failing: SimOutcome,
+  opts: RunOptions,
+  budget = { replays: 300, ms: 60_000 },
+): Promise<Shrunk> {
   const started = Date.now();
   const invariant = failing.violation?.invariant;
   let best: Shrunk = { outcome: failing, steps: opts.steps, skip: [], replays: 0 };
@@ -73,7 +82,11 @@ export async function shrink(seed: number, failing: SimOutcome, opts: RunOptions
   }
   // 2. Skip steps: chunks first, then single steps, from the end.
   const skip = new Set<number>();
-  for (let chunk = Math.max(1, Math.floor(best.steps / 4)); chunk >= 1 && inBudget(); chunk = Math.floor(chunk / 2)) {
+  for (
+    let chunk = Math.max(1, Math.floor(best.steps / 4));
+    chunk >= 1 && inBudget();
+    chunk = Math.floor(chunk / 2)
+  ) {
     for (let end = best.steps; end > 0 && inBudget(); end -= chunk) {
       const candidate = new Set(skip);
       for (let i = Math.max(0, end - chunk); i < end; i++) candidate.add(i);
@@ -103,14 +116,19 @@ export function fingerprint(o: Pick<SimOutcome, 'trace'>): string {
 }
 
 /** The command that replays a run. */
-export function reproCommand(seed: number, steps: number, skip: readonly number[], identities = false): string {
+export function reproCommand(
+  seed: number,
+  steps: number,
+  skip: readonly number[],
+  identities = false,
+): string {
   return `npm run sim -- --seed ${seed} --steps ${steps}${skip.length > 0 ? ` --skip ${compact(skip)}` : ''}${identities ? ' --identities' : ''} --verbose`;
 }
 
 /** `1,2,3,7` → `1-3,7` */
 export function compact(list: readonly number[]): string {
   const out: string[] = [];
-  for (let i = 0; i < list.length; ) {
+  for (let i = 0; i < list.length;) {
     let j = i;
     while (j + 1 < list.length && (list[j + 1] as number) === (list[j] as number) + 1) j++;
     out.push(j > i ? `${list[i]}-${list[j]}` : `${list[i]}`);

@@ -10,7 +10,13 @@
  */
 import { STALL_RESIDUAL_MS } from '../../src/base/deadline.js';
 import { CtpCallbackError } from '../../src/base/errors.js';
-import { isReturnCode, ReturnCode, type CtpControlMessage, type CtpEvent, type CtpResult } from '../../src/base/messages.js';
+import {
+  isReturnCode,
+  ReturnCode,
+  type CtpControlMessage,
+  type CtpEvent,
+  type CtpResult,
+} from '../../src/base/messages.js';
 import { parseVirtualName } from '../../src/base/names.js';
 import type { CtpRequestOptions, CtpRouterOptions } from '../../src/options.js';
 import { CtpRouter } from '../../src/router.js';
@@ -76,7 +82,14 @@ export interface SimOutcome {
   /** The routers' state when the violation was found. */
   dump: string;
   /** Frames per topology change measured by the storm checks (`members`, `bound`: a member joining or leaving the medium). */
-  storms: { frames: number; links: number; routers: number; registrations: number; members?: number; bound?: number }[];
+  storms: {
+    frames: number;
+    links: number;
+    routers: number;
+    registrations: number;
+    members?: number;
+    bound?: number;
+  }[];
 }
 
 /** One router slot: the id survives crashes, the instance does not. */
@@ -151,7 +164,9 @@ export class Simulation implements SimView {
 
   constructor(readonly config: SimConfig) {
     this.netRng = new Rng(mix(config.seed, 0x6e6574));
-    this.net = new SimNetwork(this.clock, this.netRng, { deliver: (to, peer, frame, sentAt) => this.deliver(to, peer, frame, sentAt) });
+    this.net = new SimNetwork(this.clock, this.netRng, {
+      deliver: (to, peer, frame, sentAt) => this.deliver(to, peer, frame, sentAt),
+    });
   }
 
   // =========================================================================
@@ -162,7 +177,8 @@ export class Simulation implements SimView {
     // The routers get the virtual clock through their clock seam (option
     // `clock`): no global is patched, so a timer the library set any other
     // way would run on real time and show up as a missed invariant.
-    const onUnhandled = (reason: unknown): void => this.fail('unhandled-rejection', `an unhandled rejection: ${String(reason)}`);
+    const onUnhandled = (reason: unknown): void =>
+      this.fail('unhandled-rejection', `an unhandled rejection: ${String(reason)}`);
     process.on('unhandledRejection', onUnhandled);
     try {
       this.setup(new Rng(mix(this.config.seed, 0x5e7)));
@@ -190,7 +206,13 @@ export class Simulation implements SimView {
       return this.outcome(undefined);
     } catch (err) {
       if (err instanceof Violation) return this.outcome(err);
-      return this.outcome(new Violation('sim-crashed', `the simulator threw: ${(err as Error)?.stack ?? String(err)}`, this.step));
+      return this.outcome(
+        new Violation(
+          'sim-crashed',
+          `the simulator threw: ${(err as Error)?.stack ?? String(err)}`,
+          this.step,
+        ),
+      );
     } finally {
       process.off('unhandledRejection', onUnhandled);
       for (const s of this.slots.values()) void s.router?.close();
@@ -224,17 +246,28 @@ export class Simulation implements SimView {
       const routers = Object.entries(snap.routers)
         .map(([id, x]) => `${id}:${x.seq}${x.reachable ? `>${x.nextHop}` : '(unreachable)'}`)
         .join(' ');
-      lines.push(`${s.id} seq=${snap.seq} neighbors=[${snap.neighbors.join(',')}] plain=[${[...s.plain].join(',')}] routers: ${routers}`);
-      lines.push(`   registrations: ${JSON.stringify(snap.registrations.map((g) => `${g.virtualNode} with ${g.host}`))}`);
+      lines.push(
+        `${s.id} seq=${snap.seq} neighbors=[${snap.neighbors.join(',')}] plain=[${[...s.plain].join(',')}] routers: ${routers}`,
+      );
+      lines.push(
+        `   registrations: ${JSON.stringify(snap.registrations.map((g) => `${g.virtualNode} with ${g.host}`))}`,
+      );
       const hosted = Object.entries(snap.nodes)
-        .filter(([, e]) => e.owner === 'local' && (e.controller !== undefined || e.monitors !== undefined))
+        .filter(
+          ([, e]) =>
+            e.owner === 'local' && (e.controller !== undefined || e.monitors !== undefined),
+        )
         .map(([n, e]) => `${n}: c=${e.controller ?? '-'} m=${JSON.stringify(e.monitors ?? [])}`);
       if (hosted.length > 0) lines.push(`   hosts: ${hosted.join('; ')}`);
       lines.push(`   nodes(): ${JSON.stringify(r.nodes())}`);
       lines.push(`   stats: ${JSON.stringify(r.stats())}`);
     }
-    const edges = this.net.edges.map((e) => `${e.a}-${e.b}${e.up ? '' : e.cut ? '(cut)' : '(down)'}`).join(' ');
-    lines.push(`links: ${edges}${this.partition === undefined ? '' : `; partition {${[...this.partition].join(',')}}`}`);
+    const edges = this.net.edges
+      .map((e) => `${e.a}-${e.b}${e.up ? '' : e.cut ? '(cut)' : '(down)'}`)
+      .join(' ');
+    lines.push(
+      `links: ${edges}${this.partition === undefined ? '' : `; partition {${[...this.partition].join(',')}}`}`,
+    );
     return lines.join('\n');
   }
 
@@ -257,7 +290,12 @@ export class Simulation implements SimView {
     const v = this.violations[0];
     if (v !== undefined) throw v;
     const f = this.clock.failures[0];
-    if (f !== undefined) throw new Violation('timer-threw', `a ${f.label} timer callback threw: ${(f.error as Error)?.stack ?? String(f.error)}`, this.step);
+    if (f !== undefined)
+      throw new Violation(
+        'timer-threw',
+        `a ${f.label} timer callback threw: ${(f.error as Error)?.stack ?? String(f.error)}`,
+        this.step,
+      );
   }
 
   /** Let every promise continuation run (nothing else can: time is virtual). */
@@ -288,7 +326,10 @@ export class Simulation implements SimView {
     let n = 0;
     while (this.clock.busy() > 0) {
       if (++n > MAX_QUIET_EVENTS)
-        this.fail('quiet', `the network never went quiet: ${MAX_QUIET_EVENTS} timer events (${this.net.framesSent - before} frames) and counting`);
+        this.fail(
+          'quiet',
+          `the network never went quiet: ${MAX_QUIET_EVENTS} timer events (${this.net.framesSent - before} frames) and counting`,
+        );
       this.throwIfFailed();
       this.clock.runNext();
       // A stall meter's tick settles no promise.
@@ -324,7 +365,8 @@ export class Simulation implements SimView {
     const kind = rng.pick(TOPOLOGIES);
     const ids = Array.from({ length: n }, (_, i) => `r${i}`);
     const pairs: [number, number][] = [];
-    if (kind === 'mesh') for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) pairs.push([i, j]);
+    if (kind === 'mesh')
+      for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) pairs.push([i, j]);
     else if (kind === 'line' || kind === 'ring') {
       for (let i = 0; i + 1 < n; i++) pairs.push([i, i + 1]);
       if (kind === 'ring' && n > 2) pairs.push([n - 1, 0]);
@@ -332,7 +374,9 @@ export class Simulation implements SimView {
     else {
       for (let i = 1; i < n; i++) pairs.push([rng.int(0, i - 1), i]);
       const extra = rng.next() * 0.4;
-      for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) if (!pairs.some(([a, b]) => a === i && b === j) && rng.chance(extra)) pairs.push([i, j]);
+      for (let i = 0; i < n; i++)
+        for (let j = i + 1; j < n; j++)
+          if (!pairs.some(([a, b]) => a === i && b === j) && rng.chance(extra)) pairs.push([i, j]);
     }
     const shared = {
       leaseGraceMs: rng.pick([200, 1000, 3000]),
@@ -342,13 +386,20 @@ export class Simulation implements SimView {
     };
     // Issue 10: advert pacing (the default, off, or another interval) and lock-timeout caps.
     const legacy = this.config.legacy === true;
-    const pacing: { minAdvertIntervalMs?: number | undefined; maxControlIdleMs?: number | undefined } = legacy
+    const pacing: {
+      minAdvertIntervalMs?: number | undefined;
+      maxControlIdleMs?: number | undefined;
+    } = legacy
       ? {}
-      : { minAdvertIntervalMs: rng.pick([undefined, undefined, 0, 50, 200]), maxControlIdleMs: rng.pick([undefined, undefined, undefined, 20_000]) };
+      : {
+          minAdvertIntervalMs: rng.pick([undefined, undefined, 0, 50, 200]),
+          maxControlIdleMs: rng.pick([undefined, undefined, undefined, 20_000]),
+        };
     const minAdvertIntervalMs = legacy ? 0 : pacing.minAdvertIntervalMs;
     this.maxFrameBytes = rng.pick([undefined, undefined, 1500, 4096]);
     // A signed advert carries its signature and certificate (about 700 bytes here): give it that room.
-    if (this.config.identities === true && this.maxFrameBytes !== undefined) this.maxFrameBytes += 1024;
+    if (this.config.identities === true && this.maxFrameBytes !== undefined)
+      this.maxFrameBytes += 1024;
     const vary = rng.chance(0.3);
     // Some runs let every host add one shared name: node-name conflicts (SPEC.md section 7).
     const conflicts = rng.chance(0.25);
@@ -358,24 +409,51 @@ export class Simulation implements SimView {
         id,
         leaseGraceMs: vary ? rng.pick([200, 1000, 3000]) : shared.leaseGraceMs,
         // A REGISTER can overtake its registrant's paced advert: the wait must cover the pacing (README, minAdvertIntervalMs).
-        registrationWaitMs: Math.max(vary ? rng.pick([300, 1000, 5000]) : shared.registrationWaitMs, pacingFloor(minAdvertIntervalMs)),
+        registrationWaitMs: Math.max(
+          vary ? rng.pick([300, 1000, 5000]) : shared.registrationWaitMs,
+          pacingFloor(minAdvertIntervalMs),
+        ),
         responseTimeoutMs: vary ? rng.pick([500, 3000, 15_000]) : shared.responseTimeoutMs,
         staleAdvertMs: shared.staleAdvertMs,
       };
       if (minAdvertIntervalMs !== undefined) options.minAdvertIntervalMs = minAdvertIntervalMs;
-      if (pacing.maxControlIdleMs !== undefined && rng.chance(0.5)) options.maxControlIdleMs = pacing.maxControlIdleMs;
+      if (pacing.maxControlIdleMs !== undefined && rng.chance(0.5))
+        options.maxControlIdleMs = pacing.maxControlIdleMs;
       if (this.maxFrameBytes !== undefined) options.maxFrameBytes = this.maxFrameBytes;
       if (this.config.identities === true) options.identity = simIdentity(id);
-      const pool = [`n${i}a`, `n${i}b`, `n${i}c`, `dev ${i};x`, `ü-${i}`, `x]@y${i}`, ...(conflicts ? ['shared'] : [])];
-      const slot: SimSlot = { id, index: i, router: undefined, gen: 0, plain: new Set(), options, pool };
+      const pool = [
+        `n${i}a`,
+        `n${i}b`,
+        `n${i}c`,
+        `dev ${i};x`,
+        `ü-${i}`,
+        `x]@y${i}`,
+        ...(conflicts ? ['shared'] : []),
+      ];
+      const slot: SimSlot = {
+        id,
+        index: i,
+        router: undefined,
+        gen: 0,
+        plain: new Set(),
+        options,
+        pool,
+      };
       this.slots.set(id, slot);
       const initial = pool.filter(() => rng.chance(0.3));
       this.startRouter(slot, initial);
     }
     for (const [a, b] of pairs) this.net.addEdge(ids[a] as string, ids[b] as string);
     const busNote = this.setupBus(ids);
-    this.topology = `${kind} of ${n}: ${this.net.edges.filter((e) => e.medium === undefined).map((e) => `${e.a}-${e.b}`).join(' ')}${busNote}; options ${JSON.stringify({ ...shared, ...pacing, vary, maxFrameBytes: this.maxFrameBytes })}`;
-    this.note(`setup ${this.topology}; nodes ${[...this.slots.values()].map((s) => `${s.id}=[${[...s.plain].join(',')}]`).join(' ')}`);
+    this.topology = `${kind} of ${n}: ${this.net.edges
+      .filter((e) => e.medium === undefined)
+      .map((e) => `${e.a}-${e.b}`)
+      .join(
+        ' ',
+      )}${busNote}; options ${JSON.stringify({ ...shared, ...pacing, vary, maxFrameBytes: this.maxFrameBytes })}`;
+    this.note(
+      `setup ${this.topology}; nodes ${[...this.slots.values()].map((s) => `${s.id}=[${[...s.plain].join(',')}]`).join(' ')}`,
+    );
     this.applyLinks(rng);
   }
 
@@ -393,7 +471,9 @@ export class Simulation implements SimView {
     if (capable.length < 2) return '';
     const on = new Set(capable.filter(() => rng.chance(0.8)));
     this.bus = { capable, on, split: undefined };
-    for (let i = 0; i < capable.length; i++) for (let j = i + 1; j < capable.length; j++) this.net.addEdge(capable[i] as string, capable[j] as string, 'bus');
+    for (let i = 0; i < capable.length; i++)
+      for (let j = i + 1; j < capable.length; j++)
+        this.net.addEdge(capable[i] as string, capable[j] as string, 'bus');
     return `; bus of ${capable.join(',')} (on: ${[...on].join(',')})`;
   }
 
@@ -403,7 +483,8 @@ export class Simulation implements SimView {
     const router = new CtpRouter<SimPeer>(
       (name, msg) => this.hostApp(slot, gen, name, msg),
       (peer, frame, info) => {
-        if (slot.gen === gen && slot.router !== undefined) this.net.send(slot.id, peer, frame, info?.except);
+        if (slot.gen === gen && slot.router !== undefined)
+          this.net.send(slot.id, peer, frame, info?.except);
       },
       () => undefined,
       { ...slot.options, nodes, clock: this.stalls.clockFor(slot.id, gen) },
@@ -420,8 +501,15 @@ export class Simulation implements SimView {
     router.on('error', (err) => {
       // Only the host app's deliberate throws may be reported.
       const cause = err instanceof CtpCallbackError ? err.cause : undefined;
-      if (!(err instanceof CtpCallbackError && err.callback === 'onReceived' && cause instanceof SimHostAppError))
-        this.fail('error-event', `${slot.id} emitted error: ${err.message}\n${(cause as Error)?.stack ?? ''}`);
+      if (!(
+        err instanceof CtpCallbackError &&
+        err.callback === 'onReceived' &&
+        cause instanceof SimHostAppError
+      ))
+        this.fail(
+          'error-event',
+          `${slot.id} emitted error: ${err.message}\n${(cause as Error)?.stack ?? ''}`,
+        );
     });
     slot.router = router;
     slot.plain = new Set(nodes);
@@ -484,9 +572,11 @@ export class Simulation implements SimView {
 
   private deliver(to: string, peer: SimPeer, frame: string | Uint8Array, sentAt: number): void {
     if (this.slots.get(to)?.router === undefined) return;
-    if (typeof frame === 'string' && frame.includes('"ttl"')) this.countTransit(frame, this.clock.now - sentAt);
+    if (typeof frame === 'string' && frame.includes('"ttl"'))
+      this.countTransit(frame, this.clock.now - sentAt);
     // A stalled router's frames wait in its inbox (its sockets) until it resumes.
-    if (!this.stalls.queue(to, () => this.deliverNow(to, peer, frame))) this.deliverNow(to, peer, frame);
+    if (!this.stalls.queue(to, () => this.deliverNow(to, peer, frame)))
+      this.deliverNow(to, peer, frame);
   }
 
   /** A control request's frame spent `ms` on a link. */
@@ -498,7 +588,8 @@ export class Simulation implements SimView {
       return;
     }
     if (m.t !== 'START' && m.t !== 'STOP' && m.t !== 'COMMAND') return;
-    const nonce = ((m.t === 'COMMAND' ? m.content : m.optionals) as { nonce?: unknown } | undefined)?.nonce;
+    const nonce = ((m.t === 'COMMAND' ? m.content : m.optionals) as { nonce?: unknown } | undefined)
+      ?.nonce;
     if (typeof nonce === 'number') this.transit.set(nonce, (this.transit.get(nonce) ?? 0) + ms);
   }
 
@@ -531,7 +622,8 @@ export class Simulation implements SimView {
 
   /** Restart every crashed router, heal every cut and partition. */
   healAll(rng: Rng): void {
-    for (const s of this.slots.values()) if (s.router === undefined) this.startRouter(s, rng.chance(0.7) ? [...s.plain] : []);
+    for (const s of this.slots.values())
+      if (s.router === undefined) this.startRouter(s, rng.chance(0.7) ? [...s.plain] : []);
     for (const e of this.net.edges) e.cut = false;
     this.partition = undefined;
     if (this.bus !== undefined) {
@@ -545,7 +637,12 @@ export class Simulation implements SimView {
   // The host app
   // =========================================================================
 
-  private hostApp(slot: SimSlot, gen: number, name: string, msg: CtpControlMessage | CtpEvent): void {
+  private hostApp(
+    slot: SimSlot,
+    gen: number,
+    name: string,
+    msg: CtpControlMessage | CtpEvent,
+  ): void {
     if (name === 'EVENT') {
       const ev = msg as CtpEvent;
       const token = (ev.content as { token?: unknown } | null)?.token;
@@ -563,7 +660,11 @@ export class Simulation implements SimView {
     }
     // Invariant 1 (safety): a host hands its app control requests of its recorded controller only.
     const recorded = router.snapshot().nodes[m.node]?.controller;
-    if (recorded !== m.controller) this.fail('controller', `${slot.id} handed ${name} from ${m.controller} to its app while its controller is ${recorded}`);
+    if (recorded !== m.controller)
+      this.fail(
+        'controller',
+        `${slot.id} handed ${name} from ${m.controller} to its app while its controller is ${recorded}`,
+      );
     const nonce = nonceOf(m);
     // Issue 10: no request reaches a host app past its caller's deadline, but
     // for what no router can see: its time on links and what a stall can hide.
@@ -571,9 +672,14 @@ export class Simulation implements SimView {
     if (req !== undefined && req.slot !== slot.id) {
       const allowed = req.deadline + (this.transit.get(nonce as number) ?? 0) + STALL_RESIDUAL_MS;
       if (this.clock.now > allowed)
-        this.fail('deadline', `${slot.id} handed ${name} #${req.n} (nonce ${String(nonce)}) to its app at t=${this.t()}, past its caller's deadline ${req.deadline - 1_700_000_000_000} (+ ${allowed - req.deadline} ms on links and unseen)`);
+        this.fail(
+          'deadline',
+          `${slot.id} handed ${name} #${req.n} (nonce ${String(nonce)}) to its app at t=${this.t()}, past its caller's deadline ${req.deadline - 1_700_000_000_000} (+ ${allowed - req.deadline} ms on links and unseen)`,
+        );
     }
-    const mode = this.probing ? 'answer' : this.netRng.weighted({ answer: 60, sync: 10, never: 15, code: 10, throw: 5 });
+    const mode = this.probing
+      ? 'answer'
+      : this.netRng.weighted({ answer: 60, sync: 10, never: 15, code: 10, throw: 5 });
     const respond = (code: ReturnCode): void => {
       const r = slot.router;
       if (r === undefined || slot.gen !== gen) return;
@@ -593,8 +699,19 @@ export class Simulation implements SimView {
         return;
       default: {
         const code =
-          mode === 'code' ? this.netRng.pick([ReturnCode.ERROR, ReturnCode.REJECTED, ReturnCode.NOT_ASSIGNED, ReturnCode.TIMEOUT]) : ReturnCode.SUCCESS;
-        const delay = this.probing ? this.netRng.int(0, 30) : this.netRng.chance(0.8) ? this.netRng.int(0, 200) : this.netRng.int(200, 20_000);
+          mode === 'code'
+            ? this.netRng.pick([
+                ReturnCode.ERROR,
+                ReturnCode.REJECTED,
+                ReturnCode.NOT_ASSIGNED,
+                ReturnCode.TIMEOUT,
+              ])
+            : ReturnCode.SUCCESS;
+        const delay = this.probing
+          ? this.netRng.int(0, 30)
+          : this.netRng.chance(0.8)
+            ? this.netRng.int(0, 200)
+            : this.netRng.int(200, 20_000);
         this.stalls.appTimer(slot.id, gen, () => respond(code), delay);
       }
     }
@@ -667,7 +784,10 @@ export class Simulation implements SimView {
         req.settled = true;
         // Invariant 2: a request rejects only for misuse, and an abort is its signal's reason.
         if (req.abortReason === undefined || err !== req.abortReason)
-          this.fail('request', `request #${req.n} ${slot.id}.${op}(${node}) rejected: ${(err as Error)?.stack ?? String(err)}`);
+          this.fail(
+            'request',
+            `request #${req.n} ${slot.id}.${op}(${node}) rejected: ${(err as Error)?.stack ?? String(err)}`,
+          );
       },
     );
     return req;
@@ -690,15 +810,28 @@ export class Simulation implements SimView {
     req.settled = true;
     req.result = result;
     // Invariant 2: one code of section 4, no later than its timeout.
-    if (!isReturnCode(result.code)) this.fail('request', `${what} resolved with ${JSON.stringify(result)}`);
-    if (this.clock.now > this.settleBy(req)) this.fail('request', `${what} settled at t=${this.t()}, after its deadline ${req.deadline - 1_700_000_000_000}`);
-    if (req.abortReason !== undefined && req.ctl?.signal.aborted && result.code !== ReturnCode.SUCCESS && result.code !== ReturnCode.ERROR) {
+    if (!isReturnCode(result.code))
+      this.fail('request', `${what} resolved with ${JSON.stringify(result)}`);
+    if (this.clock.now > this.settleBy(req))
+      this.fail(
+        'request',
+        `${what} settled at t=${this.t()}, after its deadline ${req.deadline - 1_700_000_000_000}`,
+      );
+    if (
+      req.abortReason !== undefined &&
+      req.ctl?.signal.aborted &&
+      result.code !== ReturnCode.SUCCESS &&
+      result.code !== ReturnCode.ERROR
+    ) {
       // Resolving (not rejecting) after an abort is fine only when the answer came first.
     }
     // A response always answers its own request (id/re correlation): the host app echoes the nonce.
     const content = result.content as { nonce?: unknown } | undefined;
     if (content !== undefined && req.nonce !== undefined && content?.nonce !== req.nonce)
-      this.fail('correlation', `${what} (nonce ${req.nonce}) resolved with the answer to nonce ${String(content?.nonce)}: ${JSON.stringify(result)}`);
+      this.fail(
+        'correlation',
+        `${what} (nonce ${req.nonce}) resolved with the answer to nonce ${String(content?.nonce)}: ${JSON.stringify(result)}`,
+      );
   }
 
   outstandingRequests(): SimRequest[] {
@@ -714,7 +847,8 @@ export class Simulation implements SimView {
   }
 
   private async doStep(rng: Rng): Promise<string> {
-    const busWeights: Record<string, number> = this.bus === undefined ? {} : { busLeave: 2, busJoin: 2.5, busSplit: 1, busHeal: 1.5 };
+    const busWeights: Record<string, number> =
+      this.bus === undefined ? {} : { busLeave: 2, busJoin: 2.5, busSplit: 1, busHeal: 1.5 };
     const kind = rng.weighted<string>({
       // Forged adverts only in runs with identities (first, weight 0 otherwise: the other runs draw as before).
       forge: this.config.identities === true ? 4 : 0,
@@ -782,23 +916,36 @@ export class Simulation implements SimView {
         if (rng.chance(0.15)) opts.signal = new AbortController().signal;
         if (rng.chance(0.02)) opts.preAbort = true;
         // Issue 10: lock timeouts.
-        if (this.config.legacy !== true && kind === 'register' && type === 'controller' && rng.chance(0.3)) opts.idleTimeoutMs = rng.pick([5000, 15_000, 60_000]);
-        const op = kind === 'control' ? rng.pick(['start', 'stop', 'command', 'command'] as const) : kind;
+        if (
+          this.config.legacy !== true &&
+          kind === 'register' &&
+          type === 'controller' &&
+          rng.chance(0.3)
+        )
+          opts.idleTimeoutMs = rng.pick([5000, 15_000, 60_000]);
+        const op =
+          kind === 'control' ? rng.pick(['start', 'stop', 'command', 'command'] as const) : kind;
         const req = this.issue(slot, op, node, type, opts);
         return `${slot.id}.${op}(${JSON.stringify(node)}${kind === 'control' ? '' : `, ${type}`}, ${JSON.stringify(opts)}) #${req.n}`;
       }
       case 'post':
       case 'publish': {
         if (slot === undefined || r === undefined) return 'noop';
-        const known = kind === 'publish' ? [...slot.plain] : r.nodes().filter((n) => parseVirtualName(n) === undefined);
+        const known =
+          kind === 'publish'
+            ? [...slot.plain]
+            : r.nodes().filter((n) => parseVirtualName(n) === undefined);
         const node = known.length > 0 && rng.chance(0.9) ? rng.pick(known) : rng.pick(slot.pool);
         const content = { token: this.nextToken++ };
         const res = kind === 'post' ? r.post(node, content) : r.publish(node, content);
-        if (!isReturnCode(res.code)) this.fail('request', `${slot.id}.${kind} returned ${JSON.stringify(res)}`);
+        if (!isReturnCode(res.code))
+          this.fail('request', `${slot.id}.${kind} returned ${JSON.stringify(res)}`);
         return `${slot.id}.${kind}(${JSON.stringify(node)}) -> ${res.code}`;
       }
       case 'abort': {
-        const open = this.outstandingRequests().filter((q) => q.ctl !== undefined && q.abortReason === undefined);
+        const open = this.outstandingRequests().filter(
+          (q) => q.ctl !== undefined && q.abortReason === undefined,
+        );
         if (open.length === 0) return 'noop';
         const q = rng.pick(open);
         this.abort(q);
@@ -938,8 +1085,17 @@ export class Simulation implements SimView {
     const kind = rng.pick(FORGERIES);
     const before = vr.snapshot();
     const current = origin === victim ? before.seq : before.routers[origin]?.seq;
-    const seq = current !== undefined && rng.chance(0.6) ? current + rng.int(0, 2) : FORGED_SEQ_BAND + rng.int(0, 1000);
-    const neighbors = [...new Set([attacker, victim, ...rng.shuffle([...this.slots.keys()]).slice(0, rng.int(0, 3))])];
+    const seq =
+      current !== undefined && rng.chance(0.6)
+        ? current + rng.int(0, 2)
+        : FORGED_SEQ_BAND + rng.int(0, 1000);
+    const neighbors = [
+      ...new Set([
+        attacker,
+        victim,
+        ...rng.shuffle([...this.slots.keys()]).slice(0, rng.int(0, 3)),
+      ]),
+    ];
     const advert = forge(kind, attacker, origin, seq, this.forgeries++, rng, neighbors);
     const frame = JSON.stringify({ v: 1, t: 'REPORTNODE', from: attacker, adverts: [advert] });
     const what = `forge ${kind} advert of ${origin} seq ${seq >= FORGED_SEQ_BAND ? 'band' : `${current}+${seq - (current ?? 0)}`} by ${attacker} into ${victim}`;
@@ -953,10 +1109,23 @@ export class Simulation implements SimView {
     this.deliverNow(victim, this.net.handle(e, victim), frame);
     const after = vr.snapshot();
     const dropped = (vr.stats().dropped['bad-signature'] ?? 0) - drops;
-    const couldChange = kind === 'unsigned' || current === undefined || (origin === victim ? seq >= current : seq > current);
-    if (dropped !== (couldChange ? 1 : 0)) this.fail('forged', `${what}: ${dropped} bad-signature drops, expected ${couldChange ? 1 : 0}`);
-    if (after.seq !== before.seq || JSON.stringify(after.routers[origin]) !== JSON.stringify(before.routers[origin]))
-      this.fail('forged', `${what} changed its table: seq ${before.seq} -> ${after.seq}, ${origin} ${JSON.stringify(before.routers[origin])} -> ${JSON.stringify(after.routers[origin])}`);
+    const couldChange =
+      kind === 'unsigned' ||
+      current === undefined ||
+      (origin === victim ? seq >= current : seq > current);
+    if (dropped !== (couldChange ? 1 : 0))
+      this.fail(
+        'forged',
+        `${what}: ${dropped} bad-signature drops, expected ${couldChange ? 1 : 0}`,
+      );
+    if (
+      after.seq !== before.seq ||
+      JSON.stringify(after.routers[origin]) !== JSON.stringify(before.routers[origin])
+    )
+      this.fail(
+        'forged',
+        `${what} changed its table: seq ${before.seq} -> ${after.seq}, ${origin} ${JSON.stringify(before.routers[origin])} -> ${JSON.stringify(after.routers[origin])}`,
+      );
     return `${what}: ${dropped > 0 ? 'bad-signature' : 'ignored'}`;
   }
 
@@ -976,7 +1145,10 @@ export class Simulation implements SimView {
     this.throwIfFailed();
     checkQuiet(this);
     this.throwIfFailed();
-    await this.probe(rng, full ? (this.config.finalProbeNodes ?? Infinity) : (this.config.probeNodes ?? 2));
+    await this.probe(
+      rng,
+      full ? (this.config.finalProbeNodes ?? Infinity) : (this.config.probeNodes ?? 2),
+    );
     if (full) await this.stormCheck(rng);
   }
 
@@ -998,20 +1170,39 @@ export class Simulation implements SimView {
         if (comp.filter((s) => s.plain.has(node)).length > 1) {
           // A name hosted twice is two nodes: nobody may register it, post to it (SPEC.md section 5).
           const who = rng.pick(comp);
-          const reg = this.issue(who, 'register', node, rng.chance(0.5) ? 'controller' : 'monitor', PROBE);
+          const reg = this.issue(
+            who,
+            'register',
+            node,
+            rng.chance(0.5) ? 'controller' : 'monitor',
+            PROBE,
+          );
           await this.settle(reg);
           if (reg.result?.code !== ReturnCode.ERROR || reg.result.reason !== 'conflict')
-            this.fail('probe', `${who.id}.register(${node}) of a conflicting name answered ${JSON.stringify(reg.result)}`);
+            this.fail(
+              'probe',
+              `${who.id}.register(${node}) of a conflicting name answered ${JSON.stringify(reg.result)}`,
+            );
           const res = (who.router as CtpRouter<SimPeer>).post(node, { token: this.nextToken++ });
-          if (res.code !== ReturnCode.ERROR) this.fail('probe', `${who.id}.post(${node}) of a conflicting name answered ${JSON.stringify(res)}`);
+          if (res.code !== ReturnCode.ERROR)
+            this.fail(
+              'probe',
+              `${who.id}.post(${node}) of a conflicting name answered ${JSON.stringify(res)}`,
+            );
           await this.quiesce();
           this.throwIfFailed();
           continue;
         }
         const recorded = hr.snapshot().nodes[node]?.controller;
-        const owner = recorded === undefined ? rng.pick(comp) : this.slots.get(parseVirtualName(recorded)?.routerId ?? '');
+        const owner =
+          recorded === undefined
+            ? rng.pick(comp)
+            : this.slots.get(parseVirtualName(recorded)?.routerId ?? '');
         if (owner === undefined) {
-          this.fail('probe', `${host.id} records controller ${recorded} of ${node}, a router that does not exist`);
+          this.fail(
+            'probe',
+            `${host.id} records controller ${recorded} of ${node}, a router that does not exist`,
+          );
           this.throwIfFailed();
           return;
         }
@@ -1037,13 +1228,21 @@ export class Simulation implements SimView {
         for (const via of ['publish', 'post'] as const) {
           const token = this.nextToken++;
           const from = via === 'publish' ? host : rng.pick(comp);
-          const res = via === 'publish' ? hr.publish(node, { token }) : (from.router as CtpRouter<SimPeer>).post(node, { token });
-          if (res.code !== ReturnCode.SUCCESS) this.fail('probe', `${tag}: ${from.id}.${via} answered ${JSON.stringify(res)}`);
+          const res =
+            via === 'publish'
+              ? hr.publish(node, { token })
+              : (from.router as CtpRouter<SimPeer>).post(node, { token });
+          if (res.code !== ReturnCode.SUCCESS)
+            this.fail('probe', `${tag}: ${from.id}.${via} answered ${JSON.stringify(res)}`);
           await this.quiesce();
           const snap = hr.snapshot().nodes[node];
-          const targets = [...(snap?.controller === undefined ? [] : [snap.controller]), ...(snap?.monitors ?? [])];
+          const targets = [
+            ...(snap?.controller === undefined ? [] : [snap.controller]),
+            ...(snap?.monitors ?? []),
+          ];
           // Quiet runs every timer: a lock timeout (issue 10) may end the control, and nothing else may.
-          if (snap?.controller === undefined && this.idleReleases === idleBefore) this.fail('probe', `${tag}: the controller was lost while quiet`);
+          if (snap?.controller === undefined && this.idleReleases === idleBefore)
+            this.fail('probe', `${tag}: the controller was lost while quiet`);
           // Each EVENT once per router (issue 11): a router holding several
           // registrations of the node (controller and monitor) gets it once,
           // addressed to one of its own virtual nodes of that node.
@@ -1055,11 +1254,21 @@ export class Simulation implements SimView {
             routers.set(at, [...(routers.get(at) ?? []), v]);
           }
           for (const [at, held] of routers) {
-            const n = held.reduce((sum, v) => sum + (this.events.get(`${at}|${v}|${token}`) ?? 0), 0);
-            if (n !== 1) this.fail('events', `${tag}: the EVENT of ${via} (token ${token}) reached router ${at} (${held.join(', ')}) ${n} times`);
+            const n = held.reduce(
+              (sum, v) => sum + (this.events.get(`${at}|${v}|${token}`) ?? 0),
+              0,
+            );
+            if (n !== 1)
+              this.fail(
+                'events',
+                `${tag}: the EVENT of ${via} (token ${token}) reached router ${at} (${held.join(', ')}) ${n} times`,
+              );
           }
           if (total !== routers.size)
-            this.fail('events', `${tag}: the EVENT of ${via} (token ${token}) was received ${total} times for ${routers.size} registrant routers ${JSON.stringify(targets)}`);
+            this.fail(
+              'events',
+              `${tag}: the EVENT of ${via} (token ${token}) was received ${total} times for ${routers.size} registrant routers ${JSON.stringify(targets)}`,
+            );
           this.throwIfFailed();
         }
       }
@@ -1071,9 +1280,13 @@ export class Simulation implements SimView {
   }
 
   private expect(req: SimRequest, code: ReturnCode, tag: string): void {
-    if (!req.settled) this.fail('liveness', `${tag}: ${req.slot}.${req.op}(${req.node}) #${req.n} never settled`);
+    if (!req.settled)
+      this.fail('liveness', `${tag}: ${req.slot}.${req.op}(${req.node}) #${req.n} never settled`);
     else if (req.result?.code !== code)
-      this.fail('probe', `${tag}: ${req.slot}.${req.op}(${req.node}) #${req.n} answered ${JSON.stringify(req.result)}, expected ${code}`);
+      this.fail(
+        'probe',
+        `${tag}: ${req.slot}.${req.op}(${req.node}) #${req.n} answered ${JSON.stringify(req.result)}, expected ${code}`,
+      );
     this.throwIfFailed();
   }
 
@@ -1094,7 +1307,8 @@ export class Simulation implements SimView {
       const links = this.net.edges.filter((x) => x.up && x.medium === undefined).length;
       const routers = this.liveSlots().length;
       let registrations = 0;
-      for (const s of this.liveSlots()) registrations += (s.router as CtpRouter<SimPeer>).snapshot().registrations.length;
+      for (const s of this.liveSlots())
+        registrations += (s.router as CtpRouter<SimPeer>).snapshot().registrations.length;
       if (change === 'leave') bus.on.delete(m);
       else bus.on.add(m);
       this.applyLinks(rng);
@@ -1102,7 +1316,11 @@ export class Simulation implements SimView {
       const frames = await this.quiesce();
       const bound = busStormBound(members, links, routers, registrations, this.maxFrameBytes);
       this.storms.push({ frames, links, routers, registrations, members, bound });
-      if (frames > bound) this.fail('bus-storm', `${m} ${change} cost ${frames} frames, over the bound ${bound} (${members} members, ${links} links, ${routers} routers, ${registrations} registrations)`);
+      if (frames > bound)
+        this.fail(
+          'bus-storm',
+          `${m} ${change} cost ${frames} frames, over the bound ${bound} (${members} members, ${links} links, ${routers} routers, ${registrations} registrations)`,
+        );
       this.throwIfFailed();
       checkQuiet(this);
       this.throwIfFailed();
@@ -1119,7 +1337,8 @@ export class Simulation implements SimView {
       const links = this.net.edges.filter((x) => x.up).length;
       const routers = this.liveSlots().length;
       let registrations = 0;
-      for (const s of this.liveSlots()) registrations += (s.router as CtpRouter<SimPeer>).snapshot().registrations.length;
+      for (const s of this.liveSlots())
+        registrations += (s.router as CtpRouter<SimPeer>).snapshot().registrations.length;
       e.cut = change === 'cut';
       this.applyLinks(rng);
       this.note(`end t=${this.t()} storm check: ${change} ${e.a}-${e.b}`);
@@ -1127,7 +1346,10 @@ export class Simulation implements SimView {
       this.storms.push({ frames, links, routers, registrations });
       const bound = stormBound(links, routers, registrations);
       if (frames > bound)
-        this.fail('storm', `${change} of ${e.a}-${e.b} cost ${frames} frames, over the bound ${bound} (${links} links, ${routers} routers, ${registrations} registrations)`);
+        this.fail(
+          'storm',
+          `${change} of ${e.a}-${e.b} cost ${frames} frames, over the bound ${bound} (${links} links, ${routers} routers, ${registrations} registrations)`,
+        );
       this.throwIfFailed();
       checkQuiet(this);
       this.throwIfFailed();
@@ -1160,9 +1382,20 @@ export function stormBound(links: number, routers: number, registrations: number
  * registrations refreshing); plus the point-to-point flood (`stormBound`).
  * Linear in the members: N members re-advertising each other would be N².
  */
-export function busStormBound(members: number, links: number, routers: number, registrations: number, maxFrameBytes: number | undefined): number {
-  const tableFrames = maxFrameBytes === undefined ? 1 : Math.ceil(((routers + registrations) * 120) / maxFrameBytes) + 1;
-  return members * (4 * tableFrames + 8 + registrations) + stormBound(links, routers, registrations);
+export function busStormBound(
+  members: number,
+  links: number,
+  routers: number,
+  registrations: number,
+  maxFrameBytes: number | undefined,
+): number {
+  const tableFrames =
+    maxFrameBytes === undefined
+      ? 1
+      : Math.ceil(((routers + registrations) * 120) / maxFrameBytes) + 1;
+  return (
+    members * (4 * tableFrames + 8 + registrations) + stormBound(links, routers, registrations)
+  );
 }
 
 function nonceOf(m: CtpControlMessage): unknown {
@@ -1171,14 +1404,24 @@ function nonceOf(m: CtpControlMessage): unknown {
 }
 
 /** A frame no router may act on: invalid bytes, bad JSON, bad fields, truncated frames, destinations that do not exist. */
-export function garbage(rng: Rng, recent: readonly string[], maxFrameBytes: number | undefined): string | Uint8Array {
+export function garbage(
+  rng: Rng,
+  recent: readonly string[],
+  maxFrameBytes: number | undefined,
+): string | Uint8Array {
   const kind = rng.int(0, 13);
-  const randomText = (n: number): string => Array.from({ length: n }, () => String.fromCharCode(rng.int(0, 0x2ff))).join('');
+  const randomText = (n: number): string =>
+    Array.from({ length: n }, () => String.fromCharCode(rng.int(0, 0x2ff))).join('');
   switch (kind) {
     case 0:
       return randomText(rng.int(0, 40));
     case 1:
-      return Uint8Array.from([0x7b, 0xff, 0xfe, ...Array.from({ length: rng.int(0, 20) }, () => rng.int(0, 255))]);
+      return Uint8Array.from([
+        0x7b,
+        0xff,
+        0xfe,
+        ...Array.from({ length: rng.int(0, 20) }, () => rng.int(0, 255)),
+      ]);
     case 2:
       return rng.pick(['null', '[]', '42', '"x"', 'true', '{}', '{"v":1}', '']);
     case 3:
@@ -1203,18 +1446,47 @@ export function garbage(rng: Rng, recent: readonly string[], maxFrameBytes: numb
     }
     case 9:
       // A RESPONSE nobody waits for, to a registrant that does not exist.
-      return JSON.stringify({ v: 1, t: 'RESPONSE', node: 'n0a', controller: 'controller[n0a]@ghost', code: 'SUCCESS', re: 987654321 });
+      return JSON.stringify({
+        v: 1,
+        t: 'RESPONSE',
+        node: 'n0a',
+        controller: 'controller[n0a]@ghost',
+        code: 'SUCCESS',
+        re: 987654321,
+      });
     case 10:
       // A request for a node nobody hosts, from a registrant that does not exist.
-      return JSON.stringify({ v: 1, t: 'COMMAND', id: 987654321, to: 'ghost', node: 'nowhere', controller: 'controller[nowhere]@ghost', app: 'x', content: 1 });
+      return JSON.stringify({
+        v: 1,
+        t: 'COMMAND',
+        id: 987654321,
+        to: 'ghost',
+        node: 'nowhere',
+        controller: 'controller[nowhere]@ghost',
+        app: 'x',
+        content: 1,
+      });
     case 11:
-      return JSON.stringify({ v: 1, t: 'POST', to: 'ghost', node: 'nowhere', content: 1, hops: 99 });
+      return JSON.stringify({
+        v: 1,
+        t: 'POST',
+        to: 'ghost',
+        node: 'nowhere',
+        content: 1,
+        hops: 99,
+      });
     case 12: {
       const max = maxFrameBytes ?? 8 * 1024 * 1024;
       if (max > 70_000) return '{"v":1,"t":"UPDATENODE","from":"zz"'.repeat(3);
       return `{"v":1,"t":"UPDATENODE","from":"zz","pad":"${'x'.repeat(max)}"}`;
     }
     default:
-      return JSON.stringify({ v: 1, t: 'EVENT', node: 'nowhere', monitor: 'monitor[nowhere]@ghost', content: { token: -1 } });
+      return JSON.stringify({
+        v: 1,
+        t: 'EVENT',
+        node: 'nowhere',
+        monitor: 'monitor[nowhere]@ghost',
+        content: { token: -1 },
+      });
   }
 }

@@ -35,7 +35,11 @@ export class SimStalls {
     return {
       now: () => this.clock.now,
       setTimeout: (fn: () => void, ms: number, purpose?: string) => {
-        const h: VirtualTimer = this.clock.schedule(() => this.run(id, gen, h, fn), ms, purpose ?? 'lib');
+        const h: VirtualTimer = this.clock.schedule(
+          () => this.run(id, gen, h, fn),
+          ms,
+          purpose ?? 'lib',
+        );
         return h;
       },
       clearTimeout: (h: unknown) => {
@@ -94,7 +98,8 @@ export class SimStalls {
    */
   coveredUntil(id: string, t: number): number | undefined {
     let end: number | undefined;
-    for (const [a, b] of this.history.get(id) ?? []) if (a <= t && t <= b) end = Math.max(end ?? b, b);
+    for (const [a, b] of this.history.get(id) ?? [])
+      if (a <= t && t <= b) end = Math.max(end ?? b, b);
     return end;
   }
 

@@ -8,7 +8,12 @@ import { TcpTransport } from '../../dist/tcp/index.js';
 
 const options = JSON.parse(process.argv[2] ?? '{}');
 const transport = new TcpTransport({ listen: { host: '127.0.0.1', port: 0 }, ...options });
-const router = new CtpRouter(() => {}, transport.send, () => {}, { id: 'guarded', nodes: ['cam1'] });
+const router = new CtpRouter(
+  () => {},
+  transport.send,
+  () => {},
+  { id: 'guarded', nodes: ['cam1'] },
+);
 transport.attach(router);
 await transport.listening();
 globalThis.gc?.();

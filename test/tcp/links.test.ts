@@ -4,9 +4,18 @@
  * else displaces an established link.
  */
 import { describe, expect, it } from 'vitest';
-import { keepWhich, MUTUAL_DIAL_WINDOW_MS, TcpLinks, type TcpLinkFacts } from '../../src/tcp/links.js';
+import {
+  keepWhich,
+  MUTUAL_DIAL_WINDOW_MS,
+  TcpLinks,
+  type TcpLinkFacts,
+} from '../../src/tcp/links.js';
 
-const link = (direction: 'in' | 'out', instance: string | undefined, linkedAt: number): TcpLinkFacts & { up: boolean } => ({ direction, instance, linkedAt, up: true });
+const link = (
+  direction: 'in' | 'out',
+  instance: string | undefined,
+  linkedAt: number,
+): TcpLinkFacts & { up: boolean } => ({ direction, instance, linkedAt, up: true });
 
 describe('keepWhich', () => {
   it('keeps the established link against a newcomer with another instance, or none, or the same direction', () => {
@@ -21,8 +30,12 @@ describe('keepWhich', () => {
     // Routers a < b dial each other; A = a's dial, B = b's dial. At a, A is 'out'; at b, A is 'in'.
     for (const aFirstAtA of [true, false])
       for (const aFirstAtB of [true, false]) {
-        const atA = aFirstAtA ? keepWhich('a', 'b', link('out', 'ib', 0), link('in', 'ib', 5)) : keepWhich('a', 'b', link('in', 'ib', 0), link('out', 'ib', 5));
-        const atB = aFirstAtB ? keepWhich('b', 'a', link('in', 'ia', 0), link('out', 'ia', 5)) : keepWhich('b', 'a', link('out', 'ia', 0), link('in', 'ia', 5));
+        const atA = aFirstAtA
+          ? keepWhich('a', 'b', link('out', 'ib', 0), link('in', 'ib', 5))
+          : keepWhich('a', 'b', link('in', 'ib', 0), link('out', 'ib', 5));
+        const atB = aFirstAtB
+          ? keepWhich('b', 'a', link('in', 'ia', 0), link('out', 'ia', 5))
+          : keepWhich('b', 'a', link('out', 'ia', 0), link('in', 'ia', 5));
         const keptAtA = (atA === 'old') === aFirstAtA ? 'A' : 'B';
         const keptAtB = (atB === 'old') === aFirstAtB ? 'A' : 'B';
         expect([keptAtA, keptAtB]).toEqual(['A', 'A']);
@@ -30,8 +43,12 @@ describe('keepWhich', () => {
   });
 
   it('does not let a crossing dial displace a link established longer ago than the window', () => {
-    expect(keepWhich('a', 'b', link('in', 'ib', 0), link('out', 'ib', MUTUAL_DIAL_WINDOW_MS))).toBe('new');
-    expect(keepWhich('a', 'b', link('in', 'ib', 0), link('out', 'ib', MUTUAL_DIAL_WINDOW_MS + 1))).toBe('old');
+    expect(keepWhich('a', 'b', link('in', 'ib', 0), link('out', 'ib', MUTUAL_DIAL_WINDOW_MS))).toBe(
+      'new',
+    );
+    expect(
+      keepWhich('a', 'b', link('in', 'ib', 0), link('out', 'ib', MUTUAL_DIAL_WINDOW_MS + 1)),
+    ).toBe('old');
   });
 });
 

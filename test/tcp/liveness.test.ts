@@ -6,7 +6,13 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CtpRouter } from '../../src/index.js';
-import { TcpTransport, type TcpCloseReason, type TcpHost, type TcpPeer, type TcpTransportOptions } from '../../src/tcp/index.js';
+import {
+  TcpTransport,
+  type TcpCloseReason,
+  type TcpHost,
+  type TcpPeer,
+  type TcpTransportOptions,
+} from '../../src/tcp/index.js';
 import { sweepPeriod } from '../../src/tcp/liveness.js';
 
 const transports: TcpTransport[] = [];
@@ -23,10 +29,22 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const loopback = { host: '127.0.0.1', port: 0 };
 
 /** A transport driving a recording host (not a router): what came up, went down, and why. */
-async function spy(options: TcpTransportOptions): Promise<{ t: TcpTransport; ups: TcpPeer[]; downs: TcpPeer[]; reasons: [TcpPeer, TcpCloseReason][]; frames: string[] }> {
+async function spy(options: TcpTransportOptions): Promise<{
+  t: TcpTransport;
+  ups: TcpPeer[];
+  downs: TcpPeer[];
+  reasons: [TcpPeer, TcpCloseReason][];
+  frames: string[];
+}> {
   const t = new TcpTransport({ listen: loopback, ...options });
   transports.push(t);
-  const rec = { t, ups: [] as TcpPeer[], downs: [] as TcpPeer[], reasons: [] as [TcpPeer, TcpCloseReason][], frames: [] as string[] };
+  const rec = {
+    t,
+    ups: [] as TcpPeer[],
+    downs: [] as TcpPeer[],
+    reasons: [] as [TcpPeer, TcpCloseReason][],
+    frames: [] as string[],
+  };
   const host: TcpHost = {
     id: 'station',
     receive: (_p, f) => void rec.frames.push(Buffer.from(f).toString('utf8')),
@@ -62,27 +80,41 @@ function lines(s: Socket): string[] {
   return out;
 }
 
-const closedBy = (s: Socket): Promise<void> => new Promise((r) => (s.destroyed ? r() : s.once('close', () => r())));
+const closedBy = (s: Socket): Promise<void> =>
+  new Promise((r) => (s.destroyed ? r() : s.once('close', () => r())));
 const UPDATENODE = (from: string): string => `${JSON.stringify({ v: 1, t: 'UPDATENODE', from })}\n`;
 
 describe('options', () => {
   it('defaults: heartbeat 5000, dead after 3× it, handshake 10000, budget 64 MiB; bad values throw', () => {
     const t = new TcpTransport();
     const o = (t as unknown as { opts: Record<string, number> }).opts;
-    expect([o.heartbeatMs, o.deadAfterMs, o.handshakeTimeoutMs, o.maxBufferedBytes]).toEqual([5000, 15000, 10000, 64 * 1024 * 1024]);
-    const off = (new TcpTransport({ heartbeatMs: 0 }) as unknown as { opts: Record<string, number> }).opts;
+    expect([o.heartbeatMs, o.deadAfterMs, o.handshakeTimeoutMs, o.maxBufferedBytes]).toEqual([
+      5000,
+      15000,
+      10000,
+      64 * 1024 * 1024,
+    ]);
+    const off = (
+      new TcpTransport({ heartbeatMs: 0 }) as unknown as { opts: Record<string, number> }
+    ).opts;
     expect([off.heartbeatMs, off.deadAfterMs]).toEqual([0, 0]);
     expect(() => new TcpTransport({ heartbeatMs: 100, deadAfterMs: 100 })).toThrow(/deadAfterMs/);
     expect(() => new TcpTransport({ heartbeatMs: -1 })).toThrow(/heartbeatMs/);
     expect(() => new TcpTransport({ maxBufferedBytes: 0 })).toThrow(/maxBufferedBytes/);
-    expect(() => new TcpTransport({ handshakeTimeoutMs: Number.NaN })).toThrow(/handshakeTimeoutMs/);
+    expect(() => new TcpTransport({ handshakeTimeoutMs: Number.NaN })).toThrow(
+      /handshakeTimeoutMs/,
+    );
     // Dead-link detection without sending heartbeats is allowed.
     expect(() => new TcpTransport({ heartbeatMs: 0, deadAfterMs: 100 })).not.toThrow();
   });
 
   it('the sweep period is a quarter of the shortest interval, within 5–1000 ms, or none', () => {
-    expect(sweepPeriod({ heartbeatMs: 5000, deadAfterMs: 15000, handshakeTimeoutMs: 10000 })).toBe(1000);
-    expect(sweepPeriod({ heartbeatMs: 400, deadAfterMs: 1200, handshakeTimeoutMs: 10000 })).toBe(100);
+    expect(sweepPeriod({ heartbeatMs: 5000, deadAfterMs: 15000, handshakeTimeoutMs: 10000 })).toBe(
+      1000,
+    );
+    expect(sweepPeriod({ heartbeatMs: 400, deadAfterMs: 1200, handshakeTimeoutMs: 10000 })).toBe(
+      100,
+    );
     expect(sweepPeriod({ heartbeatMs: 0, deadAfterMs: 0, handshakeTimeoutMs: 0 })).toBe(0);
     expect(sweepPeriod({ heartbeatMs: 1, deadAfterMs: 3, handshakeTimeoutMs: 0 })).toBe(5);
   });
@@ -94,9 +126,13 @@ describe('heartbeats and dead links', () => {
     const s = await raw(st.t.address().port);
     const got = lines(s);
     s.write(UPDATENODE('plain'));
-    await expect.poll(() => got.filter((l) => l === '').length, { timeout: 3000 }).toBeGreaterThanOrEqual(3);
+    await expect
+      .poll(() => got.filter((l) => l === '').length, { timeout: 3000 })
+      .toBeGreaterThanOrEqual(3);
     // Only the hello is a frame: heartbeats are empty lines, nothing else.
-    expect(got.filter((l) => l !== '').map((l) => (JSON.parse(l) as { hello?: string }).hello)).toEqual(['ctp-tcp/1']);
+    expect(
+      got.filter((l) => l !== '').map((l) => (JSON.parse(l) as { hello?: string }).hello),
+    ).toEqual(['ctp-tcp/1']);
     expect(st.t.stats().heartbeatsOut).toBeGreaterThanOrEqual(3);
     // A link written to more often than heartbeatMs gets no heartbeat.
     const before = got.length;
@@ -112,9 +148,17 @@ describe('heartbeats and dead links', () => {
   });
 
   it('two routers idle far longer than deadAfterMs keep their link: heartbeats keep it alive', async () => {
-    const mk = async (id: string, o: TcpTransportOptions): Promise<{ t: TcpTransport; r: CtpRouter<TcpPeer>; downs: string[] }> => {
+    const mk = async (
+      id: string,
+      o: TcpTransportOptions,
+    ): Promise<{ t: TcpTransport; r: CtpRouter<TcpPeer>; downs: string[] }> => {
       const t = new TcpTransport({ heartbeatMs: 40, deadAfterMs: 300, ...o });
-      const r = new CtpRouter<TcpPeer>(() => {}, t.send, () => {}, { id, nodes: [`${id}-node`] });
+      const r = new CtpRouter<TcpPeer>(
+        () => {},
+        t.send,
+        () => {},
+        { id, nodes: [`${id}-node`] },
+      );
       const downs: string[] = [];
       t.on('disconnect', (_p, reason) => downs.push(reason));
       t.attach(r);
@@ -192,7 +236,9 @@ describe('heartbeats and dead links', () => {
       }
       await sleep(150);
       expect(st.reasons).toEqual([]);
-      expect((st.t as unknown as { guards: { liveness: { stalls: number } } }).guards.liveness.stalls).toBeGreaterThanOrEqual(1);
+      expect(
+        (st.t as unknown as { guards: { liveness: { stalls: number } } }).guards.liveness.stalls,
+      ).toBeGreaterThanOrEqual(1);
     } finally {
       clearInterval(keepAlive);
     }
@@ -240,7 +286,9 @@ describe('handshake and partial-frame timeout', () => {
       clearInterval(trickle);
       clearInterval(pieces);
     }
-    expect(st.reasons.map(([p, r]) => [p.remotePort, r])).toEqual([[lorisPort, 'handshake-timeout']]);
+    expect(st.reasons.map(([p, r]) => [p.remotePort, r])).toEqual([
+      [lorisPort, 'handshake-timeout'],
+    ]);
     await sleep(200);
     expect(st.t.peers().map((p) => p.remotePort)).toEqual([goodPort]);
   });
@@ -286,7 +334,12 @@ describe('handshake and partial-frame timeout', () => {
 describe('partial-frame budget', () => {
   it('closes the connections holding the largest partial frames first and stays within maxBufferedBytes', async () => {
     const budget = 1024 * 1024;
-    const st = await spy({ maxBufferedBytes: budget, maxFrameBytes: 2 * budget, handshakeTimeoutMs: 0, heartbeatMs: 0 });
+    const st = await spy({
+      maxBufferedBytes: budget,
+      maxFrameBytes: 2 * budget,
+      handshakeTimeoutMs: 0,
+      heartbeatMs: 0,
+    });
     const sizes = [100, 200, 300, 400, 500].map((k) => k * 1024);
     const socks: Socket[] = [];
     const ports: (number | undefined)[] = [];
@@ -352,7 +405,8 @@ describe('close', () => {
     const s = await raw(st.t.address().port);
     s.write(UPDATENODE('a'));
     await expect.poll(() => st.t.peers().length, { timeout: 3000 }).toBe(1);
-    const liveness = (st.t as unknown as { guards: { liveness: { timer: unknown } } }).guards.liveness;
+    const liveness = (st.t as unknown as { guards: { liveness: { timer: unknown } } }).guards
+      .liveness;
     expect(liveness.timer).toBeDefined();
     s.destroy();
     await st.t.close();

@@ -17,18 +17,57 @@ function rawClient(port: number): Promise<Socket> {
   });
 }
 
-
 describe('three processes on loopback', () => {
   it('register, start, command, stop and events across a station, a console and a viewer', async () => {
-    const station = await startPeer(['--id', 'station', '--listen', '127.0.0.1:0', '--node', 'cam1', '--node', 'mic1', '--echo']);
-    const viewer = spawnCli(['watch', '--json', '--id', 'viewer', '--connect', station.addr, 'cam1']);
-    await viewer.waitFor((r) => r.type === 'watching' && r.node === 'cam1', 8000, 'the viewer to watch');
+    const station = await startPeer([
+      '--id',
+      'station',
+      '--listen',
+      '127.0.0.1:0',
+      '--node',
+      'cam1',
+      '--node',
+      'mic1',
+      '--echo',
+    ]);
+    const viewer = spawnCli([
+      'watch',
+      '--json',
+      '--id',
+      'viewer',
+      '--connect',
+      station.addr,
+      'cam1',
+    ]);
+    await viewer.waitFor(
+      (r) => r.type === 'watching' && r.node === 'cam1',
+      8000,
+      'the viewer to watch',
+    );
     const consoleRun = await runCli([
-      'call', '--json', '--id', 'console', '--connect', station.addr,
-      'register', 'cam1', 'controller', '--',
-      'start', 'cam1', 'video', '{"fps":30}', '--',
-      'command', 'cam1', 'pan', '{"deg":30}', '--',
-      'stop', 'cam1', 'video',
+      'call',
+      '--json',
+      '--id',
+      'console',
+      '--connect',
+      station.addr,
+      'register',
+      'cam1',
+      'controller',
+      '--',
+      'start',
+      'cam1',
+      'video',
+      '{"fps":30}',
+      '--',
+      'command',
+      'cam1',
+      'pan',
+      '{"deg":30}',
+      '--',
+      'stop',
+      'cam1',
+      'video',
     ]);
     expect(consoleRun.code, consoleRun.stderr).toBe(0);
     const res = results(consoleRun.records);
@@ -40,8 +79,14 @@ describe('three processes on loopback', () => {
     ]);
     expect(res[2]?.content).toEqual({ t: 'COMMAND', app: 'pan', content: { deg: 30 } });
     // The viewer saw the three events the echo app published.
-    await viewer.waitFor((r) => r.type === 'event' && (r.content as { t: string }).t === 'STOP', 5000, 'the STOP event');
-    expect(viewer.records.filter((r) => r.type === 'event').map((r) => (r.content as { t: string }).t)).toEqual(['START', 'COMMAND', 'STOP']);
+    await viewer.waitFor(
+      (r) => r.type === 'event' && (r.content as { t: string }).t === 'STOP',
+      5000,
+      'the STOP event',
+    );
+    expect(
+      viewer.records.filter((r) => r.type === 'event').map((r) => (r.content as { t: string }).t),
+    ).toEqual(['START', 'COMMAND', 'STOP']);
     const got = station.proc.records.filter((r) => r.type === 'received');
     expect(got.map((r) => [r.t, r.node, r.app, r.from])).toEqual([
       ['START', 'cam1', 'video', 'console'],
@@ -53,30 +98,106 @@ describe('three processes on loopback', () => {
   });
 
   it('routes through a relay process', async () => {
-    const station = await startPeer(['--id', 'st2', '--listen', '127.0.0.1:0', '--node', 'lamp', '--echo']);
-    const relay = await startPeer(['--id', 'relay', '--listen', '127.0.0.1:0', '--connect', station.addr]);
+    const station = await startPeer([
+      '--id',
+      'st2',
+      '--listen',
+      '127.0.0.1:0',
+      '--node',
+      'lamp',
+      '--echo',
+    ]);
+    const relay = await startPeer([
+      '--id',
+      'relay',
+      '--listen',
+      '127.0.0.1:0',
+      '--connect',
+      station.addr,
+    ]);
     await relay.proc.waitFor((r) => r.type === 'nodes' && (r.added as string[]).includes('lamp'));
-    const run = await runCli(['call', '--json', '--connect', relay.addr, 'register', 'lamp', 'controller', '--', 'command', 'lamp', 'on', 'true']);
+    const run = await runCli([
+      'call',
+      '--json',
+      '--connect',
+      relay.addr,
+      'register',
+      'lamp',
+      'controller',
+      '--',
+      'command',
+      'lamp',
+      'on',
+      'true',
+    ]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(results(run.records)[1]?.content).toEqual({ t: 'COMMAND', app: 'on', content: true });
     await Promise.all([relay.proc.stop(), station.proc.stop()]);
   });
 
   it('kill -9 of the controller: the host releases the node and another process takes control', async () => {
-    const station = await startPeer(['--id', 'st3', '--listen', '127.0.0.1:0', '--node', 'cam1', '--echo', '--lease-grace-ms', '300']);
-    const first = spawnCli(['call', '--json', '--hold', '--id', 'ctl-a', '--connect', station.addr, 'register', 'cam1', 'controller']);
+    const station = await startPeer([
+      '--id',
+      'st3',
+      '--listen',
+      '127.0.0.1:0',
+      '--node',
+      'cam1',
+      '--echo',
+      '--lease-grace-ms',
+      '300',
+    ]);
+    const first = spawnCli([
+      'call',
+      '--json',
+      '--hold',
+      '--id',
+      'ctl-a',
+      '--connect',
+      station.addr,
+      'register',
+      'cam1',
+      'controller',
+    ]);
     const r1 = await first.waitFor((r) => r.type === 'result', 8000, 'the first registration');
     expect(r1.code).toBe('SUCCESS');
-    const busy = await runCli(['call', '--json', '--connect', station.addr, 'register', 'cam1', 'controller']);
+    const busy = await runCli([
+      'call',
+      '--json',
+      '--connect',
+      station.addr,
+      'register',
+      'cam1',
+      'controller',
+    ]);
     expect(busy.code).toBe(1);
     expect(results(busy.records)[0]?.code).toBe('ALREADY_ASSIGNED');
 
     first.child.kill('SIGKILL');
     await first.exited;
     const released = await station.proc.waitFor((r) => r.type === 'released', 5000, 'the release');
-    expect(released).toMatchObject({ node: 'cam1', kind: 'controller', registrant: 'controller[cam1]@ctl-a' });
+    expect(released).toMatchObject({
+      node: 'cam1',
+      kind: 'controller',
+      registrant: 'controller[cam1]@ctl-a',
+    });
 
-    const second = await runCli(['call', '--json', '--id', 'ctl-b', '--connect', station.addr, 'register', 'cam1', 'controller', '--', 'command', 'cam1', 'pan', '{"deg":5}']);
+    const second = await runCli([
+      'call',
+      '--json',
+      '--id',
+      'ctl-b',
+      '--connect',
+      station.addr,
+      'register',
+      'cam1',
+      'controller',
+      '--',
+      'command',
+      'cam1',
+      'pan',
+      '{"deg":5}',
+    ]);
     expect(second.code, second.stdout + second.stderr).toBe(0);
     expect(results(second.records).map((r) => r.code)).toEqual(['SUCCESS', 'SUCCESS']);
     await station.proc.stop();
@@ -84,29 +205,80 @@ describe('three processes on loopback', () => {
 
   it('restart of a peer: tables re-sync (the dialler reconnects by itself)', async () => {
     const port = await freePort();
-    const stationArgs = ['--id', 'st4', '--listen', `127.0.0.1:${port}`, '--node', 'cam1', '--echo'];
+    const stationArgs = [
+      '--id',
+      'st4',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--node',
+      'cam1',
+      '--echo',
+    ];
     let station = await startPeer(stationArgs);
-    const remote = await startPeer(['--id', 'remote', '--listen', '127.0.0.1:0', '--connect', `127.0.0.1:${port}`, '--node', 'lamp', '--reconnect-max-ms', '200']);
-    const hasCam = (r: Rec): boolean => r.type === 'nodes' && (r.added as string[]).includes('cam1');
+    const remote = await startPeer([
+      '--id',
+      'remote',
+      '--listen',
+      '127.0.0.1:0',
+      '--connect',
+      `127.0.0.1:${port}`,
+      '--node',
+      'lamp',
+      '--reconnect-max-ms',
+      '200',
+    ]);
+    const hasCam = (r: Rec): boolean =>
+      r.type === 'nodes' && (r.added as string[]).includes('cam1');
     await remote.proc.waitFor(hasCam, 5000, 'cam1 at the remote');
-    await station.proc.waitFor((r) => r.type === 'nodes' && (r.added as string[]).includes('lamp'), 5000, 'lamp at the station');
+    await station.proc.waitFor(
+      (r) => r.type === 'nodes' && (r.added as string[]).includes('lamp'),
+      5000,
+      'lamp at the station',
+    );
 
     // The station dies: its nodes disappear at the remote.
     station.proc.child.kill('SIGKILL');
     await station.proc.exited;
-    await remote.proc.waitFor((r) => r.type === 'nodes' && (r.removed as string[]).includes('cam1'), 5000, 'cam1 to go');
+    await remote.proc.waitFor(
+      (r) => r.type === 'nodes' && (r.removed as string[]).includes('cam1'),
+      5000,
+      'cam1 to go',
+    );
     const before = remote.proc.records.length;
 
     // It comes back on the same port: the remote redials, both tables are whole again.
     station = await startPeer(stationArgs);
-    await station.proc.waitFor((r) => r.type === 'nodes' && (r.added as string[]).includes('lamp'), 5000, 'lamp at the new station');
-    await remote.proc.waitFor((r) => remote.proc.records.indexOf(r) >= before && hasCam(r), 5000, 'cam1 back at the remote');
+    await station.proc.waitFor(
+      (r) => r.type === 'nodes' && (r.added as string[]).includes('lamp'),
+      5000,
+      'lamp at the new station',
+    );
+    await remote.proc.waitFor(
+      (r) => remote.proc.records.indexOf(r) >= before && hasCam(r),
+      5000,
+      'cam1 back at the remote',
+    );
 
     // The remote restarts too: the station drops and regains its nodes.
     remote.proc.child.kill('SIGKILL');
     await remote.proc.exited;
-    await station.proc.waitFor((r) => r.type === 'nodes' && (r.removed as string[]).includes('lamp'), 5000, 'lamp to go');
-    const remote2 = await startPeer(['--id', 'remote', '--listen', '127.0.0.1:0', '--connect', `127.0.0.1:${port}`, '--node', 'lamp', '--reconnect-max-ms', '200']);
+    await station.proc.waitFor(
+      (r) => r.type === 'nodes' && (r.removed as string[]).includes('lamp'),
+      5000,
+      'lamp to go',
+    );
+    const remote2 = await startPeer([
+      '--id',
+      'remote',
+      '--listen',
+      '127.0.0.1:0',
+      '--connect',
+      `127.0.0.1:${port}`,
+      '--node',
+      'lamp',
+      '--reconnect-max-ms',
+      '200',
+    ]);
     await remote2.proc.waitFor(hasCam, 5000, 'cam1 at the new remote');
     const list = await runCli(['nodes', '--json', '--connect', `127.0.0.1:${port}`]);
     expect(list.records.map((r) => [r.node, r.host])).toEqual([
@@ -119,7 +291,17 @@ describe('three processes on loopback', () => {
 
 describe('bad clients do not disturb the others', () => {
   it('garbage, a 2 MiB line without a newline and half a frame then silence', async () => {
-    const station = await startPeer(['--id', 'st5', '--listen', '127.0.0.1:0', '--node', 'cam1', '--echo', '--max-frame-bytes', String(1024 * 1024)]);
+    const station = await startPeer([
+      '--id',
+      'st5',
+      '--listen',
+      '127.0.0.1:0',
+      '--node',
+      'cam1',
+      '--echo',
+      '--max-frame-bytes',
+      String(1024 * 1024),
+    ]);
     const garbage = await rawClient(station.port);
     const huge = await rawClient(station.port);
     const half = await rawClient(station.port);
@@ -128,9 +310,26 @@ describe('bad clients do not disturb the others', () => {
     huge.write(Buffer.alloc(2 * 1024 * 1024, 0x61));
     half.write('{"v":1,"t":"UPDATE');
     await station.proc.waitFor((r) => r.type === 'oversized', 5000, 'the oversized line');
-    await station.proc.waitFor((r) => r.type === 'dropped' && r.reason === 'malformed', 5000, 'a malformed drop');
+    await station.proc.waitFor(
+      (r) => r.type === 'dropped' && r.reason === 'malformed',
+      5000,
+      'a malformed drop',
+    );
 
-    const run = await runCli(['call', '--json', '--connect', station.addr, 'register', 'cam1', 'controller', '--', 'command', 'cam1', 'pan', '{"deg":1}']);
+    const run = await runCli([
+      'call',
+      '--json',
+      '--connect',
+      station.addr,
+      'register',
+      'cam1',
+      'controller',
+      '--',
+      'command',
+      'cam1',
+      'pan',
+      '{"deg":1}',
+    ]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
 
     // The connection that sent the huge line still works once the line ends.
@@ -138,7 +337,9 @@ describe('bad clients do not disturb the others', () => {
     huge.removeAllListeners('data');
     huge.setEncoding('utf8').on('data', (s: string) => replies.push(s));
     huge.write('tail of the long line\n{"v":1,"t":"UPDATENODE","from":"hugeclient"}\n');
-    await expect.poll(() => replies.join('').includes('"REPORTNODE"'), { timeout: 5000 }).toBe(true);
+    await expect
+      .poll(() => replies.join('').includes('"REPORTNODE"'), { timeout: 5000 })
+      .toBe(true);
     // Only the `call` process's link went down: the three bad clients are still connected.
     const downs = station.proc.records.filter((r) => r.type === 'link' && r.state === 'down');
     expect(downs.map((r) => String(r.peer).includes('(call-'))).toEqual([true]);
@@ -147,8 +348,22 @@ describe('bad clients do not disturb the others', () => {
   });
 
   it('a peer that never reads is closed as a slow consumer; the others carry on', async () => {
-    const nodes = Array.from({ length: 200 }, (_, i) => ['--node', `sensor-${String(i).padStart(4, '0')}-with-a-long-name`]).flat();
-    const station = await startPeer(['--id', 'st6', '--listen', '127.0.0.1:0', ...nodes, '--node', 'cam1', '--echo', '--max-queued-bytes', String(256 * 1024)]);
+    const nodes = Array.from({ length: 200 }, (_, i) => [
+      '--node',
+      `sensor-${String(i).padStart(4, '0')}-with-a-long-name`,
+    ]).flat();
+    const station = await startPeer([
+      '--id',
+      'st6',
+      '--listen',
+      '127.0.0.1:0',
+      ...nodes,
+      '--node',
+      'cam1',
+      '--echo',
+      '--max-queued-bytes',
+      String(256 * 1024),
+    ]);
     const slow = await rawClient(station.port);
     slow.pause();
     const closed = new Promise<void>((resolve) => slow.on('close', () => resolve()));
@@ -156,11 +371,26 @@ describe('bad clients do not disturb the others', () => {
     // Every COMMAND (from a controller the client advertises, of a node it does not control)
     // is answered; the client never reads the answers. (Table answers to UPDATENODE would not
     // do: each replaces the one still queued, since it carries the same adverts.)
-    slow.write(`${JSON.stringify({ v: 1, t: 'REPORTNODE', from: 'slowpoke', adverts: [{ origin: 'slowpoke', seq: 1, nodes: ['controller[cam1]@slowpoke'], neighbors: ['st6'] }] })}\n`);
+    slow.write(
+      `${JSON.stringify({ v: 1, t: 'REPORTNODE', from: 'slowpoke', adverts: [{ origin: 'slowpoke', seq: 1, nodes: ['controller[cam1]@slowpoke'], neighbors: ['st6'] }] })}\n`,
+    );
     let id = 0;
-    const batch = (): string => Array.from({ length: 500 }, () => `${JSON.stringify({ v: 1, t: 'COMMAND', id: ++id, node: 'cam1', controller: 'controller[cam1]@slowpoke', app: 'pan', content: null })}\n`).join('');
-    const down = station.proc.waitFor((r) => r.type === 'link' && r.state === 'down' && r.reason === 'slow-consumer', 20_000, 'the slow consumer to be closed');
-    for (let i = 0; i < 400 && !slow.destroyed && !station.proc.records.some((r) => r.reason === 'slow-consumer'); i++) {
+    const batch = (): string =>
+      Array.from(
+        { length: 500 },
+        () =>
+          `${JSON.stringify({ v: 1, t: 'COMMAND', id: ++id, node: 'cam1', controller: 'controller[cam1]@slowpoke', app: 'pan', content: null })}\n`,
+      ).join('');
+    const down = station.proc.waitFor(
+      (r) => r.type === 'link' && r.state === 'down' && r.reason === 'slow-consumer',
+      20_000,
+      'the slow consumer to be closed',
+    );
+    for (
+      let i = 0;
+      i < 400 && !slow.destroyed && !station.proc.records.some((r) => r.reason === 'slow-consumer');
+      i++
+    ) {
       if (!slow.write(batch())) await new Promise((r) => setTimeout(r, 10));
     }
     await down;
@@ -168,7 +398,20 @@ describe('bad clients do not disturb the others', () => {
     // A paused socket sees the server's FIN only once it reads what is buffered.
     slow.resume();
     await closed;
-    const run = await runCli(['call', '--json', '--connect', station.addr, 'register', 'cam1', 'controller', '--', 'command', 'cam1', 'pan', '{}']);
+    const run = await runCli([
+      'call',
+      '--json',
+      '--connect',
+      station.addr,
+      'register',
+      'cam1',
+      'controller',
+      '--',
+      'command',
+      'cam1',
+      'pan',
+      '{}',
+    ]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(await station.proc.stop()).toEqual({ code: 0, signal: null });
   });
@@ -179,7 +422,10 @@ describe('npm run demo', () => {
     const { spawn } = await import('node:child_process');
     const { join } = await import('node:path');
     const { ROOT } = await import('./procs.js');
-    const child = spawn(process.execPath, [join(ROOT, 'dist/demo.js')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, 'dist/demo.js')], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));

@@ -24,7 +24,11 @@ function newestMtime(dir: string): number {
 
 function stale(): boolean {
   try {
-    const built = Math.min(statSync(CLI).mtimeMs, statSync(join(ROOT, 'dist/tcp/index.js')).mtimeMs, statSync(join(ROOT, 'dist/router.js')).mtimeMs);
+    const built = Math.min(
+      statSync(CLI).mtimeMs,
+      statSync(join(ROOT, 'dist/tcp/index.js')).mtimeMs,
+      statSync(join(ROOT, 'dist/router.js')).mtimeMs,
+    );
     return newestMtime(join(ROOT, 'src')) > built;
   } catch {
     return true;
@@ -34,7 +38,10 @@ function stale(): boolean {
 /** Build `dist` when it is missing or older than `src` (one build at a time across test workers). */
 export async function ensureBuilt(): Promise<void> {
   if (!stale()) return;
-  const lock = join(tmpdir(), `ctp-router-build-${createHash('sha1').update(ROOT).digest('hex').slice(0, 12)}`);
+  const lock = join(
+    tmpdir(),
+    `ctp-router-build-${createHash('sha1').update(ROOT).digest('hex').slice(0, 12)}`,
+  );
   const deadline = Date.now() + 120_000;
   for (;;) {
     try {
@@ -52,7 +59,12 @@ export async function ensureBuilt(): Promise<void> {
     }
   }
   try {
-    if (stale()) spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' });
+    if (stale())
+      spawnSync(
+        process.execPath,
+        [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+        { cwd: ROOT, stdio: 'ignore' },
+      );
   } finally {
     rmdirSync(lock);
   }
@@ -74,7 +86,10 @@ export class Proc {
   private buf = '';
 
   constructor(args: string[]) {
-    this.child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [CLI, ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     running.add(this);
     this.child.stdout?.setEncoding('utf8').on('data', (s: string) => {
       this.stdout += s;
@@ -114,7 +129,11 @@ export class Proc {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w.resolve !== done);
-        reject(new Error(`timed out waiting for ${what}; stdout:\n${this.stdout}\nstderr:\n${this.stderr}`));
+        reject(
+          new Error(
+            `timed out waiting for ${what}; stdout:\n${this.stdout}\nstderr:\n${this.stderr}`,
+          ),
+        );
       }, timeoutMs);
       const done = (r: Rec): void => {
         clearTimeout(timer);
@@ -125,7 +144,9 @@ export class Proc {
   }
 
   /** Send a signal and wait for the exit. */
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  async stop(
+    signal: NodeJS.Signals = 'SIGTERM',
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
     return this.exited;
   }
@@ -137,7 +158,10 @@ export function spawnCli(args: string[]): Proc {
 }
 
 /** Run `ctp-router <args>` to its end. */
-export async function runCli(args: string[], timeoutMs = 15_000): Promise<{ code: number | null; stdout: string; stderr: string; records: Rec[] }> {
+export async function runCli(
+  args: string[],
+  timeoutMs = 15_000,
+): Promise<{ code: number | null; stdout: string; stderr: string; records: Rec[] }> {
   const p = new Proc(args);
   const timer = setTimeout(() => p.child.kill('SIGKILL'), timeoutMs);
   const { code } = await p.exited;
@@ -148,7 +172,9 @@ export async function runCli(args: string[], timeoutMs = 15_000): Promise<{ code
 }
 
 /** Start a station peer on a free loopback port; resolves once it listens. */
-export async function startPeer(args: string[]): Promise<{ proc: Proc; port: number; addr: string }> {
+export async function startPeer(
+  args: string[],
+): Promise<{ proc: Proc; port: number; addr: string }> {
   const proc = spawnCli(['peer', '--json', ...args]);
   const rec = await proc.waitFor((r) => r.type === 'listening', 10_000, 'the peer to listen');
   const port = rec.port as number;

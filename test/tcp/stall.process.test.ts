@@ -24,21 +24,43 @@ if (skip) console.warn('skipped: stall.process.test.ts (SIGSTOP/SIGCONT need a P
 
 describe.skipIf(skip)('a frozen host process', () => {
   it('SIGSTOP past the callers’ timeouts, commands meanwhile, SIGCONT: the host app runs none of them', async () => {
-    const station = await startPeer(['--id', 'frozen', '--listen', '127.0.0.1:0', '--node', 'cam1', '--echo']);
-    const transport = new TcpTransport({ connect: [station.addr], reconnect: { initialDelayMs: 20, maxDelayMs: 200 } });
-    const router = new CtpRouter<TcpPeer>(() => undefined, transport.send, () => undefined, { id: 'caller' });
+    const station = await startPeer([
+      '--id',
+      'frozen',
+      '--listen',
+      '127.0.0.1:0',
+      '--node',
+      'cam1',
+      '--echo',
+    ]);
+    const transport = new TcpTransport({
+      connect: [station.addr],
+      reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
+    });
+    const router = new CtpRouter<TcpPeer>(
+      () => undefined,
+      transport.send,
+      () => undefined,
+      { id: 'caller' },
+    );
     transport.attach(router);
     let stopped = false;
     try {
       await until(() => router.nodes().includes('cam1'), 10_000, 'cam1 to be reachable');
-      expect((await router.register('cam1', 'controller', { timeoutMs: 10_000 })).code).toBe('SUCCESS');
+      expect((await router.register('cam1', 'controller', { timeoutMs: 10_000 })).code).toBe(
+        'SUCCESS',
+      );
       const before = await router.command('cam1', 'pan', { n: 0 }, { timeoutMs: 10_000 });
-      expect(before).toEqual({ code: 'SUCCESS', content: { t: 'COMMAND', app: 'pan', content: { n: 0 } } });
+      expect(before).toEqual({
+        code: 'SUCCESS',
+        content: { t: 'COMMAND', app: 'pan', content: { n: 0 } },
+      });
 
       station.proc.child.kill('SIGSTOP');
       stopped = true;
       const during: string[] = [];
-      for (let n = 1; n <= 5; n++) during.push((await router.command('cam1', 'pan', { n }, { timeoutMs: 300 })).code);
+      for (let n = 1; n <= 5; n++)
+        during.push((await router.command('cam1', 'pan', { n }, { timeoutMs: 300 })).code);
       expect(during).toEqual(['TIMEOUT', 'TIMEOUT', 'TIMEOUT', 'TIMEOUT', 'TIMEOUT']);
       station.proc.child.kill('SIGCONT');
       stopped = false;
@@ -47,8 +69,17 @@ describe.skipIf(skip)('a frozen host process', () => {
       const after = await router.command('cam1', 'pan', { n: 99 }, { timeoutMs: 10_000 });
       expect(after.code).toBe('SUCCESS');
       // …and none of what was sent while it was frozen: those were dropped as expired.
-      await station.proc.waitFor((r) => r.type === 'dropped' && r.reason === 'expired' && station.proc.records.filter((x) => x.reason === 'expired').length === 5, 5000, 'five expired drops');
-      const ran = station.proc.records.filter((r) => r.type === 'received').map((r) => (r.content as { n: number }).n);
+      await station.proc.waitFor(
+        (r) =>
+          r.type === 'dropped' &&
+          r.reason === 'expired' &&
+          station.proc.records.filter((x) => x.reason === 'expired').length === 5,
+        5000,
+        'five expired drops',
+      );
+      const ran = station.proc.records
+        .filter((r) => r.type === 'received')
+        .map((r) => (r.content as { n: number }).n);
       expect(ran).toEqual([0, 99]);
     } finally {
       if (stopped) station.proc.child.kill('SIGCONT');

@@ -31,7 +31,18 @@ function fakeSocket(): Socket & { writes: string[]; full: boolean } {
 
 function conn(): { c: TcpConnection; sock: ReturnType<typeof fakeSocket> } {
   const sock = fakeSocket();
-  return { c: new TcpConnection(1, 'in', sock, undefined, 1024, () => true, () => {}), sock };
+  return {
+    c: new TcpConnection(
+      1,
+      'in',
+      sock,
+      undefined,
+      1024,
+      () => true,
+      () => {},
+    ),
+    sock,
+  };
 }
 
 const rn = (tag: string): string => `{"t":"REPORTNODE","tag":"${tag}"}`;
@@ -40,7 +51,10 @@ describe('AdvertQueueIndex', () => {
   it('finds the frames whose adverts are all superseded (same origins, seq not above)', () => {
     const ix = new AdvertQueueIndex();
     ix.add(0, [{ origin: 'a', seq: 1 }]);
-    ix.add(1, [{ origin: 'a', seq: 1 }, { origin: 'b', seq: 4 }]);
+    ix.add(1, [
+      { origin: 'a', seq: 1 },
+      { origin: 'b', seq: 4 },
+    ]);
     ix.add(2, [{ origin: 'b', seq: 9 }]);
     ix.add(3, [{ origin: 'a', seq: 7 }]);
     // a@5 supersedes frame 0 only: frame 1 also carries b, frame 3 is newer.
@@ -48,7 +62,12 @@ describe('AdvertQueueIndex', () => {
     // Forgotten once reported.
     expect(ix.superseded([{ origin: 'a', seq: 5 }])).toEqual([]);
     // a@7 + b@4: frame 1 (a@1, b@4: equal seq counts) and frame 3 (a@7).
-    expect(ix.superseded([{ origin: 'b', seq: 4 }, { origin: 'a', seq: 7 }])).toEqual([1, 3]);
+    expect(
+      ix.superseded([
+        { origin: 'b', seq: 4 },
+        { origin: 'a', seq: 7 },
+      ]),
+    ).toEqual([1, 3]);
     expect(ix.superseded([{ origin: 'b', seq: 8 }])).toEqual([]);
     expect(ix.superseded([{ origin: 'c', seq: 100 }])).toEqual([]);
     expect(ix.superseded([])).toEqual([]);
@@ -64,7 +83,9 @@ describe('AdvertQueueIndex', () => {
       ix.add(gone[0] ?? 0, [{ origin: 'big', seq }]);
     }
     expect(ix.size).toBe(1);
-    expect((ix as unknown as { byOrigin: Map<string, number[]> }).byOrigin.get('big')?.length).toBeLessThanOrEqual(9);
+    expect(
+      (ix as unknown as { byOrigin: Map<string, number[]> }).byOrigin.get('big')?.length,
+    ).toBeLessThanOrEqual(9);
   });
 });
 
@@ -78,7 +99,16 @@ describe('TcpConnection.enqueueAdverts', () => {
     // An older advert never replaces a newer one.
     expect(c.enqueueAdverts(rn('a0'), [{ origin: 'a', seq: 0 }], 1e6)).toBe(0);
     // One frame with both origins replaces the three queued ones (it takes the first one's place).
-    expect(c.enqueueAdverts(rn('ab3'), [{ origin: 'a', seq: 3 }, { origin: 'b', seq: 3 }], 1e6)).toBe(3);
+    expect(
+      c.enqueueAdverts(
+        rn('ab3'),
+        [
+          { origin: 'a', seq: 3 },
+          { origin: 'b', seq: 3 },
+        ],
+        1e6,
+      ),
+    ).toBe(3);
     c.flush();
     expect(sock.writes).toEqual([`${rn('ab3')}\n{"t":"RESPONSE"}\n`]);
   });
@@ -88,7 +118,8 @@ describe('TcpConnection.enqueueAdverts', () => {
     sock.full = true;
     c.enqueueAdverts(rn('a1'), [{ origin: 'a', seq: 1 }], 1e6);
     c.flush(); // written; the socket asks to wait for drain
-    for (let seq = 2; seq <= 50; seq++) c.enqueueAdverts(rn(`a${seq}`), [{ origin: 'a', seq }], 1e6);
+    for (let seq = 2; seq <= 50; seq++)
+      c.enqueueAdverts(rn(`a${seq}`), [{ origin: 'a', seq }], 1e6);
     expect(c.flush()).toBe(0); // blocked
     c.drained();
     c.flush();
@@ -100,8 +131,12 @@ describe('TcpConnection.enqueueAdverts', () => {
     sock.full = true;
     c.enqueue('{"t":"X"}', 1e6);
     c.flush();
-    const frame = (seq: number): string => `{"t":"REPORTNODE","seq":${seq},"pad":"${'x'.repeat(1000)}"}`;
-    for (let seq = 1; seq <= 1000; seq++) expect(c.enqueueAdverts(frame(seq), [{ origin: 'big', seq }], 4096)).toBeGreaterThanOrEqual(0);
+    const frame = (seq: number): string =>
+      `{"t":"REPORTNODE","seq":${seq},"pad":"${'x'.repeat(1000)}"}`;
+    for (let seq = 1; seq <= 1000; seq++)
+      expect(c.enqueueAdverts(frame(seq), [{ origin: 'big', seq }], 4096)).toBeGreaterThanOrEqual(
+        0,
+      );
     // Without adverts, the same frames pass the limit quickly.
     const plain = conn().c;
     (plain.socket as unknown as { full: boolean }).full = true;
@@ -126,7 +161,10 @@ describe('TcpTransport send with CtpSendInfo', () => {
   });
 
   it('an advert storm through one link: a legitimate controller keeps ≥ 95 % SUCCESS and its link is never closed', async () => {
-    const st = new TcpTransport({ listen: { host: '127.0.0.1', port: 0 }, maxQueuedBytes: 160 * 1024 });
+    const st = new TcpTransport({
+      listen: { host: '127.0.0.1', port: 0 },
+      maxQueuedBytes: 160 * 1024,
+    });
     const station = new CtpRouter<TcpPeer>(
       (name, msg) => {
         if (name !== 'EVENT') station.respond(msg.node, { ok: msg.t });
@@ -146,7 +184,12 @@ describe('TcpTransport send with CtpSendInfo', () => {
     const port = st.address().port;
 
     const ct = new TcpTransport({ connect: [`127.0.0.1:${port}`] });
-    const ctl = new CtpRouter<TcpPeer>(() => {}, ct.send, () => {}, { id: 'console', responseTimeoutMs: 5000 });
+    const ctl = new CtpRouter<TcpPeer>(
+      () => {},
+      ct.send,
+      () => {},
+      { id: 'console', responseTimeoutMs: 5000 },
+    );
     ct.attach(ctl);
     closers.push(async () => {
       await ct.close();

@@ -11,17 +11,34 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CtpArgumentError, CtpRouter, type CtpMessage, type CtpRouterOptions } from '../../src/index.js';
+import {
+  CtpArgumentError,
+  CtpRouter,
+  type CtpMessage,
+  type CtpRouterOptions,
+} from '../../src/index.js';
 import type { CtpControlMessage, CtpEvent, CtpReceivedName } from '../../src/base/messages.js';
-import { certificateId, TcpTransport, type TcpPeer, type TcpTransportOptions } from '../../src/tcp/index.js';
+import {
+  certificateId,
+  TcpTransport,
+  type TcpPeer,
+  type TcpTransportOptions,
+} from '../../src/tcp/index.js';
 import { freePort, ROOT } from './procs.js';
 
 const FIX = join(ROOT, 'test/fixtures/tls');
 const HAVE_OPENSSL = spawnSync('openssl', ['version']).status === 0;
-if (!HAVE_OPENSSL) console.warn('tls.test: openssl not found: skipping "refuses a verified certificate whose CN is not a router id" (it makes one)');
+if (!HAVE_OPENSSL)
+  console.warn(
+    'tls.test: openssl not found: skipping "refuses a verified certificate whose CN is not a router id" (it makes one)',
+  );
 const pem = (name: string): string => readFileSync(join(FIX, name), 'utf8');
 /** Key, certificate and the test CA of a fixture (`ca` overridable). */
-const creds = (name: string, ca = 'ca'): { key: string; cert: string; ca: string } => ({ key: pem(`${name}.key`), cert: pem(`${name}.crt`), ca: pem(`${ca}.crt`) });
+const creds = (name: string, ca = 'ca'): { key: string; cert: string; ca: string } => ({
+  key: pem(`${name}.key`),
+  cert: pem(`${name}.crt`),
+  ca: pem(`${ca}.crt`),
+});
 
 interface Node {
   id: string;
@@ -48,9 +65,20 @@ afterEach(async () => {
 
 const fast = { reconnect: { initialDelayMs: 20, maxDelayMs: 200 } };
 
-async function node(id: string, t: TcpTransportOptions, r: Omit<CtpRouterOptions<TcpPeer>, 'id'> = {}): Promise<Node> {
+async function node(
+  id: string,
+  t: TcpTransportOptions,
+  r: Omit<CtpRouterOptions<TcpPeer>, 'id'> = {},
+): Promise<Node> {
   const transport = new TcpTransport({ ...fast, ...t });
-  const n: Node = { id, transport, received: [], seen: [], ups: 0, router: undefined as unknown as CtpRouter<TcpPeer> };
+  const n: Node = {
+    id,
+    transport,
+    received: [],
+    seen: [],
+    ups: 0,
+    router: undefined as unknown as CtpRouter<TcpPeer>,
+  };
   n.router = new CtpRouter<TcpPeer>(
     (name, msg) => {
       n.received.push([name, msg]);
@@ -81,7 +109,10 @@ const port = (n: Node): number => n.transport.address().port;
 /** A raw TLS client; resolves once its handshake is done (or rejects). */
 function rawTls(p: number, opts: { key?: string; cert?: string; ca: string }): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
-    const s = tlsConnect({ host: '127.0.0.1', port: p, ...opts, checkServerIdentity: () => undefined }, () => resolve(s));
+    const s = tlsConnect(
+      { host: '127.0.0.1', port: p, ...opts, checkServerIdentity: () => undefined },
+      () => resolve(s),
+    );
     s.on('error', reject);
     sockets.push(s);
   });
@@ -104,33 +135,67 @@ function reader(s: Socket): { lines: string[]; closed: Promise<void> } {
   return { lines, closed };
 }
 
-const hello = (from: string, instance = 'i1'): string => `${JSON.stringify({ v: 1, t: 'UPDATENODE', from, hello: 'ctp-tcp/1', instance })}\n`;
+const hello = (from: string, instance = 'i1'): string =>
+  `${JSON.stringify({ v: 1, t: 'UPDATENODE', from, hello: 'ctp-tcp/1', instance })}\n`;
 const report = (from: string, origin: string, nodes: string[], neighbors: string[]): string =>
   `${JSON.stringify({ v: 1, t: 'REPORTNODE', from, adverts: [{ origin, seq: Date.now(), nodes, neighbors }] })}\n`;
 
 describe('TcpTransport with tls', () => {
   it('carries control and events end to end, through a relay, with router ids from certificates', async () => {
-    const st = await node('station', { listen: loopback, tls: creds('station') }, { nodes: ['cam1'] });
-    const relay = await node('relay', { listen: loopback, connect: [addr(st)], tls: creds('relay') });
+    const st = await node(
+      'station',
+      { listen: loopback, tls: creds('station') },
+      { nodes: ['cam1'] },
+    );
+    const relay = await node('relay', {
+      listen: loopback,
+      connect: [addr(st)],
+      tls: creds('relay'),
+    });
     const con = await node('console', { connect: [addr(relay)], tls: creds('console') });
-    const viewer = await node('viewer', { connect: [`relay@${addr(relay)}`], tls: creds('viewer') });
-    for (const n of [con, viewer]) await expect.poll(() => n.router.nodes(), { timeout: 5000 }).toContain('cam1');
+    const viewer = await node('viewer', {
+      connect: [`relay@${addr(relay)}`],
+      tls: creds('viewer'),
+    });
+    for (const n of [con, viewer])
+      await expect.poll(() => n.router.nodes(), { timeout: 5000 }).toContain('cam1');
     expect(await viewer.router.register('cam1', 'monitor')).toEqual({ code: 'SUCCESS' });
     expect(await con.router.register('cam1', 'controller')).toEqual({ code: 'SUCCESS' });
-    expect(await con.router.command('cam1', 'pan', { deg: 3 })).toEqual({ code: 'SUCCESS', content: { echo: 'COMMAND' } });
+    expect(await con.router.command('cam1', 'pan', { deg: 3 })).toEqual({
+      code: 'SUCCESS',
+      content: { echo: 'COMMAND' },
+    });
     expect(st.router.publish('cam1', { moved: true })).toEqual({ code: 'SUCCESS' });
-    await expect.poll(() => viewer.received.filter(([n]) => n === 'EVENT').length, { timeout: 3000 }).toBe(1);
+    await expect
+      .poll(() => viewer.received.filter(([n]) => n === 'EVENT').length, { timeout: 3000 })
+      .toBe(1);
     // Identities: each link's peer is its certificate's CN, from the first frame on.
     expect(st.transport.peers().map((p) => [p.identity, p.routerId])).toEqual([['relay', 'relay']]);
-    expect(relay.transport.peers().map((p) => p.identity).sort()).toEqual(['console', 'station', 'viewer']);
+    expect(
+      relay.transport
+        .peers()
+        .map((p) => p.identity)
+        .sort(),
+    ).toEqual(['console', 'station', 'viewer']);
     expect(st.seen.length).toBeGreaterThan(0);
     expect(new Set(st.seen.map((s) => s.identity))).toEqual(new Set(['relay']));
-    expect(new Set(relay.seen.map((s) => s.identity))).toEqual(new Set(['console', 'station', 'viewer']));
-    expect(st.transport.stats()).toMatchObject({ connections: 1, identityMismatches: 0, refused: 0, duplicates: 0 });
+    expect(new Set(relay.seen.map((s) => s.identity))).toEqual(
+      new Set(['console', 'station', 'viewer']),
+    );
+    expect(st.transport.stats()).toMatchObject({
+      connections: 1,
+      identityMismatches: 0,
+      refused: 0,
+      duplicates: 0,
+    });
   });
 
-  it('refuses a client without a certificate, with another CA\'s, or an expired one, before the router sees a frame', async () => {
-    const st = await node('station', { listen: loopback, tls: creds('station') }, { nodes: ['cam1'] });
+  it("refuses a client without a certificate, with another CA's, or an expired one, before the router sees a frame", async () => {
+    const st = await node(
+      'station',
+      { listen: loopback, tls: creds('station') },
+      { nodes: ['cam1'] },
+    );
     const refused: [string, string][] = [];
     st.transport.on('refused', (_remote, reason, err) => refused.push([reason, err.message]));
     const outcome = async (opts: { key?: string; cert?: string; ca: string }): Promise<string> => {
@@ -160,7 +225,9 @@ describe('TcpTransport with tls', () => {
     await expect.poll(() => refused.length, { timeout: 3000 }).toBeGreaterThanOrEqual(6);
     expect(new Set(refused.map(([r]) => r))).toEqual(new Set(['tls-handshake']));
     expect(refused.map(([, m]) => m).join(' ')).toMatch(/CERT_HAS_EXPIRED/);
-    expect(refused.map(([, m]) => m).join(' ')).toMatch(/UNABLE_TO_VERIFY_LEAF_SIGNATURE|unable to get local issuer/i);
+    expect(refused.map(([, m]) => m).join(' ')).toMatch(
+      /UNABLE_TO_VERIFY_LEAF_SIGNATURE|unable to get local issuer/i,
+    );
     // Nothing reached the router.
     expect(st.ups).toBe(0);
     expect(st.seen).toEqual([]);
@@ -169,35 +236,67 @@ describe('TcpTransport with tls', () => {
     expect(st.router.nodes()).toEqual(['cam1']);
   });
 
-  it.skipIf(!HAVE_OPENSSL)('refuses a verified certificate whose CN is not a router id (certificate-id)', async () => {
-    const st = await node('station', { listen: loopback, tls: creds('station') });
-    const refused: string[] = [];
-    st.transport.on('refused', (_remote, reason) => refused.push(reason));
-    const dir = mkdtempSync(join(tmpdir(), 'ctp-tls-'));
-    try {
-      const run = (args: string[]): void => {
-        const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-        if (r.status !== 0) throw new Error(`openssl ${args[0]}: ${r.stderr}`);
-      };
-      run(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'odd.key']);
-      run(['req', '-new', '-key', 'odd.key', '-subj', '/CN=not a router id', '-out', 'odd.csr']);
-      writeFileSync(join(dir, 'odd.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n');
-      run(['x509', '-req', '-in', 'odd.csr', '-CA', join(FIX, 'ca.crt'), '-CAkey', join(FIX, 'ca.key'), '-CAcreateserial', '-CAserial', join(dir, 'ca.srl'), '-days', '2', '-extfile', 'odd.ext', '-out', 'odd.crt']);
-      const s = await rawTls(port(st), { key: readFileSync(join(dir, 'odd.key'), 'utf8'), cert: readFileSync(join(dir, 'odd.crt'), 'utf8'), ca: pem('ca.crt') });
-      const r = reader(s);
-      s.write(hello('console'));
-      await r.closed;
-      expect(r.lines).toEqual([]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-    await expect.poll(() => refused, { timeout: 3000 }).toEqual(['certificate-id']);
-    expect(st.ups).toBe(0);
-    expect(st.transport.stats()).toMatchObject({ framesIn: 0, refused: 1 });
-  });
+  it.skipIf(!HAVE_OPENSSL)(
+    'refuses a verified certificate whose CN is not a router id (certificate-id)',
+    async () => {
+      const st = await node('station', { listen: loopback, tls: creds('station') });
+      const refused: string[] = [];
+      st.transport.on('refused', (_remote, reason) => refused.push(reason));
+      const dir = mkdtempSync(join(tmpdir(), 'ctp-tls-'));
+      try {
+        const run = (args: string[]): void => {
+          const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+          if (r.status !== 0) throw new Error(`openssl ${args[0]}: ${r.stderr}`);
+        };
+        run(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'odd.key']);
+        run(['req', '-new', '-key', 'odd.key', '-subj', '/CN=not a router id', '-out', 'odd.csr']);
+        writeFileSync(
+          join(dir, 'odd.ext'),
+          'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n',
+        );
+        run([
+          'x509',
+          '-req',
+          '-in',
+          'odd.csr',
+          '-CA',
+          join(FIX, 'ca.crt'),
+          '-CAkey',
+          join(FIX, 'ca.key'),
+          '-CAcreateserial',
+          '-CAserial',
+          join(dir, 'ca.srl'),
+          '-days',
+          '2',
+          '-extfile',
+          'odd.ext',
+          '-out',
+          'odd.crt',
+        ]);
+        const s = await rawTls(port(st), {
+          key: readFileSync(join(dir, 'odd.key'), 'utf8'),
+          cert: readFileSync(join(dir, 'odd.crt'), 'utf8'),
+          ca: pem('ca.crt'),
+        });
+        const r = reader(s);
+        s.write(hello('console'));
+        await r.closed;
+        expect(r.lines).toEqual([]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      await expect.poll(() => refused, { timeout: 3000 }).toEqual(['certificate-id']);
+      expect(st.ups).toBe(0);
+      expect(st.transport.stats()).toMatchObject({ framesIn: 0, refused: 1 });
+    },
+  );
 
   it('closes a link whose hello or frames claim another router than its certificate; the real one keeps working', async () => {
-    const st = await node('station', { listen: loopback, tls: creds('station') }, { nodes: ['cam1'] });
+    const st = await node(
+      'station',
+      { listen: loopback, tls: creds('station') },
+      { nodes: ['cam1'] },
+    );
     const reasons: [string | undefined, string][] = [];
     st.transport.on('disconnect', (p, reason) => reasons.push([p.identity, reason]));
     const con = await node('console', { connect: [addr(st)], tls: creds('console') });
@@ -212,7 +311,10 @@ describe('TcpTransport with tls', () => {
     m1.write(report('console', 'console', ['evil'], ['station']));
     await r1.closed;
     // mallory's certificate, an honest hello, then a frame from console; then one with an escaped key.
-    for (const forged of [report('console', 'console', ['evil'], ['station']), '{"v":1,"t":"UPDATENODE","fr\\u006fm":"console"}\n']) {
+    for (const forged of [
+      report('console', 'console', ['evil'], ['station']),
+      '{"v":1,"t":"UPDATENODE","fr\\u006fm":"console"}\n',
+    ]) {
       const m = await rawTls(port(st), creds('mallory'));
       const r = reader(m);
       m.write(hello('mallory'));
@@ -230,12 +332,19 @@ describe('TcpTransport with tls', () => {
     expect(st.router.nodes()).toContain('cam1');
     expect(st.router.snapshot().nodes.cam1?.controller).toBe('controller[cam1]@console');
     expect(st.transport.peers().map((p) => p.identity)).toEqual(['console']);
-    expect(await con.router.command('cam1', 'pan', { deg: 1 })).toEqual({ code: 'SUCCESS', content: { echo: 'COMMAND' } });
+    expect(await con.router.command('cam1', 'pan', { deg: 1 })).toEqual({
+      code: 'SUCCESS',
+      content: { echo: 'COMMAND' },
+    });
     expect(st.router.snapshot().neighbors).toEqual(['console']);
   });
 
   it('refuses a second link for an id while the first lives, and lets it in once the first has closed', async () => {
-    const st = await node('station', { listen: loopback, tls: creds('station') }, { nodes: ['cam1'] });
+    const st = await node(
+      'station',
+      { listen: loopback, tls: creds('station') },
+      { nodes: ['cam1'] },
+    );
     const reasons: string[] = [];
     st.transport.on('disconnect', (_p, reason) => reasons.push(reason));
     const con1 = await node('console', { connect: [addr(st)], tls: creds('console') });
@@ -243,7 +352,9 @@ describe('TcpTransport with tls', () => {
     const kept = st.transport.peers()[0];
     // The same certificate in a second process (a new instance): refused while console's link lives.
     const con2 = await node('console', { connect: [addr(st)], tls: creds('console') });
-    await expect.poll(() => st.transport.stats().duplicates, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
+    await expect
+      .poll(() => st.transport.stats().duplicates, { timeout: 5000 })
+      .toBeGreaterThanOrEqual(2);
     expect(st.transport.peers()).toEqual([kept]);
     expect(con2.router.nodes()).toEqual([]);
     expect(await con1.router.register('cam1', 'controller')).toEqual({ code: 'SUCCESS' });
@@ -257,15 +368,46 @@ describe('TcpTransport with tls', () => {
 
   it('mutual dialling over TLS ends with one link, the one the lower id dialled', async () => {
     const [pa, pb] = await Promise.all([freePort(), freePort()]);
-    const a = await node('console', { listen: { host: '127.0.0.1', port: pa }, connect: [`127.0.0.1:${pb}`], tls: creds('console') }, { nodes: ['x'] });
-    const b = await node('station', { listen: { host: '127.0.0.1', port: pb }, connect: [`127.0.0.1:${pa}`], tls: creds('station') }, { nodes: ['y'] });
-    await expect.poll(() => [a.router.nodes(), b.router.nodes()], { timeout: 5000 }).toEqual([['x', 'y'], ['x', 'y']]);
+    const a = await node(
+      'console',
+      {
+        listen: { host: '127.0.0.1', port: pa },
+        connect: [`127.0.0.1:${pb}`],
+        tls: creds('console'),
+      },
+      { nodes: ['x'] },
+    );
+    const b = await node(
+      'station',
+      {
+        listen: { host: '127.0.0.1', port: pb },
+        connect: [`127.0.0.1:${pa}`],
+        tls: creds('station'),
+      },
+      { nodes: ['y'] },
+    );
+    await expect
+      .poll(() => [a.router.nodes(), b.router.nodes()], { timeout: 5000 })
+      .toEqual([
+        ['x', 'y'],
+        ['x', 'y'],
+      ]);
     // Settled: one socket each, console's dialler holds the kept link, station's is parked on console.
-    type Dialer = { parkedOn: string | undefined; timer: unknown; connecting: unknown; connection: unknown };
+    type Dialer = {
+      parkedOn: string | undefined;
+      timer: unknown;
+      connecting: unknown;
+      connection: unknown;
+    };
     const state = (n: Node) => {
       const t = n.transport as unknown as { conns: Set<unknown>; dialers: Dialer[] };
       const d = t.dialers[0];
-      return { sockets: t.conns.size, parked: d?.parkedOn, redialling: d?.timer !== undefined || d?.connecting !== undefined, holds: d?.connection !== undefined };
+      return {
+        sockets: t.conns.size,
+        parked: d?.parkedOn,
+        redialling: d?.timer !== undefined || d?.connecting !== undefined,
+        holds: d?.connection !== undefined,
+      };
     };
     await expect
       .poll(() => [state(a), state(b)], { timeout: 5000 })
@@ -279,9 +421,15 @@ describe('TcpTransport with tls', () => {
 
   it('a plaintext client and a TLS listener, a TLS client and a plaintext listener: both sides fail cleanly and the dialler backs off', async () => {
     // Plaintext dialler → TLS listener.
-    const st = await node('station', { listen: loopback, tls: creds('station') }, { nodes: ['cam1'] });
+    const st = await node(
+      'station',
+      { listen: loopback, tls: creds('station') },
+      { nodes: ['cam1'] },
+    );
     const refused: string[] = [];
-    st.transport.on('refused', (_r, reason, err) => refused.push(`${reason} ${(err as NodeJS.ErrnoException).code ?? err.message}`));
+    st.transport.on('refused', (_r, reason, err) =>
+      refused.push(`${reason} ${(err as NodeJS.ErrnoException).code ?? err.message}`),
+    );
     const plain = await node('console', { connect: [addr(st)] });
     const plainDowns: number[] = [];
     plain.transport.on('disconnect', (_p, reason) => {
@@ -303,7 +451,9 @@ describe('TcpTransport with tls', () => {
     pl.transport.on('disconnect', (_p, reason) => plDowns.push(reason));
     const tc = await node('viewer', { connect: [addr(pl)], tls: creds('viewer') });
     const dialErrors: string[] = [];
-    tc.transport.on('dialError', (_t, err) => dialErrors.push((err as NodeJS.ErrnoException).code ?? err.message));
+    tc.transport.on('dialError', (_t, err) =>
+      dialErrors.push((err as NodeJS.ErrnoException).code ?? err.message),
+    );
     await expect.poll(() => dialErrors.length, { timeout: 5000 }).toBeGreaterThanOrEqual(3);
     expect(dialErrors[0]).toMatch(/^ERR_SSL_/);
     expect(tc.ups).toBe(0);
@@ -314,10 +464,16 @@ describe('TcpTransport with tls', () => {
   });
 
   it('checks an id@host:port target against the server certificate', async () => {
-    const st = await node('station', { listen: loopback, tls: creds('station') }, { nodes: ['cam1'] });
+    const st = await node(
+      'station',
+      { listen: loopback, tls: creds('station') },
+      { nodes: ['cam1'] },
+    );
     const wrong = await node('console', { connect: [`relay@${addr(st)}`], tls: creds('console') });
     const errors: string[] = [];
-    wrong.transport.on('dialError', (_t, err) => errors.push(`${(err as NodeJS.ErrnoException).code} ${err.message}`));
+    wrong.transport.on('dialError', (_t, err) =>
+      errors.push(`${(err as NodeJS.ErrnoException).code} ${err.message}`),
+    );
     await expect.poll(() => errors.length, { timeout: 5000 }).toBeGreaterThanOrEqual(1);
     expect(errors[0]).toMatch(/^ERR_CTP_CERT_ID .*names station, expected relay/);
     expect(wrong.ups).toBe(0);
@@ -336,16 +492,27 @@ describe('TcpTransport with tls', () => {
     const c2 = await node('console', { connect: [addr(st)], tls: creds('expired') });
     const e2: (string | undefined)[] = [];
     c2.transport.on('dialError', (_t, err) => e2.push((err as NodeJS.ErrnoException).code));
-    await expect.poll(() => [e1.length >= 3, e2.length >= 3], { timeout: 5000 }).toEqual([true, true]);
+    await expect
+      .poll(() => [e1.length >= 3, e2.length >= 3], { timeout: 5000 })
+      .toEqual([true, true]);
     await Promise.all([c1.transport.close(), c2.transport.close()]);
     // node's verification codes (the server sends its chain, the other CA in it).
-    for (const code of e1) expect(code).toMatch(/^(SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)$/);
+    for (const code of e1)
+      expect(code).toMatch(
+        /^(SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)$/,
+      );
     // A TLS alert, a reset, or a bare close: always a code.
-    for (const code of e2) expect(code).toMatch(/^(ERR_SSL_|ECONNRESET$|EPIPE$|ERR_CTP_LINK_CLOSED$)/);
+    for (const code of e2)
+      expect(code).toMatch(/^(ERR_SSL_|ECONNRESET$|EPIPE$|ERR_CTP_LINK_CLOSED$)/);
     // One event per attempt.
-    for (const [c, e] of [[c1, e1], [c2, e2]] as const) {
+    for (const [c, e] of [
+      [c1, e1],
+      [c2, e2],
+    ] as const) {
       expect(c.transport.stats().dialFailures).toBe(e.length);
-      expect((c.transport as unknown as { dialers: { attempt: number }[] }).dialers[0]?.attempt).toBe(e.length);
+      expect(
+        (c.transport as unknown as { dialers: { attempt: number }[] }).dialers[0]?.attempt,
+      ).toBe(e.length);
     }
     expect(foreign.ups + st.ups).toBe(0);
   });
@@ -363,14 +530,25 @@ describe('TcpTransport with tls', () => {
 
   it('validates its tls options and the router id against the certificate', () => {
     const station = creds('station');
-    expect(() => new TcpTransport({ tls: { key: station.key, cert: station.cert } as never })).toThrow(CtpArgumentError);
+    expect(
+      () => new TcpTransport({ tls: { key: station.key, cert: station.cert } as never }),
+    ).toThrow(CtpArgumentError);
     expect(() => new TcpTransport({ tls: { ca: station.ca } })).toThrow(/key and cert/);
-    expect(() => new TcpTransport({ tls: { ...station, rejectUnauthorized: false } as never })).toThrow(/left on/);
+    expect(
+      () => new TcpTransport({ tls: { ...station, rejectUnauthorized: false } as never }),
+    ).toThrow(/left on/);
     expect(() => new TcpTransport({ tls: station, id: 'console' })).toThrow(/station/);
-    expect(() => new TcpTransport({ tls: { ...station, key: pem('console.key') } })).toThrow(CtpArgumentError);
+    expect(() => new TcpTransport({ tls: { ...station, key: pem('console.key') } })).toThrow(
+      CtpArgumentError,
+    );
     expect(() => new TcpTransport({ connect: ['bad id@127.0.0.1:1'] })).toThrow(CtpArgumentError);
     const t = new TcpTransport({ tls: station });
-    const r = new CtpRouter<TcpPeer>(() => {}, t.send, () => {}, { id: 'console' });
+    const r = new CtpRouter<TcpPeer>(
+      () => {},
+      t.send,
+      () => {},
+      { id: 'console' },
+    );
     expect(() => t.attach(r)).toThrow(/station/);
     void r.close();
     expect(certificateId(pem('viewer.crt'))).toBe('viewer');
@@ -379,7 +557,10 @@ describe('TcpTransport with tls', () => {
   });
 
   it('close() does not wait for a connection stuck in its handshake', async () => {
-    const st = await node('station', { listen: loopback, tls: { ...creds('station'), handshakeTimeout: 60_000 } });
+    const st = await node('station', {
+      listen: loopback,
+      tls: { ...creds('station'), handshakeTimeout: 60_000 },
+    });
     const s = netConnect({ host: '127.0.0.1', port: port(st) });
     sockets.push(s);
     s.on('error', () => {});

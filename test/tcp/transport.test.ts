@@ -20,13 +20,20 @@ const sockets: Socket[] = [];
 
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.destroy();
-  await Promise.all(open.splice(0).map(async (n) => {
-    await n.transport.close();
-    await n.router.close();
-  }));
+  await Promise.all(
+    open.splice(0).map(async (n) => {
+      await n.transport.close();
+      await n.router.close();
+    }),
+  );
 });
 
-async function node(id: string, t: TcpTransportOptions, r: Omit<CtpRouterOptions<TcpPeer>, 'id'> = {}, twoParamSend = false): Promise<Node> {
+async function node(
+  id: string,
+  t: TcpTransportOptions,
+  r: Omit<CtpRouterOptions<TcpPeer>, 'id'> = {},
+  twoParamSend = false,
+): Promise<Node> {
   const transport = new TcpTransport({ reconnect: { initialDelayMs: 20, maxDelayMs: 100 }, ...t });
   const received: Node['received'] = [];
   const n: Node = { transport, received, router: undefined as unknown as CtpRouter<TcpPeer> };
@@ -78,15 +85,32 @@ describe('TcpTransport', () => {
     const con = await node('console', { connect: [addr(st)] });
     await expect.poll(() => con.router.nodes(), { timeout: 3000 }).toEqual(['cam1']);
     expect(await con.router.register('cam1', 'controller')).toEqual({ code: 'SUCCESS' });
-    expect(await con.router.command('cam1', 'pan', { deg: 3 })).toEqual({ code: 'SUCCESS', content: { echo: 'COMMAND' } });
+    expect(await con.router.command('cam1', 'pan', { deg: 3 })).toEqual({
+      code: 'SUCCESS',
+      content: { echo: 'COMMAND' },
+    });
     expect(st.router.publish('cam1', { moved: true })).toEqual({ code: 'SUCCESS' });
     await expect.poll(() => con.received.length).toBe(1);
     expect(con.received[0]?.[0]).toBe('EVENT');
     const peers = st.transport.peers();
     expect(peers).toHaveLength(1);
-    expect(peers[0]).toMatchObject({ direction: 'in', routerId: 'console', remoteAddress: '127.0.0.1', isOpen: true });
-    expect(con.transport.peers()[0]).toMatchObject({ direction: 'out', routerId: 'station', target: addr(st) });
-    expect(st.transport.stats()).toMatchObject({ connections: 1, oversized: 0, slowConsumers: 0, duplicates: 0 });
+    expect(peers[0]).toMatchObject({
+      direction: 'in',
+      routerId: 'console',
+      remoteAddress: '127.0.0.1',
+      isOpen: true,
+    });
+    expect(con.transport.peers()[0]).toMatchObject({
+      direction: 'out',
+      routerId: 'station',
+      target: addr(st),
+    });
+    expect(st.transport.stats()).toMatchObject({
+      connections: 1,
+      oversized: 0,
+      slowConsumers: 0,
+      duplicates: 0,
+    });
   });
 
   it('a plain section-6 client gets the table at once, without sending anything first', async () => {
@@ -100,7 +124,9 @@ describe('TcpTransport', () => {
     expect(frames.map((f) => f.t)).toEqual(['UPDATENODE', 'REPORTNODE', 'UPDATENODE']);
     expect((frames[1]?.adverts as { nodes: string[] }[])[0]?.nodes).toEqual(['cam1']);
     // It speaks plain frames back; the router binds it by its `from`.
-    s.write(`${JSON.stringify({ v: 1, t: 'REPORTNODE', from: 'plain', adverts: [{ origin: 'plain', seq: 1, nodes: ['dev'], neighbors: ['station'] }] })}\n`);
+    s.write(
+      `${JSON.stringify({ v: 1, t: 'REPORTNODE', from: 'plain', adverts: [{ origin: 'plain', seq: 1, nodes: ['dev'], neighbors: ['station'] }] })}\n`,
+    );
     await expect.poll(() => st.router.nodes(), { timeout: 3000 }).toEqual(['cam1', 'dev']);
     s.destroy();
     await expect.poll(() => st.router.nodes(), { timeout: 3000 }).toEqual(['cam1']);
@@ -108,18 +134,42 @@ describe('TcpTransport', () => {
 
   it('mutual dialling ends with exactly one connection at each end, and stays so', async () => {
     const [pa, pb] = await Promise.all([freePort(), freePort()]);
-    const a = await node('alpha', { listen: { host: '127.0.0.1', port: pa }, connect: [`127.0.0.1:${pb}`] }, { nodes: ['x'] });
-    const b = await node('beta', { listen: { host: '127.0.0.1', port: pb }, connect: [`127.0.0.1:${pa}`] }, { nodes: ['y'] });
-    await expect.poll(() => [a.router.nodes(), b.router.nodes()], { timeout: 3000 }).toEqual([['x', 'y'], ['x', 'y']]);
+    const a = await node(
+      'alpha',
+      { listen: { host: '127.0.0.1', port: pa }, connect: [`127.0.0.1:${pb}`] },
+      { nodes: ['x'] },
+    );
+    const b = await node(
+      'beta',
+      { listen: { host: '127.0.0.1', port: pb }, connect: [`127.0.0.1:${pa}`] },
+      { nodes: ['y'] },
+    );
+    await expect
+      .poll(() => [a.router.nodes(), b.router.nodes()], { timeout: 3000 })
+      .toEqual([
+        ['x', 'y'],
+        ['x', 'y'],
+      ]);
     // Settled: the duplicate's sockets are gone, beta's dialler is parked on
     // alpha with no redial pending, and alpha's holds the kept link. (One
     // connection at each end is not enough to wait for: the first one up can
     // be beta's, before alpha's redial duplicates it.)
-    type Dialer = { parkedOn: string | undefined; timer: unknown; connecting: unknown; connection: unknown };
-    const internals = (n: Node) => n.transport as unknown as { conns: Set<unknown>; dialers: Dialer[] };
+    type Dialer = {
+      parkedOn: string | undefined;
+      timer: unknown;
+      connecting: unknown;
+      connection: unknown;
+    };
+    const internals = (n: Node) =>
+      n.transport as unknown as { conns: Set<unknown>; dialers: Dialer[] };
     const state = (n: Node) => {
       const d = internals(n).dialers[0];
-      return { sockets: internals(n).conns.size, parked: d?.parkedOn, redialling: d?.timer !== undefined || d?.connecting !== undefined, holds: d?.connection !== undefined };
+      return {
+        sockets: internals(n).conns.size,
+        parked: d?.parkedOn,
+        redialling: d?.timer !== undefined || d?.connecting !== undefined,
+        holds: d?.connection !== undefined,
+      };
     };
     await expect
       .poll(() => [state(a), state(b)], { timeout: 3000 })
@@ -133,10 +183,15 @@ describe('TcpTransport', () => {
     expect(a.transport.peers()[0]?.direction).toBe('out');
     expect(b.transport.peers()[0]?.direction).toBe('in');
     expect(a.router.snapshot().neighbors).toEqual(['beta']);
-    expect(a.transport.stats().duplicates + b.transport.stats().duplicates).toBeGreaterThanOrEqual(1);
+    expect(a.transport.stats().duplicates + b.transport.stats().duplicates).toBeGreaterThanOrEqual(
+      1,
+    );
     // The kept link drops: the parked dialler takes over.
-    for (const c of (a.transport as unknown as { conns: Set<{ socket: Socket }> }).conns) c.socket.destroy();
-    await expect.poll(() => [a.transport.peers().length, b.transport.peers().length], { timeout: 3000 }).toEqual([1, 1]);
+    for (const c of (a.transport as unknown as { conns: Set<{ socket: Socket }> }).conns)
+      c.socket.destroy();
+    await expect
+      .poll(() => [a.transport.peers().length, b.transport.peers().length], { timeout: 3000 })
+      .toEqual([1, 1]);
     await expect.poll(() => a.router.nodes(), { timeout: 3000 }).toEqual(['x', 'y']);
   });
 
@@ -145,7 +200,8 @@ describe('TcpTransport', () => {
     const port = st.transport.address().port;
     const reasons: string[] = [];
     st.transport.on('disconnect', (_p, reason) => reasons.push(reason));
-    const hello = (instance: string): string => `{"v":1,"t":"UPDATENODE","from":"beta","hello":"ctp-tcp/1","instance":"${instance}"}\n`;
+    const hello = (instance: string): string =>
+      `{"v":1,"t":"UPDATENODE","from":"beta","hello":"ctp-tcp/1","instance":"${instance}"}\n`;
     const join = async (instance: string): Promise<{ s: Socket; closed: Promise<void> }> => {
       const s = await rawClient(port);
       s.on('data', () => {});
@@ -154,7 +210,15 @@ describe('TcpTransport', () => {
       return { s, closed };
     };
     const first = await join('one');
-    await expect.poll(() => st.transport.peers().some((p) => p.remotePort === first.s.localPort && p.routerId === 'beta'), { timeout: 3000 }).toBe(true);
+    await expect
+      .poll(
+        () =>
+          st.transport
+            .peers()
+            .some((p) => p.remotePort === first.s.localPort && p.routerId === 'beta'),
+        { timeout: 3000 },
+      )
+      .toBe(true);
     // beta "restarted" (a new instance) while its old link is alive: refused, the old link stays.
     const second = await join('two');
     await second.closed;
@@ -165,13 +229,17 @@ describe('TcpTransport', () => {
     expect(st.transport.stats().duplicates).toBe(2);
     expect(reasons).toEqual(['duplicate', 'duplicate']);
     // The old link still carries frames to the router.
-    first.s.write(`${JSON.stringify({ v: 1, t: 'REPORTNODE', from: 'beta', adverts: [{ origin: 'beta', seq: 1, nodes: ['b1'], neighbors: ['station'] }] })}\n`);
+    first.s.write(
+      `${JSON.stringify({ v: 1, t: 'REPORTNODE', from: 'beta', adverts: [{ origin: 'beta', seq: 1, nodes: ['b1'], neighbors: ['station'] }] })}\n`,
+    );
     await expect.poll(() => st.router.nodes(), { timeout: 3000 }).toEqual(['b1']);
     // The old link closes: the restarted beta gets in.
     first.s.destroy();
     await expect.poll(() => st.transport.peers().length, { timeout: 3000 }).toBe(0);
     const fourth = await join('two');
-    await expect.poll(() => st.transport.peers().map((p) => p.remotePort), { timeout: 3000 }).toEqual([fourth.s.localPort]);
+    await expect
+      .poll(() => st.transport.peers().map((p) => p.remotePort), { timeout: 3000 })
+      .toEqual([fourth.s.localPort]);
     expect(st.transport.stats().duplicates).toBe(2);
   });
 
@@ -190,12 +258,20 @@ describe('TcpTransport', () => {
     await expect.poll(() => dialErrors.length, { timeout: 3000 }).toBeGreaterThanOrEqual(2);
     expect(new Set(dialErrors)).toEqual(new Set([`127.0.0.1:${port}`]));
     expect(con.transport.stats().dialFailures).toBe(dialErrors.length);
-    st = await node('station', { listen: { host: '127.0.0.1', port } }, { nodes: ['cam1', 'cam2'] });
+    st = await node(
+      'station',
+      { listen: { host: '127.0.0.1', port } },
+      { nodes: ['cam1', 'cam2'] },
+    );
     await expect.poll(() => con.router.nodes(), { timeout: 3000 }).toEqual(['cam1', 'cam2']);
   });
 
   it('discards a line longer than maxFrameBytes without buffering it, and keeps the connection', async () => {
-    const st = await node('station', { listen: loopback, maxFrameBytes: 64 * 1024 }, { nodes: ['cam1'] });
+    const st = await node(
+      'station',
+      { listen: loopback, maxFrameBytes: 64 * 1024 },
+      { nodes: ['cam1'] },
+    );
     const oversized: number[] = [];
     st.transport.on('oversized', (_p, bytes) => oversized.push(bytes));
     const s = await rawClient(st.transport.address().port);
@@ -205,14 +281,21 @@ describe('TcpTransport', () => {
     await expect.poll(() => got.length, { timeout: 3000 }).toBe(3);
     s.write('more of the same line\n{"v":1,"t":"UPDATENODE","from":"client"}\n');
     // The UPDATENODE after the discarded line is answered with the table.
-    await expect.poll(() => got.slice(3).some((l) => l.includes('"REPORTNODE"')), { timeout: 3000 }).toBe(true);
+    await expect
+      .poll(() => got.slice(3).some((l) => l.includes('"REPORTNODE"')), { timeout: 3000 })
+      .toBe(true);
     expect(st.transport.stats().oversized).toBe(1);
     expect(st.transport.peers()).toHaveLength(1);
   });
 
   it('closes a connection that does not drain as a slow consumer, and only that one', async () => {
     // Its table answers would supersede each other in the queue with CtpSendInfo: send without it.
-    const st = await node('station', { listen: loopback, maxQueuedBytes: 64 * 1024 }, { nodes: Array.from({ length: 100 }, (_, i) => `node-with-a-long-name-${i}`) }, true);
+    const st = await node(
+      'station',
+      { listen: loopback, maxQueuedBytes: 64 * 1024 },
+      { nodes: Array.from({ length: 100 }, (_, i) => `node-with-a-long-name-${i}`) },
+      true,
+    );
     const downs: string[] = [];
     st.transport.on('disconnect', (_p, reason) => downs.push(reason));
     const good = await node('good', { connect: [addr(st)] });
@@ -246,7 +329,9 @@ describe('TcpTransport', () => {
     expect(con.transport.peers()).toEqual([]);
     // The port is free again.
     await new Promise<void>((resolve, reject) => {
-      const srv = createServer().once('error', reject).listen(port, '127.0.0.1', () => srv.close(() => resolve()));
+      const srv = createServer()
+        .once('error', reject)
+        .listen(port, '127.0.0.1', () => srv.close(() => resolve()));
     });
   });
 
@@ -259,9 +344,10 @@ describe('TcpTransport', () => {
 
   it('rejects listening() when the port is taken', async () => {
     const st = await node('station', { listen: loopback });
-    const t = new TcpTransport({ listen: { host: '127.0.0.1', port: st.transport.address().port } });
+    const t = new TcpTransport({
+      listen: { host: '127.0.0.1', port: st.transport.address().port },
+    });
     await expect(t.listening()).rejects.toThrow(/EADDRINUSE/);
     await t.close();
   });
 });
-

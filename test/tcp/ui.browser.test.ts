@@ -12,7 +12,10 @@ import { ensureBuilt, killAll, ROOT, spawnCli, startPeer, type Proc } from './pr
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`ui.browser.test.ts: no Chromium at ${CHROMIUM}: skipped "ctp-router ui in a real browser" (install the chromium package to run it)`);
+if (!hasChromium)
+  console.warn(
+    `ui.browser.test.ts: no Chromium at ${CHROMIUM}: skipped "ctp-router ui in a real browser" (install the chromium package to run it)`,
+  );
 
 let browser: Browser | undefined;
 
@@ -21,7 +24,16 @@ describe.skipIf(!hasChromium)('ctp-router ui in a real browser', () => {
     await ensureBuilt();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   }, 120_000);
   afterAll(async () => {
@@ -30,15 +42,19 @@ describe.skipIf(!hasChromium)('ctp-router ui in a real browser', () => {
   });
 
   /** The texts of the elements matching `selector`. */
-  const texts = (page: Page, selector: string): Promise<string[]> => page.locator(selector).allTextContents();
+  const texts = (page: Page, selector: string): Promise<string[]> =>
+    page.locator(selector).allTextContents();
   /** The node table's row for `node`, as `{ node, host, via, controller, monitors }` texts. */
   const row = (page: Page, node: string): Promise<Record<string, string> | null> =>
-    js(page, `(() => {
+    js(
+      page,
+      `(() => {
       const tr = [...document.querySelectorAll('#node-table tbody tr')].find((r) => r.dataset.node === ${JSON.stringify(node)});
       if (tr === undefined) return null;
       const [node, host, via, controller, monitors] = [...tr.cells].map((c) => c.textContent);
       return { node, host, via, controller, monitors };
-    })()`);
+    })()`,
+    );
   // In-page code is given as text: the tests compile without the DOM's types.
   /** Evaluate `expr` in the page. */
   const js = <T>(page: Page, expr: string): Promise<T> => page.evaluate(expr) as Promise<T>;
@@ -53,10 +69,47 @@ describe.skipIf(!hasChromium)('ctp-router ui in a real browser', () => {
   };
 
   it('shows routers, links and cam1 under its host; a controller within a second; a killed peer leaves; no console errors', async () => {
-    const station = await startPeer(['--id', 'station', '--listen', '127.0.0.1:0', '--node', 'cam1', '--node', 'mic1', '--echo']);
-    const relay = await startPeer(['--id', 'relay', '--listen', '127.0.0.1:0', '--connect', station.addr]);
-    const studio = await startPeer(['--id', 'studio', '--listen', '127.0.0.1:0', '--connect', station.addr, '--connect', relay.addr, '--node', 'lamp1']);
-    const ui = spawnCli(['ui', '--json', '--id', 'observer', '--connect', studio.addr, '--http', '127.0.0.1:0']);
+    const station = await startPeer([
+      '--id',
+      'station',
+      '--listen',
+      '127.0.0.1:0',
+      '--node',
+      'cam1',
+      '--node',
+      'mic1',
+      '--echo',
+    ]);
+    const relay = await startPeer([
+      '--id',
+      'relay',
+      '--listen',
+      '127.0.0.1:0',
+      '--connect',
+      station.addr,
+    ]);
+    const studio = await startPeer([
+      '--id',
+      'studio',
+      '--listen',
+      '127.0.0.1:0',
+      '--connect',
+      station.addr,
+      '--connect',
+      relay.addr,
+      '--node',
+      'lamp1',
+    ]);
+    const ui = spawnCli([
+      'ui',
+      '--json',
+      '--id',
+      'observer',
+      '--connect',
+      studio.addr,
+      '--http',
+      '127.0.0.1:0',
+    ]);
     const served = await ui.waitFor((r) => r.type === 'http', 10_000, 'the ui to serve');
     expect(served.host).toBe('127.0.0.1');
     const viewer = spawnCli(['watch', '--json', '--id', 'viewer', '--connect', relay.addr, 'cam1']);
@@ -65,7 +118,8 @@ describe.skipIf(!hasChromium)('ctp-router ui in a real browser', () => {
     const problems: string[] = [];
     const page = await (browser as Browser).newPage({ viewport: { width: 1280, height: 900 } });
     page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${m.text()}`);
+      if (m.type() === 'error' || m.type() === 'warning')
+        problems.push(`console.${m.type()}: ${m.text()}`);
     });
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
     page.on('requestfailed', (r) => {
@@ -75,10 +129,22 @@ describe.skipIf(!hasChromium)('ctp-router ui in a real browser', () => {
     await js(page, 'window.notReloaded = true');
 
     // Routers and links, as text and in the graph.
-    await until(page, `['station', 'relay', 'studio', 'observer', 'viewer'].every((id) => document.querySelector('#routers li[data-router="' + id + '"]') !== null)`, 10_000);
+    await until(
+      page,
+      `['station', 'relay', 'studio', 'observer', 'viewer'].every((id) => document.querySelector('#routers li[data-router="' + id + '"]') !== null)`,
+      10_000,
+    );
     await until(page, `document.querySelectorAll('#links li[data-link]').length >= 5`, 10_000);
-    expect(await texts(page, '#links li')).toEqual(['observer — studio', 'relay — station', 'relay — studio', 'relay — viewer', 'station — studio']);
-    const graph = await js<Record<string, unknown>>(page, `(() => {
+    expect(await texts(page, '#links li')).toEqual([
+      'observer — studio',
+      'relay — station',
+      'relay — studio',
+      'relay — viewer',
+      'station — studio',
+    ]);
+    const graph = await js<Record<string, unknown>>(
+      page,
+      `(() => {
       const cy = window.ctpUi.cy;
       return {
         routers: cy.nodes('.router').map((n) => n.id()).sort(),
@@ -86,26 +152,72 @@ describe.skipIf(!hasChromium)('ctp-router ui in a real browser', () => {
         hosts: cy.edges('.hosts').map((e) => e.data('source') + ' -> ' + e.data('target')).sort(),
         links: cy.edges('.link').length,
       };
-    })()`);
+    })()`,
+    );
     // The viewer and the console are routers too (every CLI process runs one).
     expect(graph.routers).toEqual(['r:observer', 'r:relay', 'r:station', 'r:studio', 'r:viewer']);
     expect(graph.devices).toEqual(['n:cam1 at station', 'n:lamp1 at studio', 'n:mic1 at station']);
-    expect(graph.hosts).toEqual(['r:station -> n:cam1', 'r:station -> n:mic1', 'r:studio -> n:lamp1']);
+    expect(graph.hosts).toEqual([
+      'r:station -> n:cam1',
+      'r:station -> n:mic1',
+      'r:studio -> n:lamp1',
+    ]);
     expect(graph.links).toBe(5);
-    expect(await row(page, 'cam1')).toEqual({ node: 'cam1', host: 'station', via: 'studio', controller: '—', monitors: 'viewer' });
-    expect(await texts(page, '#routers li[data-router="station"] .hosted')).toEqual([' hosts cam1, mic1']);
+    expect(await row(page, 'cam1')).toEqual({
+      node: 'cam1',
+      host: 'station',
+      via: 'studio',
+      controller: '—',
+      monitors: 'viewer',
+    });
+    expect(await texts(page, '#routers li[data-router="station"] .hosted')).toEqual([
+      ' hosts cam1, mic1',
+    ]);
 
     // A controller appears within a second, without a reload.
-    const consoleProc: Proc = spawnCli(['call', '--json', '--id', 'console', '--connect', studio.addr, 'register', 'cam1', 'controller', '--hold']);
-    const result = await consoleProc.waitFor((r) => r.type === 'result', 10_000, 'the register result');
+    const consoleProc: Proc = spawnCli([
+      'call',
+      '--json',
+      '--id',
+      'console',
+      '--connect',
+      studio.addr,
+      'register',
+      'cam1',
+      'controller',
+      '--hold',
+    ]);
+    const result = await consoleProc.waitFor(
+      (r) => r.type === 'result',
+      10_000,
+      'the register result',
+    );
     expect(result.code).toBe('SUCCESS');
-    await until(page, `document.querySelector('#node-table tbody tr[data-node="cam1"] td.controller')?.textContent === 'console'`, 1000);
-    await until(page, `[...document.querySelectorAll('#feed[role="log"] li')].some((li) => li.textContent.includes('registered console controller of cam1'))`, 1000);
-    expect(await js(page, `window.ctpUi.cy.edges('.controller').map((e) => e.data('source') + ' -> ' + e.data('target'))`)).toEqual(['n:cam1 -> r:console']);
+    await until(
+      page,
+      `document.querySelector('#node-table tbody tr[data-node="cam1"] td.controller')?.textContent === 'console'`,
+      1000,
+    );
+    await until(
+      page,
+      `[...document.querySelectorAll('#feed[role="log"] li')].some((li) => li.textContent.includes('registered console controller of cam1'))`,
+      1000,
+    );
+    expect(
+      await js(
+        page,
+        `window.ctpUi.cy.edges('.controller').map((e) => e.data('source') + ' -> ' + e.data('target'))`,
+      ),
+    ).toEqual(['n:cam1 -> r:console']);
 
     // Search filters the table.
     await page.fill('#search', 'lamp');
-    expect(await js(page, `[...document.querySelectorAll('#node-table tbody tr')].filter((r) => !r.hidden).map((r) => r.dataset.node)`)).toEqual(['lamp1']);
+    expect(
+      await js(
+        page,
+        `[...document.querySelectorAll('#node-table tbody tr')].filter((r) => !r.hidden).map((r) => r.dataset.node)`,
+      ),
+    ).toEqual(['lamp1']);
     await page.fill('#search', '');
 
     mkdirSync(join(ROOT, 'docs'), { recursive: true });
@@ -114,22 +226,57 @@ describe.skipIf(!hasChromium)('ctp-router ui in a real browser', () => {
 
     // Killing a peer: it leaves the routers and the graph, its links go, it is shown apart.
     await relay.proc.stop('SIGKILL');
-    await until(page, `document.querySelector('#routers li[data-router="relay"]') === null`, 10_000);
-    expect(await texts(page, '#links li')).toEqual(['console — studio', 'observer — studio', 'station — studio']);
-    expect(await js(page, `window.ctpUi.cy.nodes('.router').map((n) => n.id()).sort()`)).toEqual(['r:console', 'r:observer', 'r:station', 'r:studio']);
+    await until(
+      page,
+      `document.querySelector('#routers li[data-router="relay"]') === null`,
+      10_000,
+    );
+    expect(await texts(page, '#links li')).toEqual([
+      'console — studio',
+      'observer — studio',
+      'station — studio',
+    ]);
+    expect(await js(page, `window.ctpUi.cy.nodes('.router').map((n) => n.id()).sort()`)).toEqual([
+      'r:console',
+      'r:observer',
+      'r:station',
+      'r:studio',
+    ]);
     // Unreachable adverts are shown apart (the viewer was linked through the relay only).
     expect(await texts(page, '#unreachable li .rid')).toEqual(['relay', 'viewer']);
-    expect(await js(page, `window.ctpUi.cy.nodes('.unreachable').map((n) => n.id()).sort()`)).toEqual(['u:relay', 'u:viewer']);
+    expect(
+      await js(page, `window.ctpUi.cy.nodes('.unreachable').map((n) => n.id()).sort()`),
+    ).toEqual(['u:relay', 'u:viewer']);
     expect((await row(page, 'cam1'))?.monitors).toBe('—');
     expect(await js(page, 'window.notReloaded')).toBe(true);
 
     // A hostile node name is shown as text, never run as markup.
     const evil = '<img src=x onerror="window.pwned=1">';
-    await startPeer(['--id', 'odd', '--listen', '127.0.0.1:0', '--connect', studio.addr, '--node', evil]);
-    await until(page, `[...document.querySelectorAll('#node-table tbody tr')].some((r) => r.dataset.node === ${JSON.stringify(evil)})`, 10_000);
+    await startPeer([
+      '--id',
+      'odd',
+      '--listen',
+      '127.0.0.1:0',
+      '--connect',
+      studio.addr,
+      '--node',
+      evil,
+    ]);
+    await until(
+      page,
+      `[...document.querySelectorAll('#node-table tbody tr')].some((r) => r.dataset.node === ${JSON.stringify(evil)})`,
+      10_000,
+    );
     expect(await row(page, evil)).toMatchObject({ node: evil, host: 'odd' });
-    expect(await js(page, `document.querySelectorAll('img').length + ':' + String(window.pwned)`)).toBe('0:undefined');
-    expect(await js(page, `window.ctpUi.cy.getElementById('n:' + ${JSON.stringify(evil)}).data('label')`)).toBe(evil);
+    expect(
+      await js(page, `document.querySelectorAll('img').length + ':' + String(window.pwned)`),
+    ).toBe('0:undefined');
+    expect(
+      await js(
+        page,
+        `window.ctpUi.cy.getElementById('n:' + ${JSON.stringify(evil)}).data('label')`,
+      ),
+    ).toBe(evil);
     await page.close();
     expect(problems).toEqual([]);
   }, 90_000);

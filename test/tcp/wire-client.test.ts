@@ -55,26 +55,61 @@ it('a raw wire-format client registers, commands, receives events and is refused
   );
   transport.attach(router);
   await transport.listening();
-  cleanup.push(() => router.close(), () => transport.close());
+  cleanup.push(
+    () => router.close(),
+    () => transport.close(),
+  );
 
   const c = await RawClient.open(transport.address().port);
   cleanup.push(() => void c.socket.destroy());
   // The router speaks first: its table and an UPDATENODE.
   const table = await c.next((f) => f.t === 'REPORTNODE');
-  expect((table.adverts as { origin: string; nodes: string[] }[])[0]).toMatchObject({ origin: 'station', nodes: ['cam1'] });
+  expect((table.adverts as { origin: string; nodes: string[] }[])[0]).toMatchObject({
+    origin: 'station',
+    nodes: ['cam1'],
+  });
   // The client advertises itself (two-way link: it lists the station) with its virtual node.
   const me = 'controller[cam1]@rawcli';
-  c.send({ v: 1, t: 'REPORTNODE', from: 'rawcli', adverts: [{ origin: 'rawcli', seq: 1, nodes: [me], neighbors: ['station'] }] });
+  c.send({
+    v: 1,
+    t: 'REPORTNODE',
+    from: 'rawcli',
+    adverts: [{ origin: 'rawcli', seq: 1, nodes: [me], neighbors: ['station'] }],
+  });
   await expect.poll(() => router.nodes(), { timeout: 3000 }).toEqual(['cam1', me]);
 
   c.send({ v: 1, t: 'REGISTER', id: 1, to: 'station', node: 'cam1', controller: me });
-  expect(await c.next((f) => f.t === 'RESPONSE' && f.re === 1)).toEqual({ v: 1, t: 'RESPONSE', node: 'cam1', controller: me, code: 'SUCCESS', re: 1 });
+  expect(await c.next((f) => f.t === 'RESPONSE' && f.re === 1)).toEqual({
+    v: 1,
+    t: 'RESPONSE',
+    node: 'cam1',
+    controller: me,
+    code: 'SUCCESS',
+    re: 1,
+  });
 
-  c.send({ v: 1, t: 'COMMAND', id: 2, node: 'cam1', controller: me, app: 'pan', content: { deg: 30 } }); // no `to`: routed by name
-  expect(await c.next((f) => f.t === 'RESPONSE' && f.re === 2)).toMatchObject({ code: 'SUCCESS', content: { got: 'COMMAND' } });
+  c.send({
+    v: 1,
+    t: 'COMMAND',
+    id: 2,
+    node: 'cam1',
+    controller: me,
+    app: 'pan',
+    content: { deg: 30 },
+  }); // no `to`: routed by name
+  expect(await c.next((f) => f.t === 'RESPONSE' && f.re === 2)).toMatchObject({
+    code: 'SUCCESS',
+    content: { got: 'COMMAND' },
+  });
 
   expect(router.publish('cam1', { frame: 1 })).toEqual({ code: 'SUCCESS' });
-  expect(await c.next((f) => f.t === 'EVENT')).toEqual({ v: 1, t: 'EVENT', node: 'cam1', monitor: me, content: { frame: 1 } });
+  expect(await c.next((f) => f.t === 'EVENT')).toEqual({
+    v: 1,
+    t: 'EVENT',
+    node: 'cam1',
+    monitor: me,
+    content: { frame: 1 },
+  });
 
   // Bad frames are dropped and the link keeps working; after UNREGISTER, control is refused.
   c.send('this is not json');
@@ -84,7 +119,9 @@ it('a raw wire-format client registers, commands, receives events and is refused
   c.send({ v: 1, t: 'UNREGISTER', id: 4, node: 'cam1', controller: me });
   expect(await c.next((f) => f.t === 'RESPONSE' && f.re === 4)).toMatchObject({ code: 'SUCCESS' });
   c.send({ v: 1, t: 'STOP', id: 5, node: 'cam1', controller: me, app: 'rec' });
-  expect(await c.next((f) => f.t === 'RESPONSE' && f.re === 5)).toMatchObject({ code: 'NOT_ASSIGNED' });
+  expect(await c.next((f) => f.t === 'RESPONSE' && f.re === 5)).toMatchObject({
+    code: 'NOT_ASSIGNED',
+  });
   expect(router.stats().dropped).toMatchObject({ malformed: 1, 'unsupported-version': 1 });
 
   // The client goes away: its virtual node disappears everywhere.
