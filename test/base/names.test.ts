@@ -12,7 +12,7 @@ import {
   MAX_ROUTER_ID_LENGTH,
   parseVirtualName,
   virtualName,
-} from '../src/base/names.js';
+} from '../../src/base/names.js';
 
 const N256 = 'n'.repeat(256);
 const N257 = 'n'.repeat(257);

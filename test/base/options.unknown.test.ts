@@ -7,15 +7,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CtpArgumentError } from '../src/base/errors.js';
-import { NatsTransport } from '../src/nats/index.js';
-import { NATS_CLIENT_KEYS, resolveNatsOptions } from '../src/nats/options.js';
-import { CtpRouter } from '../src/router.js';
-import { closest, didYouMean, levenshtein } from '../src/base/suggest.js';
-import { TcpTransport } from '../src/tcp/index.js';
+import { CtpArgumentError } from '../../src/base/errors.js';
+import { NatsTransport } from '../../src/nats/index.js';
+import { NATS_CLIENT_KEYS, resolveNatsOptions } from '../../src/nats/options.js';
+import { CtpRouter } from '../../src/router.js';
+import { closest, didYouMean, levenshtein } from '../../src/base/suggest.js';
+import { TcpTransport } from '../../src/tcp/index.js';
 
 const pem = (name: string): string =>
-  readFileSync(new URL(`fixtures/tls/${name}`, import.meta.url), 'utf8');
+  readFileSync(new URL(`../fixtures/tls/${name}`, import.meta.url), 'utf8');
 const station = { key: pem('station.key'), cert: pem('station.crt'), ca: pem('ca.crt') };
 
 /** The error `fn` throws (it must throw). */
@@ -262,7 +262,7 @@ describe('NatsTransport options', () => {
   });
 
   it('passes through exactly the client keys the README lists', () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     const row = readme.split('\n').find((l) => l.startsWith('| client options |'));
     expect(row, 'the README row `| client options |` of the NATS options').toBeDefined();
     const listed = [...(row as string).matchAll(/`([A-Za-z]+)`/g)].map((m) => m[1]);

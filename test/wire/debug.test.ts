@@ -6,9 +6,9 @@
 import { format } from 'node:util';
 import createDebug from 'debug';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { describeFrame } from '../src/wire/trace.js';
-import { decode } from '../src/wire/codec.js';
-import { TestNet } from './helpers.js';
+import { describeFrame } from '../../src/wire/trace.js';
+import { decode } from '../../src/wire/codec.js';
+import { TestNet } from '../helpers.js';
 
 let lines: string[] = [];
 const savedLog = createDebug.log;

@@ -4,9 +4,9 @@
  * becomes an unhandled rejection.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CtpRouter, type CtpCallbackError } from '../src/index.js';
-import { CtpTestNetwork } from '../src/testing/index.js';
-import { record, until } from './helpers.js';
+import { CtpRouter, type CtpCallbackError } from '../../src/index.js';
+import { CtpTestNetwork } from '../../src/testing/index.js';
+import { record, until } from '../helpers.js';
 
 let net: CtpTestNetwork | undefined;
 const unhandled: unknown[] = [];

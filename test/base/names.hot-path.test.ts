@@ -14,7 +14,7 @@ import {
   MAX_ROUTER_ID_LENGTH,
   virtualParts,
   virtualRouterAt,
-} from '../src/base/names.js';
+} from '../../src/base/names.js';
 
 /** The reference: the parse, then the comparison. */
 function reference(name: unknown, node: unknown): number {

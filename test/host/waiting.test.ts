@@ -1,9 +1,9 @@
 /** REGISTERs waiting at a host for their registrant (src/host/waiting.ts). */
 import { describe, expect, it } from 'vitest';
-import { CtpTimers } from '../src/base/clock.js';
-import type { CtpRegister } from '../src/base/messages.js';
-import { CtpWaitingRegisters } from '../src/host/waiting.js';
-import { VirtualClock } from './sim/clock.js';
+import { CtpTimers } from '../../src/base/clock.js';
+import type { CtpRegister } from '../../src/base/messages.js';
+import { CtpWaitingRegisters } from '../../src/host/waiting.js';
+import { VirtualClock } from '../sim/clock.js';
 
 const reg = (id: number): CtpRegister => ({
   v: 1,

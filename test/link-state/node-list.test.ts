@@ -2,8 +2,8 @@
  * Each EVENT once per router, and devices-only node lists (issue 11, point 7).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { CtpArgumentError, CtpRouter, type CtpEvent } from '../src/index.js';
-import { record, topology, until, type TestNet } from './helpers.js';
+import { CtpArgumentError, CtpRouter, type CtpEvent } from '../../src/index.js';
+import { record, topology, until, type TestNet } from '../helpers.js';
 
 let net: TestNet | undefined;
 afterEach(async () => {
@@ -124,7 +124,7 @@ describe('devices only', () => {
 
 describe('eventTargets (fanout.ts)', () => {
   it('one virtual node per router, the controller first, a reachable one preferred', async () => {
-    const { eventTargets } = await import('../src/host/fanout.js');
+    const { eventTargets } = await import('../../src/host/fanout.js');
     const all = () => true;
     expect(eventTargets(undefined, new Set(['monitor[n]@a']), all)).toEqual(['monitor[n]@a']);
     expect(eventTargets('controller[n]@a', new Set(['monitor[n]@a', 'monitor[n]@b']), all)).toEqual(

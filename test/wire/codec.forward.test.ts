@@ -7,8 +7,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encode, withHops } from '../src/wire/codec.js';
-import type { CtpMessage } from '../src/base/messages.js';
+import { encode, withHops } from '../../src/wire/codec.js';
+import type { CtpMessage } from '../../src/base/messages.js';
 
 const key = fc.constantFrom('hops', 'a', 'content', 'x"y', 'h\\ops', '\u0068ops');
 const value = fc.letrec((tie) => ({

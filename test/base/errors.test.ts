@@ -4,7 +4,7 @@
  * host-callback error.
  */
 import { describe, expect, it } from 'vitest';
-import { jsonCodec } from '../src/wire/codec.js';
+import { jsonCodec } from '../../src/wire/codec.js';
 import {
   CtpArgumentError,
   CtpCallbackError,
@@ -12,9 +12,9 @@ import {
   CtpDecodeError,
   CtpError,
   CtpInternalError,
-} from '../src/base/errors.js';
-import type { CtpMessage } from '../src/base/messages.js';
-import { CtpRouter } from '../src/router.js';
+} from '../../src/base/errors.js';
+import type { CtpMessage } from '../../src/base/messages.js';
+import { CtpRouter } from '../../src/router.js';
 
 describe('CtpError', () => {
   it('is the base of every error class, CtpArgumentError (a TypeError) included', () => {

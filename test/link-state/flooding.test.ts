@@ -3,9 +3,9 @@
  * a bound neighbor's link was one-way are asked for again once it is two-way.
  */
 import { describe, expect, it } from 'vitest';
-import type { CtpAdvert } from '../src/base/messages.js';
-import { CtpRouter } from '../src/router.js';
-import { VirtualClock } from './sim/clock.js';
+import type { CtpAdvert } from '../../src/base/messages.js';
+import { CtpRouter } from '../../src/router.js';
+import { VirtualClock } from '../sim/clock.js';
 
 /** Fire every timer due up to `t`, then set the clock to `t`. */
 function runUntil(clock: VirtualClock, t: number): void {

@@ -4,13 +4,13 @@
  * instead of each other; a join or a leave does not make members re-advertise.
  */
 import { describe, expect, it } from 'vitest';
-import type { CtpSendInfo } from '../src/base/callbacks.js';
-import { CtpMedia, pseudoNodeId } from '../src/link-state/media.js';
-import { ReturnCode, type CtpControlMessage } from '../src/base/messages.js';
-import { CtpRouter } from '../src/router.js';
-import { networkView } from '../src/ui/model.js';
-import type { CtpRouterOptions } from '../src/options.js';
-import { canonicalAdvert } from '../src/link-state/signing.js';
+import type { CtpSendInfo } from '../../src/base/callbacks.js';
+import { CtpMedia, pseudoNodeId } from '../../src/link-state/media.js';
+import { ReturnCode, type CtpControlMessage } from '../../src/base/messages.js';
+import { CtpRouter } from '../../src/router.js';
+import { networkView } from '../../src/ui/model.js';
+import type { CtpRouterOptions } from '../../src/options.js';
+import { canonicalAdvert } from '../../src/link-state/signing.js';
 import { createPrivateKey, sign, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
@@ -316,7 +316,7 @@ describe('a broadcast medium', () => {
 });
 
 describe('a broadcast medium with signed adverts', () => {
-  const dir = new URL('./fixtures/tls/', import.meta.url);
+  const dir = new URL('../fixtures/tls/', import.meta.url);
   const pem = (name: string): string => readFileSync(new URL(name, dir), 'utf8');
   const identity = (name: string) => ({
     key: pem(`${name}.key`),

@@ -8,8 +8,8 @@ import {
   CtpReply,
   ReturnCode,
   type CtpHandlerRequest,
-} from '../src/index.js';
-import { record, topology, until, type TestNet } from './helpers.js';
+} from '../../src/index.js';
+import { record, topology, until, type TestNet } from '../helpers.js';
 
 let net: TestNet | undefined;
 afterEach(async () => {

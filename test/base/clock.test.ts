@@ -4,10 +4,10 @@
  * timer of it behind.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CtpTimers, systemClock } from '../src/base/clock.js';
-import { CtpRouter } from '../src/router.js';
-import { CtpTestNetwork } from '../src/testing/network.js';
-import { VirtualClock } from './sim/clock.js';
+import { CtpTimers, systemClock } from '../../src/base/clock.js';
+import { CtpRouter } from '../../src/router.js';
+import { CtpTestNetwork } from '../../src/testing/network.js';
+import { VirtualClock } from '../sim/clock.js';
 
 const realSetImmediate = globalThis.setImmediate;
 const drain = (): Promise<void> => new Promise((r) => realSetImmediate(r));

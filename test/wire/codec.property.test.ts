@@ -5,12 +5,12 @@
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decode, encode, MAX_CONTENT_DEPTH } from '../src/wire/codec.js';
-import { CtpDecodeError } from '../src/base/errors.js';
-import { DropReason } from '../src/events.js';
-import { ReturnCode, type CtpMessage } from '../src/base/messages.js';
-import { virtualName } from '../src/base/names.js';
-import { CtpRouter } from '../src/router.js';
+import { decode, encode, MAX_CONTENT_DEPTH } from '../../src/wire/codec.js';
+import { CtpDecodeError } from '../../src/base/errors.js';
+import { DropReason } from '../../src/events.js';
+import { ReturnCode, type CtpMessage } from '../../src/base/messages.js';
+import { virtualName } from '../../src/base/names.js';
+import { CtpRouter } from '../../src/router.js';
 
 const NUM_RUNS = 300;
 const CODEC_REASONS = ['malformed', 'unsupported-version', 'unknown-type'];

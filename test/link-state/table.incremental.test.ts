@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CtpTable } from '../src/link-state/table.js';
-import type { CtpAdvert } from '../src/base/messages.js';
+import { CtpTable } from '../../src/link-state/table.js';
+import type { CtpAdvert } from '../../src/base/messages.js';
 
 const ORIGINS = ['a', 'b', 'c'];
 const name = fc.constantFrom(

@@ -8,7 +8,7 @@
 import { createPrivateKey, sign, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { fuzz } from './sim/fuzz.js';
+import { fuzz } from '../sim/fuzz.js';
 import {
   canonicalAdvert,
   CtpArgumentError,
@@ -16,9 +16,9 @@ import {
   type CtpAdvert,
   type CtpIdentity,
   type CtpRouterOptions,
-} from '../src/index.js';
+} from '../../src/index.js';
 
-const dir = new URL('./fixtures/tls/', import.meta.url);
+const dir = new URL('../fixtures/tls/', import.meta.url);
 const pem = (name: string): string => readFileSync(new URL(name, dir), 'utf8');
 const CA = pem('ca.crt');
 const ident = (name: string, certName = name): CtpIdentity => ({

@@ -6,8 +6,8 @@
  * next request from the answer's continuation reuses it.
  */
 import { describe, expect, it } from 'vitest';
-import type { CtpClock } from '../src/base/clock.js';
-import { CtpDeadlineSweep, type CtpDeadline } from '../src/caller/deadline-sweep.js';
+import type { CtpClock } from '../../src/base/clock.js';
+import { CtpDeadlineSweep, type CtpDeadline } from '../../src/caller/deadline-sweep.js';
 
 /** A manual clock: timers fire on `advance`. */
 class ManualClock implements CtpClock {

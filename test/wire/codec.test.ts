@@ -6,12 +6,12 @@
  * that reason and nothing else happens.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { decode, encode, jsonCodec, MAX_CONTENT_DEPTH } from '../src/wire/codec.js';
-import { CtpDecodeError } from '../src/base/errors.js';
-import type { CtpDropped } from '../src/events.js';
-import type { CtpMessage } from '../src/base/messages.js';
-import { virtualName } from '../src/base/names.js';
-import { CtpRouter } from '../src/router.js';
+import { decode, encode, jsonCodec, MAX_CONTENT_DEPTH } from '../../src/wire/codec.js';
+import { CtpDecodeError } from '../../src/base/errors.js';
+import type { CtpDropped } from '../../src/events.js';
+import type { CtpMessage } from '../../src/base/messages.js';
+import { virtualName } from '../../src/base/names.js';
+import { CtpRouter } from '../../src/router.js';
 
 // ---------------------------------------------------------------------------
 // Helpers

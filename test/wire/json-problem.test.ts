@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { jsonProblem, MAX_CONTENT_DEPTH } from '../src/wire/codec.js';
+import { jsonProblem, MAX_CONTENT_DEPTH } from '../../src/wire/codec.js';
 
 type Obj = Record<string, unknown>;
 

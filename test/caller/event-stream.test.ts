@@ -2,9 +2,9 @@
  * `router.events(node?, { signal, bufferSize })` (issue 11, point 6).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { CtpArgumentError, type CtpEvent } from '../src/index.js';
-import { CtpEventStream } from '../src/caller/event-stream.js';
-import { topology, until, type TestNet } from './helpers.js';
+import { CtpArgumentError, type CtpEvent } from '../../src/index.js';
+import { CtpEventStream } from '../../src/caller/event-stream.js';
+import { topology, until, type TestNet } from '../helpers.js';
 
 let net: TestNet | undefined;
 afterEach(async () => {

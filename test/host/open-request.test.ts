@@ -4,8 +4,8 @@
  * that names the ending. Defaults on; time moves on the test network's clock.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { CtpClosedError, CtpTimeoutError, type CtpHandlerRequest } from '../src/index.js';
-import { topology, until, type TestNet } from './helpers.js';
+import { CtpClosedError, CtpTimeoutError, type CtpHandlerRequest } from '../../src/index.js';
+import { topology, until, type TestNet } from '../helpers.js';
 
 let net: TestNet | undefined;
 afterEach(async () => {

@@ -4,10 +4,14 @@
  * `unregister` or `close`.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { CtpArgumentError, type CtpLostEvent, type CtpRegisteredEvent } from '../src/index.js';
-import { CtpTimers } from '../src/base/clock.js';
-import { CtpPersistence, PERSISTENT_BASE_MS, PERSISTENT_MAX_MS } from '../src/caller/persistent.js';
-import { record, topology, until, type TestNet } from './helpers.js';
+import { CtpArgumentError, type CtpLostEvent, type CtpRegisteredEvent } from '../../src/index.js';
+import { CtpTimers } from '../../src/base/clock.js';
+import {
+  CtpPersistence,
+  PERSISTENT_BASE_MS,
+  PERSISTENT_MAX_MS,
+} from '../../src/caller/persistent.js';
+import { record, topology, until, type TestNet } from '../helpers.js';
 
 let net: TestNet | undefined;
 afterEach(async () => {

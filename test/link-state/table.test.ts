@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CtpTable } from '../src/link-state/table.js';
-import type { CtpAdvert } from '../src/base/messages.js';
+import { CtpTable } from '../../src/link-state/table.js';
+import type { CtpAdvert } from '../../src/base/messages.js';
 
 const T0 = 1_000_000;
 const ad = (origin: string, seq: number, nodes: string[], neighbors: string[]): CtpAdvert => ({

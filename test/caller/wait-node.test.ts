@@ -2,8 +2,8 @@
  * `router.waitForNode` (issue 11, point 5).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { CtpArgumentError, CtpClosedError, CtpTimeoutError } from '../src/index.js';
-import { topology, type TestNet } from './helpers.js';
+import { CtpArgumentError, CtpClosedError, CtpTimeoutError } from '../../src/index.js';
+import { topology, type TestNet } from '../helpers.js';
 
 let net: TestNet | undefined;
 afterEach(async () => {

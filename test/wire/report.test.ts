@@ -4,8 +4,8 @@
  * `error` event is typed with `CtpError`.
  */
 import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
-import { CtpRouter, type CtpError, type CtpErrorCode } from '../src/index.js';
-import { topology, type TestNet } from './helpers.js';
+import { CtpRouter, type CtpError, type CtpErrorCode } from '../../src/index.js';
+import { topology, type TestNet } from '../helpers.js';
 
 let net: TestNet | undefined;
 afterEach(async () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CtpPendingMap } from '../src/caller/pending.js';
+import { CtpPendingMap } from '../../src/caller/pending.js';
 
 afterEach(() => {
   vi.useRealTimers();
