@@ -53,7 +53,8 @@ describe.concurrent('failed dials', () => {
   it('peer keeps dialling: the first failure at once, then its repeats summarised, not a line per attempt', async ({
     expect,
   }) => {
-    // --reconnect-max-ms 50: an attempt every 50 ms or so, about 70 before we stop.
+    // --reconnect-max-ms 50 (5000 by default): an attempt every 50 ms or so, about 70 before we stop, so the
+    // summary has many attempts to count within its quiet interval (the default backoff makes about five).
     const p = spawnCli(['peer', '--connect', closed, '--reconnect-max-ms', '50']);
     const first = `ctp-router: dial ${closed} failed: ECONNREFUSED (connect ECONNREFUSED ${closed})`;
     await expect.poll(() => errLines(p.stderr)[0], { timeout: 8000 }).toBe(first);

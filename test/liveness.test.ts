@@ -326,6 +326,7 @@ describe('lock timeouts', () => {
     // A gap and a return: the refresh carries the timeout again.
     w.neighbor('p', 'h', [], 2);
     w.neighbor('p', 'h', ['cam'], 3);
+    advance(c, 500); // h's third advert in a row waits out its pacing interval
     expect(w.of('REGISTER', 'p').at(-1)).toMatchObject({ refresh: true, idleTimeoutMs: 5000 });
     w.feed('p', {
       v: 1,
@@ -345,7 +346,7 @@ describe('lock timeouts', () => {
 
   it('a registrant whose notice was lost ends the registration itself after the timeout and the grace', async () => {
     const c = new VirtualClock();
-    const w = wired({ clock: c.ctp(), leaseGraceMs: 500 });
+    const w = wired({ clock: c.ctp() });
     const lost: unknown[] = [];
     w.router.on('lost', (e) => lost.push(e));
     w.neighbor('p', 'h', ['cam']);
@@ -366,7 +367,7 @@ describe('lock timeouts', () => {
     advance(c, 900);
     void w.router.command('cam', 'pan', 1, { timeoutMs: 100 }); // activity
     await drain();
-    advance(c, 1000 + 499);
+    advance(c, 1000 + 4999); // the timeout, then the default leaseGraceMs
     expect(lost).toEqual([]);
     advance(c, 1);
     expect(lost).toEqual([{ node: 'cam', type: 'controller', reason: 'idle' }]);
@@ -374,12 +375,10 @@ describe('lock timeouts', () => {
   });
 
   it('end to end: an idle controller loses control, and another client gets it', async () => {
-    const c = new VirtualClock();
     const net = new CtpTestNetwork();
-    const opts = { clock: c.ctp(), minAdvertIntervalMs: 0 };
-    net.addRouter('h', { ...opts, nodes: ['cam'], maxControlIdleMs: 3000 });
-    net.addRouter('a', opts);
-    net.addRouter('b', opts);
+    net.addRouter('h', { nodes: ['cam'], maxControlIdleMs: 3000 });
+    net.addRouter('a');
+    net.addRouter('b');
     net.link('h', 'a');
     net.link('h', 'b');
     await net.settle();
@@ -392,8 +391,7 @@ describe('lock timeouts', () => {
     const rb = net.router('b').register('cam', 'controller');
     await net.settle();
     expect((await rb).code).toBe('ALREADY_ASSIGNED');
-    advance(c, 3000);
-    await net.settle();
+    await net.advance(3000);
     expect(events).toEqual([
       ['released', 'idle'],
       ['lost', 'idle'],

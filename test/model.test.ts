@@ -21,7 +21,8 @@ const realSetImmediate = globalThis.setImmediate;
 const drain = (): Promise<void> => new Promise((r) => realSetImmediate(r));
 
 const ID = 'm';
-const GRACE = 1000;
+/** The router's default leaseGraceMs (the removal grace too). */
+const GRACE = 5000;
 const NODES = ['a', 'b', 'c'] as const;
 type Node = (typeof NODES)[number];
 type Type = CtpRegistrationType;
@@ -368,7 +369,7 @@ const commands = [
   fc
     .tuple(node, fc.constantFrom('publish' as const, 'post' as const))
     .map(([n, v]) => new Publish(n, v)),
-  fc.constantFrom(1, 300, 999, 1000, 2500).map((ms) => new Advance(ms)),
+  fc.constantFrom(1, 300, GRACE - 1, GRACE, 2.5 * GRACE).map((ms) => new Advance(ms)),
 ];
 
 let clock: VirtualClock | undefined;
@@ -403,14 +404,7 @@ describe('one router against a model (fc.commands)', () => {
           },
           () => undefined,
           () => undefined,
-          {
-            id: ID,
-            nodes: [...NODES],
-            leaseGraceMs: GRACE,
-            registrationWaitMs: 500,
-            responseTimeoutMs: 5000,
-            clock: clock.ctp(),
-          },
+          { id: ID, nodes: [...NODES], clock: clock.ctp() },
         );
         // Collected, not thrown: the router catches a throwing `error` listener.
         real.router.on('error', (err) => real.errors.push(err));
@@ -445,7 +439,7 @@ describe('respond(node, content, code, re)', () => {
       },
       () => undefined,
       () => undefined,
-      { id: ID, nodes: ['a'], responseTimeoutMs: 5000, clock: c.ctp() },
+      { id: ID, nodes: ['a'], clock: c.ctp() },
     );
     try {
       expect(

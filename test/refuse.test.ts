@@ -21,7 +21,7 @@ const big = (n = MAX) => 'x'.repeat(n);
 async function pair(silent = false) {
   let last: { node: string; id: number } | undefined;
   net = await topology(['h', 'c'], [['h', 'c']], (id) => ({
-    maxFrameBytes: MAX,
+    maxFrameBytes: MAX, // 4 KiB (8 MiB by default): the tests build frames just past it
     ...(id === 'h'
       ? {
           nodes: ['cam1'],

@@ -100,6 +100,7 @@ describe('topologies', () => {
 
   it('the hop limit bounds how far a frame travels; the caller hears NODE_UNFOUND at once', async () => {
     const routers = ids(5);
+    // A hop limit of two (16 by default): r4 is four hops away from r0.
     net = await topology(routers, line(routers), (id) => ({
       ...(id === 'r4' ? { nodes: ['far'] } : {}),
       maxHops: 2,
@@ -124,7 +125,7 @@ describe('failures', () => {
         ['h', 'c1'],
         ['h', 'c2'],
       ],
-      (id) => ({ ...(id === 'h' ? { nodes: ['cam1'] } : {}), leaseGraceMs: 30 }),
+      (id) => (id === 'h' ? { nodes: ['cam1'] } : {}),
     );
     const h = net.router('h');
     const released = record(h, 'released');
@@ -133,8 +134,7 @@ describe('failures', () => {
       code: 'ALREADY_ASSIGNED',
     });
     net.crash('c1');
-    await net.settle();
-    await until(() => released.length > 0, 'the host to release the crashed controller');
+    await net.advance(5000); // the default leaseGraceMs
     expect(released).toEqual([
       { node: 'cam1', type: 'controller', registrant: 'controller[cam1]@c1' },
     ]);
@@ -143,13 +143,7 @@ describe('failures', () => {
   });
 
   it('a brief link flap costs nothing: the registration survives and is refreshed', async () => {
-    vi.useFakeTimers();
-    // Pacing off: a 200 ms lease is shorter than the default advert pacing (500 ms), which would outlast it.
-    net = await topology(['h', 'c'], [['h', 'c']], (id) => ({
-      ...(id === 'h' ? { nodes: ['cam1'] } : {}),
-      leaseGraceMs: 200,
-      minAdvertIntervalMs: 0,
-    }));
+    net = await topology(['h', 'c'], [['h', 'c']], (id) => (id === 'h' ? { nodes: ['cam1'] } : {}));
     const c = net.router('c');
     const lost = record(c, 'lost');
     const released = record(net.router('h'), 'released');
@@ -160,9 +154,8 @@ describe('failures', () => {
     net.link('h', 'c');
     await net.settle();
     expect((await c.command('cam1', 'x', 1)).code).toBe('SUCCESS');
-    // Well past the grace (200 ms) that started at the flap: nothing was ended.
-    await vi.advanceTimersByTimeAsync(1000);
-    await net.settle();
+    // Well past the grace (leaseGraceMs, 5 s by default) that started at the flap: nothing was ended.
+    await net.advance(20_000);
     expect(lost).toEqual([]);
     expect(released).toEqual([]);
     expect(net.router('h').snapshot().nodes.cam1?.controller).toBe('controller[cam1]@c');
@@ -170,15 +163,12 @@ describe('failures', () => {
   });
 
   it('a registration whose node stays unreachable past the grace is lost at the registrant', async () => {
-    net = await topology(['h', 'c'], [['h', 'c']], (id) => ({
-      ...(id === 'h' ? { nodes: ['cam1'] } : {}),
-      leaseGraceMs: 20,
-    }));
+    net = await topology(['h', 'c'], [['h', 'c']], (id) => (id === 'h' ? { nodes: ['cam1'] } : {}));
     const c = net.router('c');
     const lost = record(c, 'lost');
     await c.register('cam1', 'monitor');
     net.unlink('h', 'c');
-    await until(() => lost.length > 0, 'the registration to be lost');
+    await net.advance(5000); // the default leaseGraceMs
     expect(lost).toEqual([{ node: 'cam1', type: 'monitor', reason: 'unreachable' }]);
     expect(c.nodes()).toEqual([]);
   });
@@ -196,25 +186,21 @@ describe('failures', () => {
   });
 
   it('a node removed and re-added within the grace keeps its controller; past it, the controller is gone', async () => {
-    vi.useFakeTimers();
-    // Pacing off: the grace is measured to the millisecond (40 ms), far inside the default advert pacing (500 ms).
-    net = await topology(['h', 'c'], [['h', 'c']], (id) =>
-      id === 'h'
-        ? { nodes: ['cam1'], leaseGraceMs: 40, minAdvertIntervalMs: 0 }
-        : { leaseGraceMs: 10_000, minAdvertIntervalMs: 0 },
-    );
+    vi.useFakeTimers(); // the system's time stands still: only the network's clock moves
+    net = await topology(['h', 'c'], [['h', 'c']], (id) => (id === 'h' ? { nodes: ['cam1'] } : {}));
     const h = net.router('h');
     const c = net.router('c');
     await c.register('cam1', 'controller');
+    const removed = net.clock.now();
     h.removeNodes('cam1');
     await net.settle();
-    await vi.advanceTimersByTimeAsync(39); // just within the grace (40 ms)
+    await net.advance(removed + 4999 - net.clock.now()); // just within the grace (leaseGraceMs, 5 s by default)
     h.appendNodes('cam1');
     await net.settle();
     expect(h.snapshot().nodes.cam1?.controller).toBe('controller[cam1]@c');
     expect((await c.command('cam1', 'x', 1)).code).toBe('SUCCESS');
     h.removeNodes('cam1');
-    await vi.advanceTimersByTimeAsync(40); // the grace, to the millisecond
+    await net.advance(5000); // the grace, to the millisecond
     h.appendNodes('cam1');
     await net.settle();
     expect(h.snapshot().nodes.cam1?.controller).toBeUndefined();
@@ -245,7 +231,8 @@ describe('failures', () => {
   it('a router restarted with the same id is heard again, even with a lower seq', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(1_700_000_000_000);
-    // Pacing off: settle() would move the network's clock past paced adverts, and a restart must come back with a lower seq.
+    // Pacing off: settle() would move the network's clock (which a seq is drawn from) past paced adverts,
+    // and the restart must come back with a lower seq.
     net = await topology(['a', 'b', 'c'], line(['a', 'b', 'c']), (id) =>
       id === 'a' ? { nodes: ['n1'], minAdvertIntervalMs: 0 } : { minAdvertIntervalMs: 0 },
     );

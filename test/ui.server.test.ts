@@ -242,7 +242,7 @@ describe('CtpUiServer', () => {
   });
 
   it('cuts off a page that stopped reading instead of buffering without bound', async () => {
-    const server = new CtpUiServer({ port: 0, maxBufferedBytes: 64 * 1024 });
+    const server = new CtpUiServer({ port: 0, maxBufferedBytes: 64 * 1024 }); // 64 KiB (4 MiB by default): a few big views pass it
     servers.push(server);
     const { host, port } = await server.listen();
     const s = await openEvents(`http://${host}:${port}`);

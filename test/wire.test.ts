@@ -166,11 +166,11 @@ describe('adverts', () => {
 
   it('deletes an advert whose origin stayed unreachable for staleAdvertMs', () => {
     vi.useFakeTimers();
-    const w = wired({ staleAdvertMs: 1000 });
+    const w = wired();
     w.neighbor('p', 'x', []);
     w.feed('p', report('x', [advert('island', 1, ['i'], [])]));
     expect(Object.keys(w.router.snapshot().routers).sort()).toEqual(['island', 'x']);
-    vi.advanceTimersByTime(1000);
+    vi.advanceTimersByTime(600_000); // the default staleAdvertMs
     expect(Object.keys(w.router.snapshot().routers)).toEqual(['x']);
     void w.router.close();
   });
@@ -325,11 +325,11 @@ describe('the host side of registrations', () => {
 
   it('drops the REGISTER (registrant-unknown) when the wait runs out, and too-many-waiting past the bound', () => {
     vi.useFakeTimers();
-    const w = wired({ nodes: ['cam'], registrationWaitMs: 500, maxWaitingRegistrations: 1 });
+    const w = wired({ nodes: ['cam'], maxWaitingRegistrations: 1 }); // a bound of one: the second REGISTER passes it
     w.feed('p', { v: 1, t: 'REGISTER', id: 1, node: 'cam', monitor: 'monitor[cam]@x' });
     w.feed('p', { v: 1, t: 'REGISTER', id: 2, node: 'cam', monitor: 'monitor[cam]@y' });
     expect(w.dropped.map((d) => d.reason)).toEqual(['too-many-waiting']);
-    vi.advanceTimersByTime(500);
+    vi.advanceTimersByTime(10_000); // the default registrationWaitMs
     expect(w.dropped.map((d) => d.reason)).toEqual(['too-many-waiting', 'registrant-unknown']);
     expect(w.sent.filter((s) => s.msg.t === 'RESPONSE')).toEqual([]);
     void w.router.close();
@@ -463,20 +463,20 @@ describe('the host side of registrations', () => {
 
   it('releases a registration whose virtual node stays unreachable for leaseGraceMs, not one that comes back', () => {
     vi.useFakeTimers();
-    const w = wired({ nodes: ['cam'], leaseGraceMs: 100 });
+    const w = wired({ nodes: ['cam'] });
     const released: unknown[] = [];
     w.router.on('released', (e) => released.push(e));
     w.neighbor('p', 'x', ['controller[cam]@x', 'monitor[cam]@x']);
     w.feed('p', { v: 1, t: 'REGISTER', id: 1, node: 'cam', controller: 'controller[cam]@x' });
     w.feed('p', { v: 1, t: 'REGISTER', id: 2, node: 'cam', monitor: 'monitor[cam]@x' });
     w.router.peerDown('p');
-    vi.advanceTimersByTime(50);
+    vi.advanceTimersByTime(2500);
     w.router.peerUp('p');
     w.neighbor('p', 'x', ['controller[cam]@x', 'monitor[cam]@x'], 2);
-    vi.advanceTimersByTime(100);
+    vi.advanceTimersByTime(5000); // the default leaseGraceMs
     expect(released).toEqual([]);
     w.neighbor('p', 'x', ['controller[cam]@x'], 3); // the monitor's virtual node goes away
-    vi.advanceTimersByTime(100);
+    vi.advanceTimersByTime(5000);
     expect(released).toEqual([{ node: 'cam', type: 'monitor', registrant: 'monitor[cam]@x' }]);
     expect(w.router.snapshot().nodes.cam?.monitors).toBeUndefined();
     expect(w.router.snapshot().nodes.cam?.controller).toBe('controller[cam]@x');
@@ -487,11 +487,11 @@ describe('the host side of registrations', () => {
 describe('beyond SPEC.md: release notices, refresh retries, regained adverts', () => {
   it('a host tells a released registrant that comes back (RESPONSE without re, NOT_ASSIGNED, reason released)', () => {
     vi.useFakeTimers();
-    const w = wired({ nodes: ['cam'], leaseGraceMs: 100 });
+    const w = wired({ nodes: ['cam'] });
     w.neighbor('p', 'x', ['controller[cam]@x']);
     w.feed('p', { v: 1, t: 'REGISTER', id: 1, node: 'cam', controller: 'controller[cam]@x' });
     w.neighbor('p', 'x', [], 2); // the virtual node disappears (x saw no gap on its side)
-    vi.advanceTimersByTime(100);
+    vi.advanceTimersByTime(5000); // the default leaseGraceMs
     expect(w.router.snapshot().nodes.cam?.controller).toBeUndefined();
     w.clear();
     w.neighbor('p', 'x', ['controller[cam]@x'], 3);
@@ -511,22 +511,23 @@ describe('beyond SPEC.md: release notices, refresh retries, regained adverts', (
 
   it('a release notice lost on the way is sent again while the released registrant stays reachable and unrecorded (seed 2088)', () => {
     vi.useFakeTimers();
-    const w = wired({ nodes: ['cam'], leaseGraceMs: 100, registrationWaitMs: 300 });
+    const w = wired({ nodes: ['cam'] });
     w.neighbor('p', 'x', ['monitor[cam]@x']);
     w.feed('p', { v: 1, t: 'REGISTER', id: 1, node: 'cam', monitor: 'monitor[cam]@x' });
     w.neighbor('p', 'x', [], 2);
-    vi.advanceTimersByTime(100);
+    vi.advanceTimersByTime(5000); // the default leaseGraceMs
     expect(w.router.snapshot().nodes.cam?.monitors).toBeUndefined();
     w.clear();
     w.neighbor('p', 'x', ['monitor[cam]@x'], 3);
     const notices = () => w.of('RESPONSE', 'p').filter((m) => m.reason === 'released');
     expect(notices()).toHaveLength(1);
     // The notice never arrived (x was frozen, its connection dropped with it queued): x still advertises its monitor.
-    vi.advanceTimersByTime(999);
+    // Tries are registrationWaitMs apart (10 s by default), doubling.
+    vi.advanceTimersByTime(9999);
     expect(notices()).toHaveLength(1);
     vi.advanceTimersByTime(1);
     expect(notices()).toHaveLength(2);
-    vi.advanceTimersByTime(2000);
+    vi.advanceTimersByTime(20_000);
     expect(notices()).toHaveLength(3);
     // This one arrives: the monitor refreshes and is recorded again; no more notices.
     w.feed('p', {
@@ -545,11 +546,11 @@ describe('beyond SPEC.md: release notices, refresh retries, regained adverts', (
 
   it('a node re-added after its removal grace tells its registrants, who may never have seen it go', () => {
     vi.useFakeTimers();
-    const w = wired({ nodes: ['cam'], leaseGraceMs: 100 });
+    const w = wired({ nodes: ['cam'] });
     w.neighbor('p', 'x', ['monitor[cam]@x']);
     w.feed('p', { v: 1, t: 'REGISTER', id: 1, node: 'cam', monitor: 'monitor[cam]@x' });
     w.router.removeNodes('cam');
-    vi.advanceTimersByTime(100); // the grace ran out: the record is gone
+    vi.advanceTimersByTime(5000); // the grace (leaseGraceMs) ran out: the record is gone
     expect(w.router.snapshot().nodes.cam).toBeUndefined();
     w.clear();
     w.router.appendNodes('cam');
@@ -579,11 +580,11 @@ describe('beyond SPEC.md: release notices, refresh retries, regained adverts', (
 
   it('release notices are bounded: five at most, then the host gives up', () => {
     vi.useFakeTimers();
-    const w = wired({ nodes: ['cam'], leaseGraceMs: 100, registrationWaitMs: 300 });
+    const w = wired({ nodes: ['cam'] });
     w.neighbor('p', 'x', ['controller[cam]@x']);
     w.feed('p', { v: 1, t: 'REGISTER', id: 1, node: 'cam', controller: 'controller[cam]@x' });
     w.neighbor('p', 'x', [], 2);
-    vi.advanceTimersByTime(100);
+    vi.advanceTimersByTime(5000);
     w.clear();
     w.neighbor('p', 'x', ['controller[cam]@x'], 3);
     vi.advanceTimersByTime(10 * 60_000);
@@ -629,7 +630,7 @@ describe('beyond SPEC.md: release notices, refresh retries, regained adverts', (
 
   it('a refresh is re-sent with the same id until answered', async () => {
     vi.useFakeTimers();
-    const w = wired({ registrationWaitMs: 2000, leaseGraceMs: 60_000 });
+    const w = wired();
     w.neighbor('p', 'h', ['cam']);
     const reg = w.router.register('cam', 'monitor');
     await vi.advanceTimersByTimeAsync(0);
@@ -651,7 +652,7 @@ describe('beyond SPEC.md: release notices, refresh retries, regained adverts', (
     expect(first).toEqual([
       expect.objectContaining({ node: 'cam', monitor: 'monitor[cam]@r', refresh: true }),
     ]);
-    await vi.advanceTimersByTimeAsync(2000);
+    await vi.advanceTimersByTimeAsync(10_000); // the default registrationWaitMs
     const again = w.of('REGISTER', 'p');
     expect(again).toHaveLength(2);
     expect(again[1]?.id).toBe(first[0]?.id);
@@ -663,13 +664,14 @@ describe('beyond SPEC.md: release notices, refresh retries, regained adverts', (
       code: 'SUCCESS',
       re: first[0]?.id,
     });
-    await vi.advanceTimersByTimeAsync(10_000);
+    await vi.advanceTimersByTimeAsync(60_000);
     expect(w.of('REGISTER', 'p')).toHaveLength(2); // answered: no more
     expect(w.router.snapshot().registrations).toHaveLength(1);
     void w.router.close();
   });
 
   it('an origin that becomes reachable again has its stored advert flooded once more', () => {
+    vi.useFakeTimers();
     const w = wired();
     w.neighbor('p', 'x', [], 1, ['r', 'y']);
     w.feed('p', report('x', [advert('y', 5, ['ny'], ['x'])]));
@@ -678,10 +680,12 @@ describe('beyond SPEC.md: release notices, refresh retries, regained adverts', (
     expect(w.router.nodes()).toEqual([]);
     w.clear();
     w.neighbor('p', 'x', [], 3, ['r', 'y']); // and regains it: y's unchanged advert goes on
+    vi.advanceTimersByTime(500); // x's third advert in a row waits out its pacing interval
     const flooded = w
       .of('REPORTNODE', null)
       .flatMap((m) => (m.adverts as { origin: string }[]).map((a) => a.origin));
     expect(flooded).toEqual(['x', 'y']);
     expect(w.router.nodes()).toEqual(['ny']);
+    void w.router.close();
   });
 });

@@ -21,7 +21,7 @@ export function wired(options: CtpRouterOptions<string> = {}) {
       sent.push({ peer, msg: JSON.parse(frame) as Record<string, unknown> });
     },
     (nodes) => updates.push(nodes),
-    { id: 'r', minAdvertIntervalMs: 0, ...options },
+    { id: 'r', ...options },
   );
   const dropped: { reason: string }[] = [];
   router.on('dropped', (e) => dropped.push(e));

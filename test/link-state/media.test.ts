@@ -8,6 +8,7 @@ import type { CtpSendInfo } from '../../src/base/callbacks.js';
 import { CtpMedia, pseudoNodeId } from '../../src/link-state/media.js';
 import { ReturnCode, type CtpControlMessage } from '../../src/base/messages.js';
 import { CtpRouter } from '../../src/router.js';
+import { CtpTestClock } from '../../src/testing/index.js';
 import { networkView } from '../../src/ui/model.js';
 import type { CtpRouterOptions } from '../../src/options.js';
 import { canonicalAdvert } from '../../src/link-state/signing.js';
@@ -36,6 +37,8 @@ class Net {
   readonly busPeers = new Map<string, Peer>();
   readonly links = new Map<string, Peer>();
   readonly log: Delivery[] = [];
+  /** The routers' clock, as the test network's: `settle()` moves it past paced adverts. */
+  readonly clock = new CtpTestClock();
   private queue: (() => void)[] = [];
 
   add(
@@ -56,8 +59,7 @@ class Net {
       (peer: Peer | null, frame: string, info?: CtpSendInfo<Peer>) =>
         this.send(id, peer, frame, info),
       () => {},
-      // Unpaced (as the test network is): frames are delivered without time passing.
-      { id, nodes, minAdvertIntervalMs: 0, ...extra },
+      { id, nodes, clock: this.clock, ...extra },
     );
     r.on('error', (e) => {
       throw e;
@@ -134,13 +136,21 @@ class Net {
   /** Deliver until nothing is in flight; returns the deliveries made meanwhile. */
   async settle(): Promise<Delivery[]> {
     const start = this.log.length;
-    for (let i = 0; i < 100_000 && this.queue.length > 0; i++) {
+    for (let i = 0; i < 100_000; i++) {
+      if (this.queue.length === 0) {
+        // Nothing in flight: move the clock to a paced advert, if one waits (frames delivered in between).
+        const at = this.clock.nextPacing();
+        if (at === undefined) break;
+        this.clock.step(at);
+        continue;
+      }
       const q = this.queue;
       this.queue = [];
       for (const f of q) f();
       await new Promise((r) => setImmediate(r));
     }
     expect(this.queue.length).toBe(0);
+    expect(this.clock.nextPacing()).toBeUndefined();
     return this.log.slice(start);
   }
 

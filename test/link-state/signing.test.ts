@@ -17,6 +17,7 @@ import {
   type CtpIdentity,
   type CtpRouterOptions,
 } from '../../src/index.js';
+import { CtpTestClock } from '../../src/testing/index.js';
 
 const dir = new URL('../fixtures/tls/', import.meta.url);
 const pem = (name: string): string => readFileSync(new URL(name, dir), 'utf8');
@@ -63,6 +64,8 @@ class Mesh {
   readonly drops = new Map<string, { reason: string; origin?: string; message?: string }[]>();
   private readonly links = new Map<string, Peer[]>();
   private readonly queue: [string, Peer, string][] = [];
+  /** The routers' clock, as the test network's: `pump()` moves it past paced adverts. */
+  readonly clock = new CtpTestClock();
 
   add(id: string, opts: CtpRouterOptions<Peer> = {}): CtpRouter<Peer> {
     const r = new CtpRouter<Peer>(
@@ -75,7 +78,7 @@ class Mesh {
         }
       },
       () => undefined,
-      { id, minAdvertIntervalMs: 0, ...opts },
+      { id, clock: this.clock, ...opts },
     );
     const drops: { reason: string; origin?: string; message?: string }[] = [];
     r.on('dropped', (e) => drops.push({ reason: e.reason, origin: e.origin, message: e.message }));
@@ -110,8 +113,15 @@ class Mesh {
   }
 
   pump(): void {
-    for (let n = 0; this.queue.length > 0; n++) {
+    for (let n = 0; ; n++) {
       if (n > 100_000) throw new Error('the mesh never went quiet');
+      if (this.queue.length === 0) {
+        // Nothing in flight: move the clock to a paced advert, if one waits.
+        const at = this.clock.nextPacing();
+        if (at === undefined) return;
+        this.clock.step(at);
+        continue;
+      }
       const [to, peer, frame] = this.queue.shift() as [string, Peer, string];
       this.routers.get(to)?.receive(peer, frame);
     }

@@ -36,7 +36,7 @@ export async function busRouter(
   id: string,
   o: BusRouterOptions = {},
 ): Promise<BusRouter> {
-  const bus = new NatsTransport({ servers, heartbeatMs: 100, deadAfterMs: 500, ...o.bus });
+  const bus = new NatsTransport({ servers, ...o.bus });
   const tcp =
     o.tcp === undefined
       ? undefined
@@ -67,6 +67,8 @@ export async function busRouter(
     },
     send as (p: AnyPeer | null, f: string) => void,
     () => {},
+    // A request lost on the bus (a failover, a restart) ends TIMEOUT after 5 s, and the test fails on the
+    // step that lost it; with the default (2 minutes) the test would only time out.
     {
       id,
       nodes: o.nodes ?? [],

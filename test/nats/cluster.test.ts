@@ -17,7 +17,9 @@ describe.skipIf(NATS_BIN === undefined)('a three-server NATS cluster', () => {
   it('a server dies: its routers fail over, no link or registration is lost, requests resume', async () => {
     const servers = await NatsServer.cluster(3);
     const [s0, s1, s2] = servers as [NatsServer, NatsServer, NatsServer];
-    // Long enough for a failover (reconnectTimeWait 250 ms), short enough for a test.
+    // Presence every 200 ms (1 s by default): routers on different servers find each other, and again
+    // after a failover, within the test's time. deadAfterMs stays 3 s (it would follow heartbeatMs down
+    // to 600 ms): long enough for a failover (reconnectTimeWait 250 ms).
     const bus = { heartbeatMs: 200, deadAfterMs: 3000 };
     const a = await busRouter(s0.url, 'station', { nodes: ['cam1'], bus });
     const b = await busRouter(s1.url, 'ctl', { bus });

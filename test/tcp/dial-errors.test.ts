@@ -81,12 +81,9 @@ const attempts = (t: TcpTransport): number =>
 describe('dialError: one per failed attempt, with its cause', () => {
   it('a closed port: ECONNREFUSED, every attempt', async () => {
     const port = await freePort();
-    // A short, fixed delay: many attempts in little time.
-    const c = await node('console', {
-      connect: [`127.0.0.1:${port}`],
-      reconnect: { initialDelayMs: 10, maxDelayMs: 10, jitter: 0 },
-    });
-    await expect.poll(() => c.dialErrors.length, { timeout: 3000 }).toBeGreaterThanOrEqual(5);
+    const c = await node('console', { connect: [`127.0.0.1:${port}`] });
+    // The default backoff: attempts at about 0, 100, 300, 700 and 1500 ms.
+    await expect.poll(() => c.dialErrors.length, { timeout: 5000 }).toBeGreaterThanOrEqual(5);
     await c.t.close();
     // Each attempt failed and was reported: as many events as the dialler counted attempts, no more, no fewer.
     expect(c.dialErrors.length).toBe(attempts(c.t));
@@ -102,9 +99,7 @@ describe('dialError: one per failed attempt, with its cause', () => {
     const silent = await rawServer(() => {});
     const c = await node('console', {
       connect: [`127.0.0.1:${silent.port}`],
-      handshakeTimeoutMs: 60,
-      heartbeatMs: 0,
-      reconnect: { initialDelayMs: 10, maxDelayMs: 10, jitter: 0 },
+      handshakeTimeoutMs: 60, // 60 ms (10 s by default): three attempts within the test's time
     });
     await expect.poll(() => c.dialErrors.length, { timeout: 5000 }).toBeGreaterThanOrEqual(3);
     await c.t.close();
@@ -120,10 +115,7 @@ describe('dialError: one per failed attempt, with its cause', () => {
 
   it('a listener that closes at once: ERR_CTP_LINK_CLOSED, every attempt', async () => {
     const closer = await rawServer((s) => s.end());
-    const c = await node('console', {
-      connect: [`127.0.0.1:${closer.port}`],
-      reconnect: { initialDelayMs: 10, maxDelayMs: 10, jitter: 0 },
-    });
+    const c = await node('console', { connect: [`127.0.0.1:${closer.port}`] });
     await expect.poll(() => c.dialErrors.length, { timeout: 5000 }).toBeGreaterThanOrEqual(3);
     await c.t.close();
     // A FIN is ERR_CTP_LINK_CLOSED; a reset (the socket's own error) keeps its code.
@@ -142,10 +134,7 @@ describe('dialError: one per failed attempt, with its cause', () => {
 
   it('an id@host:port target whose hello names another router: ERR_CTP_IDENTITY_MISMATCH', async () => {
     const st = await node('station', { listen: { host: '127.0.0.1', port: 0 } }, ['cam1']);
-    const c = await node('console', {
-      connect: [`relay@127.0.0.1:${st.t.address().port}`],
-      reconnect: { initialDelayMs: 10, maxDelayMs: 50 },
-    });
+    const c = await node('console', { connect: [`relay@127.0.0.1:${st.t.address().port}`] });
     await expect.poll(() => c.dialErrors.length, { timeout: 3000 }).toBeGreaterThanOrEqual(2);
     expect(c.dialErrors[0]?.err).toMatchObject({
       code: 'ERR_CTP_IDENTITY_MISMATCH',
@@ -159,7 +148,6 @@ describe('dialError: one per failed attempt, with its cause', () => {
     const me = await node('me', {
       listen: { host: '127.0.0.1', port },
       connect: [`127.0.0.1:${port}`],
-      reconnect: { initialDelayMs: 10, maxDelayMs: 10 },
     });
     await expect.poll(() => me.dialErrors.length, { timeout: 3000 }).toBe(1);
     expect(me.dialErrors[0]?.err).toMatchObject({ code: 'ERR_CTP_SELF' });
@@ -182,14 +170,11 @@ describe('a duplicate router id', () => {
     const target = `127.0.0.1:${st.t.address().port}`;
     const first = await node('dup', { connect: [target] });
     await expect.poll(() => first.r.nodes(), { timeout: 3000 }).toEqual(['cam1']);
-    // Small delays and no jitter, so the test is short and the schedule exact: after each refusal
-    // the dialler waits 100, 200, 400, 800 ms... (never less: timers do not fire early). A dialler
-    // redialling at full speed (or at the initial delay each time) would connect ten times or more
-    // in the window below; with the backoff it connects at about 0, 100, 300 and 700 ms.
-    const second = await node('dup', {
-      connect: [target],
-      reconnect: { initialDelayMs: 100, factor: 2, maxDelayMs: 3200, jitter: 0 },
-    });
+    // No jitter, so the schedule is exact: after each refusal the dialler waits the default 100, 200,
+    // 400, 800 ms... (never less: timers do not fire early). A dialler redialling at full speed (or at
+    // the initial delay each time) would connect ten times or more in the window below; with the
+    // backoff it connects at about 0, 100, 300 and 700 ms.
+    const second = await node('dup', { connect: [target], reconnect: { jitter: 0 } });
     await expect.poll(() => second.ups.length, { timeout: 3000 }).toBeGreaterThanOrEqual(1);
     const start = second.ups[0] as number;
     await new Promise((r) => setTimeout(r, 1200));
@@ -302,9 +287,7 @@ describe('refused: a full server says which attempts it dropped', () => {
   it('reports each dropped attempt as `max-connections`, and evicts an unproven connection for the next', async () => {
     const st = await node('station', {
       listen: { host: '127.0.0.1', port: 0 },
-      maxConnections: 1,
-      handshakeTimeoutMs: 0,
-      heartbeatMs: 0,
+      maxConnections: 1, // full at one (1024 by default)
     });
     const refused: [string, TcpRefusedReason, string][] = [];
     st.t.on('refused', (remote, reason, err) => refused.push([remote, reason, err.message]));

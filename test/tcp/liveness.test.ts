@@ -122,6 +122,8 @@ describe('options', () => {
 
 describe('heartbeats and dead links', () => {
   it('an idle link gets empty lines (heartbeats) and no frame; a busy one gets none', async () => {
+    // Heartbeats every 40 ms (5 s by default), so the test sees a few; dead links off: the raw socket
+    // never answers them, and the test watches it for longer than 3 × heartbeatMs.
     const st = await spy({ heartbeatMs: 40, deadAfterMs: 0 });
     const s = await raw(st.t.address().port);
     const got = lines(s);
@@ -152,6 +154,7 @@ describe('heartbeats and dead links', () => {
       id: string,
       o: TcpTransportOptions,
     ): Promise<{ t: TcpTransport; r: CtpRouter<TcpPeer>; downs: string[] }> => {
+      // Liveness 100 times faster than the default (5 s, dead after 15 s): a second of silence is over three deadAfterMs.
       const t = new TcpTransport({ heartbeatMs: 40, deadAfterMs: 300, ...o });
       const r = new CtpRouter<TcpPeer>(
         () => {},
@@ -178,7 +181,7 @@ describe('heartbeats and dead links', () => {
   });
 
   it('a link that goes silent is closed `dead` and the host gets peerDown', async () => {
-    const st = await spy({ heartbeatMs: 30, deadAfterMs: 150 });
+    const st = await spy({ heartbeatMs: 30, deadAfterMs: 150 }); // dead after 150 ms (15 s by default), within the test's time
     const s = await raw(st.t.address().port);
     s.on('data', () => {}); // reads, never writes again
     s.write(UPDATENODE('quiet'));
@@ -190,7 +193,7 @@ describe('heartbeats and dead links', () => {
   });
 
   it('a plain peer that ignores heartbeats keeps its link while it sends something (a frame, or an empty line) within deadAfterMs', async () => {
-    const st = await spy({ heartbeatMs: 30, deadAfterMs: 300 });
+    const st = await spy({ heartbeatMs: 30, deadAfterMs: 300 }); // dead after 300 ms (15 s by default), within the test's time
     const framer = await raw(st.t.address().port);
     const beater = await raw(st.t.address().port);
     framer.on('data', () => {});
@@ -210,7 +213,7 @@ describe('heartbeats and dead links', () => {
   });
 
   it('heartbeatMs 0: no heartbeat and no dead link, however long the silence', async () => {
-    const st = await spy({ heartbeatMs: 0, handshakeTimeoutMs: 0 });
+    const st = await spy({ heartbeatMs: 0 });
     const s = await raw(st.t.address().port);
     const got = lines(s);
     s.write(UPDATENODE('quiet'));
@@ -221,7 +224,7 @@ describe('heartbeats and dead links', () => {
   });
 
   it('a stalled process (its event loop blocked) judges no link on the late sweep', async () => {
-    const st = await spy({ heartbeatMs: 30, deadAfterMs: 250 });
+    const st = await spy({ heartbeatMs: 30, deadAfterMs: 250 }); // dead after 250 ms (15 s by default): a 600 ms stall is well past it
     const s = await raw(st.t.address().port);
     s.on('data', () => {});
     s.write(UPDATENODE('steady'));
@@ -247,7 +250,7 @@ describe('heartbeats and dead links', () => {
 
 describe('handshake and partial-frame timeout', () => {
   it('closes a connection that sends nothing, or only heartbeats, within handshakeTimeoutMs', async () => {
-    const st = await spy({ handshakeTimeoutMs: 120, heartbeatMs: 0 });
+    const st = await spy({ handshakeTimeoutMs: 120 }); // 120 ms (10 s by default), within the test's time
     const silent = await raw(st.t.address().port);
     const beating = await raw(st.t.address().port);
     silent.on('data', () => {});
@@ -264,7 +267,7 @@ describe('handshake and partial-frame timeout', () => {
   });
 
   it('closes a connection that holds a partial frame too long (slowloris), even after good frames', async () => {
-    const st = await spy({ handshakeTimeoutMs: 150, heartbeatMs: 0 });
+    const st = await spy({ handshakeTimeoutMs: 150 }); // 150 ms (10 s by default), within the test's time
     const good = await raw(st.t.address().port);
     const loris = await raw(st.t.address().port);
     const [goodPort, lorisPort] = [good.localPort, loris.localPort];
@@ -294,7 +297,7 @@ describe('handshake and partial-frame timeout', () => {
   });
 
   it('a full server evicts the oldest connection that never sent a frame, so a new peer gets in', async () => {
-    const st = await spy({ maxConnections: 5, handshakeTimeoutMs: 0, heartbeatMs: 0 });
+    const st = await spy({ maxConnections: 5 }); // full at five (1024 by default)
     const proven = await raw(st.t.address().port);
     const provenPort = proven.localPort;
     proven.on('data', () => {});
@@ -334,12 +337,7 @@ describe('handshake and partial-frame timeout', () => {
 describe('partial-frame budget', () => {
   it('closes the connections holding the largest partial frames first and stays within maxBufferedBytes', async () => {
     const budget = 1024 * 1024;
-    const st = await spy({
-      maxBufferedBytes: budget,
-      maxFrameBytes: 2 * budget,
-      handshakeTimeoutMs: 0,
-      heartbeatMs: 0,
-    });
+    const st = await spy({ maxBufferedBytes: budget }); // 1 MiB (64 MiB by default): a few partial lines pass it
     const sizes = [100, 200, 300, 400, 500].map((k) => k * 1024);
     const socks: Socket[] = [];
     const ports: (number | undefined)[] = [];
@@ -389,7 +387,7 @@ describe('partial-frame budget', () => {
   });
 
   it('a closed connection gives its partial bytes back to the budget', async () => {
-    const st = await spy({ handshakeTimeoutMs: 0, heartbeatMs: 0 });
+    const st = await spy({});
     const s = await raw(st.t.address().port);
     s.write(UPDATENODE('a'));
     s.write('{"partial":"' + 'y'.repeat(50_000));
@@ -401,7 +399,7 @@ describe('partial-frame budget', () => {
 
 describe('close', () => {
   it('leaves no sweep timer behind', async () => {
-    const st = await spy({ heartbeatMs: 20 });
+    const st = await spy({});
     const s = await raw(st.t.address().port);
     s.write(UPDATENODE('a'));
     await expect.poll(() => st.t.peers().length, { timeout: 3000 }).toBe(1);

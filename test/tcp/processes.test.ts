@@ -136,6 +136,7 @@ describe('three processes on loopback', () => {
   });
 
   it('kill -9 of the controller: the host releases the node and another process takes control', async () => {
+    // A 300 ms grace (5 s by default): the release comes well within the test's wait.
     const station = await startPeer([
       '--id',
       'st3',
@@ -224,8 +225,6 @@ describe('three processes on loopback', () => {
       `127.0.0.1:${port}`,
       '--node',
       'lamp',
-      '--reconnect-max-ms',
-      '200',
     ]);
     const hasCam = (r: Rec): boolean =>
       r.type === 'nodes' && (r.added as string[]).includes('cam1');
@@ -276,8 +275,6 @@ describe('three processes on loopback', () => {
       `127.0.0.1:${port}`,
       '--node',
       'lamp',
-      '--reconnect-max-ms',
-      '200',
     ]);
     await remote2.proc.waitFor(hasCam, 5000, 'cam1 at the new remote');
     const list = await runCli(['nodes', '--json', '--connect', `127.0.0.1:${port}`]);
@@ -291,6 +288,7 @@ describe('three processes on loopback', () => {
 
 describe('bad clients do not disturb the others', () => {
   it('garbage, a 2 MiB line without a newline and half a frame then silence', async () => {
+    // Lines over 1 MiB (8 MiB by default) are discarded: the 2 MiB one is.
     const station = await startPeer([
       '--id',
       'st5',
@@ -352,6 +350,7 @@ describe('bad clients do not disturb the others', () => {
       '--node',
       `sensor-${String(i).padStart(4, '0')}-with-a-long-name`,
     ]).flat();
+    // A 256 KiB queue (32 MiB by default): the answers the client never reads pass it within seconds.
     const station = await startPeer([
       '--id',
       'st6',

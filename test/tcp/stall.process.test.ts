@@ -33,10 +33,7 @@ describe.skipIf(skip)('a frozen host process', () => {
       'cam1',
       '--echo',
     ]);
-    const transport = new TcpTransport({
-      connect: [station.addr],
-      reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
-    });
+    const transport = new TcpTransport({ connect: [station.addr] });
     const router = new CtpRouter<TcpPeer>(
       () => undefined,
       transport.send,

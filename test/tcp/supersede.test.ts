@@ -161,6 +161,7 @@ describe('TcpTransport send with CtpSendInfo', () => {
   });
 
   it('an advert storm through one link: a legitimate controller keeps ≥ 95 % SUCCESS and its link is never closed', async () => {
+    // A 160 kB queue (32 MiB by default): the storm below passes it within one turn.
     const st = new TcpTransport({
       listen: { host: '127.0.0.1', port: 0 },
       maxQueuedBytes: 160 * 1024,
@@ -171,6 +172,7 @@ describe('TcpTransport send with CtpSendInfo', () => {
       },
       st.send,
       () => {},
+      // A request held up in the storm counts against the 95 % within the test's time (the default waits 2 minutes).
       { id: 'station', nodes: ['cam1'], responseTimeoutMs: 5000 },
     );
     st.attach(station);
@@ -188,7 +190,7 @@ describe('TcpTransport send with CtpSendInfo', () => {
       () => {},
       ct.send,
       () => {},
-      { id: 'console', responseTimeoutMs: 5000 },
+      { id: 'console', responseTimeoutMs: 5000 }, // as the station's
     );
     ct.attach(ctl);
     closers.push(async () => {

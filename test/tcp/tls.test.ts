@@ -63,14 +63,12 @@ afterEach(async () => {
   );
 });
 
-const fast = { reconnect: { initialDelayMs: 20, maxDelayMs: 200 } };
-
 async function node(
   id: string,
   t: TcpTransportOptions,
   r: Omit<CtpRouterOptions<TcpPeer>, 'id'> = {},
 ): Promise<Node> {
-  const transport = new TcpTransport({ ...fast, ...t });
+  const transport = new TcpTransport(t);
   const n: Node = {
     id,
     transport,

@@ -34,7 +34,7 @@ async function node(
   r: Omit<CtpRouterOptions<TcpPeer>, 'id'> = {},
   twoParamSend = false,
 ): Promise<Node> {
-  const transport = new TcpTransport({ reconnect: { initialDelayMs: 20, maxDelayMs: 100 }, ...t });
+  const transport = new TcpTransport(t);
   const received: Node['received'] = [];
   const n: Node = { transport, received, router: undefined as unknown as CtpRouter<TcpPeer> };
   n.router = new CtpRouter<TcpPeer>(
@@ -269,7 +269,7 @@ describe('TcpTransport', () => {
   it('discards a line longer than maxFrameBytes without buffering it, and keeps the connection', async () => {
     const st = await node(
       'station',
-      { listen: loopback, maxFrameBytes: 64 * 1024 },
+      { listen: loopback, maxFrameBytes: 64 * 1024 }, // 64 KiB (8 MiB by default): a 200 KiB line passes it
       { nodes: ['cam1'] },
     );
     const oversized: number[] = [];
@@ -290,6 +290,7 @@ describe('TcpTransport', () => {
 
   it('closes a connection that does not drain as a slow consumer, and only that one', async () => {
     // Its table answers would supersede each other in the queue with CtpSendInfo: send without it.
+    // A 64 KiB queue (32 MiB by default): a reader that stopped reading passes it within a few requests.
     const st = await node(
       'station',
       { listen: loopback, maxQueuedBytes: 64 * 1024 },

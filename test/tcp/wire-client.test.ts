@@ -51,7 +51,7 @@ it('a raw wire-format client registers, commands, receives events and is refused
     },
     transport.send,
     () => {},
-    { id: 'station', nodes: ['cam1'], leaseGraceMs: 100 },
+    { id: 'station', nodes: ['cam1'] },
   );
   transport.attach(router);
   await transport.listening();

@@ -388,7 +388,7 @@ describe('router properties', () => {
       () => {},
       () => {},
       () => {},
-      { id: 'r2', nodes: ['cam', 'other'], registrationWaitMs: 10, responseTimeoutMs: 50 },
+      { id: 'r2', nodes: ['cam', 'other'] },
     );
     routers.push(router);
     const errors: unknown[] = [];

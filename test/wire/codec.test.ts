@@ -1585,7 +1585,7 @@ describe('router: bytes and non-text frames', () => {
   });
 
   it('counts drops per reason across frames', () => {
-    const h = harness({ maxFrameBytes: 1024 });
+    const h = harness({ maxFrameBytes: 1024 }); // 1 KiB (8 MiB by default): the 2000-byte frame below is too large
     h.router.receive(h.peer, 'nope');
     h.router.receive(h.peer, mk('POST', { v: 2 }));
     h.router.receive(h.peer, mk('POST', { t: 'X' }));

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { CtpRouter, type CtpError, type CtpErrorCode } from '../../src/index.js';
+import { CtpTestClock } from '../../src/testing/index.js';
 import { topology, type TestNet } from '../helpers.js';
 
 let net: TestNet | undefined;
@@ -39,6 +40,7 @@ describe('errors without an error listener', () => {
   it('another kind (send) warns once more; with an error listener nothing is warned', async () => {
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
     let fail = true;
+    const clock = new CtpTestClock();
     const r = new CtpRouter(
       () => {
         throw new Error('cb');
@@ -49,8 +51,7 @@ describe('errors without an error listener', () => {
       () => {
         throw new Error('nodes');
       },
-      // Unpaced: each appendNodes sends its advert at once.
-      { id: 'r', minAdvertIntervalMs: 0 },
+      { id: 'r', clock },
     );
     r.appendNodes('a'); // onNodesUpdated throws
     r.appendNodes('b'); // again: same kind
@@ -68,6 +69,7 @@ describe('errors without an error listener', () => {
     const seen: CtpErrorCode[] = [];
     r.on('error', (e) => seen.push(e.code));
     fail = true;
+    clock.advance(1000); // the own advert's pacing interval passes: the next change goes out at once
     r.appendNodes('c'); // send and onNodesUpdated throw again: both reach the listener
     expect(seen).toEqual(['ERR_CTP_CALLBACK', 'ERR_CTP_CALLBACK']);
     expect(warn).toHaveBeenCalledTimes(2);
