@@ -100,6 +100,19 @@ const name = (b: CodeBlock): string => `${b.file.replace(/[/.]/g, '_')}_${b.line
 describe('code blocks of README.md and docs/*.md', () => {
   let work: string;
   let diagnostics = '';
+  /** How tsc ended: a time-out or a crash must fail the blocks, not pass them with no diagnostics. */
+  let tsc: { status: number | null; signal: string | null; error: Error | undefined } = {
+    status: null,
+    signal: null,
+    error: undefined,
+  };
+  /** tsc ran to its end (with or without diagnostics). */
+  const expectTscFinished = (): void => {
+    expect(
+      { error: tsc.error?.message, signal: tsc.signal, finished: tsc.status !== null },
+      `tsc did not finish:\n${diagnostics}`,
+    ).toEqual({ error: undefined, signal: null, finished: true });
+  };
 
   beforeAll(async () => {
     await ensureBuilt();
@@ -138,6 +151,7 @@ describe('code blocks of README.md and docs/*.md', () => {
       timeout: 150_000,
     });
     diagnostics = `${r.stdout}${r.stderr}`;
+    tsc = { status: r.status, signal: r.signal, error: r.error };
   }, 180_000);
   afterAll(() => {
     if (work !== undefined) rmSync(work, { recursive: true, force: true });
@@ -148,15 +162,22 @@ describe('code blocks of README.md and docs/*.md', () => {
     expect(tsBlocks.filter((b) => b.runnable).length).toBeGreaterThanOrEqual(2);
   });
 
+  it('tsc ran to its end and exited 0', () => {
+    expectTscFinished();
+    expect(tsc.status, `tsc exited ${tsc.status}:\n${diagnostics}`).toBe(0);
+  });
+
   it.each(tsBlocks.map((b) => [`${b.file}:${b.line}`, b] as const))(
     '%s type-checks under strict',
     (_where, b) => {
+      expectTscFinished();
       const mine = diagnostics.split('\n').filter((l) => l.startsWith(`src/${name(b)}.ts`));
       expect(mine).toEqual([]);
     },
   );
 
   it('reports nothing outside the blocks (no error was missed)', () => {
+    expectTscFinished();
     const other = diagnostics
       .split('\n')
       .filter(

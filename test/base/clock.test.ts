@@ -49,11 +49,25 @@ describe('CtpTimers', () => {
     expect(calls).toEqual([0, 2 ** 31 - 1]);
   });
 
-  it('the system clock is Date.now', () => {
-    const before = Date.now();
-    const now = systemClock.now();
-    expect(now).toBeGreaterThanOrEqual(before);
-    expect(now).toBeLessThanOrEqual(Date.now());
+  it('the system clock is Date.now and the global timers, clamped', () => {
+    // Date.now itself, not another clock that happens to agree with it (adverts' seq start from it).
+    const dateNow = vi.spyOn(Date, 'now').mockReturnValueOnce(1_234).mockReturnValueOnce(5_678);
+    expect(systemClock.now()).toBe(1_234);
+    expect(systemClock.now()).toBe(5_678);
+    expect(dateNow).toHaveBeenCalledTimes(2);
+    const set = vi.spyOn(globalThis, 'setTimeout');
+    const clear = vi.spyOn(globalThis, 'clearTimeout');
+    const fn = (): void => undefined;
+    const early = systemClock.setTimeout(fn, -5);
+    const late = systemClock.setTimeout(fn, 2 ** 40);
+    expect(set.mock.calls).toEqual([
+      [fn, 0],
+      [fn, 2 ** 31 - 1],
+    ]);
+    expect(set.mock.results.map((r) => r.value)).toEqual([early, late]);
+    systemClock.clearTimeout(early);
+    systemClock.clearTimeout(late);
+    expect(clear.mock.calls).toEqual([[early], [late]]);
   });
 });
 

@@ -84,6 +84,35 @@ const closedBy = (s: Socket): Promise<void> =>
   new Promise((r) => (s.destroyed ? r() : s.once('close', () => r())));
 const UPDATENODE = (from: string): string => `${JSON.stringify({ v: 1, t: 'UPDATENODE', from })}\n`;
 
+/** The transport's liveness sweep (src/tcp/liveness.ts). */
+interface Sweeper {
+  period: number;
+  timer: unknown;
+  sweep(): void;
+}
+const livenessOf = (t: TcpTransport): Sweeper =>
+  (t as unknown as { guards: { liveness: Sweeper } }).guards.liveness;
+
+/**
+ * Resolves after the transport's next `n` sweeps, calling `after` right after
+ * each: a window measured on the transport's own clock, however late the
+ * timer runs on a loaded machine.
+ */
+function sweeps(t: TcpTransport, n: number, after: () => void = () => {}): Promise<void> {
+  const liveness = livenessOf(t);
+  const sweep = liveness.sweep;
+  return new Promise((resolve) => {
+    let left = n;
+    liveness.sweep = () => {
+      sweep.call(liveness);
+      after();
+      if (--left > 0) return;
+      delete (liveness as Partial<Sweeper>).sweep; // the prototype's again
+      resolve();
+    };
+  });
+}
+
 describe('options', () => {
   it('defaults: heartbeat 5000, dead after 3× it, handshake 10000, budget 64 MiB; bad values throw', () => {
     const t = new TcpTransport();
@@ -136,17 +165,25 @@ describe('heartbeats and dead links', () => {
       got.filter((l) => l !== '').map((l) => (JSON.parse(l) as { hello?: string }).hello),
     ).toEqual(['ctp-tcp/1']);
     expect(st.t.stats().heartbeatsOut).toBeGreaterThanOrEqual(3);
-    // A link written to more often than heartbeatMs gets no heartbeat.
-    const before = got.length;
+    // Windows of 12 sweeps (10 ms each, at least; three heartbeat intervals), counted by the transport.
+    expect(livenessOf(st.t).period).toBe(10);
+    // Idle: heartbeats (one every 4 sweeps at most, so at least 2).
+    const idle0 = st.t.stats().heartbeatsOut;
+    await sweeps(st.t, 12);
+    expect(st.t.stats().heartbeatsOut - idle0).toBeGreaterThanOrEqual(2);
+    // Busy, a frame written after every sweep: no sweep finds the link idle, so no heartbeat.
     const peer = st.t.peers()[0] as TcpPeer;
-    const beats0 = st.t.stats().heartbeatsOut;
-    for (let i = 0; i < 12; i++) {
-      st.t.send(peer, '{"v":1,"t":"UPDATENODE","from":"station"}');
-      await sleep(10);
-    }
-    await expect.poll(() => got.length - before, { timeout: 3000 }).toBeGreaterThanOrEqual(12);
-    expect(got.slice(before, before + 12).every((l) => l !== '')).toBe(true);
-    expect(st.t.stats().heartbeatsOut - beats0).toBeLessThanOrEqual(1);
+    const frame = '{"v":1,"t":"UPDATENODE","from":"station"}';
+    const before = got.length;
+    const busy0 = st.t.stats().heartbeatsOut;
+    st.t.send(peer, frame);
+    await sweeps(st.t, 12, () => st.t.send(peer, frame));
+    expect(st.t.stats().heartbeatsOut - busy0).toBe(0);
+    // On the wire: the 13 frames arrive with no empty line among them.
+    const frames = (): number[] => got.flatMap((l, i) => (i >= before && l === frame ? [i] : []));
+    await expect.poll(() => frames().length, { timeout: 3000 }).toBe(13);
+    const [first, last] = [frames()[0] as number, frames()[12] as number];
+    expect(got.slice(first, last + 1)).toEqual(Array(13).fill(frame));
   });
 
   it('two routers idle far longer than deadAfterMs keep their link: heartbeats keep it alive', async () => {
@@ -173,10 +210,24 @@ describe('heartbeats and dead links', () => {
     const a = await mk('alpha', { listen: loopback });
     const b = await mk('beta', { connect: [`127.0.0.1:${a.t.address().port}`] });
     await expect.poll(() => b.r.nodes(), { timeout: 3000 }).toEqual(['alpha-node', 'beta-node']);
-    await sleep(1000); // over three deadAfterMs of silence from the routers
+    // 25 heartbeats each way, each at least heartbeatMs after the one before: over 960 ms, three
+    // deadAfterMs, in which the routers send nothing, however slowly this machine runs.
+    const [a0, b0] = [a.t.stats(), b.t.stats()];
+    const t0 = performance.now();
+    await expect
+      .poll(
+        () =>
+          Math.min(
+            a.t.stats().heartbeatsOut - a0.heartbeatsOut,
+            b.t.stats().heartbeatsOut - b0.heartbeatsOut,
+          ),
+        { timeout: 15_000 },
+      )
+      .toBeGreaterThanOrEqual(25);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(3 * 300);
+    expect([a.t.stats().framesOut, b.t.stats().framesOut]).toEqual([a0.framesOut, b0.framesOut]);
     expect([a.downs, b.downs]).toEqual([[], []]);
     expect(a.t.stats().dead + b.t.stats().dead).toBe(0);
-    expect(a.t.stats().heartbeatsOut).toBeGreaterThan(10);
     expect(b.r.nodes()).toEqual(['alpha-node', 'beta-node']);
   });
 
@@ -217,10 +268,22 @@ describe('heartbeats and dead links', () => {
     const s = await raw(st.t.address().port);
     const got = lines(s);
     s.write(UPDATENODE('quiet'));
-    await sleep(300);
+    await expect.poll(() => st.frames.length, { timeout: 3000 }).toBe(1);
+    // No sweep is scheduled, so nothing can send a heartbeat or judge the link, however long.
+    expect(livenessOf(st.t).period).toBe(0);
+    expect(livenessOf(st.t).timer).toBeUndefined();
+    // And over a window in which a transport with heartbeats (every 20 ms) sends five:
+    const control = await spy({ heartbeatMs: 20, deadAfterMs: 0 });
+    const c = await raw(control.t.address().port);
+    c.on('data', () => {});
+    c.write(UPDATENODE('control'));
+    await expect
+      .poll(() => control.t.stats().heartbeatsOut, { timeout: 5000 })
+      .toBeGreaterThanOrEqual(5);
     expect(got.filter((l) => l === '')).toEqual([]);
     expect(st.reasons).toEqual([]);
     expect(st.t.stats().heartbeatsOut).toBe(0);
+    expect(st.t.peers()).toHaveLength(1);
   });
 
   it('a stalled process (its event loop blocked) judges no link on the late sweep', async () => {

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -563,11 +563,38 @@ describe('TcpTransport with tls', () => {
     sockets.push(s);
     s.on('error', () => {});
     await new Promise<void>((resolve) => s.on('connect', () => resolve()));
-    const closed = new Promise<void>((resolve) => s.on('close', () => resolve()));
-    await new Promise((r) => setTimeout(r, 50));
+    let socketClosed = false;
+    const closed = new Promise<void>((resolve) =>
+      s.on('close', () => {
+        socketClosed = true;
+        resolve();
+      }),
+    );
+    // Stuck: the server holds the connection, in its handshake (never a link).
+    const server = (st.transport as unknown as { server: Server }).server;
+    const held = (): Promise<number> =>
+      new Promise((resolve, reject) =>
+        server.getConnections((err, n) => (err ? reject(err) : resolve(n))),
+      );
+    await expect.poll(held, { timeout: 5000 }).toBe(1);
+    expect(socketClosed).toBe(false);
+    expect(st.transport.stats().connections).toBe(0);
     open.splice(open.indexOf(st), 1);
-    await st.transport.close();
+    // close() resolves long before the 60 s handshake timeout, and drops the stuck connection.
+    const within = async (p: Promise<unknown>, ms: number): Promise<string> => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<string>((r) => {
+        timer = setTimeout(() => r(`still waiting after ${ms} ms`), ms);
+      });
+      try {
+        return await Promise.race([p.then(() => 'done'), late]);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    expect(await within(st.transport.close(), 5000)).toBe('done');
+    expect(await within(closed, 5000)).toBe('done');
+    expect(socketClosed).toBe(true);
     await st.router.close();
-    await closed;
   });
 });

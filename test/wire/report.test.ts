@@ -4,7 +4,7 @@
  * `error` event is typed with `CtpError`.
  */
 import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
-import { CtpRouter, type CtpError, type CtpErrorCode } from '../../src/index.js';
+import { CtpError, CtpRouter, type CtpErrorCode } from '../../src/index.js';
 import { CtpTestClock } from '../../src/testing/index.js';
 import { topology, type TestNet } from '../helpers.js';
 
@@ -76,17 +76,24 @@ describe('errors without an error listener', () => {
     await r.close();
   });
 
-  it("the error event is typed with CtpError: router.on('error', e => e.code) compiles", () => {
+  it("the error event is typed with CtpError: router.on('error', e => e.code) compiles, and the listener runs", async () => {
     const r = new CtpRouter(
       () => {},
       () => {},
-      () => {},
+      () => {
+        throw new Error('nodes');
+      },
       { id: 't' },
     );
+    const seen: CtpErrorCode[] = [];
     r.on('error', (e) => {
       expectTypeOf(e).toEqualTypeOf<CtpError>();
       expectTypeOf(e.code).toEqualTypeOf<CtpErrorCode>();
+      expect(e).toBeInstanceOf(CtpError);
+      seen.push(e.code);
     });
-    void r.close();
+    r.appendNodes('a'); // onNodesUpdated throws: an error event
+    expect(seen).toEqual(['ERR_CTP_CALLBACK']);
+    await r.close();
   });
 });
