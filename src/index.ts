@@ -14,7 +14,7 @@ export type {
   CtpRouterSnapshot,
 } from './router.js';
 export type { CtpRouterOptions, CtpRequestOptions, CtpIdentity } from './options.js';
-export { canonicalAdvert } from './link-state/signing.js';
+export { canonicalAdvert } from './link-state/canonical.js';
 export { CtpReply } from './host/handlers.js';
 export type {
   CtpHandler,
@@ -53,7 +53,8 @@ export type {
   CtpRequestMessage,
   CtpReceivedName,
 } from './base/messages.js';
-export { jsonCodec, encode, decode, MAX_CONTENT_DEPTH } from './wire/codec.js';
+export { jsonCodec, encode, decode } from './wire/codec.js';
+export { MAX_CONTENT_DEPTH } from './wire/validate.js';
 export {
   CtpErrorCode,
   CtpError,

@@ -12,9 +12,9 @@ import {
   resolveIdentity,
   type CtpIdentity,
   type CtpResolvedIdentity,
-} from './link-state/signing.js';
+} from './link-state/certificates.js';
 
-export type { CtpIdentity } from './link-state/signing.js';
+export type { CtpIdentity } from './link-state/certificates.js';
 import { checkOptionKeys, keysOf } from './base/suggest.js';
 
 /** Options of `new CtpRouter(onReceived, send, onNodesUpdated, options)`. */

@@ -1,17 +1,17 @@
 /**
- * Flooding (PROTOCOL.md section 7): the own advert and its room, adverts from
- * peers (store, flood, send the newer copy back, heal the own origin with its
- * rate limit), table exchange split into frames under `maxFrameBytes`,
- * regained adverts, and the expiry of stale ones.
+ * Flooding (PROTOCOL.md section 7): adverts from peers (store, flood, send the
+ * newer copy back, heal the own origin), table exchange split into frames
+ * under `maxFrameBytes`, regained adverts, and the expiry of stale ones. The
+ * own advert (its room, pacing and healing with its rate limit) is a
+ * CtpOwnAdvert (own-advert.ts), reached through this class.
  */
 import createDebug from 'debug';
-import { CtpAdvertPacer, CtpTokenBucket, type CtpQueuedAdvert } from './advert-pacing.js';
-import { ADVERT_PACING, CtpTimers, type CtpTimerHandle } from '../base/clock.js';
-import { argumentError } from '../base/errors.js';
-import { sameSet } from './routes.js';
+import { CtpAdvertPacer, type CtpQueuedAdvert } from './advert-pacing.js';
+import { CtpTimers, type CtpTimerHandle } from '../base/clock.js';
 import type { CtpAdvert } from '../base/messages.js';
 import type { CtpOutbound } from '../wire/outbound.js';
 import type { CtpReport } from '../wire/report.js';
+import { CtpOwnAdvert } from './own-advert.js';
 import type { CtpAdvertAuth } from './signing.js';
 import type { CtpTable, CtpTableDelta } from './table.js';
 
@@ -19,17 +19,6 @@ const debug = createDebug('ctp:flooding');
 
 // PROTOCOL.md section 7: an advert more than 2^43 ms ahead of the clock is malformed.
 const SEQ_AHEAD_LIMIT = 2 ** 43;
-const HEAL_INTERVAL_MS = 1_000;
-const HEAL_CONFLICT_INTERVAL_MS = 60_000;
-const HEAL_WINDOW_MS = 10_000;
-// New links past the own bucket's burst wait at most this long: a storm of them is coalesced, a link is not held up.
-const NEW_LINKS_COALESCE_MS = 20;
-// Room for the REPORTNODE envelope around the own advert's lists.
-const ADVERT_OVERHEAD_BYTES = 512;
-
-function jsonBytes(s: string): number {
-  return Buffer.byteLength(JSON.stringify(s)) + 1;
-}
 
 export interface CtpFloodingOptions {
   maxNodesPerAdvert: number;
@@ -55,29 +44,12 @@ export interface CtpFloodingHooks<P = unknown> {
 }
 
 export class CtpFlooding<P> {
-  private ownNodeBytes = 0;
   /** Origins whose advert the current update already flooded (a regained one is then not sent twice). */
   private readonly floodedNow = new Set<string>();
-  private healTimer: CtpTimerHandle | undefined;
-  private healFloor = 0;
-  private lastHealAt = -Infinity;
-  private healHistory: number[] = [];
-  private idConflict = false;
   private staleTimer: CtpTimerHandle | undefined;
   private staleAt = Infinity;
   /** Issue 10: other origins' adverts, at most one applied per interval each (advert-pacing.ts). */
   private readonly pacer: CtpAdvertPacer<P>;
-  /** The own advert last sent, and when: changes within the interval wait for it to pass. */
-  private published: CtpAdvert | undefined;
-  private publishedAt = -Infinity;
-  private ownTimer: CtpTimerHandle | undefined;
-  private ownTimerAt = Infinity;
-  /** New links past the own bucket go out by then (coalesced). */
-  private linksDueAt: number | undefined;
-  /** The own adverts' token bucket (neighbor changes wait for a token). */
-  private readonly ownBucket: CtpTokenBucket;
-  /** The own lists changed and their advert waits for the interval: `table.ownAdvert()` is not what peers know. */
-  ownPaced = false;
   /**
    * Bound neighbors not reachable when stale adverts were deleted: once one
    * is, it is asked for its table (UPDATENODE). What lay behind it may be
@@ -86,6 +58,8 @@ export class CtpFlooding<P> {
    * member, while that member's copies aged out).
    */
   private readonly askOnGain = new Set<string>();
+  /** The own advert: its room, pacing and healing (own-advert.ts). */
+  private readonly own: CtpOwnAdvert<P>;
 
   constructor(
     private readonly table: CtpTable<P>,
@@ -97,7 +71,9 @@ export class CtpFlooding<P> {
     /** Signed adverts (issue 9): signs the own advert, checks and carries the others' signatures. */
     private readonly auth: CtpAdvertAuth<P>,
   ) {
-    this.ownBucket = new CtpTokenBucket(opts.minAdvertIntervalMs);
+    this.own = new CtpOwnAdvert(table, out, timers, opts, hooks, auth, (adverts) =>
+      this.broadcast(adverts),
+    );
     this.pacer = new CtpAdvertPacer<P>(
       new CtpTimers(timers.clock),
       opts.minAdvertIntervalMs,
@@ -105,121 +81,31 @@ export class CtpFlooding<P> {
     );
   }
 
-  // ---- the own advert -------------------------------------------------------
+  // ---- the own advert (own-advert.ts) ----------------------------------------
 
+  /** The own lists changed and their advert waits for the interval: `table.ownAdvert()` is not what peers know. */
+  get ownPaced(): boolean {
+    return this.own.ownPaced;
+  }
   /** Add own nodes (devices or virtual nodes); returns those that were new. */
   addOwn(names: readonly string[]): string[] {
-    const added = this.table.addLocal(names);
-    for (const n of added) this.ownNodeBytes += jsonBytes(n);
-    return added;
+    return this.own.addOwn(names);
   }
-
   /** Remove own nodes; returns those that were there. */
   removeOwn(names: readonly string[]): string[] {
-    const removed = this.table.removeLocal(names);
-    for (const n of removed) this.ownNodeBytes -= jsonBytes(n);
-    return removed;
+    return this.own.removeOwn(names);
   }
-
   /** Would the own advert stay within `maxNodesPerAdvert` and `maxFrameBytes` with `names` added? */
   hasRoom(names: readonly string[]): boolean {
-    let count = this.table.localCount();
-    let bytes = this.ownNodeBytes;
-    for (const n of names) {
-      if (this.table.hasLocal(n)) continue;
-      count++;
-      bytes += jsonBytes(n);
-    }
-    const neighborBytes = this.table.neighborIds().reduce((s, id) => s + id.length + 3, 0);
-    const signature = this.auth.ownOverheadBytes;
-    return (
-      count <= this.opts.maxNodesPerAdvert &&
-      bytes + neighborBytes + ADVERT_OVERHEAD_BYTES + signature <= this.opts.maxFrameBytes
-    );
+    return this.own.hasRoom(names);
   }
-
   /** `hasRoom`, or a `CtpArgumentError` naming the limits. */
   assertRoom(names: readonly string[]): void {
-    if (!this.hasRoom(names))
-      throw argumentError(
-        'names',
-        `within the own advert's limits (too-many-nodes: maxNodesPerAdvert ${this.opts.maxNodesPerAdvert}, maxFrameBytes ${this.opts.maxFrameBytes})`,
-        `${names.length} more names`,
-      );
+    this.own.assertRoom(names);
   }
-
-  /**
-   * Broadcast the own advert when it changed: at once while the own bucket
-   * has a token (two, one back per `minAdvertIntervalMs`: what receivers
-   * allow an origin, advert-pacing.ts), else when one is back (the last state
-   * wins): a change after a quiet spell goes out at once (leading edge), a
-   * burst is coalesced (trailing). A node change no longer waits out a
-   * fixed spacing after the previous advert: registrations do not wait for
-   * adverts (PROTOCOL.md section 5, "Confirming a registrant"), but what a
-   * table shows should follow them closely. New links go out at once while
-   * the bucket has a token, else within 20 ms: routes need both ends of a
-   * new link, but a burst of new links costs an advert per 20 ms, not one
-   * per link to every peer. Other changes of neighbors go out at once.
-   */
+  /** Broadcast the own advert when it changed, paced by the own token bucket (`CtpOwnAdvert.flushOwn`). */
   flushOwn(): void {
-    if (!this.table.ownDirty) return;
-    const now = this.timers.now();
-    const published = this.published;
-    let wait = 0;
-    if (published !== undefined) {
-      const neighbors = this.table.neighborIds();
-      if (sameSet(published.neighbors, new Set(neighbors))) wait = this.ownBucket.waitMs(now);
-      else if (this.onlyNewLinks(published.neighbors, neighbors) && this.ownBucket.waitMs(now) > 0)
-        wait = (this.linksDueAt ??= now + NEW_LINKS_COALESCE_MS) - now;
-    }
-    if (wait > 0) {
-      this.ownPaced = true;
-      if (this.ownTimer !== undefined && this.ownTimerAt <= now + wait) return;
-      this.timers.clear(this.ownTimer);
-      this.ownTimerAt = now + wait;
-      this.ownTimer = this.timers.set(
-        () => {
-          this.ownTimer = undefined;
-          this.ownTimerAt = Infinity;
-          this.ownPaced = false;
-          this.hooks.update();
-        },
-        Math.ceil(wait),
-        false,
-        ADVERT_PACING,
-      );
-      return;
-    }
-    this.ownPaced = false;
-    const advert = this.table.reoriginate();
-    if (advert !== undefined) this.publish(advert);
-  }
-
-  /**
-   * Does `now` only add point-to-point neighbors to `before`? Only such a
-   * change waits for a token: a lost neighbor must leave the routes at once,
-   * and a medium's DR change must reach the members at once (delayed, the
-   * members' choices went round in circles: simulator seed 468).
-   */
-  private onlyNewLinks(before: readonly string[], now: readonly string[]): boolean {
-    const set = new Set(now);
-    if (before.some((n) => !set.has(n))) return false;
-    const pseudo = this.table.media?.attached();
-    return pseudo === undefined || now.every((n) => !pseudo.has(n) || before.includes(n));
-  }
-
-  /** Send a new own advert to every peer. */
-  private publish(advert: CtpAdvert): void {
-    this.published = advert;
-    this.publishedAt = this.timers.now();
-    this.linksDueAt = undefined;
-    this.ownBucket.take(this.publishedAt);
-    this.broadcast([this.auth.own(advert)]);
-  }
-
-  /** The own advert as peers may know it: while a change waits (`ownPaced`), the one last sent. */
-  private ownForWire(): CtpAdvert {
-    return this.ownPaced && this.published !== undefined ? this.published : this.table.ownAdvert();
+    this.own.flushOwn();
   }
 
   /** Adverts this router originates for another origin (a broadcast medium's pseudo-node, src/link-state/media.ts): store and broadcast. */
@@ -261,7 +147,7 @@ export class CtpFlooding<P> {
       const stored = a.origin === this.table.id ? undefined : this.table.stored(a.origin);
       if (a.origin === this.table.id) {
         // Our own advert as last sent, while a change waits for its interval: nothing to heal.
-        if (this.ownPaced && this.isPublished(a)) continue;
+        if (this.own.ownPaced && this.own.isPublished(a)) continue;
       } else if (stored === undefined || a.seq > stored.seq) {
         // Newer: held back when its origin's interval has not passed; bounded by `maxTableNodes`.
         const held = this.pacer.queued(a.origin);
@@ -297,7 +183,7 @@ export class CtpFlooding<P> {
           break;
         }
         case 'own-heal':
-          this.heal(a.seq);
+          this.own.heal(a.seq);
           break;
         case 'too-many-routers':
           this.report.drop(peer, 'too-many-routers', { t: 'REPORTNODE', origin: a.origin });
@@ -318,16 +204,6 @@ export class CtpFlooding<P> {
     return n;
   }
 
-  private isPublished(a: CtpAdvert): boolean {
-    const p = this.published;
-    return (
-      p !== undefined &&
-      a.seq === p.seq &&
-      sameSet(a.nodes, new Set(p.nodes)) &&
-      sameSet(a.neighbors, new Set(p.neighbors))
-    );
-  }
-
   /** Held adverts whose interval has passed: apply and flood them (not back to their peer). */
   private applyHeld(due: CtpQueuedAdvert<P>[]): void {
     if (this.out.closed) return;
@@ -344,38 +220,11 @@ export class CtpFlooding<P> {
     this.hooks.update();
   }
 
-  /** Restart healing, rate limited (PROTOCOL.md section 7). */
-  private heal(seq: number): void {
-    this.healFloor = Math.max(this.healFloor, seq);
-    if (this.healTimer !== undefined) return;
-    const interval = this.idConflict ? HEAL_CONFLICT_INTERVAL_MS : HEAL_INTERVAL_MS;
-    const wait = this.lastHealAt + interval - this.timers.now();
-    if (wait <= 0) this.doHeal();
-    else this.healTimer = this.timers.set(() => this.doHeal(), wait);
-  }
-
-  private doHeal(): void {
-    this.healTimer = undefined;
-    if (this.out.closed || this.healFloor < this.table.seq) return;
-    const now = this.timers.now();
-    this.lastHealAt = now;
-    this.healHistory = this.healHistory.filter((t) => now - t < HEAL_WINDOW_MS);
-    this.healHistory.push(now);
-    const advert = this.table.healAbove(this.healFloor);
-    debug('%s heals its advert to seq %d', this.table.id, advert.seq);
-    this.ownPaced = false;
-    this.publish(advert);
-    if (!this.idConflict && this.healHistory.length >= 3) {
-      this.idConflict = true;
-      this.hooks.idConflict();
-    }
-  }
-
   // ---- table exchange -------------------------------------------------------
 
   /** Own advert first, then every reachable stored advert (but those `skip` names), nearest first. */
   sendTable(peer: P, skip?: (origin: string) => boolean): void {
-    const list: CtpAdvert[] = [this.auth.own(this.ownForWire())];
+    const list: CtpAdvert[] = [this.auth.own(this.own.ownForWire())];
     for (const origin of this.table.reachableOrigins()) {
       if (skip?.(origin) === true) continue;
       const s = this.table.stored(origin);
@@ -386,7 +235,7 @@ export class CtpFlooding<P> {
 
   /** The own advert to every peer (resetTable). */
   broadcastOwn(): void {
-    this.broadcast([this.auth.own(this.ownForWire())]);
+    this.broadcast([this.auth.own(this.own.ownForWire())]);
   }
 
   private broadcast(adverts: CtpAdvert[]): void {
@@ -484,9 +333,7 @@ export class CtpFlooding<P> {
   close(): void {
     this.timers.clearAll();
     this.pacer.close();
-    this.healTimer = undefined;
+    this.own.close();
     this.staleTimer = undefined;
-    this.ownTimer = undefined;
-    this.ownTimerAt = Infinity;
   }
 }

@@ -22,7 +22,8 @@ import { CtpMedia, type CtpPeerInfo } from './media.js';
 import { CtpNeighbors, type CtpNeighborHooks } from './neighbors.js';
 import { CtpNodeList, type CtpNodesAudience } from './node-list.js';
 import { CtpRouting, type CtpCallerDoor, type CtpHostDoor } from './routing.js';
-import { CtpAdvertAuth, type CtpResolvedIdentity } from './signing.js';
+import type { CtpResolvedIdentity } from './certificates.js';
+import { CtpAdvertAuth } from './signing.js';
 import { CtpTable, type CtpTableDelta } from './table.js';
 
 /** A role that acts on every settled table change. */

@@ -1,19 +1,16 @@
 /**
- * The OCM table's routing half: link-state adverts, routes and the node index
- * (PROTOCOL.md section 7). Pure data: no I/O and no timers; the caller passes the
- * clock in and turns the deltas it returns into frames, callbacks and events.
+ * The OCM table's routing half (PROTOCOL.md section 7): bound neighbors, the own
+ * advert, other routers' stored adverts (eviction, staleness), the two-way
+ * routes over them and the delta of each batch. The own nodes and the name
+ * index are its base class, CtpNameIndex (name-index.ts). Pure data: no I/O
+ * and no timers; the caller passes the clock in and turns the deltas it
+ * returns into frames, callbacks and events.
  */
 import createDebug from 'debug';
 import type { CtpAdvert } from '../base/messages.js';
-import {
-  isForeignVirtual,
-  middle,
-  nextStaleAt,
-  sameSet,
-  twoWayRoutes,
-  updateSorted,
-} from './routes.js';
+import { nextStaleAt, sameSet, twoWayRoutes, updateSorted } from './routes.js';
 import type { CtpMediaHooks } from './media.js';
+import { CtpNameIndex } from './name-index.js';
 
 const debug = createDebug('ctp:table');
 
@@ -53,33 +50,20 @@ export type CtpAdvertOutcome =
   | 'own-ignore' // own origin, nothing to do
   | 'too-many-routers'; // table full and the origin is not reachable
 
-type IndexEntry = string | string[];
-
 /**
  * Link-state table. Own local nodes (virtual ones included) and bound
  * neighbors form the own advert; other routers' adverts are stored, routes
  * are a breadth-first search over two-way links.
  */
-export class CtpTable<P> {
-  readonly id: string;
+export class CtpTable<P> extends CtpNameIndex {
   /** The own advert's sequence number. */
   seq: number;
-  private readonly local = new Set<string>();
   /** peer → router id it is bound to. */
   private readonly bound = new Map<P, string>();
   /** router id → its bound peers (first one is used to send). */
   private readonly peersById = new Map<string, P[]>();
   private readonly adverts = new Map<string, CtpStoredAdvert>();
-  /** Reachable origins (not self) → the neighbor id that is the first hop, in breadth-first order. */
-  private routes = new Map<string, string>();
-  /** name → the origins (other than self) whose stored advert lists it. */
-  private readonly index = new Map<string, IndexEntry>();
-  ownDirty = false; // the own lists changed since the last origination (flooding.ts paces it)
   private topologyDirty = false;
-  /** Names touched by the current batch → whether they were reachable before it. */
-  private before = new Map<string, boolean>();
-  private readonly conflictKeys = new Map<string, string>();
-  private sortedCache: string[] | undefined;
   /** Broadcast media (src/link-state/media.ts), set by the router once a peer is on one: the own neighbor list is theirs to say. */
   media: CtpMediaHooks<P> | undefined;
 
@@ -88,41 +72,8 @@ export class CtpTable<P> {
     now: number,
     readonly maxRouters: number,
   ) {
-    this.id = id;
+    super(id);
     this.seq = now;
-  }
-
-  // ---- own nodes ------------------------------------------------------------
-
-  hasLocal(name: string): boolean {
-    return this.local.has(name);
-  }
-  localCount(): number {
-    return this.local.size;
-  }
-  /** Add own nodes; returns those that were not there. */
-  addLocal(names: readonly string[]): string[] {
-    const added: string[] = [];
-    for (const n of names) {
-      if (this.local.has(n)) continue;
-      this.touch(n);
-      this.local.add(n);
-      added.push(n);
-    }
-    if (added.length > 0) this.ownDirty = true;
-    return added;
-  }
-  /** Remove own nodes; returns those that were there. */
-  removeLocal(names: readonly string[]): string[] {
-    const removed: string[] = [];
-    for (const n of names) {
-      if (!this.local.has(n)) continue;
-      this.touch(n);
-      this.local.delete(n);
-      removed.push(n);
-    }
-    if (removed.length > 0) this.ownDirty = true;
-    return removed;
   }
 
   // ---- neighbors ------------------------------------------------------------
@@ -244,61 +195,6 @@ export class CtpTable<P> {
     return 'stored';
   }
 
-  /**
-   * Index what changed between an origin's stored names and its new ones.
-   * Names that stay are not touched, so a one-node change in a large advert
-   * costs one pass over that origin's names and touches one name (BENCHMARKS.md).
-   */
-  private reindex(origin: string, oldNames: readonly string[], names: readonly string[]): void {
-    // Both lists are duplicate-free and usually keep their order: diff only the middle.
-    const [head, oldEnd, newEnd] = middle(oldNames, names);
-    const gone = new Set<string>();
-    for (let i = head; i < oldEnd; i++) gone.add(oldNames[i] as string);
-    for (let i = head; i < newEnd; i++) {
-      const n = names[i] as string;
-      if (!gone.delete(n)) this.indexAdd(n, origin);
-    }
-    for (const n of gone) this.unindex(n, origin);
-  }
-
-  /**
-   * `a.nodes` itself when it is provably free of duplicates and of foreign
-   * virtual nodes, judged against the stored advert of the same origin (itself
-   * clean): only the entries that differ from it are checked, so a one-node
-   * change does not build a set of the whole list. `undefined` otherwise.
-   */
-  private namesBeside(a: CtpAdvert, old: CtpStoredAdvert): string[] | undefined {
-    if (old.names !== old.nodes) return undefined;
-    const [head, oldEnd, newEnd] = middle(old.nodes, a.nodes);
-    const oldMiddle = new Set<string>();
-    for (let i = head; i < oldEnd; i++) oldMiddle.add(old.nodes[i] as string);
-    const seen = new Set<string>();
-    for (let i = head; i < newEnd; i++) {
-      const n = a.nodes[i] as string;
-      if (seen.has(n) || isForeignVirtual(n, a.origin)) return undefined;
-      seen.add(n);
-      // Indexed for this origin and not in the old middle: it is in the
-      // shared head or tail, so it appears twice.
-      if (!oldMiddle.has(n) && this.indexedFor(n, a.origin)) return undefined;
-    }
-    return a.nodes;
-  }
-
-  private indexedFor(name: string, origin: string): boolean {
-    const e = this.index.get(name);
-    return e === origin || (Array.isArray(e) && e.includes(origin));
-  }
-
-  private namesOf(a: CtpAdvert): string[] {
-    const seen = new Set<string>();
-    for (const n of a.nodes) {
-      if (seen.has(n)) continue;
-      if (isForeignVirtual(n, a.origin)) continue;
-      seen.add(n);
-    }
-    return seen.size === a.nodes.length ? a.nodes : [...seen];
-  }
-
   private wouldBeReachable(a: CtpAdvert): boolean {
     for (const nb of a.neighbors) {
       if (nb === this.id) {
@@ -341,69 +237,11 @@ export class CtpTable<P> {
     return nextStaleAt(this.adverts.values(), staleMs);
   }
 
-  // ---- index ----------------------------------------------------------------
-
-  private touch(name: string): void {
-    if (!this.before.has(name)) this.before.set(name, this.isReachableName(name));
-  }
-  private indexAdd(name: string, origin: string): void {
-    this.touch(name);
-    const e = this.index.get(name);
-    if (e === undefined) this.index.set(name, origin);
-    else if (typeof e === 'string') {
-      if (e !== origin) this.index.set(name, [e, origin]);
-    } else if (!e.includes(origin)) e.push(origin);
-  }
-  private unindex(name: string, origin: string): void {
-    this.touch(name);
-    const e = this.index.get(name);
-    if (e === undefined) return;
-    if (typeof e === 'string') {
-      if (e === origin) this.index.delete(name);
-      return;
-    }
-    const rest = e.filter((o) => o !== origin);
-    if (rest.length === 1) this.index.set(name, rest[0] as string);
-    else this.index.set(name, rest);
-  }
-
-  // ---- queries --------------------------------------------------------------
+  // ---- routes ---------------------------------------------------------------
 
   /** Is `origin` this router or reachable over two-way links? */
   isReachable(origin: string): boolean {
     return origin === this.id || this.routes.has(origin);
-  }
-  /** Does `origin` reachably advertise `name`? */
-  advertises(origin: string, name: string): boolean {
-    if (origin === this.id) return this.local.has(name);
-    if (!this.routes.has(origin)) return false;
-    const e = this.index.get(name);
-    return e === origin || (Array.isArray(e) && e.includes(origin));
-  }
-  /** The reachable routers (self included) hosting `name`, sorted. */
-  hostsOf(name: string): string[] {
-    const out: string[] = [];
-    if (this.local.has(name)) out.push(this.id);
-    const e = this.index.get(name);
-    if (e === undefined) return out;
-    for (const o of typeof e === 'string' ? [e] : e) if (this.routes.has(o)) out.push(o);
-    return out.length > 1 ? out.sort() : out;
-  }
-  /**
-   * The router that owns `name`: self when local, else the reachable host
-   * whose id sorts first (PROTOCOL.md section 7); `undefined` when unknown.
-   */
-  ownerOf(name: string): string | undefined {
-    if (this.local.has(name)) return this.id;
-    const e = this.index.get(name);
-    if (e === undefined) return undefined;
-    if (typeof e === 'string') return this.routes.has(e) ? e : undefined;
-    let best: string | undefined;
-    for (const o of e) if (this.routes.has(o) && (best === undefined || o < best)) best = o;
-    return best;
-  }
-  isReachableName(name: string): boolean {
-    return this.ownerOf(name) !== undefined;
   }
   /** The neighbor id that is the first hop toward `origin`. */
   firstHop(origin: string): string | undefined {
@@ -417,16 +255,6 @@ export class CtpTable<P> {
   /** Reachable origins in breadth-first order (nearest first). */
   reachableOrigins(): IterableIterator<string> {
     return this.routes.keys();
-  }
-  /** Every reachable name, sorted by UTF-16 code units. */
-  sortedNames(): string[] {
-    if (this.sortedCache === undefined) {
-      const out = [...this.local];
-      for (const name of this.index.keys())
-        if (!this.local.has(name) && this.isReachableName(name)) out.push(name);
-      this.sortedCache = out.sort();
-    }
-    return this.sortedCache;
   }
 
   // ---- commit ---------------------------------------------------------------
