@@ -1,15 +1,15 @@
 /**
- * The registrant side (PROTOCOL.md section 5): this router's own registrations,
- * the specs of the requests made on them (register, unregister, start, stop,
- * command), their gap and lost timers, refreshes and their retries, release
- * notices, and EVENT delivery.
+ * The registrant side (PROTOCOL.md section 5): the specs of the requests made
+ * on this router's registrations (register, unregister, start, stop,
+ * command), the answers that come outside them (refresh answers, release
+ * notices) and EVENT delivery. The registrations once made — their gap and
+ * lost timers, refreshes and their retries, idle timeouts — are kept in
+ * own-registrations.ts.
  */
-import createDebug from 'debug';
-import { CtpTimers, type CtpTimerHandle } from '../base/clock.js';
 import { isThenable } from '../base/callbacks.js';
+import type { CtpTimers } from '../base/clock.js';
 import { CtpCallbackError } from '../base/errors.js';
-import type { CtpEmit, CtpLostEvent } from '../events.js';
-import { CtpIdleWatch } from '../host/idle-locks.js';
+import type { CtpEmit } from '../events.js';
 import {
   ReturnCode,
   type CtpControlMessage,
@@ -24,86 +24,53 @@ import type { CtpReport } from '../wire/report.js';
 import type { CtpOp, CtpRequestPlan, CtpRequestSpec } from './requests.js';
 import { LOCAL, type CtpRouting, type CtpSource } from '../link-state/routing.js';
 import type { CtpTable } from '../link-state/table.js';
+import {
+  CtpOwnRegistrations,
+  type CtpOwnRegistration,
+  type CtpOwnRegistrationHooks,
+  type CtpRegistrantOptions,
+} from './own-registrations.js';
 
-const debug = createDebug('ctp:registrant');
+export type { CtpOwnRegistration, CtpRegistrantOptions } from './own-registrations.js';
 
-// A refresh is re-sent until answered, at most this many times, at this interval at least.
-const REFRESH_TRIES = 10;
-const REFRESH_RETRY_MIN_MS = 1_000;
-
-/** A registration this router holds. */
-export interface CtpOwnRegistration {
-  readonly node: string;
-  readonly type: CtpRegistrationType;
-  readonly virtual: string;
-  /** The host router it was made with; it stays bound to it. */
-  readonly host: string;
-  /** The node is not advertised by the host right now. */
-  gap: boolean;
-  lostTimer: CtpTimerHandle | undefined;
-  /** id of the newest refresh in flight. */
-  refreshId: number | undefined;
-  /** Sends the refresh again until the host answers it (a refresh can be lost). */
-  refreshTimer: CtpTimerHandle | undefined;
-  refreshTries: number;
-  /** The idle timeout asked for (issue 10), sent again with refreshes. */
-  idleTimeoutMs?: number;
-}
-
-export interface CtpRegistrantOptions {
-  leaseGraceMs: number;
-  registrationWaitMs: number;
-}
-
-export interface CtpRegistrantHooks {
-  closed(): boolean;
-  nextId(): number;
+export interface CtpRegistrantHooks extends CtpOwnRegistrationHooks {
   /** Add an own virtual node (advertised); false when the own advert has no room. */
   addVirtual(name: string): boolean;
-  removeVirtual(name: string): void;
   /** The controller a local node has at this router as its host. */
   hostedController(node: string): string | undefined;
   /** Hand an EVENT to the host app (`onReceived`); may throw or return a promise that rejects. */
   event(msg: CtpEvent): unknown;
-  /** Add this router's claim (and its signature) to a REGISTER (PROTOCOL.md section 5, "Confirming a registrant"). */
-  claim?(msg: CtpRegister): void;
 }
 
 type ControlType = 'START' | 'STOP' | 'COMMAND';
 const OPS: Record<ControlType, CtpOp> = { START: 'start', STOP: 'stop', COMMAND: 'command' };
 
 export class CtpRegistrant<P> {
-  private readonly regs = new Map<string, CtpOwnRegistration>();
-  /** The controller registrations of `regs` by node: what control requests look up (no virtual name built per request). */
-  private readonly controllers = new Map<string, CtpOwnRegistration>();
+  /** The registrations this router holds (own-registrations.ts). */
+  private readonly own: CtpOwnRegistrations<P>;
   /** Virtual nodes whose REGISTER was answered, not yet recorded (the answer's continuation is to come). */
   private readonly unrecorded = new Set<string>();
   /** Release notices that came after such an answer, before the registration was recorded (a burst after a stall). */
   private readonly early = new Map<string, CtpResponse>();
-  /** Lock timeouts of own controller registrations (idle-locks.ts). */
-  private readonly idle: CtpIdleWatch;
 
   constructor(
     private readonly table: CtpTable<P>,
-    private readonly routing: CtpRouting<P>,
-    private readonly timers: CtpTimers,
-    private readonly opts: CtpRegistrantOptions,
+    routing: CtpRouting<P>,
+    timers: CtpTimers,
+    opts: CtpRegistrantOptions,
     private readonly hooks: CtpRegistrantHooks,
-    private readonly emit: CtpEmit<P>,
+    emit: CtpEmit<P>,
     private readonly report: CtpReport<P>,
   ) {
-    this.idle = new CtpIdleWatch(new CtpTimers(timers.clock), opts.leaseGraceMs, (virtual) => {
-      const reg = this.regs.get(virtual);
-      if (reg !== undefined) this.lose(reg, 'idle');
-    });
+    this.own = new CtpOwnRegistrations(table, routing, timers, opts, hooks, emit);
   }
 
   get(virtual: string): CtpOwnRegistration | undefined {
-    return this.regs.get(virtual);
+    return this.own.get(virtual);
   }
 
   list(): CtpOwnRegistration[] {
-    return [...this.regs.values()];
+    return this.own.list();
   }
 
   // ---- request specs --------------------------------------------------------
@@ -119,7 +86,7 @@ export class CtpRegistrant<P> {
         if (owner === undefined) return { code: ReturnCode.NODE_UNFOUND };
         if (this.table.hostsOf(node).length > 1)
           return { code: ReturnCode.ERROR, reason: 'conflict' };
-        if (this.regs.has(virtual)) return { code: ReturnCode.ALREADY_ASSIGNED };
+        if (this.own.has(virtual)) return { code: ReturnCode.ALREADY_ASSIGNED };
         if (
           type === 'controller' &&
           this.table.hasLocal(node) &&
@@ -153,12 +120,9 @@ export class CtpRegistrant<P> {
               refreshTimer: undefined,
               refreshTries: 0,
             };
-            this.regs.set(virtual, reg);
-            if (type === 'controller') this.controllers.set(node, reg);
-            if (type === 'controller') this.watchIdle(reg, idleTimeoutMs, r.content);
-            this.emit('registered', { node, type, virtualNode: virtual, host: to });
+            this.own.record(reg, idleTimeoutMs, r.content);
             if (early !== undefined) this.response(early, LOCAL);
-            if (this.regs.get(virtual) === reg) this.evaluate(reg);
+            if (this.own.get(virtual) === reg) this.own.evaluate(reg);
           },
         };
       },
@@ -172,11 +136,11 @@ export class CtpRegistrant<P> {
       node,
       op: 'unregister',
       check: () => {
-        const reg = this.regs.get(virtual);
+        const reg = this.own.get(virtual);
         if (!this.nodeKnownFor(node, reg)) {
           // The caller wants the registration gone: forget it here; the host
           // releases its side after its grace.
-          if (reg !== undefined) this.forget(reg, ReturnCode.NODE_UNFOUND);
+          if (reg !== undefined) this.own.forget(reg, ReturnCode.NODE_UNFOUND);
           return { code: ReturnCode.NODE_UNFOUND };
         }
         if (reg === undefined) return { code: ReturnCode.NOT_ASSIGNED };
@@ -185,15 +149,15 @@ export class CtpRegistrant<P> {
       plan: (to, id) => ({
         msg: { v: 1, t: 'UNREGISTER', id, to, node, [type]: virtual } as CtpUnregister,
         done: (r) => {
-          const reg = this.regs.get(virtual);
+          const reg = this.own.get(virtual);
           if (reg === undefined) return;
           if (r.code === ReturnCode.NOT_ASSIGNED || r.code === ReturnCode.ALREADY_ASSIGNED)
-            this.lose(reg, 'refused', r.code);
-          else this.forget(reg, r.code);
+            this.own.lose(reg, 'refused', r.code);
+          else this.own.forget(reg, r.code);
         },
         aborted: () => {
-          const reg = this.regs.get(virtual);
-          if (reg !== undefined) this.forget(reg, undefined);
+          const reg = this.own.get(virtual);
+          if (reg !== undefined) this.own.forget(reg, undefined);
         },
       }),
     };
@@ -206,35 +170,22 @@ export class CtpRegistrant<P> {
 
   /** This router's controller registration of `node`, which a control request goes through, or why there is none usable. */
   controlHost(node: string): CtpOwnRegistration | CtpResult {
-    const reg = this.controllers.get(node);
+    const reg = this.own.controllerOf(node);
     if (!this.nodeKnownFor(node, reg)) return { code: ReturnCode.NODE_UNFOUND };
     if (reg === undefined) return { code: ReturnCode.NOT_ASSIGNED };
     return reg;
   }
 
-  /** Issue 10: the idle timeout the host applied (its answer's content) or the one asked for. */
-  private watchIdle(
-    reg: CtpOwnRegistration,
-    requested: number | undefined,
-    content: unknown,
-  ): void {
-    const applied = (content as { idleTimeoutMs?: unknown } | undefined)?.idleTimeoutMs;
-    const ms =
-      Number.isSafeInteger(applied) && (applied as number) > 0 ? (applied as number) : requested;
-    if (requested !== undefined) reg.idleTimeoutMs = requested;
-    this.idle.watch(reg.virtual, ms);
-  }
-
   /** A control request goes out on `virtual`: its idle time starts again. */
   touchIdle(virtual: string): void {
-    this.idle.touch(virtual);
+    this.own.touchIdle(virtual);
   }
 
   /** PROTOCOL.md section 5: a host that answers NOT_ASSIGNED or REJECTED no longer holds the registration. */
   afterControl(r: CtpResult, virtual: string): void {
     if (r.code !== ReturnCode.NOT_ASSIGNED && r.code !== ReturnCode.REJECTED) return;
-    const reg = this.regs.get(virtual);
-    if (reg !== undefined) this.lose(reg, 'refused', r.code);
+    const reg = this.own.get(virtual);
+    if (reg !== undefined) this.own.lose(reg, 'refused', r.code);
   }
 
   /** Is `node` known for a request? Bound to its host when this router holds a registration. */
@@ -248,7 +199,7 @@ export class CtpRegistrant<P> {
 
   /** A RESPONSE that answers no request in flight: a refresh's answer, a release notice, or stale. */
   response(msg: CtpResponse, from: CtpSource<P>): void {
-    const reg = this.regs.get(msg.controller);
+    const reg = this.own.get(msg.controller);
     if (reg !== undefined && msg.re !== undefined && reg.refreshId === msg.re) {
       // NODE_UNFOUND (a router on the way had no route yet) and the like did
       // not reach the host: the retry timer sends the refresh again.
@@ -258,14 +209,10 @@ export class CtpRegistrant<P> {
         msg.code !== ReturnCode.ALREADY_ASSIGNED
       )
         return;
-      reg.refreshId = undefined;
-      reg.refreshTimer = this.timers.clear(reg.refreshTimer);
-      // PROTOCOL.md section 5: a refresh refused ends the registration; no answer changes nothing.
-      if (msg.code !== ReturnCode.SUCCESS) this.lose(reg, 'refused', msg.code);
-      return;
+      return this.own.refreshAnswered(reg, msg.code);
     }
-    // A release notice from the host it was made with (host.ts,
-    // returnAfterRelease): the host dropped it while this router saw no gap.
+    // A release notice from the host it was made with (release-notices.ts):
+    // the host dropped it while this router saw no gap.
     if (
       reg !== undefined &&
       msg.re === undefined &&
@@ -273,11 +220,11 @@ export class CtpRegistrant<P> {
       msg.reason === 'released' &&
       (msg.content as { host?: unknown } | undefined)?.host === reg.host
     ) {
-      if (reg.type === 'monitor') this.sendRefresh(reg);
-      else this.lose(reg, 'refused', msg.code);
+      if (reg.type === 'monitor') this.own.sendRefresh(reg);
+      else this.own.lose(reg, 'refused', msg.code);
       return;
     }
-    // Issue 10: the host released this controller for idleness (host.ts, idleRelease).
+    // Issue 10: the host released this controller for idleness (registrations.ts, idleRelease).
     if (
       reg?.type === 'controller' &&
       msg.re === undefined &&
@@ -285,7 +232,7 @@ export class CtpRegistrant<P> {
       msg.reason === 'idle' &&
       (msg.content as { host?: unknown } | undefined)?.host === reg.host
     )
-      return this.lose(reg, 'idle', msg.code);
+      return this.own.lose(reg, 'idle', msg.code);
     // A release notice for a registration this router no longer (or not yet) holds: nothing to do —
     // unless its REGISTER's answer came in the same burst and is not recorded yet (found by the simulator, seed 1865).
     if (
@@ -303,7 +250,7 @@ export class CtpRegistrant<P> {
   answered(msg: CtpResponse): void {
     if (
       msg.code === ReturnCode.SUCCESS &&
-      !this.regs.has(msg.controller) &&
+      !this.own.has(msg.controller) &&
       this.table.hasLocal(msg.controller)
     )
       this.unrecorded.add(msg.controller);
@@ -321,120 +268,13 @@ export class CtpRegistrant<P> {
     }
   }
 
-  // ---- leases and refreshes -------------------------------------------------
-
   /** The table changed: re-evaluate every registration (leases, moves, refreshes). */
   onTableChange(): void {
-    for (const reg of [...this.regs.values()])
-      if (this.regs.get(reg.virtual) === reg) this.evaluate(reg);
-  }
-
-  private evaluate(reg: CtpOwnRegistration): void {
-    if (this.table.advertises(reg.host, reg.node)) {
-      if (!reg.gap) return;
-      reg.gap = false;
-      reg.lostTimer = this.timers.clear(reg.lostTimer);
-      this.sendRefresh(reg);
-      return;
-    }
-    // The node moved: the bound host stopped advertising it while another router does.
-    if (this.table.ownerOf(reg.node) !== undefined) return this.lose(reg, 'moved');
-    if (reg.gap) return;
-    reg.gap = true;
-    // A refresh in flight is moot now; the return sends a new one.
-    reg.refreshTimer = this.timers.clear(reg.refreshTimer);
-    reg.lostTimer = this.timers.set(() => {
-      reg.lostTimer = undefined;
-      if (this.regs.get(reg.virtual) === reg && !this.table.advertises(reg.host, reg.node))
-        this.lose(reg, 'unreachable');
-    }, this.opts.leaseGraceMs);
-  }
-
-  /** PROTOCOL.md section 5: after a gap, say again that the registration is still wanted. */
-  private sendRefresh(reg: CtpOwnRegistration): void {
-    const id = this.hooks.nextId();
-    reg.refreshId = id;
-    reg.refreshTries = 0;
-    this.sendRefreshFrame(reg, id);
-  }
-
-  /**
-   * Send (or send again, with the same id) the refresh `id`. A refresh lost on
-   * the way (a link that drops while it travels, a route still converging)
-   * would leave this router believing in a registration its host may have
-   * dropped: so it is re-sent until the host answers it, and after
-   * REFRESH_TRIES unanswered ones the registration is given up (`lost`,
-   * `unreachable`) rather than believed (found by the simulator, seed 21095).
-   */
-  private sendRefreshFrame(reg: CtpOwnRegistration, id: number): void {
-    this.timers.clear(reg.refreshTimer);
-    reg.refreshTimer = this.timers.set(
-      () => {
-        reg.refreshTimer = undefined;
-        if (
-          this.hooks.closed() ||
-          this.regs.get(reg.virtual) !== reg ||
-          reg.refreshId !== id ||
-          reg.gap
-        )
-          return;
-        reg.refreshTries++;
-        if (reg.refreshTries >= REFRESH_TRIES) return this.lose(reg, 'unreachable');
-        this.sendRefreshFrame(reg, id);
-      },
-      Math.max(REFRESH_RETRY_MIN_MS, this.opts.registrationWaitMs),
-    );
-    const msg: CtpRegister = {
-      v: 1,
-      t: 'REGISTER',
-      id,
-      to: reg.host,
-      node: reg.node,
-      [reg.type]: reg.virtual,
-      refresh: true,
-    };
-    if (reg.idleTimeoutMs !== undefined) msg.idleTimeoutMs = reg.idleTimeoutMs;
-    this.hooks.claim?.(msg);
-    debug('%s refreshes %s (id %d)', this.table.id, reg.virtual, id);
-    this.routing.toRouter(msg, reg.host);
-  }
-
-  // ---- ending ---------------------------------------------------------------
-
-  private forget(reg: CtpOwnRegistration, code: ReturnCode | undefined): void {
-    this.remove(reg);
-    this.emit(
-      'unregistered',
-      code === undefined
-        ? { node: reg.node, type: reg.type }
-        : { node: reg.node, type: reg.type, code },
-    );
-  }
-
-  private lose(reg: CtpOwnRegistration, reason: CtpLostEvent['reason'], code?: ReturnCode): void {
-    this.remove(reg);
-    debug('%s lost %s (%s)', this.table.id, reg.virtual, reason);
-    this.emit(
-      'lost',
-      code === undefined
-        ? { node: reg.node, type: reg.type, reason }
-        : { node: reg.node, type: reg.type, reason, code },
-    );
-  }
-
-  private remove(reg: CtpOwnRegistration): void {
-    if (this.regs.get(reg.virtual) !== reg) return;
-    this.regs.delete(reg.virtual);
-    if (reg.type === 'controller') this.controllers.delete(reg.node);
-    reg.lostTimer = this.timers.clear(reg.lostTimer);
-    reg.refreshTimer = this.timers.clear(reg.refreshTimer);
-    this.idle.unwatch(reg.virtual);
-    this.hooks.removeVirtual(reg.virtual);
+    this.own.onTableChange();
   }
 
   close(): void {
-    this.timers.clearAll();
-    this.idle.close();
+    this.own.close();
   }
 }
 

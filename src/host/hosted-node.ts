@@ -17,7 +17,7 @@
  * Monitors come and go in any state. The open request lives here and only
  * here (open-request.ts): every transition out of REQUEST_OPEN ends it, which
  * aborts its handler's signal once. Leases of registrants that went
- * unreachable run beside it (host.ts) and end in `released`.
+ * unreachable run beside it (registrations.ts) and end in `released`.
  */
 import type { CtpTimerHandle } from '../base/clock.js';
 import { CtpOpenRequest, type CtpOpenEnd } from './open-request.js';

@@ -4,7 +4,7 @@
  * one router is one publish on its subject, a broadcast is one publish for
  * all (README "Scaling out on NATS").
  */
-import type { Msg, NatsConnection, Status, Subscription } from '@nats-io/transport-node';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
 import { randomUUID } from 'node:crypto';
@@ -18,84 +18,17 @@ import {
   type NatsResolvedOptions,
   type NatsTransportOptions,
 } from './options.js';
-import { NatsPeer, type NatsDownReason } from './peer.js';
+import { NatsMembers } from './members.js';
+import { NatsPeer } from './peer.js';
 import { BusSubjects } from './subjects.js';
+import type { NatsHost, NatsStats, NatsTransportEvents } from './types.js';
 
 const debug = createDebug('ctp:nats');
 
 // The optional peer dependency: loading this module fails with the install hint without it.
 const { connect, credsAuthenticator } = loadNatsClient();
 
-/** What the transport drives: a `CtpRouter<NatsPeer>` fits. */
-export interface NatsHost {
-  readonly id?: string;
-  /** A frame arrived from a member. */
-  receive(peer: NatsPeer, frame: string | Uint8Array): void;
-  /** `info.medium`: the bus's medium id (src/link-state/media.ts), unless the `medium` option is `false`. */
-  peerUp(peer: NatsPeer, info?: CtpPeerInfo): void;
-  /** A member went down (silent, left, restarted) or the transport closed. */
-  peerDown(peer: NatsPeer): void;
-}
-
-/** Typed events of `NatsTransport`. */
-export interface NatsTransportEvents {
-  /** A member is up (the host got `peerUp`). */
-  connect: (peer: NatsPeer) => void;
-  /** A member is down (the host got `peerDown`). */
-  disconnect: (peer: NatsPeer, reason: NatsDownReason) => void;
-  /** The NATS connection's status, as the client reports it (`disconnect`, `reconnecting`, `reconnect`, `update`, ...). */
-  status: (status: Status) => void;
-  /** The first connection failed, a publish failed, a host method threw, or another process uses this router id. */
-  error: (err: Error) => void;
-}
-
-/** `stats()`: plain counters. */
-export interface NatsStats {
-  /** Members up now. */
-  peers: number;
-  /** Frames handed to the host / published (a broadcast counts once). */
-  framesIn: number;
-  framesOut: number;
-  bytesIn: number;
-  bytesOut: number;
-  heartbeatsIn: number;
-  heartbeatsOut: number;
-  /** Broadcasts of what came from the bus, not published on it again (`CtpSendInfo.except`). */
-  notReflooded: number;
-  /** Messages on a bus subject that were not understood (bad subject token, bad presence). */
-  ignored: number;
-  /** Completed reconnections of this transport's NATS connection. */
-  reconnects: number;
-}
-
-// Presence: `{"v":1,"i":instance}`, with `"hello":true` on (re)connect and
-// `"bye":true` on close. A hello asks for no answer: members that do not know
-// the sender make it a peer (their peerUp sends it their table); members that
-// know it send it their table again. A goodbye takes the sender down at once.
-interface Presence {
-  i: string;
-  hello: boolean;
-  bye: boolean;
-}
-
-function parsePresence(data: Uint8Array): Presence | undefined {
-  if (data.length > 512) return undefined;
-  try {
-    const o = JSON.parse(new TextDecoder().decode(data)) as Record<string, unknown>;
-    if (
-      o === null ||
-      typeof o !== 'object' ||
-      o.v !== 1 ||
-      typeof o.i !== 'string' ||
-      o.i.length === 0 ||
-      o.i.length > 64
-    )
-      return undefined;
-    return { i: o.i, hello: o.hello === true, bye: o.bye === true };
-  } catch {
-    return undefined;
-  }
-}
+export type { NatsHost, NatsStats, NatsTransportEvents } from './types.js';
 
 /**
  * The NATS transport. Construct it, hand its `send` to the router, then
@@ -120,13 +53,11 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
   private nc: NatsConnection | undefined;
   private subjects: BusSubjects | undefined;
   private readonly subs: Subscription[] = [];
-  /** Members by router id. */
-  private readonly members = new Map<string, NatsPeer>();
+  /** The members of the bus, from presence and frames (members.ts). */
+  private readonly members: NatsMembers;
   private readonly instance = randomUUID();
   private readyPromise: Promise<void> | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
-  private checkTimer: NodeJS.Timeout | undefined;
-  private lastCheck = 0;
   private closing: Promise<void> | undefined;
   /** Set first thing in `close()`: nothing more is published but a goodbye. */
   private leaving = false;
@@ -150,6 +81,17 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
     this.peerInfo = this.opts.medium === undefined ? undefined : { medium: this.opts.medium };
     // Declared with three parameters: the router passes `CtpSendInfo`.
     this.send = (peer, frame, info) => this.sendFrame(peer, frame, info);
+    this.members = new NatsMembers(this.opts, this.instance, this.counters, {
+      subjects: () => this.subjects,
+      leaving: () => this.leaving,
+      peerUp: (p) => this.call(() => this.host?.peerUp(p, this.peerInfo)),
+      connected: (p) => this.emit('connect', p),
+      disconnected: (p, reason) => {
+        this.call(() => this.host?.peerDown(p));
+        this.emit('disconnect', p, reason);
+      },
+      reportError: (err) => this.reportError(err),
+    });
   }
 
   /** Wire the transport to its router and connect to NATS; see `ready()`. */
@@ -188,7 +130,7 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
 
   /** The members that are up. */
   peers(): NatsPeer[] {
-    return [...this.members.values()].filter((p) => p.up);
+    return this.members.up();
   }
 
   /** The NATS server this transport is connected to now (`host:port`), if any. */
@@ -210,9 +152,8 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
     this.leaving = true;
     this.closing ??= (async () => {
       this.heartbeatTimer = clearIntervalSafe(this.heartbeatTimer);
-      this.checkTimer = clearIntervalSafe(this.checkTimer);
       // The router's reaction (a new advert without the bus) stays here: the members got the goodbye.
-      for (const p of [...this.members.values()]) this.takeDown(p, 'closing');
+      this.members.close();
       await this.readyPromise?.catch(() => {});
       const nc = this.nc;
       if (nc !== undefined && !nc.isClosed()) {
@@ -252,7 +193,7 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
     );
     this.subs.push(
       nc.subscribe(s.allPresence, {
-        callback: (err, m) => void (err === null && this.onPresence(m)),
+        callback: (err, m) => void (err === null && this.members.presence(m)),
       }),
     );
     void this.watchStatus(nc);
@@ -260,8 +201,7 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
     await nc.flush();
     this.heartbeatTimer = setInterval(() => this.announce(false), o.heartbeatMs).unref();
     const every = Math.max(5, Math.floor(o.deadAfterMs / 10));
-    this.lastCheck = Date.now();
-    this.checkTimer = setInterval(() => this.checkSilent(every), every).unref();
+    this.members.watch(every);
   }
 
   private async watchStatus(nc: NatsConnection): Promise<void> {
@@ -307,86 +247,7 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
     }
   }
 
-  // ---- members ----------------------------------------------------------------
-
-  /** Heard `id`: its member, made (and brought up) when new. */
-  private heard(id: string, instance: string | undefined, hello = false): NatsPeer | undefined {
-    const s = this.subjects as BusSubjects;
-    if (this.leaving) return undefined;
-    let p = this.members.get(id);
-    if (
-      p !== undefined &&
-      instance !== undefined &&
-      p.instance !== undefined &&
-      p.instance !== instance
-    ) {
-      this.takeDown(p, 'restarted');
-      p = undefined;
-    }
-    const now = Date.now();
-    if (p !== undefined) {
-      p.lastSeen = now;
-      if (instance !== undefined) p.instance = instance;
-      // A member back from a reconnect: what was published meanwhile never reached it.
-      const known = p;
-      if (hello) this.call(() => this.host?.peerUp(known, this.peerInfo));
-      return known;
-    }
-    p = new NatsPeer(id, s.unicastTo(id), now);
-    p.instance = instance;
-    this.members.set(id, p);
-    p.up = true;
-    debug('%s: member %s up', s.id, id);
-    this.call(() => this.host?.peerUp(p, this.peerInfo));
-    if (p.up) this.emit('connect', p);
-    return p;
-  }
-
-  private takeDown(p: NatsPeer, reason: NatsDownReason): void {
-    if (!p.up) return;
-    p.up = false;
-    if (this.members.get(p.routerId) === p) this.members.delete(p.routerId);
-    debug('%s: member %s down (%s)', this.subjects?.id, p.routerId, reason);
-    this.call(() => this.host?.peerDown(p));
-    this.emit('disconnect', p, reason);
-  }
-
-  /** Members silent for `deadAfterMs` are down. After a stall of this process (SIGSTOP), first read what is queued. */
-  private checkSilent(every: number): void {
-    const now = Date.now();
-    const stalled = now - this.lastCheck > every + this.opts.deadAfterMs / 2;
-    this.lastCheck = now;
-    if (stalled) return;
-    for (const p of [...this.members.values()])
-      if (now - p.lastSeen >= this.opts.deadAfterMs) this.takeDown(p, 'silent');
-  }
-
   // ---- inbound ----------------------------------------------------------------
-
-  private onPresence(m: Msg): void {
-    const from = BusSubjects.sender(m.subject);
-    const presence = parsePresence(m.data);
-    if (from === undefined || presence === undefined) {
-      this.counters.ignored++;
-      return;
-    }
-    this.counters.heartbeatsIn++;
-    if (from === this.subjects?.id) {
-      // noEcho: this is another process with the same router id.
-      if (presence.i !== this.instance)
-        this.reportError(
-          new Error(`another router uses the id ${from} on the bus ${this.opts.prefix}`),
-        );
-      return;
-    }
-    if (presence.bye) {
-      const p = this.members.get(from);
-      if (p !== undefined && (p.instance === undefined || p.instance === presence.i))
-        this.takeDown(p, 'left');
-      return;
-    }
-    this.heard(from, presence.i, presence.hello);
-  }
 
   private onFrame(m: Msg): void {
     const from = BusSubjects.sender(m.subject);
@@ -394,7 +255,7 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
       this.counters.ignored++;
       return;
     }
-    const p = this.heard(from, undefined);
+    const p = this.members.heard(from, undefined);
     if (p === undefined) return;
     this.counters.framesIn++;
     this.counters.bytesIn += m.data.length;

@@ -13,23 +13,21 @@ import { argumentError, CtpArgumentError } from '../base/errors.js';
 import { isValidRouterId } from '../base/names.js';
 import type { TcpAddress } from './address.js';
 import { TcpConnection, type TcpCloseReason, type TcpPeer } from './connection.js';
-import { dialErr, dialFailure } from './dial-errors.js';
-import { TcpDialer, type TcpDialerHost } from './dialer.js';
-import { claimsOtherFrom } from './frame-from.js';
-import { byeFrame, helloFrame, parseBye, parseHello } from './hello.js';
+import type { TcpDialer } from './dialer.js';
+import { TcpDialling } from './dialling.js';
+import { helloFrame } from './hello.js';
+import { TcpInbound } from './inbound.js';
 import { TcpLinks } from './links.js';
 import { TcpGuards } from './guards.js';
 import { resolveTcpOptions, type TcpResolvedOptions, type TcpTransportOptions } from './options.js';
+import { TcpOutbox } from './outbox.js';
 import { listenServer } from './server.js';
-import { openSocket, peerCertificateId, type TcpRefusedReason, type TcpTlsServer } from './tls.js';
+import { peerCertificateId, type TcpRefusedReason, type TcpTlsServer } from './tls.js';
 import type { TcpAttachOptions, TcpHost, TcpStats, TcpTransportEvents } from './types.js';
 
 export type { TcpAttachOptions, TcpHost, TcpStats, TcpTransportEvents } from './types.js';
 
 const debug = createDebug('ctp:tcp');
-
-/** A dialled link that lived this long resets its dialler's backoff when it closes (a refused newcomer lives far shorter). */
-const STABLE_LINK_MS = 1000;
 
 /**
  * The TCP transport. Construct it, hand its `send` to the router, then
@@ -62,10 +60,10 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   /** Connections handed to the host. */
   private readonly live = new Set<TcpConnection>();
   private readonly links = new TcpLinks<TcpConnection>();
+  /** One per `connect` address (dialling.ts makes them). */
   private readonly dialers: TcpDialer[] = [];
-  private readonly dialerOf = new Map<TcpConnection, TcpDialer>();
-  private readonly dirty = new Set<TcpConnection>();
-  private flushScheduled = false;
+  /** The dialers, which connection each made, what its close means (dialling.ts). */
+  private readonly dialling: TcpDialling;
   private nextConnId = 1;
   private readonly instance = randomUUID();
   private closing: Promise<void> | undefined;
@@ -84,19 +82,34 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   };
   /** Heartbeats, dead links, handshake timeout, partial-frame budget, eviction. */
   private readonly guards: TcpGuards;
-  private readonly dialerHost: TcpDialerHost = {
-    adopt: (socket, dialer) => this.adopt(socket, 'out', dialer),
-    dialFailed: (dialer, err) => this.dialFailed(dialer, err),
-  };
+  /** The lines connections read: hello, identity, one link per router, bye, oversized (inbound.ts). */
+  private readonly inbound: TcpInbound;
+  /** Frames queued per connection, written once per event-loop turn (outbox.ts). */
+  private readonly outbox: TcpOutbox;
 
   constructor(options?: TcpTransportOptions) {
     super();
     this.opts = resolveTcpOptions(options);
     // Three parameters: the router passes `CtpSendInfo` (the adverts a REPORTNODE carries).
-    this.send = (peer, frame, info) => this.sendFrame(peer, frame, info);
+    this.send = (peer, frame, info) => this.outbox.send(peer, frame, info);
     this.guards = new TcpGuards(this.opts, {
       live: this.live,
       condemn: (c, reason) => this.condemn(c, reason),
+    });
+    this.inbound = new TcpInbound(this.links, this.opts, this.counters, {
+      selfId: () => this.selfId(),
+      receive: (c, line) => this.receive(c, line),
+      takeDown: (c, reason) => this.takeDown(c, reason),
+      dialerOf: (c) => this.dialling.of(c),
+      oversized: (c, bytes) => this.emit('oversized', c, bytes),
+    });
+    this.dialling = new TcpDialling(this.dialers, this.opts, this.links, this.counters, {
+      adopt: (socket, dialer) => this.adopt(socket, 'out', dialer),
+      dialError: (target, err) => this.emit('dialError', target, err),
+    });
+    this.outbox = new TcpOutbox(this.opts.maxQueuedBytes, this.counters, {
+      live: this.live,
+      slowConsumer: (c) => this.slowConsumer(c),
     });
     const listen = listenServer(this.opts, {
       adopt: (socket) => this.adopt(socket, 'in', undefined),
@@ -143,20 +156,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     if (closeWith) host.once?.('close', () => void this.close());
     if (this.closing !== undefined) return this;
     for (const c of this.conns) if (!c.up && c.isOpen) this.bringUp(c);
-    for (const { target, address, expectedId } of this.opts.connect) {
-      const open = () => openSocket(address, this.opts.tls, expectedId);
-      const d = new TcpDialer(
-        target,
-        address,
-        this.opts.reconnect,
-        this.opts.connectTimeoutMs,
-        this.dialerHost,
-        open,
-      );
-      d.expectedId = expectedId;
-      this.dialers.push(d);
-      d.start();
-    }
+    this.dialling.start();
     return this;
   }
 
@@ -199,7 +199,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     if (this.closing !== undefined) return this.closing;
     this.closing = (async () => {
       this.guards.stop();
-      for (const d of this.dialers) d.stop();
+      this.dialling.stop();
       this.tlsServer?.dropHandshaking();
       const waits: Promise<unknown>[] = [];
       for (const c of this.conns) {
@@ -235,11 +235,11 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
       socket,
       dialer?.target,
       this.opts.maxFrameBytes,
-      (conn, line) => this.onLine(conn, line),
-      (conn, bytes) => this.onOversized(conn, bytes),
+      (conn, line) => this.inbound.line(conn, line),
+      (conn, bytes) => this.inbound.oversized(conn, bytes),
     );
     this.conns.add(c);
-    if (dialer !== undefined) this.dialerOf.set(c, dialer);
+    if (dialer !== undefined) this.dialling.adopted(c, dialer);
     if (this.opts.tls !== undefined) {
       // Verified by the handshake (`checkServerIdentity`, or the server's check): the CN is a router id.
       c.identity = peerCertificateId((socket as TLSSocket).getPeerCertificate());
@@ -266,13 +266,6 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     return c;
   }
 
-  /** A dial attempt failed (every one is reported, with its cause); the dialler retries per `reconnect`. */
-  private dialFailed(d: TcpDialer, err: Error): void {
-    this.counters.dialFailures++;
-    debug('dial %s failed: %s', d.target, err.message);
-    this.emit('dialError', d.target, err);
-  }
-
   /** An inbound connection refused before it reached the router. */
   private refuse(remote: string, reason: TcpRefusedReason, err: Error): void {
     this.counters.refused++;
@@ -288,7 +281,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     c.up = true;
     c.upAt = Date.now();
     this.live.add(c);
-    this.schedule(c);
+    this.outbox.schedule(c);
     try {
       host.peerUp(c);
     } catch (err) {
@@ -304,7 +297,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     if (!c.up) return;
     c.up = false;
     this.live.delete(c);
-    this.dirty.delete(c);
+    this.outbox.forget(c);
     debug('connection %s down: %s', c, reason);
     try {
       this.host?.peerDown(c);
@@ -315,8 +308,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     const rid = c.routerId;
     if (rid !== undefined && this.links.remove(rid, c)) {
       // The link a parked dialer duplicated is gone: dial again.
-      if (this.closing === undefined)
-        for (const d of this.dialers) if (d.parkedOn === rid) d.unpark();
+      if (this.closing === undefined) this.dialling.unlinked(rid);
     }
   }
 
@@ -327,206 +319,24 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     c.closed();
     this.conns.delete(c);
     this.takeDown(c, c.closeReason ?? 'closed');
-    const rid = c.routerId;
-    const d = this.dialerOf.get(c);
-    if (d === undefined) return;
-    this.dialerOf.delete(c);
-    // Closed before it became a link (no line, a refusal): the dial did not get through.
-    const failure =
-      this.closing === undefined
-        ? dialFailure(c, d.target, this.opts.tls !== undefined, this.opts.handshakeTimeoutMs)
-        : undefined;
-    if (failure !== undefined) this.dialFailed(d, failure);
-    else if (c.heard && Date.now() - c.upAt >= STABLE_LINK_MS) d.resetBackoff();
-    // Closed by the other side while another link to the same router lives
-    // (it settled the duplicate first): wait for that link instead of redialling.
-    if (rid !== undefined && this.links.has(rid) && d.parkedOn === undefined) d.park(rid);
-    d.connectionClosed(c);
+    this.dialling.closed(c, this.closing !== undefined);
   }
 
-  private onLine(c: TcpConnection, line: Buffer): boolean {
-    if (!c.up || !c.isOpen) return false;
-    if (c.firstLine) {
-      c.firstLine = false;
-      c.heard = true;
-      const hello = parseHello(line);
-      if (hello !== undefined) {
-        this.settle(c, hello.id, hello.instance);
-        return c.up && c.isOpen;
-      }
-      // A TLS peer without a hello: its certificate names it.
-      if (c.identity !== undefined && !this.settle(c, c.identity, undefined)) return false;
-    }
-    // The other end refuses a link we dialled, and says why before closing it.
-    if (c.direction === 'out') {
-      const bye = parseBye(line);
-      if (bye !== undefined) {
-        this.refusedBy(c, bye);
-        return false;
-      }
-    }
-    // Every frame of a TLS link must speak for its certificate's router.
-    if (c.identity !== undefined && claimsOtherFrom(line, c.identity)) {
-      this.identityMismatch(c, 'a frame');
-      return false;
-    }
-    this.counters.framesIn++;
+  /** A frame for the router. */
+  private receive(c: TcpConnection, line: Buffer): void {
     try {
       (this.host as TcpHost).receive(c, line);
     } catch (err) {
       this.reportError(err);
     }
-    return c.up && c.isOpen;
   }
-
-  /**
-   * The other end is router `rid` (its hello, or its certificate): check it
-   * against the certificate or the `id@` target (`identity-mismatch`), refuse
-   * a link to this router itself (`self`), and keep one link per router
-   * (`links.ts`: an established link is never displaced by a newcomer, but
-   * for two routers dialling each other at once). False when `c` was closed.
-   */
-  private settle(c: TcpConnection, rid: string, instance: string | undefined): boolean {
-    if (c.expectedId !== undefined && rid !== c.expectedId) {
-      c.refusal = dialErr(
-        'ERR_CTP_IDENTITY_MISMATCH',
-        `${c.target ?? 'the other end'} answered as router ${rid}, expected ${c.expectedId}`,
-      );
-      this.identityMismatch(c, `hello from ${rid}`);
-      return false;
-    }
-    const self = this.selfId();
-    if (rid === self) {
-      debug('connection %s is to this router itself', c);
-      c.refusal = dialErr(
-        'ERR_CTP_SELF',
-        `${c.target ?? 'the other end'} is this router itself (${rid}): not redialled`,
-      );
-      this.dialerOf.get(c)?.park(rid);
-      this.retire(c, 'self');
-      return false;
-    }
-    c.routerId = rid;
-    c.instance = instance;
-    c.linkedAt = Date.now();
-    const { refused, displaced } = this.links.settle(self, rid, c);
-    if (refused) {
-      debug('connection %s duplicates a live link to %s: refused', c, rid);
-      // Say why before closing (a bye line), so its dialler sees `duplicate`, not a bare close. Only the
-      // refused newcomer hears it: it follows our hello on its own socket, so the other end has settled
-      // the link first; a displaced link's other end reaches the same decision by itself.
-      if (self !== undefined) c.enqueue(byeFrame(self, 'duplicate'), Infinity);
-      this.retire(c, 'duplicate');
-      return false;
-    }
-    for (const old of displaced) this.retire(old, 'duplicate');
-    return true;
-  }
-
-  /**
-   * The other end refused dialled link `c` for `reason` (its bye line): take
-   * it down as `duplicate` (another reason: `closed`) and close it. Its
-   * dialler reports the refusal as `dialError` and redials with backoff.
-   */
-  private refusedBy(c: TcpConnection, reason: string): void {
-    debug('connection %s refused by the other end: %s', c, reason);
-    const self = this.selfId();
-    const why =
-      reason === 'duplicate'
-        ? `it has a live link with router id ${self ?? '(this one)'} already (duplicate)`
-        : reason;
-    c.refusal = dialErr(
-      'ERR_CTP_LINK_REFUSED',
-      `${c.target ?? 'the other end'} refused the link: ${why}`,
-      reason,
-    );
-    const closeReason: TcpCloseReason = reason === 'duplicate' ? 'duplicate' : 'closed';
-    this.takeDown(c, closeReason);
-    c.end(closeReason, this.opts.closeTimeoutMs);
-  }
-
-  /** Its hello or a frame names a router other than its certificate (or its `id@` target): close it. */
-  private identityMismatch(c: TcpConnection, what: string): void {
-    this.counters.identityMismatches++;
-    debug('connection %s: %s does not match its identity %s: closing it', c, what, c.expectedId);
-    this.takeDown(c, 'identity-mismatch');
-    c.destroy('identity-mismatch');
-  }
-
-  /** Close a connection the transport itself decided to end. */
-  private retire(c: TcpConnection, reason: 'duplicate' | 'self'): void {
-    if (reason === 'duplicate') {
-      this.counters.duplicates++;
-      const d = this.dialerOf.get(c);
-      if (d !== undefined && c.routerId !== undefined) d.park(c.routerId);
-    }
-    this.takeDown(c, reason);
-    c.end(reason, this.opts.closeTimeoutMs);
-  }
-
-  private onOversized(c: TcpConnection, bytes: number): void {
-    this.counters.oversized++;
-    debug(
-      'connection %s: discarding a line of %d+ bytes (maxFrameBytes %d)',
-      c,
-      bytes,
-      this.opts.maxFrameBytes,
-    );
-    this.emit('oversized', c, bytes);
-  }
-
-  private sendFrame(
-    peer: TcpPeer | null,
-    frame: string,
-    info: CtpSendInfo<TcpPeer> | undefined,
-  ): void {
-    if (typeof frame !== 'string') throw argumentError('frame', 'a string', frame);
-    // A raw line break would split the frame in two on the wire.
-    if (frame.includes('\n')) throw argumentError('frame', 'a frame without line breaks', frame);
-    if (peer === null) {
-      for (const c of this.live) this.enqueue(c, frame, info);
-      return;
-    }
-    if (this.live.has(peer as TcpConnection)) this.enqueue(peer as TcpConnection, frame, info);
-  }
-
-  private enqueue(c: TcpConnection, frame: string, info?: CtpSendInfo<TcpPeer>): void {
-    this.counters.framesOut++;
-    const adverts = info?.adverts;
-    const replaced =
-      adverts === undefined || adverts.length === 0
-        ? c.enqueue(frame, this.opts.maxQueuedBytes)
-          ? 0
-          : -1
-        : c.enqueueAdverts(frame, adverts, this.opts.maxQueuedBytes);
-    if (replaced > 0) this.counters.superseded += replaced;
-    if (replaced < 0) {
-      this.slowConsumer(c);
-      return;
-    }
-    this.schedule(c);
-  }
-
-  private schedule(c: TcpConnection): void {
-    this.dirty.add(c);
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(this.flushAll);
-  }
-
-  /** One write per connection per event-loop turn. */
-  private readonly flushAll = (): void => {
-    this.flushScheduled = false;
-    for (const c of this.dirty) c.flush();
-    this.dirty.clear();
-  };
 
   private slowConsumer(c: TcpConnection): void {
     this.counters.slowConsumers++;
     debug('connection %s is a slow consumer: closing it', c);
     // No more frames for it from now on...
     this.live.delete(c);
-    this.dirty.delete(c);
+    this.outbox.forget(c);
     c.destroy('slow-consumer');
     // ...but we are inside the router's `send`: tell it once that returns.
     queueMicrotask(() => this.takeDown(c, 'slow-consumer'));
@@ -535,7 +345,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   /** Close a connection the guards condemned (dead, handshake timeout, buffer budget, evicted). */
   private condemn(c: TcpConnection, reason: TcpCloseReason): void {
     this.live.delete(c);
-    this.dirty.delete(c);
+    this.outbox.forget(c);
     c.destroy(reason);
     this.takeDown(c, reason);
   }

@@ -30,25 +30,29 @@ export interface SimView {
 interface Internals {
   pending: { inflight: Map<string, unknown>; slots: Map<string, unknown> };
   host: {
-    waiting: Map<string, unknown[]>;
-    leases: Map<string, unknown>;
-    claims: { size: number };
-    hosted: Map<
-      string,
-      {
-        controller: string | undefined;
-        monitors: Set<string>;
-        removalTimer: unknown;
-        open: unknown;
-      }
-    >;
+    registrations: {
+      waiting: Map<string, unknown[]>;
+      leases: Map<string, unknown>;
+      claims: { size: number };
+      hosted: Map<
+        string,
+        {
+          controller: string | undefined;
+          monitors: Set<string>;
+          removalTimer: unknown;
+          open: unknown;
+        }
+      >;
+    };
   };
   caller: {
     registrant: {
-      regs: Map<
-        string,
-        { lostTimer: unknown; refreshId: number | undefined; host: string; node: string }
-      >;
+      own: {
+        regs: Map<
+          string,
+          { lostTimer: unknown; refreshId: number | undefined; host: string; node: string }
+        >;
+      };
     };
   };
   linkState: {
@@ -160,29 +164,29 @@ export function checkQuiet(sim: SimView): void {
         'leak',
         `${s.id} holds request slots for ${JSON.stringify([...x.pending.slots.keys()])} at quiet time`,
       );
-    if (x.host.waiting.size !== 0)
+    if (x.host.registrations.waiting.size !== 0)
       sim.fail(
         'leak',
-        `${s.id} has waiting registrations for ${JSON.stringify([...x.host.waiting.keys()])} at quiet time`,
+        `${s.id} has waiting registrations for ${JSON.stringify([...x.host.registrations.waiting.keys()])} at quiet time`,
       );
-    if (x.host.leases.size !== 0)
+    if (x.host.registrations.leases.size !== 0)
       sim.fail(
         'leak',
-        `${s.id} has lease timers for ${JSON.stringify([...x.host.leases.keys()])} at quiet time`,
+        `${s.id} has lease timers for ${JSON.stringify([...x.host.registrations.leases.keys()])} at quiet time`,
       );
-    for (const [node, h] of x.host.hosted) {
+    for (const [node, h] of x.host.registrations.hosted) {
       if (!s.plain.has(node))
         sim.fail('leak', `${s.id} keeps registrations of ${node}, which it no longer hosts`);
       if (h.controller === undefined && h.monitors.size === 0)
         sim.fail('leak', `${s.id} keeps an empty record for ${node}`);
     }
     // A REGISTER's claim (PROTOCOL.md section 5) stands only until the table confirms or refutes it.
-    if (x.host.claims.size !== 0)
+    if (x.host.registrations.claims.size !== 0)
       sim.fail(
         'leak',
-        `${s.id} has ${x.host.claims.size} registration claims standing at quiet time`,
+        `${s.id} has ${x.host.registrations.claims.size} registration claims standing at quiet time`,
       );
-    for (const [v, reg] of x.caller.registrant.regs)
+    for (const [v, reg] of x.caller.registrant.own.regs)
       if (reg.lostTimer !== undefined)
         sim.fail('leak', `${s.id} has a lost timer for ${v} at quiet time`);
   }
