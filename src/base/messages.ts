@@ -101,7 +101,7 @@ export interface CtpRegister extends Base {
    * (PROTOCOL.md section 5, "Confirming a registrant").
    */
   claim?: number;
-  /** With identities: the registrant router's signature over the claim (base64, signing.ts `canonicalClaim`). */
+  /** With identities: the registrant router's signature over the claim (base64, canonical.ts `canonicalClaim`). */
   claimSig?: string;
 }
 /** UNREGISTER: end the registration of the virtual node `controller` or `monitor`. */

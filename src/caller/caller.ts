@@ -20,9 +20,11 @@ import {
 } from '../base/messages.js';
 import { virtualName, type CtpRegistrationType } from '../base/names.js';
 import type { CtpEmit, CtpLostEvent, CtpTimeoutEvent } from '../events.js';
-import type { CtpLinkState, CtpTableListener } from '../link-state/link-state.js';
-import type { CtpCallerDoor, CtpSource } from '../link-state/routing.js';
-import type { CtpTableDelta } from '../link-state/table.js';
+import type { CtpFlooding } from '../link-state/flooding.js';
+import type { CtpTableListener } from '../link-state/link-state.js';
+import type { CtpAdvertAuth } from '../link-state/signing.js';
+import type { CtpCallerDoor, CtpCallerRouting, CtpSource } from '../link-state/routing.js';
+import type { CtpTable, CtpTableDelta } from '../link-state/table.js';
 import { resolveRequestOptions } from '../options.js';
 import type { CtpReporter } from '../wire/report.js';
 import { CtpEventStreams, type CtpEventStream, type CtpEventsOptions } from './event-stream.js';
@@ -36,6 +38,19 @@ import {
   type CtpRunOptions,
 } from './requests.js';
 import { CtpNodeWaits, type CtpWaitForNodeOptions } from './wait-node.js';
+
+/** Link state as the caller uses it (CtpLinkState is one). */
+export interface CtpCallerLinks<P> {
+  readonly table: CtpTable<P>;
+  readonly routing: CtpCallerRouting<P>;
+  /** The own advert's room and contents: a registration's virtual node joins and leaves it. */
+  readonly flooding: Pick<CtpFlooding<P>, 'hasRoom' | 'addOwn' | 'removeOwn'>;
+  readonly auth: Pick<CtpAdvertAuth<P>, 'signClaim'>;
+  /** Settle a change of the own nodes. */
+  update(): void;
+  /** The seq from which the own advert lists what was just added (a REGISTER's `claim`). */
+  claimSeq(): number;
+}
 
 /** The host role as the caller sees it: who controls a local node. */
 export interface CtpHostView {
@@ -64,7 +79,7 @@ export class CtpCaller<P>
   private closedFlag = false;
 
   constructor(
-    private readonly links: CtpLinkState<P>,
+    private readonly links: CtpCallerLinks<P>,
     private readonly host: CtpHostView,
     /** The pending-response map keyed by node (the router's). */
     private readonly pending: CtpPendingMap,
@@ -195,8 +210,7 @@ export class CtpCaller<P>
 
   /** PROTOCOL.md section 5, "Confirming a registrant": the seq from which the own advert lists what was just added, signed with an identity. */
   claim(msg: CtpRegister): void {
-    const table = this.links.table;
-    msg.claim = table.ownDirty ? table.seq + 1 : table.seq;
+    msg.claim = this.links.claimSeq();
     const sig = this.links.auth.signClaim(msg);
     if (sig !== undefined) msg.claimSig = sig;
   }

@@ -12,7 +12,7 @@ import type { CtpEmit, CtpLostEvent } from '../events.js';
 import { CtpIdleWatch } from '../host/idle-locks.js';
 import { ReturnCode, type CtpRegister } from '../base/messages.js';
 import type { CtpRegistrationType } from '../base/names.js';
-import type { CtpRouting } from '../link-state/routing.js';
+import type { CtpCallerRouting } from '../link-state/routing.js';
 import type { CtpTable } from '../link-state/table.js';
 
 const debug = createDebug('ctp:registrant');
@@ -64,7 +64,7 @@ export class CtpOwnRegistrations<P> {
 
   constructor(
     private readonly table: CtpTable<P>,
-    private readonly routing: CtpRouting<P>,
+    private readonly routing: CtpCallerRouting<P>,
     private readonly timers: CtpTimers,
     private readonly opts: CtpRegistrantOptions,
     private readonly hooks: CtpOwnRegistrationHooks,

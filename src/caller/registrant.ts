@@ -22,7 +22,7 @@ import {
 import { virtualName, type CtpRegistrationType } from '../base/names.js';
 import type { CtpReport } from '../wire/report.js';
 import type { CtpOp, CtpRequestPlan, CtpRequestSpec } from './requests.js';
-import { LOCAL, type CtpRouting, type CtpSource } from '../link-state/routing.js';
+import { LOCAL, type CtpCallerRouting, type CtpSource } from '../link-state/routing.js';
 import type { CtpTable } from '../link-state/table.js';
 import {
   CtpOwnRegistrations,
@@ -55,7 +55,7 @@ export class CtpRegistrant<P> {
 
   constructor(
     private readonly table: CtpTable<P>,
-    routing: CtpRouting<P>,
+    routing: CtpCallerRouting<P>,
     timers: CtpTimers,
     opts: CtpRegistrantOptions,
     private readonly hooks: CtpRegistrantHooks,

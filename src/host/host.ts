@@ -23,7 +23,12 @@ import {
 } from '../base/messages.js';
 import { eventTargets } from './fanout.js';
 import { isControllerOf } from '../base/names.js';
-import { LOCAL, type CtpHostDoor, type CtpRouting, type CtpSource } from '../link-state/routing.js';
+import {
+  LOCAL,
+  type CtpHostDoor,
+  type CtpHostRouting,
+  type CtpSource,
+} from '../link-state/routing.js';
 import type { CtpTable, CtpTableDelta } from '../link-state/table.js';
 import type { CtpOpenRequest } from './open-request.js';
 import { CtpRegistrations, type CtpRegistrationHooks } from './registrations.js';
@@ -44,7 +49,7 @@ export class CtpHost<P>
   /** The handlers of local nodes (`router.handle`). */
   readonly handlers: CtpHandlers;
   private readonly table: CtpTable<P>;
-  private readonly routing: CtpRouting<P>;
+  private readonly routing: CtpHostRouting<P>;
   /** Open requests a handler is answering. */
   private handling = 0;
 

@@ -10,9 +10,14 @@
  *    |   idle, removal grace over   |    |    failed                     |    | superseded (stays open)
  *    |                              |    |                               |    v
  *    |        removeNodes           v    |   appendNodes within grace    | unregister, released,
- *    +---------------------- REMOVAL_GRACE  (registrations kept)         | idle, removed, closed
+ *    +---------------------- REMOVAL_GRACE  (registrations kept)         | idle, removed
  *                                                                        +--> FREE / REMOVAL_GRACE
+ *
+ *   close(): the open request ends (`closed`); the router is done.
  * ```
+ *
+ * Every transition is a method: `control`, `openFor`, `endOpen`,
+ * `dropController`, `startGrace`, `endGrace`; the state is read, never set.
  *
  * Monitors come and go in any state. The open request lives here and only
  * here (open-request.ts): every transition out of REQUEST_OPEN ends it, which
@@ -36,14 +41,39 @@ export const HostedNodeState = {
 export type HostedNodeState = (typeof HostedNodeState)[keyof typeof HostedNodeState];
 
 export class CtpHostedNode {
-  /** The controller's virtual node, when one holds the node. */
-  controller: string | undefined;
   readonly monitors = new Set<string>();
-  /** The removal grace, while the node is not local. */
-  removalTimer: CtpTimerHandle | undefined;
+  private holder: string | undefined;
+  private grace: CtpTimerHandle | undefined;
   private openRequest: CtpOpenRequest | undefined;
 
   constructor(readonly node: string) {}
+
+  /** The controller's virtual node, when one holds the node. */
+  get controller(): string | undefined {
+    return this.holder;
+  }
+
+  /** The removal grace's timer, while the node is not local. */
+  get removalTimer(): CtpTimerHandle | undefined {
+    return this.grace;
+  }
+
+  /** `name` controls the node now (CONTROLLED). */
+  control(name: string): void {
+    this.holder = name;
+  }
+
+  /** The node was removed: its registrations wait for `timer` (REMOVAL_GRACE); a grace already running stays. */
+  startGrace(timer: () => CtpTimerHandle): void {
+    this.grace ??= timer();
+  }
+
+  /** The node is back (or its grace ran out): returns the grace's timer, for clearing. */
+  endGrace(): CtpTimerHandle | undefined {
+    const t = this.grace;
+    this.grace = undefined;
+    return t;
+  }
 
   get state(): HostedNodeState {
     if (this.removalTimer !== undefined) return HostedNodeState.REMOVAL_GRACE;
@@ -89,7 +119,7 @@ export class CtpHostedNode {
 
   /** The controller goes (`why`: how); its open request ends the same way. */
   dropController(why: CtpOpenEnd): CtpOpenRequest | undefined {
-    this.controller = undefined;
+    this.holder = undefined;
     return this.endOpen(why);
   }
 }

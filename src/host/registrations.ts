@@ -11,7 +11,7 @@ import createDebug from 'debug';
 import { CtpTimers, type CtpTimerHandle } from '../base/clock.js';
 import { ReturnCode, type CtpRegister, type CtpUnregister } from '../base/messages.js';
 import { virtualParts, type CtpRegistrationType } from '../base/names.js';
-import { LOCAL, type CtpRouting, type CtpSource } from '../link-state/routing.js';
+import { LOCAL, type CtpHostRouting, type CtpSource } from '../link-state/routing.js';
 import type { CtpTable, CtpTableDelta } from '../link-state/table.js';
 import { CtpRegisterClaims } from './claims.js';
 import { CtpHostedNode } from './hosted-node.js';
@@ -33,7 +33,7 @@ export interface CtpRegistrationHooks {
 export class CtpRegistrations<P> implements CtpReleaseNoticeHost {
   private readonly hosted = new Map<string, CtpHostedNode>();
   private readonly table: CtpTable<P>;
-  private readonly routing: CtpRouting<P>;
+  private readonly routing: CtpHostRouting<P>;
   private readonly leases = new Map<string, CtpTimerHandle>();
   private readonly waiting: CtpWaitingRegisters;
   /** Registrants taken at their router's word until its advert speaks (claims.ts). */
@@ -99,7 +99,7 @@ export class CtpRegistrations<P> implements CtpReleaseNoticeHost {
       this.notices.nodeBack(n);
       const h = this.hosted.get(n);
       if (h?.removalTimer === undefined) continue;
-      h.removalTimer = this.timers.clear(h.removalTimer);
+      this.timers.clear(h.endGrace());
       // Its registrations may have been released meanwhile: an empty record
       // would stay forever (found by the simulator, seed 21290).
       this.prune(n);
@@ -112,7 +112,7 @@ export class CtpRegistrations<P> implements CtpReleaseNoticeHost {
       const h = this.hosted.get(n);
       if (h === undefined) continue;
       this.hooks.ended(h.endOpen('removed'));
-      h.removalTimer ??= this.timers.set(() => this.dropRecord(n), this.opts.leaseGraceMs);
+      h.startGrace(() => this.timers.set(() => this.dropRecord(n), this.opts.leaseGraceMs));
     }
   }
 
@@ -196,7 +196,7 @@ export class CtpRegistrations<P> implements CtpReleaseNoticeHost {
             ? this.idle.current(msg.node, name)
             : this.idle.arm(msg.node, name, msg.idleTimeoutMs);
         if (ms !== undefined) content = { idleTimeoutMs: ms };
-        h.controller = name;
+        h.control(name);
         code = ReturnCode.SUCCESS;
       }
     } else if (!h.monitors.has(name) && h.monitors.size >= this.opts.maxMonitorsPerNode) {

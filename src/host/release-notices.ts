@@ -22,7 +22,7 @@ import createDebug from 'debug';
 import type { CtpTimerHandle, CtpTimers } from '../base/clock.js';
 import { ReturnCode } from '../base/messages.js';
 import { virtualParts } from '../base/names.js';
-import type { CtpRouting } from '../link-state/routing.js';
+import type { CtpHostRouting } from '../link-state/routing.js';
 import type { CtpTable } from '../link-state/table.js';
 
 const debug = createDebug('ctp:release-notices');
@@ -56,7 +56,7 @@ export class CtpReleaseNotices<P> {
 
   constructor(
     private readonly table: CtpTable<P>,
-    private readonly routing: CtpRouting<P>,
+    private readonly routing: CtpHostRouting<P>,
     private readonly timers: CtpTimers,
     private readonly opts: CtpReleaseNoticeOptions,
     private readonly host: CtpReleaseNoticeHost,

@@ -5,7 +5,7 @@
  */
 import type { CtpEmit } from '../events.js';
 import type { CtpAdvertAuth } from '../link-state/signing.js';
-import type { CtpRouting } from '../link-state/routing.js';
+import type { CtpHostRouting } from '../link-state/routing.js';
 import type { CtpTable } from '../link-state/table.js';
 import type { CtpReport } from '../wire/report.js';
 
@@ -30,6 +30,6 @@ export interface CtpHostReport<P> extends CtpReport<P> {
 /** Link state as the host sees it: the table, the routes, the signatures, the outbound edge. */
 export interface CtpHostLinks<P> {
   readonly table: CtpTable<P>;
-  readonly routing: CtpRouting<P>;
+  readonly routing: CtpHostRouting<P>;
   readonly auth: CtpAdvertAuth<P>;
 }

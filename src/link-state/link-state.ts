@@ -173,6 +173,15 @@ export class CtpLinkState<P> implements CtpWireHandler<P>, CtpFloodingHooks<P>, 
     if (changed) this.update();
   }
 
+  /**
+   * The seq from which the own advert lists what was just added (a
+   * REGISTER's `claim`, PROTOCOL.md section 5): the next advert's while a
+   * change waits to go out, else the one just sent.
+   */
+  claimSeq(): number {
+    return this.table.ownDirty ? this.table.seq + 1 : this.table.seq;
+  }
+
   /** Re-advertise and ask every peer for its table. */
   resetTable(): void {
     this.update();

@@ -46,6 +46,15 @@ export interface CtpCallerDoor<P = unknown> {
   settle(node: string, id: number, result: CtpResult): void;
 }
 
+/** Routing as the host role uses it: answers and events toward registrants. */
+export type CtpHostRouting<P> = Pick<
+  CtpRouting<P>,
+  'answer' | 'answerController' | 'registrantBound'
+>;
+
+/** Routing as the caller role uses it: requests toward hosts. */
+export type CtpCallerRouting<P> = Pick<CtpRouting<P>, 'request' | 'toRouter'>;
+
 /** A RESPONSE of `node` to `registrant`, with the optional fields that are given. */
 function responseTo(
   node: string,

@@ -26,7 +26,6 @@ import type {
   CtpRouterEvents,
   CtpTimeoutEvent,
 } from '../../src/events.js';
-import type { CtpLinkState } from '../../src/link-state/link-state.js';
 import { CtpTable } from '../../src/link-state/table.js';
 import { CtpReporter } from '../../src/wire/report.js';
 import { VirtualClock } from '../sim/clock.js';
@@ -61,6 +60,11 @@ class FakeLinks {
     readonly table: CtpTable<string>,
     private readonly clock: VirtualClock,
   ) {}
+
+  /** As link state's: the next advert's seq while a change waits, else the last one's. */
+  claimSeq(): number {
+    return this.table.ownDirty ? this.table.seq + 1 : this.table.seq;
+  }
 
   /** As link state's update: originate (unpaced), commit, let the caller react. */
   update(): void {
@@ -98,7 +102,7 @@ function setup() {
   const hosted = new Map<string, string>();
   const received: { name: string; msg: CtpControlMessage | CtpEvent }[] = [];
   const caller = new CtpCaller<string>(
-    links as unknown as CtpLinkState<string>,
+    links,
     { controllerOf: (node) => hosted.get(node) },
     pending,
     {

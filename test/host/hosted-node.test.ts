@@ -13,7 +13,7 @@ const CTRL = 'controller[cam1]@c';
 /** A node held by `CTRL`. */
 function controlled(): CtpHostedNode {
   const h = new CtpHostedNode('cam1');
-  h.controller = CTRL;
+  h.control(CTRL);
   return h;
 }
 
@@ -28,7 +28,7 @@ describe('CtpHostedNode', () => {
 
   it('FREE → CONTROLLED → REQUEST_OPEN → CONTROLLED when the request is answered', () => {
     const h = new CtpHostedNode('cam1');
-    h.controller = CTRL;
+    h.control(CTRL);
     expect(h.state).toBe(HostedNodeState.CONTROLLED);
     expect(h.empty).toBe(false);
     expect(h.holds(CTRL)).toBe(true);
@@ -81,7 +81,7 @@ describe('CtpHostedNode', () => {
     expect(h.state).toBe(HostedNodeState.FREE);
     expect(h.empty).toBe(true);
     // Without an open request there is nothing to return.
-    h.controller = CTRL;
+    h.control(CTRL);
     expect(h.dropController('released')).toBeUndefined();
     expect(h.state).toBe(HostedNodeState.FREE);
   });
@@ -100,15 +100,15 @@ describe('CtpHostedNode', () => {
   it('REMOVAL_GRACE while the removal timer is set, whatever the controller; back after', () => {
     const h = controlled();
     h.openFor(1);
-    h.removalTimer = {};
+    h.startGrace(() => ({}));
     expect(h.state).toBe(HostedNodeState.REMOVAL_GRACE);
     expect(h.empty).toBe(false);
     h.endOpen('removed');
     expect(h.state).toBe(HostedNodeState.REMOVAL_GRACE);
-    h.removalTimer = undefined;
+    h.endGrace();
     expect(h.state).toBe(HostedNodeState.CONTROLLED);
     const free = new CtpHostedNode('cam2');
-    free.removalTimer = {};
+    free.startGrace(() => ({}));
     expect(free.state).toBe(HostedNodeState.REMOVAL_GRACE);
     expect(free.empty).toBe(false);
   });
@@ -121,7 +121,7 @@ describe('CtpHostedNode', () => {
     expect(h.holds('monitor[cam1]@m')).toBe(true);
     h.monitors.delete('monitor[cam1]@m');
     expect(h.empty).toBe(true);
-    h.controller = CTRL;
+    h.control(CTRL);
     expect(h.empty).toBe(false);
     h.dropController('idle');
     expect(h.empty).toBe(true);
