@@ -2,9 +2,10 @@
  * Registration with default options (issue 19), two processes over
  * ctp-router/tcp on 127.0.0.1: the host router in a child (bench/tcp-peer.ts
  * --mode=ctp-host, cam0..cam999), the registering router here. Both use the
- * default router and transport options: a REGISTER is answered once the host
- * sees the registrant's virtual node advertised, so this measures the
- * registrant's own-advert pacing as a user meets it.
+ * default router and transport options, advert pacing included: a REGISTER
+ * carries its router's claim and is answered within a round trip, without
+ * waiting for the registrant's paced advert (PROTOCOL.md section 5,
+ * "Confirming a registrant"); this measures that path as a user meets it.
  *
  * - Sequential register + unregister, as controller and as monitor, a node
  *   not registered before each time: p50 and p99, beside two command round
