@@ -13,7 +13,11 @@ import { createPrivateKey, sign, X509Certificate, type KeyObject } from 'node:cr
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { canonicalAdvert } from '../../src/link-state/signing.js';
+import {
+  canonicalAdvert,
+  canonicalClaim,
+  type CtpClaimFields,
+} from '../../src/link-state/signing.js';
 import type { CtpAdvert } from '../../src/base/messages.js';
 import type { CtpIdentity } from '../../src/options.js';
 import type { Rng } from './rng.js';
@@ -136,4 +140,14 @@ export function forge(
 /** `a` signed by its origin's genuine key and certificate (r0..r11). */
 export function signGenuine(a: CtpAdvert): CtpAdvert {
   return signWith(a, load().genuine[index(a.origin)] as Material);
+}
+
+/**
+ * A REGISTER's claim signature made by `attacker` with its own genuine key
+ * (a real signature, by the wrong router): the host must not take it for the
+ * registrant's (PROTOCOL.md section 5, "Confirming a registrant").
+ */
+export function forgeClaimSig(attacker: string, fields: CtpClaimFields): string {
+  const own = load().genuine[index(attacker)] as Material;
+  return sign('sha256', Buffer.from(canonicalClaim(fields)), own.key).toString('base64');
 }

@@ -21,7 +21,7 @@ import { parseVirtualName } from '../../src/base/names.js';
 import type { CtpRequestOptions, CtpRouterOptions } from '../../src/options.js';
 import { CtpRouter } from '../../src/router.js';
 import { VirtualClock } from './clock.js';
-import { FORGED_SEQ_BAND, FORGERIES, forge, simIdentity } from './identities.js';
+import { FORGED_SEQ_BAND, FORGERIES, forge, forgeClaimSig, simIdentity } from './identities.js';
 import { checkQuiet, checkStep, components, type SimView } from './invariants.js';
 import { SimNetwork, type SimEdge, type SimPeer } from './network.js';
 import { mix, Rng } from './rng.js';
@@ -1081,6 +1081,7 @@ export class Simulation implements SimView {
     const e = rng.pick(up);
     const [attacker, victim] = rng.chance(0.5) ? [e.a, e.b] : [e.b, e.a];
     const vr = this.slots.get(victim)?.router as CtpRouter<SimPeer>;
+    if (rng.chance(0.25)) return this.forgeClaim(rng, attacker, victim, vr);
     const origin = rng.pick([...this.slots.keys()].filter((id) => id !== attacker));
     const kind = rng.pick(FORGERIES);
     const before = vr.snapshot();
@@ -1127,6 +1128,37 @@ export class Simulation implements SimView {
         `${what} changed its table: seq ${before.seq} -> ${after.seq}, ${origin} ${JSON.stringify(before.routers[origin])} -> ${JSON.stringify(after.routers[origin])}`,
       );
     return `${what}: ${dropped > 0 ? 'bad-signature' : 'ignored'}`;
+  }
+
+  /**
+   * Issue 19: an authenticated router sends a REGISTER in another router's
+   * name, claiming (signed with its own key, or not at all) that the other
+   * router's next advert lists the virtual node: the host must not take the
+   * claim, so no registration appears (the REGISTER waits for an advert that
+   * never lists it, and is dropped).
+   */
+  private forgeClaim(rng: Rng, attacker: string, victim: string, vr: CtpRouter<SimPeer>): string {
+    const nodes = [...(this.slots.get(victim)?.plain ?? [])];
+    const origins = [...this.slots.keys()].filter((id) => id !== attacker && id !== victim);
+    if (nodes.length === 0 || origins.length === 0 || this.stalls.isStalled(victim)) return 'noop';
+    const node = rng.pick(nodes);
+    const origin = rng.pick(origins);
+    const before = vr.snapshot();
+    const controller = `controller[${node}]@${origin}`;
+    const claim = (before.routers[origin]?.seq ?? 0) + 1;
+    const fields = { id: 1_000_000 + this.forgeries++, to: victim, node, controller, claim };
+    const msg: Record<string, unknown> = { v: 1, t: 'REGISTER', ...fields };
+    if (rng.chance(0.7)) msg.claimSig = forgeClaimSig(attacker, fields);
+    const link = this.net.edges.find(
+      (x) => x.up && ((x.a === attacker && x.b === victim) || (x.b === attacker && x.a === victim)),
+    );
+    if (link === undefined || !before.neighbors.includes(attacker)) return 'noop';
+    const what = `forge a ${msg.claimSig === undefined ? 'unsigned' : 'signed-by-' + attacker} claim of ${controller} by ${attacker} into ${victim}`;
+    this.deliverNow(victim, this.net.handle(link, victim), JSON.stringify(msg));
+    const held = vr.snapshot().nodes[node]?.controller;
+    if (held === controller && before.nodes[node]?.controller !== controller)
+      this.fail('forged', `${what}: the host took the forged claim (controller ${held})`);
+    return `${what}: not taken`;
   }
 
   // =========================================================================
