@@ -4,11 +4,11 @@
  * changes, and the live wiring to a router's events.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CtpSnapshot } from '../src/index.js';
-import { diffViews, type CtpFeedEntry } from '../src/ui/feed.js';
-import { CtpLiveView } from '../src/ui/live.js';
-import { networkView, type CtpNetworkView } from '../src/ui/model.js';
-import { topology, until, type TestNet } from './helpers.js';
+import type { CtpSnapshot } from '../../src/index.js';
+import { diffViews, type CtpFeedEntry } from '../../src/ui/feed.js';
+import { CtpLiveView } from '../../src/ui/live.js';
+import { networkView, type CtpNetworkView } from '../../src/ui/model.js';
+import { topology, until, type TestNet } from '../helpers.js';
 
 let net: TestNet | undefined;
 const lives: CtpLiveView<unknown>[] = [];

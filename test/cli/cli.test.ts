@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, killAll, runCli, spawnCli, startPeer, type Proc } from './tcp/procs.js';
+import { ensureBuilt, killAll, runCli, spawnCli, startPeer, type Proc } from '../tcp/procs.js';
 
 let station: { proc: Proc; port: number; addr: string };
 
@@ -375,7 +375,7 @@ function staticGraph(entry: string): Set<string> {
   const visit = (path: string): void => {
     if (seen.has(path)) return;
     seen.add(path);
-    const text = readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
+    const text = readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
     for (const m of text.matchAll(
       /^(?:import|export)\s+(?!type\b)(?:[^;]*?\sfrom\s+)?'([^']+)';/gms,
     )) {

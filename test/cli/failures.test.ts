@@ -3,7 +3,7 @@
  * their wording, and which lines of a repeating run are printed.
  */
 import { describe, expect, it } from 'vitest';
-import { dialCause, dialLine, errorText, RepeatFilter } from '../src/cli/failures.js';
+import { dialCause, dialLine, errorText, RepeatFilter } from '../../src/cli/failures.js';
 
 const coded = (code: string, message: string, reason?: string): Error =>
   Object.assign(new Error(message), reason === undefined ? { code } : { code, reason });

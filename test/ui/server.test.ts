@@ -4,9 +4,9 @@
  */
 import { request, type IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CtpFeedEntry } from '../src/ui/feed.js';
-import type { CtpNetworkView } from '../src/ui/model.js';
-import { CtpUiServer, isLoopbackHost } from '../src/ui/server.js';
+import type { CtpFeedEntry } from '../../src/ui/feed.js';
+import type { CtpNetworkView } from '../../src/ui/model.js';
+import { CtpUiServer, isLoopbackHost } from '../../src/ui/server.js';
 
 const servers: CtpUiServer[] = [];
 afterEach(async () => {

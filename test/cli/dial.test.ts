@@ -14,7 +14,7 @@ import {
   spawnCli,
   startPeer,
   type Proc,
-} from './tcp/procs.js';
+} from '../tcp/procs.js';
 
 let station: { proc: Proc; port: number; addr: string };
 /** A loopback port nothing listens on. */

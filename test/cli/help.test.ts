@@ -5,15 +5,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseArgs, UsageError } from '../src/cli/args.js';
-import { parseOp } from '../src/cli/call.js';
-import { COMMON_SPEC } from '../src/cli/common.js';
-import { hintFor } from '../src/cli/hints.js';
-import { USAGE } from '../src/cli/usage.js';
-import { ensureBuilt, killAll, runCli, startPeer, type Proc } from './tcp/procs.js';
+import { parseArgs, UsageError } from '../../src/cli/args.js';
+import { parseOp } from '../../src/cli/call.js';
+import { COMMON_SPEC } from '../../src/cli/common.js';
+import { hintFor } from '../../src/cli/hints.js';
+import { USAGE } from '../../src/cli/usage.js';
+import { ensureBuilt, killAll, runCli, startPeer, type Proc } from '../tcp/procs.js';
 
 const VERSION = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
     version: string;
   }
 ).version;

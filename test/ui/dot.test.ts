@@ -4,13 +4,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { dotString, renderDot } from '../src/cli/dot.js';
-import type { CtpNetworkView } from '../src/ui/model.js';
+import { dotString, renderDot } from '../../src/cli/dot.js';
+import type { CtpNetworkView } from '../../src/ui/model.js';
 
 const hasDot = spawnSync('dot', ['-V'], { stdio: 'ignore' }).status === 0;
 if (!hasDot)
   console.warn(
-    'ui.dot.test.ts: Graphviz `dot` not found: skipped "dot -Tsvg parses the output" (the tokenizer tests still run)',
+    'test/ui/dot.test.ts: Graphviz `dot` not found: skipped "dot -Tsvg parses the output" (the tokenizer tests still run)',
   );
 
 const HOSTILE = [

@@ -7,7 +7,15 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, killAll, ROOT, runCli, spawnCli, startPeer, type Proc } from './tcp/procs.js';
+import {
+  ensureBuilt,
+  killAll,
+  ROOT,
+  runCli,
+  spawnCli,
+  startPeer,
+  type Proc,
+} from '../tcp/procs.js';
 
 const FIX = join(ROOT, 'test/fixtures/tls');
 const tls = (name: string): string[] => [
@@ -258,7 +266,7 @@ describe.concurrent('ctp-router TLS usage errors', () => {
 const HAVE_OPENSSL = spawnSync('openssl', ['version']).status === 0;
 if (!HAVE_OPENSSL)
   console.warn(
-    'cli.tls.test: openssl not found: skipping "npm run demo -- --tls" (it makes a throwaway CA)',
+    'test/cli/tls.test.ts: openssl not found: skipping "npm run demo -- --tls" (it makes a throwaway CA)',
   );
 
 describe.skipIf(!HAVE_OPENSSL)('npm run demo -- --tls', () => {
