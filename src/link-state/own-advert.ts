@@ -112,17 +112,16 @@ export class CtpOwnAdvert<P> {
   }
 
   /**
-   * Broadcast the own advert when it changed: at once while the own bucket
-   * has a token (two, one back per `minAdvertIntervalMs`: what receivers
-   * allow an origin, advert-pacing.ts), else when one is back (the last state
-   * wins): a change after a quiet spell goes out at once (leading edge), a
-   * burst is coalesced (trailing). A node change no longer waits out a
-   * fixed spacing after the previous advert: registrations do not wait for
-   * adverts (PROTOCOL.md section 5, "Confirming a registrant"), but what a
-   * table shows should follow them closely. New links go out at once while
-   * the bucket has a token, else within 20 ms: routes need both ends of a
-   * new link, but a burst of new links costs an advert per 20 ms, not one
-   * per link to every peer. Other changes of neighbors go out at once.
+   * Broadcast the own advert when it changed: at most once per twice
+   * `minAdvertIntervalMs` (the last state wins), as OSPF's MinLSInterval
+   * exceeds its MinLSArrival, so that despite the jitter of the paths
+   * receivers do not hold the own adverts back (advert-pacing.ts). Node
+   * changes may wait: registrations do not ride on them (PROTOCOL.md
+   * section 5, "Confirming a registrant"). New links go out at once while
+   * the own bucket has a token (two, one back per interval), else within
+   * 20 ms: routes need both ends of a new link, but a burst of new links
+   * costs an advert per 20 ms, not one per link to every peer. Other changes
+   * of neighbors go out at once.
    */
   flushOwn(): void {
     if (!this.table.ownDirty) return;
@@ -131,7 +130,11 @@ export class CtpOwnAdvert<P> {
     let wait = 0;
     if (published !== undefined) {
       const neighbors = this.table.neighborIds();
-      if (sameSet(published.neighbors, new Set(neighbors))) wait = this.ownBucket.waitMs(now);
+      if (sameSet(published.neighbors, new Set(neighbors)))
+        wait = Math.max(
+          this.ownBucket.waitMs(now),
+          this.publishedAt + 2 * this.opts.minAdvertIntervalMs - now,
+        );
       else if (this.onlyNewLinks(published.neighbors, neighbors) && this.ownBucket.waitMs(now) > 0)
         wait = (this.linksDueAt ??= now + NEW_LINKS_COALESCE_MS) - now;
     }
