@@ -47,7 +47,7 @@ export interface TcpTransportOptions {
   reconnect?: TcpReconnectOptions | false;
   /** A dial that has not connected by then fails (and is retried). @default 10000 */
   connectTimeoutMs?: number;
-  /** Inbound connections at once; more are refused. @default 1024 */
+  /** Inbound connections at once (TLS: those still in their handshake included); more are refused. @default 1024 */
   maxConnections?: number;
   /** TCP keep-alive initial delay; 0 turns keep-alive off. @default 15000 */
   keepAliveMs?: number;
