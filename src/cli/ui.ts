@@ -48,7 +48,9 @@ export async function uiCommand(argv: string[]): Promise<number | 'help'> {
     role: 'ui',
     listen,
     connect: common.connect,
+    tls: common.tls,
     timeoutMs: common.timeoutMs,
+    heartbeatMs: common.heartbeatMs,
     maxFrameBytes:
       p.options['max-frame-bytes'] === undefined
         ? undefined

@@ -12,10 +12,12 @@
  *   or `registrationWaitMs` passed first. A registration made on a refuted
  *   claim then runs the usual lease (`leaseGraceMs`) and is released.
  *
- * At most `max` claims stand at once (`maxWaitingRegistrations`); past that,
- * a REGISTER waits for the advert as before.
+ * At most `max` claims stand at once (`maxWaitingRegistrations`), shared
+ * fairly per origin as the waiting REGISTERs are (waiting.ts, `fairAdmit`); past that, a REGISTER waits for
+ * the advert as before (and its own share of the waiting list applies).
  */
 import type { CtpTimerHandle, CtpTimers } from '../base/clock.js';
+import { fairAdmit, waitingShare } from './waiting.js';
 
 interface Claim {
   origin: string;
@@ -32,6 +34,9 @@ export interface CtpClaimTable {
 
 export class CtpRegisterClaims {
   private readonly claims = new Map<string, Claim>();
+  /** Standing claims per origin. */
+  private readonly perOrigin = new Map<string, number>();
+  private readonly share: number;
 
   constructor(
     private readonly timers: CtpTimers,
@@ -39,7 +44,14 @@ export class CtpRegisterClaims {
     private readonly waitMs: number,
     /** A claim that was refuted, or ran out (the virtual node may be routable by then: check). */
     private readonly refuted: (name: string) => void,
-  ) {}
+  ) {
+    this.share = waitingShare(max);
+  }
+
+  /** Claims standing now for `origin`. */
+  heldBy(origin: string): number {
+    return this.perOrigin.get(origin) ?? 0;
+  }
 
   get size(): number {
     return this.claims.size;
@@ -56,7 +68,11 @@ export class CtpRegisterClaims {
    * there is room.
    */
   admissible(table: CtpClaimTable, name: string, origin: string, seq: number): boolean {
-    if (this.claims.size >= this.max && !this.claims.has(name)) return false;
+    if (
+      !this.claims.has(name) &&
+      !fairAdmit(this.heldBy(origin), this.claims.size, this.max, this.share)
+    )
+      return false;
     if (!table.isReachable(origin)) return false;
     return (table.stored(origin)?.seq ?? -1) < seq;
   }
@@ -64,7 +80,11 @@ export class CtpRegisterClaims {
   /** Record the claim (a newer claim for the same name replaces the older). */
   add(name: string, origin: string, seq: number): void {
     const old = this.claims.get(name);
-    if (old !== undefined) this.timers.clear(old.timer);
+    if (old !== undefined) {
+      this.timers.clear(old.timer);
+      this.count(old.origin, -1);
+    }
+    this.count(origin, 1);
     const timer = this.timers.set(() => this.end(name, true), this.waitMs);
     this.claims.set(name, { origin, seq, timer });
   }
@@ -84,11 +104,19 @@ export class CtpRegisterClaims {
     if (c === undefined) return;
     this.timers.clear(c.timer);
     this.claims.delete(name);
+    this.count(c.origin, -1);
     if (refuted) this.refuted(name);
   }
 
   clear(): void {
     for (const c of this.claims.values()) this.timers.clear(c.timer);
     this.claims.clear();
+    this.perOrigin.clear();
+  }
+
+  private count(origin: string, by: number): void {
+    const n = this.heldBy(origin) + by;
+    if (n > 0) this.perOrigin.set(origin, n);
+    else this.perOrigin.delete(origin);
   }
 }

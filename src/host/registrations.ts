@@ -140,10 +140,18 @@ export class CtpRegistrations<P> implements CtpReleaseNoticeHost {
       return this.completeRegister(msg, r.type, r.name);
     // PROTOCOL.md section 5: wait (event-driven, not the seed's sleep loop) for
     // the registrant's advert, which can arrive after the request.
-    const waiting = this.waiting.add(r.name, msg, () => {
-      if (from !== LOCAL)
-        this.report.drop(from, 'registrant-unknown', { t: msg.t, node: msg.node });
-    });
+    // Shared fairly per origin (waiting.ts); origins the table does not know share one share.
+    const origin = (virtualParts(r.name) as { routerId: string }).routerId;
+    const share = this.table.isReachable(origin) ? origin : '';
+    const waiting = this.waiting.add(
+      r.name,
+      msg,
+      () => {
+        if (from !== LOCAL)
+          this.report.drop(from, 'registrant-unknown', { t: msg.t, node: msg.node });
+      },
+      share,
+    );
     if (!waiting && from !== LOCAL)
       this.report.drop(from, 'too-many-waiting', { t: msg.t, node: msg.node });
   }

@@ -1,10 +1,11 @@
 /**
  * Certificates of signed adverts (issue 9): this router's identity checked
  * and ready to sign (`resolveIdentity`), and the certificates adverts carry,
- * checked against the CA (chain, CA flag, single subject CN) once each and
+ * checked against the CA (chain, end-entity rules of base/end-entity.ts, single subject CN) once each and
  * cached by fingerprint with their validity dates. node:crypto only.
  */
 import { createHash, createPrivateKey, KeyObject, sign, X509Certificate } from 'node:crypto';
+import { endEntityProblem } from '../base/end-entity.js';
 import { argumentError } from '../base/errors.js';
 import { isValidRouterId } from '../base/names.js';
 import { CANONICAL_TAG } from './canonical.js';
@@ -88,6 +89,9 @@ export function resolveIdentity(identity: unknown, now: number): CtpResolvedIden
       'a certificate whose subject CN is a valid router id',
       own.subject,
     );
+  const problem = endEntityProblem(own, 'advert');
+  if (problem !== undefined)
+    throw argumentError('options.identity.cert', 'an end-entity certificate', problem);
   let matches = false;
   try {
     matches = own.checkPrivateKey(k);
@@ -184,7 +188,8 @@ export class CtpCertCache {
     }
     const cn = commonName(x);
     if (cn === undefined) return { bad: 'the certificate has no single subject CN' };
-    if (x.ca) return { bad: 'the certificate is a CA certificate' };
+    const problem = endEntityProblem(x, 'advert');
+    if (problem !== undefined) return { bad: problem };
     const anchor = this.anchors.find((a) => x.checkIssued(a) && x.verify(a.publicKey));
     if (anchor === undefined) return { bad: 'the certificate is not issued by the CA' };
     const key = x.publicKey;

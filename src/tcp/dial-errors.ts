@@ -8,6 +8,7 @@ import type { TcpCloseReason, TcpConnection } from './connection.js';
 
 /** Codes of the dial failures the transport detects itself. */
 export type TcpDialErrorCode =
+  | 'ERR_CTP_CERT_USAGE' // TLS: the server's certificate is not an end-entity certificate for a TLS server (CA:TRUE, key usage)
   | 'ERR_CTP_CERT_ID' // TLS: the server's verified certificate names no router id, or not the `id@` one
   | 'ERR_CTP_LINK_CLOSED' // the link closed before the other end sent a line (a refused certificate, plaintext against TLS)
   | 'ERR_CTP_HANDSHAKE_TIMEOUT' // connected, but the other end sent no line within `handshakeTimeoutMs`

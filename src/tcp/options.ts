@@ -47,7 +47,7 @@ export interface TcpTransportOptions {
   reconnect?: TcpReconnectOptions | false;
   /** A dial that has not connected by then fails (and is retried). @default 10000 */
   connectTimeoutMs?: number;
-  /** Inbound connections at once; more are refused. @default 1024 */
+  /** Inbound connections at once (TLS: those still in their handshake included); more are refused. @default 1024 */
   maxConnections?: number;
   /** TCP keep-alive initial delay; 0 turns keep-alive off. @default 15000 */
   keepAliveMs?: number;
@@ -234,7 +234,13 @@ export function resolveTcpOptions(options: TcpTransportOptions | undefined): Tcp
     o.connectTimeoutMs,
     TCP_DEFAULTS.connectTimeoutMs,
   );
-  const tls = resolveTls(o.tls, connectTimeoutMs);
+  const handshakeTimeoutMs = positive(
+    'options.handshakeTimeoutMs',
+    o.handshakeTimeoutMs,
+    TCP_DEFAULTS.handshakeTimeoutMs,
+    true,
+  );
+  const tls = resolveTls(o.tls, handshakeTimeoutMs > 0 ? handshakeTimeoutMs : connectTimeoutMs);
   if (tls?.ownId !== undefined && o.id !== undefined && o.id !== tls.ownId)
     throw argumentError('options.id', `the id its certificate names (${tls.ownId})`, o.id);
   const heartbeatMs = positive(
@@ -277,12 +283,7 @@ export function resolveTcpOptions(options: TcpTransportOptions | undefined): Tcp
     ),
     heartbeatMs,
     deadAfterMs,
-    handshakeTimeoutMs: positive(
-      'options.handshakeTimeoutMs',
-      o.handshakeTimeoutMs,
-      TCP_DEFAULTS.handshakeTimeoutMs,
-      true,
-    ),
+    handshakeTimeoutMs,
     maxBufferedBytes: positive(
       'options.maxBufferedBytes',
       o.maxBufferedBytes,

@@ -53,7 +53,8 @@ export function listenServer(
       'max-connections',
       new Error(`the server is full (maxConnections ${opts.maxConnections})`),
     );
-    hooks.full();
+    // Sockets still in their TLS handshake hold no link yet: the oldest of them goes first.
+    if (tlsServer?.evictHandshaking() !== true) hooks.full();
   });
   const ready = new Promise<void>((resolve, reject) => {
     const onError = (err: Error): void => {

@@ -18,10 +18,14 @@ import {
   type TLSSocket,
 } from 'node:tls';
 import { argumentError, CtpArgumentError } from '../base/errors.js';
+import { endEntityProblem } from '../base/end-entity.js';
 import { isValidRouterId } from '../base/names.js';
 import { checkOptionKeys, keysOf } from '../base/suggest.js';
 import type { TcpAddress } from './address.js';
 import { dialErr } from './dial-errors.js';
+import { refusedReasonOf, type TcpRefusedReason } from './refused.js';
+
+export type { TcpRefusedReason } from './refused.js';
 
 const debug = createDebug('ctp:tcp-tls');
 
@@ -33,7 +37,11 @@ const debug = createDebug('ctp:tcp-tls');
  * that would turn verification off.
  */
 export interface TcpTlsOptions extends SecureContextOptions {
-  /** A TLS handshake not finished by then fails (inbound: the socket is dropped). @default the transport's `connectTimeoutMs` */
+  /**
+   * A TLS handshake not finished by then fails: inbound, the socket is destroyed (`refused` with
+   * `handshake-timeout`), however many bytes it trickles. @default the transport's
+   * `handshakeTimeoutMs`, or `connectTimeoutMs` when that is 0
+   */
   handshakeTimeout?: number;
 }
 
@@ -113,7 +121,7 @@ const TLS_KEYS = [
 /** Validate the `tls` option and build the secure context; throws `CtpArgumentError`. @internal */
 export function resolveTls(
   tls: TcpTlsOptions | undefined,
-  connectTimeoutMs: number,
+  defaultHandshakeMs: number,
 ): TcpTlsSetup | undefined {
   if (tls === undefined) return undefined;
   if (typeof tls !== 'object' || tls === null)
@@ -133,7 +141,7 @@ export function resolveTls(
       throw new CtpArgumentError(
         `Expected \`options.tls.${k}\` to be left on: links are mutual TLS`,
       );
-  const handshakeTimeout = o.handshakeTimeout ?? connectTimeoutMs;
+  const handshakeTimeout = o.handshakeTimeout ?? defaultHandshakeMs;
   if (typeof handshakeTimeout !== 'number' || !(handshakeTimeout > 0))
     throw argumentError('options.tls.handshakeTimeout', 'a positive number', handshakeTimeout);
   let ownId: string | undefined;
@@ -170,23 +178,22 @@ export function resolveTls(
   };
 }
 
-/** Why an inbound connection was refused before it reached the router. */
-export type TcpRefusedReason =
-  | 'tls-handshake' // TLS: no certificate, one not chaining to `ca`, expired, plaintext, or the handshake timed out
-  | 'certificate-id' // TLS: the verified certificate's subject CN is not exactly one router id
-  | 'max-connections'; // the server was full (`maxConnections`): node dropped it (the oldest unproven connection is evicted for the next)
-
 /** A listening TLS server, and the sockets still in their handshake. @internal */
 export interface TcpTlsServer {
   server: Server;
   /** Drop every connection still in its handshake (on `close()`). */
   dropHandshaking(): void;
+  /** The server is full: destroy the oldest socket still in its handshake; false when there is none. */
+  evictHandshaking(): boolean;
+  /** Sockets still in their handshake. */
+  readonly handshaking: number;
 }
 
 /**
  * A TLS server: `onSecure` gets every socket whose client certificate
- * verified and names a router id; `onRefused` hears of every other (already
- * destroyed: node destroys a socket whose handshake failed).
+ * verified, is an end-entity certificate for a TLS client and names a router
+ * id; `onRefused` hears of every other, once, destroyed. A socket still in
+ * its handshake after `handshakeTimeout` is destroyed (`handshake-timeout`).
  */
 export function createTlsServer(
   setup: TcpTlsSetup,
@@ -194,47 +201,116 @@ export function createTlsServer(
   onRefused: (remote: string, reason: TcpRefusedReason, err: Error) => void,
 ): TcpTlsServer {
   const server = tlsCreateServer(setup.serverOptions);
-  const handshaking = new Map<string, Socket>();
-  const key = (s: Socket): string => `${s.remoteAddress ?? ''}|${s.remotePort ?? 0}`;
+  const timeoutMs = setup.serverOptions.handshakeTimeout;
+  /** Raw sockets in their handshake, oldest first, with their deadline timer. */
+  const handshaking = new Map<Socket, ReturnType<typeof setTimeout>>();
+  /** Raw sockets already reported (refused) or handed on: no second report. */
+  const settled = new WeakSet<Socket>();
+  const rawOf = (s: TLSSocket): Socket =>
+    (s as TLSSocket & { _parent?: Socket | null })._parent ?? s;
+  const done = (raw: Socket): void => {
+    const t = handshaking.get(raw);
+    if (t !== undefined) clearTimeout(t);
+    handshaking.delete(raw);
+  };
+  /** Refuse `raw` once (destroyed): later errors of the same socket are not reported again. */
+  const refuse = (raw: Socket, remote: string, reason: TcpRefusedReason, err: Error): void => {
+    done(raw);
+    if (settled.has(raw)) return;
+    settled.add(raw);
+    raw.destroy();
+    debug('handshake from %s refused (%s): %s', remote, reason, err.message);
+    onRefused(remote, reason, err);
+  };
+  const remoteOfRaw = (raw: Socket): string => `${raw.remoteAddress ?? '?'}:${raw.remotePort ?? 0}`;
   server.on('connection', (raw: Socket) => {
-    const k = key(raw);
-    handshaking.set(k, raw);
-    raw.once('close', () => {
-      if (handshaking.get(k) === raw) handshaking.delete(k);
-    });
+    const remote = remoteOfRaw(raw);
+    // Node's own `handshakeTimeout` is an idle timeout (a trickle of bytes renews it): this one is not.
+    const timer = setTimeout(() => {
+      if (!handshaking.has(raw)) return;
+      refuse(
+        raw,
+        remote,
+        'handshake-timeout',
+        Object.assign(new Error(`the TLS handshake was not done within ${timeoutMs} ms`), {
+          code: 'ERR_TLS_HANDSHAKE_TIMEOUT',
+        }),
+      );
+    }, timeoutMs);
+    timer.unref();
+    handshaking.set(raw, timer);
+    raw.once('close', () => done(raw));
   });
   server.on('secureConnection', (socket: TLSSocket) => {
-    handshaking.delete(key(socket));
+    const raw = rawOf(socket);
+    done(raw);
+    if (settled.has(raw)) {
+      socket.destroy();
+      return;
+    }
+    const problem = endEntityProblem(socket.getPeerX509Certificate() ?? Buffer.alloc(0), 'client');
+    if (problem !== undefined) {
+      socket.destroy();
+      refuse(
+        raw,
+        remoteOf(socket),
+        'not-end-entity',
+        new Error(`client certificate refused: ${problem}`),
+      );
+      return;
+    }
     if (peerCertificateId(socket.getPeerCertificate()) !== undefined) {
+      settled.add(raw);
       onSecure(socket);
       return;
     }
     socket.destroy();
-    onRefused(
+    refuse(
+      raw,
       remoteOf(socket),
       'certificate-id',
       new Error('the client certificate names no router id (its subject CN)'),
     );
   });
   server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
-    const remote = remoteOf(socket);
-    // A client certificate that did not verify: node destroys the socket and reports a hang-up; say why.
+    // A client certificate that did not verify: node reports a hang-up; say why.
     // (`authorizationError` is null, not undefined, when the handshake failed before any certificate.)
+    const authz = socket.authorizationError;
     const why =
-      socket.authorizationError == null
+      authz == null
         ? err
-        : Object.assign(
-            new Error(`client certificate refused: ${String(socket.authorizationError)}`),
-            { code: String(socket.authorizationError) },
-          );
-    debug('handshake from %s failed: %s', remote, why.message);
-    onRefused(remote, 'tls-handshake', why);
+        : Object.assign(new Error(`client certificate refused: ${String(authz)}`), {
+            code: String(authz),
+          });
+    const code = authz == null ? (err as NodeJS.ErrnoException).code : String(authz);
+    socket.destroy();
+    refuse(rawOf(socket), remoteOf(socket), refusedReasonOf(code), why);
   });
   return {
     server,
     dropHandshaking: () => {
-      for (const raw of handshaking.values()) raw.destroy();
-      handshaking.clear();
+      for (const raw of [...handshaking.keys()]) {
+        done(raw);
+        settled.add(raw);
+        raw.destroy();
+      }
+    },
+    evictHandshaking: () => {
+      const oldest = handshaking.keys().next();
+      if (oldest.done === true) return false;
+      const raw = oldest.value;
+      refuse(
+        raw,
+        remoteOfRaw(raw),
+        'evicted',
+        new Error(
+          'the server was full: the oldest connection still in its TLS handshake is evicted',
+        ),
+      );
+      return true;
+    },
+    get handshaking() {
+      return handshaking.size;
     },
   };
 }
@@ -274,6 +350,8 @@ export function openSocket(
     secureContext: setup.context,
     rejectUnauthorized: true,
     checkServerIdentity: (_host, cert) => {
+      const problem = endEntityProblem(cert.raw, 'server');
+      if (problem !== undefined) return dialErr('ERR_CTP_CERT_USAGE', `server ${problem}`);
       const id = peerCertificateId(cert);
       if (id === undefined)
         return dialErr(

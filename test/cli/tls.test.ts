@@ -149,6 +149,36 @@ describe('ctp-router over TLS', () => {
       .toMatch(/^refused 127\.0\.0\.1:\d+: tls-handshake \(ERR_SSL_WRONG_VERSION_NUMBER\)$/m);
     expect(await p.stop('SIGINT')).toEqual({ code: 0, signal: null });
   });
+
+  it('ui honours --tls-*: it links to a TLS station under its certificate, and its --listen refuses plaintext', async () => {
+    const ui = spawnCli([
+      'ui',
+      '--json',
+      ...tls('mallory'),
+      '--connect',
+      `station@${station.addr}`,
+      '--listen',
+      '127.0.0.1:0',
+      '--http',
+      '127.0.0.1:0',
+    ]);
+    const http = await ui.waitFor((r) => r.type === 'http', 10_000, 'the ui to serve');
+    expect(http).toMatchObject({ id: 'mallory' });
+    // The station linked to it over TLS, under the certificate's name.
+    await station.proc.waitFor(
+      (r) => r.type === 'link' && r.state === 'up' && String(r.peer).endsWith('(mallory)'),
+      10_000,
+      'the station to link the ui',
+    );
+    // Its page sees the network through that link (cam1 at the station).
+    const view = async (): Promise<string> =>
+      (await fetch(`http://127.0.0.1:${String(http.port)}/view.json`)).text();
+    await expect.poll(view, { timeout: 10_000 }).toMatch(/cam1/);
+    // Its listening side is TLS: a plaintext client fails.
+    const plain = await runCli(['nodes', '--wait-ms', '1000', '--connect', String(http.listen)]);
+    expect(plain.code).toBe(1);
+    expect(await ui.stop('SIGINT')).toEqual({ code: 0, signal: null });
+  });
 });
 
 describe.concurrent('ctp-router TLS usage errors', () => {
