@@ -3,6 +3,8 @@
  * ctp-router: public exports only.
  */
 export { CtpRouter } from './router.js';
+export { connectRouter } from './connect.js';
+export type { CtpConnectOptions, CtpConnectedRouter } from './connect.js';
 export type {
   CtpReceivedCallback,
   CtpSendCallback,
