@@ -52,7 +52,8 @@ const noop = (): void => {};
  * or unknown option (nothing is left open), or with the listen error (such as
  * `EADDRINUSE`) after closing both.
  *
- * @example {@includeCode ../docs/api-examples/connect.ts}
+ * @example
+ * {@includeCode ../docs/api-examples/connect.ts}
  */
 export async function connectRouter(options: CtpConnectOptions): Promise<CtpConnectedRouter> {
   if (typeof options !== 'object' || options === null)

@@ -1,6 +1,10 @@
 /// <reference types="node" preserve="true" />
 /**
- * ctp-router: public exports only.
+ * ctp-router: the router (`CtpRouter`, `connectRouter`), its results, errors and events.
+ * Public exports only.
+ *
+ * @packageDocumentation
+ * @module ctp-router
  */
 export { CtpRouter } from './router.js';
 export { connectRouter } from './connect.js';

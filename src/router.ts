@@ -128,7 +128,8 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
    * With `persistent: true`, once it succeeds the router registers again
    * after every `lost` (backoff, persistent.ts) until `unregister` or `close`.
    * Outcomes: `SUCCESS`; `ERROR` with a `reason` (another controller, unreachable, `timeout`, `closed`, ...); rejects with `CtpArgumentError` on misuse, `CtpClosedError` once closed.
-   * @example {@includeCode ../docs/api-examples/register.ts}
+   * @example
+   * {@includeCode ../docs/api-examples/register.ts}
    */
   register(node: string, type: CtpRegistrationType, opts?: CtpRegisterOptions): Promise<CtpResult> {
     return this.rejecting(() => {
@@ -183,7 +184,8 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
    * Controller only: send `content` to `app` on `node` and wait for the host's response (seed `CTPC_COMMAND`); `Reply` types the result's `content` (unchecked).
    * Outcomes: the host's code and content (`SUCCESS`, or what its handler answered); `ERROR` with a `reason` (not the controller, `timeout` after `timeoutMs`, `closed`, ...);
    * rejects with the signal's reason when `signal` aborts, `CtpArgumentError` on misuse, `CtpClosedError` once closed.
-   * @example {@includeCode ../docs/api-examples/command.ts}
+   * @example
+   * {@includeCode ../docs/api-examples/command.ts}
    */
   command<Reply = unknown>(
     node: string,
@@ -281,7 +283,8 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
    * Answer `node`'s START/STOP/COMMAND with `handler` instead of `onReceived`; returns the disposer. `Req` types a COMMAND's content, `Res` the reply (unchecked).
    * The handler's return value (or resolution) is the `SUCCESS` content; a thrown `CtpReply` answers its code; any other throw `ERROR` reason `host-callback-failed`.
    * A second handler for a node throws `CtpArgumentError`.
-   * @example {@includeCode ../docs/api-examples/handle.ts}
+   * @example
+   * {@includeCode ../docs/api-examples/handle.ts}
    */
   handle<Req = unknown, Res = unknown>(node: string, handler: CtpHandler<Req, Res>): () => void {
     this.assertOpen();
@@ -295,7 +298,8 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
 
   /**
    * The EVENTs this router receives (for `node`, or all; as controller or monitor) as an `AsyncIterable`; bounded, drops the oldest.
-   * @example {@includeCode ../docs/api-examples/events.ts}
+   * @example
+   * {@includeCode ../docs/api-examples/events.ts}
    */
   events(node?: string, opts?: CtpEventsOptions): CtpEventStream {
     return this.caller.events(node, opts);

@@ -3,6 +3,9 @@
  * NATS"). Needs the optional peer dependency `@nats-io/transport-node` 3.x;
  * only this subpath loads it, and without it importing this subpath throws
  * an `Error` with the install hint (src/nats/client.ts).
+ *
+ * @packageDocumentation
+ * @module ctp-router/nats
  */
 export { NatsTransport } from './transport.js';
 export type { NatsHost, NatsStats, NatsTransportEvents } from './transport.js';
