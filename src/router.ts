@@ -127,7 +127,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
    * Become `node`'s controller, or one of its monitors (seed `CTPC_REGISTER`).
    * With `persistent: true`, once it succeeds the router registers again
    * after every `lost` (backoff, persistent.ts) until `unregister` or `close`.
-   * Outcomes: `SUCCESS`; `ERROR` with a `reason` (another controller, unreachable, `timeout`, `closed`, ...); rejects with `CtpArgumentError` on misuse, `CtpClosedError` once closed.
+   * Outcomes: `SUCCESS`; `ALREADY_ASSIGNED` (held already, or another router controls it), `NODE_UNFOUND`, `TIMEOUT`, `ERROR` reason `closed`, ...; rejects with `CtpArgumentError` on misuse, `CtpClosedError` once closed.
    * @example
    * {@includeCode ../docs/api-examples/register.ts}
    */
@@ -182,7 +182,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
 
   /**
    * Controller only: send `content` to `app` on `node` and wait for the host's response (seed `CTPC_COMMAND`); `Reply` types the result's `content` (unchecked).
-   * Outcomes: the host's code and content (`SUCCESS`, or what its handler answered); `ERROR` with a `reason` (not the controller, `timeout` after `timeoutMs`, `closed`, ...);
+   * Outcomes: the host's code and content (`SUCCESS`, or what its handler answered); `NODE_UNFOUND`, `NOT_ASSIGNED` (not the controller), `TIMEOUT` after `timeoutMs`, `ERROR` reason `closed`, ...;
    * rejects with the signal's reason when `signal` aborts, `CtpArgumentError` on misuse, `CtpClosedError` once closed.
    * @example
    * {@includeCode ../docs/api-examples/command.ts}

@@ -1,6 +1,5 @@
 /**
- * ctp-router/nats: routers that meet on a NATS bus (README "Scaling out on
- * NATS"). Needs the optional peer dependency `@nats-io/transport-node` 3.x;
+ * ctp-router/nats: routers that meet on a NATS bus (docs/nats.md). Needs the optional peer dependency `@nats-io/transport-node` 3.x;
  * only this subpath loads it, and without it importing this subpath throws
  * an `Error` with the install hint (src/nats/client.ts).
  *
