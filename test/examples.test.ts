@@ -6,10 +6,29 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { NATS_BIN, NatsServer, reportSkip } from './nats/server.js';
 import { ensureBuilt, ROOT } from './tcp/procs.js';
 
 const EXAMPLES = join(ROOT, 'docs/examples');
 const env = { ...process.env, DEBUG: '' };
+const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
+if (!hasOpenssl) console.warn('examples.test.ts: no openssl: skipped docs/examples/tls.mjs');
+reportSkip('docs/examples/nats.mjs');
+
+/** Run an example to its end; its stdout lines. */
+function run(file: string, extra: Record<string, string> = {}): string[] {
+  const r = spawnSync(process.execPath, [join(EXAMPLES, file)], {
+    env: { ...env, ...extra },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  expect({ status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({
+    status: 0,
+    signal: null,
+    stderr: '',
+  });
+  return r.stdout.trim().split('\n');
+}
 
 describe('docs/examples', () => {
   it('host.mjs and console.mjs: two processes over TCP', async () => {
@@ -49,6 +68,35 @@ describe('docs/examples', () => {
       if (host.exitCode === null && host.signalCode === null) host.kill('SIGKILL');
     }
   }, 40_000);
+
+  it.skipIf(!hasOpenssl)(
+    'tls.mjs: mutual TLS and signed adverts',
+    async () => {
+      await ensureBuilt();
+      expect(run('tls.mjs')).toEqual([
+        'register SUCCESS',
+        'command over mutual TLS SUCCESS {"ok":true}',
+      ]);
+    },
+    40_000,
+  );
+
+  it.skipIf(NATS_BIN === undefined)(
+    'nats.mjs: two routers on a NATS bus',
+    async () => {
+      await ensureBuilt();
+      const server = await NatsServer.start();
+      try {
+        expect(run('nats.mjs', { NATS_URL: server.url })).toEqual([
+          'register SUCCESS',
+          'command over NATS SUCCESS {"ok":true}',
+        ]);
+      } finally {
+        await server.stop();
+      }
+    },
+    40_000,
+  );
 
   it('pump.test.mjs: a vitest test with ctp-router/testing', async () => {
     await ensureBuilt();
