@@ -7,6 +7,6 @@ const router = await connectRouter({
 });
 router.handle<{ speed: number }, { rpm: number }>('pump', (req) => {
   if (req.type !== 'COMMAND') return { rpm: 0 };
-  if (req.content.speed > 10) throw new CtpReply(ReturnCode.ERROR, 'too fast');
+  if (req.content.speed > 10) throw new CtpReply(ReturnCode.ERROR, { max: 10 }, 'too-fast');
   return { rpm: req.content.speed * 100 };
 });

@@ -28,6 +28,9 @@ const debug = createDebug('ctp:handlers');
 /**
  * Thrown (or rejected with) by a handler to answer with a code other than
  * SUCCESS, or with a reason: `throw new CtpReply(ReturnCode.ERROR, { why }, 'busy')`.
+ *
+ * @example
+ * {@includeCode ../../docs/api-examples/reply.ts}
  */
 export class CtpReply extends Error {
   override name = 'CtpReply';
