@@ -185,15 +185,21 @@ describe('code blocks of README.md and docs/*.md', () => {
   });
 
   it('every `{@includeCode}` in src/ names a file of docs/api-examples/', () => {
-    const src = spawnSync('grep', ['-rhoE', 'includeCode [^}]+', join(ROOT, 'src')], {
+    const found = spawnSync('grep', ['-rHoE', 'includeCode [^}]+', join(ROOT, 'src')], {
       encoding: 'utf8',
     }).stdout;
-    const named = src
+    const named = found
       .split('\n')
       .filter((l) => l !== '')
-      .map((l) => l.replace(/^includeCode \.\.\//, ''));
+      .map((l) => {
+        const [file, rest] = l.split(':includeCode ') as [string, string];
+        return relative(ROOT, join(dirname(file), rest.trim()));
+      });
     expect(named.length).toBeGreaterThan(0);
-    for (const f of named) expect(existsSync(join(ROOT, f)), f).toBe(true);
+    for (const f of named) {
+      expect(f.startsWith('docs/api-examples/'), f).toBe(true);
+      expect(existsSync(join(ROOT, f)), f).toBe(true);
+    }
   });
 
   it('tsc ran to its end and exited 0', () => {
