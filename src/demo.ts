@@ -6,7 +6,7 @@
  * chosen free at run time; every process is stopped before the demo exits.
  * `--tls`: the same over mutual TLS, with a throwaway CA (demo-tls.ts).
  * `--nats URL [--nats-prefix P]`: the same three over a NATS server instead
- * (README "Scaling out on NATS").
+ * (docs/nats.md).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

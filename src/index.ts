@@ -1,8 +1,14 @@
 /// <reference types="node" preserve="true" />
 /**
- * ctp-router: public exports only.
+ * ctp-router: the router (`CtpRouter`, `connectRouter`), its results, errors and events.
+ * Public exports only.
+ *
+ * @packageDocumentation
+ * @module ctp-router
  */
 export { CtpRouter } from './router.js';
+export { connectRouter } from './connect.js';
+export type { CtpConnectOptions, CtpConnectedRouter } from './connect.js';
 export type {
   CtpReceivedCallback,
   CtpSendCallback,

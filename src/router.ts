@@ -56,9 +56,9 @@ export type { CtpNodeSnapshot, CtpRouterSnapshot, CtpSnapshot, CtpStats } from '
 const debug = createDebug('ctp:router');
 
 /**
- * Routes the Control Transfer Protocol between processes. Construct it
- * exactly as the seed: `new CtpRouter(onReceived, send, onNodesUpdated, options)`,
- * then feed every inbound frame to `receive(peer, frame)`.
+ * Routes the Control Transfer Protocol between processes: hosts nodes, registers as their controller or monitor, sends them requests and receives their events.
+ * On TCP, `connectRouter(options)` builds one with its transport in one call; on any other transport, construct it as the seed does,
+ * `new CtpRouter(onReceived, send, onNodesUpdated, options)`, and feed every inbound frame to `receive(peer, frame)`.
  */
 export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   /** This router's id. */
@@ -91,11 +91,8 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     options?: CtpRouterOptions<P>,
   ) {
     super();
-    if (typeof onReceived !== 'function')
-      throw argumentError('onReceived', 'a function', onReceived);
-    if (typeof send !== 'function') throw argumentError('send', 'a function', send);
-    if (typeof onNodesUpdated !== 'function')
-      throw argumentError('onNodesUpdated', 'a function', onNodesUpdated);
+    for (const [k, f] of Object.entries({ onReceived, send, onNodesUpdated }))
+      if (typeof f !== 'function') throw argumentError(k, 'a function', f);
     const o = (this.opts = resolveOptions(options));
     const clock = o.clock;
     this.id = o.id;
@@ -103,21 +100,11 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     this.codec = o.codec;
     this.pending = new CtpPendingMap(clock);
     this.wire = new CtpWire(this.codec, send, this.report, o);
-    this.linkState = new CtpLinkState(
-      this.wire,
-      { ...o, virtualNodes: resolveVirtualNodes(options) },
-      onNodesUpdated,
-      this,
-    );
+    const linkOpts = { ...o, virtualNodes: resolveVirtualNodes(options) };
+    this.linkState = new CtpLinkState(this.wire, linkOpts, onNodesUpdated, this);
     this.host = new CtpHost(this.linkState, new CtpTimers(clock), o, onReceived, this.report);
-    this.caller = new CtpCaller(
-      this.linkState,
-      this.host,
-      this.pending,
-      o,
-      onReceived,
-      this.report,
-    );
+    const [linkState, report] = [this.linkState, this.report];
+    this.caller = new CtpCaller(linkState, this.host, this.pending, o, onReceived, report);
     this.table = new CtpOcmTable(this.linkState.table, this.host, this.caller.registrant);
     this.publishing = { table: this.linkState.table, host: this.host, out: this.wire.out };
     // The doors: the wire hands frames to link state, which hands this router's to the host and the caller.
@@ -140,6 +127,9 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
    * Become `node`'s controller, or one of its monitors (seed `CTPC_REGISTER`).
    * With `persistent: true`, once it succeeds the router registers again
    * after every `lost` (backoff, persistent.ts) until `unregister` or `close`.
+   * Outcomes: `SUCCESS`; `ALREADY_ASSIGNED` (held already, or another router controls it), `NODE_UNFOUND`, `TIMEOUT`, `ERROR` reason `closed`, ...; rejects with `CtpArgumentError` on misuse, `CtpClosedError` once closed.
+   * @example
+   * {@includeCode ../docs/api-examples/register.ts}
    */
   register(node: string, type: CtpRegistrationType, opts?: CtpRegisterOptions): Promise<CtpResult> {
     return this.rejecting(() => {
@@ -190,14 +180,20 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     return this.control('STOP', node, app, optionals, opts);
   }
 
-  /** Controller only: send `content` to `app` on `node` and wait for the host's response (seed `CTPC_COMMAND`). */
-  command(
+  /**
+   * Controller only: send `content` to `app` on `node` and wait for the host's response (seed `CTPC_COMMAND`); `Reply` types the result's `content` (unchecked).
+   * Outcomes: the host's code and content (`SUCCESS`, or what its handler answered); `NODE_UNFOUND`, `NOT_ASSIGNED` (not the controller), `TIMEOUT` after `timeoutMs`, `ERROR` reason `closed`, ...;
+   * rejects with the signal's reason when `signal` aborts, `CtpArgumentError` on misuse, `CtpClosedError` once closed.
+   * @example
+   * {@includeCode ../docs/api-examples/command.ts}
+   */
+  command<Reply = unknown>(
     node: string,
     app: string,
     content: unknown,
     opts?: CtpRequestOptions,
-  ): Promise<CtpResult> {
-    return this.control('COMMAND', node, app, content, opts);
+  ): Promise<CtpResult<Reply>> {
+    return this.control('COMMAND', node, app, content, opts) as Promise<CtpResult<Reply>>;
   }
 
   /** start, stop, command: no closure per request (the hot path, BENCHMARKS.md). */
@@ -283,10 +279,16 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
 
   // ---- host app and lifecycle helpers (handlers.ts, wait-node.ts, event-stream.ts, drain.ts) ----
 
-  /** Answer `node`'s START/STOP/COMMAND with `handler` instead of `onReceived`; returns the disposer. */
-  handle(node: string, handler: CtpHandler): () => void {
+  /**
+   * Answer `node`'s START/STOP/COMMAND with `handler` instead of `onReceived`; returns the disposer. `Req` types a COMMAND's content, `Res` the reply (unchecked).
+   * The handler's return value (or resolution) is the `SUCCESS` content; a thrown `CtpReply` answers its code; any other throw `ERROR` reason `host-callback-failed`.
+   * A second handler for a node throws `CtpArgumentError`.
+   * @example
+   * {@includeCode ../docs/api-examples/handle.ts}
+   */
+  handle<Req = unknown, Res = unknown>(node: string, handler: CtpHandler<Req, Res>): () => void {
     this.assertOpen();
-    return this.host.handlers.handle(node, handler);
+    return this.host.handlers.handle(node, handler as CtpHandler);
   }
 
   /** Resolves when `node` is reachable; rejects on `timeoutMs` (`ERR_CTP_TIMEOUT`), abort or close. */
@@ -294,27 +296,26 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     return this.rejecting(() => this.caller.waitForNode(node, opts));
   }
 
-  /** The EVENTs this router receives (for `node`, or all) as an `AsyncIterable`; bounded, drops the oldest. */
+  /**
+   * The EVENTs this router receives (for `node`, or all; as controller or monitor) as an `AsyncIterable`; bounded, drops the oldest.
+   * @example
+   * {@includeCode ../docs/api-examples/events.ts}
+   */
   events(node?: string, opts?: CtpEventsOptions): CtpEventStream {
     return this.caller.events(node, opts);
   }
 
-  /** Unregister everything, let requests in flight finish (up to `timeoutMs`), then close. */
+  /** Unregister everything, let requests in flight finish (up to `timeoutMs`), then close (`events` example). */
   drain(opts?: CtpDrainOptions): Promise<void> {
-    return this.rejecting(() => {
-      const caller = this.caller;
-      return drain(
-        {
-          registrations: () => caller.registrant.list(),
-          stopPersistent: () => caller.persistence.close(),
-          unregister: (node, type, o) => this.unregister(node, type, o),
-          busy: () => this.pending.size > 0 || this.host.busy > 0,
-          close: () => this.close(),
-        },
-        new CtpTimers(this.opts.clock),
-        drainTimeout(opts),
-      );
-    });
+    const caller = this.caller;
+    const parts: Parameters<typeof drain>[0] = {
+      registrations: () => caller.registrant.list(),
+      stopPersistent: () => caller.persistence.close(),
+      unregister: (node, type, o) => this.unregister(node, type, o),
+      busy: () => this.pending.size > 0 || this.host.busy > 0,
+      close: () => this.close(),
+    };
+    return this.rejecting(() => drain(parts, new CtpTimers(this.opts.clock), drainTimeout(opts)));
   }
 
   // ---- transport --------------------------------------------------------------

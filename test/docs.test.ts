@@ -1,6 +1,7 @@
 /**
- * The documentation is true: every ```ts block of README.md and docs/*.md
- * type-checks under `strict` against the built package (each block is a
+ * The documentation is true: every ```ts block of README.md, docs/*.md and
+ * docs/examples/*.md, and every docs/api-examples/*.ts (the API reference's
+ * `@example`s), type-checks under `strict` against the built package (each is a
  * complete module), the blocks marked `<!-- runnable -->` run and exit 0,
  * every ```json block holds frames the codec accepts, and every relative link
  * points to a file the package ships (and to a heading that exists).
@@ -89,12 +90,29 @@ function docFiles(): string[] {
   const docs = readdirSync(join(ROOT, 'docs'), { withFileTypes: true })
     .filter((e) => e.isFile() && e.name.endsWith('.md'))
     .map((e) => `docs/${e.name}`);
-  return ['README.md', ...docs];
+  return ['README.md', ...docs, 'docs/examples/README.md'];
+}
+
+/** The API reference's `@example`s (`{@includeCode ../docs/api-examples/x.ts}` in src/), as blocks. */
+function apiExamples(): CodeBlock[] {
+  const dir = join(ROOT, 'docs/api-examples');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => ({
+      file: `docs/api-examples/${f}`,
+      line: 1,
+      lang: 'ts',
+      runnable: false,
+      code: readFileSync(join(dir, f), 'utf8'),
+    }));
 }
 
 const files = docFiles();
 const blocks = files.flatMap((f) => extractBlocks(f, readFileSync(join(ROOT, f), 'utf8')));
-const tsBlocks = blocks.filter((b) => b.lang === 'ts' || b.lang === 'typescript');
+const tsBlocks = [
+  ...blocks.filter((b) => b.lang === 'ts' || b.lang === 'typescript'),
+  ...apiExamples(),
+];
 const name = (b: CodeBlock): string => `${b.file.replace(/[/.]/g, '_')}_${b.line}`;
 
 describe('code blocks of README.md and docs/*.md', () => {
@@ -157,9 +175,31 @@ describe('code blocks of README.md and docs/*.md', () => {
     if (work !== undefined) rmSync(work, { recursive: true, force: true });
   });
 
-  it('finds the examples (README usage, TCP transport, testing network)', () => {
-    expect(tsBlocks.filter((b) => b.file === 'README.md').length).toBeGreaterThanOrEqual(3);
+  it('finds the examples (README quick start, guides, API reference)', () => {
+    expect(tsBlocks.filter((b) => b.file === 'README.md').length).toBeGreaterThanOrEqual(2);
+    expect(tsBlocks.filter((b) => b.file.startsWith('docs/')).length).toBeGreaterThanOrEqual(10);
+    expect(tsBlocks.filter((b) => b.file.startsWith('docs/api-examples/')).length).toBeGreaterThan(
+      0,
+    );
     expect(tsBlocks.filter((b) => b.runnable).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('every `{@includeCode}` in src/ names a file of docs/api-examples/', () => {
+    const found = spawnSync('grep', ['-rHoE', 'includeCode [^}]+', join(ROOT, 'src')], {
+      encoding: 'utf8',
+    }).stdout;
+    const named = found
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => {
+        const [file, rest] = l.split(':includeCode ') as [string, string];
+        return relative(ROOT, join(dirname(file), rest.trim()));
+      });
+    expect(named.length).toBeGreaterThan(0);
+    for (const f of named) {
+      expect(f.startsWith('docs/api-examples/'), f).toBe(true);
+      expect(existsSync(join(ROOT, f)), f).toBe(true);
+    }
   });
 
   it('tsc ran to its end and exited 0', () => {
@@ -263,6 +303,32 @@ describe('links in README.md and docs/*.md', () => {
       `${rel} is in package.json "files"`,
     ).toBe(true);
     if (hash !== undefined) expect([...anchors(target)], `#${hash} in ${target}`).toContain(hash);
+  });
+});
+
+describe('the README (the first five minutes)', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  it('is at most 250 lines, without the seed jargon', () => {
+    expect(readme.split('\n').length).toBeLessThanOrEqual(250);
+    expect(readme).not.toMatch(/ALPSCTP|CTPC_/);
+  });
+  it('has a quick start of at most 30 lines using connectRouter, and the two commands', () => {
+    const quick = tsBlocks.filter((b) => b.file === 'README.md');
+    expect(quick.reduce((n, b) => n + b.code.split('\n').length, 0)).toBeLessThanOrEqual(30);
+    for (const word of [
+      'connectRouter',
+      '.handle',
+      'waitForNode',
+      'register(',
+      'command',
+      'events(',
+    ])
+      expect(
+        quick.some((b) => b.code.includes(word)),
+        word,
+      ).toBe(true);
+    expect(readme).toContain('npm ci && npm run demo');
+    expect(readme).toContain('npm ci && npm test');
   });
 });
 

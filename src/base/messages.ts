@@ -23,9 +23,10 @@ export function isReturnCode(value: unknown): value is ReturnCode {
 }
 
 /** What every request method resolves to. */
-export interface CtpResult {
+export interface CtpResult<T = unknown> {
   code: ReturnCode;
-  content?: unknown;
+  /** The host's content (a reply's `T` when the code is SUCCESS; unchecked: the wire carries any JSON). */
+  content?: T;
   reason?: string;
 }
 

@@ -28,6 +28,9 @@ const debug = createDebug('ctp:handlers');
 /**
  * Thrown (or rejected with) by a handler to answer with a code other than
  * SUCCESS, or with a reason: `throw new CtpReply(ReturnCode.ERROR, { why }, 'busy')`.
+ *
+ * @example
+ * {@includeCode ../../docs/api-examples/reply.ts}
  */
 export class CtpReply extends Error {
   override name = 'CtpReply';
@@ -69,10 +72,10 @@ interface CtpHandlerRequestBase {
 }
 
 /** A COMMAND handed to a handler. */
-export interface CtpHandlerCommand extends CtpHandlerRequestBase {
+export interface CtpHandlerCommand<C = unknown> extends CtpHandlerRequestBase {
   readonly type: 'COMMAND';
-  /** The command's content (any JSON value). */
-  readonly content: unknown;
+  /** The command's content (any JSON value; `C` is what the handler expects, unchecked). */
+  readonly content: C;
 }
 
 /** A START or STOP handed to a handler. */
@@ -83,14 +86,16 @@ export interface CtpHandlerStartStop extends CtpHandlerRequestBase {
 }
 
 /** A control request handed to a handler; narrows on `type`. */
-export type CtpHandlerRequest = CtpHandlerCommand | CtpHandlerStartStop;
+export type CtpHandlerRequest<C = unknown> = CtpHandlerCommand<C> | CtpHandlerStartStop;
 
 /**
  * A node's handler: returns (or resolves to) the SUCCESS content; throws (or
  * rejects with) a `CtpReply` to answer another code; any other throw or
  * rejection answers `ERROR` reason `host-callback-failed`.
  */
-export type CtpHandler = (req: CtpHandlerRequest) => unknown;
+export type CtpHandler<Req = unknown, Res = unknown> = (
+  req: CtpHandlerRequest<Req>,
+) => Res | PromiseLike<Res>;
 
 /** How the handlers answer, through the host. */
 export interface CtpHandlerHooks {

@@ -1,5 +1,5 @@
 /**
- * Broadcast media (README "Broadcast media"): peers that a transport reports
+ * Broadcast media (docs/nats.md "Broadcast media"): peers that a transport reports
  * as members of one shared medium (a NATS bus) are modelled as OSPF models a
  * broadcast network (RFC 2328, section 12.4.2): a designated router (DR)
  * originates a pseudo-node advert for the medium listing its members, and

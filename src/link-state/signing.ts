@@ -5,7 +5,7 @@
  * checks, cached by fingerprint), over the canonical bytes (canonical.ts).
  * node:crypto only.
  *
- * Wire form (README "Wire format"): an advert may carry `sig` (base64 of the
+ * Wire form (docs/how-it-works.md "Wire format"): an advert may carry `sig` (base64 of the
  * signature over `canonicalAdvert(a)`) and `cert` (base64 of the signer's
  * DER certificate). Both travel with the advert as received: stored adverts
  * keep them, so re-flooding and table exchange send the origin's signature.

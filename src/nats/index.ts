@@ -1,8 +1,10 @@
 /**
- * ctp-router/nats: routers that meet on a NATS bus (README "Scaling out on
- * NATS"). Needs the optional peer dependency `@nats-io/transport-node` 3.x;
+ * ctp-router/nats: routers that meet on a NATS bus (docs/nats.md). Needs the optional peer dependency `@nats-io/transport-node` 3.x;
  * only this subpath loads it, and without it importing this subpath throws
  * an `Error` with the install hint (src/nats/client.ts).
+ *
+ * @packageDocumentation
+ * @module ctp-router/nats
  */
 export { NatsTransport } from './transport.js';
 export type { NatsHost, NatsStats, NatsTransportEvents } from './transport.js';

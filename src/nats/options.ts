@@ -26,7 +26,7 @@ export interface NatsTransportOptions extends Omit<NodeConnectionOptions, 'serve
   /** The content of a NATS `.creds` file (JWT + nkey seed): sets the client's `authenticator`. @default none */
   creds?: string | Uint8Array;
   /**
-   * The bus as a broadcast medium (README "Broadcast media"): members list one
+   * The bus as a broadcast medium (docs/nats.md "Broadcast media"): members list one
    * pseudo-node instead of each other. The same id at every member (1–64
    * chars of [A-Za-z0-9._:-]); `false`: members are plain peers that list each other.
    * @default the prefix
@@ -59,7 +59,7 @@ export interface NatsResolvedOptions {
 
 /**
  * The NATS client's `connect()` options the transport passes through as they
- * are (README "Scaling out on NATS" lists them): every key of the client's
+ * are (docs/nats.md lists them): every key of the client's
  * `NodeConnectionOptions` but `servers` (ours) and `noEcho` (always set).
  * The compiler keeps this list equal to the client's type.
  */

@@ -1,5 +1,5 @@
 /**
- * The subject layout of a bus (README "Scaling out on NATS"): everything
+ * The subject layout of a bus (docs/nats.md): everything
  * under one `prefix`, router ids escaped into single subject tokens.
  *
  * | subject                     | carries                                   |

@@ -2,7 +2,7 @@
  * `NatsTransport`: routers that meet on a NATS bus. Every other router on the
  * same `prefix` is a peer; presence heartbeats say who is there; a frame for
  * one router is one publish on its subject, a broadcast is one publish for
- * all (README "Scaling out on NATS").
+ * all (docs/nats.md).
  */
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import createDebug from 'debug';

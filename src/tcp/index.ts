@@ -1,6 +1,9 @@
 /// <reference types="node" preserve="true" />
 /**
  * ctp-router/tcp: the reference TCP transport. Public exports only.
+ *
+ * @packageDocumentation
+ * @module ctp-router/tcp
  */
 export { TcpTransport } from './transport.js';
 export type { TcpHost, TcpAttachOptions, TcpTransportEvents, TcpStats } from './transport.js';

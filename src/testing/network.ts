@@ -90,6 +90,9 @@ export interface CtpTestFrame {
  * An in-memory network. Frames are delivered asynchronously (as microtasks),
  * in order per link direction; `settle()` waits until nothing is in flight
  * and no paced advert waits (moving the network's clock past them).
+ *
+ * @example
+ * {@includeCode ../../docs/api-examples/test-network.ts}
  */
 export class CtpTestNetwork {
   /** Live routers by id. */

@@ -1,6 +1,6 @@
 /**
  * The browser script of `ctp-router ui` (`GET /app.js`), kept as text: it
- * runs in the page, never in Node. It listens to `/events` (server-sent
+ * runs in the page, never in Node. It loads `/view.json`, then listens to `/events` (server-sent
  * events), draws the view with cytoscape (served from node_modules) and
  * writes the same view as text: router and link lists, the node table, the
  * live feed.
@@ -151,16 +151,26 @@ export const CLIENT_JS = String.raw`'use strict';
 
   // ---- stream ------------------------------------------------------------------
   $('search').addEventListener('input', filter);
-  var source = new EventSource('/events');
-  source.onopen = function () { $('status').textContent = 'live'; };
-  source.onerror = function () { $('status').textContent = 'reconnecting…'; };
-  source.addEventListener('view', function (ev) {
-    var view = JSON.parse(ev.data);
+  function show(view) {
     if (view === null) return;
     state.view = view;
     drawText(view);
     drawGraph(view);
-  });
-  source.addEventListener('feed', function (ev) { addFeed(JSON.parse(ev.data)); });
+  }
+  // A finite first load (/view.json: a headless browser's virtual time settles on it), then the
+  // live stream; with ?snapshot the page stops after the first load (for screenshots).
+  var snapshot = /[?&]snapshot(=|&|$)/.test(location.search);
+  function live() {
+    if (snapshot) { $('status').textContent = 'snapshot'; return; }
+    var source = new EventSource('/events');
+    source.onopen = function () { $('status').textContent = 'live'; };
+    source.onerror = function () { $('status').textContent = 'reconnecting…'; };
+    source.addEventListener('view', function (ev) { show(JSON.parse(ev.data)); });
+    source.addEventListener('feed', function (ev) { addFeed(JSON.parse(ev.data)); });
+  }
+  fetch('/view.json', { cache: 'no-store' })
+    .then(function (r) { return r.ok ? r.json() : null; })
+    .then(show, function () {})
+    .then(live);
 })();
 `;

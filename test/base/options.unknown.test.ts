@@ -261,10 +261,10 @@ describe('NatsTransport options', () => {
     expect(o.client).not.toHaveProperty('prefix');
   });
 
-  it('passes through exactly the client keys the README lists', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  it('passes through exactly the client keys docs/nats.md lists', () => {
+    const readme = readFileSync(new URL('../../docs/nats.md', import.meta.url), 'utf8');
     const row = readme.split('\n').find((l) => l.startsWith('| client options |'));
-    expect(row, 'the README row `| client options |` of the NATS options').toBeDefined();
+    expect(row, 'the docs/nats.md row `| client options |` of the NATS options').toBeDefined();
     const listed = [...(row as string).matchAll(/`([A-Za-z]+)`/g)].map((m) => m[1]);
     expect([...listed].sort()).toEqual([...NATS_CLIENT_KEYS].sort());
     expect(NATS_CLIENT_KEYS).toContain('tls');

@@ -190,8 +190,8 @@ describe('codec fixtures', () => {
     expect(BAD.length).toBeGreaterThanOrEqual(60);
   });
 
-  it('are counted in the README as they are', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  it('are counted in docs/testing.md as they are', () => {
+    const readme = readFileSync(new URL('../../docs/testing.md', import.meta.url), 'utf8');
     expect(readme).toContain(`${GOOD.length} good and ${BAD.length} bad codec fixtures`);
   });
 
