@@ -34,8 +34,10 @@ for (const [k, v] of rows)
 
 /** The group a frame (`name url:line`) belongs to. */
 function groupOf(key: string): string {
-  const [name = '', where = ''] = key.split(' ');
+  const cut = key.lastIndexOf(' ');
+  const [name, where] = [key.slice(0, cut), key.slice(cut + 1)];
   if (name === '(idle)' || name === '(program)') return name.slice(1, -1);
+  if (name === 'runMicrotasks' || name === 'processTicksAndRejections') return 'ticks';
   if (name === '(garbage collector)') return 'GC';
   if (where === '' && /^(parse|stringify)$/.test(name)) return 'JSON';
   if (/caller\/(pending|requests|deadline-sweep)|host\/open-request/.test(where)) return 'pending';
