@@ -32,9 +32,10 @@ const stayUntilStdinEnds = (close: () => Promise<void> | void): void => {
 };
 
 switch (mode) {
-  case 'raw-server': {
+  case 'raw-server':
+  case 'raw-server-turns': {
     const { rawServer } = await import('./lib/raw-ndjson.js');
-    const server = await rawServer(port);
+    const server = await rawServer(port, mode === 'raw-server' ? 'read' : 'turn');
     const a = server.address();
     process.stdout.write(`READY ${typeof a === 'object' && a !== null ? a.port : 0}\n`);
     stayUntilStdinEnds(() => void server.close());

@@ -2,8 +2,10 @@
  * Command → response round trips across two processes over ctp-router/tcp,
  * 1 and 1024 nodes in flight, with p50/p99 latency, interleaved in one run
  * with: the strongest raw pipeline (NDJSON over node:net, a callback per
- * request and no promise, writes batched per event-loop turn, JSON per frame
- * on both sides) — the baseline —, Moleculer 0.14 over its TCP transporter
+ * request and no promise, writes batched per read — what a read produced is
+ * written at its end — JSON per frame on both sides) — the baseline —, the
+ * same pipeline batching per event-loop turn (`setImmediate`: the two
+ * processes take turns; a diagnostic, issue 24), Moleculer 0.14 over its TCP transporter
  * (`await broker.call` per call), and two diagnostics (the raw client with a
  * promise per request; the same raw request/response over ctp-router/tcp
  * without a router). Same content (~100 B), same call shape for router and
@@ -69,7 +71,7 @@ async function runPipelined(
   return close(ops, latencies);
 }
 
-type Which = 'pipe' | 'ctp' | 'mol' | 'raw' | 'bare';
+type Which = 'pipe' | 'turn' | 'ctp' | 'mol' | 'raw' | 'bare';
 const withMoleculer = !flags.has('no-moleculer') && ensureMoleculer();
 if (!withMoleculer)
   process.stderr.write(
@@ -80,6 +82,7 @@ const rows: BenchRow[] = [];
 for (const k of levels) {
   const nodes = nodeNames(k);
   const rawPeer = spawnPeer(['--mode=raw-server']);
+  const turnPeer = spawnPeer(['--mode=raw-server-turns']);
   const ctpPeer = spawnPeer(['--mode=ctp-host', `--nodes=${k}`]);
   const tcpPeer = spawnPeer(['--mode=transport-server']);
   const [molPort, molClientPort] = [await freePort(), await freePort()];
@@ -87,11 +90,12 @@ for (const k of levels) {
     ? spawnPeer(['--mode=moleculer-server', `--port=${molPort}`, `--client-port=${molClientPort}`])
     : undefined;
   const raw = await RawClient.open(Number(await rawPeer.line('READY')));
+  const turn = await RawClient.open(Number(await turnPeer.line('READY')), 'turn');
   const bare = await TransportEchoClient.open(Number(await tcpPeer.line('READY')));
   const ctp = await ctpClient(Number(await ctpPeer.line('READY')), nodes);
   if (molPeer !== undefined) await molPeer.line('READY');
   const mol = molPeer === undefined ? undefined : await moleculerClient(molClientPort, molPort);
-  const calls: Record<Exclude<Which, 'pipe'>, (node: string) => Promise<unknown>> = {
+  const calls: Record<Exclude<Which, 'pipe' | 'turn'>, (node: string) => Promise<unknown>> = {
     raw: (node) => raw.command(node),
     ctp: (node) => ctp.router.command(node, 'ptz', SMALL_CONTENT),
     bare: (node) => bare.command(node),
@@ -99,6 +103,7 @@ for (const k of levels) {
   };
   const servers: Record<Which, Child> = {
     pipe: rawPeer,
+    turn: turnPeer,
     raw: rawPeer,
     ctp: ctpPeer,
     bare: tcpPeer,
@@ -107,27 +112,46 @@ for (const k of levels) {
   const measure = (which: Which, ms: number): Promise<RunResult> =>
     which === 'pipe'
       ? runPipelined(raw, nodes, k, ms, rawPeer)
-      : run(nodes, k, ms, calls[which], servers[which]);
+      : which === 'turn'
+        ? runPipelined(turn, nodes, k, ms, turnPeer)
+        : run(nodes, k, ms, calls[which], servers[which]);
   const subjects: Which[] = withMoleculer
-    ? ['pipe', 'ctp', 'mol', 'raw', 'bare']
-    : ['pipe', 'ctp', 'raw', 'bare'];
+    ? ['pipe', 'ctp', 'mol', 'turn', 'raw', 'bare']
+    : ['pipe', 'ctp', 'turn', 'raw', 'bare'];
   // Warm up each, then interleave rounds (the diagnostics are measured less).
   for (const which of subjects) await measure(which, roundMs / 2);
-  const res: Record<Which, RunResult[]> = { pipe: [], ctp: [], mol: [], raw: [], bare: [] };
+  const res: Record<Which, RunResult[]> = {
+    pipe: [],
+    turn: [],
+    ctp: [],
+    mol: [],
+    raw: [],
+    bare: [],
+  };
   for (let r = 0; r < rounds; r++) {
     const order =
       r % 2 === 0 ? subjects : [subjects[1] as Which, subjects[0] as Which, ...subjects.slice(2)];
     for (const which of order)
       res[which].push(
-        await measure(which, which === 'bare' || which === 'raw' ? roundMs / 2 : roundMs),
+        await measure(
+          which,
+          which === 'bare' || which === 'raw' || which === 'turn' ? roundMs / 2 : roundMs,
+        ),
       );
   }
   raw.close();
+  turn.close();
   await bare.close();
   await ctp.router.close();
   await ctp.transport.close();
   await mol?.stop();
-  await Promise.all([rawPeer.stop(), ctpPeer.stop(), tcpPeer.stop(), molPeer?.stop()]);
+  await Promise.all([
+    rawPeer.stop(),
+    turnPeer.stop(),
+    ctpPeer.stop(),
+    tcpPeer.stop(),
+    molPeer?.stop(),
+  ]);
 
   const summary = (
     rs: RunResult[],
@@ -145,6 +169,7 @@ for (const k of levels) {
   const b = summary(res.pipe);
   const p = summary(res.raw);
   const t = summary(res.bare);
+  const u = summary(res.turn);
   const m = withMoleculer ? summary(res.mol) : undefined;
   const ratio = c.rate / b.rate;
   const target = k === 1 ? 0.85 : 0.5;
@@ -177,6 +202,16 @@ for (const k of levels) {
     });
   rows.push({
     group,
+    name: `diagnostic: the raw pipeline batching per event-loop turn (setImmediate), ${k === 1 ? 'sequential' : `${k} in flight`}`,
+    value: lat(u),
+    baseline: `${fmtRate(b.rate)} (raw pipeline, per read)`,
+    ratio: u.rate / b.rate,
+    target: '',
+    cmd: reproduce('tcp', quick),
+    note: `CPU per round trip: client ${u.cpuHere.toFixed(1)} µs + host ${u.cpuThere.toFixed(1)} µs; rate × CPU per round trip ${(u.rate * (u.cpuHere + u.cpuThere) * 1e-6).toFixed(2)} (per read: ${(b.rate * (b.cpuHere + b.cpuThere) * 1e-6).toFixed(2)}); ctp-router vs this ${ratioText(c.rate / u.rate)}`,
+  });
+  rows.push({
+    group,
     name: `diagnostic: raw client with a promise per request, ${k === 1 ? 'sequential' : `${k} in flight`}`,
     value: lat(p),
     baseline: `${fmtRate(b.rate)} (raw pipeline)`,
@@ -200,7 +235,7 @@ for (const k of levels) {
       (m === undefined
         ? ''
         : `; Moleculer ${lat(m)}: ctp = ${ratioText(c.rate / m.rate)} Moleculer`) +
-      `; raw with promises ${fmtRate(p.rate)}; transport alone ${fmtRate(t.rate)} = ${ratioText(t.rate / b.rate)}\n`,
+      `; turn-taking raw pipeline ${fmtRate(u.rate)}; raw with promises ${fmtRate(p.rate)}; transport alone ${fmtRate(t.rate)} = ${ratioText(t.rate / b.rate)}\n`,
   );
 }
 emitRows(rows);

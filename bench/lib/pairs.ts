@@ -16,6 +16,8 @@ export { nodeNames, REPLY };
 export async function routerPair(
   n: number,
   Network = CtpTestNetwork,
+  /** `'handle'`: the host answers through `router.handle` (a synchronous handler) instead of `onReceived` + `respond`. */
+  answer: 'respond' | 'handle' = 'respond',
 ): Promise<{ net: CtpTestNetwork; client: CtpRouter<CtpTestPeer>; host: CtpRouter<CtpTestPeer> }> {
   const net = new Network();
   const host = net.addRouter('host', {
@@ -24,6 +26,7 @@ export async function routerPair(
       if (name !== 'EVENT') r.respond(msg.node, REPLY);
     },
   });
+  if (answer === 'handle') for (const node of nodeNames(n)) host.handle(node, () => REPLY);
   const client = net.addRouter('client');
   net.link('host', 'client');
   await net.settle();

@@ -1,14 +1,26 @@
 /**
  * The raw baseline over TCP: NDJSON request/response over `node:net`, the
  * same request and response objects as the router's COMMAND and RESPONSE,
- * `JSON.stringify`/`JSON.parse` per frame, writes batched once per
- * event-loop turn on both sides (as the TCP transport does), correlated by id.
+ * `JSON.stringify`/`JSON.parse` per frame, correlated by id. Writes are
+ * batched on both sides; by default (`'read'`, the strongest we know, issue
+ * 24) what a socket read produced is written at the end of that read and
+ * other writes on `process.nextTick`, so that both processes work at once;
+ * `'turn'` batches once per event-loop turn (`setImmediate`, as the TCP
+ * transport did before issue 24), where the two processes take turns — kept
+ * as a diagnostic.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { REPLY, SMALL_CONTENT } from './fixtures.js';
 
-/** Split a byte stream into lines (Buffer-level, like the transport's splitter). */
-export function lines(socket: Socket, onLine: (line: string) => void): void {
+/** When batched writes are written: at the end of each read, or once per event-loop turn. */
+export type RawFlush = 'read' | 'turn';
+
+/** Split a byte stream into lines (Buffer-level, like the transport's splitter); `afterRead` once a read's lines are handled. */
+export function lines(
+  socket: Socket,
+  onLine: (line: string) => void,
+  afterRead?: () => void,
+): void {
   let rest: Buffer | undefined;
   socket.on('data', (chunk: Buffer) => {
     let buf = rest === undefined ? chunk : Buffer.concat([rest, chunk]);
@@ -21,27 +33,52 @@ export function lines(socket: Socket, onLine: (line: string) => void): void {
     }
     rest = start < buf.length ? buf.subarray(start) : undefined;
     buf = Buffer.alloc(0);
+    afterRead?.();
   });
 }
 
-/** Writes batched per event-loop turn. */
+/**
+ * Writes batched: `'read'` — inside a read (`beginRead`/`endRead`) at its
+ * end, otherwise on `process.nextTick`; `'turn'` — on `setImmediate`.
+ */
 export class BatchedWriter {
   private out: string[] = [];
   private scheduled = false;
-  constructor(private readonly socket: Socket) {}
+  private reading = false;
+  constructor(
+    private readonly socket: Socket,
+    private readonly mode: RawFlush = 'read',
+  ) {}
   write(frame: string): void {
     this.out.push(frame);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.flush);
-    }
+    if (this.scheduled || this.reading) return;
+    this.scheduled = true;
+    if (this.mode === 'turn') setImmediate(this.flush);
+    else process.nextTick(this.flush);
+  }
+  /** A read is being handled (`'read'` mode only). */
+  beginRead(): void {
+    if (this.mode === 'read') this.reading = true;
+  }
+  /** Its lines are handled: write what they produced. */
+  endRead(): void {
+    if (!this.reading) return;
+    this.reading = false;
+    if (!this.scheduled && this.out.length > 0) this.flush();
   }
   private readonly flush = (): void => {
     this.scheduled = false;
+    if (this.out.length === 0) return;
     const data = `${this.out.join('\n')}\n`;
     this.out = [];
     this.socket.write(data);
   };
+}
+
+/** `lines` with a writer whose read batches end with each read. */
+function readLines(socket: Socket, w: BatchedWriter, onLine: (line: string) => void): void {
+  socket.on('data', () => w.beginRead()); // registered first: runs before the splitter
+  lines(socket, onLine, () => w.endRead());
 }
 
 export interface Req {
@@ -51,10 +88,10 @@ export interface Req {
 }
 
 /** Answer every COMMAND line on `socket` with a RESPONSE line, writes batched (the raw servers' connection handler). */
-export function answerCommands(socket: Socket): void {
+export function answerCommands(socket: Socket, flush: RawFlush = 'read'): void {
   socket.setNoDelay(true);
-  const w = new BatchedWriter(socket);
-  lines(socket, (line) => {
+  const w = new BatchedWriter(socket, flush);
+  readLines(socket, w, (line) => {
     const req = JSON.parse(line) as Req;
     w.write(
       JSON.stringify({
@@ -72,8 +109,8 @@ export function answerCommands(socket: Socket): void {
 }
 
 /** The raw server: answers every COMMAND line with a RESPONSE line. */
-export function rawServer(port = 0): Promise<Server> {
-  const server = createServer(answerCommands);
+export function rawServer(port = 0, flush: RawFlush = 'read'): Promise<Server> {
+  const server = createServer((socket) => answerCommands(socket, flush));
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
 }
 
@@ -86,9 +123,12 @@ export class RawClient {
   private nextId = 1;
   private readonly waiting = new Map<number, (r: { code: string; content: unknown }) => void>();
   private readonly writer: BatchedWriter;
-  constructor(readonly socket: Socket) {
-    this.writer = new BatchedWriter(socket);
-    lines(socket, (line) => {
+  constructor(
+    readonly socket: Socket,
+    flush: RawFlush = 'read',
+  ) {
+    this.writer = new BatchedWriter(socket, flush);
+    readLines(socket, this.writer, (line) => {
       const res = JSON.parse(line) as { re: number; code: string; content: unknown };
       const resolve = this.waiting.get(res.re);
       if (resolve === undefined) return;
@@ -96,11 +136,11 @@ export class RawClient {
       resolve({ code: res.code, content: res.content });
     });
   }
-  static open(port: number): Promise<RawClient> {
+  static open(port: number, flush: RawFlush = 'read'): Promise<RawClient> {
     return new Promise((resolve, reject) => {
       const s = connect(port, '127.0.0.1', () => {
         s.setNoDelay(true);
-        resolve(new RawClient(s));
+        resolve(new RawClient(s, flush));
       });
       s.once('error', reject);
     });

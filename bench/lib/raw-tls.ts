@@ -1,7 +1,7 @@
 /**
  * The raw baseline over mutual TLS: the same NDJSON request/response as
  * raw-ndjson.ts, over `node:tls` with client certificates required and
- * verified (the test fixtures' CA), writes batched per event-loop turn.
+ * verified (the test fixtures' CA), writes batched per read (raw-ndjson.ts).
  */
 import { readFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:tls';

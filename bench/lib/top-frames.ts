@@ -1,4 +1,8 @@
-/** Summarise a `.cpuprofile`: the functions with the most self time (`node top-frames.js FILE [N]`). */
+/**
+ * Summarise a `.cpuprofile`: the functions with the most self time
+ * (`node top-frames.js FILE [N]`), then the self time by group (idle, GC,
+ * JSON, pending, sockets, validation, routing, framing, host, other).
+ */
 import { readFileSync } from 'node:fs';
 
 interface Node {
@@ -27,3 +31,30 @@ for (const node of prof.nodes) {
 const rows = [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(n));
 for (const [k, v] of rows)
   process.stdout.write(`${((v / total) * 100).toFixed(1).padStart(5)}%  ${k}\n`);
+
+/** The group a frame (`name url:line`) belongs to. */
+function groupOf(key: string): string {
+  const cut = key.lastIndexOf(' ');
+  const [name, where] = [key.slice(0, cut), key.slice(cut + 1)];
+  if (name === '(idle)' || name === '(program)') return name.slice(1, -1);
+  if (name === 'runMicrotasks' || name === 'processTicksAndRejections') return 'ticks';
+  if (name === '(garbage collector)') return 'GC';
+  if (where === '' && /^(parse|stringify)$/.test(name)) return 'JSON';
+  if (/caller\/(pending|requests|deadline-sweep)|host\/open-request/.test(where)) return 'pending';
+  if (/wire\/|base\/(checks|messages|names)/.test(where)) return 'validation';
+  if (/link-state\//.test(where)) return 'routing';
+  if (/tcp\/(line-splitter|outbox|connection|transport|inbound|frame-from|budget)/.test(where))
+    return 'framing';
+  if (/host\//.test(where)) return 'host';
+  if (
+    /^node:(net|internal\/(stream|net|tls))|_tls/.test(where) ||
+    /writeUtf8String|writev|writeBuffer|onStreamRead/.test(name)
+  )
+    return 'sockets';
+  return 'other';
+}
+const groups = new Map<string, number>();
+for (const [k, v] of self) groups.set(groupOf(k), (groups.get(groupOf(k)) ?? 0) + v);
+process.stdout.write('\nby group:\n');
+for (const [g, v] of [...groups].sort((a, b) => b[1] - a[1]))
+  process.stdout.write(`${((v / total) * 100).toFixed(1).padStart(5)}%  ${g}\n`);

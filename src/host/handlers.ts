@@ -193,6 +193,19 @@ export class CtpHandlers {
   }
 }
 
+/** Where a handler's request keeps its open request (not enumerable). */
+const OPEN = Symbol('open request');
+/**
+ * `signal`: ONE getter for every request (no closure, and the same property
+ * shape for every request object: a getter per request gave each its own).
+ */
+const SIGNAL: PropertyDescriptor = {
+  enumerable: true,
+  get(this: { [OPEN]: CtpOpenRequest }): AbortSignal {
+    return this[OPEN].signal;
+  },
+};
+
 /** The handler's view of a control message: `signal` is the open request's, made when read. */
 function requestOf(msg: CtpControlMessage, open: CtpOpenRequest): CtpHandlerRequest {
   const req = {
@@ -201,8 +214,9 @@ function requestOf(msg: CtpControlMessage, open: CtpOpenRequest): CtpHandlerRequ
     app: msg.app,
     controller: msg.controller,
     id: msg.id,
-  } as Record<string, unknown>;
-  Object.defineProperty(req, 'signal', { enumerable: true, get: () => open.signal });
+  } as Record<string | symbol, unknown>;
+  Object.defineProperty(req, OPEN, { value: open });
+  Object.defineProperty(req, 'signal', SIGNAL);
   if (msg.t === 'COMMAND') req.content = msg.content;
   else if (msg.optionals !== undefined) req.optionals = msg.optionals;
   return req as unknown as CtpHandlerRequest;

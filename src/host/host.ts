@@ -7,7 +7,8 @@
  * leases, releases and release notices, idle locks — are kept by its
  * registration rules (registrations.ts).
  */
-import type { CtpTimers } from '../base/clock.js';
+import type { CtpClock, CtpTimers } from '../base/clock.js';
+import { CtpDeadlineSweep } from '../caller/deadline-sweep.js';
 import { isThenable } from '../base/callbacks.js';
 import { CtpCallbackError } from '../base/errors.js';
 import type { CtpReceivedCallback } from '../base/callbacks.js';
@@ -30,7 +31,7 @@ import {
   type CtpSource,
 } from '../link-state/routing.js';
 import type { CtpTable, CtpTableDelta } from '../link-state/table.js';
-import type { CtpOpenRequest } from './open-request.js';
+import type { CtpOpenExpiry, CtpOpenHolder, CtpOpenRequest } from './open-request.js';
 import { CtpRegistrations, type CtpRegistrationHooks } from './registrations.js';
 import type { CtpHostLinks, CtpHostOptions, CtpHostReport } from './types.js';
 
@@ -42,7 +43,7 @@ export type { CtpHostLinks, CtpHostOptions, CtpHostReport } from './types.js';
  * (`respond`, `publish`, `post`, `handle`, local nodes added and removed).
  */
 export class CtpHost<P>
-  implements CtpHostDoor<P>, CtpTableListener, CtpHandlerHooks, CtpRegistrationHooks
+  implements CtpHostDoor<P>, CtpTableListener, CtpHandlerHooks, CtpRegistrationHooks, CtpOpenExpiry
 {
   /** The registrations of the local nodes and their rules (registrations.ts). */
   private readonly registrations: CtpRegistrations<P>;
@@ -52,6 +53,11 @@ export class CtpHost<P>
   private readonly routing: CtpHostRouting<P>;
   /** Open requests a handler is answering. */
   private handling = 0;
+  /**
+   * The open requests' expiries: ONE timer for all (caller/deadline-sweep.ts),
+   * set through `timers` (unref'ed, cleared by `close`), not one per request.
+   */
+  private readonly expiries: CtpDeadlineSweep;
 
   constructor(
     links: CtpHostLinks<P>,
@@ -66,6 +72,12 @@ export class CtpHost<P>
     this.routing = routing;
     this.handlers = new CtpHandlers(this);
     this.registrations = new CtpRegistrations(links, timers, opts, report, this);
+    const sweepClock: CtpClock = {
+      now: () => timers.now(),
+      setTimeout: (fn, ms) => timers.set(fn, ms),
+      clearTimeout: (h) => void timers.clear(h),
+    };
+    this.expiries = new CtpDeadlineSweep(sweepClock);
   }
 
   /** The controller and monitors of a local node, where it has any. */
@@ -174,10 +186,11 @@ export class CtpHost<P>
     // One open request per node: a newer one replaces it.
     const { opened: open, superseded } = h.openFor(msg.id);
     this.ended(superseded);
-    open.timer = this.timers.set(() => {
-      open.timer = undefined;
-      if (h.open === open) this.ended(h.endOpen('expired'));
-    }, this.opts.responseTimeoutMs);
+    const now = this.timers.now();
+    open.at = now + this.opts.responseTimeoutMs;
+    open.expiry = this;
+    open.holder = h;
+    this.expiries.track(open, now);
     try {
       const r = this.handlers.has(msg.node)
         ? this.handlers.run(msg, open)
@@ -219,10 +232,16 @@ export class CtpHost<P>
     );
   }
 
-  /** An open request ended (hosted-node.ts): clear its expiry, count it off. */
+  /** An open request's expiry is due (the sweep): it ends `expired` if it is still the node's open one. */
+  expired(open: CtpOpenRequest, h: CtpOpenHolder): void {
+    this.expiries.untrack(open);
+    if (h.open === open) this.ended(h.endOpen('expired'));
+  }
+
+  /** An open request ended (hosted-node.ts): stop watching its expiry, count it off. */
   ended(open: CtpOpenRequest | undefined): void {
     if (open === undefined) return;
-    open.timer = this.timers.clear(open.timer);
+    this.expiries.untrack(open);
     if (open.counted) {
       open.counted = false;
       this.handling--;
@@ -253,6 +272,7 @@ export class CtpHost<P>
 
   close(): void {
     for (const h of this.registrations.nodes()) this.ended(h.endOpen('closed'));
+    this.expiries.close();
     this.timers.clearAll();
     this.registrations.close();
   }

@@ -6,8 +6,8 @@
  * through `end`, which aborts the handler's `signal` exactly once. The
  * `AbortController` is made only when `signal` is read.
  */
-import type { CtpTimerHandle } from '../base/clock.js';
 import { CtpClosedError, CtpTimeoutError } from '../base/errors.js';
+import type { CtpDeadline } from '../caller/deadline-sweep.js';
 
 /** Why an open request ended. */
 export type CtpOpenEnd =
@@ -21,11 +21,32 @@ export type CtpOpenEnd =
   | 'failed'
   | 'closed';
 
-export class CtpOpenRequest {
+/** Who is told when an open request's expiry is due (the host). */
+export interface CtpOpenExpiry {
+  expired(open: CtpOpenRequest, holder: CtpOpenHolder): void;
+}
+
+/** The hosted node whose open request it is (hosted-node.ts). */
+export interface CtpOpenHolder {
+  readonly open: CtpOpenRequest | undefined;
+  endOpen(why: CtpOpenEnd): CtpOpenRequest | undefined;
+}
+
+/**
+ * Also its own expiry (`responseTimeoutMs` at the host): a deadline of the
+ * host's one sweep (caller/deadline-sweep.ts), no timer per request.
+ */
+export class CtpOpenRequest implements CtpDeadline {
   private ac: AbortController | undefined;
   private why: CtpOpenEnd | undefined;
-  /** The expiry (`responseTimeoutMs` at the host). */
-  timer: CtpTimerHandle | undefined;
+  /** When it expires (the host's clock); set when the host watches it. */
+  at = 0;
+  tracked = false;
+  prevDeadline: CtpDeadline | undefined = undefined;
+  nextDeadline: CtpDeadline | undefined = undefined;
+  /** Told when `at` is due, with `holder`. */
+  expiry: CtpOpenExpiry | undefined = undefined;
+  holder: CtpOpenHolder | undefined = undefined;
   /** A handler (not `onReceived`) is answering it. */
   handled = false;
   /** Counted among the requests handlers are busy with (host.ts). */
@@ -37,6 +58,11 @@ export class CtpOpenRequest {
     readonly re: number,
     readonly controller: string,
   ) {}
+
+  /** The sweep found it due. */
+  expire(): void {
+    if (this.expiry !== undefined) this.expiry.expired(this, this.holder as CtpOpenHolder);
+  }
 
   /** Aborts when the request ends, whatever ends it. */
   get signal(): AbortSignal {

@@ -3,7 +3,12 @@
  * per connection (a REPORTNODE replaces the queued frames whose adverts it
  * all supersedes: supersede.ts), a connection whose queue would pass
  * `maxQueuedBytes` handed back as a slow consumer, and one write per
- * connection per event-loop turn.
+ * connection per batch: what a socket read produced is written at the end of
+ * that read (`reading`/`endRead`), what is sent outside a read (timers, the
+ * app) once the current tick's synchronous work and microtasks are done
+ * (`process.nextTick`). Neither waits for a whole event-loop turn: with a
+ * `setImmediate` flush the two ends of a link take turns, one idle while
+ * the other works (issue 24).
  */
 import type { CtpSendInfo } from '../base/callbacks.js';
 import { argumentError } from '../base/errors.js';
@@ -27,6 +32,8 @@ export interface TcpOutboxCounters {
 export class TcpOutbox {
   private readonly dirty = new Set<TcpConnection>();
   private flushScheduled = false;
+  /** Socket reads being processed (nested: a read's handler may cause another). */
+  private reads = 0;
 
   constructor(
     private readonly maxQueuedBytes: number,
@@ -63,12 +70,23 @@ export class TcpOutbox {
     this.schedule(c);
   }
 
-  /** Write what `c` has queued in this event-loop turn's flush. */
+  /** Write what `c` has queued in the current batch's flush. */
   schedule(c: TcpConnection): void {
     this.dirty.add(c);
-    if (this.flushScheduled) return;
+    // Inside a read: `endRead` writes it.
+    if (this.flushScheduled || this.reads > 0) return;
     this.flushScheduled = true;
-    setImmediate(this.flushAll);
+    process.nextTick(this.flushAll);
+  }
+
+  /** A socket read is being processed: what it sends is written by `endRead`. */
+  beginRead(): void {
+    this.reads++;
+  }
+
+  /** The read is processed: write every connection it queued frames for. */
+  endRead(): void {
+    if (--this.reads === 0 && this.dirty.size > 0) this.flushAll();
   }
 
   /** `c` is going: nothing more is written to it. */
@@ -76,7 +94,7 @@ export class TcpOutbox {
     this.dirty.delete(c);
   }
 
-  /** One write per connection per event-loop turn. */
+  /** One write per connection per batch. */
   private readonly flushAll = (): void => {
     this.flushScheduled = false;
     for (const c of this.dirty) c.flush();

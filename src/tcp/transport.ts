@@ -43,8 +43,9 @@ const debug = createDebug('ctp:tcp');
 export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   /**
    * Deliver `frame` to `peer`, or to every live connection when `peer` is
-   * `null`. Bound: pass it as the router's `send`. Frames are written batched,
-   * once per event-loop turn. Frames for a connection that is down are dropped.
+   * `null`. Bound: pass it as the router's `send`. Frames are written batched:
+   * what a socket read produced at the end of that read, others on
+   * `process.nextTick` (outbox.ts). Frames for a connection that is down are dropped.
    * `info.adverts` (the router's `CtpSendInfo`) marks a REPORTNODE: it replaces
    * the frames still queued toward that peer whose adverts it all supersedes.
    */
@@ -84,7 +85,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   private readonly guards: TcpGuards;
   /** The lines connections read: hello, identity, one link per router, bye, oversized (inbound.ts). */
   private readonly inbound: TcpInbound;
-  /** Frames queued per connection, written once per event-loop turn (outbox.ts). */
+  /** Frames queued per connection, written once per read or tick (outbox.ts). */
   private readonly outbox: TcpOutbox;
 
   constructor(options?: TcpTransportOptions) {
@@ -250,7 +251,14 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     debug('connection %s', c);
     socket.on('data', (chunk: Buffer) => {
       this.counters.bytesIn += chunk.length;
-      if (c.up) this.guards.push(c, chunk);
+      if (!c.up) return;
+      // Every complete line first, then one write per connection they answered (outbox.ts).
+      this.outbox.beginRead();
+      try {
+        this.guards.push(c, chunk);
+      } finally {
+        this.outbox.endRead();
+      }
     });
     socket.on('drain', () => {
       c.drained();
