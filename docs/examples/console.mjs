@@ -4,6 +4,8 @@ import { connectRouter } from 'ctp-router';
 
 const port = Number(process.env.PORT ?? 7000);
 const router = await connectRouter({ id: 'console', tcp: { connect: [`127.0.0.1:${port}`] } });
+// Every failed dial attempt, with its cause (a wrong port: ECONNREFUSED); it keeps retrying.
+router.transport.on('dialError', (target, err) => console.error('dial', target, err.message));
 await router.waitForNode('pump', { timeoutMs: 10_000 });
 console.log('register', (await router.register('pump', 'controller')).code);
 const events = router.events('pump');
