@@ -31,14 +31,11 @@ const { connect, credsAuthenticator } = loadNatsClient();
 export type { NatsHost, NatsStats, NatsTransportEvents } from './types.js';
 
 /**
- * The NATS transport. Construct it, hand its `send` to the router, then
- * `attach(router)` and wait for `ready()`:
- *
- * ```ts
- * const bus = new NatsTransport({ servers: 'nats://127.0.0.1:4222' });
- * const router = new CtpRouter<NatsPeer>(onReceived, bus.send, onNodesUpdated, { id: 'station' });
- * await bus.attach(router).ready();
- * ```
+ * The NATS transport. Construct it, hand its `send` to the router, then `attach(router)` and wait for `ready()`,
+ * which rejects when the first connection fails. The constructor throws `CtpArgumentError` on a bad option;
+ * events: `connect`, `disconnect` (a router on the bus came or went), `status`, `error` ({@link NatsTransportEvents}).
+ * @example
+ * {@includeCode ../../docs/api-examples/nats.ts#class}
  */
 export class NatsTransport extends EventEmitter<NatsTransportEvents> {
   /**

@@ -17,7 +17,8 @@
  *   process dials its peers again;
  * - `inject(from, to, frame)` needs the link up (it throws otherwise).
  */
-import { CtpRouter, type CtpReceivedCallback, type CtpNodesUpdatedCallback } from '../router.js';
+import type { CtpNodesUpdatedCallback, CtpReceivedCallback } from '../base/callbacks.js';
+import { CtpRouter } from '../router.js';
 import type { CtpRouterOptions } from '../options.js';
 import type { CtpControlMessage, CtpEvent } from '../base/messages.js';
 import { CtpTestClock } from './clock.js';
@@ -246,7 +247,8 @@ export class CtpTestNetwork {
     this.enqueue(link, from, frame);
   }
 
-  /** Wait until no frame is in flight (and every continuation has run). */
+  /** Wait until no frame is in flight (and every continuation has run); rejects with an `Error` when it never goes quiet. @example
+   * {@includeCode ../../docs/api-examples/test-network-time.ts#settle} */
   async settle(maxRounds = 10_000): Promise<void> {
     for (let i = 0; i < maxRounds; i++) {
       await this.quiet(maxRounds);
@@ -271,7 +273,8 @@ export class CtpTestNetwork {
     throw new Error('the test network did not settle');
   }
 
-  /** Move the network's clock `ms` forward, timer by timer (frames are delivered between them), then settle. */
+  /** Move the network's clock `ms` forward, timer by timer (frames are delivered between them), then settle: time-outs, leases and retries fire at once. @example
+   * {@includeCode ../../docs/api-examples/test-network-time.ts#advance} */
   async advance(ms: number): Promise<void> {
     const target = this.clock.now() + ms;
     await this.quiet(10_000);
