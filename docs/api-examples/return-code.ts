@@ -11,7 +11,7 @@ switch (r.code) {
   case ReturnCode.TIMEOUT: // no response within timeoutMs
     console.warn(r.code);
     break;
-  default: // ERROR (see r.reason), REJECTED, ALREADY_ASSIGNED, IN_PROGRESS
+  default: // ERROR (see r.reason), REJECTED, IN_PROGRESS (one in flight already)
     console.error(r.code, r.reason);
 }
 console.log(isReturnCode('SUCCESS'), isReturnCode('OK')); // true false

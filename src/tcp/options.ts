@@ -27,7 +27,8 @@ export interface TcpReconnectOptions {
   jitter?: number;
 }
 
-/** Options of `new TcpTransport(options)`. */
+/** Options of `new TcpTransport(options)` (or `connectRouter`'s `tcp`); an unknown key or a bad value throws `CtpArgumentError`. @example
+ * {@includeCode ../../docs/api-examples/tcp.ts#options} */
 export interface TcpTransportOptions {
   /** Listen for connections. @default none (dial only) */
   listen?: TcpListenOptions;
