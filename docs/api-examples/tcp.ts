@@ -41,6 +41,14 @@ const { host, port } = transport.address(); // throws when not listening
 console.log(`listening on ${host}:${port}`);
 // #endregion address
 
+// #region peers
+for (const peer of transport.peers()) console.log(peer.id, peer.direction, peer.remoteAddress);
+// #endregion peers
+
+// #region stats
+console.log(transport.stats()); // plain counters: connections, frames and bytes in and out, ...
+// #endregion stats
+
 // #region close
 await transport.close(); // every socket closed; the router got peerDown for each link
 // #endregion close

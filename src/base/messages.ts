@@ -24,7 +24,8 @@ export const ReturnCode = {
 export type ReturnCode = (typeof ReturnCode)[keyof typeof ReturnCode];
 
 const RETURN_CODES: ReadonlySet<string> = new Set(Object.values(ReturnCode));
-/** True for one of the eight return codes (`ReturnCode` example). */
+/** True for one of the eight return codes (`ReturnCode` example). @example
+ * {@includeCode ../../docs/api-examples/return-code.ts} */
 export function isReturnCode(value: unknown): value is ReturnCode {
   return typeof value === 'string' && RETURN_CODES.has(value);
 }

@@ -21,7 +21,12 @@ export interface CtpEventsOptions {
   bufferSize?: number;
 }
 
-/** An `AsyncIterable` of the EVENTs this router receives (for one node, or all). */
+/**
+ * An `AsyncIterable` of the EVENTs this router receives (for one node, or all), from `router.events()`; bounded (the oldest is dropped past `bufferSize`),
+ * it ends on `end()`, `break`, the signal's abort or the router's close.
+ * @example
+ * {@includeCode ../../docs/api-examples/events.ts}
+ */
 export class CtpEventStream implements AsyncIterableIterator<CtpEvent> {
   /** Events dropped (the oldest first) because the consumer fell `bufferSize` behind. */
   dropped = 0;

@@ -293,7 +293,8 @@ export function resolveTcpOptions(options: TcpTransportOptions | undefined): Tcp
   };
 }
 
-/** The delay before reconnection attempt `attempt` (0-based): exponential, jittered, bounded. */
+/** The delay before reconnection attempt `attempt` (0-based): exponential, jittered, bounded. @example
+ * {@includeCode ../../docs/api-examples/tcp-helpers.ts#backoffDelay} */
 export function backoffDelay(
   r: Required<TcpReconnectOptions>,
   attempt: number,

@@ -171,12 +171,14 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     return { ...this.boundAddress };
   }
 
-  /** The connections that are up. */
+  /** The connections that are up. @example
+   * {@includeCode ../../docs/api-examples/tcp.ts#peers} */
   peers(): TcpPeer[] {
     return [...this.live];
   }
 
-  /** Plain counters. */
+  /** Plain counters. @example
+   * {@includeCode ../../docs/api-examples/tcp.ts#stats} */
   stats(): TcpStats {
     let bytesOut = this.counters.bytesOut;
     for (const c of this.conns) bytesOut += c.socket.bytesWritten;

@@ -117,7 +117,8 @@ export class CtpTestNetwork {
   private nextLink = 1;
   private inFlight = 0;
 
-  /** Add a router with id `id`. */
+  /** Add a router with id `id`. @example
+   * {@includeCode ../../docs/api-examples/test-network-methods.ts#addRouter} */
   addRouter(id: string, options: CtpTestRouterOptions = {}): CtpRouter<CtpTestPeer> {
     if (this.routers.has(id)) throw new Error(`router ${id} exists already`);
     this.options.set(id, options);
@@ -144,14 +145,16 @@ export class CtpTestNetwork {
     return router;
   }
 
-  /** The live router `id` (throws when there is none). */
+  /** The live router `id` (throws when there is none). @example
+   * {@includeCode ../../docs/api-examples/test-network-methods.ts#addRouter} */
   router(id: string): CtpRouter<CtpTestPeer> {
     const r = this.routers.get(id);
     if (r === undefined) throw new Error(`no router ${id}`);
     return r;
   }
 
-  /** Configure a link between two routers and bring it up; both see `peerUp`. Throws when it is up already. */
+  /** Configure a link between two routers and bring it up; both see `peerUp`. Throws when it is up already. @example
+   * {@includeCode ../../docs/api-examples/test-network-methods.ts#link} */
   link(a: string, b: string): void {
     const ra = this.router(a);
     const rb = this.router(b);
@@ -175,7 +178,8 @@ export class CtpTestNetwork {
   /**
    * Take the link between two routers down: frames in flight on it are lost;
    * both see `peerDown`. It stays configured (a restart of either end brings
-   * it back up) unless `forget` is true.
+   * it back up) unless `forget` is true. @example
+   * {@includeCode ../../docs/api-examples/test-network-methods.ts#unlink}
    */
   unlink(a: string, b: string, opts?: { forget?: boolean }): void {
     if (opts?.forget === true) this.configured.delete(pairKey(a, b));
@@ -187,12 +191,14 @@ export class CtpTestNetwork {
     this.routers.get(link.b)?.peerDown(link.atB);
   }
 
-  /** Is there a live link between `a` and `b`? */
+  /** Is there a live link between `a` and `b`? @example
+   * {@includeCode ../../docs/api-examples/test-network-methods.ts#link} */
   linked(a: string, b: string): boolean {
     return this.findLink(a, b) !== undefined;
   }
 
-  /** The ids `id` is linked to. */
+  /** The ids `id` is linked to. @example
+   * {@includeCode ../../docs/api-examples/test-network-methods.ts#link} */
   neighbors(id: string): string[] {
     const out: string[] = [];
     for (const l of this.links.values()) {
@@ -202,7 +208,8 @@ export class CtpTestNetwork {
     return out;
   }
 
-  /** Crash a router: its state is lost (it is closed) and its links go down (they stay configured). */
+  /** Crash a router: its state is lost (it is closed) and its links go down (they stay configured). @example
+   * {@includeCode ../../docs/api-examples/test-network-methods.ts#crash} */
   crash(id: string): void {
     const r = this.router(id);
     for (const other of this.neighbors(id)) this.unlink(id, other);
@@ -212,7 +219,8 @@ export class CtpTestNetwork {
 
   /**
    * Start a crashed router again with the same id and options (or new ones);
-   * every configured link of it whose other end is running comes up.
+   * every configured link of it whose other end is running comes up. @example
+   * {@includeCode ../../docs/api-examples/test-network-methods.ts#crash}
    */
   restart(id: string, options?: CtpTestRouterOptions): CtpRouter<CtpTestPeer> {
     if (this.routers.has(id)) throw new Error(`router ${id} is running`);
@@ -240,7 +248,8 @@ export class CtpTestNetwork {
     return this.options.get(id) ?? {};
   }
 
-  /** Put a raw frame on the link from `from` to `to`, as if `from` had sent it. */
+  /** Put a raw frame on the link from `from` to `to`, as if `from` had sent it. @example
+   * {@includeCode ../../docs/api-examples/test-network-methods.ts#inject} */
   inject(from: string, to: string, frame: string): void {
     const link = this.findLink(from, to);
     if (link === undefined) throw new Error(`${from} and ${to} are not linked`);
@@ -283,7 +292,8 @@ export class CtpTestNetwork {
     await this.settle();
   }
 
-  /** Close every router and cut every link. */
+  /** Close every router and cut every link. @example
+   * {@includeCode ../../docs/api-examples/test-network-methods.ts#close} */
   async close(): Promise<void> {
     for (const l of [...this.links.values()]) l.up = false;
     this.links.clear();
