@@ -24,11 +24,6 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Exports without an `@example` yet (module.Class.member); internal helpers, error constructors, symbols. */
 const NO_EXAMPLE_YET: ReadonlySet<string> = new Set([
   'ctp-router.CtpError.[hasInstance]',
-  'ctp-router.CtpEventStream.[asyncIterator]',
-  'ctp-router.CtpEventStream.end',
-  'ctp-router.CtpEventStream.next',
-  'ctp-router.CtpEventStream.push',
-  'ctp-router.CtpEventStream.return',
   'ctp-router.canonicalAdvert',
   'ctp-router.joinSends',
   'ctp-router/nats.BusSubjects',
@@ -38,18 +33,6 @@ const NO_EXAMPLE_YET: ReadonlySet<string> = new Set([
   'ctp-router/nats.NatsPeer',
   'ctp-router/nats.NatsPeer.constructor',
   'ctp-router/nats.NatsPeer.toString',
-  'ctp-router/tcp.LineSplitter',
-  'ctp-router/tcp.LineSplitter.constructor',
-  'ctp-router/tcp.LineSplitter.push',
-  'ctp-router/tcp.LineSplitter.reset',
-  'ctp-router/testing.CtpTestClock',
-  'ctp-router/testing.CtpTestClock.constructor',
-  'ctp-router/testing.CtpTestClock.advance',
-  'ctp-router/testing.CtpTestClock.clearTimeout',
-  'ctp-router/testing.CtpTestClock.nextPacing',
-  'ctp-router/testing.CtpTestClock.now',
-  'ctp-router/testing.CtpTestClock.setTimeout',
-  'ctp-router/testing.CtpTestClock.step',
 ]);
 
 /** The public entry points' modules. */
