@@ -1,5 +1,12 @@
 import { CtpRouter, type CtpReceivedCallback } from 'ctp-router';
-import { decodeId, encodeId, isValidPrefix, NatsTransport, type NatsPeer } from 'ctp-router/nats';
+import {
+  BusSubjects,
+  decodeId,
+  encodeId,
+  isValidPrefix,
+  NatsTransport,
+  type NatsPeer,
+} from 'ctp-router/nats';
 
 const onReceived: CtpReceivedCallback = (name, msg) => console.log(name, msg.node);
 
@@ -31,3 +38,15 @@ console.log(encodeId('station.a_1')); // station_2ea_5f1 (one subject token)
 console.log(decodeId('station_2ea_5f1')); // station.a_1
 console.log(isValidPrefix('plant'), isValidPrefix('a b')); // true false
 // #endregion subjects
+
+// #region BusSubjects
+const subjects = new BusSubjects('plant', 'station.a'); // the prefix, this router's id
+console.log(subjects.inbox, subjects.broadcast, subjects.unicastTo('console'));
+console.log(BusSubjects.sender(subjects.presence)); // the sender's token, or undefined
+// #endregion BusSubjects
+
+// #region NatsPeer
+bus.on('disconnect', (peer: NatsPeer, reason) => {
+  console.log(`${String(peer)} (${peer.routerId}, instance ${peer.instance}) down: ${reason}`);
+});
+// #endregion NatsPeer

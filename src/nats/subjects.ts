@@ -54,7 +54,8 @@ export function decodeId(token: string): string | undefined {
   return isValidRouterId(out) ? out : undefined;
 }
 
-/** The subjects of one router on one bus. */
+/** The subjects of one router on one bus. @example
+ * {@includeCode ../../docs/api-examples/nats.ts#BusSubjects} */
 export class BusSubjects {
   /** Broadcast frames of every member: subscribe. */
   readonly allBroadcast: string;
@@ -83,12 +84,14 @@ export class BusSubjects {
     this.unicastHead = `${prefix}.u.`;
   }
 
-  /** Where to publish a frame for router `to`. */
+  /** Where to publish a frame for router `to`. @example
+   * {@includeCode ../../docs/api-examples/nats.ts#BusSubjects} */
   unicastTo(to: string): string {
     return `${this.unicastHead}${encodeId(to)}.${this.selfToken}`;
   }
 
-  /** The sender of a message on one of the subscribed subjects (its last token), or `undefined`. */
+  /** The sender of a message on one of the subscribed subjects (its last token), or `undefined`. @example
+   * {@includeCode ../../docs/api-examples/nats.ts#BusSubjects} */
   static sender(subject: string): string | undefined {
     return decodeId(subject.slice(subject.lastIndexOf('.') + 1));
   }
