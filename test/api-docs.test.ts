@@ -23,7 +23,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * Exports without an `@example` (module.Class.member): `CtpError[Symbol.hasInstance]` makes
- * `instanceof CtpError` accept `CtpArgumentError` too, and is shown in the `CtpError` example.
+ * `instanceof CtpError` accept `CtpArgumentError` too, as `CtpError`'s description says.
  */
 const NO_EXAMPLE_YET: ReadonlySet<string> = new Set(['ctp-router.CtpError.[hasInstance]']);
 
