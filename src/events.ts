@@ -99,29 +99,39 @@ export interface CtpTimeoutEvent {
 
 /** Event map of `CtpRouter`. */
 export interface CtpRouterEvents<P = unknown> {
-  /** The set of reachable nodes changed; the sorted list, as `onNodesUpdated` gets it. */
+  /** The set of reachable nodes changed; the sorted list, as `onNodesUpdated` gets it. @example
+   * {@includeCode ../docs/api-examples/router-events.ts#nodes} */
   nodes: (nodes: string[]) => void;
-  /** This router became the controller or a monitor of a node. */
+  /** This router became the controller or a monitor of a node. @example
+   * {@includeCode ../docs/api-examples/router-events.ts#registered} */
   registered: (e: CtpRegisteredEvent) => void;
-  /** This router ended one of its registrations with `unregister`. */
+  /** This router ended one of its registrations with `unregister`. @example
+   * {@includeCode ../docs/api-examples/router-events.ts#unregistered} */
   unregistered: (e: CtpUnregisteredEvent) => void;
-  /** At a host: a registration dropped because its virtual node stayed unreachable for `leaseGraceMs`. */
+  /** At a host: a registration dropped because its virtual node stayed unreachable for `leaseGraceMs`. @example
+   * {@includeCode ../docs/api-examples/router-events.ts#released} */
   released: (e: CtpReleasedEvent) => void;
-  /** At a registrant: a registration the other side ended. */
+  /** At a registrant: a registration the other side ended. @example
+   * {@includeCode ../docs/api-examples/router-events.ts#lost} */
   lost: (e: CtpLostEvent) => void;
-  /** A request timed out. */
+  /** A request timed out. @example
+   * {@includeCode ../docs/api-examples/router-events.ts#timeout} */
   timeout: (e: CtpTimeoutEvent) => void;
-  /** An inbound frame was not processed. */
+  /** An inbound frame was not processed. @example
+   * {@includeCode ../docs/api-examples/router-events.ts#dropped} */
   dropped: (e: CtpDropped<P>) => void;
-  /** One node name hosted by two routers, or another router uses this router's id. */
+  /** One node name hosted by two routers, or another router uses this router's id. @example
+   * {@includeCode ../docs/api-examples/router-events.ts#conflict} */
   conflict: (e: CtpConflict) => void;
   /**
    * A host callback, a listener or `send` threw (or its promise rejected), or
    * the router itself failed; the router carries on. Without a listener the
-   * error goes to `process.emitWarning` (once per code and callback).
+   * error goes to `process.emitWarning` (once per code and callback). @example
+   * {@includeCode ../docs/api-examples/router-events.ts#error}
    */
   error: (err: CtpError) => void;
-  /** `close()` was called (a transport attached with `closeWith: true` closes with it). */
+  /** `close()` was called (a transport attached with `closeWith: true` closes with it). @example
+   * {@includeCode ../docs/api-examples/router-events.ts#close} */
   close: () => void;
 }
 

@@ -14,11 +14,8 @@ export type {
   CtpSendCallback,
   CtpSendInfo,
   CtpNodesUpdatedCallback,
-  CtpStats,
-  CtpSnapshot,
-  CtpNodeSnapshot,
-  CtpRouterSnapshot,
-} from './router.js';
+} from './base/callbacks.js';
+export type { CtpStats, CtpSnapshot, CtpNodeSnapshot, CtpRouterSnapshot } from './snapshot.js';
 export type { CtpRouterOptions, CtpRequestOptions, CtpIdentity } from './options.js';
 export { canonicalAdvert } from './link-state/canonical.js';
 export { CtpReply } from './host/handlers.js';

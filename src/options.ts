@@ -17,7 +17,12 @@ import {
 export type { CtpIdentity } from './link-state/certificates.js';
 import { checkOptionKeys, keysOf } from './base/suggest.js';
 
-/** Options of `new CtpRouter(onReceived, send, onNodesUpdated, options)`. */
+/**
+ * Options of `new CtpRouter(onReceived, send, onNodesUpdated, options)` (and of `connectRouter`); every one has a default (`DEFAULTS`).
+ * An unknown key or a bad value throws `CtpArgumentError` (docs/operations.md lists what each defends against).
+ * @example
+ * {@includeCode ../docs/api-examples/router-options.ts}
+ */
 export interface CtpRouterOptions<P = unknown> {
   /** Router id: 1–128 chars of `[A-Za-z0-9._:-]`. @default crypto.randomUUID() */
   id?: string;

@@ -1,12 +1,6 @@
 /**
- * `CtpRouter`: the public API, and the wiring of the four roles — the wire
- * (the edge every frame crosses), link state (who hosts what, and how to
- * reach it), the host (the nodes this router hosts) and the caller (this
- * router's registrations and requests). No protocol rule lives here: each is
- * a method of the role that owns it (docs/ARCHITECTURE.md). The router holds
- * what the design card names: the OCM `table`, the `codec` every frame goes
- * through and the `pending` response map keyed by node; the transport's
- * send and receive callbacks are injected as the seed's constructor does.
+ * `CtpRouter`: the public API, and the wiring of the four roles (wire, link state, host, caller);
+ * no protocol rule lives here (docs/ARCHITECTURE.md). Examples: docs/api-examples/router*.ts.
  */
 import createDebug from 'debug';
 import { EventEmitter } from 'eventemitter3';
@@ -45,45 +39,42 @@ import type { CtpSnapshot, CtpStats } from './snapshot.js';
 import { CtpReporter } from './wire/report.js';
 import { CtpWire } from './wire/wire.js';
 
-export type {
-  CtpNodesUpdatedCallback,
-  CtpReceivedCallback,
-  CtpSendCallback,
-  CtpSendInfo,
-} from './base/callbacks.js';
-export type { CtpNodeSnapshot, CtpRouterSnapshot, CtpSnapshot, CtpStats } from './snapshot.js';
-
 const debug = createDebug('ctp:router');
 
 /**
  * Routes the Control Transfer Protocol between processes: hosts nodes, registers as their controller or monitor, sends them requests and receives their events.
  * On TCP, `connectRouter(options)` builds one with its transport in one call; on any other transport, construct it as the seed does,
  * `new CtpRouter(onReceived, send, onNodesUpdated, options)`, and feed every inbound frame to `receive(peer, frame)`.
+ * Events (`on(name, listener)`): see {@link CtpRouterEvents}.
+ * @example
+ * {@includeCode ../docs/api-examples/connect.ts}
  */
 export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   /** This router's id. */
   readonly id: string;
-  /** The OCM table: owner, controller and monitors of every node. */
+  // table: the OCM table (owner, controller, monitors of every node); codec: every frame's (PROTOCOL.md
+  // section 6); pending: the response map keyed by node (section 5); wire: the edge (admission, decoding,
+  // dispatch, outbound); linkState: adverts, routes, neighbors, media, flooding, signatures, routing;
+  // host: the nodes hosted here (registrations, open requests, leases, handlers); caller: this router's
+  // registrations and requests; report: drops, errors and events, as the roles report them.
   private readonly table: CtpOcmTable<P>;
-  /** The command codec every frame goes through (PROTOCOL.md section 6). */
   private readonly codec: CtpCodec;
-  /** The pending-response map keyed by node (PROTOCOL.md section 5). */
   private readonly pending: CtpPendingMap;
-  /** The edge: admission, decoding, dispatch, outbound frames. */
   private readonly wire: CtpWire<P>;
-  /** Adverts, routes, neighbors, media, flooding, signatures, routing. */
   private readonly linkState: CtpLinkState<P>;
-  /** The nodes this router hosts: registrations, open requests, leases, handlers. */
   private readonly host: CtpHost<P>;
-  /** This router's registrations and requests. */
   private readonly caller: CtpCaller<P>;
-  /** Drops, errors and events, as the roles report them. */
   private readonly report: CtpReporter<P>;
   private readonly opts: CtpResolvedOptions<P>;
   /** The parts the host app's synchronous calls use (publishing.ts). */
   private readonly publishing: CtpPublishingParts<P>;
   private closed = false;
 
+  /**
+   * `onReceived`: START/STOP/COMMAND for local nodes without a `handle()` handler, and EVENTs; `send(peer, frame)`: to one peer, or every link when `peer` is `null`;
+   * `onNodesUpdated`: the sorted reachable nodes after each change. Sends nothing until `peerUp`, a change or `resetTable`. Throws `CtpArgumentError` on a bad option or callback. @example
+   * {@includeCode ../docs/api-examples/router-constructor.ts#constructor}
+   */
   constructor(
     onReceived: CtpReceivedCallback,
     send: CtpSendCallback<P>,
@@ -119,16 +110,12 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     this.linkState.table.commit(clock.now());
   }
 
-  // ---- requests ---------------------------------------------------------------
-  // Misuse rejects, never throws synchronously; no async wrappers (each would
-  // add microtask hops to every request, BENCHMARKS.md).
+  // ---- requests: misuse rejects, never throws; no async wrappers (microtask hops, BENCHMARKS.md) ----
 
   /**
-   * Become `node`'s controller, or one of its monitors (seed `CTPC_REGISTER`).
-   * With `persistent: true`, once it succeeds the router registers again
-   * after every `lost` (backoff, persistent.ts) until `unregister` or `close`.
-   * Outcomes: `SUCCESS`; `ALREADY_ASSIGNED` (held already, or another router controls it), `NODE_UNFOUND`, `TIMEOUT`, `ERROR` reason `closed`, ...; rejects with `CtpArgumentError` on misuse, `CtpClosedError` once closed.
-   * @example
+   * Become `node`'s controller, or one of its monitors (seed `CTPC_REGISTER`); emits `registered`. With `persistent: true`, once it succeeds the router
+   * registers again after every `lost` (backoff) until `unregister` or `close`. Outcomes: `SUCCESS`; `ALREADY_ASSIGNED` (held already, or another router
+   * controls it), `NODE_UNFOUND`, `TIMEOUT` (emits `timeout`), `ERROR` reason `closed`, ...; rejects with `CtpArgumentError` on misuse, `CtpClosedError` once closed. @example
    * {@includeCode ../docs/api-examples/register.ts}
    */
   register(node: string, type: CtpRegistrationType, opts?: CtpRegisterOptions): Promise<CtpResult> {
@@ -136,16 +123,16 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
       checkNode(node);
       checkType(type);
       checkPersistent(opts);
-      return this.caller.register(
-        node,
-        type,
-        resolveRequestOptions(opts, this.opts.responseTimeoutMs),
-        opts,
-      );
+      const o = resolveRequestOptions(opts, this.opts.responseTimeoutMs);
+      return this.caller.register(node, type, o, opts);
     });
   }
 
-  /** End this router's registration of `type` on `node` (seed `CTPC_UNREGISTER`); a persistent one is not renewed. */
+  /**
+   * End this router's registration of `type` on `node` (seed `CTPC_UNREGISTER`); a persistent one is not renewed. Emits `unregistered`.
+   * Outcomes: `SUCCESS`, `NOT_ASSIGNED`, `NODE_UNFOUND`, `TIMEOUT`, `ERROR` reason `closed`; rejects like `register`. @example
+   * {@includeCode ../docs/api-examples/router.ts#unregister}
+   */
   unregister(
     node: string,
     type: CtpRegistrationType,
@@ -160,7 +147,8 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     });
   }
 
-  /** Controller only: START `app` on `node` and wait for the host's response (seed `CTPC_START`). */
+  /** Controller only: START `app` on `node` and wait for the host's response (seed `CTPC_START`). Outcomes and rejections: as `command`. @example
+   * {@includeCode ../docs/api-examples/router.ts#start} */
   start(
     node: string,
     app: string,
@@ -170,7 +158,8 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     return this.control('START', node, app, optionals, opts);
   }
 
-  /** Controller only: STOP `app` on `node` and wait for the host's response (seed `CTPC_STOP`). */
+  /** Controller only: STOP `app` on `node` and wait for the host's response (seed `CTPC_STOP`). Outcomes and rejections: as `command`. @example
+   * {@includeCode ../docs/api-examples/router.ts#stop} */
   stop(
     node: string,
     app: string,
@@ -183,8 +172,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   /**
    * Controller only: send `content` to `app` on `node` and wait for the host's response (seed `CTPC_COMMAND`); `Reply` types the result's `content` (unchecked).
    * Outcomes: the host's code and content (`SUCCESS`, or what its handler answered); `NODE_UNFOUND`, `NOT_ASSIGNED` (not the controller), `TIMEOUT` after `timeoutMs`, `ERROR` reason `closed`, ...;
-   * rejects with the signal's reason when `signal` aborts, `CtpArgumentError` on misuse, `CtpClosedError` once closed.
-   * @example
+   * rejects with the signal's reason when `signal` aborts, `CtpArgumentError` on misuse, `CtpClosedError` once closed. @example
    * {@includeCode ../docs/api-examples/command.ts}
    */
   command<Reply = unknown>(
@@ -219,11 +207,9 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   // ---- synchronous ------------------------------------------------------------
 
   /**
-   * At the node's host: answer the open request (seed `CTPC_RESPONSE`).
-   * `re` (optional): the `id` of the request being answered (`msg.id` as
-   * `onReceived` got it). When given and another request is open now (a newer
-   * one replaced it), nothing is sent: `ERROR`, reason `stale`, so a host app's
-   * late answer never resolves the caller's next request.
+   * At the node's host: answer the open request (seed `CTPC_RESPONSE`). `re`: the `id` of the request answered (`msg.id` as `onReceived` got it);
+   * when another request is open now, nothing is sent: `ERROR` reason `stale`. Outcomes: `SUCCESS`; `ERROR` reason `no-open-request`, `stale` or `too-large`; `NOT_ASSIGNED` (no controller); `REJECTED` (not local), `NODE_UNFOUND`; throws `CtpArgumentError`, `CtpClosedError`. @example
+   * {@includeCode ../docs/api-examples/router.ts#respond}
    */
   respond(
     node: string,
@@ -235,19 +221,22 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     return respondAt(this.publishing, node, content, code, re);
   }
 
-  /** From anywhere: have the node's host publish `content` as the node's event (seed `CTPC_POST`); ERROR `too-large` sends nothing. */
+  /** From anywhere: have the node's host publish `content` as the node's event (seed `CTPC_POST`). Outcomes: `SUCCESS` (sent), `NODE_UNFOUND`, `ERROR` reason `conflict` (two hosts) or `too-large` (nothing sent); throws `CtpArgumentError`, `CtpClosedError`. @example
+   * {@includeCode ../docs/api-examples/router.ts#post} */
   post(node: string, content: unknown): CtpResult {
     this.assertOpen();
     return postTo(this.publishing, node, content);
   }
 
-  /** At the node's host: send the node's EVENT to its controller and monitors, once per router (seed `CTPC_EVENT`). */
+  /** At the node's host: send the node's EVENT to its controller and monitors, once per router (seed `CTPC_EVENT`). Outcomes: `SUCCESS`; `NOT_ASSIGNED` (no controller or monitor), `REJECTED` (not local), `NODE_UNFOUND`, `ERROR` `too-large`; throws `CtpArgumentError`, `CtpClosedError`. @example
+   * {@includeCode ../docs/api-examples/router.ts#publish} */
   publish(node: string, content: unknown): CtpResult {
     this.assertOpen();
     return publishAt(this.publishing, node, content);
   }
 
-  /** Add local nodes (a name or an array): all or none. */
+  /** Add local nodes (a name or an array): all or none; advertises them, emits `nodes`. Throws `CtpArgumentError` (bad name, too many nodes), `CtpClosedError`. @example
+   * {@includeCode ../docs/api-examples/router.ts#appendNodes} */
   appendNodes(names: string | readonly string[]): void {
     this.assertOpen();
     const list = checkNodeNames(names, 'names');
@@ -258,7 +247,8 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     if (added.length > 0) this.linkState.update();
   }
 
-  /** Remove local nodes (a name or an array); names that are not local are ignored. */
+  /** Remove local nodes (a name or an array); names that are not local are ignored; emits `nodes`. Throws `CtpArgumentError`, `CtpClosedError`. @example
+   * {@includeCode ../docs/api-examples/router.ts#removeNodes} */
   removeNodes(names: string | readonly string[]): void {
     this.assertOpen();
     const removed = this.linkState.flooding.removeOwn(checkNodeNames(names, 'names'));
@@ -266,13 +256,15 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     if (removed.length > 0) this.linkState.update();
   }
 
-  /** Re-advertise and ask every peer for its table (seed `reset_ocm_table`). */
+  /** Re-advertise and ask every peer for its table (seed `reset_ocm_table`). Throws `CtpClosedError` once closed. @example
+   * {@includeCode ../docs/api-examples/router.ts#resetTable} */
   resetTable(): void {
     this.assertOpen();
     this.linkState.resetTable();
   }
 
-  /** Every reachable node name, sorted; virtual ones too unless `{ virtual: false }`. */
+  /** Every reachable node name, sorted; virtual ones too unless `{ virtual: false }`. Never throws. @example
+   * {@includeCode ../docs/api-examples/router.ts#nodes} */
   nodes(opts?: CtpNodesOptions): string[] {
     return this.linkState.nodeList.list(wantsVirtual(opts));
   }
@@ -291,7 +283,8 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     return this.host.handlers.handle(node, handler as CtpHandler);
   }
 
-  /** Resolves when `node` is reachable; rejects on `timeoutMs` (`ERR_CTP_TIMEOUT`), abort or close. */
+  /** Resolves when `node` is reachable; rejects with `CtpTimeoutError` after `timeoutMs`, the signal's reason on abort, `CtpClosedError` on close. @example
+   * {@includeCode ../docs/api-examples/router.ts#waitForNode} */
   waitForNode(node: string, opts?: CtpWaitForNodeOptions): Promise<void> {
     return this.rejecting(() => this.caller.waitForNode(node, opts));
   }
@@ -305,7 +298,8 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     return this.caller.events(node, opts);
   }
 
-  /** Unregister everything, let requests in flight finish (up to `timeoutMs`), then close (`events` example). */
+  /** Unregister everything (emits `unregistered`), let requests in flight finish (up to `timeoutMs`), then close (emits `close`); rejects with `CtpClosedError` once closed. @example
+   * {@includeCode ../docs/api-examples/router.ts#drain} */
   drain(opts?: CtpDrainOptions): Promise<void> {
     const caller = this.caller;
     const parts: Parameters<typeof drain>[0] = {
@@ -321,26 +315,28 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   // ---- transport --------------------------------------------------------------
 
   /**
-   * The transport reports a link up: send the peer the full table and an
-   * UPDATENODE. `info.medium`: the peer is a member of that broadcast medium
-   * (src/link-state/media.ts; no UPDATENODE: its transport reports us up there as well);
-   * an invalid one is reported as `error` and the peer ignored.
+   * The transport reports a link up: send the peer the full table and an UPDATENODE. `info.medium`: the peer is a member of that broadcast
+   * medium (no UPDATENODE); an invalid one is reported as `error` and the peer ignored. Never throws; a no-op once closed. @example
+   * {@includeCode ../docs/api-examples/router-constructor.ts#peerUp}
    */
   peerUp(peer: P, info?: CtpPeerInfo): void {
     this.guard('peerUp', () => this.linkState.peerUp(peer, info));
   }
 
-  /** The transport reports a link down: forget the neighbor, re-originate. */
+  /** The transport reports a link down: forget the neighbor, re-originate (emits `nodes`, and later `lost`/`released`). Never throws. @example
+   * {@includeCode ../docs/api-examples/router-constructor.ts#peerDown} */
   peerDown(peer: P): void {
     this.guard('peerDown', () => this.linkState.peerDown(peer));
   }
 
-  /** Process one inbound frame. Never throws. */
+  /** Process one inbound frame. Never throws: a refused frame is a `dropped` event, a fault an `error` event. @example
+   * {@includeCode ../docs/api-examples/router-constructor.ts#receive} */
   receive(peer: P, frame: string | Uint8Array): void {
     if (!this.closed) this.wire.receive(peer, frame);
   }
 
-  /** Resolve every pending request with `ERROR` (reason `closed`) and clear every timer. */
+  /** Resolve every pending request with `ERROR` (reason `closed`), clear every timer, emit `close`; later calls reject or throw `CtpClosedError`. @example
+   * {@includeCode ../docs/api-examples/router.ts#close} */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -352,14 +348,15 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     this.report.emit('close');
   }
 
-  /** Has `close()` been called? */
+  /** Has `close()` been called? (`close` example) */
   get isClosed(): boolean {
     return this.closed;
   }
 
   // ---- introspection ----------------------------------------------------------
 
-  /** Plain counters. */
+  /** Plain counters: frames in, out and forwarded, drops by reason, pending requests. @example
+   * {@includeCode ../docs/api-examples/router.ts#stats} */
   stats(): CtpStats {
     return {
       ...this.wire.out.counters,
@@ -368,7 +365,8 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     };
   }
 
-  /** A plain-data copy of the table. */
+  /** A plain-data copy of the table: nodes, routers, neighbors, registrations. @example
+   * {@includeCode ../docs/api-examples/router.ts#snapshot} */
   snapshot(): CtpSnapshot {
     return this.table.snapshot();
   }

@@ -196,9 +196,15 @@ describe('code blocks of README.md and docs/*.md', () => {
         return relative(ROOT, join(dirname(file), rest.trim()));
       });
     expect(named.length).toBeGreaterThan(0);
-    for (const f of named) {
+    for (const named_ of named) {
+      // `file.ts#region`: the `// #region region` ... `// #endregion region` of the file.
+      const [f, region] = named_.split('#') as [string, string | undefined];
       expect(f.startsWith('docs/api-examples/'), f).toBe(true);
       expect(existsSync(join(ROOT, f)), f).toBe(true);
+      if (region === undefined) continue;
+      const text = readFileSync(join(ROOT, f), 'utf8');
+      expect(text, named_).toContain(`// #region ${region}\n`);
+      expect(text, named_).toContain(`// #endregion ${region}\n`);
     }
   });
 

@@ -24,6 +24,8 @@ export type CtpErrorCode = (typeof CtpErrorCode)[keyof typeof CtpErrorCode];
  * The base of every error this package throws or reports, with a literal
  * `code`. `CtpArgumentError` must be a `TypeError` (PROTOCOL.md section 3), so it
  * cannot inherit from this class: `instanceof CtpError` accepts it too.
+ * @example
+ * {@includeCode ../../docs/api-examples/errors.ts#CtpError}
  */
 export abstract class CtpError extends Error {
   abstract readonly code: CtpErrorCode;
@@ -34,13 +36,15 @@ export abstract class CtpError extends Error {
   }
 }
 
-/** Invalid argument or option: a `TypeError` with `code: 'ERR_CTP_INVALID_ARG'` (also `instanceof CtpError`). */
+/** Invalid argument or option: a `TypeError` with `code: 'ERR_CTP_INVALID_ARG'` (also `instanceof CtpError`); synchronous calls throw it, requests reject with it. @example
+ * {@includeCode ../../docs/api-examples/errors.ts#CtpArgumentError} */
 export class CtpArgumentError extends TypeError {
   readonly code = CtpErrorCode.INVALID_ARG;
   override name = 'CtpArgumentError';
 }
 
-/** The router is closed: `code: 'ERR_CTP_CLOSED'`. */
+/** The router is closed: `code: 'ERR_CTP_CLOSED'`; every call after `close()` throws or rejects with it. @example
+ * {@includeCode ../../docs/api-examples/errors.ts#CtpClosedError} */
 export class CtpClosedError extends CtpError {
   readonly code = CtpErrorCode.CLOSED;
   override name = 'CtpClosedError';
@@ -49,7 +53,8 @@ export class CtpClosedError extends CtpError {
   }
 }
 
-/** A frame was refused by a codec; `reason` is the drop reason it reports. */
+/** A frame was refused by a codec (`code: 'ERR_CTP_DECODE'`); `reason` is the drop reason it reports. @example
+ * {@includeCode ../../docs/api-examples/errors.ts#CtpDecodeError} */
 export class CtpDecodeError extends CtpError {
   readonly code = CtpErrorCode.DECODE;
   override name = 'CtpDecodeError';
@@ -61,7 +66,8 @@ export class CtpDecodeError extends CtpError {
   }
 }
 
-/** A host callback, an event listener or `send` threw; reported through the `error` event. */
+/** A host callback, an event listener or `send` threw; reported through the `error` event, never thrown; `callback` names it, `cause` is what it threw. @example
+ * {@includeCode ../../docs/api-examples/errors.ts#CtpCallbackError} */
 export class CtpCallbackError extends CtpError {
   readonly code = CtpErrorCode.CALLBACK;
   override name = 'CtpCallbackError';
@@ -79,6 +85,8 @@ export class CtpCallbackError extends CtpError {
  * A fault inside the router (a bug, not the host's doing): reported through
  * the `error` event with the operation it broke (`receive`, `peerUp`, …);
  * the router carries on.
+ * @example
+ * {@includeCode ../../docs/api-examples/errors.ts#CtpCallbackError}
  */
 export class CtpInternalError extends CtpError {
   readonly code = CtpErrorCode.INTERNAL;
@@ -94,7 +102,8 @@ export class CtpInternalError extends CtpError {
   }
 }
 
-/** A wait ran out of time (`waitForNode`): `code: 'ERR_CTP_TIMEOUT'`. */
+/** A wait ran out of time (`waitForNode`): `code: 'ERR_CTP_TIMEOUT'`. (A request's time-out is not an error: it resolves `TIMEOUT`.) @example
+ * {@includeCode ../../docs/api-examples/errors.ts#CtpTimeoutError} */
 export class CtpTimeoutError extends CtpError {
   readonly code = CtpErrorCode.TIMEOUT;
   override name = 'CtpTimeoutError';

@@ -3,7 +3,14 @@
  * union discriminated on `t` (PROTOCOL.md sections 4 and 6).
  */
 
-/** Return codes (seed `ReturnCode`, PROTOCOL.md section 4). */
+/**
+ * Return codes (seed `ReturnCode`, PROTOCOL.md section 4): the `code` of every `CtpResult`. `SUCCESS`; `ERROR` (see `reason`: `closed`, `stale`,
+ * `too-large`, `host-callback-failed`, ...); `TIMEOUT` (no response within `timeoutMs`); `IN_PROGRESS` (a request for the node already in flight, without `queue`);
+ * `NODE_UNFOUND` (no router hosts it); `ALREADY_ASSIGNED` (held, or another controller); `NOT_ASSIGNED` (not registered as needed);
+ * `REJECTED` (the node is not hosted there, or the frame's controller is not the registered one). See docs/PROTOCOL.md section 4.
+ * @example
+ * {@includeCode ../../docs/api-examples/return-code.ts}
+ */
 export const ReturnCode = {
   SUCCESS: 'SUCCESS',
   ERROR: 'ERROR',
@@ -17,7 +24,8 @@ export const ReturnCode = {
 export type ReturnCode = (typeof ReturnCode)[keyof typeof ReturnCode];
 
 const RETURN_CODES: ReadonlySet<string> = new Set(Object.values(ReturnCode));
-/** True for one of the eight return codes. */
+/** True for one of the eight return codes (`ReturnCode` example). @example
+ * {@includeCode ../../docs/api-examples/return-code.ts} */
 export function isReturnCode(value: unknown): value is ReturnCode {
   return typeof value === 'string' && RETURN_CODES.has(value);
 }

@@ -30,7 +30,8 @@ export interface CtpVirtualName {
   routerId: string;
 }
 
-/** True for a valid router id: 1–128 chars of `[A-Za-z0-9._:-]`. */
+/** True for a valid router id: 1–128 chars of `[A-Za-z0-9._:-]`. @example
+ * {@includeCode ../../docs/api-examples/names.ts#isValidRouterId} */
 export function isValidRouterId(id: unknown): id is string {
   if (typeof id !== 'string') return false;
   // A network has few routers, and their ids are checked in every frame:
@@ -47,7 +48,8 @@ const validIds = new Set<string>();
 
 /**
  * True for a name of the reserved virtual-node form (`controller[…]@…` or
- * `monitor[…]@…`), well-formed or not. `appendNodes` refuses these.
+ * `monitor[…]@…`), well-formed or not. `appendNodes` refuses these. @example
+ * {@includeCode ../../docs/api-examples/names.ts#isReservedName}
  */
 export function isReservedName(name: string): boolean {
   // The reserved form by hand (`[^]*` may be empty): names starting with c or m are common.
@@ -60,7 +62,8 @@ export function isReservedName(name: string): boolean {
  * True for a plain node name a host may add: 1–256 characters, no control
  * characters, and not of the reserved virtual-node form. `controlFree`: the
  * caller knows the string holds no control character (the codec does for a
- * frame without a backslash or U+007F), so the scan is skipped.
+ * frame without a backslash or U+007F), so the scan is skipped. @example
+ * {@includeCode ../../docs/api-examples/names.ts#isValidPlainNodeName}
  */
 export function isValidPlainNodeName(name: unknown, controlFree = false): name is string {
   return (
@@ -144,7 +147,8 @@ function isRouterIdFrom(s: string, from: number): boolean {
  * Parse a virtual node name; `undefined` when it is not well-formed. Same
  * language as the virtual-node grammar above, without the backtracking: a router id has neither
  * `]` nor `@`, so the separator is the last `]@` (this runs several times per
- * routed frame; see BENCHMARKS.md).
+ * routed frame; see BENCHMARKS.md). @example
+ * {@includeCode ../../docs/api-examples/names.ts#parseVirtualName}
  */
 export function parseVirtualName(name: unknown): CtpVirtualName | undefined {
   const v = virtualParts(name);
@@ -193,7 +197,8 @@ function parseVirtualUncached(name: string): CtpVirtualName | undefined {
   return { type, node, routerId };
 }
 
-/** True for a name that may appear in an advert: a plain node name or a well-formed virtual one. */
+/** True for a name that may appear in an advert: a plain node name or a well-formed virtual one. @example
+ * {@includeCode ../../docs/api-examples/names.ts#virtualName} */
 export function isValidAdvertName(name: unknown, controlFree = false): name is string {
   if (typeof name !== 'string') return false;
   if (isReservedName(name)) return parseVirtualName(name) !== undefined;
@@ -205,7 +210,8 @@ export function isValidAdvertName(name: unknown, controlFree = false): name is s
   );
 }
 
-/** The virtual node that stands for `routerId`'s registration of `type` on `node`. */
+/** The virtual node that stands for `routerId`'s registration of `type` on `node`. @example
+ * {@includeCode ../../docs/api-examples/names.ts#virtualName} */
 export function virtualName(type: CtpRegistrationType, node: string, routerId: string): string {
   return `${type}[${node}]@${routerId}`;
 }

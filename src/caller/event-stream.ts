@@ -21,7 +21,12 @@ export interface CtpEventsOptions {
   bufferSize?: number;
 }
 
-/** An `AsyncIterable` of the EVENTs this router receives (for one node, or all). */
+/**
+ * An `AsyncIterable` of the EVENTs this router receives (for one node, or all), from `router.events()`; bounded (the oldest is dropped past `bufferSize`),
+ * it ends on `end()`, `break`, the signal's abort or the router's close.
+ * @example
+ * {@includeCode ../../docs/api-examples/events.ts}
+ */
 export class CtpEventStream implements AsyncIterableIterator<CtpEvent> {
   /** Events dropped (the oldest first) because the consumer fell `bufferSize` behind. */
   dropped = 0;
@@ -49,7 +54,8 @@ export class CtpEventStream implements AsyncIterableIterator<CtpEvent> {
     return this.ended;
   }
 
-  /** An EVENT arrived at this router. */
+  /** An EVENT arrived at this router. @example
+   * {@includeCode ../../docs/api-examples/event-stream.ts#methods} */
   push(msg: CtpEvent): void {
     if (this.ended || (this.node !== undefined && msg.node !== this.node)) return;
     const w = this.waiter;
@@ -69,7 +75,8 @@ export class CtpEventStream implements AsyncIterableIterator<CtpEvent> {
     }
   }
 
-  /** The next EVENT (waits for one); `done` once the signal aborts or the router closes. */
+  /** The next EVENT (waits for one); `done` once the signal aborts or the router closes. @example
+   * {@includeCode ../../docs/api-examples/event-stream.ts#methods} */
   next(): Promise<IteratorResult<CtpEvent>> {
     if (this.head < this.buf.length) {
       const value = this.buf[this.head] as CtpEvent;
@@ -82,18 +89,21 @@ export class CtpEventStream implements AsyncIterableIterator<CtpEvent> {
     return new Promise((resolve) => (this.waiter = resolve));
   }
 
-  /** Ends the stream (a `break` out of for-await calls it). */
+  /** Ends the stream (a `break` out of for-await calls it). @example
+   * {@includeCode ../../docs/api-examples/event-stream.ts#methods} */
   return(): Promise<IteratorResult<CtpEvent>> {
     this.end();
     return Promise.resolve({ value: undefined, done: true });
   }
 
-  /** The stream is its own iterator (`for await`). */
+  /** The stream is its own iterator (`for await`). @example
+   * {@includeCode ../../docs/api-examples/event-stream.ts#methods} */
   [Symbol.asyncIterator](): this {
     return this;
   }
 
-  /** End the stream: buffered events are discarded, a waiting `next()` resolves done. */
+  /** End the stream: buffered events are discarded, a waiting `next()` resolves done. @example
+   * {@includeCode ../../docs/api-examples/event-stream.ts#methods} */
   end(): void {
     if (this.ended) return;
     this.ended = true;

@@ -11,7 +11,8 @@ export const CANONICAL_TAG = 'ctp-advert/1';
 
 /**
  * The bytes an advert's signature covers: independent of the JSON key order
- * of the frame it came in, as `JSON.stringify` of an array is.
+ * of the frame it came in, as `JSON.stringify` of an array is. @example
+ * {@includeCode ../../docs/api-examples/multi-transport.ts#canonicalAdvert}
  */
 export function canonicalAdvert(
   a: Pick<CtpAdvert, 'origin' | 'seq' | 'nodes' | 'neighbors'>,

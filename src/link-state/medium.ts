@@ -12,7 +12,8 @@ import type { CtpSendCallback, CtpSendInfo } from '../base/callbacks.js';
  * it, while the other media still get the flood). Declared with three
  * parameters. A transport that throws does not keep the frame from the
  * others; the first error is thrown again afterwards, and promises that
- * transports return are returned as one (the router reports a failure as `error`).
+ * transports return are returned as one (the router reports a failure as `error`). @example
+ * {@includeCode ../../docs/api-examples/multi-transport.ts#joinSends}
  */
 export function joinSends<P>(
   ...sends: CtpSendCallback<P>[]

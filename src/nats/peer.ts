@@ -8,7 +8,8 @@ export type NatsDownReason = 'silent' | 'left' | 'restarted' | 'closing';
 /**
  * One member of the bus: one router process (one `instance`), from the first
  * message heard until it goes silent, restarts or this transport closes. A
- * member that comes back is a new `NatsPeer`.
+ * member that comes back is a new `NatsPeer`. @example
+ * {@includeCode ../../docs/api-examples/nats.ts#NatsPeer}
  */
 export class NatsPeer {
   /** Its random instance id, from its presence messages (`undefined` until the first one). */
@@ -28,7 +29,8 @@ export class NatsPeer {
     this.lastSeen = now;
   }
 
-  /** The member for logs: `bus (<router id>)`. */
+  /** The member for logs: `bus (<router id>)`. @example
+   * {@includeCode ../../docs/api-examples/nats.ts#NatsPeer} */
   toString(): string {
     return `nats:${this.routerId}`;
   }

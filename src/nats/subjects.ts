@@ -14,7 +14,8 @@ import { isValidRouterId } from '../base/names.js';
 const PREFIX_RE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 const MAX_PREFIX_LENGTH = 128;
 
-/** Is `p` a usable subject prefix (no wildcards, no empty tokens)? */
+/** Is `p` a usable subject prefix (no wildcards, no empty tokens)? @example
+ * {@includeCode ../../docs/api-examples/nats.ts#subjects} */
 export function isValidPrefix(p: unknown): p is string {
   return (
     typeof p === 'string' && p.length > 0 && p.length <= MAX_PREFIX_LENGTH && PREFIX_RE.test(p)
@@ -24,7 +25,8 @@ export function isValidPrefix(p: unknown): p is string {
 /**
  * A router id as one subject token: `_` becomes `_5f` and `.` becomes `_2e`
  * (`station.a_1` → `station_2ea_5f1`); every other character of a router id
- * (`[A-Za-z0-9:-]`) is legal in a token as is. Reversible: see `decodeId`.
+ * (`[A-Za-z0-9:-]`) is legal in a token as is. Reversible: see `decodeId`. @example
+ * {@includeCode ../../docs/api-examples/nats.ts#subjects}
  */
 export function encodeId(id: string): string {
   let out = '';
@@ -32,7 +34,8 @@ export function encodeId(id: string): string {
   return out;
 }
 
-/** The router id a token stands for, or `undefined` when the token is not one `encodeId` makes. */
+/** The router id a token stands for, or `undefined` when the token is not one `encodeId` makes. @example
+ * {@includeCode ../../docs/api-examples/nats.ts#subjects} */
 export function decodeId(token: string): string | undefined {
   let out = '';
   for (let i = 0; i < token.length; i++) {
@@ -51,7 +54,8 @@ export function decodeId(token: string): string | undefined {
   return isValidRouterId(out) ? out : undefined;
 }
 
-/** The subjects of one router on one bus. */
+/** The subjects of one router on one bus. @example
+ * {@includeCode ../../docs/api-examples/nats.ts#BusSubjects} */
 export class BusSubjects {
   /** Broadcast frames of every member: subscribe. */
   readonly allBroadcast: string;
@@ -80,12 +84,14 @@ export class BusSubjects {
     this.unicastHead = `${prefix}.u.`;
   }
 
-  /** Where to publish a frame for router `to`. */
+  /** Where to publish a frame for router `to`. @example
+   * {@includeCode ../../docs/api-examples/nats.ts#BusSubjects} */
   unicastTo(to: string): string {
     return `${this.unicastHead}${encodeId(to)}.${this.selfToken}`;
   }
 
-  /** The sender of a message on one of the subscribed subjects (its last token), or `undefined`. */
+  /** The sender of a message on one of the subscribed subjects (its last token), or `undefined`. @example
+   * {@includeCode ../../docs/api-examples/nats.ts#BusSubjects} */
   static sender(subject: string): string | undefined {
     return decodeId(subject.slice(subject.lastIndexOf('.') + 1));
   }

@@ -31,14 +31,11 @@ const { connect, credsAuthenticator } = loadNatsClient();
 export type { NatsHost, NatsStats, NatsTransportEvents } from './types.js';
 
 /**
- * The NATS transport. Construct it, hand its `send` to the router, then
- * `attach(router)` and wait for `ready()`:
- *
- * ```ts
- * const bus = new NatsTransport({ servers: 'nats://127.0.0.1:4222' });
- * const router = new CtpRouter<NatsPeer>(onReceived, bus.send, onNodesUpdated, { id: 'station' });
- * await bus.attach(router).ready();
- * ```
+ * The NATS transport. Construct it, hand its `send` to the router, then `attach(router)` and wait for `ready()`,
+ * which rejects when the first connection fails. The constructor throws `CtpArgumentError` on a bad option;
+ * events: `connect`, `disconnect` (a router on the bus came or went), `status`, `error` ({@link NatsTransportEvents}).
+ * @example
+ * {@includeCode ../../docs/api-examples/nats.ts#class}
  */
 export class NatsTransport extends EventEmitter<NatsTransportEvents> {
   /**
@@ -94,7 +91,8 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
     });
   }
 
-  /** Wire the transport to its router and connect to NATS; see `ready()`. */
+  /** Wire the transport to its router and connect to NATS; see `ready()`. @example
+   * {@includeCode ../../docs/api-examples/nats.ts#methods} */
   attach(host: NatsHost): this {
     if (this.host !== undefined)
       throw new CtpArgumentError('Expected `attach` to be called once, got a second call');
@@ -121,31 +119,36 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
     return this;
   }
 
-  /** Resolves once connected and subscribed; rejects when the first connection fails. */
+  /** Resolves once connected and subscribed; rejects when the first connection fails. @example
+   * {@includeCode ../../docs/api-examples/nats.ts#methods} */
   ready(): Promise<void> {
     return (
       this.readyPromise ?? Promise.reject(new CtpArgumentError('Expected `attach` before `ready`'))
     );
   }
 
-  /** The members that are up. */
+  /** The members that are up. @example
+   * {@includeCode ../../docs/api-examples/nats.ts#methods} */
   peers(): NatsPeer[] {
     return this.members.up();
   }
 
-  /** The NATS server this transport is connected to now (`host:port`), if any. */
+  /** The NATS server this transport is connected to now (`host:port`), if any. @example
+   * {@includeCode ../../docs/api-examples/nats.ts#methods} */
   server(): string | undefined {
     return this.nc === undefined || this.nc.isClosed() ? undefined : this.nc.getServer();
   }
 
-  /** Plain counters. */
+  /** Plain counters. @example
+   * {@includeCode ../../docs/api-examples/nats.ts#methods} */
   stats(): NatsStats {
     return { peers: this.peers().length, ...this.counters };
   }
 
   /**
    * Take every member down (the host gets `peerDown` for each), stop the
-   * timers, flush what is queued and close the NATS connection.
+   * timers, flush what is queued and close the NATS connection. @example
+   * {@includeCode ../../docs/api-examples/nats.ts#methods}
    */
   close(): Promise<void> {
     if (!this.leaving) this.say('bye');

@@ -16,7 +16,8 @@ const HOSTNAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
 
 /**
  * Parse `host:port` (`[::1]:7000` for IPv6). Returns `undefined` when the
- * text is not an address; `allowZero` accepts port 0 (listen on any free port).
+ * text is not an address; `allowZero` accepts port 0 (listen on any free port). @example
+ * {@includeCode ../../docs/api-examples/tcp-helpers.ts#parseAddress}
  */
 export function parseAddress(text: unknown, allowZero = false): TcpAddress | undefined {
   if (typeof text !== 'string') return undefined;
@@ -41,7 +42,8 @@ export function parseAddress(text: unknown, allowZero = false): TcpAddress | und
   return { host, port };
 }
 
-/** Format an address as `host:port` (`[::1]:7000` for IPv6). */
+/** Format an address as `host:port` (`[::1]:7000` for IPv6). @example
+ * {@includeCode ../../docs/api-examples/tcp-helpers.ts#formatAddress} */
 export function formatAddress(a: TcpAddress): string {
   return isIP(a.host) === 6 ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
@@ -53,7 +55,8 @@ export interface TcpTarget {
   id: string | undefined;
 }
 
-/** Parse `[id@]host:port`; `undefined` when the text is not one. */
+/** Parse `[id@]host:port`; `undefined` when the text is not one. @example
+ * {@includeCode ../../docs/api-examples/tcp-helpers.ts#parseTarget} */
 export function parseTarget(text: unknown): TcpTarget | undefined {
   if (typeof text !== 'string') return undefined;
   const at = text.indexOf('@');

@@ -15,7 +15,8 @@ export type LineHandler = (line: Buffer) => boolean | void;
 /** Called once per oversized line, when it passes the limit, with the bytes seen so far. */
 export type OversizedHandler = (bytes: number) => void;
 
-/** Splits a byte stream into lines, bounded by `maxLineBytes`. */
+/** Splits a byte stream into lines, bounded by `maxLineBytes`. @example
+ * {@includeCode ../../docs/api-examples/line-splitter.ts#class} */
 export class LineSplitter {
   private parts: Buffer[] = [];
   private partsLength = 0;
@@ -39,7 +40,8 @@ export class LineSplitter {
     return this.discarding;
   }
 
-  /** Feed one chunk. Returns `false` when a handler asked to stop. */
+  /** Feed one chunk. Returns `false` when a handler asked to stop. @example
+   * {@includeCode ../../docs/api-examples/line-splitter.ts#class} */
   push(chunk: Buffer): boolean {
     let start = 0;
     const max = this.maxLineBytes;
@@ -88,7 +90,8 @@ export class LineSplitter {
     return true;
   }
 
-  /** Forget any partial line. */
+  /** Forget any partial line. @example
+   * {@includeCode ../../docs/api-examples/line-splitter.ts#class} */
   reset(): void {
     this.parts = [];
     this.partsLength = 0;

@@ -27,7 +27,8 @@ export interface TcpReconnectOptions {
   jitter?: number;
 }
 
-/** Options of `new TcpTransport(options)`. */
+/** Options of `new TcpTransport(options)` (or `connectRouter`'s `tcp`); an unknown key or a bad value throws `CtpArgumentError`. @example
+ * {@includeCode ../../docs/api-examples/tcp.ts#options} */
 export interface TcpTransportOptions {
   /** Listen for connections. @default none (dial only) */
   listen?: TcpListenOptions;
@@ -292,7 +293,8 @@ export function resolveTcpOptions(options: TcpTransportOptions | undefined): Tcp
   };
 }
 
-/** The delay before reconnection attempt `attempt` (0-based): exponential, jittered, bounded. */
+/** The delay before reconnection attempt `attempt` (0-based): exponential, jittered, bounded. @example
+ * {@includeCode ../../docs/api-examples/tcp-helpers.ts#backoffDelay} */
 export function backoffDelay(
   r: Required<TcpReconnectOptions>,
   attempt: number,

@@ -62,7 +62,8 @@ export interface TcpTlsSetup {
 /**
  * The router id a certificate names: its subject CN, when there is exactly
  * one and it is a valid router id; `undefined` otherwise. Takes a PEM string
- * or buffer (the first certificate of a chain).
+ * or buffer (the first certificate of a chain). @example
+ * {@includeCode ../../docs/api-examples/tcp-helpers.ts#certificateId}
  */
 export function certificateId(cert: string | Buffer): string | undefined {
   let subject: string;

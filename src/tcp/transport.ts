@@ -30,15 +30,10 @@ export type { TcpAttachOptions, TcpHost, TcpStats, TcpTransportEvents } from './
 const debug = createDebug('ctp:tcp');
 
 /**
- * The TCP transport. Construct it, hand its `send` to the router, then
- * `attach(router)`:
- *
- * ```ts
- * const transport = new TcpTransport({ listen: { port: 7000 } });
- * const router = new CtpRouter<TcpPeer>(onReceived, transport.send, onNodesUpdated, { id: 'station' });
- * transport.attach(router);
- * await transport.listening();
- * ```
+ * The TCP transport. Construct it, hand its `send` to the router, then `attach(router)` (or let `connectRouter` do all three).
+ * The constructor throws `CtpArgumentError` on a bad option; events: `listening`, `connect`, `disconnect`, `oversized`, `dialError`, ... ({@link TcpTransportEvents}).
+ * @example
+ * {@includeCode ../../docs/api-examples/tcp.ts#class}
  */
 export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   /**
@@ -130,7 +125,9 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   /**
    * Wire the transport to its router (or any `TcpHost`): connections already
    * accepted are handed over, and the `connect` addresses are dialled. With
-   * `closeWith: true` the transport closes when the router does.
+   * `closeWith: true` the transport closes when the router does. Throws `CtpArgumentError`
+   * on a second call, a bad host or option, or a router id its TLS certificate does not name. @example
+   * {@includeCode ../../docs/api-examples/tcp.ts#attach}
    */
   attach(host: TcpHost, opts?: TcpAttachOptions): this {
     if (this.host !== undefined)
@@ -161,23 +158,27 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     return this;
   }
 
-  /** Resolves once the server is bound (at once without `listen`); rejects when it cannot bind. */
+  /** Resolves once the server is bound (at once without `listen`); rejects with the bind error (`EADDRINUSE`, ...). @example
+   * {@includeCode ../../docs/api-examples/tcp.ts#listening} */
   listening(): Promise<void> {
     return this.listenPromise;
   }
 
-  /** The listening socket's `{ host, port }`; throws when not listening. */
+  /** The listening socket's `{ host, port }`; throws when not listening. @example
+   * {@includeCode ../../docs/api-examples/tcp.ts#address} */
   address(): TcpAddress {
     if (this.boundAddress === undefined) throw new Error('The transport is not listening');
     return { ...this.boundAddress };
   }
 
-  /** The connections that are up. */
+  /** The connections that are up. @example
+   * {@includeCode ../../docs/api-examples/tcp.ts#peers} */
   peers(): TcpPeer[] {
     return [...this.live];
   }
 
-  /** Plain counters. */
+  /** Plain counters. @example
+   * {@includeCode ../../docs/api-examples/tcp.ts#stats} */
   stats(): TcpStats {
     let bytesOut = this.counters.bytesOut;
     for (const c of this.conns) bytesOut += c.socket.bytesWritten;
@@ -193,8 +194,9 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   /**
    * Stop listening and dialling, end every connection (flushing what is
    * queued, destroying what does not close within `closeTimeoutMs`), clear
-   * every timer. Resolves when every socket is closed. The host gets `peerDown`
-   * for each connection that was up.
+   * every timer. Resolves when every socket is closed (never rejects). The host gets `peerDown`
+   * for each connection that was up, and the transport emits `disconnect`. @example
+   * {@includeCode ../../docs/api-examples/tcp.ts#close}
    */
   close(): Promise<void> {
     if (this.closing !== undefined) return this.closing;

@@ -28,6 +28,8 @@ class Handle {
   }
 }
 
+/** The test network's clock (`CtpTestNetwork` makes one); usable as any router's `clock` option. @example
+ * {@includeCode ../../docs/api-examples/test-clock.ts#class} */
 export class CtpTestClock implements CtpClock {
   private offset = 0;
   private nextId = 1;
@@ -35,11 +37,14 @@ export class CtpTestClock implements CtpClock {
   private real: ReturnType<typeof setTimeout> | undefined;
   private realAt = Infinity;
 
-  /** Milliseconds: `Date.now()` plus how far `advance` moved this clock. */
+  /** Milliseconds: `Date.now()` plus how far `advance` moved this clock. @example
+   * {@includeCode ../../docs/api-examples/test-clock.ts#class} */
   now(): number {
     return Date.now() + this.offset;
   }
 
+  /** Run `fn` once this clock reaches now + `ms` (`advance` or real time). @example
+   * {@includeCode ../../docs/api-examples/test-clock.ts#class} */
   setTimeout(fn: () => void, ms: number, purpose?: string): CtpTimerHandle {
     const id = this.nextId++;
     this.timers.set(id, { id, at: this.now() + Math.max(0, ms), fn, purpose, ref: true });
@@ -47,6 +52,8 @@ export class CtpTestClock implements CtpClock {
     return new Handle(id, this);
   }
 
+  /** Cancel a timer of this clock (a no-op once it fired). @example
+   * {@includeCode ../../docs/api-examples/test-clock.ts#class} */
   clearTimeout(handle: CtpTimerHandle): void {
     if (handle instanceof Handle && this.timers.delete(handle.id) && this.timers.size === 0)
       this.disarm();
@@ -60,7 +67,8 @@ export class CtpTestClock implements CtpClock {
     this.arm(true);
   }
 
-  /** When the earliest pending advert-pacing timer falls due, if any. */
+  /** When the earliest pending advert-pacing timer falls due, if any. @example
+   * {@includeCode ../../docs/api-examples/test-clock.ts#class} */
   nextPacing(): number | undefined {
     let at: number | undefined;
     for (const t of this.timers.values())
@@ -75,7 +83,8 @@ export class CtpTestClock implements CtpClock {
 
   /**
    * Move the clock to the earliest pending timer, if it falls due by `limit`,
-   * and fire the timers due then. False when none does.
+   * and fire the timers due then. False when none does. @example
+   * {@includeCode ../../docs/api-examples/test-clock.ts#class}
    */
   step(limit: number): boolean {
     const next = this.earliest();
@@ -90,7 +99,8 @@ export class CtpTestClock implements CtpClock {
     return true;
   }
 
-  /** Move the clock `ms` forward, firing every timer due on the way, in order. */
+  /** Move the clock `ms` forward, firing every timer due on the way, in order. @example
+   * {@includeCode ../../docs/api-examples/test-clock.ts#class} */
   advance(ms: number): void {
     if (!(ms >= 0))
       throw new RangeError(`Expected \`ms\` to be a non-negative number, got \`${ms}\``);

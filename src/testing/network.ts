@@ -17,7 +17,8 @@
  *   process dials its peers again;
  * - `inject(from, to, frame)` needs the link up (it throws otherwise).
  */
-import { CtpRouter, type CtpReceivedCallback, type CtpNodesUpdatedCallback } from '../router.js';
+import type { CtpNodesUpdatedCallback, CtpReceivedCallback } from '../base/callbacks.js';
+import { CtpRouter } from '../router.js';
 import type { CtpRouterOptions } from '../options.js';
 import type { CtpControlMessage, CtpEvent } from '../base/messages.js';
 import { CtpTestClock } from './clock.js';
@@ -116,7 +117,8 @@ export class CtpTestNetwork {
   private nextLink = 1;
   private inFlight = 0;
 
-  /** Add a router with id `id`. */
+  /** Add a router with id `id`. @example
+   * {@includeCode ../../docs/api-examples/test-network-methods.ts#addRouter} */
   addRouter(id: string, options: CtpTestRouterOptions = {}): CtpRouter<CtpTestPeer> {
     if (this.routers.has(id)) throw new Error(`router ${id} exists already`);
     this.options.set(id, options);
@@ -143,14 +145,16 @@ export class CtpTestNetwork {
     return router;
   }
 
-  /** The live router `id` (throws when there is none). */
+  /** The live router `id` (throws when there is none). @example
+   * {@includeCode ../../docs/api-examples/test-network-methods.ts#addRouter} */
   router(id: string): CtpRouter<CtpTestPeer> {
     const r = this.routers.get(id);
     if (r === undefined) throw new Error(`no router ${id}`);
     return r;
   }
 
-  /** Configure a link between two routers and bring it up; both see `peerUp`. Throws when it is up already. */
+  /** Configure a link between two routers and bring it up; both see `peerUp`. Throws when it is up already. @example
+   * {@includeCode ../../docs/api-examples/test-network-methods.ts#link} */
   link(a: string, b: string): void {
     const ra = this.router(a);
     const rb = this.router(b);
@@ -174,7 +178,8 @@ export class CtpTestNetwork {
   /**
    * Take the link between two routers down: frames in flight on it are lost;
    * both see `peerDown`. It stays configured (a restart of either end brings
-   * it back up) unless `forget` is true.
+   * it back up) unless `forget` is true. @example
+   * {@includeCode ../../docs/api-examples/test-network-methods.ts#unlink}
    */
   unlink(a: string, b: string, opts?: { forget?: boolean }): void {
     if (opts?.forget === true) this.configured.delete(pairKey(a, b));
@@ -186,12 +191,14 @@ export class CtpTestNetwork {
     this.routers.get(link.b)?.peerDown(link.atB);
   }
 
-  /** Is there a live link between `a` and `b`? */
+  /** Is there a live link between `a` and `b`? @example
+   * {@includeCode ../../docs/api-examples/test-network-methods.ts#link} */
   linked(a: string, b: string): boolean {
     return this.findLink(a, b) !== undefined;
   }
 
-  /** The ids `id` is linked to. */
+  /** The ids `id` is linked to. @example
+   * {@includeCode ../../docs/api-examples/test-network-methods.ts#link} */
   neighbors(id: string): string[] {
     const out: string[] = [];
     for (const l of this.links.values()) {
@@ -201,7 +208,8 @@ export class CtpTestNetwork {
     return out;
   }
 
-  /** Crash a router: its state is lost (it is closed) and its links go down (they stay configured). */
+  /** Crash a router: its state is lost (it is closed) and its links go down (they stay configured). @example
+   * {@includeCode ../../docs/api-examples/test-network-methods.ts#crash} */
   crash(id: string): void {
     const r = this.router(id);
     for (const other of this.neighbors(id)) this.unlink(id, other);
@@ -211,7 +219,8 @@ export class CtpTestNetwork {
 
   /**
    * Start a crashed router again with the same id and options (or new ones);
-   * every configured link of it whose other end is running comes up.
+   * every configured link of it whose other end is running comes up. @example
+   * {@includeCode ../../docs/api-examples/test-network-methods.ts#crash}
    */
   restart(id: string, options?: CtpTestRouterOptions): CtpRouter<CtpTestPeer> {
     if (this.routers.has(id)) throw new Error(`router ${id} is running`);
@@ -239,14 +248,16 @@ export class CtpTestNetwork {
     return this.options.get(id) ?? {};
   }
 
-  /** Put a raw frame on the link from `from` to `to`, as if `from` had sent it. */
+  /** Put a raw frame on the link from `from` to `to`, as if `from` had sent it. @example
+   * {@includeCode ../../docs/api-examples/test-network-methods.ts#inject} */
   inject(from: string, to: string, frame: string): void {
     const link = this.findLink(from, to);
     if (link === undefined) throw new Error(`${from} and ${to} are not linked`);
     this.enqueue(link, from, frame);
   }
 
-  /** Wait until no frame is in flight (and every continuation has run). */
+  /** Wait until no frame is in flight (and every continuation has run); rejects with an `Error` when it never goes quiet. @example
+   * {@includeCode ../../docs/api-examples/test-network-time.ts#settle} */
   async settle(maxRounds = 10_000): Promise<void> {
     for (let i = 0; i < maxRounds; i++) {
       await this.quiet(maxRounds);
@@ -271,7 +282,8 @@ export class CtpTestNetwork {
     throw new Error('the test network did not settle');
   }
 
-  /** Move the network's clock `ms` forward, timer by timer (frames are delivered between them), then settle. */
+  /** Move the network's clock `ms` forward, timer by timer (frames are delivered between them), then settle: time-outs, leases and retries fire at once. @example
+   * {@includeCode ../../docs/api-examples/test-network-time.ts#advance} */
   async advance(ms: number): Promise<void> {
     const target = this.clock.now() + ms;
     await this.quiet(10_000);
@@ -280,7 +292,8 @@ export class CtpTestNetwork {
     await this.settle();
   }
 
-  /** Close every router and cut every link. */
+  /** Close every router and cut every link. @example
+   * {@includeCode ../../docs/api-examples/test-network-methods.ts#close} */
   async close(): Promise<void> {
     for (const l of [...this.links.values()]) l.up = false;
     this.links.clear();

@@ -1,7 +1,7 @@
 /**
  * The browser script of `ctp-router ui` (`GET /app.js`), kept as text: it
- * runs in the page, never in Node. It loads `/view.json`, then listens to `/events` (server-sent
- * events), draws the view with cytoscape (served from node_modules) and
+ * runs in the page, never in Node. It polls `/updates` (what changed since its last poll; a finite
+ * answer each time, so a headless browser's virtual time settles), draws the view with cytoscape (served from node_modules) and
  * writes the same view as text: router and link lists, the node table, the
  * live feed.
  */
@@ -157,20 +157,33 @@ export const CLIENT_JS = String.raw`'use strict';
     drawText(view);
     drawGraph(view);
   }
-  // A finite first load (/view.json: a headless browser's virtual time settles on it), then the
-  // live stream; with ?snapshot the page stops after the first load (for screenshots).
+  // Polls of /updates, each a finite answer (not an endless stream, which a headless browser's
+  // --virtual-time-budget never gets past): a finite first load, then polls the server holds until
+  // something changes (live at once). Under virtual time the page's clock stands still while a poll
+  // is held: then it polls without holding, 500 ms apart, and virtual time runs out.
+  // With ?snapshot the page stops after the first load.
   var snapshot = /[?&]snapshot(=|&|$)/.test(location.search);
-  function live() {
-    if (snapshot) { $('status').textContent = 'snapshot'; return; }
-    var source = new EventSource('/events');
-    source.onopen = function () { $('status').textContent = 'live'; };
-    source.onerror = function () { $('status').textContent = 'reconnecting…'; };
-    source.addEventListener('view', function (ev) { show(JSON.parse(ev.data)); });
-    source.addEventListener('feed', function (ev) { addFeed(JSON.parse(ev.data)); });
+  var cursor = { view: -1, feed: -1 };
+  var virtualTime = false;
+  function poll() {
+    var wait = cursor.feed < 0 || virtualTime ? 0 : 2000;
+    var url = cursor.feed < 0 ? '/updates' : '/updates?view=' + cursor.view + '&feed=' + cursor.feed + '&wait=' + wait;
+    var t0 = performance.now();
+    fetch(url, { cache: 'no-store' })
+      .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.json(); })
+      .then(function (u) {
+        if (u.held >= 200 && performance.now() - t0 < u.held / 2) virtualTime = true;
+        cursor = { view: u.view, feed: u.feed };
+        if ('data' in u) show(u.data);
+        if (u.entries.length > 0) addFeed(u.entries);
+        if (snapshot) { $('status').textContent = 'snapshot'; return; }
+        $('status').textContent = 'live';
+        setTimeout(poll, virtualTime ? 500 : 0);
+      }, function () {
+        $('status').textContent = 'reconnecting…';
+        setTimeout(poll, 1000);
+      });
   }
-  fetch('/view.json', { cache: 'no-store' })
-    .then(function (r) { return r.ok ? r.json() : null; })
-    .then(show, function () {})
-    .then(live);
+  poll();
 })();
 `;

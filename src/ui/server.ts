@@ -1,7 +1,8 @@
 /**
  * The HTTP side of `ctp-router ui` (node:http only): one read-only page, its
  * script and style, the graph library from node_modules, the current view as
- * JSON, and server-sent events carrying every new view and feed entry.
+ * JSON, `/updates` (what changed since a page's last poll: the page polls it, so a headless
+ * browser's virtual time settles) and server-sent events carrying every new view and feed entry.
  * GET and HEAD only; anything else is 405, unknown paths 404.
  */
 import createDebug from 'debug';
@@ -90,6 +91,11 @@ export class CtpUiServer {
   private readonly maxBacklog: number;
   private readonly keepAlive: NodeJS.Timeout;
   private viewJson = 'null';
+  /** Views set so far, and feed entries logged so far: the cursors of `/updates`. */
+  private viewSeq = 0;
+  private feedSeq = 0;
+  /** Polls of `/updates` held until something changes (`wait`). */
+  private readonly waiting = new Set<() => void>();
   private closed: Promise<void> | undefined;
 
   constructor(private readonly options: CtpUiServerOptions = {}) {
@@ -120,6 +126,8 @@ export class CtpUiServer {
     const json = JSON.stringify(view);
     if (json === this.viewJson) return;
     this.viewJson = json;
+    this.viewSeq++;
+    this.wake();
     this.broadcast(`event: view\ndata: ${json}\n\n`);
   }
 
@@ -127,6 +135,8 @@ export class CtpUiServer {
   log(entries: readonly CtpFeedEntry[]): void {
     if (entries.length === 0) return;
     this.backlog.push(...entries);
+    this.feedSeq += entries.length;
+    this.wake();
     if (this.backlog.length > this.maxBacklog)
       this.backlog.splice(0, this.backlog.length - this.maxBacklog);
     this.broadcast(`event: feed\ndata: ${JSON.stringify(entries)}\n\n`);
@@ -143,11 +153,19 @@ export class CtpUiServer {
       clearInterval(this.keepAlive);
       for (const res of this.streams) res.end();
       this.streams.clear();
+      this.wake();
       if (!this.server.listening) return resolve();
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
     return this.closed;
+  }
+
+  /** Answer every held poll. */
+  private wake(): void {
+    const ws = [...this.waiting];
+    this.waiting.clear();
+    for (const w of ws) w();
   }
 
   private broadcast(chunk: string): void {
@@ -186,6 +204,7 @@ export class CtpUiServer {
     }
     const path = (req.url ?? '/').split('?')[0] as string;
     if (path === '/events') return this.openStream(req, res, method === 'HEAD');
+    if (path === '/updates') return this.sendUpdates(req, res, method);
     if (path === '/view.json')
       return this.send(res, method, 'application/json; charset=utf-8', Buffer.from(this.viewJson));
     const asset = Object.hasOwn(ASSETS, path) ? ASSETS[path] : undefined;
@@ -214,6 +233,50 @@ export class CtpUiServer {
       ...SECURITY_HEADERS,
     });
     res.end(method === 'HEAD' ? undefined : body);
+  }
+
+  /**
+   * `/updates?view=V&feed=F`: answered at once with `{ view, feed, data?, entries }` — the cursors now,
+   * the view when it is not the page's `V` any more, the feed entries after `F` still kept
+   * (all of them without `F`). A finite answer per poll, unlike `/events`. With `wait=MS` (at most
+   * 5000) and nothing new, it is held until something changes or MS pass; `held` says how long.
+   */
+  private sendUpdates(req: IncomingMessage, res: ServerResponse, method: string): void {
+    const q = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+    const seen = (k: string): number => {
+      const n = Number(q.get(k) ?? NaN);
+      return Number.isSafeInteger(n) ? n : -1;
+    };
+    const [view, feed, wait] = [seen('view'), seen('feed'), Math.min(5000, seen('wait'))];
+    const fresh = view !== this.viewSeq || feed !== this.feedSeq;
+    if (wait <= 0 || fresh || this.closed !== undefined || method === 'HEAD')
+      return this.answerUpdates(res, method, view, feed, 0);
+    const since = Date.now();
+    const answer = (): void => {
+      clearTimeout(timer);
+      this.waiting.delete(answer);
+      if (!res.writableEnded) this.answerUpdates(res, method, view, feed, Date.now() - since);
+    };
+    const timer = setTimeout(answer, wait);
+    this.waiting.add(answer);
+    req.on('close', () => {
+      clearTimeout(timer);
+      this.waiting.delete(answer);
+    });
+  }
+
+  private answerUpdates(
+    res: ServerResponse,
+    method: string,
+    view: number,
+    feed: number,
+    held: number,
+  ): void {
+    const first = this.feedSeq - this.backlog.length; // the seq before backlog[0]
+    const entries = feed < 0 ? this.backlog : this.backlog.slice(Math.max(0, feed - first));
+    const data = view === this.viewSeq ? '' : `,"data":${this.viewJson}`;
+    const body = `{"view":${this.viewSeq},"feed":${this.feedSeq},"held":${held}${data},"entries":${JSON.stringify(entries)}}`;
+    this.send(res, method, 'application/json; charset=utf-8', Buffer.from(body));
   }
 
   /** `/events`: the current view and the feed backlog, then every change. */

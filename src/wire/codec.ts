@@ -31,7 +31,8 @@ const debug = createDebug('ctp:codec');
 /**
  * Decode one frame strictly. Unknown extra fields are kept (forward
  * compatibility: a forwarded frame keeps them).
- * @throws CtpDecodeError with `reason` `malformed`, `unsupported-version` or `unknown-type`.
+ * @throws CtpDecodeError with `reason` `malformed`, `unsupported-version` or `unknown-type`. @example
+ * {@includeCode ../../docs/api-examples/codec.ts#decode}
  */
 export function decode(frame: string): CtpMessage {
   if (typeof frame !== 'string') malformed('the frame is not text');
@@ -65,7 +66,8 @@ export function decode(frame: string): CtpMessage {
   return obj as unknown as CtpMessage;
 }
 
-/** Encode one message as a JSON frame (never contains a raw line break). */
+/** Encode one message as a JSON frame (never contains a raw line break). @example
+ * {@includeCode ../../docs/api-examples/codec.ts#encode} */
 export function encode(msg: CtpMessage): string {
   return JSON.stringify(msg);
 }

@@ -102,7 +102,7 @@ describe('CtpUiServer', () => {
     expect(lib.headers.get('content-type')).toMatch(/^text\/javascript/);
     expect((await lib.text()).length).toBeGreaterThan(100_000);
     const app = await fetch(`${base}/app.js`);
-    expect(await app.text()).toContain("new EventSource('/events')");
+    expect(await app.text()).toContain("'/updates'");
     expect((await fetch(`${base}/app.css`)).headers.get('content-type')).toMatch(/^text\/css/);
     const head = await fetch(`${base}/`, { method: 'HEAD' });
     expect(head.status).toBe(200);
@@ -175,6 +175,50 @@ describe('CtpUiServer', () => {
     expect(await (await fetch(`${base}/view.json`)).json()).toBeNull();
     server.setView(view('x'));
     expect(await (await fetch(`${base}/view.json`)).json()).toEqual(view('x'));
+  });
+
+  it('/updates: the cursors, the view when the page has not got it, the feed entries after its cursor', async () => {
+    const server = new CtpUiServer({ port: 0, feedBacklog: 3 });
+    servers.push(server);
+    const { host, port } = await server.listen();
+    const base = `http://${host}:${port}`;
+    const get = async (q = ''): Promise<Record<string, unknown>> =>
+      (await fetch(`${base}/updates${q}`)).json() as Promise<Record<string, unknown>>;
+    expect(await get()).toEqual({ view: 0, feed: 0, held: 0, data: null, entries: [] });
+    server.setView(view('x'));
+    server.log([1, 2].map((i) => ({ at: i, kind: 'drop' as const, text: `d${i}` })));
+    const first = await get();
+    expect(first).toMatchObject({ view: 1, feed: 2, data: view('x') });
+    expect((first.entries as CtpFeedEntry[]).map((e) => e.text)).toEqual(['d1', 'd2']);
+    // Nothing new: no view, no entries.
+    expect(await get('?view=1&feed=2')).toEqual({ view: 1, feed: 2, held: 0, entries: [] });
+    server.log([3, 4, 5].map((i) => ({ at: i, kind: 'drop' as const, text: `d${i}` })));
+    const later = await get('?view=1&feed=2');
+    expect((later.entries as CtpFeedEntry[]).map((e) => e.text)).toEqual(['d3', 'd4', 'd5']);
+    // A page further behind than the backlog gets what is kept.
+    const behind = await get('?view=1&feed=0');
+    expect((behind.entries as CtpFeedEntry[]).map((e) => e.text)).toEqual(['d3', 'd4', 'd5']);
+    expect(later).not.toHaveProperty('data');
+  });
+
+  it('/updates?wait: held until something changes, or until the wait is over', async () => {
+    const server = new CtpUiServer({ port: 0 });
+    servers.push(server);
+    const { host, port } = await server.listen();
+    const base = `http://${host}:${port}`;
+    const get = async (q: string): Promise<Record<string, unknown>> =>
+      (await fetch(`${base}/updates${q}`)).json() as Promise<Record<string, unknown>>;
+    const held = get('?view=0&feed=0&wait=5000');
+    await new Promise((r) => setTimeout(r, 100));
+    server.setView(view('y'));
+    const u = await held;
+    expect(u).toMatchObject({ view: 1, feed: 0, data: view('y') });
+    expect(u.held as number).toBeGreaterThanOrEqual(50);
+    const quiet = await get('?view=1&feed=0&wait=150');
+    expect(quiet).toMatchObject({ view: 1, feed: 0, entries: [] });
+    expect(quiet.held as number).toBeGreaterThanOrEqual(140);
+    // Something new already: answered at once.
+    expect(await get('?view=0&feed=0&wait=5000')).toMatchObject({ held: 0, data: view('y') });
   });
 
   it('keeps only feedBacklog entries for late pages', async () => {
