@@ -115,6 +115,16 @@ export function formatTarget(t: CliTarget): string {
   return t.id === undefined ? formatAddress(t) : `${t.id}@${formatAddress(t)}`;
 }
 
+/** An integer option that may be absent: `undefined` then, else as `intArg` checks it. */
+export function optionalIntArg(
+  value: string | string[] | boolean | undefined,
+  option: string,
+  command: string,
+  min = 0,
+): number | undefined {
+  return value === undefined ? undefined : intArg(value, option, command, 0, min);
+}
+
 /** A non-negative integer option (milliseconds, bytes). */
 export function intArg(
   value: string | string[] | boolean | undefined,

@@ -7,7 +7,15 @@ import { formatAddress } from '../tcp/address.js';
 import type { TcpCloseReason } from '../tcp/connection.js';
 import type { TcpTransport } from '../tcp/transport.js';
 import type { CtpRouter } from '../router.js';
-import { addressArg, intArg, listOpt, nodeArg, parseArgs, stringOpt, UsageError } from './args.js';
+import {
+  addressArg,
+  optionalIntArg,
+  listOpt,
+  nodeArg,
+  parseArgs,
+  stringOpt,
+  UsageError,
+} from './args.js';
 import { COMMON_SPEC, commonOptions } from './common.js';
 import { printDialErrors, printRefused } from './failures.js';
 import { CliOutput, show } from './output.js';
@@ -247,22 +255,10 @@ export async function peerCommand(argv: string[]): Promise<number | 'help'> {
     nats: common.nats,
     natsPrefix: common.natsPrefix,
     natsModule,
-    leaseGraceMs:
-      p.options['lease-grace-ms'] === undefined
-        ? undefined
-        : intArg(p.options['lease-grace-ms'], 'lease-grace-ms', 'peer', 0, 1),
-    maxFrameBytes:
-      p.options['max-frame-bytes'] === undefined
-        ? undefined
-        : intArg(p.options['max-frame-bytes'], 'max-frame-bytes', 'peer', 0, 1024),
-    maxQueuedBytes:
-      p.options['max-queued-bytes'] === undefined
-        ? undefined
-        : intArg(p.options['max-queued-bytes'], 'max-queued-bytes', 'peer', 0, 1),
-    reconnectMaxMs:
-      p.options['reconnect-max-ms'] === undefined
-        ? undefined
-        : intArg(p.options['reconnect-max-ms'], 'reconnect-max-ms', 'peer', 0, 1),
+    leaseGraceMs: optionalIntArg(p.options['lease-grace-ms'], 'lease-grace-ms', 'peer', 1),
+    maxFrameBytes: optionalIntArg(p.options['max-frame-bytes'], 'max-frame-bytes', 'peer', 1024),
+    maxQueuedBytes: optionalIntArg(p.options['max-queued-bytes'], 'max-queued-bytes', 'peer', 1),
+    reconnectMaxMs: optionalIntArg(p.options['reconnect-max-ms'], 'reconnect-max-ms', 'peer', 1),
     onReceived: hostApp(out, p.options.echo === true, () => session.router),
   });
   const { router, transport } = session;

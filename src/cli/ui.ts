@@ -6,7 +6,7 @@ import { formatAddress } from '../tcp/address.js';
 import type { TcpPeer } from '../tcp/connection.js';
 import { CtpLiveView } from '../ui/live.js';
 import { CtpUiServer, isLoopbackHost } from '../ui/server.js';
-import { addressArg, intArg, parseArgs, stringOpt, UsageError } from './args.js';
+import { addressArg, optionalIntArg, parseArgs, stringOpt, UsageError } from './args.js';
 import { COMMON_SPEC, commonOptions } from './common.js';
 import { printDialErrors } from './failures.js';
 import { CliOutput } from './output.js';
@@ -51,18 +51,9 @@ export async function uiCommand(argv: string[]): Promise<number | 'help'> {
     tls: common.tls,
     timeoutMs: common.timeoutMs,
     heartbeatMs: common.heartbeatMs,
-    maxFrameBytes:
-      p.options['max-frame-bytes'] === undefined
-        ? undefined
-        : intArg(p.options['max-frame-bytes'], 'max-frame-bytes', 'ui', 0, 1024),
-    maxQueuedBytes:
-      p.options['max-queued-bytes'] === undefined
-        ? undefined
-        : intArg(p.options['max-queued-bytes'], 'max-queued-bytes', 'ui', 0, 1),
-    reconnectMaxMs:
-      p.options['reconnect-max-ms'] === undefined
-        ? undefined
-        : intArg(p.options['reconnect-max-ms'], 'reconnect-max-ms', 'ui', 0, 1),
+    maxFrameBytes: optionalIntArg(p.options['max-frame-bytes'], 'max-frame-bytes', 'ui', 1024),
+    maxQueuedBytes: optionalIntArg(p.options['max-queued-bytes'], 'max-queued-bytes', 'ui', 1),
+    reconnectMaxMs: optionalIntArg(p.options['reconnect-max-ms'], 'reconnect-max-ms', 'ui', 1),
   });
   const { router, transport } = session;
   transport.on('error', (err) => out.warn(err.message));
