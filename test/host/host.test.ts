@@ -71,6 +71,9 @@ function strip(a: Answer): Answer {
   return a;
 }
 
+// The role alone, without the router's resolveOptions: its options spelled out. Shorter than the
+// defaults (wait 10 s, grace 5 s, pool 1024, timeout 120 s) so a test's virtual time stays short
+// and the bounds are reachable; the defaults themselves run in the router-level suites.
 const OPTS: CtpHostOptions = {
   registrationWaitMs: 1_000,
   leaseGraceMs: 2_000,

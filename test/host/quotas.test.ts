@@ -24,6 +24,9 @@ const MAX = 1024;
 const SHARE = waitingShare(MAX);
 /** An origin goes past its share only while the pool is less than half full. */
 const HALF = MAX / 2;
+// The role alone, without the router's resolveOptions: its options spelled out. Shorter than the
+// defaults (wait 10 s, grace 5 s, pool 1024, timeout 120 s) so a test's virtual time stays short
+// and the bounds are reachable; the defaults themselves run in the router-level suites.
 const OPTS: CtpHostOptions = {
   registrationWaitMs: 1_000,
   leaseGraceMs: 2_000,

@@ -90,6 +90,7 @@ function setup() {
       clock: clock.ctp(),
       identity: undefined,
       virtualNodes: true,
+      // Pacing off: each test checks the frames one change sends at once (pacing: test/liveness.test.ts).
       minAdvertIntervalMs: 0,
     },
     (nodes) => void nodesUpdated.push(nodes),
