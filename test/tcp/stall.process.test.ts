@@ -74,6 +74,13 @@ describe.skipIf(skip)('a frozen host process', () => {
         5000,
         'five expired drops',
       );
+      // The host prints its own record of n: 99 after it answered; the answer can
+      // arrive over TCP before that line is read from its stdout.
+      await station.proc.waitFor(
+        (r) => r.type === 'received' && (r.content as { n?: number }).n === 99,
+        5000,
+        'the record of n: 99',
+      );
       const ran = station.proc.records
         .filter((r) => r.type === 'received')
         .map((r) => (r.content as { n: number }).n);
