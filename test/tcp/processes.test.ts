@@ -87,6 +87,12 @@ describe('three processes on loopback', () => {
     expect(
       viewer.records.filter((r) => r.type === 'event').map((r) => (r.content as { t: string }).t),
     ).toEqual(['START', 'COMMAND', 'STOP']);
+    // The station's own record of STOP travels on its stdout, which can trail the event.
+    await station.proc.waitFor(
+      (r) => r.type === 'received' && r.t === 'STOP',
+      5000,
+      'the station to record STOP',
+    );
     const got = station.proc.records.filter((r) => r.type === 'received');
     expect(got.map((r) => [r.t, r.node, r.app, r.from])).toEqual([
       ['START', 'cam1', 'video', 'console'],
