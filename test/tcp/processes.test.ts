@@ -267,7 +267,7 @@ describe('three processes on loopback', () => {
     // The remote restarts too: the station drops and regains its nodes.
     remote.proc.child.kill('SIGKILL');
     await remote.proc.exited;
-    await station.proc.waitFor(
+    const lampGone = await station.proc.waitFor(
       (r) => r.type === 'nodes' && (r.removed as string[]).includes('lamp'),
       5000,
       'lamp to go',
@@ -283,6 +283,16 @@ describe('three processes on loopback', () => {
       'lamp',
     ]);
     await remote2.proc.waitFor(hasCam, 5000, 'cam1 at the new remote');
+    // The remote having cam1 does not mean the station has lamp yet: wait for both sides.
+    const gone = station.proc.records.indexOf(lampGone);
+    await station.proc.waitFor(
+      (r) =>
+        station.proc.records.indexOf(r) > gone &&
+        r.type === 'nodes' &&
+        (r.added as string[]).includes('lamp'),
+      5000,
+      'lamp back at the station',
+    );
     const list = await runCli(['nodes', '--json', '--connect', `127.0.0.1:${port}`]);
     expect(list.records.map((r) => [r.node, r.host])).toEqual([
       ['cam1', 'st4'],
