@@ -1,47 +1,25 @@
 /**
  * The members of the bus: every other router on the same `prefix`, known
- * from its presence messages (heartbeats, hellos, goodbyes: their format and
- * parsing are here) and from its frames. A member is up from the first thing
+ * from its presence (hellos, goodbyes, heartbeats, the aggregators' rosters:
+ * presence.ts) and from its frames. A member is up from the first thing
  * heard of it, and down when it says goodbye (`left`), is silent for
  * `deadAfterMs` (`silent`), comes back as another process (`restarted`) or
- * this transport closes (`closing`).
+ * this transport closes (`closing`). At most `maxMembers` are tracked.
  */
 import type { Msg } from '@nats-io/transport-node';
 import createDebug from 'debug';
 import type { NatsResolvedOptions } from './options.js';
 import { NatsPeer, type NatsDownReason } from './peer.js';
+import {
+  AGGREGATORS,
+  formatRoster,
+  parsePresence,
+  parseRoster,
+  type RosterEntry,
+} from './presence.js';
 import { BusSubjects } from './subjects.js';
 
 const debug = createDebug('ctp:nats');
-
-// Presence: `{"v":1,"i":instance}`, with `"hello":true` on (re)connect and
-// `"bye":true` on close. A hello asks for no answer: members that do not know
-// the sender make it a peer (their peerUp sends it their table); members that
-// know it send it their table again. A goodbye takes the sender down at once.
-interface Presence {
-  i: string;
-  hello: boolean;
-  bye: boolean;
-}
-
-function parsePresence(data: Uint8Array): Presence | undefined {
-  if (data.length > 512) return undefined;
-  try {
-    const o = JSON.parse(new TextDecoder().decode(data)) as Record<string, unknown>;
-    if (
-      o === null ||
-      typeof o !== 'object' ||
-      o.v !== 1 ||
-      typeof o.i !== 'string' ||
-      o.i.length === 0 ||
-      o.i.length > 64
-    )
-      return undefined;
-    return { i: o.i, hello: o.hello === true, bye: o.bye === true };
-  } catch {
-    return undefined;
-  }
-}
 
 /** What the members need from the transport. @internal */
 export interface NatsMembersHost {
@@ -61,13 +39,22 @@ export interface NatsMembersHost {
 /** The transport's counters the members keep (part of `NatsStats`). */
 export interface NatsMembersCounters {
   heartbeatsIn: number;
+  rostersIn: number;
   ignored: number;
+  membersRefused: number;
 }
+
+/** How a member was heard: its own message, or an aggregator's roster (`at` is then when the aggregator heard it). */
+type Heard = { direct: true } | { direct: false; at: number };
 
 /** The members of the bus by router id. @internal */
 export class NatsMembers {
   /** Members by router id. */
   private readonly members = new Map<string, NatsPeer>();
+  /** Instances taken down lately, by router id: a roster's older news of them does not bring them back. */
+  private readonly gone = new Map<string, { instance: string | undefined; at: number }>();
+  /** The `AGGREGATORS` lowest member ids, ascending. */
+  private low: string[] = [];
   private checkTimer: NodeJS.Timeout | undefined;
   private lastCheck = 0;
 
@@ -89,6 +76,25 @@ export class NatsMembers {
     return [...this.members.values()].filter((p) => p.up);
   }
 
+  /** Is this router one of the `AGGREGATORS` lowest ids among the members it knows and itself? */
+  aggregating(): boolean {
+    const self = this.host.subjects()?.id;
+    if (self === undefined) return false;
+    return this.low.filter((id) => id < self).length < AGGREGATORS;
+  }
+
+  /** This aggregator's roster: every member it heard itself within `deadAfterMs`. */
+  roster(): string {
+    const now = Date.now();
+    const entries: RosterEntry[] = [];
+    for (const p of this.members.values()) {
+      const age = now - p.heardAt;
+      if (p.up && p.instance !== undefined && age < this.opts.deadAfterMs)
+        entries.push({ id: p.routerId, instance: p.instance, age });
+    }
+    return formatRoster(this.instance, entries);
+  }
+
   /** Check for silent members every `every` ms from now on. */
   watch(every: number): void {
     this.lastCheck = Date.now();
@@ -102,10 +108,17 @@ export class NatsMembers {
     for (const p of [...this.members.values()]) this.takeDown(p, 'closing');
   }
 
-  /** Heard `id`: its member, made (and brought up) when new. */
-  heard(id: string, instance: string | undefined, hello = false): NatsPeer | undefined {
+  /** Heard `id`: its member, made (and brought up) when new; `undefined` when not a member. */
+  heard(
+    id: string,
+    instance: string | undefined,
+    hello = false,
+    how: Heard = { direct: true },
+  ): NatsPeer | undefined {
     const s = this.host.subjects() as BusSubjects;
     if (this.host.leaving()) return undefined;
+    const now = Date.now();
+    const at = how.direct ? now : how.at;
     let p = this.members.get(id);
     if (
       p !== undefined &&
@@ -113,21 +126,36 @@ export class NatsMembers {
       p.instance !== undefined &&
       p.instance !== instance
     ) {
+      // A roster's news older than what this router knows of the member is not a restart.
+      if (!how.direct && at <= p.lastSeen) return p;
       this.takeDown(p, 'restarted');
       p = undefined;
     }
-    const now = Date.now();
     if (p !== undefined) {
-      p.lastSeen = now;
+      if (at > p.lastSeen) p.lastSeen = at;
+      if (how.direct) p.heardAt = now;
       if (instance !== undefined) p.instance = instance;
       // A member back from a reconnect: what was published meanwhile never reached it.
       const known = p;
       if (hello) this.host.peerUp(known);
       return known;
     }
-    p = new NatsPeer(id, s.unicastTo(id), now);
+    if (!how.direct) {
+      // Not a member brought back by news that predates its going (a goodbye, silence).
+      const g = this.gone.get(id);
+      if (g !== undefined && g.instance === instance && at <= g.at + this.opts.heartbeatMs)
+        return undefined;
+    }
+    if (this.members.size >= this.opts.maxMembers) {
+      this.counters.membersRefused++;
+      return undefined;
+    }
+    p = new NatsPeer(id, s.unicastTo(id), at);
+    if (how.direct) p.heardAt = now;
     p.instance = instance;
     this.members.set(id, p);
+    this.gone.delete(id);
+    this.addLow(id);
     p.up = true;
     debug('%s: member %s up', s.id, id);
     this.host.peerUp(p);
@@ -138,9 +166,26 @@ export class NatsMembers {
   private takeDown(p: NatsPeer, reason: NatsDownReason): void {
     if (!p.up) return;
     p.up = false;
-    if (this.members.get(p.routerId) === p) this.members.delete(p.routerId);
+    if (this.members.get(p.routerId) === p) {
+      this.members.delete(p.routerId);
+      this.removeLow(p.routerId);
+      if (this.gone.size < this.opts.maxMembers)
+        this.gone.set(p.routerId, { instance: p.instance, at: Date.now() });
+    }
     debug('%s: member %s down (%s)', this.host.subjects()?.id, p.routerId, reason);
     this.host.disconnected(p, reason);
+  }
+
+  private addLow(id: string): void {
+    const last = this.low[this.low.length - 1];
+    if (this.low.length >= AGGREGATORS && last !== undefined && id >= last) return;
+    this.low = [...this.low, id].sort().slice(0, AGGREGATORS);
+  }
+
+  private removeLow(id: string): void {
+    if (!this.low.includes(id)) return;
+    const ids = [...this.members.keys()].sort();
+    this.low = ids.slice(0, AGGREGATORS);
   }
 
   /** Members silent for `deadAfterMs` are down. After a stall of this process (SIGSTOP), first read what is queued. */
@@ -151,9 +196,10 @@ export class NatsMembers {
     if (stalled) return;
     for (const p of [...this.members.values()])
       if (now - p.lastSeen >= this.opts.deadAfterMs) this.takeDown(p, 'silent');
+    for (const [id, g] of this.gone) if (now - g.at >= this.opts.deadAfterMs) this.gone.delete(id);
   }
 
-  /** A presence message (a heartbeat, a hello or a goodbye). */
+  /** A presence message (a hello, a goodbye, or a heartbeat to this aggregator). */
   presence(m: Msg): void {
     const from = BusSubjects.sender(m.subject);
     const presence = parsePresence(m.data);
@@ -177,5 +223,27 @@ export class NatsMembers {
       return;
     }
     this.heard(from, presence.i, presence.hello);
+  }
+
+  /** An aggregator's roster: its sender is heard, and every member it lists as heard then. */
+  rosterIn(m: Msg): void {
+    const from = BusSubjects.sender(m.subject);
+    const self = this.host.subjects()?.id;
+    const roster = from === undefined ? undefined : parseRoster(m.data, this.opts.maxMembers);
+    if (from === undefined || roster === undefined || from === self) {
+      this.counters.ignored++;
+      return;
+    }
+    this.counters.rostersIn++;
+    if (this.heard(from, roster.i) === undefined) return;
+    const now = Date.now();
+    // Only news fresh enough that the member was alive within a heartbeat or two brings one up.
+    const fresh = this.opts.deadAfterMs - this.opts.heartbeatMs;
+    for (const e of roster.r) {
+      if (e.id === self || e.id === from) continue;
+      const p = this.members.get(e.id);
+      if (p === undefined ? e.age >= fresh : e.age >= this.opts.deadAfterMs) continue;
+      this.heard(e.id, e.instance, false, { direct: false, at: now - e.age });
+    }
   }
 }

@@ -21,6 +21,11 @@ export interface NatsTransportOptions extends Omit<NodeConnectionOptions, 'serve
   heartbeatMs?: number;
   /** A member silent this long is `peerDown` (checked every `deadAfterMs / 10`). @default 3 × heartbeatMs */
   deadAfterMs?: number;
+  /**
+   * At most this many members are tracked (a presence flood of made-up ids
+   * stops here; more are counted in `stats().membersRefused`). @default 2048
+   */
+  maxMembers?: number;
   /** Router id on the bus. @default the attached router's `id` */
   id?: string;
   /** The content of a NATS `.creds` file (JWT + nkey seed): sets the client's `authenticator`. @default none */
@@ -38,6 +43,7 @@ export interface NatsTransportOptions extends Omit<NodeConnectionOptions, 'serve
 export const NATS_DEFAULTS = {
   prefix: 'ctp',
   heartbeatMs: 1000,
+  maxMembers: 2048,
   /** Passed to the client unless given: reconnect quickly, within `deadAfterMs`. */
   reconnectTimeWait: 250,
   /** Passed to the client unless given: keep reconnecting. */
@@ -50,6 +56,7 @@ export interface NatsResolvedOptions {
   prefix: string;
   heartbeatMs: number;
   deadAfterMs: number;
+  maxMembers: number;
   id: string | undefined;
   creds: Uint8Array | undefined;
   medium: string | undefined;
@@ -102,6 +109,7 @@ const NATS_KEYS = [
     prefix: true,
     heartbeatMs: true,
     deadAfterMs: true,
+    maxMembers: true,
     id: true,
     creds: true,
     medium: true,
@@ -127,7 +135,8 @@ export function resolveNatsOptions(options: NatsTransportOptions): NatsResolvedO
       (options as { noEcho?: unknown }).noEcho,
     );
   checkOptionKeys(options, NATS_KEYS, 'NatsTransport');
-  const { servers, prefix, heartbeatMs, deadAfterMs, id, creds, medium, ...client } = options;
+  const { servers, prefix, heartbeatMs, deadAfterMs, maxMembers, id, creds, medium, ...client } =
+    options;
   const list =
     typeof servers === 'string'
       ? [servers]
@@ -151,6 +160,9 @@ export function resolveNatsOptions(options: NatsTransportOptions): NatsResolvedO
   const dead = positive('options.deadAfterMs', deadAfterMs, 3 * hb);
   if (dead <= hb)
     throw argumentError('options.deadAfterMs', `more than heartbeatMs (${hb})`, deadAfterMs);
+  const max = positive('options.maxMembers', maxMembers, NATS_DEFAULTS.maxMembers);
+  if (!Number.isSafeInteger(max))
+    throw argumentError('options.maxMembers', 'a positive integer', maxMembers);
   if (id !== undefined && !isValidRouterId(id))
     throw argumentError('options.id', 'a router id (1–128 chars of [A-Za-z0-9._:-])', id);
   if (creds !== undefined && typeof creds !== 'string' && !(creds instanceof Uint8Array))
@@ -167,6 +179,7 @@ export function resolveNatsOptions(options: NatsTransportOptions): NatsResolvedO
     prefix: p,
     heartbeatMs: hb,
     deadAfterMs: dead,
+    maxMembers: max,
     id,
     creds: typeof creds === 'string' ? new TextEncoder().encode(creds) : creds,
     medium: m === false ? undefined : m,

@@ -14,8 +14,10 @@ export type NatsDownReason = 'silent' | 'left' | 'restarted' | 'closing';
 export class NatsPeer {
   /** Its random instance id, from its presence messages (`undefined` until the first one). */
   instance: string | undefined;
-  /** When it was last heard (`Date.now()`). */
+  /** When it was last heard (`Date.now()`), by this router or, in a roster, by an aggregator. */
   lastSeen: number;
+  /** When this router last heard it itself (its own message; 0: only through rosters). */
+  heardAt = 0;
   /** Up: handed to the router and not yet taken down. */
   up = false;
 

@@ -6,7 +6,9 @@
  * |-----------------------------|-------------------------------------------|
  * | `<prefix>.u.<to>.<from>`    | a frame for router `to` (unicast)         |
  * | `<prefix>.b.<from>`         | a frame for every member (one publish)    |
- * | `<prefix>.p.<from>`         | presence: hello and heartbeats            |
+ * | `<prefix>.p.<from>`         | presence: hello and goodbye (to all)      |
+ * | `<prefix>.h.<from>`         | heartbeats (to the aggregators only)      |
+ * | `<prefix>.r.<from>`         | an aggregator's roster (to all)           |
  */
 import { isValidRouterId } from '../base/names.js';
 
@@ -61,6 +63,14 @@ export class BusSubjects {
   readonly allBroadcast: string;
   /** Presence of every member: subscribe. */
   readonly allPresence: string;
+  /** Heartbeats of every member: the aggregators subscribe. */
+  readonly allHeartbeats: string;
+  /** Rosters of the aggregators: subscribe. */
+  readonly allRosters: string;
+  /** Where this router sends its heartbeats (to the aggregators). */
+  readonly heartbeat: string;
+  /** Where this router, as an aggregator, publishes its roster. */
+  readonly roster: string;
   /** Frames for this router from anyone: subscribe. */
   readonly inbox: string;
   /** Where this router broadcasts. */
@@ -78,6 +88,10 @@ export class BusSubjects {
     this.selfToken = encodeId(id);
     this.allBroadcast = `${prefix}.b.*`;
     this.allPresence = `${prefix}.p.*`;
+    this.allHeartbeats = `${prefix}.h.*`;
+    this.allRosters = `${prefix}.r.*`;
+    this.heartbeat = `${prefix}.h.${this.selfToken}`;
+    this.roster = `${prefix}.r.${this.selfToken}`;
     this.inbox = `${prefix}.u.${this.selfToken}.*`;
     this.broadcast = `${prefix}.b.${this.selfToken}`;
     this.presence = `${prefix}.p.${this.selfToken}`;

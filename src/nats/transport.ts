@@ -20,6 +20,7 @@ import {
 } from './options.js';
 import { NatsMembers } from './members.js';
 import { NatsPeer } from './peer.js';
+import { formatPresence } from './presence.js';
 import { BusSubjects } from './subjects.js';
 import type { NatsHost, NatsStats, NatsTransportEvents } from './types.js';
 
@@ -50,6 +51,8 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
   private nc: NatsConnection | undefined;
   private subjects: BusSubjects | undefined;
   private readonly subs: Subscription[] = [];
+  /** The subscription to every member's heartbeats, while this router is an aggregator. */
+  private heartbeatSub: Subscription | undefined;
   /** The members of the bus, from presence and frames (members.ts). */
   private readonly members: NatsMembers;
   private readonly instance = randomUUID();
@@ -65,8 +68,11 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
     bytesOut: 0,
     heartbeatsIn: 0,
     heartbeatsOut: 0,
+    rostersIn: 0,
+    rostersOut: 0,
     notReflooded: 0,
     ignored: 0,
+    membersRefused: 0,
     reconnects: 0,
   };
   private readonly encoder = new TextEncoder();
@@ -161,6 +167,7 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
       const nc = this.nc;
       if (nc !== undefined && !nc.isClosed()) {
         for (const s of this.subs) s.unsubscribe();
+        this.heartbeatSub?.unsubscribe();
         await nc.flush().catch(() => {});
         await nc.close().catch(() => {});
       }
@@ -199,10 +206,16 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
         callback: (err, m) => void (err === null && this.members.presence(m)),
       }),
     );
+    this.subs.push(
+      nc.subscribe(s.allRosters, {
+        callback: (err, m) => void (err === null && this.members.rosterIn(m)),
+      }),
+    );
     void this.watchStatus(nc);
     this.announce(true);
     await nc.flush();
-    this.heartbeatTimer = setInterval(() => this.announce(false), o.heartbeatMs).unref();
+    // The first heartbeat after an interval: by then the aggregators' rosters told who is there.
+    this.heartbeatTimer = setInterval(() => this.beat(), o.heartbeatMs).unref();
     const every = Math.max(5, Math.floor(o.deadAfterMs / 10));
     this.members.watch(every);
   }
@@ -232,17 +245,42 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
     if (!this.leaving) this.say(hello ? 'hello' : undefined);
   }
 
-  /** Publish a presence message: a heartbeat, a hello or a goodbye. */
+  /**
+   * Each heartbeat interval: an aggregator (one of the two lowest ids it
+   * knows) listens to every heartbeat and publishes its roster; any other
+   * member sends a heartbeat to the aggregators.
+   */
+  private beat(): void {
+    const nc = this.nc;
+    if (this.leaving || nc === undefined || nc.isClosed()) return;
+    const s = this.subjects as BusSubjects;
+    const aggregating = this.members.aggregating();
+    if (aggregating && this.heartbeatSub === undefined)
+      this.heartbeatSub = nc.subscribe(s.allHeartbeats, {
+        callback: (err, m) => void (err === null && this.members.presence(m)),
+      });
+    else if (!aggregating && this.heartbeatSub !== undefined) {
+      this.heartbeatSub.unsubscribe();
+      this.heartbeatSub = undefined;
+    }
+    if (!aggregating) return this.announce(false);
+    try {
+      nc.publish(s.roster, this.members.roster());
+      this.counters.rostersOut++;
+    } catch (err) {
+      this.reportError(err);
+    }
+  }
+
+  /** Publish a presence message: a heartbeat (to the aggregators), a hello or a goodbye (to all). */
   private say(what: 'hello' | 'bye' | undefined): void {
     const nc = this.nc;
     if (nc === undefined || nc.isClosed()) return;
     const s = this.subjects as BusSubjects;
     try {
       nc.publish(
-        s.presence,
-        what === undefined
-          ? `{"v":1,"i":"${this.instance}"}`
-          : `{"v":1,"i":"${this.instance}","${what}":true}`,
+        what === undefined ? s.heartbeat : s.presence,
+        formatPresence(this.instance, what),
       );
       this.counters.heartbeatsOut++;
     } catch (err) {

@@ -38,8 +38,14 @@ export interface NatsStats {
   framesOut: number;
   bytesIn: number;
   bytesOut: number;
+  /** Presence messages received (hellos, goodbyes, heartbeats to this aggregator) / published. */
   heartbeatsIn: number;
   heartbeatsOut: number;
+  /** Rosters received from the aggregators / published as one (docs/nats.md "Presence"). */
+  rostersIn: number;
+  rostersOut: number;
+  /** New members not tracked because `maxMembers` were (a presence flood). */
+  membersRefused: number;
   /** Broadcasts of what came from the bus, not published on it again (`CtpSendInfo.except`). */
   notReflooded: number;
   /** Messages on a bus subject that were not understood (bad subject token, bad presence). */
