@@ -85,6 +85,13 @@ const SUITES: Suite[] = [
     about:
       'round trips over ctp-router/nats vs raw NATS request/reply; frames per change, join and leave on a bus of N routers',
   },
+  {
+    name: 'bus-scale',
+    script: 'bus-scale.js',
+    nodeArgs: ['--expose-gc'],
+    about:
+      'a thousand routers: one bus of N = 100 … 1,000 routers on one nats-server (/varz): formation, idle deliveries, change, join, leave, memory',
+  },
 ];
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -1,0 +1,129 @@
+/**
+ * "A thousand routers" (docs/nats.md "How big can a bus get"): one bus on
+ * one local nats-server, N routers in this process, one NATS connection
+ * each, N = 100, 250, 500, 1,000 (`--n=20,100`; `--quick`: N = 20, 50).
+ * Deliveries are nats-server's own count (`/varz` `out_msgs`), beside the
+ * frames our counters saw. Skips (one row saying so) without nats-server.
+ */
+import { busScale, startMonitoredNats, type BusScaleResult } from './lib/bus-scale.js';
+import { emitRows, parseArgs, reproduce, type BenchRow, type CurvePoint } from './lib/harness.js';
+import { natsBinary } from './lib/nats.js';
+
+const { quick, flags } = parseArgs();
+const rows: BenchRow[] = [];
+const bin = natsBinary();
+const ns = (flags.get('n') ?? (quick ? '20,50' : '100,250,500,1000')).split(',').map(Number);
+const cmd = reproduce('bus-scale', quick);
+const GROUP = 'NATS bus of N routers (one nats-server, one process)';
+
+function rowsOf(r: BusScaleResult): BenchRow[] {
+  const { n } = r;
+  const at = (chart: string, series: string, y: number): CurvePoint => ({
+    chart,
+    series,
+    x: n,
+    y: Math.round(y),
+  });
+  const perEvent = 'NATS bus of N: nats-server deliveries per event';
+  const times = 'NATS bus of N: convergence, ms';
+  const formTarget = n <= 500 ? 60_000 : n <= 1000 ? 180_000 : undefined;
+  const ev = (
+    what: string,
+    e: { varz: number; frames: number; ms: number },
+    k: number,
+    limitMs: number,
+  ): BenchRow[] => [
+    {
+      group: GROUP,
+      name: `${what}, N = ${n}: deliveries`,
+      value: `${e.varz} (${(e.varz / n).toFixed(2)} per router; frames ${e.frames})`,
+      baseline: `${k}N = ${k * n}`,
+      target: `≤ ${k}N`,
+      met: e.varz <= k * n,
+      cmd,
+      curve: [at(perEvent, what, e.varz), at(perEvent, `${k}N`, k * n)],
+    },
+    {
+      group: GROUP,
+      name: `${what}, N = ${n}: converged everywhere`,
+      value: `${e.ms.toFixed(0)} ms`,
+      baseline: '',
+      target: `≤ ${limitMs} ms`,
+      met: e.ms <= limitMs,
+      cmd,
+      curve: [at(times, what, e.ms)],
+    },
+  ];
+  return [
+    {
+      group: GROUP,
+      name: `formation, N = ${n} (started one after another → every router sees every node)`,
+      value: `${(r.formationMs / 1000).toFixed(1)} s`,
+      baseline: '',
+      target: formTarget === undefined ? '' : `≤ ${formTarget / 1000} s`,
+      ...(formTarget === undefined ? {} : { met: r.formationMs <= formTarget }),
+      cmd,
+      curve: [at('NATS bus of N: formation, s', 'formation', r.formationMs / 1000)],
+    },
+    {
+      group: GROUP,
+      name: `idle deliveries per heartbeat interval, N = ${n} (/varz)`,
+      value: `${r.idlePerInterval.toFixed(0)} (${(r.idlePerInterval / n).toFixed(2)} per router)`,
+      baseline: `N(N−1) = ${n * (n - 1)} before`,
+      target: '≤ 4N',
+      met: r.idlePerInterval <= 4 * n,
+      cmd,
+      curve: [
+        at('NATS bus of N: idle deliveries per heartbeat interval', 'measured', r.idlePerInterval),
+        at('NATS bus of N: idle deliveries per heartbeat interval', '4N', 4 * n),
+      ],
+    },
+    ...ev('node change', r.change, 3, 2000),
+    ...ev('join', r.join, 6, 3000),
+    ...ev('leave', r.leave, 4, 3000),
+    {
+      group: GROUP,
+      name: `memory per router, N = ${n}`,
+      value: `RSS ${(r.rssPerRouter / 1024).toFixed(0)} KiB, heap ${(r.heapPerRouter / 1024).toFixed(0)} KiB`,
+      baseline: '',
+      target: '',
+      cmd,
+      curve: [at('NATS bus of N: RSS per router, KiB', 'RSS', r.rssPerRouter / 1024)],
+    },
+  ];
+}
+
+if (bin === undefined) {
+  rows.push({
+    group: GROUP,
+    name: 'skipped: nats-server not found',
+    value: '',
+    baseline: '',
+    target: '',
+    cmd,
+  });
+  process.stderr.write('bus-scale: skipped (nats-server not found)\n');
+} else {
+  for (const n of ns) {
+    const nats = await startMonitoredNats(bin);
+    process.stderr.write(`bus-scale N=${n}\n`);
+    try {
+      const r = await busScale(nats, n, (s) => process.stderr.write(`${s}\n`));
+      process.stderr.write(`${JSON.stringify(r)}\n`);
+      rows.push(...rowsOf(r));
+    } catch (err) {
+      process.stderr.write(`bus-scale N=${n}: ${(err as Error).message}\n`);
+      rows.push({
+        group: GROUP,
+        name: `N = ${n}: ${(err as Error).message}`,
+        value: '',
+        baseline: '',
+        target: '',
+        cmd,
+      });
+    } finally {
+      await nats.stop();
+    }
+  }
+}
+emitRows(rows);

@@ -1,0 +1,215 @@
+/**
+ * "A thousand routers": one bus on one local nats-server (started with
+ * `-m PORT`, its monitoring endpoint), N routers in this process, one NATS
+ * connection each. Measures formation, idle deliveries per heartbeat
+ * interval, deliveries per node change, join and leave (nats-server's
+ * `/varz` `out_msgs`, beside the frames our counters saw), convergence
+ * times and memory per router. Shared by bench/bus-scale.ts and
+ * test/nats/scale.test.ts (a reduced N).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { get } from 'node:http';
+import { connect as tcpConnect, createServer } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { busHost } from './nats.js';
+
+type Host = Awaited<ReturnType<typeof busHost>>;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = tcpConnect({ host: '127.0.0.1', port }, () => (s.destroy(), resolve(true)));
+    s.on('error', () => resolve(false));
+  });
+}
+
+/** A nats-server with its monitoring endpoint; `outMsgs()` reads `/varz` `out_msgs`. */
+export interface MonitoredNats {
+  url: string;
+  outMsgs(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Start nats-server on free loopback ports with `-m` (monitoring). */
+export async function startMonitoredNats(bin: string): Promise<MonitoredNats> {
+  const port = await freePort();
+  const mon = await freePort();
+  const child: ChildProcess = spawn(
+    bin,
+    ['-a', '127.0.0.1', '-p', String(port), '-m', String(mon)],
+    { stdio: 'ignore' },
+  );
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  for (let i = 0; !(await accepts(port)) || !(await accepts(mon)); i++) {
+    if (i > 400) throw new Error('nats-server did not start');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    outMsgs: () =>
+      new Promise((resolve, reject) => {
+        get(`http://127.0.0.1:${mon}/varz`, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () => resolve((JSON.parse(body) as { out_msgs: number }).out_msgs));
+        }).on('error', reject);
+      }),
+    async stop() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** What one run measured. */
+export interface BusScaleResult {
+  n: number;
+  heartbeatMs: number;
+  /** Routers started one after another until every router sees every node, ms. */
+  formationMs: number;
+  /** nats-server deliveries per heartbeat interval when idle (`/varz`). */
+  idlePerInterval: number;
+  /**
+   * A node change: deliveries of frames (nats-server's `/varz` count over the
+   * event, less the presence messages our counters saw meanwhile), the frames
+   * our counters saw (the same number when nothing else is on the server),
+   * ms until everywhere.
+   */
+  change: { varz: number; frames: number; ms: number };
+  /** A join (a new router starts): the same, ms until every router sees its node and it sees every node. */
+  join: { varz: number; frames: number; ms: number };
+  /** A leave (the joiner closes: a goodbye): the same, ms until its node is gone everywhere. */
+  leave: { varz: number; frames: number; ms: number };
+  /** RSS and heap growth of this process per router after formation, bytes. */
+  rssPerRouter: number;
+  heapPerRouter: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until(cond: () => boolean, ms: number, what: string): Promise<number> {
+  const t0 = performance.now();
+  while (!cond()) {
+    if (performance.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+  return performance.now() - t0;
+}
+
+/** Frames, and presence messages (heartbeats, hellos, rosters, not understood), our counters saw. */
+function counted(hosts: readonly Host[]): { frames: number; presence: number } {
+  let frames = 0;
+  let presence = 0;
+  for (const h of hosts) {
+    const s = h.bus.stats();
+    frames += s.framesIn;
+    presence += s.heartbeatsIn + s.rostersIn + s.ignored;
+  }
+  return { frames, presence };
+}
+
+/** Run the scale measurement for `n` routers on `nats` (default bus options). */
+export async function busScale(
+  nats: MonitoredNats,
+  n: number,
+  progress: (s: string) => void = () => {},
+  formationLimitMs = 600_000,
+): Promise<BusScaleResult> {
+  const heartbeatMs = 1000; // the transport's default (the routers use default options)
+  const hosts: Host[] = [];
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const m0 = process.memoryUsage();
+  const name = (i: number): string => `r${String(i).padStart(4, '0')}`;
+  try {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      hosts.push(await busHost(nats.url, name(i), [`dev${i}`]));
+      if (i % 50 === 49)
+        progress(`  ${i + 1} routers started, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
+    await until(
+      () => hosts.every((h) => h.router.nodes().length >= n),
+      formationLimitMs,
+      'formation',
+    );
+    const formationMs = performance.now() - t0;
+    progress(`  formed in ${(formationMs / 1000).toFixed(1)} s`);
+    gc?.();
+    const m1 = process.memoryUsage();
+    // Settle (pacing, the last tables), then count the idle deliveries over three intervals.
+    await sleep(3 * heartbeatMs);
+    const intervals = 3;
+    let v0 = await nats.outMsgs();
+    let w0 = performance.now();
+    await sleep(intervals * heartbeatMs);
+    let v1 = await nats.outMsgs();
+    const idlePerInterval = ((v1 - v0) / (performance.now() - w0)) * heartbeatMs;
+    const measure = async (
+      act: () => Promise<void> | void,
+      done: () => boolean,
+      on: () => readonly Host[],
+    ): Promise<{ varz: number; frames: number; ms: number }> => {
+      const c0 = counted(hosts);
+      const more0 = on().length > hosts.length ? counted(on().slice(hosts.length)) : undefined;
+      v0 = await nats.outMsgs();
+      w0 = performance.now();
+      await act();
+      await until(done, 60_000, 'convergence');
+      const ms = performance.now() - w0;
+      await sleep(500); // what is still in flight
+      v1 = await nats.outMsgs();
+      const c1 = counted(on());
+      const frames = c1.frames - c0.frames - (more0?.frames ?? 0);
+      const presence = c1.presence - c0.presence - (more0?.presence ?? 0);
+      return { varz: v1 - v0 - presence, frames, ms };
+    };
+    const last = hosts[n - 1] as Host;
+    const change = await measure(
+      () => last.router.appendNodes('changed'),
+      () => hosts.every((h) => h.router.nodes().includes('changed')),
+      () => hosts,
+    );
+    let joiner: Host | undefined;
+    const join = await measure(
+      async () => {
+        joiner = await busHost(nats.url, 'r-joiner', ['joined']);
+      },
+      () =>
+        hosts.every((h) => h.router.nodes().includes('joined')) &&
+        joiner !== undefined &&
+        joiner.router.nodes().length >= n + 2,
+      () => (joiner === undefined ? hosts : [...hosts, joiner]),
+    );
+    const j = joiner as Host;
+    const leave = await measure(
+      () => j.close(),
+      () => hosts.every((h) => !h.router.nodes().includes('joined')),
+      () => hosts,
+    );
+    return {
+      n,
+      heartbeatMs,
+      formationMs,
+      idlePerInterval,
+      change,
+      join,
+      leave,
+      rssPerRouter: (m1.rss - m0.rss) / n,
+      heapPerRouter: (m1.heapUsed - m0.heapUsed) / n,
+    };
+  } finally {
+    for (let i = 0; i < hosts.length; i += 50)
+      await Promise.all(hosts.slice(i, i + 50).map((h) => h.close()));
+  }
+}
