@@ -29,6 +29,8 @@ export interface NatsMembersHost {
   leaving(): boolean;
   /** Hand `p` to the router (`peerUp`: it sends `p` its table), reporting a throw. */
   peerUp(p: NatsPeer): void;
+  /** Ask `p` for its table (an UPDATENODE): it may not know this router saw it come (back). */
+  ask(p: NatsPeer): void;
   /** `p` was brought up: emit `connect`. */
   connected(p: NatsPeer): void;
   /** Take `p` from the router (`peerDown`) and emit `disconnect`. */
@@ -57,6 +59,8 @@ export class NatsMembers {
   private low: string[] = [];
   private checkTimer: NodeJS.Timeout | undefined;
   private lastCheck = 0;
+  /** When this router last said hello: members learnt within `deadAfterMs` of it hear the hello. */
+  private helloAt = 0;
 
   constructor(
     private readonly opts: NatsResolvedOptions,
@@ -93,6 +97,11 @@ export class NatsMembers {
         entries.push({ id: p.routerId, instance: p.instance, age });
     }
     return formatRoster(this.instance, entries);
+  }
+
+  /** This router said hello (its first connection, a reconnect). */
+  saidHello(): void {
+    this.helloAt = Date.now();
   }
 
   /** Check for silent members every `every` ms from now on. */
@@ -159,6 +168,9 @@ export class NatsMembers {
     p.up = true;
     debug('%s: member %s up', s.id, id);
     this.host.peerUp(p);
+    // Brought up by a heartbeat, a roster or a frame, not by its hello: it may hold this router
+    // up all along (a forged instance here, a stall there) and never send its table unasked.
+    if (p.up && !hello && now - this.helloAt > this.opts.deadAfterMs) this.host.ask(p);
     if (p.up) this.host.connected(p);
     return p;
   }

@@ -88,6 +88,7 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
       subjects: () => this.subjects,
       leaving: () => this.leaving,
       peerUp: (p) => this.call(() => this.host?.peerUp(p, this.peerInfo)),
+      ask: (p) => this.askTable(p),
       connected: (p) => this.emit('connect', p),
       disconnected: (p, reason) => {
         this.call(() => this.host?.peerDown(p));
@@ -242,7 +243,20 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
   }
 
   private announce(hello: boolean): void {
-    if (!this.leaving) this.say(hello ? 'hello' : undefined);
+    if (this.leaving) return;
+    if (hello) this.members.saidHello();
+    this.say(hello ? 'hello' : undefined);
+  }
+
+  /** An UPDATENODE to `p` ("send me your table"), on this router's behalf. */
+  private askTable(p: NatsPeer): void {
+    const nc = this.nc;
+    const s = this.subjects as BusSubjects;
+    if (nc === undefined || nc.isClosed() || this.leaving) return;
+    this.call(() =>
+      nc.publish(p.subject, `{"v":1,"t":"UPDATENODE","from":${JSON.stringify(s.id)}}`),
+    );
+    this.counters.framesOut++;
   }
 
   /**
