@@ -255,7 +255,13 @@ export class NatsMembers {
       if (e.id === self || e.id === from) continue;
       const p = this.members.get(e.id);
       if (p === undefined ? e.age >= fresh : e.age >= this.opts.deadAfterMs) continue;
-      this.heard(e.id, e.instance, false, { direct: false, at: now - e.age });
+      const at = now - e.age;
+      // The common case, kept cheap (a roster lists every member): a known member, same instance.
+      if (p !== undefined && p.instance === e.instance) {
+        if (at > p.lastSeen) p.lastSeen = at;
+        continue;
+      }
+      this.heard(e.id, e.instance, false, { direct: false, at });
     }
   }
 }
