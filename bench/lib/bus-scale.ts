@@ -126,6 +126,9 @@ export async function busScale(
   formationLimitMs = 600_000,
 ): Promise<BusScaleResult> {
   const heartbeatMs = 1000; // the transport's default (the routers use default options)
+  // But for the client's connect timeout (20 s): while hundreds of routers in this one process
+  // absorb a join, a new connection's handshake can wait longer than that.
+  const client = { timeout: 120_000 };
   const hosts: Host[] = [];
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
@@ -134,7 +137,7 @@ export async function busScale(
   try {
     const t0 = performance.now();
     for (let i = 0; i < n; i++) {
-      hosts.push(await busHost(nats.url, name(i), [`dev${i}`]));
+      hosts.push(await busHost(nats.url, name(i), [`dev${i}`], client));
       if (i % 50 === 49)
         progress(`  ${i + 1} routers started, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }
@@ -183,7 +186,7 @@ export async function busScale(
     let joiner: Host | undefined;
     const join = await measure(
       async () => {
-        joiner = await busHost(nats.url, 'r-joiner', ['joined']);
+        joiner = await busHost(nats.url, 'r-joiner', ['joined'], client);
       },
       () =>
         hosts.every((h) => h.router.nodes().includes('joined')) &&
