@@ -90,6 +90,8 @@ export interface BusScaleResult {
   join: { varz: number; frames: number; ms: number };
   /** A leave (the joiner closes: a goodbye): the same, ms until its node is gone everywhere. */
   leave: { varz: number; frames: number; ms: number };
+  /** Members taken down at some router, by reason (`silent` ones during formation: the process was saturated). */
+  drops: Record<string, number>;
   /** RSS and heap growth of this process per router after formation, bytes. */
   rssPerRouter: number;
   heapPerRouter: number;
@@ -134,12 +136,17 @@ export async function busScale(
   gc?.();
   const m0 = process.memoryUsage();
   const name = (i: number): string => `r${String(i).padStart(4, '0')}`;
+  const drops: Record<string, number> = {};
   try {
     const t0 = performance.now();
     for (let i = 0; i < n; i++) {
-      hosts.push(await busHost(nats.url, name(i), [`dev${i}`], client));
-      if (i % 50 === 49)
-        progress(`  ${i + 1} routers started, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      const h = await busHost(nats.url, name(i), [`dev${i}`], client);
+      h.bus.on('disconnect', (_p, why) => void (drops[why] = (drops[why] ?? 0) + 1));
+      hosts.push(h);
+      if (i % 25 === 24)
+        progress(
+          `  ${i + 1} routers started, ${((performance.now() - t0) / 1000).toFixed(1)} s, drops ${JSON.stringify(drops)}`,
+        );
     }
     await until(
       () => hosts.every((h) => h.router.nodes().length >= n),
@@ -208,6 +215,7 @@ export async function busScale(
       change,
       join,
       leave,
+      drops,
       rssPerRouter: (m1.rss - m0.rss) / n,
       heapPerRouter: (m1.heapUsed - m0.heapUsed) / n,
     };

@@ -59,6 +59,8 @@ export class NatsMembers {
   private low: string[] = [];
   private checkTimer: NodeJS.Timeout | undefined;
   private lastCheck = 0;
+  /** Late checks of the last `deadAfterMs`: [when, how late]. */
+  private readonly lags: [number, number][] = [];
   /** When this router last said hello: members learnt within `deadAfterMs` of it hear the hello. */
   private helloAt = 0;
 
@@ -200,14 +202,27 @@ export class NatsMembers {
     this.low = ids.slice(0, AGGREGATORS);
   }
 
-  /** Members silent for `deadAfterMs` are down. After a stall of this process (SIGSTOP), first read what is queued. */
+  /**
+   * Members silent for `deadAfterMs` are down. After a stall of this process (SIGSTOP), first read
+   * what is queued; while this process lags (a saturated event loop: its checks come late), the
+   * lag of the last `deadAfterMs` is added to it (at most `deadAfterMs` more): news it has not read
+   * yet is not silence.
+   */
   private checkSilent(every: number): void {
     const now = Date.now();
-    const stalled = now - this.lastCheck > every + this.opts.deadAfterMs / 2;
+    const gap = now - this.lastCheck;
+    const stalled = gap > every + this.opts.deadAfterMs / 2;
     this.lastCheck = now;
     if (stalled) return;
+    const d = this.opts.deadAfterMs;
+    if (gap > every) this.lags.push([now, gap - every]);
+    while (this.lags.length > 0 && (this.lags[0] as [number, number])[0] <= now - d)
+      this.lags.shift();
+    let lag = 0;
+    for (const [, l] of this.lags) lag += l;
+    const silentAfter = d + Math.min(lag, d);
     for (const p of [...this.members.values()])
-      if (now - p.lastSeen >= this.opts.deadAfterMs) this.takeDown(p, 'silent');
+      if (now - p.lastSeen >= silentAfter) this.takeDown(p, 'silent');
     for (const [id, g] of this.gone) if (now - g.at >= this.opts.deadAfterMs) this.gone.delete(id);
   }
 
