@@ -5,7 +5,12 @@
  * Deliveries are nats-server's own count (`/varz` `out_msgs`), beside the
  * frames our counters saw. Skips (one row saying so) without nats-server.
  */
-import { busScale, startMonitoredNats, type BusScaleResult } from './lib/bus-scale.js';
+import {
+  busScale,
+  presenceFlood,
+  startMonitoredNats,
+  type BusScaleResult,
+} from './lib/bus-scale.js';
 import { emitRows, parseArgs, reproduce, type BenchRow, type CurvePoint } from './lib/harness.js';
 import { natsBinary } from './lib/nats.js';
 
@@ -103,6 +108,26 @@ if (bin === undefined) {
     cmd,
   });
   process.stderr.write('bus-scale: skipped (nats-server not found)\n');
+} else if (flags.has('flood')) {
+  // A presence flood of 2,000 made-up ids a second for 10 s, at the default cap and at a small one.
+  for (const cap of [undefined, 256]) {
+    const nats = await startMonitoredNats(bin);
+    try {
+      const f = await presenceFlood(nats, 2000, 10, cap);
+      process.stderr.write(`${JSON.stringify(f)}\n`);
+      rows.push({
+        group: GROUP,
+        name: `presence flood, ${f.idsPerSecond} made-up ids/s for ${f.seconds} s, maxMembers ${f.maxMembers}`,
+        value: `CPU ${f.cpuPercent.toFixed(0)} %, RSS ${f.rssBeforeMb.toFixed(0)} → ${f.rssPeakMb.toFixed(0)} → ${f.rssAfterMb.toFixed(0)} MB; members ≤ ${f.membersPeak}, refused ${f.membersRefused}, ${f.membersAfter} left after`,
+        baseline: '',
+        target: `members ≤ maxMembers, back to 1`,
+        met: f.membersPeak <= f.maxMembers && f.membersAfter === 1,
+        cmd: `${cmd} --flood`,
+      });
+    } finally {
+      await nats.stop();
+    }
+  }
 } else {
   for (const n of ns) {
     const nats = await startMonitoredNats(bin);

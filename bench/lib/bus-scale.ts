@@ -79,6 +79,9 @@ export interface BusScaleResult {
   formationMs: number;
   /** nats-server deliveries per heartbeat interval when idle (`/varz`). */
   idlePerInterval: number;
+  /** Of which, by our counters: presence (heartbeats, hellos, rosters) and frames. */
+  idlePresencePerInterval: number;
+  idleFramesPerInterval: number;
   /**
    * A node change: deliveries of frames (nats-server's `/varz` count over the
    * event, less the presence messages our counters saw meanwhile), the frames
@@ -157,14 +160,21 @@ export async function busScale(
     progress(`  formed in ${(formationMs / 1000).toFixed(1)} s`);
     gc?.();
     const m1 = process.memoryUsage();
-    // Settle (pacing, the last tables), then count the idle deliveries over three intervals.
+    // Settle (pacing, the last tables), then count the idle deliveries.
     await sleep(3 * heartbeatMs);
-    const intervals = 3;
+    // Ten intervals: a roster is a burst of N − 1 deliveries, and one more or less in the window
+    // moves the mean by (N − 1) / intervals.
+    const intervals = 10;
+    const i0 = counted(hosts);
     let v0 = await nats.outMsgs();
     let w0 = performance.now();
     await sleep(intervals * heartbeatMs);
     let v1 = await nats.outMsgs();
-    const idlePerInterval = ((v1 - v0) / (performance.now() - w0)) * heartbeatMs;
+    const idleMs = performance.now() - w0;
+    const i1 = counted(hosts);
+    const idlePerInterval = ((v1 - v0) / idleMs) * heartbeatMs;
+    const idlePresencePerInterval = ((i1.presence - i0.presence) / idleMs) * heartbeatMs;
+    const idleFramesPerInterval = ((i1.frames - i0.frames) / idleMs) * heartbeatMs;
     const measure = async (
       act: () => Promise<void> | void,
       done: () => boolean,
@@ -212,15 +222,92 @@ export async function busScale(
       heartbeatMs,
       formationMs,
       idlePerInterval,
+      idlePresencePerInterval,
+      idleFramesPerInterval,
       change,
       join,
       leave,
-      drops,
+      drops: { ...drops },
       rssPerRouter: (m1.rss - m0.rss) / n,
       heapPerRouter: (m1.heapUsed - m0.heapUsed) / n,
     };
   } finally {
     for (let i = 0; i < hosts.length; i += 50)
       await Promise.all(hosts.slice(i, i + 50).map((h) => h.close()));
+  }
+}
+
+/** What a presence flood cost one router (bench/bus-scale.ts `--flood`). */
+export interface FloodResult {
+  idsPerSecond: number;
+  seconds: number;
+  maxMembers: number;
+  /** CPU of this process (the router and the flooding client) over the flood, % of one core. */
+  cpuPercent: number;
+  rssBeforeMb: number;
+  rssPeakMb: number;
+  /** RSS `deadAfterMs` after the flood stopped. */
+  rssAfterMb: number;
+  membersPeak: number;
+  membersRefused: number;
+  /** Members left `deadAfterMs` + 2 s after the flood (the real one: 1). */
+  membersAfter: number;
+}
+
+/**
+ * A presence flood: `idsPerSecond` made-up router ids a second (a hello each)
+ * for `seconds`, against one router with one real member, `maxMembers` as given.
+ */
+export async function presenceFlood(
+  nats: MonitoredNats,
+  idsPerSecond: number,
+  seconds: number,
+  maxMembers?: number,
+): Promise<FloodResult> {
+  const { connect } = await import('@nats-io/transport-node');
+  const prefix = `flood${maxMembers ?? 'd'}`;
+  const opts = { prefix, ...(maxMembers === undefined ? {} : { maxMembers }) };
+  const st = await busHost(nats.url, 'station', ['cam1'], opts);
+  const other = await busHost(nats.url, 'console', [], opts);
+  const nc = await connect({ servers: nats.url });
+  try {
+    await until(() => other.router.nodes().includes('cam1'), 10_000, 'cam1');
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    const rssBefore = process.memoryUsage().rss;
+    let rssPeak = rssBefore;
+    let membersPeak = 0;
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    let k = 0;
+    const tick = 50;
+    for (let t = 0; t < seconds * 1000; t += tick) {
+      for (let j = 0; j < (idsPerSecond * tick) / 1000; j++, k++)
+        nc.publish(`${prefix}.p.fake${k}`, `{"v":1,"i":"i${k}","hello":true}`);
+      await sleep(tick);
+      rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+      membersPeak = Math.max(membersPeak, st.bus.peers().length);
+    }
+    await nc.flush();
+    const c1 = process.cpuUsage(c0);
+    const wall = performance.now() - t0;
+    await sleep(3000 + 2000);
+    gc?.();
+    return {
+      idsPerSecond,
+      seconds,
+      maxMembers: maxMembers ?? 2048,
+      cpuPercent: ((c1.user + c1.system) / 1000 / wall) * 100,
+      rssBeforeMb: rssBefore / 2 ** 20,
+      rssPeakMb: rssPeak / 2 ** 20,
+      rssAfterMb: process.memoryUsage().rss / 2 ** 20,
+      membersPeak,
+      membersRefused: st.bus.stats().membersRefused,
+      membersAfter: st.bus.peers().length,
+    };
+  } finally {
+    await nc.close();
+    await other.close();
+    await st.close();
   }
 }
