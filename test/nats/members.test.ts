@@ -1,0 +1,164 @@
+/**
+ * The bus's members and presence (src/nats/members.ts) without a server:
+ * rosters, the aggregators, the lag allowance, the cap. Fake timers; the
+ * messages are what the NATS client would hand over.
+ */
+import type { Msg } from '@nats-io/transport-node';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { NatsMembers } from '../../src/nats/members.js';
+import { resolveNatsOptions } from '../../src/nats/options.js';
+import type { NatsPeer } from '../../src/nats/peer.js';
+import { BusSubjects } from '../../src/nats/subjects.js';
+
+const enc = new TextEncoder();
+const msg = (subject: string, data: unknown): Msg =>
+  ({ subject, data: enc.encode(typeof data === 'string' ? data : JSON.stringify(data)) }) as Msg;
+
+function make(id: string, maxMembers?: number) {
+  const opts = resolveNatsOptions({
+    servers: 'nats://x:1',
+    prefix: 't',
+    ...(maxMembers === undefined ? {} : { maxMembers }),
+  });
+  const events: string[] = [];
+  const asked: string[] = [];
+  const counters = { heartbeatsIn: 0, rostersIn: 0, ignored: 0, membersRefused: 0 };
+  const subjects = new BusSubjects('t', id);
+  const m = new NatsMembers(opts, `inst-${id}`, counters, {
+    subjects: () => subjects,
+    leaving: () => false,
+    peerUp: () => {},
+    ask: (p: NatsPeer) => void asked.push(p.routerId),
+    connected: (p: NatsPeer) => void events.push(`up ${p.routerId}`),
+    disconnected: (p: NatsPeer, why: string) => void events.push(`down ${p.routerId} ${why}`),
+    reportError: () => {},
+  });
+  m.watch(opts.deadAfterMs / 10);
+  return { m, events, asked, counters };
+}
+
+const hello = (id: string, i = `inst-${id}`): Msg => msg(`t.p.${id}`, { v: 1, i, hello: true });
+const beat = (id: string, i = `inst-${id}`): Msg => msg(`t.h.${id}`, { v: 1, i });
+const roster = (from: string, r: [string, string, number][], i = `inst-${from}`): Msg =>
+  msg(`t.r.${from}`, { v: 1, i, r });
+
+describe('bus members and rosters', () => {
+  beforeEach(() => void vi.useFakeTimers({ now: 1_000_000 }));
+  afterEach(() => void vi.useRealTimers());
+
+  it('the two lowest ids aggregate; a member learns the others from a roster and keeps them by it', () => {
+    const { m, events } = make('m5');
+    expect(m.aggregating()).toBe(true); // alone: it aggregates
+    m.rosterIn(
+      roster('a1', [
+        ['a2', 'inst-a2', 10],
+        ['m7', 'inst-m7', 100],
+      ]),
+    );
+    expect(events.sort()).toEqual(['up a1', 'up a2', 'up m7']);
+    expect(m.aggregating()).toBe(false);
+    // The rosters keep them up past deadAfterMs (3000) though this member hears none of them itself.
+    for (let t = 0; t < 10; t++) {
+      vi.advanceTimersByTime(1000);
+      m.rosterIn(
+        roster('a1', [
+          ['a2', 'inst-a2', 50],
+          ['m7', 'inst-m7', 300],
+        ]),
+      );
+    }
+    expect(events).toHaveLength(3);
+    // m7 stops: its age grows in the rosters; it is down deadAfterMs after it was last heard.
+    for (let t = 1; t <= 4; t++) {
+      vi.advanceTimersByTime(1000);
+      m.rosterIn(
+        roster('a1', [
+          ['a2', 'inst-a2', 50],
+          ['m7', 'inst-m7', 300 + t * 1000],
+        ]),
+      );
+    }
+    expect(events).toContain('down m7 silent');
+    expect(events).not.toContain('down a2 silent');
+  });
+
+  it('an aggregator lists only what it heard itself: two aggregators never keep a dead member alive', () => {
+    const { m } = make('a1');
+    m.presence(beat('m7'));
+    m.rosterIn(roster('a2', [['m9', 'inst-m9', 0]]));
+    const listed = (): string[] =>
+      (JSON.parse(m.roster()) as { r: [string][] }).r.map((e) => e[0]).sort();
+    expect(listed()).toEqual(['a2', 'm7']); // m9 only from a2's roster: not listed
+    vi.advanceTimersByTime(3000);
+    expect(listed()).toEqual([]);
+  });
+
+  it('news older than a member going does not bring it back; a fresher one does', () => {
+    const { m, events } = make('m5');
+    m.presence(hello('m7'));
+    m.presence(msg('t.p.m7', { v: 1, i: 'inst-m7', bye: true }));
+    expect(events).toEqual(['up m7', 'down m7 left']);
+    m.rosterIn(roster('a1', [['m7', 'inst-m7', 200]]));
+    expect(events).toEqual(['up m7', 'down m7 left', 'up a1']);
+    // A roster entry too old to bring up a member it does not know (≥ deadAfterMs − heartbeatMs).
+    m.rosterIn(roster('a1', [['m8', 'inst-m8', 2500]]));
+    expect(events).not.toContain('up m8');
+    // It came back (SIGCONT) and the aggregator heard it after its goodbye.
+    vi.advanceTimersByTime(1500);
+    m.rosterIn(roster('a1', [['m7', 'inst-m7', 100]]));
+    expect(events).toContain('up m7');
+  });
+
+  it('a member brought up by anything but its own hello is asked for its table', () => {
+    const { m, asked } = make('m5');
+    vi.advanceTimersByTime(5000); // long after this member's own hello
+    m.presence(hello('m6'));
+    expect(asked).toEqual([]);
+    m.rosterIn(roster('a1', [['m7', 'inst-m7', 0]]));
+    expect(asked.sort()).toEqual(['a1', 'm7']);
+    // A new instance of m7 heard in a roster (a restart, or a forgery): taken down and asked again.
+    vi.advanceTimersByTime(100);
+    m.rosterIn(roster('a1', [['m7', 'other', 0]]));
+    expect(asked.filter((x) => x === 'm7')).toHaveLength(2);
+  });
+
+  it('a lagging process allows its lag before calling a member silent', () => {
+    const { m, events } = make('m5');
+    m.presence(hello('m7'));
+    // The event loop lags: each check runs 400 ms late (not a stall: below deadAfterMs / 2).
+    for (let t = 0; t < 5; t++) {
+      vi.setSystemTime(Date.now() + 400);
+      vi.advanceTimersByTime(300);
+    }
+    // 3.5 s without news (more than deadAfterMs), of which 1.6 s of lag in the last 3 s: not silent.
+    expect(events).toEqual(['up m7']);
+    vi.advanceTimersByTime(3000);
+    expect(events).toEqual(['up m7', 'down m7 silent']);
+  });
+
+  it('at most maxMembers are tracked', () => {
+    const { m, counters } = make('m5', 3);
+    for (let i = 0; i < 10; i++) m.presence(hello(`f${i}`));
+    expect(m.up()).toHaveLength(3);
+    expect(counters.membersRefused).toBe(7);
+    m.rosterIn(
+      roster('f0', [
+        ['x1', 'i', 0],
+        ['x2', 'i', 0],
+      ]),
+    );
+    expect(m.up()).toHaveLength(3);
+    // A roster longer than maxMembers entries is not read.
+    expect(counters.ignored).toBe(0);
+    m.rosterIn(
+      roster('f0', [
+        ['x1', 'i', 0],
+        ['x2', 'i', 0],
+        ['x3', 'i', 0],
+        ['x4', 'i', 0],
+      ]),
+    );
+    expect(counters.ignored).toBe(1);
+    m.close();
+  });
+});
