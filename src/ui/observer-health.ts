@@ -18,6 +18,8 @@ const REQUESTS = new Set(['REGISTER', 'UNREGISTER', 'START', 'STOP', 'COMMAND'])
 const TYPE = /"t":"(REGISTER|UNREGISTER|START|STOP|COMMAND|RESPONSE|EVENT)"/;
 /** Most nodes whose activity is kept (the oldest are forgotten first). */
 const MAX_NODES = 10_000;
+/** Most routers counters are kept for. */
+const MAX_ROUTERS = 10_000;
 
 interface Tapped {
   t?: unknown;
@@ -63,10 +65,15 @@ export function observerHealth<P>(
     });
   const counters = new Map<string, { requests: number; errors: number }>();
   const activity = new Map<string, CtpNodeActivity>();
+  const errorsByNode = new Map<string, number>();
   const peers = new Map<P, PeerSeen>();
   const count = (id: string): { requests: number; errors: number } => {
     let c = counters.get(id);
-    if (c === undefined) counters.set(id, (c = { requests: 0, errors: 0 }));
+    if (c === undefined) {
+      c = { requests: 0, errors: 0 };
+      // Frames are tapped before the router checks them: a flood of made-up ids stays bounded.
+      if (counters.size < MAX_ROUTERS) counters.set(id, c);
+    }
     return c;
   };
   const touch = (node: string): CtpNodeActivity => {
@@ -103,8 +110,9 @@ export function observerHealth<P>(
       if (a.lastRequest !== undefined && a.lastRequest.code === null && a.lastRequest.by === by)
         a.lastRequest.code = m.code;
       if (m.code !== 'SUCCESS') {
-        const host = router.snapshot().nodes[m.node]?.origin;
-        if (host !== undefined) count(host).errors++;
+        // Counted for the node's host at the next look (one snapshot per look, not per frame).
+        if (errorsByNode.size < MAX_NODES || errorsByNode.has(m.node))
+          errorsByNode.set(m.node, (errorsByNode.get(m.node) ?? 0) + 1);
       }
     } else if (m.t === 'EVENT') touch(m.node).lastEvent = at;
   };
@@ -124,6 +132,14 @@ export function observerHealth<P>(
   return {
     name: 'observer',
     counters() {
+      if (errorsByNode.size > 0) {
+        const nodes = router.snapshot().nodes;
+        for (const [node, n] of errorsByNode) {
+          const host = nodes[node]?.origin;
+          if (host !== undefined) count(host).errors += n;
+        }
+        errorsByNode.clear();
+      }
       const out: Record<string, CtpHealthCounters> = {};
       for (const [id, c] of counters) out[id] = { ...c, dropped: {} };
       const own = out[router.id] ?? { requests: 0, errors: 0, dropped: {} };

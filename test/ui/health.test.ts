@@ -147,4 +147,27 @@ describe('health', () => {
     expect(Object.hasOwn(o, 'receive')).toBe(false);
     none.close();
   });
+  it('hostile frames cannot grow it without bound: made-up requesters and nodes are capped', async () => {
+    const { net, o } = await star();
+    const source = observerHealth(o, { peerRouter: (p: CtpTestPeer) => p.remote });
+    sources.push(source);
+    for (let i = 0; i < 10_050; i++)
+      net.inject(
+        'c',
+        'o',
+        JSON.stringify({
+          v: 1,
+          t: 'COMMAND',
+          id: i + 1,
+          node: `fake${i}`,
+          controller: `controller[fake${i}]@liar${i}`,
+          app: 'x',
+          content: 0,
+        }),
+      );
+    await net.settle();
+    expect(Object.keys(source.counters()).length).toBeLessThanOrEqual(10_001);
+    expect(Object.keys(source.activity()).length).toBe(10_000);
+    expect(source.activity().fake10049?.lastRequest?.by).toBe('liar10049');
+  });
 });
