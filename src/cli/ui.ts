@@ -28,7 +28,9 @@ const SPEC = {
 /** Default of `--http`. */
 export const UI_DEFAULT_HTTP = '127.0.0.1:7070';
 
-function peerName(p: TcpPeer): string {
+function peerName(p: TcpPeer | { routerId: string }): string {
+  // A bus member (--nats) has no address: its router id names it.
+  if (!('remoteAddress' in p)) return `bus member ${p.routerId}`;
   return `${p.remoteAddress}:${p.remotePort}${p.routerId === undefined ? '' : ` (${p.routerId})`}`;
 }
 
@@ -135,7 +137,7 @@ export async function uiCommand(argv: string[]): Promise<number | 'help'> {
     },
   };
   const live = new CtpLiveView(router, [server, printer], {
-    peerName: (peer) => peerName(peer as TcpPeer),
+    peerName: (peer) => peerName(peer as TcpPeer | { routerId: string }),
   });
   // Catch the signal before saying where we serve: whoever reads that line may stop us at once.
   const stop = interrupted();
