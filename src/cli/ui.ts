@@ -5,17 +5,21 @@
 import { formatAddress } from '../tcp/address.js';
 import type { TcpPeer } from '../tcp/connection.js';
 import { CtpLiveView } from '../ui/live.js';
-import { CtpUiServer, isLoopbackHost } from '../ui/server.js';
-import { addressArg, optionalIntArg, parseArgs, stringOpt, UsageError } from './args.js';
+import { isLoopbackHost } from '../ui/hosts.js';
+import { CtpUiServer } from '../ui/server.js';
+import { addressArg, listOpt, optionalIntArg, parseArgs, stringOpt, UsageError } from './args.js';
 import { COMMON_SPEC, commonOptions } from './common.js';
 import { printDialErrors } from './failures.js';
 import { CliOutput } from './output.js';
-import { interrupted, listenOrClose, Session } from './session.js';
+import { interrupted, listenOrClose, loadNats, Session, type NatsModule } from './session.js';
 
 const SPEC = {
   ...COMMON_SPEC,
   listen: { type: 'string' },
   http: { type: 'string' },
+  'http-allow-host': { type: 'string', multiple: true },
+  'http-max-streams': { type: 'string' },
+  'http-max-connections': { type: 'string' },
   'max-frame-bytes': { type: 'string' },
   'max-queued-bytes': { type: 'string' },
   'reconnect-max-ms': { type: 'string' },
@@ -24,8 +28,22 @@ const SPEC = {
 /** Default of `--http`. */
 export const UI_DEFAULT_HTTP = '127.0.0.1:7070';
 
-function peerName(p: TcpPeer): string {
+function peerName(p: TcpPeer | { routerId: string }): string {
+  // A bus member (--nats) has no address: its router id names it.
+  if (!('remoteAddress' in p)) return `bus member ${p.routerId}`;
   return `${p.remoteAddress}:${p.remotePort}${p.routerId === undefined ? '' : ` (${p.routerId})`}`;
+}
+
+/** `--http-allow-host NAME`: a host name or address the page answers to (no port, no scheme). */
+function hostNameArg(text: string): string {
+  if (
+    !/^(\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f.]*:[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*|[A-Za-z0-9.-]+)$/.test(text)
+  )
+    throw new UsageError(
+      `bad value for \`--http-allow-host\`: \`${text}\` (a host name or address, without a port)`,
+      'ui',
+    );
+  return text;
 }
 
 /** `ctp-router ui [options]`: resolves to the exit code, or `'help'`. */
@@ -38,10 +56,30 @@ export async function uiCommand(argv: string[]): Promise<number | 'help'> {
   const listenText = stringOpt(p.options.listen);
   const listen =
     listenText === undefined ? undefined : addressArg(listenText, 'listen', 'ui', true);
-  if (listen === undefined && common.connect.length === 0)
-    throw new UsageError('give `--connect HOST:PORT` and/or `--listen HOST:PORT`', 'ui');
+  if (listen === undefined && common.connect.length === 0 && common.nats.length === 0)
+    throw new UsageError(
+      'give `--connect HOST:PORT`, `--listen HOST:PORT` and/or `--nats URL`',
+      'ui',
+    );
   const http = addressArg(stringOpt(p.options.http) ?? UI_DEFAULT_HTTP, 'http', 'ui', true);
+  const allowedHosts = listOpt(p.options['http-allow-host']).map((h) => hostNameArg(h));
+  const maxStreams = optionalIntArg(p.options['http-max-streams'], 'http-max-streams', 'ui', 0);
+  const maxConnections = optionalIntArg(
+    p.options['http-max-connections'],
+    'http-max-connections',
+    'ui',
+    1,
+  );
   const out = new CliOutput(common.json);
+  let natsModule: NatsModule | undefined;
+  if (common.nats.length > 0) {
+    try {
+      natsModule = await loadNats();
+    } catch (err) {
+      out.warn((err as Error).message);
+      return 1;
+    }
+  }
 
   const session = new Session({
     id: common.id,
@@ -51,6 +89,9 @@ export async function uiCommand(argv: string[]): Promise<number | 'help'> {
     tls: common.tls,
     timeoutMs: common.timeoutMs,
     heartbeatMs: common.heartbeatMs,
+    nats: common.nats,
+    natsPrefix: common.natsPrefix,
+    natsModule,
     maxFrameBytes: optionalIntArg(p.options['max-frame-bytes'], 'max-frame-bytes', 'ui', 1024),
     maxQueuedBytes: optionalIntArg(p.options['max-queued-bytes'], 'max-queued-bytes', 'ui', 1),
     reconnectMaxMs: optionalIntArg(p.options['reconnect-max-ms'], 'reconnect-max-ms', 'ui', 1),
@@ -59,9 +100,23 @@ export async function uiCommand(argv: string[]): Promise<number | 'help'> {
   transport.on('error', (err) => out.warn(err.message));
   printDialErrors(transport, out, router.id);
   router.on('error', (err) => out.warn(err.message));
+  session.bus?.on('error', (err) => out.warn(err.message));
   if (!(await listenOrClose(session, listen, out))) return 1;
+  try {
+    await session.busReady();
+  } catch (err) {
+    out.warn((err as Error).message);
+    await session.close();
+    return 1;
+  }
 
-  const server = new CtpUiServer({ host: http.host, port: http.port });
+  const server = new CtpUiServer({
+    host: http.host,
+    port: http.port,
+    allowedHosts,
+    ...(maxStreams === undefined ? {} : { maxStreams }),
+    ...(maxConnections === undefined ? {} : { maxConnections }),
+  });
   let bound: { host: string; port: number };
   try {
     bound = await server.listen();
@@ -72,7 +127,8 @@ export async function uiCommand(argv: string[]): Promise<number | 'help'> {
   }
   if (!isLoopbackHost(http.host))
     out.warn(
-      `serving on ${formatAddress(http)}, beyond loopback: whoever reaches it sees the network`,
+      `serving on ${formatAddress(http)}, beyond loopback: whoever reaches it sees the network` +
+        ` (it answers Host names ${['loopback', http.host, ...allowedHosts].join(', ')} only; add more with --http-allow-host)`,
     );
   const printer = {
     setView: (): void => {},
@@ -81,7 +137,7 @@ export async function uiCommand(argv: string[]): Promise<number | 'help'> {
     },
   };
   const live = new CtpLiveView(router, [server, printer], {
-    peerName: (peer) => peerName(peer as TcpPeer),
+    peerName: (peer) => peerName(peer as TcpPeer | { routerId: string }),
   });
   // Catch the signal before saying where we serve: whoever reads that line may stop us at once.
   const stop = interrupted();

@@ -108,8 +108,12 @@ Runs until interrupted (SIGINT/SIGTERM); prints the feed too.
 Options:
   --http HOST:PORT       serve the page there (default 127.0.0.1:7070; port 0: any free port).
                          Loopback unless told otherwise; GET/HEAD only
+  --http-allow-host NAME a Host name the page answers besides loopback names and the
+                         --http address (repeatable); others get 403 (no DNS rebinding)
+  --http-max-streams N   open /events streams at most (default 64; one more gets 503)
+  --http-max-connections N  HTTP connections at most (default 256)
   --connect HOST:PORT    dial a router (repeatable); redialled with backoff when it drops
-  --listen HOST:PORT     also accept routers there
+  --listen HOST:PORT     also accept routers there (or --nats URL: observe a NATS bus)
   --max-frame-bytes N    longest frame (default 8388608)
   --max-queued-bytes N   outbound queue per connection (default 33554432)
   --reconnect-max-ms MS  longest redial delay (default 5000)

@@ -8,6 +8,8 @@ import createDebug from 'debug';
 import type { CtpConflict, CtpDropped } from '../events.js';
 import type { CtpRouter } from '../router.js';
 import { diffViews, type CtpFeedEntry } from './feed.js';
+import { CtpHealthTracker, type CtpHealthSource } from './health.js';
+import { observerHealth } from './observer-health.js';
 import { networkView, type CtpNetworkView } from './model.js';
 
 const debug = createDebug('ctp:ui');
@@ -28,6 +30,13 @@ export interface CtpLiveViewOptions {
   pollMs?: number;
   /** Describe a drop's peer (the transport's peer objects are opaque here). @default String(peer) */
   peerName?: (peer: unknown) => string;
+  /**
+   * Where the view's `health` section comes from: a source, or `false` for none.
+   * @default observerHealth(router): what this router itself sees
+   */
+  health?: CtpHealthSource | false;
+  /** The window health rates are taken over (ms). @default 5000 */
+  healthWindowMs?: number;
 }
 
 /** Follows one router; `close()` detaches it. */
@@ -37,6 +46,8 @@ export class CtpLiveView<P> {
   private closed = false;
   private lastCostMs = 0;
   private readonly detach: () => void;
+  private readonly health: CtpHealthSource | undefined;
+  private readonly tracker: CtpHealthTracker | undefined;
 
   constructor(
     private readonly router: CtpRouter<P>,
@@ -44,6 +55,11 @@ export class CtpLiveView<P> {
     options: CtpLiveViewOptions = {},
   ) {
     const name = options.peerName ?? ((p: unknown) => String(p));
+    this.health = options.health === false ? undefined : (options.health ?? observerHealth(router));
+    this.tracker =
+      this.health === undefined
+        ? undefined
+        : new CtpHealthTracker(this.health, options.healthWindowMs ?? 5000);
     const onNodes = (): void => void this.refresh();
     const onDropped = (e: CtpDropped<P>): void => {
       const what = [e.t, e.node ?? e.origin].filter((x) => x !== undefined).join(' ');
@@ -84,7 +100,9 @@ export class CtpLiveView<P> {
   refresh(): CtpNetworkView {
     const started = performance.now();
     const next = networkView(this.router.snapshot());
-    const entries = diffViews(this.view, next, Date.now());
+    const now = Date.now();
+    const entries = diffViews(this.view, next, now);
+    if (this.tracker !== undefined) Object.assign(next, { health: this.tracker.update(next, now) });
     this.view = next;
     for (const s of this.sinks) s.setView(next);
     this.emit(entries);
@@ -97,6 +115,7 @@ export class CtpLiveView<P> {
     this.closed = true;
     clearTimeout(this.timer);
     this.detach();
+    this.health?.close();
     debug('closed');
   }
 

@@ -38,11 +38,18 @@ export const PAGE_HTML = `<!doctype html>
       <ul id="unreachable"></ul>
     </section>
   </aside>
+  <section id="health-panel" aria-labelledby="health-h">
+    <h2 id="health-h">Health <small id="health-source"></small></h2>
+    <table id="health-table">
+      <thead><tr><th scope="col">Router</th><th scope="col">Requests/s</th><th scope="col">Errors/s</th><th scope="col">Drops/s</th></tr></thead>
+      <tbody></tbody>
+    </table>
+  </section>
   <section id="nodes-panel" aria-labelledby="nodes-h">
     <h2 id="nodes-h">Nodes</h2>
-    <label>Search <input id="search" type="search" placeholder="node, router…" autocomplete="off"></label>
+    <label>Search <input id="search" type="search" placeholder="node, router…" autocomplete="off"></label> <small>(filters the table, the graph and the feed)</small>
     <table id="node-table">
-      <thead><tr><th scope="col">Node</th><th scope="col">Host</th><th scope="col">Via</th><th scope="col">Controller</th><th scope="col">Monitors</th></tr></thead>
+      <thead><tr><th scope="col">Node</th><th scope="col">Host</th><th scope="col">Via</th><th scope="col">Controller</th><th scope="col">Since</th><th scope="col">Monitors</th><th scope="col">Last request</th><th scope="col">Last event</th></tr></thead>
       <tbody></tbody>
     </table>
   </section>
@@ -65,10 +72,15 @@ body { margin: 0; font: 14px/1.4 system-ui, sans-serif; background: var(--bg); c
 header { padding: 8px 16px; background: #fff; border-bottom: 1px solid var(--line); }
 header h1 { font-size: 18px; margin: 0; }
 header p { margin: 2px 0 0; color: var(--muted); }
-main { display: grid; grid-template-columns: minmax(0, 2fr) minmax(260px, 1fr); grid-template-areas: "graph side" "nodes feed"; gap: 12px; padding: 12px 16px; }
-#graph-panel { grid-area: graph; background: #fff; border: 1px solid var(--line); border-radius: 6px; }
-#graph { height: 440px; }
-aside { grid-area: side; background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 0 12px; overflow: auto; max-height: 480px; }
+main { display: grid; grid-template-columns: minmax(0, 3fr) minmax(300px, 1fr); grid-template-areas: "graph side" "graph health" "nodes feed"; gap: 12px; padding: 12px 16px; }
+#graph-panel { grid-area: graph; background: #fff; border: 1px solid var(--line); border-radius: 6px; display: flex; flex-direction: column; }
+#graph { flex: 1; min-height: 560px; height: 68vh; }
+aside { grid-area: side; background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 0 12px; overflow: auto; max-height: 44vh; }
+#health-panel { grid-area: health; background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 0 12px 12px; overflow: auto; max-height: 30vh; }
+#health-panel small, #nodes-panel small { color: var(--muted); font-weight: normal; }
+#health-table th, #health-table td { padding: 3px 5px; font-size: 12px; }
+.link-health { color: var(--muted); font-size: 12px; }
+#links li.down { color: var(--muted); }
 #nodes-panel { grid-area: nodes; background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 0 12px 12px; }
 #feed-panel { grid-area: feed; background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 0 12px; }
 h2 { font-size: 15px; margin: 10px 0 6px; }

@@ -10,6 +10,9 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { hostCheck } from './hosts.js';
+
+export { isLoopbackHost } from './hosts.js';
 import { PAGE_CSS, PAGE_HTML } from './page.js';
 import { CLIENT_JS } from './client.js';
 import type { CtpFeedEntry } from './feed.js';
@@ -29,27 +32,34 @@ export interface CtpUiServerOptions {
   keepAliveMs?: number;
   /** A page whose stream has more than this many bytes unsent is cut off (it reconnects and starts afresh). @default 4194304 */
   maxBufferedBytes?: number;
+  /** Bytes unsent over all streams together: past it the streams furthest behind are cut off first. @default 33554432 */
+  maxTotalBufferedBytes?: number;
+  /** Open `/events` streams at most; one more gets 503. @default 64 */
+  maxStreams?: number;
+  /** Polls of `/updates` held at once at most; past it a poll is answered at once. @default 128 */
+  maxHeldPolls?: number;
+  /** HTTP connections at most (node:http `maxConnections`: one more is closed at once). @default 256 */
+  maxConnections?: number;
+  /** A socket that has not sent a whole request head within this is closed. @default 10000 */
+  headersTimeoutMs?: number;
+  /** `Host` names answered besides loopback names and the bound address (`--http-allow-host`). */
+  allowedHosts?: readonly string[];
 }
 
-/** Is `host` a loopback name or address? */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  return (
-    h === 'localhost' ||
-    h === '::1' ||
-    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) ||
-    h === '::ffff:127.0.0.1'
-  );
-}
-
-/** The host name of a `Host` header (`name`, `name:port`, `[v6]:port`). */
-function hostOf(header: string): string {
-  if (header.startsWith('[')) {
-    const end = header.indexOf(']');
-    return end < 0 ? header : header.slice(0, end + 1);
-  }
-  const colon = header.lastIndexOf(':');
-  return colon < 0 ? header : header.slice(0, colon);
+/** What a `CtpUiServer` holds, for tests and logs. */
+export interface CtpUiServerStats {
+  /** Open `/events` streams. */
+  streams: number;
+  /** Polls of `/updates` held. */
+  heldPolls: number;
+  /** Bytes unsent over all streams. */
+  bufferedBytes: number;
+  /** Streams cut off for not reading (over a byte budget), so far. */
+  cutOff: number;
+  /** Streams refused (503) at `maxStreams`, so far. */
+  refused: number;
+  /** Requests refused (403) for their `Host` header, so far. */
+  badHost: number;
 }
 
 interface Asset {
@@ -97,10 +107,22 @@ export class CtpUiServer {
   /** Polls of `/updates` held until something changes (`wait`). */
   private readonly waiting = new Set<() => void>();
   private closed: Promise<void> | undefined;
+  private allowHost: (header: string) => boolean = () => false;
+  private readonly counts = { cutOff: 0, refused: 0, badHost: 0 };
 
   constructor(private readonly options: CtpUiServerOptions = {}) {
     this.maxBacklog = options.feedBacklog ?? 200;
-    this.server = createServer((req, res) => this.handle(req, res));
+    const headersTimeout = options.headersTimeoutMs ?? 10_000;
+    this.server = createServer(
+      {
+        headersTimeout,
+        requestTimeout: Math.max(headersTimeout, 30_000),
+        // How often node:http looks for sockets past headersTimeout (its default: 30 s).
+        connectionsCheckingInterval: Math.max(50, Math.min(1000, headersTimeout / 4)),
+      },
+      (req, res) => this.handle(req, res),
+    );
+    this.server.maxConnections = options.maxConnections ?? 256;
     this.keepAlive = setInterval(
       () => this.broadcast(': keep-alive\n\n'),
       options.keepAliveMs ?? 15_000,
@@ -112,9 +134,11 @@ export class CtpUiServer {
   listen(): Promise<{ host: string; port: number }> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(this.options.port ?? 7070, this.options.host ?? '127.0.0.1', () => {
+      const host = this.options.host ?? '127.0.0.1';
+      this.server.listen(this.options.port ?? 7070, host, () => {
         this.server.off('error', reject);
         const a = this.server.address() as AddressInfo;
+        this.allowHost = hostCheck(host, this.options.allowedHosts);
         debug('listening on %s:%d', a.address, a.port);
         resolve({ host: a.address, port: a.port });
       });
@@ -147,6 +171,18 @@ export class CtpUiServer {
     return this.streams.size;
   }
 
+  /** Streams, held polls, unsent bytes, and what was cut off or refused so far. */
+  stats(): CtpUiServerStats {
+    let bufferedBytes = 0;
+    for (const res of this.streams) bufferedBytes += res.writableLength;
+    return {
+      streams: this.streams.size,
+      heldPolls: this.waiting.size,
+      bufferedBytes,
+      ...this.counts,
+    };
+  }
+
   /** End every stream, stop listening, close every socket (once). */
   close(): Promise<void> {
     this.closed ??= new Promise((resolve) => {
@@ -168,18 +204,37 @@ export class CtpUiServer {
     for (const w of ws) w();
   }
 
-  private broadcast(chunk: string): void {
+  private broadcast(text: string): void {
+    if (this.streams.size === 0) return;
+    // One buffer shared by every stream: n pages hold one copy of a view, not n.
+    const chunk = Buffer.from(text);
     const max = this.options.maxBufferedBytes ?? 4 * 1024 * 1024;
+    let total = 0;
     for (const res of this.streams) {
       if (res.writableLength > max) {
         // A page that stopped reading: cut it off rather than buffer without bound.
-        debug('dropping a stream with %d bytes unsent', res.writableLength);
-        this.streams.delete(res);
-        res.destroy();
+        this.cutOff(res);
         continue;
       }
       res.write(chunk);
+      total += res.writableLength;
     }
+    const maxTotal = this.options.maxTotalBufferedBytes ?? 32 * 1024 * 1024;
+    if (total <= maxTotal) return;
+    // Too much unsent in all: cut off the pages furthest behind until under the budget.
+    const behind = [...this.streams].sort((x, y) => y.writableLength - x.writableLength);
+    for (const res of behind) {
+      if (total <= maxTotal || res.writableLength === 0) break;
+      total -= res.writableLength;
+      this.cutOff(res);
+    }
+  }
+
+  private cutOff(res: ServerResponse): void {
+    debug('cutting off a stream with %d bytes unsent', res.writableLength);
+    this.streams.delete(res);
+    this.counts.cutOff++;
+    res.destroy();
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -193,13 +248,12 @@ export class CtpUiServer {
       res.end('405 method not allowed: this page is read-only\n');
       return;
     }
-    // Loopback serves loopback names only: a page elsewhere cannot read the view through DNS rebinding.
-    if (
-      isLoopbackHost(this.options.host ?? '127.0.0.1') &&
-      !isLoopbackHost(hostOf(req.headers.host ?? ''))
-    ) {
+    // Known names only (loopback, the bound address, --http-allow-host): a page elsewhere cannot
+    // read the view through DNS rebinding.
+    if (!this.allowHost(req.headers.host ?? '')) {
+      this.counts.badHost++;
       res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS });
-      res.end('403 this page answers to a loopback host name only\n');
+      res.end('403 unknown host name (see --http-allow-host)\n');
       return;
     }
     const path = (req.url ?? '/').split('?')[0] as string;
@@ -249,7 +303,8 @@ export class CtpUiServer {
     };
     const [view, feed, wait] = [seen('view'), seen('feed'), Math.min(5000, seen('wait'))];
     const fresh = view !== this.viewSeq || feed !== this.feedSeq;
-    if (wait <= 0 || fresh || this.closed !== undefined || method === 'HEAD')
+    const full = this.waiting.size >= (this.options.maxHeldPolls ?? 128);
+    if (wait <= 0 || fresh || full || this.closed !== undefined || method === 'HEAD')
       return this.answerUpdates(res, method, view, feed, 0);
     const since = Date.now();
     const answer = (): void => {
@@ -281,6 +336,16 @@ export class CtpUiServer {
 
   /** `/events`: the current view and the feed backlog, then every change. */
   private openStream(req: IncomingMessage, res: ServerResponse, head: boolean): void {
+    if (!head && this.streams.size >= (this.options.maxStreams ?? 64)) {
+      this.counts.refused++;
+      res.writeHead(503, {
+        'content-type': 'text/plain; charset=utf-8',
+        'retry-after': '5',
+        ...SECURITY_HEADERS,
+      });
+      res.end('503 too many open streams: poll /updates instead\n');
+      return;
+    }
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',

@@ -5,10 +5,17 @@
  * screenshot. Skipped, with one printed line, where Chromium is not installed.
  */
 import { existsSync, mkdirSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, killAll, ROOT, spawnCli, startPeer, type Proc } from './procs.js';
+import { ensureBuilt, killAll, ROOT, runCli, spawnCli, startPeer, type Proc } from './procs.js';
+
+/** Run a `call --json` to its end: the code of its (last) result. */
+async function runCliNoWait(args: string[]): Promise<string | undefined> {
+  const r = await runCli(args);
+  return r.records.filter((x) => x.type === 'result').at(-1)?.code as string | undefined;
+}
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -51,8 +58,8 @@ describe.skipIf(!hasChromium)('ctp-router ui in a real browser', () => {
       `(() => {
       const tr = [...document.querySelectorAll('#node-table tbody tr')].find((r) => r.dataset.node === ${JSON.stringify(node)});
       if (tr === undefined) return null;
-      const [node, host, via, controller, monitors] = [...tr.cells].map((c) => c.textContent);
-      return { node, host, via, controller, monitors };
+      const cell = (cls) => tr.querySelector('td.' + cls).textContent;
+      return { node: cell('node'), host: cell('host'), via: cell('via'), controller: cell('controller'), monitors: cell('monitors') };
     })()`,
     );
   // In-page code is given as text: the tests compile without the DOM's types.
@@ -136,7 +143,7 @@ describe.skipIf(!hasChromium)('ctp-router ui in a real browser', () => {
       10_000,
     );
     await until(page, `document.querySelectorAll('#links li[data-link]').length >= 5`, 10_000);
-    expect(await texts(page, '#links li')).toEqual([
+    expect(await texts(page, '#links li:not(.down) .lname')).toEqual([
       'observer — studio',
       'relay — station',
       'relay — studio',
@@ -232,7 +239,7 @@ describe.skipIf(!hasChromium)('ctp-router ui in a real browser', () => {
       `document.querySelector('#routers li[data-router="relay"]') === null`,
       10_000,
     );
-    expect(await texts(page, '#links li')).toEqual([
+    expect(await texts(page, '#links li:not(.down) .lname')).toEqual([
       'console — studio',
       'observer — studio',
       'station — studio',
@@ -280,5 +287,232 @@ describe.skipIf(!hasChromium)('ctp-router ui in a real browser', () => {
     ).toBe(evil);
     await page.close();
     expect(problems).toEqual([]);
+  }, 90_000);
+  it('health columns after known traffic through the ui; positions stay when a node is added; search filters graph and feed', async () => {
+    const station = await startPeer([
+      '--id',
+      'hstation',
+      '--listen',
+      '127.0.0.1:0',
+      '--node',
+      'cam7',
+      '--echo',
+    ]);
+    // The ui relays between the station and the consoles, so their traffic crosses its router.
+    const ui = spawnCli([
+      'ui',
+      '--json',
+      '--id',
+      'hobserver',
+      '--listen',
+      '127.0.0.1:0',
+      '--connect',
+      station.addr,
+      '--http',
+      '127.0.0.1:0',
+    ]);
+    const served = await ui.waitFor((r) => r.type === 'http', 10_000, 'the ui to serve');
+    await ui.waitFor(
+      (r) => r.type === 'feed' && r.text === 'node +cam7 at hstation',
+      10_000,
+      'cam7',
+    );
+    const page = await (browser as Browser).newPage({ viewport: { width: 1280, height: 900 } });
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    await page.goto(served.url as string);
+    await until(
+      page,
+      `document.querySelector('#node-table tr[data-node="cam7"]') !== null`,
+      10_000,
+    );
+
+    // Known traffic: hconsole registers cam7 and sends 3 commands (the station echoes each as an event).
+    const hconsole = spawnCli([
+      'call',
+      '--json',
+      '--id',
+      'hconsole',
+      '--connect',
+      served.listen as string,
+      'register',
+      'cam7',
+      'controller',
+      '--',
+      'command',
+      'cam7',
+      'pan',
+      '1',
+      '--',
+      'command',
+      'cam7',
+      'pan',
+      '2',
+      '--',
+      'command',
+      'cam7',
+      'tilt',
+      '3',
+      '--hold',
+    ]);
+    for (let i = 0; i < 4; i++)
+      await hconsole.waitFor(
+        (r) =>
+          r.type === 'result' && hconsole.records.filter((x) => x.type === 'result').length > i,
+        10_000,
+        `result ${i + 1}`,
+      );
+    expect(hconsole.records.filter((r) => r.type === 'result').map((r) => r.code)).toEqual([
+      'SUCCESS',
+      'SUCCESS',
+      'SUCCESS',
+      'SUCCESS',
+    ]);
+    // A second console asks for control too: refused by the station, an error.
+    const late = await runCliNoWait([
+      'call',
+      '--json',
+      '--id',
+      'hlate',
+      '--connect',
+      served.listen as string,
+      'register',
+      'cam7',
+      'controller',
+    ]);
+    expect(late).not.toBe('SUCCESS');
+    // A raw client sends a frame of an unknown type: the observer drops it.
+    await new Promise<void>((resolve, reject) => {
+      const port = Number(String(served.listen).split(':')[1]);
+      const s = connect(port, '127.0.0.1', () => {
+        s.write('{"v":1,"t":"NOPE","node":"x"}\n');
+        setTimeout(() => {
+          s.destroy();
+          resolve();
+        }, 200);
+      });
+      s.on('error', reject);
+    });
+
+    const cell = (node: string, cls: string): Promise<string> =>
+      js(
+        page,
+        `document.querySelector('#node-table tr[data-node="${node}"] td.${cls}')?.textContent`,
+      );
+    const health = (id: string, cls: string): Promise<string | undefined> =>
+      js(
+        page,
+        `document.querySelector('#health-table tr[data-router="${id}"] td.${cls}')?.textContent`,
+      );
+    await until(
+      page,
+      `document.querySelector('#node-table tr[data-node="cam7"] td.last-request')?.textContent.startsWith('REGISTER by hlate → ')`,
+      10_000,
+    );
+    expect(await cell('cam7', 'controller')).toBe('hconsole');
+    expect(await cell('cam7', 'since')).toMatch(/^\d\d:\d\d:\d\d$/);
+    expect(await cell('cam7', 'last-request')).toMatch(
+      /^REGISTER by hlate → (REJECTED|ALREADY_ASSIGNED|[A-Z_]+) at \d\d:\d\d:\d\d$/,
+    );
+    expect(await cell('cam7', 'last-request')).not.toContain('SUCCESS');
+    expect(await cell('cam7', 'last-event')).toMatch(/^\d\d:\d\d:\d\d$/);
+    // Rates over the last 5 s: hconsole made 4 requests, hlate 1; the station answered one error;
+    // the observer dropped one unknown-type frame.
+    await until(
+      page,
+      `document.querySelector('#health-table tr[data-router="hobserver"] td.drops')?.textContent.includes('unknown-type')`,
+      10_000,
+    );
+    expect(Number(await health('hconsole', 'requests'))).toBeGreaterThan(0);
+    expect(Number(await health('hlate', 'requests'))).toBeGreaterThan(0);
+    expect(Number(await health('hstation', 'errors'))).toBeGreaterThan(0);
+    expect(Number(await health('hconsole', 'errors'))).toBe(0);
+    expect(await health('hobserver', 'drops')).toMatch(/^unknown-type \d+\.\d\d$/);
+    // Its own links: heard within the heartbeat (5 s by default), with their history.
+    const heard = await js<string | null>(
+      page,
+      `document.querySelector('#links li[data-link="hobserver hstation"]')?.getAttribute('data-heard-ms')`,
+    );
+    expect(Number(heard)).toBeLessThanOrEqual(10_000);
+    expect(
+      await js(
+        page,
+        `document.querySelector('#links li[data-link="hobserver hstation"] .link-health').textContent`,
+      ),
+    ).toMatch(/up since \d\d:\d\d:\d\d · heard \d+ s ago · ▲\d\d:\d\d:\d\d/);
+
+    // Positions stay put when the topology changes: a new router with a node joins.
+    const before = await js<Record<string, { x: number; y: number }>>(
+      page,
+      `Object.fromEntries(window.ctpUi.cy.nodes().map((n) => [n.id(), n.position()]))`,
+    );
+    expect(Object.keys(before)).toEqual(
+      expect.arrayContaining(['n:cam7', 'r:hconsole', 'r:hobserver', 'r:hstation']),
+    );
+    await startPeer([
+      '--id',
+      'hextra',
+      '--listen',
+      '127.0.0.1:0',
+      '--connect',
+      station.addr,
+      '--node',
+      'lamp7',
+    ]);
+    await until(page, `window.ctpUi.cy.getElementById('n:lamp7').length === 1`, 10_000);
+    const after = await js<Record<string, { x: number; y: number }>>(
+      page,
+      `Object.fromEntries(window.ctpUi.cy.nodes().map((n) => [n.id(), n.position()]))`,
+    );
+    for (const [id, p] of Object.entries(before)) {
+      expect([id, Math.round(after[id]?.x ?? NaN)]).toEqual([id, Math.round(p.x)]);
+      expect([id, Math.round(after[id]?.y ?? NaN)]).toEqual([id, Math.round(p.y)]);
+    }
+    // Labels do not overlap: no two node label boxes intersect.
+    const overlaps = await js<string[]>(
+      page,
+      `(() => {
+      const boxes = window.ctpUi.cy.nodes().map((n) => [n.id(), n.boundingBox({ includeLabels: true, includeOverlays: false })]);
+      const out = [];
+      for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+        const [a, p] = boxes[i], [b, q] = boxes[j];
+        if (p.x1 < q.x2 && q.x1 < p.x2 && p.y1 < q.y2 && q.y1 < p.y2) out.push(a + ' / ' + b);
+      }
+      return out;
+    })()`,
+    );
+    expect(overlaps).toEqual([]);
+
+    // Search filters the graph and the feed too.
+    await page.fill('#search', 'lamp7');
+    expect(
+      await js(
+        page,
+        `window.ctpUi.cy.nodes('.device').filter((n) => n.visible()).map((n) => n.id())`,
+      ),
+    ).toEqual(['n:lamp7']);
+    expect(
+      await js(
+        page,
+        `window.ctpUi.cy.nodes('.router').filter((n) => !n.hasClass('dim')).map((n) => n.id())`,
+      ),
+    ).toEqual(['r:hextra']);
+    const feed = await js<string[]>(
+      page,
+      `[...document.querySelectorAll('#feed li')].filter((li) => !li.hidden).map((li) => li.textContent)`,
+    );
+    expect(feed.length).toBeGreaterThan(0);
+    for (const line of feed) expect(line).toContain('lamp7');
+    expect(
+      await js(page, `[...document.querySelectorAll('#feed li')].filter((li) => li.hidden).length`),
+    ).toBeGreaterThan(0);
+    await page.fill('#search', '');
+    expect(
+      await js(page, `window.ctpUi.cy.nodes('.device').filter((n) => !n.visible()).length`),
+    ).toBe(0);
+    await page.close();
+    expect(problems).toEqual([]);
+    await hconsole.stop('SIGTERM');
+    expect(await ui.stop('SIGTERM')).toEqual({ code: 0, signal: null });
   }, 90_000);
 });

@@ -21,7 +21,9 @@ describe('ctp-router ui', () => {
   it('usage errors exit 2', async () => {
     const none = await runCli(['ui']);
     expect(none.code).toBe(2);
-    expect(none.stderr).toContain('give `--connect HOST:PORT` and/or `--listen HOST:PORT`');
+    expect(none.stderr).toContain(
+      'give `--connect HOST:PORT`, `--listen HOST:PORT` and/or `--nats URL`',
+    );
     const bad = await runCli(['ui', '--connect', '127.0.0.1:1', '--http', 'nowhere']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('bad address for `--http`');
