@@ -46,7 +46,11 @@ export interface CtpRouterOptions<P = unknown> {
   maxWaitingRegistrations?: number;
   /** Stored adverts. @default 10000 */
   maxRouters?: number;
-  /** An advert whose origin has been unreachable this long is deleted. @default 600000 */
+  /**
+   * An advert whose origin has been unreachable this long is deleted. With `identity`, also the
+   * age limit of a signed advert's signed `time` (older: refused as `stale`, and deleted); the own
+   * advert is then re-signed every quarter of it (PROTOCOL.md section 7, "Fresh adverts"). @default 600000
+   */
   staleAdvertMs?: number;
   /** Frame codec. @default the JSON codec v1 */
   codec?: CtpCodec;

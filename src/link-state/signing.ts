@@ -43,7 +43,7 @@ export const MAX_CERT_CHARS = 8192;
  * may be, as a fraction of `staleAdvertMs` (a quarter: 150 s at the default 10 minutes).
  * Own adverts are re-signed every `staleAdvertMs / 4` (`refreshMs`), so a live origin's
  * newest copy is at most about a quarter old: clocks may differ by up to a quarter of
- * `staleAdvertMs` (docs/how-it-works.md, "Fresh adverts").
+ * `staleAdvertMs` (docs/PROTOCOL.md section 7, "Fresh adverts").
  */
 export const CLOCK_SKEW_FRACTION = 0.25;
 
