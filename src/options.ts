@@ -60,7 +60,11 @@ export interface CtpRouterOptions<P = unknown> {
   clock?: CtpClock;
   /** An origin's adverts are applied at most once per this interval (OSPF MinLSArrival); the own advert goes out at most as often. 0: off. @default 500 */
   minAdvertIntervalMs?: number;
-  /** Node names stored across all origins' adverts (pending ones included); adverts that would pass it are dropped (`table-full`). @default 1000000 */
+  /**
+   * Node names stored across all origins' adverts (pending ones included); adverts that would pass
+   * it are dropped (`table-full`), and so is, past half of it, an advert holding more than its
+   * origin's share, max(1024, maxTableNodes / 32) (issue 25). @default 1000000
+   */
   maxTableNodes?: number;
   /** Monitors per local node; further monitor REGISTERs are answered REJECTED, reason `too-many-monitors`. @default 256 */
   maxMonitorsPerNode?: number;

@@ -12,6 +12,7 @@ import type { CtpAdvert } from '../base/messages.js';
 import type { CtpOutbound } from '../wire/outbound.js';
 import type { CtpReport } from '../wire/report.js';
 import { CtpOwnAdvert } from './own-advert.js';
+import { tableAdmit, tableShare } from './quotas.js';
 import type { CtpAdvertAuth } from './signing.js';
 import type { CtpTable, CtpTableDelta } from './table.js';
 
@@ -26,7 +27,7 @@ export interface CtpFloodingOptions {
   staleAdvertMs: number;
   /** Issue 10: an origin's adverts applied at most once per interval; the own one sent at most as often. */
   minAdvertIntervalMs: number;
-  /** Issue 10: node names stored across all origins (held adverts included). */
+  /** Issue 10: node names stored across all origins (held adverts included); issue 25: past half of it, one origin holds at most its share (quotas.ts). */
   maxTableNodes: number;
 }
 
@@ -155,10 +156,10 @@ export class CtpFlooding<P> {
         const wait = this.pacer.mustWait(a.origin, now);
         const replaced = wait ? (held?.nodes.length ?? 0) : (stored?.nodes.length ?? 0);
         total ??= this.storedNames();
-        if (
-          a.nodes.length > replaced &&
-          total - replaced + a.nodes.length > this.opts.maxTableNodes
-        ) {
+        // Per-origin shares of the pool (quotas.ts): a big advert only while the table is half empty.
+        const max = this.opts.maxTableNodes;
+        const after = total - replaced + a.nodes.length;
+        if (a.nodes.length > replaced && !tableAdmit(a.nodes.length, after, max, tableShare(max))) {
           this.report.drop(peer, 'table-full', { t: 'REPORTNODE', origin: a.origin });
           continue;
         }
