@@ -71,7 +71,8 @@ const frames: string[] = [];
 for (let i = 0; i < FRAMES; i++) {
   const a: CtpAdvert = {
     origin: 'relay',
-    seq: base + i,
+    // --same-seq: one advert sent again and again (ignored after the first: decode and validation only).
+    seq: flags.has('same-seq') ? base : base + i,
     nodes: i % 2 === 0 ? names : names.slice(1),
     neighbors: ['station'],
     time: Date.now(),
