@@ -69,6 +69,12 @@ const SUITES: Suite[] = [
       'signed adverts: verify (cold, warm) and sign one advert, beside an unsigned advert applied',
   },
   {
+    name: 'big-adverts',
+    script: 'big-adverts.js',
+    about:
+      "a controller's command round trips while an insider floods the station with signed 50,000-name adverts (issue 25)",
+  },
+  {
     name: 'heartbeat',
     script: 'heartbeat.js',
     about: 'heartbeat overhead at 1,000 idle links, beside heartbeats off',

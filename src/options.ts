@@ -46,7 +46,11 @@ export interface CtpRouterOptions<P = unknown> {
   maxWaitingRegistrations?: number;
   /** Stored adverts. @default 10000 */
   maxRouters?: number;
-  /** An advert whose origin has been unreachable this long is deleted. @default 600000 */
+  /**
+   * An advert whose origin has been unreachable this long is deleted. With `identity`, also the
+   * age limit of a signed advert's signed `time` (older: refused as `stale`, and deleted); the own
+   * advert is then re-signed every quarter of it (PROTOCOL.md section 7, "Fresh adverts"). @default 600000
+   */
   staleAdvertMs?: number;
   /** Frame codec. @default the JSON codec v1 */
   codec?: CtpCodec;
@@ -56,7 +60,11 @@ export interface CtpRouterOptions<P = unknown> {
   clock?: CtpClock;
   /** An origin's adverts are applied at most once per this interval (OSPF MinLSArrival); the own advert goes out at most as often. 0: off. @default 500 */
   minAdvertIntervalMs?: number;
-  /** Node names stored across all origins' adverts (pending ones included); adverts that would pass it are dropped (`table-full`). @default 1000000 */
+  /**
+   * Node names stored across all origins' adverts (pending ones included); adverts that would pass
+   * it are dropped (`table-full`), and so is, past half of it, an advert holding more than its
+   * origin's share, max(1024, maxTableNodes / 32) (issue 25). @default 1000000
+   */
   maxTableNodes?: number;
   /** Monitors per local node; further monitor REGISTERs are answered REJECTED, reason `too-many-monitors`. @default 256 */
   maxMonitorsPerNode?: number;

@@ -14,6 +14,12 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export const ADVERT_PACING = 'advert-pacing';
 
+/**
+ * The `purpose` of the timer that re-signs a signing router's own advert every
+ * `staleAdvertMs / 4` (own-advert.ts, issue 25): periodic housekeeping, as `'stall-tick'`.
+ */
+export const ADVERT_REFRESH = 'advert-refresh';
+
 /** An opaque timer handle, as the clock's `setTimeout` returns it. */
 export type CtpTimerHandle = unknown;
 
@@ -24,7 +30,7 @@ export interface CtpClock {
   /**
    * Call `fn` once after `ms` milliseconds; the handle may have `unref()`.
    * `purpose`, when given, names a periodic housekeeping timer that re-arms
-   * itself for ever (`'stall-tick'`): a simulator waiting for quiet ignores it.
+   * itself for ever (`'stall-tick'`, `'advert-refresh'`): a simulator waiting for quiet ignores it.
    */
   setTimeout(fn: () => void, ms: number, purpose?: string): CtpTimerHandle;
   /** Cancel a timer set with `setTimeout` (a no-op when it has fired already). */

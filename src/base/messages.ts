@@ -74,6 +74,11 @@ export interface CtpAdvert {
   sig?: string;
   /** Base64 DER certificate of the signer (subject CN = `origin`); travels with `sig`. */
   cert?: string;
+  /**
+   * When the origin signed it (ms since the epoch, its clock; issue 25): covered by `sig`.
+   * A signing router refuses (`stale`) an advert signed more than `staleAdvertMs` ago.
+   */
+  time?: number;
 }
 
 interface Base {

@@ -13,6 +13,7 @@ import {
 import { isValidRouterId } from '../base/names.js';
 import type { TcpAddress } from '../tcp/address.js';
 import { tlsArgs, TLS_SPEC, type CliTls } from './tls.js';
+import { natsAuthArgs, NATS_AUTH_SPEC, type CliNatsAuth } from './nats-auth.js';
 
 /** Options every command accepts. */
 export const COMMON_SPEC: Record<string, OptionSpec> = {
@@ -25,6 +26,7 @@ export const COMMON_SPEC: Record<string, OptionSpec> = {
   connect: { type: 'string', multiple: true },
   nats: { type: 'string', multiple: true },
   'nats-prefix': { type: 'string' },
+  ...NATS_AUTH_SPEC,
   'heartbeat-ms': { type: 'string' },
 };
 
@@ -39,6 +41,8 @@ export interface CommonOptions {
   connect: TcpAddress[];
   /** `--nats URL` (repeatable): NATS servers of the bus. */
   nats: string[];
+  /** `--nats-creds`, `--nats-user`/`--nats-pass` (or `user:pass@` in the URL), `--nats-tls-*`. */
+  natsAuth: CliNatsAuth;
   /** `--nats-prefix`: the bus's subject prefix. */
   natsPrefix: string | undefined;
   /** `--heartbeat-ms`: transport `heartbeatMs` (TCP links silent for 3× it are closed as dead) and the bus presence interval; undefined: the defaults. */
@@ -51,6 +55,11 @@ export function commonOptions(p: ParsedArgs, command: string): CommonOptions {
   if (id !== undefined && !isValidRouterId(id))
     throw new UsageError(`bad router id \`${id}\` (1–128 chars of A-Z a-z 0-9 . _ : -)`, command);
   const tls = tlsArgs(p, command, id);
+  const nats = natsAuthArgs(
+    p,
+    listOpt(p.options.nats).map((u) => natsArg(u, command)),
+    command,
+  );
   return {
     json: p.options.json === true,
     id: id ?? tls?.id,
@@ -58,7 +67,8 @@ export function commonOptions(p: ParsedArgs, command: string): CommonOptions {
     timeoutMs: intArg(p.options['timeout-ms'], 'timeout-ms', command, 10_000, 1),
     waitMs: intArg(p.options['wait-ms'], 'wait-ms', command, 5_000),
     connect: listOpt(p.options.connect).map((a) => addressArg(a, 'connect', command)),
-    nats: listOpt(p.options.nats).map((u) => natsArg(u, command)),
+    nats: nats.servers,
+    natsAuth: nats.auth,
     natsPrefix: prefixArg(stringOpt(p.options['nats-prefix']), command),
     // 0 turns TCP heartbeats off; the bus's presence needs an interval.
     heartbeatMs:

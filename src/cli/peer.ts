@@ -17,6 +17,7 @@ import {
   UsageError,
 } from './args.js';
 import { COMMON_SPEC, commonOptions } from './common.js';
+import { hasNatsCredentials } from './nats-auth.js';
 import { printDialErrors, printRefused } from './failures.js';
 import { CliOutput, show } from './output.js';
 import {
@@ -234,6 +235,10 @@ export async function peerCommand(argv: string[]): Promise<number | 'help'> {
   const nodes = listOpt(p.options.node).map((n) => nodeArg(n, 'peer'));
   const out = new CliOutput(common.json);
   let natsModule: NatsModule | undefined;
+  if (common.nats.length > 0 && common.tls === undefined && !hasNatsCredentials(common.natsAuth))
+    out.warn(
+      'joining the NATS bus without credentials or identity: any client of the server can read the bus and speak as any router (give --nats-creds or --nats-user, and --tls-cert/--tls-key/--tls-ca; docs/nats.md, "Security")',
+    );
   if (common.nats.length > 0) {
     try {
       natsModule = await loadNats();
@@ -254,6 +259,7 @@ export async function peerCommand(argv: string[]): Promise<number | 'help'> {
     heartbeatMs: common.heartbeatMs,
     nats: common.nats,
     natsPrefix: common.natsPrefix,
+    natsAuth: common.natsAuth,
     natsModule,
     leaseGraceMs: optionalIntArg(p.options['lease-grace-ms'], 'lease-grace-ms', 'peer', 1),
     maxFrameBytes: optionalIntArg(p.options['max-frame-bytes'], 'max-frame-bytes', 'peer', 1024),

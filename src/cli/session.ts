@@ -18,6 +18,7 @@ import type { CommonOptions } from './common.js';
 import { dialCause, printDialErrors } from './failures.js';
 import { show, type CliOutput } from './output.js';
 import type { CliTls } from './tls.js';
+import type { CliNatsAuth } from './nats-auth.js';
 
 const debug = createDebug('ctp:cli');
 
@@ -61,6 +62,8 @@ export interface SessionOptions {
   /** `--nats`: join the bus on these servers (needs `natsModule`). */
   nats?: string[];
   natsPrefix?: string | undefined;
+  /** `--nats-creds`, `--nats-user`/`--nats-pass`, `--nats-tls-*` (nats-auth.ts). */
+  natsAuth?: CliNatsAuth | undefined;
   heartbeatMs?: number | undefined;
   natsModule?: NatsModule | undefined;
   onReceived?: (name: CtpReceivedName, msg: CtpControlMessage | CtpEvent) => void;
@@ -94,6 +97,7 @@ export class Session {
         ? undefined
         : new o.natsModule.NatsTransport({
             servers: nats,
+            ...o.natsAuth,
             ...(o.natsPrefix === undefined ? {} : { prefix: o.natsPrefix }),
             ...(o.heartbeatMs === undefined
               ? {}
@@ -132,7 +136,12 @@ export class Session {
     try {
       await this.bus.ready();
     } catch (err) {
-      throw new Error(`cannot connect to NATS: ${(err as Error).message}`);
+      const message = (err as Error).message;
+      // nats.js says "Authorization Violation" (or an auth code) for a refused user, password or .creds.
+      const hint = /authori[sz]ation|authentication|permissions/i.test(message)
+        ? ' (the server refused these credentials: check --nats-creds, --nats-user/--nats-pass or --nats-tls-cert)'
+        : '';
+      throw new Error(`cannot connect to NATS: ${message}${hint}`);
     }
   }
 
@@ -261,6 +270,7 @@ export async function openClientSession(
     tls: common.tls,
     nats: common.nats,
     natsPrefix: common.natsPrefix,
+    natsAuth: common.natsAuth,
     heartbeatMs: common.heartbeatMs,
     natsModule,
     timeoutMs: common.timeoutMs,

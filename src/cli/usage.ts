@@ -16,6 +16,11 @@ const COMMON = `Common options:
   --nats URL             join the NATS bus on this server (repeatable: more seeds of a cluster);
                          alone or beside --listen/--connect (the router forwards between them)
   --nats-prefix PREFIX   the bus's subject prefix: routers on the same prefix meet (default ctp)
+  --nats-creds FILE      a NATS .creds file (JWT and nkey seed) to authenticate to the server
+  --nats-user USER       a NATS user, with --nats-pass PASS (or nats://USER:PASS@HOST:PORT)
+  --nats-tls-cert FILE   with --nats-tls-key: a client certificate for the NATS server;
+  --nats-tls-key FILE    --nats-tls-ca FILE: the CA that signed the server's certificate
+  --nats-tls-ca FILE     (a tls:// URL or any --nats-tls-* flag makes the connection TLS)
   -h, --help             show this help
 
 Each failed dial is one line on stderr, with its cause: "dial HOST:PORT failed: ECONNREFUSED (...)",

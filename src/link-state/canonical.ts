@@ -15,9 +15,12 @@ export const CANONICAL_TAG = 'ctp-advert/1';
  * {@includeCode ../../docs/api-examples/multi-transport.ts#canonicalAdvert}
  */
 export function canonicalAdvert(
-  a: Pick<CtpAdvert, 'origin' | 'seq' | 'nodes' | 'neighbors'>,
+  a: Pick<CtpAdvert, 'origin' | 'seq' | 'nodes' | 'neighbors' | 'time'>,
 ): string {
-  return JSON.stringify([CANONICAL_TAG, a.origin, a.seq, a.nodes, a.neighbors]);
+  // The signed time (issue 25), when the advert has one, is the last element.
+  return a.time === undefined
+    ? JSON.stringify([CANONICAL_TAG, a.origin, a.seq, a.nodes, a.neighbors])
+    : JSON.stringify([CANONICAL_TAG, a.origin, a.seq, a.nodes, a.neighbors, a.time]);
 }
 
 /** Domain tag of a REGISTER's claim (PROTOCOL.md section 5): good for nothing else. */

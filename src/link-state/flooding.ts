@@ -7,11 +7,12 @@
  */
 import createDebug from 'debug';
 import { CtpAdvertPacer, type CtpQueuedAdvert } from './advert-pacing.js';
-import { CtpTimers, type CtpTimerHandle } from '../base/clock.js';
+import { ADVERT_REFRESH, CtpTimers, type CtpTimerHandle } from '../base/clock.js';
 import type { CtpAdvert } from '../base/messages.js';
 import type { CtpOutbound } from '../wire/outbound.js';
 import type { CtpReport } from '../wire/report.js';
 import { CtpOwnAdvert } from './own-advert.js';
+import { tableAdmit, tableShare } from './quotas.js';
 import type { CtpAdvertAuth } from './signing.js';
 import type { CtpTable, CtpTableDelta } from './table.js';
 
@@ -26,7 +27,7 @@ export interface CtpFloodingOptions {
   staleAdvertMs: number;
   /** Issue 10: an origin's adverts applied at most once per interval; the own one sent at most as often. */
   minAdvertIntervalMs: number;
-  /** Issue 10: node names stored across all origins (held adverts included). */
+  /** Issue 10: node names stored across all origins (held adverts included); issue 25: past half of it, one origin holds at most its share (quotas.ts). */
   maxTableNodes: number;
 }
 
@@ -155,10 +156,10 @@ export class CtpFlooding<P> {
         const wait = this.pacer.mustWait(a.origin, now);
         const replaced = wait ? (held?.nodes.length ?? 0) : (stored?.nodes.length ?? 0);
         total ??= this.storedNames();
-        if (
-          a.nodes.length > replaced &&
-          total - replaced + a.nodes.length > this.opts.maxTableNodes
-        ) {
+        // Per-origin shares of the pool (quotas.ts): a big advert only while the table is half empty.
+        const max = this.opts.maxTableNodes;
+        const after = total - replaced + a.nodes.length;
+        if (a.nodes.length > replaced && !tableAdmit(a.nodes.length, after, max, tableShare(max))) {
           this.report.drop(peer, 'table-full', { t: 'REPORTNODE', origin: a.origin });
           continue;
         }
@@ -306,28 +307,43 @@ export class CtpFlooding<P> {
 
   private scheduleStale(): void {
     if (this.out.closed) return;
-    const at = this.table.nextStaleAt(this.opts.staleAdvertMs);
+    // Unreachable too long, or (signed adverts, issue 25) signed too long ago.
+    const unreachable = this.table.nextStaleAt(this.opts.staleAdvertMs);
+    const signed = this.auth.nextExpiry();
+    const at =
+      unreachable === undefined || signed === undefined
+        ? (unreachable ?? signed)
+        : Math.min(unreachable, signed);
     if (at === this.staleAt) return;
     this.staleTimer = this.timers.clear(this.staleTimer);
     this.staleAt = at ?? Infinity;
     if (at === undefined) return;
-    this.staleTimer = this.timers.set(() => {
-      this.staleTimer = undefined;
-      this.staleAt = Infinity;
-      // A held advert may make its origins reachable again (a link back while
-      // the other end's advert waits): nothing is stale until it is applied.
-      if (this.pacer.holding) {
-        this.staleTimer = this.timers.set(
-          () => this.scheduleStale(),
-          this.opts.minAdvertIntervalMs,
-        );
-        return;
-      }
-      const gone = this.table.expireStale(this.timers.now(), this.opts.staleAdvertMs);
-      if (gone.length > 0) this.expired(gone);
-      this.hooks.update();
-      this.scheduleStale();
-    }, at - this.timers.now());
+    this.staleTimer = this.timers.set(
+      () => {
+        this.staleTimer = undefined;
+        this.staleAt = Infinity;
+        // A held advert may make its origins reachable again (a link back while
+        // the other end's advert waits): nothing is stale until it is applied.
+        if (this.pacer.holding) {
+          this.staleTimer = this.timers.set(
+            () => this.scheduleStale(),
+            this.opts.minAdvertIntervalMs,
+          );
+          return;
+        }
+        const now = this.timers.now();
+        const old = this.auth.expired(now);
+        this.table.expireOrigins(old);
+        const gone = [...old, ...this.table.expireStale(now, this.opts.staleAdvertMs)];
+        if (gone.length > 0) this.expired(gone);
+        this.hooks.update();
+        this.scheduleStale();
+        // Only a signed advert's age (no unreachable origin due): housekeeping, as its refresh is.
+      },
+      at - this.timers.now(),
+      false,
+      unreachable === at ? undefined : ADVERT_REFRESH,
+    );
   }
 
   close(): void {

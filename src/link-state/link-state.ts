@@ -76,7 +76,7 @@ export class CtpLinkState<P> implements CtpWireHandler<P>, CtpFloodingHooks<P>, 
     this.table = new CtpTable<P>(opts.id, clock.now(), opts.maxRouters);
     this.media = new CtpMedia<P>(this.table);
     this.neighbors = new CtpNeighbors(this.table, this, report);
-    this.auth = new CtpAdvertAuth(opts.identity, this.table, report, opts.maxRouters);
+    this.auth = new CtpAdvertAuth(opts.identity, this.table, report, opts.maxRouters, opts);
     this.flooding = new CtpFlooding(
       this.table,
       wire.out,

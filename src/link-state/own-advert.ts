@@ -7,12 +7,17 @@
  */
 import createDebug from 'debug';
 import { CtpTokenBucket } from './advert-pacing.js';
-import { ADVERT_PACING, type CtpTimerHandle, type CtpTimers } from '../base/clock.js';
+import {
+  ADVERT_PACING,
+  ADVERT_REFRESH,
+  type CtpTimerHandle,
+  type CtpTimers,
+} from '../base/clock.js';
 import { argumentError } from '../base/errors.js';
 import { sameSet } from './routes.js';
 import type { CtpAdvert } from '../base/messages.js';
 import type { CtpOutbound } from '../wire/outbound.js';
-import type { CtpAdvertAuth } from './signing.js';
+import { refreshMs, type CtpAdvertAuth } from './signing.js';
 import type { CtpTable } from './table.js';
 
 // Heals are logged under flooding, as they were before this part had a module.
@@ -43,6 +48,8 @@ export class CtpOwnAdvert<P> {
   private publishedAt = -Infinity;
   private ownTimer: CtpTimerHandle | undefined;
   private ownTimerAt = Infinity;
+  /** Signed adverts (issue 25): the own advert is re-signed (new seq and time) when this fires. */
+  private refreshTimer: CtpTimerHandle | undefined;
   /** New links past the own bucket go out by then (coalesced). */
   private linksDueAt: number | undefined;
   /** The own adverts' token bucket (neighbor changes wait for a token). */
@@ -59,6 +66,7 @@ export class CtpOwnAdvert<P> {
       maxNodesPerAdvert: number;
       maxFrameBytes: number;
       minAdvertIntervalMs: number;
+      staleAdvertMs: number;
     },
     /** `CtpFloodingHooks` (flooding.ts): the update loop, and an id conflict found by healing. */
     private readonly hooks: { update(): void; idConflict(): void },
@@ -181,6 +189,20 @@ export class CtpOwnAdvert<P> {
     this.linksDueAt = undefined;
     this.ownBucket.take(this.publishedAt);
     this.broadcast([this.auth.own(advert)]);
+    if (this.auth.signs) {
+      // Re-originated well inside `staleAdvertMs`: others drop a copy signed longer ago.
+      this.timers.clear(this.refreshTimer);
+      this.refreshTimer = this.timers.set(
+        () => {
+          this.refreshTimer = undefined;
+          this.table.touchOwn();
+          this.hooks.update();
+        },
+        refreshMs(this.opts.staleAdvertMs),
+        false,
+        ADVERT_REFRESH,
+      );
+    }
   }
 
   /** The own advert as peers may know it: while a change waits (`ownPaced`), the one last sent. */
@@ -231,5 +253,6 @@ export class CtpOwnAdvert<P> {
     this.healTimer = undefined;
     this.ownTimer = undefined;
     this.ownTimerAt = Infinity;
+    this.refreshTimer = undefined;
   }
 }

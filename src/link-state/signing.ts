@@ -13,6 +13,7 @@
 import { sign, verify } from 'node:crypto';
 import createDebug from 'debug';
 import type { CtpAdvert } from '../base/messages.js';
+import { systemClock, type CtpClock } from '../base/clock.js';
 import { isValidMedium, pseudoNodeId } from './media.js';
 import type { CtpReport } from '../wire/report.js';
 import { canonicalAdvert, canonicalClaim, type CtpClaimFields } from './canonical.js';
@@ -36,6 +37,40 @@ const debug = createDebug('ctp:signing');
 export const MAX_SIG_CHARS = 1024;
 /** Longest `cert` accepted (base64 characters of the DER certificate). */
 export const MAX_CERT_CHARS = 8192;
+
+/**
+ * Fresh adverts (issue 25): how far ahead of this router's clock an advert's signed `time`
+ * may be, as a fraction of `staleAdvertMs` (a quarter: 150 s at the default 10 minutes).
+ * Own adverts are re-signed every `staleAdvertMs / 4` (`refreshMs`), so a live origin's
+ * newest copy is at most about a quarter old: clocks may differ by up to a quarter of
+ * `staleAdvertMs` (docs/PROTOCOL.md section 7, "Fresh adverts").
+ */
+export const CLOCK_SKEW_FRACTION = 0.25;
+
+/** How often a signing router re-signs its own advert (a new seq and `time`): `staleAdvertMs / 4`. */
+export function refreshMs(staleAdvertMs: number): number {
+  return Math.max(1, Math.floor(staleAdvertMs * CLOCK_SKEW_FRACTION));
+}
+
+/**
+ * Why a signed advert is not fresh at `now` (a drop message), or `undefined`: it must carry a
+ * signed `time` no older than `staleAdvertMs` and not ahead of `now` by more than the skew
+ * tolerance. A pseudo-node's advert (a medium's, `bus:…`) is exempt: it lists routers only, and a
+ * link counts only when both of its ends list it, so a stale one revives nothing.
+ */
+export function freshnessProblem(
+  a: CtpAdvert,
+  now: number,
+  staleAdvertMs: number,
+): string | undefined {
+  if (a.origin.startsWith('bus:')) return undefined;
+  if (typeof a.time !== 'number') return 'the advert has no signed time';
+  if (now - a.time > staleAdvertMs)
+    return `signed ${now - a.time} ms ago, more than staleAdvertMs (${staleAdvertMs})`;
+  if (a.time - now > staleAdvertMs * CLOCK_SKEW_FRACTION)
+    return `signed ${a.time - now} ms ahead of this router's clock`;
+  return undefined;
+}
 
 /**
  * Is `a` the advert of a broadcast medium's pseudo-node whose DR is `cn`
@@ -80,27 +115,52 @@ export function advertProblem(a: CtpAdvert, certs: CtpCertCache, now: number): s
  * Without an identity it checks nothing and only carries signatures on.
  */
 export class CtpAdvertAuth<P> {
-  private readonly sigs = new WeakMap<CtpStoredAdvert, { sig: string; cert: string }>();
+  private readonly sigs = new WeakMap<
+    CtpStoredAdvert,
+    { sig: string; cert: string; time: number | undefined }
+  >();
   private readonly certs: CtpCertCache | undefined;
+  private lastContent = '';
+  private lastTime = 0;
   private lastBytes = '';
   private lastSig = '';
+  private readonly staleAdvertMs: number;
+  private readonly clock: CtpClock;
 
   constructor(
     private readonly identity: CtpResolvedIdentity | undefined,
     private readonly table: CtpTable<P>,
     private readonly report: CtpReport<P>,
     maxRouters: number,
+    /** Fresh adverts (issue 25): their time limit and the clock that signs and checks `time`. */
+    fresh: { staleAdvertMs: number; clock: CtpClock } = {
+      staleAdvertMs: 600_000,
+      clock: systemClock,
+    },
   ) {
     this.certs =
       identity === undefined ? undefined : new CtpCertCache(identity.anchors, maxRouters + 64);
+    this.staleAdvertMs = fresh.staleAdvertMs;
+    this.clock = fresh.clock;
   }
 
-  /** The own advert as sent: signed when this router has an identity (one signature per content). */
+  /** Does this router sign (and check) adverts? Then its own advert is refreshed (`refreshMs`). */
+  get signs(): boolean {
+    return this.identity !== undefined;
+  }
+
+  /**
+   * The own advert as sent: signed when this router has an identity, with the time of its
+   * first signing (one signature and one `time` per content: a refresh bumps the seq).
+   */
   own(a: CtpAdvert): CtpAdvert {
     const id = this.identity;
     if (id === undefined) return a;
-    const bytes = canonicalAdvert(a);
-    if (bytes !== this.lastBytes) {
+    const content = canonicalAdvert(a);
+    if (content !== this.lastContent) {
+      this.lastContent = content;
+      this.lastTime = Math.floor(this.clock.now());
+      const bytes = canonicalAdvert({ ...a, time: this.lastTime });
       this.lastSig = sign(digestFor(id.key), Buffer.from(bytes), id.key).toString('base64');
       this.lastBytes = bytes;
     }
@@ -109,6 +169,7 @@ export class CtpAdvertAuth<P> {
       seq: a.seq,
       nodes: a.nodes,
       neighbors: a.neighbors,
+      time: this.lastTime,
       sig: this.lastSig,
       cert: id.cert,
     };
@@ -118,12 +179,14 @@ export class CtpAdvertAuth<P> {
   signed(a: CtpAdvert): CtpAdvert {
     const id = this.identity;
     if (id === undefined) return a;
-    const sig = sign(digestFor(id.key), Buffer.from(canonicalAdvert(a)), id.key).toString('base64');
+    const t: CtpAdvert = { ...a, time: Math.floor(this.clock.now()) };
+    const sig = sign(digestFor(id.key), Buffer.from(canonicalAdvert(t)), id.key).toString('base64');
     return {
       origin: a.origin,
       seq: a.seq,
       nodes: a.nodes,
       neighbors: a.neighbors,
+      time: t.time as number,
       sig,
       cert: id.cert,
     };
@@ -134,7 +197,8 @@ export class CtpAdvertAuth<P> {
    * a signed one is verified when it could change something (newer than the
    * stored copy, or the own origin at or above the own seq), else it is
    * harmless (equal or older: ignored or answered with the stored copy).
-   * A refused advert is reported as `bad-signature`.
+   * A refused advert is reported as `bad-signature`; one signed more than
+   * `staleAdvertMs` ago (or without a signed time) as `stale` (issue 25).
    */
   admit(peer: P, a: CtpAdvert, now: number): boolean {
     const certs = this.certs;
@@ -151,6 +215,13 @@ export class CtpAdvertAuth<P> {
     } else {
       const s = this.table.stored(a.origin);
       if (s !== undefined && a.seq <= s.seq) return true;
+      // Checked before the signature: cheap, and a replayed genuine copy fails here.
+      const stale = freshnessProblem(a, now, this.staleAdvertMs);
+      if (stale !== undefined) {
+        debug('%s drops the advert of %s seq %d: %s', this.table.id, a.origin, a.seq, stale);
+        this.report.drop(peer, 'stale', { t: 'REPORTNODE', origin: a.origin, message: stale });
+        return false;
+      }
     }
     problem ??= advertProblem(a, certs, now);
     if (problem === undefined) return true;
@@ -168,8 +239,38 @@ export class CtpAdvertAuth<P> {
     const s = this.table.stored(a.origin);
     if (s === undefined) return;
     if (typeof a.sig === 'string' && typeof a.cert === 'string')
-      this.sigs.set(s, { sig: a.sig, cert: a.cert });
+      this.sigs.set(s, { sig: a.sig, cert: a.cert, time: a.time });
     else this.sigs.delete(s);
+  }
+
+  /**
+   * When the oldest stored signed advert (a pseudo-node's aside) passes `staleAdvertMs`
+   * since its signed time, or `undefined`; only while this router checks signatures.
+   */
+  nextExpiry(): number | undefined {
+    if (this.certs === undefined) return undefined;
+    let at: number | undefined;
+    for (const s of this.table.storedAdverts()) {
+      const t = this.signedTime(s);
+      if (t !== undefined && (at === undefined || t + this.staleAdvertMs < at))
+        at = t + this.staleAdvertMs;
+    }
+    return at;
+  }
+
+  /** Stored adverts signed `staleAdvertMs` or more before `now` (their origin stopped refreshing). */
+  expired(now: number): string[] {
+    if (this.certs === undefined) return [];
+    const gone: string[] = [];
+    for (const s of this.table.storedAdverts()) {
+      const t = this.signedTime(s);
+      if (t !== undefined && now - t >= this.staleAdvertMs) gone.push(s.origin);
+    }
+    return gone;
+  }
+
+  private signedTime(s: CtpStoredAdvert): number | undefined {
+    return s.origin.startsWith('bus:') ? undefined : this.sigs.get(s)?.time;
   }
 
   /** A stored advert as it goes on the wire: with the signature it came with. */
@@ -179,6 +280,7 @@ export class CtpAdvertAuth<P> {
     if (g !== undefined) {
       a.sig = g.sig;
       a.cert = g.cert;
+      if (g.time !== undefined) a.time = g.time;
     }
     return a;
   }

@@ -224,6 +224,13 @@ export class CtpTable<P> extends CtpNameIndex {
     this.topologyDirty = true;
   }
 
+  /** Delete the stored advert of each of `origins` (signed too long ago: signing.ts `expired`). */
+  expireOrigins(origins: readonly string[]): void {
+    for (const o of origins) {
+      const ad = this.adverts.get(o);
+      if (ad !== undefined) this.deleteAdvert(ad);
+    }
+  }
   /** Delete adverts whose origin has been unreachable for `staleMs`; returns their origins. */
   expireStale(now: number, staleMs: number): string[] {
     const gone = [...this.adverts.values()].filter(

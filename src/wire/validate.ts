@@ -154,6 +154,8 @@ function validateAdverts(o: Obj, facts: FrameFacts): void {
     );
     checkStringArray(ad.neighbors, isValidRouterId, 'neighbors');
     if (ad.sig !== undefined || ad.cert !== undefined) signatureFields(ad);
+    if (ad.time !== undefined && !isSafeNonNegative(ad.time))
+      malformed('an advert `time` is not a safe integer');
   }
 }
 

@@ -30,11 +30,15 @@ const ident = (name: string, certName = name): CtpIdentity => ({
 const der = (name: string): string =>
   new X509Certificate(pem(`${name}.crt`)).raw.toString('base64');
 
-/** Sign `a` with fixture `keyName`'s key, attaching fixture `certName`'s certificate. */
+/**
+ * Sign `a` with fixture `keyName`'s key, attaching fixture `certName`'s certificate; its signed
+ * `time` (issue 25) is the mesh clock's now unless `a` has one.
+ */
 function signed(a: CtpAdvert, keyName: string, certName = keyName): CtpAdvert {
+  const t: CtpAdvert = { ...a, time: a.time ?? Math.floor(mesh?.clock.now() ?? Date.now()) };
   const sig = sign(
     'sha256',
-    Buffer.from(canonicalAdvert(a)),
+    Buffer.from(canonicalAdvert(t)),
     createPrivateKey(pem(`${keyName}.key`)),
   ).toString('base64');
   return {
@@ -42,6 +46,7 @@ function signed(a: CtpAdvert, keyName: string, certName = keyName): CtpAdvert {
     seq: a.seq,
     nodes: a.nodes,
     neighbors: a.neighbors,
+    time: t.time as number,
     sig,
     cert: der(certName),
   };

@@ -4,7 +4,9 @@
  * the binary is missing.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect as tcpConnect } from 'node:net';
 import { freePort } from '../tcp/procs.js';
 
@@ -40,6 +42,8 @@ export class NatsServer {
     readonly port: number,
     readonly clusterPort: number | undefined,
     private readonly routes: number[],
+    /** A configuration file (`-c`): users and permissions. */
+    private readonly config?: string,
   ) {}
 
   get url(): string {
@@ -49,6 +53,15 @@ export class NatsServer {
   /** Start one server on a free port. */
   static async start(): Promise<NatsServer> {
     const s = new NatsServer(await freePort(), undefined, []);
+    await s.run();
+    return s;
+  }
+
+  /** Start one server on a free port with `config` (nats-server configuration text) as its file. */
+  static async withConfig(config: string): Promise<NatsServer> {
+    const file = join(mkdtempSync(join(tmpdir(), 'ctp-nats-')), 'server.conf');
+    writeFileSync(file, config);
+    const s = new NatsServer(await freePort(), undefined, [], file);
     await s.run();
     return s;
   }
@@ -75,7 +88,13 @@ export class NatsServer {
 
   /** (Re)start the process on the same ports; resolves once it accepts connections. */
   async run(): Promise<void> {
-    const args = ['-a', '127.0.0.1', '-p', String(this.port)];
+    const args = [
+      ...(this.config === undefined ? [] : ['-c', this.config]),
+      '-a',
+      '127.0.0.1',
+      '-p',
+      String(this.port),
+    ];
     if (this.clusterPort !== undefined) {
       args.push('--cluster_name', 'ctp-test', '--cluster', `nats://127.0.0.1:${this.clusterPort}`);
       if (this.routes.length > 0)

@@ -5,7 +5,10 @@
  * (time, creation) order, and drains promise continuations between them.
  */
 
-import type { CtpClock } from '../../src/base/clock.js';
+import { ADVERT_REFRESH, type CtpClock } from '../../src/base/clock.js';
+
+/** Periodic housekeeping timers (they re-arm for ever): quiet ignores them. */
+const DAEMONS = new Set(['stall-tick', ADVERT_REFRESH]);
 
 /** A timer handle, shaped enough like Node's `Timeout` for the router and p-timeout. */
 export class VirtualTimer {
@@ -73,7 +76,7 @@ export class VirtualClock {
 
   /**
    * Live timers that are not periodic housekeeping (label `stall-tick`, the
-   * routers' stall meters, which re-arm for ever): the network is quiet when
+   * routers' stall meters, and `advert-refresh`, signed adverts' refresh: they re-arm for ever): the network is quiet when
    * none is left.
    */
   busy(): number {
@@ -111,7 +114,7 @@ export class VirtualClock {
       label,
     );
     this.byId.set(t.id, t);
-    if (label === 'stall-tick') this.daemons++;
+    if (DAEMONS.has(label)) this.daemons++;
     this.push(t);
     return t;
   }
@@ -123,7 +126,7 @@ export class VirtualClock {
     if (t === undefined) return;
     t.cancelled = true;
     this.byId.delete(id);
-    if (t.label === 'stall-tick') this.daemons--;
+    if (DAEMONS.has(t.label)) this.daemons--;
   }
 
   /** Label of the timer `runNext` fired last. */
@@ -136,7 +139,7 @@ export class VirtualClock {
     if (t === undefined) return false;
     this.byId.delete(t.id);
     this.lastLabel = t.label;
-    if (t.label === 'stall-tick') this.daemons--;
+    if (DAEMONS.has(t.label)) this.daemons--;
     if (t.at > this.now) this.now = t.at;
     this.fired++;
     if (t.interval !== undefined) {

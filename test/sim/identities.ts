@@ -81,9 +81,17 @@ export function simIdentity(id: string): CtpIdentity {
   return { key: g.key, cert: g.cert, ca: m.ca };
 }
 
+/** `a` signed by `by`, with a signed `time` (issue 25): `a.time`, else the simulated clock's now. */
 function signWith(a: CtpAdvert, by: Material): CtpAdvert {
-  const sig = sign('sha256', Buffer.from(canonicalAdvert(a)), by.key).toString('base64');
-  return { ...a, sig, cert: by.der };
+  const t = { ...a, time: a.time ?? signingNow() };
+  const sig = sign('sha256', Buffer.from(canonicalAdvert(t)), by.key).toString('base64');
+  return { ...t, sig, cert: by.der };
+}
+
+let signingNow = (): number => Date.now();
+/** Where forged and genuine adverts made here take their signed `time` from (the simulation's clock). */
+export function setSigningClock(now: () => number): void {
+  signingNow = now;
 }
 
 export const FORGERIES = [

@@ -21,7 +21,14 @@ import { parseVirtualName } from '../../src/base/names.js';
 import type { CtpRequestOptions, CtpRouterOptions } from '../../src/options.js';
 import { CtpRouter } from '../../src/router.js';
 import { VirtualClock } from './clock.js';
-import { FORGED_SEQ_BAND, FORGERIES, forge, forgeClaimSig, simIdentity } from './identities.js';
+import {
+  FORGED_SEQ_BAND,
+  FORGERIES,
+  forge,
+  forgeClaimSig,
+  setSigningClock,
+  simIdentity,
+} from './identities.js';
 import { checkQuiet, checkStep, components, type SimView } from './invariants.js';
 import { SimNetwork, type SimEdge, type SimPeer } from './network.js';
 import { mix, Rng } from './rng.js';
@@ -1097,6 +1104,7 @@ export class Simulation implements SimView {
         ...rng.shuffle([...this.slots.keys()]).slice(0, rng.int(0, 3)),
       ]),
     ];
+    setSigningClock(() => this.clock.now);
     const advert = forge(kind, attacker, origin, seq, this.forgeries++, rng, neighbors);
     const frame = JSON.stringify({ v: 1, t: 'REPORTNODE', from: attacker, adverts: [advert] });
     const what = `forge ${kind} advert of ${origin} seq ${seq >= FORGED_SEQ_BAND ? 'band' : `${current}+${seq - (current ?? 0)}`} by ${attacker} into ${victim}`;
