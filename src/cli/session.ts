@@ -18,6 +18,7 @@ import type { CommonOptions } from './common.js';
 import { dialCause, printDialErrors } from './failures.js';
 import { show, type CliOutput } from './output.js';
 import type { CliTls } from './tls.js';
+import type { CtpPolicy } from '../auth/policy.js';
 
 const debug = createDebug('ctp:cli');
 
@@ -63,6 +64,8 @@ export interface SessionOptions {
   natsPrefix?: string | undefined;
   heartbeatMs?: number | undefined;
   natsModule?: NatsModule | undefined;
+  /** `--policy FILE`: who may control or monitor the nodes hosted here. */
+  policy?: CtpPolicy | undefined;
   onReceived?: (name: CtpReceivedName, msg: CtpControlMessage | CtpEvent) => void;
 }
 
@@ -120,6 +123,7 @@ export class Session {
         responseTimeoutMs: o.timeoutMs,
         ...(o.leaseGraceMs === undefined ? {} : { leaseGraceMs: o.leaseGraceMs }),
         ...(o.maxFrameBytes === undefined ? {} : { maxFrameBytes: o.maxFrameBytes }),
+        ...(o.policy === undefined ? {} : { policy: o.policy }),
       },
     );
     this.transport.attach(this.router as CtpRouter<TcpPeer>);
