@@ -232,7 +232,8 @@ export class CtpOriginAuth {
     if (w === undefined) {
       if (this.windows.size >= this.maxRouters)
         this.windows.delete(this.windows.keys().next().value!);
-      this.windows.set(origin, { highest: ctr, floor: -1, seen: new Set([ctr]) });
+      const floor = ctr - REORDER_MS * UNITS_PER_MS;
+      this.windows.set(origin, { highest: ctr, floor, seen: new Set([ctr]) });
       return;
     }
     if (ctr > w.highest) w.highest = ctr;
