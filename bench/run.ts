@@ -69,6 +69,12 @@ const SUITES: Suite[] = [
       'signed adverts: verify (cold, warm) and sign one advert, beside an unsigned advert applied',
   },
   {
+    name: 'origin-auth',
+    script: 'origin-auth.js',
+    about:
+      'origin authentication (issue 25): seal + check per frame (pair key, signatures), round trips with identities beside without',
+  },
+  {
     name: 'heartbeat',
     script: 'heartbeat.js',
     about: 'heartbeat overhead at 1,000 idle links, beside heartbeats off',

@@ -88,7 +88,12 @@ export function macInput(m: Fields, dest: string): string {
 /** What the module needs to find a peer router's certified key. */
 export interface CtpPeerKeys {
   /** The checked certificate key of `origin` (from its stored signed advert), or why there is none. */
-  peerCert(origin: string, now: number): { key: KeyObject; digest: string | null } | string;
+  peerCert(
+    origin: string,
+    now: number,
+  ): { key: KeyObject; digest: string | null; notAfter?: number } | string;
+  /** The certificate `origin`'s stored advert carries, as it came (cheap: the pair key's cache is checked against it). */
+  peerCertText?(origin: string): string | undefined;
 }
 
 /** The replay state of one origin. */
@@ -113,7 +118,10 @@ function canAgree(a: KeyObject, b: KeyObject): boolean {
 export class CtpOriginAuth {
   private ctr = 0;
   /** Pair keys by peer router id, with the key object they were agreed with. */
-  private readonly pairs = new Map<string, { peer: KeyObject; key: Buffer | null }>();
+  private readonly pairs = new Map<
+    string,
+    { peer: KeyObject; key: Buffer | null; text: string | undefined; until: number }
+  >();
   private readonly windows = new Map<string, Window>();
 
   constructor(
@@ -212,10 +220,18 @@ export class CtpOriginAuth {
    */
   private pairKey(peer: string, now: number): Buffer | null | undefined {
     const id = this.identity as CtpResolvedIdentity;
+    const cached = this.pairs.get(peer);
+    // The steady stream: the same certificate as last time, still valid — no lookup, no agreement.
+    const text = this.keys.peerCertText?.(peer);
+    if (cached !== undefined && text !== undefined && cached.text === text && now <= cached.until)
+      return cached.key;
     const e = this.keys.peerCert(peer, now);
     if (typeof e === 'string') return undefined;
-    const cached = this.pairs.get(peer);
-    if (cached !== undefined && cached.peer === e.key) return cached.key;
+    if (cached !== undefined && cached.peer === e.key) {
+      cached.text = text;
+      cached.until = e.notAfter ?? now;
+      return cached.key;
+    }
     let key: Buffer | null = null;
     if (canAgree(id.key, e.key)) {
       const secret = diffieHellman({ privateKey: id.key, publicKey: e.key });
@@ -223,7 +239,7 @@ export class CtpOriginAuth {
       key = Buffer.from(hkdfSync('sha256', secret, ORIGIN_TAG, `${ORIGIN_TAG} ${a} ${b}`, 32));
     }
     if (this.pairs.size >= this.maxRouters) this.pairs.delete(this.pairs.keys().next().value!);
-    this.pairs.set(peer, { peer: e.key, key });
+    this.pairs.set(peer, { peer: e.key, key, text, until: e.notAfter ?? now });
     return key;
   }
 

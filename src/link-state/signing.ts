@@ -243,6 +243,12 @@ export class CtpAdvertAuth<P> {
     return e;
   }
 
+  /** The certificate (base64 DER) that `origin`'s stored advert carries, unchecked (`peerCert` checks it). */
+  peerCertText(origin: string): string | undefined {
+    const s = this.table.stored(origin);
+    return s === undefined ? undefined : this.sigs.get(s)?.cert;
+  }
+
   /** Bytes the signature adds to the own advert (room for it is kept under `maxFrameBytes`). */
   get ownOverheadBytes(): number {
     return this.identity?.wireBytes ?? 0;

@@ -40,7 +40,7 @@ async function build(identities = true) {
   const station = n.addRouter('r0', { nodes: ['cam1'], ...o('r0') });
   station.handle('cam1', (msg) => {
     handled.push({
-      t: msg.t,
+      t: msg.type,
       controller: msg.controller,
       content: 'content' in msg ? msg.content : undefined,
     });
