@@ -52,6 +52,16 @@ describe('policy rules', () => {
     expect(q.allows('guest1', 'cam1', 'monitor')).toBe(true);
     expect(q.allows('ops', 'cam1', 'controller')).toBe(true);
   });
+  it('the example of docs/hosting.md is a valid policy that means what the guide says', () => {
+    const md = readFileSync(new URL('../../docs/hosting.md', import.meta.url), 'utf8');
+    const example = /## Policy[\s\S]*?```jsonc\n([\s\S]*?)```/.exec(md)?.[1];
+    const q = CtpResolvedPolicy.from(JSON.parse(example as string));
+    expect(q.allows('ops-7', 'cam3', 'controller')).toBe(true);
+    expect(q.allows('viewer-1', 'secret.a', 'monitor')).toBe(false);
+    expect(q.allows('viewer-1', 'cam3', 'monitor')).toBe(true);
+    expect(q.allows('viewer-12', 'cam3', 'monitor')).toBe(false);
+    expect(q.allows('stranger', 'cam3', 'monitor')).toBe(false);
+  });
   it('a bad policy throws CtpArgumentError naming the field', () => {
     const bad: [unknown, RegExp][] = [
       [null, /options\.policy/],
