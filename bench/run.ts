@@ -75,6 +75,12 @@ const SUITES: Suite[] = [
       "a controller's command round trips while an insider floods the station with signed 50,000-name adverts (issue 25)",
   },
   {
+    name: 'origin-auth',
+    script: 'origin-auth.js',
+    about:
+      'origin authentication (issue 25): seal + check per frame (pair key, signatures), round trips with identities beside without',
+  },
+  {
     name: 'heartbeat',
     script: 'heartbeat.js',
     about: 'heartbeat overhead at 1,000 idle links, beside heartbeats off',

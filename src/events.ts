@@ -24,6 +24,10 @@ export const DropReason = {
   TOO_MANY_ROUTERS: 'too-many-routers',
   TOO_MANY_NODES: 'too-many-nodes',
   BAD_SIGNATURE: 'bad-signature',
+  /** With `identity`: a frame whose origin authentication fails, or whose origin may not speak for it (issue 25). */
+  BAD_ORIGIN: 'bad-origin',
+  /** With `identity`: an authenticated frame seen already, or whose counter is outside the skew tolerance (issue 25). */
+  REPLAYED: 'replayed',
   /** A request whose caller's deadline (`ttl`) passed before it reached the host's app (issue 10). */
   EXPIRED: 'expired',
   /** An advert that would take the stored names past `maxTableNodes` (issue 10). */

@@ -17,6 +17,7 @@ export type {
 } from './base/callbacks.js';
 export type { CtpStats, CtpSnapshot, CtpNodeSnapshot, CtpRouterSnapshot } from './snapshot.js';
 export type { CtpRouterOptions, CtpRequestOptions, CtpIdentity } from './options.js';
+export type { CtpPolicy, CtpPolicyRule, CtpPolicyRole } from './auth/policy.js';
 export { canonicalAdvert } from './link-state/canonical.js';
 export { CtpReply } from './host/handlers.js';
 export type {

@@ -15,6 +15,7 @@ import {
 } from './link-state/certificates.js';
 
 export type { CtpIdentity } from './link-state/certificates.js';
+import { CtpResolvedPolicy, type CtpPolicy } from './auth/policy.js';
 import { checkOptionKeys, keysOf } from './base/suggest.js';
 
 /**
@@ -72,6 +73,8 @@ export interface CtpRouterOptions<P = unknown> {
   maxControlIdleMs?: number;
   /** Sign this router's adverts and verify every advert's signature (issue 9): PEM strings or KeyObjects. @default none */
   identity?: CtpIdentity;
+  /** Which routers may control or monitor which local nodes (docs/hosting.md, "Policy"); a refused request is answered `REJECTED`, reason `policy`. @default none: everyone */
+  policy?: CtpPolicy;
 }
 
 /** Options with every default filled in. */
@@ -92,6 +95,8 @@ export interface CtpResolvedOptions<P> {
   clock: CtpClock;
   /** The checked identity (`options.identity`), when adverts are signed. */
   identity: CtpResolvedIdentity | undefined;
+  /** The checked `options.policy`. */
+  policy: CtpResolvedPolicy | undefined;
   minAdvertIntervalMs: number;
   maxTableNodes: number;
   maxMonitorsPerNode: number;
@@ -157,6 +162,7 @@ const ROUTER_KEYS = keysOf<CtpRouterOptions>({
   maxMonitorsPerNode: true,
   maxControlIdleMs: true,
   identity: true,
+  policy: true,
 });
 /** Every key of `CtpIdentity`. */
 const IDENTITY_KEYS = keysOf<CtpIdentity>({ key: true, cert: true, ca: true });
@@ -217,6 +223,7 @@ export function resolveOptions<P>(options: CtpRouterOptions<P> | undefined): Ctp
     authorize: options.authorize,
     clock,
     identity,
+    policy: options.policy === undefined ? undefined : CtpResolvedPolicy.from(options.policy),
     minAdvertIntervalMs: positiveInt(o, 'minAdvertIntervalMs', 0, MAX_TIMER_MS),
     maxTableNodes: positiveInt(o, 'maxTableNodes', 1),
     maxMonitorsPerNode: positiveInt(o, 'maxMonitorsPerNode', 0),

@@ -19,6 +19,7 @@ import { dialCause, printDialErrors } from './failures.js';
 import { show, type CliOutput } from './output.js';
 import type { CliTls } from './tls.js';
 import type { CliNatsAuth } from './nats-auth.js';
+import type { CtpPolicy } from '../auth/policy.js';
 
 const debug = createDebug('ctp:cli');
 
@@ -66,6 +67,8 @@ export interface SessionOptions {
   natsAuth?: CliNatsAuth | undefined;
   heartbeatMs?: number | undefined;
   natsModule?: NatsModule | undefined;
+  /** `--policy FILE`: who may control or monitor the nodes hosted here. */
+  policy?: CtpPolicy | undefined;
   onReceived?: (name: CtpReceivedName, msg: CtpControlMessage | CtpEvent) => void;
 }
 
@@ -124,6 +127,7 @@ export class Session {
         responseTimeoutMs: o.timeoutMs,
         ...(o.leaseGraceMs === undefined ? {} : { leaseGraceMs: o.leaseGraceMs }),
         ...(o.maxFrameBytes === undefined ? {} : { maxFrameBytes: o.maxFrameBytes }),
+        ...(o.policy === undefined ? {} : { policy: o.policy }),
       },
     );
     this.transport.attach(this.router as CtpRouter<TcpPeer>);

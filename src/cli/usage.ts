@@ -59,6 +59,9 @@ Options:
   --max-frame-bytes N    longest frame (default 8388608)
   --max-queued-bytes N   outbound queue per connection before it is closed as a slow consumer (default 33554432)
   --reconnect-max-ms MS  longest redial delay (default 5000)
+  --policy FILE          JSON rules of which routers may control or monitor which of these nodes
+                         (docs/hosting.md, "Policy"); a refused request is answered REJECTED,
+                         reason policy. Use with the --tls-* flags: the origin is then verified
 ${COMMON}`,
 
   nodes: `Usage: ctp-router nodes (--connect HOST:PORT | --nats URL) [--dot] [options]

@@ -25,6 +25,8 @@ import { CtpRouting, type CtpCallerDoor, type CtpHostDoor } from './routing.js';
 import type { CtpResolvedIdentity } from './certificates.js';
 import { CtpAdvertAuth } from './signing.js';
 import { CtpTable, type CtpTableDelta } from './table.js';
+import { endpointGate } from '../auth/endpoint.js';
+import type { CtpResolvedPolicy } from '../auth/policy.js';
 
 /** A role that acts on every settled table change. */
 export interface CtpTableListener {
@@ -38,6 +40,8 @@ export interface CtpLinkStateOptions extends CtpFloodingOptions {
   maxRouters: number;
   maxHops: number;
   identity: CtpResolvedIdentity | undefined;
+  /** The operator's policy (`options.policy`), enforced at the host. */
+  policy?: CtpResolvedPolicy | undefined;
   /** Include virtual nodes in `onNodesUpdated` and the `nodes` event. */
   virtualNodes: boolean;
 }
@@ -87,7 +91,8 @@ export class CtpLinkState<P> implements CtpWireHandler<P>, CtpFloodingHooks<P>, 
       this.auth,
     );
     this.stall = new CtpStallMeter(new CtpTimers(clock));
-    this.routing = new CtpRouting(this.table, wire.out, opts.maxHops, report, this.stall);
+    const gate = endpointGate(this.table, this.auth, opts, report, clock, () => this.routing);
+    this.routing = new CtpRouting(this.table, wire.out, opts.maxHops, report, this.stall, gate);
     this.nodeList = new CtpNodeList(
       this.table,
       onNodesUpdated,

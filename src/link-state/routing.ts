@@ -22,6 +22,7 @@ import { hasAt, isReservedName, virtualParts, virtualRouterAt } from '../base/na
 import type { CtpOutbound } from '../wire/outbound.js';
 import type { CtpReport } from '../wire/report.js';
 import type { CtpTable } from './table.js';
+import type { CtpGate } from '../auth/gate.js';
 import { describeFrame } from '../wire/trace.js';
 
 const debug = createDebug('ctp:routing');
@@ -86,6 +87,8 @@ export class CtpRouting<P> {
     private readonly report: CtpReport<P>,
     /** Request deadlines (deadline.ts): how long a frame processed now may have waited unseen. */
     private readonly stall: CtpStallAge = { age: () => 0 },
+    /** Origin authentication and policy at the endpoints (src/auth/gate.ts); none: nothing is checked. */
+    private readonly gate?: CtpGate<P>,
   ) {}
 
   /** Frames addressed to this router go to these roles. */
@@ -103,6 +106,7 @@ export class CtpRouting<P> {
       // Issue 10: the host's app never receives a request whose caller has given up.
       if (from !== LOCAL && 'ttl' in msg && (remainingTtl(msg, this.stall) ?? 1) <= 0)
         return this.expired(msg, from);
+      if (from !== LOCAL && this.gate !== undefined && !this.gate.admitRequest(msg, from)) return;
       return this.host?.onRequest(msg, from);
     }
     if (dest === undefined) return this.unroutable(msg, from, 'no-route');
@@ -139,6 +143,8 @@ export class CtpRouting<P> {
         if (from !== LOCAL) this.report.drop(from, 'no-route', { t: msg.t, node: msg.node });
         return true;
       }
+      if (from !== LOCAL && this.gate !== undefined && !this.gate.admitAnswer(msg, from))
+        return true;
       if (msg.t === 'RESPONSE') this.caller?.onResponse(msg, from);
       else this.caller?.onEvent(msg);
       return true;
@@ -188,7 +194,8 @@ export class CtpRouting<P> {
         debug('%s has no route to %s for %s: NODE_UNFOUND', this.table.id, to, describeFrame(msg));
       return this.caller?.settle(msg.node, msg.id, NODE_UNFOUND);
     }
-    if (!this.out.message(peer, msg, () => this.caller?.settle(msg.node, msg.id, SEND_FAILED)))
+    const sealed = this.gate === undefined ? msg : this.gate.seal(msg, to);
+    if (!this.out.message(peer, sealed, () => this.caller?.settle(msg.node, msg.id, SEND_FAILED)))
       this.caller?.settle(msg.node, msg.id, TOO_LARGE);
   }
 
@@ -196,7 +203,7 @@ export class CtpRouting<P> {
   toRouter(msg: CtpHostBoundMessage, to: string): void {
     if (to === this.table.id) return this.host?.onRequest(msg, LOCAL);
     const peer = this.table.peerToward(to);
-    if (peer !== undefined) this.out.message(peer, msg);
+    if (peer !== undefined) this.out.message(peer, this.gate?.seal(msg, to) ?? msg);
   }
 
   /** False only when a frame this router originates was refused as too large. */
@@ -208,7 +215,7 @@ export class CtpRouting<P> {
   ): boolean {
     const peer = this.table.peerToward(dest);
     if (peer === undefined) return (this.unroutable(msg, from, 'no-route'), true);
-    if (from === LOCAL) return this.out.message(peer, msg);
+    if (from === LOCAL) return this.out.message(peer, this.gate?.seal(msg, dest) ?? msg);
     const hops = msg.hops ?? 0;
     if (hops >= this.maxHops) return (this.unroutable(msg, from, 'hop-limit'), true);
     // Issue 10: a request carries its caller's remaining time, less this router's residence.

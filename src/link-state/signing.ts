@@ -17,7 +17,12 @@ import { systemClock, type CtpClock } from '../base/clock.js';
 import { isValidMedium, pseudoNodeId } from './media.js';
 import type { CtpReport } from '../wire/report.js';
 import { canonicalAdvert, canonicalClaim, type CtpClaimFields } from './canonical.js';
-import { CtpCertCache, digestFor, type CtpResolvedIdentity } from './certificates.js';
+import {
+  CtpCertCache,
+  digestFor,
+  type CertEntry,
+  type CtpResolvedIdentity,
+} from './certificates.js';
 import type { CtpStoredAdvert, CtpTable } from './table.js';
 
 // Re-exported: tests and benchmarks import them from here, where they lived
@@ -304,16 +309,10 @@ export class CtpAdvertAuth<P> {
     m: CtpClaimFields & { claimSig?: string | undefined },
     now: number,
   ): string | undefined {
-    const certs = this.certs;
-    if (certs === undefined) return undefined;
+    if (this.certs === undefined) return undefined;
     if (typeof m.claimSig !== 'string') return 'the claim is not signed';
-    const s = this.table.stored(origin);
-    const g = s === undefined ? undefined : this.sigs.get(s);
-    if (g === undefined) return 'no signed advert of the registrant';
-    const e = certs.lookup(g.cert);
-    if ('bad' in e) return e.bad;
-    if (e.cn !== origin) return "the certificate is not the registrant's";
-    if (now < e.notBefore || now > e.notAfter) return 'the certificate is not valid now';
+    const e = this.peerCert(origin, now);
+    if (typeof e === 'string') return e;
     try {
       return verify(
         e.digest,
@@ -326,6 +325,30 @@ export class CtpAdvertAuth<P> {
     } catch {
       return 'the signature does not verify';
     }
+  }
+
+  /**
+   * The checked certificate that `origin`'s stored (verified) advert carries,
+   * valid at `now` with CN = `origin`, or why there is none (origin-auth.ts
+   * and claims use it). Always a reason without an identity.
+   */
+  peerCert(origin: string, now: number): Extract<CertEntry, { key: unknown }> | string {
+    const certs = this.certs;
+    if (certs === undefined) return 'no identity';
+    const s = this.table.stored(origin);
+    const g = s === undefined ? undefined : this.sigs.get(s);
+    if (g === undefined) return 'no signed advert of the origin';
+    const e = certs.lookup(g.cert);
+    if ('bad' in e) return e.bad;
+    if (e.cn !== origin) return "the certificate is not the origin's";
+    if (now < e.notBefore || now > e.notAfter) return 'the certificate is not valid now';
+    return e;
+  }
+
+  /** The certificate (base64 DER) that `origin`'s stored advert carries, unchecked (`peerCert` checks it). */
+  peerCertText(origin: string): string | undefined {
+    const s = this.table.stored(origin);
+    return s === undefined ? undefined : this.sigs.get(s)?.cert;
   }
 
   /** Bytes the signature adds to the own advert (room for it is kept under `maxFrameBytes`). */

@@ -1089,6 +1089,7 @@ export class Simulation implements SimView {
     const [attacker, victim] = rng.chance(0.5) ? [e.a, e.b] : [e.b, e.a];
     const vr = this.slots.get(victim)?.router as CtpRouter<SimPeer>;
     if (rng.chance(0.25)) return this.forgeClaim(rng, attacker, victim, vr);
+    if (rng.chance(0.3)) return this.forgeControl(rng, attacker, victim, vr);
     const origin = rng.pick([...this.slots.keys()].filter((id) => id !== attacker));
     const kind = rng.pick(FORGERIES);
     const before = vr.snapshot();
@@ -1170,6 +1171,77 @@ export class Simulation implements SimView {
     if (held === controller && before.nodes[node]?.controller !== controller && !advertised)
       this.fail('forged', `${what}: the host took the forged claim (controller ${held})`);
     return `${what}: not taken`;
+  }
+
+  /**
+   * Issue 25: an authenticated router injects into its neighbor a control
+   * frame in another router's name — a COMMAND under another router's
+   * controller name for a node the neighbor hosts, or a release notice of a
+   * registration the neighbor holds — unauthenticated, or claiming the
+   * genuine origin with an `auth` that is not its. It must be dropped there
+   * (`bad-origin` or `replayed`), the host's app must not run, and the
+   * registration must stand.
+   */
+  private forgeControl(rng: Rng, attacker: string, victim: string, vr: CtpRouter<SimPeer>): string {
+    const link = this.net.edges.find(
+      (x) => x.up && ((x.a === attacker && x.b === victim) || (x.b === attacker && x.a === victim)),
+    );
+    const before = vr.snapshot();
+    if (link === undefined || !before.neighbors.includes(attacker) || this.stalls.isStalled(victim))
+      return 'noop';
+    let msg: Record<string, unknown>;
+    let genuine: string;
+    const regs = before.registrations.filter((r) => r.type === 'controller');
+    const hosted = Object.entries(before.nodes).filter(
+      ([n, e]) => e.owner === 'local' && e.controller !== undefined && !n.includes('['),
+    );
+    if (regs.length > 0 && (hosted.length === 0 || rng.chance(0.5))) {
+      const r = rng.pick(regs);
+      genuine = r.host;
+      msg = {
+        v: 1,
+        t: 'RESPONSE',
+        node: r.node,
+        controller: r.virtualNode,
+        code: 'NOT_ASSIGNED',
+        reason: 'released',
+        content: { host: r.host },
+      };
+    } else if (hosted.length > 0) {
+      const [node, e] = rng.pick(hosted);
+      genuine = (e.controller as string).slice((e.controller as string).lastIndexOf('@') + 1);
+      if (genuine === attacker) return 'noop';
+      msg = {
+        v: 1,
+        t: 'COMMAND',
+        id: 2_000_000 + this.forgeries++,
+        to: victim,
+        node,
+        controller: e.controller,
+        app: 'forged',
+        content: null,
+      };
+    } else return 'noop';
+    const claimed = rng.chance(0.5);
+    if (claimed)
+      Object.assign(msg, {
+        origin: genuine,
+        ctr: this.clock.now * 1000 + this.forgeries++,
+        auth: 'Zm9yZ2Vk',
+      });
+    const what = `forge a ${claimed ? `${genuine}-claimed` : 'unauthenticated'} ${String(msg.t)} of ${String(msg.node)} by ${attacker} into ${victim}`;
+    const count = (): number => {
+      const d = vr.stats().dropped;
+      return (d['bad-origin'] ?? 0) + (d.replayed ?? 0);
+    };
+    const drops = count();
+    this.deliverNow(victim, this.net.handle(link, victim), JSON.stringify(msg));
+    if (count() - drops !== 1)
+      this.fail('forged', `${what}: not dropped as bad-origin or replayed`);
+    const after = vr.snapshot();
+    if (JSON.stringify(after.registrations) !== JSON.stringify(before.registrations))
+      this.fail('forged', `${what}: the registrations changed`);
+    return `${what}: dropped`;
   }
 
   // =========================================================================

@@ -85,8 +85,9 @@ export class Proc {
   private waiters: { pred: (r: Rec) => boolean; resolve: (r: Rec) => void }[] = [];
   private buf = '';
 
-  constructor(args: string[]) {
-    this.child = spawn(process.execPath, [CLI, ...args], {
+  /** `script`: what node runs (default the CLI). */
+  constructor(args: string[], script = CLI) {
+    this.child = spawn(process.execPath, [script, ...args], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
