@@ -16,6 +16,16 @@ export type {
   CtpNodesUpdatedCallback,
 } from './base/callbacks.js';
 export type { CtpStats, CtpSnapshot, CtpNodeSnapshot, CtpRouterSnapshot } from './snapshot.js';
+export { CTP_METRIC_FAMILIES } from './metrics/metrics.js';
+export type {
+  CtpMetrics,
+  CtpLinkMetrics,
+  CtpMetricSample,
+  CtpDurationSample,
+  CtpMetricFamily,
+} from './metrics/metrics.js';
+export { REQUEST_DURATION_BUCKETS } from './metrics/meter.js';
+export type { CtpRequestType } from './metrics/meter.js';
 export type { CtpRouterOptions, CtpRequestOptions, CtpIdentity } from './options.js';
 export { canonicalAdvert } from './link-state/canonical.js';
 export { CtpReply } from './host/handlers.js';

@@ -36,6 +36,7 @@ import {
   type CtpRouterOptions,
 } from './options.js';
 import type { CtpSnapshot, CtpStats } from './snapshot.js';
+import { readMetrics, readStats, type CtpMetrics } from './metrics/metrics.js';
 import { CtpReporter } from './wire/report.js';
 import { CtpWire } from './wire/wire.js';
 
@@ -358,11 +359,12 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   /** Plain counters: frames in, out and forwarded, drops by reason, pending requests. @example
    * {@includeCode ../docs/api-examples/router.ts#stats} */
   stats(): CtpStats {
-    return {
-      ...this.wire.out.counters,
-      dropped: { ...this.report.drops },
-      pending: this.pending.size,
-    };
+    return readStats(this.report, this.wire, this.pending);
+  }
+
+  /** The metrics, by Prometheus name (docs/operations.md#metrics): plain data, read when called. */
+  metrics(): CtpMetrics {
+    return readMetrics(this.report, this.wire, this.pending, this.linkState, this.caller);
   }
 
   /** A plain-data copy of the table: nodes, routers, neighbors, registrations. @example
