@@ -26,7 +26,7 @@ export type {
 } from './metrics/metrics.js';
 export { REQUEST_DURATION_BUCKETS } from './metrics/meter.js';
 export { registerCtpMetrics } from './metrics/prometheus.js';
-export type { CtpMetricsReader } from './metrics/prometheus.js';
+export type { CtpMetricsReader, CtpPromClient } from './metrics/prometheus.js';
 export type { CtpRequestType } from './metrics/meter.js';
 export type { CtpRouterOptions, CtpRequestOptions, CtpIdentity } from './options.js';
 export { canonicalAdvert } from './link-state/canonical.js';

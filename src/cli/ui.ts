@@ -11,9 +11,11 @@ import { COMMON_SPEC, commonOptions } from './common.js';
 import { printDialErrors } from './failures.js';
 import { CliOutput } from './output.js';
 import { interrupted, listenOrClose, Session } from './session.js';
+import { CliMetrics, METRICS_SPEC, metricsArg } from './metrics.js';
 
 const SPEC = {
   ...COMMON_SPEC,
+  ...METRICS_SPEC,
   listen: { type: 'string' },
   http: { type: 'string' },
   'max-frame-bytes': { type: 'string' },
@@ -41,6 +43,7 @@ export async function uiCommand(argv: string[]): Promise<number | 'help'> {
   if (listen === undefined && common.connect.length === 0)
     throw new UsageError('give `--connect HOST:PORT` and/or `--listen HOST:PORT`', 'ui');
   const http = addressArg(stringOpt(p.options.http) ?? UI_DEFAULT_HTTP, 'http', 'ui', true);
+  const metricsAt = metricsArg(p.options.metrics, 'ui');
   const out = new CliOutput(common.json);
 
   const session = new Session({
@@ -60,6 +63,9 @@ export async function uiCommand(argv: string[]): Promise<number | 'help'> {
   printDialErrors(transport, out, router.id);
   router.on('error', (err) => out.warn(err.message));
   if (!(await listenOrClose(session, listen, out))) return 1;
+  const metrics =
+    metricsAt === undefined ? undefined : await CliMetrics.start(metricsAt, session, out);
+  if (metricsAt !== undefined && metrics === undefined) return (await session.close(), 1);
 
   const server = new CtpUiServer({ host: http.host, port: http.port });
   let bound: { host: string; port: number };
@@ -67,7 +73,7 @@ export async function uiCommand(argv: string[]): Promise<number | 'help'> {
     bound = await server.listen();
   } catch (err) {
     out.warn(`cannot serve on ${formatAddress(http)}: ${(err as Error).message}`);
-    await Promise.all([server.close(), session.close()]);
+    await Promise.all([server.close(), metrics?.close(), session.close()]);
     return 1;
   }
   if (!isLoopbackHost(http.host))
@@ -97,6 +103,7 @@ export async function uiCommand(argv: string[]): Promise<number | 'help'> {
   await stop;
   live.close();
   await server.close();
+  await metrics?.close();
   await session.close();
   return 0;
 }

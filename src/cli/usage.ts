@@ -1,6 +1,7 @@
 /**
  * Help texts of the CLI (`--help` everywhere).
  */
+import { METRICS_USAGE } from './metrics.js';
 
 const COMMON = `Common options:
   --json                 print JSON lines instead of text
@@ -54,6 +55,7 @@ Options:
   --max-frame-bytes N    longest frame (default 8388608)
   --max-queued-bytes N   outbound queue per connection before it is closed as a slow consumer (default 33554432)
   --reconnect-max-ms MS  longest redial delay (default 5000)
+${METRICS_USAGE}
 ${COMMON}`,
 
   nodes: `Usage: ctp-router nodes (--connect HOST:PORT | --nats URL) [--dot] [options]
@@ -85,6 +87,7 @@ Operations:
 Options:
   --hold                 after the operations, keep the session (and its registrations)
                          and print events until interrupted
+${METRICS_USAGE} (with --hold)
 ${COMMON}
 
 Example:
@@ -95,6 +98,8 @@ Example:
 Register as monitor of each NODE and print its events until interrupted
 (SIGINT/SIGTERM). A registration that is lost is made again when the node returns.
 
+Options:
+${METRICS_USAGE}
 ${COMMON}`,
 
   ui: `Usage: ctp-router ui [--connect HOST:PORT ...] [--listen HOST:PORT] [--http HOST:PORT] [options]
@@ -113,5 +118,6 @@ Options:
   --max-frame-bytes N    longest frame (default 8388608)
   --max-queued-bytes N   outbound queue per connection (default 33554432)
   --reconnect-max-ms MS  longest redial delay (default 5000)
+${METRICS_USAGE}
 ${COMMON}`,
 };

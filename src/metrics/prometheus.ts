@@ -13,6 +13,9 @@ import {
   type CtpMetrics,
 } from './metrics.js';
 
+/** What `registerCtpMetrics` uses of the prom-client module (`import client from 'prom-client'`). */
+export type CtpPromClient = Pick<typeof PromClient, 'Counter' | 'Gauge' | 'Histogram' | 'register'>;
+
 /** What one scrape reads: a router's `metrics()`, a transport's, or both merged. */
 export type CtpMetricsReader = () => Partial<CtpMetrics & CtpLinkMetrics>;
 
@@ -56,7 +59,7 @@ function histogramOf(name: string, help: string, samples: unknown): HistogramVal
  * {@includeCode ../../docs/api-examples/metrics.ts}
  */
 export function registerCtpMetrics(
-  client: typeof PromClient,
+  client: CtpPromClient,
   read: CtpMetricsReader,
   registry: PromClient.Registry = client.register,
 ): void {
@@ -74,9 +77,12 @@ export function registerCtpMetrics(
   for (const f of CTP_METRIC_FAMILIES) {
     const base = { name: f.name, help: f.help, labelNames: f.labelNames, registers: [registry] };
     if (f.type === 'histogram') {
-      // prom-client has no way to set a histogram's buckets: `get` (what the registry reads) gives them.
+      // prom-client has no way to set a histogram's buckets: what the registry reads gives them
+      // (`get` for JSON, `getForPromString` for the text format; the same values serve both).
       const h = new client.Histogram({ ...base, buckets: [...REQUEST_DURATION_BUCKETS] });
-      h.get = () => Promise.resolve(histogramOf(f.name, f.help, samples(f.name)));
+      const get = (): Promise<HistogramValues> =>
+        Promise.resolve(histogramOf(f.name, f.help, samples(f.name)));
+      Object.assign(h, { get, getForPromString: get });
     } else if (f.type === 'gauge')
       new client.Gauge({
         ...base,
