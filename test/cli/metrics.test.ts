@@ -143,6 +143,28 @@ describe('--metrics', () => {
     expect((await p.stop('SIGINT')).code).toBe(1); // one result was not SUCCESS
   });
 
+  it('watch: the EVENTs it received, and its monitor registration', async () => {
+    const w = spawnCli([
+      'watch',
+      '--json',
+      '--metrics',
+      '127.0.0.1:0',
+      '--connect',
+      station.addr,
+      'cam1',
+    ]);
+    const rec = await w.waitFor((r) => r.type === 'metrics', 10_000, 'the metrics record');
+    await w.waitFor((r) => r.type === 'watching', 15_000, 'the watch');
+    const r = await runCli(['call', '--connect', station.addr, 'post', 'cam1', '"clip"']);
+    expect(r.code, r.stderr).toBe(0);
+    await w.waitFor((x) => x.type === 'event', 10_000, 'the event');
+    const m = await scrape(rec.url as string);
+    expect(m.get('ctp_events_total{direction="received"}')).toBe(1);
+    expect(m.get('ctp_requests_total{code="SUCCESS",type="REGISTER"}')).toBe(1);
+    expect(m.get('ctp_nodes_controlled{}')).toBe(0);
+    expect((await w.stop('SIGINT')).code).toBe(0);
+  });
+
   it('usage errors: --metrics without --hold, a bad address', async () => {
     const a = await runCli([
       'call',
