@@ -16,6 +16,18 @@ export type {
   CtpNodesUpdatedCallback,
 } from './base/callbacks.js';
 export type { CtpStats, CtpSnapshot, CtpNodeSnapshot, CtpRouterSnapshot } from './snapshot.js';
+export { CTP_METRIC_FAMILIES } from './metrics/metrics.js';
+export type {
+  CtpMetrics,
+  CtpLinkMetrics,
+  CtpMetricSample,
+  CtpDurationSample,
+  CtpMetricFamily,
+} from './metrics/metrics.js';
+export { REQUEST_DURATION_BUCKETS } from './metrics/meter.js';
+export { registerCtpMetrics } from './metrics/prometheus.js';
+export type { CtpMetricsReader, CtpPromClient } from './metrics/prometheus.js';
+export type { CtpRequestType } from './metrics/meter.js';
 export type { CtpRouterOptions, CtpRequestOptions, CtpIdentity } from './options.js';
 export type { CtpPolicy, CtpPolicyRule, CtpPolicyRole } from './auth/policy.js';
 export { canonicalAdvert } from './link-state/canonical.js';

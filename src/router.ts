@@ -36,6 +36,7 @@ import {
   type CtpRouterOptions,
 } from './options.js';
 import type { CtpSnapshot, CtpStats } from './snapshot.js';
+import { readMetrics, readStats, type CtpMetrics } from './metrics/metrics.js';
 import { CtpReporter } from './wire/report.js';
 import { CtpWire } from './wire/wire.js';
 
@@ -85,15 +86,14 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     for (const [k, f] of Object.entries({ onReceived, send, onNodesUpdated }))
       if (typeof f !== 'function') throw argumentError(k, 'a function', f);
     const o = (this.opts = resolveOptions(options));
-    const clock = o.clock;
     this.id = o.id;
     this.report = new CtpReporter(this.id, this);
     this.codec = o.codec;
-    this.pending = new CtpPendingMap(clock);
+    this.pending = new CtpPendingMap(o.clock);
     this.wire = new CtpWire(this.codec, send, this.report, o);
     const linkOpts = { ...o, virtualNodes: resolveVirtualNodes(options) };
     this.linkState = new CtpLinkState(this.wire, linkOpts, onNodesUpdated, this);
-    this.host = new CtpHost(this.linkState, new CtpTimers(clock), o, onReceived, this.report);
+    this.host = new CtpHost(this.linkState, new CtpTimers(o.clock), o, onReceived, this.report);
     const [linkState, report] = [this.linkState, this.report];
     this.caller = new CtpCaller(linkState, this.host, this.pending, o, onReceived, report);
     this.table = new CtpOcmTable(this.linkState.table, this.host, this.caller.registrant);
@@ -107,7 +107,7 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
     // The constructor sends nothing (PROTOCOL.md section 2): the first advert
     // goes out on a change, `peerUp` or `resetTable`.
     this.linkState.table.reoriginate();
-    this.linkState.table.commit(clock.now());
+    this.linkState.table.commit(o.clock.now());
   }
 
   // ---- requests: misuse rejects, never throws; no async wrappers (microtask hops, BENCHMARKS.md) ----
@@ -358,11 +358,13 @@ export class CtpRouter<P = unknown> extends EventEmitter<CtpRouterEvents<P>> {
   /** Plain counters: frames in, out and forwarded, drops by reason, pending requests. @example
    * {@includeCode ../docs/api-examples/router.ts#stats} */
   stats(): CtpStats {
-    return {
-      ...this.wire.out.counters,
-      dropped: { ...this.report.drops },
-      pending: this.pending.size,
-    };
+    return readStats(this.report, this.wire, this.pending);
+  }
+
+  /** The metrics by Prometheus name (docs/operations.md#metrics), as plain data read when called. @example
+   * {@includeCode ../docs/api-examples/router.ts#metrics} */
+  metrics(): CtpMetrics {
+    return readMetrics(this.report, this.wire, this.pending, this.linkState, this.caller);
   }
 
   /** A plain-data copy of the table: nodes, routers, neighbors, registrations. @example

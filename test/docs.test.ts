@@ -138,6 +138,12 @@ describe('code blocks of README.md and docs/*.md', () => {
     // 'ctp-router' resolves to this repository, through its package.json exports (dist/).
     mkdirSync(join(work, 'node_modules'));
     symlinkSync(ROOT, join(work, 'node_modules/ctp-router'), 'dir');
+    // and prom-client (a dependency: the metrics example, docs/api-examples/metrics.ts, imports it).
+    symlinkSync(
+      join(ROOT, 'node_modules/prom-client'),
+      join(work, 'node_modules/prom-client'),
+      'dir',
+    );
     writeFileSync(
       join(work, 'package.json'),
       JSON.stringify({ name: 'ctp-router-docs', private: true, type: 'module' }),

@@ -60,7 +60,7 @@ function consumer(
   // A copy, not a symlink: TypeScript resolves the package's own imports from its real path.
   cpSync(pkgDir, join(dir, 'node_modules/ctp-router'), { recursive: true });
   // The runtime dependencies (the consumer's npm install would bring them) and @types/node.
-  for (const dep of ['eventemitter3', 'async-mutex', 'p-timeout', 'debug'])
+  for (const dep of ['eventemitter3', 'async-mutex', 'p-timeout', 'debug', 'prom-client'])
     symlinkSync(join(ROOT, 'node_modules', dep), join(dir, 'node_modules', dep), 'dir');
   mkdirSync(join(dir, 'node_modules/@types'));
   symlinkSync(join(ROOT, 'node_modules/@types/node'), join(dir, 'node_modules/@types/node'), 'dir');

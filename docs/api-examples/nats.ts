@@ -29,6 +29,7 @@ console.log(
   station.server(),
   station.peers().map((p) => p.routerId),
   station.stats().framesIn,
+  station.metrics().ctp_link_events_total, // members up, and down by reason
 );
 await station.close(); // resolves once the connection is drained and closed
 // #endregion methods

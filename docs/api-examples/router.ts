@@ -70,6 +70,12 @@ const { framesIn, framesOut, dropped, pending } = router.stats();
 console.log({ framesIn, framesOut, dropped, pending });
 // #endregion stats
 
+// #region metrics
+const m = router.metrics(); // keyed by Prometheus name; labels are fields of each sample
+const commands = m.ctp_requests_total.filter((s) => s.type === 'COMMAND');
+console.log(commands, m.ctp_pending_requests, m.ctp_nodes_reachable);
+// #endregion metrics
+
 // #region drain
 process.once('SIGTERM', () => void router.drain({ timeoutMs: 2_000 }));
 // #endregion drain

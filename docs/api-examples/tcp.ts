@@ -49,6 +49,12 @@ for (const peer of transport.peers()) console.log(peer.id, peer.direction, peer.
 console.log(transport.stats()); // plain counters: connections, frames and bytes in and out, ...
 // #endregion stats
 
+// #region metrics
+const { ctp_link_events_total, ctp_heartbeat_age_seconds } = transport.metrics();
+const down = ctp_link_events_total.filter((e) => e.event === 'down'); // by reason: dead, closed, ...
+console.log(down, ctp_heartbeat_age_seconds);
+// #endregion metrics
+
 // #region close
 await transport.close(); // every socket closed; the router got peerDown for each link
 // #endregion close

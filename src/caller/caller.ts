@@ -113,7 +113,7 @@ export class CtpCaller<P>
 
   /** Run a request whose arguments `spec` checked. */
   run(spec: CtpRequestSpec, o: CtpRunOptions): Promise<CtpResult> {
-    return this.requests.run(spec, o);
+    return this.report.meter.request(spec.op, this.opts.clock, this.requests.run(spec, o));
   }
 
   /** A plain `register` (persistence renews through it); `persistent`: keep it (persistent.ts). */
@@ -124,7 +124,11 @@ export class CtpCaller<P>
     opts?: CtpRegisterOptions,
   ): Promise<CtpResult> {
     const run = o ?? resolveRequestOptions(undefined, this.opts.responseTimeoutMs);
-    const r = this.requests.run(this.registrant.register(node, type, run.idleTimeoutMs), run);
+    const r = this.report.meter.request(
+      'register',
+      this.opts.clock,
+      this.requests.run(this.registrant.register(node, type, run.idleTimeoutMs), run),
+    );
     if (opts?.persistent !== true) return r;
     return r.then((res) => (this.persistence.holdsOrKeeps(res, node, type), res));
   }
@@ -204,6 +208,7 @@ export class CtpCaller<P>
 
   /** An EVENT for this router: every open stream, then `onReceived`. */
   event(msg: CtpEvent): unknown {
+    this.report.meter.eventsReceived++;
     this.streams.push(msg);
     return this.onReceived('EVENT', msg);
   }

@@ -11,8 +11,9 @@ import { hintFor, type CallOp } from './hints.js';
 export type { CallOp } from './hints.js';
 import { CliOutput, show } from './output.js';
 import { interrupted, openClientSession, type Session } from './session.js';
+import { CliMetrics, METRICS_SPEC, metricsArg } from './metrics.js';
 
-const SPEC = { ...COMMON_SPEC, hold: { type: 'boolean' } } as const;
+const SPEC = { ...COMMON_SPEC, ...METRICS_SPEC, hold: { type: 'boolean' } } as const;
 
 const OPS = new Set(['register', 'unregister', 'start', 'stop', 'command', 'post']);
 
@@ -83,11 +84,20 @@ export async function callCommand(argv: string[]): Promise<number | 'help'> {
   if (groups.length === 0) throw new UsageError('no operation given', 'call');
   const ops = groups.map(parseOp);
   const hold = p.options.hold === true;
+  const metricsAt = metricsArg(p.options.metrics, 'call');
+  if (metricsAt !== undefined && !hold)
+    throw new UsageError(
+      '`--metrics` needs `--hold` (without it the session ends at once)',
+      'call',
+    );
   const out = new CliOutput(common.json);
 
   // No settling: each operation waits for its node below.
   const session = await openClientSession(common, 'call', out, true, 0);
   if (session === undefined) return 1;
+  const metrics =
+    metricsAt === undefined ? undefined : await CliMetrics.start(metricsAt, session, out);
+  if (metricsAt !== undefined && metrics === undefined) return (await session.close(), 1);
   const { router } = session;
   router.on('lost', (e) =>
     out.line('lost', `lost ${e.type} ${e.node} (${e.reason})`, {
@@ -127,6 +137,7 @@ export async function callCommand(argv: string[]): Promise<number | 'help'> {
       router.unregister(reg.node, reg.type, { timeoutMs: 1000 }).catch(() => undefined),
     ),
   );
+  await metrics?.close();
   await session.close();
   return ok ? 0 : 1;
 }

@@ -20,6 +20,7 @@ import { COMMON_SPEC, commonOptions } from './common.js';
 import { hasNatsCredentials } from './nats-auth.js';
 import { policyArg } from './policy.js';
 import { printDialErrors, printRefused } from './failures.js';
+import { CliMetrics, METRICS_SPEC, metricsArg } from './metrics.js';
 import { CliOutput, show } from './output.js';
 import {
   interrupted,
@@ -32,6 +33,7 @@ import {
 
 const SPEC = {
   ...COMMON_SPEC,
+  ...METRICS_SPEC,
   listen: { type: 'string' },
   node: { type: 'string', multiple: true },
   echo: { type: 'boolean' },
@@ -235,6 +237,7 @@ export async function peerCommand(argv: string[]): Promise<number | 'help'> {
       'peer',
     );
   const nodes = listOpt(p.options.node).map((n) => nodeArg(n, 'peer'));
+  const metricsAt = metricsArg(p.options.metrics, 'peer');
   const out = new CliOutput(common.json);
   let natsModule: NatsModule | undefined;
   if (common.nats.length > 0 && common.tls === undefined && !hasNatsCredentials(common.natsAuth))
@@ -277,6 +280,9 @@ export async function peerCommand(argv: string[]): Promise<number | 'help'> {
 
   if (!(await listenOrClose(session, listen, out))) return 1;
   if (!(await busJoined(session, common.natsPrefix, out))) return 1;
+  const metrics =
+    metricsAt === undefined ? undefined : await CliMetrics.start(metricsAt, session, out);
+  if (metricsAt !== undefined && metrics === undefined) return (await session.close(), 1);
   if (listen !== undefined) {
     const a = transport.address();
     out.line(
@@ -291,6 +297,7 @@ export async function peerCommand(argv: string[]): Promise<number | 'help'> {
       { id: router.id, nodes },
     );
   await interrupted();
+  await metrics?.close();
   await session.close();
   return 0;
 }

@@ -12,9 +12,11 @@ import { COMMON_SPEC, commonOptions } from './common.js';
 import { printDialErrors } from './failures.js';
 import { CliOutput } from './output.js';
 import { interrupted, listenOrClose, loadNats, Session, type NatsModule } from './session.js';
+import { CliMetrics, METRICS_SPEC, metricsArg } from './metrics.js';
 
 const SPEC = {
   ...COMMON_SPEC,
+  ...METRICS_SPEC,
   listen: { type: 'string' },
   http: { type: 'string' },
   'http-allow-host': { type: 'string', multiple: true },
@@ -70,6 +72,7 @@ export async function uiCommand(argv: string[]): Promise<number | 'help'> {
     'ui',
     1,
   );
+  const metricsAt = metricsArg(p.options.metrics, 'ui');
   const out = new CliOutput(common.json);
   let natsModule: NatsModule | undefined;
   if (common.nats.length > 0) {
@@ -109,6 +112,9 @@ export async function uiCommand(argv: string[]): Promise<number | 'help'> {
     await session.close();
     return 1;
   }
+  const metrics =
+    metricsAt === undefined ? undefined : await CliMetrics.start(metricsAt, session, out);
+  if (metricsAt !== undefined && metrics === undefined) return (await session.close(), 1);
 
   const server = new CtpUiServer({
     host: http.host,
@@ -122,7 +128,7 @@ export async function uiCommand(argv: string[]): Promise<number | 'help'> {
     bound = await server.listen();
   } catch (err) {
     out.warn(`cannot serve on ${formatAddress(http)}: ${(err as Error).message}`);
-    await Promise.all([server.close(), session.close()]);
+    await Promise.all([server.close(), metrics?.close(), session.close()]);
     return 1;
   }
   if (!isLoopbackHost(http.host))
@@ -153,6 +159,7 @@ export async function uiCommand(argv: string[]): Promise<number | 'help'> {
   await stop;
   live.close();
   await server.close();
+  await metrics?.close();
   await session.close();
   return 0;
 }

@@ -1,6 +1,7 @@
 /**
  * Help texts of the CLI (`--help` everywhere).
  */
+import { METRICS_USAGE } from './metrics.js';
 
 const COMMON = `Common options:
   --json                 print JSON lines instead of text
@@ -61,7 +62,8 @@ Options:
   --reconnect-max-ms MS  longest redial delay (default 5000)
   --policy FILE          JSON rules of which routers may control or monitor which of these nodes
                          (docs/hosting.md, "Policy"); a refused request is answered REJECTED,
-                         reason policy. Use with the --tls-* flags: the origin is then verified
+                         reason policy. Use with the --tls-* flags: the origin is then verified.
+${METRICS_USAGE}
 ${COMMON}`,
 
   nodes: `Usage: ctp-router nodes (--connect HOST:PORT | --nats URL) [--dot] [options]
@@ -93,6 +95,7 @@ Operations:
 Options:
   --hold                 after the operations, keep the session (and its registrations)
                          and print events until interrupted
+${METRICS_USAGE} (with --hold)
 ${COMMON}
 
 Example:
@@ -103,6 +106,8 @@ Example:
 Register as monitor of each NODE and print its events until interrupted
 (SIGINT/SIGTERM). A registration that is lost is made again when the node returns.
 
+Options:
+${METRICS_USAGE}
 ${COMMON}`,
 
   ui: `Usage: ctp-router ui [--connect HOST:PORT ...] [--listen HOST:PORT] [--http HOST:PORT] [options]
@@ -125,5 +130,6 @@ Options:
   --max-frame-bytes N    longest frame (default 8388608)
   --max-queued-bytes N   outbound queue per connection (default 33554432)
   --reconnect-max-ms MS  longest redial delay (default 5000)
+${METRICS_USAGE}
 ${COMMON}`,
 };

@@ -5,21 +5,26 @@ import { nodeArg, parseArgs, UsageError } from './args.js';
 import { COMMON_SPEC, commonOptions, requireConnect } from './common.js';
 import { CliOutput } from './output.js';
 import { interrupted, openClientSession, sleep } from './session.js';
+import { CliMetrics, METRICS_SPEC, metricsArg } from './metrics.js';
 
 /** `ctp-router watch [options] NODE...`: resolves to the exit code, or `'help'`. */
 export async function watchCommand(argv: string[]): Promise<number | 'help'> {
-  const p = parseArgs(argv, COMMON_SPEC, 'watch');
+  const p = parseArgs(argv, { ...COMMON_SPEC, ...METRICS_SPEC }, 'watch');
   if (p.options.help === true) return 'help';
   const common = commonOptions(p, 'watch');
   requireConnect(common, 'watch');
   if (p.groups.length > 1) throw new UsageError('unexpected `--`', 'watch');
   const nodes = (p.groups[0] ?? []).map((n) => nodeArg(n, 'watch'));
   if (nodes.length === 0) throw new UsageError('missing node name', 'watch');
+  const metricsAt = metricsArg(p.options.metrics, 'watch');
   const out = new CliOutput(common.json);
 
   // No settling: each node is waited for below.
   const session = await openClientSession(common, 'watch', out, true, 0);
   if (session === undefined) return 1;
+  const metrics =
+    metricsAt === undefined ? undefined : await CliMetrics.start(metricsAt, session, out);
+  if (metricsAt !== undefined && metrics === undefined) return (await session.close(), 1);
   const { router } = session;
 
   let stopping = false;
@@ -61,6 +66,7 @@ export async function watchCommand(argv: string[]): Promise<number | 'help'> {
       router.unregister(reg.node, reg.type, { timeoutMs: 1000 }).catch(() => undefined),
     ),
   );
+  await metrics?.close();
   await session.close();
   return results.every(Boolean) ? 0 : 1;
 }

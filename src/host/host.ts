@@ -128,6 +128,7 @@ export class CtpHost<P>
     if (re !== undefined && re !== h.open.re) return { code: ReturnCode.ERROR, reason: 'stale' };
     if (!this.routing.answerController(node, h.controller, code, h.open.re, content, reason))
       return { code: ReturnCode.ERROR, reason: 'too-large' };
+    this.report.meter.answered(h.open.t, code);
     this.ended(h.endOpen('answered'));
     this.registrations.prune(node);
     return { code: ReturnCode.SUCCESS };
@@ -152,6 +153,7 @@ export class CtpHost<P>
         )
       )
         return 'too-large';
+    if (targets.length > 0) this.report.meter.eventsPublished++;
     return targets.length > 0;
   }
 
@@ -175,16 +177,14 @@ export class CtpHost<P>
         return void (
           from !== LOCAL && this.report.drop(from, 'bad-registrant', { t: msg.t, node: msg.node })
         );
-      return void this.routing.answer(
-        msg.node,
-        msg.controller,
-        h?.controller === undefined ? ReturnCode.NOT_ASSIGNED : ReturnCode.REJECTED,
-        msg.id,
-      );
+      const code = h?.controller === undefined ? ReturnCode.NOT_ASSIGNED : ReturnCode.REJECTED;
+      this.report.meter.answered(msg.t, code);
+      return void this.routing.answer(msg.node, msg.controller, code, msg.id);
     }
     this.registrations.touch(msg.node, msg.controller);
     // One open request per node: a newer one replaces it.
     const { opened: open, superseded } = h.openFor(msg.id);
+    open.t = msg.t;
     this.ended(superseded);
     const now = this.timers.now();
     open.at = now + this.opts.responseTimeoutMs;
@@ -221,6 +221,7 @@ export class CtpHost<P>
       err instanceof CtpCallbackError ? err : new CtpCallbackError('onReceived', err),
     );
     if (h.open !== open) return;
+    this.report.meter.answered(msg.t, ReturnCode.ERROR);
     this.ended(h.endOpen('failed'));
     this.routing.answer(
       msg.node,

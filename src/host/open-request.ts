@@ -51,6 +51,8 @@ export class CtpOpenRequest implements CtpDeadline {
   handled = false;
   /** Counted among the requests handlers are busy with (host.ts). */
   counted = false;
+  /** The request's type (`ctp_handled_total`). */
+  t: 'START' | 'STOP' | 'COMMAND' = 'COMMAND';
 
   constructor(
     readonly node: string,

@@ -187,8 +187,10 @@ export class CtpRegistrations<P> implements CtpReleaseNoticeHost {
   }
 
   private completeRegister(msg: CtpRegister, type: CtpRegistrationType, name: string): void {
-    if (!this.table.hasLocal(msg.node))
+    if (!this.table.hasLocal(msg.node)) {
+      this.report.meter.answered('REGISTER', ReturnCode.NODE_UNFOUND);
       return void this.routing.answer(msg.node, name, ReturnCode.NODE_UNFOUND, msg.id);
+    }
     const h = this.recordFor(msg.node);
     let code: ReturnCode;
     let reason: string | undefined;
@@ -219,6 +221,7 @@ export class CtpRegistrations<P> implements CtpReleaseNoticeHost {
       this.notices.recorded(name);
     } else this.prune(msg.node);
     debug('%s: %s of %s by %s -> %s', this.table.id, type, msg.node, name, code);
+    this.report.meter.answered('REGISTER', code);
     this.routing.answer(msg.node, name, code, msg.id, content, reason);
   }
 
@@ -239,6 +242,7 @@ export class CtpRegistrations<P> implements CtpReleaseNoticeHost {
     else code = ReturnCode.SUCCESS;
     if (code === ReturnCode.SUCCESS) this.clearLease(r.name);
     this.prune(msg.node);
+    this.report.meter.answered('UNREGISTER', code);
     this.routing.answer(msg.node, r.name, code, msg.id);
   }
 

@@ -8,6 +8,7 @@ import type { CtpAdvertAuth } from '../link-state/signing.js';
 import type { CtpHostRouting } from '../link-state/routing.js';
 import type { CtpTable } from '../link-state/table.js';
 import type { CtpReport } from '../wire/report.js';
+import type { CtpMeter } from '../metrics/meter.js';
 
 export interface CtpHostOptions {
   registrationWaitMs: number;
@@ -25,6 +26,8 @@ export interface CtpHostOptions {
 /** What the host role reports through: drops, errors and the `released` event. */
 export interface CtpHostReport<P> extends CtpReport<P> {
   readonly emit: CtpEmit<P>;
+  /** Counts the answers of hosted nodes and the EVENTs they publish (src/metrics/). */
+  readonly meter: CtpMeter;
 }
 
 /** Link state as the host sees it: the table, the routes, the signatures, the outbound edge. */

@@ -256,7 +256,7 @@ export class CtpFlooding<P> {
         adverts: adverts.map((a) => ({ origin: a.origin, seq: a.seq })),
         ...(except === undefined ? {} : { except }),
       };
-      return this.out.frame(peer, whole, undefined, info);
+      return this.out.frame(peer, whole, undefined, info, 'REPORTNODE');
     }
     const half = Math.ceil(adverts.length / 2);
     this.send(peer, adverts.slice(0, half), except);

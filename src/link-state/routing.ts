@@ -247,6 +247,9 @@ export class CtpRouting<P> {
             ? { ...msg, hops: hops + 1 }
             : ({ ...msg, hops: hops + 1, ttl: newTtl } as CtpMessage),
         ),
+      undefined,
+      undefined,
+      msg.t,
     );
     return true;
   }

@@ -23,6 +23,8 @@ import { NatsPeer } from './peer.js';
 import { formatPresence } from './presence.js';
 import { BusSubjects } from './subjects.js';
 import type { NatsHost, NatsStats, NatsTransportEvents } from './types.js';
+import { CtpLinkMeter } from '../metrics/links.js';
+import type { CtpLinkMetrics } from '../metrics/metrics.js';
 
 const debug = createDebug('ctp:nats');
 
@@ -78,6 +80,8 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
   private readonly encoder = new TextEncoder();
   private readonly peerInfo: CtpPeerInfo | undefined;
 
+  private readonly linkMeter = new CtpLinkMeter();
+
   constructor(options: NatsTransportOptions) {
     super();
     this.opts = resolveNatsOptions(options);
@@ -89,8 +93,9 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
       leaving: () => this.leaving,
       peerUp: (p) => this.call(() => this.host?.peerUp(p, this.peerInfo)),
       ask: (p) => this.askTable(p),
-      connected: (p) => this.emit('connect', p),
+      connected: (p) => (this.linkMeter.linkUp(), this.emit('connect', p)),
       disconnected: (p, reason) => {
+        this.linkMeter.linkDown(reason);
         this.call(() => this.host?.peerDown(p));
         this.emit('disconnect', p, reason);
       },
@@ -150,6 +155,15 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
    * {@includeCode ../../docs/api-examples/nats.ts#methods} */
   stats(): NatsStats {
     return { peers: this.peers().length, ...this.counters };
+  }
+
+  /** Link metrics (docs/operations.md#metrics): members up and down (by reason); the longest silence of a live member. @example
+   * {@includeCode ../../docs/api-examples/nats.ts#methods} */
+  metrics(): CtpLinkMetrics {
+    const now = Date.now();
+    let silence = 0;
+    for (const p of this.members.up()) silence = Math.max(silence, now - p.lastSeen);
+    return this.linkMeter.read(silence);
   }
 
   /**

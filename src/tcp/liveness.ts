@@ -113,6 +113,22 @@ export class TcpLiveness {
     if (!any) this.stop();
   }
 
+  /**
+   * The longest time (ms) since bytes (a frame or a heartbeat) arrived on a
+   * live connection, as the sweeps saw it (their period is the resolution):
+   * 0 without connections, or when bytes arrived since the last sweep.
+   */
+  oldestSilence(): number {
+    const now = this.now();
+    let max = 0;
+    for (const c of this.host.connections()) {
+      const s = this.seen.get(c);
+      if (s !== undefined && c.socket.bytesRead === s.bytesRead)
+        max = Math.max(max, now - s.lastIn);
+    }
+    return max;
+  }
+
   /** Update what the sweep knows of `c` from its counters; `excuse` ms of stall are forgiven. */
   private track(c: TcpConnection, now: number, excuse: number): Seen {
     let s = this.seen.get(c);

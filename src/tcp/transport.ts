@@ -24,6 +24,8 @@ import { TcpOutbox } from './outbox.js';
 import { listenServer } from './server.js';
 import { peerCertificateId, type TcpRefusedReason, type TcpTlsServer } from './tls.js';
 import type { TcpAttachOptions, TcpHost, TcpStats, TcpTransportEvents } from './types.js';
+import { CtpLinkMeter } from '../metrics/links.js';
+import type { CtpLinkMetrics } from '../metrics/metrics.js';
 
 export type { TcpAttachOptions, TcpHost, TcpStats, TcpTransportEvents } from './types.js';
 
@@ -58,6 +60,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   private readonly links = new TcpLinks<TcpConnection>();
   /** One per `connect` address (dialling.ts makes them). */
   private readonly dialers: TcpDialer[] = [];
+  private readonly linkMeter = new CtpLinkMeter();
   /** The dialers, which connection each made, what its close means (dialling.ts). */
   private readonly dialling: TcpDialling;
   private nextConnId = 1;
@@ -191,6 +194,12 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     };
   }
 
+  /** Link metrics (docs/operations.md#metrics): links up, down and refused, by reason; the longest silence among live links. @example
+   * {@includeCode ../../docs/api-examples/tcp.ts#metrics} */
+  metrics(): CtpLinkMetrics {
+    return this.linkMeter.read(this.guards.liveness.oldestSilence());
+  }
+
   /**
    * Stop listening and dialling, end every connection (flushing what is
    * queued, destroying what does not close within `closeTimeoutMs`), clear
@@ -279,6 +288,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
   /** An inbound connection refused before it reached the router. */
   private refuse(remote: string, reason: TcpRefusedReason, err: Error): void {
     this.counters.refused++;
+    this.linkMeter.linkRefused(reason);
     debug('refused %s (%s): %s', remote, reason, err.message);
     this.emit('refused', remote, reason, err);
   }
@@ -299,6 +309,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     }
     this.guards.up();
     if (c.socket.isPaused()) c.socket.resume();
+    if (c.up) this.linkMeter.linkUp();
     if (c.up) this.emit('connect', c);
   }
 
@@ -314,6 +325,7 @@ export class TcpTransport extends EventEmitter<TcpTransportEvents> {
     } catch (err) {
       this.reportError(err);
     }
+    this.linkMeter.linkDown(reason);
     this.emit('disconnect', c, reason);
     const rid = c.routerId;
     if (rid !== undefined && this.links.remove(rid, c)) {

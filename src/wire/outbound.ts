@@ -9,6 +9,7 @@ import type { CtpReport } from './report.js';
 import type { CtpSendCallback, CtpSendInfo } from '../base/callbacks.js';
 import type { CtpCodec, CtpMessage } from '../base/messages.js';
 import { describeFrame, peerLabel } from './trace.js';
+import { countFrame, frameTally } from '../metrics/meter.js';
 
 const debug = createDebug('ctp:outbound');
 
@@ -27,6 +28,8 @@ export interface CtpCounters {
 
 export class CtpOutbound<P> {
   readonly counters: CtpCounters = { framesIn: 0, framesOut: 0, forwarded: 0 };
+  /** Frames sent, by type (`ctp_frames_total`). */
+  readonly sentByType = frameTally();
   /** Set by `close()`: nothing is sent any more. */
   closed = false;
   /**
@@ -56,12 +59,18 @@ export class CtpOutbound<P> {
     if (tooLarge(frame, this.maxFrameBytes)) return false;
     if (debug.enabled && !this.closed)
       debug('%s -> %s peer=%s', this.trace?.id, describeFrame(msg), this.label(peer));
-    this.frame(peer, frame, onFail);
+    this.frame(peer, frame, onFail, undefined, msg.t);
     return true;
   }
 
-  /** Call `send`, reporting a throw or rejection as `error`; `onFail` runs then. `info` goes to `send` when given. */
-  frame(peer: P | null, frame: string, onFail?: () => void, info?: CtpSendInfo<P>): void {
+  /** Call `send`, reporting a throw or rejection as `error`; `onFail` runs then. `info` goes to `send` when given; `t`: the frame's type, for `ctp_frames_total`. */
+  frame(
+    peer: P | null,
+    frame: string,
+    onFail?: () => void,
+    info?: CtpSendInfo<P>,
+    t?: string,
+  ): void {
     if (this.closed) return;
     if (info?.adverts !== undefined && debug.enabled)
       debug(
@@ -72,6 +81,7 @@ export class CtpOutbound<P> {
         frame.length,
       );
     this.counters.framesOut++;
+    if (t !== undefined) countFrame(this.sentByType, t);
     // No closure per frame: only a failure (or a promise) makes one.
     try {
       const r =

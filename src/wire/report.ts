@@ -8,6 +8,7 @@ import createDebug from 'debug';
 import type { EventEmitter } from 'eventemitter3';
 import { CtpCallbackError, type CtpError } from '../base/errors.js';
 import type { CtpDropped, CtpEmit, CtpRouterEvents, DropReason } from '../events.js';
+import { CtpMeter } from '../metrics/meter.js';
 
 const debug = createDebug('ctp:report');
 
@@ -25,6 +26,8 @@ export interface CtpReport<P> {
 export class CtpReporter<P> implements CtpReport<P> {
   /** Drops per reason (`stats().dropped`). */
   readonly drops: Record<string, number> = {};
+  /** The metric counters the roles bump (`router.metrics()`, src/metrics/). */
+  readonly meter = new CtpMeter();
   /** Kinds of error already warned about with no `error` listener (code and callback). */
   private readonly warned = new Set<string>();
 

@@ -21,6 +21,7 @@ import type { DropReason } from '../events.js';
 import { frameText } from './admission.js';
 import { jsonCodec } from './codec.js';
 import { CtpOutbound } from './outbound.js';
+import { countFrame, frameTally } from '../metrics/meter.js';
 import type { CtpReporter } from './report.js';
 import { describeFrame } from './trace.js';
 
@@ -51,6 +52,8 @@ export interface CtpWireOptions<P> {
 export class CtpWire<P> {
   /** Every frame the router sends. */
   readonly out: CtpOutbound<P>;
+  /** Frames received, by type (`ctp_frames_total`). */
+  readonly receivedByType = frameTally();
   /**
    * The messages admitted are as the default codec checked them (no custom
    * codec, no `authorize` that could change them).
@@ -137,6 +140,7 @@ export class CtpWire<P> {
   private dispatch(handler: CtpWireHandler<P>, peer: P, msg: CtpMessage, text: string): void {
     if (debug.enabled)
       debug('%s <- %s peer=%s', this.opts.id, describeFrame(msg), handler.neighborOf(peer) ?? '?');
+    countFrame(this.receivedByType, msg.t);
     switch (msg.t) {
       case 'REPORTNODE':
         return handler.onAdverts(peer, msg);

@@ -1,0 +1,122 @@
+/**
+ * The counters behind `router.metrics()` (docs/operations.md#metrics): plain
+ * numbers and Maps, bumped where a request this router made settles, where a
+ * hosted node answers, where an EVENT is published or received; the frame
+ * tallies live with the wire (`frameTally`). Nothing per node: every label
+ * takes a small, fixed set of values.
+ */
+import type { CtpClock } from '../base/clock.js';
+import { isReturnCode, type CtpResult } from '../base/messages.js';
+
+/** The requests `ctp_requests_total` and `ctp_handled_total` count, by `type`. */
+export type CtpRequestType = 'REGISTER' | 'UNREGISTER' | 'START' | 'STOP' | 'COMMAND';
+
+/**
+ * The upper bounds (seconds) of `ctp_request_duration_seconds`'s buckets, `+Inf` aside:
+ * 1 ms to 120 s (the default `responseTimeoutMs`), about ×2.5 apart.
+ */
+export const REQUEST_DURATION_BUCKETS: readonly number[] = Object.freeze([
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120,
+]);
+
+/** The frame types `ctp_frames_total` counts by `t` (anything else is `other`). */
+const FRAME_TYPES = [
+  'REPORTNODE',
+  'UPDATENODE',
+  'REGISTER',
+  'UNREGISTER',
+  'START',
+  'STOP',
+  'COMMAND',
+  'POST',
+  'RESPONSE',
+  'EVENT',
+] as const;
+
+/** Frames by type: the ten types, each from 0 (a frame of another type is not counted here). */
+export function frameTally(): Map<string, number> {
+  return new Map(FRAME_TYPES.map((t) => [t, 0]));
+}
+
+/** Count one frame of type `t` in `tally`, when `t` is one of the ten (no key is ever added). */
+export function countFrame(tally: Map<string, number>, t: string): void {
+  const n = tally.get(t);
+  if (n !== undefined) tally.set(t, n + 1);
+}
+
+/** Counts by result code; a code that is not a return code counts as `other` (a custom codec's). */
+export class CtpCodeCounts {
+  readonly codes = new Map<string, number>();
+
+  add(code: string): void {
+    const key = isReturnCode(code) || code === 'rejected' ? code : 'other';
+    this.codes.set(key, (this.codes.get(key) ?? 0) + 1);
+  }
+}
+
+/** One request type's results and round trips. */
+export class CtpRequestRecord extends CtpCodeCounts {
+  /** Per bucket of `REQUEST_DURATION_BUCKETS`, then `+Inf`: not cumulative. */
+  readonly buckets = new Float64Array(REQUEST_DURATION_BUCKETS.length + 1);
+  sum = 0;
+  count = 0;
+
+  /** A request ended with `code` after `ms`. */
+  settled(code: string, ms: number): void {
+    this.add(code);
+    const s = ms > 0 ? ms / 1000 : 0;
+    let i = 0;
+    while (i < REQUEST_DURATION_BUCKETS.length && s > (REQUEST_DURATION_BUCKETS[i] as number)) i++;
+    (this.buckets[i] as number)++;
+    this.sum += s;
+    this.count++;
+  }
+}
+
+/** The caller's request names (`CtpOp`) and their `type` labels. */
+const OP_TYPES: Readonly<Record<string, CtpRequestType>> = {
+  register: 'REGISTER',
+  unregister: 'UNREGISTER',
+  start: 'START',
+  stop: 'STOP',
+  command: 'COMMAND',
+};
+
+/** The router's metric counters (held by its reporter, which every role reports through). */
+export class CtpMeter {
+  /** Requests this router made, by type. */
+  readonly requests = new Map<CtpRequestType, CtpRequestRecord>();
+  /** Requests this router's hosted nodes answered, by type. */
+  readonly handled = new Map<string, CtpCodeCounts>();
+  /** EVENTs this router's hosted nodes published. */
+  eventsPublished = 0;
+  /** EVENTs delivered to this router (as a controller or monitor). */
+  eventsReceived = 0;
+
+  constructor() {
+    for (const t of Object.values(OP_TYPES)) this.requests.set(t, new CtpRequestRecord());
+  }
+
+  /**
+   * A request (`op`: register, unregister, start, stop, command) starts now:
+   * its result's code and its time from now to its result are recorded when
+   * `p` settles (`rejected` when it rejects). Returns `p` itself: the caller
+   * awaits no extra promise.
+   */
+  request(op: string, clock: CtpClock, p: Promise<CtpResult>): Promise<CtpResult> {
+    const record = this.requests.get(OP_TYPES[op] ?? 'COMMAND') as CtpRequestRecord;
+    const start = clock.now();
+    p.then(
+      (r) => record.settled(r.code, clock.now() - start),
+      () => record.settled('rejected', clock.now() - start),
+    );
+    return p;
+  }
+
+  /** A hosted node answered a request of type `t` with `code`. */
+  answered(t: string, code: string): void {
+    let c = this.handled.get(t);
+    if (c === undefined) this.handled.set(t, (c = new CtpCodeCounts()));
+    c.add(code);
+  }
+}
