@@ -8,6 +8,7 @@
  */
 import { CtpClosedError, CtpTimeoutError } from '../base/errors.js';
 import type { CtpDeadline } from '../caller/deadline-sweep.js';
+import type { CtpServerTrace } from '../tracing/tracing.js';
 
 /** Why an open request ended. */
 export type CtpOpenEnd =
@@ -51,6 +52,8 @@ export class CtpOpenRequest implements CtpDeadline {
   handled = false;
   /** Counted among the requests handlers are busy with (host.ts). */
   counted = false;
+  /** Its SERVER span when tracing is on (tracing/tracing.ts). */
+  trace: CtpServerTrace | undefined = undefined;
 
   constructor(
     readonly node: string,
