@@ -31,6 +31,15 @@ function load(): typeof Api | undefined {
   }
 }
 
+// One options object per kind, not one per request: the attributes are set
+// once a span records (so no object is made for a span that does not).
+const CLIENT: Api.SpanOptions = { kind: api?.SpanKind.CLIENT };
+const SERVER: Api.SpanOptions = { kind: api?.SpanKind.SERVER };
+
+function attributesOf(msg: CtpControlMessage): Api.Attributes {
+  return { 'ctp.node': msg.node, 'ctp.app': msg.app };
+}
+
 const SPAN_NAMES: Readonly<Record<string, string>> = {
   START: 'CTP START',
   STOP: 'CTP STOP',
@@ -73,13 +82,11 @@ export function traceRequest(plan: CtpTracedPlan): CtpTracedPlan {
   const name = SPAN_NAMES[msg.t];
   if (name === undefined) return plan;
   const control = msg as CtpControlMessage;
-  const span = currentTracer(api).startSpan(name, {
-    kind: api.SpanKind.CLIENT,
-    attributes: { 'ctp.node': control.node, 'ctp.app': control.app },
-  });
+  const span = currentTracer(api).startSpan(name, CLIENT);
   const sc = span.spanContext();
   if (!api.isSpanContextValid(sc)) return plan;
   control.traceparent = formatTraceparent(sc.traceId, sc.spanId, sc.traceFlags);
+  if (span.isRecording()) span.setAttributes(attributesOf(control));
   return new TracedPlan(plan, span);
 }
 
@@ -196,11 +203,8 @@ function serverSpan(
       traceFlags: p.traceFlags,
       isRemote: true,
     });
-  const span = currentTracer(a).startSpan(
-    SPAN_NAMES[msg.t] as string,
-    { kind: a.SpanKind.SERVER, attributes: { 'ctp.node': msg.node, 'ctp.app': msg.app } },
-    parent,
-  );
+  const span = currentTracer(a).startSpan(SPAN_NAMES[msg.t] as string, SERVER, parent);
   if (!a.isSpanContextValid(span.spanContext())) return undefined;
+  if (span.isRecording()) span.setAttributes(attributesOf(msg));
   return { span, ctx: a.trace.setSpan(parent, span) };
 }
