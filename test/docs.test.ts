@@ -138,6 +138,12 @@ describe('code blocks of README.md and docs/*.md', () => {
     // 'ctp-router' resolves to this repository, through its package.json exports (dist/).
     mkdirSync(join(work, 'node_modules'));
     symlinkSync(ROOT, join(work, 'node_modules/ctp-router'), 'dir');
+    // The OpenTelemetry API and SDK the tracing guide registers (devDependencies here).
+    symlinkSync(
+      join(ROOT, 'node_modules/@opentelemetry'),
+      join(work, 'node_modules/@opentelemetry'),
+      'dir',
+    );
     writeFileSync(
       join(work, 'package.json'),
       JSON.stringify({ name: 'ctp-router-docs', private: true, type: 'module' }),
