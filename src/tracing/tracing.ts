@@ -5,11 +5,10 @@
  *
  * Through `@opentelemetry/api`, an optional peer dependency, loaded once at
  * module init with `require` (a static import of a missing package cannot be
- * caught; no top-level await). Without it every door here returns at once;
- * with it but no SDK registered, the API's no-op tracer makes spans whose
- * context is invalid, and the doors return as if it were absent: no frame
- * carries `traceparent`, no context is entered. No promise, no await, no
- * closure per request.
+ * caught; no top-level await). Without it, or with it but no SDK registered
+ * (the global provider has no delegate), every door here returns at once: no
+ * span, no frame carries `traceparent`, no context is entered. No promise,
+ * no await, no closure per request.
  */
 import { createRequire } from 'node:module';
 import type * as Api from '@opentelemetry/api';
@@ -50,15 +49,24 @@ let provider: Api.TracerProvider | undefined;
 let tracer: Api.Tracer | undefined;
 
 /**
- * The global provider's tracer. Fetched again when the application replaces
- * the provider (`trace.disable()` then a new registration): a tracer of the
- * old one would keep recording into it.
+ * The registered SDK's tracer, or `undefined` when no SDK is registered (the
+ * common case, a global lookup and a call: no no-op span is made). The API's
+ * global provider is a proxy whose delegate the SDK's registration sets; a
+ * new proxy replaces it after `trace.disable()`, so the tracer is fetched
+ * again then (one of the old provider would keep recording into it).
  */
-function currentTracer(a: typeof Api): Api.Tracer {
+function currentTracer(a: typeof Api): Api.Tracer | undefined {
   const p = a.trace.getTracerProvider();
-  if (p !== provider || tracer === undefined) {
+  if (p !== provider) {
     provider = p;
-    tracer = p.getTracer(TRACER_NAME);
+    tracer = undefined;
+  }
+  if (tracer === undefined) {
+    const proxy = p as Partial<Api.ProxyTracerProvider>;
+    tracer =
+      typeof proxy.getDelegateTracer === 'function'
+        ? proxy.getDelegateTracer(TRACER_NAME)
+        : p.getTracer(TRACER_NAME);
   }
   return tracer;
 }
@@ -81,8 +89,10 @@ export function traceRequest(plan: CtpTracedPlan): CtpTracedPlan {
   const msg = plan.msg;
   const name = SPAN_NAMES[msg.t];
   if (name === undefined) return plan;
+  const t = currentTracer(api);
+  if (t === undefined) return plan;
   const control = msg as CtpControlMessage;
-  const span = currentTracer(api).startSpan(name, CLIENT);
+  const span = t.startSpan(name, CLIENT);
   const sc = span.spanContext();
   if (!api.isSpanContextValid(sc)) return plan;
   control.traceparent = formatTraceparent(sc.traceId, sc.spanId, sc.traceFlags);
@@ -193,6 +203,8 @@ function serverSpan(
   a: typeof Api,
   msg: CtpControlMessage,
 ): { span: Api.Span; ctx: Api.Context } | undefined {
+  const t = currentTracer(a);
+  if (t === undefined) return undefined;
   const p = msg.traceparent === undefined ? undefined : parseTraceparent(msg.traceparent);
   // The caller's span, not whatever context the transport's callback runs in.
   let parent = a.ROOT_CONTEXT;
@@ -203,7 +215,7 @@ function serverSpan(
       traceFlags: p.traceFlags,
       isRemote: true,
     });
-  const span = currentTracer(a).startSpan(SPAN_NAMES[msg.t] as string, SERVER, parent);
+  const span = t.startSpan(SPAN_NAMES[msg.t] as string, SERVER, parent);
   if (!a.isSpanContextValid(span.spanContext())) return undefined;
   if (span.isRecording()) span.setAttributes(attributesOf(msg));
   return { span, ctx: a.trace.setSpan(parent, span) };
