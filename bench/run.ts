@@ -86,6 +86,12 @@ const SUITES: Suite[] = [
     about: 'heartbeat overhead at 1,000 idle links, beside heartbeats off',
   },
   {
+    name: 'tracing',
+    script: 'tracing.js',
+    about:
+      'round trips with an OpenTelemetry SDK registered (spans sampled, or sampled out) beside none, same run',
+  },
+  {
     name: 'against',
     script: 'against.js',
     about:

@@ -144,6 +144,12 @@ describe('code blocks of README.md and docs/*.md', () => {
       join(work, 'node_modules/prom-client'),
       'dir',
     );
+    // The OpenTelemetry API and SDK the tracing guide registers (devDependencies here).
+    symlinkSync(
+      join(ROOT, 'node_modules/@opentelemetry'),
+      join(work, 'node_modules/@opentelemetry'),
+      'dir',
+    );
     writeFileSync(
       join(work, 'package.json'),
       JSON.stringify({ name: 'ctp-router-docs', private: true, type: 'module' }),

@@ -169,7 +169,7 @@ describe('the packed package', () => {
     expect(r.status).not.toBe(0);
   }, 120_000);
 
-  it('declares one peerDependencies: the NATS client and @types/node, both optional', () => {
+  it('declares one peerDependencies: the NATS client, the OpenTelemetry API and @types/node, all optional', () => {
     const text = readFileSync(join(pkgDir, 'package.json'), 'utf8');
     // JSON.parse keeps the last of two equal keys: count them in the text.
     expect(text.match(/"peerDependencies"\s*:/g)).toHaveLength(1);
@@ -180,10 +180,12 @@ describe('the packed package', () => {
     };
     expect(pkg.peerDependencies).toEqual({
       '@nats-io/transport-node': '^3.4.0',
+      '@opentelemetry/api': '^1.3.0',
       '@types/node': '>=20',
     });
     expect(pkg.peerDependenciesMeta).toEqual({
       '@nats-io/transport-node': { optional: true },
+      '@opentelemetry/api': { optional: true },
       '@types/node': { optional: true },
     });
     // The lock file agrees (npm ci refuses a lock out of step with package.json).
@@ -250,6 +252,26 @@ catch (e) { console.log(JSON.stringify({ message: e.message, code: e.code, cause
           `const [a, b] = await Promise.all([import('ctp-router'), import('ctp-router/tcp')]); console.log(JSON.stringify({ loaded: typeof a.CtpRouter + typeof b.TcpTransport }));`,
         ),
       ).toEqual({ loaded: 'functionfunction' });
+    });
+
+    it('without @opentelemetry/api either, a command crosses a relay with no traceparent (tracing off)', () => {
+      const r = probe(`import { CtpTestNetwork } from 'ctp-router/testing';
+const net = new CtpTestNetwork();
+net.addRouter('h', { nodes: ['cam1'] }).handle('cam1', () => 'ok');
+net.addRouter('r');
+net.addRouter('c');
+net.link('c', 'r');
+net.link('r', 'h');
+await net.settle();
+const frames = [];
+net.onFrame = (f) => frames.push(f.frame);
+await net.router('c').register('cam1', 'controller');
+const result = await net.router('c').command('cam1', 'pan', 1);
+await net.close();
+console.log(JSON.stringify({ code: result.code, frames: frames.length, traced: frames.filter((f) => f.includes('traceparent')).length }));`);
+      expect(r.code).toBe('SUCCESS');
+      expect(r.frames).toBeGreaterThan(3);
+      expect(r.traced).toBe(0);
     });
 
     it.runIf(process.features.require_module === true)(

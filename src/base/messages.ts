@@ -138,6 +138,8 @@ export interface CtpStart extends Base {
   optionals?: Record<string, unknown>;
   /** The caller's remaining time in ms when the frame was sent (each forwarder subtracts its residence); absent: no deadline. */
   ttl?: number;
+  /** The caller's W3C trace context, `00-<trace id>-<span id>-<flags>` (PROTOCOL.md section 6); relays pass it unchanged. */
+  traceparent?: string;
 }
 /** STOP: the controller asks the host to stop `app` on `node`. */
 export interface CtpStop extends Base {
@@ -150,6 +152,8 @@ export interface CtpStop extends Base {
   optionals?: Record<string, unknown>;
   /** The caller's remaining time in ms when the frame was sent (each forwarder subtracts its residence); absent: no deadline. */
   ttl?: number;
+  /** The caller's W3C trace context, `00-<trace id>-<span id>-<flags>` (PROTOCOL.md section 6); relays pass it unchanged. */
+  traceparent?: string;
 }
 /** COMMAND: the controller sends `content` to `app` on `node`. */
 export interface CtpCommandMessage extends Base {
@@ -162,6 +166,8 @@ export interface CtpCommandMessage extends Base {
   content: unknown;
   /** The caller's remaining time in ms when the frame was sent (each forwarder subtracts its residence); absent: no deadline. */
   ttl?: number;
+  /** The caller's W3C trace context, `00-<trace id>-<span id>-<flags>` (PROTOCOL.md section 6); relays pass it unchanged. */
+  traceparent?: string;
 }
 /** POST: have the host of `node` publish `content` as the node's event. */
 export interface CtpPost extends Base {

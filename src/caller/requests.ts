@@ -15,6 +15,7 @@ import type { CtpTimeoutEvent } from '../events.js';
 import { ReturnCode, type CtpRequestMessage, type CtpResult } from '../base/messages.js';
 import type { CtpPendingEntry, CtpPendingMap, CtpSlotHold, CtpWaitOutcome } from './pending.js';
 import { requesterOf } from '../wire/trace.js';
+import { traceRequest } from '../tracing/tracing.js';
 
 const debug = createDebug('ctp:requests');
 
@@ -164,6 +165,7 @@ export class CtpRequests {
     // Issue 10: a control request carries the caller's remaining time (`ttl`, deadline.ts).
     if (msg.t === 'START' || msg.t === 'STOP' || msg.t === 'COMMAND')
       msg.ttl = Math.max(0, Math.floor(remaining));
+    plan = traceRequest(plan); // a START, STOP or COMMAND's CLIENT span and `traceparent` (tracing off: `plan`)
     const tracing = debug.enabled;
     if (tracing)
       debug(

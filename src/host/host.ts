@@ -23,6 +23,7 @@ import {
   type CtpResult,
 } from '../base/messages.js';
 import { eventTargets } from './fanout.js';
+import { traceAnswered, traceServer } from '../tracing/tracing.js';
 import { isControllerOf } from '../base/names.js';
 import {
   LOCAL,
@@ -129,6 +130,7 @@ export class CtpHost<P>
     if (!this.routing.answerController(node, h.controller, code, h.open.re, content, reason))
       return { code: ReturnCode.ERROR, reason: 'too-large' };
     this.report.meter.answered(h.open.t, code);
+    h.open.trace?.answered(code, reason);
     this.ended(h.endOpen('answered'));
     this.registrations.prune(node);
     return { code: ReturnCode.SUCCESS };
@@ -179,6 +181,7 @@ export class CtpHost<P>
         );
       const code = h?.controller === undefined ? ReturnCode.NOT_ASSIGNED : ReturnCode.REJECTED;
       this.report.meter.answered(msg.t, code);
+      traceAnswered(msg, code);
       return void this.routing.answer(msg.node, msg.controller, code, msg.id);
     }
     this.registrations.touch(msg.node, msg.controller);
@@ -191,10 +194,13 @@ export class CtpHost<P>
     open.expiry = this;
     open.holder = h;
     this.expiries.track(open, now);
+    // Tracing on: the handler runs inside the request's SERVER span (tracing/tracing.ts).
+    open.trace = traceServer(msg);
     try {
-      const r = this.handlers.has(msg.node)
-        ? this.handlers.run(msg, open)
-        : this.onReceived(msg.t, msg);
+      const r =
+        open.trace === undefined
+          ? this.dispatch(msg, open)
+          : open.trace.run(this.dispatch, this, msg, open);
       if (open.handled && open.ended === undefined) {
         open.counted = true;
         this.handling++;
@@ -204,6 +210,11 @@ export class CtpHost<P>
     } catch (err) {
       this.controlFailed(h, open, msg, err);
     }
+  }
+
+  /** The node's handler, else `onReceived`, on its open request. */
+  private dispatch(msg: CtpControlMessage, open: CtpOpenRequest): unknown {
+    return this.handlers.has(msg.node) ? this.handlers.run(msg, open) : this.onReceived(msg.t, msg);
   }
 
   /**
@@ -242,6 +253,7 @@ export class CtpHost<P>
   /** An open request ended (hosted-node.ts): stop watching its expiry, count it off. */
   ended(open: CtpOpenRequest | undefined): void {
     if (open === undefined) return;
+    open.trace?.ended(open.ended);
     this.expiries.untrack(open);
     if (open.counted) {
       open.counted = false;

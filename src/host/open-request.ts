@@ -8,6 +8,7 @@
  */
 import { CtpClosedError, CtpTimeoutError } from '../base/errors.js';
 import type { CtpDeadline } from '../caller/deadline-sweep.js';
+import type { CtpServerTrace } from '../tracing/tracing.js';
 
 /** Why an open request ended. */
 export type CtpOpenEnd =
@@ -53,6 +54,8 @@ export class CtpOpenRequest implements CtpDeadline {
   counted = false;
   /** The request's type (`ctp_handled_total`). */
   t: 'START' | 'STOP' | 'COMMAND' = 'COMMAND';
+  /** Its SERVER span when tracing is on (tracing/tracing.ts). */
+  trace: CtpServerTrace | undefined = undefined;
 
   constructor(
     readonly node: string,

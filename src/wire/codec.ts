@@ -22,6 +22,7 @@ import {
   validate,
   type Obj,
 } from './validate.js';
+import { isTraceparent } from '../tracing/traceparent.js';
 
 // The limit is the validation's; the codec has always exported it.
 export { MAX_CONTENT_DEPTH };
@@ -57,6 +58,9 @@ export function decode(frame: string): CtpMessage {
   const controlFree = frame.indexOf('\\') < 0 && frame.indexOf('\x7f') < 0;
   const facts = !controlFree ? NO_FACTS : provablyShallow(frame) ? SHALLOW : CONTROL_FREE;
   validate(obj, facts);
+  // A frame that carries `traceparent` carries a valid one: relays forward the text as is.
+  if (obj.traceparent !== undefined && !isTraceparent(obj.traceparent))
+    malformed('`traceparent` is not a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>)');
   // Every other field (adverts, unknown ones) is kept and re-encoded when the
   // frame is forwarded (PROTOCOL.md section 6): bound it as `content` is bounded,
   // so that no frame can overflow the encoder's stack or carry `__proto__`.
