@@ -65,8 +65,10 @@ export interface SimConfig {
   log?: (line: string) => void;
   /** Every router signs its adverts (option `identity`, issue 9), and `forge` steps inject forged adverts. @default false */
   identities?: boolean;
-  /** Some seeds put routers on a broadcast medium (a bus) beside their links. @default true */
-  medium?: boolean;
+  /** Some seeds put routers on a broadcast medium (a bus) beside their links (`'always'`: every seed of 3 routers or more draws one). @default true */
+  medium?: boolean | 'always';
+  /** Draw `stall` steps (issue 10; off with `legacy`). @default true */
+  stalls?: boolean;
 }
 
 export interface SimOutcome {
@@ -466,7 +468,10 @@ export class Simulation implements SimView {
   private setupBus(ids: string[]): string {
     const rng = new Rng(mix(this.config.seed, 0xb05));
     // With identities too: the DR signs its pseudo-node's advert (src/link-state/signing.ts).
-    if (this.config.medium === false || ids.length < 3 || !rng.chance(0.4)) return '';
+    // The chance is drawn either way: 'always' keeps the rest of the draws as they were.
+    const drawn = rng.chance(0.4);
+    if (this.config.medium === false || ids.length < 3) return '';
+    if (!drawn && this.config.medium !== 'always') return '';
     const capable = ids.filter(() => rng.chance(0.7));
     if (capable.length < 2) return '';
     const on = new Set(capable.filter(() => rng.chance(0.8)));
@@ -870,7 +875,7 @@ export class Simulation implements SimView {
       dupPeerUp: 2,
       garbage: 3,
       wait: 4,
-      stall: this.config.legacy === true ? 0 : 2,
+      stall: this.config.legacy === true || this.config.stalls === false ? 0 : 2,
       // Only seeds with a medium draw these (the others choose exactly as before).
       ...busWeights,
     });
