@@ -4,11 +4,12 @@
  * the counts and every failing seed with its violation and the command that
  * replays it. The flags of the run (`--steps`, `--identities`, `--bus`,
  * `--no-stalls`) go to every worker. Exit code 1 when any seed failed.
+ * Interrupted (SIGINT, SIGTERM), it prints the counts so far and which seeds ran.
  */
 import { fork } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { reproCommand, runSeed, type RunOptions } from './runner.js';
+import { compact, reproCommand, runSeed, type RunOptions } from './runner.js';
 
 /** One failing seed of a sweep. */
 export interface SweepFailure {
@@ -55,6 +56,26 @@ export async function sweep(
   const total = to - from + 1;
   const failures: SweepFailure[] = [];
   let done = 0;
+  const ran: number[] = [];
+  const summary = (): void => {
+    const what = `${opts.identities === true ? ' --identities' : ''}${opts.medium === 'always' ? ' --bus' : ''}${opts.stalls === false ? ' --no-stalls' : ''}`;
+    console.log(
+      `sweep ${from}-${to} (--steps ${opts.steps}${what}): ${done} seeds, ${done - failures.length} ok, ${failures.length} failed, ${((Date.now() - started) / 1000).toFixed(0)} s with ${jobs} jobs`,
+    );
+    if (done < total) console.log(`interrupted: seeds run ${compactSeeds(ran)}`);
+    if (failures.length > 0) {
+      failures.sort((a, b) => a.seed - b.seed);
+      console.log(`failing seeds: ${failures.map((f) => f.seed).join(' ')}`);
+      for (const f of failures)
+        console.log(`  ${f.seed}: ${f.message}\n    ${reproCommand(f.seed, opts.steps, [], opts)}`);
+    }
+  };
+  const interrupted = (): void => {
+    summary();
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   const script = fileURLToPath(new URL('./cli.js', import.meta.url));
   const one = (offset: number): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -81,11 +102,12 @@ export async function sweep(
           return;
         }
         done++;
+        ran.push(r.seed);
         if (!r.ok) {
           failures.push({ seed: r.seed, message: r.message ?? '?' });
           console.log(`seed ${r.seed} FAILED: ${r.message ?? '?'}`);
         }
-        if (done % 500 === 0)
+        if (done % 100 === 0)
           console.log(
             `${done}/${total} seeds, ${failures.length} failed, ${((Date.now() - started) / 1000).toFixed(0)} s`,
           );
@@ -96,15 +118,13 @@ export async function sweep(
       );
     });
   await Promise.all(Array.from({ length: Math.min(jobs, total) }, (_, k) => one(k)));
-  failures.sort((a, b) => a.seed - b.seed);
-  const what = `${opts.identities === true ? ' --identities' : ''}${opts.medium === 'always' ? ' --bus' : ''}${opts.stalls === false ? ' --no-stalls' : ''}`;
-  console.log(
-    `sweep ${from}-${to} (--steps ${opts.steps}${what}): ${done} seeds, ${done - failures.length} ok, ${failures.length} failed, ${((Date.now() - started) / 1000).toFixed(0)} s with ${jobs} jobs`,
-  );
-  if (failures.length > 0) {
-    console.log(`failing seeds: ${failures.map((f) => f.seed).join(' ')}`);
-    for (const f of failures)
-      console.log(`  ${f.seed}: ${f.message}\n    ${reproCommand(f.seed, opts.steps, [], opts)}`);
-  }
+  process.off('SIGINT', interrupted);
+  process.off('SIGTERM', interrupted);
+  summary();
   return failures;
+}
+
+/** The seeds run, as ranges (`1-40,42`). */
+function compactSeeds(seeds: number[]): string {
+  return compact([...seeds].sort((a, b) => a - b));
 }
