@@ -1106,8 +1106,17 @@ export class Simulation implements SimView {
     const frame = JSON.stringify({ v: 1, t: 'REPORTNODE', from: attacker, adverts: [advert] });
     const what = `forge ${kind} advert of ${origin} seq ${seq >= FORGED_SEQ_BAND ? 'band' : `${current}+${seq - (current ?? 0)}`} by ${attacker} into ${victim}`;
     // Not yet bound to the attacker, the victim would re-originate on binding it: through the link then.
-    // A stalled victim reads it when it resumes: through the link too.
-    if (rng.chance(0.3) || !before.neighbors.includes(attacker) || this.stalls.isStalled(victim)) {
+    // So too when this peer is not bound yet (a bus peer of a neighbor also linked: binding it changes
+    // the medium's view, seed 200112 with --bus --identities). A stalled victim reads it when it
+    // resumes: through the link too.
+    const table = (vr as unknown as { linkState: { table: { boundId(p: SimPeer): unknown } } })
+      .linkState.table;
+    if (
+      rng.chance(0.3) ||
+      !before.neighbors.includes(attacker) ||
+      table.boundId(this.net.handle(e, victim)) !== attacker ||
+      this.stalls.isStalled(victim)
+    ) {
       this.net.enqueue(e, attacker, frame);
       return `${what} (through the link)`;
     }
