@@ -34,6 +34,8 @@ export async function sweepWorker(
   stride: number,
   opts: RunOptions,
 ): Promise<void> {
+  // The sweep was interrupted: its pipe is gone, and so is the worker's purpose.
+  process.stdout.on('error', () => process.exit(0));
   for (let seed = from + offset; seed <= to; seed += stride) {
     const o = await runSeed(seed, opts);
     const line =
