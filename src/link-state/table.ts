@@ -92,7 +92,12 @@ export class CtpTable<P> extends CtpNameIndex {
       this.peersById.set(id, [peer]);
       if (this.media === undefined) this.ownDirty = true;
       this.topologyDirty = true;
-    } else list.push(peer);
+    } else {
+      list.push(peer);
+      // On a medium a second peer of one router id changes what the media part advertises (a
+      // member heard on the bus too, seed 900608): let the next commit reconcile it.
+      if (this.media !== undefined) this.topologyDirty = true;
+    }
   }
   /** Forget `peer`'s binding; returns the id it was bound to. */
   unbind(peer: P): string | undefined {
@@ -105,7 +110,11 @@ export class CtpTable<P> extends CtpNameIndex {
       this.peersById.delete(id);
       if (this.media === undefined) this.ownDirty = true;
       this.topologyDirty = true;
-    } else this.peersById.set(id, rest);
+    } else {
+      this.peersById.set(id, rest);
+      // A neighbor still heard on the bus after its link went (or the other way round): the same.
+      if (this.media !== undefined) this.topologyDirty = true;
+    }
     return id;
   }
   /** Router id → its bound peers. */

@@ -133,6 +133,15 @@ class Net {
     this.routers.get(y)?.peerUp(b);
   }
 
+  unlink(x: string, y: string): void {
+    const a = this.links.get(`${x}|${y}`) as Peer;
+    const b = this.links.get(`${y}|${x}`) as Peer;
+    this.links.delete(`${x}|${y}`);
+    this.links.delete(`${y}|${x}`);
+    this.routers.get(x)?.peerDown(a);
+    this.routers.get(y)?.peerDown(b);
+  }
+
   /** Deliver until nothing is in flight; returns the deliveries made meanwhile. */
   async settle(): Promise<Delivery[]> {
     const start = this.log.length;
@@ -307,6 +316,38 @@ describe('a broadcast medium', () => {
     expect(d.filter((x) => x.kind === 'bus-broadcast' && origins(x).includes('far')).length).toBe(
       3,
     );
+    await net.close();
+  });
+
+  it('a neighbor already linked point-to-point joins the bus, then the link goes: the DR lists it, both drop the link (seed 900608)', async () => {
+    const net = await bus(3);
+    const q = pseudoNodeId('bus1', 'm00');
+    net.add('x', ['xn']);
+    for (const m of ['m00', 'm01', 'm02']) net.link('x', m);
+    await net.settle();
+    // Every bus peer binds a router id already heard through a link: the members in view changed all the same.
+    net.join('x');
+    await net.settle();
+    const m00 = net.routers.get('m00') as CtpRouter<Peer>;
+    const x = net.routers.get('x') as CtpRouter<Peer>;
+    // What m02 stores of `origin`'s advert (the snapshot's own `neighbors` is computed, not what was sent).
+    const stored = (origin: string): string[] => [
+      ...((net.routers.get('m02') as CtpRouter<Peer>).snapshot().routers[origin]?.neighbors ?? []),
+    ];
+    expect(stored(q)).toEqual(['m00', 'm01', 'm02', 'x']);
+    expect(stored('x')).toEqual(['m00', 'm01', 'm02', q].sort());
+    // The links go while the bus stays: a second peer of the same router id unbound.
+    for (const m of ['m00', 'm01', 'm02']) net.unlink('x', m);
+    await net.settle();
+    expect(stored('x')).toEqual([q]);
+    expect(stored('m00')).toEqual([q]);
+    expect(m00.snapshot().neighbors).toEqual([q]);
+    expect(x.snapshot().neighbors).toEqual([q]);
+    for (const r of net.routers.values()) expect(r.nodes()).toContain('xn');
+    expect((net.routers.get('m02') as CtpRouter<Peer>).snapshot().routers.x).toMatchObject({
+      reachable: true,
+      nextHop: 'x',
+    });
     await net.close();
   });
 

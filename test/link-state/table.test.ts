@@ -35,6 +35,34 @@ describe('CtpTable: own advert', () => {
   });
 });
 
+describe('CtpTable: on a broadcast medium', () => {
+  it('a second peer of a bound router id coming or going is a change the media part must see (seed 900608)', () => {
+    const t = table();
+    let advertised = ['b'];
+    t.media = { advertised: () => advertised, attached: () => new Set() };
+    t.bind('link', 'b');
+    t.commit(T0);
+    expect(t.dirty(false)).toBe(false);
+    // b is heard on the bus too: the same router id, another peer — the DR's view of the medium changed.
+    t.bind('bus', 'b');
+    expect(t.dirty(false)).toBe(true);
+    t.commit(T0 + 1);
+    expect(t.dirty(false)).toBe(false);
+    // The link goes, the bus stays: the point-to-point list changed (the media part lists the pseudo-node only).
+    advertised = ['bus:m:a'];
+    expect(t.unbind('link')).toBe('b');
+    expect(t.dirty(false)).toBe(true);
+    // Without a medium a second peer is no news (as before).
+    const plain = table();
+    plain.bind('p1', 'b');
+    plain.commit(T0);
+    plain.reoriginate();
+    plain.bind('p2', 'b');
+    plain.unbind('p1');
+    expect(plain.dirty()).toBe(false);
+  });
+});
+
 describe('CtpTable: flooding rules', () => {
   it('stores new and newer adverts, ignores equal ones, reports older ones', () => {
     const t = table();

@@ -3,7 +3,10 @@
  * seeds, stopping at the first violation with its seed, topology, shrunk
  * trace and a one-command repro. `--seed S [--skip 3,5-9] [--verbose]`
  * replays one run. `--identities`: every router signs its adverts and
- * forged adverts are injected (issue 9).
+ * forged adverts are injected (issue 9). `--bus`: every seed of 3 routers or
+ * more has a broadcast medium; `--no-stalls`: no stall steps.
+ * `--sweep FROM-TO [--jobs N]`: every seed of the range in N processes, with
+ * the counts and every failing seed (sweep.ts).
  */
 import {
   compact,
@@ -15,6 +18,7 @@ import {
   type RunOptions,
 } from './runner.js';
 import { stormBound } from './sim.js';
+import { parseRange, sweep, sweepWorker } from './sweep.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -40,6 +44,33 @@ async function main(): Promise<void> {
   if (flag('verbose')) opts.log = (l) => console.log(l);
   const identities = flag('identities');
   if (identities) opts.identities = true;
+  if (flag('bus')) opts.medium = 'always';
+  if (flag('no-stalls')) opts.stalls = false;
+  const range = (name: string): [number, number] | undefined => {
+    const spec = arg(name);
+    if (spec === undefined) return undefined;
+    const r = parseRange(spec);
+    if (r === undefined) {
+      console.error(`--${name} expects FROM-TO, got ${spec}`);
+      process.exit(2);
+    }
+    return r;
+  };
+  const worker = range('sweep-worker');
+  if (worker !== undefined) {
+    await sweepWorker(worker[0], worker[1], int('offset', 0), Math.max(1, int('stride', 1)), opts);
+    return;
+  }
+  const swept = range('sweep');
+  if (swept !== undefined) {
+    const passOn = process.argv
+      .slice(2)
+      .filter((a, i, all) => a !== '--sweep' && all[i - 1] !== '--sweep')
+      .filter((a, i, all) => a !== '--jobs' && all[i - 1] !== '--jobs');
+    const failures = await sweep(swept[0], swept[1], Math.max(1, int('jobs', 1)), opts, passOn);
+    if (failures.length > 0) process.exitCode = 1;
+    return;
+  }
   const single = arg('seed');
   if (single !== undefined) {
     const seed = int('seed', 1);
@@ -56,8 +87,8 @@ async function main(): Promise<void> {
     if (!flag('verbose')) console.log(o.trace.map((l) => `  ${l}`).join('\n'));
     console.log(`state at the violation:\n${o.dump}`);
     if (flag('shrink')) {
-      const s = await shrink(seed, o, { steps, identities }, { replays: 1000, ms: 300_000 });
-      console.log(report(seed, s, identities));
+      const s = await shrink(seed, o, opts, { replays: 1000, ms: 300_000 });
+      console.log(report(seed, s, opts));
     }
     process.exitCode = 1;
     return;
@@ -98,8 +129,8 @@ async function main(): Promise<void> {
         `seed ${seed} failed after ${seed - first} passing seeds: ${o.violation.message}`,
       );
       console.log('shrinking...');
-      const s = await shrink(seed, o, { steps, identities });
-      console.log(report(seed, s, identities));
+      const s = await shrink(seed, o, { ...opts, log: undefined });
+      console.log(report(seed, s, opts));
       console.log(`skip list: ${compact(s.skip) || '(none)'}`);
       process.exitCode = 1;
       return;

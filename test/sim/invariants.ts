@@ -50,7 +50,13 @@ interface Internals {
       own: {
         regs: Map<
           string,
-          { lostTimer: unknown; refreshId: number | undefined; host: string; node: string }
+          {
+            lostTimer: unknown;
+            refreshId: number | undefined;
+            host: string;
+            node: string;
+            type: string;
+          }
         >;
       };
     };
@@ -226,6 +232,8 @@ export function checkQuiet(sim: SimView): void {
   // bus's pseudo-node is not drawn as such yet, so runs with a medium skip it.
   if (sim.bus === undefined) checkViews(sim, comps, snaps);
 
+  checkRegistrationSides(sim, routers);
+
   // Invariant 1: the routers that believe they control (or monitor) a node are exactly those its host records.
   const believers = new Map<string, { controller: string[]; monitor: string[] }>();
   for (const [s] of routers) {
@@ -263,6 +271,55 @@ export function checkQuiet(sim: SimView): void {
         sim.fail(
           'monitor',
           `${s.id} records monitors ${JSON.stringify(mons)} of ${node}, believed by ${JSON.stringify(b.monitor)}`,
+        );
+    }
+  }
+}
+
+/**
+ * Invariant 1, read from the roles themselves (not from snapshots): every
+ * registration a host records (`host.registrations.hosted`) is held by the
+ * router its virtual node names (`caller.registrant.own.regs`, with that host
+ * and node), and every registration a router holds is recorded by its host.
+ * A registration that one side holds and the other does not is a lock nobody
+ * can release, or control that is believed and refused.
+ */
+export function checkRegistrationSides(
+  sim: SimView,
+  routers: readonly [SimSlot, CtpRouter<SimPeer>][],
+): void {
+  const byId = new Map(routers.map(([s, r]) => [s.id, r as unknown as Internals]));
+  for (const [s, r] of routers) {
+    const x = r as unknown as Internals;
+    for (const [node, h] of x.host.registrations.hosted) {
+      const held = [
+        ...(h.controller === undefined ? [] : [['controller', h.controller] as const]),
+        ...[...h.monitors].map((m) => ['monitor', m] as const),
+      ];
+      for (const [type, v] of held) {
+        const at = parseVirtualName(v)?.routerId ?? '';
+        const reg = byId.get(at)?.caller.registrant.own.regs.get(v);
+        if (reg === undefined || reg.host !== s.id || reg.node !== node || reg.type !== type)
+          sim.fail(
+            'registration',
+            `${s.id} records ${type} ${v} of ${node}, which ${at} ${
+              !byId.has(at)
+                ? 'is not a live router to hold'
+                : reg === undefined
+                  ? 'does not hold'
+                  : `holds as ${reg.type} of ${reg.node} with ${reg.host}`
+            }`,
+          );
+      }
+    }
+    for (const [v, reg] of x.caller.registrant.own.regs) {
+      const h = byId.get(reg.host)?.host.registrations.hosted.get(reg.node);
+      const recorded =
+        reg.type === 'controller' ? h?.controller === v : h?.monitors.has(v) === true;
+      if (!recorded)
+        sim.fail(
+          'registration',
+          `${s.id} holds ${reg.type} ${v} with ${reg.host}, which ${byId.has(reg.host) ? 'does not record it' : 'is down'}`,
         );
     }
   }

@@ -18,8 +18,10 @@ export interface RunOptions {
   identities?: boolean;
   /** Draw choices as before issue 10 (see `SimConfig.legacy`). */
   legacy?: boolean;
-  /** Some seeds get a broadcast medium (false: none, as before the medium existed). @default true */
-  medium?: boolean;
+  /** Some seeds get a broadcast medium (false: none, as before the medium existed; 'always': every seed of 3 routers or more). @default true */
+  medium?: boolean | 'always';
+  /** Draw stall steps. @default true */
+  stalls?: boolean;
 }
 
 /** Run one seed (optionally with some steps skipped). */
@@ -36,6 +38,7 @@ export async function runSeed(
   if (opts.identities === true) config.identities = true;
   if (opts.legacy === true) config.legacy = true;
   if (opts.medium !== undefined) config.medium = opts.medium;
+  if (opts.stalls === false) config.stalls = false;
   return new Simulation(config).run();
 }
 
@@ -115,14 +118,16 @@ export function fingerprint(o: Pick<SimOutcome, 'trace'>): string {
   return `${o.trace.length}:${hash}`;
 }
 
-/** The command that replays a run. */
+/** The command that replays a run (`opts`: the flags it ran with). */
 export function reproCommand(
   seed: number,
   steps: number,
   skip: readonly number[],
-  identities = false,
+  opts: boolean | Pick<RunOptions, 'identities' | 'medium' | 'stalls'> = false,
 ): string {
-  return `npm run sim -- --seed ${seed} --steps ${steps}${skip.length > 0 ? ` --skip ${compact(skip)}` : ''}${identities ? ' --identities' : ''} --verbose`;
+  const o = typeof opts === 'boolean' ? { identities: opts } : opts;
+  const flags = `${o.identities === true ? ' --identities' : ''}${o.medium === 'always' ? ' --bus' : ''}${o.stalls === false ? ' --no-stalls' : ''}`;
+  return `npm run sim -- --seed ${seed} --steps ${steps}${skip.length > 0 ? ` --skip ${compact(skip)}` : ''}${flags} --verbose`;
 }
 
 /** `1,2,3,7` → `1-3,7` */
@@ -148,7 +153,11 @@ export function expand(spec: string): number[] {
 }
 
 /** A report of a failure: seed, topology, violation, the shrunk trace and the repro command. */
-export function report(seed: number, shrunk: Shrunk, identities = false): string {
+export function report(
+  seed: number,
+  shrunk: Shrunk,
+  identities: boolean | Pick<RunOptions, 'identities' | 'medium' | 'stalls'> = false,
+): string {
   const o = shrunk.outcome;
   const lines = [
     `VIOLATION at seed ${seed}: ${o.violation?.message ?? '?'}`,

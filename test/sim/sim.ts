@@ -72,8 +72,10 @@ export interface SimConfig {
   log?: (line: string) => void;
   /** Every router signs its adverts (option `identity`, issue 9), and `forge` steps inject forged adverts. @default false */
   identities?: boolean;
-  /** Some seeds put routers on a broadcast medium (a bus) beside their links. @default true */
-  medium?: boolean;
+  /** Some seeds put routers on a broadcast medium (a bus) beside their links (`'always'`: every seed of 3 routers or more draws one). @default true */
+  medium?: boolean | 'always';
+  /** Draw `stall` steps (issue 10; off with `legacy`). @default true */
+  stalls?: boolean;
 }
 
 export interface SimOutcome {
@@ -473,7 +475,10 @@ export class Simulation implements SimView {
   private setupBus(ids: string[]): string {
     const rng = new Rng(mix(this.config.seed, 0xb05));
     // With identities too: the DR signs its pseudo-node's advert (src/link-state/signing.ts).
-    if (this.config.medium === false || ids.length < 3 || !rng.chance(0.4)) return '';
+    // The chance is drawn either way: 'always' keeps the rest of the draws as they were.
+    const drawn = rng.chance(0.4);
+    if (this.config.medium === false || ids.length < 3) return '';
+    if (!drawn && this.config.medium !== 'always') return '';
     const capable = ids.filter(() => rng.chance(0.7));
     if (capable.length < 2) return '';
     const on = new Set(capable.filter(() => rng.chance(0.8)));
@@ -877,7 +882,7 @@ export class Simulation implements SimView {
       dupPeerUp: 2,
       garbage: 3,
       wait: 4,
-      stall: this.config.legacy === true ? 0 : 2,
+      stall: this.config.legacy === true || this.config.stalls === false ? 0 : 2,
       // Only seeds with a medium draw these (the others choose exactly as before).
       ...busWeights,
     });
@@ -1110,8 +1115,17 @@ export class Simulation implements SimView {
     const frame = JSON.stringify({ v: 1, t: 'REPORTNODE', from: attacker, adverts: [advert] });
     const what = `forge ${kind} advert of ${origin} seq ${seq >= FORGED_SEQ_BAND ? 'band' : `${current}+${seq - (current ?? 0)}`} by ${attacker} into ${victim}`;
     // Not yet bound to the attacker, the victim would re-originate on binding it: through the link then.
-    // A stalled victim reads it when it resumes: through the link too.
-    if (rng.chance(0.3) || !before.neighbors.includes(attacker) || this.stalls.isStalled(victim)) {
+    // So too when this peer is not bound yet (a bus peer of a neighbor also linked: binding it changes
+    // the medium's view, seed 200112 with --bus --identities). A stalled victim reads it when it
+    // resumes: through the link too.
+    const table = (vr as unknown as { linkState: { table: { boundId(p: SimPeer): unknown } } })
+      .linkState.table;
+    if (
+      rng.chance(0.3) ||
+      !before.neighbors.includes(attacker) ||
+      table.boundId(this.net.handle(e, victim)) !== attacker ||
+      this.stalls.isStalled(victim)
+    ) {
       this.net.enqueue(e, attacker, frame);
       return `${what} (through the link)`;
     }
