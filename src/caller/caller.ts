@@ -33,6 +33,7 @@ import { CtpPersistence, type CtpPersistenceHooks, type CtpRegisterOptions } fro
 import { CtpRegistrant, type CtpRegistrantHooks, type CtpRegistrantOptions } from './registrant.js';
 import {
   CtpRequests,
+  type CtpRequest,
   type CtpRequestHooks,
   type CtpRequestSpec,
   type CtpRunOptions,
@@ -112,7 +113,7 @@ export class CtpCaller<P>
   // ---- requests ---------------------------------------------------------------
 
   /** Run a request whose arguments `spec` checked. */
-  run(spec: CtpRequestSpec, o: CtpRunOptions): Promise<CtpResult> {
+  run(spec: CtpRequestSpec | CtpRequest, o: CtpRunOptions): Promise<CtpResult> {
     return this.requests.run(spec, o);
   }
 
@@ -146,7 +147,8 @@ export class CtpCaller<P>
 
   /** A RESPONSE settles the request in flight whose id it echoes; else the registrant looks at it. */
   onResponse(msg: CtpResponse, from: CtpSource<P>): void {
-    if (this.pending.settle(msg.node, msg.re, resultOf(msg))) this.registrant.answered(msg);
+    // resultOf makes a fresh result: the request hands it to its caller as is.
+    if (this.pending.settle(msg.node, msg.re, resultOf(msg), true)) this.registrant.answered(msg);
     else this.registrant.response(msg, from);
   }
 
