@@ -29,7 +29,7 @@ await Promise.all(
     }
   }),
 );
-process.stderr.write(`${((ops / ms) * 1000).toFixed(0)} round trips/s\n`);
+process.stderr.write(`${((ops / ms) * 1000).toFixed(0)} round trips/s, ${ops} round trips\n`);
 await ctp.router.close();
 await ctp.transport.close();
 await host.stop();

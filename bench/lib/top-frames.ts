@@ -1,7 +1,10 @@
 /**
  * Summarise a `.cpuprofile`: the functions with the most self time
- * (`node top-frames.js FILE [N]`), then the self time by group (idle, GC,
- * JSON, pending, sockets, validation, routing, framing, host, other).
+ * (`node top-frames.js FILE [N] [ROUND_TRIPS]`), then the self time by group
+ * (idle, GC, JSON, pending, sockets, validation, routing, framing, host,
+ * other). With ROUND_TRIPS (`bench/profile.ts` prints it), each group also
+ * in CPU µs per round trip: shares alone mislead on a loaded machine, where
+ * idle time swells and shrinks with the load.
  */
 import { readFileSync } from 'node:fs';
 
@@ -10,11 +13,15 @@ interface Node {
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
 }
-const [file, n = '25'] = process.argv.slice(2);
+const [file, n = '25', roundTrips] = process.argv.slice(2);
 const prof = JSON.parse(readFileSync(file as string, 'utf8')) as {
   nodes: Node[];
   samples: number[];
+  startTime: number;
+  endTime: number;
 };
+/** µs per sample (the profile's span over its samples). */
+const usPerSample = (prof.endTime - prof.startTime) / Math.max(1, prof.samples.length);
 const self = new Map<string, number>();
 let total = 0;
 for (const node of prof.nodes) {
@@ -56,5 +63,13 @@ function groupOf(key: string): string {
 const groups = new Map<string, number>();
 for (const [k, v] of self) groups.set(groupOf(k), (groups.get(groupOf(k)) ?? 0) + v);
 process.stdout.write('\nby group:\n');
+const perTrip = (v: number): string =>
+  roundTrips === undefined
+    ? ''
+    : `  ${((v * usPerSample) / Number(roundTrips)).toFixed(2).padStart(6)} µs/round trip`;
 for (const [g, v] of [...groups].sort((a, b) => b[1] - a[1]))
-  process.stdout.write(`${((v / total) * 100).toFixed(1).padStart(5)}%  ${g}\n`);
+  process.stdout.write(`${((v / total) * 100).toFixed(1).padStart(5)}%  ${g}${perTrip(v)}\n`);
+if (roundTrips !== undefined) {
+  const busy = [...groups].reduce((a, [g, v]) => (g === 'idle' ? a : a + v), 0);
+  process.stdout.write(`busy (all but idle, startup included)${perTrip(busy)}\n`);
+}

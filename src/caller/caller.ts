@@ -33,7 +33,9 @@ import { CtpPersistence, type CtpPersistenceHooks, type CtpRegisterOptions } fro
 import { CtpRegistrant, type CtpRegistrantHooks, type CtpRegistrantOptions } from './registrant.js';
 import {
   CtpRequests,
+  type CtpRequest,
   type CtpRequestHooks,
+  type CtpOp,
   type CtpRequestSpec,
   type CtpRunOptions,
 } from './requests.js';
@@ -112,8 +114,8 @@ export class CtpCaller<P>
   // ---- requests ---------------------------------------------------------------
 
   /** Run a request whose arguments `spec` checked. */
-  run(spec: CtpRequestSpec, o: CtpRunOptions): Promise<CtpResult> {
-    return this.report.meter.request(spec.op, this.opts.clock, this.requests.run(spec, o));
+  run(spec: CtpRequestSpec | CtpRequest, o: CtpRunOptions): Promise<CtpResult> {
+    return this.requests.run(spec, o);
   }
 
   /** A plain `register` (persistence renews through it); `persistent`: keep it (persistent.ts). */
@@ -124,11 +126,7 @@ export class CtpCaller<P>
     opts?: CtpRegisterOptions,
   ): Promise<CtpResult> {
     const run = o ?? resolveRequestOptions(undefined, this.opts.responseTimeoutMs);
-    const r = this.report.meter.request(
-      'register',
-      this.opts.clock,
-      this.requests.run(this.registrant.register(node, type, run.idleTimeoutMs), run),
-    );
+    const r = this.requests.run(this.registrant.register(node, type, run.idleTimeoutMs), run);
     if (opts?.persistent !== true) return r;
     return r.then((res) => (this.persistence.holdsOrKeeps(res, node, type), res));
   }
@@ -150,7 +148,8 @@ export class CtpCaller<P>
 
   /** A RESPONSE settles the request in flight whose id it echoes; else the registrant looks at it. */
   onResponse(msg: CtpResponse, from: CtpSource<P>): void {
-    if (this.pending.settle(msg.node, msg.re, resultOf(msg))) this.registrant.answered(msg);
+    // resultOf makes a fresh result: the request hands it to its caller as is.
+    if (this.pending.settle(msg.node, msg.re, resultOf(msg), true)) this.registrant.answered(msg);
     else this.registrant.response(msg, from);
   }
 
@@ -226,6 +225,10 @@ export class CtpCaller<P>
 
   timedOut(e: CtpTimeoutEvent): void {
     this.report.emit('timeout', e);
+  }
+
+  measured(op: CtpOp, code: string, ms: number): void {
+    this.report.meter.measured(op, code, ms);
   }
 
   // ---- persistence's hooks ----------------------------------------------------------

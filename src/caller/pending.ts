@@ -10,22 +10,18 @@ import { Mutex, type MutexInterface } from 'async-mutex';
 import createDebug from 'debug';
 import pTimeout from 'p-timeout';
 import { systemClock, type CtpClock } from '../base/clock.js';
-import { CtpDeadlineSweep, type CtpDeadline } from './deadline-sweep.js';
+import { CtpDeadlineSweep } from './deadline-sweep.js';
 import { ReturnCode, type CtpResult } from '../base/messages.js';
+import {
+  CtpPendingRequest,
+  type CtpPendingEntry,
+  type CtpRequestMap,
+  type CtpSlotHold,
+} from './pending-request.js';
+
+export { CtpPendingRequest, type CtpPendingEntry, type CtpSlotHold } from './pending-request.js';
 
 const debug = createDebug('ctp:pending');
-
-/** One request waiting for its RESPONSE. */
-export interface CtpPendingEntry {
-  /** The request's frame id; a RESPONSE must carry it as `re`. */
-  readonly id: number;
-  readonly node: string;
-  /** What the request is (`register`, `command`, …), for events and logs. */
-  readonly op: string;
-  /** The router the request was addressed to. */
-  readonly to: string;
-  resolve(result: CtpResult): void;
-}
 
 /** How a slot acquisition ended when it did not get the slot. */
 export type CtpSlotRefusal = CtpResult & { timedOut?: boolean };
@@ -41,160 +37,14 @@ const CLOSED: CtpResult = Object.freeze({ code: ReturnCode.ERROR, reason: 'close
 /** Releases a node's slot; calling it again does nothing. */
 export type CtpSlotReleaser = () => void;
 
-/** A node's slot held: `release()` frees it; calling it again does nothing. */
-export interface CtpSlotHold {
-  release(): void;
-}
-
 /**
- * One node's request slot: held while its key is in `slots`. Queued takers
- * (rare) wait on a mutex created at the first contention; `held` is the
- * mutex taken on behalf of the holder that was there first. The slot is also
- * its first holder's `CtpSlotHold` (one object per request, no closure).
+ * Per-node slots and in-flight entries. A request (pending-request.ts) is
+ * both: the node's slot is held by the request object itself, which is also
+ * its in-flight entry and its deadline.
  */
-class Slot implements CtpSlotHold {
-  mutex: Mutex | undefined = undefined;
-  held: Promise<MutexInterface.Releaser> | undefined = undefined;
-  private released = false;
-
-  constructor(
-    private readonly slots: Map<string, Slot>,
-    private readonly node: string,
-  ) {}
-
-  /** The first holder's release. */
-  release(): void {
-    if (this.released) return;
-    this.released = true;
-    if (this.held !== undefined) {
-      // Queued takers wait on the slot's mutex: hand it over to the next in line.
-      void this.held.then((release) => release());
-      this.held = undefined;
-    } else if (this.slots.get(this.node) === this) this.slots.delete(this.node);
-  }
-}
-
-const TIMED_OUT: CtpResult & { timedOut?: boolean } = Object.freeze({
-  code: ReturnCode.TIMEOUT,
-  timedOut: true,
-});
-
-/**
- * What the waiter does when its wait ends, run synchronously before the
- * caller's promise settles: so the caller awaits one promise, with no `then`
- * stage (and its closures) per request.
- */
-export interface CtpWaitOutcome {
-  /** The wait ended with a result (TIMEOUT carries `timedOut`): what the promise resolves to. A throw rejects it. */
-  settled(r: CtpResult & { timedOut?: boolean }): CtpResult;
-  /** The signal aborted the wait (or the send threw): runs before the promise rejects. */
-  failed(): void;
-  /** When `wait` gets no `onRegistered`: runs in its place (sends the request) — no closure per request. */
-  send?(): void;
-}
-
-/** The waits' promise executor, shared (no closure per request): it hands the resolvers to `capturing`. */
-let capturing: Waiting | undefined;
-function captureResolvers(resolve: (r: CtpResult) => void, reject: (err: unknown) => void): void {
-  const w = capturing as Waiting;
-  w.resolveFn = resolve;
-  w.rejectFn = reject;
-}
-
-/** One request waiting for its RESPONSE: entry, deadline and abort listener in one object. */
-class Waiting implements CtpPendingEntry, CtpDeadline {
-  resolveFn!: (r: CtpResult) => void;
-  rejectFn!: (err: unknown) => void;
-  outcome: CtpWaitOutcome | undefined = undefined;
-  /** The deadline (`Date.now()` clock); 0 until the wait starts. */
-  at = 0;
-  private registering = true;
-  private early: CtpResult | undefined = undefined;
-  private finished = false;
-  private onAbort: (() => void) | undefined = undefined;
-  tracked = false;
-  prevDeadline: CtpDeadline | undefined = undefined;
-  nextDeadline: CtpDeadline | undefined = undefined;
-
-  constructor(
-    private readonly map: CtpPendingMap,
-    readonly id: number,
-    readonly node: string,
-    readonly op: string,
-    readonly to: string,
-    private readonly signal: AbortSignal | undefined,
-  ) {}
-
-  ok(r: CtpResult & { timedOut?: boolean }): void {
-    const o = this.outcome;
-    if (o === undefined) return this.resolveFn(r);
-    let out: CtpResult;
-    try {
-      out = o.settled(r);
-    } catch (err) {
-      return this.rejectFn(err);
-    }
-    this.resolveFn(out);
-  }
-
-  fail(err: unknown): void {
-    try {
-      this.outcome?.failed();
-    } finally {
-      this.rejectFn(err);
-    }
-  }
-
-  resolve(r: CtpResult): void {
-    // An answer given synchronously while the request is being sent counts
-    // once the wait has begun (an aborted signal wins over it).
-    if (this.registering) this.early ??= r;
-    else if (this.finish()) this.ok(r);
-  }
-
-  expire(): void {
-    if (this.finish()) this.ok({ ...TIMED_OUT });
-  }
-
-  /** The request is sent: wait `ms` at most from `now` (the clock, read a moment ago, when the caller has it). */
-  start(ms: number, now = this.map.clock.now()): void {
-    this.registering = false;
-    const signal = this.signal;
-    if (ms > 0 && signal?.aborted) {
-      this.finish();
-      this.fail(signal.reason);
-      return;
-    }
-    if (this.early !== undefined || ms <= 0) {
-      const early = this.early;
-      this.finish();
-      this.ok(early ?? { ...TIMED_OUT });
-      return;
-    }
-    if (signal !== undefined) {
-      this.onAbort = () => {
-        if (this.finish()) this.fail(signal.reason);
-      };
-      signal.addEventListener('abort', this.onAbort, { once: true });
-    }
-    this.at = now + ms;
-    this.map.trackDeadline(this, now);
-  }
-
-  /** End the wait once; false when it had ended already. */
-  finish(): boolean {
-    if (this.finished) return false;
-    this.finished = true;
-    if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
-    this.map.ended(this);
-    return true;
-  }
-}
-
-/** Per-node slots and in-flight entries. */
-export class CtpPendingMap {
-  private readonly slots = new Map<string, Slot>();
-  private readonly inflight = new Map<string, CtpPendingEntry>();
+export class CtpPendingMap implements CtpRequestMap {
+  private readonly slots = new Map<string, CtpPendingRequest>();
+  private readonly inflight = new Map<string, CtpPendingRequest>();
   private readonly closing = new AbortController();
   /** `closing.signal.aborted`, as a plain field (read by every request). */
   private closed = false;
@@ -227,18 +77,27 @@ export class CtpPendingMap {
     return this.slots.has(node);
   }
 
-  /** Take `node`'s slot now when it is free (the common, synchronous path); `undefined` when busy or closed. */
+  /** Take `node`'s slot now when it is free; `undefined` when busy or closed. */
   tryAcquire(node: string): CtpSlotReleaser | undefined {
-    const s = this.tryHold(node);
-    return s === undefined ? undefined : () => s.release();
+    const s = new CtpPendingRequest(node, 'slot');
+    return this.hold(s) ? () => s.release() : undefined;
   }
 
-  /** `tryAcquire`, the slot held as an object (the request pipeline's hot path: no closure). */
-  tryHold(node: string): CtpSlotHold | undefined {
-    if (this.closed || this.slots.has(node)) return undefined;
-    const s = new Slot(this.slots, node);
-    this.slots.set(node, s);
-    return s;
+  /** `tryAcquire` for a request, which holds the slot itself (the hot path: no object, no closure); false when busy or closed. */
+  hold(r: CtpPendingRequest): boolean {
+    if (this.closed || this.slots.has(r.node)) return false;
+    r.map = this;
+    this.slots.set(r.node, r);
+    return true;
+  }
+
+  /** @internal `r` released the slot it held from `hold`. */
+  freeSlot(r: CtpPendingRequest): void {
+    if (r.held !== undefined) {
+      // Queued takers wait on the slot's mutex: hand it over to the next in line.
+      void r.held.then((release) => release());
+      r.held = undefined;
+    } else if (this.slots.get(r.node) === r) this.slots.delete(r.node);
   }
 
   /**
@@ -261,7 +120,7 @@ export class CtpPendingMap {
    */
   private async queueFor(
     node: string,
-    slot: Slot,
+    slot: CtpPendingRequest,
     opts: CtpSlotOptions,
   ): Promise<CtpSlotReleaser | CtpSlotRefusal> {
     const { signal } = opts;
@@ -312,7 +171,7 @@ export class CtpPendingMap {
   }
 
   /** Release the slot's mutex; the slot is free when nobody else waits for it. */
-  private handOver(node: string, slot: Slot, release: MutexInterface.Releaser): void {
+  private handOver(node: string, slot: CtpPendingRequest, release: MutexInterface.Releaser): void {
     release();
     if (slot.mutex !== undefined && !slot.mutex.isLocked() && this.slots.get(node) === slot)
       this.slots.delete(node);
@@ -321,54 +180,74 @@ export class CtpPendingMap {
   /**
    * Wait for the RESPONSE to request `id` for `node`. Resolves with the
    * response's result, `TIMEOUT` after `ms`, whatever `settle`/`fail` give it;
-   * rejects with the signal's reason on abort. The entry is removed in every case.
+   * rejects with the signal's reason on abort. The entry is removed in every
+   * case. `onRegistered` runs once the entry is in place (it sends the request).
    */
   wait(
     entry: Omit<CtpPendingEntry, 'resolve'>,
     ms: number,
     signal: AbortSignal | undefined,
     onRegistered?: () => void,
-    outcome?: CtpWaitOutcome,
-    /** The clock, read by the caller a moment ago (one read less per request); `ms` counts from it. */
+  ): Promise<CtpResult & { timedOut?: boolean }> {
+    const r = new CtpPendingRequest(entry.node, entry.op);
+    r.id = entry.id;
+    r.to = entry.to;
+    return this.exchange(r, ms, signal, undefined, onRegistered);
+  }
+
+  /**
+   * The request `r` (its `id` and `to` set) waits for its RESPONSE: it is
+   * registered, sent (`onRegistered`, else `r.send()`), and its deadline
+   * watched. `now`: the clock, read by the caller a moment ago (one read less
+   * per request); `ms` counts from it. What the promise gives: `wait`.
+   */
+  exchange(
+    r: CtpPendingRequest,
+    ms: number,
+    signal: AbortSignal | undefined,
     now?: number,
+    onRegistered?: () => void,
   ): Promise<CtpResult & { timedOut?: boolean }> {
     // No timer, no error object and no closures per request: this runs for
     // every command, and with many requests in flight every object that lives
     // as long as the request is garbage-collector work (BENCHMARKS.md).
-    const w = new Waiting(this, entry.id, entry.node, entry.op, entry.to, signal);
-    w.outcome = outcome;
-    capturing = w;
-    const p = new Promise<CtpResult & { timedOut?: boolean }>(captureResolvers);
-    capturing = undefined;
-    this.inflight.set(entry.node, w);
+    r.map = this;
+    r.signal = signal;
+    const p = r.promise();
+    this.inflight.set(r.node, r);
     try {
       if (onRegistered !== undefined) onRegistered();
-      else outcome?.send?.();
+      else r.send();
     } catch (err) {
-      w.finish();
-      w.fail(err);
+      r.finish();
+      r.fail(err);
       return p;
     }
-    w.start(ms, now);
+    r.start(ms, now);
     return p;
   }
 
   /** @internal A wait ended: forget its deadline and its entry. */
-  ended(w: Waiting): void {
-    if (w.at !== 0) this.deadlines.untrack(w);
-    if (this.inflight.get(w.node) === w) this.inflight.delete(w.node);
+  ended(r: CtpPendingRequest): void {
+    if (r.at !== 0) this.deadlines.untrack(r);
+    if (this.inflight.get(r.node) === r) this.inflight.delete(r.node);
   }
 
   /** @internal */
-  trackDeadline(d: CtpDeadline, now?: number): void {
-    this.deadlines.track(d, now);
+  trackDeadline(r: CtpPendingRequest, now: number | undefined): void {
+    this.deadlines.track(r, now);
   }
 
-  /** Resolve `node`'s request when `re` is its id; false when nothing matched (stale). */
-  settle(node: string, re: number | undefined, result: CtpResult): boolean {
+  /**
+   * Resolve `node`'s request when `re` is its id; false when nothing matched
+   * (stale). `owned`: `result` is a fresh object made for this request alone,
+   * which it may hand to its caller as is.
+   */
+  settle(node: string, re: number | undefined, result: CtpResult, owned = false): boolean {
     const e = this.inflight.get(node);
     if (e === undefined || re === undefined || e.id !== re) return false;
     this.inflight.delete(node);
+    e.owned = owned;
     e.resolve(result);
     return true;
   }

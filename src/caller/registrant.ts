@@ -21,7 +21,7 @@ import {
 } from '../base/messages.js';
 import { virtualName, type CtpRegistrationType } from '../base/names.js';
 import type { CtpReport } from '../wire/report.js';
-import type { CtpOp, CtpRequestPlan, CtpRequestSpec } from './requests.js';
+import { CtpRequest, type CtpOp, type CtpRequestSpec } from './requests.js';
 import { LOCAL, type CtpCallerRouting, type CtpSource } from '../link-state/routing.js';
 import type { CtpTable } from '../link-state/table.js';
 import {
@@ -164,7 +164,7 @@ export class CtpRegistrant<P> {
   }
 
   /** start, stop, command: only through this router's controller registration. */
-  control(t: ControlType, node: string, app: string, payload: unknown): CtpRequestSpec {
+  control(t: ControlType, node: string, app: string, payload: unknown): CtpRequest {
     return new ControlRequest(this, t, node, app, payload);
   }
 
@@ -279,23 +279,22 @@ export class CtpRegistrant<P> {
 }
 
 /**
- * START, STOP or COMMAND: spec and plan in one object, the only allocation a
- * control request adds beside its frame (the hot path, BENCHMARKS.md).
+ * START, STOP or COMMAND: spec, plan, slot, pending entry and outcome in one
+ * object (CtpRequest), the only allocation a control request adds beside its
+ * frame and its promise (the hot path, BENCHMARKS.md).
  */
-class ControlRequest<P> implements CtpRequestSpec, CtpRequestPlan {
-  readonly op: CtpOp;
-  msg!: CtpControlMessage;
+class ControlRequest<P> extends CtpRequest {
   /** The controller's virtual node (`controller[node]@id`), from the registration `check` found. */
   private virtual = '';
 
   constructor(
     private readonly owner: CtpRegistrant<P>,
     private readonly t: ControlType,
-    readonly node: string,
+    node: string,
     private readonly app: string,
     private readonly payload: unknown,
   ) {
-    this.op = OPS[t];
+    super(node, OPS[t]);
   }
 
   check(): CtpResult | string {
@@ -305,7 +304,7 @@ class ControlRequest<P> implements CtpRequestSpec, CtpRequestPlan {
     return r.host;
   }
 
-  plan(to: string, id: number): this {
+  plan(to: string, id: number): undefined {
     const { t, node, virtual: controller, app, payload } = this;
     this.owner.touchIdle(controller);
     // `ttl` (last, as on the wire) is set when the request leaves (requests.ts): in the literal, it needs no property added later.
@@ -325,7 +324,7 @@ class ControlRequest<P> implements CtpRequestSpec, CtpRequestPlan {
               optionals: payload as Record<string, unknown>,
               ttl: 0,
             };
-    return this;
+    return undefined;
   }
 
   done(r: CtpResult): void {

@@ -2,20 +2,24 @@
  * Requests: ONE pipeline for register, unregister, start, stop and command
  * (PROTOCOL.md section 5) — slot (IN_PROGRESS, or wait with `queue`) → plan (the
  * frame, or an answer without sending) → exchange (send, wait for the
- * RESPONSE whose `re` matches, TIMEOUT, abort) → outcome (the plan acts on
+ * RESPONSE whose `re` matches, TIMEOUT, abort) → outcome (the request acts on
  * the result). What each request checks and does lives with its spec
  * (registrant.ts); this file knows only the machinery.
  *
- * No async function on the common path: each would add promises and
- * microtask hops to every request (BENCHMARKS.md).
+ * One object per request: a `CtpRequest` is its spec, its plan, the node's
+ * slot, its in-flight entry, its deadline and its outcome (pending-request.ts).
+ * Every request that was sent ends in `CtpRequest.settled` (a result) or
+ * `CtpRequest.failed` (aborted). No async function on the common path: each
+ * would add promises and microtask hops to every request (BENCHMARKS.md).
  */
 import createDebug from 'debug';
 import type { CtpClock } from '../base/clock.js';
 import type { CtpTimeoutEvent } from '../events.js';
 import { ReturnCode, type CtpRequestMessage, type CtpResult } from '../base/messages.js';
-import type { CtpPendingEntry, CtpPendingMap, CtpSlotHold, CtpWaitOutcome } from './pending.js';
+import type { CtpPendingMap } from './pending.js';
+import { CtpPendingRequest, TIMED_OUT } from './pending-request.js';
 import { requesterOf } from '../wire/trace.js';
-import { traceRequest } from '../tracing/tracing.js';
+import { traceRequest, type CtpClientTrace } from '../tracing/tracing.js';
 
 const debug = createDebug('ctp:requests');
 
@@ -31,7 +35,7 @@ export interface CtpRequestPlan {
   aborted?(): void;
 }
 
-/** One request: its pre-checks and its plan. */
+/** One request: its pre-checks and its plan (register and unregister; control requests are `CtpRequest`s). */
 export interface CtpRequestSpec {
   readonly node: string;
   readonly op: CtpOp;
@@ -55,6 +59,8 @@ export interface CtpRequestHooks {
   send(msg: CtpRequestMessage, to: string): void;
   closed(): boolean;
   timedOut(e: CtpTimeoutEvent): void;
+  /** A request's result is known (`rejected`: its promise rejects), `ms` after the call (metrics). */
+  measured(op: CtpOp, code: string, ms: number): void;
 }
 
 export class CtpRequests {
@@ -71,45 +77,60 @@ export class CtpRequests {
     return ++this.lastId;
   }
 
-  run(spec: CtpRequestSpec, o: CtpRunOptions): Promise<CtpResult> {
+  run(spec: CtpRequestSpec | CtpRequest, o: CtpRunOptions): Promise<CtpResult> {
     const { signal } = o;
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    const req = spec instanceof CtpRequest ? spec : new SpecRequest(spec);
+    if (signal?.aborted) {
+      this.hooks.measured(req.op, 'rejected', 0);
+      return Promise.reject(signal.reason);
+    }
     // One clock read: the deadline, and the wait's start (`exchange`).
     const now = this.clock.now();
     const deadline = now + o.timeoutMs;
-    const to = spec.check();
+    req.clock = this.clock;
+    req.started = now;
+    const to = req.check();
     if (typeof to !== 'string') {
+      this.hooks.measured(req.op, to.code, 0);
       if (debug.enabled)
         debug(
           '%s %s answered without sending: %s%s',
-          spec.op,
-          spec.node,
+          req.op,
+          req.node,
           to.code,
           to.reason !== undefined ? ` (${to.reason})` : '',
         );
       return Promise.resolve(to);
     }
-    const slot = this.pending.tryHold(spec.node);
-    if (slot !== undefined) return this.planned(spec, o, deadline, to, slot, now);
+    if (this.pending.hold(req)) return this.planned(req, o, deadline, to, now);
     if (!o.queue) {
       if (debug.enabled)
-        debug('%s %s: IN_PROGRESS (a request for the node is in flight)', spec.op, spec.node);
+        debug('%s %s: IN_PROGRESS (a request for the node is in flight)', req.op, req.node);
+      this.hooks.measured(req.op, ReturnCode.IN_PROGRESS, 0);
       return Promise.resolve({ code: ReturnCode.IN_PROGRESS });
     }
-    return this.queued(spec, o, deadline);
+    return this.queued(req, o, deadline).then(
+      (r) => this.answered(req, r),
+      (err: unknown) => {
+        if (!req.measured) this.hooks.measured(req.op, 'rejected', this.clock.now() - req.started);
+        throw err;
+      },
+    );
+  }
+
+  /** A request answered without its frame's exchange (metrics): `r` itself. */
+  private answered(req: CtpRequest, r: CtpResult): CtpResult {
+    if (!req.measured) this.hooks.measured(req.op, r.code, this.clock.now() - req.started);
+    return r;
   }
 
   /** `queue: true` on a busy node: wait for the slot, then check again. */
-  private async queued(
-    spec: CtpRequestSpec,
-    o: CtpRunOptions,
-    deadline: number,
-  ): Promise<CtpResult> {
-    const slot = await this.pending.acquire(spec.node, { signal: o.signal, deadline });
+  private async queued(req: CtpRequest, o: CtpRunOptions, deadline: number): Promise<CtpResult> {
+    const slot = await this.pending.acquire(req.node, { signal: o.signal, deadline });
     if (typeof slot !== 'function') {
       if (slot.timedOut) {
-        debug('%s %s timed out waiting for its turn', spec.op, spec.node);
-        this.hooks.timedOut({ node: spec.node, op: spec.op });
+        debug('%s %s timed out waiting for its turn', req.op, req.node);
+        this.hooks.timedOut({ node: req.node, op: req.op });
         return { code: ReturnCode.TIMEOUT };
       }
       return slot;
@@ -119,116 +140,115 @@ export class CtpRequests {
       return { code: ReturnCode.ERROR, reason: 'closed' };
     }
     // The table may have moved while the request waited its turn.
-    const to = spec.check();
+    const to = req.check();
     if (typeof to !== 'string') {
       slot();
       return to;
     }
-    return this.planned(spec, o, deadline, to, { release: slot }, this.clock.now());
+    req.releaser = slot;
+    return this.planned(req, o, deadline, to, this.clock.now());
   }
 
   /** With the slot held: plan, then exchange or answer at once. `now`: the clock, read a moment ago. */
   private planned(
-    spec: CtpRequestSpec,
+    req: CtpRequest,
     o: CtpRunOptions,
     deadline: number,
     to: string,
-    slot: CtpSlotHold,
     now: number,
   ): Promise<CtpResult> {
-    let plan: CtpResult | CtpRequestPlan;
+    let answer: CtpResult | undefined;
     try {
-      plan = spec.plan(to, this.nextId());
+      answer = req.plan(to, this.nextId());
     } catch (err) {
-      slot.release();
+      req.release();
+      this.hooks.measured(req.op, 'rejected', now - req.started);
+      req.measured = true;
       return Promise.reject(err);
     }
-    if (!('msg' in plan)) {
-      slot.release();
-      return Promise.resolve(plan);
+    if (answer !== undefined) {
+      req.release();
+      this.hooks.measured(req.op, answer.code, now - req.started);
+      req.measured = true; // a queued request's `answered` must not count it again
+      return Promise.resolve(answer);
     }
-    return this.exchange(spec, o, deadline, to, plan, slot, now);
+    return this.exchange(req, o, deadline, to, now);
   }
 
-  /** Send the request and wait for its answer; the plan acts on the outcome; the slot is released. */
+  /** Send the request and wait for its answer; the request acts on the outcome and releases its slot. */
   private exchange(
-    spec: CtpRequestSpec,
+    req: CtpRequest,
     o: CtpRunOptions,
     deadline: number,
     to: string,
-    plan: CtpRequestPlan,
-    slot: CtpSlotHold,
     now: number,
   ): Promise<CtpResult> {
-    const { msg } = plan;
+    const msg = req.msg;
     const remaining = deadline - now;
     // Issue 10: a control request carries the caller's remaining time (`ttl`, deadline.ts).
     if (msg.t === 'START' || msg.t === 'STOP' || msg.t === 'COMMAND')
       msg.ttl = Math.max(0, Math.floor(remaining));
-    plan = traceRequest(plan); // a START, STOP or COMMAND's CLIENT span and `traceparent` (tracing off: `plan`)
-    const tracing = debug.enabled;
-    if (tracing)
+    req.id = msg.id;
+    req.to = to;
+    req.hooks = this.hooks;
+    req.measured = true;
+    req.trace = traceRequest(msg); // a START, STOP or COMMAND's CLIENT span and `traceparent` (tracing off: none)
+    if (debug.enabled) {
       debug(
         '%s %s %s id=%d to=%s: waiting up to %d ms',
         requesterOf(msg),
-        spec.op,
-        spec.node,
+        req.op,
+        req.node,
         msg.id,
         to,
         Math.max(0, remaining),
       );
-    const outcome = new Exchange(
-      spec,
-      plan,
-      slot,
-      this.hooks,
-      to,
-      tracing ? this.clock : undefined,
-    );
-    if (remaining <= 0)
-      return Promise.resolve(outcome.settled({ code: ReturnCode.TIMEOUT, timedOut: true }));
-    // The exchange is the entry too, and sends the request once it is registered (`send`).
-    return this.pending.wait(outcome, remaining, o.signal, undefined, outcome, now);
+    }
+    if (remaining <= 0) return Promise.resolve(req.settled({ ...TIMED_OUT }));
+    // The request is the entry too, and sends itself once it is registered (`send`).
+    return this.pending.exchange(req, remaining, o.signal, now);
   }
 }
 
 /**
- * A request in flight: its pending entry, its send, and what happens when its
- * wait ends (one object, no closures per request).
+ * A request (start, stop, command; register and unregister through
+ * `SpecRequest`): its checks and plan (a subclass's), and its slot, entry,
+ * deadline and outcome (CtpPendingRequest), in one object.
  */
-class Exchange implements CtpWaitOutcome, Omit<CtpPendingEntry, 'resolve'> {
-  private readonly started: number;
+export abstract class CtpRequest extends CtpPendingRequest {
+  /** The request's frame, set by `plan`. */
+  msg!: CtpRequestMessage;
+  /** Set when the request is sent. */
+  hooks: CtpRequestHooks | undefined = undefined;
+  /** The clock and the time of the call: the outcome's duration (metrics, debug). */
+  clock: CtpClock | undefined = undefined;
+  started = 0;
+  /** Its result is measured already, or will be by `settled` or `failed` (it was sent). */
+  measured = false;
+  /** Its CLIENT span when tracing is on (tracing/tracing.ts). */
+  trace: CtpClientTrace | undefined = undefined;
 
-  constructor(
-    private readonly spec: CtpRequestSpec,
-    private readonly plan: CtpRequestPlan,
-    private readonly slot: CtpSlotHold,
-    private readonly hooks: CtpRequestHooks,
-    readonly to: string,
-    /** Given when debug is on: the outcome's line says how long it took. */
-    private readonly clock: CtpClock | undefined,
-  ) {
-    this.started = clock?.now() ?? 0;
-  }
+  declare readonly op: CtpOp;
 
-  get id(): number {
-    return this.plan.msg.id;
-  }
-  get node(): string {
-    return this.spec.node;
-  }
-  get op(): string {
-    return this.spec.op;
-  }
-
-  send(): void {
-    this.hooks.send(this.plan.msg, this.to);
+  /** The router to address, or the answer without sending. Runs again after a queued wait. */
+  abstract check(): CtpResult | string;
+  /** With the node's slot held: set `msg` (and return nothing), or return the answer without sending. */
+  abstract plan(to: string, id: number): CtpResult | undefined;
+  /** The result is known (an answer, TIMEOUT, NODE_UNFOUND, closed …). */
+  abstract done(r: CtpResult): void;
+  /** The caller's signal aborted the wait; by default `done` with ERROR `aborted`. */
+  aborted(): void {
+    this.done({ code: ReturnCode.ERROR, reason: 'aborted' });
   }
 
-  settled(result: CtpResult & { timedOut?: boolean }): CtpResult {
+  override send(): void {
+    (this.hooks as CtpRequestHooks).send(this.msg, this.to);
+  }
+
+  /** Every request that was sent ends here with its result (or in `failed`). */
+  override settled(result: CtpResult & { timedOut?: boolean }): CtpResult {
     try {
-      const { node, op } = this.spec;
-      const msg = this.plan.msg;
+      const { node, op, msg } = this;
       if (debug.enabled) {
         const how = result.timedOut
           ? 'timed out'
@@ -244,32 +264,71 @@ class Exchange implements CtpWaitOutcome, Omit<CtpPendingEntry, 'resolve'> {
           (this.clock?.now() ?? 0) - this.started,
         );
       }
-      if (result.timedOut) this.hooks.timedOut({ node, op, id: msg.id });
-      const out: CtpResult = { code: result.code };
-      if (result.content !== undefined) out.content = result.content;
-      if (result.reason !== undefined) out.reason = result.reason;
-      this.plan.done(out);
+      if (result.timedOut) this.hooks?.timedOut({ node, op, id: msg.id });
+      this.hooks?.measured(op, result.code, (this.clock?.now() ?? 0) - this.started);
+      this.trace?.end(result.code, result.reason);
+      let out: CtpResult = result;
+      if (!this.owned) {
+        // A shared result (a table change, close) or a TIMEOUT's: the caller gets its own copy.
+        out = { code: result.code };
+        if (result.content !== undefined) out.content = result.content;
+        if (result.reason !== undefined) out.reason = result.reason;
+      }
+      this.done(out);
       return out;
     } finally {
-      this.slot.release();
+      this.release();
     }
   }
 
-  failed(): void {
+  /** The caller's signal aborted the wait, or the send threw. */
+  override failed(): void {
     if (debug.enabled)
       debug(
         '%s %s %s id=%d to=%s aborted',
-        requesterOf(this.plan.msg),
-        this.spec.op,
-        this.spec.node,
-        this.plan.msg.id,
+        requesterOf(this.msg),
+        this.op,
+        this.node,
+        this.msg.id,
         this.to,
       );
+    this.hooks?.measured(this.op, 'rejected', (this.clock?.now() ?? 0) - this.started);
+    this.trace?.end(ReturnCode.ERROR, 'aborted');
     try {
-      if (this.plan.aborted !== undefined) this.plan.aborted();
-      else this.plan.done({ code: ReturnCode.ERROR, reason: 'aborted' });
+      this.aborted();
     } finally {
-      this.slot.release();
+      this.release();
     }
+  }
+}
+
+/** A request made of a `CtpRequestSpec` and its plan (register, unregister: not the hot path). */
+class SpecRequest extends CtpRequest {
+  private p: CtpRequestPlan | undefined = undefined;
+
+  constructor(private readonly spec: CtpRequestSpec) {
+    super(spec.node, spec.op);
+  }
+
+  check(): CtpResult | string {
+    return this.spec.check();
+  }
+
+  plan(to: string, id: number): CtpResult | undefined {
+    const p = this.spec.plan(to, id);
+    if (!('msg' in p)) return p;
+    this.p = p;
+    this.msg = p.msg;
+    return undefined;
+  }
+
+  done(r: CtpResult): void {
+    this.p?.done(r);
+  }
+
+  override aborted(): void {
+    const p = this.p as CtpRequestPlan;
+    if (p.aborted !== undefined) p.aborted();
+    else p.done({ code: ReturnCode.ERROR, reason: 'aborted' });
   }
 }

@@ -5,8 +5,7 @@
  * tallies live with the wire (`frameTally`). Nothing per node: every label
  * takes a small, fixed set of values.
  */
-import type { CtpClock } from '../base/clock.js';
-import { isReturnCode, type CtpResult } from '../base/messages.js';
+import { isReturnCode } from '../base/messages.js';
 
 /** The requests `ctp_requests_total` and `ctp_handled_total` count, by `type`. */
 export type CtpRequestType = 'REGISTER' | 'UNREGISTER' | 'START' | 'STOP' | 'COMMAND';
@@ -98,19 +97,12 @@ export class CtpMeter {
   }
 
   /**
-   * A request (`op`: register, unregister, start, stop, command) starts now:
-   * its result's code and its time from now to its result are recorded when
-   * `p` settles (`rejected` when it rejects). Returns `p` itself: the caller
-   * awaits no extra promise.
+   * A request this router made (`op`: register, unregister, start, stop,
+   * command) has its result: `code`, or `rejected` when its promise rejects
+   * (aborted), `ms` after the call (requests.ts reports every outcome once).
    */
-  request(op: string, clock: CtpClock, p: Promise<CtpResult>): Promise<CtpResult> {
-    const record = this.requests.get(OP_TYPES[op] ?? 'COMMAND') as CtpRequestRecord;
-    const start = clock.now();
-    p.then(
-      (r) => record.settled(r.code, clock.now() - start),
-      () => record.settled('rejected', clock.now() - start),
-    );
-    return p;
+  measured(op: string, code: string, ms: number): void {
+    (this.requests.get(OP_TYPES[op] ?? 'COMMAND') as CtpRequestRecord).settled(code, ms);
   }
 
   /** A hosted node answered a request of type `t` with `code`. */

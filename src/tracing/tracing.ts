@@ -12,7 +12,7 @@
  */
 import { createRequire } from 'node:module';
 import type * as Api from '@opentelemetry/api';
-import { ReturnCode, type CtpRequestMessage, type CtpResult } from '../base/messages.js';
+import { ReturnCode, type CtpRequestMessage } from '../base/messages.js';
 import type { CtpControlMessage } from '../base/messages.js';
 import { formatTraceparent, parseTraceparent } from './traceparent.js';
 
@@ -71,55 +71,43 @@ function currentTracer(a: typeof Api): Api.Tracer | undefined {
   return tracer;
 }
 
-/** What the caller's request pipeline hands over (requests.ts `CtpRequestPlan`). */
-export interface CtpTracedPlan {
-  readonly msg: CtpRequestMessage;
-  done(r: CtpResult): void;
-  aborted?(): void;
+/**
+ * A caller's CLIENT span for one request: ended once with its result. (An
+ * interface: no OpenTelemetry type reaches the package's declarations.)
+ */
+export interface CtpClientTrace {
+  /** The request's result is known: `ctp.code`, an error status unless SUCCESS, the end. */
+  end(code: string, reason: string | undefined): void;
 }
 
 /**
  * The caller's door, before a request is sent: for a START, STOP or
  * COMMAND with a tracer, start its CLIENT span (child of the active
- * context), set the frame's `traceparent`, and return the plan wrapped so
- * that its outcome ends the span. Otherwise `plan` itself.
+ * context), set the frame's `traceparent` and return the span, which the
+ * request ends with its outcome (requests.ts `CtpRequest.settled`, `failed`).
+ * Otherwise `undefined`.
  */
-export function traceRequest(plan: CtpTracedPlan): CtpTracedPlan {
-  if (api === undefined) return plan;
-  const msg = plan.msg;
+export function traceRequest(msg: CtpRequestMessage): CtpClientTrace | undefined {
+  if (api === undefined) return undefined;
   const name = SPAN_NAMES[msg.t];
-  if (name === undefined) return plan;
+  if (name === undefined) return undefined;
   const t = currentTracer(api);
-  if (t === undefined) return plan;
+  if (t === undefined) return undefined;
   const control = msg as CtpControlMessage;
   const span = t.startSpan(name, CLIENT);
   const sc = span.spanContext();
-  if (!api.isSpanContextValid(sc)) return plan;
+  if (!api.isSpanContextValid(sc)) return undefined;
   control.traceparent = formatTraceparent(sc.traceId, sc.spanId, sc.traceFlags);
   if (span.isRecording()) span.setAttributes(attributesOf(control));
-  return new TracedPlan(plan, span);
+  return new ClientTrace(span);
 }
 
-/** A plan whose outcome ends its CLIENT span first. */
-class TracedPlan implements CtpTracedPlan {
-  constructor(
-    private readonly plan: CtpTracedPlan,
-    private readonly span: Api.Span,
-  ) {}
+/** A CLIENT span, ended once. */
+class ClientTrace implements CtpClientTrace {
+  constructor(private readonly span: Api.Span) {}
 
-  get msg(): CtpRequestMessage {
-    return this.plan.msg;
-  }
-
-  done(r: CtpResult): void {
-    endSpan(this.span, r.code, r.reason);
-    this.plan.done(r);
-  }
-
-  aborted(): void {
-    endSpan(this.span, ReturnCode.ERROR, 'aborted');
-    if (this.plan.aborted !== undefined) this.plan.aborted();
-    else this.plan.done({ code: ReturnCode.ERROR, reason: 'aborted' });
+  end(code: string, reason: string | undefined): void {
+    endSpan(this.span, code, reason);
   }
 }
 
