@@ -11,7 +11,7 @@ import { hintFor, type CallOp } from './hints.js';
 export type { CallOp } from './hints.js';
 import { CliOutput, show } from './output.js';
 import { interrupted, openClientSession, type Session } from './session.js';
-import { CliMetrics, METRICS_SPEC, metricsArg } from './metrics.js';
+import { METRICS_SPEC, metricsArg, startMetrics } from './metrics-args.js';
 
 const SPEC = { ...COMMON_SPEC, ...METRICS_SPEC, hold: { type: 'boolean' } } as const;
 
@@ -95,8 +95,7 @@ export async function callCommand(argv: string[]): Promise<number | 'help'> {
   // No settling: each operation waits for its node below.
   const session = await openClientSession(common, 'call', out, true, 0);
   if (session === undefined) return 1;
-  const metrics =
-    metricsAt === undefined ? undefined : await CliMetrics.start(metricsAt, session, out);
+  const metrics = metricsAt === undefined ? undefined : await startMetrics(metricsAt, session, out);
   if (metricsAt !== undefined && metrics === undefined) return (await session.close(), 1);
   const { router } = session;
   router.on('lost', (e) =>

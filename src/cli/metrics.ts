@@ -2,39 +2,17 @@
  * `--metrics HOST:PORT` (peer, call --hold, watch, ui): serve `/metrics` in
  * the Prometheus text format, the router's metrics and its TCP transport's
  * (docs/operations.md#metrics), through prom-client, imported only then.
+ * Loaded by `startMetrics` (metrics-args.ts) only when `--metrics` is given.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { registerCtpMetrics } from '../metrics/prometheus.js';
-import { formatAddress, parseAddress, type TcpAddress } from '../tcp/address.js';
-import { isLoopbackHost } from '../ui/server.js';
-import { UsageError, type OptionSpec } from './args.js';
+import { formatAddress, type TcpAddress } from '../tcp/address.js';
+import { isLoopbackHost } from '../ui/hosts.js';
 import type { CliOutput } from './output.js';
 import type { Session } from './session.js';
 
 type PromClient = typeof import('prom-client');
-
-/** The option, for the commands that take it. */
-export const METRICS_SPEC: Record<'metrics', OptionSpec> = { metrics: { type: 'string' } };
-
-/** The usage text of `--metrics`. */
-export const METRICS_USAGE = `  --metrics HOST:PORT    serve /metrics (Prometheus text format) there; a bare PORT is
-                         127.0.0.1:PORT (loopback unless told otherwise); port 0: any free port`;
-
-/** `--metrics`: `HOST:PORT`, or a bare `PORT` on loopback; `undefined` when not given. */
-export function metricsArg(value: unknown, command: string): TcpAddress | undefined {
-  if (value === undefined) return undefined;
-  const text = String(value);
-  const a = /^\d{1,5}$/.test(text)
-    ? parseAddress(`127.0.0.1:${text}`, true)
-    : parseAddress(text, true);
-  if (a === undefined)
-    throw new UsageError(
-      `bad address for \`--metrics\`: \`${text}\` (expected HOST:PORT or PORT, e.g. 127.0.0.1:9464)`,
-      command,
-    );
-  return a;
-}
 
 /** A running `/metrics` endpoint. */
 export class CliMetrics {

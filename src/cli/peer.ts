@@ -20,7 +20,7 @@ import { COMMON_SPEC, commonOptions } from './common.js';
 import { hasNatsCredentials } from './nats-auth.js';
 import { policyArg } from './policy.js';
 import { printDialErrors, printRefused } from './failures.js';
-import { CliMetrics, METRICS_SPEC, metricsArg } from './metrics.js';
+import { METRICS_SPEC, metricsArg, startMetrics } from './metrics-args.js';
 import { CliOutput, show } from './output.js';
 import {
   interrupted,
@@ -280,8 +280,7 @@ export async function peerCommand(argv: string[]): Promise<number | 'help'> {
 
   if (!(await listenOrClose(session, listen, out))) return 1;
   if (!(await busJoined(session, common.natsPrefix, out))) return 1;
-  const metrics =
-    metricsAt === undefined ? undefined : await CliMetrics.start(metricsAt, session, out);
+  const metrics = metricsAt === undefined ? undefined : await startMetrics(metricsAt, session, out);
   if (metricsAt !== undefined && metrics === undefined) return (await session.close(), 1);
   if (listen !== undefined) {
     const a = transport.address();

@@ -12,7 +12,7 @@ import { COMMON_SPEC, commonOptions } from './common.js';
 import { printDialErrors } from './failures.js';
 import { CliOutput } from './output.js';
 import { interrupted, listenOrClose, loadNats, Session, type NatsModule } from './session.js';
-import { CliMetrics, METRICS_SPEC, metricsArg } from './metrics.js';
+import { METRICS_SPEC, metricsArg, startMetrics } from './metrics-args.js';
 
 const SPEC = {
   ...COMMON_SPEC,
@@ -94,6 +94,7 @@ export async function uiCommand(argv: string[]): Promise<number | 'help'> {
     heartbeatMs: common.heartbeatMs,
     nats: common.nats,
     natsPrefix: common.natsPrefix,
+    natsAuth: common.natsAuth,
     natsModule,
     maxFrameBytes: optionalIntArg(p.options['max-frame-bytes'], 'max-frame-bytes', 'ui', 1024),
     maxQueuedBytes: optionalIntArg(p.options['max-queued-bytes'], 'max-queued-bytes', 'ui', 1),
@@ -112,8 +113,7 @@ export async function uiCommand(argv: string[]): Promise<number | 'help'> {
     await session.close();
     return 1;
   }
-  const metrics =
-    metricsAt === undefined ? undefined : await CliMetrics.start(metricsAt, session, out);
+  const metrics = metricsAt === undefined ? undefined : await startMetrics(metricsAt, session, out);
   if (metricsAt !== undefined && metrics === undefined) return (await session.close(), 1);
 
   const server = new CtpUiServer({

@@ -1,7 +1,7 @@
 /**
  * Help texts of the CLI (`--help` everywhere).
  */
-import { METRICS_USAGE } from './metrics.js';
+import { METRICS_USAGE } from './metrics-args.js';
 
 const COMMON = `Common options:
   --json                 print JSON lines instead of text

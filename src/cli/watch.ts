@@ -5,7 +5,7 @@ import { nodeArg, parseArgs, UsageError } from './args.js';
 import { COMMON_SPEC, commonOptions, requireConnect } from './common.js';
 import { CliOutput } from './output.js';
 import { interrupted, openClientSession, sleep } from './session.js';
-import { CliMetrics, METRICS_SPEC, metricsArg } from './metrics.js';
+import { METRICS_SPEC, metricsArg, startMetrics } from './metrics-args.js';
 
 /** `ctp-router watch [options] NODE...`: resolves to the exit code, or `'help'`. */
 export async function watchCommand(argv: string[]): Promise<number | 'help'> {
@@ -22,8 +22,7 @@ export async function watchCommand(argv: string[]): Promise<number | 'help'> {
   // No settling: each node is waited for below.
   const session = await openClientSession(common, 'watch', out, true, 0);
   if (session === undefined) return 1;
-  const metrics =
-    metricsAt === undefined ? undefined : await CliMetrics.start(metricsAt, session, out);
+  const metrics = metricsAt === undefined ? undefined : await startMetrics(metricsAt, session, out);
   if (metricsAt !== undefined && metrics === undefined) return (await session.close(), 1);
   const { router } = session;
 

@@ -399,6 +399,8 @@ describe('ctp-router (start-up)', () => {
       'src/base/names.ts',
       'src/base/suggest.ts',
       'src/cli/args.ts',
+      // `--metrics`'s parsing and usage line; its endpoint (metrics.ts, prom-client) loads on use.
+      'src/cli/metrics-args.ts',
       'src/cli/usage.ts',
       'src/tcp/address.ts',
     ]);

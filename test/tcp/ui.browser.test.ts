@@ -485,6 +485,12 @@ describe.skipIf(!hasChromium)('ctp-router ui in a real browser', () => {
 
     // Search filters the graph and the feed too.
     await page.fill('#search', 'lamp7');
+    // The page may be redrawing a pushed view as the search is typed: wait for the filter to apply.
+    await until(
+      page,
+      `window.ctpUi.cy.nodes('.device').filter((n) => n.visible()).length === 1`,
+      5_000,
+    );
     expect(
       await js(
         page,
