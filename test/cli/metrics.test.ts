@@ -165,6 +165,33 @@ describe('--metrics', () => {
     expect((await w.stop('SIGINT')).code).toBe(0);
   });
 
+  it('ui: its observer router’s links, table and frames', async () => {
+    const u = spawnCli([
+      'ui',
+      '--json',
+      '--http',
+      '127.0.0.1:0',
+      '--metrics',
+      '127.0.0.1:0',
+      '--connect',
+      station.addr,
+    ]);
+    const rec = await u.waitFor((r) => r.type === 'metrics', 10_000, 'the metrics record');
+    // The observer links to the station and learns its node.
+    let m = await scrape(rec.url as string);
+    for (let i = 0; i < 100 && m.get('ctp_nodes_reachable{}') !== 1; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      m = await scrape(rec.url as string);
+    }
+    expect(m.get('ctp_nodes_reachable{}')).toBe(1);
+    expect(m.get('ctp_links{}')).toBe(1);
+    expect(m.get('ctp_routers_reachable{}')).toBe(1);
+    expect(m.get('ctp_link_events_total{event="up"}')).toBe(1);
+    expect(m.get('ctp_frames_total{direction="in",t="REPORTNODE"}')).toBeGreaterThan(0);
+    expect(m.get('ctp_nodes_hosted{}')).toBe(0);
+    expect((await u.stop('SIGINT')).code).toBe(0);
+  });
+
   it('usage errors: --metrics without --hold, a bad address', async () => {
     const a = await runCli([
       'call',
