@@ -25,7 +25,7 @@ import { CliOutput, show } from './output.js';
 import {
   interrupted,
   listenOrClose,
-  loadNats,
+  loadNatsFor,
   Session,
   type CliPeer,
   type NatsModule,
@@ -239,19 +239,12 @@ export async function peerCommand(argv: string[]): Promise<number | 'help'> {
   const nodes = listOpt(p.options.node).map((n) => nodeArg(n, 'peer'));
   const metricsAt = metricsArg(p.options.metrics, 'peer');
   const out = new CliOutput(common.json);
-  let natsModule: NatsModule | undefined;
   if (common.nats.length > 0 && common.tls === undefined && !hasNatsCredentials(common.natsAuth))
     out.warn(
       'joining the NATS bus without credentials or identity: any client of the server can read the bus and speak as any router (give --nats-creds or --nats-user, and --tls-cert/--tls-key/--tls-ca; docs/nats.md, "Security")',
     );
-  if (common.nats.length > 0) {
-    try {
-      natsModule = await loadNats();
-    } catch (err) {
-      out.warn((err as Error).message);
-      return 1;
-    }
-  }
+  const natsModule = await loadNatsFor(common.nats, out);
+  if (natsModule === false) return 1;
 
   const session: Session = new Session({
     id: common.id,

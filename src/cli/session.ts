@@ -45,6 +45,20 @@ export async function loadNats(): Promise<NatsModule> {
   }
 }
 
+/** ctp-router/nats when `--nats` is given, else `undefined`; `false`, after a warning, when it cannot load. */
+export async function loadNatsFor(
+  nats: readonly string[],
+  out: CliOutput,
+): Promise<NatsModule | undefined | false> {
+  if (nats.length === 0) return undefined;
+  try {
+    return await loadNats();
+  } catch (err) {
+    out.warn((err as Error).message);
+    return false;
+  }
+}
+
 /** What a command asks of its session. */
 export interface SessionOptions {
   id?: string | undefined;

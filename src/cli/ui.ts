@@ -11,7 +11,7 @@ import { addressArg, listOpt, optionalIntArg, parseArgs, stringOpt, UsageError }
 import { COMMON_SPEC, commonOptions } from './common.js';
 import { printDialErrors } from './failures.js';
 import { CliOutput } from './output.js';
-import { interrupted, listenOrClose, loadNats, Session, type NatsModule } from './session.js';
+import { interrupted, listenOrClose, loadNatsFor, Session } from './session.js';
 import { METRICS_SPEC, metricsArg, startMetrics } from './metrics-args.js';
 
 const SPEC = {
@@ -74,15 +74,8 @@ export async function uiCommand(argv: string[]): Promise<number | 'help'> {
   );
   const metricsAt = metricsArg(p.options.metrics, 'ui');
   const out = new CliOutput(common.json);
-  let natsModule: NatsModule | undefined;
-  if (common.nats.length > 0) {
-    try {
-      natsModule = await loadNats();
-    } catch (err) {
-      out.warn((err as Error).message);
-      return 1;
-    }
-  }
+  const natsModule = await loadNatsFor(common.nats, out);
+  if (natsModule === false) return 1;
 
   const session = new Session({
     id: common.id,
