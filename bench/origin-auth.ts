@@ -147,7 +147,7 @@ async function pair(identities: boolean): Promise<Pair> {
     () => undefined,
     {
       ...o('console'),
-      minAdvertIntervalMs: 0,
+      minAdvertIntervalMs: 0, // as the station: unpaced set-up, not measured
     },
   );
   routers.station.peerUp('console');
