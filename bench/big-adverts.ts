@@ -20,6 +20,8 @@ const { quick, flags } = parseArgs();
 const NAMES = Number(flags.get('names') ?? 50_000);
 const COMMANDS = quick ? 100 : 400;
 const FRAMES = quick ? 8 : 24;
+// --budget=N sets maxAdvertBytesPerSecond (0: none, the behaviour before the advert budget); default options otherwise.
+const budget = flags.has('budget') ? { maxAdvertBytesPerSecond: Number(flags.get('budget')) } : {};
 
 const dir = fileURLToPath(new URL('../../test/fixtures/tls/', import.meta.url));
 const pem = (name: string): string => readFileSync(`${dir}${name}`, 'utf8');
@@ -31,15 +33,23 @@ interface Peer {
 }
 const byId = new Map<string, CtpRouter<Peer>>();
 const links = new Map<string, Peer[]>();
+// One peer object per link end, as a transport keeps one per connection (the router keys peers by identity).
+const ends = new Map<string, Peer>();
+function end(at: string, remote: string): Peer {
+  const key = `${at}>${remote}`;
+  let p = ends.get(key);
+  if (p === undefined) ends.set(key, (p = { at, remote }));
+  return p;
+}
 function router(id: string, nodes: string[] = []): CtpRouter<Peer> {
   const r = new CtpRouter<Peer>(
     () => undefined,
     (peer, frame) => {
       for (const p of peer === null ? (links.get(id) ?? []) : [peer])
-        setImmediate(() => byId.get(p.remote)?.receive({ at: p.remote, remote: id }, frame));
+        setImmediate(() => byId.get(p.remote)?.receive(end(p.remote, id), frame));
     },
     () => undefined,
-    { id, nodes, identity: { key: pem(`${id}.key`), cert: pem(`${id}.crt`), ca: CA } },
+    { id, nodes, identity: { key: pem(`${id}.key`), cert: pem(`${id}.crt`), ca: CA }, ...budget },
   );
   byId.set(id, r);
   return r;
@@ -49,8 +59,8 @@ function link(a: string, b: string): void {
     [a, b],
     [b, a],
   ] as const) {
-    links.set(x, [...(links.get(x) ?? []), { at: x, remote: y }]);
-    byId.get(x)?.peerUp({ at: x, remote: y });
+    links.set(x, [...(links.get(x) ?? []), end(x, y)]);
+    byId.get(x)?.peerUp(end(x, y));
   }
 }
 
@@ -81,7 +91,8 @@ for (let i = 0; i < FRAMES; i++) {
   a.cert = relayDer;
   frames.push(JSON.stringify({ v: 1, t: 'REPORTNODE', from: 'relay', adverts: [a] }));
 }
-station.peerUp({ at: 'station', remote: 'relay' });
+const insider = end('station', 'relay');
+station.peerUp(insider);
 
 async function roundTrips(n: number): Promise<number[]> {
   const us: number[] = [];
@@ -103,7 +114,7 @@ station.on('dropped', (e) => drops.set(e.reason, (drops.get(e.reason) ?? 0) + 1)
 // One insider frame per macrotask, for as long as the measurement runs: as fast as the station reads.
 const storm = (): void => {
   if (!storming) return;
-  station.receive({ at: 'station', remote: 'relay' }, frames[sent++ % FRAMES] as string);
+  station.receive(insider, frames[sent++ % FRAMES] as string);
   setImmediate(storm);
 };
 setImmediate(storm);

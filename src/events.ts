@@ -32,6 +32,8 @@ export const DropReason = {
   EXPIRED: 'expired',
   /** An advert that would take the stored names past `maxTableNodes` (issue 10). */
   TABLE_FULL: 'table-full',
+  /** A bulk frame from a peer past `maxAdvertBytesPerSecond` with `maxFrameBytes` of its frames waiting already, unparsed (issue 25). */
+  RATE_LIMITED: 'rate-limited',
 } as const;
 export type DropReason = (typeof DropReason)[keyof typeof DropReason];
 

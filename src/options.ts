@@ -41,6 +41,13 @@ export interface CtpRouterOptions<P = unknown> {
   maxHops?: number;
   /** Larger inbound frames are dropped unparsed; outbound tables are split to stay under it. @default 8388608 */
   maxFrameBytes?: number;
+  /**
+   * REPORTNODE bytes one peer may send a second, on average (a burst of `maxFrameBytes` passes).
+   * Past it, the peer's frames of 64 KiB and more wait, undecoded, until it is within budget again
+   * (its small frames pass); past `maxFrameBytes` of them waiting, they are dropped unparsed
+   * (`rate-limited`). 0: no budget. @default 2097152
+   */
+  maxAdvertBytesPerSecond?: number;
   /** Largest advert accepted, and the cap on this router's own advert. @default 50000 */
   maxNodesPerAdvert?: number;
   /** REGISTERs waiting for their virtual node at once. @default 1024 */
@@ -86,6 +93,7 @@ export interface CtpResolvedOptions<P> {
   leaseGraceMs: number;
   maxHops: number;
   maxFrameBytes: number;
+  maxAdvertBytesPerSecond: number;
   maxNodesPerAdvert: number;
   maxWaitingRegistrations: number;
   maxRouters: number;
@@ -110,6 +118,7 @@ export const DEFAULTS = {
   leaseGraceMs: 5_000,
   maxHops: 16,
   maxFrameBytes: 8 * 1024 * 1024,
+  maxAdvertBytesPerSecond: 2 * 1024 * 1024,
   maxNodesPerAdvert: 50_000,
   maxWaitingRegistrations: 1024,
   maxRouters: 10_000,
@@ -150,6 +159,7 @@ const ROUTER_KEYS = keysOf<CtpRouterOptions>({
   leaseGraceMs: true,
   maxHops: true,
   maxFrameBytes: true,
+  maxAdvertBytesPerSecond: true,
   maxNodesPerAdvert: true,
   maxWaitingRegistrations: true,
   maxRouters: true,
@@ -215,6 +225,7 @@ export function resolveOptions<P>(options: CtpRouterOptions<P> | undefined): Ctp
     leaseGraceMs: positiveInt(o, 'leaseGraceMs', 0, MAX_TIMER_MS),
     maxHops: positiveInt(o, 'maxHops', 1, 1_000_000),
     maxFrameBytes: positiveInt(o, 'maxFrameBytes', 1024),
+    maxAdvertBytesPerSecond: positiveInt(o, 'maxAdvertBytesPerSecond', 0),
     maxNodesPerAdvert: positiveInt(o, 'maxNodesPerAdvert', 1),
     maxWaitingRegistrations: positiveInt(o, 'maxWaitingRegistrations', 0),
     maxRouters: positiveInt(o, 'maxRouters', 1),

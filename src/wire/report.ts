@@ -26,6 +26,8 @@ export interface CtpReport<P> {
 export class CtpReporter<P> implements CtpReport<P> {
   /** Drops per reason (`stats().dropped`). */
   readonly drops: Record<string, number> = {};
+  /** Drops of every reason so far (the advert budget charges a bulk frame that ended in one). */
+  dropTotal = 0;
   /** The metric counters the roles bump (`router.metrics()`, src/metrics/). */
   readonly meter = new CtpMeter();
   /** Kinds of error already warned about with no `error` listener (code and callback). */
@@ -47,6 +49,7 @@ export class CtpReporter<P> implements CtpReport<P> {
 
   drop(peer: P, reason: DropReason, detail?: CtpDropDetail<P>): void {
     this.drops[reason] = (this.drops[reason] ?? 0) + 1;
+    this.dropTotal++;
     debug('%s dropped a frame: %s %o', this.id, reason, detail ?? {});
     const e: CtpDropped<P> = { reason, peer };
     if (detail !== undefined)

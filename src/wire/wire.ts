@@ -19,6 +19,8 @@ import type {
 } from '../base/messages.js';
 import type { DropReason } from '../events.js';
 import { frameText } from './admission.js';
+import { BULK_FRAME_BYTES, CtpAdvertBudget, frameSize } from './advert-budget.js';
+import { systemClock, type CtpClock } from '../base/clock.js';
 import { jsonCodec } from './codec.js';
 import { CtpOutbound } from './outbound.js';
 import { countFrame, frameTally } from '../metrics/meter.js';
@@ -46,6 +48,10 @@ export interface CtpWireHandler<P> {
 export interface CtpWireOptions<P> {
   id: string;
   maxFrameBytes: number;
+  /** The advert budget's rate (advert-budget.ts); absent: none. */
+  maxAdvertBytesPerSecond?: number;
+  /** The budget's clock; absent: the system clock. */
+  clock?: CtpClock;
   authorize: ((peer: P, msg: CtpMessage) => boolean) | undefined;
 }
 
@@ -60,6 +66,8 @@ export class CtpWire<P> {
    */
   private readonly checked: boolean;
   private handler: CtpWireHandler<P> | undefined;
+  /** Each peer's advert bytes: bulk frames of a peer over it wait (advert-budget.ts). */
+  readonly budget: CtpAdvertBudget<P>;
 
   constructor(
     /** The codec every frame goes through, both ways. */
@@ -70,6 +78,12 @@ export class CtpWire<P> {
   ) {
     this.checked = codec === jsonCodec && opts.authorize === undefined;
     this.out = new CtpOutbound(send, codec, report, opts.maxFrameBytes, this);
+    this.budget = new CtpAdvertBudget(
+      opts.clock ?? systemClock,
+      opts.maxAdvertBytesPerSecond ?? 0,
+      opts.maxFrameBytes,
+      this,
+    );
   }
 
   /** Inbound frames go to `handler` from now on. */
@@ -97,18 +111,46 @@ export class CtpWire<P> {
     try {
       this.out.counters.framesIn++;
       if (handler.isDown(peer)) return this.report.drop(peer, 'peer-down');
-      const text = frameText(raw, this.opts.maxFrameBytes);
-      if (typeof text !== 'string')
-        return this.report.drop(
-          peer,
-          text.reason,
-          text.message === undefined ? undefined : { message: text.message },
-        );
-      const msg = this.decode(peer, text);
-      if (msg !== undefined) this.dispatch(handler, peer, msg, text);
+      const size = frameSize(raw);
+      if (!this.budget.hold(peer, raw, size)) this.admit(handler, peer, raw, size);
     } catch (err) {
       this.report.error(new CtpInternalError('receive', err));
     }
+  }
+
+  /** A frame the advert budget held is due (`CtpBudgetDoor`). */
+  release(peer: P, raw: string | Uint8Array): void {
+    const handler = this.handler;
+    if (handler === undefined || this.out.closed) return;
+    try {
+      if (handler.isDown(peer)) return this.report.drop(peer, 'peer-down');
+      this.admit(handler, peer, raw, frameSize(raw));
+    } catch (err) {
+      this.report.error(new CtpInternalError('receive', err));
+    }
+  }
+
+  /** A bulk frame of a peer past its advert budget, with `maxFrameBytes` held already (`CtpBudgetDoor`). */
+  refuse(peer: P): void {
+    this.report.drop(peer, 'rate-limited', {
+      message: 'past maxAdvertBytesPerSecond with maxFrameBytes of frames waiting; not decoded',
+    });
+  }
+
+  /** Size, UTF-8, decode, authorize, dispatch; then charge the advert budget. */
+  private admit(handler: CtpWireHandler<P>, peer: P, raw: string | Uint8Array, size: number): void {
+    const text = frameText(raw, this.opts.maxFrameBytes);
+    if (typeof text !== 'string')
+      return this.report.drop(
+        peer,
+        text.reason,
+        text.message === undefined ? undefined : { message: text.message },
+      );
+    const drops = this.report.dropTotal;
+    const msg = this.decode(peer, text);
+    if (msg !== undefined) this.dispatch(handler, peer, msg, text);
+    if (msg?.t === 'REPORTNODE' || (size >= BULK_FRAME_BYTES && this.report.dropTotal !== drops))
+      this.budget.charge(peer, size);
   }
 
   /** The decoded, authorized message, or `undefined` once the drop is reported. */
@@ -164,5 +206,6 @@ export class CtpWire<P> {
   /** Nothing is sent or received any more. */
   close(): void {
     this.out.closed = true;
+    this.budget.close();
   }
 }
