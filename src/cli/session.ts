@@ -72,6 +72,8 @@ export interface SessionOptions {
   timeoutMs: number;
   leaseGraceMs?: number | undefined;
   maxFrameBytes?: number | undefined;
+  /** `peer --max-advert-bytes-per-second`: the router's advert budget per peer. */
+  maxAdvertBytesPerSecond?: number | undefined;
   maxQueuedBytes?: number | undefined;
   reconnectMaxMs?: number | undefined;
   /** `--nats`: join the bus on these servers (needs `natsModule`). */
@@ -141,6 +143,9 @@ export class Session {
         responseTimeoutMs: o.timeoutMs,
         ...(o.leaseGraceMs === undefined ? {} : { leaseGraceMs: o.leaseGraceMs }),
         ...(o.maxFrameBytes === undefined ? {} : { maxFrameBytes: o.maxFrameBytes }),
+        ...(o.maxAdvertBytesPerSecond === undefined
+          ? {}
+          : { maxAdvertBytesPerSecond: o.maxAdvertBytesPerSecond }),
         ...(o.policy === undefined ? {} : { policy: o.policy }),
       },
     );

@@ -58,6 +58,8 @@ Options:
                          (without --echo requests are answered ERROR: there is no app)
   --lease-grace-ms MS    router leaseGraceMs (default 5000)
   --max-frame-bytes N    longest frame (default 8388608)
+  --max-advert-bytes-per-second N  advert bytes one peer may send a second before its
+                         big frames wait (router maxAdvertBytesPerSecond, default 2097152; 0: none)
   --max-queued-bytes N   outbound queue per connection before it is closed as a slow consumer (default 33554432)
   --reconnect-max-ms MS  longest redial delay (default 5000)
   --policy FILE          JSON rules of which routers may control or monitor which of these nodes

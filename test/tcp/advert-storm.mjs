@@ -4,8 +4,9 @@
 // argv: the fixture directory, its own certificate's name, the station's
 // HOST:PORT, the names per advert. It signs eight adverts of its own origin
 // listing that many names (new seqs) beforehand; once linked to the station
-// it prints {"type":"ready"}, then sends them to the station in turn, one
-// per macrotask for as long as it runs (as fast as the station reads), and prints {"type":"storm","sent"}
+// it prints {"type":"ready"}, then sends them to the station in turn, each
+// once the socket took the last, for as long as it runs (as fast as the
+// station reads), and prints {"type":"storm","sent"}
 // every 25 adverts.
 import { createPrivateKey, sign, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -53,9 +54,12 @@ const frames = Array.from({ length: 8 }, (_, i) => {
 });
 
 let sent = 0;
+// The next advert once the socket took the last: as fast as the station reads, without spinning.
 function storm() {
-  // The info lets the outbox keep only the newest queued advert (so the insider sends as fast as the
-  // station reads, and is never closed as a slow consumer): its `seq` only has to rise.
+  const socket = stationPeer.socket;
+  if (socket.writableNeedDrain) return void socket.once('drain', storm);
+  // The info lets the outbox keep only the newest queued advert (never closed as a slow
+  // consumer): its `seq` only has to rise.
   transport.send(stationPeer, frames[sent % frames.length], {
     adverts: [{ origin: name, seq: sent }],
   });

@@ -8,6 +8,7 @@
  * while the console's register and commands, over another link, all succeed.
  * No time is asserted: only outcomes and drop reasons.
  */
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, killAll, Proc, ROOT, runCli, startPeer } from './procs.js';
@@ -76,4 +77,17 @@ describe("an insider's big signed adverts (real processes over TLS)", () => {
     );
     expect(others).toEqual([]);
   }, 180_000);
+
+  it('`peer --max-advert-bytes-per-second` takes an integer of 0 or more', () => {
+    const cli = join(ROOT, 'dist/cli/index.js');
+    const bad = spawnSync(
+      process.execPath,
+      [cli, 'peer', '--listen', '127.0.0.1:0', '--max-advert-bytes-per-second', '-1'],
+      { encoding: 'utf8' },
+    );
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--max-advert-bytes-per-second');
+    const help = spawnSync(process.execPath, [cli, 'peer', '--help'], { encoding: 'utf8' });
+    expect(help.stdout + help.stderr).toContain('--max-advert-bytes-per-second N');
+  });
 });
