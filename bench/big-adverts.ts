@@ -122,6 +122,9 @@ let storming = true;
 let sent = 0;
 const drops = new Map<string, number>();
 station.on('dropped', (e) => drops.set(e.reason, (drops.get(e.reason) ?? 0) + 1));
+// The console hears the insider's adverts the station floods on: what it drops of them.
+const consoleDrops = new Map<string, number>();
+consoleR.on('dropped', (e) => consoleDrops.set(e.reason, (consoleDrops.get(e.reason) ?? 0) + 1));
 // One insider frame per macrotask, for as long as the measurement runs: as fast as the station reads.
 const storm = (): void => {
   if (!storming) return;
@@ -166,8 +169,8 @@ const rows: BenchRow[] = [
     `${sent} in ${wallMs.toFixed(0)} ms (process CPU ${(((cpu.user + cpu.system) / 1000 / wallMs) * 100).toFixed(0)} %)`,
   ),
   row(
-    'station: insider names stored, drops by reason',
-    `${storedInsider}; ${JSON.stringify(Object.fromEntries(drops))}`,
+    'station: insider names stored, drops by reason; the console: drops by reason',
+    `${storedInsider}; ${JSON.stringify(Object.fromEntries(drops))}; ${JSON.stringify(Object.fromEntries(consoleDrops))}`,
   ),
 ];
 for (const r of byId.values()) await r.close();
