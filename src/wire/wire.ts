@@ -1,6 +1,7 @@
 /**
  * The wire role: the edge every frame crosses. Inbound, a frame from a peer
- * is admitted (size, UTF-8), decoded by the codec, authorized, and handed to
+ * is admitted (its peer's advert budget: advert-budget.ts; size, UTF-8),
+ * decoded by the codec, authorized, and handed to
  * the one `CtpWireHandler` by its kind (`onAdverts`, `onTableRequest`,
  * `onHostBound`, `onRegistrantBound`), or dropped with its reason.
  * Outbound, every frame goes through `out` (the `send` callback, its
