@@ -62,7 +62,8 @@ Options:
   --reconnect-max-ms MS  longest redial delay (default 5000)
   --policy FILE          JSON rules of which routers may control or monitor which of these nodes
                          (docs/hosting.md, "Policy"); a refused request is answered REJECTED,
-                         reason policy. Use with the --tls-* flags: the origin is then verified.
+                         reason policy; its "host" rules say who may advertise which names.
+                         Use with the --tls-* flags: the origin is then verified.
 ${METRICS_USAGE}
 ${COMMON}`,
 

@@ -83,6 +83,8 @@ export class CtpLinkState<P> implements CtpWireHandler<P>, CtpFloodingHooks<P>, 
     const clock = opts.clock;
     const report = wire.report;
     this.table = new CtpTable<P>(opts.id, clock.now(), opts.maxRouters);
+    if (opts.policy?.restrictsHosting === true)
+      this.table.mayHost = (o, n) => (opts.policy as CtpResolvedPolicy).mayHost(o, n);
     this.media = new CtpMedia<P>(this.table);
     this.neighbors = new CtpNeighbors(this.table, this, report);
     this.auth = new CtpAdvertAuth(opts.identity, this.table, report, opts.maxRouters, opts);
