@@ -55,6 +55,8 @@ function patterns(v: unknown, name: string): RegExp[] {
 /** A checked policy, ready to answer `allows`. */
 export class CtpResolvedPolicy {
   private readonly cache = new Map<string, boolean>();
+  /** Names some `host` rule matches (one pattern: a name it does not match is free, with no cache). */
+  private readonly hosted: RegExp | undefined;
 
   private constructor(
     private readonly allowByDefault: boolean,
@@ -64,7 +66,12 @@ export class CtpResolvedPolicy {
       nodes: RegExp[];
       roles: Set<string>;
     }[],
-  ) {}
+  ) {
+    const globs = rules
+      .filter((r) => r.roles.has('host'))
+      .flatMap((r) => r.nodes.map((re) => re.source.slice(1, -1)));
+    this.hosted = globs.length === 0 ? undefined : new RegExp(`^(?:${globs.join('|')})$`, 's');
+  }
 
   /** Check `p` (a `CtpPolicy`, e.g. parsed from a policy file); throws `CtpArgumentError` naming the bad field. */
   static from(p: unknown, name = 'options.policy'): CtpResolvedPolicy {
@@ -113,7 +120,7 @@ export class CtpResolvedPolicy {
 
   /** Does any rule say who may host (advertise) some names? */
   get restrictsHosting(): boolean {
-    return this.rules.some((r) => r.roles.has('host'));
+    return this.hosted !== undefined;
   }
 
   /**
@@ -122,6 +129,7 @@ export class CtpResolvedPolicy {
    * to a router none of them matches; a name no `host` rule matches is free.
    */
   mayHost(router: string, node: string): boolean {
+    if (this.hosted === undefined || !this.hosted.test(node)) return true;
     const key = `  ${node} ${router}`;
     let ok = this.cache.get(key);
     if (ok !== undefined) return ok;

@@ -128,7 +128,8 @@ export abstract class CtpNameIndex {
     a: CtpAdvert,
     old: { nodes: readonly string[]; names: readonly string[] },
   ): string[] | undefined {
-    if (old.names !== old.nodes || this.mayHost !== undefined) return undefined;
+    if (old.names !== old.nodes) return undefined;
+    const mayHost = this.mayHost;
     const [head, oldEnd, newEnd] = middle(old.nodes, a.nodes);
     const oldMiddle = new Set<string>();
     for (let i = head; i < oldEnd; i++) oldMiddle.add(old.nodes[i] as string);
@@ -136,6 +137,8 @@ export abstract class CtpNameIndex {
     for (let i = head; i < newEnd; i++) {
       const n = a.nodes[i] as string;
       if (seen.has(n) || isForeignVirtual(n, a.origin)) return undefined;
+      // A name the hosting rules refuse: `namesOf` leaves it out (the stored names then differ from the nodes).
+      if (mayHost !== undefined && !n.includes(']@') && !mayHost(a.origin, n)) return undefined;
       seen.add(n);
       // Indexed for this origin and not in the old middle: it is in the
       // shared head or tail, so it appears twice.

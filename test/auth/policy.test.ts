@@ -224,5 +224,12 @@ describe('hosting rules (role `host`)', () => {
       reason: 'conflict',
     });
     expect(stolen).toEqual([]);
+    // A refused name added to a later advert (the incremental path) is left out too.
+    insider.appendNodes('cam2');
+    insider.appendNodes('printer2');
+    await n.settle();
+    expect(r3.nodes()).toEqual(expect.arrayContaining(['cam2', 'printer2']));
+    expect(r2.nodes()).toContain('printer2');
+    expect(r2.nodes()).not.toContain('cam2');
   });
 });
