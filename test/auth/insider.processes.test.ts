@@ -256,5 +256,13 @@ describe('an insider relay over TLS (real processes)', () => {
     );
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/cannot read `--policy`/);
+    // Every command takes it (its `host` rules apply at any router).
+    const call = spawnSync(
+      process.execPath,
+      [join(ROOT, 'dist/cli/index.js'), 'call', '--connect', station.addr, '--policy', bad],
+      { encoding: 'utf8' },
+    );
+    expect(call.status).toBe(2);
+    expect(call.stderr).toMatch(/--policy.*roles/);
   });
 });
