@@ -33,7 +33,7 @@ export interface CtpRouterOptions<P = unknown> {
   virtualNodes?: boolean;
   /** How long a request waits for its RESPONSE (seed `CTP_TIMEOUT`). @default 120000 */
   responseTimeoutMs?: number;
-  /** How long a host waits for a registering virtual node to become routable (seed `WAIT_CONTROLLER_TIMEOUT`). @default 10000 */
+  /** How long a host waits for a registering virtual node to become routable (seed `WAIT_CONTROLLER_TIMEOUT`); with `identity`, also how long a frame from an origin not known yet waits for its signed advert. @default 10000 */
   registrationWaitMs?: number;
   /** How long a registration survives its other side being unreachable. @default 5000 */
   leaseGraceMs?: number;

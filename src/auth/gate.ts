@@ -7,7 +7,8 @@
  * release notice's named host; any router for a bare NODE_UNFOUND, which a
  * relay that cannot route answers). Then, at the host, the `policy`. A
  * frame that fails is dropped (`bad-origin`, `replayed`); a request the
- * policy refuses is answered `REJECTED`, reason `policy`.
+ * policy refuses is answered `REJECTED`, reason `policy`. A frame from an
+ * origin whose signed advert is not held yet waits for it (origin-wait.ts).
  */
 import createDebug from 'debug';
 import {
@@ -19,6 +20,7 @@ import {
 import { virtualParts } from '../base/names.js';
 import type { CtpReport } from '../wire/report.js';
 import type { CtpOriginAuth, CtpOriginFields } from './origin-auth.js';
+import type { CtpOriginWait } from './origin-wait.js';
 import type { CtpPolicyRole, CtpResolvedPolicy } from './policy.js';
 
 const debug = createDebug('ctp:gate');
@@ -83,7 +85,19 @@ export class CtpGate<P> {
     private readonly policy: CtpResolvedPolicy | undefined,
     private readonly report: CtpReport<P>,
     private readonly answer: CtpGateAnswer,
+    /** Frames from origins whose signed advert has not arrived yet wait here (origin-wait.ts). */
+    private readonly waiting?: CtpOriginWait<P>,
   ) {}
+
+  /** The table changed: frames waiting for an origin's advert that came go through again. */
+  onTableChange(): void {
+    this.waiting?.recheck();
+  }
+
+  /** Drop what waits. */
+  close(): void {
+    this.waiting?.close();
+  }
 
   /** `msg`, originated here, as it goes toward the router `dest`. */
   seal<M extends CtpMessage>(msg: M, dest: string): M {
@@ -121,11 +135,15 @@ export class CtpGate<P> {
     const origin = (msg as CtpOriginFields).origin as string;
     const message = bad?.message ?? originMismatch(msg, origin, (n) => this.table.hostsOf(n));
     if (message === undefined) return origin;
+    // Not known yet (no signed advert of the origin): wait for it, bounded (origin-wait.ts).
+    const waiting = bad?.unknown === true ? this.waiting : undefined;
+    const full = waiting === undefined ? message : waiting.hold(origin, msg, peer);
+    if (full === undefined) return undefined;
     this.report.drop(peer, bad?.reason ?? 'bad-origin', {
       t: msg.t,
       node: (msg as { node?: string }).node,
       origin: typeof origin === 'string' ? origin : undefined,
-      message,
+      message: full,
     });
     return undefined;
   }

@@ -31,6 +31,17 @@ const SEEN_PER_ORIGIN = 4096;
 /** Longest `auth` accepted (base64 characters): room for an RSA-4096 signature. */
 export const MAX_AUTH_CHARS = 1024;
 
+/** Why a frame fails origin authentication (`CtpOriginAuth.check`). */
+export interface CtpOriginProblem {
+  reason: 'bad-origin' | 'replayed';
+  message: string;
+  /** No signed advert of the origin is held yet: the frame may wait for it (origin-wait.ts). */
+  unknown?: true;
+}
+
+/** The message of a frame whose origin's signed advert is not held (yet). */
+const UNKNOWN = 'no signed advert of the origin';
+
 /** The frame types that carry origin authentication. */
 export function isAuthenticated(t: string): boolean {
   return (
@@ -165,7 +176,7 @@ export class CtpOriginAuth {
    * no identity, or a type that carries none). `replayed` tells a replay
    * (a counter already seen, or too old) from a forgery.
    */
-  check(msg: CtpMessage): { reason: 'bad-origin' | 'replayed'; message: string } | undefined {
+  check(msg: CtpMessage): CtpOriginProblem | undefined {
     if (this.identity === undefined || !isAuthenticated(msg.t)) return undefined;
     const m = msg as unknown as Fields;
     const origin = m.origin;
@@ -182,7 +193,10 @@ export class CtpOriginAuth {
     if (w !== undefined && replayed(w, ctr))
       return { reason: 'replayed', message: 'the counter was seen already or is too old' };
     const problem = this.verify(m, origin, now);
-    if (problem !== undefined) return bad(problem);
+    if (problem !== undefined)
+      return problem === UNKNOWN
+        ? { reason: 'bad-origin', message: UNKNOWN, unknown: true }
+        : bad(problem);
     this.record(origin, ctr, w);
     return undefined;
   }
@@ -191,6 +205,9 @@ export class CtpOriginAuth {
   private verify(m: Fields, origin: string, now: number): string | undefined {
     const key = this.pairKey(origin, now);
     if (key === undefined) {
+      const keys = this.keys;
+      if (keys.peerCertText !== undefined && keys.peerCertText(origin) === undefined)
+        return UNKNOWN;
       const e = this.keys.peerCert(origin, now);
       return typeof e === 'string' ? e : 'no key of the origin';
     }

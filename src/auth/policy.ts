@@ -8,8 +8,8 @@
  */
 import { argumentError } from '../base/errors.js';
 
-/** A role a policy grants. */
-export type CtpPolicyRole = 'controller' | 'monitor';
+/** A role a policy grants: `controller` and `monitor` of a local node, checked at its host; `host`: advertising a node name, checked by every router with the policy. */
+export type CtpPolicyRole = 'controller' | 'monitor' | 'host';
 
 /** One rule: routers matching `routers` may (or, with `effect: 'deny'`, may not) be `roles` of nodes matching `nodes`. */
 export interface CtpPolicyRule {
@@ -19,7 +19,12 @@ export interface CtpPolicyRule {
   routers: string[];
   /** Node name patterns, as `routers`. */
   nodes: string[];
-  /** What the matching routers may be: `controller` (REGISTER as controller, START, STOP, COMMAND), `monitor`. */
+  /**
+   * What the matching routers may be: `controller` (REGISTER as controller,
+   * START, STOP, COMMAND), `monitor`, `host` (advertise the matching names:
+   * a name some `host` rule matches is ignored in the adverts of the
+   * routers no such rule grants it to; `default` does not apply to `host`).
+   */
   roles: CtpPolicyRole[];
 }
 
@@ -50,6 +55,8 @@ function patterns(v: unknown, name: string): RegExp[] {
 /** A checked policy, ready to answer `allows`. */
 export class CtpResolvedPolicy {
   private readonly cache = new Map<string, boolean>();
+  /** Names some `host` rule matches (one pattern: a name it does not match is free, with no cache). */
+  private readonly hosted: RegExp | undefined;
 
   private constructor(
     private readonly allowByDefault: boolean,
@@ -59,7 +66,12 @@ export class CtpResolvedPolicy {
       nodes: RegExp[];
       roles: Set<string>;
     }[],
-  ) {}
+  ) {
+    const globs = rules
+      .filter((r) => r.roles.has('host'))
+      .flatMap((r) => r.nodes.map((re) => re.source.slice(1, -1)));
+    this.hosted = globs.length === 0 ? undefined : new RegExp(`^(?:${globs.join('|')})$`, 's');
+  }
 
   /** Check `p` (a `CtpPolicy`, e.g. parsed from a policy file); throws `CtpArgumentError` naming the bad field. */
   static from(p: unknown, name = 'options.policy'): CtpResolvedPolicy {
@@ -89,9 +101,13 @@ export class CtpResolvedPolicy {
       if (
         !Array.isArray(roles) ||
         roles.length === 0 ||
-        roles.some((x) => x !== 'controller' && x !== 'monitor')
+        roles.some((x) => x !== 'controller' && x !== 'monitor' && x !== 'host')
       )
-        throw argumentError(`${at}.roles`, "a non-empty array of 'controller', 'monitor'", roles);
+        throw argumentError(
+          `${at}.roles`,
+          "a non-empty array of 'controller', 'monitor', 'host'",
+          roles,
+        );
       return {
         allow: rr.effect !== 'deny',
         routers: patterns(rr.routers, `${at}.routers`),
@@ -100,6 +116,35 @@ export class CtpResolvedPolicy {
       };
     });
     return new CtpResolvedPolicy(o.default === 'allow', rules);
+  }
+
+  /** Does any rule say who may host (advertise) some names? */
+  get restrictsHosting(): boolean {
+    return this.hosted !== undefined;
+  }
+
+  /**
+   * May router `router` advertise node `node`? The first `host` rule whose
+   * patterns match both decides; a name some `host` rule matches is refused
+   * to a router none of them matches; a name no `host` rule matches is free.
+   */
+  mayHost(router: string, node: string): boolean {
+    if (this.hosted === undefined || !this.hosted.test(node)) return true;
+    const key = `  ${node} ${router}`;
+    let ok = this.cache.get(key);
+    if (ok !== undefined) return ok;
+    ok = true;
+    for (const r of this.rules) {
+      if (!r.roles.has('host') || !r.nodes.some((p) => p.test(node))) continue;
+      if (r.routers.some((p) => p.test(router))) {
+        ok = r.allow;
+        break;
+      }
+      ok = false;
+    }
+    if (this.cache.size >= MAX_CACHED) this.cache.clear();
+    this.cache.set(key, ok);
+    return ok;
   }
 
   /** May router `router` be `role` of node `node`? */

@@ -14,6 +14,8 @@ import { isValidRouterId } from '../base/names.js';
 import type { TcpAddress } from '../tcp/address.js';
 import { tlsArgs, TLS_SPEC, type CliTls } from './tls.js';
 import { natsAuthArgs, NATS_AUTH_SPEC, type CliNatsAuth } from './nats-auth.js';
+import { policyArg } from './policy.js';
+import type { CtpPolicy } from '../auth/policy.js';
 
 /** Options every command accepts. */
 export const COMMON_SPEC: Record<string, OptionSpec> = {
@@ -28,6 +30,7 @@ export const COMMON_SPEC: Record<string, OptionSpec> = {
   'nats-prefix': { type: 'string' },
   ...NATS_AUTH_SPEC,
   'heartbeat-ms': { type: 'string' },
+  policy: { type: 'string' },
 };
 
 /** The shared options, validated. */
@@ -47,6 +50,8 @@ export interface CommonOptions {
   natsPrefix: string | undefined;
   /** `--heartbeat-ms`: transport `heartbeatMs` (TCP links silent for 3× it are closed as dead) and the bus presence interval; undefined: the defaults. */
   heartbeatMs: number | undefined;
+  /** `--policy FILE`: the router option `policy` (its `host` rules apply at every router; the rest where nodes are hosted). */
+  policy: CtpPolicy | undefined;
 }
 
 /** Validate the shared options; throws `UsageError`. */
@@ -70,6 +75,7 @@ export function commonOptions(p: ParsedArgs, command: string): CommonOptions {
     nats: nats.servers,
     natsAuth: nats.auth,
     natsPrefix: prefixArg(stringOpt(p.options['nats-prefix']), command),
+    policy: policyArg(stringOpt(p.options.policy), command),
     // 0 turns TCP heartbeats off; the bus's presence needs an interval.
     heartbeatMs:
       p.options['heartbeat-ms'] === undefined

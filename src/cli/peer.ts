@@ -18,7 +18,6 @@ import {
 } from './args.js';
 import { COMMON_SPEC, commonOptions } from './common.js';
 import { hasNatsCredentials } from './nats-auth.js';
-import { policyArg } from './policy.js';
 import { printDialErrors, printRefused } from './failures.js';
 import { METRICS_SPEC, metricsArg, startMetrics } from './metrics-args.js';
 import { CliOutput, show } from './output.js';
@@ -42,7 +41,6 @@ const SPEC = {
   'max-advert-bytes-per-second': { type: 'string' },
   'max-queued-bytes': { type: 'string' },
   'reconnect-max-ms': { type: 'string' },
-  policy: { type: 'string' },
 } as const;
 
 function peerName(p: CliPeer): string {
@@ -270,7 +268,7 @@ export async function peerCommand(argv: string[]): Promise<number | 'help'> {
     ),
     maxQueuedBytes: optionalIntArg(p.options['max-queued-bytes'], 'max-queued-bytes', 'peer', 1),
     reconnectMaxMs: optionalIntArg(p.options['reconnect-max-ms'], 'reconnect-max-ms', 'peer', 1),
-    policy: policyArg(stringOpt(p.options.policy), 'peer'),
+    policy: common.policy,
     onReceived: hostApp(out, p.options.echo === true, () => session.router),
   });
   const { router, transport } = session;

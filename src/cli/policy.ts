@@ -1,5 +1,5 @@
 /**
- * `--policy FILE` (`peer`): the router option `policy` read from a JSON file
+ * `--policy FILE` (every command; `peer` hosts nodes): the router option `policy` read from a JSON file
  * (format: docs/hosting.md, "Policy"), checked before the router starts.
  */
 import { readFileSync } from 'node:fs';

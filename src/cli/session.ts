@@ -297,6 +297,7 @@ export async function openClientSession(
     heartbeatMs: common.heartbeatMs,
     natsModule,
     timeoutMs: common.timeoutMs,
+    policy: common.policy,
     onReceived: (name, msg) => {
       if (printEvents && name === 'EVENT' && 'content' in msg)
         out.line('event', `event ${msg.node} ${show(msg.content)}`, {

@@ -92,6 +92,7 @@ export async function uiCommand(argv: string[]): Promise<number | 'help'> {
     maxFrameBytes: optionalIntArg(p.options['max-frame-bytes'], 'max-frame-bytes', 'ui', 1024),
     maxQueuedBytes: optionalIntArg(p.options['max-queued-bytes'], 'max-queued-bytes', 'ui', 1),
     reconnectMaxMs: optionalIntArg(p.options['reconnect-max-ms'], 'reconnect-max-ms', 'ui', 1),
+    policy: common.policy,
   });
   const { router, transport } = session;
   transport.on('error', (err) => out.warn(err.message));

@@ -22,6 +22,8 @@ const COMMON = `Common options:
   --nats-tls-cert FILE   with --nats-tls-key: a client certificate for the NATS server;
   --nats-tls-key FILE    --nats-tls-ca FILE: the CA that signed the server's certificate
   --nats-tls-ca FILE     (a tls:// URL or any --nats-tls-* flag makes the connection TLS)
+  --policy FILE          JSON policy (docs/hosting.md, "Policy"): its "host" rules say which routers
+                         may advertise which names (others' are ignored here); see peer for the rest
   -h, --help             show this help
 
 Each failed dial is one line on stderr, with its cause: "dial HOST:PORT failed: ECONNREFUSED (...)",
@@ -62,9 +64,9 @@ Options:
                          big frames wait (router maxAdvertBytesPerSecond, default 2097152; 0: none)
   --max-queued-bytes N   outbound queue per connection before it is closed as a slow consumer (default 33554432)
   --reconnect-max-ms MS  longest redial delay (default 5000)
-  --policy FILE          JSON rules of which routers may control or monitor which of these nodes
-                         (docs/hosting.md, "Policy"); a refused request is answered REJECTED,
-                         reason policy. Use with the --tls-* flags: the origin is then verified.
+  --policy FILE          also: which routers may control or monitor which of these nodes; a
+                         refused request is answered REJECTED, reason policy. Use with the
+                         --tls-* flags: the origin is then verified.
 ${METRICS_USAGE}
 ${COMMON}`,
 

@@ -26,6 +26,7 @@ import type { CtpResolvedIdentity } from './certificates.js';
 import { CtpAdvertAuth } from './signing.js';
 import { CtpTable, type CtpTableDelta } from './table.js';
 import { endpointGate } from '../auth/endpoint.js';
+import type { CtpGate } from '../auth/gate.js';
 import type { CtpResolvedPolicy } from '../auth/policy.js';
 
 /** A role that acts on every settled table change. */
@@ -42,6 +43,8 @@ export interface CtpLinkStateOptions extends CtpFloodingOptions {
   identity: CtpResolvedIdentity | undefined;
   /** The operator's policy (`options.policy`), enforced at the host. */
   policy?: CtpResolvedPolicy | undefined;
+  /** How long a frame from an origin not known yet waits for its signed advert (src/auth/origin-wait.ts). */
+  registrationWaitMs?: number;
   /** Include virtual nodes in `onNodesUpdated` and the `nodes` event. */
   virtualNodes: boolean;
 }
@@ -66,6 +69,8 @@ export class CtpLinkState<P> implements CtpWireHandler<P>, CtpFloodingHooks<P>, 
   /** Stalls of this process, charged against request deadlines (deadline.ts). */
   private readonly stall: CtpStallMeter;
   private roles: CtpLinkStateRoles | undefined;
+  /** Origin authentication and policy (src/auth/gate.ts); none without `identity` or `policy`. */
+  private readonly gate: CtpGate<P> | undefined;
   private updating = false;
 
   constructor(
@@ -78,6 +83,8 @@ export class CtpLinkState<P> implements CtpWireHandler<P>, CtpFloodingHooks<P>, 
     const clock = opts.clock;
     const report = wire.report;
     this.table = new CtpTable<P>(opts.id, clock.now(), opts.maxRouters);
+    if (opts.policy?.restrictsHosting === true)
+      this.table.mayHost = (o, n) => (opts.policy as CtpResolvedPolicy).mayHost(o, n);
     this.media = new CtpMedia<P>(this.table);
     this.neighbors = new CtpNeighbors(this.table, this, report);
     this.auth = new CtpAdvertAuth(opts.identity, this.table, report, opts.maxRouters, opts);
@@ -93,6 +100,7 @@ export class CtpLinkState<P> implements CtpWireHandler<P>, CtpFloodingHooks<P>, 
     this.stall = new CtpStallMeter(new CtpTimers(clock));
     const gate = endpointGate(this.table, this.auth, opts, report, clock, () => this.routing);
     this.routing = new CtpRouting(this.table, wire.out, opts.maxHops, report, this.stall, gate);
+    this.gate = gate;
     this.nodeList = new CtpNodeList(
       this.table,
       onNodesUpdated,
@@ -214,6 +222,8 @@ export class CtpLinkState<P> implements CtpWireHandler<P>, CtpFloodingHooks<P>, 
       this.updating = false;
     }
     this.flooding.settled();
+    // Frames that waited for an origin's signed advert (src/auth/origin-wait.ts).
+    this.gate?.onTableChange();
   }
 
   /** Let every role act on what one commit of the table did. */
@@ -231,5 +241,6 @@ export class CtpLinkState<P> implements CtpWireHandler<P>, CtpFloodingHooks<P>, 
   close(): void {
     this.flooding.close();
     this.stall.close();
+    this.gate?.close();
   }
 }

@@ -27,6 +27,12 @@ export abstract class CtpNameIndex {
   protected before = new Map<string, boolean>();
   protected readonly conflictKeys = new Map<string, string>();
   protected sortedCache: string[] | undefined;
+  /**
+   * The operator's hosting rules (`policy` rules with role `host`,
+   * src/auth/policy.ts): a name of another router's advert they refuse to
+   * its origin is not indexed, as a foreign virtual node is not. Set once, before any advert.
+   */
+  mayHost: ((origin: string, name: string) => boolean) | undefined;
 
   constructor(id: string) {
     this.id = id;
@@ -123,6 +129,7 @@ export abstract class CtpNameIndex {
     old: { nodes: readonly string[]; names: readonly string[] },
   ): string[] | undefined {
     if (old.names !== old.nodes) return undefined;
+    const mayHost = this.mayHost;
     const [head, oldEnd, newEnd] = middle(old.nodes, a.nodes);
     const oldMiddle = new Set<string>();
     for (let i = head; i < oldEnd; i++) oldMiddle.add(old.nodes[i] as string);
@@ -130,6 +137,8 @@ export abstract class CtpNameIndex {
     for (let i = head; i < newEnd; i++) {
       const n = a.nodes[i] as string;
       if (seen.has(n) || isForeignVirtual(n, a.origin)) return undefined;
+      // A name the hosting rules refuse: `namesOf` leaves it out (the stored names then differ from the nodes).
+      if (mayHost !== undefined && !n.includes(']@') && !mayHost(a.origin, n)) return undefined;
       seen.add(n);
       // Indexed for this origin and not in the old middle: it is in the
       // shared head or tail, so it appears twice.
@@ -140,9 +149,11 @@ export abstract class CtpNameIndex {
 
   protected namesOf(a: CtpAdvert): string[] {
     const seen = new Set<string>();
+    const mayHost = this.mayHost;
     for (const n of a.nodes) {
       if (seen.has(n)) continue;
       if (isForeignVirtual(n, a.origin)) continue;
+      if (mayHost !== undefined && !n.includes(']@') && !mayHost(a.origin, n)) continue;
       seen.add(n);
     }
     return seen.size === a.nodes.length ? a.nodes : [...seen];

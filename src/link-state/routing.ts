@@ -113,6 +113,12 @@ export class CtpRouting<P> {
     this.forward(msg, dest, from, frame);
   }
 
+  /** Route `msg` from `peer` as if it arrived now (a frame that waited for its origin's advert). */
+  deliver(msg: CtpMessage, peer: P): void {
+    if (msg.t === 'RESPONSE' || msg.t === 'EVENT') this.registrantBound(msg, peer);
+    else this.hostBound(msg as CtpHostBoundMessage, peer);
+  }
+
   /**
    * RESPONSE, EVENT: toward the router of the destination virtual node.
    * False only when a frame this router originates was refused as larger

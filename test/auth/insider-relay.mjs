@@ -9,8 +9,13 @@
 //  - sends the station COMMANDs under the console's controller name
 //    (unauthenticated, and authenticated as itself), and the console's
 //    previous COMMAND again, byte for byte (a replay);
-//  - the first time, sends the console forged release notices of the station.
-// Prints {"type":"forged","n"} after each round.
+//  - the first time for each console connection, sends the console forged
+//    release notices of the station.
+// Prints {"type":"forged","n"} after each round. And for every genuine
+// RESPONSE of the station to the console it forwards, it then
+//  - replays it to the console, byte for byte ({"type":"replayed-response"});
+//  - when a `viewer` is linked, redirects it there, rewritten to the viewer's
+//    monitor virtual node of the same node ({"type":"redirected"}).
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,7 +41,7 @@ const print = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 const byId = new Map();
 let forged = 0;
 let previous;
-let noticed = false;
+let noticed;
 
 const transport = new TcpTransport({
   listen: { host: '127.0.0.1', port: 0 },
@@ -79,8 +84,8 @@ function attack(frame) {
   inject('station', auth.seal(cmd, 'station'));
   if (previous !== undefined) inject('station', previous);
   previous = frame;
-  if (!noticed) {
-    noticed = true;
+  if (noticed !== byId.get('console')) {
+    noticed = byId.get('console');
     const notice = {
       v: 1,
       t: 'RESPONSE',
@@ -96,12 +101,26 @@ function attack(frame) {
   print({ type: 'forged', n: forged });
 }
 
+function misuse(frame) {
+  const m = JSON.parse(frame);
+  if (m.t !== 'RESPONSE' || m.origin !== 'station' || m.re === undefined) return;
+  inject('console', frame);
+  print({ type: 'replayed-response', re: m.re });
+  if (!byId.has('viewer')) return;
+  const to = `monitor[${m.node}]@viewer`;
+  inject('viewer', { ...m, controller: to });
+  print({ type: 'redirected', re: m.re });
+}
+
 const router = new CtpRouter(
   () => {},
-  (peer, frame) => {
+  (peer, frame, info) => {
     if (peer !== null && peer.routerId !== undefined) byId.set(peer.routerId, peer);
     if (peer !== null && peer.routerId === 'station') attack(frame);
-    return transport.send(peer, frame);
+    const sent = transport.send(peer, frame, info);
+    if (peer !== null && peer.routerId === 'console' && frame.includes('"t":"RESPONSE"'))
+      misuse(frame);
+    return sent;
   },
   () => {},
   { identity },

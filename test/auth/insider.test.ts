@@ -268,6 +268,32 @@ describe('an insider relay with a valid certificate', () => {
     expect({ ...mb, hops: undefined }).toEqual({ ...ma, hops: undefined });
   });
 
+  it("advertising the station's node name makes it `conflict` for new registrations, but takes over nothing", async () => {
+    const { n, consoleR, handled } = await build();
+    expect((await consoleR.register('cam1', 'controller')).code).toBe('SUCCESS');
+    const insider = n.router('r1');
+    const stolen: unknown[] = [];
+    insider.handle('cam1', (msg) => void stolen.push(msg));
+    const conflicts: unknown[] = [];
+    consoleR.on('conflict', (c) => conflicts.push(c));
+    insider.appendNodes('cam1');
+    await n.settle();
+    expect(conflicts).toEqual([{ kind: 'node', node: 'cam1', hosts: ['r0', 'r1'] }]);
+    // The registration made with the station keeps going to the station.
+    expect(await consoleR.command('cam1', 'pan', 9)).toEqual({
+      code: 'SUCCESS',
+      content: { genuine: true },
+    });
+    expect(handled.at(-1)).toMatchObject({ t: 'COMMAND', content: 9 });
+    // A new registration is refused, not made with the insider: the name is unusable, not hijacked.
+    await consoleR.unregister('cam1', 'controller');
+    expect(await consoleR.register('cam1', 'controller')).toMatchObject({
+      code: 'ERROR',
+      reason: 'conflict',
+    });
+    expect(stolen).toEqual([]);
+  });
+
   it('without identities nothing changes on the wire', async () => {
     const { consoleR, frames } = await build(false);
     expect((await consoleR.register('cam1', 'controller')).code).toBe('SUCCESS');

@@ -175,3 +175,61 @@ it('a router option: checked when the router is made', () => {
     /options\.policy\.rules/,
   );
 });
+
+describe('hosting rules (role `host`)', () => {
+  const q = CtpResolvedPolicy.from({
+    rules: [
+      { effect: 'deny', routers: ['lab-old'], nodes: ['cam*'], roles: ['host'] },
+      { routers: ['station', 'lab-*'], nodes: ['cam*'], roles: ['host'] },
+      { routers: ['*'], nodes: ['*'], roles: ['monitor'] },
+    ],
+  });
+  it('a name a host rule matches only from the routers it grants; other names are free', () => {
+    expect(q.restrictsHosting).toBe(true);
+    expect(q.mayHost('station', 'cam1')).toBe(true);
+    expect(q.mayHost('lab-2', 'cam1')).toBe(true);
+    expect(q.mayHost('lab-old', 'cam1')).toBe(false); // the deny rule comes first
+    expect(q.mayHost('mallory', 'cam1')).toBe(false);
+    expect(q.mayHost('mallory', 'printer')).toBe(true); // no host rule names it
+    // `default` and the other roles do not grant hosting, nor does hosting grant them.
+    expect(q.allows('station', 'cam1', 'controller')).toBe(false);
+    expect(CtpResolvedPolicy.from({ rules: [] }).restrictsHosting).toBe(false);
+  });
+
+  it("an insider advertising the station's node name: ignored where the policy is, a conflict elsewhere", async () => {
+    const n = (net = new CtpTestNetwork());
+    const rules = {
+      default: 'allow' as const,
+      rules: [{ routers: ['r0'], nodes: ['cam*'], roles: ['host' as const] }],
+    };
+    const station = n.addRouter('r0', { nodes: ['cam1'], identity: ident('r0'), policy: rules });
+    station.handle('cam1', () => 'genuine');
+    const insider = n.addRouter('r1', { nodes: ['cam1', 'printer'], identity: ident('r1') });
+    const stolen: unknown[] = [];
+    insider.handle('cam1', () => void stolen.push(1));
+    n.addRouter('r2', { identity: ident('r2'), policy: rules });
+    n.addRouter('r3', { identity: ident('r3') });
+    n.link('r0', 'r1');
+    n.link('r1', 'r2');
+    n.link('r1', 'r3');
+    await n.settle();
+    const [r2, r3] = [n.router('r2'), n.router('r3')];
+    // With the policy: cam1 is the station's only; the insider's other names stay.
+    expect(r2.nodes()).toEqual(expect.arrayContaining(['cam1', 'printer']));
+    expect((await r2.register('cam1', 'controller')).code).toBe('SUCCESS');
+    expect(await r2.command('cam1', 'pan', 1)).toEqual({ code: 'SUCCESS', content: 'genuine' });
+    // Without it: the name is a conflict (unusable, not hijacked).
+    expect(await r3.register('cam1', 'monitor')).toMatchObject({
+      code: 'ERROR',
+      reason: 'conflict',
+    });
+    expect(stolen).toEqual([]);
+    // A refused name added to a later advert (the incremental path) is left out too.
+    insider.appendNodes('cam2');
+    insider.appendNodes('printer2');
+    await n.settle();
+    expect(r3.nodes()).toEqual(expect.arrayContaining(['cam2', 'printer2']));
+    expect(r2.nodes()).toContain('printer2');
+    expect(r2.nodes()).not.toContain('cam2');
+  });
+});

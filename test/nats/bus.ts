@@ -3,6 +3,7 @@
  */
 import { CtpRouter } from '../../src/router.js';
 import { joinSends } from '../../src/link-state/medium.js';
+import type { CtpIdentity } from '../../src/link-state/certificates.js';
 import type { CtpControlMessage, CtpEvent } from '../../src/base/messages.js';
 import { NatsTransport, type NatsPeer, type NatsTransportOptions } from '../../src/nats/index.js';
 import { TcpTransport, type TcpPeer } from '../../src/tcp/index.js';
@@ -28,6 +29,8 @@ export interface BusRouterOptions {
   /** Also on TCP: listen, and/or dial these addresses. */
   tcp?: { listen?: boolean; connect?: string[] };
   leaseGraceMs?: number;
+  /** The router's certified identity (signed adverts, end-to-end origin authentication). */
+  identity?: CtpIdentity;
 }
 
 /** A router on the bus at `servers` whose host app echoes every request; resolves once connected. */
@@ -74,6 +77,7 @@ export async function busRouter(
       nodes: o.nodes ?? [],
       responseTimeoutMs: 5000,
       ...(o.leaseGraceMs === undefined ? {} : { leaseGraceMs: o.leaseGraceMs }),
+      ...(o.identity === undefined ? {} : { identity: o.identity }),
     },
   );
   router.on('error', (e) => errors.push(e));
