@@ -583,6 +583,11 @@ export class Simulation implements SimView {
       if (want === e.up) continue;
       if (!want) {
         e.up = false;
+        // A bus publish reaches all members or none: what is in flight on a pair arrives before its end.
+        if (e.medium !== undefined) {
+          this.net.flush(e, e.a);
+          this.net.flush(e, e.b);
+        }
         for (const id of [e.a, e.b]) {
           const h = this.net.handle(e, id);
           this.transport(id, () => this.slots.get(id)?.router?.peerDown(h));
