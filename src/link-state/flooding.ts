@@ -234,6 +234,16 @@ export class CtpFlooding<P> {
     this.send(peer, list);
   }
 
+  /** The stored adverts of `origins` to `peer` (null: every peer); nothing when none is stored. */
+  sendStored(peer: P | null, origins: readonly string[]): void {
+    const list: CtpAdvert[] = [];
+    for (const o of origins) {
+      const s = this.table.stored(o);
+      if (s !== undefined) list.push(this.auth.wire(s));
+    }
+    if (list.length > 0) this.send(peer, list);
+  }
+
   /** The own advert to every peer (resetTable). */
   broadcastOwn(): void {
     this.broadcast([this.auth.own(this.own.ownForWire())]);

@@ -181,9 +181,11 @@ export class CtpLinkState<P> implements CtpWireHandler<P>, CtpFloodingHooks<P>, 
 
   /** A link is down: forget the neighbor, re-originate. */
   peerDown(peer: P): void {
+    const behind = this.media.beforeDown(peer, this.table.reachableOrigins());
     const changed = this.neighbors.downed(peer);
     this.media.down(peer);
     if (changed) this.update();
+    if (behind !== undefined) this.flooding.sendStored(null, behind());
   }
 
   /**

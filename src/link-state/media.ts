@@ -165,7 +165,11 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
    */
   tableSkip(peer: P): ((origin: string) => boolean) | undefined {
     const m = this.peerMedium.get(peer);
-    if (m === undefined) return undefined;
+    return m === undefined ? undefined : this.skipOn(m);
+  }
+
+  /** `tableSkip` for every member of medium `m`. */
+  private skipOn(m: string): (origin: string) => boolean {
     const members = new Set<string>();
     for (const [p, mm] of this.peerMedium) {
       const id = mm === m ? this.table.boundId(p) : undefined;
@@ -180,6 +184,32 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
       if (origin === current) return dr !== this.table.id;
       const hop = this.table.firstHop(origin);
       return hop !== undefined && (members.has(hop) || hop.startsWith(head));
+    };
+  }
+
+  /**
+   * Call before `peer` goes down; call what it returns once the routes are
+   * recomputed: the origins to send the other members again. A member that
+   * sent a newcomer its table left out what lay behind another member `x`
+   * (`tableSkip`), counting on `x` to send it. When `x`'s peer on the medium
+   * goes while that stays reachable (through a point-to-point link), `x` may
+   * never have heard the newcomer (the events of a split reach each member in
+   * its own order: simulator seed 305054). So what lay behind `x` and that
+   * this router would now send a newcomer itself goes to the medium again
+   * (equal adverts are ignored): nothing on a bus without other links,
+   * where what lay behind `x` is gone with it.
+   */
+  beforeDown(peer: P, reachable: Iterable<string>): (() => string[]) | undefined {
+    const m = this.peerMedium.get(peer);
+    const x = this.table.boundId(peer);
+    if (m === undefined || x === undefined) return undefined;
+    const via: string[] = [];
+    for (const o of reachable) if (this.table.firstHop(o) === x) via.push(o);
+    if (via.length === 0) return undefined;
+    return () => {
+      if (!this.inUse(m)) return [];
+      const skip = this.skipOn(m);
+      return via.filter((o) => this.table.firstHop(o) !== undefined && !skip(o));
     };
   }
 

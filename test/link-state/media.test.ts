@@ -351,6 +351,54 @@ describe('a broadcast medium', () => {
     await net.close();
   });
 
+  it('a member that loses another member whose hinterland stays reachable sends a newcomer what it left to that member (seed 305054)', async () => {
+    // b and c on the bus, also linked; far lies behind c only. A newcomer `a` comes up at b
+    // while c, about to go, never hears it (the events of a split, in b's order).
+    const net = new Net();
+    for (const id of ['a', 'b', 'c', 'far']) net.add(id, [`${id}-node`]);
+    net.link('b', 'c');
+    net.link('c', 'far');
+    net.join('b');
+    net.join('c');
+    await net.settle();
+    const b = net.routers.get('b') as CtpRouter<Peer>;
+    const c = net.routers.get('c') as CtpRouter<Peer>;
+    const a = net.routers.get('a') as CtpRouter<Peer>;
+    // b's table to `a` leaves out c and far (c is a member: it would send them).
+    net.members.add('a');
+    const ab: Peer = { at: 'a', remote: 'b', kind: 'bus' };
+    const ba: Peer = { at: 'b', remote: 'a', kind: 'bus' };
+    net.busPeers.set('a|b', ab);
+    net.busPeers.set('b|a', ba);
+    b.peerUp(ba, { medium: 'bus1' });
+    a.peerUp(ab, { medium: 'bus1' });
+    // c leaves the bus before it heard `a`; the link b–c stays.
+    const bc = net.busPeers.get('b|c') as Peer;
+    const cb = net.busPeers.get('c|b') as Peer;
+    net.members.delete('c');
+    net.busPeers.delete('b|c');
+    net.busPeers.delete('c|b');
+    b.peerDown(bc);
+    c.peerDown(cb);
+    const d = await net.settle();
+    // b sends far's advert on the bus again (nobody else has a reason to); a reaches everything.
+    const toA = d.filter((x) => x.to === 'a').flatMap(origins);
+    expect(toA.filter((o) => o === 'far')).toHaveLength(1);
+    expect(a.nodes()).toEqual(['a-node', 'b-node', 'c-node', 'far-node']);
+    await net.close();
+  });
+
+  it('a member leaving a bus without other links costs no re-sent adverts', async () => {
+    const net = await bus(5);
+    net.leave('m03');
+    const d = await net.settle();
+    // Only the DR's new pseudo-node is published (m03's part is gone with it).
+    expect([...new Set(d.filter((x) => x.kind === 'bus-broadcast').flatMap(origins))]).toEqual([
+      pseudoNodeId('bus1', 'm00'),
+    ]);
+    await net.close();
+  });
+
   it('an invalid medium id is reported, not thrown', () => {
     const r = new CtpRouter<object>(
       () => {},

@@ -34,6 +34,16 @@ export interface SimEdge {
   lastAt: [number, number];
   /** A pair of members of this broadcast medium (a bus) rather than a point-to-point link. */
   medium?: string;
+  /** On a medium's pair: the frames in flight per direction (a→b, b→a), oldest first (`flush`). */
+  inFlight?: [SimFlight[], SimFlight[]];
+}
+
+/** A frame on its way over a medium's pair. */
+interface SimFlight {
+  readonly frame: string | Uint8Array;
+  readonly sentAt: number;
+  /** Delivered (or flushed) already. */
+  done: boolean;
 }
 
 /** Where frames go; the simulation supplies the receiving side. */
@@ -69,7 +79,7 @@ export class SimNetwork {
       atA: { at: a, remote: b, edge: id },
       atB: { at: b, remote: a, edge: id },
       lastAt: [0, 0],
-      ...(medium === undefined ? {} : { medium }),
+      ...(medium === undefined ? {} : { medium, inFlight: [[], []] }),
     };
     this.edges.push(e);
     return e;
@@ -129,8 +139,16 @@ export class SimNetwork {
     const serial = e.serial;
     const sentAt = this.clock.now;
     this.framesSent++;
+    const list = e.inFlight?.[dir];
+    const flight: SimFlight = { frame, sentAt, done: false };
+    list?.push(flight);
     this.clock.schedule(
       () => {
+        if (list !== undefined) {
+          if (flight.done) return;
+          flight.done = true;
+          list.splice(list.indexOf(flight), 1);
+        }
         if (!e.up || e.serial !== serial) {
           this.framesLost++;
           return;
@@ -142,5 +160,30 @@ export class SimNetwork {
       at - this.clock.now,
       'net',
     );
+  }
+
+  /**
+   * Deliver now, in order, every frame in flight from `from` over the
+   * medium's pair `e` (as the pair goes down, before its ends are told
+   * `peerDown`; a dead receiver ignores them). A bus publish reaches every
+   * member of a hearing group or none of them: a NATS server fans out a
+   * message once it has it, to the members still there, even when its
+   * publisher crashed or left meanwhile. Losing the pairs of one publish one
+   * by one instead (a crash, a leave or a split between two deliveries) left
+   * a member without an advert its fellow members had and would not publish
+   * again (seeds 305054, 306597, 309689). Returns the frames delivered.
+   */
+  flush(e: SimEdge, from: string): number {
+    const dir = e.a === from ? 0 : 1;
+    const list = e.inFlight?.[dir];
+    if (list === undefined) return 0;
+    const to = dir === 0 ? e.b : e.a;
+    const frames = list.splice(0);
+    for (const f of frames) {
+      f.done = true;
+      this.framesDelivered++;
+      this.sink.deliver(to, this.handle(e, to), f.frame, f.sentAt);
+    }
+    return frames.length;
   }
 }

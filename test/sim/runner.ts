@@ -22,6 +22,8 @@ export interface RunOptions {
   medium?: boolean | 'always';
   /** Draw stall steps. @default true */
   stalls?: boolean;
+  /** Every router's `staleAdvertMs`, instead of the one drawn. */
+  staleAdvertMs?: number;
 }
 
 /** Run one seed (optionally with some steps skipped). */
@@ -39,6 +41,7 @@ export async function runSeed(
   if (opts.legacy === true) config.legacy = true;
   if (opts.medium !== undefined) config.medium = opts.medium;
   if (opts.stalls === false) config.stalls = false;
+  if (opts.staleAdvertMs !== undefined) config.staleAdvertMs = opts.staleAdvertMs;
   return new Simulation(config).run();
 }
 

@@ -8,6 +8,7 @@
  * steps skipped still makes the same choices in the others: that is what the
  * shrinker relies on.
  */
+import { ADVERT_PACING, ADVERT_REFRESH } from '../../src/base/clock.js';
 import { STALL_RESIDUAL_MS } from '../../src/base/deadline.js';
 import { CtpCallbackError } from '../../src/base/errors.js';
 import {
@@ -19,6 +20,7 @@ import {
 } from '../../src/base/messages.js';
 import { parseVirtualName } from '../../src/base/names.js';
 import type { CtpRequestOptions, CtpRouterOptions } from '../../src/options.js';
+import { refreshMs } from '../../src/link-state/signing.js';
 import { CtpRouter } from '../../src/router.js';
 import { VirtualClock } from './clock.js';
 import {
@@ -76,6 +78,8 @@ export interface SimConfig {
   medium?: boolean | 'always';
   /** Draw `stall` steps (issue 10; off with `legacy`). @default true */
   stalls?: boolean;
+  /** Every router's `staleAdvertMs`, instead of the one drawn (the draw still happens). */
+  staleAdvertMs?: number;
 }
 
 export interface SimOutcome {
@@ -133,6 +137,8 @@ export interface SimRequest {
 }
 
 const TOPOLOGIES = ['mesh', 'line', 'ring', 'star', 'random'] as const;
+/** Timers that signed adverts' refreshes set off (`quiesce`): frames, refreshes and their pacing, stall meters. */
+const REFRESH_ONLY_LABELS = new Set(['net', ADVERT_REFRESH, ADVERT_PACING, 'stall-tick']);
 /** Past this many timer events in one quiet phase the network is flooding or looping. */
 const MAX_QUIET_EVENTS = 400_000;
 /** Probes run on a quiet network: a generous timeout, so that a slow path is not taken for a dead one. */
@@ -331,11 +337,20 @@ export class Simulation implements SimView {
     await this.drain();
   }
 
-  /** Run every timer until none is left: the network is quiet. Returns the frames sent meanwhile. */
+  /**
+   * Run every timer until none is left: the network is quiet. Returns the frames sent meanwhile.
+   * With identities, signed adverts' refreshes (every `staleAdvertMs / 4` per router, on fixed
+   * phases) may keep some frame in flight for ever: the network is then quiet once nothing but
+   * frames and refreshes ran for two refresh periods, every router kept its nodes, neighbors and
+   * registrations, and the frames stayed within the refreshes' own cost (`refreshOnly`).
+   */
   async quiesce(): Promise<number> {
     const before = this.net.framesSent;
     const since = this.clock.now;
+    this.refreshOnly = false;
     await this.drain();
+    const period = this.config.identities === true ? refreshMs(this.staleAdvertMs) : undefined;
+    let window = period === undefined ? undefined : this.steadyWindow();
     let n = 0;
     while (this.clock.busy() > 0) {
       if (++n > MAX_QUIET_EVENTS)
@@ -347,10 +362,54 @@ export class Simulation implements SimView {
       this.clock.runNext();
       // A stall meter's tick settles no promise.
       if (this.outstanding > 0 && this.clock.lastLabel !== 'stall-tick') await this.drain();
+      if (window === undefined || period === undefined) continue;
+      if (!REFRESH_ONLY_LABELS.has(this.clock.lastLabel)) window.clean = false;
+      if (this.clock.now - window.at < 2 * period) continue;
+      const next = this.steadyWindow();
+      if (
+        window.clean &&
+        next.state === window.state &&
+        next.frames - window.frames <= next.budget
+      ) {
+        this.refreshOnly =
+          this.clock.count('net') + this.clock.count(ADVERT_PACING) === this.clock.busy();
+        if (this.refreshOnly) break;
+      }
+      window = next;
     }
     await this.drain();
     this.quietAfterMs = this.clock.now - since;
     return this.net.framesSent - before;
+  }
+
+  /** The quiet check ran with signed adverts' refreshes still in flight (`quiesce`). */
+  refreshOnly = false;
+
+  /** What must stay still while only refreshes run (`quiesce`), and the frames two periods of them may cost. */
+  private steadyWindow(): {
+    at: number;
+    state: string;
+    frames: number;
+    budget: number;
+    clean: boolean;
+  } {
+    const routers = this.liveSlots();
+    const state = routers
+      .map((s) => {
+        const r = s.router as CtpRouter<SimPeer>;
+        const snap = r.snapshot();
+        return `${s.id}:${r.nodes().join(',')}|${snap.neighbors.join(',')}|${JSON.stringify(snap.registrations)}|${r.stats().pending}`;
+      })
+      .join('\n');
+    const links = this.net.edges.filter((e) => e.up).length;
+    return {
+      at: this.clock.now,
+      state: `${state}\n${this.outstanding}`,
+      frames: this.net.framesSent,
+      // Every router refreshes at most 3 times in two periods; each refresh costs one frame per link direction.
+      budget: routers.length * 3 * 2 * links,
+      clean: true,
+    };
   }
 
   /**
@@ -409,7 +468,9 @@ export class Simulation implements SimView {
       leaseGraceMs: rng.pick([200, 1000, 3000]),
       registrationWaitMs: rng.pick([300, 1000, 5000]),
       responseTimeoutMs: rng.pick([500, 3000, 15_000]),
-      staleAdvertMs: rng.pick([5000, 30_000]),
+      staleAdvertMs: ((drawn: number) => this.config.staleAdvertMs ?? drawn)(
+        rng.pick([5000, 30_000]),
+      ),
     };
     // Issue 10: advert pacing (the default, off, or another interval) and lock-timeout caps.
     const legacy = this.config.legacy === true;
@@ -583,6 +644,11 @@ export class Simulation implements SimView {
       if (want === e.up) continue;
       if (!want) {
         e.up = false;
+        // A bus publish reaches all members or none: what is in flight on a pair arrives before its end.
+        if (e.medium !== undefined) {
+          this.net.flush(e, e.a);
+          this.net.flush(e, e.b);
+        }
         for (const id of [e.a, e.b]) {
           const h = this.net.handle(e, id);
           this.transport(id, () => this.slots.get(id)?.router?.peerDown(h));
