@@ -77,6 +77,8 @@ export interface BusScaleResult {
   heartbeatMs: number;
   /** Routers started one after another until every router sees every node, ms. */
   formationMs: number;
+  /** CPU time of this process (every router and the NATS clients) over formation, ms. */
+  formationCpuMs: number;
   /** nats-server deliveries per heartbeat interval when idle (`/varz`). */
   idlePerInterval: number;
   /** Of which, by our counters: presence (heartbeats, hellos, rosters) and frames. */
@@ -98,6 +100,12 @@ export interface BusScaleResult {
   /** RSS and heap growth of this process per router after formation, bytes. */
   rssPerRouter: number;
   heapPerRouter: number;
+}
+
+/** CPU time of this process since `from`, ms. */
+function cpuMs(from: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(from);
+  return (c.user + c.system) / 1000;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -142,13 +150,14 @@ export async function busScale(
   const drops: Record<string, number> = {};
   try {
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     for (let i = 0; i < n; i++) {
       const h = await busHost(nats.url, name(i), [`dev${i}`], client);
       h.bus.on('disconnect', (_p, why) => void (drops[why] = (drops[why] ?? 0) + 1));
       hosts.push(h);
       if (i % 25 === 24)
         progress(
-          `  ${i + 1} routers started, ${((performance.now() - t0) / 1000).toFixed(1)} s, drops ${JSON.stringify(drops)}`,
+          `  ${i + 1} routers started, ${((performance.now() - t0) / 1000).toFixed(1)} s, CPU ${(cpuMs(cpu0) / 1000).toFixed(1)} s, drops ${JSON.stringify(drops)}`,
         );
     }
     await until(
@@ -157,7 +166,10 @@ export async function busScale(
       'formation',
     );
     const formationMs = performance.now() - t0;
-    progress(`  formed in ${(formationMs / 1000).toFixed(1)} s`);
+    const formationCpuMs = cpuMs(cpu0);
+    progress(
+      `  formed in ${(formationMs / 1000).toFixed(1)} s (CPU ${(formationCpuMs / 1000).toFixed(1)} s)`,
+    );
     gc?.();
     const m1 = process.memoryUsage();
     // Settle (pacing, the last tables), then count the idle deliveries.
@@ -221,6 +233,7 @@ export async function busScale(
       n,
       heartbeatMs,
       formationMs,
+      formationCpuMs,
       idlePerInterval,
       idlePresencePerInterval,
       idleFramesPerInterval,
