@@ -21,6 +21,8 @@ const bin = natsBinary();
 // N = 500 and 1,000 take minutes each on a shared machine: `--n=500,1000` (bench/NOTES.md has them).
 const ns = (flags.get('n') ?? (quick ? '20,50' : '100,250')).split(',').map(Number);
 const cmd = reproduce('bus-scale', quick);
+// How long formation may take before the run gives up (`--limit-s=240`), ms.
+const limitMs = Number(flags.get('limit-s') ?? 600) * 1000;
 const GROUP = 'NATS bus of N routers (one nats-server, one process)';
 
 function rowsOf(r: BusScaleResult): BenchRow[] {
@@ -135,7 +137,7 @@ if (bin === undefined) {
     const nats = await startMonitoredNats(bin);
     process.stderr.write(`bus-scale N=${n}\n`);
     try {
-      const r = await busScale(nats, n, (s) => process.stderr.write(`${s}\n`));
+      const r = await busScale(nats, n, (s) => process.stderr.write(`${s}\n`), limitMs);
       process.stderr.write(`${JSON.stringify(r)}\n`);
       rows.push(...rowsOf(r));
     } catch (err) {

@@ -119,6 +119,20 @@ async function until(cond: () => boolean, ms: number, what: string): Promise<num
   return performance.now() - t0;
 }
 
+/**
+ * A check over every router that, once true of one, stays true during the wait (a node seen,
+ * a node gone): each poll starts at the first router not yet done, so waiting costs no
+ * `nodes()` of N routers every few ms (that alone took a core at N = 500).
+ */
+function everyOnce<T>(items: () => readonly T[], ok: (x: T) => boolean): () => boolean {
+  let i = 0;
+  return () => {
+    const all = items();
+    while (i < all.length && ok(all[i] as T)) i++;
+    return i === all.length;
+  };
+}
+
 /** Frames, and presence messages (heartbeats, hellos, rosters, not understood), our counters saw. */
 function counted(hosts: readonly Host[]): { frames: number; presence: number } {
   let frames = 0;
@@ -161,7 +175,10 @@ export async function busScale(
         );
     }
     await until(
-      () => hosts.every((h) => h.router.nodes().length >= n),
+      everyOnce(
+        () => hosts,
+        (h) => h.router.nodes().length >= n,
+      ),
       formationLimitMs,
       'formation',
     );
@@ -209,7 +226,10 @@ export async function busScale(
     const last = hosts[n - 1] as Host;
     const change = await measure(
       () => last.router.appendNodes('changed'),
-      () => hosts.every((h) => h.router.nodes().includes('changed')),
+      everyOnce(
+        () => hosts,
+        (h) => h.router.nodes().includes('changed'),
+      ),
       () => hosts,
     );
     let joiner: Host | undefined;
@@ -217,16 +237,21 @@ export async function busScale(
       async () => {
         joiner = await busHost(nats.url, 'r-joiner', ['joined'], client);
       },
-      () =>
-        hosts.every((h) => h.router.nodes().includes('joined')) &&
-        joiner !== undefined &&
-        joiner.router.nodes().length >= n + 2,
+      everyOnce(
+        () => (joiner === undefined ? [undefined] : [joiner, ...hosts]),
+        (h) =>
+          h !== undefined &&
+          (h === joiner ? h.router.nodes().length >= n + 2 : h.router.nodes().includes('joined')),
+      ),
       () => (joiner === undefined ? hosts : [...hosts, joiner]),
     );
     const j = joiner as Host;
     const leave = await measure(
       () => j.close(),
-      () => hosts.every((h) => !h.router.nodes().includes('joined')),
+      everyOnce(
+        () => hosts,
+        (h) => !h.router.nodes().includes('joined'),
+      ),
       () => hosts,
     );
     return {
