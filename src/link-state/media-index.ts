@@ -80,7 +80,7 @@ export class CtpMediaIndex<P> {
   readonly media = new Map<string, CtpMediumMembers>();
   /** Router ids bound through at least one peer that is on no medium. */
   readonly p2p = new Set<string>();
-  /** Bumped whenever `p2p` changes. */
+  /** Bumped whenever a point-to-point id changed (its bindings or its advert). */
   p2pGen = 0;
   private readonly dirty = new Set<string>();
 
@@ -121,11 +121,11 @@ export class CtpMediaIndex<P> {
     for (const id of this.dirty) {
       const peers = bound.get(id) ?? [];
       const p2p = peers.some((p) => !this.peerMedium.has(p));
-      if (p2p !== this.p2p.has(id)) {
-        if (p2p) this.p2p.add(id);
-        else this.p2p.delete(id);
-        this.p2pGen++;
-      }
+      // Any change of a point-to-point id (not only joining or leaving the set) may move it in
+      // the own neighbor list (re-bound: last in the table's order): the list is made again.
+      if (p2p || this.p2p.has(id)) this.p2pGen++;
+      if (p2p) this.p2p.add(id);
+      else this.p2p.delete(id);
       const neighbors = this.table.stored(id)?.neighbors;
       for (const [m, st] of this.media)
         st.set(
