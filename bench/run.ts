@@ -108,7 +108,7 @@ const SUITES: Suite[] = [
     script: 'bus-scale.js',
     nodeArgs: ['--expose-gc'],
     about:
-      'a thousand routers: one bus of N = 100 … 1,000 routers on one nats-server (/varz): formation, idle deliveries, change, join, leave, memory',
+      'a thousand routers: one bus of N = 100, 250 routers (500, 1,000 with --n) on one nats-server (/varz): formation, idle deliveries, change, join, leave, memory',
   },
 ];
 

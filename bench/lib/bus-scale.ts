@@ -77,6 +77,8 @@ export interface BusScaleResult {
   heartbeatMs: number;
   /** Routers started one after another until every router sees every node, ms. */
   formationMs: number;
+  /** CPU time of this process (every router and the NATS clients) over formation, ms. */
+  formationCpuMs: number;
   /** nats-server deliveries per heartbeat interval when idle (`/varz`). */
   idlePerInterval: number;
   /** Of which, by our counters: presence (heartbeats, hellos, rosters) and frames. */
@@ -100,6 +102,12 @@ export interface BusScaleResult {
   heapPerRouter: number;
 }
 
+/** CPU time of this process since `from`, ms. */
+function cpuMs(from: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(from);
+  return (c.user + c.system) / 1000;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function until(cond: () => boolean, ms: number, what: string): Promise<number> {
@@ -109,6 +117,20 @@ async function until(cond: () => boolean, ms: number, what: string): Promise<num
     await sleep(5);
   }
   return performance.now() - t0;
+}
+
+/**
+ * A check over every router that, once true of one, stays true during the wait (a node seen,
+ * a node gone): each poll starts at the first router not yet done, so waiting costs no
+ * `nodes()` of N routers every few ms (that alone took a core at N = 500).
+ */
+function everyOnce<T>(items: () => readonly T[], ok: (x: T) => boolean): () => boolean {
+  let i = 0;
+  return () => {
+    const all = items();
+    while (i < all.length && ok(all[i] as T)) i++;
+    return i === all.length;
+  };
 }
 
 /** Frames, and presence messages (heartbeats, hellos, rosters, not understood), our counters saw. */
@@ -142,22 +164,29 @@ export async function busScale(
   const drops: Record<string, number> = {};
   try {
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     for (let i = 0; i < n; i++) {
       const h = await busHost(nats.url, name(i), [`dev${i}`], client);
       h.bus.on('disconnect', (_p, why) => void (drops[why] = (drops[why] ?? 0) + 1));
       hosts.push(h);
       if (i % 25 === 24)
         progress(
-          `  ${i + 1} routers started, ${((performance.now() - t0) / 1000).toFixed(1)} s, drops ${JSON.stringify(drops)}`,
+          `  ${i + 1} routers started, ${((performance.now() - t0) / 1000).toFixed(1)} s, CPU ${(cpuMs(cpu0) / 1000).toFixed(1)} s, drops ${JSON.stringify(drops)}`,
         );
     }
     await until(
-      () => hosts.every((h) => h.router.nodes().length >= n),
+      everyOnce(
+        () => hosts,
+        (h) => h.router.nodes().length >= n,
+      ),
       formationLimitMs,
       'formation',
     );
     const formationMs = performance.now() - t0;
-    progress(`  formed in ${(formationMs / 1000).toFixed(1)} s`);
+    const formationCpuMs = cpuMs(cpu0);
+    progress(
+      `  formed in ${(formationMs / 1000).toFixed(1)} s (CPU ${(formationCpuMs / 1000).toFixed(1)} s)`,
+    );
     gc?.();
     const m1 = process.memoryUsage();
     // Settle (pacing, the last tables), then count the idle deliveries.
@@ -197,7 +226,10 @@ export async function busScale(
     const last = hosts[n - 1] as Host;
     const change = await measure(
       () => last.router.appendNodes('changed'),
-      () => hosts.every((h) => h.router.nodes().includes('changed')),
+      everyOnce(
+        () => hosts,
+        (h) => h.router.nodes().includes('changed'),
+      ),
       () => hosts,
     );
     let joiner: Host | undefined;
@@ -205,22 +237,28 @@ export async function busScale(
       async () => {
         joiner = await busHost(nats.url, 'r-joiner', ['joined'], client);
       },
-      () =>
-        hosts.every((h) => h.router.nodes().includes('joined')) &&
-        joiner !== undefined &&
-        joiner.router.nodes().length >= n + 2,
+      everyOnce(
+        () => (joiner === undefined ? [undefined] : [joiner, ...hosts]),
+        (h) =>
+          h !== undefined &&
+          (h === joiner ? h.router.nodes().length >= n + 2 : h.router.nodes().includes('joined')),
+      ),
       () => (joiner === undefined ? hosts : [...hosts, joiner]),
     );
     const j = joiner as Host;
     const leave = await measure(
       () => j.close(),
-      () => hosts.every((h) => !h.router.nodes().includes('joined')),
+      everyOnce(
+        () => hosts,
+        (h) => !h.router.nodes().includes('joined'),
+      ),
       () => hosts,
     );
     return {
       n,
       heartbeatMs,
       formationMs,
+      formationCpuMs,
       idlePerInterval,
       idlePresencePerInterval,
       idleFramesPerInterval,

@@ -20,6 +20,7 @@ import { createHash } from 'node:crypto';
 import { argumentError } from '../base/errors.js';
 import type { CtpAdvert } from '../base/messages.js';
 import { MAX_ROUTER_ID_LENGTH } from '../base/names.js';
+import { CtpMediaIndex, type CtpMediaIndexTable, type CtpMediumMembers } from './media-index.js';
 
 const debug = createDebug('ctp:media');
 
@@ -49,14 +50,11 @@ export function pseudoNodeId(medium: string, dr: string): string {
 }
 
 /** What the media part reads of the table. */
-export interface CtpMediaTable<P> {
-  readonly id: string;
+export interface CtpMediaTable<P> extends CtpMediaIndexTable<P> {
   /** The stored advert of `origin`. */
   stored(
     origin: string,
   ): { seq: number; neighbors: readonly string[]; neighborSet: ReadonlySet<string> } | undefined;
-  /** The router id `peer` is bound to. */
-  boundId(peer: P): string | undefined;
   /** The own advert's neighbor list (through `advertised`). */
   neighborIds(): string[];
   /** Mark the own advert for re-origination. */
@@ -69,6 +67,8 @@ export interface CtpMediaTable<P> {
 export interface CtpMediaHooks<P> {
   advertised(peersById: ReadonlyMap<string, readonly P[]>): string[];
   attached(): ReadonlySet<string>;
+  /** The bindings or the stored advert of router `id` changed. */
+  changed(id: string): void;
 }
 
 interface MediumState {
@@ -80,30 +80,62 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
   /** Peers on a medium → the medium. */
   private readonly peerMedium = new Map<P, string>();
   private readonly media = new Map<string, MediumState>();
+  /** Peers on each medium. */
+  private readonly peersOn = new Map<string, number>();
+  /** Each medium's members, kept up to date as bindings and adverts change (media-index.ts). */
+  private readonly index: CtpMediaIndex<P>;
   /** The own neighbor list last originated (the table no longer re-originates on every binding). */
   private lastAdvertised = '';
+  /** Bumped at each change of a DR: with the index's `p2pGen`, when `advertised` may differ. */
+  private drGen = 0;
+  private checkedGen = '';
+  private cached: { gen: string; list: string[] } | undefined;
   /** A medium was seen: from now on the table leaves the own neighbor list to this part. */
   private engaged = false;
 
-  constructor(private readonly table: CtpMediaTable<P>) {}
+  constructor(private readonly table: CtpMediaTable<P>) {
+    this.index = new CtpMediaIndex(table, this.peerMedium, pseudoNodeId);
+  }
+
+  /** The table's report: router `id`'s bindings or stored advert changed. */
+  changed(id: string): void {
+    this.index.changed(id);
+  }
+
+  private setMedium(peer: P, medium: string | undefined): void {
+    const was = this.peerMedium.get(peer);
+    if (was === medium) return;
+    if (was !== undefined) this.peersOn.set(was, (this.peersOn.get(was) ?? 1) - 1);
+    if (medium === undefined) this.peerMedium.delete(peer);
+    else {
+      this.peerMedium.set(peer, medium);
+      this.peersOn.set(medium, (this.peersOn.get(medium) ?? 0) + 1);
+    }
+    this.index.markPeer(peer);
+  }
 
   /** A peer came up: on `medium` (true), or point-to-point (false). Throws `CtpArgumentError` for an invalid medium id. */
   up(peer: P, medium: string | undefined): boolean {
     if (medium === undefined) {
-      this.peerMedium.delete(peer);
+      this.setMedium(peer, undefined);
       return false;
     }
     if (!isValidMedium(medium))
       throw argumentError('info.medium', 'a medium id (1–64 chars of [A-Za-z0-9._:-])', medium);
-    this.peerMedium.set(peer, medium);
+    this.setMedium(peer, medium);
+    // The table reports changes from now on: what is bound already, the index looks at once.
+    if (!this.engaged) for (const id of this.table.boundPeers().keys()) this.index.changed(id);
     this.engaged = true;
-    if (!this.media.has(medium)) this.media.set(medium, { dr: undefined });
+    if (!this.media.has(medium)) {
+      this.media.set(medium, { dr: undefined });
+      this.index.add(medium);
+    }
     return true;
   }
 
   /** A peer went down. */
   down(peer: P): void {
-    this.peerMedium.delete(peer);
+    this.setMedium(peer, undefined);
   }
 
   /** Is `peer` a member of a medium? */
@@ -116,11 +148,17 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
    * point-to-point peer, and the pseudo-node of each medium with another member.
    */
   advertised(peersById: ReadonlyMap<string, readonly P[]>): string[] {
-    const out: string[] = [];
-    for (const [id, peers] of peersById)
-      if (peers.some((p) => !this.peerMedium.has(p))) out.push(id);
-    for (const [m, st] of this.media) if (st.dr !== undefined) out.push(pseudoNodeId(m, st.dr));
-    return out;
+    this.index.sync();
+    const gen = `${this.index.p2pGen}:${this.drGen}`;
+    if (this.cached?.gen !== gen) {
+      const list: string[] = [];
+      if (this.index.p2p.size > 0)
+        for (const [id, peers] of peersById)
+          if (peers.some((p) => !this.peerMedium.has(p))) list.push(id);
+      for (const [m, st] of this.media) if (st.dr !== undefined) list.push(pseudoNodeId(m, st.dr));
+      this.cached = { gen, list };
+    }
+    return this.cached.list.slice();
   }
 
   /** The pseudo-nodes this router is attached to (its routes through them start at the members themselves). */
@@ -145,8 +183,18 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
         medium = m;
       }
     }
-    for (const [p, m] of this.peerMedium)
-      if (medium === undefined && this.table.boundId(p) === origin) medium = m;
+    if (medium === undefined) {
+      // The medium of the first peer (in `peerMedium` order) bound to `origin`: one, as a rule.
+      const media = new Set<string>();
+      for (const p of this.table.boundPeers().get(origin) ?? []) {
+        const m = this.peerMedium.get(p);
+        if (m !== undefined) media.add(m);
+      }
+      if (media.size === 1) medium = media.values().next().value as string;
+      else if (media.size > 1)
+        for (const [p, m] of this.peerMedium)
+          if (medium === undefined && this.table.boundId(p) === origin) medium = m;
+    }
     if (medium === undefined) return undefined;
     for (const [p, m] of this.peerMedium)
       if (m === medium && this.table.boundId(p) !== undefined) return p;
@@ -170,11 +218,8 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
 
   /** `tableSkip` for every member of medium `m`. */
   private skipOn(m: string): (origin: string) => boolean {
-    const members = new Set<string>();
-    for (const [p, mm] of this.peerMedium) {
-      const id = mm === m ? this.table.boundId(p) : undefined;
-      if (id !== undefined) members.add(id);
-    }
+    this.index.sync();
+    const members = new Set(this.index.media.get(m)?.ids);
     const dr = this.media.get(m)?.dr;
     const current = dr === undefined ? undefined : pseudoNodeId(m, dr);
     const head = `bus:${m}:`;
@@ -213,14 +258,9 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
     };
   }
 
-  /** The members of `medium` this router hears (bound peers on it), itself included, sorted. */
-  private view(medium: string): string[] {
-    const ids = new Set<string>([this.table.id]);
-    for (const [p, m] of this.peerMedium) {
-      const id = m === medium ? this.table.boundId(p) : undefined;
-      if (id !== undefined) ids.add(id);
-    }
-    return [...ids].sort();
+  /** The members of `medium` this router hears (bound peers on it), itself included, sorted (the index's: do not change it). */
+  private view(medium: string): readonly string[] {
+    return this.index.media.get(medium)?.view ?? [this.table.id];
   }
 
   /**
@@ -232,6 +272,7 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
    */
   reconcile(now: number): CtpAdvert[] {
     const out: CtpAdvert[] = [];
+    this.index.sync();
     for (const [m, st] of this.media) {
       const view = this.view(m);
       const dr = view.length < 2 ? undefined : this.choose(m, view);
@@ -239,6 +280,7 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
       if (changed) {
         debug('%s: medium %s DR %s -> %s', this.table.id, m, st.dr, dr);
         st.dr = dr;
+        this.drGen++;
         this.table.touchOwn();
       }
       if (dr !== this.table.id) continue;
@@ -252,10 +294,18 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
         view.every((id) => s.neighborSet.has(id))
       )
         continue;
-      out.push({ origin: q, seq: Math.max(now, (s?.seq ?? 0) + 1), nodes: [], neighbors: view });
+      out.push({
+        origin: q,
+        seq: Math.max(now, (s?.seq ?? 0) + 1),
+        nodes: [],
+        neighbors: [...view],
+      });
     }
     for (const [m, st] of this.media)
-      if (st.dr === undefined && !this.inUse(m)) this.media.delete(m);
+      if (st.dr === undefined && !this.inUse(m)) {
+        this.media.delete(m);
+        this.index.delete(m);
+      }
     this.checkAdvertised();
     return out;
   }
@@ -263,6 +313,10 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
   /** Mark the own advert for re-origination when its neighbor list changed (a no-op before any medium). */
   checkAdvertised(): void {
     if (!this.engaged) return;
+    this.index.sync();
+    const gen = `${this.index.p2pGen}:${this.drGen}`;
+    if (gen === this.checkedGen) return;
+    this.checkedGen = gen;
     const advertised = this.table.neighborIds().sort().join('\n');
     if (advertised === this.lastAdvertised) return;
     this.lastAdvertised = advertised;
@@ -284,31 +338,26 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
    */
   private choose(medium: string, view: readonly string[]): string | undefined {
     const current = this.media.get(medium)?.dr;
-    const inView = new Map(view.map((c) => [pseudoNodeId(medium, c), c]));
-    const head = `bus:${medium}:`;
-    let declared: string | undefined;
-    let unheard = 0;
-    for (const id of view) {
-      const lists =
-        id === this.table.id
-          ? current === id
-            ? [pseudoNodeId(medium, id)]
-            : []
-          : (this.table.stored(id)?.neighbors ?? []);
-      for (const nb of lists) {
-        if (!nb.startsWith(head)) continue;
-        const c = inView.get(nb);
-        if (c === undefined) unheard++;
-        else if (c === id && (declared === undefined || id < declared)) declared = id;
-      }
-    }
+    const members = this.index.media.get(medium);
+    // This router declares itself when it is the DR; the others by their stored adverts (the index).
+    let declared = current === this.table.id ? current : undefined;
+    for (const id of members?.declared ?? [])
+      if (declared === undefined || id < declared) declared = id;
     if (declared !== undefined) return declared;
-    if (current === undefined && unheard > 0) return undefined;
+    if (current === undefined && members !== undefined && this.unheard(members)) return undefined;
     return view[0] as string;
   }
 
-  private inUse(medium: string): boolean {
-    for (const m of this.peerMedium.values()) if (m === medium) return true;
+  /** Does a member list a pseudo-node of the medium whose DR is not in view? */
+  private unheard(members: CtpMediumMembers): boolean {
+    const head = `bus:${members.medium}:`;
+    for (const id of members.listers)
+      for (const nb of this.table.stored(id)?.neighbors ?? [])
+        if (nb.startsWith(head) && !members.pseudo.has(nb)) return true;
     return false;
+  }
+
+  private inUse(medium: string): boolean {
+    return (this.peersOn.get(medium) ?? 0) > 0;
   }
 }

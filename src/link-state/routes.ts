@@ -124,6 +124,43 @@ export function twoWayRoutes(
   return routes;
 }
 
+/**
+ * Would `twoWayRoutes` give exactly the same routes, in the same order, if
+ * origin `x`'s advert listed `after` instead of `before` (`undefined`: no
+ * advert), everything else as it is? The search reads `x`'s list only through
+ * the neighbors that list `x` back (in their order), and through `self` when
+ * `x` is one of the first hops it starts from (`root`: a bound neighbor or an
+ * attached pseudo-node). So most adverts a bus member hears (a pseudo-node
+ * listing a member whose own advert has not come yet, and the other way
+ * round) need no search over the whole table.
+ */
+export function routesUnchanged(
+  x: string,
+  before: readonly string[] | undefined,
+  after: readonly string[] | undefined,
+  self: string,
+  adverts: ReadonlyMap<string, Linked>,
+  root: boolean,
+): boolean {
+  const b = before ?? [];
+  const a = after ?? [];
+  if (root && b.includes(self) !== a.includes(self)) return false;
+  const twoWay = (y: string): boolean =>
+    y !== self && y !== x && adverts.get(y)?.neighborSet.has(x) === true;
+  // Walk both lists side by side: an entry in both at the same place counts or not alike, so only
+  // where they differ is it looked up (a pseudo-node gaining one member: one lookup, not N).
+  let i = 0;
+  let j = 0;
+  for (;;) {
+    if (i < b.length && j < a.length && b[i] === a[j]) {
+      i++;
+      j++;
+    } else if (i < b.length && !twoWay(b[i] as string)) i++;
+    else if (j < a.length && !twoWay(a[j] as string)) j++;
+    else return i === b.length && j === a.length;
+  }
+}
+
 /** When the next advert becomes stale (unreachable for `staleMs`), or `undefined` when every one is reachable. */
 export function nextStaleAt(
   adverts: Iterable<{ unreachableSince: number | undefined }>,

@@ -8,7 +8,7 @@
  */
 import createDebug from 'debug';
 import type { CtpAdvert } from '../base/messages.js';
-import { nextStaleAt, sameSet, twoWayRoutes, updateSorted } from './routes.js';
+import { nextStaleAt, routesUnchanged, sameSet, twoWayRoutes, updateSorted } from './routes.js';
 import type { CtpMediaHooks } from './media.js';
 import { CtpNameIndex } from './name-index.js';
 
@@ -64,6 +64,15 @@ export class CtpTable<P> extends CtpNameIndex {
   private readonly peersById = new Map<string, P[]>();
   private readonly adverts = new Map<string, CtpStoredAdvert>();
   private topologyDirty = false;
+  /**
+   * Of the topology changes since the last route search, one may change the
+   * routes (`routesUnchanged` could not rule it out): the next commit searches.
+   */
+  private routesDirty = true;
+  /** The attached pseudo-nodes of the last route search. */
+  private attachedKey = '';
+  /** Origins stored, and ids bound or unbound, since `unreachableSince` was last set for all. */
+  private readonly aging = new Set<string>();
   /** Broadcast media (src/link-state/media.ts), set by the router once a peer is on one: the own neighbor list is theirs to say. */
   media: CtpMediaHooks<P> | undefined;
 
@@ -87,11 +96,12 @@ export class CtpTable<P> extends CtpNameIndex {
     if (old === id) return;
     if (old !== undefined) this.unbind(peer);
     this.bound.set(peer, id);
+    this.media?.changed(id);
     const list = this.peersById.get(id);
     if (list === undefined) {
       this.peersById.set(id, [peer]);
       if (this.media === undefined) this.ownDirty = true;
-      this.topologyDirty = true;
+      this.bindingChanged(id);
     } else {
       list.push(peer);
       // On a medium a second peer of one router id changes what the media part advertises (a
@@ -104,18 +114,25 @@ export class CtpTable<P> extends CtpNameIndex {
     const id = this.bound.get(peer);
     if (id === undefined) return undefined;
     this.bound.delete(peer);
+    this.media?.changed(id);
     const list = this.peersById.get(id) ?? [];
     const rest = list.filter((p) => p !== peer);
     if (rest.length === 0) {
       this.peersById.delete(id);
       if (this.media === undefined) this.ownDirty = true;
-      this.topologyDirty = true;
+      this.bindingChanged(id);
     } else {
       this.peersById.set(id, rest);
       // A neighbor still heard on the bus after its link went (or the other way round): the same.
       if (this.media !== undefined) this.topologyDirty = true;
     }
     return id;
+  }
+  /** A first peer of `id` came, or its last one went: a search only when its advert is stored. */
+  private bindingChanged(id: string): void {
+    this.topologyDirty = true;
+    this.aging.add(id);
+    if (this.adverts.has(id)) this.routesDirty = true;
   }
   /** Router id → its bound peers. */
   boundPeers(): ReadonlyMap<string, readonly P[]> {
@@ -190,7 +207,11 @@ export class CtpTable<P> extends CtpNameIndex {
     if (old === undefined) for (const n of names) this.indexAdd(n, a.origin);
     else this.reindex(a.origin, old.names, names);
     const neighborSet = new Set(a.neighbors);
-    if (old === undefined || !sameSet(old.neighbors, neighborSet)) this.topologyDirty = true;
+    if (old === undefined || !sameSet(old.neighbors, neighborSet)) {
+      this.topologyDirty = true;
+      if (!this.unchanged(a.origin, old?.neighbors, a.neighbors)) this.routesDirty = true;
+    }
+    this.aging.add(a.origin);
     this.adverts.set(a.origin, {
       origin: a.origin,
       seq: a.seq,
@@ -201,6 +222,7 @@ export class CtpTable<P> extends CtpNameIndex {
       // A newer advert is news of its origin: its age starts again (seed 927).
       unreachableSince: this.routes.has(a.origin) ? undefined : now,
     });
+    this.media?.changed(a.origin);
     return 'stored';
   }
 
@@ -228,8 +250,10 @@ export class CtpTable<P> extends CtpNameIndex {
   }
 
   private deleteAdvert(ad: CtpStoredAdvert): void {
+    if (!this.unchanged(ad.origin, ad.neighbors, undefined)) this.routesDirty = true;
     for (const n of ad.names) this.unindex(n, ad.origin);
     this.adverts.delete(ad.origin);
+    this.media?.changed(ad.origin);
     this.topologyDirty = true;
   }
 
@@ -255,6 +279,16 @@ export class CtpTable<P> extends CtpNameIndex {
 
   // ---- routes ---------------------------------------------------------------
 
+  /** Would the routes stay the same with `origin`'s advert listing `after` instead of `before`? */
+  private unchanged(
+    origin: string,
+    before?: readonly string[],
+    after?: readonly string[],
+  ): boolean {
+    const root = this.peersById.has(origin) || this.media?.attached().has(origin) === true;
+    return routesUnchanged(origin, before, after, this.id, this.adverts, root);
+  }
+
   /** Is `origin` this router or reachable over two-way links? */
   isReachable(origin: string): boolean {
     return origin === this.id || this.routes.has(origin);
@@ -279,13 +313,29 @@ export class CtpTable<P> extends CtpNameIndex {
   commit(now: number): CtpTableDelta {
     const gained: string[] = [];
     const lost: string[] = [];
+    const attached = this.topologyDirty ? this.media?.attached() : undefined;
+    const key = attached === undefined ? '' : [...attached].join('\n');
+    if (this.topologyDirty && !this.routesDirty && key === this.attachedKey) {
+      // No change could move a route: only what was stored or (un)bound since needs its age set.
+      this.topologyDirty = false;
+      for (const o of this.aging) {
+        const ad = this.adverts.get(o);
+        if (ad === undefined) continue;
+        if (this.routes.has(o) || this.peersById.has(o)) ad.unreachableSince = undefined;
+        else if (ad.unreachableSince === undefined) ad.unreachableSince = now;
+      }
+      this.aging.clear();
+    }
     if (this.topologyDirty) {
       this.topologyDirty = false;
+      this.routesDirty = false;
+      this.attachedKey = key;
+      this.aging.clear();
       const next = twoWayRoutes(
         this.id,
         this.peersById.keys(),
         this.adverts,
-        this.media?.attached(),
+        attached,
         this.peersById,
       );
       for (const o of this.routes.keys()) if (!next.has(o)) lost.push(o);

@@ -266,17 +266,17 @@ export class NatsMembers {
     const now = Date.now();
     // Only news fresh enough that the member was alive within a heartbeat or two brings one up.
     const fresh = this.opts.deadAfterMs - this.opts.heartbeatMs;
-    for (const e of roster.r) {
-      if (e.id === self || e.id === from) continue;
-      const p = this.members.get(e.id);
-      if (p === undefined ? e.age >= fresh : e.age >= this.opts.deadAfterMs) continue;
-      const at = now - e.age;
+    for (const [id, instance, age] of roster.r) {
+      if (id === self || id === from) continue;
+      const p = this.members.get(id);
+      if (p === undefined ? age >= fresh : age >= this.opts.deadAfterMs) continue;
+      const at = now - age;
       // The common case, kept cheap (a roster lists every member): a known member, same instance.
-      if (p !== undefined && p.instance === e.instance) {
+      if (p !== undefined && p.instance === instance) {
         if (at > p.lastSeen) p.lastSeen = at;
         continue;
       }
-      this.heard(e.id, e.instance, false, { direct: false, at });
+      this.heard(id, instance, false, { direct: false, at });
     }
   }
 }

@@ -24,10 +24,10 @@ export interface RosterEntry {
   age: number;
 }
 
-/** A roster: its sender's instance and what it heard. @internal */
+/** A roster: its sender's instance and what it heard, `[id, instance, age]` each. @internal */
 export interface Roster {
   i: string;
-  r: RosterEntry[];
+  r: readonly (readonly [string, string, number])[];
 }
 
 const decoder = new TextDecoder();
@@ -67,15 +67,14 @@ export function parseRoster(data: Uint8Array, maxEntries: number): Roster | unde
     if (o === null || typeof o !== 'object' || o.v !== 1 || !isInstance(o.i)) return undefined;
     const r = o.r;
     if (!Array.isArray(r) || r.length > maxEntries) return undefined;
-    const out: RosterEntry[] = [];
+    // Checked as parsed, not copied: every member parses two rosters of N entries an interval.
     for (const e of r as unknown[]) {
       if (!Array.isArray(e) || e.length !== 3) return undefined;
       const [id, instance, age] = e as [unknown, unknown, unknown];
       if (typeof id !== 'string' || !isValidRouterId(id) || !isInstance(instance)) return undefined;
       if (typeof age !== 'number' || !Number.isFinite(age) || age < 0) return undefined;
-      out.push({ id, instance, age });
     }
-    return { i: o.i, r: out };
+    return { i: o.i, r: r as [string, string, number][] };
   } catch {
     return undefined;
   }

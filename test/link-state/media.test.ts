@@ -473,6 +473,7 @@ describe('CtpMedia.tableSkip: what a member leaves out of its table to another m
       id: self,
       stored: () => undefined,
       boundId: (p) => bound.get(p),
+      boundPeers: () => new Map([...bound].map(([peer, id]) => [id, [peer]])),
       neighborIds: () => [],
       touchOwn: () => {},
       firstHop: (o) => hops[o],
@@ -526,6 +527,7 @@ describe('CtpMedia: the DR choice', () => {
           ? undefined
           : { seq: 1, neighbors: lists[o] as string[], neighborSet: new Set(lists[o]) },
       boundId: (p) => bound.get(p),
+      boundPeers: () => new Map([...bound].map(([peer, id]) => [id, [peer]])),
       neighborIds: () => [],
       touchOwn: () => {},
       firstHop: () => undefined,

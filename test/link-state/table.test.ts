@@ -39,7 +39,7 @@ describe('CtpTable: on a broadcast medium', () => {
   it('a second peer of a bound router id coming or going is a change the media part must see (seed 900608)', () => {
     const t = table();
     let advertised = ['b'];
-    t.media = { advertised: () => advertised, attached: () => new Set() };
+    t.media = { advertised: () => advertised, attached: () => new Set(), changed: () => {} };
     t.bind('link', 'b');
     t.commit(T0);
     expect(t.dirty(false)).toBe(false);

@@ -1,0 +1,171 @@
+/**
+ * The bus's incremental paths (bench/bus-scale.ts made them necessary) must
+ * give exactly what recomputing from scratch gives: `routesUnchanged` (a
+ * route search skipped) against the search itself, the table's routes and
+ * ages after skipped searches against a search over its final state, and the
+ * media part's DR (kept up to date by media-index.ts) against the rule
+ * computed from every binding and advert. Random sequences, replayable from
+ * the printed seed.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CtpMedia, pseudoNodeId } from '../../src/link-state/media.js';
+import { routesUnchanged, twoWayRoutes } from '../../src/link-state/routes.js';
+import { CtpTable } from '../../src/link-state/table.js';
+
+// This router's id sorts in the middle: a lower member may take the DR over (M2).
+const SELF = 'c';
+const P = 'bus:m:b';
+const IDS = ['a', 'b', 'd', 'e', 'f'];
+const PSEUDO = [P, 'bus:m:a', 'bus:m:c', 'bus:m:d', 'bus:m:x'];
+const ALL = [SELF, ...PSEUDO, ...IDS];
+const list = fc.array(fc.constantFrom(...ALL), { maxLength: 6 });
+
+interface Linked {
+  neighbors: string[];
+  neighborSet: Set<string>;
+}
+const linked = (l: string[]): Linked => ({ neighbors: l, neighborSet: new Set(l) });
+
+describe('routesUnchanged', () => {
+  it('true only when the route search gives the same routes in the same order', () => {
+    let skipped = 0;
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.constantFrom(...PSEUDO, ...IDS), list),
+        fc.subarray(PSEUDO),
+        fc.subarray(IDS),
+        fc.constantFrom(...PSEUDO, ...IDS),
+        fc.option(list, { nil: undefined }),
+        (lists, attached, bound, x, after) => {
+          const adverts = new Map(Object.entries(lists).map(([o, l]) => [o, linked(l)]));
+          const att = new Set(attached);
+          const b = new Map(bound.map((id) => [id, [id]]));
+          const search = (): [string, string][] => [
+            ...twoWayRoutes(SELF, b.keys(), adverts, att, b),
+          ];
+          const before = search();
+          const old = adverts.get(x)?.neighbors;
+          const root = b.has(x) || att.has(x);
+          const same = routesUnchanged(x, old, after, SELF, adverts, root);
+          if (after === undefined) adverts.delete(x);
+          else adverts.set(x, linked(after));
+          if (same) {
+            skipped++;
+            expect(search()).toEqual(before);
+          }
+        },
+      ),
+      { numRuns: 3000 },
+    );
+    // It does rule searches out (else it would be no use).
+    expect(skipped).toBeGreaterThan(300);
+  });
+});
+
+type Op =
+  | { k: 'bind' | 'unbind'; id: string; bus: boolean }
+  | { k: 'advert'; id: string; l: string[] }
+  | { k: 'drop'; id: string };
+const op: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ k: fc.constant('bind' as const), id: fc.constantFrom(...IDS), bus: fc.boolean() }),
+  fc.record({ k: fc.constant('unbind' as const), id: fc.constantFrom(...IDS), bus: fc.boolean() }),
+  fc.record({ k: fc.constant('advert' as const), id: fc.constantFrom(...PSEUDO, ...IDS), l: list }),
+  fc.record({ k: fc.constant('drop' as const), id: fc.constantFrom(...PSEUDO, ...IDS) }),
+);
+
+/** A table of router `a` on medium `m`, with the media part wired as the router wires it. */
+function busTable() {
+  const t = new CtpTable<string>(SELF, 1000, 100);
+  const media = new CtpMedia<string>(t);
+  let seq = 1000;
+  return {
+    t,
+    media,
+    apply(o: Op): void {
+      const peer = `${o.id}-${'bus' in o && o.bus ? 'bus' : 'link'}`;
+      if (o.k === 'bind') {
+        media.up(peer, 'bus' in o && o.bus ? 'm' : undefined);
+        t.media ??= media;
+        t.bind(peer, o.id);
+      } else if (o.k === 'unbind') {
+        t.unbind(peer);
+        media.down(peer);
+      } else if (o.k === 'advert')
+        t.applyAdvert({ origin: o.id, seq: ++seq, nodes: [], neighbors: o.l }, seq);
+      else t.expireOrigins([o.id]);
+      media.reconcile(seq);
+      t.commit(seq);
+    },
+  };
+}
+
+describe('CtpTable and CtpMedia on a bus: incremental = from scratch', () => {
+  it("the routes and ages after skipped searches are a search over the final state's", () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+        const { t, media, apply } = busTable();
+        for (const o of ops) {
+          apply(o);
+          const adverts = new Map([...t.storedAdverts()].map((s) => [s.origin, s]));
+          const want = twoWayRoutes(
+            SELF,
+            t.boundPeers().keys(),
+            adverts,
+            media.attached(),
+            t.boundPeers(),
+          );
+          expect([...t.reachableOrigins()].map((x) => [x, t.firstHop(x)])).toEqual([...want]);
+          for (const s of t.storedAdverts())
+            expect(s.unreachableSince === undefined).toBe(
+              want.has(s.origin) || t.boundPeers().has(s.origin),
+            );
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('the DR is the rule (M1, M2) over every binding and advert, with the sticky current DR', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+        const { t, media, apply } = busTable();
+        let current: string | undefined;
+        for (const o of ops) {
+          // The rule as written (the code before media-index.ts), over the state before reconciling.
+          apply(o);
+          const view = [SELF];
+          for (const [id, peers] of t.boundPeers())
+            if (peers.some((p) => p.endsWith('-bus'))) view.push(id);
+          view.sort();
+          let want: string | undefined;
+          if (view.length >= 2) {
+            let declared = current === SELF ? SELF : undefined;
+            let unheard = 0;
+            const pseudo = new Map(view.map((c) => [pseudoNodeId('m', c), c]));
+            for (const id of view.filter((v) => v !== SELF))
+              for (const nb of t.stored(id)?.neighbors ?? []) {
+                if (!nb.startsWith('bus:m:')) continue;
+                const c = pseudo.get(nb);
+                if (c === undefined) unheard++;
+                else if (c === id && (declared === undefined || id < declared)) declared = id;
+              }
+            want =
+              declared ?? (current === undefined && unheard > 0 ? undefined : (view[0] as string));
+          }
+          const q = [...media.attached()][0];
+          expect(q).toBe(want === undefined ? undefined : pseudoNodeId('m', want));
+          // The own neighbor list, in the order it always had: linked ids as bound, then the pseudo-node.
+          expect(t.neighborIds()).toEqual([
+            ...[...t.boundPeers()]
+              .filter(([, ps]) => ps.some((p) => p.endsWith('-link')))
+              .map(([id]) => id),
+            ...(q === undefined ? [] : [q]),
+          ]);
+          current = want;
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
