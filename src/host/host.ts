@@ -56,7 +56,8 @@ export class CtpHost<P>
   private handling = 0;
   /**
    * The open requests' expiries: ONE timer for all (caller/deadline-sweep.ts),
-   * set through `timers` (unref'ed, cleared by `close`), not one per request.
+   * set through `timers` (unref'ed, cleared by `close`), not one per request;
+   * left armed when no request is open (`keepWhenIdle`).
    */
   private readonly expiries: CtpDeadlineSweep;
 
@@ -78,7 +79,7 @@ export class CtpHost<P>
       setTimeout: (fn, ms) => timers.set(fn, ms),
       clearTimeout: (h) => void timers.clear(h),
     };
-    this.expiries = new CtpDeadlineSweep(sweepClock);
+    this.expiries = new CtpDeadlineSweep(sweepClock, true);
   }
 
   /** The controller and monitors of a local node, where it has any. */
