@@ -2,7 +2,7 @@
  * ctp-router/nats on a local nats-server:
  * 1. Round trips, two processes: command → response through the bus, beside
  *    raw NATS request/reply with the same client (targets: sequential ≥ 0.8×,
- *    1,024 in flight ≥ 0.5×).
+ *    1,024 in flight ≥ 0.5×), CPU per round trip of both processes.
  * 2. Scale, N routers in this process, each with its own connection: frames
  *    delivered per node change (≤ 2N) and per router join and leave (≤ 4N),
  *    convergence time after a join, heartbeat traffic.
@@ -26,6 +26,7 @@ import {
   type CurvePoint,
 } from './lib/harness.js';
 import { busHost, natsBinary, startNats } from './lib/nats.js';
+import { run, type RunResult } from './lib/rounds.js';
 
 const { quick, flags } = parseArgs();
 const PEER = fileURLToPath(new URL('./nats-peer.js', import.meta.url));
@@ -54,43 +55,25 @@ async function roundTrips(url: string): Promise<void> {
       raw: (node: string) => nc.request(`rawbench.${node}`, payload, { timeout: 10_000 }),
       ctp: (node: string) => client.router.command(node, 'ptz', SMALL_CONTENT),
     };
-    const run = async (
-      which: 'raw' | 'ctp',
-      ms: number,
-    ): Promise<{ rate: number; lat: number[] }> => {
-      const lat: number[] = [];
-      let ops = 0;
-      const t0 = performance.now();
-      const end = t0 + ms;
-      await Promise.all(
-        nodes.map(async (node) => {
-          while (performance.now() < end) {
-            const s = performance.now();
-            await subjects[which](node);
-            lat.push(performance.now() - s);
-            ops++;
-          }
-        }),
-      );
-      return { rate: (ops / (performance.now() - t0)) * 1000, lat };
-    };
-    await run('raw', roundMs / 2);
-    await run('ctp', roundMs / 2);
-    const res = {
-      raw: [] as { rate: number; lat: number[] }[],
-      ctp: [] as { rate: number; lat: number[] }[],
-    };
+    const servers = { raw: rawPeer, ctp: ctpPeer };
+    const once = (which: 'raw' | 'ctp', ms: number): Promise<RunResult> =>
+      run(nodes, k, ms, subjects[which], servers[which]);
+    await once('raw', roundMs / 2);
+    await once('ctp', roundMs / 2);
+    const res = { raw: [] as RunResult[], ctp: [] as RunResult[] };
     for (let r = 0; r < rounds; r++)
       for (const w of r % 2 === 0 ? (['raw', 'ctp'] as const) : (['ctp', 'raw'] as const))
-        res[w].push(await run(w, roundMs));
+        res[w].push(await once(w, roundMs));
     const sum = (
-      xs: { rate: number; lat: number[] }[],
-    ): { rate: number; p50: number; p99: number } => {
-      const all = xs.flatMap((x) => x.lat).sort((a, b) => a - b);
+      xs: RunResult[],
+    ): { rate: number; p50: number; p99: number; cpuHere: number; cpuThere: number } => {
+      const all = xs.flatMap((x) => x.latencies).sort((a, b) => a - b);
       return {
         rate: median(xs.map((x) => x.rate)),
         p50: quantile(all, 0.5),
         p99: quantile(all, 0.99),
+        cpuHere: median(xs.map((x) => x.cpuHere)),
+        cpuThere: median(xs.map((x) => x.cpuThere)),
       };
     };
     const c = sum(res.ctp);
@@ -105,6 +88,8 @@ async function roundTrips(url: string): Promise<void> {
       target: `≥ ${target}×`,
       met: c.rate / b.rate >= target,
       cmd: reproduce('nats', quick),
+      // The NATS client flushes on a microtask already (per read, in effect): no turn-taking pair to show.
+      note: `CPU per round trip: client ${c.cpuHere.toFixed(1)} µs + host ${c.cpuThere.toFixed(1)} µs (raw NATS ${b.cpuHere.toFixed(1)} + ${b.cpuThere.toFixed(1)} µs; nats-server not counted)`,
     });
     process.stderr.write(
       `nats ${k} in flight: ${fmtRate(c.rate)} vs raw ${fmtRate(b.rate)} = ${(c.rate / b.rate).toFixed(2)}×\n`,

@@ -188,7 +188,15 @@ function mergeRows(old: readonly BenchRow[], fresh: readonly BenchRow[]): BenchR
 }
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|');
-const metText = (r: BenchRow): string => (r.met === undefined ? '' : r.met ? 'yes' : '**no**');
+/** `yes`, or `**no**` with how far short of a `≥ N×` target the ratio is. */
+function metText(r: BenchRow): string {
+  if (r.met === undefined) return '';
+  if (r.met) return 'yes';
+  const at = /^≥\s*([\d.]+)×$/.exec(r.target.trim());
+  if (at === null || r.ratio === undefined) return '**no**';
+  const short = Number(at[1]) - r.ratio;
+  return `**no** (short by ${short < 0.005 ? '< 0.01' : short.toFixed(2)})`;
+}
 function table(rs: BenchRow[]): string {
   const lines = [
     '| benchmark | measure | ctp-router | baseline (same run) | ratio | target | met | reproduce |',

@@ -4,6 +4,7 @@
  *   --mode=transport-server      the same answers over ctp-router/tcp without a router; prints `READY <port>`
  *   --mode=ctp-host --nodes=N [--lib=DIR]  a host router over ctp-router/tcp with cam0..cam{N-1} (DIR: a built revision's library); prints `READY <port>`
  *   --mode=raw-tls-server        the raw NDJSON server over mutual TLS (test certificates); prints `READY <port>`
+ *   --mode=raw-tls-server-turns  the same, batching its writes once per event-loop turn (setImmediate)
  *   --mode=ctp-tls-host --nodes=N  the host router over ctp-router/tcp with `tls`, as router `station`; prints `READY <port>`
  *   --mode=moleculer-server --port=P --client-port=C   a Moleculer 0.14 broker (TCP transporter) with `ptz.command`; prints `READY <port>`
  *   --mode=raw-client --port=P   cold start: one raw request, prints `ANSWERED`, exits
@@ -74,9 +75,10 @@ switch (mode) {
     });
     break;
   }
-  case 'raw-tls-server': {
+  case 'raw-tls-server':
+  case 'raw-tls-server-turns': {
     const { rawTlsServer } = await import('./lib/raw-tls.js');
-    const server = await rawTlsServer(port);
+    const server = await rawTlsServer(port, mode === 'raw-tls-server' ? 'read' : 'turn');
     const a = server.address();
     process.stdout.write(`READY ${typeof a === 'object' && a !== null ? a.port : 0}\n`);
     stayUntilStdinEnds(() => void server.close());

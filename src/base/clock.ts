@@ -37,8 +37,24 @@ export interface CtpClock {
   clearTimeout(handle: CtpTimerHandle): void;
 }
 
+/**
+ * Marks a clock that never waits for its timers to run out (the system's,
+ * the test network's): a timer left armed while nothing needs it costs
+ * nothing there, so the host's request-expiry sweep keeps its timer when no
+ * request is open (caller/deadline-sweep.ts `keepWhenIdle`). A clock without
+ * it — a simulator that runs timers until none is left — gets the timer
+ * cleared as soon as nothing waits. @internal
+ */
+export const IDLE_TIMERS_HARMLESS: unique symbol = Symbol('ctp.idleTimersHarmless');
+
+/** Does `clock` carry `IDLE_TIMERS_HARMLESS`? @internal */
+export function idleTimersHarmless(clock: CtpClock): boolean {
+  return (clock as { [IDLE_TIMERS_HARMLESS]?: boolean })[IDLE_TIMERS_HARMLESS] === true;
+}
+
 /** `Date.now` and the global timers. */
 export const systemClock: CtpClock = Object.freeze({
+  [IDLE_TIMERS_HARMLESS]: true,
   now: () => Date.now(),
   setTimeout: (fn: () => void, ms: number): CtpTimerHandle =>
     setTimeout(fn, Math.min(MAX_TIMER_MS, Math.max(0, ms))),

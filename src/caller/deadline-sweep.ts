@@ -6,7 +6,11 @@
  * knows of and expires what is due, in deadline order (ties in the order the
  * deadlines came), as separate timers would have fired. It is cleared when
  * nothing waits: no timer is left behind, and only waiting requests hold
- * the process open.
+ * the process open — unless `keepWhenIdle` (the host's, whose timers are
+ * unref'ed and cleared by `close`): then the timer stays armed for the
+ * earliest deadline it was set for and, firing with nothing due, is not
+ * armed again; a sequence of requests one after the other (one open at a
+ * time) then sets one timer per `responseTimeoutMs`, not one per request.
  */
 import { MAX_TIMER_MS, type CtpClock, type CtpTimerHandle } from '../base/clock.js';
 
@@ -35,7 +39,11 @@ export class CtpDeadlineSweep {
   /** The list ran empty: 1, 2 while `clearIfIdle` waits its two microtask hops. */
   private idleCheck = 0;
 
-  constructor(private readonly clock: CtpClock) {}
+  constructor(
+    private readonly clock: CtpClock,
+    /** Leave the timer armed when nothing waits (its timers must not hold the process open). */
+    private readonly keepWhenIdle = false,
+  ) {}
 
   /** Watch `d` (once); `now`: the clock read by the caller a moment ago, when it has one (one read less per request). */
   track(d: CtpDeadline, now?: number): void {
@@ -63,7 +71,12 @@ export class CtpDeadlineSweep {
       d.prevDeadline = d.nextDeadline = undefined;
       this.count--;
     }
-    if (this.count === 0 && this.timer !== undefined && this.idleCheck === 0) {
+    if (
+      this.count === 0 &&
+      this.timer !== undefined &&
+      this.idleCheck === 0 &&
+      !this.keepWhenIdle
+    ) {
       this.idleCheck = 1;
       void RESOLVED.then(this.clearIfIdle);
     }

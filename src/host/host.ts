@@ -7,7 +7,7 @@
  * leases, releases and release notices, idle locks — are kept by its
  * registration rules (registrations.ts).
  */
-import type { CtpClock, CtpTimers } from '../base/clock.js';
+import { idleTimersHarmless, type CtpClock, type CtpTimers } from '../base/clock.js';
 import { CtpDeadlineSweep } from '../caller/deadline-sweep.js';
 import { isThenable } from '../base/callbacks.js';
 import { CtpCallbackError } from '../base/errors.js';
@@ -56,7 +56,9 @@ export class CtpHost<P>
   private handling = 0;
   /**
    * The open requests' expiries: ONE timer for all (caller/deadline-sweep.ts),
-   * set through `timers` (unref'ed, cleared by `close`), not one per request.
+   * set through `timers` (unref'ed, cleared by `close`), not one per request;
+   * left armed when no request is open (`keepWhenIdle`) unless the clock is
+   * one that runs its timers until none is left (a simulator's).
    */
   private readonly expiries: CtpDeadlineSweep;
 
@@ -78,7 +80,7 @@ export class CtpHost<P>
       setTimeout: (fn, ms) => timers.set(fn, ms),
       clearTimeout: (h) => void timers.clear(h),
     };
-    this.expiries = new CtpDeadlineSweep(sweepClock);
+    this.expiries = new CtpDeadlineSweep(sweepClock, idleTimersHarmless(timers.clock));
   }
 
   /** The controller and monitors of a local node, where it has any. */

@@ -32,24 +32,36 @@ const FRAME_TYPES = [
   'EVENT',
 ] as const;
 
+/** One counter: a cell bumped in place (one `Map` lookup per count, none to store it back). */
+export interface CtpCount {
+  n: number;
+}
+
 /** Frames by type: the ten types, each from 0 (a frame of another type is not counted here). */
-export function frameTally(): Map<string, number> {
-  return new Map(FRAME_TYPES.map((t) => [t, 0]));
+export function frameTally(): Map<string, CtpCount> {
+  return new Map(FRAME_TYPES.map((t) => [t, { n: 0 }]));
 }
 
 /** Count one frame of type `t` in `tally`, when `t` is one of the ten (no key is ever added). */
-export function countFrame(tally: Map<string, number>, t: string): void {
-  const n = tally.get(t);
-  if (n !== undefined) tally.set(t, n + 1);
+export function countFrame(tally: Map<string, CtpCount>, t: string): void {
+  const c = tally.get(t);
+  if (c !== undefined) c.n++;
 }
 
 /** Counts by result code; a code that is not a return code counts as `other` (a custom codec's). */
 export class CtpCodeCounts {
-  readonly codes = new Map<string, number>();
+  /** By code, in the order first seen. */
+  readonly codes = new Map<string, CtpCount>();
 
   add(code: string): void {
+    // A code seen before: one lookup (a key is a return code, `rejected` or `other`, so a
+    // code found here is counted under itself — `other` included).
+    const c = this.codes.get(code);
+    if (c !== undefined) return void c.n++;
     const key = isReturnCode(code) || code === 'rejected' ? code : 'other';
-    this.codes.set(key, (this.codes.get(key) ?? 0) + 1);
+    const k = this.codes.get(key);
+    if (k !== undefined) k.n++;
+    else this.codes.set(key, { n: 1 });
   }
 }
 
@@ -92,8 +104,17 @@ export class CtpMeter {
   /** EVENTs delivered to this router (as a controller or monitor). */
   eventsReceived = 0;
 
+  /** The same records by `op` (one property read per request, not a name and a `Map` lookup). */
+  private readonly byOp: Readonly<Record<string, CtpRequestRecord>>;
+
   constructor() {
-    for (const t of Object.values(OP_TYPES)) this.requests.set(t, new CtpRequestRecord());
+    const byOp: Record<string, CtpRequestRecord> = {};
+    for (const [op, t] of Object.entries(OP_TYPES)) {
+      const r = new CtpRequestRecord();
+      this.requests.set(t, r);
+      byOp[op] = r;
+    }
+    this.byOp = byOp;
   }
 
   /**
@@ -102,7 +123,7 @@ export class CtpMeter {
    * (aborted), `ms` after the call (requests.ts reports every outcome once).
    */
   measured(op: string, code: string, ms: number): void {
-    (this.requests.get(OP_TYPES[op] ?? 'COMMAND') as CtpRequestRecord).settled(code, ms);
+    (this.byOp[op] ?? (this.requests.get('COMMAND') as CtpRequestRecord)).settled(code, ms);
   }
 
   /** A hosted node answered a request of type `t` with `code`. */

@@ -5,7 +5,12 @@
  * needs. Read at scrape time: a snapshot allocates, counting does not.
  */
 import { deviceNames } from '../link-state/node-list.js';
-import { REQUEST_DURATION_BUCKETS, type CtpCodeCounts, type CtpRequestType } from './meter.js';
+import {
+  REQUEST_DURATION_BUCKETS,
+  type CtpCodeCounts,
+  type CtpCount,
+  type CtpRequestType,
+} from './meter.js';
 
 /** One labelled value of a counter. */
 export type CtpMetricSample<L> = L & { value: number };
@@ -117,9 +122,9 @@ export interface CtpMetricSources {
     readonly drops: Readonly<Record<string, number>>;
   };
   readonly wire: {
-    readonly receivedByType: ReadonlyMap<string, number>;
+    readonly receivedByType: ReadonlyMap<string, CtpCount>;
     readonly out: {
-      readonly sentByType: ReadonlyMap<string, number>;
+      readonly sentByType: ReadonlyMap<string, CtpCount>;
       readonly counters: { framesIn: number; framesOut: number; forwarded: number };
     };
   };
@@ -141,18 +146,19 @@ function codeSamples(
 ): CtpMetricSample<{ type: CtpRequestType; code: string }>[] {
   const out: CtpMetricSample<{ type: CtpRequestType; code: string }>[] = [];
   for (const [type, c] of counts)
-    for (const [code, value] of c.codes) out.push({ type: type as CtpRequestType, code, value });
+    for (const [code, { n: value }] of c.codes)
+      out.push({ type: type as CtpRequestType, code, value });
   return out;
 }
 
 function frameSamples(
   direction: 'in' | 'out',
-  tally: ReadonlyMap<string, number>,
+  tally: ReadonlyMap<string, CtpCount>,
   total: number,
 ): CtpMetricSample<{ direction: 'in' | 'out'; t: string }>[] {
   const out: CtpMetricSample<{ direction: 'in' | 'out'; t: string }>[] = [];
   let known = 0;
-  for (const [t, value] of tally) {
+  for (const [t, { n: value }] of tally) {
     known += value;
     if (value > 0) out.push({ direction, t, value });
   }

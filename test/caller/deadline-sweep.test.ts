@@ -117,6 +117,38 @@ describe('CtpDeadlineSweep', () => {
     expect(clock.timers.size).toBe(0);
   });
 
+  it('keepWhenIdle (the host sweep): one timer for requests one after the other, not re-armed once nothing waits', async () => {
+    const clock = new ManualClock();
+    const s = new CtpDeadlineSweep(clock, true);
+    const log: string[] = [];
+    // Ten requests, one open at a time, each answered long after the last microtask hop.
+    for (let i = 0; i < 10; i++) {
+      const d = deadline(clock.t + 1_000, log, `r${i}`);
+      s.track(d);
+      for (let j = 0; j < 4; j++) await null;
+      clock.advance(10);
+      s.untrack(d);
+      for (let j = 0; j < 4; j++) await null;
+    }
+    expect(clock.created).toBe(1);
+    expect(clock.timers.size).toBe(1); // left armed while idle
+    // A request still open when the stale timer fires expires at its own time.
+    const late = deadline(clock.t + 1_000, log, 'late');
+    s.track(late);
+    expect(clock.created).toBe(1); // later than the armed timer: no new one
+    clock.advance(999);
+    expect(log).toEqual([]);
+    clock.advance(1);
+    expect(log).toEqual(['late@']);
+    s.untrack(late);
+    // Firing with nothing waiting: not armed again.
+    expect(clock.timers.size).toBe(0);
+    s.track(deadline(clock.t + 50, log, 'next'));
+    s.close();
+    expect(clock.timers.size).toBe(0);
+    expect(log).toEqual(['late@']);
+  });
+
   it('close clears the timer', () => {
     const clock = new ManualClock();
     const s = new CtpDeadlineSweep(clock);
