@@ -219,8 +219,9 @@ export class CtpTable<P> extends CtpNameIndex {
       neighbors: a.neighbors,
       names,
       neighborSet,
-      // A newer advert is news of its origin: its age starts again (seed 927).
-      unreachableSince: this.routes.has(a.origin) ? undefined : now,
+      // A newer advert is news of its origin: its age starts again (seed 927); a bound
+      // neighbor's never ages, even when its list does not name this router (yet).
+      unreachableSince: this.routes.has(a.origin) || this.peersById.has(a.origin) ? undefined : now,
     });
     this.media?.changed(a.origin);
     return 'stored';

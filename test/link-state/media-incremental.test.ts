@@ -126,6 +126,18 @@ describe('CtpTable and CtpMedia on a bus: incremental = from scratch', () => {
     );
   });
 
+  it("a bound neighbor's newer advert with the same list does not start to age (found by the property above)", () => {
+    const { t, apply } = busTable();
+    apply({ k: 'advert', id: 'f', l: [] });
+    apply({ k: 'bind', id: 'f', bus: false });
+    apply({ k: 'advert', id: 'f', l: [] });
+    // f lists no one, so it is not routed to; but it is bound, and a bound neighbor's advert never goes stale.
+    expect(t.firstHop('f')).toBeUndefined();
+    const f = [...t.storedAdverts()].find((s) => s.origin === 'f');
+    expect(f?.unreachableSince).toBeUndefined();
+    expect(t.expireStale(1e12, 1)).toEqual([]);
+  });
+
   it('the DR is the rule (M1, M2) over every binding and advert, with the sticky current DR', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
