@@ -50,7 +50,7 @@ export interface CtpRouterOptions<P = unknown> {
   maxAdvertBytesPerSecond?: number;
   /** Largest advert accepted, and the cap on this router's own advert. @default 50000 */
   maxNodesPerAdvert?: number;
-  /** REGISTERs waiting for their virtual node at once. @default 1024 */
+  /** REGISTERs waiting for their virtual node at once (standing registration claims: four times it). @default 1024 */
   maxWaitingRegistrations?: number;
   /** Stored adverts. @default 10000 */
   maxRouters?: number;

@@ -12,12 +12,23 @@
  *   or `registrationWaitMs` passed first. A registration made on a refuted
  *   claim then runs the usual lease (`leaseGraceMs`) and is released.
  *
- * At most `max` claims stand at once (`maxWaitingRegistrations`), shared
- * fairly per origin as the waiting REGISTERs are (waiting.ts, `fairAdmit`); past that, a REGISTER waits for
- * the advert as before (and its own share of the waiting list applies).
+ * At most `claimsMax(maxWaitingRegistrations)` claims stand at once (4 096 by
+ * default), shared fairly per origin as the waiting REGISTERs are (waiting.ts,
+ * `fairAdmit`); past that, a REGISTER waits for the advert as before (and its
+ * own share of the waiting list applies). The pool is four times the waiting
+ * list's because a claim is cheap (a name, a seq, a timer: no message kept)
+ * and a legitimate burst of one router — 1,000 registrations at once, the
+ * `register` benchmark — must fit under half of it, the part one origin may
+ * take past its share: with a pool of 1,024, half the burst waited for the
+ * paced advert (about 1 s) instead of answering within a round trip.
  */
 import type { CtpTimerHandle, CtpTimers } from '../base/clock.js';
 import { fairAdmit, waitingShare } from './waiting.js';
+
+/** Standing claims at once for a `maxWaitingRegistrations` of `maxWaiting`: four times it. */
+export function claimsMax(maxWaiting: number): number {
+  return maxWaiting * 4;
+}
 
 interface Claim {
   origin: string;

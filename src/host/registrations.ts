@@ -13,7 +13,7 @@ import { ReturnCode, type CtpRegister, type CtpUnregister } from '../base/messag
 import { virtualParts, type CtpRegistrationType } from '../base/names.js';
 import { LOCAL, type CtpHostRouting, type CtpSource } from '../link-state/routing.js';
 import type { CtpTable, CtpTableDelta } from '../link-state/table.js';
-import { CtpRegisterClaims } from './claims.js';
+import { claimsMax, CtpRegisterClaims } from './claims.js';
 import { CtpHostedNode } from './hosted-node.js';
 import { CtpIdleLocks } from './idle-locks.js';
 import type { CtpOpenRequest } from './open-request.js';
@@ -65,7 +65,7 @@ export class CtpRegistrations<P> implements CtpReleaseNoticeHost {
     );
     this.claims = new CtpRegisterClaims(
       timers,
-      opts.maxWaitingRegistrations,
+      claimsMax(opts.maxWaitingRegistrations),
       opts.registrationWaitMs,
       (name) => this.claimRefuted(name),
     );

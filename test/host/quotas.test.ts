@@ -12,6 +12,7 @@ import { CtpTimers } from '../../src/base/clock.js';
 import type { CtpHostBoundMessage, ReturnCode } from '../../src/base/messages.js';
 import type { CtpDropped, CtpRouterEvents } from '../../src/events.js';
 import { CtpHost, type CtpHostOptions } from '../../src/host/host.js';
+import { claimsMax } from '../../src/host/claims.js';
 import { fairAdmit, waitingShare } from '../../src/host/waiting.js';
 import type { CtpRouting } from '../../src/link-state/routing.js';
 import { CtpAdvertAuth } from '../../src/link-state/signing.js';
@@ -137,14 +138,25 @@ describe('waiting REGISTERs are budgeted per origin', () => {
   });
 
   it("claims too: one origin's claims stand for its share only, another origin's claim is taken at once", () => {
-    const nodes = Array.from({ length: 1100 }, (_, i) => `cam${i}`);
+    // The claims' pool is four times the waiting list (claimsMax): C goes past its share up to half of it.
+    const CLAIM_HALF = claimsMax(MAX) / 2;
+    const nodes = Array.from({ length: CLAIM_HALF + HALF + 100 }, (_, i) => `cam${i}`);
     const s = setup([...nodes, 'tv']);
     for (const n of nodes) s.register(n, `controller[${n}]@C`, 'pC', 11);
-    // C's first HALF claims were taken at once; the rest wait, and past HALF of the waiting list are dropped.
-    expect(s.answers.filter((a) => a.code === 'SUCCESS')).toHaveLength(HALF);
-    expect(s.tooMany()).toBe(1100 - 2 * HALF);
+    // C's first CLAIM_HALF claims were taken at once; the rest wait, and past HALF of the waiting list are dropped.
+    expect(s.answers.filter((a) => a.code === 'SUCCESS')).toHaveLength(CLAIM_HALF);
+    expect(s.tooMany()).toBe(100);
     const id = s.register('tv', 'controller[tv]@D', 'pD', 11);
     expect(s.answers.at(-1)).toEqual({ to: 'controller[tv]@D', code: 'SUCCESS', re: id });
     expect(s.host.controllerOf('tv')).toBe('controller[tv]@D');
+  });
+
+  it('a legitimate burst of 1,000 registrations from one router is answered at once, on its claims', () => {
+    const nodes = Array.from({ length: 1000 }, (_, i) => `cam${i}`);
+    const s = setup(nodes);
+    for (const n of nodes) s.register(n, `controller[${n}]@C`, 'pC', 11);
+    // No virtual time passed: every answer came on the claim, none waited for C's advert.
+    expect(s.answers.filter((a) => a.code === 'SUCCESS')).toHaveLength(1000);
+    expect(s.tooMany()).toBe(0);
   });
 });
