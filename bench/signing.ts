@@ -40,6 +40,8 @@ const NODES = Array.from({ length: 10 }, (_, i) => `cam${i}`);
 function advert(seq: number, signed: boolean): CtpAdvert {
   const a: CtpAdvert = { origin: 'station', seq, nodes: NODES, neighbors: ['console'] };
   if (!signed) return a;
+  // A signed advert carries its signed time: one older than staleAdvertMs is dropped (stale).
+  a.time = Date.now();
   return {
     ...a,
     sig: sign('sha256', Buffer.from(canonicalAdvert(a)), stationKey).toString('base64'),
@@ -109,7 +111,9 @@ function applyRun(signed: boolean): number[] {
         () => undefined,
         opts,
       );
-      router.on('dropped', () => drops++);
+      router.on('dropped', (d) => {
+        if (drops++ === 0) console.error(`first drop: ${d.reason}`);
+      });
       router.peerUp('p');
       // The first advert binds the neighbor and, signed, fills the certificate cache: untimed.
       router.receive('p', list[0] as string);
