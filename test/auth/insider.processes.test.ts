@@ -94,8 +94,15 @@ async function misused(viewer: Proc, consoleP: Proc, before: number, insiderBefo
   );
   // The insider did misuse every genuine answer: replayed to the console, redirected to the viewer.
   const mine = () => insider.records.slice(insiderBefore);
-  const replays = mine().filter((x) => x.type === 'replayed-response').length;
-  const redirects = mine().filter((x) => x.type === 'redirected').length;
+  const count = (type: string) => mine().filter((x) => x.type === type).length;
+  // The insider prints what it did as it goes: its last lines may come after the console is done.
+  await until(
+    () => count('replayed-response') >= COMMANDS + 1 && count('redirected') >= COMMANDS + 1,
+    8000,
+    "the insider's report of every answer it misused",
+  );
+  const replays = count('replayed-response');
+  const redirects = count('redirected');
   expect(replays).toBeGreaterThanOrEqual(COMMANDS + 1); // the REGISTER's answer and each command's
   expect(redirects).toBe(replays);
   const drops = (p: Proc) => p.records.filter((x) => x.type === 'dropped');
