@@ -190,26 +190,10 @@ describe('an insider relay over TLS (real processes)', () => {
     );
   }, 60_000);
 
-  it("cannot replay the station's RESPONSEs, redirect them to another caller, or end control with a release notice: each is dropped at the caller with its reason", async () => {
-    const caller = (name: string, role: string): Proc =>
-      new Proc(
-        [FIX, name, `mallory@127.0.0.1:${insiderPort}`, role, String(COMMANDS)],
-        join(ROOT, 'test/auth/tls-caller.mjs'),
-      );
-    const before = station.proc.records.length;
-    const insiderBefore = insider.records.length;
-    const viewer = caller('viewer', 'monitor');
-    let consoleP: Proc | undefined;
-    try {
-      // The viewer is linked to the insider first: every answer to the console can be redirected to it.
-      await viewer.waitFor((x) => x.type === 'done', 20_000, 'the viewer to register');
-      consoleP = caller('console', 'controller');
-      await misused(viewer, consoleP, before, insiderBefore);
-    } finally {
-      await Promise.all([viewer.stop(), consoleP?.stop()]);
-    }
-  }, 90_000);
-
+  // Runs before the next test: a `viewer` started right after that test's viewer (reached through
+  // the insider) was seen to time out its first call here, 2 runs in 3 (likely its answer sent on the
+  // old instance's route while the new advert is paced). Left open, in the closing note of stop 28;
+  // this test is about the policy.
   it('the policy refuses a router it does not name, and grants a monitor', async () => {
     const r = await runCli([
       'call',
@@ -234,6 +218,26 @@ describe('an insider relay over TLS (real processes)', () => {
     ]);
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
   }, 60_000);
+
+  it("cannot replay the station's RESPONSEs, redirect them to another caller, or end control with a release notice: each is dropped at the caller with its reason", async () => {
+    const caller = (name: string, role: string): Proc =>
+      new Proc(
+        [FIX, name, `mallory@127.0.0.1:${insiderPort}`, role, String(COMMANDS)],
+        join(ROOT, 'test/auth/tls-caller.mjs'),
+      );
+    const before = station.proc.records.length;
+    const insiderBefore = insider.records.length;
+    const viewer = caller('viewer', 'monitor');
+    let consoleP: Proc | undefined;
+    try {
+      // The viewer is linked to the insider first: every answer to the console can be redirected to it.
+      await viewer.waitFor((x) => x.type === 'done', 20_000, 'the viewer to register');
+      consoleP = caller('console', 'controller');
+      await misused(viewer, consoleP, before, insiderBefore);
+    } finally {
+      await Promise.all([viewer.stop(), consoleP?.stop()]);
+    }
+  }, 90_000);
 
   it('a bad policy file is a usage error', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctp-policy-'));
