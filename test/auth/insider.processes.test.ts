@@ -16,17 +16,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, killAll, Proc, ROOT, runCli, startPeer } from '../tcp/procs.js';
+import {
+  ensureBuilt,
+  killAll,
+  Proc,
+  ROOT,
+  runCli,
+  startPeer,
+  TLS_FIX,
+  tlsArgs,
+} from '../tcp/procs.js';
 
-const FIX = join(ROOT, 'test/fixtures/tls');
-const tls = (name: string): string[] => [
-  '--tls-cert',
-  join(FIX, `${name}.crt`),
-  '--tls-key',
-  join(FIX, `${name}.key`),
-  '--tls-ca',
-  join(FIX, 'ca.crt'),
-];
 const COMMANDS = 6;
 
 let station: { proc: Proc; port: number; addr: string };
@@ -47,7 +47,7 @@ beforeAll(async () => {
     }),
   );
   station = await startPeer([
-    ...tls('station'),
+    ...tlsArgs('station'),
     '--listen',
     '127.0.0.1:0',
     '--node',
@@ -56,7 +56,7 @@ beforeAll(async () => {
     '--policy',
     policy,
   ]);
-  insider = new Proc([FIX, 'mallory', station.addr], join(ROOT, 'test/auth/insider-relay.mjs'));
+  insider = new Proc([TLS_FIX, 'mallory', station.addr], join(ROOT, 'test/auth/insider-relay.mjs'));
   insiderPort = (await insider.waitFor((r) => r.type === 'ready', 10_000, 'the insider'))
     .port as number;
   await station.proc.waitFor(
@@ -159,7 +159,7 @@ describe('an insider relay over TLS (real processes)', () => {
     const ops = ['register', 'cam1', 'controller'];
     for (let i = 1; i <= COMMANDS; i++) ops.push('--', 'command', 'cam1', 'pan', `{"n":${i}}`);
     const r = await runCli(
-      ['call', ...tls('console'), '--connect', `mallory@127.0.0.1:${insiderPort}`, ...ops],
+      ['call', ...tlsArgs('console'), '--connect', `mallory@127.0.0.1:${insiderPort}`, ...ops],
       30_000,
     );
     expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -197,7 +197,7 @@ describe('an insider relay over TLS (real processes)', () => {
   it('the policy refuses a router it does not name, and grants a monitor', async () => {
     const r = await runCli([
       'call',
-      ...tls('viewer'),
+      ...tlsArgs('viewer'),
       '--connect',
       station.addr,
       'register',
@@ -209,7 +209,7 @@ describe('an insider relay over TLS (real processes)', () => {
     expect(r.stdout).toContain('policy');
     const ok = await runCli([
       'call',
-      ...tls('viewer'),
+      ...tlsArgs('viewer'),
       '--connect',
       station.addr,
       'register',
@@ -222,7 +222,7 @@ describe('an insider relay over TLS (real processes)', () => {
   it("cannot replay the station's RESPONSEs, redirect them to another caller, or end control with a release notice: each is dropped at the caller with its reason", async () => {
     const caller = (name: string, role: string): Proc =>
       new Proc(
-        [FIX, name, `mallory@127.0.0.1:${insiderPort}`, role, String(COMMANDS)],
+        [TLS_FIX, name, `mallory@127.0.0.1:${insiderPort}`, role, String(COMMANDS)],
         join(ROOT, 'test/auth/tls-caller.mjs'),
       );
     const before = station.proc.records.length;

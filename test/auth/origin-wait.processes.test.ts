@@ -8,17 +8,16 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, killAll, Proc, ROOT, runCli, startPeer } from '../tcp/procs.js';
-
-const FIX = join(ROOT, 'test/fixtures/tls');
-const tls = (name: string): string[] => [
-  '--tls-cert',
-  join(FIX, `${name}.crt`),
-  '--tls-key',
-  join(FIX, `${name}.key`),
-  '--tls-ca',
-  join(FIX, 'ca.crt'),
-];
+import {
+  ensureBuilt,
+  killAll,
+  Proc,
+  ROOT,
+  runCli,
+  startPeer,
+  TLS_FIX,
+  tlsArgs,
+} from '../tcp/procs.js';
 
 let station: { proc: Proc; port: number; addr: string };
 let relay: Proc;
@@ -27,7 +26,7 @@ let relayPort: number;
 beforeAll(async () => {
   await ensureBuilt();
   station = await startPeer([
-    ...tls('station'),
+    ...tlsArgs('station'),
     '--listen',
     '127.0.0.1:0',
     '--node',
@@ -35,7 +34,7 @@ beforeAll(async () => {
     '--echo',
   ]);
   relay = new Proc(
-    [FIX, 'relay', station.addr, '1500'],
+    [TLS_FIX, 'relay', station.addr, '1500'],
     join(ROOT, 'test/auth/slow-advert-relay.mjs'),
   );
   relayPort = (await relay.waitFor((r) => r.type === 'ready', 10_000, 'the relay')).port as number;
@@ -52,7 +51,7 @@ describe('a fresh router that joins and calls at once (real processes, TLS)', ()
     const r = await runCli(
       [
         'call',
-        ...tls('console'),
+        ...tlsArgs('console'),
         '--connect',
         `relay@127.0.0.1:${relayPort}`,
         'register',

@@ -15,24 +15,16 @@ import {
   spawnCli,
   startPeer,
   type Proc,
+  TLS_FIX,
+  tlsArgs,
 } from '../tcp/procs.js';
-
-const FIX = join(ROOT, 'test/fixtures/tls');
-const tls = (name: string): string[] => [
-  '--tls-cert',
-  join(FIX, `${name}.crt`),
-  '--tls-key',
-  join(FIX, `${name}.key`),
-  '--tls-ca',
-  join(FIX, 'ca.crt'),
-];
 
 let station: { proc: Proc; port: number; addr: string };
 
 beforeAll(async () => {
   await ensureBuilt();
   station = await startPeer([
-    ...tls('station'),
+    ...tlsArgs('station'),
     '--listen',
     '127.0.0.1:0',
     '--node',
@@ -48,7 +40,7 @@ describe('ctp-router over TLS', () => {
     const viewer = spawnCli([
       'watch',
       '--json',
-      ...tls('viewer'),
+      ...tlsArgs('viewer'),
       '--connect',
       `station@${station.addr}`,
       'cam1',
@@ -56,7 +48,7 @@ describe('ctp-router over TLS', () => {
     await viewer.waitFor((r) => r.type === 'watching', 10_000, 'the viewer to watch cam1');
     const r = await runCli([
       'call',
-      ...tls('console'),
+      ...tlsArgs('console'),
       '--connect',
       station.addr,
       'register',
@@ -80,7 +72,7 @@ describe('ctp-router over TLS', () => {
       ),
     ).toBe(true);
     expect(await viewer.stop('SIGINT')).toEqual({ code: 0, signal: null });
-    const nodes = await runCli(['nodes', '--json', ...tls('relay'), '--connect', station.addr]);
+    const nodes = await runCli(['nodes', '--json', ...tlsArgs('relay'), '--connect', station.addr]);
     expect(nodes.code, nodes.stderr).toBe(0);
     expect(nodes.records.map((x) => x.node)).toEqual(['cam1']);
   });
@@ -94,11 +86,11 @@ describe('ctp-router over TLS', () => {
       '--connect',
       station.addr,
       '--tls-cert',
-      join(FIX, 'intruder.crt'),
+      join(TLS_FIX, 'intruder.crt'),
       '--tls-key',
-      join(FIX, 'intruder.key'),
+      join(TLS_FIX, 'intruder.key'),
       '--tls-ca',
-      join(FIX, 'other-ca.crt'),
+      join(TLS_FIX, 'other-ca.crt'),
     ]);
     expect(foreign.code).toBe(1);
     expect(foreign.stderr).toMatch(/cannot connect to 127\.0\.0\.1:\d+/);
@@ -125,7 +117,7 @@ describe('ctp-router over TLS', () => {
       'nodes',
       '--wait-ms',
       '2000',
-      ...tls('console'),
+      ...tlsArgs('console'),
       '--connect',
       `relay@${station.addr}`,
     ]);
@@ -137,7 +129,7 @@ describe('ctp-router over TLS', () => {
   });
 
   it('peer prints the connections it refuses, one line each, with the reason', async () => {
-    const p = spawnCli(['peer', ...tls('relay'), '--listen', '127.0.0.1:0']);
+    const p = spawnCli(['peer', ...tlsArgs('relay'), '--listen', '127.0.0.1:0']);
     await expect
       .poll(() => p.stdout, { timeout: 8000 })
       .toMatch(/^listening 127\.0\.0\.1:\d+ as relay\n/);
@@ -154,7 +146,7 @@ describe('ctp-router over TLS', () => {
     const ui = spawnCli([
       'ui',
       '--json',
-      ...tls('mallory'),
+      ...tlsArgs('mallory'),
       '--connect',
       `station@${station.addr}`,
       '--listen',
@@ -189,7 +181,7 @@ describe.concurrent('ctp-router TLS usage errors', () => {
         'call',
         '--id',
         'viewer',
-        ...tls('console'),
+        ...tlsArgs('console'),
         '--connect',
         '127.0.0.1:1',
         'post',
@@ -200,12 +192,12 @@ describe.concurrent('ctp-router TLS usage errors', () => {
     ],
     [
       '--id differs from the CN (peer)',
-      ['peer', '--id', 'station2', ...tls('station'), '--listen', '127.0.0.1:0'],
+      ['peer', '--id', 'station2', ...tlsArgs('station'), '--listen', '127.0.0.1:0'],
       /CN=station/,
     ],
     [
       'only some TLS flags',
-      ['nodes', '--connect', '127.0.0.1:1', '--tls-cert', join(FIX, 'console.crt')],
+      ['nodes', '--connect', '127.0.0.1:1', '--tls-cert', join(TLS_FIX, 'console.crt')],
       /all of `--tls-cert`, `--tls-key` and `--tls-ca`/,
     ],
     [
@@ -215,11 +207,11 @@ describe.concurrent('ctp-router TLS usage errors', () => {
         '--connect',
         '127.0.0.1:1',
         '--tls-cert',
-        join(FIX, 'nosuch.crt'),
+        join(TLS_FIX, 'nosuch.crt'),
         '--tls-key',
-        join(FIX, 'console.key'),
+        join(TLS_FIX, 'console.key'),
         '--tls-ca',
-        join(FIX, 'ca.crt'),
+        join(TLS_FIX, 'ca.crt'),
         'cam1',
       ],
       /cannot read `--tls-cert` .*ENOENT/,
@@ -231,11 +223,11 @@ describe.concurrent('ctp-router TLS usage errors', () => {
         '--connect',
         '127.0.0.1:1',
         '--tls-cert',
-        join(FIX, 'console.key'),
+        join(TLS_FIX, 'console.key'),
         '--tls-key',
-        join(FIX, 'console.key'),
+        join(TLS_FIX, 'console.key'),
         '--tls-ca',
-        join(FIX, 'ca.crt'),
+        join(TLS_FIX, 'ca.crt'),
       ],
       /is not a certificate/,
     ],
@@ -247,11 +239,11 @@ describe.concurrent('ctp-router TLS usage errors', () => {
         '--connect',
         '127.0.0.1:1',
         '--tls-cert',
-        join(FIX, 'expired.crt'),
+        join(TLS_FIX, 'expired.crt'),
         '--tls-key',
-        join(FIX, 'expired.key'),
+        join(TLS_FIX, 'expired.key'),
         '--tls-ca',
-        join(FIX, 'ca.crt'),
+        join(TLS_FIX, 'ca.crt'),
       ],
       /is not valid now/,
     ],
@@ -262,11 +254,11 @@ describe.concurrent('ctp-router TLS usage errors', () => {
         '--connect',
         '127.0.0.1:1',
         '--tls-cert',
-        join(FIX, 'console.crt'),
+        join(TLS_FIX, 'console.crt'),
         '--tls-key',
-        join(FIX, 'viewer.key'),
+        join(TLS_FIX, 'viewer.key'),
         '--tls-ca',
-        join(FIX, 'ca.crt'),
+        join(TLS_FIX, 'ca.crt'),
       ],
       /does not match `--tls-key`/,
     ],
@@ -277,11 +269,11 @@ describe.concurrent('ctp-router TLS usage errors', () => {
         '--connect',
         '127.0.0.1:1',
         '--tls-cert',
-        join(FIX, 'intruder.crt'),
+        join(TLS_FIX, 'intruder.crt'),
         '--tls-key',
-        join(FIX, 'intruder.key'),
+        join(TLS_FIX, 'intruder.key'),
         '--tls-ca',
-        join(FIX, 'ca.crt'),
+        join(TLS_FIX, 'ca.crt'),
       ],
       /not issued by `--tls-ca`/,
     ],

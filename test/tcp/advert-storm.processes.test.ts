@@ -11,17 +11,8 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, killAll, Proc, ROOT, runCli, startPeer } from './procs.js';
+import { ensureBuilt, killAll, Proc, ROOT, runCli, startPeer, TLS_FIX, tlsArgs } from './procs.js';
 
-const FIX = join(ROOT, 'test/fixtures/tls');
-const tls = (name: string): string[] => [
-  '--tls-cert',
-  join(FIX, `${name}.crt`),
-  '--tls-key',
-  join(FIX, `${name}.key`),
-  '--tls-ca',
-  join(FIX, 'ca.crt'),
-];
 const COMMANDS = 20;
 
 let station: { proc: Proc; port: number; addr: string };
@@ -30,7 +21,7 @@ let storm: Proc;
 beforeAll(async () => {
   await ensureBuilt();
   station = await startPeer([
-    ...tls('station'),
+    ...tlsArgs('station'),
     '--listen',
     '127.0.0.1:0',
     '--node',
@@ -38,7 +29,7 @@ beforeAll(async () => {
     '--echo',
   ]);
   storm = new Proc(
-    [FIX, 'mallory', station.addr, '50000'],
+    [TLS_FIX, 'mallory', station.addr, '50000'],
     join(ROOT, 'test/tcp/advert-storm.mjs'),
   );
   await storm.waitFor((r) => r.type === 'ready', 20_000, 'the insider to link');
@@ -56,7 +47,10 @@ describe("an insider's big signed adverts (real processes over TLS)", () => {
     const mark = station.proc.records.length;
     const ops = ['register', 'cam1', 'controller'];
     for (let i = 1; i <= COMMANDS; i++) ops.push('--', 'command', 'cam1', 'pan', `{"n":${i}}`);
-    const r = await runCli(['call', ...tls('console'), '--connect', station.addr, ...ops], 90_000);
+    const r = await runCli(
+      ['call', ...tlsArgs('console'), '--connect', station.addr, ...ops],
+      90_000,
+    );
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^register cam1 controller: SUCCESS$/m);
     for (let i = 1; i <= COMMANDS; i++)

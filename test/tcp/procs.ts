@@ -197,3 +197,18 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** The TLS fixtures (test/fixtures/tls): one CA, a certificate and key per router name. */
+export const TLS_FIX = join(ROOT, 'test/fixtures/tls');
+
+/** The CLI's TLS options for the fixture router `name`. */
+export function tlsArgs(name: string): string[] {
+  return [
+    '--tls-cert',
+    join(TLS_FIX, `${name}.crt`),
+    '--tls-key',
+    join(TLS_FIX, `${name}.key`),
+    '--tls-ca',
+    join(TLS_FIX, 'ca.crt'),
+  ];
+}
