@@ -42,6 +42,8 @@ export interface CtpFloodingHooks<P = unknown> {
    * regained copy is not sent on the medium again.
    */
   mediumPeer?(origin: string): P | undefined;
+  /** The advert of `origin` just stored came from `peer` (media.ts `heard`: M6). */
+  heard?(origin: string, peer: P): void;
 }
 
 export class CtpFlooding<P> {
@@ -172,6 +174,7 @@ export class CtpFlooding<P> {
       switch (this.table.applyAdvert(a, now)) {
         case 'stored':
           this.auth.stored(a);
+          this.hooks.heard?.(a.origin, peer);
           flood.push(a);
           this.floodedNow.add(a.origin);
           this.pacer.applied(a.origin, now);
@@ -212,6 +215,7 @@ export class CtpFlooding<P> {
     for (const { advert, peer } of due) {
       if (this.table.applyAdvert(advert, now) !== 'stored') continue;
       this.auth.stored(advert);
+      this.hooks.heard?.(advert.origin, peer);
       this.pacer.applied(advert.origin, now);
       this.floodedNow.add(advert.origin);
       // Not back to its peer — unless that peer went down meanwhile: then `except` would keep it

@@ -162,6 +162,10 @@ export class CtpLinkState<P> implements CtpWireHandler<P>, CtpFloodingHooks<P>, 
     return this.media.peerFor(origin);
   }
 
+  heard(origin: string, peer: P): void {
+    this.media.heard(origin, peer);
+  }
+
   // ---- links and local nodes ----------------------------------------------------
 
   /**

@@ -92,6 +92,8 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
   private cached: { gen: string; list: string[] } | undefined;
   /** A medium was seen: from now on the table leaves the own neighbor list to this part. */
   private engaged = false;
+  /** Origin → the peer on a medium its stored advert came from (M6: published again when that peer goes). */
+  private readonly heardFrom = new Map<string, P>();
 
   constructor(private readonly table: CtpMediaTable<P>) {
     this.index = new CtpMediaIndex(table, this.peerMedium, pseudoNodeId);
@@ -232,6 +234,13 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
     };
   }
 
+  /** The advert of `origin` just stored came from `peer`. */
+  heard(origin: string, peer: P): void {
+    if (!this.engaged) return;
+    if (this.peerMedium.has(peer)) this.heardFrom.set(origin, peer);
+    else this.heardFrom.delete(origin);
+  }
+
   /**
    * Call before `peer` goes down; call what it returns once the routes are
    * recomputed: the origins to send the other members again. A member that
@@ -242,7 +251,11 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
    * its own order: simulator seed 305054). So what lay behind `x` and that
    * this router would now send a newcomer itself goes to the medium again
    * (equal adverts are ignored): nothing on a bus without other links,
-   * where what lay behind `x` is gone with it.
+   * where what lay behind `x` is gone with it. The adverts stored as they
+   * came from `x` on the medium go again too: a split can take `x`'s pairs
+   * one by one, so its last publish may have reached this member and not
+   * another that stays beside it (simulator seed 104234), and the routes may
+   * no longer start at `x` by the time its pair here goes.
    */
   beforeDown(peer: P, reachable: Iterable<string>): (() => string[]) | undefined {
     const m = this.peerMedium.get(peer);
@@ -250,6 +263,11 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
     if (m === undefined || x === undefined) return undefined;
     const via: string[] = [];
     for (const o of reachable) if (this.table.firstHop(o) === x) via.push(o);
+    for (const [o, p] of this.heardFrom) {
+      if (p !== peer && this.table.stored(o) !== undefined) continue;
+      this.heardFrom.delete(o);
+      if (p === peer && this.table.firstHop(o) !== x) via.push(o);
+    }
     if (via.length === 0) return undefined;
     return () => {
       if (!this.inUse(m)) return [];

@@ -388,6 +388,41 @@ describe('a broadcast medium', () => {
     await net.close();
   });
 
+  it('a split that takes a member’s pairs one by one: its last publish, heard by one side only, is published again there (seed 104234)', async () => {
+    // a (the DR), b, d, x on the bus; b–d also linked. The bus splits {b, x} from {a, d},
+    // x's pair with a first: x chooses b and publishes its advert, which b and d hear, a not.
+    const net = new Net();
+    for (const id of ['a', 'b', 'd', 'x']) net.add(id, [`${id}-node`]);
+    for (const id of ['a', 'b', 'd', 'x']) net.join(id);
+    net.link('b', 'd');
+    await net.settle();
+    const pairDown = (p: string, q: string): void => {
+      const pq = net.busPeers.get(`${p}|${q}`) as Peer;
+      const qp = net.busPeers.get(`${q}|${p}`) as Peer;
+      net.busPeers.delete(`${p}|${q}`);
+      net.busPeers.delete(`${q}|${p}`);
+      net.routers.get(p)?.peerDown(pq);
+      net.routers.get(q)?.peerDown(qp);
+    };
+    pairDown('a', 'x');
+    await net.settle();
+    pairDown('a', 'b');
+    pairDown('b', 'd');
+    await net.settle();
+    const a = net.routers.get('a') as CtpRouter<Peer>;
+    const d = net.routers.get('d') as CtpRouter<Peer>;
+    // d now reaches x through b (point-to-point) and b's pseudo-node, not through x's pair.
+    expect(d.snapshot().routers.x).toMatchObject({ reachable: true, nextHop: 'b' });
+    pairDown('d', 'x');
+    const after = await net.settle();
+    // d publishes x's advert again (x publishes nothing new: its DR and list stay the same).
+    const onBus = after.filter((x) => x.from === 'd' && x.to === 'a').flatMap(origins);
+    expect(onBus).toContain('x');
+    expect(a.nodes()).toEqual(['a-node', 'b-node', 'd-node', 'x-node']);
+    expect(a.snapshot().routers.x).toMatchObject({ reachable: true, nextHop: 'd' });
+    await net.close();
+  });
+
   it('a member leaving a bus without other links costs no re-sent adverts', async () => {
     const net = await bus(5);
     net.leave('m03');
