@@ -7,7 +7,7 @@
  */
 import createDebug from 'debug';
 import { CtpAdvertPacer, type CtpQueuedAdvert } from './advert-pacing.js';
-import { ADVERT_REFRESH, CtpTimers, type CtpTimerHandle } from '../base/clock.js';
+import { ADVERT_PACING, ADVERT_REFRESH, CtpTimers, type CtpTimerHandle } from '../base/clock.js';
 import type { CtpAdvert } from '../base/messages.js';
 import type { CtpOutbound } from '../wire/outbound.js';
 import type { CtpReport } from '../wire/report.js';
@@ -63,6 +63,9 @@ export class CtpFlooding<P> {
   private readonly askOnGain = new Set<string>();
   /** The own advert: its room, pacing and healing (own-advert.ts). */
   private readonly own: CtpOwnAdvert<P>;
+  /** Pseudo-nodes originated here → when last (`originate` paces them). */
+  private readonly originated = new Map<string, number>();
+  private originTimer: CtpTimerHandle | undefined;
 
   constructor(
     private readonly table: CtpTable<P>,
@@ -111,16 +114,39 @@ export class CtpFlooding<P> {
     this.own.flushOwn();
   }
 
-  /** Adverts this router originates for another origin (a broadcast medium's pseudo-node, src/link-state/media.ts): store and broadcast. */
+  /**
+   * Adverts this router originates for another origin (a broadcast medium's
+   * pseudo-node, src/link-state/media.ts): store and broadcast, at most once per
+   * `minAdvertIntervalMs` each, as the own advert. One due sooner waits: the
+   * next update re-originates it with every join or leave of the interval (a
+   * bus forming: one advert of N members to N members per interval, not per join).
+   */
   originate(adverts: readonly CtpAdvert[]): void {
     const now = this.timers.now();
+    const gap = this.opts.minAdvertIntervalMs;
+    const due = adverts.filter((a) => {
+      const wait = (this.originated.get(a.origin) ?? -Infinity) + gap - now;
+      if (wait > 0)
+        this.originTimer ??= this.timers.set(
+          () => {
+            this.originTimer = undefined;
+            this.table.touchTopology();
+            this.hooks.update();
+          },
+          wait,
+          false,
+          ADVERT_PACING,
+        );
+      return wait <= 0;
+    });
     // Signed with this router's identity, when it has one (the pseudo-node's id names its DR: signing.ts).
-    const stored = adverts
+    const stored = due
       .map((a) => this.auth.signed(a))
       .filter((a) => this.table.applyAdvert(a, now) === 'stored');
     for (const a of stored) {
       this.auth.stored(a);
       this.floodedNow.add(a.origin);
+      this.originated.set(a.origin, now);
     }
     if (stored.length > 0) this.broadcast(stored);
   }
@@ -203,9 +229,7 @@ export class CtpFlooding<P> {
 
   /** Node names in every stored advert and every held one (`maxTableNodes`). */
   private storedNames(): number {
-    let n = this.pacer.queuedNodes;
-    for (const s of this.table.storedAdverts()) n += s.nodes.length;
-    return n;
+    return this.pacer.queuedNodes + this.table.storedNodes;
   }
 
   /** Held adverts whose interval has passed: apply and flood them (not back to their peer). */
@@ -365,5 +389,6 @@ export class CtpFlooding<P> {
     this.pacer.close();
     this.own.close();
     this.staleTimer = undefined;
+    this.originTimer = undefined;
   }
 }

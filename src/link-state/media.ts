@@ -221,7 +221,8 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
   /** `tableSkip` for every member of medium `m`. */
   private skipOn(m: string): (origin: string) => boolean {
     this.index.sync();
-    const members = new Set(this.index.media.get(m)?.ids);
+    // The index's own set (read at once, before it changes: sendTable, beforeDown's callback).
+    const members: ReadonlySet<string> = this.index.media.get(m)?.ids ?? new Set();
     const dr = this.media.get(m)?.dr;
     const current = dr === undefined ? undefined : pseudoNodeId(m, dr);
     const head = `bus:${m}:`;

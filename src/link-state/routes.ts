@@ -176,3 +176,105 @@ export function nextStaleAt(
   }
   return at;
 }
+
+/**
+ * The routes `twoWayRoutes` would give after a batch of changes that only
+ * adds to what is reached, as the entries to append (`[origin, first hop]`,
+ * breadth-first), or `undefined` when the batch may do more and a full search
+ * is needed. `changes`: each origin whose advert changed in a way
+ * `routesUnchanged` could not rule out, with its list before the batch;
+ * `boundNow`: ids whose first peer came or whose last went. The routes before
+ * were exact, so a two-way edge between a reached router and one not reached
+ * is new (it touches a changed origin). When each part of the routers not
+ * reached that the changes touch has at most one such edge (`r`–`w`), and
+ * none is a new root, what hangs off each `w` is reached, all through `r`'s
+ * first hop (or `w` itself, off an attached pseudo-node), and nothing reached
+ * before moves: its paths only gained dead ends. A join on a bus is that case at every member (the
+ * newcomer's advert, its binding, the pseudo-node listing it): one lookup,
+ * not a search over the whole table.
+ */
+export function extendRoutes(
+  self: string,
+  routes: ReadonlyMap<string, string>,
+  adverts: ReadonlyMap<string, Linked>,
+  attached: ReadonlySet<string> | undefined,
+  bound: ReadonlyMap<string, unknown>,
+  batch: {
+    changes: ReadonlyMap<string, readonly string[] | undefined>;
+    boundNow: ReadonlySet<string>;
+  },
+): [string, string][] | undefined {
+  const { changes, boundNow } = batch;
+  const direct = (r: string): boolean => attached?.has(r) === true && routes.get(r) === r;
+  const listed = (x: string, y: string): boolean => adverts.get(x)?.neighborSet.has(y) === true;
+  const seeds: string[] = [];
+  for (const [c, before] of changes) {
+    if (!routes.has(c)) {
+      seeds.push(c);
+      continue;
+    }
+    const after = adverts.get(c)?.neighbors;
+    if (after === undefined) return undefined;
+    const [head, bEnd, aEnd] = middle(before ?? [], after);
+    const was = new Set((before ?? []).slice(head, bEnd));
+    // An entry gone that may have been a two-way edge (both ends can drop it in one batch).
+    for (const r of was) if (!listed(c, r) && (r === self || routes.has(r))) return undefined;
+    for (const w of after.slice(head, aEnd)) {
+      if (was.has(w)) continue;
+      if (w === self) {
+        if (bound.has(c) || attached?.has(c) === true) return undefined;
+      } else if (routes.has(w)) {
+        if (listed(w, c)) return undefined;
+      } else seeds.push(w);
+    }
+  }
+  for (const c of boundNow) {
+    if (routes.has(c)) return undefined;
+    seeds.push(c);
+  }
+  // The routers not reached that the changes touch, and what hangs off them: each such part's
+  // edges to the reached (one each at most: through two, it could be a shortcut).
+  const seen = new Set<string>();
+  const edges: [string, string][] = [];
+  for (const s of seeds) {
+    if (seen.has(s) || s === self || routes.has(s)) continue;
+    seen.add(s);
+    const queue = [s];
+    let edge: [string, string] | undefined;
+    for (let i = 0; i < queue.length; i++) {
+      const x = queue[i] as string;
+      for (const nb of adverts.get(x)?.neighbors ?? []) {
+        if (nb === self) {
+          // A new root (a bound neighbor or an attached pseudo-node): it comes first in the search.
+          if (bound.has(x) || attached?.has(x) === true) return undefined;
+        } else if (routes.has(nb)) {
+          if (listed(nb, x) && (!direct(nb) || bound.has(x))) {
+            if (edge !== undefined || attached?.has(x) === true) return undefined;
+            edge = [nb, x];
+          }
+        } else if (!seen.has(nb) && listed(nb, x)) {
+          seen.add(nb);
+          queue.push(nb);
+        }
+      }
+    }
+    if (edge !== undefined) edges.push(edge);
+  }
+  const out: [string, string][] = [];
+  const reached = new Set<string>();
+  for (const [r, w] of edges) {
+    const hop = direct(r) ? w : (routes.get(r) as string);
+    let i = out.length;
+    out.push([w, hop]);
+    reached.add(w);
+    for (; i < out.length; i++) {
+      const x = (out[i] as [string, string])[0];
+      for (const nb of adverts.get(x)?.neighbors ?? [])
+        if (nb !== self && !routes.has(nb) && !reached.has(nb) && listed(nb, x)) {
+          reached.add(nb);
+          out.push([nb, hop]);
+        }
+    }
+  }
+  return out;
+}

@@ -8,7 +8,14 @@
  */
 import createDebug from 'debug';
 import type { CtpAdvert } from '../base/messages.js';
-import { nextStaleAt, routesUnchanged, sameSet, twoWayRoutes, updateSorted } from './routes.js';
+import {
+  extendRoutes,
+  nextStaleAt,
+  routesUnchanged,
+  sameSet,
+  twoWayRoutes,
+  updateSorted,
+} from './routes.js';
 import type { CtpMediaHooks } from './media.js';
 import { CtpNameIndex } from './name-index.js';
 
@@ -63,12 +70,14 @@ export class CtpTable<P> extends CtpNameIndex {
   /** router id → its bound peers (first one is used to send). */
   private readonly peersById = new Map<string, P[]>();
   private readonly adverts = new Map<string, CtpStoredAdvert>();
+  /** Node names in the stored adverts (`maxTableNodes`), kept as they are stored and deleted. */
+  storedNodes = 0;
   private topologyDirty = false;
-  /**
-   * Of the topology changes since the last route search, one may change the
-   * routes (`routesUnchanged` could not rule it out): the next commit searches.
-   */
+  /** Since the last route search, a change may have taken a route away: the next commit searches. */
   private routesDirty = true;
+  /** Origins whose list changed (`routesUnchanged` could not rule it out) → their list before; ids (un)bound: `extendRoutes`. */
+  private readonly changes = new Map<string, readonly string[] | undefined>();
+  private readonly boundNow = new Set<string>();
   /** The attached pseudo-nodes of the last route search. */
   private attachedKey = '';
   /** Origins stored, and ids bound or unbound, since `unreachableSince` was last set for all. */
@@ -115,8 +124,7 @@ export class CtpTable<P> extends CtpNameIndex {
     if (id === undefined) return undefined;
     this.bound.delete(peer);
     this.media?.changed(id);
-    const list = this.peersById.get(id) ?? [];
-    const rest = list.filter((p) => p !== peer);
+    const rest = (this.peersById.get(id) ?? []).filter((p) => p !== peer);
     if (rest.length === 0) {
       this.peersById.delete(id);
       if (this.media === undefined) this.ownDirty = true;
@@ -132,19 +140,21 @@ export class CtpTable<P> extends CtpNameIndex {
   private bindingChanged(id: string): void {
     this.topologyDirty = true;
     this.aging.add(id);
-    if (this.adverts.has(id)) this.routesDirty = true;
+    if (this.adverts.has(id)) this.boundNow.add(id);
   }
   /** Router id → its bound peers. */
   boundPeers(): ReadonlyMap<string, readonly P[]> {
     return this.peersById;
   }
   neighborIds(): string[] {
-    return this.media === undefined
-      ? [...this.peersById.keys()]
-      : this.media.advertised(this.peersById);
+    return this.media?.advertised(this.peersById) ?? [...this.peersById.keys()];
   }
   touchOwn(): void {
     this.ownDirty = true;
+  }
+  /** Let the next update reconcile the media (a paced pseudo-node advert is due). */
+  touchTopology(): void {
+    this.topologyDirty = true;
   }
 
   // ---- own advert -----------------------------------------------------------
@@ -209,9 +219,11 @@ export class CtpTable<P> extends CtpNameIndex {
     const neighborSet = new Set(a.neighbors);
     if (old === undefined || !sameSet(old.neighbors, neighborSet)) {
       this.topologyDirty = true;
-      if (!this.unchanged(a.origin, old?.neighbors, a.neighbors)) this.routesDirty = true;
+      if (!this.unchanged(a.origin, old?.neighbors, a.neighbors) && !this.changes.has(a.origin))
+        this.changes.set(a.origin, old?.neighbors);
     }
     this.aging.add(a.origin);
+    this.storedNodes += a.nodes.length - (old?.nodes.length ?? 0);
     this.adverts.set(a.origin, {
       origin: a.origin,
       seq: a.seq,
@@ -253,6 +265,7 @@ export class CtpTable<P> extends CtpNameIndex {
   private deleteAdvert(ad: CtpStoredAdvert): void {
     if (!this.unchanged(ad.origin, ad.neighbors, undefined)) this.routesDirty = true;
     for (const n of ad.names) this.unindex(n, ad.origin);
+    this.storedNodes -= ad.nodes.length;
     this.adverts.delete(ad.origin);
     this.media?.changed(ad.origin);
     this.topologyDirty = true;
@@ -314,42 +327,47 @@ export class CtpTable<P> extends CtpNameIndex {
   commit(now: number): CtpTableDelta {
     const gained: string[] = [];
     const lost: string[] = [];
-    const attached = this.topologyDirty ? this.media?.attached() : undefined;
-    const key = attached === undefined ? '' : [...attached].join('\n');
-    if (this.topologyDirty && !this.routesDirty && key === this.attachedKey) {
-      // No change could move a route: only what was stored or (un)bound since needs its age set.
+    if (this.topologyDirty) {
       this.topologyDirty = false;
-      for (const o of this.aging) {
+      const attached = this.media?.attached();
+      const key = attached === undefined ? '' : [...attached].join('\n');
+      const extended =
+        this.routesDirty || key !== this.attachedKey
+          ? undefined
+          : extendRoutes(this.id, this.routes, this.adverts, attached, this.peersById, {
+              changes: this.changes,
+              boundNow: this.boundNow,
+            });
+      let aged: Iterable<string>;
+      if (extended !== undefined) {
+        // Routes only added to (or none moved): only what was stored or (un)bound since needs its age set.
+        for (const [o] of extended) {
+          gained.push(o);
+          for (const n of this.adverts.get(o)?.names ?? []) this.touch(n);
+        }
+        for (const [o, hop] of extended) this.routes.set(o, hop);
+        aged = [...this.aging, ...gained];
+      } else {
+        const ids = this.peersById;
+        const next = twoWayRoutes(this.id, ids.keys(), this.adverts, attached, ids);
+        for (const o of this.routes.keys()) if (!next.has(o)) lost.push(o);
+        for (const o of next.keys()) if (!this.routes.has(o)) gained.push(o);
+        // Record the names of flipped origins as they were, under the old routes.
+        for (const o of lost.concat(gained))
+          for (const n of this.adverts.get(o)?.names ?? []) this.touch(n);
+        this.routes = next;
+        aged = this.adverts.keys();
+      }
+      this.routesDirty = false;
+      this.attachedKey = key;
+      this.changes.clear();
+      this.boundNow.clear();
+      this.aging.clear();
+      // A bound neighbor's advert never goes stale: no one would send it again (seed 927).
+      for (const o of aged) {
         const ad = this.adverts.get(o);
         if (ad === undefined) continue;
         if (this.routes.has(o) || this.peersById.has(o)) ad.unreachableSince = undefined;
-        else if (ad.unreachableSince === undefined) ad.unreachableSince = now;
-      }
-      this.aging.clear();
-    }
-    if (this.topologyDirty) {
-      this.topologyDirty = false;
-      this.routesDirty = false;
-      this.attachedKey = key;
-      this.aging.clear();
-      const next = twoWayRoutes(
-        this.id,
-        this.peersById.keys(),
-        this.adverts,
-        attached,
-        this.peersById,
-      );
-      for (const o of this.routes.keys()) if (!next.has(o)) lost.push(o);
-      for (const o of next.keys()) if (!this.routes.has(o)) gained.push(o);
-      // Record the names of flipped origins as they were, under the old routes.
-      for (const o of lost.concat(gained)) {
-        const ad = this.adverts.get(o);
-        if (ad !== undefined) for (const n of ad.names) this.touch(n);
-      }
-      this.routes = next;
-      // A bound neighbor's advert never goes stale: no one would send it again (seed 927).
-      for (const ad of this.adverts.values()) {
-        if (next.has(ad.origin) || this.peersById.has(ad.origin)) ad.unreachableSince = undefined;
         else if (ad.unreachableSince === undefined) ad.unreachableSince = now;
       }
     }

@@ -256,7 +256,10 @@ export class NatsMembers {
   rosterIn(m: Msg): void {
     const from = BusSubjects.sender(m.subject);
     const self = this.host.subjects()?.id;
-    const roster = from === undefined ? undefined : parseRoster(m.data, this.opts.maxMembers);
+    const roster =
+      from === undefined
+        ? undefined
+        : parseRoster(m.data, this.opts.maxMembers, (id) => this.members.has(id));
     if (from === undefined || roster === undefined || from === self) {
       this.counters.ignored++;
       return;

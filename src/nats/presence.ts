@@ -57,10 +57,15 @@ export function formatPresence(instance: string, what: 'hello' | 'bye' | undefin
 
 /**
  * A roster of at most `maxEntries` entries, or `undefined` when it is not
- * one (too big, a bad field): entries are `[id, instance, age]`.
+ * one (too big, a bad field): entries are `[id, instance, age]`. `known`:
+ * ids already checked (members), not checked again.
  * @internal
  */
-export function parseRoster(data: Uint8Array, maxEntries: number): Roster | undefined {
+export function parseRoster(
+  data: Uint8Array,
+  maxEntries: number,
+  known: (id: string) => boolean = () => false,
+): Roster | undefined {
   if (data.length > 256 * (maxEntries + 1)) return undefined;
   try {
     const o = JSON.parse(decoder.decode(data)) as Record<string, unknown>;
@@ -71,7 +76,9 @@ export function parseRoster(data: Uint8Array, maxEntries: number): Roster | unde
     for (const e of r as unknown[]) {
       if (!Array.isArray(e) || e.length !== 3) return undefined;
       const [id, instance, age] = e as [unknown, unknown, unknown];
-      if (typeof id !== 'string' || !isValidRouterId(id) || !isInstance(instance)) return undefined;
+      // A member's id was checked when it became one: only the others' are (most of an idle roster's).
+      if (typeof id !== 'string' || !(known(id) || isValidRouterId(id)) || !isInstance(instance))
+        return undefined;
       if (typeof age !== 'number' || !Number.isFinite(age) || age < 0) return undefined;
     }
     return { i: o.i, r: r as [string, string, number][] };

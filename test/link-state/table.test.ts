@@ -269,4 +269,17 @@ describe('CtpTable: limits and ageing', () => {
     t.commit(T0 + 10_000);
     expect(t.expireStale(T0 + 11_000, 1000)).toEqual(['b']);
   });
+
+  it('counts the node names of its stored adverts as they are stored, replaced and deleted (maxTableNodes)', () => {
+    const t = table();
+    t.applyAdvert(ad('b', 1, ['b1', 'b2', 'b3'], []), T0);
+    t.applyAdvert(ad('c', 1, ['c1'], []), T0);
+    expect(t.storedNodes).toBe(4);
+    t.applyAdvert(ad('b', 2, ['b1'], []), T0); // replaced by a smaller one
+    t.applyAdvert(ad('c', 1, ['c1', 'c2'], []), T0); // equal seq: ignored
+    expect(t.storedNodes).toBe(2);
+    t.commit(T0);
+    expect(t.expireStale(T0 + 10_000, 1000).sort()).toEqual(['b', 'c']);
+    expect(t.storedNodes).toBe(0);
+  });
 });

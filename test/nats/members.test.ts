@@ -161,4 +161,24 @@ describe('bus members and rosters', () => {
     expect(counters.ignored).toBe(1);
     m.close();
   });
+
+  it('a roster naming an invalid router id is not read, though its other entries are known members (only new ids are checked)', () => {
+    const { m, events, counters } = make('m5');
+    m.rosterIn(roster('a1', [['m7', 'inst-m7', 0]]));
+    expect(events.sort()).toEqual(['up a1', 'up m7']);
+    m.rosterIn(
+      roster('a1', [
+        ['m7', 'inst-m7', 0],
+        ['bad id!', 'inst-x', 0],
+      ]),
+    );
+    expect(counters.ignored).toBe(1);
+    expect(
+      m
+        .up()
+        .map((p) => p.routerId)
+        .sort(),
+    ).toEqual(['a1', 'm7']);
+    m.close();
+  });
 });
