@@ -63,6 +63,13 @@ export class NatsMembers {
   private readonly lags: [number, number][] = [];
   /** When this router last said hello: members learnt within `deadAfterMs` of it hear the hello. */
   private helloAt = 0;
+  /**
+   * The last roster of each aggregator but the lowest, unread, with when it came: the lowest's
+   * rosters say the same while it lives, so these are read only when a member would go silent
+   * (the lowest one stopped, say). Every member reading two rosters of N entries an interval
+   * cost a process hosting N routers 2N² entries a second.
+   */
+  private readonly unread = new Map<string, { data: Uint8Array; at: number }>();
 
   constructor(
     private readonly opts: NatsResolvedOptions,
@@ -116,6 +123,7 @@ export class NatsMembers {
   close(): void {
     if (this.checkTimer !== undefined) clearInterval(this.checkTimer);
     this.checkTimer = undefined;
+    this.unread.clear();
     for (const p of [...this.members.values()]) this.takeDown(p, 'closing');
   }
 
@@ -180,6 +188,7 @@ export class NatsMembers {
   private takeDown(p: NatsPeer, reason: NatsDownReason): void {
     if (!p.up) return;
     p.up = false;
+    this.unread.delete(p.routerId);
     if (this.members.get(p.routerId) === p) {
       this.members.delete(p.routerId);
       this.removeLow(p.routerId);
@@ -221,8 +230,17 @@ export class NatsMembers {
     let lag = 0;
     for (const [, l] of this.lags) lag += l;
     const silentAfter = d + Math.min(lag, d);
-    for (const p of [...this.members.values()])
-      if (now - p.lastSeen >= silentAfter) this.takeDown(p, 'silent');
+    const silent = (): NatsPeer[] =>
+      [...this.members.values()].filter((p) => now - p.lastSeen >= silentAfter);
+    let down = silent();
+    if (down.length > 0 && this.unread.size > 0) {
+      // Before calling anyone silent, what the other aggregators heard.
+      const unread = [...this.unread];
+      this.unread.clear();
+      for (const [from, r] of unread) this.readRoster(from, r.data, r.at);
+      down = silent();
+    }
+    for (const p of down) this.takeDown(p, 'silent');
     for (const [id, g] of this.gone) if (now - g.at >= this.opts.deadAfterMs) this.gone.delete(id);
   }
 
@@ -255,18 +273,29 @@ export class NatsMembers {
   /** An aggregator's roster: its sender is heard, and every member it lists as heard then. */
   rosterIn(m: Msg): void {
     const from = BusSubjects.sender(m.subject);
+    const lowest = this.low[0];
+    if (from !== undefined && lowest !== undefined && from > lowest && this.members.has(from)) {
+      // Not the lowest aggregator's while that one is a member: kept, read if a member would go silent.
+      this.counters.rostersIn++;
+      this.unread.set(from, { data: m.data.slice(), at: Date.now() });
+      this.heard(from, undefined);
+      return;
+    }
+    this.readRoster(from, m.data, Date.now());
+  }
+
+  private readRoster(from: string | undefined, data: Uint8Array, now: number): void {
     const self = this.host.subjects()?.id;
     const roster =
       from === undefined
         ? undefined
-        : parseRoster(m.data, this.opts.maxMembers, (id) => this.members.has(id));
+        : parseRoster(data, this.opts.maxMembers, (id) => this.members.has(id));
     if (from === undefined || roster === undefined || from === self) {
       this.counters.ignored++;
       return;
     }
     this.counters.rostersIn++;
     if (this.heard(from, roster.i) === undefined) return;
-    const now = Date.now();
     // Only news fresh enough that the member was alive within a heartbeat or two brings one up.
     const fresh = this.opts.deadAfterMs - this.opts.heartbeatMs;
     for (const [id, instance, age] of roster.r) {

@@ -82,6 +82,42 @@ describe('bus members and rosters', () => {
     expect(events).not.toContain('down a2 silent');
   });
 
+  it("the lowest aggregator's rosters are read; another's only when a member would go silent (the lowest stopped)", () => {
+    const { m, events } = make('m5');
+    m.rosterIn(
+      roster('a1', [
+        ['a2', 'inst-a2', 0],
+        ['m7', 'inst-m7', 0],
+      ]),
+    );
+    // a2's roster waits unread while a1 is a member: m9, only in it, is not brought up by it.
+    m.rosterIn(
+      roster('a2', [
+        ['a1', 'inst-a1', 0],
+        ['m7', 'inst-m7', 0],
+        ['m9', 'inst-m9', 0],
+      ]),
+    );
+    expect(events).not.toContain('up m9');
+    // a1 stops; a2 still hears m7. Past deadAfterMs m7 would be silent by a1's last roster alone.
+    for (let t = 1; t <= 4; t++) {
+      vi.advanceTimersByTime(1000);
+      m.rosterIn(
+        roster('a2', [
+          ['a1', 'inst-a1', t * 1000],
+          ['m7', 'inst-m7', 0],
+        ]),
+      );
+    }
+    expect(events).toContain('down a1 silent');
+    expect(events).not.toContain('down m7 silent');
+    expect(events).not.toContain('down a2 silent');
+    // a2 is the lowest now: its rosters are read at once.
+    m.rosterIn(roster('a2', [['m8', 'inst-m8', 0]]));
+    expect(events).toContain('up m8');
+    m.close();
+  });
+
   it('an aggregator lists only what it heard itself: two aggregators never keep a dead member alive', () => {
     const { m } = make('a1');
     m.presence(beat('m7'));
