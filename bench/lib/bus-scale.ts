@@ -209,16 +209,19 @@ export async function busScale(
       done: () => boolean,
       on: () => readonly Host[],
     ): Promise<{ varz: number; frames: number; ms: number }> => {
+      // Our counters are read inside nats-server's window (after v0, before v1). Presence this
+      // busy process reads late can still fall on the wrong side of it: ± one roster (N − 1)
+      // when the process lags (a node change of N = 250 once read 0 beside 249 frames).
+      v0 = await nats.outMsgs();
       const c0 = counted(hosts);
       const more0 = on().length > hosts.length ? counted(on().slice(hosts.length)) : undefined;
-      v0 = await nats.outMsgs();
       w0 = performance.now();
       await act();
       await until(done, 60_000, 'convergence');
       const ms = performance.now() - w0;
       await sleep(500); // what is still in flight
-      v1 = await nats.outMsgs();
       const c1 = counted(on());
+      v1 = await nats.outMsgs();
       const frames = c1.frames - c0.frames - (more0?.frames ?? 0);
       const presence = c1.presence - c0.presence - (more0?.presence ?? 0);
       return { varz: v1 - v0 - presence, frames, ms };

@@ -26,21 +26,28 @@ interface Linked {
   neighborSet: Set<string>;
 }
 const linked = (l: string[]): Linked => ({ neighbors: l, neighborSet: new Set(l) });
+/** Random stored lists, attached pseudo-nodes and bound ids of router SELF. */
+const graph = fc
+  .tuple(
+    fc.dictionary(fc.constantFrom(...PSEUDO, ...IDS), list),
+    fc.subarray(PSEUDO),
+    fc.subarray(IDS),
+  )
+  .map(([lists, attached, bound]) => ({
+    adverts: new Map(Object.entries(lists).map(([o, l]) => [o, linked(l)])),
+    att: new Set(attached),
+    b: new Map(bound.map((id) => [id, [id]])),
+  }));
 
 describe('routesUnchanged', () => {
   it('true only when the route search gives the same routes in the same order', () => {
     let skipped = 0;
     fc.assert(
       fc.property(
-        fc.dictionary(fc.constantFrom(...PSEUDO, ...IDS), list),
-        fc.subarray(PSEUDO),
-        fc.subarray(IDS),
+        graph,
         fc.constantFrom(...PSEUDO, ...IDS),
         fc.option(list, { nil: undefined }),
-        (lists, attached, bound, x, after) => {
-          const adverts = new Map(Object.entries(lists).map(([o, l]) => [o, linked(l)]));
-          const att = new Set(attached);
-          const b = new Map(bound.map((id) => [id, [id]]));
+        ({ adverts, att, b }, x, after) => {
           const search = (): [string, string][] => [
             ...twoWayRoutes(SELF, b.keys(), adverts, att, b),
           ];
@@ -68,9 +75,7 @@ describe('extendRoutes', () => {
     let appended = 0;
     fc.assert(
       fc.property(
-        fc.dictionary(fc.constantFrom(...PSEUDO, ...IDS), list),
-        fc.subarray(PSEUDO),
-        fc.subarray(IDS),
+        graph,
         fc.array(
           fc.tuple(fc.constantFrom(...PSEUDO, ...IDS), fc.option(list, { nil: undefined })),
           {
@@ -78,10 +83,7 @@ describe('extendRoutes', () => {
           },
         ),
         fc.subarray(IDS),
-        (lists, attached, bound, edits, rebind) => {
-          const adverts = new Map(Object.entries(lists).map(([o, l]) => [o, linked(l)]));
-          const att = new Set(attached);
-          const b = new Map(bound.map((id) => [id, [id]]));
+        ({ adverts, att, b }, edits, rebind) => {
           const routes = twoWayRoutes(SELF, b.keys(), adverts, att, b);
           // The batch, as the table records it: every origin changed (with its list before), every binding flipped.
           const changes = new Map<string, string[] | undefined>();

@@ -114,14 +114,17 @@ class Net {
 
   leave(id: string): void {
     this.members.delete(id);
-    for (const m of this.members) {
-      const b = this.busPeers.get(`${m}|${id}`) as Peer;
-      const a = this.busPeers.get(`${id}|${m}`) as Peer;
-      this.busPeers.delete(`${m}|${id}`);
-      this.busPeers.delete(`${id}|${m}`);
-      this.routers.get(m)?.peerDown(b);
-      this.routers.get(id)?.peerDown(a);
-    }
+    for (const m of this.members) this.pairDown(m, id);
+  }
+
+  /** The pair of members `p`–`q` goes (a bus splitting pair by pair); both stay members. */
+  pairDown(p: string, q: string): void {
+    const pq = this.busPeers.get(`${p}|${q}`) as Peer;
+    const qp = this.busPeers.get(`${q}|${p}`) as Peer;
+    this.busPeers.delete(`${p}|${q}`);
+    this.busPeers.delete(`${q}|${p}`);
+    this.routers.get(p)?.peerDown(pq);
+    this.routers.get(q)?.peerDown(qp);
   }
 
   link(x: string, y: string): void {
@@ -396,14 +399,7 @@ describe('a broadcast medium', () => {
     for (const id of ['a', 'b', 'd', 'x']) net.join(id);
     net.link('b', 'd');
     await net.settle();
-    const pairDown = (p: string, q: string): void => {
-      const pq = net.busPeers.get(`${p}|${q}`) as Peer;
-      const qp = net.busPeers.get(`${q}|${p}`) as Peer;
-      net.busPeers.delete(`${p}|${q}`);
-      net.busPeers.delete(`${q}|${p}`);
-      net.routers.get(p)?.peerDown(pq);
-      net.routers.get(q)?.peerDown(qp);
-    };
+    const pairDown = (p: string, q: string): void => net.pairDown(p, q);
     pairDown('a', 'x');
     await net.settle();
     pairDown('a', 'b');
