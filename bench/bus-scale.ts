@@ -67,7 +67,7 @@ function rowsOf(r: BusScaleResult): BenchRow[] {
     {
       group: GROUP,
       name: `formation, N = ${n} (started one after another → every router sees every node)`,
-      value: `${(r.formationMs / 1000).toFixed(1)} s (CPU ${(r.formationCpuMs / 1000).toFixed(1)} s)`,
+      value: `${(r.formationMs / 1000).toFixed(1)} s (CPU ${(r.formationCpuMs / 1000).toFixed(1)} s; members taken down: ${JSON.stringify(r.formationDrops)} while forming, ${JSON.stringify(r.drops)} by the end of the events)`,
       baseline: '',
       target: formTarget === undefined ? '' : `≤ ${formTarget / 1000} s`,
       ...(formTarget === undefined ? {} : { met: r.formationMs <= formTarget }),

@@ -36,6 +36,12 @@ function accepts(port: number): Promise<boolean> {
 export interface MonitoredNats {
   url: string;
   outMsgs(): Promise<number>;
+  /**
+   * Messages nats-server delivered on each subscription to frames (a member's inbox
+   * `<prefix>.u.<id>.*` and the broadcasts `<prefix>.b.*`), by connection and subscription id:
+   * `/subsz?subs=1`. Presence is on other subjects, so no subtraction is needed.
+   */
+  frameMsgs(): Promise<Map<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -53,17 +59,29 @@ export async function startMonitoredNats(bin: string): Promise<MonitoredNats> {
     if (i > 400) throw new Error('nats-server did not start');
     await new Promise((r) => setTimeout(r, 25));
   }
+  const read = <T>(path: string): Promise<T> =>
+    new Promise((resolve, reject) => {
+      get(`http://127.0.0.1:${mon}${path}`, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve(JSON.parse(body) as T));
+      }).on('error', reject);
+    });
+  type Subsz = {
+    subscriptions_list?: { subject: string; sid: string; cid: number; msgs: number }[];
+  };
   return {
     url: `nats://127.0.0.1:${port}`,
-    outMsgs: () =>
-      new Promise((resolve, reject) => {
-        get(`http://127.0.0.1:${mon}/varz`, (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (body += c));
-          res.on('end', () => resolve((JSON.parse(body) as { out_msgs: number }).out_msgs));
-        }).on('error', reject);
-      }),
+    outMsgs: async () => (await read<{ out_msgs: number }>('/varz')).out_msgs,
+    frameMsgs: async () => {
+      const subs = (await read<Subsz>('/subsz?subs=1&limit=1000000')).subscriptions_list ?? [];
+      return new Map(
+        subs
+          .filter((x) => /\.(b\.\*|u\.[^.]+\.\*)$/.test(x.subject))
+          .map((x) => [`${x.cid}:${x.sid}`, x.msgs]),
+      );
+    },
     async stop() {
       child.kill('SIGKILL');
       await exited;
@@ -79,6 +97,8 @@ export interface BusScaleResult {
   formationMs: number;
   /** CPU time of this process (every router and the NATS clients) over formation, ms. */
   formationCpuMs: number;
+  /** Members taken down at some router by the time every router saw every node, by reason. */
+  formationDrops: Record<string, number>;
   /** nats-server deliveries per heartbeat interval when idle (`/varz`). */
   idlePerInterval: number;
   /** Of which, by our counters: presence (heartbeats, hellos, rosters) and frames. */
@@ -184,8 +204,9 @@ export async function busScale(
     );
     const formationMs = performance.now() - t0;
     const formationCpuMs = cpuMs(cpu0);
+    const formationDrops = { ...drops };
     progress(
-      `  formed in ${(formationMs / 1000).toFixed(1)} s (CPU ${(formationCpuMs / 1000).toFixed(1)} s)`,
+      `  formed in ${(formationMs / 1000).toFixed(1)} s (CPU ${(formationCpuMs / 1000).toFixed(1)} s), drops ${JSON.stringify(drops)}`,
     );
     gc?.();
     const m1 = process.memoryUsage();
@@ -195,24 +216,25 @@ export async function busScale(
     // moves the mean by (N − 1) / intervals.
     const intervals = 10;
     const i0 = counted(hosts);
-    let v0 = await nats.outMsgs();
+    const v0 = await nats.outMsgs();
     let w0 = performance.now();
     await sleep(intervals * heartbeatMs);
-    let v1 = await nats.outMsgs();
+    const v1 = await nats.outMsgs();
     const idleMs = performance.now() - w0;
     const i1 = counted(hosts);
     const idlePerInterval = ((v1 - v0) / idleMs) * heartbeatMs;
     const idlePresencePerInterval = ((i1.presence - i0.presence) / idleMs) * heartbeatMs;
     const idleFramesPerInterval = ((i1.frames - i0.frames) / idleMs) * heartbeatMs;
+    progress(`  idle measured, drops ${JSON.stringify(drops)}`);
     const measure = async (
       act: () => Promise<void> | void,
       done: () => boolean,
       on: () => readonly Host[],
     ): Promise<{ varz: number; frames: number; ms: number }> => {
-      // Our counters are read inside nats-server's window (after v0, before v1). Presence this
-      // busy process reads late can still fall on the wrong side of it: ± one roster (N − 1)
-      // when the process lags (a node change of N = 250 once read 0 beside 249 frames).
-      v0 = await nats.outMsgs();
+      // Deliveries per subscription to frames, not `out_msgs` less the presence our counters saw:
+      // presence this busy process read late fell on the wrong side of the window (a node change
+      // of N = 100 once read 6 deliveries beside 99 frames).
+      const f0 = await nats.frameMsgs();
       const c0 = counted(hosts);
       const more0 = on().length > hosts.length ? counted(on().slice(hosts.length)) : undefined;
       w0 = performance.now();
@@ -221,10 +243,12 @@ export async function busScale(
       const ms = performance.now() - w0;
       await sleep(500); // what is still in flight
       const c1 = counted(on());
-      v1 = await nats.outMsgs();
+      const f1 = await nats.frameMsgs();
       const frames = c1.frames - c0.frames - (more0?.frames ?? 0);
-      const presence = c1.presence - c0.presence - (more0?.presence ?? 0);
-      return { varz: v1 - v0 - presence, frames, ms };
+      // A subscription gone meanwhile (the joiner's, at its leave) counts for nothing.
+      let varz = 0;
+      for (const [k, m] of f1) varz += m - (f0.get(k) ?? 0);
+      return { varz, frames, ms };
     };
     const last = hosts[n - 1] as Host;
     const change = await measure(
@@ -257,11 +281,13 @@ export async function busScale(
       ),
       () => hosts,
     );
+    progress(`  events measured, drops ${JSON.stringify(drops)}`);
     return {
       n,
       heartbeatMs,
       formationMs,
       formationCpuMs,
+      formationDrops,
       idlePerInterval,
       idlePresencePerInterval,
       idleFramesPerInterval,
