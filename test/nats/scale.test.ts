@@ -1,7 +1,8 @@
 /**
  * The scale benchmark (bench/bus-scale.ts) at a reduced N: a bus of 20
  * routers on one nats-server started with `-m` (monitoring), deliveries
- * counted by nats-server itself (`/varz` `out_msgs`). Asserts the delivery
+ * counted by nats-server itself (`/varz` `out_msgs` idle, the frame
+ * subscriptions' counts of `/subsz` per event). Asserts the delivery
  * bounds of docs/nats.md "How big can a bus get" (counts, not times).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
