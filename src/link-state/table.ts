@@ -316,7 +316,7 @@ export class CtpTable<P> extends CtpNameIndex {
     const hop = this.routes.get(origin);
     return hop === undefined ? undefined : this.peersById.get(hop)?.[0];
   }
-  /** Reachable origins in breadth-first order (nearest first). */
+  /** Reachable origins, nearest first as of the last search (those `extendRoutes` added since: last). */
   reachableOrigins(): IterableIterator<string> {
     return this.routes.keys();
   }
