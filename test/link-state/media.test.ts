@@ -419,6 +419,28 @@ describe('a broadcast medium', () => {
     await net.close();
   });
 
+  it('a DR that steps down and is DR again within the pacing interval: a restarted member still gets its pseudo-node', async () => {
+    // A long interval (60 s, not the default 500 ms): what follows is surely within it.
+    const paced = { minAdvertIntervalMs: 60_000 };
+    const net = new Net();
+    for (const id of ['b', 'c']) net.add(id, [`${id}-node`], paced);
+    net.join('b');
+    net.join('c');
+    await net.settle(); // b is DR and has originated bus:bus1:b [b, c]
+    net.leave('c'); // b alone: no DR
+    await (net.routers.get('c') as CtpRouter<Peer>).close();
+    // c restarted (an empty table) joins at once: b is DR again, its stored pseudo-node matches
+    // the view again, and its origination is paced (the interval has not passed): the DR's table
+    // to a newcomer carries its pseudo-node (tableSkip keeps it), so c is not left without one.
+    const c = net.add('c', ['c-node'], paced);
+    net.join('c');
+    const d = await net.settle();
+    const q = pseudoNodeId('bus1', 'b');
+    expect(d.filter((x) => x.from === 'b' && x.to === 'c').flatMap(origins)).toContain(q);
+    expect(c.nodes()).toEqual(['b-node', 'c-node']);
+    await net.close();
+  });
+
   it('a member leaving a bus without other links costs no re-sent adverts', async () => {
     const net = await bus(5);
     net.leave('m03');
