@@ -13,6 +13,7 @@ import type { CtpOutbound } from '../wire/outbound.js';
 import type { CtpReport } from '../wire/report.js';
 import { CtpOwnAdvert } from './own-advert.js';
 import { tableAdmit, tableShare } from './quotas.js';
+import type { CtpTableSkip } from './media.js';
 import type { CtpAdvertAuth } from './signing.js';
 import type { CtpTable, CtpTableDelta } from './table.js';
 
@@ -252,10 +253,10 @@ export class CtpFlooding<P> {
   // ---- table exchange -------------------------------------------------------
 
   /** Own advert first, then every reachable stored advert (but those `skip` names), nearest first. */
-  sendTable(peer: P, skip?: (origin: string) => boolean): void {
+  sendTable(peer: P, skip?: CtpTableSkip): void {
     const list: CtpAdvert[] = [this.auth.own(this.own.ownForWire())];
-    for (const origin of this.table.reachableOrigins()) {
-      if (skip?.(origin) === true) continue;
+    for (const origin of skip?.only ?? this.table.reachableOrigins()) {
+      if (skip?.skips(origin) === true) continue;
       const s = this.table.stored(origin);
       if (s !== undefined) list.push(this.auth.wire(s));
     }

@@ -71,6 +71,14 @@ export interface CtpMediaHooks<P> {
   changed(id: string): void;
 }
 
+/** What a member leaves out of the table it sends a member that just came up (`CtpMedia.tableSkip`). */
+export interface CtpTableSkip {
+  /** Is the advert of `origin` left out? */
+  skips(origin: string): boolean;
+  /** The reachable origins not left out, in the routes' order, when that is quick to say. */
+  only: readonly string[] | undefined;
+}
+
 interface MediumState {
   /** The DR chosen last time. */
   dr: string | undefined;
@@ -213,26 +221,32 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
    * hosting N routers no longer handles N³ adverts as the bus forms.
    * `undefined` for a point-to-point peer (it gets everything).
    */
-  tableSkip(peer: P): ((origin: string) => boolean) | undefined {
+  tableSkip(peer: P): CtpTableSkip | undefined {
     const m = this.peerMedium.get(peer);
     return m === undefined ? undefined : this.skipOn(m);
   }
 
   /** `tableSkip` for every member of medium `m`. */
-  private skipOn(m: string): (origin: string) => boolean {
+  private skipOn(m: string): CtpTableSkip {
     this.index.sync();
     // The index's own set (read at once, before it changes: sendTable, beforeDown's callback).
     const members: ReadonlySet<string> = this.index.media.get(m)?.ids ?? new Set();
     const dr = this.media.get(m)?.dr;
     const current = dr === undefined ? undefined : pseudoNodeId(m, dr);
     const head = `bus:${m}:`;
-    return (origin) => {
+    const skips = (origin: string): boolean => {
       // The medium's pseudo-node as this router sees it comes from its DR. Another one of
       // the same medium (the other side of a split, seed 1478) is an advert like any other.
       if (origin === current) return dr !== this.table.id;
       const hop = this.table.firstHop(origin);
       return hop !== undefined && (members.has(hop) || hop.startsWith(head));
     };
+    // On this medium alone, with no point-to-point neighbor, every first hop is a member or
+    // its pseudo-node (attached: the only roots besides bound ids): everything is left out but
+    // the pseudo-node of a DR, found without asking each of N origins at each of N joins.
+    const alone = this.index.p2p.size === 0 && this.media.size === 1;
+    const own = current !== undefined && dr === this.table.id && this.table.firstHop(current) !== undefined;
+    return { skips, only: alone ? (own ? [current] : []) : undefined };
   }
 
   /** The advert of `origin` just stored came from `peer`. */
@@ -273,7 +287,7 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
     return () => {
       if (!this.inUse(m)) return [];
       const skip = this.skipOn(m);
-      return via.filter((o) => this.table.firstHop(o) !== undefined && !skip(o));
+      return via.filter((o) => this.table.firstHop(o) !== undefined && !skip.skips(o));
     };
   }
 

@@ -161,20 +161,36 @@ export function routesUnchanged(
   }
 }
 
-/** When the next advert becomes stale (unreachable for `staleMs`), or `undefined` when every one is reachable. */
-export function nextStaleAt(
-  adverts: Iterable<{ unreachableSince: number | undefined }>,
-  staleMs: number,
-): number | undefined {
-  let at: number | undefined;
-  for (const ad of adverts) {
-    if (
-      ad.unreachableSince !== undefined &&
-      (at === undefined || ad.unreachableSince + staleMs < at)
-    )
-      at = ad.unreachableSince + staleMs;
+/**
+ * The earliest `unreachableSince` of the stored adverts (when the next one
+ * becomes stale), kept as values come and go: a scan only after the earliest
+ * one went. Scanning every advert at each settled update cost a bus member
+ * O(N) per frame.
+ */
+export class EarliestUnreachable {
+  private min: number | undefined;
+  private exact = true;
+
+  /** An advert's `unreachableSince` went from `before` to `after` (`undefined`: reachable, or no advert). */
+  replaced(before: number | undefined, after: number | undefined): void {
+    if (before === after) return;
+    if (before !== undefined && before === this.min) this.exact = false;
+    if (after !== undefined && this.exact && (this.min === undefined || after < this.min))
+      this.min = after;
   }
-  return at;
+
+  /** The earliest of `adverts` (every stored one). */
+  of(adverts: Iterable<{ unreachableSince: number | undefined }>): number | undefined {
+    if (!this.exact) {
+      this.min = undefined;
+      for (const ad of adverts) {
+        const u = ad.unreachableSince;
+        if (u !== undefined && (this.min === undefined || u < this.min)) this.min = u;
+      }
+      this.exact = true;
+    }
+    return this.min;
+  }
 }
 
 /**

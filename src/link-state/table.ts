@@ -9,8 +9,8 @@
 import createDebug from 'debug';
 import type { CtpAdvert } from '../base/messages.js';
 import {
+  EarliestUnreachable,
   extendRoutes,
-  nextStaleAt,
   routesUnchanged,
   sameSet,
   twoWayRoutes,
@@ -82,6 +82,8 @@ export class CtpTable<P> extends CtpNameIndex {
   private attachedKey = '';
   /** Origins stored, and ids bound or unbound, since `unreachableSince` was last set for all. */
   private readonly aging = new Set<string>();
+  /** The earliest `unreachableSince` (`nextStaleAt`). */
+  private readonly earliest = new EarliestUnreachable();
   /** Broadcast media (src/link-state/media.ts), set by the router once a peer is on one: the own neighbor list is theirs to say. */
   media: CtpMediaHooks<P> | undefined;
 
@@ -224,17 +226,14 @@ export class CtpTable<P> extends CtpNameIndex {
     }
     this.aging.add(a.origin);
     this.storedNodes += a.nodes.length - (old?.nodes.length ?? 0);
-    this.adverts.set(a.origin, {
-      origin: a.origin,
-      seq: a.seq,
-      nodes: a.nodes,
-      neighbors: a.neighbors,
-      names,
-      neighborSet,
-      // A newer advert is news of its origin: its age starts again (seed 927); a bound
-      // neighbor's never ages, even when its list does not name this router (yet).
-      unreachableSince: this.routes.has(a.origin) || this.peersById.has(a.origin) ? undefined : now,
-    });
+    // A newer advert is news of its origin: its age starts again (seed 927); a bound
+    // neighbor's never ages, even when its list does not name this router (yet).
+    const { origin, seq, nodes, neighbors } = a;
+    const unreachableSince =
+      this.routes.has(origin) || this.peersById.has(origin) ? undefined : now;
+    this.earliest.replaced(old?.unreachableSince, unreachableSince);
+    const stored = { origin, seq, nodes, neighbors, names, neighborSet, unreachableSince };
+    this.adverts.set(origin, stored);
     this.media?.changed(a.origin);
     return 'stored';
   }
@@ -266,6 +265,7 @@ export class CtpTable<P> extends CtpNameIndex {
     if (!this.unchanged(ad.origin, ad.neighbors, undefined)) this.routesDirty = true;
     for (const n of ad.names) this.unindex(n, ad.origin);
     this.storedNodes -= ad.nodes.length;
+    this.earliest.replaced(ad.unreachableSince, undefined);
     this.adverts.delete(ad.origin);
     this.media?.changed(ad.origin);
     this.topologyDirty = true;
@@ -288,19 +288,16 @@ export class CtpTable<P> extends CtpNameIndex {
   }
   /** When the next advert becomes stale, or `undefined` when every stored origin is reachable. */
   nextStaleAt(staleMs: number): number | undefined {
-    return nextStaleAt(this.adverts.values(), staleMs);
+    const at = this.earliest.of(this.adverts.values());
+    return at === undefined ? undefined : at + staleMs;
   }
 
   // ---- routes ---------------------------------------------------------------
 
   /** Would the routes stay the same with `origin`'s advert listing `after` instead of `before`? */
-  private unchanged(
-    origin: string,
-    before?: readonly string[],
-    after?: readonly string[],
-  ): boolean {
-    const root = this.peersById.has(origin) || this.media?.attached().has(origin) === true;
-    return routesUnchanged(origin, before, after, this.id, this.adverts, root);
+  private unchanged(o: string, before?: readonly string[], after?: readonly string[]): boolean {
+    const root = this.peersById.has(o) || this.media?.attached().has(o) === true;
+    return routesUnchanged(o, before, after, this.id, this.adverts, root);
   }
 
   /** Is `origin` this router or reachable over two-way links? */
@@ -367,8 +364,10 @@ export class CtpTable<P> extends CtpNameIndex {
       for (const o of aged) {
         const ad = this.adverts.get(o);
         if (ad === undefined) continue;
-        if (this.routes.has(o) || this.peersById.has(o)) ad.unreachableSince = undefined;
-        else if (ad.unreachableSince === undefined) ad.unreachableSince = now;
+        const since =
+          this.routes.has(o) || this.peersById.has(o) ? undefined : (ad.unreachableSince ?? now);
+        this.earliest.replaced(ad.unreachableSince, since);
+        ad.unreachableSince = since;
       }
     }
     const added: string[] = [];

@@ -519,9 +519,14 @@ describe('a broadcast medium with signed adverts', () => {
 });
 
 describe('CtpMedia.tableSkip: what a member leaves out of its table to another member', () => {
-  /** A media part over a fake table: `self`, members bound on medium `m`, first hops by origin. */
-  function media(self: string, members: string[], hops: Record<string, string>) {
-    const bound = new Map<string, string>(members.map((id) => [`peer-${id}`, id]));
+  /** A media part over a fake table: `self`, members bound on medium `m` (and `p2p` ids over links), first hops by origin. */
+  function media(
+    self: string,
+    members: string[],
+    hops: Record<string, string>,
+    p2p: string[] = [],
+  ) {
+    const bound = new Map<string, string>([...members, ...p2p].map((id) => [`peer-${id}`, id]));
     const m = new CtpMedia<string>({
       id: self,
       stored: () => undefined,
@@ -532,6 +537,7 @@ describe('CtpMedia.tableSkip: what a member leaves out of its table to another m
       firstHop: (o) => hops[o],
     });
     for (const id of members) m.up(`peer-${id}`, 'm');
+    for (const id of p2p) m.changed(id);
     m.reconcile(0);
     return m;
   }
@@ -547,12 +553,14 @@ describe('CtpMedia.tableSkip: what a member leaves out of its table to another m
       [pseudoNodeId('m', 'b')]: 'b',
       [pseudoNodeId('m', 'q')]: 'y',
     };
-    const skip = media('k', ['b', 'c'], hops).tableSkip('peer-c');
+    const skip = media('k', ['b', 'c'], hops, ['y']).tableSkip('peer-c');
     expect(skip).toBeDefined();
     const left = Object.keys(hops)
-      .filter((o) => skip?.(o) === true)
+      .filter((o) => skip?.skips(o) === true)
       .sort();
     expect(left).toEqual(['b', 'c', 'x', pseudoNodeId('m', 'b')].sort());
+    // A point-to-point neighbor: no shortcut, every origin is asked.
+    expect(skip?.only).toBeUndefined();
     // Point-to-point peers get everything.
     expect(media('k', ['b', 'c'], hops).tableSkip('elsewhere')).toBeUndefined();
   });
@@ -560,8 +568,29 @@ describe('CtpMedia.tableSkip: what a member leaves out of its table to another m
   it('the DR sends its own pseudo-node', () => {
     const hops = { b: 'b', [pseudoNodeId('m', 'a')]: 'b' };
     const skip = media('a', ['b', 'c'], hops).tableSkip('peer-b');
-    expect(skip?.(pseudoNodeId('m', 'a'))).toBe(false);
-    expect(skip?.('b')).toBe(true);
+    expect(skip?.skips(pseudoNodeId('m', 'a'))).toBe(false);
+    expect(skip?.skips('b')).toBe(true);
+  });
+
+  it('on a plain bus (one medium, no point-to-point neighbor) `only` names what `skips` keeps, without asking each origin', () => {
+    const q = (dr: string): string => pseudoNodeId('m', dr);
+    // a is the DR (lowest id): it keeps its own pseudo-node; c is not and keeps nothing.
+    for (const [self, hops] of [
+      ['a', { b: 'b', c: 'c', x: 'b', [q('a')]: q('a') }],
+      ['c', { a: 'a', b: 'b', x: 'b', [q('a')]: q('a') }],
+    ] as const) {
+      const skip = media(
+        self,
+        ['a', 'b', 'c'].filter((id) => id !== self),
+        hops,
+      ).tableSkip('peer-b');
+      const kept = Object.keys(hops).filter((o) => skip?.skips(o) === false);
+      expect(skip?.only).toEqual(kept);
+      expect(kept).toEqual(self === 'a' ? [q('a')] : []);
+    }
+    // Not yet reached: not sent either way.
+    const early = media('a', ['b'], { b: 'b' }).tableSkip('peer-b');
+    expect(early?.only).toEqual([]);
   });
 });
 

@@ -89,3 +89,52 @@ describe('table incremental updates', () => {
     );
   });
 });
+
+describe('the earliest unreachable advert, kept as adverts come and go', () => {
+  it('is what a scan of every stored advert gives (`nextStaleAt`)', () => {
+    const origins = ['a', 'b', 'c', 'd', 'e'];
+    const op = fc.record({
+      origin: fc.constantFrom(...origins),
+      linked: fc.boolean(),
+      dt: fc.integer({ min: 0, max: 700 }),
+      expire: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 1, maxLength: 40 }), (ops) => {
+        const t = new CtpTable<string>('self', 0, 100);
+        t.bind('hub', 'hub');
+        const linked = new Set<string>();
+        let now = 0;
+        let seq = 1;
+        const hub = (): CtpAdvert => ({
+          origin: 'hub',
+          seq: seq++,
+          nodes: [],
+          neighbors: ['self', ...linked],
+        });
+        t.applyAdvert(hub(), now);
+        t.commit(now);
+        for (const o of ops) {
+          now += o.dt;
+          t.applyAdvert(
+            { origin: o.origin, seq: seq++, nodes: [o.origin], neighbors: ['hub'] },
+            now,
+          );
+          if (linked.has(o.origin) !== o.linked) {
+            if (o.linked) linked.add(o.origin);
+            else linked.delete(o.origin);
+            t.applyAdvert(hub(), now);
+          }
+          t.commit(now);
+          if (o.expire) t.expireStale(now, 1000);
+          let scan: number | undefined;
+          for (const ad of t.storedAdverts())
+            if (ad.unreachableSince !== undefined)
+              scan = Math.min(scan ?? Infinity, ad.unreachableSince + 1000);
+          expect(t.nextStaleAt(1000)).toBe(scan);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
