@@ -13,8 +13,11 @@ import { NatsPeer, type NatsDownReason } from './peer.js';
 import {
   AGGREGATORS,
   formatRoster,
+  memberHash,
   parsePresence,
   parseRoster,
+  parseRosterHead,
+  RosterDigest,
   type RosterEntry,
 } from './presence.js';
 import { BusSubjects } from './subjects.js';
@@ -70,6 +73,9 @@ export class NatsMembers {
    * cost a process hosting N routers 2N² entries a second.
    */
   private readonly unread = new Map<string, { data: Uint8Array; at: number }>();
+  /** The digest of the members and their instances (presence.ts `RosterDigest`): a roster with the same needs no reading. */
+  private readonly digest = new RosterDigest();
+  private ownHash: { id: string; hash: readonly [number, number] } | undefined;
 
   constructor(
     private readonly opts: NatsResolvedOptions,
@@ -100,12 +106,37 @@ export class NatsMembers {
   roster(): string {
     const now = Date.now();
     const entries: RosterEntry[] = [];
+    const listed = new RosterDigest();
+    listed.add(this.selfHash());
     for (const p of this.members.values()) {
       const age = now - p.heardAt;
-      if (p.up && p.instance !== undefined && age < this.opts.deadAfterMs)
+      if (p.up && p.instance !== undefined && p.hash !== undefined && age < this.opts.deadAfterMs) {
         entries.push({ id: p.routerId, instance: p.instance, age });
+        listed.add(p.hash);
+      }
     }
-    return formatRoster(this.instance, entries);
+    return formatRoster(this.instance, entries, listed.toString(), this.lateAfter());
+  }
+
+  /** Roster entries older than this are late: listed in its head, not covered by its `a`. */
+  private lateAfter(): number {
+    return this.opts.heartbeatMs * 1.5;
+  }
+
+  private selfHash(): readonly [number, number] {
+    const id = this.host.subjects()?.id ?? '';
+    if (this.ownHash?.id !== id) this.ownHash = { id, hash: memberHash(id, this.instance) };
+    return this.ownHash.hash;
+  }
+
+  /** `p`'s instance is `instance` (the digest follows while `p` is a member). */
+  private setInstance(p: NatsPeer, instance: string | undefined): void {
+    if (instance === undefined || (p.instance === instance && p.hash !== undefined)) return;
+    const counted = this.members.get(p.routerId) === p;
+    if (counted && p.hash !== undefined) this.digest.remove(p.hash);
+    p.instance = instance;
+    p.hash = memberHash(p.routerId, instance);
+    if (counted) this.digest.add(p.hash);
   }
 
   /** This router said hello (its first connection, a reconnect). */
@@ -153,7 +184,7 @@ export class NatsMembers {
     if (p !== undefined) {
       if (at > p.lastSeen) p.lastSeen = at;
       if (how.direct) p.heardAt = now;
-      if (instance !== undefined) p.instance = instance;
+      this.setInstance(p, instance);
       // A member back from a reconnect: what was published meanwhile never reached it.
       const known = p;
       if (hello) this.host.peerUp(known);
@@ -171,8 +202,8 @@ export class NatsMembers {
     }
     p = new NatsPeer(id, s.unicastTo(id), at);
     if (how.direct) p.heardAt = now;
-    p.instance = instance;
     this.members.set(id, p);
+    this.setInstance(p, instance);
     this.gone.delete(id);
     this.addLow(id);
     p.up = true;
@@ -191,6 +222,7 @@ export class NatsMembers {
     this.unread.delete(p.routerId);
     if (this.members.get(p.routerId) === p) {
       this.members.delete(p.routerId);
+      if (p.hash !== undefined) this.digest.remove(p.hash);
       this.removeLow(p.routerId);
       if (this.gone.size < this.opts.maxMembers)
         this.gone.set(p.routerId, { instance: p.instance, at: Date.now() });
@@ -286,6 +318,7 @@ export class NatsMembers {
 
   private readRoster(from: string | undefined, data: Uint8Array, now: number): void {
     const self = this.host.subjects()?.id;
+    if (from !== undefined && from !== self && this.sameMembers(from, data, now)) return;
     const roster =
       from === undefined
         ? undefined
@@ -310,5 +343,33 @@ export class NatsMembers {
       }
       this.heard(id, instance, false, { direct: false, at });
     }
+  }
+
+  /**
+   * A roster whose head's digest is this router's (the same members, the same instances, this
+   * router and the sender included) says only who is late: the late entries are read, and every
+   * other member was heard at most `a` ms before. No entry is parsed: one process hosting N
+   * routers no longer reads N² entries an interval. False: it must be read in full.
+   */
+  private sameMembers(from: string, data: Uint8Array, now: number): boolean {
+    const head = parseRosterHead(data, this.opts.maxMembers, (id) => this.members.has(id));
+    if (head === undefined) return false;
+    if (head.d !== this.digest.plus(this.selfHash())) return false;
+    this.counters.rostersIn++;
+    if (this.heard(from, head.i) === undefined) return true;
+    let late: Set<string> | undefined;
+    for (const [id, instance, age] of head.l) {
+      const p = this.members.get(id);
+      (late ??= new Set()).add(id);
+      if (p === undefined || p.instance !== instance || age >= this.opts.deadAfterMs) continue;
+      if (now - age > p.lastSeen) p.lastSeen = now - age;
+    }
+    const at = now - head.a;
+    // Only members with an instance count in the digest: one heard by its frames alone is not
+    // covered. (The sender was heard just now.)
+    for (const p of this.members.values())
+      if (p.lastSeen < at && p.hash !== undefined && late?.has(p.routerId) !== true)
+        p.lastSeen = at;
+    return true;
   }
 }

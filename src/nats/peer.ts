@@ -20,6 +20,8 @@ export class NatsPeer {
   heardAt = 0;
   /** Up: handed to the router and not yet taken down. */
   up = false;
+  /** Its share of the roster digest (presence.ts `memberHash`), once its instance is known. @internal */
+  hash: readonly [number, number] | undefined;
 
   constructor(
     /** Its router id (from the subject it publishes on). */

@@ -123,7 +123,9 @@ describe('bus members and rosters', () => {
     m.presence(beat('m7'));
     m.rosterIn(roster('a2', [['m9', 'inst-m9', 0]]));
     const listed = (): string[] =>
-      (JSON.parse(m.roster()) as { r: [string][] }).r.map((e) => e[0]).sort();
+      (JSON.parse(m.roster().split('\n')[1] as string) as { r: [string][] }).r
+        .map((e) => e[0])
+        .sort();
     expect(listed()).toEqual(['a2', 'm7']); // m9 only from a2's roster: not listed
     vi.advanceTimersByTime(3000);
     expect(listed()).toEqual([]);
@@ -216,5 +218,78 @@ describe('bus members and rosters', () => {
         .sort(),
     ).toEqual(['a1', 'm7']);
     m.close();
+  });
+
+  it("a roster whose digest is the member's own is read from its head alone: late entries exact, the rest heard within `a`", () => {
+    const agg = make('a1');
+    const { m, events, counters } = make('m5');
+    for (const id of ['m5', 'm7', 'm8']) agg.m.presence(hello(id));
+    for (const id of ['a1', 'm7', 'm8']) m.presence(hello(id));
+    const rosterOf = (): Msg => msg('t.r.a1', agg.m.roster());
+    // Same members, same instances: the entries line is not even parsed (a broken one is not noticed).
+    const [head] = agg.m.roster().split('\n');
+    m.rosterIn(msg('t.r.a1', `${head}\n{"v":1,"i":"inst-a1","r":[["bad id!","x",0]]}`));
+    expect(counters.ignored).toBe(0);
+    expect(events).toEqual(['up a1', 'up m7', 'up m8']);
+    // m8 stops; the aggregator keeps hearing m5 and m7. m8 turns late in the head (older than 1.5
+    // intervals) and is down deadAfterMs after it was last heard, not `a` after the last roster;
+    // m7 stays up though m5 never hears it itself.
+    const late = (): string[] =>
+      (JSON.parse(agg.m.roster().split('\n')[0] as string) as { l: [string][] }).l.map((e) => e[0]);
+    for (let t = 1; t <= 3; t++) {
+      vi.advanceTimersByTime(1000);
+      agg.m.presence(beat('m5'));
+      agg.m.presence(beat('m7'));
+      expect(late()).toEqual(t === 2 ? ['m8'] : []); // at 3 s: no longer listed
+      m.rosterIn(rosterOf());
+    }
+    vi.advanceTimersByTime(300);
+    expect(events).toEqual(['up a1', 'up m7', 'up m8', 'down m8 silent']);
+    for (let t = 1; t <= 5; t++) {
+      vi.advanceTimersByTime(1000);
+      agg.m.presence(beat('m5'));
+      agg.m.presence(beat('m7'));
+      m.rosterIn(rosterOf());
+    }
+    expect(events).toEqual(['up a1', 'up m7', 'up m8', 'down m8 silent']);
+    expect(counters.ignored).toBe(0);
+    m.close();
+    agg.m.close();
+  });
+
+  it('a roster whose digest differs is read in full: a member only it lists is brought up', () => {
+    const agg = make('a1');
+    const { m, events, counters } = make('m5');
+    for (const id of ['m5', 'm7', 'm9']) agg.m.presence(hello(id));
+    for (const id of ['a1', 'm7']) m.presence(hello(id));
+    const [head] = agg.m.roster().split('\n');
+    // Not the same members: the entries are read (a broken line is refused).
+    m.rosterIn(msg('t.r.a1', `${head}\n{"v":1,"i":"inst-a1","r":[["bad id!","x",0]]}`));
+    expect(counters.ignored).toBe(1);
+    m.rosterIn(msg('t.r.a1', agg.m.roster()));
+    expect(events).toEqual(['up a1', 'up m7', 'up m9']);
+    // A restarted member (a new instance) changes the digest too: the roster says so.
+    vi.advanceTimersByTime(100);
+    agg.m.presence(hello('m7', 'inst-m7-b'));
+    m.rosterIn(msg('t.r.a1', agg.m.roster()));
+    expect(events).toEqual(['up a1', 'up m7', 'up m9', 'down m7 restarted', 'up m7']);
+    m.close();
+    agg.m.close();
+  });
+
+  it('a member heard only through its frames (no instance yet) is not kept alive by a digest', () => {
+    const agg = make('a1');
+    const { m, events } = make('m5');
+    agg.m.presence(hello('m5'));
+    m.presence(hello('a1'));
+    m.heard('m6', undefined); // a frame from m6: no instance, not in the digest
+    for (let t = 1; t <= 4; t++) {
+      vi.advanceTimersByTime(1000);
+      agg.m.presence(beat('m5'));
+      m.rosterIn(msg('t.r.a1', agg.m.roster()));
+    }
+    expect(events).toEqual(['up a1', 'up m6', 'down m6 silent']);
+    m.close();
+    agg.m.close();
   });
 });
