@@ -212,19 +212,25 @@ export async function busScale(
     const m1 = process.memoryUsage();
     // Settle (pacing, the last tables), then count the idle deliveries.
     await sleep(3 * heartbeatMs);
-    // Ten intervals: a roster is a burst of N − 1 deliveries, and one more or less in the window
-    // moves the mean by (N − 1) / intervals.
+    // Ten intervals between two rosters of the lowest aggregator: a roster is a burst of N − 1
+    // deliveries, and a window of ten intervals by the clock caught 10 or 11 of each aggregator's
+    // (± (N − 1) / 10 per interval: 1,013 read at N = 250 against 4N − 6 = 994).
     const intervals = 10;
+    const agg = hosts[0] as Host; // the lowest id: an aggregator
+    const nextRoster = async (): Promise<void> => {
+      const r0 = agg.bus.stats().rostersOut;
+      await until(() => agg.bus.stats().rostersOut > r0, 5 * heartbeatMs, 'a roster');
+    };
+    await nextRoster();
     const i0 = counted(hosts);
     const v0 = await nats.outMsgs();
     let w0 = performance.now();
-    await sleep(intervals * heartbeatMs);
+    for (let k = 0; k < intervals; k++) await nextRoster();
     const v1 = await nats.outMsgs();
-    const idleMs = performance.now() - w0;
     const i1 = counted(hosts);
-    const idlePerInterval = ((v1 - v0) / idleMs) * heartbeatMs;
-    const idlePresencePerInterval = ((i1.presence - i0.presence) / idleMs) * heartbeatMs;
-    const idleFramesPerInterval = ((i1.frames - i0.frames) / idleMs) * heartbeatMs;
+    const idlePerInterval = (v1 - v0) / intervals;
+    const idlePresencePerInterval = (i1.presence - i0.presence) / intervals;
+    const idleFramesPerInterval = (i1.frames - i0.frames) / intervals;
     progress(`  idle measured, drops ${JSON.stringify(drops)}`);
     const measure = async (
       act: () => Promise<void> | void,
