@@ -34,6 +34,11 @@ export interface NatsMembersHost {
   peerUp(p: NatsPeer): void;
   /** Ask `p` for its table (an UPDATENODE): it may not know this router saw it come (back). */
   ask(p: NatsPeer): void;
+  /**
+   * Everything the server sent this router so far has been read once this resolves (a PING
+   * answered by its PONG, which comes after it); `undefined`: nothing to wait for.
+   */
+  readQueued(): Promise<void> | undefined;
   /** `p` was brought up: emit `connect`. */
   connected(p: NatsPeer): void;
   /** Take `p` from the router (`peerDown`) and emit `disconnect`. */
@@ -61,6 +66,8 @@ export class NatsMembers {
   /** The `AGGREGATORS` lowest member ids, ascending. */
   private low: string[] = [];
   private checkTimer: NodeJS.Timeout | undefined;
+  /** A check waits for what is queued to be read before calling members silent. */
+  private reading = false;
   private lastCheck = 0;
   /** Late checks of the last `deadAfterMs`: [when, how late]. */
   private readonly lags: [number, number][] = [];
@@ -272,8 +279,28 @@ export class NatsMembers {
       for (const [from, r] of unread) this.readRoster(from, r.data, r.at);
       down = silent();
     }
-    for (const p of down) this.takeDown(p, 'silent');
     for (const [id, g] of this.gone) if (now - g.at >= this.opts.deadAfterMs) this.gone.delete(id);
+    if (down.length === 0 || this.reading) return;
+    // Before calling anyone silent, read what the server already sent: a process behind on its
+    // socket (a long GC, hundreds of routers in one process) has not read the rosters that keep
+    // them. Those still last seen before the cutoff then are silent.
+    const cutoff = now - silentAfter;
+    const takeDown = (): void => {
+      this.reading = false;
+      if (this.checkTimer === undefined) return; // closed meanwhile
+      for (const p of [...this.members.values()])
+        if (p.lastSeen <= cutoff) this.takeDown(p, 'silent');
+    };
+    const read = this.host.readQueued();
+    if (read === undefined) return takeDown();
+    this.reading = true;
+    let timer: NodeJS.Timeout | undefined;
+    // Not connected (the PING waits for a reconnect): not longer than deadAfterMs.
+    const late = new Promise<void>((r) => (timer = setTimeout(r, d).unref()));
+    void Promise.race([read.catch(() => {}), late]).then(() => {
+      clearTimeout(timer);
+      takeDown();
+    });
   }
 
   /** A presence message (a hello, a goodbye, or a heartbeat to this aggregator). */

@@ -93,6 +93,10 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
       leaving: () => this.leaving,
       peerUp: (p) => this.call(() => this.host?.peerUp(p, this.peerInfo)),
       ask: (p) => this.askTable(p),
+      readQueued: () => {
+        const nc = this.nc;
+        return nc === undefined || nc.isClosed() || this.leaving ? undefined : nc.flush();
+      },
       connected: (p) => (this.linkMeter.linkUp(), this.emit('connect', p)),
       disconnected: (p, reason) => {
         this.linkMeter.linkDown(reason);

@@ -14,7 +14,11 @@ const enc = new TextEncoder();
 const msg = (subject: string, data: unknown): Msg =>
   ({ subject, data: enc.encode(typeof data === 'string' ? data : JSON.stringify(data)) }) as Msg;
 
-function make(id: string, maxMembers?: number) {
+function make(
+  id: string,
+  maxMembers?: number,
+  readQueued: () => Promise<void> | undefined = () => undefined,
+) {
   const opts = resolveNatsOptions({
     servers: 'nats://x:1',
     prefix: 't',
@@ -29,6 +33,7 @@ function make(id: string, maxMembers?: number) {
     leaving: () => false,
     peerUp: () => {},
     ask: (p: NatsPeer) => void asked.push(p.routerId),
+    readQueued,
     connected: (p: NatsPeer) => void events.push(`up ${p.routerId}`),
     disconnected: (p: NatsPeer, why: string) => void events.push(`down ${p.routerId} ${why}`),
     reportError: () => {},
@@ -291,5 +296,42 @@ describe('bus members and rosters', () => {
     expect(events).toEqual(['up a1', 'up m6', 'down m6 silent']);
     m.close();
     agg.m.close();
+  });
+
+  it('reads what the server already sent before calling anyone silent: a process behind on its socket keeps its members', async () => {
+    let release: (() => void) | undefined;
+    const waits: number[] = [];
+    const { m, events } = make('m5', undefined, () => {
+      waits.push(Date.now());
+      return new Promise<void>((r) => (release = r));
+    });
+    m.rosterIn(roster('a1', [['m7', 'inst-m7', 0]]));
+    // No roster read for 3.3 s: m7 (and a1) would be silent, but the check first waits for the socket.
+    vi.advanceTimersByTime(3300);
+    expect(waits).toHaveLength(1);
+    expect(events).toEqual(['up a1', 'up m7']);
+    // What was queued arrives: a1's roster heard m7 500 ms ago. Both are kept.
+    m.rosterIn(roster('a1', [['m7', 'inst-m7', 500]]));
+    release?.();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(events).toEqual(['up a1', 'up m7']);
+    // Nothing queued this time: m7 (last seen 500 ms before a1) is silent at the check that
+    // waited, a1 not yet by that check's cutoff.
+    vi.advanceTimersByTime(3300);
+    expect(waits.length).toBeGreaterThan(1);
+    release?.();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(events).toEqual(['up a1', 'up m7', 'down m7 silent']);
+    m.close();
+  });
+
+  it('a read that never completes (no connection) holds the check for deadAfterMs at most', async () => {
+    const { m, events } = make('m5', undefined, () => new Promise<void>(() => {}));
+    m.rosterIn(roster('a1', [['m7', 'inst-m7', 0]]));
+    await vi.advanceTimersByTimeAsync(3300);
+    expect(events).toEqual(['up a1', 'up m7']);
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(events.sort()).toEqual(['down a1 silent', 'down m7 silent', 'up a1', 'up m7']);
+    m.close();
   });
 });
