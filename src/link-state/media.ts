@@ -245,7 +245,8 @@ export class CtpMedia<P> implements CtpMediaHooks<P> {
     // its pseudo-node (attached: the only roots besides bound ids): everything is left out but
     // the pseudo-node of a DR, found without asking each of N origins at each of N joins.
     const alone = this.index.p2p.size === 0 && this.media.size === 1;
-    const own = current !== undefined && dr === this.table.id && this.table.firstHop(current) !== undefined;
+    const own =
+      current !== undefined && dr === this.table.id && this.table.firstHop(current) !== undefined;
     return { skips, only: alone ? (own ? [current] : []) : undefined };
   }
 
