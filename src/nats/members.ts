@@ -68,6 +68,7 @@ export class NatsMembers {
   private checkTimer: NodeJS.Timeout | undefined;
   /** A check waits for what is queued to be read before calling members silent. */
   private reading = false;
+  private readTimer: NodeJS.Timeout | undefined;
   private lastCheck = 0;
   /** Late checks of the last `deadAfterMs`: [when, how late]. */
   private readonly lags: [number, number][] = [];
@@ -80,7 +81,7 @@ export class NatsMembers {
    * cost a process hosting N routers 2N² entries a second.
    */
   private readonly unread = new Map<string, { data: Uint8Array; at: number }>();
-  /** The digest of the members and their instances (presence.ts `RosterDigest`): a roster with the same needs no reading. */
+  /** The digest of the members and their instances (presence.ts `RosterDigest`); late roster entries: older than 1.5 `heartbeatMs`. */
   private readonly digest = new RosterDigest();
   private ownHash: { id: string; hash: readonly [number, number] } | undefined;
 
@@ -122,12 +123,7 @@ export class NatsMembers {
         listed.add(p.hash);
       }
     }
-    return formatRoster(this.instance, entries, listed.toString(), this.lateAfter());
-  }
-
-  /** Roster entries older than this are late: listed in its head, not covered by its `a`. */
-  private lateAfter(): number {
-    return this.opts.heartbeatMs * 1.5;
+    return formatRoster(this.instance, entries, listed.toString(), this.opts.heartbeatMs * 1.5);
   }
 
   private selfHash(): readonly [number, number] {
@@ -161,6 +157,8 @@ export class NatsMembers {
   close(): void {
     if (this.checkTimer !== undefined) clearInterval(this.checkTimer);
     this.checkTimer = undefined;
+    clearTimeout(this.readTimer);
+    this.readTimer = undefined;
     this.unread.clear();
     for (const p of [...this.members.values()]) this.takeDown(p, 'closing');
   }
@@ -294,11 +292,11 @@ export class NatsMembers {
     const read = this.host.readQueued();
     if (read === undefined) return takeDown();
     this.reading = true;
-    let timer: NodeJS.Timeout | undefined;
     // Not connected (the PING waits for a reconnect): not longer than deadAfterMs.
-    const late = new Promise<void>((r) => (timer = setTimeout(r, d).unref()));
+    const late = new Promise<void>((r) => (this.readTimer = setTimeout(r, d).unref()));
     void Promise.race([read.catch(() => {}), late]).then(() => {
-      clearTimeout(timer);
+      clearTimeout(this.readTimer);
+      this.readTimer = undefined;
       takeDown();
     });
   }
