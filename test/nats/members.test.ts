@@ -334,4 +334,33 @@ describe('bus members and rosters', () => {
     expect(events.sort()).toEqual(['down a1 silent', 'down m7 silent', 'up a1', 'up m7']);
     m.close();
   });
+
+  it('a bad head (a negative age, a digest that is no string, a bad late entry) is not trusted: the entries are read', () => {
+    const agg = make('a1');
+    const { m, events, counters } = make('m5');
+    agg.m.presence(hello('m5'));
+    m.presence(hello('a1'));
+    const [head, body] = agg.m.roster().split('\n') as [string, string];
+    const h = JSON.parse(head) as Record<string, unknown>;
+    const full = JSON.stringify({ v: 1, i: 'inst-a1', r: [['m9', 'inst-m9', 0]] });
+    // The good head matches m5's members: its entries would not be read.
+    m.rosterIn(msg('t.r.a1', `${head}\n${full}`));
+    expect(events).toEqual(['up a1']);
+    for (const bad of [
+      { ...h, a: -5 },
+      { ...h, d: 7 },
+      { ...h, l: [['bad id!', 'x', 0]] },
+      { ...h, l: [['m5', 'inst-m5', Number.NaN]] },
+    ])
+      m.rosterIn(msg('t.r.a1', `${JSON.stringify(bad)}\n${body}`));
+    // Read in full each time: the body lists only m5 (this router): nothing new, nothing refused.
+    expect(counters.ignored).toBe(0);
+    m.rosterIn(msg('t.r.a1', `${JSON.stringify({ ...h, a: -1 })}\n${full}`));
+    expect(events).toEqual(['up a1', 'up m9']);
+    // Longer than any roster may be: the whole message is refused.
+    m.rosterIn(msg('t.r.a1', `${' '.repeat(256 * 2050)}\n${full}`));
+    expect(counters.ignored).toBe(1);
+    m.close();
+    agg.m.close();
+  });
 });
