@@ -240,7 +240,6 @@ export async function busScale(
     await nextRoster();
     const i0 = counted(hosts);
     const v0 = await nats.outMsgs();
-    let w0 = performance.now();
     for (let k = 0; k < intervals; k++) await nextRoster();
     const v1 = await nats.outMsgs();
     const i1 = counted(hosts);
@@ -259,7 +258,7 @@ export async function busScale(
       const f0 = await nats.frameMsgs();
       const c0 = counted(hosts);
       const more0 = on().length > hosts.length ? counted(on().slice(hosts.length)) : undefined;
-      w0 = performance.now();
+      const w0 = performance.now();
       await act();
       await until(done, 60_000, 'convergence');
       const ms = performance.now() - w0;
