@@ -111,6 +111,18 @@ describe('simulator regressions', () => {
   }
 });
 
+describe('simulator harness', () => {
+  it('seed 443430: a storm bound counts the refreshes over the link a heal brings up', async () => {
+    // Found by a sweep (stop 30): the heal's bound allowed signed-advert refreshes over the 2 links
+    // up before it, but 3 were up while it quieted (149 frames against 146). Not a router fault.
+    const o = await runSeed(443430, { steps: 80, identities: true, medium: 'always' });
+    expect(o.violation?.message).toBeUndefined();
+    const heal = o.storms.filter((st) => st.members === undefined).at(-1);
+    expect(heal).toMatchObject({ frames: 149, links: 2, routers: 4, registrations: 3 });
+    expect(fingerprint(o)).toBe('86:cdcaad16c6e31e4e');
+  }, 60_000);
+});
+
 // Signed adverts (issue 9): every router has an identity, and forged adverts are injected.
 const ID_SEEDS = Number(process.env.SIM_ID_SEEDS ?? 20);
 const ID_CHUNK = 10;
