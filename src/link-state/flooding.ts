@@ -17,6 +17,9 @@ import type { CtpTableSkip } from './media.js';
 import type { CtpAdvertAuth } from './signing.js';
 import type { CtpTable, CtpTableDelta } from './table.js';
 
+/** A medium's pseudo-node advert of more members than this is originated less often than every `minAdvertIntervalMs` (`originate`). */
+export const PSEUDO_NODE_PACED_MEMBERS = 250;
+
 const debug = createDebug('ctp:flooding');
 
 // PROTOCOL.md section 7: an advert more than 2^43 ms ahead of the clock is malformed.
@@ -121,11 +124,13 @@ export class CtpFlooding<P> {
    * `minAdvertIntervalMs` each, as the own advert. One due sooner waits: the
    * next update re-originates it with every join or leave of the interval (a
    * bus forming: one advert of N members to N members per interval, not per join).
+   * Past `PSEUDO_NODE_PACED_MEMBERS` members it grows with them (N ids to N members: N² decoded).
    */
   originate(adverts: readonly CtpAdvert[]): void {
     const now = this.timers.now();
-    const gap = this.opts.minAdvertIntervalMs;
     const due = adverts.filter((a) => {
+      const gap =
+        this.opts.minAdvertIntervalMs * Math.max(1, a.neighbors.length / PSEUDO_NODE_PACED_MEMBERS);
       const wait = (this.originated.get(a.origin) ?? -Infinity) + gap - now;
       if (wait > 0)
         this.originTimer ??= this.timers.set(

@@ -9,17 +9,10 @@
 import type { Msg } from '@nats-io/transport-node';
 import createDebug from 'debug';
 import type { NatsResolvedOptions } from './options.js';
-import { NatsPeer, type NatsDownReason } from './peer.js';
-import {
-  AGGREGATORS,
-  formatRoster,
-  memberHash,
-  parsePresence,
-  parseRoster,
-  parseRosterHead,
-  RosterDigest,
-  type RosterEntry,
-} from './presence.js';
+import { NatsPeer, RosterFloor, type NatsDownReason } from './peer.js';
+import { AGGREGATORS, memberHash, parsePresence, RosterDigest } from './presence.js';
+import { RosterChanges, rosterOf } from './roster-changes.js';
+import { RosterReader, type Heard } from './roster-read.js';
 import { BusSubjects } from './subjects.js';
 
 const debug = createDebug('ctp:nats');
@@ -44,6 +37,10 @@ export interface NatsMembersHost {
   /** Take `p` from the router (`peerDown`) and emit `disconnect`. */
   disconnected(p: NatsPeer, reason: NatsDownReason): void;
   reportError(err: unknown): void;
+  /** Ask aggregator `id` for its whole roster (a heartbeat with `full`). */
+  askRoster(id: string): void;
+  /** Send `p` this aggregator's whole roster (`fullRoster`), to it alone. */
+  sendRoster(p: NatsPeer): void;
 }
 
 /** The transport's counters the members keep (part of `NatsStats`). */
@@ -53,9 +50,6 @@ export interface NatsMembersCounters {
   ignored: number;
   membersRefused: number;
 }
-
-/** How a member was heard: its own message, or an aggregator's roster (`at` is then when the aggregator heard it). */
-type Heard = { direct: true } | { direct: false; at: number };
 
 /** The members of the bus by router id. @internal */
 export class NatsMembers {
@@ -84,6 +78,12 @@ export class NatsMembers {
   /** The digest of the members and their instances (presence.ts `RosterDigest`); late roster entries: older than 1.5 `heartbeatMs`. */
   private readonly digest = new RosterDigest();
   private ownHash: { id: string; hash: readonly [number, number] } | undefined;
+  /** What this aggregator's rosters listed lately; when this member last asked for entries. */
+  private readonly changes = new RosterChanges();
+  /** What the last roster read from its head says (peer.ts); members without an instance yet. */
+  private readonly floor = new RosterFloor();
+  private readonly unhashed = new Set<string>();
+  private readonly reader: RosterReader;
 
   constructor(
     private readonly opts: NatsResolvedOptions,
@@ -91,7 +91,20 @@ export class NatsMembers {
     private readonly instance: string,
     private readonly counters: NatsMembersCounters,
     private readonly host: NatsMembersHost,
-  ) {}
+  ) {
+    this.reader = new RosterReader(opts, counters, {
+      self: () => host.subjects()?.id,
+      members: () => this.members,
+      digest: () => {
+        const d = this.digest.copy();
+        d.add(this.selfHash());
+        return d;
+      },
+      floor: this.floor,
+      heard: (id, instance, hello, how) => this.heard(id, instance, hello, how),
+      askRoster: (id) => host.askRoster(id),
+    });
+  }
 
   /** The member with router id `id`, up or not yet taken down. */
   get(id: string): NatsPeer | undefined {
@@ -110,20 +123,20 @@ export class NatsMembers {
     return this.low.filter((id) => id < self).length < AGGREGATORS;
   }
 
-  /** This aggregator's roster: every member it heard itself within `deadAfterMs`. */
-  roster(): string {
-    const now = Date.now();
-    const entries: RosterEntry[] = [];
-    const listed = new RosterDigest();
-    listed.add(this.selfHash());
-    for (const p of this.members.values()) {
-      const age = now - p.heardAt;
-      if (p.up && p.instance !== undefined && p.hash !== undefined && age < this.opts.deadAfterMs) {
-        entries.push({ id: p.routerId, instance: p.instance, age });
-        listed.add(p.hash);
-      }
-    }
-    return formatRoster(this.instance, entries, listed.toString(), this.opts.heartbeatMs * 1.5);
+  /**
+   * This aggregator's roster of the interval: every member it heard itself within `deadAfterMs`;
+   * without its entries (its head and changes, roster-changes.ts) when every one it lists reads
+   * heads alone and few changed. `full`: with its entries always (one asked).
+   */
+  roster(full = false): string {
+    const o = this.opts;
+    return rosterOf(
+      this.members.values(),
+      this.instance,
+      this.selfHash(),
+      o,
+      full ? undefined : this.changes,
+    );
   }
 
   private selfHash(): readonly [number, number] {
@@ -137,6 +150,8 @@ export class NatsMembers {
     if (instance === undefined || (p.instance === instance && p.hash !== undefined)) return;
     const counted = this.members.get(p.routerId) === p;
     if (counted && p.hash !== undefined) this.digest.remove(p.hash);
+    if (p.hash === undefined) this.floor.exclude(p);
+    this.unhashed.delete(p.routerId);
     p.instance = instance;
     p.hash = memberHash(p.routerId, instance);
     if (counted) this.digest.add(p.hash);
@@ -206,9 +221,11 @@ export class NatsMembers {
       return undefined;
     }
     p = new NatsPeer(id, s.unicastTo(id), at);
+    p.floor = this.floor;
     if (how.direct) p.heardAt = now;
     this.members.set(id, p);
     this.setInstance(p, instance);
+    if (p.hash === undefined) this.unhashed.add(id);
     this.gone.delete(id);
     this.addLow(id);
     p.up = true;
@@ -227,6 +244,7 @@ export class NatsMembers {
     this.unread.delete(p.routerId);
     if (this.members.get(p.routerId) === p) {
       this.members.delete(p.routerId);
+      this.unhashed.delete(p.routerId);
       if (p.hash !== undefined) this.digest.remove(p.hash);
       this.removeLow(p.routerId);
       if (this.gone.size < this.opts.maxMembers)
@@ -267,14 +285,24 @@ export class NatsMembers {
     let lag = 0;
     for (const [, l] of this.lags) lag += l;
     const silentAfter = d + Math.min(lag, d);
-    const silent = (): NatsPeer[] =>
-      [...this.members.values()].filter((p) => now - p.lastSeen >= silentAfter);
+    const silent = (): NatsPeer[] => {
+      // A recent roster floor covers every member but a few: only those can be silent.
+      if (now - this.floor.at >= silentAfter)
+        return [...this.members.values()].filter((p) => now - p.lastSeen >= silentAfter);
+      const out: NatsPeer[] = [];
+      for (const ids of [this.floor.uncovered(), this.unhashed])
+        for (const id of ids) {
+          const p = this.members.get(id);
+          if (p !== undefined && now - p.lastSeen >= silentAfter && !out.includes(p)) out.push(p);
+        }
+      return out;
+    };
     let down = silent();
     if (down.length > 0 && this.unread.size > 0) {
       // Before calling anyone silent, what the other aggregators heard.
       const unread = [...this.unread];
       this.unread.clear();
-      for (const [from, r] of unread) this.readRoster(from, r.data, r.at);
+      for (const [from, r] of unread) this.reader.read(from, r.data, r.at);
       down = silent();
     }
     for (const [id, g] of this.gone) if (now - g.at >= this.opts.deadAfterMs) this.gone.delete(id);
@@ -324,7 +352,20 @@ export class NatsMembers {
         this.takeDown(p, 'left');
       return;
     }
-    this.heard(from, presence.i, presence.hello);
+    const p = this.heard(from, presence.i, presence.hello);
+    if (p === undefined) return;
+    p.headsOnly = presence.q;
+    const now = Date.now();
+    if (presence.full !== this.host.subjects()?.id || !this.aggregating()) return;
+    // At most one whole roster per member and half interval: asking cannot flood.
+    if (now - p.fullSentAt < this.opts.heartbeatMs / 2) return;
+    p.fullSentAt = now;
+    this.host.sendRoster(p);
+  }
+
+  /** A whole roster an aggregator sent this member alone (it asked). */
+  fullRosterIn(m: Msg): void {
+    this.reader.read(BusSubjects.sender(m.subject), m.data, Date.now());
   }
 
   /** An aggregator's roster: its sender is heard, and every member it lists as heard then. */
@@ -338,63 +379,6 @@ export class NatsMembers {
       this.heard(from, undefined);
       return;
     }
-    this.readRoster(from, m.data, Date.now());
-  }
-
-  private readRoster(from: string | undefined, data: Uint8Array, now: number): void {
-    const self = this.host.subjects()?.id;
-    if (from !== undefined && from !== self && this.sameMembers(from, data, now)) return;
-    const roster =
-      from === undefined
-        ? undefined
-        : parseRoster(data, this.opts.maxMembers, (id) => this.members.has(id));
-    if (from === undefined || roster === undefined || from === self) {
-      this.counters.ignored++;
-      return;
-    }
-    this.counters.rostersIn++;
-    if (this.heard(from, roster.i) === undefined) return;
-    // Only news fresh enough that the member was alive within a heartbeat or two brings one up.
-    const fresh = this.opts.deadAfterMs - this.opts.heartbeatMs;
-    for (const [id, instance, age] of roster.r) {
-      if (id === self || id === from) continue;
-      const p = this.members.get(id);
-      if (p === undefined ? age >= fresh : age >= this.opts.deadAfterMs) continue;
-      const at = now - age;
-      // The common case, kept cheap (a roster lists every member): a known member, same instance.
-      if (p !== undefined && p.instance === instance) {
-        if (at > p.lastSeen) p.lastSeen = at;
-        continue;
-      }
-      this.heard(id, instance, false, { direct: false, at });
-    }
-  }
-
-  /**
-   * A roster whose head's digest is this router's (the same members, the same instances, this
-   * router and the sender included) says only who is late: the late entries are read, and every
-   * other member was heard at most `a` ms before. No entry is parsed: one process hosting N
-   * routers no longer reads N² entries an interval. False: it must be read in full.
-   */
-  private sameMembers(from: string, data: Uint8Array, now: number): boolean {
-    const head = parseRosterHead(data, this.opts.maxMembers, (id) => this.members.has(id));
-    if (head === undefined) return false;
-    if (head.d !== this.digest.plus(this.selfHash())) return false;
-    this.counters.rostersIn++;
-    if (this.heard(from, head.i) === undefined) return true;
-    let late: Set<string> | undefined;
-    for (const [id, instance, age] of head.l) {
-      const p = this.members.get(id);
-      (late ??= new Set()).add(id);
-      if (p === undefined || p.instance !== instance || age >= this.opts.deadAfterMs) continue;
-      if (now - age > p.lastSeen) p.lastSeen = now - age;
-    }
-    const at = now - head.a;
-    // Only members with an instance count in the digest: one heard by its frames alone is not
-    // covered. (The sender was heard just now.)
-    for (const p of this.members.values())
-      if (p.lastSeen < at && p.hash !== undefined && late?.has(p.routerId) !== true)
-        p.lastSeen = at;
-    return true;
+    this.reader.read(from, m.data, Date.now());
   }
 }

@@ -7,14 +7,25 @@
  */
 import { isValidRouterId } from '../base/names.js';
 
+/** The header of a whole roster an aggregator sends one member on its unicast subject (it asked). @internal */
+export const ROSTER_HEADER = 'Ctp-Roster';
+
 /** How many members aggregate heartbeats into rosters: the lowest ids. @internal */
 export const AGGREGATORS = 2;
 
-/** `{"v":1,"i":instance}`, with `"hello":true` on (re)connect and `"bye":true` on close. @internal */
+/**
+ * `{"v":1,"i":instance,"q":1}`, with `"hello":true` on (re)connect and `"bye":true` on close;
+ * `"q":1`: its sender reads rosters without entries (a head and its changes) and asks for the
+ * entries (`"full":aggregator`, a heartbeat) when the head is not enough. @internal
+ */
 export interface Presence {
   i: string;
   hello: boolean;
   bye: boolean;
+  /** It reads heads alone (`q`): absent from members of earlier versions. */
+  q: boolean;
+  /** A heartbeat asking aggregator `full` for its whole roster (sent to this member alone). */
+  full: string | undefined;
 }
 
 /** One roster entry: a member the aggregator heard itself `age` ms before publishing. @internal */
@@ -42,17 +53,23 @@ export function parsePresence(data: Uint8Array): Presence | undefined {
   try {
     const o = JSON.parse(decoder.decode(data)) as Record<string, unknown>;
     if (o === null || typeof o !== 'object' || o.v !== 1 || !isInstance(o.i)) return undefined;
-    return { i: o.i, hello: o.hello === true, bye: o.bye === true };
+    const full = typeof o.full === 'string' && isValidRouterId(o.full) ? o.full : undefined;
+    return { i: o.i, hello: o.hello === true, bye: o.bye === true, q: o.q === 1, full };
   } catch {
     return undefined;
   }
 }
 
-/** A presence message's text. @internal */
-export function formatPresence(instance: string, what: 'hello' | 'bye' | undefined): string {
+/** A presence message's text; `full`: a heartbeat asking that aggregator for its whole roster. @internal */
+export function formatPresence(
+  instance: string,
+  what: 'hello' | 'bye' | undefined,
+  full?: string,
+): string {
+  if (full !== undefined) return `{"v":1,"i":"${instance}","q":1,"full":${JSON.stringify(full)}}`;
   return what === undefined
-    ? `{"v":1,"i":"${instance}"}`
-    : `{"v":1,"i":"${instance}","${what}":true}`;
+    ? `{"v":1,"i":"${instance}","q":1}`
+    : `{"v":1,"i":"${instance}","q":1,"${what}":true}`;
 }
 
 /** The entries of a roster (or of its head's late list) when each is `[id, instance, age]`. */
@@ -111,7 +128,9 @@ export function parseRosterHead(
   maxEntries: number,
   known: (id: string) => boolean = () => false,
 ): RosterHead | undefined {
-  const nl = data.indexOf(NEWLINE);
+  let nl = data.indexOf(NEWLINE);
+  if (nl < 0 && data[0] === OPEN_BRACE && data[1] === QUOTE && data[2] === LETTER_I)
+    nl = data.length; // a head alone
   if (nl < 0 || nl > 256 * (maxEntries + 1)) return undefined;
   try {
     const o = JSON.parse(decoder.decode(data.subarray(0, nl))) as Record<string, unknown>;
@@ -119,7 +138,23 @@ export function parseRosterHead(
     if (typeof o.d !== 'string' || o.d.length > 64) return undefined;
     if (typeof o.a !== 'number' || !Number.isFinite(o.a) || o.a < 0) return undefined;
     if (!entriesOk(o.l, maxEntries, known)) return undefined;
-    return { i: o.i, d: o.d, a: o.a, l: o.l as [string, string, number][] };
+    const n = o.n ?? [];
+    const g = (o.g ?? []) as unknown[];
+    if (!entriesOk(n, maxEntries, known) || !Array.isArray(g) || g.length > maxEntries)
+      return undefined;
+    for (const e of g)
+      if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== 'string' || !isInstance(e[1]))
+        return undefined;
+    return {
+      i: o.i,
+      d: o.d,
+      a: o.a,
+      l: o.l as [string, string, number][],
+      n: n as [string, string, number][],
+      g: g as [string, string][],
+      entries: nl < data.length - 1,
+      q: o.q === 1,
+    };
   } catch {
     return undefined;
   }
@@ -131,9 +166,20 @@ export interface RosterHead {
   d: string;
   a: number;
   l: readonly (readonly [string, string, number])[];
+  /** Entries listed lately (within `deadAfterMs`) that its previous rosters did not list. */
+  n: readonly (readonly [string, string, number])[];
+  /** `[id, instance]` listed lately, no longer listed. */
+  g: readonly (readonly [string, string])[];
+  /** Its entries follow (a second line). */
+  entries: boolean;
+  /** Its sender reads heads alone (`"q":1`: aggregators send no heartbeats). */
+  q: boolean;
 }
 
 const NEWLINE = 10;
+const OPEN_BRACE = 0x7b;
+const QUOTE = 0x22;
+const LETTER_I = 0x69;
 
 /** One member's share of a roster digest: two 32-bit FNV-1a hashes of its id and instance. @internal */
 export function memberHash(id: string, instance: string): readonly [number, number] {
@@ -158,6 +204,15 @@ export class RosterDigest {
   private h1 = 0;
   private h2 = 0;
 
+  /** A copy, to try changes on. */
+  copy(): RosterDigest {
+    const c = new RosterDigest();
+    c.n = this.n;
+    c.h1 = this.h1;
+    c.h2 = this.h2;
+    return c;
+  }
+
   add(h: readonly [number, number]): void {
     this.n++;
     this.h1 = (this.h1 + h[0]) >>> 0;
@@ -180,22 +235,32 @@ export class RosterDigest {
   }
 }
 
+/** What a roster's head says changed lately (`RosterHead` `n` and `g`). @internal */
+export interface RosterChangeLists {
+  n: readonly (readonly [string, string, number])[];
+  g: readonly (readonly [string, string])[];
+}
+
 /**
  * A roster's text: its head (the digest `d` of what it lists and of its
- * sender, the late entries: older than `lateAfterMs`) on the first line,
- * every entry on the second. @internal
+ * sender, the late entries: older than `lateAfterMs`; `changes`: what it
+ * lists lately and no longer lists) on the first line, and every entry on
+ * the second unless `changes` are given without them. @internal
  */
 export function formatRoster(
   instance: string,
   entries: readonly RosterEntry[],
   digest: string,
   lateAfterMs: number,
+  changes?: RosterChangeLists,
 ): string {
   let a = 0;
   const late: [string, string, number][] = [];
   for (const e of entries)
     if (e.age > lateAfterMs) late.push([e.id, e.instance, e.age]);
     else if (e.age > a) a = e.age;
-  const head = JSON.stringify({ i: instance, d: digest, a, l: late });
+  if (changes !== undefined)
+    return JSON.stringify({ i: instance, q: 1, d: digest, a, l: late, n: changes.n, g: changes.g });
+  const head = JSON.stringify({ i: instance, q: 1, d: digest, a, l: late });
   return `${head}\n${JSON.stringify({ v: 1, i: instance, r: entries.map((e) => [e.id, e.instance, e.age]) })}`;
 }

@@ -20,16 +20,21 @@ import {
 } from './options.js';
 import { NatsMembers } from './members.js';
 import { NatsPeer } from './peer.js';
-import { formatPresence } from './presence.js';
+import { formatPresence, ROSTER_HEADER } from './presence.js';
 import { BusSubjects } from './subjects.js';
-import type { NatsHost, NatsStats, NatsTransportEvents } from './types.js';
+import {
+  zeroNatsCounters,
+  type NatsHost,
+  type NatsStats,
+  type NatsTransportEvents,
+} from './types.js';
 import { CtpLinkMeter } from '../metrics/links.js';
 import type { CtpLinkMetrics } from '../metrics/metrics.js';
 
 const debug = createDebug('ctp:nats');
 
 // The optional peer dependency: loading this module fails with the install hint without it.
-const { connect, credsAuthenticator } = loadNatsClient();
+const { connect, credsAuthenticator, headers } = loadNatsClient();
 
 export type { NatsHost, NatsStats, NatsTransportEvents } from './types.js';
 
@@ -63,20 +68,7 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
   private closing: Promise<void> | undefined;
   /** Set first thing in `close()`: nothing more is published but a goodbye. */
   private leaving = false;
-  private readonly counters = {
-    framesIn: 0,
-    framesOut: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-    heartbeatsIn: 0,
-    heartbeatsOut: 0,
-    rostersIn: 0,
-    rostersOut: 0,
-    notReflooded: 0,
-    ignored: 0,
-    membersRefused: 0,
-    reconnects: 0,
-  };
+  private readonly counters = zeroNatsCounters();
   private readonly encoder = new TextEncoder();
   private readonly peerInfo: CtpPeerInfo | undefined;
 
@@ -104,6 +96,8 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
         this.emit('disconnect', p, reason);
       },
       reportError: (err) => this.reportError(err),
+      askRoster: (id) => this.say(undefined, id),
+      sendRoster: (p) => this.sendRoster(p),
     });
   }
 
@@ -305,14 +299,14 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
   }
 
   /** Publish a presence message: a heartbeat (to the aggregators), a hello or a goodbye (to all). */
-  private say(what: 'hello' | 'bye' | undefined): void {
+  private say(what: 'hello' | 'bye' | undefined, full?: string): void {
     const nc = this.nc;
     if (nc === undefined || nc.isClosed()) return;
     const s = this.subjects as BusSubjects;
     try {
       nc.publish(
         what === undefined ? s.heartbeat : s.presence,
-        formatPresence(this.instance, what),
+        formatPresence(this.instance, what, full),
       );
       this.counters.heartbeatsOut++;
     } catch (err) {
@@ -328,6 +322,7 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
       this.counters.ignored++;
       return;
     }
+    if (m.headers?.get(ROSTER_HEADER) === '1') return this.members.fullRosterIn(m);
     const p = this.members.heard(from, undefined);
     if (p === undefined) return;
     this.counters.framesIn++;
@@ -336,6 +331,20 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
   }
 
   // ---- outbound ---------------------------------------------------------------
+
+  /** This aggregator's whole roster to `p` alone (it asked): on its unicast subject, with a header. */
+  private sendRoster(p: NatsPeer): void {
+    const nc = this.nc;
+    if (nc === undefined || nc.isClosed() || this.leaving) return;
+    const h = headers();
+    this.call(
+      () => (
+        h.set(ROSTER_HEADER, '1'),
+        nc.publish(p.subject, this.members.roster(true), { headers: h })
+      ),
+    );
+    this.counters.rostersOut++;
+  }
 
   private sendFrame(
     peer: NatsPeer | null,

@@ -53,3 +53,10 @@ export interface NatsStats {
   /** Completed reconnections of this transport's NATS connection. */
   reconnects: number;
 }
+
+/** Every counter of `NatsStats` at zero (a transport's counters when made). @internal */
+export function zeroNatsCounters(): Omit<NatsStats, 'peers'> {
+  const names = ['framesIn', 'framesOut', 'bytesIn', 'bytesOut', 'heartbeatsIn', 'heartbeatsOut'];
+  names.push('rostersIn', 'rostersOut', 'notReflooded', 'ignored', 'membersRefused', 'reconnects');
+  return Object.fromEntries(names.map((n) => [n, 0])) as Omit<NatsStats, 'peers'>;
+}

@@ -135,3 +135,57 @@ describe('CtpFlooding: the own advert under a burst of new links', () => {
     await router.close();
   });
 });
+
+describe("CtpFlooding: a big medium's pseudo-node advert", () => {
+  /** DR `a` of medium bus1 with `n` members bound; the times its pseudo-node adverts go out, and their sizes. */
+  function dr(n: number) {
+    const clock = new VirtualClock();
+    const sent: { at: number; members: number }[] = [];
+    const router = new CtpRouter<string>(
+      () => {},
+      (peer, frame) => {
+        const f = JSON.parse(frame) as { t: string; adverts?: CtpAdvert[] };
+        if (peer === null && f.t === 'REPORTNODE')
+          for (const a of f.adverts ?? [])
+            if (a.origin.startsWith('bus:'))
+              sent.push({ at: clock.now, members: a.neighbors.length });
+      },
+      () => {},
+      { id: 'a', clock: clock.ctp() }, // default pacing: minAdvertIntervalMs 500
+    );
+    const join = (k: number): void => {
+      const id = `m${String(k).padStart(4, '0')}`;
+      router.peerUp(id, { medium: 'bus1' });
+      router.receive(id, JSON.stringify({ v: 1, t: 'UPDATENODE', from: id }));
+    };
+    for (let k = 0; k < n; k++) join(k);
+    runUntil(clock, clock.now + 10_000);
+    return { clock, sent, router, join };
+  }
+
+  /** Joins every 50 ms for 6 s: the gaps between the pseudo-node adverts that went out. */
+  function gaps(n: number): number[] {
+    const { clock, sent, router, join } = dr(n);
+    expect(sent.at(-1)?.members).toBe(n + 1);
+    const from = sent.length;
+    for (let k = n; k < n + 120; k++) {
+      join(k);
+      runUntil(clock, clock.now + 50);
+    }
+    runUntil(clock, clock.now + 10_000);
+    const s = sent.slice(from);
+    expect(s.at(-1)?.members).toBe(n + 121); // the last one lists every member
+    void router.close();
+    return s.slice(1).map((x, i) => x.at - (s[i] as { at: number }).at);
+  }
+
+  it('up to 250 members: at most once per minAdvertIntervalMs; beyond, less often in proportion', () => {
+    const small = gaps(100);
+    expect(Math.min(...small)).toBeGreaterThanOrEqual(500);
+    expect(Math.max(...small.slice(0, -1))).toBeLessThan(600); // joins keep coming: as often as allowed
+    const big = gaps(500);
+    // 500 to 620 members: 1,000 to 1,240 ms apart (500 ms × members / 250).
+    expect(Math.min(...big)).toBeGreaterThanOrEqual(1000);
+    expect(big.length).toBeLessThan(small.length);
+  });
+});

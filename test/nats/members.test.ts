@@ -10,42 +10,7 @@ import { resolveNatsOptions } from '../../src/nats/options.js';
 import type { NatsPeer } from '../../src/nats/peer.js';
 import { BusSubjects } from '../../src/nats/subjects.js';
 
-const enc = new TextEncoder();
-const msg = (subject: string, data: unknown): Msg =>
-  ({ subject, data: enc.encode(typeof data === 'string' ? data : JSON.stringify(data)) }) as Msg;
-
-function make(
-  id: string,
-  maxMembers?: number,
-  readQueued: () => Promise<void> | undefined = () => undefined,
-) {
-  const opts = resolveNatsOptions({
-    servers: 'nats://x:1',
-    prefix: 't',
-    ...(maxMembers === undefined ? {} : { maxMembers }),
-  });
-  const events: string[] = [];
-  const asked: string[] = [];
-  const counters = { heartbeatsIn: 0, rostersIn: 0, ignored: 0, membersRefused: 0 };
-  const subjects = new BusSubjects('t', id);
-  const m = new NatsMembers(opts, `inst-${id}`, counters, {
-    subjects: () => subjects,
-    leaving: () => false,
-    peerUp: () => {},
-    ask: (p: NatsPeer) => void asked.push(p.routerId),
-    readQueued,
-    connected: (p: NatsPeer) => void events.push(`up ${p.routerId}`),
-    disconnected: (p: NatsPeer, why: string) => void events.push(`down ${p.routerId} ${why}`),
-    reportError: () => {},
-  });
-  m.watch(opts.deadAfterMs / 10);
-  return { m, events, asked, counters };
-}
-
-const hello = (id: string, i = `inst-${id}`): Msg => msg(`t.p.${id}`, { v: 1, i, hello: true });
-const beat = (id: string, i = `inst-${id}`): Msg => msg(`t.h.${id}`, { v: 1, i });
-const roster = (from: string, r: [string, string, number][], i = `inst-${from}`): Msg =>
-  msg(`t.r.${from}`, { v: 1, i, r });
+import { beat, hello, make, msg, roster } from './members-fixture.js';
 
 describe('bus members and rosters', () => {
   beforeEach(() => void vi.useFakeTimers({ now: 1_000_000 }));
@@ -128,7 +93,7 @@ describe('bus members and rosters', () => {
     m.presence(beat('m7'));
     m.rosterIn(roster('a2', [['m9', 'inst-m9', 0]]));
     const listed = (): string[] =>
-      (JSON.parse(m.roster().split('\n')[1] as string) as { r: [string][] }).r
+      (JSON.parse(m.roster(true).split('\n')[1] as string) as { r: [string][] }).r
         .map((e) => e[0])
         .sort();
     expect(listed()).toEqual(['a2', 'm7']); // m9 only from a2's roster: not listed

@@ -1,0 +1,128 @@
+/**
+ * How a member reads a roster (docs/nats.md "Presence"): from its head alone
+ * when its digest, with the head's changes, is the member's own
+ * (roster-changes.ts `reconcile`); else from its entries; a head alone that
+ * does not say enough makes it ask the aggregator for them.
+ */
+import type { NatsResolvedOptions } from './options.js';
+import type { NatsPeer, RosterFloor } from './peer.js';
+import { parseRoster, parseRosterHead, type RosterDigest, type RosterHead } from './presence.js';
+import { reconcile } from './roster-changes.js';
+
+/** How a member was heard: its own message, or an aggregator's roster (`at` is then when the aggregator heard it). @internal */
+export type Heard = { direct: true } | { direct: false; at: number };
+
+/** What reading rosters needs from the members (members.ts). @internal */
+export interface RosterReaderHost {
+  /** This router's id on the bus. */
+  self(): string | undefined;
+  members(): ReadonlyMap<string, NatsPeer>;
+  /** The digest of the members with an instance, and of this router. */
+  digest(): RosterDigest;
+  readonly floor: RosterFloor;
+  /** Heard `id` (members.ts `heard`): its member, or `undefined` when not one. */
+  heard(
+    id: string,
+    instance: string | undefined,
+    hello?: boolean,
+    how?: Heard,
+  ): NatsPeer | undefined;
+  /** Ask aggregator `id` for its whole roster. */
+  askRoster(id: string): void;
+}
+
+/** Reads the rosters of one member. @internal */
+export class RosterReader {
+  /** When this member last asked for entries. */
+  private askedAt = 0;
+
+  constructor(
+    private readonly opts: NatsResolvedOptions,
+    private readonly counters: { rostersIn: number; ignored: number },
+    private readonly host: RosterReaderHost,
+  ) {}
+
+  /** A roster from `from` (its head, or all of it when the head does not say enough), received at `now`. */
+  read(from: string | undefined, data: Uint8Array, now: number): void {
+    const self = this.host.self();
+    if (from !== undefined && from !== self && this.sameMembers(from, data, now)) return;
+    const roster =
+      from === undefined
+        ? undefined
+        : parseRoster(data, this.opts.maxMembers, (id) => this.host.members().has(id));
+    if (from === undefined || roster === undefined || from === self) {
+      this.counters.ignored++;
+      return;
+    }
+    this.counters.rostersIn++;
+    const sender = this.host.heard(from, roster.i);
+    if (sender === undefined) return;
+    sender.headsOnly =
+      parseRosterHead(data, this.opts.maxMembers, (id) => this.host.members().has(id))?.q === true;
+    // Only news fresh enough that the member was alive within a heartbeat or two brings one up.
+    const fresh = this.opts.deadAfterMs - this.opts.heartbeatMs;
+    for (const [id, instance, age] of roster.r) {
+      if (id === self || id === from) continue;
+      const p = this.host.members().get(id);
+      if (p === undefined ? age >= fresh : age >= this.opts.deadAfterMs) continue;
+      const at = now - age;
+      // The common case, kept cheap (a roster lists every member): a known member, same instance.
+      if (p !== undefined && p.instance === instance) {
+        if (at > p.lastSeen) p.lastSeen = at;
+        continue;
+      }
+      this.host.heard(id, instance, false, { direct: false, at });
+    }
+  }
+
+  /** The sender of a roster with head `head` was heard (an aggregator sends no heartbeat: its rosters say whether it reads heads). */
+  private sender(from: string, head: RosterHead): NatsPeer | undefined {
+    const p = this.host.heard(from, head.i);
+    if (p !== undefined) p.headsOnly = head.q;
+    return p;
+  }
+
+  /**
+   * A roster whose head's digest is this router's (the same members, the same instances, this
+   * router and the sender included) says only who is late: the late entries are read, and every
+   * other member was heard at most `a` ms before. No entry is parsed: one process hosting N
+   * routers no longer reads N² entries an interval. False: it must be read in full.
+   */
+  private sameMembers(from: string, data: Uint8Array, now: number): boolean {
+    const head = parseRosterHead(data, this.opts.maxMembers, (id) => this.host.members().has(id));
+    if (head === undefined) return false;
+    const mine = this.host.digest();
+    const hb = this.opts.heartbeatMs;
+    const same = head.d === mine.toString();
+    const r = same
+      ? undefined
+      : reconcile(head, this.host.self() ?? '', from, this.host.members(), mine, now, 2 * hb);
+    if (r === undefined && !same) {
+      if (head.entries) return false;
+      // A head alone that does not say enough: the entries, please (to this member alone).
+      this.counters.rostersIn++;
+      this.sender(from, head);
+      if (now - this.askedAt < hb) return true;
+      this.askedAt = now;
+      this.host.askRoster(from);
+      return true;
+    }
+    this.counters.rostersIn++;
+    if (this.sender(from, head) === undefined) return true;
+    const self = this.host.self();
+    for (const [id, instance, age] of r?.bring ?? [])
+      if (id !== self && id !== from && age < this.opts.deadAfterMs - hb)
+        this.host.heard(id, instance, false, { direct: false, at: now - age });
+    // Every member with an instance (one heard by its frames alone is in no digest) but the late
+    // and the unlisted was heard by `at`; the late ones when their entries say.
+    const except = new Set(r?.unlisted);
+    for (const [id] of head.l) except.add(id);
+    this.host.floor.move(now - head.a, except, this.host.members());
+    for (const [id, instance, age] of head.l) {
+      const p = this.host.members().get(id);
+      if (p === undefined || p.instance !== instance || age >= this.opts.deadAfterMs) continue;
+      if (now - age > p.lastSeen) p.lastSeen = now - age;
+    }
+    return true;
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * Rosters without their entries (src/nats/roster-changes.ts): an aggregator
+ * whose members all read heads alone publishes its head and what changed
+ * lately; a member reconciles its own members with them, and asks for the
+ * entries (to it alone) only when they do not say enough.
+ */
+import type { Msg } from '@nats-io/transport-node';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { NatsPeer, RosterFloor } from '../../src/nats/peer.js';
+import { MAX_HEAD_CHANGES, RosterChanges } from '../../src/nats/roster-changes.js';
+import { make, msg } from './members-fixture.js';
+
+// Presence of this version: `"q":1`, it reads heads alone.
+const helloQ = (id: string, i = `inst-${id}`): Msg =>
+  msg(`t.p.${id}`, { v: 1, i, q: 1, hello: true });
+const beatQ = (id: string, i = `inst-${id}`, full?: string): Msg =>
+  msg(`t.h.${id}`, full === undefined ? { v: 1, i, q: 1 } : { v: 1, i, q: 1, full });
+const headOf = (text: string): { n: [string][]; g: [string][] } =>
+  JSON.parse(text.split('\n')[0] as string) as { n: [string][]; g: [string][] };
+
+describe('rosters without entries', () => {
+  beforeEach(() => void vi.useFakeTimers({ now: 1_000_000 }));
+  afterEach(() => void vi.useRealTimers());
+
+  it('an aggregator sends its head alone while every member it lists reads heads; a member of an earlier version gets the entries', () => {
+    const agg = make('a1');
+    for (const id of ['m5', 'm7']) agg.m.presence(helloQ(id));
+    const r = agg.m.roster();
+    expect(r).not.toContain('\n');
+    expect(
+      headOf(r)
+        .n.map((e) => e[0])
+        .sort(),
+    ).toEqual(['m5', 'm7']);
+    agg.m.presence(msg('t.h.m9', { v: 1, i: 'inst-m9' })); // no "q": an earlier version
+    expect(agg.m.roster().split('\n')).toHaveLength(2);
+    // Asked: always the entries.
+    expect(agg.m.roster(true).split('\n')).toHaveLength(2);
+    agg.m.close();
+  });
+
+  it('a member reads a head alone: a newcomer from its changes, a member gone from them, the rest kept; it never asks', () => {
+    const agg = make('a1');
+    const { m, events, askedFull, counters } = make('m5');
+    for (const id of ['m5', 'm7', 'm8']) agg.m.presence(helloQ(id));
+    for (const id of ['a1', 'm7', 'm8']) m.presence(helloQ(id));
+    // Five intervals: every change is older than deadAfterMs, the heads carry none.
+    for (let t = 1; t <= 5; t++) {
+      vi.advanceTimersByTime(1000);
+      for (const id of ['m5', 'm7', 'm8']) agg.m.presence(beatQ(id));
+      m.rosterIn(msg('t.r.a1', agg.m.roster()));
+    }
+    expect(headOf(agg.m.roster())).toMatchObject({ n: [], g: [] });
+    // m9 joins; m5 has not heard its hello (it crossed): the head's `n` brings it up.
+    agg.m.presence(helloQ('m9'));
+    let r = agg.m.roster();
+    expect(headOf(r).n.map((e) => e[0])).toEqual(['m9']);
+    m.rosterIn(msg('t.r.a1', r));
+    expect(events).toContain('up m9');
+    // m8 stops: the aggregator no longer lists it (`g`); m5 keeps the others by the heads, not m8.
+    for (let t = 1; t <= 4; t++) {
+      vi.advanceTimersByTime(1000);
+      for (const id of ['m5', 'm7', 'm9']) agg.m.presence(beatQ(id));
+      r = agg.m.roster();
+      expect(r).not.toContain('\n');
+      m.rosterIn(msg('t.r.a1', r));
+    }
+    expect(headOf(r).g.map((e) => e[0])).toEqual(['m8']);
+    expect(events).toEqual(['up a1', 'up m7', 'up m8', 'up m9', 'down m8 silent']);
+    expect(askedFull).toEqual([]);
+    expect(counters.ignored).toBe(0);
+    m.close();
+    agg.m.close();
+  });
+
+  it('a hello that crossed the roster (a member the aggregator does not list yet) is no reason to ask', () => {
+    const agg = make('a1');
+    const { m, events, askedFull } = make('m5');
+    agg.m.presence(helloQ('m5'));
+    m.presence(helloQ('a1'));
+    m.presence(helloQ('m6')); // heard by m5 first
+    for (let t = 1; t <= 4; t++) {
+      vi.advanceTimersByTime(1000);
+      agg.m.presence(beatQ('m5'));
+      m.rosterIn(msg('t.r.a1', agg.m.roster()));
+      if (t === 1) expect(askedFull).toEqual([]);
+    }
+    // Young for two intervals only: a member the aggregator never lists is asked about, then silent.
+    expect(askedFull.length).toBeGreaterThan(0);
+    expect(events).toEqual(['up a1', 'up m6', 'down m6 silent']);
+    m.close();
+    agg.m.close();
+  });
+
+  it('a member the head does not explain asks once an interval, and the whole roster brings everyone up', () => {
+    const agg = make('a1');
+    const { m, events, askedFull } = make('m9');
+    for (const id of ['m5', 'm7']) agg.m.presence(helloQ(id));
+    for (let t = 1; t <= 5; t++) {
+      vi.advanceTimersByTime(1000);
+      for (const id of ['m5', 'm7']) agg.m.presence(beatQ(id));
+      agg.m.roster();
+    }
+    agg.m.presence(helloQ('m9'));
+    // m9 is new: it knows nobody, and m5 and m7 are older than the head's changes.
+    m.rosterIn(msg('t.r.a1', agg.m.roster()));
+    m.rosterIn(msg('t.r.a1', agg.m.roster()));
+    expect(askedFull).toEqual(['a1']);
+    expect(events).toEqual(['up a1']);
+    // The aggregator answers a heartbeat asking it (and not one asking another), once a half interval.
+    agg.m.presence(beatQ('m9', 'inst-m9', 'a1'));
+    agg.m.presence(beatQ('m9', 'inst-m9', 'a1'));
+    agg.m.presence(beatQ('m9', 'inst-m9', 'a2'));
+    expect(agg.sentFull).toEqual(['m9']);
+    m.fullRosterIn(msg('t.u.m9.a1', agg.m.roster(true)));
+    expect(events).toEqual(['up a1', 'up m5', 'up m7']);
+    vi.advanceTimersByTime(1000);
+    m.rosterIn(msg('t.r.a1', agg.m.roster()));
+    expect(askedFull).toEqual(['a1']);
+    m.close();
+    agg.m.close();
+  });
+
+  it('changes: a restart is a removal and an addition; changes age out after the window; too many send the entries', () => {
+    const c = new RosterChanges();
+    const e = (id: string, instance = `i-${id}`, age = 0) => ({ id, instance, age });
+    expect(c.update([e('a'), e('b')], 0, 3000)).toEqual({
+      n: [
+        ['a', 'i-a', 0],
+        ['b', 'i-b', 0],
+      ],
+      g: [],
+    });
+    expect(c.update([e('a'), e('b', 'i-b2')], 1000, 3000)).toEqual({
+      n: [
+        ['a', 'i-a', 0],
+        ['b', 'i-b2', 0],
+      ],
+      g: [['b', 'i-b']],
+    });
+    expect(c.update([e('b', 'i-b2')], 2000, 3000)).toEqual({
+      n: [['b', 'i-b2', 0]],
+      g: [
+        ['b', 'i-b'],
+        ['a', 'i-a'],
+      ],
+    });
+    expect(c.update([e('b', 'i-b2')], 5001, 3000)).toEqual({ n: [], g: [] });
+    const many = Array.from({ length: MAX_HEAD_CHANGES + 1 }, (_, k) => e(`x${k}`));
+    expect(c.update(many, 6000, 3000)).toBeUndefined();
+  });
+});
+
+describe("a roster's floor (what the last head said of every member)", () => {
+  const peer = (id: string, seen: number, floor: RosterFloor, hashed = true): NatsPeer => {
+    const p = new NatsPeer(id, `t.u.${id}.me`, seen);
+    p.floor = floor;
+    if (hashed) p.hash = [1, 2];
+    return p;
+  };
+
+  it('covers every member with an instance but its exceptions, and never lowers what a member was heard', () => {
+    const f = new RosterFloor();
+    const a = peer('a', 100, f);
+    const b = peer('b', 100, f);
+    const c = peer('c', 100, f, false); // frames only: no instance, never covered
+    const d = peer('d', 900, f);
+    const members = new Map([a, b, c, d].map((p) => [p.routerId, p]));
+    f.move(500, new Set(['b']), members);
+    expect([a.lastSeen, b.lastSeen, c.lastSeen, d.lastSeen]).toEqual([500, 100, 100, 900]);
+    // A newer head that excepts a: a keeps what the last one gave it; b is covered again.
+    f.move(700, new Set(['a']), members);
+    expect([a.lastSeen, b.lastSeen]).toEqual([500, 700]);
+    // Older news (another aggregator's roster read late) only covers what the floor excepts.
+    f.move(600, new Set(), members);
+    expect([a.lastSeen, b.lastSeen]).toEqual([600, 700]);
+    // An instance learnt later is not covered by a head that did not list it.
+    const e = peer('e', 200, f, false);
+    members.set('e', e);
+    f.exclude(e);
+    e.hash = [3, 4];
+    expect(e.lastSeen).toBe(200);
+    expect([...f.uncovered()].sort()).toEqual(['a', 'e']);
+  });
+});
