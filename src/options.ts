@@ -66,7 +66,7 @@ export interface CtpRouterOptions<P = unknown> {
   authorize?: (peer: P, msg: CtpMessage) => boolean;
   /** Where `now` and timers come from: tests and simulators inject virtual time here. @default the system clock */
   clock?: CtpClock;
-  /** An origin's adverts are applied at most once per this interval (OSPF MinLSArrival); the own advert goes out at most as often. 0: off. @default 500 */
+  /** An origin's adverts are applied at most once per this interval (OSPF MinLSArrival); the own advert goes out at most as often, a medium's pseudo-node too (× N / 250 past 250 members). 0: off. @default 500 */
   minAdvertIntervalMs?: number;
   /**
    * Node names stored across all origins' adverts (pending ones included); adverts that would pass
