@@ -7,6 +7,7 @@
 import type { Msg } from '@nats-io/transport-node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { NatsPeer, RosterFloor } from '../../src/nats/peer.js';
+import { parseRosterHead } from '../../src/nats/presence.js';
 import { MAX_HEAD_CHANGES, RosterChanges } from '../../src/nats/roster-changes.js';
 import { make, msg } from './members-fixture.js';
 
@@ -181,5 +182,36 @@ describe("a roster's floor (what the last head said of every member)", () => {
     e.hash = [3, 4];
     expect(e.lastSeen).toBe(200);
     expect([...f.uncovered()].sort()).toEqual(['a', 'e']);
+  });
+});
+
+describe('a hostile head or request', () => {
+  const head = (extra: Record<string, unknown>): Uint8Array =>
+    new TextEncoder().encode(
+      JSON.stringify({ i: 'inst-a1', q: 1, d: '1.0.0', a: 0, l: [], ...extra }),
+    );
+
+  it('a head whose changes are not well formed is not trusted', () => {
+    expect(parseRosterHead(head({}), 10)).toMatchObject({ n: [], g: [], entries: false, q: true });
+    for (const bad of [
+      { n: 'x' },
+      { n: [['m1', 'inst', -1]] },
+      { n: [['bad id!', 'inst', 0]] },
+      { g: [['m1']] },
+      { g: [[1, 'inst']] },
+      { g: [['m1', '']] },
+      { g: 'x' },
+      { n: Array.from({ length: 11 }, (_, k) => [`m${k}`, 'i', 0]) }, // more than maxEntries
+    ])
+      expect(parseRosterHead(head(bad), 10), JSON.stringify(bad)).toBeUndefined();
+  });
+
+  it('a request for the whole roster names a valid router id; anything else is a plain heartbeat', () => {
+    const asking = (full: unknown): Msg => msg('t.h.m9', { v: 1, i: 'inst-m9', q: 1, full });
+    const agg = make('a1');
+    for (const full of ['bad id!', 7, '', { id: 'a1' }]) agg.m.presence(asking(full));
+    expect(agg.sentFull).toEqual([]);
+    expect(agg.m.up().map((p) => p.routerId)).toEqual(['m9']);
+    agg.m.close();
   });
 });
