@@ -78,7 +78,7 @@ export class NatsMembers {
   /** The digest of the members and their instances (presence.ts `RosterDigest`); late roster entries: older than 1.5 `heartbeatMs`. */
   private readonly digest = new RosterDigest();
   private ownHash: { id: string; hash: readonly [number, number] } | undefined;
-  /** What this aggregator's rosters listed lately; when this member last asked for entries. */
+  /** What this aggregator's rosters listed lately (roster-changes.ts). */
   private readonly changes = new RosterChanges();
   /** What the last roster read from its head says (peer.ts); members without an instance yet. */
   private readonly floor = new RosterFloor();
@@ -129,14 +129,8 @@ export class NatsMembers {
    * heads alone and few changed. `full`: with its entries always (one asked).
    */
   roster(full = false): string {
-    const o = this.opts;
-    return rosterOf(
-      this.members.values(),
-      this.instance,
-      this.selfHash(),
-      o,
-      full ? undefined : this.changes,
-    );
+    const changes = full ? undefined : this.changes;
+    return rosterOf(this.members.values(), this.instance, this.selfHash(), this.opts, changes);
   }
 
   private selfHash(): readonly [number, number] {
@@ -289,13 +283,13 @@ export class NatsMembers {
       // A recent roster floor covers every member but a few: only those can be silent.
       if (now - this.floor.at >= silentAfter)
         return [...this.members.values()].filter((p) => now - p.lastSeen >= silentAfter);
-      const out: NatsPeer[] = [];
+      const out = new Set<NatsPeer>();
       for (const ids of [this.floor.uncovered(), this.unhashed])
         for (const id of ids) {
           const p = this.members.get(id);
-          if (p !== undefined && now - p.lastSeen >= silentAfter && !out.includes(p)) out.push(p);
+          if (p !== undefined && now - p.lastSeen >= silentAfter) out.add(p);
         }
-      return out;
+      return [...out];
     };
     let down = silent();
     if (down.length > 0 && this.unread.size > 0) {

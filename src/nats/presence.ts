@@ -166,9 +166,9 @@ export interface RosterHead {
   d: string;
   a: number;
   l: readonly (readonly [string, string, number])[];
-  /** Entries listed lately (within `deadAfterMs`) that its previous rosters did not list. */
+  /** Entries it started listing within the last two intervals. */
   n: readonly (readonly [string, string, number])[];
-  /** `[id, instance]` listed lately, no longer listed. */
+  /** `[id, instance]` it stopped listing within the last two intervals. */
   g: readonly (readonly [string, string])[];
   /** Its entries follow (a second line). */
   entries: boolean;
@@ -227,11 +227,6 @@ export class RosterDigest {
 
   toString(): string {
     return `${this.n}.${this.h1.toString(36)}.${this.h2.toString(36)}`;
-  }
-
-  /** The digest with one more member, this one unchanged. */
-  plus(h: readonly [number, number]): string {
-    return `${this.n + 1}.${((this.h1 + h[0]) >>> 0).toString(36)}.${((this.h2 + h[1]) >>> 0).toString(36)}`;
   }
 }
 

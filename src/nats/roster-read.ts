@@ -45,7 +45,11 @@ export class RosterReader {
   /** A roster from `from` (its head, or all of it when the head does not say enough), received at `now`. */
   read(from: string | undefined, data: Uint8Array, now: number): void {
     const self = this.host.self();
-    if (from !== undefined && from !== self && this.sameMembers(from, data, now)) return;
+    const head =
+      from === undefined || from === self
+        ? undefined
+        : parseRosterHead(data, this.opts.maxMembers, (id) => this.host.members().has(id));
+    if (from !== undefined && head !== undefined && this.sameMembers(from, head, now)) return;
     const roster =
       from === undefined
         ? undefined
@@ -57,8 +61,7 @@ export class RosterReader {
     this.counters.rostersIn++;
     const sender = this.host.heard(from, roster.i);
     if (sender === undefined) return;
-    sender.headsOnly =
-      parseRosterHead(data, this.opts.maxMembers, (id) => this.host.members().has(id))?.q === true;
+    sender.headsOnly = head?.q === true;
     // Only news fresh enough that the member was alive within a heartbeat or two brings one up.
     const fresh = this.opts.deadAfterMs - this.opts.heartbeatMs;
     for (const [id, instance, age] of roster.r) {
@@ -88,9 +91,7 @@ export class RosterReader {
    * other member was heard at most `a` ms before. No entry is parsed: one process hosting N
    * routers no longer reads N² entries an interval. False: it must be read in full.
    */
-  private sameMembers(from: string, data: Uint8Array, now: number): boolean {
-    const head = parseRosterHead(data, this.opts.maxMembers, (id) => this.host.members().has(id));
-    if (head === undefined) return false;
+  private sameMembers(from: string, head: RosterHead, now: number): boolean {
     const mine = this.host.digest();
     const hb = this.opts.heartbeatMs;
     const same = head.d === mine.toString();
