@@ -66,13 +66,13 @@ export class NatsMembers {
   private lastCheck = 0;
   /** Late checks of the last `deadAfterMs`: [when, how late]. */
   private readonly lags: [number, number][] = [];
+  /** How late this aggregator heard the members at its last roster (roster-changes.ts `hearingLag`). */
+  private hearingLag = 0;
   /** When this router last said hello: members learnt within `deadAfterMs` of it hear the hello. */
   private helloAt = 0;
   /**
-   * The last roster of each aggregator but the lowest, unread, with when it came: the lowest's
-   * rosters say the same while it lives, so these are read only when a member would go silent
-   * (the lowest one stopped, say). Every member reading two rosters of N entries an interval
-   * cost a process hosting N routers 2N² entries a second.
+   * The last roster of each aggregator but the lowest, unread, with when it came: read only when a
+   * member would go silent (the lowest one stopped, say); reading both cost N routers 2N² entries.
    */
   private readonly unread = new Map<string, { data: Uint8Array; at: number }>();
   /** The digest of the members and their instances (presence.ts `RosterDigest`); late roster entries: older than 1.5 `heartbeatMs`. */
@@ -83,6 +83,8 @@ export class NatsMembers {
   /** What the last roster read from its head says (peer.ts); members without an instance yet. */
   private readonly floor = new RosterFloor();
   private readonly unhashed = new Set<string>();
+  /** When a roster last told this router every member its sender heard (`unnamed`). */
+  private namedAt = 0;
   private readonly reader: RosterReader;
 
   constructor(
@@ -103,6 +105,7 @@ export class NatsMembers {
       floor: this.floor,
       heard: (id, instance, hello, how) => this.heard(id, instance, hello, how),
       askRoster: (id) => host.askRoster(id),
+      named: () => (this.namedAt = Date.now()),
     });
   }
 
@@ -130,7 +133,9 @@ export class NatsMembers {
    */
   roster(full = false): string {
     const changes = full ? undefined : this.changes;
-    return rosterOf(this.members.values(), this.instance, this.selfHash(), this.opts, changes);
+    const r = rosterOf(this.members.values(), this.instance, this.selfHash(), this.opts, changes);
+    this.hearingLag = r.lag;
+    return r.text;
   }
 
   private selfHash(): readonly [number, number] {
@@ -261,6 +266,17 @@ export class NatsMembers {
   }
 
   /**
+   * `p` is known from its frames alone (no instance) and no roster told whom its sender hears
+   * since: it waits for one (at most `2 × deadAfterMs`). A newcomer hears every member's table
+   * before a roster names them; with 600 routers in one process that took over `deadAfterMs`.
+   */
+  private unnamed(p: NatsPeer, now: number): boolean {
+    return (
+      p.hash === undefined && this.namedAt < p.since && now - p.since < 2 * this.opts.deadAfterMs
+    );
+  }
+
+  /**
    * Members silent for `deadAfterMs` are down. After a stall of this process (SIGSTOP), first read
    * what is queued; while this process lags (a saturated event loop: its checks come late), the
    * lag of the last `deadAfterMs` is added to it (at most `deadAfterMs` more): news it has not read
@@ -278,16 +294,21 @@ export class NatsMembers {
       this.lags.shift();
     let lag = 0;
     for (const [, l] of this.lags) lag += l;
+    // An aggregator hearing everyone late: that lag too (its rosters leave it out of their ages).
+    if (this.aggregating()) lag += this.hearingLag;
     const silentAfter = d + Math.min(lag, d);
     const silent = (): NatsPeer[] => {
       // A recent roster floor covers every member but a few: only those can be silent.
       if (now - this.floor.at >= silentAfter)
-        return [...this.members.values()].filter((p) => now - p.lastSeen >= silentAfter);
+        return [...this.members.values()].filter(
+          (p) => now - p.lastSeen >= silentAfter && !this.unnamed(p, now),
+        );
       const out = new Set<NatsPeer>();
       for (const ids of [this.floor.uncovered(), this.unhashed])
         for (const id of ids) {
           const p = this.members.get(id);
-          if (p !== undefined && now - p.lastSeen >= silentAfter) out.add(p);
+          if (p !== undefined && now - p.lastSeen >= silentAfter && !this.unnamed(p, now))
+            out.add(p);
         }
       return [...out];
     };
@@ -309,7 +330,7 @@ export class NatsMembers {
       this.reading = false;
       if (this.checkTimer === undefined) return; // closed meanwhile
       for (const p of [...this.members.values()])
-        if (p.lastSeen <= cutoff) this.takeDown(p, 'silent');
+        if (p.lastSeen <= cutoff && !this.unnamed(p, now)) this.takeDown(p, 'silent');
     };
     const read = this.host.readQueued();
     if (read === undefined) return takeDown();

@@ -131,10 +131,29 @@ export function reconcile(
 }
 
 /**
+ * How late an aggregator hears the heartbeats (`rosterOf`): the median age of its entries beyond
+ * one interval, at most `deadAfterMs`; 0 while most members are heard within an interval (one
+ * member dying does not move the median). @internal
+ */
+export function hearingLag(
+  ages: number[],
+  opts: { heartbeatMs: number; deadAfterMs: number },
+): number {
+  if (ages.length === 0) return 0;
+  const sorted = ages.slice().sort((x, y) => x - y);
+  const median = sorted[sorted.length >> 1] as number;
+  return Math.min(opts.deadAfterMs, Math.max(0, median - opts.heartbeatMs));
+}
+
+/**
  * An aggregator's roster (`instance`, its share of the digest `self`): every
  * member it heard itself within `deadAfterMs`; without its entries when every
  * one it lists reads heads alone and `changes` (updated here) are few. No
- * `changes`: with its entries (a member asked for them). @internal
+ * `changes`: with its entries (a member asked for them). While it hears every
+ * member late (`hearingLag`: its own process saturated, the heartbeats queued
+ * behind other work), the ages it publishes leave that lag out: a dead member
+ * is still listed late, then dropped, at most `deadAfterMs` later than it
+ * would be. `lag`: that lag (its own silence check allows it too). @internal
  */
 export function rosterOf(
   members: Iterable<NatsPeer>,
@@ -142,21 +161,39 @@ export function rosterOf(
   self: readonly [number, number],
   opts: { heartbeatMs: number; deadAfterMs: number },
   changes: RosterChanges | undefined,
-): string {
+): { text: string; lag: number } {
   const now = Date.now();
+  const heard: NatsPeer[] = [];
+  const ages: number[] = [];
+  for (const p of members) {
+    const age = now - p.heardAt;
+    if (p.up && p.instance !== undefined && p.hash !== undefined && age < opts.deadAfterMs) {
+      heard.push(p);
+      ages.push(age);
+    }
+  }
+  const lag = hearingLag(ages, opts);
   const entries: RosterEntry[] = [];
   const listed = new RosterDigest();
   listed.add(self);
   let headsOnly = true;
-  for (const p of members) {
-    const age = now - p.heardAt;
-    if (p.up && p.instance !== undefined && p.hash !== undefined && age < opts.deadAfterMs) {
-      entries.push({ id: p.routerId, instance: p.instance, age });
-      listed.add(p.hash);
-      headsOnly &&= p.headsOnly;
-    }
-  }
+  heard.forEach((p, k) => {
+    entries.push({
+      id: p.routerId,
+      instance: p.instance as string,
+      age: Math.max(0, (ages[k] as number) - lag),
+    });
+    listed.add(p.hash as readonly [number, number]);
+    headsOnly &&= p.headsOnly;
+  });
   const lists = changes?.update(entries, now, 2 * opts.heartbeatMs);
   const late = opts.heartbeatMs * 1.5;
-  return formatRoster(instance, entries, listed.toString(), late, headsOnly ? lists : undefined);
+  const text = formatRoster(
+    instance,
+    entries,
+    listed.toString(),
+    late,
+    headsOnly ? lists : undefined,
+  );
+  return { text, lag };
 }

@@ -29,6 +29,8 @@ export interface RosterReaderHost {
   ): NatsPeer | undefined;
   /** Ask aggregator `id` for its whole roster. */
   askRoster(id: string): void;
+  /** A roster told this member every member its sender heard: its entries were read, or its head matched. */
+  named(): void;
 }
 
 /** Reads the rosters of one member. @internal */
@@ -61,6 +63,7 @@ export class RosterReader {
     this.counters.rostersIn++;
     const sender = this.host.heard(from, roster.i);
     if (sender === undefined) return;
+    this.host.named();
     sender.headsOnly = head?.q === true;
     // Only news fresh enough that the member was alive within a heartbeat or two brings one up.
     const fresh = this.opts.deadAfterMs - this.opts.heartbeatMs;
@@ -110,6 +113,7 @@ export class RosterReader {
     }
     this.counters.rostersIn++;
     if (this.sender(from, head) === undefined) return true;
+    this.host.named();
     const self = this.host.self();
     for (const [id, instance, age] of r?.bring ?? [])
       if (id !== self && id !== from && age < this.opts.deadAfterMs - hb)

@@ -144,6 +144,27 @@ describe('bus members and rosters', () => {
     expect(events).toEqual(['up m7', 'down m7 silent']);
   });
 
+  it('a member known from its frames alone waits for a whole roster to name it before it can be silent', () => {
+    const { m, events } = make('m5');
+    // A router that just came up hears every member's table (frames: no instance) first.
+    m.heard('m7', undefined);
+    m.heard('m8', undefined);
+    vi.advanceTimersByTime(4000); // past deadAfterMs (3000): no roster's entries read yet
+    expect(events).toEqual(['up m7', 'up m8']);
+    // The whole roster comes: it names m7 (heard 100 ms ago), not m8.
+    m.rosterIn(roster('a1', [['m7', 'inst-m7', 100]]));
+    vi.advanceTimersByTime(300);
+    expect(events.sort()).toEqual(['down m8 silent', 'up a1', 'up m7', 'up m8']);
+  });
+
+  it('a member known from its frames alone, and no roster at all: silent after twice deadAfterMs', () => {
+    const { m, events } = make('m5');
+    m.heard('m7', undefined);
+    vi.advanceTimersByTime(5700);
+    expect(events).toEqual(['up m7']);
+    vi.advanceTimersByTime(600);
+    expect(events).toEqual(['up m7', 'down m7 silent']);
+  });
   it('at most maxMembers are tracked', () => {
     const { m, counters } = make('m5', 3);
     for (let i = 0; i < 10; i++) m.presence(hello(`f${i}`));

@@ -8,7 +8,7 @@ import type { Msg } from '@nats-io/transport-node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { NatsPeer, RosterFloor } from '../../src/nats/peer.js';
 import { parseRosterHead } from '../../src/nats/presence.js';
-import { MAX_HEAD_CHANGES, RosterChanges } from '../../src/nats/roster-changes.js';
+import { hearingLag, MAX_HEAD_CHANGES, RosterChanges } from '../../src/nats/roster-changes.js';
 import { make, msg } from './members-fixture.js';
 
 // Presence of this version: `"q":1`, it reads heads alone.
@@ -212,6 +212,51 @@ describe('a hostile head or request', () => {
     for (const full of ['bad id!', 7, '', { id: 'a1' }]) agg.m.presence(asking(full));
     expect(agg.sentFull).toEqual([]);
     expect(agg.m.up().map((p) => p.routerId)).toEqual(['m9']);
+    agg.m.close();
+  });
+});
+
+describe("an aggregator's hearing lag", () => {
+  beforeEach(() => void vi.useFakeTimers({ now: 1_000_000 }));
+  afterEach(() => void vi.useRealTimers());
+
+  it("an aggregator's hearing lag: the median age past one interval, capped; one dead member does not move it", () => {
+    const opts = { heartbeatMs: 1000, deadAfterMs: 3000 };
+    const spread = Array.from({ length: 20 }, (_, k) => k * 50); // 0 … 950 ms: heard on time
+    expect(hearingLag(spread, opts)).toBe(0);
+    expect(hearingLag([...spread, 2900], opts)).toBe(0); // one member stopped
+    expect(
+      hearingLag(
+        spread.map((a) => a + 1800),
+        opts,
+      ),
+    ).toBe(1300); // everyone heard 1.8 s late
+    expect(
+      hearingLag(
+        spread.map((a) => a + 9000),
+        opts,
+      ),
+    ).toBe(3000); // at most deadAfterMs
+    expect(hearingLag([], opts)).toBe(0);
+  });
+
+  it('an aggregator that hears everyone late leaves its lag out of the ages it publishes and allows it before calling anyone silent', () => {
+    const agg = make('a1');
+    const ids = ['m2', 'm3', 'm4', 'm5', 'm6'];
+    for (const id of ids) agg.m.presence(helloQ(id));
+    // Its process is saturated: the next heartbeats are read 2.6 s later instead of within 1 s.
+    vi.advanceTimersByTime(2600);
+    const head = JSON.parse(agg.m.roster().split('\n')[0] as string) as { a: number; l: unknown[] };
+    expect(head.l).toEqual([]); // not late: the 1.6 s of lag is left out
+    expect(head.a).toBe(1000);
+    // 3.6 s since it heard them, past deadAfterMs, but within it plus its hearing lag: still up.
+    vi.advanceTimersByTime(1000);
+    expect(agg.events.filter((e) => e.startsWith('down'))).toEqual([]);
+    // Still nothing 5 s on: silent after all (the lag allowed at most deadAfterMs more).
+    vi.advanceTimersByTime(1400);
+    expect(agg.events.filter((e) => e.startsWith('down')).sort()).toEqual(
+      ids.map((id) => `down ${id} silent`),
+    );
     agg.m.close();
   });
 });
