@@ -226,11 +226,15 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
     );
     void this.watchStatus(nc);
     this.announce(true);
-    await nc.flush();
-    // The first heartbeat after an interval: by then the aggregators' rosters told who is there.
+    // The first heartbeat an interval after the hello (the rosters told who is there), not after
+    // the PONG: in a saturated process that came seconds later, and the members took it down.
     this.heartbeatTimer = setInterval(() => this.beat(), o.heartbeatMs).unref();
-    const every = Math.max(5, Math.floor(o.deadAfterMs / 10));
-    this.members.watch(every);
+    this.members.watch(Math.max(5, Math.floor(o.deadAfterMs / 10)));
+    await nc.flush().catch((err: unknown) => {
+      this.heartbeatTimer = clearIntervalSafe(this.heartbeatTimer);
+      this.members.close();
+      throw err;
+    });
   }
 
   private async watchStatus(nc: NatsConnection): Promise<void> {
@@ -271,11 +275,7 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
     this.counters.framesOut++;
   }
 
-  /**
-   * Each heartbeat interval: an aggregator (one of the two lowest ids it
-   * knows) listens to every heartbeat and publishes its roster; any other
-   * member sends a heartbeat to the aggregators.
-   */
+  /** Each interval: an aggregator (of the two lowest ids it knows) listens to every heartbeat and publishes its roster; any other member sends a heartbeat to them. */
   private beat(): void {
     const nc = this.nc;
     if (this.leaving || nc === undefined || nc.isClosed()) return;
