@@ -259,4 +259,26 @@ describe("an aggregator's hearing lag", () => {
     );
     agg.m.close();
   });
+
+  it('an aggregator hearing everyone later than deadAfterMs still lists them, its lag left out, and drops them past twice deadAfterMs', () => {
+    const agg = make('a1');
+    const ids = ['m2', 'm3', 'm4', 'm5', 'm6'];
+    for (const id of ids) agg.m.presence(helloQ(id));
+    const listed = (): string[] => {
+      const [, body] = agg.m.roster(true).split('\n');
+      return (JSON.parse(body as string) as { r: [string][] }).r.map((e) => e[0]).sort();
+    };
+    // A roster each interval, as the transport makes one; no heartbeat read for 4 s.
+    for (let t = 1; t <= 4; t++) {
+      vi.advanceTimersByTime(1000);
+      agg.m.roster();
+    }
+    expect(listed()).toEqual(ids); // heard 4 s ago, listed 1 s old (3 s of hearing lag)
+    expect(agg.events.filter((e) => e.startsWith('down'))).toEqual([]);
+    vi.advanceTimersByTime(2500); // 6.5 s: past deadAfterMs plus the lag it may allow
+    expect(agg.events.filter((e) => e.startsWith('down')).sort()).toEqual(
+      ids.map((id) => `down ${id} silent`),
+    );
+    agg.m.close();
+  });
 });
