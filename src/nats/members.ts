@@ -297,18 +297,16 @@ export class NatsMembers {
     // An aggregator hearing everyone late: that lag too (its rosters leave it out of their ages).
     if (this.aggregating()) lag += this.hearingLag;
     const silentAfter = d + Math.min(lag, d);
+    const cutoff = now - silentAfter;
+    const isSilent = (p: NatsPeer): boolean => p.lastSeen <= cutoff && !this.unnamed(p, now);
     const silent = (): NatsPeer[] => {
       // A recent roster floor covers every member but a few: only those can be silent.
-      if (now - this.floor.at >= silentAfter)
-        return [...this.members.values()].filter(
-          (p) => now - p.lastSeen >= silentAfter && !this.unnamed(p, now),
-        );
+      if (now - this.floor.at >= silentAfter) return [...this.members.values()].filter(isSilent);
       const out = new Set<NatsPeer>();
       for (const ids of [this.floor.uncovered(), this.unhashed])
         for (const id of ids) {
           const p = this.members.get(id);
-          if (p !== undefined && now - p.lastSeen >= silentAfter && !this.unnamed(p, now))
-            out.add(p);
+          if (p !== undefined && isSilent(p)) out.add(p);
         }
       return [...out];
     };
@@ -325,12 +323,10 @@ export class NatsMembers {
     // Before calling anyone silent, read what the server already sent: a process behind on its
     // socket (a long GC, hundreds of routers in one process) has not read the rosters that keep
     // them. Those still last seen before the cutoff then are silent.
-    const cutoff = now - silentAfter;
     const takeDown = (): void => {
       this.reading = false;
       if (this.checkTimer === undefined) return; // closed meanwhile
-      for (const p of [...this.members.values()])
-        if (p.lastSeen <= cutoff && !this.unnamed(p, now)) this.takeDown(p, 'silent');
+      for (const p of [...this.members.values()]) if (isSilent(p)) this.takeDown(p, 'silent');
     };
     const read = this.host.readQueued();
     if (read === undefined) return takeDown();

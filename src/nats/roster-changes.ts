@@ -163,32 +163,34 @@ export function rosterOf(
   changes: RosterChanges | undefined,
 ): { text: string; lag: number } {
   const now = Date.now();
-  const heard: NatsPeer[] = [];
-  const ages: number[] = [];
-  for (const p of members)
-    if (p.up && p.instance !== undefined && p.hash !== undefined && p.heardAt > 0) {
-      const age = now - p.heardAt;
-      if (age >= 2 * opts.deadAfterMs) continue;
-      heard.push(p);
-      ages.push(age);
-    }
-  // Over every member it heard itself within 2 deadAfterMs, not only within deadAfterMs: heard
-  // 3 s late, an aggregator of 660 listed nobody, and every member took every other down.
-  const lag = hearingLag(ages, opts);
+  const heard: { p: NatsPeer; age: number }[] = [];
+  for (const p of members) {
+    const age = now - p.heardAt;
+    // Over every member it heard itself within 2 deadAfterMs, not only within deadAfterMs: heard
+    // 3 s late, an aggregator of 660 listed nobody, and every member took every other down.
+    if (
+      p.up &&
+      p.instance !== undefined &&
+      p.hash !== undefined &&
+      p.heardAt > 0 &&
+      age < 2 * opts.deadAfterMs
+    )
+      heard.push({ p, age });
+  }
+  const lag = hearingLag(
+    heard.map((h) => h.age),
+    opts,
+  );
   const entries: RosterEntry[] = [];
   const listed = new RosterDigest();
   listed.add(self);
   let headsOnly = true;
-  heard.forEach((p, k) => {
-    if ((ages[k] as number) - lag >= opts.deadAfterMs) return;
-    entries.push({
-      id: p.routerId,
-      instance: p.instance as string,
-      age: Math.max(0, (ages[k] as number) - lag),
-    });
+  for (const { p, age } of heard) {
+    if (age - lag >= opts.deadAfterMs) continue;
+    entries.push({ id: p.routerId, instance: p.instance as string, age: Math.max(0, age - lag) });
     listed.add(p.hash as readonly [number, number]);
     headsOnly &&= p.headsOnly;
-  });
+  }
   const lists = changes?.update(entries, now, 2 * opts.heartbeatMs);
   const late = opts.heartbeatMs * 1.5;
   const text = formatRoster(
