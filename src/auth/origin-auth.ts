@@ -187,16 +187,18 @@ export class CtpOriginAuth {
     if (typeof m.auth !== 'string' || m.auth.length === 0 || m.auth.length > MAX_AUTH_CHARS)
       return bad('the frame is not authenticated');
     const now = this.now();
+    // The MAC first: a forgery is `bad-origin` whatever counter it claims
+    // (checked after, a forged counter below the origin's window read as a
+    // replay); only a genuine copy is told `replayed`. From an origin whose
+    // key is not known yet the counter first: a replay is not kept waiting.
+    const problem = this.verify(m, origin, now);
+    if (problem !== undefined && problem !== UNKNOWN) return bad(problem);
+    const w = this.windows.get(origin);
     if (Math.abs(ctr / UNITS_PER_MS - now) > ORIGIN_SKEW_MS)
       return { reason: 'replayed', message: 'the counter is outside the clock-skew tolerance' };
-    const w = this.windows.get(origin);
     if (w !== undefined && replayed(w, ctr))
       return { reason: 'replayed', message: 'the counter was seen already or is too old' };
-    const problem = this.verify(m, origin, now);
-    if (problem !== undefined)
-      return problem === UNKNOWN
-        ? { reason: 'bad-origin', message: UNKNOWN, unknown: true }
-        : bad(problem);
+    if (problem === UNKNOWN) return { reason: 'bad-origin', message: UNKNOWN, unknown: true };
     this.record(origin, ctr, w);
     return undefined;
   }

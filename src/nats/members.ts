@@ -13,6 +13,8 @@ import { NatsPeer, RosterFloor, type NatsDownReason } from './peer.js';
 import { AGGREGATORS, memberHash, parsePresence, RosterDigest } from './presence.js';
 import { RosterChanges, rosterOf } from './roster-changes.js';
 import { RosterReader, type Heard } from './roster-read.js';
+import { PhasedTimer } from '../base/phased-timer.js';
+import { QueuedRead } from './queued-read.js';
 import { BusSubjects } from './subjects.js';
 
 const debug = createDebug('ctp:nats');
@@ -37,6 +39,8 @@ export interface NatsMembersHost {
   /** Take `p` from the router (`peerDown`) and emit `disconnect`. */
   disconnected(p: NatsPeer, reason: NatsDownReason): void;
   reportError(err: unknown): void;
+  /** Connected to a server now (not between a disconnect and a reconnect). */
+  online(): boolean;
   /** Ask aggregator `id` for its whole roster (a heartbeat with `full`). */
   askRoster(id: string): void;
   /** Send `p` this aggregator's whole roster (`fullRoster`), to it alone. */
@@ -59,11 +63,10 @@ export class NatsMembers {
   private readonly gone = new Map<string, { instance: string | undefined; at: number }>();
   /** The `AGGREGATORS` lowest member ids, ascending. */
   private low: string[] = [];
-  private checkTimer: NodeJS.Timeout | undefined;
+  private checkTimer: PhasedTimer | undefined;
   /** A check waits for what is queued to be read before calling members silent. */
   private reading = false;
-  private readTimer: NodeJS.Timeout | undefined;
-  private lastCheck = 0;
+  private readonly queued: QueuedRead;
   /** Late checks of the last `deadAfterMs`: [when, how late]. */
   private readonly lags: [number, number][] = [];
   /** How late this aggregator heard the members at its last roster (roster-changes.ts `hearingLag`). */
@@ -94,6 +97,12 @@ export class NatsMembers {
     private readonly counters: NatsMembersCounters,
     private readonly host: NatsMembersHost,
   ) {
+    this.queued = new QueuedRead(
+      opts.deadAfterMs,
+      () => host.online(),
+      () => this.checkTimer !== undefined,
+      (ms) => debug('%s: no PONG for %d ms, connected: members kept', host.subjects()?.id, ms),
+    );
     this.reader = new RosterReader(opts, counters, {
       self: () => host.subjects()?.id,
       members: () => this.members,
@@ -163,16 +172,14 @@ export class NatsMembers {
 
   /** Check for silent members every `every` ms from now on. */
   watch(every: number): void {
-    this.lastCheck = Date.now();
-    this.checkTimer = setInterval(() => this.checkSilent(every), every).unref();
+    this.checkTimer = new PhasedTimer(every, (late) => this.checkSilent(late));
   }
 
   /** The transport closes: stop the checks, take every member down (`closing`). */
   close(): void {
-    if (this.checkTimer !== undefined) clearInterval(this.checkTimer);
+    this.checkTimer?.stop();
     this.checkTimer = undefined;
-    clearTimeout(this.readTimer);
-    this.readTimer = undefined;
+    this.queued.close();
     this.unread.clear();
     for (const p of [...this.members.values()]) this.takeDown(p, 'closing');
   }
@@ -282,14 +289,11 @@ export class NatsMembers {
    * lag of the last `deadAfterMs` is added to it (at most `deadAfterMs` more): news it has not read
    * yet is not silence.
    */
-  private checkSilent(every: number): void {
+  private checkSilent(late: number): void {
     const now = Date.now();
-    const gap = now - this.lastCheck;
-    const stalled = gap > every + this.opts.deadAfterMs / 2;
-    this.lastCheck = now;
-    if (stalled) return;
     const d = this.opts.deadAfterMs;
-    if (gap > every) this.lags.push([now, gap - every]);
+    if (late > d / 2) return; // stalled
+    if (late > 0) this.lags.push([now, late]);
     while (this.lags.length > 0 && (this.lags[0] as [number, number])[0] <= now - d)
       this.lags.shift();
     let lag = 0;
@@ -331,13 +335,7 @@ export class NatsMembers {
     const read = this.host.readQueued();
     if (read === undefined) return takeDown();
     this.reading = true;
-    // Not connected (the PING waits for a reconnect): not longer than deadAfterMs.
-    const late = new Promise<void>((r) => (this.readTimer = setTimeout(r, d).unref()));
-    void Promise.race([read.catch(() => {}), late]).then(() => {
-      clearTimeout(this.readTimer);
-      this.readTimer = undefined;
-      takeDown();
-    });
+    void this.queued.wait(read).then(takeDown);
   }
 
   /** A presence message (a hello, a goodbye, or a heartbeat to this aggregator). */

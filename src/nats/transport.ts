@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { CtpSendInfo } from '../base/callbacks.js';
 import type { CtpPeerInfo } from '../link-state/media.js';
 import { argumentError, CtpArgumentError } from '../base/errors.js';
+import { PhasedTimer } from '../base/phased-timer.js';
 import { isValidRouterId } from '../base/names.js';
 import { loadNatsClient } from './client.js';
 import {
@@ -64,7 +65,9 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
   private readonly members: NatsMembers;
   private readonly instance = randomUUID();
   private readyPromise: Promise<void> | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: PhasedTimer | undefined;
+  /** Connected: set at connect and reconnect, cleared at a disconnect (queued-read.ts). */
+  private online = false;
   private closing: Promise<void> | undefined;
   /** Set first thing in `close()`: nothing more is published but a goodbye. */
   private leaving = false;
@@ -96,6 +99,7 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
         this.emit('disconnect', p, reason);
       },
       reportError: (err) => this.reportError(err),
+      online: () => this.online && this.nc?.isClosed() === false,
       askRoster: (id) => this.say(undefined, id),
       sendRoster: (p) => this.sendRoster(p),
     });
@@ -173,7 +177,7 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
     if (!this.leaving) this.say('bye');
     this.leaving = true;
     this.closing ??= (async () => {
-      this.heartbeatTimer = clearIntervalSafe(this.heartbeatTimer);
+      this.heartbeatTimer = this.heartbeatTimer?.stop();
       // The router's reaction (a new advert without the bus) stays here: the members got the goodbye.
       this.members.close();
       await this.readyPromise?.catch(() => {});
@@ -205,6 +209,7 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
       return;
     }
     this.nc = nc;
+    this.online = true;
     debug('%s connected to %s', s.id, nc.getServer());
     this.subs.push(
       nc.subscribe(s.inbox, { callback: (err, m) => void (err === null && this.onFrame(m)) }),
@@ -228,10 +233,10 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
     this.announce(true);
     // The first heartbeat an interval after the hello (the rosters told who is there), not after
     // the PONG: in a saturated process that came seconds later, and the members took it down.
-    this.heartbeatTimer = setInterval(() => this.beat(), o.heartbeatMs).unref();
+    this.heartbeatTimer = new PhasedTimer(o.heartbeatMs, () => this.beat());
     this.members.watch(Math.max(5, Math.floor(o.deadAfterMs / 10)));
     await nc.flush().catch((err: unknown) => {
-      this.heartbeatTimer = clearIntervalSafe(this.heartbeatTimer);
+      this.heartbeatTimer = this.heartbeatTimer?.stop();
       this.members.close();
       throw err;
     });
@@ -240,6 +245,8 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
   private async watchStatus(nc: NatsConnection): Promise<void> {
     for await (const st of nc.status()) {
       debug('%s status %s', this.subjects?.id, st.type);
+      if (st.type === 'disconnect' || st.type === 'reconnect')
+        this.online = st.type === 'reconnect';
       if (st.type === 'reconnect') this.reconnected();
       if (!this.leaving || st.type === 'close') this.emit('status', st);
     }
@@ -389,9 +396,4 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
     debug('error: %s', e.message);
     if (this.listenerCount('error') > 0) this.emit('error', e);
   }
-}
-
-function clearIntervalSafe(t: NodeJS.Timeout | undefined): undefined {
-  if (t !== undefined) clearInterval(t);
-  return undefined;
 }

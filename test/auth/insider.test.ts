@@ -239,7 +239,8 @@ describe('an insider relay with a valid certificate', () => {
     );
     const m = JSON.parse(cmd!.frame) as Record<string, unknown>;
     const ctr = m.ctr as number;
-    // Changed content under the same counter: a replay; under a new counter: no MAC of r2's.
+    // Changed content, under the same counter or a new one: no MAC of r2's (the MAC is checked
+    // before the counter, so even the same counter is a forgery, not a replay).
     n.inject('r1', 'r0', frameOf({ ...m, content: 'evil' }));
     n.inject('r1', 'r0', frameOf({ ...m, content: 'evil', ctr: ctr + 1 }));
     n.inject('r1', 'r0', frameOf({ ...m, app: 'fire', ctr: ctr + 2 }));
@@ -249,7 +250,7 @@ describe('an insider relay with a valid certificate', () => {
     await n.settle();
     expect(handled).toHaveLength(1);
     expect(drops.r0!.map((d) => d.reason)).toEqual([
-      'replayed',
+      'bad-origin',
       'bad-origin',
       'bad-origin',
       'bad-origin',

@@ -159,6 +159,47 @@ describe('origin authentication', () => {
     expect(get('r0').check(b)).toMatchObject({ reason: 'replayed' });
   });
 
+  it('a forgery is bad-origin whatever counter it claims, and does not move the window', () => {
+    const { get, clock } = routers(['r0', 'r2']);
+    const a = get('r2').seal(COMMAND, 'r0') as unknown as Record<string, unknown>;
+    clock.t += 5;
+    const b = get('r2').seal(COMMAND, 'r0') as unknown as Record<string, unknown>;
+    expect(get('r0').check(b as unknown as CtpMessage)).toBeUndefined();
+    // A seen counter, one below the window's top, one far outside the skew tolerance: all forged.
+    for (const ctr of [b.ctr, a.ctr, (b.ctr as number) - 1e9])
+      expect(
+        get('r0').check({ ...b, ctr, content: 'evil' } as unknown as CtpMessage),
+      ).toMatchObject({ reason: 'bad-origin' });
+    // The genuine older frame still passes: no forgery recorded its counter.
+    expect(get('r0').check(a as unknown as CtpMessage)).toBeUndefined();
+    expect(get('r0').check(a as unknown as CtpMessage)).toMatchObject({ reason: 'replayed' });
+  });
+
+  it("a replay from an origin whose key is not known (any more) is `replayed` at once, not kept waiting for the origin's advert", () => {
+    const { get } = routers(['r0', 'r2']);
+    const r2cert = new X509Certificate(pem('r2.crt'));
+    let known = true;
+    const r0 = new CtpOriginAuth(
+      'r0',
+      resolveIdentity({ key: pem('r0.key'), cert: pem('r0.crt'), ca: pem('ca.crt') }, T0),
+      {
+        peerCertText: () => (known ? 'r2-cert' : undefined),
+        peerCert: () =>
+          known ? { key: r2cert.publicKey, digest: 'sha256' } : 'no signed advert of the origin',
+      },
+      () => T0,
+    );
+    const a = get('r2').seal(COMMAND, 'r0');
+    expect(r0.check(a)).toBeUndefined();
+    known = false; // r2's advert gone (unreachable, say)
+    expect(r0.check(a)).toMatchObject({ reason: 'replayed' });
+    // A new frame of r2's waits for its advert (`unknown`), as any from an unknown origin.
+    expect(r0.check(get('r2').seal(COMMAND, 'r0'))).toMatchObject({
+      reason: 'bad-origin',
+      unknown: true,
+    });
+  });
+
   it('a frame older than the reorder window behind a newer one is refused', () => {
     const { get, clock } = routers(['r0', 'r2']);
     const old = get('r2').seal(COMMAND, 'r0');

@@ -13,6 +13,8 @@ export function make(
   id: string,
   maxMembers?: number,
   readQueued: () => Promise<void> | undefined = () => undefined,
+  /** Connected to a server (a read still unanswered after `deadAfterMs` then waits on). */
+  online: () => boolean = () => false,
 ) {
   const opts = resolveNatsOptions({
     servers: 'nats://x:1',
@@ -31,6 +33,7 @@ export function make(
     peerUp: () => {},
     ask: (p: NatsPeer) => void asked.push(p.routerId),
     readQueued,
+    online,
     connected: (p: NatsPeer) => void events.push(`up ${p.routerId}`),
     disconnected: (p: NatsPeer, why: string) => void events.push(`down ${p.routerId} ${why}`),
     reportError: () => {},

@@ -321,6 +321,39 @@ describe('bus members and rosters', () => {
     m.close();
   });
 
+  it('connected, a read unanswered after deadAfterMs waits on (this process is behind on its socket); cut off, it does not', async () => {
+    let online = true;
+    let release: (() => void) | undefined;
+    const waits: number[] = [];
+    const { m, events } = make(
+      'm5',
+      undefined,
+      () => {
+        waits.push(Date.now());
+        return new Promise<void>((r) => (release = r));
+      },
+      () => online,
+    );
+    m.rosterIn(roster('a1', [['m7', 'inst-m7', 0]]));
+    await vi.advanceTimersByTimeAsync(3300);
+    expect(waits).toHaveLength(1);
+    // Three more periods of deadAfterMs, connected: nobody taken down, no second PING.
+    await vi.advanceTimersByTimeAsync(9000);
+    expect(events).toEqual(['up a1', 'up m7']);
+    expect(waits).toHaveLength(1);
+    // What was queued arrives at last: a1's roster heard m7 just now, and a1 is heard too.
+    m.rosterIn(roster('a1', [['m7', 'inst-m7', 0]]));
+    release?.();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(events).toEqual(['up a1', 'up m7']);
+    // Then the connection goes: the next unanswered read holds the check one period only.
+    online = false;
+    await vi.advanceTimersByTimeAsync(3300 + 3000);
+    expect(waits).toHaveLength(2);
+    expect(events.sort()).toEqual(['down a1 silent', 'down m7 silent', 'up a1', 'up m7']);
+    m.close();
+  });
+
   it('a bad head (a negative age, a digest that is no string, a bad late entry) is not trusted: the entries are read', () => {
     const agg = make('a1');
     const { m, events, counters } = make('m5');
