@@ -48,7 +48,7 @@ export class PhasedTimer {
       into = 0;
     }
     const wait = this.every - into;
-    this.due = Date.now() + wait;
+    this.due = now + wait;
     this.timer = setTimeout(() => this.fire(), wait).unref();
   }
 

@@ -177,8 +177,7 @@ export class NatsMembers {
 
   /** The transport closes: stop the checks, take every member down (`closing`). */
   close(): void {
-    this.checkTimer?.stop();
-    this.checkTimer = undefined;
+    this.checkTimer = this.checkTimer?.stop();
     this.queued.close();
     this.unread.clear();
     for (const p of [...this.members.values()]) this.takeDown(p, 'closing');
