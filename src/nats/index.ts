@@ -7,7 +7,7 @@
  * @module ctp-router/nats
  */
 export { NatsTransport } from './transport.js';
-export type { NatsHost, NatsStats, NatsTransportEvents } from './transport.js';
+export type { NatsHost, NatsInternals, NatsStats, NatsTransportEvents } from './transport.js';
 export { NatsPeer } from './peer.js';
 export type { NatsDownReason } from './peer.js';
 export { NATS_DEFAULTS } from './options.js';

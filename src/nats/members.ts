@@ -10,7 +10,8 @@ import type { Msg } from '@nats-io/transport-node';
 import createDebug from 'debug';
 import type { NatsResolvedOptions } from './options.js';
 import { NatsPeer, RosterFloor, type NatsDownReason } from './peer.js';
-import { AGGREGATORS, memberHash, parsePresence, RosterDigest } from './presence.js';
+import { AggregatorRole } from './aggregators.js';
+import { memberHash, parsePresence, RosterDigest } from './presence.js';
 import { RosterChanges, rosterOf } from './roster-changes.js';
 import { RosterReader, type Heard } from './roster-read.js';
 import { PhasedTimer } from '../base/phased-timer.js';
@@ -61,8 +62,8 @@ export class NatsMembers {
   private readonly members = new Map<string, NatsPeer>();
   /** Instances taken down lately, by router id: a roster's older news of them does not bring them back. */
   private readonly gone = new Map<string, { instance: string | undefined; at: number }>();
-  /** The `AGGREGATORS` lowest member ids, ascending. */
-  private low: string[] = [];
+  /** Who aggregates: the lowest ids (aggregators.ts). */
+  private readonly role: AggregatorRole;
   private checkTimer: PhasedTimer | undefined;
   /** A check waits for what is queued to be read before calling members silent. */
   private reading = false;
@@ -73,10 +74,7 @@ export class NatsMembers {
   private hearingLag = 0;
   /** When this router last said hello: members learnt within `deadAfterMs` of it hear the hello. */
   private helloAt = 0;
-  /**
-   * The last roster of each aggregator but the lowest, unread, with when it came: read only when a
-   * member would go silent (the lowest one stopped, say); reading both cost N routers 2N² entries.
-   */
+  /** The last roster of each aggregator but the lowest, unread, with when it came: read only when a member would go silent (the lowest one stopped, say); reading both cost N routers 2N² entries. */
   private readonly unread = new Map<string, { data: Uint8Array; at: number }>();
   /** The digest of the members and their instances (presence.ts `RosterDigest`); late roster entries: older than 1.5 `heartbeatMs`. */
   private readonly digest = new RosterDigest();
@@ -97,6 +95,7 @@ export class NatsMembers {
     private readonly counters: NatsMembersCounters,
     private readonly host: NatsMembersHost,
   ) {
+    this.role = new AggregatorRole(opts);
     this.queued = new QueuedRead(
       opts.deadAfterMs,
       () => host.online(),
@@ -106,9 +105,12 @@ export class NatsMembers {
     this.reader = new RosterReader(opts, counters, {
       self: () => host.subjects()?.id,
       members: () => this.members,
-      digest: () => {
+      digest: (at) => {
         const d = this.digest.copy();
         d.add(this.selfHash());
+        // And those taken down since `at`: a roster read late was made while they were members (seed 17).
+        for (const [id, g] of this.gone)
+          if (g.at > at && g.instance) d.add(memberHash(id, g.instance));
         return d;
       },
       floor: this.floor,
@@ -130,9 +132,12 @@ export class NatsMembers {
 
   /** Is this router one of the `AGGREGATORS` lowest ids among the members it knows and itself? */
   aggregating(): boolean {
-    const self = this.host.subjects()?.id;
-    if (self === undefined) return false;
-    return this.low.filter((id) => id < self).length < AGGREGATORS;
+    return this.role.aggregating(this.host.subjects()?.id);
+  }
+
+  /** Publish a roster this interval (and listen to the heartbeats): an aggregator, or one lately (aggregators.ts). */
+  rostering(): boolean {
+    return this.role.rostering(this.host.subjects()?.id, Date.now());
   }
 
   /**
@@ -142,7 +147,15 @@ export class NatsMembers {
    */
   roster(full = false): string {
     const changes = full ? undefined : this.changes;
-    const r = rosterOf(this.members.values(), this.instance, this.selfHash(), this.opts, changes);
+    const cold = this.role.cold(Date.now());
+    const r = rosterOf(
+      this.members.values(),
+      this.instance,
+      this.selfHash(),
+      this.opts,
+      changes,
+      cold,
+    );
     this.hearingLag = r.lag;
     return r.text;
   }
@@ -193,29 +206,30 @@ export class NatsMembers {
     const s = this.host.subjects() as BusSubjects;
     if (this.host.leaving()) return undefined;
     const now = Date.now();
-    const at = how.direct ? now : how.at;
+    const at = how.at ?? now;
     let p = this.members.get(id);
+    let restarted = false;
     if (
       p !== undefined &&
       instance !== undefined &&
       p.instance !== undefined &&
       p.instance !== instance
     ) {
-      // A roster's news older than what this router knows of the member is not a restart.
-      if (!how.direct && at <= p.lastSeen) return p;
+      // News older than what this router knows of the member (a roster's, one read late) is not a restart.
+      if (how.at !== undefined && at <= p.lastSeen) return p;
       this.takeDown(p, 'restarted');
-      p = undefined;
+      [p, restarted] = [undefined, true];
     }
     if (p !== undefined) {
       if (at > p.lastSeen) p.lastSeen = at;
-      if (how.direct) p.heardAt = now;
+      if (how.direct && at > p.heardAt) p.heardAt = at;
       this.setInstance(p, instance);
       // A member back from a reconnect: what was published meanwhile never reached it.
       const known = p;
       if (hello) this.host.peerUp(known);
       return known;
     }
-    if (!how.direct) {
+    if (how.at !== undefined) {
       // Not a member brought back by news that predates its going (a goodbye, silence).
       const g = this.gone.get(id);
       if (g !== undefined && g.instance === instance && at <= g.at + this.opts.heartbeatMs)
@@ -227,18 +241,18 @@ export class NatsMembers {
     }
     p = new NatsPeer(id, s.unicastTo(id), at);
     p.floor = this.floor;
-    if (how.direct) p.heardAt = now;
+    if (how.direct) p.heardAt = at;
     this.members.set(id, p);
     this.setInstance(p, instance);
     if (p.hash === undefined) this.unhashed.add(id);
     this.gone.delete(id);
-    this.addLow(id);
+    this.role.add(id);
     p.up = true;
     debug('%s: member %s up', s.id, id);
     this.host.peerUp(p);
-    // Brought up by a heartbeat, a roster or a frame, not by its hello: it may hold this router
-    // up all along (a forged instance here, a stall there) and never send its table unasked.
-    if (p.up && !hello && now - this.helloAt > this.opts.deadAfterMs) this.host.ask(p);
+    // Not by its hello: it may hold this router up all along and never send its table unasked (a restart seen late: its table went to the old instance, seed 461).
+    if (p.up && !hello && (restarted || now - this.helloAt > this.opts.deadAfterMs))
+      this.host.ask(p);
     if (p.up) this.host.connected(p);
     return p;
   }
@@ -251,7 +265,7 @@ export class NatsMembers {
       this.members.delete(p.routerId);
       this.unhashed.delete(p.routerId);
       if (p.hash !== undefined) this.digest.remove(p.hash);
-      this.removeLow(p.routerId);
+      this.role.remove(p.routerId, () => this.members.keys());
       if (this.gone.size < this.opts.maxMembers)
         this.gone.set(p.routerId, { instance: p.instance, at: Date.now() });
     }
@@ -259,27 +273,15 @@ export class NatsMembers {
     this.host.disconnected(p, reason);
   }
 
-  private addLow(id: string): void {
-    const last = this.low[this.low.length - 1];
-    if (this.low.length >= AGGREGATORS && last !== undefined && id >= last) return;
-    this.low = [...this.low, id].sort().slice(0, AGGREGATORS);
-  }
-
-  private removeLow(id: string): void {
-    if (!this.low.includes(id)) return;
-    const ids = [...this.members.keys()].sort();
-    this.low = ids.slice(0, AGGREGATORS);
-  }
-
   /**
-   * `p` is known from its frames alone (no instance) and no roster told whom its sender hears
-   * since: it waits for one (at most `2 × deadAfterMs`). A newcomer hears every member's table
-   * before a roster names them; with 600 routers in one process that took over `deadAfterMs`.
+   * No roster told whom its sender hears since `p` was first heard, and `p` is known from its frames
+   * alone or this router is no aggregator (it hears no heartbeat): it waits for one (at most
+   * `2 × deadAfterMs`). A newcomer hears every member's table before a roster names them (600
+   * routers in one process: over `deadAfterMs`); so do lower ids joining one after another (seed 89).
    */
   private unnamed(p: NatsPeer, now: number): boolean {
-    return (
-      p.hash === undefined && this.namedAt < p.since && now - p.since < 2 * this.opts.deadAfterMs
-    );
+    if (this.namedAt >= p.since || now - p.since >= 2 * this.opts.deadAfterMs) return false;
+    return p.hash === undefined || !this.aggregating();
   }
 
   /**
@@ -318,17 +320,17 @@ export class NatsMembers {
       // Before calling anyone silent, what the other aggregators heard.
       const unread = [...this.unread];
       this.unread.clear();
-      for (const [from, r] of unread) this.reader.read(from, r.data, r.at);
+      // Not one older than deadAfterMs: it can keep nobody, and its news is stale (seed 17).
+      for (const [from, r] of unread) if (now - r.at < d) this.reader.read(from, r.data, r.at);
       down = silent();
     }
     for (const [id, g] of this.gone) if (now - g.at >= this.opts.deadAfterMs) this.gone.delete(id);
     if (down.length === 0 || this.reading) return;
-    // Before calling anyone silent, read what the server already sent: a process behind on its
-    // socket (a long GC, hundreds of routers in one process) has not read the rosters that keep
-    // them. Those still last seen before the cutoff then are silent.
+    // First read what the server already sent (a process behind on its socket has not read the rosters
+    // that keep them) and entries asked for within an interval (seed 52); those still unseen are silent.
     const takeDown = (): void => {
       this.reading = false;
-      if (this.checkTimer === undefined) return; // closed meanwhile
+      if (this.checkTimer === undefined || this.reader.awaiting(Date.now())) return;
       for (const p of [...this.members.values()]) if (isSilent(p)) this.takeDown(p, 'silent');
     };
     const read = this.host.readQueued();
@@ -364,7 +366,8 @@ export class NatsMembers {
     if (p === undefined) return;
     p.headsOnly = presence.q;
     const now = Date.now();
-    if (presence.full !== this.host.subjects()?.id || !this.aggregating()) return;
+    const self = this.host.subjects()?.id;
+    if (presence.full !== self || !this.role.active(self, now)) return;
     // At most one whole roster per member and half interval: asking cannot flood.
     if (now - p.fullSentAt < this.opts.heartbeatMs / 2) return;
     p.fullSentAt = now;
@@ -379,7 +382,7 @@ export class NatsMembers {
   /** An aggregator's roster: its sender is heard, and every member it lists as heard then. */
   rosterIn(m: Msg): void {
     const from = BusSubjects.sender(m.subject);
-    const lowest = this.low[0];
+    const lowest = this.role.lowest;
     if (from !== undefined && lowest !== undefined && from > lowest && this.members.has(from)) {
       // Not the lowest aggregator's while that one is a member: kept, read if a member would go silent.
       this.counters.rostersIn++;

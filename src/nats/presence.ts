@@ -154,6 +154,7 @@ export function parseRosterHead(
       g: g as [string, string][],
       entries: nl < data.length - 1,
       q: o.q === 1,
+      c: o.c === 1,
     };
   } catch {
     return undefined;
@@ -174,6 +175,8 @@ export interface RosterHead {
   entries: boolean;
   /** Its sender reads heads alone (`"q":1`: aggregators send no heartbeats). */
   q: boolean;
+  /** Cold (`"c":1`): its sender has not listened to the heartbeats for an interval yet (aggregators.ts). */
+  c: boolean;
 }
 
 const NEWLINE = 10;
@@ -248,14 +251,25 @@ export function formatRoster(
   digest: string,
   lateAfterMs: number,
   changes?: RosterChangeLists,
+  cold = false,
 ): string {
   let a = 0;
   const late: [string, string, number][] = [];
   for (const e of entries)
     if (e.age > lateAfterMs) late.push([e.id, e.instance, e.age]);
     else if (e.age > a) a = e.age;
+  const c = cold ? { c: 1 } : {};
   if (changes !== undefined)
-    return JSON.stringify({ i: instance, q: 1, d: digest, a, l: late, n: changes.n, g: changes.g });
-  const head = JSON.stringify({ i: instance, q: 1, d: digest, a, l: late });
+    return JSON.stringify({
+      i: instance,
+      q: 1,
+      d: digest,
+      a,
+      l: late,
+      n: changes.n,
+      g: changes.g,
+      ...c,
+    });
+  const head = JSON.stringify({ i: instance, q: 1, d: digest, a, l: late, ...c });
   return `${head}\n${JSON.stringify({ v: 1, i: instance, r: entries.map((e) => [e.id, e.instance, e.age]) })}`;
 }

@@ -9,16 +9,19 @@ import type { NatsPeer, RosterFloor } from './peer.js';
 import { parseRoster, parseRosterHead, type RosterDigest, type RosterHead } from './presence.js';
 import { reconcile } from './roster-changes.js';
 
-/** How a member was heard: its own message, or an aggregator's roster (`at` is then when the aggregator heard it). @internal */
-export type Heard = { direct: true } | { direct: false; at: number };
+/**
+ * How a member was heard: its own message (`at`: when it came, if not now — an aggregator's roster
+ * kept unread and read later), or an aggregator's roster (`at` is then when the aggregator heard it). @internal
+ */
+export type Heard = { direct: true; at?: number } | { direct: false; at: number };
 
 /** What reading rosters needs from the members (members.ts). @internal */
 export interface RosterReaderHost {
   /** This router's id on the bus. */
   self(): string | undefined;
   members(): ReadonlyMap<string, NatsPeer>;
-  /** The digest of the members with an instance, and of this router. */
-  digest(): RosterDigest;
+  /** The digest of the members with an instance, and of this router, as they were at `at` (those taken down since, counted). */
+  digest(at: number): RosterDigest;
   readonly floor: RosterFloor;
   /** Heard `id` (members.ts `heard`): its member, or `undefined` when not one. */
   heard(
@@ -35,8 +38,13 @@ export interface RosterReaderHost {
 
 /** Reads the rosters of one member. @internal */
 export class RosterReader {
-  /** When this member last asked for entries. */
+  /** When this member last asked each aggregator for entries, and any. */
+  private readonly asked = new Map<string, number>();
   private askedAt = 0;
+  /** Aggregators asked that have not answered yet (with a roster read: entries, or a head that matched). */
+  private readonly pending = new Set<string>();
+  /** When a check last waited for entries. */
+  private waitedAt = -Infinity;
 
   constructor(
     private readonly opts: NatsResolvedOptions,
@@ -61,9 +69,11 @@ export class RosterReader {
       return;
     }
     this.counters.rostersIn++;
-    const sender = this.host.heard(from, roster.i);
+    const sender = this.host.heard(from, roster.i, false, { direct: true, at: now });
     if (sender === undefined) return;
-    this.host.named();
+    this.pending.delete(from);
+    // A cold roster names only those its sender heard since it listens: it says nobody is missing.
+    if (head?.c !== true) this.host.named();
     sender.headsOnly = head?.q === true;
     // Only news fresh enough that the member was alive within a heartbeat or two brings one up.
     const fresh = this.opts.deadAfterMs - this.opts.heartbeatMs;
@@ -81,9 +91,21 @@ export class RosterReader {
     }
   }
 
+  /**
+   * Entries asked for within an interval have not come yet: a check waits one round for them, at
+   * most once an interval (several aggregators asked in turn kept every check waiting: seed 8690).
+   */
+  awaiting(now: number): boolean {
+    const hb = this.opts.heartbeatMs;
+    if (this.pending.size === 0 || now - this.askedAt >= hb || now - this.waitedAt < hb)
+      return false;
+    this.waitedAt = now;
+    return true;
+  }
+
   /** The sender of a roster with head `head` was heard (an aggregator sends no heartbeat: its rosters say whether it reads heads). */
-  private sender(from: string, head: RosterHead): NatsPeer | undefined {
-    const p = this.host.heard(from, head.i);
+  private sender(from: string, head: RosterHead, now: number): NatsPeer | undefined {
+    const p = this.host.heard(from, head.i, false, { direct: true, at: now });
     if (p !== undefined) p.headsOnly = head.q;
     return p;
   }
@@ -95,7 +117,7 @@ export class RosterReader {
    * routers no longer reads N² entries an interval. False: it must be read in full.
    */
   private sameMembers(from: string, head: RosterHead, now: number): boolean {
-    const mine = this.host.digest();
+    const mine = this.host.digest(now);
     const hb = this.opts.heartbeatMs;
     const same = head.d === mine.toString();
     const r = same
@@ -105,14 +127,24 @@ export class RosterReader {
       if (head.entries) return false;
       // A head alone that does not say enough: the entries, please (to this member alone).
       this.counters.rostersIn++;
-      this.sender(from, head);
-      if (now - this.askedAt < hb) return true;
-      this.askedAt = now;
+      this.sender(from, head, now);
+      // Each aggregator at most once an interval: while lower ids keep coming, the one asked first
+      // may be a newcomer that heard few, and an older one's entries keep the others (seed 89).
+      const t = Date.now();
+      if (t - (this.asked.get(from) ?? -Infinity) < hb) return true;
+      for (const [id, at] of this.asked) {
+        if (t - at < hb) continue;
+        this.asked.delete(id);
+        this.pending.delete(id);
+      }
+      this.asked.set(from, (this.askedAt = t));
+      this.pending.add(from);
       this.host.askRoster(from);
       return true;
     }
     this.counters.rostersIn++;
-    if (this.sender(from, head) === undefined) return true;
+    if (this.sender(from, head, now) === undefined) return true;
+    this.pending.delete(from);
     this.host.named();
     const self = this.host.self();
     for (const [id, instance, age] of r?.bring ?? [])

@@ -26,6 +26,7 @@ import { BusSubjects } from './subjects.js';
 import {
   zeroNatsCounters,
   type NatsHost,
+  type NatsInternals,
   type NatsStats,
   type NatsTransportEvents,
 } from './types.js';
@@ -37,7 +38,7 @@ const debug = createDebug('ctp:nats');
 // The optional peer dependency: loading this module fails with the install hint without it.
 const { connect, credsAuthenticator, headers } = loadNatsClient();
 
-export type { NatsHost, NatsStats, NatsTransportEvents } from './types.js';
+export type { NatsHost, NatsInternals, NatsStats, NatsTransportEvents } from './types.js';
 
 /**
  * The NATS transport. Construct it, hand its `send` to the router, then `attach(router)` and wait for `ready()`,
@@ -74,11 +75,13 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
   private readonly counters = zeroNatsCounters();
   private readonly encoder = new TextEncoder();
   private readonly peerInfo: CtpPeerInfo | undefined;
-
   private readonly linkMeter = new CtpLinkMeter();
+  /** The client's `connect`, or a simulator's (`NatsInternals`). */
+  private readonly connect: typeof connect;
 
-  constructor(options: NatsTransportOptions) {
+  constructor(options: NatsTransportOptions, internals?: NatsInternals) {
     super();
+    this.connect = internals?.connect ?? connect;
     this.opts = resolveNatsOptions(options);
     this.peerInfo = this.opts.medium === undefined ? undefined : { medium: this.opts.medium };
     // Declared with three parameters: the router passes `CtpSendInfo`.
@@ -162,9 +165,8 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
   /** Link metrics (docs/operations.md#metrics): members up and down (by reason); the longest silence of a live member. @example
    * {@includeCode ../../docs/api-examples/nats.ts#methods} */
   metrics(): CtpLinkMetrics {
-    const now = Date.now();
     let silence = 0;
-    for (const p of this.members.up()) silence = Math.max(silence, now - p.lastSeen);
+    for (const p of this.members.up()) silence = Math.max(silence, Date.now() - p.lastSeen);
     return this.linkMeter.read(silence);
   }
 
@@ -198,7 +200,7 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
   private async start(): Promise<void> {
     const o = this.opts;
     const s = this.subjects as BusSubjects;
-    const nc = await connect({
+    const nc = await this.connect({
       ...o.client,
       servers: o.servers,
       noEcho: true,
@@ -231,8 +233,7 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
     );
     void this.watchStatus(nc);
     this.announce(true);
-    // The first heartbeat an interval after the hello (the rosters told who is there), not after
-    // the PONG: in a saturated process that came seconds later, and the members took it down.
+    // The first heartbeat an interval after the hello, not the PONG (seconds late when saturated).
     this.heartbeatTimer = new PhasedTimer(o.heartbeatMs, () => this.beat());
     this.members.watch(Math.max(5, Math.floor(o.deadAfterMs / 10)));
     await nc.flush().catch((err: unknown) => {
@@ -282,12 +283,12 @@ export class NatsTransport extends EventEmitter<NatsTransportEvents> {
     this.counters.framesOut++;
   }
 
-  /** Each interval: an aggregator (of the two lowest ids it knows) listens to every heartbeat and publishes its roster; any other member sends a heartbeat to them. */
+  /** Each interval: an aggregator (of the two lowest ids it knows) listens to every heartbeat and publishes its roster; any other member sends a heartbeat to them. Nothing while away from the server (the client would buffer it: a roster sent seconds late made its ages news again). */
   private beat(): void {
     const nc = this.nc;
-    if (this.leaving || nc === undefined || nc.isClosed()) return;
+    if (this.leaving || nc === undefined || nc.isClosed() || !this.online) return;
     const s = this.subjects as BusSubjects;
-    const aggregating = this.members.aggregating();
+    const aggregating = this.members.rostering();
     if (aggregating && this.heartbeatSub === undefined)
       this.heartbeatSub = nc.subscribe(s.allHeartbeats, {
         callback: (err, m) => void (err === null && this.members.presence(m)),

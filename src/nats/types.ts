@@ -2,7 +2,7 @@
  * The public types of `NatsTransport`: the host it drives, its events and
  * its counters.
  */
-import type { Status } from '@nats-io/transport-node';
+import type { NatsConnection, NodeConnectionOptions, Status } from '@nats-io/transport-node';
 import type { CtpPeerInfo } from '../link-state/media.js';
 import type { NatsDownReason, NatsPeer } from './peer.js';
 
@@ -70,4 +70,14 @@ export function zeroNatsCounters(): Omit<NatsStats, 'peers'> {
     membersRefused: 0,
     reconnects: 0,
   };
+}
+
+/**
+ * The transport's second constructor argument: what a simulator or a test puts in place of the
+ * NATS client (the presence simulator, test/sim/presence, runs real transports on a simulated
+ * server with it). Leave it out in production.
+ */
+export interface NatsInternals {
+  /** Used instead of the client's `connect`. */
+  connect?: (opts?: NodeConnectionOptions) => Promise<NatsConnection>;
 }

@@ -220,17 +220,24 @@ describe("an aggregator's hearing lag", () => {
   beforeEach(() => void vi.useFakeTimers({ now: 1_000_000 }));
   afterEach(() => void vi.useRealTimers());
 
-  it("an aggregator's hearing lag: the median age past one interval, capped; one dead member does not move it", () => {
+  it("an aggregator's hearing lag: the lower quartile of the ages past one interval, capped; members dying do not move it", () => {
     const opts = { heartbeatMs: 1000, deadAfterMs: 3000 };
     const spread = Array.from({ length: 20 }, (_, k) => k * 50); // 0 … 950 ms: heard on time
     expect(hearingLag(spread, opts)).toBe(0);
     expect(hearingLag([...spread, 2900], opts)).toBe(0); // one member stopped
+    // Half the members stopped 2.9 s ago: a median would read 1.9 s of lag; the quartile none.
+    expect(hearingLag([...spread.slice(0, 10), ...spread.slice(10).map(() => 2900)], opts)).toBe(0);
+    // Two members heard, one of them dead for 2.9 s (a bus of three: presence simulator seed 2):
+    // the median was the dead one's age, and its death was noticed 1.9 s late. No lag below three.
+    expect(hearingLag([200, 2900], opts)).toBe(0);
+    expect(hearingLag([2500, 2900], opts)).toBe(0);
+    expect(hearingLag([2500, 2600, 2900], opts)).toBe(1500);
     expect(
       hearingLag(
         spread.map((a) => a + 1800),
         opts,
       ),
-    ).toBe(1300); // everyone heard 1.8 s late
+    ).toBe(1000); // everyone heard 1.8 s late: the quartile's age (2 s) less one interval
     expect(
       hearingLag(
         spread.map((a) => a + 9000),
