@@ -6,6 +6,7 @@
  */
 
 import { ADVERT_REFRESH, type CtpClock } from '../../src/base/clock.js';
+import { MinHeap } from './heap.js';
 
 /** Periodic housekeeping timers (they re-arm for ever): quiet ignores them. */
 const DAEMONS = new Set(['stall-tick', ADVERT_REFRESH]);
@@ -53,7 +54,9 @@ type Saved = {
 /** The virtual clock and its timer queue (a binary heap on (at, seq)). */
 export class VirtualClock {
   now: number;
-  private heap: VirtualTimer[] = [];
+  private readonly heap = new MinHeap<VirtualTimer>(
+    (a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq),
+  );
   private readonly byId = new Map<number, VirtualTimer>();
   private nextSeq = 0;
   private nextId = 1;
@@ -93,7 +96,7 @@ export class VirtualClock {
   /** When the next live timer fires. */
   nextAt(): number | undefined {
     this.prune();
-    return this.heap[0]?.at;
+    return this.heap.peek()?.at;
   }
 
   schedule(
@@ -115,7 +118,7 @@ export class VirtualClock {
     );
     this.byId.set(t.id, t);
     if (DAEMONS.has(label)) this.daemons++;
-    this.push(t);
+    this.heap.push(t);
     return t;
   }
 
@@ -135,7 +138,7 @@ export class VirtualClock {
   /** Fire the earliest live timer; false when there is none. */
   runNext(): boolean {
     this.prune();
-    const t = this.pop();
+    const t = this.heap.pop();
     if (t === undefined) return false;
     this.byId.delete(t.id);
     this.lastLabel = t.label;
@@ -147,7 +150,7 @@ export class VirtualClock {
       t.seq = this.nextSeq++;
       t.cancelled = false;
       this.byId.set(t.id, t);
-      this.push(t);
+      this.heap.push(t);
     }
     try {
       t.fn(...t.args);
@@ -200,47 +203,7 @@ export class VirtualClock {
     this.saved = undefined;
   }
 
-  // ---- heap -------------------------------------------------------------
-
-  private before(a: VirtualTimer, b: VirtualTimer): boolean {
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-  }
-
   private prune(): void {
-    while (this.heap.length > 0 && (this.heap[0] as VirtualTimer).cancelled) this.pop();
-  }
-
-  private push(t: VirtualTimer): void {
-    const h = this.heap;
-    h.push(t);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.before(h[i] as VirtualTimer, h[p] as VirtualTimer)) break;
-      [h[i], h[p]] = [h[p] as VirtualTimer, h[i] as VirtualTimer];
-      i = p;
-    }
-  }
-
-  private pop(): VirtualTimer | undefined {
-    const h = this.heap;
-    if (h.length === 0) return undefined;
-    const top = h[0] as VirtualTimer;
-    const last = h.pop() as VirtualTimer;
-    if (h.length > 0) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.before(h[l] as VirtualTimer, h[m] as VirtualTimer)) m = l;
-        if (r < h.length && this.before(h[r] as VirtualTimer, h[m] as VirtualTimer)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m] as VirtualTimer, h[i] as VirtualTimer];
-        i = m;
-      }
-    }
-    return top;
+    while (this.heap.size > 0 && (this.heap.peek() as VirtualTimer).cancelled) this.heap.pop();
   }
 }

@@ -8,6 +8,8 @@
  * process that resolved them), so a run replays exactly from its seed.
  */
 
+import { MinHeap } from '../heap.js';
+
 /** One simulated OS process: the routers, transports and connections it hosts run on it. */
 export class SimProcess {
   /** Frozen until this virtual time (SIGSTOP then SIGCONT); 0: running. */
@@ -57,7 +59,9 @@ export class VirtualLoop {
   now: number;
   /** The process whose code runs now (timers set now belong to it). */
   current: SimProcess | undefined;
-  private readonly heap: SimEvent[] = [];
+  private readonly heap = new MinHeap<SimEvent>(
+    (a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq),
+  );
   private seq = 0;
   /** What threw out of an event (a violation: nothing here may throw). */
   readonly thrown: unknown[] = [];
@@ -92,7 +96,7 @@ export class VirtualLoop {
   /** Run `fn` on `proc` at virtual time `at`. */
   at(at: number, proc: SimProcess | undefined, fn: () => void): SimEvent {
     const e: SimEvent = { at, seq: this.seq++, proc, fn, cancelled: false };
-    this.push(e);
+    this.heap.push(e);
     return e;
   }
 
@@ -112,23 +116,23 @@ export class VirtualLoop {
   /** Run every event due up to `until` (virtual ms), in order. */
   async run(until: number): Promise<void> {
     for (;;) {
-      const e = this.heap[0];
+      const e = this.heap.peek();
       if (e === undefined || e.at > until) break;
-      this.pop();
+      this.heap.pop();
       if (e.cancelled || e.proc?.dead === true) continue;
       const p = e.proc;
       if (p !== undefined && p.frozenUntil > e.at) {
         // Frozen: it runs when the process thaws, after what was due before it.
         e.at = p.frozenUntil;
         e.seq = this.seq++;
-        this.push(e);
+        this.heap.push(e);
         continue;
       }
       this.now = Math.max(this.now, e.at);
       if (e.every !== undefined) {
         e.at = this.now + e.every;
         e.seq = this.seq++;
-        this.push(e);
+        this.heap.push(e);
       }
       this.current = p;
       try {
@@ -140,43 +144,5 @@ export class VirtualLoop {
       this.current = undefined;
     }
     this.now = Math.max(this.now, until);
-  }
-
-  /** Events still queued (not cancelled). */
-  get pending(): number {
-    return this.heap.filter((e) => !e.cancelled).length;
-  }
-
-  private less(a: SimEvent, b: SimEvent): boolean {
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-  }
-
-  private push(e: SimEvent): void {
-    const h = this.heap;
-    h.push(e);
-    let i = h.length - 1;
-    while (i > 0) {
-      const up = (i - 1) >> 1;
-      if (!this.less(h[i] as SimEvent, h[up] as SimEvent)) break;
-      [h[i], h[up]] = [h[up] as SimEvent, h[i] as SimEvent];
-      i = up;
-    }
-  }
-
-  private pop(): void {
-    const h = this.heap;
-    const last = h.pop() as SimEvent;
-    if (h.length === 0) return;
-    h[0] = last;
-    for (let i = 0; ;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < h.length && this.less(h[l] as SimEvent, h[m] as SimEvent)) m = l;
-      if (r < h.length && this.less(h[r] as SimEvent, h[m] as SimEvent)) m = r;
-      if (m === i) break;
-      [h[i], h[m]] = [h[m] as SimEvent, h[i] as SimEvent];
-      i = m;
-    }
   }
 }
