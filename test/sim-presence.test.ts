@@ -30,6 +30,14 @@ describe('presence simulator', () => {
     }
   });
 
+  it('a bus of 30–48 (an aggregator that starts lists more than 32): seeds 1–2, large', async () => {
+    for (const seed of [1, 2]) {
+      const r = await runPresence(seed, undefined, {}, true);
+      expect(r.members).toBeGreaterThanOrEqual(30);
+      expect({ seed, violations: r.violations }).toEqual({ seed, violations: [] });
+    }
+  });
+
   it('replays: the same seed, the same faults and takedowns', async () => {
     const a = await runPresence(5);
     const b = await runPresence(5);

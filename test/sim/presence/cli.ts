@@ -1,7 +1,8 @@
 /**
  * `npm run sim:presence -- --seeds N [--first-seed S]`: presence simulator
  * runs (world.ts), stopping at the first violation with a one-command repro;
- * `--seed S [--verbose]` replays one run with its trace.
+ * `--seed S [--verbose]` replays one run with its trace. `--large`: buses of
+ * 30–48 routers (the same seed draws another run with it).
  */
 import createDebug from 'debug';
 import { format } from 'node:util';
@@ -32,7 +33,8 @@ async function main(): Promise<void> {
   const failing: Record<string, number[]> = {};
   const t0 = Date.now();
   for (let seed = first; seed < first + count; seed++) {
-    const r = await runPresence(seed, verbose ? (l) => console.log(l) : undefined);
+    const log = verbose ? (l: string) => console.log(l) : undefined;
+    const r = await runPresence(seed, log, {}, process.argv.includes('--large'));
     for (const [k, v] of Object.entries(r.takedowns)) totals[k] = (totals[k] ?? 0) + v;
     if (verbose || r.violations.length > 0) {
       console.log(

@@ -89,6 +89,8 @@ export async function runPresence(
   log?: (l: string) => void,
   /** Transport options instead of the defaults: only to show that the checks catch a wrong one. */
   transport: Partial<NatsTransportOptions> = {},
+  /** Buses of 30–48 routers (`--large`): an aggregator that starts lists more than 32 (roster-changes.ts). */
+  large = false,
 ): Promise<PresenceResult> {
   const rng = new Rng(seed);
   const loop = new VirtualLoop();
@@ -191,7 +193,7 @@ export async function runPresence(
     };
 
     // ---- the scenario -----------------------------------------------------------
-    const n = rng.chance(0.2) ? rng.int(10, 16) : rng.int(3, 9);
+    const n = large ? rng.int(30, 48) : rng.chance(0.2) ? rng.int(10, 16) : rng.int(3, 9);
     const ids = new Set<string>();
     const freshId = (): string => {
       for (;;) {
