@@ -105,14 +105,7 @@ export class NatsMembers {
     this.reader = new RosterReader(opts, counters, {
       self: () => host.subjects()?.id,
       members: () => this.members,
-      digest: (at) => {
-        const d = this.digest.copy();
-        d.add(this.selfHash());
-        // And those taken down since `at`: a roster read late was made while they were members (seed 17).
-        for (const [id, g] of this.gone)
-          if (g.at > at && g.instance) d.add(memberHash(id, g.instance));
-        return d;
-      },
+      digest: (at) => this.digestAt(at),
       floor: this.floor,
       heard: (id, instance, hello, how) => this.heard(id, instance, hello, how),
       askRoster: (id) => host.askRoster(id),
@@ -158,6 +151,14 @@ export class NatsMembers {
     );
     this.hearingLag = r.lag;
     return r.text;
+  }
+
+  /** The digest of the members and of this router as they were at `at`: those taken down since count (a roster read late was made while they were members: seed 17). */
+  private digestAt(at: number): RosterDigest {
+    const d = this.digest.copy();
+    d.add(this.selfHash());
+    for (const [id, g] of this.gone) if (g.at > at && g.instance) d.add(memberHash(id, g.instance));
+    return d;
   }
 
   private selfHash(): readonly [number, number] {

@@ -38,9 +38,8 @@ export interface RosterReaderHost {
 
 /** Reads the rosters of one member. @internal */
 export class RosterReader {
-  /** When this member last asked each aggregator for entries, and any. */
+  /** When this member last asked each aggregator for entries (within an interval). */
   private readonly asked = new Map<string, number>();
-  private askedAt = 0;
   /** Aggregators asked that have not answered yet (with a roster read: entries, or a head that matched). */
   private readonly pending = new Set<string>();
   /** When a check last waited for entries. */
@@ -97,8 +96,9 @@ export class RosterReader {
    */
   awaiting(now: number): boolean {
     const hb = this.opts.heartbeatMs;
-    if (this.pending.size === 0 || now - this.askedAt >= hb || now - this.waitedAt < hb)
-      return false;
+    let last = -Infinity;
+    for (const at of this.asked.values()) last = Math.max(last, at);
+    if (this.pending.size === 0 || now - last >= hb || now - this.waitedAt < hb) return false;
     this.waitedAt = now;
     return true;
   }
@@ -137,7 +137,7 @@ export class RosterReader {
         this.asked.delete(id);
         this.pending.delete(id);
       }
-      this.asked.set(from, (this.askedAt = t));
+      this.asked.set(from, t);
       this.pending.add(from);
       this.host.askRoster(from);
       return true;

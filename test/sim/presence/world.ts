@@ -73,8 +73,6 @@ interface Member {
   outages: Outage[];
   /** Seen taking others down: [at, member id, instance, reason]. */
   downs: [number, string, string | undefined, string][];
-  /** Members up now, by id → instance. */
-  up: Map<string, string | undefined>;
 }
 
 interface Fault {
@@ -138,19 +136,17 @@ export async function runPresence(
           startedAt: loop.now,
           outages: [],
           downs: [],
-          up: new Map(),
         };
         members.push(m);
-        bus.on('connect', (p) => void m.up.set(p.routerId, p.instance));
         bus.on('disconnect', (p, why) => {
-          if (m.up.get(p.routerId) === p.instance || m.up.has(p.routerId)) m.up.delete(p.routerId);
           m.downs.push([loop.now, p.routerId, p.instance, why]);
           takedowns[why] = (takedowns[why] ?? 0) + 1;
           if (why === 'silent') judgeSilent(m, p.routerId, p.instance);
         });
-        router.on('dropped', (d) =>
-          say(`${id} dropped ${JSON.stringify({ ...d, peer: undefined })}`),
-        );
+        if (log !== undefined)
+          router.on('dropped', (d) =>
+            say(`${id} dropped ${JSON.stringify({ ...d, peer: undefined })}`),
+          );
         bus.on('error', (err) => violation('thrown', `${id}: error event ${String(err)}`));
         bus
           .attach(router)
@@ -209,13 +205,6 @@ export async function runPresence(
     }
     const faults: Fault[] = [];
     t += 3 * HEARTBEAT_MS;
-    if (process.env.PRESENCE_PROBE)
-      loop.at(t - 1, undefined, () => {
-        for (const m of live())
-          say(
-            `probe ${m.id}: ${m.router.nodes().length} nodes, ${m.bus.peers().length} peers, frames in ${m.bus.stats().framesIn}`,
-          );
-      });
     const count = rng.int(1, 7);
     for (let i = 0; i < count; i++) {
       t += rng.int(0, 6000);
